@@ -1,0 +1,48 @@
+"""ACA-Py plugin: JSON-LD contexts come from credgate's bundle only (strict offline mode).
+
+ACA-Py's own loader fetches any context it does not ship, synchronously and without a timeout,
+inside its event loop. Loaded with ``--plugin agents.acapy_plugin``, this plugin replaces the
+loader's HTTP(S) branch with :func:`schemas.loader.document_loader`, which refuses every URL it does
+not bundle with an error naming that URL. DID URLs still go to ACA-Py's DID resolver.
+
+ACA-Py binds its default loader after plugins are set up, so the replacement is bound when the
+agent announces start-up, before its admin API reports ready.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from acapy_agent.config.injection_context import InjectionContext
+from acapy_agent.core.event_bus import Event, EventBus
+from acapy_agent.core.profile import Profile
+from acapy_agent.core.util import STARTUP_EVENT_PATTERN
+from acapy_agent.vc.ld_proofs.document_loader import DocumentLoader
+
+from schemas.loader import document_loader
+
+LOGGER = logging.getLogger(__name__)
+
+
+class OfflineDocumentLoader(DocumentLoader):
+    """ACA-Py's loader with the network replaced by the frozen bundle."""
+
+    def __init__(self, profile: Profile, cache_ttl: int = 300) -> None:
+        super().__init__(profile, cache_ttl)
+        self.requests_loader = document_loader()
+        self.online_request_loader = self.requests_loader
+
+
+def bind_offline_loader(context: InjectionContext, profile: Profile) -> None:
+    context.injector.bind_instance(DocumentLoader, OfflineDocumentLoader(profile))
+
+
+async def _on_startup(profile: Profile, _event: Event) -> None:
+    bind_offline_loader(profile.context, profile)
+    LOGGER.info("credgate offline JSON-LD contexts active (strict)")
+
+
+async def setup(context: InjectionContext) -> None:
+    bus = context.inject(EventBus)
+    bus.subscribe(re.compile(STARTUP_EVENT_PATTERN.pattern), _on_startup)

@@ -1,0 +1,234 @@
+"""Typed client for the parts of ACA-Py's admin API that credgate uses.
+
+Errors become :class:`AgentError` carrying ACA-Py's own message; an agent that does not answer in
+time becomes :class:`AgentUnavailable`. Every call has a bounded timeout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+Record = dict[str, Any]
+
+CONNECT_TIMEOUT = 3.0
+READ_TIMEOUT = 30.0
+
+
+class AgentError(Exception):
+    """ACA-Py answered an admin call with an error status."""
+
+    def __init__(self, method: str, path: str, status: int, message: str) -> None:
+        super().__init__(f"{method} {path} -> {status}: {message}")
+        self.method = method
+        self.path = path
+        self.status = status
+        self.message = message
+
+
+class AgentUnavailable(AgentError):
+    """The agent did not answer (not running, or too slow)."""
+
+    def __init__(self, method: str, path: str, reason: str) -> None:
+        super().__init__(method, path, 0, reason)
+
+
+@dataclass(frozen=True)
+class TenantWallet:
+    wallet_id: str
+    token: str
+
+
+@dataclass(frozen=True)
+class Invitation:
+    oob_id: str
+    invi_msg_id: str
+    url: str
+    message: Record
+
+
+def _error_message(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        # aiohttp renders "400: <reason>"; keep just the reason.
+        prefix = f"{response.status_code}: "
+        return text.removeprefix(prefix) or response.reason
+    if isinstance(body, dict):
+        for key in ("message", "reason", "detail", "error"):
+            if body.get(key):
+                return str(body[key])
+    return str(body)
+
+
+class AdminClient:
+    """One agent's admin API, as the base wallet or (with a token) as one tenant."""
+
+    def __init__(
+        self,
+        url: str,
+        api_key: str,
+        *,
+        token: str | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.api_key = api_key
+        self.token = token
+        self._session = session or requests.Session()
+
+    def for_tenant(self, token: str) -> AdminClient:
+        """The same agent, acting as the tenant the token belongs to (shares the HTTP pool)."""
+        return AdminClient(self.url, self.api_key, token=token, session=self._session)
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        timeout: float = READ_TIMEOUT,
+    ) -> Any:
+        headers = {"X-API-Key": self.api_key}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        try:
+            response = self._session.request(
+                method,
+                self.url + path,
+                json=json,
+                params=params,
+                headers=headers,
+                timeout=(CONNECT_TIMEOUT, timeout),
+            )
+        except requests.RequestException as exc:
+            raise AgentUnavailable(method, path, f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code >= 400:
+            raise AgentError(method, path, response.status_code, _error_message(response))
+        if not response.content:
+            return None
+        return response.json()
+
+    # -- status ------------------------------------------------------------------------------
+
+    def is_ready(self, timeout: float = 1.0) -> bool:
+        try:
+            body = self.request("GET", "/status/ready", timeout=timeout)
+        except AgentError:
+            return False
+        return bool(body and body.get("ready"))
+
+    # -- multitenancy ------------------------------------------------------------------------
+
+    def create_tenant(self, label: str) -> TenantWallet:
+        body = self.request(
+            "POST",
+            "/multitenancy/wallet",
+            json={"label": label, "wallet_name": label, "key_management_mode": "managed"},
+        )
+        return TenantWallet(wallet_id=body["wallet_id"], token=body["token"])
+
+    def tenant_token(self, wallet_id: str) -> str:
+        return self.request("POST", f"/multitenancy/wallet/{wallet_id}/token", json={})["token"]
+
+    def delete_tenant(self, wallet_id: str) -> None:
+        self.request("POST", f"/multitenancy/wallet/{wallet_id}/remove", json={})
+
+    # -- DIDs --------------------------------------------------------------------------------
+
+    def create_did_key(self) -> str:
+        body = self.request(
+            "POST", "/wallet/did/create", json={"method": "key", "options": {"key_type": "ed25519"}}
+        )
+        return body["result"]["did"]
+
+    # -- out-of-band and connections ---------------------------------------------------------
+
+    def create_invitation(
+        self,
+        *,
+        label: str | None = None,
+        handshake: bool = True,
+        attachments: list[Record] | None = None,
+        multi_use: bool = False,
+    ) -> Invitation:
+        payload: Record = {"use_public_did": False}
+        if handshake:
+            payload["handshake_protocols"] = ["https://didcomm.org/didexchange/1.1"]
+        if attachments:
+            payload["attachments"] = attachments
+        if label:
+            payload["my_label"] = label
+        body = self.request(
+            "POST",
+            "/out-of-band/create-invitation",
+            json=payload,
+            params={"multi_use": str(multi_use).lower()},
+        )
+        return Invitation(
+            oob_id=body["oob_id"],
+            invi_msg_id=body["invi_msg_id"],
+            url=body["invitation_url"],
+            message=body["invitation"],
+        )
+
+    def receive_invitation(self, invitation: Record, *, auto_accept: bool = True) -> Record:
+        return self.request(
+            "POST",
+            "/out-of-band/receive-invitation",
+            json=invitation,
+            params={"auto_accept": str(auto_accept).lower(), "use_existing_connection": "true"},
+        )
+
+    def connection(self, connection_id: str) -> Record:
+        return self.request("GET", f"/connections/{connection_id}")
+
+    # -- issue-credential 2.0 (ld_proof) -----------------------------------------------------
+
+    def send_ld_proof_offer(
+        self, connection_id: str, credential: Record, options: Record, *, comment: str = ""
+    ) -> Record:
+        return self.request(
+            "POST",
+            "/issue-credential-2.0/send-offer",
+            json={
+                "connection_id": connection_id,
+                "comment": comment,
+                "auto_issue": True,
+                "auto_remove": False,
+                "filter": {"ld_proof": {"credential": credential, "options": options}},
+            },
+        )
+
+    def credential_exchange(self, cred_ex_id: str) -> Record:
+        return self.request("GET", f"/issue-credential-2.0/records/{cred_ex_id}")
+
+    def send_credential_request(self, cred_ex_id: str) -> Record:
+        return self.request(
+            "POST", f"/issue-credential-2.0/records/{cred_ex_id}/send-request", json={}
+        )
+
+    def store_credential(self, cred_ex_id: str, credential_id: str | None = None) -> Record:
+        payload = {"credential_id": credential_id} if credential_id else {}
+        return self.request("POST", f"/issue-credential-2.0/records/{cred_ex_id}/store", json=payload)
+
+    def credential_problem_report(self, cred_ex_id: str, description: str) -> None:
+        self.request(
+            "POST",
+            f"/issue-credential-2.0/records/{cred_ex_id}/problem-report",
+            json={"description": description},
+        )
+
+    def w3c_credentials(self, query: Record | None = None) -> list[Record]:
+        return self.request("POST", "/credentials/w3c", json=query or {})["results"]
+
+    # -- JSON-LD ----------------------------------------------------------------------------
+
+    def verify_credential(self, credential: Record) -> Record:
+        return self.request("POST", "/vc/credentials/verify", json={"verifiableCredential": credential})

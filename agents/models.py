@@ -1,0 +1,24 @@
+"""Tables of the agents package: the tenant wallets we created on each multitenant agent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from credgate.db import Base, UTCDateTime, utcnow
+
+
+class Tenant(Base):
+    """A sub-wallet on a multitenant agent (an issuer, a company, a certifier, a wallet user)."""
+
+    __tablename__ = "agent_tenants"
+    __table_args__ = (UniqueConstraint("agent", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    wallet_id: Mapped[str] = mapped_column(String(64), unique=True)
+    did: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
