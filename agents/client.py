@@ -126,11 +126,15 @@ class AdminClient:
 
     # -- multitenancy ------------------------------------------------------------------------
 
-    def create_tenant(self, label: str) -> TenantWallet:
+    def create_tenant(self, label: str, *, wallet_name: str | None = None) -> TenantWallet:
         body = self.request(
             "POST",
             "/multitenancy/wallet",
-            json={"label": label, "wallet_name": label, "key_management_mode": "managed"},
+            json={
+                "label": label,
+                "wallet_name": wallet_name or label,
+                "key_management_mode": "managed",
+            },
         )
         return TenantWallet(wallet_id=body["wallet_id"], token=body["token"])
 

@@ -59,11 +59,15 @@ def free_port() -> int:
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    """The last lines of a log, preceded by any earlier error lines (argparse prints its error
+    before a long traceback, which would push it out of the tail)."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        all_lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except FileNotFoundError:
         return "(no log written)"
-    return "\n".join(text.splitlines()[-lines:])
+    head, tail = all_lines[:-lines], all_lines[-lines:]
+    errors = [line for line in head if " error" in line.lower() or line.startswith("error")][:5]
+    return "\n".join([*errors, "..."] if errors else []) + ("\n" if errors else "") + "\n".join(tail)
 
 
 def acapy_command() -> list[str]:
@@ -116,9 +120,18 @@ def agent_secrets(settings: Settings, name: str) -> dict[str, str]:
     }
 
 
-def agent_args(
-    name: str, *, inbound_port: int, admin_port: int, secrets: dict[str, str], webhook_url: str
-) -> list[str]:
+def agent_env(secrets: dict[str, str], webhook_url: str) -> dict[str, str]:
+    """Secrets go to the agent through its environment (readable by its owner only), never on
+    the command line, which every local user can read in ``ps``."""
+    return {
+        "ACAPY_ADMIN_API_KEY": secrets["admin-key"],
+        "ACAPY_WALLET_KEY": secrets["wallet-key"],
+        "ACAPY_MULTITENANT_JWT_SECRET": secrets["jwt-secret"],
+        "ACAPY_WEBHOOK_URL": f"[{webhook_url}]",
+    }
+
+
+def agent_args(name: str, *, inbound_port: int, admin_port: int) -> list[str]:
     endpoint = f"http://127.0.0.1:{inbound_port}"
     args = [
         "start",
@@ -127,18 +140,14 @@ def agent_args(
         "--outbound-transport", "http",
         "--endpoint", endpoint,
         "--admin", "127.0.0.1", str(admin_port),
-        "--admin-api-key", secrets["admin-key"],
         "--wallet-type", "askar",
         "--wallet-name", f"credgate-{name}",
-        "--wallet-key", secrets["wallet-key"],
-        "--webhook-url", webhook_url,
         *COMMON_FLAGS,
     ]  # fmt: skip
     if name in MULTITENANT:
         args += [
             "--multitenant",
             "--multitenant-admin",
-            "--jwt-secret", secrets["jwt-secret"],
             "--multitenancy-config",
             json.dumps({"wallet_type": "single-wallet-askar", "wallet_name": f"credgate-{name}-tenants"}),
         ]  # fmt: skip
@@ -173,14 +182,13 @@ class AgentRuntime:
         secrets = agent_secrets(self.settings, name)
         inbound, admin = free_port(), free_port()
         log_path = home / "agent.log"
-        args = agent_args(
-            name,
-            inbound_port=inbound,
-            admin_port=admin,
-            secrets=secrets,
-            webhook_url=self.webhook_url_for(name),
+        args = agent_args(name, inbound_port=inbound, admin_port=admin)
+        env = dict(
+            os.environ,
+            ACAPY_HOME=str(home),
+            PYTHONUNBUFFERED="1",
+            **agent_env(secrets, self.webhook_url_for(name)),
         )
-        env = dict(os.environ, ACAPY_HOME=str(home), PYTHONUNBUFFERED="1")
         with open(log_path, "ab") as log:
             process = subprocess.Popen(
                 [*acapy_command(), *args, *extra],

@@ -55,15 +55,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str, *, schema: str | None = None) -> Engine:
-    """An engine for ``url``; ``schema`` confines a PostgreSQL engine to one schema (tests)."""
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` (a PostgreSQL URL may pin a schema: ``?options=-csearch_path%3Dx``)."""
     connect_args: dict[str, object] = {}
     if url.startswith("sqlite"):
         connect_args["check_same_thread"] = False
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    elif schema:
-        connect_args["options"] = f"-csearch_path={schema}"
     engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

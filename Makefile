@@ -1,0 +1,43 @@
+# credgate: `make run` starts the suite, `make test` runs the tests. Both set up .venv first.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+# The first Python 3.13 that actually runs: PATH, then pyenv's versions, then common prefixes.
+PYTHON313 ?= $(shell for p in python3.13 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 \
+	/usr/local/bin/python3.13 /usr/bin/python3.13; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && { echo "$$p"; break; }; \
+	done)
+
+.PHONY: run test lint venv clean check-python
+
+check-python:
+	@if [ ! -x $(BIN)/python ] && [ -z "$(PYTHON313)" ]; then \
+		echo "credgate needs Python 3.13 (acapy-agent 1.7 requires it), and none was found." >&2; \
+		echo "Install python3.13 (e.g. 'pyenv install 3.13' or your distribution's package) and retry," >&2; \
+		echo "or point to it: make PYTHON313=/path/to/python3.13 ..." >&2; \
+		exit 1; fi
+
+$(STAMP): pyproject.toml | check-python
+	@test -x $(BIN)/python || $(PYTHON313) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/credgate migrate
+	exec $(BIN)/credgate up
+
+# pytest exits 5 when it collected no test: say so, and fail (a suite that ran nothing passed nothing).
+test: $(STAMP)
+	@$(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests ($(PYTEST_ARGS))" >&2; fi; exit $$status
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""Pluggable data-space apps (catalogue, marketplace, compute) that the gateway mounts."""

@@ -1,0 +1,180 @@
+"""The ``credgate`` command: up, down, status, token, migrate."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+import click
+import requests
+
+from credgate.config import load_settings
+from credgate.state import clear_state, pid_alive, process_cmdline, read_state
+
+HEALTH_TIMEOUT = 2.0
+DOWN_TIMEOUT = 30.0
+
+
+@click.group()
+@click.option(
+    "--var",
+    "var_dir",
+    envvar="CREDGATE_VAR",
+    default="var",
+    show_default=True,
+    help="State directory (wallets, secrets, SQLite database, logs).",
+)
+@click.pass_context
+def cli(ctx: click.Context, var_dir: str) -> None:
+    """credgate: SSI onboarding, attorney credentials, software certification, verifier gateway."""
+    ctx.obj = load_settings(var_dir)
+
+
+@cli.command()
+@click.option("--port-base", type=int, default=8700, show_default=True,
+              help="Services listen on port-base+1, +2, ... (a free port if taken); 0: all free.")
+@click.option("--timeout", type=float, default=60.0, show_default=True,
+              help="Seconds to wait for the agents to become ready.")
+@click.pass_obj
+def up(settings, port_base: int, timeout: float) -> None:
+    """Start the agents and every service on loopback; Ctrl-C stops them all."""
+    from credgate.suite import Suite
+
+    state = read_state(settings)
+    if state and pid_alive(state.get("pid")):
+        raise click.ClickException(
+            f"the suite is already running (pid {state['pid']}); `credgate down` stops it"
+        )
+    click.echo(f"starting credgate in {settings.var_dir} ...")
+    suite = Suite(settings, port_base=port_base)
+    stopping = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        suite.start(timeout=timeout)
+        _print_urls(suite.describe(), suite.started_in or 0.0)
+        while not stopping.wait(0.5):
+            pass
+        click.echo("stopping ...")
+    finally:
+        suite.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo("stopped")
+
+
+def _print_urls(state: dict[str, Any], started_in: float) -> None:
+    click.echo(f"credgate is up ({started_in:.1f} s):")
+    for name, url in state["services"].items():
+        click.echo(f"  {name:<11} {url}")
+    for name, agent in state["agents"].items():
+        click.echo(f"  agent {name:<9} admin {agent['admin_url']}  didcomm {agent['endpoint']}")
+    click.echo("`credgate status` checks health, `credgate token` prints the operator API token; "
+               "Ctrl-C or `credgate down` stops.")
+
+
+@cli.command()
+@click.pass_obj
+def down(settings) -> None:
+    """Stop a running suite (its agents included)."""
+    state = read_state(settings)
+    if not state:
+        click.echo("credgate is not running")
+        return
+    pid = state.get("pid")
+    if pid_alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + DOWN_TIMEOUT
+        while pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    # The suite stops its agents itself; if it could not, do not leave them behind.
+    for agent in state.get("agents", {}).values():
+        agent_pid = agent.get("pid")
+        # Check the command line: after a reboot the PID may belong to someone else.
+        if pid_alive(agent_pid) and "aca-py" in process_cmdline(agent_pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(agent_pid, signal.SIGKILL)
+    clear_state(settings)
+    click.echo("credgate stopped")
+
+
+def collect_status(settings) -> dict[str, Any]:
+    state = read_state(settings)
+    if not state:
+        return {"running": False, "healthy": False, "services": {}, "agents": {}}
+    services = {name: _probe(url + "/health") | {"url": url} for name, url in state["services"].items()}
+    agents = {
+        name: _probe(agent["admin_url"] + "/status/ready")
+        | {"admin_url": agent["admin_url"], "endpoint": agent["endpoint"], "pid": agent["pid"]}
+        for name, agent in state["agents"].items()
+    }
+    running = pid_alive(state.get("pid"))
+    healthy = running and all(s["healthy"] for s in (*services.values(), *agents.values()))
+    return {"running": running, "pid": state.get("pid"), "healthy": healthy,
+            "services": services, "agents": agents}
+
+
+def _probe(url: str) -> dict[str, Any]:
+    try:
+        response = requests.get(url, timeout=HEALTH_TIMEOUT)
+    except requests.RequestException as exc:
+        return {"healthy": False, "error": type(exc).__name__}
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    healthy = response.status_code == 200 and (
+        body.get("ready", True) if isinstance(body, dict) else False
+    )
+    return {"healthy": bool(healthy), "detail": body}
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@click.pass_obj
+def status(settings, as_json: bool) -> None:
+    """Health of every service and agent; exit status 1 unless all are healthy."""
+    report = collect_status(settings)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    elif not report["running"]:
+        click.echo("credgate is not running")
+    else:
+        for kind in ("services", "agents"):
+            for name, entry in report[kind].items():
+                mark = "ok  " if entry["healthy"] else "DOWN"
+                click.echo(f"{mark} {kind[:-1]:<7} {name:<11} {entry.get('url') or entry['admin_url']}")
+    sys.exit(0 if report["healthy"] else 1)
+
+
+@cli.command()
+@click.pass_obj
+def token(settings) -> None:
+    """Print the operator's admin API token (created at first start)."""
+    from credgate.suite import prepare
+
+    click.echo(prepare(settings))
+
+
+@cli.command()
+@click.pass_obj
+def migrate(settings) -> None:
+    """Apply the database migrations (idempotent)."""
+    from credgate.db import make_engine
+    from credgate.db import migrate as run_migrations
+
+    engine = make_engine(settings.database_url)
+    try:
+        run_migrations(engine)
+    finally:
+        engine.dispose()
+    click.echo(f"database at head ({engine.url.render_as_string(hide_password=True)})")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,26 @@
+"""The suite's services: name -> app factory. ``credgate up`` serves each on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from importlib import import_module
+from typing import Any
+
+from flask import Flask
+
+#: Service name -> (package with create_app, the agent it drives or None).
+SERVICES: dict[str, tuple[str, str | None]] = {
+    "issuer": ("issuer", "issuer"),
+    "revocation": ("revocation", "issuer"),
+    "kcit": ("kcit", None),
+    "depute": ("depute", "issuer"),
+    "wallet": ("wallet", "holder"),
+    "verifier": ("verifier", "verifier"),
+}
+
+AppFactory = Callable[[Mapping[str, Any] | None], Flask]
+
+
+def app_factory(name: str) -> AppFactory:
+    package, _agent = SERVICES[name]
+    return import_module(package).create_app

@@ -1,0 +1,96 @@
+"""The whole suite in one process: webhook hub, agents and every service, on loopback.
+
+``credgate up`` runs it until Ctrl-C or ``credgate down``; the test fixtures run the same code.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents.hub import WebhookHub
+from agents.runtime import AGENT_NAMES, Agent, AgentRuntime
+from credgate.config import Settings
+from credgate.db import make_engine, migrate, session_factory
+from credgate.secrets import ensure_private_dir, get_or_create_secret
+from credgate.serving import ServerThread, serve
+from credgate.services import SERVICES, app_factory
+from credgate.state import clear_state, write_state
+from credgate.tokens import ensure_operator_token
+
+
+def prepare(settings: Settings) -> str:
+    """Directories, database schema and the operator token; returns the token."""
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(settings.secrets_dir)
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine)
+        return ensure_operator_token(settings, session_factory(engine))
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class Suite:
+    settings: Settings
+    port_base: int = 0  # 0: every service on a free port
+    agent_names: tuple[str, ...] = AGENT_NAMES
+    service_names: tuple[str, ...] = tuple(SERVICES)
+    hub: WebhookHub | None = None
+    agents: dict[str, Agent] = field(default_factory=dict)
+    servers: dict[str, ServerThread] = field(default_factory=dict)
+    _runtime: AgentRuntime | None = None
+    _hub_server: ServerThread | None = None
+    started_in: float | None = None
+
+    def start(self, timeout: float = 60.0) -> Suite:
+        began = time.monotonic()
+        try:
+            prepare(self.settings)
+            self.hub = WebhookHub(get_or_create_secret(self.settings.secrets_dir, "webhook-key"))
+            self._hub_server = serve(self.hub.create_app())
+            hub_url = self._hub_server.url
+            self._runtime = AgentRuntime(
+                self.settings, lambda name: self.hub.webhook_url(hub_url, name), self.agent_names
+            )
+            self.agents = self._runtime.start(timeout=timeout)
+            for offset, name in enumerate(self.service_names, start=1):
+                app = app_factory(name)(self.service_config(name))
+                port = self.port_base + offset if self.port_base else 0
+                self.servers[name] = serve(app, port)
+            write_state(self.settings, self.describe())
+        except BaseException:
+            self.stop()
+            raise
+        self.started_in = time.monotonic() - began
+        return self
+
+    def service_config(self, name: str) -> dict[str, Any]:
+        config: dict[str, Any] = {"CREDGATE_SETTINGS": self.settings, "WEBHOOK_HUB": self.hub}
+        agent = self.agents.get(SERVICES[name][1] or "")
+        if agent is not None:
+            config.update(AGENT_URL=agent.admin_url, AGENT_API_KEY=agent.api_key)
+        return config
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "pid": os.getpid(),
+            "var": str(self.settings.var_dir),
+            "hub": self._hub_server.url if self._hub_server else None,
+            "agents": {name: agent.describe() for name, agent in self.agents.items()},
+            "services": {name: server.url for name, server in self.servers.items()},
+        }
+
+    def stop(self) -> None:
+        for server in self.servers.values():
+            server.stop()
+        self.servers.clear()
+        if self._runtime is not None:
+            self._runtime.stop()
+        if self._hub_server is not None:
+            self._hub_server.stop()
+            self._hub_server = None
+        clear_state(self.settings)

@@ -1,0 +1,56 @@
+"""What every credgate service app shares: configuration, problem documents and ``/health``.
+
+Each service's ``create_app`` (Flask's app-factory convention) calls :func:`create_service_app`
+and then registers its own blueprints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, jsonify
+
+from credgate import __version__
+from credgate.config import load_settings
+from credgate.problems import register_problem_handlers
+
+#: Bodies above this size are refused with a 413 problem before they are read.
+DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024
+
+#: Reports an agent's readiness: {"name": ..., "url": ..., "ready": bool}.
+Readiness = Callable[[], dict[str, Any]]
+
+health = Blueprint("health", __name__)
+
+
+@health.get("/health")
+def health_check():
+    readiness: Readiness | None = current_app.extensions.get("credgate.readiness")
+    agent = readiness() if readiness else None
+    ok = agent is None or agent["ready"]
+    body = {
+        "service": current_app.config["SERVICE_NAME"],
+        "version": __version__,
+        "status": "ok" if ok else "degraded",
+        "agent": agent,
+    }
+    return jsonify(body), 200 if ok else 503
+
+
+def create_service_app(
+    name: str,
+    *,
+    config: Mapping[str, Any] | None = None,
+) -> Flask:
+    app = Flask(name)
+    app.config.from_mapping(
+        SERVICE_NAME=name,
+        MAX_CONTENT_LENGTH=DEFAULT_MAX_CONTENT_LENGTH,
+        CREDGATE_SETTINGS=load_settings(),
+    )
+    if config:
+        app.config.from_mapping(config)
+    register_problem_handlers(app)
+    app.register_blueprint(health)
+    return app

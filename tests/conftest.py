@@ -1,0 +1,82 @@
+"""Fixtures: one temporary var/ and one set of agents and services per test session.
+
+The database is SQLite in that var/ by default; with ``DATABASE_URL`` set (CI sets PostgreSQL) the
+session works in a schema of its own, dropped at the end, so runs never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from credgate.config import Settings, load_settings
+from credgate.db import make_engine, migrate, session_factory
+from credgate.suite import Suite
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+VECTORS = SHARED / "vectors"
+
+
+@contextmanager
+def scratch_database(var_dir: Path, name: str = "credgate") -> Iterator[str]:
+    """An empty database: a SQLite file in ``var_dir``, or a new schema in ``DATABASE_URL``."""
+    url = os.environ.get("DATABASE_URL")
+    if not url or url.startswith("sqlite"):
+        yield f"sqlite:///{var_dir / f'{name}.sqlite3'}"
+        return
+    schema = f"credgate_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    var_dir = tmp_path_factory.mktemp("var")
+    with scratch_database(var_dir) as url:
+        yield load_settings(var_dir, url)
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings):
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def db(engine) -> sessionmaker[Session]:
+    return session_factory(engine)
+
+
+@pytest.fixture(scope="session")
+def suite(settings: Settings, engine) -> Iterator[Suite]:
+    """Agents, webhook hub and every service, on loopback, for the whole session."""
+    suite = Suite(settings).start(timeout=90)
+    yield suite
+    suite.stop()
+
+
+@pytest.fixture(scope="session")
+def agents(suite: Suite):
+    return suite.agents
+
+
+@pytest.fixture(scope="session")
+def hub(suite: Suite):
+    return suite.hub

@@ -1,0 +1,63 @@
+"""DIDComm steps the tests share: connect two tenants, issue an ld_proof credential."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.hub import WebhookHub
+from agents.tenants import TenantHandle
+
+TIMEOUT = 15.0
+
+
+def connect(hub: WebhookHub, issuer: TenantHandle, holder: TenantHandle) -> tuple[str, str]:
+    """Out-of-band + DID Exchange; returns (issuer's connection id, holder's connection id)."""
+    invitation = issuer.client.create_invitation(label=issuer.name)
+    received = holder.client.receive_invitation(invitation.message)
+    event = hub.wait_for(
+        lambda e: e.topic == "connections"
+        and e.payload.get("invitation_msg_id") == invitation.invi_msg_id
+        and e.wallet_id == issuer.wallet_id
+        and e.payload.get("state") in ("active", "completed"),
+        timeout=TIMEOUT,
+    )
+    return event.payload["connection_id"], received["connection_id"]
+
+
+def issue_ld_proof(
+    hub: WebhookHub,
+    issuer: TenantHandle,
+    holder: TenantHandle,
+    connection_id: str,
+    credential: dict[str, Any],
+    *,
+    proof_type: str = "Ed25519Signature2020",
+) -> dict[str, Any]:
+    """Offer, request, issue and store; returns the holder's final exchange record payload."""
+    options: dict[str, Any] = {"proofType": proof_type, "proofPurpose": "assertionMethod"}
+    status = credential.get("credentialStatus")
+    if status:  # ACA-Py carries a static status only if its type is repeated in the options
+        options["credentialStatus"] = {"type": status["type"]}
+    since = hub.last_seq
+    offer = issuer.client.send_ld_proof_offer(connection_id, credential, options)
+    thread_id = offer["thread_id"]
+    offered = hub.wait_for(
+        lambda e: e.topic == "issue_credential_v2_0"
+        and e.wallet_id == holder.wallet_id
+        and e.payload.get("thread_id") == thread_id
+        and e.payload.get("state") == "offer-received",
+        timeout=TIMEOUT,
+        since=since,
+    )
+    holder_ex_id = offered.payload["cred_ex_id"]
+    holder.client.send_credential_request(holder_ex_id)
+    hub.wait_for_state(
+        "issue_credential_v2_0", "cred_ex_id", holder_ex_id, "credential-received",
+        timeout=TIMEOUT, thread_id=thread_id, since=since,
+    )  # fmt: skip
+    holder.client.store_credential(holder_ex_id)
+    done = hub.wait_for_state(
+        "issue_credential_v2_0", "cred_ex_id", holder_ex_id, "done",
+        timeout=TIMEOUT, thread_id=thread_id, since=since,
+    )  # fmt: skip
+    return done.payload

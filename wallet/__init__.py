@@ -1,0 +1,17 @@
+"""Wallet service: the holder stand-in for the mobile wallet (one holder-agent tenant per user)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from agents.endpoints import attach_agent
+from credgate.web import create_service_app
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    app = create_service_app("wallet", config=config)
+    attach_agent(app, "holder")
+    return app
