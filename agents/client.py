@@ -220,7 +220,8 @@ class AdminClient:
 
     def store_credential(self, cred_ex_id: str, credential_id: str | None = None) -> Record:
         payload = {"credential_id": credential_id} if credential_id else {}
-        return self.request("POST", f"/issue-credential-2.0/records/{cred_ex_id}/store", json=payload)
+        path = f"/issue-credential-2.0/records/{cred_ex_id}/store"
+        return self.request("POST", path, json=payload)
 
     def credential_problem_report(self, cred_ex_id: str, description: str) -> None:
         self.request(
@@ -235,4 +236,5 @@ class AdminClient:
     # -- JSON-LD ----------------------------------------------------------------------------
 
     def verify_credential(self, credential: Record) -> Record:
-        return self.request("POST", "/vc/credentials/verify", json={"verifiableCredential": credential})
+        body = {"verifiableCredential": credential}
+        return self.request("POST", "/vc/credentials/verify", json=body)

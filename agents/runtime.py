@@ -9,6 +9,7 @@ crash nor Ctrl-C leaves an ``aca-py`` behind.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -67,7 +68,9 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
         return "(no log written)"
     head, tail = all_lines[:-lines], all_lines[-lines:]
     errors = [line for line in head if " error" in line.lower() or line.startswith("error")][:5]
-    return "\n".join([*errors, "..."] if errors else []) + ("\n" if errors else "") + "\n".join(tail)
+    return (
+        "\n".join([*errors, "..."] if errors else []) + ("\n" if errors else "") + "\n".join(tail)
+    )
 
 
 def acapy_command() -> list[str]:
@@ -145,12 +148,9 @@ def agent_args(name: str, *, inbound_port: int, admin_port: int) -> list[str]:
         *COMMON_FLAGS,
     ]  # fmt: skip
     if name in MULTITENANT:
-        args += [
-            "--multitenant",
-            "--multitenant-admin",
-            "--multitenancy-config",
-            json.dumps({"wallet_type": "single-wallet-askar", "wallet_name": f"credgate-{name}-tenants"}),
-        ]  # fmt: skip
+        config = {"wallet_type": "single-wallet-askar", "wallet_name": f"credgate-{name}-tenants"}
+        args += ["--multitenant", "--multitenant-admin"]
+        args += ["--multitenancy-config", json.dumps(config)]
     return args
 
 
@@ -242,7 +242,5 @@ def wait_ready(agent: Agent, deadline: float) -> None:
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass

@@ -37,10 +37,20 @@ def cli(ctx: click.Context, var_dir: str) -> None:
 
 
 @cli.command()
-@click.option("--port-base", type=int, default=8700, show_default=True,
-              help="Services listen on port-base+1, +2, ... (a free port if taken); 0: all free.")
-@click.option("--timeout", type=float, default=60.0, show_default=True,
-              help="Seconds to wait for the agents to become ready.")
+@click.option(
+    "--port-base",
+    type=int,
+    default=8700,
+    show_default=True,
+    help="Services listen on port-base+1, +2, ... (a free port if taken); 0: all free.",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for the agents to become ready.",
+)
 @click.pass_obj
 def up(settings, port_base: int, timeout: float) -> None:
     """Start the agents and every service on loopback; Ctrl-C stops them all."""
@@ -54,7 +64,10 @@ def up(settings, port_base: int, timeout: float) -> None:
     click.echo(f"starting credgate in {settings.var_dir} ...")
     suite = Suite(settings, port_base=port_base)
     stopping = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        sig: signal.signal(sig, lambda *_: stopping.set())
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         suite.start(timeout=timeout)
         _print_urls(suite.describe(), suite.started_in or 0.0)
@@ -74,8 +87,10 @@ def _print_urls(state: dict[str, Any], started_in: float) -> None:
         click.echo(f"  {name:<11} {url}")
     for name, agent in state["agents"].items():
         click.echo(f"  agent {name:<9} admin {agent['admin_url']}  didcomm {agent['endpoint']}")
-    click.echo("`credgate status` checks health, `credgate token` prints the operator API token; "
-               "Ctrl-C or `credgate down` stops.")
+    click.echo(
+        "`credgate status` checks health, `credgate token` prints the operator API token; "
+        "Ctrl-C or `credgate down` stops."
+    )
 
 
 @cli.command()
@@ -107,7 +122,9 @@ def collect_status(settings) -> dict[str, Any]:
     state = read_state(settings)
     if not state:
         return {"running": False, "healthy": False, "services": {}, "agents": {}}
-    services = {name: _probe(url + "/health") | {"url": url} for name, url in state["services"].items()}
+    services = {
+        name: _probe(url + "/health") | {"url": url} for name, url in state["services"].items()
+    }
     agents = {
         name: _probe(agent["admin_url"] + "/status/ready")
         | {"admin_url": agent["admin_url"], "endpoint": agent["endpoint"], "pid": agent["pid"]}
@@ -115,8 +132,13 @@ def collect_status(settings) -> dict[str, Any]:
     }
     running = pid_alive(state.get("pid"))
     healthy = running and all(s["healthy"] for s in (*services.values(), *agents.values()))
-    return {"running": running, "pid": state.get("pid"), "healthy": healthy,
-            "services": services, "agents": agents}
+    return {
+        "running": running,
+        "pid": state.get("pid"),
+        "healthy": healthy,
+        "services": services,
+        "agents": agents,
+    }
 
 
 def _probe(url: str) -> dict[str, Any]:
@@ -148,7 +170,9 @@ def status(settings, as_json: bool) -> None:
         for kind in ("services", "agents"):
             for name, entry in report[kind].items():
                 mark = "ok  " if entry["healthy"] else "DOWN"
-                click.echo(f"{mark} {kind[:-1]:<7} {name:<11} {entry.get('url') or entry['admin_url']}")
+                click.echo(
+                    f"{mark} {kind[:-1]:<7} {name:<11} {entry.get('url') or entry['admin_url']}"
+                )
     sys.exit(0 if report["healthy"] else 1)
 
 

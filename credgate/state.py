@@ -33,6 +33,7 @@ def clear_state(settings: Settings) -> None:
 
 
 def pid_alive(pid: int | None) -> bool:
+    """True if ``pid`` runs; an exited child nobody has reaped yet (a zombie) does not count."""
     if not pid:
         return False
     try:
@@ -41,7 +42,11 @@ def pid_alive(pid: int | None) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc: trust kill(0)
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def process_cmdline(pid: int) -> str:

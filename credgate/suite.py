@@ -15,8 +15,8 @@ from agents.runtime import AGENT_NAMES, Agent, AgentRuntime
 from credgate.config import Settings
 from credgate.db import make_engine, migrate, session_factory
 from credgate.secrets import ensure_private_dir, get_or_create_secret
-from credgate.serving import ServerThread, serve
 from credgate.services import SERVICES, app_factory
+from credgate.serving import ServerThread, serve
 from credgate.state import clear_state, write_state
 from credgate.tokens import ensure_operator_token
 

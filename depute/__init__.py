@@ -1,4 +1,5 @@
-"""Depute tool: company admins authorise employees with Attorney credentials, list, suspend, revoke."""
+"""Depute tool: company admins authorise employees with Attorney credentials; list, suspend and
+revoke them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""KCIT, the company identification registry: self-registration, review, public lookup, accreditations.
+"""KCIT, the company identification registry: self-registration, review, public lookup and
+accreditations.
 
 KCIT drives no agent of its own: it keeps the registry and calls the issuer service.
 """

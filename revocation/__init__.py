@@ -1,4 +1,5 @@
-"""Revocation service: status lists, revoke / suspend / reinstate, signed status-list credentials, change feed."""
+"""Revocation service: status lists, revoke / suspend / reinstate, signed status-list credentials
+and their change feed."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """The frozen JSON-LD document loader: bundled contexts only, never the network.
 
-Every JSON-LD operation in credgate, and every ACA-Py agent through ``agents.acapy_plugin``, resolves
-contexts here. An unknown URL is refused with :class:`UnknownContextError`, which names the URL, so
-that a credential with an unexpected context fails at once instead of stalling on a fetch.
+Every JSON-LD operation in credgate, and every ACA-Py agent through ``agents.acapy_plugin``,
+resolves contexts here. An unknown URL is refused with :class:`UnknownContextError`, which names
+the URL, so that a credential with an unexpected context fails at once instead of stalling on a
+fetch.
 """
 
 from __future__ import annotations

@@ -78,7 +78,9 @@ def test_unreachable_agent_is_a_bounded_error():
 
 
 def test_failed_start_raises_with_the_log_tail(tmp_path):
-    runtime = AgentRuntime(load_settings(tmp_path / "var"), lambda n: "http://127.0.0.1:9/x", ("verifier",))
+    runtime = AgentRuntime(
+        load_settings(tmp_path / "var"), lambda n: "http://127.0.0.1:9/x", ("verifier",)
+    )
     started = time.monotonic()
     with pytest.raises(AgentStartError) as err:
         runtime.start(timeout=30, extra_args={"verifier": ["--no-such-flag"]})
@@ -89,7 +91,9 @@ def test_failed_start_raises_with_the_log_tail(tmp_path):
 
 
 def test_stop_leaves_no_agent_behind(tmp_path):
-    runtime = AgentRuntime(load_settings(tmp_path / "var"), lambda n: "http://127.0.0.1:9/x", ("verifier",))
+    runtime = AgentRuntime(
+        load_settings(tmp_path / "var"), lambda n: "http://127.0.0.1:9/x", ("verifier",)
+    )
     agents = runtime.start(timeout=60)
     pid = agents["verifier"].pid
     assert pid_alive(pid)
@@ -157,9 +161,11 @@ def test_problem_report_from_the_holder_ends_the_wait_as_failure(suite, db, hub)
         {"proofType": "Ed25519Signature2020"},
     )
     received = hub.wait_for(
-        lambda e: e.wallet_id == holder.wallet_id
-        and e.payload.get("thread_id") == offer["thread_id"]
-        and e.payload.get("state") == "offer-received",
+        lambda e: (
+            e.wallet_id == holder.wallet_id
+            and e.payload.get("thread_id") == offer["thread_id"]
+            and e.payload.get("state") == "offer-received"
+        ),
         timeout=TIMEOUT,
         since=since,
     )

@@ -21,7 +21,9 @@ pytestmark = pytest.mark.db
 def test_migrations_match_the_models(engine):
     import_all_models()
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
     assert diff == []
 
 
@@ -47,7 +49,9 @@ def _round_trip(engine):
 def test_timestamps_come_back_in_utc(db):
     moment = datetime(2026, 11, 22, 12, 0, tzinfo=timezone(timedelta(hours=2)))
     with transaction(db) as session:
-        row = Tenant(agent="holder", name=f"tz-{moment.timestamp()}", wallet_id="w-tz", created_at=moment)
+        row = Tenant(
+            agent="holder", name=f"tz-{moment.timestamp()}", wallet_id="w-tz", created_at=moment
+        )
         session.add(row)
     with db() as session:
         stored = session.scalar(select(Tenant).where(Tenant.wallet_id == "w-tz"))
@@ -58,7 +62,11 @@ def test_timestamps_come_back_in_utc(db):
 
 def test_naive_datetimes_are_refused(db):
     with pytest.raises(Exception, match="naive datetime"), transaction(db) as session:
-        session.add(Tenant(agent="holder", name="naive", wallet_id="w-naive", created_at=datetime(2026, 1, 1)))
+        session.add(
+            Tenant(
+                agent="holder", name="naive", wallet_id="w-naive", created_at=datetime(2026, 1, 1)
+            )
+        )
     with db() as session:
         assert session.scalar(select(Tenant).where(Tenant.wallet_id == "w-naive")) is None
 
@@ -81,4 +89,3 @@ def test_revoked_token_is_not_found(settings, db):
         session.add(ApiToken(name="ci", token_hash=hash_token("t0k"), revoked_at=datetime.now(UTC)))
     with db() as session:
         assert find_token(session, "t0k") is None
-

@@ -1,4 +1,5 @@
-"""Verifier: in-process verification library, policy decision point, VC-API verify endpoints, gateway."""
+"""Verifier: in-process verification library, policy decision point, VC-API verify endpoints
+and the gateway."""
 
 from __future__ import annotations
 

@@ -1,0 +1,46 @@
+"""DIF Presentation Exchange v1 definitions, one per login portal (DESIGN §5, §7).
+
+The definitions are fixed JSON files in schemas/presentation_definitions/ with uuid4 ids, so that a
+request the gateway sends today and a submission that comes back later name the same definition.
+Each input descriptor lists both the expanded type IRI (what ACA-Py matches) and the context URI
+(what some other wallets match) under ``schema``.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+DEFINITIONS_DIR = Path(__file__).parent / "presentation_definitions"
+
+
+class UnknownPresentationDefinition(KeyError):
+    """No presentation definition has that name."""
+
+    def __init__(self, name: object) -> None:
+        super().__init__(name)
+        self.name = name
+
+    def __str__(self) -> str:
+        known = ", ".join(presentation_definition_names())
+        return f"unknown presentation definition {self.name!r}; known: {known}"
+
+
+@cache
+def presentation_definition_names() -> tuple[str, ...]:
+    """Names of the bundled definitions (the file stems), e.g. ``"data-provider"``."""
+    return tuple(sorted(p.stem for p in DEFINITIONS_DIR.glob("*.json")))
+
+
+@cache
+def _text(name: str) -> str:
+    return (DEFINITIONS_DIR / f"{name}.json").read_text(encoding="utf-8")
+
+
+def presentation_definition(name: str) -> dict[str, Any]:
+    """A fresh copy of the definition called ``name`` (callers may add to it freely)."""
+    if name not in presentation_definition_names():
+        raise UnknownPresentationDefinition(name)
+    return json.loads(_text(name))
