@@ -96,8 +96,9 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (idempotent)."""
+def migrate(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema to ``revision`` (idempotent). Each package migrates on a branch of its own
+    from the foundation revision, so the default target is every head."""
     command.upgrade(alembic_config(engine), revision)
 
 
