@@ -35,9 +35,17 @@ class Problem(Exception):
     """An error to report to the client as a problem document."""
 
     def __init__(
-        self, slug: str, title: str, status: int = 400, detail: str | None = None, **extra: Any
+        self,
+        slug: str,
+        title: str,
+        status: int = 400,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
     ) -> None:
         super().__init__(detail or title)
+        self.headers = headers or {}
         self.slug = slug
         self.title = title
         self.status = status
@@ -59,7 +67,12 @@ class Problem(Exception):
 def problem_response(problem: Problem) -> Response:
     body = problem.to_dict()
     body.setdefault("instance", request.path)
-    return Response(json.dumps(body), status=problem.status, mimetype=PROBLEM_MEDIA_TYPE)
+    return Response(
+        json.dumps(body),
+        status=problem.status,
+        mimetype=PROBLEM_MEDIA_TYPE,
+        headers=problem.headers,
+    )
 
 
 def from_http_exception(exc: HTTPException) -> Problem:

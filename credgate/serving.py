@@ -15,7 +15,9 @@ class QuietHandler(WSGIRequestHandler):
 
 
 class ServerThread:
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0) -> None:
+    """A bound loopback server; the WSGI app may be given later (its URL is known at once)."""
+
+    def __init__(self, app=None, host: str = "127.0.0.1", port: int = 0) -> None:
         self.server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=QuietHandler
         )
@@ -26,21 +28,28 @@ class ServerThread:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> ServerThread:
+    def start(self, app=None) -> ServerThread:
+        if app is not None:
+            self.server.app = app
         self.thread.start()
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
+        if self.thread.is_alive():
+            self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)
 
 
-def serve(app, port: int = 0) -> ServerThread:
-    """Serve ``app`` on 127.0.0.1:``port``; port 0 (or a busy preferred port) means any free one."""
+def bind(port: int = 0, app=None) -> ServerThread:
+    """A server bound to 127.0.0.1:``port``; 0 (or a busy preferred port) means any free one."""
     try:
-        return ServerThread(app, port=port).start()
+        return ServerThread(app, port=port)
     except OSError:
         if port == 0:
             raise
-        return ServerThread(app, port=0).start()
+        return ServerThread(app, port=0)
+
+
+def serve(app, port: int = 0) -> ServerThread:
+    return bind(port, app).start()

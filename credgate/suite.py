@@ -10,13 +10,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Engine
+
 from agents.hub import WebhookHub
 from agents.runtime import AGENT_NAMES, Agent, AgentRuntime
 from credgate.config import Settings
 from credgate.db import make_engine, migrate, session_factory
 from credgate.secrets import ensure_private_dir, get_or_create_secret
 from credgate.services import SERVICES, app_factory
-from credgate.serving import ServerThread, serve
+from credgate.serving import ServerThread, bind, serve
 from credgate.state import clear_state, write_state
 from credgate.tokens import ensure_operator_token
 
@@ -44,6 +46,7 @@ class Suite:
     servers: dict[str, ServerThread] = field(default_factory=dict)
     _runtime: AgentRuntime | None = None
     _hub_server: ServerThread | None = None
+    _engine: Engine | None = None
     started_in: float | None = None
 
     def start(self, timeout: float = 60.0) -> Suite:
@@ -57,10 +60,12 @@ class Suite:
                 self.settings, lambda name: self.hub.webhook_url(hub_url, name), self.agent_names
             )
             self.agents = self._runtime.start(timeout=timeout)
+            # Bind every service first: each app's config names the URLs of the others.
             for offset, name in enumerate(self.service_names, start=1):
-                app = app_factory(name)(self.service_config(name))
-                port = self.port_base + offset if self.port_base else 0
-                self.servers[name] = serve(app, port)
+                self.servers[name] = bind(self.port_base + offset if self.port_base else 0)
+            self._engine = make_engine(self.settings.database_url)
+            for name, server in self.servers.items():
+                server.start(app_factory(name)(self.service_config(name)))
             write_state(self.settings, self.describe())
         except BaseException:
             self.stop()
@@ -69,7 +74,12 @@ class Suite:
         return self
 
     def service_config(self, name: str) -> dict[str, Any]:
-        config: dict[str, Any] = {"CREDGATE_SETTINGS": self.settings, "WEBHOOK_HUB": self.hub}
+        config: dict[str, Any] = {
+            "CREDGATE_SETTINGS": self.settings,
+            "WEBHOOK_HUB": self.hub,
+            "DB_SESSION_FACTORY": session_factory(self._engine),
+            "SERVICE_URLS": {n: s.url for n, s in self.servers.items()},
+        }
         agent = self.agents.get(SERVICES[name][1] or "")
         if agent is not None:
             config.update(AGENT_URL=agent.admin_url, AGENT_API_KEY=agent.api_key)
@@ -93,4 +103,7 @@ class Suite:
         if self._hub_server is not None:
             self._hub_server.stop()
             self._hub_server = None
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
         clear_state(self.settings)

@@ -10,9 +10,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify
+from sqlalchemy.orm import Session, sessionmaker
 
 from credgate import __version__
 from credgate.config import load_settings
+from credgate.db import make_engine, session_factory
 from credgate.problems import register_problem_handlers
 
 #: Bodies above this size are refused with a 413 problem before they are read.
@@ -51,6 +53,20 @@ def create_service_app(
     )
     if config:
         app.config.from_mapping(config)
+    factory = app.config.get("DB_SESSION_FACTORY")
+    if factory is None:  # a service run on its own opens its own pool
+        factory = session_factory(make_engine(app.config["CREDGATE_SETTINGS"].database_url))
+    app.extensions["credgate.db"] = factory
     register_problem_handlers(app)
     app.register_blueprint(health)
     return app
+
+
+def db_sessions() -> sessionmaker[Session]:
+    """The current service's session factory (use with ``credgate.db.transaction``)."""
+    return current_app.extensions["credgate.db"]
+
+
+def service_url(name: str) -> str:
+    """The base URL of another service of the suite (``SERVICE_URLS`` in the app config)."""
+    return current_app.config["SERVICE_URLS"][name]

@@ -116,3 +116,30 @@ def test_valid_json_passes_through(settings):
 def test_405_names_the_allowed_methods(settings):
     response = _app_with_routes(settings).test_client().delete("/echo")
     assert "POST" in response.headers["Allow"]
+
+
+@pytest.mark.db
+def test_operator_token_guards_admin_routes(settings, db):
+    from credgate.auth import operator_required
+    from credgate.tokens import ensure_operator_token
+
+    app = create_service_app(
+        "probe", config={"CREDGATE_SETTINGS": settings, "DB_SESSION_FACTORY": db}
+    )
+
+    @app.post("/admin/thing")
+    @operator_required
+    def thing():
+        from flask import g
+
+        return {"actor": g.actor}
+
+    client = app.test_client()
+    missing = client.post("/admin/thing")
+    assert missing.status_code == 401 and missing.json["type"] == PROBLEM_BASE + "unauthorized"
+    assert missing.headers["WWW-Authenticate"].startswith("Bearer")
+    wrong = client.post("/admin/thing", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and wrong.json["type"] == PROBLEM_BASE + "invalid-token"
+    token = ensure_operator_token(settings, db)
+    ok = client.post("/admin/thing", headers={"Authorization": f"Bearer {token}"})
+    assert ok.status_code == 200 and ok.json == {"actor": "token:operator"}
