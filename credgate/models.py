@@ -9,6 +9,7 @@ from importlib import import_module
 MODEL_MODULES = (
     "credgate.tokens",
     "agents.models",
+    "revocation.models",
 )
 
 

@@ -1,0 +1,200 @@
+"""Status-list indices for credentials being issued: allocate, then mark issued or abandoned.
+
+Everything here runs in the caller's session and transaction, so the issuance record and its
+index commit or roll back together. Keep that transaction short (record + allocate, commit, then
+run the DIDComm exchange, then mark issued or abandoned in a second one): on PostgreSQL a
+concurrent writer that collides with an uncommitted index or list waits for it.
+
+Indices are drawn at random (``secrets``), so an index says nothing about when or to whom a
+credential was issued. The unique (list, index) constraint guarantees that no index is given
+twice, also across workers; a collision is retried with another index, and a list where random
+draws keep colliding is treated as full and the next list is opened. An index reserved for an
+exchange that never completed is marked ``abandoned`` and its bit is set (the credential may have
+escaped half-way; it must not verify) — it is never given to another credential.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session
+
+from credgate.db import utcnow
+from credgate.problems import Problem
+from revocation import feed, store
+from revocation.models import MODELS, PURPOSES
+
+#: Random draws per list before it counts as full (at 50 % occupancy a false "full" is 1 in 65,536).
+ATTEMPTS_PER_LIST = 16
+#: Lists opened per call before giving up (only reachable if something is badly wrong).
+MAX_LISTS_PER_CALL = 4
+
+ENTRY_TYPES = {
+    "StatusList2021": "StatusList2021Entry",
+    "BitstringStatusList": "BitstringStatusListEntry",
+}
+SYSTEM_ACTOR = "system"
+
+
+@dataclass(frozen=True)
+class StatusAllocation:
+    entry_id: int
+    list_id: str
+    index: int
+    purpose: str
+    model: str
+    list_url: str
+
+    def credential_status(self) -> dict:
+        """The ``credentialStatus`` object: a StatusList2021Entry or a BitstringStatusListEntry."""
+        return {
+            "id": f"{self.list_url}#{self.index}",
+            "type": ENTRY_TYPES[self.model],
+            "statusPurpose": self.purpose,
+            "statusListIndex": str(self.index),
+            "statusListCredential": self.list_url,
+        }
+
+
+def allocate(
+    session: Session,
+    *,
+    issuer_did: str,
+    purpose: str,
+    model: str,
+    credential_id: str,
+    status_base_url: str,
+    exchange_id: str | None = None,
+) -> StatusAllocation:
+    """Reserve a random free index for ``credential_id`` in the caller's transaction."""
+    _check_allocation(issuer_did, purpose, model, credential_id, status_base_url, exchange_id)
+    base_url = status_base_url.rstrip("/")
+    status_list = store.current_list(session, issuer_did, purpose, model, base_url)
+    for _ in range(MAX_LISTS_PER_CALL):
+        for _ in range(ATTEMPTS_PER_LIST):
+            index = _random_index(status_list.size)
+            entry_id = store.claim_index(session, status_list.id, index, credential_id, exchange_id)
+            if entry_id is not None:
+                reason = f"exchange {exchange_id}" if exchange_id else "allocated"
+                store.add_event(
+                    session, entry_id, "reserve",
+                    reason=reason, actor=SYSTEM_ACTOR, state="reserved", status="active",
+                )  # fmt: skip
+                return StatusAllocation(
+                    entry_id=entry_id,
+                    list_id=status_list.id,
+                    index=index,
+                    purpose=purpose,
+                    model=model,
+                    list_url=status_list.url,
+                )
+        status_list = store.next_list(session, status_list)
+    raise Problem(
+        "status-list-exhausted", "No free status index", 503,
+        f"no free index found in {MAX_LISTS_PER_CALL} status lists of {issuer_did}",
+    )  # fmt: skip
+
+
+def mark_issued(session: Session, entry_id: int) -> None:
+    """The credential holding the entry was delivered (idempotent)."""
+    entry = store.find_entry(session, entry_id, for_update=True)
+    if entry.state == "issued":
+        return
+    if entry.state == "abandoned":
+        raise Problem(
+            "entry-abandoned", "Status entry abandoned", 409,
+            f"entry {entry_id} was abandoned; its bit is set and the credential will not verify",
+        )  # fmt: skip
+    entry.state = "issued"
+    entry.updated_at = utcnow()
+    store.add_event(
+        session, entry.id, "issue",
+        reason="credential delivered", actor=SYSTEM_ACTOR, state=entry.state, status=entry.status,
+    )  # fmt: skip
+
+
+def mark_abandoned(session: Session, entry_id: int, reason: str) -> None:
+    """The exchange never completed: set the entry's bit for good and keep the index used."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise Problem("invalid-reason", "Reason required", 400, "give the reason as a string")
+    # Changes the published list: take the feed lock before reading the entry (see feed).
+    seq = feed.next_seq(session)
+    entry = store.find_entry(session, entry_id, for_update=True)
+    if entry.state == "abandoned":
+        return
+    if entry.state == "issued":
+        raise Problem(
+            "entry-issued", "Credential already issued", 409,
+            f"entry {entry_id} belongs to an issued credential: revoke it instead",
+        )  # fmt: skip
+    entry.state = "abandoned"
+    entry.updated_at = utcnow()
+    store.add_event(
+        session, entry.id, "abandon",
+        reason=reason.strip(), actor=SYSTEM_ACTOR, state=entry.state, status=entry.status,
+    )  # fmt: skip
+    feed.record_change(session, seq, store.find_list(session, entry.list_id))
+
+
+def _random_index(size: int) -> int:
+    return secrets.randbelow(size)
+
+
+def _check_allocation(
+    issuer_did: Any,
+    purpose: Any,
+    model: Any,
+    credential_id: Any,
+    status_base_url: Any,
+    exchange_id: Any,
+) -> None:
+    if purpose not in PURPOSES:
+        raise Problem(
+            "unknown-status-purpose", "Unknown status purpose", 400,
+            f"statusPurpose must be one of {', '.join(PURPOSES)}",
+        )  # fmt: skip
+    if model not in MODELS:
+        raise Problem(
+            "unknown-status-model", "Unknown status list model", 400,
+            f"the status list model must be one of {', '.join(MODELS)}",
+        )  # fmt: skip
+    if not _is_did(issuer_did):
+        raise Problem("invalid-issuer", "Invalid issuer", 400, "the issuer must be a DID")
+    if not isinstance(credential_id, str) or not 0 < len(credential_id) <= 500:
+        raise Problem(
+            "invalid-credential-id", "Invalid credential id", 400,
+            "the credential id must be a string of 1 to 500 characters",
+        )  # fmt: skip
+    if exchange_id is not None and (not isinstance(exchange_id, str) or len(exchange_id) > 200):
+        raise Problem(
+            "invalid-exchange-id", "Invalid exchange id", 400,
+            "the exchange id must be a string of at most 200 characters",
+        )  # fmt: skip
+    if not _is_base_url(status_base_url):
+        raise Problem(
+            "invalid-status-base-url", "Invalid status base URL", 400,
+            "the status base URL must be an http(s) URL without query or fragment",
+        )  # fmt: skip
+
+
+def _is_did(value: Any) -> bool:
+    return (
+        isinstance(value, str)
+        and value.startswith("did:")
+        and len(value) <= 500
+        and not any(c.isspace() for c in value)
+    )
+
+
+def _is_base_url(value: Any) -> bool:
+    if not isinstance(value, str) or len(value) > 400 or any(c.isspace() for c in value):
+        return False
+    parts = urlsplit(value)
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.netloc)
+        and not (parts.query or parts.fragment)
+    )

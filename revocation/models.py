@@ -1,0 +1,140 @@
+"""Tables of the revocation service: status lists, their entries, the history of every entry, the
+change feed and the signed status-list credentials.
+
+A list's bitstring is never stored: it is derived from its entries (a bit is set when the entry is
+revoked, suspended or abandoned), so the published list and the entries cannot disagree. What is
+stored is the last signed credential per list, tagged with the list version it was built from.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from credgate.db import Base, UTCDateTime, utcnow
+
+#: Entries per list: the minimum of both specifications (16 KiB of bits), for herd privacy.
+LIST_SIZE = 131_072
+
+PURPOSES = ("revocation", "suspension")
+MODELS = ("StatusList2021", "BitstringStatusList")
+STATES = ("reserved", "issued", "abandoned")
+STATUSES = ("active", "revoked", "suspended")
+
+#: The largest id, index or sequence number the INTEGER columns hold (on every database).
+MAX_INTEGER = 2**31 - 1
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class StatusList(Base):
+    """One status list of an issuing DID, for one purpose and one data model.
+
+    ``seq`` numbers the lists of the same (issuer, purpose, model, base URL): when one fills up the
+    next is created with ``seq + 1``; the unique constraint makes two workers agree on one list.
+    ``version`` is the change-feed sequence number of the last change to the list.
+    """
+
+    __tablename__ = "status_lists"
+    __table_args__ = (
+        UniqueConstraint("issuer_did", "purpose", "model", "base_url", "seq"),
+        CheckConstraint(_one_of("purpose", PURPOSES), name="purpose"),
+        CheckConstraint(_one_of("model", MODELS), name="model"),
+        CheckConstraint("size > 0", name="size"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issuer_did: Mapped[str] = mapped_column(String(500))
+    purpose: Mapped[str] = mapped_column(String(16))
+    model: Mapped[str] = mapped_column(String(32))
+    base_url: Mapped[str] = mapped_column(String(500))
+    seq: Mapped[int] = mapped_column(Integer)
+    url: Mapped[str] = mapped_column(String(600))
+    size: Mapped[int] = mapped_column(Integer, default=LIST_SIZE)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StatusEntry(Base):
+    """One index of a list, given to one credential.
+
+    ``state`` follows the issuance (reserved -> issued, or reserved -> abandoned) and ``status``
+    the operator's decisions (active, suspended, revoked). The unique (list, index) constraint is
+    what guarantees that no index is given twice, also across workers.
+    """
+
+    __tablename__ = "status_entries"
+    __table_args__ = (
+        UniqueConstraint("list_id", "list_index"),
+        CheckConstraint(_one_of("state", STATES), name="state"),
+        CheckConstraint(_one_of("status", STATUSES), name="status"),
+        CheckConstraint("list_index >= 0", name="list_index"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[str] = mapped_column(ForeignKey("status_lists.id"))
+    list_index: Mapped[int] = mapped_column(Integer)
+    credential_id: Mapped[str] = mapped_column(String(500), index=True)
+    exchange_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    state: Mapped[str] = mapped_column(String(16), default="reserved")
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StatusEvent(Base):
+    """The history of an entry: every allocation, issuance, abandonment and status change."""
+
+    __tablename__ = "status_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("status_entries.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16))  # after the action
+    status: Mapped[str] = mapped_column(String(16))  # after the action
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StatusFeedHead(Base):
+    """One row: the last change-feed sequence number handed out.
+
+    Writers increment it first thing in their transaction; the row lock this takes makes changes
+    commit in sequence order, so a reader that has seen ``seq`` n never misses a smaller one later.
+    """
+
+    __tablename__ = "status_feed_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatusChange(Base):
+    """One change to a list, in feed order: what verifiers subscribe to."""
+
+    __tablename__ = "status_changes"
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    list_id: Mapped[str] = mapped_column(ForeignKey("status_lists.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StatusListCredential(Base):
+    """The last signed status-list credential of a list, exactly as served.
+
+    Kept apart from ``status_lists`` so that publishing never waits on a lock held by a writer.
+    """
+
+    __tablename__ = "status_list_credentials"
+
+    list_id: Mapped[str] = mapped_column(ForeignKey("status_lists.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str] = mapped_column(String(80))
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,189 @@
+"""HTTP routes of the revocation service.
+
+Public (verifiers): ``GET /status/<list_id>`` (the signed status-list credential),
+``GET /status/changes`` (long-poll) and ``GET /status/changes/stream`` (Server-Sent Events).
+Operator API (bearer token): ``GET /status/entries``, ``GET /status/entries/<id>`` and
+``POST /status/entries/<id>/revoke|suspend|reinstate``.
+
+Status lists are served with a strong ETag and ``Cache-Control: no-cache``: any cache must
+revalidate on every use (a cheap 304 while nothing changed), so no cache can hold back a
+revocation, not even for a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from credgate.auth import operator_required
+from credgate.problems import Problem, json_body, problem_response
+from credgate.web import db_sessions
+from revocation import feed
+from revocation.entries import entry_record, search_entries
+from revocation.models import MAX_INTEGER as MAX_SEQ
+from revocation.publication import published_list
+from revocation.status import change_status, require_action
+
+MAX_WAIT = 25.0  # seconds a long-poll may wait
+LIST_ID = re.compile(r"[0-9a-f]{32}")
+
+revocation = Blueprint("revocation", __name__)
+
+
+@revocation.errorhandler(OperationalError)
+def storage_busy(exc: OperationalError):
+    # A lock wait or connection loss in the database: the client may retry; it is not a bug.
+    current_app.logger.warning("database unavailable: %s", type(exc.orig).__name__)
+    return problem_response(Problem(
+        "storage-unavailable", "Storage temporarily unavailable", 503,
+        "the database did not answer in time; retry", headers={"Retry-After": "1"},
+    ))  # fmt: skip
+
+
+# -- status lists --------------------------------------------------------------------------------
+
+
+@revocation.get("/status/<list_id>")
+def status_list(list_id: str):
+    if not LIST_ID.fullmatch(list_id):
+        raise Problem("unknown-status-list", "Unknown status list", 404, "no such status list")
+    published = published_list(
+        db_sessions(),
+        current_app.extensions.get("credgate.agent"),
+        list_id,
+        ttl=current_app.config["STATUS_LIST_TTL"],
+    )
+    response = Response(published.body, mimetype=published.media_type)
+    response.set_etag(published.etag)
+    response.last_modified = published.signed_at
+    response.cache_control.no_cache = True
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Credgate-Status-Version"] = str(published.version)
+    return response.make_conditional(request)
+
+
+# -- change feed ---------------------------------------------------------------------------------
+
+
+@revocation.get("/status/changes")
+def changes():
+    after = _seq(request.args.get("after"), "after") or 0
+    wait = _wait(request.args.get("wait"))
+    found, last = feed.wait_for_changes(db_sessions(), after, wait)
+    response = jsonify({"changes": [change.to_json() for change in found], "last": last})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@revocation.get("/status/changes/stream")
+def change_stream():
+    """Server-Sent Events from ``Last-Event-ID`` (or ``?after=``), else from now on."""
+    start = _seq(request.headers.get("Last-Event-ID"), "Last-Event-ID")
+    if start is None:
+        start = _seq(request.args.get("after"), "after")
+    factory = db_sessions()
+    if start is None:
+        with factory() as session:
+            start = feed.head(session)
+    config = current_app.config
+    events = _events(
+        factory, start, config["STATUS_STREAM_HEARTBEAT"], config["STATUS_STREAM_MAX_SECONDS"]
+    )
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return Response(events, mimetype="text/event-stream", headers=headers)
+
+
+def _events(
+    factory: sessionmaker[Session], after: int, heartbeat: float, lifetime: float
+) -> Iterator[str]:
+    # The stream ends after ``lifetime`` (EventSource reconnects with Last-Event-ID), so no
+    # connection is held forever; the heartbeat finds clients that went away.
+    yield "retry: 1000\n\n"
+    end = time.monotonic() + lifetime
+    while (remaining := end - time.monotonic()) > 0:
+        try:
+            found, last = feed.wait_for_changes(factory, after, min(heartbeat, remaining))
+        except OperationalError:
+            return  # the client reconnects from its last event id
+        for change in found:
+            yield f"id: {change.seq}\ndata: {json.dumps(change.to_json())}\n\n"
+        if not found:
+            # An id-only event moves the client's Last-Event-ID past gaps without an event.
+            yield f"id: {last}\n\n" if last != after else ": keepalive\n\n"
+        after = last
+
+
+def _seq(raw: str | None, name: str) -> int | None:
+    if raw is None or raw == "":
+        return None
+    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_SEQ:
+        raise Problem(
+            "invalid-parameter", "Invalid parameter", 400,
+            f"{name} must be a change sequence number (a non-negative integer)", parameter=name,
+        )  # fmt: skip
+    return int(raw)
+
+
+def _wait(raw: str | None) -> float:
+    if raw is None or raw == "":
+        return 0.0
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        raise Problem(
+            "invalid-parameter", "Invalid parameter", 400,
+            f"wait must be a number of seconds from 0 to {MAX_WAIT:g}", parameter="wait",
+        )  # fmt: skip
+    return min(seconds, MAX_WAIT)
+
+
+# -- operator API --------------------------------------------------------------------------------
+
+
+@revocation.get("/status/entries")
+@operator_required
+def find_entries():
+    credential_id = request.args.get("credential_id") or None
+    list_id = request.args.get("list_id") or None
+    index = _seq(request.args.get("index"), "index")
+    if credential_id is None and list_id is None:
+        raise Problem(
+            "missing-parameter", "Missing parameter", 400,
+            "give credential_id, or list_id (and optionally index)",
+        )  # fmt: skip
+    found = search_entries(db_sessions(), credential_id=credential_id, list_id=list_id, index=index)
+    return jsonify({"entries": found})
+
+
+@revocation.get("/status/entries/<entry_id>")
+@operator_required
+def get_entry(entry_id: str):
+    return jsonify(entry_record(db_sessions(), _entry_id(entry_id)))
+
+
+@revocation.post("/status/entries/<entry_id>/<action>")
+@operator_required
+def change_entry(entry_id: str, action: str):
+    ref = _entry_id(entry_id)
+    require_action(action)  # before reading the body: a wrong URL is a 404 whatever the body
+    body = json_body()
+    if not isinstance(body, dict):
+        raise Problem("invalid-body", "Invalid body", 400, 'send {"reason": "..."}')
+    changed = change_status(db_sessions(), ref, action, reason=body.get("reason"), actor=g.actor)
+    record = entry_record(db_sessions(), changed.entry_id)
+    return jsonify(record | {"seq": changed.seq})
+
+
+def _entry_id(raw: str) -> int:
+    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_SEQ:
+        raise Problem("unknown-entry", "Unknown status entry", 404, f"no status entry {raw!r}")
+    return int(raw)
