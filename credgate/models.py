@@ -10,6 +10,7 @@ MODEL_MODULES = (
     "credgate.tokens",
     "agents.models",
     "revocation.models",
+    "verifier.models",
 )
 
 

@@ -1,5 +1,18 @@
 """Verifier: in-process verification library, policy decision point, VC-API verify endpoints
-and the gateway."""
+and the gateway.
+
+Configuration (all optional):
+
+``VERIFIER_MAX_CONTENT_LENGTH``  request-size limit (bytes, default 256 KiB)
+``VERIFIER_DOMAIN``              the domain presentations are signed for (challenges carry it)
+``VERIFIER_TRUST_FILE``          trust registry file (default ``<var>/verifier/trust.json``)
+``VERIFIER_TRUST``               a ready :class:`~verifier.trust.TrustRegistry` (tests, KCIT)
+``DID_WEB_OVERRIDE``             did:web host -> base URL (loopback deployments, tests)
+``STATUS_URL_OVERRIDE``          status-list URL prefix -> replacement prefix
+``VERIFIER_STATUS_FEED``         follow the revocation service's change feed (default True when
+                                 ``SERVICE_URLS`` names the revocation service)
+``VERIFIER_INSTANCE``            a ready :class:`~verifier.engine.Verifier` (tests)
+"""
 
 from __future__ import annotations
 
@@ -10,9 +23,46 @@ from flask import Flask
 
 from agents.endpoints import attach_agent
 from credgate.web import create_service_app
+from verifier.challenges import ChallengeStore
+from verifier.dids import DidResolver
+from verifier.engine import ProofCache, Verifier
+from verifier.routes import bp as vc_api
+from verifier.status import ChangeFeed, StatusListCache
+from verifier.trust import FileTrustRegistry
+
+DEFAULT_MAX_CONTENT_LENGTH = 256 * 1024
+
+
+def build_verifier(app: Flask) -> Verifier:
+    """The service's verifier, from the app config."""
+    config = app.config
+    trust = config.get("VERIFIER_TRUST")
+    if trust is None:
+        path = config.get("VERIFIER_TRUST_FILE") or (
+            config["CREDGATE_SETTINGS"].var_dir / "verifier" / "trust.json"
+        )
+        trust = FileTrustRegistry(path)
+    verifier = Verifier(
+        DidResolver(web_override=config.get("DID_WEB_OVERRIDE")),
+        trust=trust,
+        challenges=ChallengeStore(app.extensions["credgate.db"]),
+        proof_cache=ProofCache(),
+    )
+    verifier.status = StatusListCache(
+        verifier.verify_status_list, url_override=config.get("STATUS_URL_OVERRIDE")
+    )
+    revocation_url = (config.get("SERVICE_URLS") or {}).get("revocation")
+    if revocation_url and config.get("VERIFIER_STATUS_FEED", True):
+        app.extensions["credgate.status_feed"] = ChangeFeed(revocation_url, verifier.status).start()
+    return verifier
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = create_service_app("verifier", config=config)
+    app.config["MAX_CONTENT_LENGTH"] = app.config.get(
+        "VERIFIER_MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH
+    )
     attach_agent(app, "verifier")
+    app.extensions["credgate.verifier"] = app.config.get("VERIFIER_INSTANCE") or build_verifier(app)
+    app.register_blueprint(vc_api)
     return app

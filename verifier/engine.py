@@ -1,0 +1,460 @@
+"""The verification library: credentials and presentations, end to end.
+
+:class:`Verifier` ties the pure parts together — data-model rules (:mod:`verifier.credentials`),
+proof suites (:mod:`verifier.suites`), DID resolution (:mod:`verifier.dids`), status
+(:mod:`verifier.status`), trust (:mod:`verifier.trust`) and challenges
+(:mod:`verifier.challenges`) — and reports every failure with its stable error type.
+
+A credential's *proofs* are checked once and remembered by a hash of the credential's JSON
+(proofs included), for ``proof_cache_ttl`` seconds: a presentation of credentials already seen
+costs one canonicalization (the presentation's own proof, always verified) instead of three.
+Validity, status and trust are evaluated on every verification; the cache never holds them.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from hashlib import sha256
+from typing import Any
+
+from verifier import errors
+from verifier.challenges import ChallengeStore
+from verifier.credentials import (
+    CredentialFacts,
+    as_list,
+    check_credential,
+    check_presentation,
+    check_validity_period,
+    id_of,
+    parse_datetime,
+)
+from verifier.dids import DidResolver, VerificationMethod
+from verifier.errors import VerificationError
+from verifier.rdfc import Budget
+from verifier.status import StatusListCache, check_entry
+from verifier.suites import check_signature, suite_for
+from verifier.trust import TrustRegistry, check_issuer
+
+
+@dataclass
+class CredentialResult:
+    credential: Any
+    verified: bool = False
+    checks: list[str] = field(default_factory=list)
+    errors: list[VerificationError] = field(default_factory=list)
+    warnings: list[VerificationError] = field(default_factory=list)
+    facts: CredentialFacts | None = None
+    proof_cached: bool = False
+
+    @property
+    def issuer(self) -> str | None:
+        return self.facts.issuer if self.facts else None
+
+    def error_types(self) -> list[str]:
+        return [e.slug for e in self.errors]
+
+    def to_vc_api(self) -> dict[str, Any]:
+        return {
+            "verified": self.verified,
+            "checks": list(self.checks),
+            "warnings": [w.to_problem() for w in self.warnings],
+            "errors": [e.to_problem() for e in self.errors],
+        }
+
+
+@dataclass
+class PresentationResult:
+    presentation: Any
+    verified: bool = False
+    checks: list[str] = field(default_factory=list)
+    errors: list[VerificationError] = field(default_factory=list)
+    warnings: list[VerificationError] = field(default_factory=list)
+    holder: str | None = None  # the DID that signed the presentation
+    credentials: list[CredentialResult] = field(default_factory=list)
+
+    def error_types(self) -> list[str]:
+        """Every error type, the presentation's and its credentials'."""
+        return [e.slug for e in self.errors] + [
+            slug for c in self.credentials for slug in c.error_types()
+        ]
+
+    def to_vc_api(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "verified": self.verified,
+            "checks": list(self.checks),
+            "warnings": [w.to_problem() for w in self.warnings],
+            "errors": [e.to_problem() for e in self.errors],
+            "credentialResults": [c.to_vc_api() for c in self.credentials],
+        }
+        # Aggregate so a client that reads only the top level still sees why.
+        for index, credential in enumerate(self.credentials):
+            for error in credential.errors:
+                body["errors"].append({**error.to_problem(), "credentialIndex": index})
+        return body
+
+
+class ProofCache:
+    """Credential hash -> verification methods of its verified proofs (bounded LRU, TTL)."""
+
+    def __init__(self, max_entries: int = 4096, ttl: float = 300.0) -> None:
+        self.max_entries = max_entries
+        self.ttl = ttl
+        self._entries: OrderedDict[bytes, tuple[float, tuple[VerificationMethod, ...]]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(credential: Mapping[str, Any]) -> bytes:
+        # sort_keys JSON is injective over JSON values, which is all a cache key needs (and
+        # ten times cheaper than RFC 8785).
+        text = json.dumps(credential, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+    def get(self, key: bytes) -> tuple[VerificationMethod, ...] | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if time.monotonic() - entry[0] > self.ttl:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key: bytes, methods: tuple[VerificationMethod, ...]) -> None:
+        with self._lock:
+            self._entries[key] = (time.monotonic(), methods)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Verifier:
+    """Verifies credentials and presentations. Every collaborator is optional: without a status
+    cache, status entries are reported unchecked (an error, unless ``require_status`` is off);
+    without a trust registry, trust is not evaluated; without a challenge store, a presentation's
+    challenge is only compared with the expected one."""
+
+    def __init__(
+        self,
+        resolver: DidResolver | None = None,
+        *,
+        status: StatusListCache | None = None,
+        trust: TrustRegistry | None = None,
+        challenges: ChallengeStore | None = None,
+        proof_cache: ProofCache | None = None,
+        budget: Callable[[], Budget] = Budget,
+        require_status: bool = True,
+    ) -> None:
+        self.resolver = resolver or DidResolver()
+        self.status = status
+        self.trust = trust
+        self.challenges = challenges
+        self.proof_cache = proof_cache
+        self.new_budget = budget
+        self.require_status = require_status
+
+    # -- proofs -------------------------------------------------------------------------------
+
+    def verify_proofs(
+        self,
+        document: Mapping[str, Any],
+        purpose: str,
+        budget: Budget | None = None,
+    ) -> tuple[VerificationMethod, ...]:
+        """Verify every proof of ``document`` (a proof set must verify as a whole) for
+        ``purpose``; return their verification methods."""
+        proofs = as_list(document.get("proof"))
+        if not proofs:
+            raise VerificationError(errors.PROOF_MISSING, "the document has no proof")
+        unsecured = {k: v for k, v in document.items() if k != "proof"}
+        budget = budget or self.new_budget()
+        return tuple(self.verify_proof(unsecured, proof, purpose, budget) for proof in proofs)
+
+    def verify_proof(
+        self,
+        unsecured: Mapping[str, Any],
+        proof: Any,
+        purpose: str,
+        budget: Budget | None = None,
+    ) -> VerificationMethod:
+        """One proof over ``unsecured`` (the document without ``proof``)."""
+        if not isinstance(proof, Mapping):
+            raise VerificationError(errors.MALFORMED_PROOF, "a proof must be an object")
+        suite = suite_for(proof)
+        if proof.get("proofPurpose") != purpose:
+            raise VerificationError(
+                errors.PROOF_PURPOSE_MISMATCH,
+                f"proofPurpose is {proof.get('proofPurpose')!r}, expected {purpose!r}",
+            )
+        method_id = id_of(proof.get("verificationMethod"))
+        if method_id is None:
+            raise VerificationError(errors.MALFORMED_PROOF, "the proof has no verificationMethod")
+        if "created" in proof:
+            parse_datetime(proof["created"], "proof.created")
+        if "expires" in proof and parse_datetime(proof["expires"], "proof.expires") < _now():
+            raise VerificationError(errors.EXPIRED, "the proof has expired")
+        signature = suite.signature(proof)  # cheap format checks before canonicalization
+        method = self.resolver.verification_method(method_id, purpose)
+        data = suite.hash_data(unsecured, proof, budget)
+        if not check_signature(method.public_key, suite.signing_input(proof, data), signature):
+            raise VerificationError(
+                errors.BAD_SIGNATURE, f"the {proof.get('type')} signature does not verify"
+            )
+        return method
+
+    # -- credentials --------------------------------------------------------------------------
+
+    def verify_credential(
+        self,
+        credential: Any,
+        *,
+        now: datetime | None = None,
+        check_status: bool = True,
+        check_trust: bool = True,
+        budget: Budget | None = None,
+    ) -> CredentialResult:
+        result = CredentialResult(credential)
+        now = now or _now()
+        try:
+            result.facts = facts = check_credential(credential)
+        except VerificationError as exc:
+            result.errors.append(exc)
+            return result
+        result.checks.append("structure")
+
+        proofs_ok = self._credential_proofs(credential, facts, result, budget)
+        if proofs_ok:
+            result.checks += ["proof", "issuer"]
+
+        try:
+            check_validity_period(facts, now)
+            result.checks.append("validity")
+        except VerificationError as exc:
+            result.errors.append(exc)
+
+        if check_status and facts.status_entries:
+            self._credential_status(facts, result)
+
+        if check_trust and self.trust is not None:
+            try:
+                rules = check_issuer(credential, facts.issuer, self.trust)
+                result.checks.append("trust")
+                if not rules:
+                    result.warnings.append(
+                        VerificationError(
+                            errors.UNTRUSTED_ISSUER,
+                            "no trust rule applies to this credential type; issuer not evaluated",
+                        )
+                    )
+            except VerificationError as exc:
+                result.errors.append(exc)
+
+        result.verified = not result.errors
+        return result
+
+    def _credential_proofs(
+        self,
+        credential: Mapping[str, Any],
+        facts: CredentialFacts,
+        result: CredentialResult,
+        budget: Budget | None,
+    ) -> bool:
+        key = ProofCache.key(credential) if self.proof_cache is not None else None
+        methods = self.proof_cache.get(key) if key is not None else None
+        if methods is not None:
+            result.proof_cached = True
+        else:
+            try:
+                methods = self.verify_proofs(credential, "assertionMethod", budget)
+            except VerificationError as exc:
+                result.errors.append(exc)
+                return False
+        # Issuer binding: a proof counts only if the issuer controls its key.
+        strangers = [m.id for m in methods if m.controller != facts.issuer]
+        if strangers:
+            result.errors.append(
+                VerificationError(
+                    errors.ISSUER_MISMATCH,
+                    f"proof key {strangers[0]} is not controlled by the issuer {facts.issuer}",
+                )
+            )
+            return False
+        if key is not None and not result.proof_cached:
+            self.proof_cache.put(key, methods)  # type: ignore[union-attr]
+        return True
+
+    def _credential_status(self, facts: CredentialFacts, result: CredentialResult) -> None:
+        if self.status is None:
+            problem = VerificationError(
+                errors.STATUS_UNAVAILABLE, "this verifier has no status service configured"
+            )
+            (result.errors if self.require_status else result.warnings).append(problem)
+            return
+        trusted = self.trust.status_list_issuers() if self.trust is not None else frozenset()
+        failed = False
+        for entry in facts.status_entries:
+            try:
+                check_entry(entry, facts.issuer, self.status, trusted)
+            except VerificationError as exc:
+                result.errors.append(exc)
+                failed = True
+        if not failed:
+            result.checks.append("status")
+
+    def verify_status_list(self, credential: Mapping[str, Any]) -> None:
+        """What :class:`StatusListCache` runs on every list it fetches: proof, issuer binding,
+        validity; not the list's own status, not trust (the list must come from the credential's
+        issuer or a trusted list publisher, which :func:`check_entry` enforces)."""
+        result = self.verify_credential(credential, check_status=False, check_trust=False)
+        if result.errors:
+            raise result.errors[0]
+
+    # -- presentations ------------------------------------------------------------------------
+
+    def verify_presentation(
+        self,
+        presentation: Any,
+        *,
+        challenge: str | None = None,
+        domain: str | None = None,
+        now: datetime | None = None,
+        check_status: bool = True,
+        check_trust: bool = True,
+    ) -> PresentationResult:
+        """Verify the presentation's proof (purpose ``authentication``, with our challenge and
+        domain), holder binding, and every credential it carries.
+
+        ``challenge``/``domain``: what the verifier expects. With a challenge store, the proof's
+        challenge must also be one we issued, unspent and unexpired (it is spent here). A proof
+        without ``domain`` is accepted (Aries wallets omit it) since the challenge is bound to
+        its domain when issued."""
+        result = PresentationResult(presentation)
+        now = now or _now()
+        budget = self.new_budget()
+        try:
+            facts = check_presentation(presentation)
+        except VerificationError as exc:
+            result.errors.append(exc)
+            return result
+        result.checks.append("structure")
+
+        signer = self._presentation_proof(presentation, facts.holder, challenge, domain, result,
+                                          budget, now)  # fmt: skip
+        result.holder = signer
+
+        for credential in facts.credentials:
+            credential_result = self.verify_credential(
+                credential, now=now, check_status=check_status, check_trust=check_trust,
+                budget=budget,
+            )  # fmt: skip
+            result.credentials.append(credential_result)
+            facts_c = credential_result.facts
+            if signer is not None and facts_c is not None and signer not in facts_c.subject_ids:
+                result.errors.append(
+                    VerificationError(
+                        errors.HOLDER_MISMATCH,
+                        f"the presentation is signed by {signer}, who is not the subject of "
+                        f"credential {credential.get('id', '(no id)')}",
+                    )
+                )
+        if signer is not None and not any(e.slug == errors.HOLDER_MISMATCH for e in result.errors):
+            result.checks.append("holder")
+        result.verified = not result.errors and all(c.verified for c in result.credentials)
+        return result
+
+    def _presentation_proof(
+        self,
+        presentation: Mapping[str, Any],
+        holder: str | None,
+        challenge: str | None,
+        domain: str | None,
+        result: PresentationResult,
+        budget: Budget,
+        now: datetime,
+    ) -> str | None:
+        proofs = as_list(presentation.get("proof"))
+        if not proofs:
+            result.errors.append(
+                VerificationError(errors.PROOF_MISSING, "the presentation is unsigned")
+            )
+            return None
+        if len(proofs) != 1 or not isinstance(proofs[0], Mapping):
+            result.errors.append(
+                VerificationError(errors.MALFORMED_PROOF, "a presentation needs exactly one proof")
+            )
+            return None
+        proof = proofs[0]
+        presented_challenge = proof.get("challenge")
+        presented_domain = proof.get("domain")
+        # Challenge and domain first: they are cheap, and a replay should not cost a signature.
+        if not isinstance(presented_challenge, str) or not presented_challenge:
+            result.errors.append(
+                VerificationError(
+                    errors.CHALLENGE_MISSING, "the presentation proof has no challenge"
+                )
+            )
+            return None
+        if challenge is not None and presented_challenge != challenge:
+            result.errors.append(
+                VerificationError(errors.CHALLENGE_MISMATCH, "the proof's challenge is not ours")
+            )
+            return None
+        if presented_domain is not None and domain is not None and presented_domain != domain:
+            result.errors.append(
+                VerificationError(
+                    errors.DOMAIN_MISMATCH,
+                    f"the presentation is for {presented_domain!r}, expected {domain!r}",
+                )
+            )
+            return None
+        if presented_domain is None and domain is not None:
+            result.warnings.append(
+                VerificationError(
+                    errors.DOMAIN_MISMATCH,
+                    "the proof has no domain; the challenge's domain binding stands in for it",
+                )
+            )
+        unsecured = {k: v for k, v in presentation.items() if k != "proof"}
+        try:
+            method = self.verify_proof(unsecured, proof, "authentication", budget)
+        except VerificationError as exc:
+            result.errors.append(exc)
+            return None
+        result.checks.append("proof")
+        signer = method.controller
+        if holder is not None and holder != signer:
+            result.errors.append(
+                VerificationError(
+                    errors.HOLDER_MISMATCH,
+                    f"the presentation names holder {holder} but is signed by {signer}",
+                )
+            )
+            return None
+        if self.challenges is not None:
+            try:
+                self.challenges.consume(
+                    presented_challenge,
+                    presented_domain if isinstance(presented_domain, str) else domain,
+                    now=now,
+                )
+            except VerificationError as exc:
+                result.errors.append(exc)
+                return signer
+        result.checks += ["challenge", "domain"]
+        return signer

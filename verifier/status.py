@@ -1,0 +1,388 @@
+"""Credential status: StatusList2021 and BitstringStatusList, fetched, verified, cached.
+
+A status entry names a status-list credential by URL and a bit index. The list credential is
+fetched with ``requests`` (bounded timeouts and size, no redirects), its own proof verified by
+the injected ``verify_list`` (our library), and its decoded bitstring cached per URL.
+
+Freshness (DESIGN §3: a revocation stops working within one second):
+
+* with the revocation service's change feed connected (:class:`ChangeFeed`), a changed list is
+  dropped from the cache the moment the feed reports it, and cached lists otherwise live for
+  ``long_ttl``;
+* without a healthy feed, lists live only ``short_ttl`` (one second by default).
+
+Status is looked up on every verification; only the fetched lists are cached, never a verdict.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import logging
+import threading
+import time
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from verifier import errors
+from verifier.credentials import as_list
+from verifier.errors import VerificationError
+
+log = logging.getLogger(__name__)
+
+FETCH_TIMEOUT = (2.0, 3.0)
+MAX_LIST_BYTES = 1024 * 1024  # the list credential as fetched
+MAX_BITSTRING_BYTES = 4 * 1024 * 1024  # decompressed (a gzip bomb stops here)
+
+ENTRY_TYPES = {
+    "StatusList2021Entry": "StatusList2021Credential",
+    "BitstringStatusListEntry": "BitstringStatusListCredential",
+}
+LIST_SUBJECT_TYPES = {
+    "StatusList2021Credential": "StatusList2021",
+    "BitstringStatusListCredential": "BitstringStatusList",
+}
+
+
+@dataclass(frozen=True)
+class StatusList:
+    url: str
+    kind: str  # StatusList2021Credential or BitstringStatusListCredential
+    issuer: str
+    purpose: str
+    bits: bytes
+    status_size: int
+    fetched_at: float
+
+    @property
+    def length(self) -> int:
+        return len(self.bits) * 8 // self.status_size
+
+    def value(self, index: int) -> int:
+        """The status value at ``index`` (bit 0 is the left-most bit of the first byte)."""
+        if not 0 <= index < self.length:
+            raise VerificationError(
+                errors.INVALID_STATUS, f"status index {index} outside the list ({self.length})"
+            )
+        result = 0
+        for bit in range(index * self.status_size, (index + 1) * self.status_size):
+            result = (result << 1) | ((self.bits[bit // 8] >> (7 - bit % 8)) & 1)
+        return result
+
+
+@dataclass(frozen=True)
+class StatusEntry:
+    type: str
+    purpose: str
+    index: int
+    list_url: str
+
+
+def parse_entry(entry: Mapping[str, Any]) -> StatusEntry:
+    entry_type = entry.get("type")
+    if entry_type not in ENTRY_TYPES:
+        raise VerificationError(
+            errors.INVALID_STATUS, f"status entry type {entry_type!r} is not supported"
+        )
+    purpose = entry.get("statusPurpose")
+    url = entry.get("statusListCredential")
+    raw_index = entry.get("statusListIndex")
+    if not isinstance(purpose, str) or not isinstance(url, str):
+        raise VerificationError(
+            errors.INVALID_STATUS, "status entry needs statusPurpose and statusListCredential"
+        )
+    if not url.startswith(("https://", "http://")):
+        raise VerificationError(errors.INVALID_STATUS, "statusListCredential is not an HTTP URL")
+    if not isinstance(raw_index, str) or not raw_index.isdigit() or len(raw_index) > 12:
+        raise VerificationError(
+            errors.INVALID_STATUS, "statusListIndex must be a non-negative integer string"
+        )
+    return StatusEntry(entry_type, purpose, int(raw_index), url)
+
+
+def decode_bitstring(encoded: Any, list_type: str) -> bytes:
+    """GZIP-compressed bits, base64url (StatusList2021) or multibase base64url ``u...``
+    (BitstringStatusList); decompression is bounded."""
+    if not isinstance(encoded, str) or not encoded:
+        raise VerificationError(errors.INVALID_STATUS, "encodedList is missing")
+    if list_type == "BitstringStatusList":
+        if not encoded.startswith("u"):
+            raise VerificationError(errors.INVALID_STATUS, "encodedList must be multibase 'u'")
+        encoded = encoded[1:]
+    try:
+        compressed = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip wrapper
+        bits = inflater.decompress(compressed, MAX_BITSTRING_BYTES + 1)
+    except (ValueError, zlib.error) as exc:
+        raise VerificationError(errors.INVALID_STATUS, f"encodedList: {exc}") from None
+    if len(bits) > MAX_BITSTRING_BYTES or inflater.unconsumed_tail:
+        raise VerificationError(errors.INVALID_STATUS, "encodedList is too large")
+    return bits
+
+
+def encode_bitstring(bits: bytes, list_type: str = "StatusList2021") -> str:
+    """The inverse of :func:`decode_bitstring` (fixtures and tests)."""
+    text = base64.urlsafe_b64encode(gzip.compress(bits, mtime=0)).rstrip(b"=").decode("ascii")
+    return "u" + text if list_type == "BitstringStatusList" else text
+
+
+def read_list(credential: Mapping[str, Any], url: str, fetched_at: float) -> StatusList:
+    """The status list carried by a (verified) status-list credential."""
+    types = as_list(credential.get("type"))
+    list_type = next((LIST_SUBJECT_TYPES[t] for t in types if t in LIST_SUBJECT_TYPES), None)
+    if list_type is None:
+        raise VerificationError(errors.INVALID_STATUS, f"{url} is not a status-list credential")
+    if credential.get("id") != url:
+        raise VerificationError(
+            errors.INVALID_STATUS, f"the status list at {url} names itself {credential.get('id')!r}"
+        )
+    subject = credential.get("credentialSubject")
+    if not isinstance(subject, Mapping) or subject.get("type") != list_type:
+        raise VerificationError(errors.INVALID_STATUS, f"{url}: credentialSubject is not a list")
+    purpose = subject.get("statusPurpose")
+    if not isinstance(purpose, str):
+        raise VerificationError(errors.INVALID_STATUS, f"{url}: list has no statusPurpose")
+    size = subject.get("statusSize", 1)
+    if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 8:
+        raise VerificationError(errors.INVALID_STATUS, f"{url}: bad statusSize")
+    issuer = credential.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+    return StatusList(
+        url=url,
+        kind=next(t for t in types if t in LIST_SUBJECT_TYPES),
+        issuer=str(issuer_id),
+        purpose=purpose,
+        bits=decode_bitstring(subject.get("encodedList"), list_type),
+        status_size=size,
+        fetched_at=fetched_at,
+    )
+
+
+class StatusListCache:
+    """Fetched, verified status lists by URL (bounded LRU, TTL per feed health)."""
+
+    def __init__(
+        self,
+        verify_list: Callable[[Mapping[str, Any]], None],
+        *,
+        short_ttl: float = 1.0,
+        long_ttl: float = 300.0,
+        max_lists: int = 256,
+        url_override: Mapping[str, str] | None = None,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.verify_list = verify_list
+        self.short_ttl = short_ttl
+        self.long_ttl = long_ttl
+        self.max_lists = max_lists
+        self.url_override = dict(url_override or {})
+        self.feed_healthy = False
+        self._session = session or requests.Session()
+        self._lists: OrderedDict[str, StatusList] = OrderedDict()
+        self._lock = threading.Lock()
+        self._url_locks: dict[str, threading.Lock] = {}
+        self._clock = clock
+        self._generation = 0  # bumped by every invalidation
+        self.fetches = 0
+
+    @property
+    def ttl(self) -> float:
+        return self.long_ttl if self.feed_healthy else self.short_ttl
+
+    def invalidate(self, url: str | None = None) -> None:
+        """Drop one list (``url``) or all of them."""
+        with self._lock:
+            self._generation += 1
+            if url is None:
+                self._lists.clear()
+            else:
+                self._lists.pop(url, None)
+
+    def get(self, url: str) -> StatusList:
+        cached = self._fresh(url)
+        if cached is not None:
+            return cached
+        # One fetch per URL at a time; concurrent verifications wait for it (bounded by the
+        # fetch timeouts) instead of stampeding the revocation service.
+        with self._lock:
+            url_lock = self._url_locks.setdefault(url, threading.Lock())
+        with url_lock:
+            cached = self._fresh(url)
+            if cached is not None:
+                return cached
+            with self._lock:
+                generation = self._generation
+            status_list = self._fetch(url)
+            with self._lock:
+                if generation != self._generation:
+                    # Invalidated while we fetched: what we hold may predate the change.
+                    return status_list
+                self._lists[url] = status_list
+                self._lists.move_to_end(url)
+                while len(self._lists) > self.max_lists:
+                    self._lists.popitem(last=False)
+            return status_list
+
+    def _fresh(self, url: str) -> StatusList | None:
+        with self._lock:
+            cached = self._lists.get(url)
+            if cached is not None and self._clock() - cached.fetched_at <= self.ttl:
+                return cached
+        return None
+
+    def _fetch_url(self, url: str) -> str:
+        for prefix, replacement in self.url_override.items():
+            if url.startswith(prefix):
+                return replacement + url[len(prefix) :]
+        return url
+
+    def _fetch(self, url: str) -> StatusList:
+        fetched_at = self._clock()
+        target = self._fetch_url(url)
+        self.fetches += 1
+        try:
+            with self._session.get(
+                target, timeout=FETCH_TIMEOUT, stream=True, allow_redirects=False,
+                headers={"Accept": "application/vc+ld+json, application/json"},
+            ) as response:  # fmt: skip
+                if response.status_code != 200:
+                    raise VerificationError(
+                        errors.STATUS_UNAVAILABLE, f"{url} answered {response.status_code}"
+                    )
+                body = response.raw.read(MAX_LIST_BYTES + 1, decode_content=True)
+        except requests.RequestException as exc:
+            raise VerificationError(
+                errors.STATUS_UNAVAILABLE, f"cannot fetch {url}: {type(exc).__name__}"
+            ) from None
+        if len(body) > MAX_LIST_BYTES:
+            raise VerificationError(errors.STATUS_UNAVAILABLE, f"{url}: status list too large")
+        try:
+            credential = json.loads(body)
+        except ValueError:
+            raise VerificationError(errors.INVALID_STATUS, f"{url}: not JSON") from None
+        if not isinstance(credential, dict):
+            raise VerificationError(errors.INVALID_STATUS, f"{url}: not a credential")
+        try:
+            self.verify_list(credential)
+        except VerificationError as exc:
+            raise VerificationError(
+                errors.INVALID_STATUS,
+                f"the status list {url} does not verify: {exc.detail}",
+                cause=exc.slug,
+            ) from None
+        return read_list(credential, url, fetched_at)
+
+
+def check_entry(
+    entry: Mapping[str, Any],
+    credential_issuer: str,
+    cache: StatusListCache,
+    trusted_list_issuers: frozenset[str] = frozenset(),
+) -> str:
+    """Raise ``revoked``/``suspended`` if the entry's bit is set; return the purpose checked.
+
+    The list must be issued by the credential's issuer or by a DID trusted to publish lists
+    (the operator's revocation service); otherwise anyone could host an all-zero list."""
+    parsed = parse_entry(entry)
+    status_list = cache.get(parsed.list_url)
+    if status_list.issuer != credential_issuer and status_list.issuer not in trusted_list_issuers:
+        raise VerificationError(
+            errors.INVALID_STATUS,
+            f"the status list is issued by {status_list.issuer}, not by the credential's issuer",
+        )
+    if status_list.kind != ENTRY_TYPES[parsed.type]:
+        raise VerificationError(
+            errors.INVALID_STATUS, f"a {parsed.type} cannot point at a {status_list.kind}"
+        )
+    if status_list.purpose != parsed.purpose:
+        raise VerificationError(
+            errors.INVALID_STATUS,
+            f"entry purpose {parsed.purpose!r} does not match the list's {status_list.purpose!r}",
+        )
+    value = status_list.value(parsed.index)
+    if value and parsed.purpose == "revocation":
+        raise VerificationError(errors.REVOKED, "the credential has been revoked")
+    if value and parsed.purpose == "suspension":
+        raise VerificationError(errors.SUSPENDED, "the credential is suspended")
+    return parsed.purpose
+
+
+class ChangeFeed:
+    """Follows the revocation service's change feed by long polling and invalidates changed
+    lists at once (contract: ``GET <revocation>/status/changes?after=<seq>&wait=<s>`` →
+    ``{"changes": [{"seq", "list_id", "url"}], "last": int}``).
+
+    Any failure marks the feed unhealthy (the cache falls back to its short TTL and forgets
+    every list, since changes may have been missed) and retries after ``retry`` seconds."""
+
+    def __init__(
+        self,
+        base_url: str,
+        cache: StatusListCache,
+        *,
+        wait: float = 20.0,
+        retry: float = 1.0,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.cache = cache
+        self.wait = wait
+        self.retry = retry
+        self.last: int | None = None
+        self._session = session or requests.Session()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def poll(self, wait: float) -> list[dict[str, Any]]:
+        """One long poll; applies the changes and returns them."""
+        after = self.last if self.last is not None else 0
+        response = self._session.get(
+            f"{self.base_url}/status/changes",
+            params={"after": after, "wait": wait},
+            timeout=(2.0, wait + 5.0),
+        )
+        response.raise_for_status()
+        body = response.json()
+        changes = body.get("changes") or []
+        last = body.get("last")
+        if not isinstance(changes, list) or not isinstance(last, int):
+            raise ValueError("malformed change feed answer")
+        first_contact = self.last is None
+        for change in changes:
+            if isinstance(change, dict) and isinstance(change.get("url"), str):
+                self.cache.invalidate(change["url"])
+        if first_contact:
+            self.cache.invalidate()  # lists cached before we followed the feed may be stale
+        self.last = last
+        self.cache.feed_healthy = True
+        return changes
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll(0.0 if self.last is None else self.wait)
+            except (requests.RequestException, ValueError) as exc:
+                if self.cache.feed_healthy:
+                    log.warning("status change feed lost: %s", exc)
+                self.cache.feed_healthy = False
+                self.cache.invalidate()
+                self.last = None
+                self._stop.wait(self.retry)
+
+    def start(self) -> ChangeFeed:
+        self._thread = threading.Thread(target=self.run, name="status-change-feed", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.cache.feed_healthy = False
+        if self._thread is not None:
+            self._thread.join(timeout=1.0)

@@ -1,0 +1,171 @@
+"""Trust (DESIGN §3): who may issue which credential type.
+
+:class:`TrustRegistry` is the interface KCIT will serve over HTTP; :class:`FileTrustRegistry`
+reads it from a JSON file until then (reloaded when the file changes). :func:`check_issuer`
+applies the rule the credential-type registry names for each credgate type and says which rule
+failed.
+
+File format::
+
+    {
+      "onboarding_authority": "did:key:...",
+      "companies": {"did:web:helix.example": "active", "did:key:...": "suspended"},
+      "accreditations": {"did:key:...": ["SoftwareCertificationCredential"]},
+      "status_list_issuers": ["did:key:..."]
+    }
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+from schemas.registry import TrustedIssuerRule, credential_types
+from verifier import errors
+from verifier.credentials import as_list
+from verifier.errors import VerificationError
+
+
+class CompanyStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    UNKNOWN = "unknown"
+
+
+class TrustRegistry(Protocol):
+    def is_onboarding_authority(self, did: str) -> bool: ...
+
+    def company_status(self, did: str) -> CompanyStatus: ...
+
+    def may_issue(self, did: str, credential_type: str) -> bool: ...
+
+    def status_list_issuers(self) -> frozenset[str]: ...
+
+
+class StaticTrustRegistry:
+    """A trust registry held in memory (the file registry's content, or a test's)."""
+
+    def __init__(
+        self,
+        onboarding_authority: str | None = None,
+        companies: Mapping[str, str] | None = None,
+        accreditations: Mapping[str, Iterable[str]] | None = None,
+        status_list_issuers: Iterable[str] = (),
+    ) -> None:
+        self.onboarding_authority = onboarding_authority
+        self.companies = {did: CompanyStatus(state) for did, state in (companies or {}).items()}
+        self.accreditations = {did: frozenset(t) for did, t in (accreditations or {}).items()}
+        self._status_list_issuers = frozenset(status_list_issuers)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StaticTrustRegistry:
+        return cls(
+            onboarding_authority=data.get("onboarding_authority"),
+            companies=data.get("companies") or {},
+            accreditations=data.get("accreditations") or {},
+            status_list_issuers=data.get("status_list_issuers") or (),
+        )
+
+    def is_onboarding_authority(self, did: str) -> bool:
+        return did is not None and did == self.onboarding_authority
+
+    def company_status(self, did: str) -> CompanyStatus:
+        return self.companies.get(did, CompanyStatus.UNKNOWN)
+
+    def may_issue(self, did: str, credential_type: str) -> bool:
+        return credential_type in self.accreditations.get(did, ())
+
+    def status_list_issuers(self) -> frozenset[str]:
+        extra = {self.onboarding_authority} if self.onboarding_authority else set()
+        return self._status_list_issuers | extra
+
+
+class FileTrustRegistry:
+    """:class:`StaticTrustRegistry` loaded from a JSON file, reloaded when its mtime changes."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._mtime: float | None = None
+        self._registry = StaticTrustRegistry()
+        self._reload()
+
+    def _reload(self) -> StaticTrustRegistry:
+        try:
+            mtime = os.stat(self.path).st_mtime
+        except FileNotFoundError:
+            return self._registry
+        with self._lock:
+            if mtime != self._mtime:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                self._registry = StaticTrustRegistry.from_dict(data)
+                self._mtime = mtime
+            return self._registry
+
+    def is_onboarding_authority(self, did: str) -> bool:
+        return self._reload().is_onboarding_authority(did)
+
+    def company_status(self, did: str) -> CompanyStatus:
+        return self._reload().company_status(did)
+
+    def may_issue(self, did: str, credential_type: str) -> bool:
+        return self._reload().may_issue(did, credential_type)
+
+    def status_list_issuers(self) -> frozenset[str]:
+        return self._reload().status_list_issuers()
+
+
+def credgate_types(credential: Mapping[str, Any]) -> list[str]:
+    known = credential_types()
+    return [t for t in as_list(credential.get("type")) if isinstance(t, str) and t in known]
+
+
+def check_issuer(credential: Mapping[str, Any], issuer: str, registry: TrustRegistry) -> list[str]:
+    """Apply the trust rule of each credgate type the credential has; return the rules applied
+    (empty for credentials that are not credgate's). Raises with the failed rule."""
+    applied = []
+    for name in credgate_types(credential):
+        rule = credential_types()[name].trusted_issuer_rule
+        if rule is TrustedIssuerRule.ONBOARDING_AUTHORITY:
+            if not registry.is_onboarding_authority(issuer):
+                raise VerificationError(
+                    errors.UNTRUSTED_ISSUER,
+                    f"{name} counts only from the onboarding authority, not {issuer}",
+                    rule=rule.value,
+                )
+        elif rule is TrustedIssuerRule.KCIT_COMPANY:
+            state = registry.company_status(issuer)
+            if state is CompanyStatus.UNKNOWN:
+                raise VerificationError(
+                    errors.ISSUER_NOT_KCIT_COMPANY,
+                    f"{issuer} is not the public DID of a KCIT-identified company",
+                    rule=rule.value,
+                )
+            if state is not CompanyStatus.ACTIVE:
+                raise VerificationError(
+                    errors.COMPANY_INACTIVE, f"KCIT marks {issuer} {state.value}", rule=rule.value
+                )
+            mandator = credential.get("credentialSubject", {})
+            mandator = mandator.get("mandator") if isinstance(mandator, Mapping) else None
+            mandator_id = mandator.get("id") if isinstance(mandator, Mapping) else None
+            if mandator_id != issuer:
+                raise VerificationError(
+                    errors.UNTRUSTED_ISSUER,
+                    "an attorney credential must be issued by its mandator company",
+                    rule=rule.value,
+                )
+        elif rule is TrustedIssuerRule.ACCREDITED_CERTIFIER and not registry.may_issue(
+            issuer, name
+        ):
+            raise VerificationError(
+                errors.UNTRUSTED_ISSUER,
+                f"{issuer} is not accredited to issue {name}",
+                rule=rule.value,
+            )
+        applied.append(rule.value)
+    return applied
