@@ -196,7 +196,13 @@ class AdminClient:
     # -- issue-credential 2.0 (ld_proof) -----------------------------------------------------
 
     def send_ld_proof_offer(
-        self, connection_id: str, credential: Record, options: Record, *, comment: str = ""
+        self,
+        connection_id: str,
+        credential: Record,
+        options: Record,
+        *,
+        comment: str = "",
+        auto_issue: bool = True,
     ) -> Record:
         return self.request(
             "POST",
@@ -204,19 +210,49 @@ class AdminClient:
             json={
                 "connection_id": connection_id,
                 "comment": comment,
-                "auto_issue": True,
+                "auto_issue": auto_issue,
                 "auto_remove": False,
                 "filter": {"ld_proof": {"credential": credential, "options": options}},
             },
         )
 
+    def create_ld_proof_offer(
+        self, credential: Record, options: Record, *, comment: str = "", auto_issue: bool = True
+    ) -> Record:
+        """A connection-free offer, to attach to an out-of-band invitation."""
+        return self.request(
+            "POST",
+            "/issue-credential-2.0/create-offer",
+            json={
+                "comment": comment,
+                "auto_issue": auto_issue,
+                "auto_remove": False,
+                "filter": {"ld_proof": {"credential": credential, "options": options}},
+            },
+        )
+
+    def issue_credential(self, cred_ex_id: str) -> Record:
+        """Sign and send the credential of a record in ``request-received``."""
+        return self.request("POST", f"/issue-credential-2.0/records/{cred_ex_id}/issue", json={})
+
+    def delete_credential_exchange(self, cred_ex_id: str) -> None:
+        self.request("DELETE", f"/issue-credential-2.0/records/{cred_ex_id}")
+
+    def credential_exchanges(self, *, thread_id: str | None = None) -> list[Record]:
+        """Exchange records (``cred_ex_record`` of each result), optionally of one thread."""
+        params = {"thread_id": thread_id} if thread_id else None
+        results = self.request("GET", "/issue-credential-2.0/records", params=params)["results"]
+        return [result["cred_ex_record"] for result in results]
+
     def credential_exchange(self, cred_ex_id: str) -> Record:
         return self.request("GET", f"/issue-credential-2.0/records/{cred_ex_id}")
 
-    def send_credential_request(self, cred_ex_id: str) -> Record:
-        return self.request(
-            "POST", f"/issue-credential-2.0/records/{cred_ex_id}/send-request", json={}
-        )
+    def send_credential_request(self, cred_ex_id: str, *, holder_did: str | None = None) -> Record:
+        """Request the offered credential; ``holder_did`` (a did:key) becomes its subject when
+        the offer left the subject's id open."""
+        body = {"holder_did": holder_did} if holder_did else {}
+        path = f"/issue-credential-2.0/records/{cred_ex_id}/send-request"
+        return self.request("POST", path, json=body)
 
     def store_credential(self, cred_ex_id: str, credential_id: str | None = None) -> Record:
         payload = {"credential_id": credential_id} if credential_id else {}
@@ -235,6 +271,54 @@ class AdminClient:
 
     # -- JSON-LD ----------------------------------------------------------------------------
 
+    def issue_vc(self, credential: Record, options: Record) -> Record:
+        """Sign ``credential`` with the (tenant's) key its issuer DID names; no exchange."""
+        body = {"credential": credential, "options": options}
+        return self.request("POST", "/vc/credentials/issue", json=body)["verifiableCredential"]
+
     def verify_credential(self, credential: Record) -> Record:
         body = {"verifiableCredential": credential}
         return self.request("POST", "/vc/credentials/verify", json=body)
+
+    # -- issue-credential 2.0 (holder) ------------------------------------------------------
+
+    def holder_offers(self) -> list[Record]:
+        """This wallet's credential exchanges waiting for its decision (``offer-received``)."""
+        params = {"role": "holder", "state": "offer-received"}
+        results = self.request("GET", "/issue-credential-2.0/records", params=params)["results"]
+        return [result["cred_ex_record"] for result in results]
+
+    def store_w3c_credential(self, credential: Record) -> str:
+        """Keep a signed credential in the wallet without an exchange (a wallet import)."""
+        body = self.request(
+            "POST", "/vc/credentials/store", json={"verifiableCredential": credential}
+        )
+        return body["credentialId"]
+
+    def delete_w3c_credential(self, record_id: str) -> None:
+        self.request("DELETE", f"/credential/w3c/{record_id}")
+
+    # -- present-proof 2.0 (holder) ---------------------------------------------------------
+
+    def presentation_exchange(self, pres_ex_id: str) -> Record:
+        return self.request("GET", f"/present-proof-2.0/records/{pres_ex_id}")
+
+    def presentation_requests(self, *, thread_id: str | None = None) -> list[Record]:
+        """Proof requests this wallet received and has not answered (``request-received``)."""
+        params = {"role": "prover", "state": "request-received"}
+        if thread_id:
+            params["thread_id"] = thread_id
+        return self.request("GET", "/present-proof-2.0/records", params=params)["results"]
+
+    def send_presentation(self, pres_ex_id: str, spec: Record) -> Record:
+        """Answer a request: ``spec`` is the format's part, e.g. ``{"dif": {"record_ids": ..}}``."""
+        path = f"/present-proof-2.0/records/{pres_ex_id}/send-presentation"
+        return self.request("POST", path, json=spec)
+
+    def presentation_problem_report(self, pres_ex_id: str, description: str) -> None:
+        """Refuse a request: the verifier's record goes to ``abandoned`` with ``description``."""
+        self.request(
+            "POST",
+            f"/present-proof-2.0/records/{pres_ex_id}/problem-report",
+            json={"description": description},
+        )

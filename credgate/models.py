@@ -11,6 +11,7 @@ MODEL_MODULES = (
     "agents.models",
     "revocation.models",
     "verifier.models",
+    "issuer.models",
 )
 
 

@@ -21,6 +21,7 @@ from credgate.services import SERVICES, app_factory
 from credgate.serving import ServerThread, bind, serve
 from credgate.state import clear_state, write_state
 from credgate.tokens import ensure_operator_token
+from credgate.web import shutdown
 
 
 def prepare(settings: Settings) -> str:
@@ -97,6 +98,8 @@ class Suite:
     def stop(self) -> None:
         for server in self.servers.values():
             server.stop()
+            if server.server.app is not None:
+                shutdown(server.server.app)
         self.servers.clear()
         if self._runtime is not None:
             self._runtime.stop()

@@ -50,6 +50,11 @@ def create_service_app(
         SERVICE_NAME=name,
         MAX_CONTENT_LENGTH=DEFAULT_MAX_CONTENT_LENGTH,
         CREDGATE_SETTINGS=load_settings(),
+        # Every service runs on 127.0.0.1, and browsers share cookies across ports of one host:
+        # a cookie name per service keeps their sessions apart.
+        SESSION_COOKIE_NAME=f"credgate_{name}_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
     )
     if config:
         app.config.from_mapping(config)
@@ -70,3 +75,16 @@ def db_sessions() -> sessionmaker[Session]:
 def service_url(name: str) -> str:
     """The base URL of another service of the suite (``SERVICE_URLS`` in the app config)."""
     return current_app.config["SERVICE_URLS"][name]
+
+
+def on_shutdown(app: Flask, stop: Callable[[], None]) -> None:
+    """Run ``stop`` when the app is shut down (background threads the app started)."""
+    app.extensions.setdefault("credgate.shutdown", []).append(stop)
+
+
+def shutdown(app: Flask) -> None:
+    for stop in reversed(app.extensions.get("credgate.shutdown", [])):
+        try:
+            stop()
+        except Exception:  # one failing hook must not keep the others from running
+            app.logger.exception("shutdown hook failed")

@@ -1,4 +1,22 @@
-"""Issuer service: onboarding and role workflows, certifier workflow, W3C VC-API issue endpoint."""
+"""Issuer service: onboarding and role workflows, certifier workflow, W3C VC-API issue endpoint.
+
+Every DIDComm workflow opens an *exchange*: an out-of-band invitation behind a short link
+(``/i/<id>``, shown as a QR code, plus a ``didcomm://invite?oob=`` deep link) that delivers one
+credential connectionless, or several over a DID Exchange connection. Routes:
+
+- public: ``GET /issuer/did`` (the onboarding authority's DID), ``GET|POST /onboarding`` (person
+  onboarding page), ``POST /issuer/onboarding/persons``, ``POST /issuer/role-requests``,
+  ``GET /issuer/role-requests/<id>``, ``GET /issuer/exchanges/<id>[/qr.svg]``, ``GET /i/<id>``;
+- operator token: ``POST /issuer/organisations``, ``POST /issuer/offers``,
+  ``GET /issuer/role-requests``, ``POST /issuer/role-requests/<id>/approve|reject``,
+  ``POST|GET /issuer/certifiers``, ``PUT /issuer/certifiers/<name>/accreditation``,
+  ``GET /issuer/credentials[/<id>]``, ``POST /credentials/issue`` (W3C VC-API);
+- certifier token: ``POST|GET /issuer/certifications``, ``GET /issuer/certifications/<id>``,
+  ``POST /issuer/certifications/<id>/revoke``;
+- operator page (signs in with the operator token): ``/issuer/admin``.
+
+Issuing POSTs honour ``Idempotency-Key``. Tunables: ``issuer.context.DEFAULTS``.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +26,32 @@ from typing import Any
 from flask import Flask
 
 from agents.endpoints import attach_agent
-from credgate.web import create_service_app
+from credgate.secrets import get_or_create_secret
+from credgate.web import create_service_app, on_shutdown
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    app = create_service_app("issuer", config=config)
-    attach_agent(app, "issuer")
+    from issuer.context import DEFAULTS, build_context
+    from issuer.routes.api import api
+    from issuer.routes.certifier import certifier
+    from issuer.routes.links import links
+    from issuer.routes.pages import pages
+    from issuer.routes.vcapi import vc_api
+    from issuer.watcher import Watcher
+
+    app = create_service_app("issuer", config={**DEFAULTS, **(config or {})})
+    agent = attach_agent(app, "issuer")
+    if not app.config.get("SECRET_KEY"):  # signs the pages' session cookie (CSRF, admin sign-in)
+        secrets_dir = app.config["CREDGATE_SETTINGS"].secrets_dir
+        app.config["SECRET_KEY"] = get_or_create_secret(secrets_dir, "issuer-session-key")
+    ctx = build_context(app.config, app.extensions["credgate.db"], agent)
+    app.extensions["issuer"] = ctx
+    for blueprint in (api, certifier, vc_api, links, pages):
+        app.register_blueprint(blueprint)
+    hub = app.config.get("WEBHOOK_HUB")
+    # Follows DIDComm exchanges: webhooks from the suite's hub, and the sweeper. A service run on
+    # its own without a hub sets ISSUER_WATCH to follow them by asking the agent.
+    if app.config.get("ISSUER_WATCH", hub is not None):
+        watcher = app.extensions["issuer.watcher"] = Watcher(ctx, hub).start()
+        on_shutdown(app, watcher.stop)
     return app

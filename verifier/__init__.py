@@ -22,7 +22,7 @@ from typing import Any
 from flask import Flask
 
 from agents.endpoints import attach_agent
-from credgate.web import create_service_app
+from credgate.web import create_service_app, on_shutdown
 from verifier.challenges import ChallengeStore
 from verifier.dids import DidResolver
 from verifier.engine import ProofCache, Verifier
@@ -53,7 +53,8 @@ def build_verifier(app: Flask) -> Verifier:
     )
     revocation_url = (config.get("SERVICE_URLS") or {}).get("revocation")
     if revocation_url and config.get("VERIFIER_STATUS_FEED", True):
-        app.extensions["credgate.status_feed"] = ChangeFeed(revocation_url, verifier.status).start()
+        feed = app.extensions["credgate.status_feed"] = ChangeFeed(revocation_url, verifier.status)
+        on_shutdown(app, feed.start().stop)
     return verifier
 
 

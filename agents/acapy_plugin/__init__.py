@@ -33,6 +33,12 @@ class OfflineDocumentLoader(DocumentLoader):
         self.requests_loader = document_loader()
         self.online_request_loader = self.requests_loader
 
+    def _load_http_document(self, url: str, options: dict):
+        # Bundled contexts never change. Tagged "static", pyld keeps each one resolved and
+        # processed across operations; untagged, it loads and re-processes every context for
+        # every expansion, signature and verification (most of a DIDComm issuance's CPU).
+        return {**self.requests_loader(url, options), "tag": "static"}
+
 
 def bind_offline_loader(context: InjectionContext, profile: Profile) -> None:
     context.injector.bind_instance(DocumentLoader, OfflineDocumentLoader(profile))

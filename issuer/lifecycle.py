@@ -1,0 +1,376 @@
+"""Following each DIDComm exchange to done or abandoned.
+
+The agent reports progress through webhooks (:mod:`issuer.watcher` hands them here); the sweeper
+calls :func:`sweep` to end exchanges whose invitation expired and to ask the agent about records
+whose webhooks we never saw (a restart, a second issuer process). Every step is a conditional
+state change, so repeated or reordered events do no harm.
+
+The agent signs only on :func:`on_request`'s word: a credential whose exchange was abandoned, or
+whose late-bound subject fails its schema, is never issued.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select, update
+
+from agents.client import AgentError, AgentUnavailable
+from agents.hub import problem_report_reason
+from agents.tenants import TenantHandle
+from credgate.db import transaction, utcnow
+from credgate.problems import Problem
+from issuer import records
+from issuer.context import IssuerContext
+from issuer.credentials import check_schema, with_subject
+from issuer.exchanges import offer_options
+from issuer.models import (
+    ABANDONED,
+    EXCHANGE_ABANDONED,
+    EXCHANGE_DONE,
+    EXCHANGE_INVITED,
+    EXCHANGE_OPEN,
+    EXCHANGE_PREPARING,
+    ISSUED,
+    ISSUING,
+    OFFERED,
+    Exchange,
+    IssuedCredential,
+)
+
+log = logging.getLogger(__name__)
+
+#: Returned by a handler that found no record yet (its thread id may be committed a moment later).
+RETRY = "retry"
+
+ISSUED_STATES = frozenset({"credential-issued", "done"})
+
+
+# -- webhooks --------------------------------------------------------------------------------
+
+
+def on_connection(ctx: IssuerContext, wallet_id: str | None, payload: dict[str, Any]) -> None:
+    """A holder connected through a handshake invitation: send the exchange's offers."""
+    invi_msg_id, connection_id = payload.get("invitation_msg_id"), payload.get("connection_id")
+    if not invi_msg_id or not connection_id:
+        return
+    with transaction(ctx.factory) as session:
+        exchange = session.scalar(
+            select(Exchange).where(Exchange.invi_msg_id == invi_msg_id, Exchange.handshake)
+        )
+        if exchange is None or exchange.wallet_id != wallet_id:
+            return
+        won = session.execute(
+            update(Exchange)
+            .where(
+                Exchange.id == exchange.id,
+                Exchange.connection_id.is_(None),
+                Exchange.state == EXCHANGE_INVITED,
+            )
+            .values(connection_id=connection_id, updated_at=utcnow())
+        ).rowcount
+        pending = [r for r in records.of_exchange(session, exchange.id) if r.state == OFFERED]
+    if not won:
+        return
+    tenant = ctx.tenants.by_name(exchange.tenant)
+    for record in pending:
+        _send_offer(ctx, tenant, record, connection_id)
+
+
+def _send_offer(
+    ctx: IssuerContext, tenant: TenantHandle | None, record: IssuedCredential, connection_id: str
+) -> None:
+    try:
+        if tenant is None:
+            raise AgentError("POST", "/issue-credential-2.0/send-offer", 0, "tenant is gone")
+        sent = tenant.client.send_ld_proof_offer(
+            connection_id, record.credential, offer_options(record.credential), auto_issue=False
+        )
+    except AgentError as exc:
+        with transaction(ctx.factory) as session:
+            records.abandon(session, record, f"offer failed: {exc.message}")
+            finish_exchange(session, record.exchange_id)
+        return
+    with transaction(ctx.factory) as session:
+        session.execute(
+            update(IssuedCredential)
+            .where(IssuedCredential.id == record.id)
+            .values(thread_id=sent["thread_id"], cred_ex_id=sent["cred_ex_id"], updated_at=utcnow())
+        )
+
+
+def on_credential_event(ctx: IssuerContext, wallet_id: str | None, payload: dict[str, Any]):
+    """An issue-credential record of ours changed state on the issuer agent."""
+    thread_id, state = payload.get("thread_id"), payload.get("state")
+    if not thread_id:
+        return None
+    with ctx.factory() as session:
+        record = records.by_thread(session, thread_id)
+        exchange = session.get(Exchange, record.exchange_id) if record else None
+    if record is None or exchange is None:
+        return RETRY if state == "request-received" else None
+    if exchange.wallet_id != wallet_id:
+        return None  # same thread id from another wallet: not ours
+    if state == "request-received":
+        on_request(ctx, record, payload["cred_ex_id"])
+    elif state in ISSUED_STATES:
+        _delivered(ctx, record, acknowledged=state == "done")
+    elif state == "abandoned":
+        _failed(ctx, record, payload.get("error_msg") or "the exchange was abandoned")
+    return None
+
+
+def on_problem_report(ctx: IssuerContext, wallet_id: str | None, payload: dict[str, Any]) -> None:
+    thread = payload.get("~thread") or {}
+    thread_id = thread.get("thid")
+    if not thread_id:
+        return
+    with ctx.factory() as session:
+        record = records.by_thread(session, thread_id)
+        exchange = session.get(Exchange, record.exchange_id) if record else None
+    if record is not None and exchange is not None and exchange.wallet_id == wallet_id:
+        _failed(ctx, record, f"holder reported a problem: {problem_report_reason(payload)}")
+
+
+def on_request(ctx: IssuerContext, record: IssuedCredential, cred_ex_id: str) -> None:
+    """The holder asked for the credential: check, then (and only then) let the agent sign it."""
+    tenant = _tenant_of(ctx, record)
+    if record.state != OFFERED:
+        if record.state == ABANDONED and tenant is not None:
+            _tell_holder(tenant, cred_ex_id, "this offer was withdrawn")
+        return
+    values: dict[str, Any] = {"cred_ex_id": cred_ex_id}
+    if record.late_subject:
+        try:
+            bound = _bind_subject(tenant, record, cred_ex_id)
+        except Problem as problem:
+            with transaction(ctx.factory) as session:
+                records.abandon(session, record, f"refused the request: {problem.detail}")
+                finish_exchange(session, record.exchange_id)
+            if tenant is not None:
+                _tell_holder(tenant, cred_ex_id, problem.detail or problem.title)
+            return
+        except AgentError:
+            return  # unknown; the sweeper asks the agent again later
+        values.update(credential=bound, subject_id=bound["credentialSubject"]["id"])
+    with transaction(ctx.factory) as session:
+        if not records.move(session, record.id, (OFFERED,), ISSUING, **values):
+            return
+    _issue(ctx, tenant, record, cred_ex_id)
+
+
+def _issue(
+    ctx: IssuerContext, tenant: TenantHandle | None, record: IssuedCredential, cred_ex_id: str
+) -> None:
+    try:
+        if tenant is None:
+            raise AgentError("POST", "/issue", 0, "the issuing tenant is gone")
+        tenant.client.issue_credential(cred_ex_id)
+    except AgentUnavailable:
+        return  # it may or may not have signed: the sweeper asks the agent later
+    except AgentError as exc:
+        with transaction(ctx.factory) as session:
+            records.abandon(session, record, f"agent could not issue: {exc.message}",
+                            from_states=(ISSUING,))  # fmt: skip
+            finish_exchange(session, record.exchange_id)
+        return
+    with transaction(ctx.factory) as session:
+        records.deliver(session, record)
+
+
+def _bind_subject(
+    tenant: TenantHandle | None, record: IssuedCredential, cred_ex_id: str
+) -> dict[str, Any]:
+    """The credential with the subject DID the holder put in its request, checked again."""
+    if tenant is None:
+        raise Problem("agent-error", "Tenant gone", 502, "the issuing tenant is gone")
+    exchange_record = tenant.client.credential_exchange(cred_ex_id)
+    requested = requested_credential(exchange_record.get("cred_ex_record", exchange_record))
+    subject_did = ((requested or {}).get("credentialSubject") or {}).get("id")
+    if not isinstance(subject_did, str) or not subject_did.startswith("did:"):
+        raise Problem(
+            "subject-not-bound", "No holder DID", 422,
+            "the request names no holder DID: send it as holder_did (a did:key)",
+        )  # fmt: skip
+    bound = with_subject(record.credential, subject_did)
+    check_schema(bound)
+    return bound
+
+
+def requested_credential(cred_ex_record: dict[str, Any]) -> dict[str, Any] | None:
+    """The ld_proof credential in a record's credential request (base64 attachment)."""
+    request = cred_ex_record.get("cred_request") or {}
+    for attachment in request.get("requests~attach", []):
+        data = attachment.get("data", {})
+        try:
+            if "json" in data:
+                detail = data["json"]
+            else:
+                detail = json.loads(base64.urlsafe_b64decode(data["base64"] + "=="))
+        except (KeyError, ValueError, TypeError):
+            continue
+        if isinstance(detail, dict) and isinstance(detail.get("credential"), dict):
+            return detail["credential"]
+    return None
+
+
+def _tell_holder(tenant: TenantHandle, cred_ex_id: str, description: str) -> None:
+    """Best effort: a problem report ends the holder's side (connectionless ones may not arrive)."""
+    try:
+        tenant.client.credential_problem_report(cred_ex_id, description[:500])
+    except AgentError as exc:
+        log.info("problem report on %s not sent: %s", cred_ex_id, exc)
+
+
+def _delivered(ctx: IssuerContext, record: IssuedCredential, *, acknowledged: bool) -> None:
+    with transaction(ctx.factory) as session:
+        records.deliver(session, record)
+        if acknowledged:
+            session.execute(
+                update(IssuedCredential)
+                .where(IssuedCredential.id == record.id)
+                .values(acknowledged=True, updated_at=utcnow())
+            )
+            finish_exchange(session, record.exchange_id)
+
+
+def _failed(ctx: IssuerContext, record: IssuedCredential, reason: str) -> None:
+    """The holder or the agent gave up. An issued credential stays issued (it exists)."""
+    with transaction(ctx.factory) as session:
+        records.abandon(session, record, reason, from_states=(OFFERED, ISSUING))
+        finish_exchange(session, record.exchange_id, reason)
+
+
+def finish_exchange(session, exchange_id: str | None, reason: str | None = None) -> None:
+    """Close the exchange once every credential in it is either acknowledged or abandoned."""
+    if exchange_id is None:
+        return
+    issued = records.of_exchange(session, exchange_id)
+    states = {r.state for r in issued}
+    if states == {ABANDONED}:
+        final = EXCHANGE_ABANDONED
+        reason = reason or next((r.reason for r in issued if r.reason), None)
+    elif all(r.state == ABANDONED or (r.state == ISSUED and r.acknowledged) for r in issued):
+        final = EXCHANGE_DONE
+    else:
+        return
+    session.execute(
+        update(Exchange)
+        .where(Exchange.id == exchange_id, Exchange.state.in_(EXCHANGE_OPEN))
+        .values(state=final, reason=reason[:2000] if reason else None, updated_at=utcnow())
+    )
+
+
+def _tenant_of(ctx: IssuerContext, record: IssuedCredential) -> TenantHandle | None:
+    try:
+        return ctx.tenants.by_did(record.issuer_did)
+    except Problem:
+        return None
+
+
+# -- the sweeper -----------------------------------------------------------------------------
+
+
+def sweep(ctx: IssuerContext, now: datetime | None = None, batch: int = 200) -> None:
+    """End expired exchanges and reconcile records whose webhooks we may have missed."""
+    now = now or utcnow()
+    with ctx.factory() as session:
+        expired = list(
+            session.scalars(
+                select(Exchange.id)
+                .where(Exchange.state.in_(EXCHANGE_OPEN), Exchange.expires_at <= now)
+                .limit(batch)
+            )
+        )
+        quiet = list(
+            session.scalars(
+                select(IssuedCredential)
+                .join(Exchange, Exchange.id == IssuedCredential.exchange_id)
+                .where(
+                    Exchange.state.in_(EXCHANGE_OPEN),
+                    or_(
+                        # An offer can only have moved once a wallet has the invitation; not
+                        # polling the others keeps a pile of unscanned QR codes cheap.
+                        (IssuedCredential.state == OFFERED)
+                        & (Exchange.fetched_at.is_not(None) | Exchange.connection_id.is_not(None)),
+                        IssuedCredential.state == ISSUING,
+                        (IssuedCredential.state == ISSUED) & ~IssuedCredential.acknowledged,
+                    ),
+                    IssuedCredential.thread_id.is_not(None),
+                    IssuedCredential.updated_at <= now - ctx.settings.reconcile_after,
+                )
+                .limit(batch)
+            )
+        )
+    for record in quiet:
+        reconcile(ctx, record, now)
+    for exchange_id in expired:
+        expire(ctx, exchange_id, now)
+
+
+def reconcile(ctx: IssuerContext, record: IssuedCredential, now: datetime) -> None:
+    """Ask the agent where a quiet record's exchange stands and catch up with it."""
+    tenant = _tenant_of(ctx, record)
+    if tenant is None or record.thread_id is None:
+        return
+    try:
+        found = tenant.client.credential_exchanges(thread_id=record.thread_id)
+    except AgentError:
+        return  # the agent is away: nothing can have happened there either
+    states = {r.get("state"): r for r in found}
+    with transaction(ctx.factory) as session:  # asked now: next time after reconcile_after
+        session.execute(
+            update(IssuedCredential).where(IssuedCredential.id == record.id).values(updated_at=now)
+        )
+    issued = next((states[s] for s in ("done", "credential-issued") if s in states), None)
+    if issued is not None:
+        _delivered(ctx, record, acknowledged=issued.get("state") == "done")
+    elif "request-received" in states:
+        cred_ex_id = states["request-received"]["cred_ex_id"]
+        if record.state == OFFERED:
+            on_request(ctx, record, cred_ex_id)
+        else:  # our /issue call had an unknown outcome and the agent did not sign: again
+            _issue(ctx, tenant, record, cred_ex_id)
+    elif "abandoned" in states:
+        _failed(ctx, record, states["abandoned"].get("error_msg") or "the exchange was abandoned")
+    elif not found and record.state == ISSUING:
+        _failed(ctx, record, "the agent has no record of the exchange")
+
+
+def expire(ctx: IssuerContext, exchange_id: str, now: datetime) -> None:
+    """The invitation ran out: unissued offers are abandoned, the exchange ends."""
+    with ctx.factory() as session:
+        exchange = session.get(Exchange, exchange_id)
+        pending = [r for r in records.of_exchange(session, exchange_id) if r.state == ISSUING]
+    if exchange is None or exchange.state not in EXCHANGE_OPEN:
+        return
+    for record in pending:  # may have been signed: only the agent knows
+        reconcile(ctx, record, now)
+    reason = (
+        "the agent never completed the invitation"
+        if exchange.state == EXCHANGE_PREPARING
+        else "the invitation expired before the holder completed the exchange"
+    )
+    with transaction(ctx.factory) as session:
+        for record in records.of_exchange(session, exchange_id):
+            if record.state == OFFERED:
+                records.abandon(session, record, reason)
+        left = records.of_exchange(session, exchange_id)
+        if any(r.state == ISSUING for r in left):
+            return  # unknown outcome: keep the exchange open until the agent answers
+        final = EXCHANGE_DONE if any(r.state == ISSUED for r in left) else EXCHANGE_ABANDONED
+        unacked = any(r.state == ISSUED and not r.acknowledged for r in left)
+        note = "delivered, never acknowledged" if final == EXCHANGE_DONE and unacked else None
+        session.execute(
+            update(Exchange)
+            .where(Exchange.id == exchange_id, Exchange.state.in_(EXCHANGE_OPEN))
+            .values(
+                state=final,
+                reason=note if final == EXCHANGE_DONE else reason,
+                updated_at=utcnow(),
+            )
+        )

@@ -1,0 +1,174 @@
+"""JSON APIs of the onboarding authority: onboarding, role requests, generic offers, certifiers,
+exchanges and issuance records. Operator routes need the operator's API token."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from credgate.auth import operator_required
+from credgate.problems import Problem, json_body
+from credgate.qr import qr_svg
+from issuer import certifiers, onboarding, records, roles
+from issuer.context import issuer_context
+from issuer.exchanges import get_exchange, short_url
+from issuer.idempotency import idempotent
+from issuer.models import IssuedCredential
+from issuer.offers import offer_credential
+from issuer.routes.common import actor, exchange_created, exchange_view, public_url
+
+api = Blueprint("issuer_api", __name__, url_prefix="/issuer")
+
+
+@api.get("/did")
+def authority_did():
+    """The onboarding authority's DID: what verifiers trust for Onboarding and Role credentials."""
+    ctx = issuer_context()
+    authority = ctx.tenants.authority()
+    return {"did": authority.did, "tenant": authority.name}
+
+
+# -- onboarding ----------------------------------------------------------------------------------
+
+
+@api.post("/onboarding/persons")
+@idempotent
+def onboard_person():
+    exchange = onboarding.onboard_person(issuer_context(), json_body())
+    return exchange_created(exchange)
+
+
+@api.post("/organisations")
+@operator_required
+@idempotent
+def onboard_organisation():
+    exchange = onboarding.onboard_organisation(issuer_context(), json_body(), actor())
+    return exchange_created(exchange)
+
+
+@api.post("/offers")
+@operator_required
+@idempotent
+def offer():
+    exchange = offer_credential(issuer_context(), json_body(), actor())
+    return exchange_created(exchange)
+
+
+# -- exchanges -------------------------------------------------------------------------------------
+
+
+@api.get("/exchanges/<exchange_id>")
+def exchange(exchange_id: str):
+    """Progress of an exchange (the id is the capability: it is given only to who opened it)."""
+    exchange, _ = get_exchange(issuer_context(), exchange_id)
+    return exchange_view(exchange)
+
+
+@api.get("/exchanges/<exchange_id>/qr.svg")
+def exchange_qr(exchange_id: str):
+    exchange, _ = get_exchange(issuer_context(), exchange_id)
+    svg = qr_svg(short_url(public_url(), exchange))
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+# -- issuance records ----------------------------------------------------------------------------
+
+
+@api.get("/credentials")
+@operator_required
+def list_credentials():
+    args = request.args
+    limit = args.get("limit", "100")
+    if not limit.isdigit() or not 0 < int(limit) <= 500:
+        raise Problem("invalid-request", "Invalid request", 400, "limit must be 1 to 500")
+    with issuer_context().factory() as session:
+        found = records.find(
+            session,
+            type_name=args.get("type"),
+            subject=args.get("subject"),
+            state=args.get("state"),
+            workflow=args.get("workflow"),
+            limit=int(limit),
+        )
+    return {"credentials": [records.describe(r) for r in found]}
+
+
+@api.get("/credentials/<record_id>")
+@operator_required
+def get_credential(record_id: str):
+    with issuer_context().factory() as session:
+        record = session.get(IssuedCredential, record_id)
+    if record is None:
+        raise Problem("credential-not-found", "Issuance record not found", 404)
+    return {**records.describe(record), "credential": record.credential}
+
+
+# -- role requests -------------------------------------------------------------------------------
+
+
+def _role_request_view(row) -> dict:
+    linked = roles.exchange_of(issuer_context(), row)
+    return roles.describe(row, exchange_view(linked) if linked else None)
+
+
+@api.post("/role-requests")
+def request_roles():
+    row = roles.request_roles(issuer_context(), json_body())
+    response = jsonify(_role_request_view(row))
+    response.status_code = 201
+    response.headers["Location"] = f"{public_url().rstrip('/')}/issuer/role-requests/{row.id}"
+    return response
+
+
+@api.get("/role-requests/<request_id>")
+def role_request(request_id: str):
+    """The participant follows its request here (the id is the capability)."""
+    return _role_request_view(roles.get_request(issuer_context(), request_id))
+
+
+@api.get("/role-requests")
+@operator_required
+def list_role_requests():
+    rows = roles.list_requests(issuer_context(), request.args.get("state"))
+    return {"role_requests": [roles.describe(r) for r in rows]}
+
+
+@api.post("/role-requests/<request_id>/approve")
+@operator_required
+@idempotent
+def approve_role_request(request_id: str):
+    row = roles.approve(issuer_context(), request_id, actor())
+    return _role_request_view(row)
+
+
+@api.post("/role-requests/<request_id>/reject")
+@operator_required
+def reject_role_request(request_id: str):
+    row = roles.reject(issuer_context(), request_id, actor(), json_body())
+    return _role_request_view(row)
+
+
+# -- certifiers (the operator keeps the accreditation list until KCIT does) ---------------------
+
+
+@api.post("/certifiers")
+@operator_required
+def register_certifier():
+    row, token = certifiers.register(issuer_context(), json_body())
+    response = jsonify({**certifiers.describe(row), "token": token})
+    response.status_code = 201
+    return response
+
+
+@api.get("/certifiers")
+@operator_required
+def list_certifiers():
+    return {
+        "certifiers": [certifiers.describe(r) for r in certifiers.all_certifiers(issuer_context())]
+    }
+
+
+@api.put("/certifiers/<name>/accreditation")
+@operator_required
+def accredit(name: str):
+    row = certifiers.set_accreditation(issuer_context(), name, json_body())
+    return certifiers.describe(row)

@@ -1,0 +1,31 @@
+"""What several blueprints share: the public base URL and the exchange view."""
+
+from __future__ import annotations
+
+from flask import g, jsonify, request
+
+from issuer.context import issuer_context
+from issuer.exchanges import describe_exchange, get_exchange
+from issuer.models import Exchange
+
+
+def public_url() -> str:
+    """Where holders reach this service: the configured URL, else the one the client used."""
+    return issuer_context().public_url or request.url_root
+
+
+def actor() -> str:
+    return g.get("actor", "public")
+
+
+def exchange_view(exchange: Exchange) -> dict:
+    exchange, issued = get_exchange(issuer_context(), exchange.id)
+    return describe_exchange(exchange, issued, public_url())
+
+
+def exchange_created(exchange: Exchange):
+    view = exchange_view(exchange)
+    response = jsonify(view)
+    response.status_code = 201
+    response.headers["Location"] = view["status_url"]
+    return response

@@ -1,0 +1,144 @@
+"""HTML pages: person onboarding (form, then the QR code), and the operator's role-request page.
+
+Templates autoescape everything; the only markup inserted raw is the QR code's SVG, which
+``qrcode`` draws from our own short URL. Forms carry a CSRF token. The admin page signs in with
+the operator's API token (until QR login with a Governance credential exists at the gateway).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from markupsafe import Markup
+
+from credgate.problems import Problem
+from credgate.qr import qr_svg
+from credgate.tokens import find_token
+from issuer import onboarding, roles
+from issuer.context import issuer_context
+from issuer.csrf import check_csrf, csrf_token
+from issuer.exchanges import deep_link, get_exchange, short_url
+from issuer.models import EXCHANGE_OPEN
+from issuer.routes.common import public_url
+
+pages = Blueprint("issuer_pages", __name__)
+
+OPERATOR = "operator"
+
+
+@pages.app_context_processor
+def template_helpers():
+    return {"csrf_token": csrf_token}
+
+
+# -- person onboarding -----------------------------------------------------------------------------
+
+
+@pages.get("/onboarding")
+def onboarding_form():
+    return render_template("onboarding.html", values={}, problem=None)
+
+
+@pages.post("/onboarding")
+def onboarding_submit():
+    check_csrf()
+    values = onboarding.person_attributes(request.form)
+    try:
+        exchange = onboarding.onboard_person(issuer_context(), values)
+    except Problem as problem:
+        if problem.status >= 500:
+            raise
+        page = render_template("onboarding.html", values=values, problem=problem.to_dict())
+        return page, problem.status
+    return redirect(url_for("issuer_pages.onboarding_invitation", exchange_id=exchange.id), 303)
+
+
+@pages.get("/onboarding/<exchange_id>")
+def onboarding_invitation(exchange_id: str):
+    exchange, issued = get_exchange(issuer_context(), exchange_id)
+    link = short_url(public_url(), exchange)
+    return render_template(
+        "invitation.html",
+        exchange=exchange,
+        issued=issued,
+        link=link,
+        deep_link=deep_link(exchange),
+        qr=Markup(qr_svg(link)),  # noqa: S704 - SVG drawn by qrcode from our own URL
+        open=exchange.state in EXCHANGE_OPEN,
+    )
+
+
+# -- operator: role requests -----------------------------------------------------------------------
+
+
+class _LoginRequired(Exception):
+    """Raised by a form post without a signed-in operator: back to the sign-in page."""
+
+
+def _operator() -> str:
+    actor = session.get(OPERATOR)
+    if actor is None:
+        raise _LoginRequired
+    g.actor = actor
+    return actor
+
+
+@pages.errorhandler(_LoginRequired)
+def to_login(_exc):
+    return redirect(url_for("issuer_pages.admin"), 303)
+
+
+@pages.get("/issuer/admin")
+def admin():
+    if session.get(OPERATOR) is None:
+        return render_template("admin_login.html", failed=False)
+    ctx = issuer_context()
+    pending = roles.list_requests(ctx, roles.PENDING)
+    decided = [r for r in roles.list_requests(ctx) if r.state != roles.PENDING][-50:]
+    return render_template(
+        "admin_role_requests.html",
+        pending=pending,
+        decided=list(reversed(decided)),
+        operator=session[OPERATOR],
+        message=session.pop("message", None),
+    )
+
+
+@pages.post("/issuer/admin/login")
+def admin_login():
+    check_csrf()
+    with issuer_context().factory() as db:
+        token = find_token(db, request.form.get("token", "").strip() or "-")
+    if token is None:
+        return render_template("admin_login.html", failed=True), 401
+    session.clear()  # a new session id on sign-in (no fixation)
+    session[OPERATOR] = f"token:{token.name}"
+    return redirect(url_for("issuer_pages.admin"), 303)
+
+
+@pages.post("/issuer/admin/logout")
+def admin_logout():
+    check_csrf()
+    session.clear()
+    return redirect(url_for("issuer_pages.admin"), 303)
+
+
+@pages.post("/issuer/admin/role-requests/<request_id>/<decision>")
+def admin_decide(request_id: str, decision: str):
+    check_csrf()
+    actor = _operator()
+    ctx = issuer_context()
+    try:
+        if decision == "approve":
+            row = roles.approve(ctx, request_id, actor)
+            message = f"Approved: Role credential offered to {row.subject_did}."
+        elif decision == "reject":
+            row = roles.reject(ctx, request_id, actor, {"reason": request.form.get("reason")})
+            message = f"Rejected the request of {row.subject_did}."
+        else:
+            raise Problem("not-found", "Not Found", 404)
+    except Problem as problem:
+        if problem.status >= 500 or problem.status == 404:
+            raise
+        message = f"Not done: {problem.detail or problem.title}"
+    session["message"] = message
+    return redirect(url_for("issuer_pages.admin"), 303)

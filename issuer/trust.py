@@ -1,0 +1,45 @@
+"""Which of our tenants may sign which credential type (DESIGN §3), checked before signing.
+
+The verifier enforces the same rules; refusing here keeps us from issuing what no verifier
+accepts. KCIT does not exist yet: an Attorney credential may come from any of our tenants except
+the onboarding authority and the certifiers (depute creates company tenants).
+"""
+
+from __future__ import annotations
+
+from credgate.problems import Problem
+from issuer.certifiers import is_accredited_did
+from issuer.context import IssuerContext
+from schemas.registry import TrustedIssuerRule, credential_type
+
+
+def authorize_issuer(ctx: IssuerContext, type_name: str | None, issuer_did: str) -> None:
+    if type_name is None:
+        return
+    rule = credential_type(type_name).trusted_issuer_rule
+    authority = ctx.tenants.authority().did
+    if rule is TrustedIssuerRule.ONBOARDING_AUTHORITY and issuer_did != authority:
+        raise _not_allowed(type_name, issuer_did, "only the onboarding authority issues it")
+    if rule is TrustedIssuerRule.ACCREDITED_CERTIFIER and not is_accredited_did(ctx, issuer_did):
+        raise Problem(
+            "certifier-not-accredited", "Certifier not accredited", 403,
+            f"{issuer_did} is not accredited to issue {type_name}",
+        )  # fmt: skip
+    if rule is TrustedIssuerRule.KCIT_COMPANY and (
+        issuer_did == authority or is_accredited_did(ctx, issuer_did)
+    ):
+        raise _not_allowed(type_name, issuer_did, "it is issued by a company's own DID")
+
+
+def _not_allowed(type_name: str, issuer_did: str, why: str) -> Problem:
+    return Problem(
+        "issuer-not-allowed", "Issuer not allowed for this type", 403,
+        f"{issuer_did} may not issue {type_name}: {why}",
+    )  # fmt: skip
+
+
+def unknown_issuer(issuer_did: str | None) -> Problem:
+    return Problem(
+        "unknown-issuer", "Unknown issuer", 422,
+        f"the issuer service holds no key for {issuer_did!r}",
+    )  # fmt: skip
