@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from schemas.loader import bundled_documents
@@ -142,6 +142,9 @@ def _check_dates(credential: Mapping[str, Any], version: str | None) -> list[Vio
         problems += [p for p in (start_bad, end_bad) if p]
         if start and end and end <= start:
             problems.append(Violation(f"/{end_name}", f"{end_name} must be after {start_name}"))
+        elif end and end <= datetime.now(UTC):
+            # Signing a credential that is already expired helps no one: a client mistake.
+            problems.append(Violation(f"/{end_name}", f"{end_name} has already passed"))
     return problems
 
 
