@@ -127,9 +127,7 @@ class WebhookHub:
         seen = since
         with self._changed:
             while True:
-                for event in self._events:
-                    if event.seq <= seen:
-                        continue
+                for event in self._unseen(seen):
                     seen = event.seq
                     reason = failure(event) if failure else None
                     if reason:
@@ -175,6 +173,17 @@ class WebhookHub:
             return None
 
         return self.wait_for(match, timeout=timeout, failure=failure, since=since)
+
+    def _unseen(self, seen: int) -> list[WebhookEvent]:
+        """Events after number ``seen``, oldest first. Walks back from the newest, so a waiter
+        woken by one event reads one event, not the whole history."""
+        unseen = []
+        for event in reversed(self._events):
+            if event.seq <= seen:
+                break
+            unseen.append(event)
+        unseen.reverse()
+        return unseen
 
     @property
     def last_seq(self) -> int:
