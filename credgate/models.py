@@ -12,6 +12,8 @@ MODEL_MODULES = (
     "revocation.models",
     "verifier.models",
     "issuer.models",
+    "kcit.models",
+    "depute.models",
 )
 
 

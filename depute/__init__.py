@@ -1,5 +1,17 @@
-"""Depute tool: company admins authorise employees with Attorney credentials; list, suspend and
-revoke them."""
+"""Depute tool: company admins authorise employees with Attorney credentials; list, suspend,
+reinstate and revoke them; every step audited.
+
+Each company KCIT identifies gets a tenant wallet on the issuer agent whose did:key is recorded in
+KCIT as the company's public DID; mandates are issued from it through the issuer's single-use,
+expiring out-of-band invitations (QR code + link). Routes:
+
+- JSON API ``/depute/api/...`` (operator token, or a company admin's session from
+  ``POST /depute/api/login`` with an Attorney credential granting ``depute:admin``);
+- pages ``/depute/`` (company admins' list, authorise form, suspend / reinstate / revoke,
+  audit export).
+
+Tunables: ``depute.context.DEFAULTS``.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +21,25 @@ from typing import Any
 from flask import Flask
 
 from agents.endpoints import attach_agent
-from credgate.web import create_service_app
+from credgate.secrets import get_or_create_secret
+from credgate.web import create_service_app, on_shutdown
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    app = create_service_app("depute", config=config)
-    attach_agent(app, "issuer")
+    from depute.context import DEFAULTS, build_context
+    from depute.provisioning import Provisioner
+    from depute.routes.api import api
+    from depute.routes.pages import pages
+
+    app = create_service_app("depute", config={**DEFAULTS, **(config or {})})
+    agent = attach_agent(app, "issuer")
+    if not app.config.get("SECRET_KEY"):  # signs the pages' session cookie (CSRF, sign-in)
+        secrets_dir = app.config["CREDGATE_SETTINGS"].secrets_dir
+        app.config["SECRET_KEY"] = get_or_create_secret(secrets_dir, "depute-session-key")
+    ctx = app.extensions["depute"] = build_context(app.config, app.extensions["credgate.db"], agent)
+    app.register_blueprint(api)
+    app.register_blueprint(pages)
+    if agent is not None and app.config["DEPUTE_PROVISION"]:
+        provisioner = app.extensions["depute.provisioner"] = Provisioner(ctx).start()
+        on_shutdown(app, provisioner.stop)
     return app

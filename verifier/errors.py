@@ -56,6 +56,7 @@ INVALID_STATUS = "invalid-status"  # malformed status entry or status-list crede
 UNTRUSTED_ISSUER = "untrusted-issuer"
 ISSUER_NOT_KCIT_COMPANY = "issuer-not-kcit-company"  # attorney from a DID KCIT does not know
 COMPANY_INACTIVE = "company-inactive"  # KCIT knows the company but it is suspended
+POWER_NOT_GRANTED = "power-not-granted"  # an attorney power KCIT never gave the company
 
 ALL = tuple(
     value
@@ -100,6 +101,7 @@ TITLES: dict[str, str] = {
     UNTRUSTED_ISSUER: "Untrusted issuer",
     ISSUER_NOT_KCIT_COMPANY: "Issuer is not a KCIT-identified company",
     COMPANY_INACTIVE: "Issuing company is not active",
+    POWER_NOT_GRANTED: "Power not granted to the company",
 }
 
 

@@ -125,6 +125,28 @@ def credgate_types(credential: Mapping[str, Any]) -> list[str]:
     return [t for t in as_list(credential.get("type")) if isinstance(t, str) and t in known]
 
 
+def _check_powers(
+    credential: Mapping[str, Any], issuer: str, registry: TrustRegistry, rule: TrustedIssuerRule
+) -> None:
+    """A company can delegate only the powers KCIT gave it. Registries that know powers (KCIT's)
+    have ``company_powers(did)`` -> ``{"app:action", ...}``; others are not asked."""
+    company_powers = getattr(registry, "company_powers", None)
+    if company_powers is None:
+        return
+    granted = company_powers(issuer)
+    subject = credential.get("credentialSubject")
+    powers = subject.get("powers") if isinstance(subject, Mapping) else None
+    for power in as_list(powers):
+        app = power.get("app") if isinstance(power, Mapping) else None
+        for action in as_list(power.get("actions") if isinstance(power, Mapping) else None):
+            if f"{app}:{action}" not in granted:
+                raise VerificationError(
+                    errors.POWER_NOT_GRANTED,
+                    f"KCIT never gave {issuer} the power {app}:{action} to delegate",
+                    rule=rule.value, power=f"{app}:{action}",
+                )  # fmt: skip
+
+
 def check_issuer(credential: Mapping[str, Any], issuer: str, registry: TrustRegistry) -> list[str]:
     """Apply the trust rule of each credgate type the credential has; return the rules applied
     (empty for credentials that are not credgate's). Raises with the failed rule."""
@@ -159,6 +181,7 @@ def check_issuer(credential: Mapping[str, Any], issuer: str, registry: TrustRegi
                     "an attorney credential must be issued by its mandator company",
                     rule=rule.value,
                 )
+            _check_powers(credential, issuer, registry, rule)
         elif rule is TrustedIssuerRule.ACCREDITED_CERTIFIER and not registry.may_issue(
             issuer, name
         ):

@@ -1,0 +1,207 @@
+"""Depute's JSON API under ``/depute/api``.
+
+Sign-in: ``POST /login/challenge`` then ``POST /login`` with a presentation of an Attorney
+credential granting ``depute:admin`` → a bearer session token. Every other route takes
+``Authorization: Bearer <operator API token | session token>``; a company admin sees only its
+own company.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from sqlalchemy import select
+
+from credgate.auth import CHALLENGE, presented_bearer_token
+from credgate.problems import Problem, json_body
+from depute import audit
+from depute.authorisations import (
+    Signer,
+    authorise,
+    delegable_powers,
+    describe,
+    get_authorisation,
+    list_authorisations,
+    set_status,
+)
+from depute.context import depute_context
+from depute.models import DeputeCompany
+from depute.provisioning import provision
+from depute.sessions import Admin, admin_for_bearer, challenge, login, logout
+from kcit import registry
+from kcit.validation import single
+
+api = Blueprint("depute_api", __name__, url_prefix="/depute/api")
+
+
+def domain() -> str:
+    """The domain admins' presentations are signed for: depute's host."""
+    configured = current_app.config.get("DEPUTE_DOMAIN")
+    return configured or urlsplit(request.host_url).netloc
+
+
+def current_admin() -> Admin:
+    presented = presented_bearer_token()
+    if presented is None:
+        raise Problem("unauthorized", "Authentication required", 401,
+                      "send an operator API token or a depute session token as Bearer",
+                      headers=CHALLENGE)  # fmt: skip
+    admin = admin_for_bearer(depute_context(), presented)
+    if admin is None:
+        raise Problem("invalid-token", "Invalid or ended session", 401,
+                      "the token is unknown, expired, or its mandate is no longer active",
+                      headers=CHALLENGE)  # fmt: skip
+    g.admin = admin
+    return admin
+
+
+def admin_of(company_id: str) -> Admin:
+    admin = current_admin()
+    if not admin.may_act_for(company_id):
+        raise Problem("forbidden", "Not your company", 403,
+                      "a company admin acts only for the company that mandated them")  # fmt: skip
+    return admin
+
+
+def signer_of(admin: Admin) -> Signer:
+    return Signer(actor=admin.actor, name=admin.name, did=admin.did)
+
+
+# -- sign-in ---------------------------------------------------------------------------------------
+
+
+@api.post("/login/challenge")
+def login_challenge():
+    response = jsonify(challenge(depute_context(), domain()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@api.post("/login")
+def login_with_presentation():
+    body = json_body()
+    presentation = body.get("presentation") if isinstance(body, dict) else None
+    if not isinstance(presentation, dict):
+        raise single("presentation", "missing-field", "post {presentation: <VP>}", 400)
+    token, row = login(depute_context(), presentation, domain())
+    response = jsonify({"token": token, "company": row.company_id, "name": row.name,
+                        "expiresAt": row.expires_at.isoformat()})  # fmt: skip
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@api.post("/logout")
+def end_session():
+    current_admin()
+    logout(depute_context(), presented_bearer_token() or "")
+    return "", 204
+
+
+# -- companies -------------------------------------------------------------------------------------
+
+
+def company_view(company_id: str) -> dict:
+    ctx = depute_context()
+    with ctx.factory() as session:
+        company = registry.get_company(session, company_id)
+        wallet = session.get(DeputeCompany, company_id)
+    return {
+        "id": company.id,
+        "legalName": company.legal_name,
+        "status": company.status,
+        "did": wallet.did if wallet else None,
+        "provisioning": None if wallet is None else {
+            "state": wallet.state, "onboarding": wallet.onboarding_state,
+            "adminAuthorisation": wallet.admin_authorisation_id, "error": wallet.error,
+        },
+        "delegablePowers": delegable_powers(ctx, company),
+    }  # fmt: skip
+
+
+@api.get("/powers")
+def power_catalogue():
+    current_admin()
+    return {"powers": list(depute_context().powers)}
+
+
+@api.get("/companies")
+def companies():
+    admin = current_admin()
+    ctx = depute_context()
+    with ctx.factory() as session:
+        query = select(DeputeCompany.company_id).order_by(DeputeCompany.created_at)
+        if admin.company_id is not None:
+            query = query.where(DeputeCompany.company_id == admin.company_id)
+        ids = list(session.scalars(query))
+    return {"companies": [company_view(i) for i in ids]}
+
+
+@api.get("/companies/<company_id>")
+def company(company_id: str):
+    admin_of(company_id)
+    return company_view(company_id)
+
+
+@api.post("/companies/<company_id>/provision")
+def reprovision(company_id: str):
+    """Retry a provisioning that failed (the operator's; the sweeper retries too)."""
+    if admin_of(company_id).company_id is not None:
+        raise Problem("forbidden", "Operator only", 403)
+    provision(depute_context(), company_id)
+    return company_view(company_id)
+
+
+# -- authorisations --------------------------------------------------------------------------------
+
+
+@api.post("/companies/<company_id>/authorisations")
+def create_authorisation(company_id: str):
+    admin = admin_of(company_id)
+    ctx = depute_context()
+    row, _exchange = authorise(ctx, company_id, json_body(), signer_of(admin))
+    with ctx.factory() as session:
+        view = describe(session, get_authorisation(session, company_id, row.id), ctx)
+    response = jsonify(view)
+    response.status_code = 201
+    response.headers["Location"] = f"{request.url.rstrip('/')}/{row.id}"
+    return response
+
+
+@api.get("/companies/<company_id>/authorisations")
+def authorisations(company_id: str):
+    admin_of(company_id)
+    state = request.args.get("state") or None
+    return {"authorisations": list_authorisations(depute_context(), company_id, state)}
+
+
+@api.get("/companies/<company_id>/authorisations/<authorisation_id>")
+def authorisation(company_id: str, authorisation_id: str):
+    admin_of(company_id)
+    ctx = depute_context()
+    with ctx.factory() as session:
+        return describe(session, get_authorisation(session, company_id, authorisation_id), ctx)
+
+
+@api.post("/companies/<company_id>/authorisations/<authorisation_id>/<action>")
+def change(company_id: str, authorisation_id: str, action: str):
+    admin = admin_of(company_id)
+    body = json_body()
+    reason = body.get("reason") if isinstance(body, dict) else None
+    return set_status(depute_context(), company_id, authorisation_id, action, reason, admin.actor)
+
+
+@api.get("/companies/<company_id>/audit")
+def audit_log(company_id: str):
+    admin_of(company_id)
+    ctx = depute_context()
+    with ctx.factory() as session:
+        registry.get_company(session, company_id)
+        rows = [audit.describe(e) for e in audit.events(session, company_id)]
+    if request.args.get("format", "json") == "csv":
+        return Response(
+            audit.to_csv(rows), mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="depute-audit-{company_id}.csv"',
+                     "Cache-Control": "no-store"},
+        )  # fmt: skip
+    return {"company": company_id, "events": rows}

@@ -1,0 +1,194 @@
+"""Depute's pages for company admins: the company's mandates (pending, issued, suspended,
+revoked, expired), the authorise form (powers from what the company may delegate), the invitation
+as a QR code and a link, suspend / reinstate / revoke with a reason, and the audit export.
+
+Sign-in: the operator API token, or the session token a company admin got from
+``POST /depute/api/login`` with an Attorney credential granting ``depute:admin`` (the gateway's QR
+login hands over the same way once it is mounted in front of depute). Forms carry the CSRF token;
+templates autoescape everything they show.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    json,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from sqlalchemy import select
+
+from credgate.problems import Problem
+from credgate.qr import qr_svg
+from depute import audit
+from depute.authorisations import (
+    ACTIONS,
+    STATES,
+    Signer,
+    authorise,
+    delegable_powers,
+    describe,
+    get_authorisation,
+    list_authorisations,
+    set_status,
+)
+from depute.context import depute_context
+from depute.models import DeputeCompany
+from depute.sessions import Admin, admin_for_bearer
+from kcit import registry
+from kcit.web import check_csrf, csrf_token, page_headers
+
+pages = Blueprint("depute_pages", __name__, template_folder="../templates")
+
+SESSION_TOKEN = "depute_token"
+
+
+@pages.after_request
+def headers(response):
+    return page_headers(response)
+
+
+@pages.app_context_processor
+def helpers():
+    return {"csrf_token": csrf_token}
+
+
+def signed_in() -> Admin | None:
+    token = session.get(SESSION_TOKEN)
+    if not isinstance(token, str):
+        return None
+    admin = admin_for_bearer(depute_context(), token)
+    if admin is None:
+        session.pop(SESSION_TOKEN, None)  # revoked token, ended or no longer valid mandate
+    return admin
+
+
+def admin_of(company_id: str) -> Admin:
+    admin = signed_in()
+    if admin is None:
+        raise Problem("unauthorized", "Authentication required", 401, "sign in again")
+    if not admin.may_act_for(company_id):
+        raise Problem("forbidden", "Not your company", 403)
+    return admin
+
+
+@pages.get("/depute/")
+def home():
+    admin = signed_in()
+    if admin is None:
+        return render_template("depute/login.html", failed=False)
+    if admin.company_id is not None:
+        return redirect(url_for(".company", company_id=admin.company_id), 303)
+    ctx = depute_context()
+    with ctx.factory() as db:
+        rows = list(db.scalars(select(DeputeCompany).order_by(DeputeCompany.created_at)))
+        names = {r.company_id: registry.get_company(db, r.company_id).legal_name for r in rows}
+    return render_template("depute/companies.html", admin=admin, rows=rows, names=names)
+
+
+@pages.post("/depute/login")
+def login():
+    check_csrf()
+    token = request.form.get("token", "").strip()
+    admin = admin_for_bearer(depute_context(), token) if token else None
+    if admin is None:
+        return render_template("depute/login.html", failed=True), 401
+    session.clear()  # a fresh session (and CSRF token) on sign-in: no fixation
+    session[SESSION_TOKEN] = token
+    return redirect(url_for(".home"), 303)
+
+
+@pages.post("/depute/logout")
+def logout():
+    check_csrf()
+    session.clear()
+    return redirect(url_for(".home"), 303)
+
+
+@pages.get("/depute/companies/<company_id>")
+def company(company_id: str):
+    admin = signed_in()
+    if admin is None:
+        return redirect(url_for(".home"), 303)
+    if not admin.may_act_for(company_id):
+        raise Problem("forbidden", "Not your company", 403)
+    return _company_page(admin, company_id)
+
+
+def _company_page(admin: Admin, company_id: str, *, status: int = 200, problem=None,
+                  form=None, created=None):  # fmt: skip
+    ctx = depute_context()
+    state = request.args.get("state") or None
+    with ctx.factory() as db:
+        company = registry.get_company(db, company_id)
+        wallet = db.get(DeputeCompany, company_id)
+    rows = list_authorisations(ctx, company_id, state if state in STATES else None)
+    qr = None
+    if created is not None and created.get("exchange"):
+        qr = qr_svg(created["exchange"]["invitation_url"])
+    page = render_template(
+        "depute/company.html", admin=admin, company=company, wallet=wallet, rows=rows,
+        state=state, states=STATES, actions=ACTIONS, powers=delegable_powers(ctx, company),
+        message=session.pop("message", None), problem=problem, form=form or {},
+        created=created, qr=qr,
+    )  # fmt: skip
+    return page, status
+
+
+@pages.post("/depute/companies/<company_id>/authorise")
+def authorise_employee(company_id: str):
+    check_csrf()
+    admin = admin_of(company_id)
+    ctx = depute_context()
+    form = request.form
+    body = {"name": form.get("name", ""), "email": form.get("email", ""),
+            "powers": form.getlist("powers")}  # fmt: skip
+    if form.get("validUntil"):
+        body["validUntil"] = form["validUntil"] + "T23:59:59Z"
+    try:
+        row, _exchange = authorise(
+            ctx, company_id, body, Signer(actor=admin.actor, name=admin.name, did=admin.did)
+        )
+    except Problem as problem:
+        if problem.status >= 500:
+            raise
+        return _company_page(admin, company_id, status=problem.status, problem=problem,
+                             form=form)  # fmt: skip
+    with ctx.factory() as db:
+        created = describe(db, get_authorisation(db, company_id, row.id), ctx)
+    return _company_page(admin, company_id, status=201, created=created)
+
+
+@pages.post("/depute/companies/<company_id>/authorisations/<authorisation_id>/<action>")
+def change(company_id: str, authorisation_id: str, action: str):
+    check_csrf()
+    admin = admin_of(company_id)
+    try:
+        view = set_status(depute_context(), company_id, authorisation_id, action,
+                          request.form.get("reason", ""), admin.actor)  # fmt: skip
+        session["message"] = f"{view['mandatee']['name']}: now {view['state']}."
+    except Problem as problem:
+        if problem.status >= 500:
+            raise
+        session["message"] = f"Not done ({action}): {problem.title}. {problem.detail or ''}"
+    return redirect(url_for(".company", company_id=company_id), 303)
+
+
+@pages.get("/depute/companies/<company_id>/audit.<fmt>")
+def audit_export(company_id: str, fmt: str):
+    admin_of(company_id)
+    with depute_context().factory() as db:
+        rows = [audit.describe(e) for e in audit.events(db, company_id)]
+    disposition = f'attachment; filename="depute-audit-{company_id}.{fmt}"'
+    if fmt == "csv":
+        return Response(audit.to_csv(rows), mimetype="text/csv",
+                        headers={"Content-Disposition": disposition})  # fmt: skip
+    if fmt == "json":
+        return Response(json.dumps({"company": company_id, "events": rows}),
+                        mimetype="application/json",
+                        headers={"Content-Disposition": disposition})  # fmt: skip
+    raise Problem("not-found", "Not found", 404, "audit.csv or audit.json")

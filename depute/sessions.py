@@ -1,0 +1,169 @@
+"""Who may use depute: the operator (API token), or a company admin signed in with an Attorney
+credential that grants ``depute:admin``.
+
+A company admin signs in by presenting that credential in a verifiable presentation signed by
+its subject, over a single-use challenge for depute's domain (verified in-process by the verifier
+library under KCIT trust). Until the gateway's QR login is mounted in front of depute, this is the
+login: a wallet (or the gateway, later) posts the presentation to ``/depute/api/login``.
+
+A session does not outlive its credential: every request re-reads the credential's status entry
+and the company's KCIT status from the database, so a suspended or revoked mandate, or a company
+KCIT deactivates, signs its admins out at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from credgate.db import transaction, utcnow
+from credgate.problems import Problem
+from credgate.tokens import find_token
+from depute import audit
+from depute.context import ADMIN_POWER, DeputeContext
+from depute.models import AdminSession
+from depute.trust import KcitDatabaseTrust
+from kcit import registry
+from revocation.models import StatusEntry, StatusList
+from verifier.challenges import ChallengeStore
+from verifier.credentials import check_credential
+from verifier.dids import DidResolver
+from verifier.engine import Verifier
+from verifier.pdp import AttorneyPower, decide
+
+OPERATOR = "operator"
+
+
+@dataclass(frozen=True)
+class Admin:
+    actor: str
+    name: str
+    company_id: str | None  # None: the operator, for every company
+    did: str | None = None
+
+    def may_act_for(self, company_id: str) -> bool:
+        return self.company_id is None or self.company_id == company_id
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def login_verifier(ctx: DeputeContext) -> Verifier:
+    # Status is checked against the revocation service's own entries (same database, no cache):
+    # the verifier library only reports the entries it did not check.
+    return Verifier(
+        DidResolver(web_override=ctx.did_web_override),
+        trust=KcitDatabaseTrust(ctx.factory, ctx.issuer.tenants.authority_name),
+        challenges=ChallengeStore(ctx.factory),
+        require_status=False,
+    )
+
+
+def challenge(ctx: DeputeContext, domain: str) -> dict[str, Any]:
+    issued = ChallengeStore(ctx.factory).issue(domain)
+    return {"challenge": issued.challenge, "domain": domain,
+            "expiresAt": issued.expires_at.isoformat()}  # fmt: skip
+
+
+def entry_status(session: Session, status: Any) -> str | None:
+    """The revocation service's status of a credential's entry (None if it names none of ours)."""
+    if not isinstance(status, dict):
+        return None
+    url, index = status.get("statusListCredential"), status.get("statusListIndex")
+    if not isinstance(url, str) or not isinstance(index, str) or not index.isdigit():
+        return None
+    return session.scalar(
+        select(StatusEntry.status)
+        .join(StatusList, StatusList.id == StatusEntry.list_id)
+        .where(StatusList.url == url, StatusEntry.list_index == int(index))
+    )
+
+
+def login(ctx: DeputeContext, presentation: Any, domain: str) -> tuple[str, AdminSession]:
+    result = login_verifier(ctx).verify_presentation(presentation, domain=domain)
+    if not result.verified:
+        first = next(iter(result.errors), None) or next(
+            (e for c in result.credentials for e in c.errors), None
+        )
+        slug = first.slug if first else "not-verified"
+        raise Problem(slug, "Sign-in refused", 401, first.detail if first else None,
+                      errors=result.error_types())  # fmt: skip
+    decision = decide(result, AttorneyPower(*ADMIN_POWER.split(":")))
+    if not decision.allow:
+        raise Problem("power-missing", "Not a company admin", 403,
+                      f"sign in with an Attorney credential that grants {ADMIN_POWER}")  # fmt: skip
+    credential = next(c.credential for c in result.credentials
+                      if c.credential.get("id") == decision.credentials[0])  # fmt: skip
+    facts = check_credential(credential)
+    status = credential.get("credentialStatus")
+    with ctx.factory() as session:
+        if entry_status(session, status) not in ("active", None):
+            raise Problem("suspended", "Mandate not active", 401,
+                          "the Attorney credential is suspended or revoked")  # fmt: skip
+        company = registry.company_of_did(session, facts.issuer)
+    if company is None:
+        raise Problem("issuer-not-kcit-company", "Unknown company", 401)
+    mandatee = credential["credentialSubject"].get("mandatee") or {}
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    expires = now + ctx.session_ttl
+    valid_until = facts.valid_until
+    if isinstance(valid_until, datetime) and valid_until < expires:
+        expires = valid_until
+    row = AdminSession(
+        token_hash=token_hash(token), company_id=company.id, holder_did=result.holder or "",
+        name=str(mandatee.get("name") or result.holder)[:200],
+        credential_id=str(credential.get("id"))[:500],
+        status_list_url=status.get("statusListCredential") if isinstance(status, dict) else None,
+        status_index=int(status["statusListIndex"]) if isinstance(status, dict)
+        and str(status.get("statusListIndex", "")).isdigit() else None,
+        expires_at=expires, created_at=now,
+    )  # fmt: skip
+    with transaction(ctx.factory) as session:
+        session.add(row)
+        audit.record(session, company.id, "sign-in", f"attorney:{row.holder_did}",
+                     details={"credential": row.credential_id, "name": row.name})  # fmt: skip
+    return token, row
+
+
+def admin_for_session(ctx: DeputeContext, token: str) -> Admin | None:
+    """The company admin of a live session whose mandate still holds, else None."""
+    now = utcnow()
+    with ctx.factory() as session:
+        row = session.get(AdminSession, token_hash(token))
+        if row is None or row.ended_at is not None or row.expires_at <= now:
+            return None
+        if row.status_list_url is not None and row.status_index is not None:
+            status = {"statusListCredential": row.status_list_url,
+                      "statusListIndex": str(row.status_index)}  # fmt: skip
+            if entry_status(session, status) not in ("active", None):
+                return None
+        company = registry.get_company(session, row.company_id)
+        if registry.trust_status(company) != registry.ACTIVE:
+            return None
+    return Admin(f"attorney:{row.holder_did}", row.name, row.company_id, row.holder_did)
+
+
+def logout(ctx: DeputeContext, token: str) -> None:
+    with transaction(ctx.factory) as session:
+        session.execute(
+            update(AdminSession)
+            .where(AdminSession.token_hash == token_hash(token), AdminSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+
+
+def admin_for_bearer(ctx: DeputeContext, token: str) -> Admin | None:
+    """An operator API token or a company admin's session token."""
+    with ctx.factory() as session:
+        operator = find_token(session, token)
+    if operator is not None:
+        return Admin(f"token:{operator.name}", OPERATOR, None)
+    return admin_for_session(ctx, token)

@@ -1,0 +1,42 @@
+"""KCIT's trust registry read in-process (depute runs beside KCIT on the same database): what
+depute's sign-in verifies an admin's Attorney credential against. Always current: no cache."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from agents.models import Tenant
+from kcit import registry
+from verifier.trust import CompanyStatus
+
+
+class KcitDatabaseTrust:
+    def __init__(self, factory: sessionmaker[Session], authority_tenant: str) -> None:
+        self.factory = factory
+        self.authority_tenant = authority_tenant
+
+    def _facts(self, did: str) -> registry.TrustFacts:
+        with self.factory() as session:
+            return registry.trust_facts(session, did)
+
+    def is_onboarding_authority(self, did: str) -> bool:
+        with self.factory() as session:
+            authority = session.scalar(
+                select(Tenant.did).where(
+                    Tenant.agent == "issuer", Tenant.name == self.authority_tenant
+                )
+            )
+        return did is not None and did == authority
+
+    def company_status(self, did: str) -> CompanyStatus:
+        return CompanyStatus(self._facts(did).status)
+
+    def may_issue(self, did: str, credential_type: str) -> bool:
+        return credential_type in self._facts(did).accreditations
+
+    def status_list_issuers(self) -> frozenset[str]:
+        return frozenset()
+
+    def company_powers(self, did: str) -> frozenset[str]:
+        return frozenset(self._facts(did).powers)

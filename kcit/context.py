@@ -1,0 +1,84 @@
+"""What KCIT's services need, gathered once per app, and its tunables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from agents.models import Tenant
+from verifier.dids import DidResolver
+
+#: Powers the suite's apps declare (``app:action``). Until the gateway publishes the mounted apps'
+#: declarations, this list is the catalogue an admin grants companies powers from.
+DEFAULT_POWERS = (
+    "catalogue:read",
+    "catalogue:publish",
+    "marketplace:read",
+    "marketplace:purchase",
+    "compute:run",
+    "depute:admin",
+)
+
+DEFAULTS: dict[str, Any] = {
+    "KCIT_POWERS": DEFAULT_POWERS,
+    # Powers a company gets on approval when the admin names none.
+    "KCIT_DEFAULT_POWERS": DEFAULT_POWERS,
+    # The onboarding authority's DID; by default the issuer agent's authority tenant.
+    "KCIT_ONBOARDING_AUTHORITY": None,
+    "KCIT_AUTHORITY_TENANT": "onboarding-authority",
+    "KCIT_MAX_WAIT": 25.0,  # seconds a change-feed long poll may wait
+    # The pages' cookie: its own name, as every service of the suite shares the host.
+    "SESSION_COOKIE_NAME": "credgate_kcit_session",
+    "SESSION_COOKIE_SAMESITE": "Strict",
+    "SESSION_COOKIE_HTTPONLY": True,
+}
+
+
+@dataclass
+class KcitContext:
+    factory: sessionmaker[Session]
+    resolver: DidResolver
+    powers: tuple[str, ...]
+    default_powers: tuple[str, ...]
+    authority_did: str | None
+    authority_tenant: str
+    max_wait: float
+    service_urls: Mapping[str, str]
+
+    def onboarding_authority(self) -> str | None:
+        """The configured DID, else the issuer agent's authority tenant (once it exists)."""
+        if self.authority_did:
+            return self.authority_did
+        with self.factory() as session:
+            did = session.scalar(
+                select(Tenant.did).where(
+                    Tenant.agent == "issuer", Tenant.name == self.authority_tenant
+                )
+            )
+        if did:
+            self.authority_did = did  # a tenant's DID never changes
+        return did
+
+
+def build_context(config: Mapping[str, Any], factory: sessionmaker[Session]) -> KcitContext:
+    from kcit.dids import resolver_from_config
+
+    return KcitContext(
+        factory=factory,
+        resolver=resolver_from_config(config),
+        powers=tuple(config["KCIT_POWERS"]),
+        default_powers=tuple(config["KCIT_DEFAULT_POWERS"]),
+        authority_did=config.get("KCIT_ONBOARDING_AUTHORITY"),
+        authority_tenant=config["KCIT_AUTHORITY_TENANT"],
+        max_wait=float(config["KCIT_MAX_WAIT"]),
+        service_urls=dict(config.get("SERVICE_URLS") or {}),
+    )
+
+
+def kcit_context() -> KcitContext:
+    return current_app.extensions["kcit"]

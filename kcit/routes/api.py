@@ -1,0 +1,245 @@
+"""KCIT's JSON API (described by ``GET /kcit/openapi.json``).
+
+Public: self-registration and following it, lookup by DID, the trust-registry interface
+(``/kcit/trust/...``) and the change feed. Admin (operator API token): list, create, read, change,
+review (approve, suspend, reinstate, remove), powers, DIDs, accreditations, history.
+"""
+
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, current_app, g, jsonify, request, url_for
+from sqlalchemy.exc import OperationalError
+
+from credgate.auth import operator_required
+from credgate.problems import Problem, json_body, problem_response
+from kcit import feed, registry, service, validation
+from kcit.context import kcit_context
+from kcit.openapi import openapi_document
+
+api = Blueprint("kcit_api", __name__, url_prefix="/kcit")
+
+MAX_SEQ = 2**31 - 1
+
+
+@api.errorhandler(OperationalError)
+def storage_busy(exc: OperationalError):
+    current_app.logger.warning("database unavailable: %s", type(exc.orig).__name__)
+    return problem_response(Problem(
+        "storage-unavailable", "Storage temporarily unavailable", 503,
+        "the database did not answer in time; retry", headers={"Retry-After": "1"},
+    ))  # fmt: skip
+
+
+def actor() -> str:
+    return g.get("actor", "public")
+
+
+def company_view(company_id: str, *, full: bool, with_history: bool = False) -> dict:
+    with kcit_context().factory() as session:
+        company = registry.get_company(session, company_id)
+        view = registry.describe(company, registry.dids_of(session, company.id), full=full)
+        if with_history:
+            view["history"] = [
+                registry.describe_event(e) for e in registry.history(session, company.id)
+            ]
+    return view
+
+
+def follow_url(token: str) -> str:
+    return url_for("kcit_api.follow_registration", token=token, _external=True)
+
+
+@api.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+# -- self-registration -----------------------------------------------------------------------------
+
+
+@api.post("/registrations")
+def register():
+    company, token = service.self_register(kcit_context(), json_body())
+    view = company_view(company.id, full=False)
+    view["followUrl"] = follow_url(token)
+    response = jsonify(view)
+    response.status_code = 201
+    response.headers["Location"] = view["followUrl"]
+    return response
+
+
+@api.get("/registrations/<token>")
+def follow_registration(token: str):
+    """The registrant follows its registration (the token is the capability); once approved,
+    the invitation to its first admin mandate appears here."""
+    ctx = kcit_context()
+    with ctx.factory() as session:
+        company = registry.by_follow_token(session, token)
+        view = registry.describe(company, registry.dids_of(session, company.id))
+    view["provisioning"] = company.provisioning
+    response = jsonify(view)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# -- public lookup and the trust-registry interface ------------------------------------------------
+
+
+@api.get("/dids/<path:did>")
+def lookup(did: str):
+    did = validation.did_syntax(did)
+    with kcit_context().factory() as session:
+        company = registry.company_of_did(session, did)
+        if company is None or company.status == "pending":
+            raise service.not_found_did(did)
+        return registry.describe(company, registry.dids_of(session, company.id))
+
+
+@api.get("/trust")
+def trust():
+    ctx = kcit_context()
+    authority = ctx.onboarding_authority()
+    return {
+        "onboardingAuthority": authority,
+        # Status lists are signed by their credentials' issuers; the authority's are trusted.
+        "statusListIssuers": [authority] if authority else [],
+    }
+
+
+@api.get("/trust/dids/<path:did>")
+def trust_facts(did: str):
+    did = validation.did_syntax(did)
+    with kcit_context().factory() as session:
+        return registry.trust_facts(session, did).to_json()
+
+
+@api.get("/trust/may-issue")
+def may_issue():
+    did = validation.did_syntax(request.args.get("did"))
+    type_name = request.args.get("type", "")
+    allowed, why = service.may_issue(kcit_context(), did, type_name)
+    return {"did": did, "type": type_name, "mayIssue": allowed, "reason": why}
+
+
+@api.get("/changes")
+def changes():
+    ctx = kcit_context()
+    after = _int_arg("after", 0, MAX_SEQ)
+    wait = _float_arg("wait", ctx.max_wait)
+    found, last = feed.wait_for_changes(ctx.factory, after, wait)
+    response = jsonify({"changes": [c.to_json() for c in found], "last": last})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _int_arg(name: str, default: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) > maximum:
+        raise validation.single(name, "invalid-field", f"must be an integer 0 to {maximum}", 400)
+    return int(raw)
+
+
+def _float_arg(name: str, maximum: float) -> float:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return 0.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise validation.single(name, "invalid-field", "must be seconds (a number >= 0)", 400)
+    return min(value, maximum)
+
+
+# -- admin -----------------------------------------------------------------------------------------
+
+
+@api.get("/admin/companies")
+@operator_required
+def list_companies():
+    limit = _int_arg("limit", 100, 500) or 100
+    with kcit_context().factory() as session:
+        found = registry.find_companies(
+            session, status=request.args.get("status") or None,
+            query=(request.args.get("q") or "").strip()[:200] or None, limit=limit,
+        )  # fmt: skip
+        views = [registry.describe(c, registry.dids_of(session, c.id), full=True) for c in found]
+    return {"companies": views}
+
+
+@api.post("/admin/companies")
+@operator_required
+def create_company():
+    """An admin records a company (same checks as self-registration; still to be approved)."""
+    company, _token = service.self_register(kcit_context(), json_body(), actor())
+    response = jsonify(company_view(company.id, full=True))
+    response.status_code = 201
+    response.headers["Location"] = url_for(".get_company", company_id=company.id, _external=True)
+    return response
+
+
+@api.get("/admin/companies/<company_id>")
+@operator_required
+def get_company(company_id: str):
+    return company_view(company_id, full=True, with_history=True)
+
+
+@api.patch("/admin/companies/<company_id>")
+@operator_required
+def update_company(company_id: str):
+    company = service.update(kcit_context(), company_id, json_body(), actor())
+    return company_view(company.id, full=True)
+
+
+@api.post("/admin/companies/<company_id>/<action>")
+@operator_required
+def change_status(company_id: str, action: str):
+    if action == "dids":
+        row = service.add_did(kcit_context(), company_id, json_body(), actor())
+        return {"did": row.did, "origin": row.origin, "key": row.key_id}, 201
+    body = json_body() if request.content_length else None
+    company = service.change_status(kcit_context(), company_id, action, body, actor())
+    return company_view(company.id, full=True)
+
+
+@api.put("/admin/companies/<company_id>/powers")
+@operator_required
+def set_powers(company_id: str):
+    company = service.set_powers(kcit_context(), company_id, json_body(), actor())
+    return company_view(company.id, full=True)
+
+
+@api.get("/admin/companies/<company_id>/history")
+@operator_required
+def company_history(company_id: str):
+    with kcit_context().factory() as session:
+        registry.get_company(session, company_id)
+        events = registry.history(session, company_id)
+        return {"history": [registry.describe_event(e) for e in events]}
+
+
+@api.get("/admin/accreditations")
+@operator_required
+def list_accreditations():
+    with kcit_context().factory() as session:
+        rows = registry.all_accreditations(session, active_only=request.args.get("all") is None)
+        return {"accreditations": [registry.describe_accreditation(r) for r in rows]}
+
+
+@api.post("/admin/accreditations")
+@operator_required
+def accredit():
+    row = service.accredit(kcit_context(), json_body(), actor())
+    return registry.describe_accreditation(row)
+
+
+@api.get("/admin/powers")
+@operator_required
+def power_catalogue():
+    ctx = kcit_context()
+    return {"powers": list(ctx.powers), "default": list(ctx.default_powers)}

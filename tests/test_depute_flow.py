@@ -1,0 +1,230 @@
+"""Acceptance of KCIT + depute with the real agents and services: register a company → the KCIT
+admin approves → depute provisions its wallet (did:key on the issuer agent, recorded in KCIT) and
+its onboarding → the representative's wallet receives the first admin Attorney credential → the
+representative signs in to depute with it → authorises an employee → the employee's wallet
+receives an Attorney credential issued by the company's DID → the verifier accepts it under KCIT
+trust → revoke → refused within 1 s; a company suspended in KCIT → refused within 1 s.
+
+The holder side is a holder-agent tenant driven through ACA-Py's admin API (as the wallet will).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from agents.tenants import ensure_tenant
+from tests.issuer_wallet import accept_exchange, operator_headers
+from verifier.dids import DidResolver
+from verifier.engine import Verifier
+from verifier.status import ChangeFeed, StatusListCache
+from verifier.trust_kcit import KcitChangeFeed, KcitTrustRegistry
+
+pytestmark = [pytest.mark.agents, pytest.mark.db]
+
+TIMEOUT = 30.0
+
+
+@pytest.fixture(scope="module")
+def urls(suite):
+    return {name: server.url for name, server in suite.servers.items()}
+
+
+@pytest.fixture(scope="module")
+def operator(settings, db):
+    return operator_headers(settings, db)
+
+
+@pytest.fixture(scope="module")
+def verifier(urls):
+    """A verifier as the gateway runs it: KCIT trust and revocation status, both following
+    their change feeds, with long cache lifetimes (only the feeds make changes visible)."""
+    trust = KcitTrustRegistry(urls["kcit"], long_ttl=300.0)
+    kcit_feed = KcitChangeFeed(trust, wait=5.0).start()
+    verifier = Verifier(DidResolver(), trust=trust)
+    verifier.status = StatusListCache(verifier.verify_status_list, long_ttl=300.0)
+    status_feed = ChangeFeed(urls["revocation"], verifier.status, wait=5.0).start()
+    deadline = time.monotonic() + 10
+    while not (trust.feed_healthy and verifier.status.feed_healthy):
+        assert time.monotonic() < deadline, "change feeds did not connect"
+        time.sleep(0.02)
+    yield verifier
+    kcit_feed.stop()
+    status_feed.stop()
+
+
+def wait_for(fetch, done, timeout: float = TIMEOUT, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fetch()
+        if done(value):
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}: {value}"
+        time.sleep(0.1)
+
+
+def sign_in(urls, holder, attorney: dict) -> str:
+    """The representative's wallet signs a presentation of its admin mandate over depute's
+    challenge (ACA-Py's /vc/presentations/prove, as an Aries wallet would)."""
+    issued = requests.post(f"{urls['depute']}/depute/api/login/challenge", timeout=10).json()
+    presentation = {
+        "@context": ["https://www.w3.org/2018/credentials/v1"],
+        "type": ["VerifiablePresentation"],
+        "holder": holder.did,
+        "verifiableCredential": [attorney],
+    }
+    signed = holder.client.request(
+        "POST", "/vc/presentations/prove",
+        json={"presentation": presentation,
+              "options": {"challenge": issued["challenge"], "domain": issued["domain"],
+                          "proofType": "Ed25519Signature2018",
+                          "proofPurpose": "authentication"}},
+    )["verifiablePresentation"]  # fmt: skip
+    response = requests.post(
+        f"{urls['depute']}/depute/api/login", json={"presentation": signed}, timeout=10
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["token"]
+
+
+def refused_within(verifier, credential: dict, slug: str, began: float, limit: float = 1.0):
+    while True:
+        result = verifier.verify_credential(credential)
+        if not result.verified or time.monotonic() - began > 3 * limit:
+            break
+        time.sleep(0.02)
+    elapsed = time.monotonic() - began
+    assert [e.slug for e in result.errors] == [slug], result.error_types()
+    assert elapsed <= limit, elapsed
+    return elapsed
+
+
+def test_register_approve_deputise_verify_revoke_suspend(urls, operator, suite, db, hub, verifier):
+    kcit, depute = urls["kcit"], urls["depute"]
+    # 1. The representative self-registers the company (no DID: depute creates one).
+    registered = requests.post(f"{kcit}/kcit/registrations", json={
+        "legalName": "Helix Data Cooperative SAS",
+        "legalRegistrationNumber": {"vatId": "FR40303265045", "lei": "5493001KJTIIGC8Y1R12"},
+        "country": "FR",
+        "representatives": [{"name": "Jonas Keller", "email": "jonas@helix.example"}],
+    }, timeout=10)  # fmt: skip
+    assert registered.status_code == 201, registered.text
+    company = registered.json()
+    follow = company["followUrl"]
+
+    # 2. A KCIT admin approves it; depute provisions it.
+    approved = requests.post(
+        f"{kcit}/kcit/admin/companies/{company['id']}/approve",
+        json={"levelOfAssurance": "verified", "roles": ["DataProvider"],
+              "powers": ["marketplace:read", "marketplace:purchase", "depute:admin"]},
+        headers=operator, timeout=10,
+    )  # fmt: skip
+    assert approved.status_code == 200, approved.text
+    followed = wait_for(
+        lambda: requests.get(follow, timeout=10).json(),
+        lambda v: (v.get("provisioning") or {}).get("adminInvitation"),
+        what="provisioning",
+    )
+    company_did = followed["provisioning"]["did"]
+    assert company_did.startswith("did:key:z6Mk")
+    assert {"did": company_did, "origin": "depute", "key": None} in followed["dids"]
+    lookup = requests.get(f"{kcit}/kcit/dids/{company_did}", timeout=10).json()
+    assert lookup["id"] == company["id"] and lookup["companyStatus"] == "active"
+
+    # 3. The representative's wallet takes the first admin mandate.
+    representative = ensure_tenant(db, "holder", suite.agents["holder"].client(), "depute-rep")
+    admin_id = followed["provisioning"]["adminAuthorisation"]
+    pending = requests.get(
+        f"{depute}/depute/api/companies/{company['id']}/authorisations/{admin_id}",
+        headers=operator, timeout=10,
+    ).json()  # fmt: skip
+    assert pending["state"] == "pending" and pending["powers"] == ["depute:admin"]
+    [admin_vc] = accept_exchange(hub, representative, pending["exchange"])
+    assert admin_vc["issuer"] == company_did
+    assert admin_vc["credentialSubject"]["id"] == representative.did
+    assert admin_vc["credentialSubject"]["mandator"]["id"] == company_did
+    assert verifier.verify_credential(admin_vc).verified
+
+    # 4. The representative signs in to depute with it and authorises an employee.
+    token = sign_in(urls, representative, admin_vc)
+    admin = {"Authorization": f"Bearer {token}"}
+    created = requests.post(
+        f"{depute}/depute/api/companies/{company['id']}/authorisations",
+        json={"name": "Ana Petrović", "email": "ana@helix.example",
+              "powers": ["marketplace:read", "marketplace:purchase"]},
+        headers=admin, timeout=10,
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    authorisation = created.json()
+    assert authorisation["signer"] == {"name": "Jonas Keller", "id": representative.did}
+    assert authorisation["exchange"]["invitation_url"].startswith(urls["issuer"] + "/i/")
+    refused = requests.post(
+        f"{depute}/depute/api/companies/{company['id']}/authorisations",
+        json={"name": "Eve", "email": "eve@helix.example", "powers": ["compute:run"]},
+        headers=admin, timeout=10,
+    )  # fmt: skip
+    assert refused.status_code == 403 and refused.json()["field"] == "powers"
+
+    # 5. The employee's wallet receives it; the verifier accepts it under KCIT trust.
+    employee = ensure_tenant(db, "holder", suite.agents["holder"].client(), "depute-ana")
+    [attorney] = accept_exchange(hub, employee, authorisation["exchange"])
+    assert attorney["issuer"] == company_did
+    assert attorney["credentialSubject"]["powers"] == [
+        {"app": "marketplace", "actions": ["read", "purchase"]}
+    ]
+    assert attorney["credentialStatus"]["statusPurpose"] == "suspension"
+    result = verifier.verify_credential(attorney)
+    assert result.verified, result.error_types()
+    listed = wait_for(
+        lambda: requests.get(
+            f"{depute}/depute/api/companies/{company['id']}/authorisations?state=issued",
+            headers=admin, timeout=10).json()["authorisations"],
+        lambda rows: {r["id"] for r in rows} >= {authorisation["id"], admin_id},
+        what="issued authorisations",
+    )  # fmt: skip
+    assert {r["mandatee"]["name"] for r in listed} == {"Ana Petrović", "Jonas Keller"}
+
+    # 6. Revoke → refused within a second.
+    url = f"{depute}/depute/api/companies/{company['id']}/authorisations/{authorisation['id']}"
+    began = time.monotonic()
+    revoked = requests.post(f"{url}/revoke", json={"reason": "left the company"},
+                            headers=admin, timeout=10)  # fmt: skip
+    assert revoked.status_code == 200 and revoked.json()["state"] == "revoked", revoked.text
+    refused_within(verifier, attorney, "suspended", began)  # revocation = permanent suspension
+    again = requests.post(f"{url}/reinstate", json={"reason": "oops"}, headers=admin, timeout=10)
+    assert again.status_code == 409
+
+    # 7. Suspend the company in KCIT → its admin mandate is refused within a second, and its
+    #    admins are signed out of depute.
+    began = time.monotonic()
+    requests.post(f"{kcit}/kcit/admin/companies/{company['id']}/suspend",
+                  json={"reason": "audit"}, headers=operator, timeout=10)  # fmt: skip
+    refused_within(verifier, admin_vc, "company-inactive", began)
+    me = requests.get(f"{depute}/depute/api/companies/{company['id']}", headers=admin, timeout=10)
+    assert me.status_code == 401
+
+    # The company wallet took its own Onboarding and Role credentials from the authority.
+    wallet = wait_for(
+        lambda: requests.get(f"{depute}/depute/api/companies/{company['id']}",
+                             headers=operator, timeout=10).json()["provisioning"],
+        lambda p: p["onboarding"] in ("done", "failed"), what="company onboarding",
+    )  # fmt: skip
+    assert wallet == {"state": "ready", "onboarding": "done",
+                      "adminAuthorisation": admin_id, "error": None}  # fmt: skip
+
+    # 8. The audit names every step with its actor and reason, as JSON and CSV.
+    events = requests.get(f"{depute}/depute/api/companies/{company['id']}/audit",
+                          headers=operator, timeout=10).json()["events"]  # fmt: skip
+    actions = [(e["action"], e["actor"]) for e in events]
+    assert ("bootstrap-admin", "kcit:token:operator") in actions
+    assert ("sign-in", f"attorney:{representative.did}") in actions
+    assert ("authorise", f"attorney:{representative.did}") in actions
+    revoke = next(e for e in events if e["action"] == "revoke")
+    assert revoke["reason"] == "left the company" and revoke["authorisation"] == authorisation["id"]
+    csv = requests.get(f"{depute}/depute/api/companies/{company['id']}/audit?format=csv",
+                       headers=operator, timeout=10)  # fmt: skip
+    assert csv.headers["Content-Type"].startswith("text/csv")
+    assert csv.text.splitlines()[0] == "id,at,company,authorisation,action,actor,reason,details"
+    assert "left the company" in csv.text

@@ -1,0 +1,149 @@
+"""KCIT's pages over the session's database: the self-registration form (CSRF, field errors shown
+next to their inputs, escaped), following a registration, and the admin pages (operator sign-in,
+list and filter, approve, suspend, accredit; CSRF on every form, everything escaped)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from credgate.tokens import ensure_operator_token
+from kcit import create_app
+from tests.test_kcit_api import retire_companies
+from verifier.testing import Party
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture(scope="module", autouse=True)
+def retired(db):
+    yield
+    retire_companies(db)
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+XSS = '<script>alert("x")</script>'
+ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"
+
+
+@pytest.fixture(scope="module")
+def app(settings, db):
+    config = {"CREDGATE_SETTINGS": settings, "DB_SESSION_FACTORY": db, "SECRET_KEY": "pages-test"}
+    return create_app({**config, "KCIT_ONBOARDING_AUTHORITY": Party.generate().did})
+
+
+def csrf_of(page) -> str:
+    match = CSRF.search(page.get_data(as_text=True))
+    assert match, page.get_data(as_text=True)[:500]
+    return match.group(1)
+
+
+def form(**overrides) -> dict:
+    data = {"legalName": f"Pages {XSS} GmbH", "country": "DE", "vatId": "DE136695976",
+            "repName": "Rita Repr", "repEmail": "rita@example.org", "street": "Hauptstr. 1",
+            "locality": "Berlin"}  # fmt: skip
+    data.update(overrides)
+    return data
+
+
+def test_self_registration_page_registers_and_follows(app):
+    browser = app.test_client()
+    page = browser.get("/kcit/register")
+    assert page.status_code == 200 and "Register your company" in page.get_data(as_text=True)
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert "credgate_kcit_session" in page.headers["Set-Cookie"]
+    sent = browser.post("/kcit/register", data={**form(), "csrf_token": csrf_of(page)})
+    assert sent.status_code == 303 and "/kcit/register/" in sent.headers["Location"]
+    followed = browser.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "pending" in followed and ESCAPED in followed and XSS not in followed
+
+
+def test_self_registration_needs_its_csrf_token(app):
+    browser = app.test_client()
+    browser.get("/kcit/register")
+    forged = browser.post("/kcit/register", data={**form(), "csrf_token": "forged"})
+    assert forged.status_code == 403 and forged.get_json()["type"].endswith("/csrf-failed")
+    bare = app.test_client().post("/kcit/register", data=form())
+    assert bare.status_code == 403
+
+
+def test_field_errors_are_shown_next_to_their_inputs_escaped(app):
+    browser = app.test_client()
+    token = csrf_of(browser.get("/kcit/register"))
+    page = browser.post("/kcit/register", data={**form(vatId="DE000000000", lei="1234",
+                        did=f"did:web:{XSS}"), "csrf_token": token})  # fmt: skip
+    text = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert (
+        'data-field="vatId"' in text and 'data-field="lei"' in text and 'data-field="did"' in text
+    )
+    assert XSS not in text and "&lt;script&gt;" in text  # the echoed input is escaped
+
+
+def test_admin_pages_sign_in_review_and_accredit(app, settings, db):
+    registrant = app.test_client()
+    token = csrf_of(registrant.get("/kcit/register"))
+    did = Party.generate().did
+    registrant.post("/kcit/register", data={**form(did=did), "csrf_token": token})
+
+    browser = app.test_client()
+    login = browser.get("/kcit/admin")
+    assert "Operator API token" in login.get_data(as_text=True)
+    token = csrf_of(login)
+    assert (
+        browser.post("/kcit/admin/login", data={"token": "x", "csrf_token": "no"}).status_code
+        == 403
+    )
+    assert (
+        browser.post("/kcit/admin/login", data={"token": "x", "csrf_token": token}).status_code
+        == 401
+    )
+    operator = ensure_operator_token(settings, db)
+    token = csrf_of(browser.get("/kcit/admin"))
+    signed = browser.post("/kcit/admin/login", data={"token": operator, "csrf_token": token})
+    assert signed.status_code == 303
+    listing = browser.get("/kcit/admin?status=pending&q=Pages").get_data(as_text=True)
+    assert ESCAPED in listing and XSS not in listing
+    company_id = re.search(r"/kcit/admin/review/(kcit-[0-9a-f]+)", listing).group(1)
+    token = csrf_of(browser.get(f"/kcit/admin/review/{company_id}"))
+
+    approve = f"/kcit/admin/review/{company_id}/approve"
+    assert browser.post(approve, data={"csrf_token": "no"}).status_code == 403
+    done = browser.post(approve, data={"csrf_token": token, "levelOfAssurance": "verified",
+                                       "roles": ["DataProvider"], "powers": ["catalogue:read"],
+                                       "reason": f"ok {XSS}"})  # fmt: skip
+    assert done.status_code == 303
+    detail = browser.get(f"/kcit/admin/review/{company_id}").get_data(as_text=True)
+    assert "Done: approve." in detail and "identified" in detail
+    assert f"ok {ESCAPED}" in detail and XSS not in detail  # the history's reason
+    again = browser.post(approve, data={"csrf_token": token})
+    assert again.status_code == 303
+    assert "Not done (approve)" in browser.get(f"/kcit/admin/review/{company_id}").get_data(
+        as_text=True
+    )
+    suspend = f"/kcit/admin/review/{company_id}/suspend"
+    browser.post(suspend, data={"csrf_token": token, "reason": "check"})
+    assert "suspended" in browser.get(f"/kcit/admin/review/{company_id}").get_data(as_text=True)
+
+    accredit = browser.post(
+        "/kcit/admin/accredit",
+        data={"csrf_token": token, "did": did, "credentialType": "SoftwareCertificationCredential"},
+    )
+    assert accredit.status_code == 303
+    listing = browser.get("/kcit/admin").get_data(as_text=True)
+    assert "is accredited for SoftwareCertificationCredential" in listing
+
+    browser.post("/kcit/admin/logout", data={"csrf_token": token})
+    after = browser.post(suspend, data={"csrf_token": token, "reason": "x"})
+    assert after.status_code in (401, 403)  # signed out: nothing changes
+
+
+def test_the_admin_cookie_is_only_a_token_reference(app, settings, db):
+    browser = app.test_client()
+    token = csrf_of(browser.get("/kcit/admin"))
+    operator = ensure_operator_token(settings, db)
+    browser.post("/kcit/admin/login", data={"token": operator, "csrf_token": token})
+    cookie = browser.get_cookie("credgate_kcit_session")
+    assert cookie is not None and operator not in cookie.value
+    assert cookie.http_only and cookie.same_site == "Strict"

@@ -1,0 +1,256 @@
+"""The trust registry KCIT serves over HTTP, as a :class:`verifier.trust.TrustRegistry`.
+
+Per DID, one answer of ``GET <kcit>/kcit/trust/dids/<did>`` (company status, accreditations,
+delegable powers) is cached; the onboarding authority comes from ``GET <kcit>/kcit/trust``.
+Freshness works like the status-list cache (DESIGN §3: a company KCIT deactivates stops working
+within one second):
+
+* while :class:`KcitChangeFeed` follows ``GET <kcit>/kcit/changes?after=&wait=`` (long poll), a
+  DID's entry is dropped the moment the feed names it, and entries otherwise live ``long_ttl``;
+* without a healthy feed, entries live ``short_ttl`` (one second).
+
+Every fetch is bounded. If KCIT cannot be reached, a lookup raises a ``trust-unavailable``
+verification error (never "unknown company": that would be a different, false, reason), and
+:meth:`status_list_issuers` — called outside the verifier's error handling — falls back to what
+it last knew.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from verifier.errors import VerificationError
+from verifier.trust import CompanyStatus
+
+log = logging.getLogger(__name__)
+
+TRUST_UNAVAILABLE = "trust-unavailable"
+FETCH_TIMEOUT = (2.0, 3.0)
+MAX_BODY = 64 * 1024
+
+
+@dataclass(frozen=True)
+class DidFacts:
+    status: CompanyStatus
+    accreditations: frozenset[str]
+    powers: frozenset[str]
+    fetched_at: float
+
+
+class KcitTrustRegistry:
+    """A :class:`~verifier.trust.TrustRegistry` asking KCIT, with a per-DID cache."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        short_ttl: float = 1.0,
+        long_ttl: float = 300.0,
+        max_entries: int = 4096,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.short_ttl = short_ttl
+        self.long_ttl = long_ttl
+        self.max_entries = max_entries
+        self.feed_healthy = False
+        self.fetches = 0
+        self._session = session or requests.Session()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[str, DidFacts] = OrderedDict()
+        self._generation = 0
+        self._authority: tuple[str | None, frozenset[str], float] | None = None
+
+    @property
+    def ttl(self) -> float:
+        return self.long_ttl if self.feed_healthy else self.short_ttl
+
+    # -- the TrustRegistry protocol ------------------------------------------------------------
+
+    def is_onboarding_authority(self, did: str) -> bool:
+        authority, _issuers = self._trust()
+        return did is not None and did == authority
+
+    def company_status(self, did: str) -> CompanyStatus:
+        return self.facts(did).status
+
+    def may_issue(self, did: str, credential_type: str) -> bool:
+        return credential_type in self.facts(did).accreditations
+
+    def status_list_issuers(self) -> frozenset[str]:
+        try:
+            return self._trust()[1]
+        except VerificationError:
+            cached = self._authority
+            return cached[1] if cached else frozenset()
+
+    def company_powers(self, did: str) -> frozenset[str]:
+        """``app:action`` powers the company of ``did`` may delegate (empty unless active)."""
+        return self.facts(did).powers
+
+    # -- cache ---------------------------------------------------------------------------------
+
+    def invalidate(self, did: str | None = None) -> None:
+        with self._lock:
+            self._generation += 1
+            if did is None:
+                self._entries.clear()
+                self._authority = None
+            else:
+                self._entries.pop(did, None)
+
+    def facts(self, did: str) -> DidFacts:
+        now = self._clock()
+        with self._lock:
+            cached = self._entries.get(did)
+            if cached is not None and now - cached.fetched_at <= self.ttl:
+                return cached
+            generation = self._generation
+        body = self._get(f"/kcit/trust/dids/{quote(did, safe=':')}")
+        try:
+            facts = DidFacts(
+                status=CompanyStatus(body["companyStatus"]),
+                accreditations=frozenset(body.get("accreditations") or ()),
+                powers=frozenset(body.get("powers") or ()),
+                fetched_at=now,
+            )
+        except (KeyError, ValueError, TypeError):
+            raise VerificationError(
+                TRUST_UNAVAILABLE, "KCIT answered malformed trust facts"
+            ) from None
+        with self._lock:
+            if generation == self._generation:  # not invalidated while we fetched
+                self._entries[did] = facts
+                self._entries.move_to_end(did)
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
+        return facts
+
+    def _trust(self) -> tuple[str | None, frozenset[str]]:
+        now = self._clock()
+        cached = self._authority
+        if cached is not None and now - cached[2] <= self.ttl:
+            return cached[0], cached[1]
+        body = self._get("/kcit/trust")
+        authority = body.get("onboardingAuthority")
+        issuers = frozenset(i for i in body.get("statusListIssuers") or () if isinstance(i, str))
+        if authority is not None and not isinstance(authority, str):
+            raise VerificationError(TRUST_UNAVAILABLE, "KCIT answered a malformed authority")
+        # The authority never changes once it exists; until then, ask again next time.
+        self._authority = (authority, issuers, now if authority else now - self.long_ttl)
+        return authority, issuers
+
+    def _get(self, path: str) -> Mapping[str, Any]:
+        self.fetches += 1
+        try:
+            with self._session.get(
+                self.base_url + path, timeout=FETCH_TIMEOUT, stream=True, allow_redirects=False,
+                headers={"Accept": "application/json"},
+            ) as response:  # fmt: skip
+                body = response.raw.read(MAX_BODY + 1, decode_content=True)
+                status = response.status_code
+        except requests.RequestException as exc:
+            raise VerificationError(
+                TRUST_UNAVAILABLE, f"KCIT did not answer: {type(exc).__name__}"
+            ) from None
+        if status != 200 or len(body) > MAX_BODY:
+            raise VerificationError(TRUST_UNAVAILABLE, f"KCIT answered {status}")
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            raise VerificationError(TRUST_UNAVAILABLE, "KCIT answered no JSON") from None
+        if not isinstance(parsed, dict):
+            raise VerificationError(TRUST_UNAVAILABLE, "KCIT answered no JSON object")
+        return parsed
+
+
+class KcitChangeFeed:
+    """Follows KCIT's change feed and drops the named DIDs from the registry's cache.
+
+    Contract: ``GET <kcit>/kcit/changes?after=<seq>&wait=<s>`` →
+    ``{"changes": [{"seq", "did", "status"}], "last": int}``. Any failure marks the feed
+    unhealthy (the cache falls back to its short TTL and forgets everything, since changes may
+    have been missed) and retries after ``retry`` seconds."""
+
+    def __init__(
+        self,
+        registry: KcitTrustRegistry,
+        *,
+        wait: float = 20.0,
+        retry: float = 1.0,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.registry = registry
+        self.wait = wait
+        self.retry = retry
+        self.last: int | None = None
+        self._session = session or requests.Session()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def poll(self, wait: float) -> list[dict[str, Any]]:
+        after = self.last if self.last is not None else 0
+        response = self._session.get(
+            f"{self.registry.base_url}/kcit/changes",
+            params={"after": after, "wait": wait},
+            timeout=(2.0, wait + 5.0),
+        )
+        response.raise_for_status()
+        body = response.json()
+        changes, last = body.get("changes"), body.get("last")
+        if not isinstance(changes, list) or not isinstance(last, int):
+            raise ValueError("malformed change feed answer")
+        first_contact = self.last is None
+        for change in changes:
+            if isinstance(change, dict) and isinstance(change.get("did"), str):
+                self.registry.invalidate(change["did"])
+        if first_contact:
+            self.registry.invalidate()  # what was cached before we followed may be stale
+        self.last = last
+        self.registry.feed_healthy = True
+        return changes
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll(0.0 if self.last is None else self.wait)
+            except (requests.RequestException, ValueError) as exc:
+                if self.registry.feed_healthy:
+                    log.warning("KCIT change feed lost: %s", exc)
+                self.registry.feed_healthy = False
+                self.registry.invalidate()
+                self.last = None
+                self._stop.wait(self.retry)
+
+    def start(self) -> KcitChangeFeed:
+        self._thread = threading.Thread(target=self.run, name="kcit-change-feed", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.registry.feed_healthy = False
+        if self._thread is not None:
+            self._thread.join(timeout=1.0)
+
+
+def kcit_trust(base_url: str, *, follow: bool = True) -> tuple[KcitTrustRegistry, KcitChangeFeed]:
+    """A registry for KCIT at ``base_url`` and its change feed (started unless ``follow`` is
+    false); stop the feed on shutdown."""
+    registry = KcitTrustRegistry(base_url)
+    feed = KcitChangeFeed(registry)
+    if follow:
+        feed.start()
+    return registry, feed
