@@ -323,7 +323,10 @@ def test_review_lifecycle_with_history_feed_and_trust(client, operator):
     assert client.get(company["followUrl"]).status_code == 404  # the link died with it
 
     full = client.get(f"/kcit/admin/companies/{cid}", headers=operator).get_json()
-    actions = [(e["action"], e["actor"], e["reason"]) for e in full["history"]]
+    # When the suite runs, depute provisions every identified company in the background and
+    # records its own steps (actor "depute") at whatever moment it gets there: leave them out.
+    history = [e for e in full["history"] if e["actor"] != "depute"]
+    actions = [(e["action"], e["actor"], e["reason"]) for e in history]
     assert actions == [
         ("register", "public", ""),
         ("approve", "token:operator", "documents checked"),
@@ -332,7 +335,7 @@ def test_review_lifecycle_with_history_feed_and_trust(client, operator):
         ("update", "token:operator", "typo"),
         ("remove", "token:operator", "closed"),
     ]
-    assert full["history"][4]["changes"] == {"legal_name": [f"Review {XSS}", "Helix Renamed"]}
+    assert history[4]["changes"] == {"legal_name": [f"Review {XSS}", "Helix Renamed"]}
 
 
 def test_accreditations_follow_the_company_and_are_announced(client, operator):
