@@ -282,11 +282,19 @@ class AdminClient:
 
     # -- issue-credential 2.0 (holder) ------------------------------------------------------
 
-    def holder_offers(self) -> list[Record]:
+    def holder_offers(self, *, thread_id: str | None = None) -> list[Record]:
         """This wallet's credential exchanges waiting for its decision (``offer-received``)."""
         params = {"role": "holder", "state": "offer-received"}
+        if thread_id:
+            params["thread_id"] = thread_id
         results = self.request("GET", "/issue-credential-2.0/records", params=params)["results"]
         return [result["cred_ex_record"] for result in results]
+
+    def request_offered_credential(self, cred_ex_id: str, holder_did: str | None) -> Record:
+        """Accept an offer; ``holder_did`` becomes the subject of a credential whose subject
+        the issuer left open (late binding), and is left out otherwise."""
+        path = f"/issue-credential-2.0/records/{cred_ex_id}/send-request"
+        return self.request("POST", path, json={"holder_did": holder_did} if holder_did else {})
 
     def store_w3c_credential(self, credential: Record) -> str:
         """Keep a signed credential in the wallet without an exchange (a wallet import)."""
@@ -322,3 +330,34 @@ class AdminClient:
             f"/present-proof-2.0/records/{pres_ex_id}/problem-report",
             json={"description": description},
         )
+
+    # -- present-proof 2.0 (verifier) -------------------------------------------------------
+
+    def create_presentation_request(
+        self,
+        definition: Record,
+        *,
+        challenge: str,
+        domain: str | None = None,
+        comment: str = "",
+    ) -> Record:
+        """A connectionless DIF request (attach it to an out-of-band invitation); ACA-Py wants
+        ``challenge`` as a UUID4. We verify presentations ourselves: no auto-verify."""
+        options: Record = {"challenge": challenge}
+        if domain:
+            options["domain"] = domain
+        return self.request(
+            "POST",
+            "/present-proof-2.0/create-request",
+            json={
+                "comment": comment,
+                "presentation_request": {
+                    "dif": {"options": options, "presentation_definition": definition}
+                },
+                "auto_verify": False,
+                "auto_remove": False,
+            },
+        )
+
+    def delete_presentation_exchange(self, pres_ex_id: str) -> None:
+        self.request("DELETE", f"/present-proof-2.0/records/{pres_ex_id}")

@@ -14,6 +14,10 @@ MODEL_MODULES = (
     "issuer.models",
     "kcit.models",
     "depute.models",
+    "verifier.gateway.models",
+    "apps.catalogue.models",
+    "apps.marketplace.models",
+    "apps.compute.models",
 )
 
 

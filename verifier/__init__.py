@@ -1,5 +1,5 @@
 """Verifier: in-process verification library, policy decision point, VC-API verify endpoints
-and the gateway.
+and the gateway (:mod:`verifier.gateway`, configured by its ``GATEWAY_*`` keys).
 
 Configuration (all optional):
 
@@ -26,6 +26,7 @@ from credgate.web import create_service_app, on_shutdown
 from verifier.challenges import ChallengeStore
 from verifier.dids import DidResolver
 from verifier.engine import ProofCache, Verifier
+from verifier.gateway import init_gateway
 from verifier.routes import bp as vc_api
 from verifier.status import ChangeFeed, StatusListCache
 from verifier.trust import FileTrustRegistry
@@ -64,6 +65,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         "VERIFIER_MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH
     )
     attach_agent(app, "verifier")
-    app.extensions["credgate.verifier"] = app.config.get("VERIFIER_INSTANCE") or build_verifier(app)
+    verifier = app.config.get("VERIFIER_INSTANCE") or build_verifier(app)
+    app.extensions["credgate.verifier"] = verifier
     app.register_blueprint(vc_api)
+    init_gateway(app, verifier)
     return app

@@ -1,0 +1,12 @@
+"""The catalogue app: data products, services, models and certified flists (DESIGN §6)."""
+
+from apps.catalogue.routes import bp
+from verifier.gateway.plugin import GatewayApp
+
+app = GatewayApp(
+    name="catalogue",
+    title="Catalogue",
+    blueprint=bp,
+    description="Data products, services, models and certified software of the data space",
+    powers=("read", "publish"),
+)

@@ -1,0 +1,35 @@
+"""The compute app: jobs that run a certified flist on a dataset (DESIGN §5.4, §6)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from apps.compute.routes import EXTENSION, bp
+from apps.compute.services import ComputeRuntime
+from credgate.web import on_shutdown
+from verifier.gateway.plugin import GatewayApp
+
+
+def setup(flask_app: Flask) -> None:
+    """One runtime per Flask app: its flist store (``COMPUTE_STORE``, default
+    ``<var>/compute/flists``), executor (``COMPUTE_EXECUTOR``) and limits (``COMPUTE_LIMITS``)."""
+    config = flask_app.config
+    var_dir = config["CREDGATE_SETTINGS"].var_dir
+    store = config.get("COMPUTE_STORE") or var_dir / "compute" / "flists"
+    runtime = ComputeRuntime(factory=flask_app.extensions["credgate.db"], store=store)
+    if config.get("COMPUTE_EXECUTOR") is not None:
+        runtime.executor = config["COMPUTE_EXECUTOR"]
+    if config.get("COMPUTE_LIMITS") is not None:
+        runtime.limits = config["COMPUTE_LIMITS"]
+    flask_app.extensions[EXTENSION] = runtime
+    on_shutdown(flask_app, lambda: runtime.pool.shutdown(wait=False, cancel_futures=True))
+
+
+app = GatewayApp(
+    name="compute",
+    title="Compute",
+    blueprint=bp,
+    description="Run certified software (flists) on datasets",
+    powers=("run",),
+    setup=setup,
+)

@@ -1,0 +1,248 @@
+"""Compute services: store flists, admit jobs only for certified software, run them, audit.
+
+A job names a flist by digest, a dataset reference and a purpose. The app hashes the flist's
+*bytes* again (the stored file could have been swapped), and admits the job only if a
+SoftwareCertification credential for exactly that digest and that purpose verifies now — proof,
+an accredited certifier (trust registry), not revoked or suspended, within its validity — and
+its md5 (what Zero-OS checks) matches too. Certificates come with the job or from the catalogue's
+published flists. Every admission, refusal, start and end is appended to the audit chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from apps import inputs
+from apps.compute import audit
+from apps.compute.executor import Executor, FlistError, Limits, LocalExecutor
+from apps.compute.models import Flist, Job
+from credgate.db import transaction, utcnow
+from credgate.problems import Problem
+from verifier.engine import CredentialResult
+from verifier.gateway.plugin import CertifiedSoftware, Principal
+from verifier.gateway.requirements import evaluate, missing
+
+log = logging.getLogger(__name__)
+
+PURPOSES = ("de-identification", "anonymisation", "harmonisation", "model-training")
+TERMINAL = frozenset({"refused", "succeeded", "failed"})
+
+
+@dataclass
+class ComputeRuntime:
+    factory: sessionmaker[Session]
+    store: Path
+    executor: Executor = field(default_factory=LocalExecutor)
+    limits: Limits = field(default_factory=Limits)
+    max_archive_bytes: int = 64 * 1024 * 1024
+    pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="compute")
+    )
+    _changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def path(self, digest: str) -> Path:
+        return self.store / digest.removeprefix("urn:sha256:")
+
+    def notify(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+    def wait(self, timeout: float) -> None:
+        with self._changed:
+            self._changed.wait(timeout)
+
+
+def digests(data: bytes) -> tuple[str, str]:
+    return "urn:sha256:" + hashlib.sha256(data).hexdigest(), hashlib.md5(data).hexdigest()
+
+
+def store_flist(runtime: ComputeRuntime, data: bytes, uploaded_by: str) -> dict[str, Any]:
+    if not data:
+        raise inputs.invalid("body", "send the flist archive as the request body")
+    digest, md5 = digests(data)
+    runtime.store.mkdir(parents=True, exist_ok=True)
+    target = runtime.path(digest)
+    if not target.exists():
+        tmp = target.with_suffix(f".{secrets.token_hex(4)}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(target)  # atomic: a reader never sees half a file
+    try:
+        with transaction(runtime.factory) as session:
+            session.add(Flist(digest=digest, md5=md5, size=len(data), uploaded_by=uploaded_by))
+    except IntegrityError:
+        pass  # the same bytes were uploaded before
+    return {"digest": digest, "md5": md5, "size": len(data)}
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    flist: str
+    dataset: str
+    purpose: str
+    certificates: list[dict[str, Any]]
+
+
+def parse_job(body: Any) -> JobRequest:
+    body = inputs.obj(body)
+    certificates = body.get("certificates", body.get("certificate", []))
+    if isinstance(certificates, dict):
+        certificates = [certificates]
+    if not isinstance(certificates, list) or len(certificates) > 10 or not all(
+        isinstance(c, dict) for c in certificates
+    ):
+        raise inputs.invalid("certificates", "certificates is a list of at most 10 credentials")
+    return JobRequest(
+        flist=inputs.digest(body, "flist"),
+        dataset=inputs.text(body, "dataset", max_length=500),
+        purpose=inputs.choice(body, "purpose", PURPOSES),
+        certificates=certificates,
+    )
+
+
+def published_certificates(factory: sessionmaker[Session], digest: str) -> list[dict[str, Any]]:
+    try:
+        from apps.catalogue.services import certificates_for
+    except ImportError:  # the catalogue is not installed: only certificates sent with the job
+        return []
+    return certificates_for(factory, digest)
+
+
+def job_json(job: Job) -> dict[str, Any]:
+    def time_of(moment):
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+    return {
+        "id": job.id, "flist": job.flist, "dataset": job.dataset, "purpose": job.purpose,
+        "holder": job.holder, "party": job.party, "state": job.state, "reason": job.reason,
+        "certificates": job.certificates, "exitCode": job.exit_code, "timedOut": job.timed_out,
+        "output": job.stdout, "errors": job.stderr, "created": time_of(job.created_at),
+        "started": time_of(job.started_at), "finished": time_of(job.finished_at),
+    }  # fmt: skip
+
+
+def submit(
+    runtime: ComputeRuntime,
+    request: JobRequest,
+    principal: Principal,
+    verify: Any,  # credentials -> tuple[CredentialResult, ...]
+) -> dict[str, Any]:
+    job = Job(id=secrets.token_urlsafe(12), flist=request.flist, dataset=request.dataset,
+              purpose=request.purpose, holder=principal.holder, party=principal.party,
+              state="queued", certificates=[], timed_out=False)  # fmt: skip
+    try:
+        certificate_ids = admit(runtime, request, verify)
+    except Problem as refusal:
+        job.state, job.reason = "refused", f"{refusal.slug}: {refusal.detail}"
+        job.finished_at = utcnow()
+        with transaction(runtime.factory) as session:
+            session.add(job)
+        audit.append(runtime.factory, "refused", _audit_data(job), job.id)
+        refusal.extra["job"] = job.id
+        raise
+    job.certificates = certificate_ids
+    with transaction(runtime.factory) as session:
+        session.add(job)
+    audit.append(runtime.factory, "admitted", _audit_data(job), job.id)
+    runtime.pool.submit(run_job, runtime, job.id)
+    return job_json(job)
+
+
+def _audit_data(job: Job, **extra: Any) -> dict[str, Any]:
+    return {"flist": job.flist, "dataset": job.dataset, "purpose": job.purpose,
+            "holder": job.holder, "party": job.party, "certificates": job.certificates,
+            "reason": job.reason, **extra}  # fmt: skip
+
+
+def admit(runtime: ComputeRuntime, request: JobRequest, verify: Any) -> list[str]:
+    """The ids of the certificates that admit the job, or a 4xx problem saying why not."""
+    path = runtime.path(request.flist)
+    if not path.is_file():
+        raise Problem("unknown-flist", "Unknown flist", 404,
+                      f"no flist {request.flist} was uploaded")  # fmt: skip
+    actual, md5 = digests(path.read_bytes())
+    if actual != request.flist:
+        raise Problem("flist-tampered", "Flist bytes changed", 409,
+                      f"the stored bytes hash to {actual}, not {request.flist}")  # fmt: skip
+    certificates = request.certificates + published_certificates(runtime.factory, actual)
+    results: tuple[CredentialResult, ...] = verify(certificates) if certificates else ()
+    decision = evaluate(CertifiedSoftware(actual, request.purpose), results)
+    if not decision.allow:
+        failures = [f"{r.credential.get('id')}: {', '.join(r.error_types())}"
+                    for r in results if not r.verified]  # fmt: skip
+        reason = decision.reasons[0]
+        raise Problem(
+            reason.code, "Software not certified for this job", 403,
+            reason.detail + (f" (refused certificates: {'; '.join(failures)})" if failures else ""),
+            missing=missing(decision.reasons), certificateErrors=failures,
+        )  # fmt: skip
+    for result in results:
+        subject = result.credential.get("credentialSubject") or {}
+        certified_md5 = subject.get("md5")
+        used = str(result.credential.get("id")) in decision.credentials
+        if used and certified_md5 not in (None, md5):
+            raise Problem("md5-mismatch", "Flist md5 differs from its certificate", 409,
+                          f"the bytes' md5 is {md5}, the certificate's {certified_md5}")
+    return list(decision.credentials)
+
+
+def run_job(runtime: ComputeRuntime, job_id: str) -> None:
+    factory = runtime.factory
+    try:
+        with transaction(factory) as session:
+            job = session.get(Job, job_id)
+            job.state, job.started_at = "running", utcnow()
+        runtime.notify()
+        audit.append(factory, "started", {"flist": job.flist}, job_id)
+        try:
+            result = runtime.executor.run(runtime.path(job.flist), dataset=job.dataset,
+                                          purpose=job.purpose, limits=runtime.limits)  # fmt: skip
+            state = "succeeded" if result.exit_code == 0 else "failed"
+            values = {"exit_code": result.exit_code, "timed_out": result.timed_out,
+                      "stdout": result.stdout, "stderr": result.stderr}  # fmt: skip
+            reason = "time limit exceeded" if result.timed_out else (
+                None if state == "succeeded" else f"exit code {result.exit_code}")
+        except FlistError as exc:
+            state, values, reason = "failed", {}, str(exc)
+            result = None
+        with transaction(factory) as session:
+            session.execute(update(Job).where(Job.id == job_id).values(
+                state=state, reason=reason, finished_at=utcnow(), **values))  # fmt: skip
+        output_hash = hashlib.sha256((values.get("stdout") or "").encode()).hexdigest()
+        audit.append(factory, "finished", {
+            "state": state, "exitCode": values.get("exit_code"), "reason": reason,
+            "outputSha256": output_hash,
+            "durationMs": result.duration_ms if result else 0,
+        }, job_id)  # fmt: skip
+    except Exception:
+        log.exception("compute job %s crashed", job_id)
+        with transaction(factory) as session:
+            session.execute(update(Job).where(Job.id == job_id).values(
+                state="failed", reason="the executor crashed", finished_at=utcnow()))  # fmt: skip
+    finally:
+        runtime.notify()
+
+
+def get_job(runtime: ComputeRuntime, job_id: str, principal: Principal,
+            wait: float = 0.0) -> dict[str, Any]:  # fmt: skip
+    deadline = time.monotonic() + wait
+    while True:
+        with runtime.factory() as session:
+            job = session.get(Job, job_id) if len(job_id) <= 32 else None
+        if job is None or job.party != principal.party:  # others' jobs do not exist for you
+            raise Problem("unknown-job", "Unknown job", 404, f"no job {job_id} of yours")
+        remaining = deadline - time.monotonic()
+        if job.state in TERMINAL or remaining <= 0:
+            return job_json(job)
+        runtime.wait(min(remaining, 0.5))

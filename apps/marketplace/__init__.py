@@ -1,0 +1,12 @@
+"""The marketplace app: offers, purchase agreements checked against credentials (DESIGN §6)."""
+
+from apps.marketplace.routes import bp
+from verifier.gateway.plugin import GatewayApp
+
+app = GatewayApp(
+    name="marketplace",
+    title="Marketplace",
+    blueprint=bp,
+    description="Offers of data and models, and purchase agreements",
+    powers=("read", "sell", "purchase"),
+)

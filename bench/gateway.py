@@ -1,0 +1,213 @@
+"""bench/gateway: the gateway's cost and latencies, one run.
+
+    PYTHONPATH=. python bench/gateway.py [--seconds 3] [--logins 15] [--revocations 8]
+
+(a) throughput of an app endpoint (the catalogue's ``GET /apps/catalogue/api/items``) called
+    with an access token through the gateway — token checked, the grant's credentials' status
+    entries and trust re-checked, the policy decided, the decision audited — against the same
+    endpoint served by the same app without the gateway (``standalone_app``), both over HTTP on
+    loopback by the same kind of server, measured in alternating rounds;
+(b) QR-login latency: from the wallet's scan of the short URL (the holder agent fetching
+    ``/i/<id>``, receiving the invitation and answering the DIF request) to ``verified`` at the
+    gateway; the peer is the agents' own round trip (scan → ``presentation-received`` at the
+    verifier agent), the part the gateway cannot make faster;
+(c) revocation → deny latency: revoke through the revocation service's API, then poll the
+    gateway with a token issued before, until it answers 403; peer: the revoke call itself.
+
+(a) runs in-process against a loopback status-list server; (b) and (c) start the whole suite
+(three ACA-Py agents, every service; temporary var directory, SQLite, loopback).
+Targets (DESIGN §9): a ≥ 80%, b ≤ 0.5 s median, c ≤ 1 s (every repeat). Exit 0 when all met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from agents.tenants import ensure_tenant  # noqa: E402
+from apps.catalogue import app as catalogue  # noqa: E402
+from credgate.config import load_settings  # noqa: E402
+from credgate.db import make_engine, migrate, session_factory, utcnow  # noqa: E402
+from credgate.serving import serve  # noqa: E402
+from credgate.suite import Suite  # noqa: E402
+from credgate.tokens import ensure_operator_token  # noqa: E402
+from tests.didcomm import connect  # noqa: E402
+from tests.gateway_support import gateway_app, token_for  # noqa: E402
+from tests.gateway_wallet import AgentWallet, issue_with_status  # noqa: E402
+from verifier.credentials import check_credential  # noqa: E402
+from verifier.gateway.grants import recheck  # noqa: E402
+from verifier.gateway.plugin import Principal, standalone_app  # noqa: E402
+from verifier.gateway.requirements import Participant, evaluate  # noqa: E402
+from verifier.testing import Party, StatusListServer, credgate_credential  # noqa: E402
+from verifier.trust import StaticTrustRegistry  # noqa: E402
+
+AUTHORITY = Party.generate()
+HOLDER = Party.generate()
+
+
+def throughput(url: str, headers: dict[str, str], seconds: float) -> float:
+    http = requests.Session()
+    count = 0
+    began = time.perf_counter()
+    while (elapsed := time.perf_counter() - began) < seconds:
+        response = http.get(url, headers=headers, timeout=10)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url}: {response.status_code} {response.text[:200]}")
+        count += 1
+    return count / elapsed
+
+
+def bench_throughput(seconds: float) -> float:
+    var = Path(tempfile.mkdtemp(prefix="credgate-bench-gw-"))
+    settings = load_settings(var, f"sqlite:///{var / 'bench.sqlite3'}")
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    db = session_factory(engine)
+    status = StatusListServer().start()
+    status.add_list("roles", AUTHORITY, "revocation")
+    trust = StaticTrustRegistry(onboarding_authority=AUTHORITY.did)
+    gateway = gateway_app(settings, db, trust=trust, status_url=status.url, apps=[catalogue])
+    credential = credgate_credential("RoleCredential", AUTHORITY, HOLDER.did,
+                                     status=status.entry("roles", 7))  # fmt: skip
+    client = gateway.test_client()
+    token = token_for(client, HOLDER, [credential])
+    for index in range(20):
+        client.post("/apps/catalogue/api/items", headers={"Authorization": f"Bearer {token}"},
+                    json={"kind": "data-product", "title": f"Dataset {index}",
+                          "keywords": ["bench"]})  # fmt: skip
+    verifier = gateway.extensions["credgate.verifier"]
+    results = recheck(verifier, [(credential, check_credential(credential))], utcnow())
+    principal = Principal(HOLDER.did, "token", "bench", results, evaluate(Participant(), results))
+    alone = standalone_app(catalogue, principal, {"CREDGATE_SETTINGS": settings,
+                                                  "DB_SESSION_FACTORY": db})  # fmt: skip
+    servers = {"gateway": serve(gateway), "alone": serve(alone)}
+    path = "/apps/catalogue/api/items?limit=20"
+    rates: dict[str, list[float]] = {"gateway": [], "alone": []}
+    try:
+        for name in rates:  # warm up: connections, caches, the status list
+            throughput(servers[name].url + path, {"Authorization": f"Bearer {token}"}, 0.3)
+        for _ in range(3):
+            for name in ("alone", "gateway"):
+                rates[name].append(throughput(servers[name].url + path,
+                                              {"Authorization": f"Bearer {token}"},
+                                              seconds / 6))  # fmt: skip
+    finally:
+        for server in servers.values():
+            server.stop()
+        gateway.extensions["credgate.status_feed"].stop()
+        status.stop()
+        engine.dispose()
+    alone_rate = statistics.median(rates["alone"])
+    gateway_rate = statistics.median(rates["gateway"])
+    ratio = gateway_rate / alone_rate
+    print(f"(a) app endpoint without the gateway  {alone_rate:8.0f} req/s")
+    print(f"    with a token through the gateway  {gateway_rate:8.0f} req/s"
+          f"   = {ratio:.0%} (target >= 80%)")  # fmt: skip
+    return ratio
+
+
+def bench_suite(logins: int, revocations: int) -> tuple[float, float]:
+    var = Path(tempfile.mkdtemp(prefix="credgate-bench-gw-suite-"))
+    settings = load_settings(var)
+    suite = Suite(settings).start(timeout=120)
+    try:
+        engine = make_engine(settings.database_url)
+        db = session_factory(engine)
+        hub = suite.hub
+        issuer_agent = suite.agents["issuer"].client()
+        holder_agent = suite.agents["holder"].client()
+        authority = ensure_tenant(db, "issuer", issuer_agent, "bench-authority")
+        person = ensure_tenant(db, "holder", holder_agent, "bench-person")
+        connection = connect(hub, authority, person)[0]
+        revocation = suite.servers["revocation"].url
+        gateway = suite.servers["verifier"].url
+        (var / "verifier").mkdir(parents=True, exist_ok=True)
+        (var / "verifier" / "trust.json").write_text(
+            json.dumps({"onboarding_authority": authority.did}))
+        issue_with_status(db, hub, authority, person, connection, "RoleCredential",
+                                   revocation)  # fmt: skip
+        wallet = AgentWallet(hub, person)
+
+        login_times, agent_times = [], []
+        http = requests.Session()
+        for _ in range(logins + 1):  # the first one warms up
+            page = http.get(f"{gateway}/portals/data-provider", timeout=15).text
+            short = re.search(r"<code>(http[^<]+/i/[^<]+)</code>", page).group(1)
+            login_id = short.rsplit("/", 1)[1]
+            since = hub.last_seq
+            began, began_mono = time.perf_counter(), time.monotonic()
+            wallet.scan_and_present(short)
+            while http.get(f"{gateway}/login/{login_id}", timeout=10).json()["state"] == "scanned":
+                if time.perf_counter() - began > 10:
+                    raise RuntimeError("login did not finish")
+                time.sleep(0.002)
+            login_times.append(time.perf_counter() - began)
+            received = hub.wait_for(lambda e: e.agent == "verifier"
+                                    and e.payload.get("state") == "presentation-received",
+                                    timeout=10, since=since)  # fmt: skip
+            agent_times.append(received.received_at - began_mono)
+        login_times, agent_times = login_times[1:], agent_times[1:]
+        login_median = statistics.median(login_times)
+        print(f"(b) QR login, scan -> verified        median {login_median * 1000:6.0f} ms, "
+              f"max {max(login_times) * 1000:5.0f} ms over {logins} (target <= 500 ms median)")
+        print(f"    peer: agents' own round trip      median "
+              f"{statistics.median(agent_times) * 1000:6.0f} ms (scan -> presentation-received)")
+
+        operator = {"Authorization": f"Bearer {ensure_operator_token(settings, db)}"}
+        deny_times, ack_times = [], []
+        for _ in range(revocations):
+            credential = issue_with_status(db, hub, authority, person, connection,
+                                           "RoleCredential", revocation)  # fmt: skip
+            challenge = http.post(f"{gateway}/auth/challenge", timeout=10).json()
+            vp = wallet.prove([credential.credential], challenge=challenge["challenge"],
+                              domain=challenge["domain"])  # fmt: skip
+            token = http.post(f"{gateway}/auth/token", json=vp, timeout=10).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            url = f"{gateway}/apps/catalogue/api/items?limit=1"
+            assert http.get(url, headers=headers, timeout=10).status_code == 200
+            began = time.perf_counter()
+            http.post(f"{revocation}/status/entries/{credential.status.entry_id}/revoke",
+                      json={"reason": "bench"}, headers=operator, timeout=10).raise_for_status()
+            acked = time.perf_counter()
+            while http.get(url, headers=headers, timeout=10).status_code != 403:
+                if time.perf_counter() - began > 5:
+                    raise RuntimeError("revocation not enforced within 5 s")
+            deny_times.append(time.perf_counter() - began)
+            ack_times.append(acked - began)
+        worst = max(deny_times)
+        print(f"(c) revocation -> denied              median "
+              f"{statistics.median(deny_times) * 1000:6.0f} ms, max {worst * 1000:5.0f} ms over "
+              f"{revocations} (target <= 1000 ms)")
+        print(f"    peer: the revoke call itself      median "
+              f"{statistics.median(ack_times) * 1000:6.0f} ms")
+        engine.dispose()
+        return login_median, worst
+    finally:
+        suite.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--logins", type=int, default=15)
+    parser.add_argument("--revocations", type=int, default=8)
+    args = parser.parse_args()
+    ratio = bench_throughput(args.seconds)
+    login, deny = bench_suite(args.logins, args.revocations)
+    met = ratio >= 0.8 and login <= 0.5 and deny <= 1.0
+    print("all targets met" if met else "some targets missed")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

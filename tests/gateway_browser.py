@@ -1,0 +1,134 @@
+"""Headless Chromium driven over the DevTools protocol (aiohttp's websocket client), for the
+gateway's pages: open a page, evaluate JavaScript, wait for a condition, read cookies, take a
+screenshot. Every step is bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+STEP_TIMEOUT = 20.0
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+class Chromium:
+    def __init__(self) -> None:
+        self.profile = tempfile.mkdtemp(prefix="credgate-chromium-")
+        self.process = subprocess.Popen(
+            [
+                CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                "--disable-sync", "--disable-default-apps", "--no-default-browser-check",
+                f"--user-data-dir={self.profile}", "--remote-debugging-port=0",
+                "--window-size=1100,900", "about:blank",
+            ],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.ids = iter(range(1, 1_000_000))
+        self.http: aiohttp.ClientSession | None = None
+        self.ws = None
+        try:
+            self._run(self._connect(self._port()))
+        except BaseException:
+            self.close()
+            raise
+
+    def _port(self) -> int:
+        marker = Path(self.profile) / "DevToolsActivePort"
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while time.monotonic() < deadline:
+            if marker.exists() and marker.read_text().strip():
+                return int(marker.read_text().split()[0])
+            if self.process.poll() is not None:
+                raise RuntimeError(f"chromium exited with {self.process.returncode}")
+            time.sleep(0.1)
+        raise TimeoutError("chromium did not open its DevTools port")
+
+    async def _connect(self, port: int) -> None:
+        self.http = aiohttp.ClientSession()
+        async with self.http.get(f"http://127.0.0.1:{port}/json/list") as response:
+            targets = await response.json()
+        page = next(t for t in targets if t["type"] == "page")
+        self.ws = await self.http.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0)
+
+    def _run(self, coroutine, timeout: float = STEP_TIMEOUT):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    async def _send(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        message_id = next(self.ids)
+        await self.ws.send_json({"id": message_id, "method": method, "params": params})
+        while True:  # events are not needed: skip them
+            message = json.loads((await self.ws.receive()).data)
+            if message.get("id") == message_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+
+    def send(self, method: str, **params: Any) -> dict[str, Any]:
+        return self._run(self._send(method, params))
+
+    def open(self, url: str) -> None:
+        self.send("Page.navigate", url=url)
+        self.wait("document.readyState === 'complete' && location.href !== 'about:blank'")
+
+    def eval(self, expression: str) -> Any:
+        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def wait(self, expression: str, timeout: float = STEP_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if self.eval(expression):
+                    return
+            except RuntimeError:
+                pass  # the page is navigating
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{expression} never held; page: {self.text()[:500]}")
+            time.sleep(0.05)
+
+    def text(self) -> str:
+        try:
+            return self.eval("document.body ? document.body.innerText : ''") or ""
+        except RuntimeError:
+            return ""
+
+    def cookies(self) -> list[dict[str, Any]]:
+        return self.send("Network.getAllCookies")["cookies"]
+
+    def screenshot(self, path: Path) -> Path:
+        data = self.send("Page.captureScreenshot", format="png")["data"]
+        path.write_bytes(base64.b64decode(data))
+        return path
+
+    def close(self) -> None:
+        try:
+            if self.ws is not None:
+                self._run(self.ws.close(), timeout=5)
+            if self.http is not None:
+                self._run(self.http.close(), timeout=5)
+        except Exception:  # closing is best effort; the process is killed below anyway
+            pass
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+        shutil.rmtree(self.profile, ignore_errors=True)

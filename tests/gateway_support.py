@@ -1,0 +1,57 @@
+"""What the gateway and app tests share: a gateway (the verifier service's app) with its own
+trust registry and status lists, and a client that gets tokens the way a machine client does.
+
+Real keys, real signatures, real status lists on a loopback server (verifier.testing): nothing
+imitates credgate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import verifier as verifier_service
+from verifier.testing import Party
+
+
+def gateway_app(
+    settings, db, *, trust, status_url: str, apps: Iterable[Any] | None, **extra: Any
+):
+    config = {
+        "CREDGATE_SETTINGS": settings,
+        "DB_SESSION_FACTORY": db,
+        "VERIFIER_TRUST": trust,
+        "SERVICE_URLS": {"revocation": status_url, "verifier": "http://gateway.test"},
+        "GATEWAY_APPS": None if apps is None else list(apps),  # None: the entry points
+        "GATEWAY_AUDIT_INTERVAL": 0.05,
+        "AGENT_URL": extra.pop("AGENT_URL", "http://127.0.0.1:9"),  # no agent unless given
+        "AGENT_API_KEY": extra.pop("AGENT_API_KEY", "unused"),
+        **extra,
+    }
+    return verifier_service.create_app(config)
+
+
+def challenge(client) -> dict[str, Any]:
+    response = client.post("/auth/challenge")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def token_for(client, holder: Party, credentials: list[dict[str, Any]], **present: Any) -> str:
+    issued = challenge(client)
+    vp = holder.present(credentials, challenge=issued["challenge"], domain=issued["domain"],
+                        **present)  # fmt: skip
+    response = client.post("/auth/token", json={"verifiablePresentation": vp})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["access_token"]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def resign(issuer: Party, credential: dict[str, Any], **subject: Any) -> dict[str, Any]:
+    """The credential with ``subject`` fields changed, signed again by its issuer."""
+    changed = {k: v for k, v in credential.items() if k != "proof"}
+    changed["credentialSubject"] = {**credential["credentialSubject"], **subject}
+    return issuer.sign(changed)

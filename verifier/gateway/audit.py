@@ -1,0 +1,138 @@
+"""The decision audit log: who asked for what, allowed or why not, on which credentials.
+
+Decisions are queued and written in batches by one background thread (at most ``interval``
+seconds late, and at once when the queue is long): one database commit per request would cost
+more than the whole authorisation, and the gateway must stay within 80% of an app's throughput
+(DESIGN §9). :meth:`AuditLog.flush` writes what is queued (tests, shutdown); the queue is
+bounded, and a full queue is written by the caller itself rather than dropped.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from credgate.db import transaction, utcnow
+from verifier.gateway.models import Decision as DecisionRow
+
+log = logging.getLogger(__name__)
+
+MAX_DETAIL = 2000
+MAX_QUEUE = 10_000
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    via: str
+    method: str
+    route: str
+    requirement: str
+    allow: bool
+    holder: str | None = None
+    acting_for: str | None = None
+    reason: str | None = None
+    detail: str | None = None
+    credentials: list[str] = field(default_factory=list)
+    at: datetime = field(default_factory=utcnow)
+
+    def row(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["route"] = values["route"][:500]
+        values["requirement"] = values["requirement"][:500]
+        if values["detail"]:
+            values["detail"] = values["detail"][:MAX_DETAIL]
+        return values
+
+
+class AuditLog:
+    def __init__(self, factory: sessionmaker[Session], *, interval: float = 0.2) -> None:
+        self.factory = factory
+        self.interval = interval
+        self._queue: deque[AuditRecord] = deque()
+        self._lock = threading.Lock()  # serialises writers (the thread and flush())
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="gateway-audit", daemon=True)
+        self._thread.start()
+        atexit.register(self.flush)
+
+    def record(self, record: AuditRecord) -> None:
+        self._queue.append(record)
+        if len(self._queue) >= MAX_QUEUE:
+            self.flush()  # back-pressure: never drop a decision
+        elif len(self._queue) >= 500:
+            self._wake.set()
+
+    def flush(self) -> int:
+        """Write every queued decision now; returns how many."""
+        with self._lock:
+            batch: list[AuditRecord] = []
+            while self._queue:
+                batch.append(self._queue.popleft())
+            if not batch:
+                return 0
+            try:
+                with transaction(self.factory) as session:
+                    session.execute(insert(DecisionRow), [r.row() for r in batch])
+            except Exception:
+                log.exception("could not write %d audit records; keeping them queued", len(batch))
+                self._queue.extendleft(reversed(batch))
+                return 0
+            return len(batch)
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            self.flush()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._wake.set()
+        self._thread.join(timeout=2.0)
+        self.flush()
+
+
+def recent_decisions(
+    factory: sessionmaker[Session],
+    *,
+    holder: str | None = None,
+    allow: bool | None = None,
+    route: str | None = None,
+    limit: int = 100,
+) -> Sequence[dict[str, Any]]:
+    query = select(DecisionRow).order_by(DecisionRow.id.desc()).limit(max(1, min(limit, 1000)))
+    if holder is not None:
+        query = query.where(DecisionRow.holder == holder)
+    if allow is not None:
+        query = query.where(DecisionRow.allow == allow)
+    if route is not None:
+        query = query.where(DecisionRow.route == route)
+    with factory() as session:
+        rows = session.scalars(query).all()
+    return [
+        {
+            "id": r.id,
+            "at": r.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "holder": r.holder,
+            "actingFor": r.acting_for,
+            "via": r.via,
+            "method": r.method,
+            "route": r.route,
+            "requirement": r.requirement,
+            "allow": r.allow,
+            "reason": r.reason,
+            "detail": r.detail,
+            "credentials": r.credentials,
+        }
+        for r in rows
+    ]
