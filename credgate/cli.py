@@ -16,6 +16,7 @@ import requests
 
 from credgate.config import load_settings
 from credgate.state import clear_state, pid_alive, process_cmdline, read_state
+from wallet.cli import wallet
 
 HEALTH_TIMEOUT = 2.0
 DOWN_TIMEOUT = 30.0
@@ -198,6 +199,9 @@ def migrate(settings) -> None:
     finally:
         engine.dispose()
     click.echo(f"database at head ({engine.url.render_as_string(hide_password=True)})")
+
+
+cli.add_command(wallet)
 
 
 def main() -> None:

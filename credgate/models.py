@@ -14,6 +14,7 @@ MODEL_MODULES = (
     "issuer.models",
     "kcit.models",
     "depute.models",
+    "wallet.models",
     "verifier.gateway.models",
     "apps.catalogue.models",
     "apps.marketplace.models",

@@ -1,0 +1,323 @@
+"""What reaches the wallet: scanning an invitation, and picking up offers and proof requests.
+
+Scanning hands the invitation to the holder agent and waits (bounded) for what it carries: an
+attached credential offer or proof request (connectionless), or a connection over which the
+issuer then sends its offers. Each becomes an interaction the user decides on.
+
+The agent's records are the source of truth: :func:`sync` turns any offer or request the agent
+holds and the wallet has not seen (one that arrived over a connection later, or after a scan
+stopped waiting) into an interaction, so nothing depends on a webhook having been seen.
+
+A proof request that nothing in the wallet satisfies is refused at once with a problem report,
+so the verifier's login page shows the failure instead of waiting for an answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from credgate.db import utcnow
+from credgate.problems import Problem
+from wallet import accounts, interactions, matching
+from wallet.accounts import Account
+from wallet.context import WalletContext
+from wallet.holder import Holder
+from wallet.invitations import ScannedInvitation, resolve
+from wallet.models import (
+    CONNECTION,
+    DONE,
+    FAILED,
+    OFFER,
+    PENDING,
+    REQUEST,
+    WORKING,
+    Interaction,
+)
+from wallet.qrimage import QRImageError, decode_qr
+
+CREDENTIAL_TOPIC = "issue_credential_v2_0"
+PROOF_TOPIC = "present_proof_v2_0"
+MAX_FOLLOW_UP = 30.0  # seconds a scan may wait for offers after a connection
+STALE_FACTOR = 3  # a decision "working" for 3 exchange timeouts was cut off
+
+
+def scan(
+    ctx: WalletContext,
+    account: Account,
+    *,
+    text: str | None = None,
+    image: bytes | None = None,
+    wait: float | None = None,
+) -> list[Interaction]:
+    """Scan a QR code (its text, or a picture of it); the interactions it brought."""
+    if image is not None:
+        try:
+            text = decode_qr(image)
+        except QRImageError as exc:
+            raise Problem("bad-qr-code", "Unreadable QR code", 400, str(exc)) from None
+    invitation = resolve(text or "")
+    attached = invitation.attachments()
+    if interactions.thread_seen(ctx, account, [a.thread_id for a in attached]):
+        raise Problem(
+            "invitation-used", "QR code already used", 410,
+            "this wallet already scanned this QR code; ask for a new one",
+        )  # fmt: skip
+    holder = accounts.holder(ctx, account)
+    since = holder.mark()
+    try:
+        received = holder.call(lambda client: client.receive_invitation(invitation.message))
+    except Problem as problem:
+        if problem.slug != "agent-refused":
+            raise
+        raise Problem(
+            "invitation-refused", "Invitation refused", 400,
+            f"the wallet cannot use this invitation: {problem.detail}",
+        ) from None  # fmt: skip
+    if attached:
+        found = []
+        for item in attached:
+            wait_for = _await_offer if item.kind == OFFER else _await_request
+            found.append(wait_for(ctx, account, holder, invitation, item.thread_id, since))
+        return found
+    return _await_connection(ctx, account, holder, invitation, received, since, wait)
+
+
+def _await_offer(ctx, account, holder: Holder, invitation, thread_id: str, since: int):
+    records = holder.wait_for_new(
+        lambda: holder.call(lambda c: c.holder_offers(thread_id=thread_id)),
+        lambda e: e.topic == CREDENTIAL_TOPIC and e.payload.get("thread_id") == thread_id,
+        timeout=ctx.scan_timeout,
+        since=since,
+    )
+    if not records:
+        raise _no_message("credential offer", ctx.scan_timeout)
+    return offer_interaction(ctx, account, holder, records[0]["cred_ex_id"], invitation.label)
+
+
+def _await_request(ctx, account, holder: Holder, invitation, thread_id: str, since: int):
+    records = holder.wait_for_new(
+        lambda: holder.call(lambda c: c.presentation_requests(thread_id=thread_id)),
+        lambda e: e.topic == PROOF_TOPIC and e.payload.get("thread_id") == thread_id,
+        timeout=ctx.scan_timeout,
+        since=since,
+    )
+    if not records:
+        raise _no_message("proof request", ctx.scan_timeout)
+    return request_interaction(ctx, account, holder, records[0]["pres_ex_id"], invitation.label)
+
+
+def _no_message(what: str, timeout: float) -> Problem:
+    return Problem(
+        "exchange-timeout", "Nothing arrived", 504,
+        f"the invitation promised a {what}, but none arrived within {timeout:.0f} s",
+    )  # fmt: skip
+
+
+def _await_connection(
+    ctx: WalletContext,
+    account: Account,
+    holder: Holder,
+    invitation: ScannedInvitation,
+    received: dict[str, Any],
+    since: int,
+    wait: float | None,
+) -> list[Interaction]:
+    """A connection invitation: wait until the connection is up, then (bounded) for what the
+    other side sends over it first."""
+    connection_id = received.get("connection_id")
+    if not connection_id:
+        raise Problem(
+            "invitation-refused", "Invitation refused", 400,
+            "the wallet agent made no connection from this invitation",
+        )  # fmt: skip
+    holder.wait_for_record(
+        "connections", "connection_id", connection_id, {"active", "completed", "response"},
+        timeout=ctx.scan_timeout, since=since,
+    )  # fmt: skip
+    connection = interactions.record(
+        ctx, account, kind=CONNECTION, record_id=connection_id, thread_id=invitation.msg_id,
+        counterparty=invitation.label, counterparty_did=None,
+        request={"invitation": invitation.message.get("@id")}, state=DONE,
+    )  # fmt: skip
+    follow_up = min(ctx.scan_timeout if wait is None else max(wait, 0.0), MAX_FOLLOW_UP)
+
+    def arrived() -> list[Interaction]:
+        sync(ctx, account)
+        with ctx.factory() as session:
+            return list(
+                session.scalars(
+                    select(Interaction).where(
+                        Interaction.user_id == account.id,
+                        Interaction.kind.in_((OFFER, REQUEST)),
+                        Interaction.request["connection_id"].as_string() == connection_id,
+                    )
+                ).all()
+            )
+
+    found = holder.wait_for_new(
+        arrived,
+        lambda e: (
+            e.topic in (CREDENTIAL_TOPIC, PROOF_TOPIC)
+            and e.payload.get("connection_id") == connection_id
+        ),
+        timeout=follow_up,
+        since=since,
+    )
+    return found or [connection]
+
+
+def sync(ctx: WalletContext, account: Account) -> None:
+    """Record every offer and proof request the agent holds for this wallet and the wallet
+    has not seen yet, and settle decisions a stopped service left half done."""
+    holder = accounts.holder(ctx, account)
+    recover(ctx, account, holder)
+    labels: dict[str, str | None] = {}
+    for record in holder.call(lambda c: c.holder_offers()):
+        if interactions.find_by_record(ctx, account, OFFER, record["cred_ex_id"]) is None:
+            label = _label(holder, record.get("connection_id"), labels)
+            offer_interaction(ctx, account, holder, record["cred_ex_id"], label)
+    for record in holder.call(lambda c: c.presentation_requests()):
+        if interactions.find_by_record(ctx, account, REQUEST, record["pres_ex_id"]) is None:
+            label = _label(holder, record.get("connection_id"), labels)
+            request_interaction(ctx, account, holder, record["pres_ex_id"], label)
+
+
+def recover(ctx: WalletContext, account: Account, holder: Holder) -> None:
+    """A decision still ``working`` long after any wait of this service would have ended was
+    cut off (the service stopped mid-exchange): the agent's record says how far it got."""
+    cutoff = utcnow() - timedelta(seconds=STALE_FACTOR * ctx.exchange_timeout)
+    with ctx.factory() as session:
+        stale = session.scalars(
+            select(Interaction).where(
+                Interaction.user_id == account.id,
+                Interaction.state == WORKING,
+                Interaction.updated_at < cutoff,
+            )
+        ).all()
+    for row in stale:
+        try:
+            if row.kind == OFFER:
+                record = holder.call(lambda c, r=row: c.credential_exchange(r.record_id))
+                state = (record.get("cred_ex_record") or {}).get("state")
+            else:
+                state = holder.call(lambda c, r=row: c.presentation_exchange(r.record_id))["state"]
+        except Problem:
+            state = None  # the agent no longer has the record
+        if state in ("offer-received", "request-received"):
+            interactions.finish(ctx, row, PENDING, detail="interrupted; decide again")
+        elif state in ("done", "presentation-sent"):
+            interactions.finish(ctx, row, DONE, detail="completed while interrupted")
+        else:
+            interactions.finish(ctx, row, FAILED, detail=f"interrupted (exchange {state})")
+
+
+def _label(holder: Holder, connection_id: str | None, cache: dict[str, str | None]) -> str | None:
+    if not connection_id:
+        return None
+    if connection_id not in cache:
+        connection = holder.call(lambda c: c.connection(connection_id))
+        cache[connection_id] = connection.get("their_label")
+    return cache[connection_id]
+
+
+def offer_interaction(
+    ctx: WalletContext, account: Account, holder: Holder, cred_ex_id: str, label: str | None
+) -> Interaction:
+    existing = interactions.find_by_record(ctx, account, OFFER, cred_ex_id)
+    if existing is not None:
+        return existing
+    full = holder.call(lambda c: c.credential_exchange(cred_ex_id))
+    record = full.get("cred_ex_record") or {}
+    by_format = (record.get("by_format") or {}).get("cred_offer") or {}
+    offer = by_format.get("ld_proof") or (full.get("ld_proof") or {})
+    credential = offer.get("credential") if isinstance(offer, dict) else None
+    if not isinstance(credential, dict):
+        # Not a JSON-LD credential (e.g. AnonCreds): say so in the history, and refuse it.
+        row = interactions.record(
+            ctx, account, kind=OFFER, record_id=cred_ex_id, thread_id=record.get("thread_id"),
+            counterparty=label, counterparty_did=None, request={}, state=FAILED,
+            detail="this wallet takes JSON-LD (ld_proof) credentials only",
+        )  # fmt: skip
+        _quietly(
+            lambda: holder.call(
+                lambda c: c.credential_problem_report(
+                    cred_ex_id, "this wallet takes JSON-LD (ld_proof) credentials only"
+                )
+            )
+        )
+        return row
+    issuer = credential.get("issuer")
+    issuer = issuer.get("id") if isinstance(issuer, dict) else issuer
+    return interactions.record(
+        ctx, account, kind=OFFER, record_id=cred_ex_id, thread_id=record.get("thread_id"),
+        counterparty=label, counterparty_did=str(issuer) if issuer else None,
+        request={
+            "credential": credential,
+            "options": offer.get("options") or {},
+            "comment": ((record.get("cred_offer") or {}).get("comment")) or None,
+            "connection_id": record.get("connection_id"),
+        },
+    )  # fmt: skip
+
+
+def request_interaction(
+    ctx: WalletContext, account: Account, holder: Holder, pres_ex_id: str, label: str | None
+) -> Interaction:
+    existing = interactions.find_by_record(ctx, account, REQUEST, pres_ex_id)
+    if existing is not None:
+        return existing
+    record = holder.call(lambda c: c.presentation_exchange(pres_ex_id))
+    dif = ((record.get("by_format") or {}).get("pres_request") or {}).get("dif")
+    definition = dif.get("presentation_definition") if isinstance(dif, dict) else None
+    common = {
+        "kind": REQUEST, "record_id": pres_ex_id, "thread_id": record.get("thread_id"),
+        "counterparty": label, "counterparty_did": None,
+    }  # fmt: skip
+    if not isinstance(definition, dict):
+        reason = "this wallet answers DIF Presentation Exchange requests only"
+        row = interactions.record(ctx, account, **common, request={}, state=FAILED, detail=reason)
+        _refuse(holder, pres_ex_id, reason)
+        return row
+    row = interactions.record(
+        ctx, account, **common,
+        request={
+            "definition": definition,
+            "options": dif.get("options") or {},
+            "comment": (record.get("pres_request") or {}).get("comment"),
+            "connection_id": record.get("connection_id"),
+        },
+    )  # fmt: skip
+    if row.state != PENDING:
+        return row
+    try:
+        found = matching.candidates(definition, stored_credentials(holder))
+        missing = matching.unsatisfied(definition, found)
+    except Problem as problem:  # a definition the wallet cannot evaluate
+        missing, reason = None, problem.detail or problem.title
+    else:
+        reason = "no credential in the wallet satisfies: " + ", ".join(missing or [])
+    if missing == []:
+        return row
+    interactions.claim(ctx, row, REQUEST)
+    _refuse(holder, pres_ex_id, reason)
+    return interactions.finish(ctx, row, FAILED, detail=reason)
+
+
+def stored_credentials(holder: Holder) -> list[dict[str, Any]]:
+    return holder.call(lambda c: c.w3c_credentials())
+
+
+def _refuse(holder: Holder, pres_ex_id: str, reason: str) -> None:
+    """Tell the verifier (problem report), so its login page fails at once instead of waiting."""
+    _quietly(lambda: holder.call(lambda c: c.presentation_problem_report(pres_ex_id, reason)))
+
+
+def _quietly(action) -> None:
+    # Best effort: the decision is recorded either way, and an agent that cannot deliver the
+    # report (e.g. ACA-Py refuses connectionless credential problem reports) must not undo it.
+    with contextlib.suppress(Problem):
+        action()

@@ -1,0 +1,138 @@
+"""Proof requests: who asks for what, which stored credentials fit, present or refuse.
+
+Every way a request ends without a presentation sends the verifier a problem report (declined,
+nothing fits, the agent could not build the presentation), so a login page waiting on it fails
+at once instead of waiting for its timeout (DESIGN §8: ACA-Py's verifier record otherwise stays
+in ``request-sent``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from typing import Any
+
+from credgate.problems import Problem
+from wallet import accounts, interactions, matching
+from wallet.accounts import Account
+from wallet.context import WalletContext
+from wallet.credentials import issuer_labels, summary
+from wallet.inbox import stored_credentials
+from wallet.models import DECLINED, DONE, FAILED, PENDING, REQUEST, Interaction
+
+TOPIC = "present_proof_v2_0"
+ACK_WAIT = 3.0  # seconds to wait for the verifier's acknowledgement after presenting
+
+
+def choices(ctx: WalletContext, account: Account, row: Interaction) -> list[dict[str, Any]]:
+    """Per input descriptor: what is asked, why, and the stored credentials that fit."""
+    definition = row.request.get("definition") or {}
+    holder = accounts.holder(ctx, account)
+    found = matching.candidates(definition, stored_credentials(holder))
+    labels = issuer_labels(ctx, account)
+    result = []
+    for descriptor in matching.input_descriptors(definition):
+        descriptor_id = str(descriptor.get("id"))
+        fields = ((descriptor.get("constraints") or {}).get("fields")) or []
+        result.append({
+            "id": descriptor_id,
+            "name": descriptor.get("name"),
+            "purpose": descriptor.get("purpose"),
+            "fields": [_field_text(f) for f in fields if isinstance(f, dict)],
+            "candidates": [summary(ctx, r, labels=labels) for r in found.get(descriptor_id, [])],
+        })  # fmt: skip
+    return result
+
+
+def _field_text(spec: dict[str, Any]) -> str:
+    paths = spec.get("path") or []
+    path = str(paths[0]) if paths else "?"
+    wanted = spec.get("filter") or {}
+    for key in ("const", "pattern", "enum"):
+        if key in wanted:
+            return f"{path} {key} {wanted[key]}"
+    return path
+
+
+def present(
+    ctx: WalletContext,
+    account: Account,
+    interaction_id: str,
+    chosen: Sequence[str] | None = None,
+) -> Interaction:
+    row = interactions.get(ctx, account, interaction_id)
+    if row.kind != REQUEST:
+        raise Problem("wrong-interaction", "Not a proof request", 409, f"this is a {row.kind}")
+    if row.state != PENDING:
+        raise Problem("interaction-closed", "Already answered", 409, "this request was answered")
+    definition = row.request.get("definition") or {}
+    holder = accounts.holder(ctx, account)
+    stored = stored_credentials(holder)
+    found = matching.candidates(definition, stored)
+    missing = matching.unsatisfied(definition, found)
+    if missing:
+        reason = "no credential in the wallet satisfies: " + ", ".join(missing)
+        _refuse(ctx, account, row, FAILED, reason)
+        raise Problem(
+            "nothing-to-present",
+            "Nothing in the wallet fits",
+            422,
+            reason + "; the verifier was told",
+        )
+    # Choice errors come before the claim: the user may choose again.
+    selection = matching.select(definition, found, chosen)
+    spec = matching.presentation_spec(definition, selection, stored)
+    interactions.claim(ctx, row, REQUEST)
+    since = holder.mark()
+    pres_ex_id, thread_id = row.record_id, row.thread_id
+    try:
+        holder.call(lambda c: c.send_presentation(pres_ex_id, spec))
+        holder.wait_for_record(
+            TOPIC, "pres_ex_id", pres_ex_id, {"presentation-sent", "done"},
+            timeout=ctx.exchange_timeout, thread_id=thread_id, since=since,
+        )  # fmt: skip
+    except Problem as problem:
+        reason = problem.detail or problem.title
+        _report(ctx, account, row, f"the holder could not present: {reason}")
+        interactions.finish(ctx, row, FAILED, detail=reason)
+        raise
+    acknowledged = True
+    try:
+        holder.wait_for_record(
+            TOPIC, "pres_ex_id", pres_ex_id, {"done"},
+            timeout=ACK_WAIT, thread_id=thread_id, since=since,
+        )  # fmt: skip
+    except Problem as problem:
+        if problem.slug == "exchange-failed":  # the verifier refused what we sent
+            interactions.finish(ctx, row, FAILED, detail=problem.detail)
+            raise
+        acknowledged = False  # sent; the verifier did not confirm in time (it may not ack)
+    presented = [i for ids in selection.values() for i in ids]
+    return interactions.finish(
+        ctx, row, DONE, outcome={"presented": presented, "acknowledged": acknowledged}
+    )
+
+
+def decline(
+    ctx: WalletContext, account: Account, interaction_id: str, reason: str | None = None
+) -> Interaction:
+    row = interactions.get(ctx, account, interaction_id)
+    if row.kind != REQUEST:
+        raise Problem("wrong-interaction", "Not a proof request", 409, f"this is a {row.kind}")
+    reason = (reason or "").strip()[:500] or "declined by the holder"
+    return _refuse(ctx, account, row, DECLINED, reason)
+
+
+def _refuse(
+    ctx: WalletContext, account: Account, row: Interaction, state: str, reason: str
+) -> Interaction:
+    interactions.claim(ctx, row, REQUEST)
+    _report(ctx, account, row, reason)
+    return interactions.finish(ctx, row, state, detail=reason)
+
+
+def _report(ctx: WalletContext, account: Account, row: Interaction, reason: str) -> None:
+    holder = accounts.holder(ctx, account)
+    # Recorded either way; if the report cannot go out, the verifier's timeout is the last resort.
+    with contextlib.suppress(Problem):
+        holder.call(lambda c: c.presentation_problem_report(row.record_id, reason))

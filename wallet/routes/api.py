@@ -1,0 +1,181 @@
+"""The wallet's JSON API, used by ``credgate wallet``: one operator token opens every wallet.
+
+The CLI goes through this API rather than calling the service layer in its own process: the
+webhook hub lives in the suite's process, and ACA-Py keeps only the newest tenant token valid,
+so a second process driving the same tenants would log the running service out of them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import Blueprint, jsonify, request
+
+from credgate.auth import operator_required
+from credgate.problems import Problem, json_body
+from wallet import accounts, credentials, inbox, interactions, offers, proofs
+from wallet.context import wallet_context
+from wallet.models import REQUEST
+from wallet.views import describe
+
+api = Blueprint("wallet_api", __name__, url_prefix="/wallet/api")
+
+
+@api.before_request
+@operator_required
+def authenticate():
+    return None
+
+
+def _account(name: str):
+    return accounts.get(wallet_context(), name)
+
+
+def _object() -> dict:
+    body = json_body()
+    if not isinstance(body, dict):
+        raise Problem("invalid-request", "Invalid request", 400, "send a JSON object")
+    return body
+
+
+@api.get("/wallets")
+def list_wallets():
+    return jsonify({"wallets": accounts.list_all(wallet_context())})
+
+
+@api.post("/wallets")
+def create_wallet():
+    body = _object()
+    pin = body.get("pin")
+    if pin is not None and not isinstance(pin, str):
+        raise Problem("invalid-pin", "Invalid PIN", 400, "the PIN must be a string")
+    account = accounts.create(wallet_context(), str(body.get("name") or ""), pin)
+    return jsonify(account.to_dict()), 201
+
+
+@api.get("/wallets/<name>")
+def show_wallet(name: str):
+    ctx = wallet_context()
+    account = _account(name)
+    inbox.sync(ctx, account)
+    pending = interactions.history(ctx, account, pending_only=True)
+    return jsonify(
+        account.to_dict()
+        | {"agent_dids": accounts.agent_dids(ctx, account), "pending": len(pending)}
+    )
+
+
+@api.delete("/wallets/<name>")
+def delete_wallet(name: str):
+    accounts.delete_wallet(wallet_context(), name)
+    return "", 204
+
+
+@api.put("/wallets/<name>/pin")
+def set_pin(name: str):
+    pin = _object().get("pin")
+    accounts.set_pin(wallet_context(), name, pin if isinstance(pin, str) else "")
+    return "", 204
+
+
+@api.post("/wallets/<name>/scan")
+def scan(name: str):
+    ctx = wallet_context()
+    account = _account(name)
+    body = _object()
+    image = None
+    if body.get("image") is not None:
+        try:
+            image = base64.b64decode(str(body["image"]), validate=True)
+        except (binascii.Error, ValueError):
+            raise Problem("bad-qr-code", "Unreadable QR code", 400, "image is not base64") from None
+    wait = body.get("wait")
+    if wait is not None and (not isinstance(wait, int | float) or isinstance(wait, bool)):
+        raise Problem("invalid-request", "Invalid request", 400, "wait must be a number")
+    text = body.get("text") or body.get("url")
+    found = inbox.scan(ctx, account, text=text, image=image, wait=wait)
+    return jsonify({"interactions": [describe(ctx, account, row) for row in found]})
+
+
+@api.get("/wallets/<name>/interactions")
+def list_interactions(name: str):
+    ctx = wallet_context()
+    account = _account(name)
+    pending = request.args.get("pending") in ("1", "true", "yes")
+    if pending:
+        inbox.sync(ctx, account)
+    rows = interactions.history(ctx, account, pending_only=pending)
+    body = [describe(ctx, account, r) if pending else interactions.to_dict(r) for r in rows]
+    return jsonify({"interactions": body})
+
+
+@api.get("/wallets/<name>/interactions/<interaction_id>")
+def show_interaction(name: str, interaction_id: str):
+    ctx = wallet_context()
+    account = _account(name)
+    return jsonify(describe(ctx, account, interactions.get(ctx, account, interaction_id)))
+
+
+@api.post("/wallets/<name>/interactions/<interaction_id>/accept")
+def accept(name: str, interaction_id: str):
+    ctx = wallet_context()
+    account = _account(name)
+    body = _object() if request.content_length else {}
+    row = offers.accept(ctx, account, interaction_id, trust_issuer=body.get("trust_issuer") is True)
+    return jsonify(describe(ctx, account, row))
+
+
+@api.post("/wallets/<name>/interactions/<interaction_id>/decline")
+def decline(name: str, interaction_id: str):
+    ctx = wallet_context()
+    account = _account(name)
+    body = _object() if request.content_length else {}
+    reason = body.get("reason") if isinstance(body.get("reason"), str) else None
+    row = interactions.get(ctx, account, interaction_id)
+    if row.kind == REQUEST:
+        row = proofs.decline(ctx, account, interaction_id, reason)
+    else:
+        row = offers.decline(ctx, account, interaction_id, reason)
+    return jsonify(describe(ctx, account, row))
+
+
+@api.post("/wallets/<name>/interactions/<interaction_id>/present")
+def present(name: str, interaction_id: str):
+    ctx = wallet_context()
+    account = _account(name)
+    body = _object() if request.content_length else {}
+    chosen = body.get("credentials") or []
+    if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
+        raise Problem("invalid-request", "Invalid request", 400, "credentials: a list of ids")
+    row = proofs.present(ctx, account, interaction_id, chosen)
+    return jsonify(describe(ctx, account, row))
+
+
+@api.get("/wallets/<name>/credentials")
+def list_credentials(name: str):
+    ctx = wallet_context()
+    return jsonify({"credentials": credentials.list_credentials(ctx, _account(name))})
+
+
+@api.get("/wallets/<name>/credentials/<record_id>")
+def show_credential(name: str, record_id: str):
+    ctx = wallet_context()
+    return jsonify(credentials.show(ctx, _account(name), record_id))
+
+
+@api.delete("/wallets/<name>/credentials/<record_id>")
+def forget_credential(name: str, record_id: str):
+    credentials.forget(wallet_context(), _account(name), record_id)
+    return "", 204
+
+
+@api.get("/wallets/<name>/export")
+def export(name: str):
+    return jsonify(credentials.export(wallet_context(), _account(name)))
+
+
+@api.post("/wallets/<name>/import")
+def import_(name: str):
+    ctx = wallet_context()
+    return jsonify(credentials.import_credentials(ctx, _account(name), json_body()))

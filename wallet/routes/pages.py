@@ -1,0 +1,291 @@
+"""The phone screen: open or create a wallet, scan, decide on offers and proof requests, see
+credentials and their status, and the history.
+
+A wallet opens with its name and PIN; the session cookie (its own name, HttpOnly,
+SameSite=Strict) carries only the wallet's row id, looked up again on every request, so a
+deleted wallet is signed out. Every form carries a synchronizer CSRF token, and templates
+autoescape everything they show (claims come from strangers). What the service layer refuses
+is shown on the page as a message, never as an error page.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+
+from credgate.problems import Problem
+from wallet import accounts, credentials, inbox, interactions, offers, proofs
+from wallet.accounts import Account
+from wallet.context import wallet_context
+from wallet.models import FAILED, PENDING, REQUEST, Interaction
+from wallet.views import describe
+
+CSRF_FIELD = "csrf_token"
+USER = "wallet_user"
+
+pages = Blueprint("wallet_pages", __name__, url_prefix="/wallet", template_folder="../templates")
+
+
+@pages.after_request
+def page_headers(response):
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@pages.app_context_processor
+def template_helpers():
+    return {"csrf_token": csrf_token, "short": _short}
+
+
+def _short(value: Any, keep: int = 12) -> str:
+    text = str(value or "")
+    return text if len(text) <= 2 * keep + 1 else f"{text[:keep]}…{text[-keep:]}"
+
+
+def csrf_token() -> str:
+    token = session.get(CSRF_FIELD)
+    if token is None:
+        token = session[CSRF_FIELD] = secrets.token_urlsafe(32)
+    return token
+
+
+def check_csrf() -> None:
+    expected = session.get(CSRF_FIELD)
+    presented = request.form.get(CSRF_FIELD, "")
+    if not expected or not hmac.compare_digest(expected, presented):
+        raise Problem(
+            "csrf-failed", "Form expired or forged", 403,
+            "reload the page and submit the form again",
+        )  # fmt: skip
+
+
+def signed_in() -> Account | None:
+    user_id = session.get(USER)
+    if not isinstance(user_id, int):
+        return None
+    account = accounts.by_id(wallet_context(), user_id)
+    if account is None:
+        session.pop(USER, None)
+    return account
+
+
+def _say(problem: Problem) -> None:
+    session["message"] = {"problem": True, "title": problem.title, "detail": problem.detail}
+
+
+def _tell(text: str) -> None:
+    session["message"] = {"problem": False, "title": text, "detail": None}
+
+
+def _attempt(action: Callable[[], Any], fallback: str) -> Any:
+    """Run a service call; what it refuses becomes the page's message and a redirect."""
+    try:
+        return action()
+    except Problem as problem:
+        _say(problem)
+        return redirect(fallback, 303)
+
+
+# -- opening a wallet ----------------------------------------------------------------------------
+
+
+@pages.get("/")
+def home():
+    account = signed_in()
+    message = session.pop("message", None)
+    if account is None:
+        return render_template("wallet/open.html", message=message)
+    ctx = wallet_context()
+    try:
+        inbox.sync(ctx, account)
+        items = credentials.list_credentials(ctx, account)
+    except Problem as problem:
+        message = {"problem": True, "title": problem.title, "detail": problem.detail}
+        items = []
+    pending = interactions.history(ctx, account, pending_only=True)
+    return render_template(
+        "wallet/home.html", account=account, message=message, pending=pending,
+        credentials=items,
+    )  # fmt: skip
+
+
+@pages.post("/open")
+def open_wallet():
+    check_csrf()
+    try:
+        account = accounts.check_pin(
+            wallet_context(), request.form.get("name", "").strip(), request.form.get("pin", "")
+        )
+    except Problem as problem:
+        message = {"problem": True, "title": problem.title, "detail": problem.detail}
+        return render_template("wallet/open.html", message=message), problem.status
+    if account is None:
+        message = {"problem": True, "title": "Wrong wallet name or PIN", "detail": None}
+        return render_template("wallet/open.html", message=message), 401
+    session.clear()  # a fresh session (and CSRF token) on sign-in: no fixation
+    session[USER] = account.id
+    return redirect(url_for(".home"), 303)
+
+
+@pages.post("/create")
+def create_wallet():
+    check_csrf()
+    pin = request.form.get("pin", "")
+    if pin != request.form.get("pin_again", ""):
+        _say(Problem("invalid-pin", "The PINs differ", 400, "type the same PIN twice"))
+        return redirect(url_for(".home"), 303)
+    result = _attempt(
+        lambda: accounts.create(wallet_context(), request.form.get("name", ""), pin or None),
+        url_for(".home"),
+    )
+    if not isinstance(result, Account):
+        return result
+    session.clear()
+    session[USER] = result.id
+    _tell(f"Wallet {result.name} created.")
+    return redirect(url_for(".home"), 303)
+
+
+@pages.post("/logout")
+def logout():
+    check_csrf()
+    session.clear()
+    return redirect(url_for(".home"), 303)
+
+
+def _require() -> Account:
+    account = signed_in()
+    if account is None:
+        raise Problem("unauthorized", "Open your wallet first", 401, "sign in with name and PIN")
+    return account
+
+
+# -- scanning ------------------------------------------------------------------------------------
+
+
+@pages.post("/scan")
+def scan():
+    check_csrf()
+    account = _require()
+    upload = request.files.get("image")
+    image = upload.read() if upload is not None and upload.filename else None
+    text = request.form.get("url", "").strip()
+    if image is None and not text:
+        _say(Problem("bad-qr-code", "Nothing scanned", 400, "paste a link or choose a picture"))
+        return redirect(url_for(".home"), 303)
+    found = _attempt(
+        lambda: inbox.scan(wallet_context(), account, text=None if image else text, image=image),
+        url_for(".home"),
+    )
+    if not isinstance(found, list):
+        return found
+    decisions = [row for row in found if row.state == PENDING]
+    if len(decisions) == 1:
+        return redirect(url_for(".interaction", interaction_id=decisions[0].id), 303)
+    for row in found:
+        if row.state == FAILED:  # e.g. a proof request nothing in the wallet fits
+            session["message"] = {
+                "problem": True,
+                "title": "Could not answer",
+                "detail": row.detail,
+            }
+            return redirect(url_for(".interaction", interaction_id=row.id), 303)
+    _tell(f"Scanned: {len(decisions)} waiting for you." if decisions else "Connected.")
+    return redirect(url_for(".home"), 303)
+
+
+# -- deciding ------------------------------------------------------------------------------------
+
+
+@pages.get("/interactions/<interaction_id>")
+def interaction(interaction_id: str):
+    account = signed_in()
+    if account is None:
+        return redirect(url_for(".home"), 303)
+    ctx = wallet_context()
+    message = session.pop("message", None)
+    try:
+        item = describe(ctx, account, interactions.get(ctx, account, interaction_id))
+    except Problem as problem:
+        _say(problem)
+        return redirect(url_for(".home"), 303)
+    return render_template("wallet/interaction.html", account=account, item=item, message=message)
+
+
+@pages.post("/interactions/<interaction_id>/accept")
+def accept(interaction_id: str):
+    check_csrf()
+    account = _require()
+    back = url_for(".interaction", interaction_id=interaction_id)
+    trust = request.form.get("trust_issuer") == "yes"
+    result = _attempt(
+        lambda: offers.accept(wallet_context(), account, interaction_id, trust_issuer=trust), back
+    )
+    if isinstance(result, Interaction):
+        _tell("Credential received and stored.")
+    return redirect(back, 303)
+
+
+@pages.post("/interactions/<interaction_id>/present")
+def present(interaction_id: str):
+    check_csrf()
+    account = _require()
+    back = url_for(".interaction", interaction_id=interaction_id)
+    chosen = request.form.getlist("credential")
+    ctx = wallet_context()
+    result = _attempt(lambda: proofs.present(ctx, account, interaction_id, chosen), back)
+    if isinstance(result, Interaction):
+        _tell("Shared. The verifier has your presentation.")
+    return redirect(back, 303)
+
+
+@pages.post("/interactions/<interaction_id>/decline")
+def decline(interaction_id: str):
+    check_csrf()
+    account = _require()
+    ctx = wallet_context()
+    back = url_for(".interaction", interaction_id=interaction_id)
+
+    def refuse():
+        row = interactions.get(ctx, account, interaction_id)
+        module = proofs if row.kind == REQUEST else offers
+        return module.decline(ctx, account, interaction_id, None)
+
+    if isinstance(_attempt(refuse, back), Interaction):
+        _tell("Declined.")
+    return redirect(back, 303)
+
+
+# -- credentials and history ---------------------------------------------------------------------
+
+
+@pages.get("/credentials/<record_id>")
+def credential(record_id: str):
+    account = signed_in()
+    if account is None:
+        return redirect(url_for(".home"), 303)
+    try:
+        item = credentials.show(wallet_context(), account, record_id)
+    except Problem as problem:
+        _say(problem)
+        return redirect(url_for(".home"), 303)
+    return render_template("wallet/credential.html", account=account, item=item, message=None)
+
+
+@pages.get("/history")
+def history():
+    account = signed_in()
+    if account is None:
+        return redirect(url_for(".home"), 303)
+    rows = interactions.history(wallet_context(), account)
+    return render_template("wallet/history.html", account=account, rows=rows, message=None)
