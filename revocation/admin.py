@@ -9,34 +9,26 @@ SameSite=Strict. Templates autoescape everything they show.
 
 from __future__ import annotations
 
-import hmac
-import secrets
-
 from flask import Blueprint, redirect, render_template, request, session, url_for
-from sqlalchemy import select
 
+from credgate.pages import (
+    check_csrf,
+    csrf_token,
+    operator_sign_in,
+    page_headers,
+    signed_in_operator,
+)
 from credgate.problems import Problem
-from credgate.tokens import ApiToken, find_token
 from credgate.web import db_sessions
 from revocation.entries import admin_entries, entry_record
 from revocation.status import ACTIONS, change_status
-
-CSRF_FIELD = "csrf_token"
-TOKEN_ID = "token_id"
 
 admin = Blueprint("revocation_admin", __name__, template_folder="templates")
 
 
 @admin.after_request
-def page_headers(response):
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+def headers(response):
+    return page_headers(response)
 
 
 @admin.app_context_processor
@@ -44,39 +36,12 @@ def template_helpers():
     return {"csrf_token": csrf_token, "actions": ACTIONS}
 
 
-def csrf_token() -> str:
-    token = session.get(CSRF_FIELD)
-    if token is None:
-        token = session[CSRF_FIELD] = secrets.token_urlsafe(32)
-    return token
 
-
-def check_csrf() -> None:
-    expected = session.get(CSRF_FIELD)
-    presented = request.form.get(CSRF_FIELD, "")
-    if not expected or not hmac.compare_digest(expected, presented):
-        raise Problem(
-            "csrf-failed", "Form expired or forged", 403,
-            "reload the page and submit the form again",
-        )  # fmt: skip
-
-
-def signed_in_actor() -> str | None:
-    """``token:<name>`` of the signed-in operator, if the token is still live."""
-    token_id = session.get(TOKEN_ID)
-    if not isinstance(token_id, int):
-        return None
-    with db_sessions()() as db:
-        token = db.scalar(select(ApiToken).where(ApiToken.id == token_id))
-    if token is None or token.revoked_at is not None:
-        session.pop(TOKEN_ID, None)
-        return None
-    return f"token:{token.name}"
 
 
 @admin.get("/status/admin")
 def page():
-    actor = signed_in_actor()
+    actor = signed_in_operator()
     if actor is None:
         return render_template("revocation/login.html", failed=False)
     query = request.args.get("q", "").strip()[:500]
@@ -91,7 +56,7 @@ def page():
 
 @admin.get("/status/admin/entries/<int:entry_id>")
 def entry_page(entry_id: int):
-    actor = signed_in_actor()
+    actor = signed_in_operator()
     if actor is None:
         return redirect(url_for(".page"), 303)
     return render_template(
@@ -102,13 +67,8 @@ def entry_page(entry_id: int):
 @admin.post("/status/admin/login")
 def login():
     check_csrf()
-    presented = request.form.get("token", "").strip()
-    with db_sessions()() as db:
-        token = find_token(db, presented) if presented else None
-    if token is None:
+    if not operator_sign_in(request.form.get("token", "")):
         return render_template("revocation/login.html", failed=True), 401
-    session.clear()  # a fresh session (and CSRF token) on sign-in: no fixation
-    session[TOKEN_ID] = token.id
     return redirect(url_for(".page"), 303)
 
 
@@ -122,7 +82,7 @@ def logout():
 @admin.post("/status/admin/entries/<int:entry_id>/<action>")
 def change(entry_id: int, action: str):
     check_csrf()
-    actor = signed_in_actor()
+    actor = signed_in_operator()
     if actor is None:
         raise Problem("unauthorized", "Authentication required", 401, "sign in again")
     reason = request.form.get("reason", "")

@@ -22,6 +22,7 @@ from flask import (
 )
 from sqlalchemy import select
 
+from credgate.pages import check_csrf, csrf_token, page_headers
 from credgate.problems import Problem
 from credgate.qr import qr_svg
 from depute import audit
@@ -40,7 +41,6 @@ from depute.context import depute_context
 from depute.models import DeputeCompany
 from depute.sessions import Admin, admin_for_bearer
 from kcit import registry
-from kcit.web import check_csrf, csrf_token, page_headers
 
 pages = Blueprint("depute_pages", __name__, template_folder="../templates")
 

@@ -10,19 +10,17 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from markupsafe import Markup
 
+from credgate.pages import check_csrf, csrf_token, operator_sign_in, signed_in_operator
 from credgate.problems import Problem
 from credgate.qr import qr_svg
-from credgate.tokens import find_token
 from issuer import onboarding, roles
 from issuer.context import issuer_context
-from issuer.csrf import check_csrf, csrf_token
 from issuer.exchanges import deep_link, get_exchange, short_url
 from issuer.models import EXCHANGE_OPEN
 from issuer.routes.common import public_url
 
 pages = Blueprint("issuer_pages", __name__)
 
-OPERATOR = "operator"
 
 
 @pages.app_context_processor
@@ -75,7 +73,7 @@ class _LoginRequired(Exception):
 
 
 def _operator() -> str:
-    actor = session.get(OPERATOR)
+    actor = signed_in_operator()
     if actor is None:
         raise _LoginRequired
     g.actor = actor
@@ -89,7 +87,8 @@ def to_login(_exc):
 
 @pages.get("/issuer/admin")
 def admin():
-    if session.get(OPERATOR) is None:
+    operator = signed_in_operator()
+    if operator is None:
         return render_template("admin_login.html", failed=False)
     ctx = issuer_context()
     pending = roles.list_requests(ctx, roles.PENDING)
@@ -98,7 +97,7 @@ def admin():
         "admin_role_requests.html",
         pending=pending,
         decided=list(reversed(decided)),
-        operator=session[OPERATOR],
+        operator=operator,
         message=session.pop("message", None),
     )
 
@@ -106,12 +105,8 @@ def admin():
 @pages.post("/issuer/admin/login")
 def admin_login():
     check_csrf()
-    with issuer_context().factory() as db:
-        token = find_token(db, request.form.get("token", "").strip() or "-")
-    if token is None:
+    if not operator_sign_in(request.form.get("token", "")):
         return render_template("admin_login.html", failed=True), 401
-    session.clear()  # a new session id on sign-in (no fixation)
-    session[OPERATOR] = f"token:{token.name}"
     return redirect(url_for("issuer_pages.admin"), 303)
 
 

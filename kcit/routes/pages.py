@@ -1,7 +1,7 @@
 """KCIT's pages: self-registration (and following it), and the admin's review pages (list and
 filter, review, approve, suspend, reinstate, remove, accredit).
 
-Admins sign in with the operator API token (:mod:`kcit.web`; the gateway's QR login with a
+Admins sign in with the operator API token (:mod:`credgate.pages`; the gateway's QR login with a
 Governance credential replaces this once mounted). Every form carries the CSRF token; templates
 autoescape everything they show.
 """
@@ -10,13 +10,19 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
+from credgate.pages import (
+    check_csrf,
+    csrf_token,
+    operator_sign_in,
+    page_headers,
+    signed_in_operator,
+)
 from credgate.problems import Problem
 from credgate.qr import qr_svg
 from kcit import registry, service
 from kcit.context import kcit_context
 from kcit.models import LEVELS, STATUSES
 from kcit.validation import ROLES
-from kcit.web import check_csrf, csrf_token, operator_sign_in, page_headers, signed_in_operator
 from schemas.registry import credential_types
 
 pages = Blueprint("kcit_pages", __name__, template_folder="../templates")

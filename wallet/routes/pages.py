@@ -10,13 +10,12 @@ is shown on the page as a message, never as an error page.
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
+from credgate.pages import check_csrf, csrf_token, page_headers
 from credgate.problems import Problem
 from wallet import accounts, credentials, inbox, interactions, offers, proofs
 from wallet.accounts import Account
@@ -24,22 +23,14 @@ from wallet.context import wallet_context
 from wallet.models import FAILED, PENDING, REQUEST, Interaction
 from wallet.views import describe
 
-CSRF_FIELD = "csrf_token"
 USER = "wallet_user"
 
 pages = Blueprint("wallet_pages", __name__, url_prefix="/wallet", template_folder="../templates")
 
 
 @pages.after_request
-def page_headers(response):
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+def headers(response):
+    return page_headers(response)
 
 
 @pages.app_context_processor
@@ -52,21 +43,6 @@ def _short(value: Any, keep: int = 12) -> str:
     return text if len(text) <= 2 * keep + 1 else f"{text[:keep]}…{text[-keep:]}"
 
 
-def csrf_token() -> str:
-    token = session.get(CSRF_FIELD)
-    if token is None:
-        token = session[CSRF_FIELD] = secrets.token_urlsafe(32)
-    return token
-
-
-def check_csrf() -> None:
-    expected = session.get(CSRF_FIELD)
-    presented = request.form.get(CSRF_FIELD, "")
-    if not expected or not hmac.compare_digest(expected, presented):
-        raise Problem(
-            "csrf-failed", "Form expired or forged", 403,
-            "reload the page and submit the form again",
-        )  # fmt: skip
 
 
 def signed_in() -> Account | None:
