@@ -30,7 +30,7 @@ from typing import Any
 
 import requests
 
-from verifier import errors
+from verifier import errors, feeds
 from verifier.credentials import as_list
 from verifier.errors import VerificationError
 
@@ -314,75 +314,11 @@ def check_entry(
     return parsed.purpose
 
 
-class ChangeFeed:
-    """Follows the revocation service's change feed by long polling and invalidates changed
-    lists at once (contract: ``GET <revocation>/status/changes?after=<seq>&wait=<s>`` →
-    ``{"changes": [{"seq", "list_id", "url"}], "last": int}``).
+class ChangeFeed(feeds.ChangeFeed):
+    """Follows the revocation service's change feed
+    (``GET <revocation>/status/changes?after=&wait=``; each change names a list ``url``)."""
 
-    Any failure marks the feed unhealthy (the cache falls back to its short TTL and forgets
-    every list, since changes may have been missed) and retries after ``retry`` seconds."""
-
-    def __init__(
-        self,
-        base_url: str,
-        cache: StatusListCache,
-        *,
-        wait: float = 20.0,
-        retry: float = 1.0,
-        session: requests.Session | None = None,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
+    def __init__(self, base_url: str, cache: StatusListCache, **options: Any) -> None:
+        url = f"{base_url.rstrip('/')}/status/changes"
+        super().__init__(url, "url", cache, name="status", **options)
         self.cache = cache
-        self.wait = wait
-        self.retry = retry
-        self.last: int | None = None
-        self._session = session or requests.Session()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def poll(self, wait: float) -> list[dict[str, Any]]:
-        """One long poll; applies the changes and returns them."""
-        after = self.last if self.last is not None else 0
-        response = self._session.get(
-            f"{self.base_url}/status/changes",
-            params={"after": after, "wait": wait},
-            timeout=(2.0, wait + 5.0),
-        )
-        response.raise_for_status()
-        body = response.json()
-        changes = body.get("changes") or []
-        last = body.get("last")
-        if not isinstance(changes, list) or not isinstance(last, int):
-            raise ValueError("malformed change feed answer")
-        first_contact = self.last is None
-        for change in changes:
-            if isinstance(change, dict) and isinstance(change.get("url"), str):
-                self.cache.invalidate(change["url"])
-        if first_contact:
-            self.cache.invalidate()  # lists cached before we followed the feed may be stale
-        self.last = last
-        self.cache.feed_healthy = True
-        return changes
-
-    def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.poll(0.0 if self.last is None else self.wait)
-            except (requests.RequestException, ValueError) as exc:
-                if self.cache.feed_healthy:
-                    log.warning("status change feed lost: %s", exc)
-                self.cache.feed_healthy = False
-                self.cache.invalidate()
-                self.last = None
-                self._stop.wait(self.retry)
-
-    def start(self) -> ChangeFeed:
-        self._thread = threading.Thread(target=self.run, name="status-change-feed", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.cache.feed_healthy = False
-        if self._thread is not None:
-            self._thread.join(timeout=1.0)

@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 import requests
 
+from verifier import feeds
 from verifier.errors import VerificationError
 from verifier.trust import CompanyStatus
 
@@ -176,74 +177,14 @@ class KcitTrustRegistry:
         return parsed
 
 
-class KcitChangeFeed:
-    """Follows KCIT's change feed and drops the named DIDs from the registry's cache.
+class KcitChangeFeed(feeds.ChangeFeed):
+    """Follows KCIT's change feed (``GET <kcit>/kcit/changes?after=&wait=``; each change names a
+    company ``did``) and drops those DIDs from the registry's cache."""
 
-    Contract: ``GET <kcit>/kcit/changes?after=<seq>&wait=<s>`` →
-    ``{"changes": [{"seq", "did", "status"}], "last": int}``. Any failure marks the feed
-    unhealthy (the cache falls back to its short TTL and forgets everything, since changes may
-    have been missed) and retries after ``retry`` seconds."""
-
-    def __init__(
-        self,
-        registry: KcitTrustRegistry,
-        *,
-        wait: float = 20.0,
-        retry: float = 1.0,
-        session: requests.Session | None = None,
-    ) -> None:
+    def __init__(self, registry: KcitTrustRegistry, **options: Any) -> None:
+        url = f"{registry.base_url}/kcit/changes"
+        super().__init__(url, "did", registry, name="kcit", **options)
         self.registry = registry
-        self.wait = wait
-        self.retry = retry
-        self.last: int | None = None
-        self._session = session or requests.Session()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def poll(self, wait: float) -> list[dict[str, Any]]:
-        after = self.last if self.last is not None else 0
-        response = self._session.get(
-            f"{self.registry.base_url}/kcit/changes",
-            params={"after": after, "wait": wait},
-            timeout=(2.0, wait + 5.0),
-        )
-        response.raise_for_status()
-        body = response.json()
-        changes, last = body.get("changes"), body.get("last")
-        if not isinstance(changes, list) or not isinstance(last, int):
-            raise ValueError("malformed change feed answer")
-        first_contact = self.last is None
-        for change in changes:
-            if isinstance(change, dict) and isinstance(change.get("did"), str):
-                self.registry.invalidate(change["did"])
-        if first_contact:
-            self.registry.invalidate()  # what was cached before we followed may be stale
-        self.last = last
-        self.registry.feed_healthy = True
-        return changes
-
-    def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.poll(0.0 if self.last is None else self.wait)
-            except (requests.RequestException, ValueError) as exc:
-                if self.registry.feed_healthy:
-                    log.warning("KCIT change feed lost: %s", exc)
-                self.registry.feed_healthy = False
-                self.registry.invalidate()
-                self.last = None
-                self._stop.wait(self.retry)
-
-    def start(self) -> KcitChangeFeed:
-        self._thread = threading.Thread(target=self.run, name="kcit-change-feed", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.registry.feed_healthy = False
-        if self._thread is not None:
-            self._thread.join(timeout=1.0)
 
 
 def kcit_trust(base_url: str, *, follow: bool = True) -> tuple[KcitTrustRegistry, KcitChangeFeed]:
