@@ -197,10 +197,15 @@ class Chromium:
     def loaded(self, before: str | None = None, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.js("document.readyState") == "complete" and (
-                before is None or self.js("window.__marker") is None
-            ):
-                return
+            try:
+                if self.js("document.readyState") == "complete" and (
+                    before is None or self.js("window.__marker") is None
+                ):
+                    return
+            except AssertionError as exc:
+                # Asked while the old page is torn down: the next look sees the new one.
+                if "navigated or closed" not in str(exc) and "context" not in str(exc):
+                    raise
             time.sleep(0.05)
         raise AssertionError("page did not load")
 
