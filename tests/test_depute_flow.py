@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from agents.tenants import ensure_tenant
+from tests.depute_support import register_and_approve, sign_in, wait_for
 from tests.issuer_wallet import accept_exchange, operator_headers
 from verifier.dids import DidResolver
 from verifier.engine import Verifier
@@ -23,9 +24,6 @@ from verifier.status import ChangeFeed, StatusListCache
 from verifier.trust_kcit import KcitChangeFeed, KcitTrustRegistry
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
-
-TIMEOUT = 30.0
-
 
 @pytest.fixture(scope="module")
 def urls(suite):
@@ -55,40 +53,6 @@ def verifier(urls):
     status_feed.stop()
 
 
-def wait_for(fetch, done, timeout: float = TIMEOUT, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if done(value):
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}: {value}"
-        time.sleep(0.1)
-
-
-def sign_in(urls, holder, attorney: dict) -> str:
-    """The representative's wallet signs a presentation of its admin mandate over depute's
-    challenge (ACA-Py's /vc/presentations/prove, as an Aries wallet would)."""
-    issued = requests.post(f"{urls['depute']}/depute/api/login/challenge", timeout=10).json()
-    presentation = {
-        "@context": ["https://www.w3.org/2018/credentials/v1"],
-        "type": ["VerifiablePresentation"],
-        "holder": holder.did,
-        "verifiableCredential": [attorney],
-    }
-    signed = holder.client.request(
-        "POST", "/vc/presentations/prove",
-        json={"presentation": presentation,
-              "options": {"challenge": issued["challenge"], "domain": issued["domain"],
-                          "proofType": "Ed25519Signature2018",
-                          "proofPurpose": "authentication"}},
-    )["verifiablePresentation"]  # fmt: skip
-    response = requests.post(
-        f"{urls['depute']}/depute/api/login", json={"presentation": signed}, timeout=10
-    )
-    assert response.status_code == 200, response.text
-    return response.json()["token"]
-
-
 def refused_within(verifier, credential: dict, slug: str, began: float, limit: float = 1.0):
     while True:
         result = verifier.verify_credential(credential)
@@ -104,29 +68,13 @@ def refused_within(verifier, credential: dict, slug: str, began: float, limit: f
 def test_register_approve_deputise_verify_revoke_suspend(urls, operator, suite, db, hub, verifier):
     kcit, depute = urls["kcit"], urls["depute"]
     # 1. The representative self-registers the company (no DID: depute creates one).
-    registered = requests.post(f"{kcit}/kcit/registrations", json={
+    # 2. A KCIT admin approves it; depute provisions it.
+    company, followed = register_and_approve(urls, operator, {
         "legalName": "Helix Data Cooperative SAS",
         "legalRegistrationNumber": {"vatId": "FR40303265045", "lei": "5493001KJTIIGC8Y1R12"},
         "country": "FR",
         "representatives": [{"name": "Jonas Keller", "email": "jonas@helix.example"}],
-    }, timeout=10)  # fmt: skip
-    assert registered.status_code == 201, registered.text
-    company = registered.json()
-    follow = company["followUrl"]
-
-    # 2. A KCIT admin approves it; depute provisions it.
-    approved = requests.post(
-        f"{kcit}/kcit/admin/companies/{company['id']}/approve",
-        json={"levelOfAssurance": "verified", "roles": ["DataProvider"],
-              "powers": ["marketplace:read", "marketplace:purchase", "depute:admin"]},
-        headers=operator, timeout=10,
-    )  # fmt: skip
-    assert approved.status_code == 200, approved.text
-    followed = wait_for(
-        lambda: requests.get(follow, timeout=10).json(),
-        lambda v: (v.get("provisioning") or {}).get("adminInvitation"),
-        what="provisioning",
-    )
+    })  # fmt: skip
     company_did = followed["provisioning"]["did"]
     assert company_did.startswith("did:key:z6Mk")
     assert {"did": company_did, "origin": "depute", "key": None} in followed["dids"]
