@@ -1,9 +1,11 @@
 """Driving the holder agent the way a wallet does, for the gateway tests and bench.
 
 ``AgentWallet`` scans a QR login's short URL, lets the holder agent take the out-of-band
-invitation and answers the DIF request with ``send-presentation`` — what the wallet service
-(issue 5) does when its user scans and agrees. Swap it for the wallet service's client once
-that exists; the tests only call ``scan_and_present`` / ``scan_and_refuse``.
+invitation and answers the DIF request with a bare ``send-presentation`` — what another Aries
+wallet does, so the login tests see the gateway's own ACA-Py workarounds
+(``verifier.gateway.portals.wallet_definition``) at work. The acceptance test
+(tests/test_gateway_e2e.py) drives credgate's wallet through ``credgate wallet`` instead; it
+uses ``prove`` only for access tokens (the wallet has no token client).
 
 ``issue_with_status`` issues a credential over DIDComm from an issuer tenant, with a real status
 entry allocated by the revocation service (so revoking it goes through the real change feed).
