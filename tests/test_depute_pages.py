@@ -6,27 +6,21 @@ names a folder to keep them)."""
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import json
 import os
 import re
-import shutil
-import subprocess
-import threading
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
+from tests.browser import Chromium, available
 from tests.issuer_wallet import operator_headers
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 XSS = '<script>alert("x")</script>'
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture(scope="module")
@@ -125,165 +119,46 @@ def test_depute_page_authorises_escapes_and_needs_csrf(urls, operator, company):
 # -- headless Chromium -----------------------------------------------------------------------------
 
 
-class Chromium:
-    """Headless Chromium driven over ``--remote-debugging-pipe`` (fds 3 and 4, NUL-framed JSON)."""
-
-    def __init__(self, profile: Path) -> None:
-        to_chrome_r, self._to_chrome = os.pipe()
-        self._from_chrome, from_chrome_w = os.pipe()
-
-        def wire_fds() -> None:
-            os.dup2(to_chrome_r, 3)
-            os.dup2(from_chrome_w, 4)
-
-        self.proc = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-             "--disable-background-networking", "--no-first-run", "--remote-debugging-pipe",
-             f"--user-data-dir={profile}", "--window-size=1280,1000", "about:blank"],
-            pass_fds=(3, 4), preexec_fn=wire_fds,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        os.close(to_chrome_r)
-        os.close(from_chrome_w)
-        self._id = 0
-        self._answers: dict[int, dict] = {}
-        self._cond = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-        self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
-            "sessionId"
-        ]
-        self.call("Emulation.setDeviceMetricsOverride",
-                  {"width": 1280, "height": 1000, "deviceScaleFactor": 1, "mobile": False},
-                  page=True)  # fmt: skip
-
-    def _read(self) -> None:
-        buffer = b""
-        while True:
-            try:
-                chunk = os.read(self._from_chrome, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            buffer += chunk
-            while b"\0" in buffer:
-                raw, buffer = buffer.split(b"\0", 1)
-                message = json.loads(raw)
-                if "id" in message:
-                    with self._cond:
-                        self._answers[message["id"]] = message
-                        self._cond.notify_all()
-
-    def call(self, method: str, params: dict | None = None, *, page: bool = False) -> dict:
-        with self._cond:
-            self._id += 1
-            ident = self._id
-        message = {"id": ident, "method": method, "params": params or {}}
-        if page:
-            message["sessionId"] = self.session
-        os.write(self._to_chrome, json.dumps(message).encode() + b"\0")
-        with self._cond:
-            assert self._cond.wait_for(lambda: ident in self._answers, 20), method
-            answer = self._answers.pop(ident)
-        assert "error" not in answer, answer
-        return answer.get("result", {})
-
-    def js(self, expression: str):
-        result = self.call("Runtime.evaluate", {"expression": expression,
-                                                "returnByValue": True}, page=True)  # fmt: skip
-        return result.get("result", {}).get("value")
-
-    def loaded(self, before: str | None = None, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if self.js("document.readyState") == "complete" and (
-                    before is None or self.js("window.__marker") is None
-                ):
-                    return
-            except AssertionError as exc:
-                # Asked while the old page is torn down: the next look sees the new one.
-                if "navigated or closed" not in str(exc) and "context" not in str(exc):
-                    raise
-            time.sleep(0.05)
-        raise AssertionError("page did not load")
-
-    def open(self, url: str) -> None:
-        self.js("window.__marker = 1")
-        self.call("Page.navigate", {"url": url}, page=True)
-        self.loaded(before="marker")
-
-    def submit(self, selector: str, values: dict[str, str], button: str | None = None) -> None:
-        """Fill the form's fields and click its (or the named) submit button."""
-        script = [f"const f = document.querySelector({json.dumps(selector)});"]
-        for name, value in values.items():
-            script.append(f"f.elements[{json.dumps(name)}].value = {json.dumps(value)};")
-        click = f"f.querySelector({json.dumps(button)})" if button else (
-            "f.querySelector('button[type=submit]')")  # fmt: skip
-        script.append(f"window.__marker = 1; {click}.click();")
-        self.js("\n".join(script))
-        self.loaded(before="marker")
-
-    def screenshot(self, path: Path) -> Path:
-        height = self.js("document.documentElement.scrollHeight") or 1000
-        self.call("Emulation.setDeviceMetricsOverride",
-                  {"width": 1280, "height": min(int(height), 4000), "deviceScaleFactor": 1,
-                   "mobile": False}, page=True)  # fmt: skip
-        data = self.call("Page.captureScreenshot", {"format": "png"}, page=True)["data"]
-        path.write_bytes(base64.b64decode(data))
-        return path
-
-    def close(self) -> None:
-        with contextlib.suppress(AssertionError, OSError):  # it may be gone already
-            self.call("Browser.close")
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="needs chromium (apt-get install chromium)")
+@pytest.mark.skipif(not available(), reason="needs chromium (apt-get install chromium)")
 def test_pages_in_headless_chromium(urls, operator, company, tmp_path):
     shots = Path(os.environ.get("CREDGATE_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
-    browser = Chromium(tmp_path / "profile")
+    browser = Chromium(window_size="1280,1000")
     try:
         kcit, depute = urls["kcit"], urls["depute"]
         browser.open(f"{kcit}/kcit/register")
         browser.submit("form", {"legalName": "Chromium Test AG", "country": "FR",
                                 "vatId": "FR00000000000", "repName": f"Rex {XSS}",
                                 "repEmail": "rex@example.org"})  # fmt: skip
-        assert browser.js("document.querySelectorAll('.error').length") >= 1
-        assert browser.js("document.querySelectorAll('script').length") == 0  # escaped
-        browser.screenshot(shots / "kcit-register-errors.png")
+        assert browser.eval("document.querySelectorAll('.error').length") >= 1
+        assert browser.eval("document.querySelectorAll('script').length") == 0  # escaped
+        browser.screenshot(shots / "kcit-register-errors.png", full_page=True)
         browser.submit("form", {"vatId": "FR40303265045"})
-        assert "/kcit/register/" in browser.js("location.pathname")
-        browser.screenshot(shots / "kcit-registration-followed.png")
+        assert "/kcit/register/" in browser.eval("location.pathname")
+        browser.screenshot(shots / "kcit-registration-followed.png", full_page=True)
 
         token = operator["Authorization"][7:]
         browser.open(f"{kcit}/kcit/admin")
         browser.submit("form", {"token": token})
         browser.open(f"{kcit}/kcit/admin?q=Chromium")
-        assert "Chromium Test AG" in browser.js("document.body.innerText")
-        browser.screenshot(shots / "kcit-admin-list.png")
-        review = browser.js("document.querySelector('a[href*=\"/kcit/admin/review/\"]').href")
+        assert "Chromium Test AG" in browser.eval("document.body.innerText")
+        browser.screenshot(shots / "kcit-admin-list.png", full_page=True)
+        review = browser.eval("document.querySelector('a[href*=\"/kcit/admin/review/\"]').href")
         browser.open(review)
-        browser.screenshot(shots / "kcit-admin-review.png")
+        browser.screenshot(shots / "kcit-admin-review.png", full_page=True)
         browser.submit("form[action$='/approve']", {"reason": "documents checked"})
-        assert "identified" in browser.js("document.body.innerText")
-        browser.screenshot(shots / "kcit-admin-approved.png")
+        assert "identified" in browser.eval("document.body.innerText")
+        browser.screenshot(shots / "kcit-admin-approved.png", full_page=True)
 
         browser.open(f"{depute}/depute/")
         browser.submit("form", {"token": token})
         browser.open(f"{depute}/depute/companies/{company['id']}")
-        browser.js("document.querySelector('input[name=powers][value=\"marketplace:read\"]')"
+        browser.eval("document.querySelector('input[name=powers][value=\"marketplace:read\"]')"
                    ".checked = true")  # fmt: skip
         browser.submit("form[action$='/authorise']", {"name": "Chris Chromium",
                                                       "email": "chris@example.org"})  # fmt: skip
-        assert browser.js("document.querySelectorAll('.qr svg').length") == 1
-        browser.screenshot(shots / "depute-authorised.png")
+        assert browser.eval("document.querySelectorAll('.qr svg').length") == 1
+        browser.screenshot(shots / "depute-authorised.png", full_page=True)
     finally:
         browser.close()
     assert all(

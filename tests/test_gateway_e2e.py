@@ -28,8 +28,8 @@ from credgate.db import transaction
 from credgate.tokens import ensure_operator_token
 from revocation.allocation import allocate, mark_issued
 from schemas.registry import example_credential
+from tests.browser import Chromium
 from tests.didcomm import connect
-from tests.gateway_browser import Chromium
 from tests.gateway_wallet import AgentWallet, Issued, issue_with_status
 from wallet.accounts import tenant_name
 

@@ -1,6 +1,7 @@
-"""Headless Chromium driven over the DevTools protocol (aiohttp's websocket client), for the
-gateway's pages: open a page, evaluate JavaScript, wait for a condition, read cookies, take a
-screenshot. Every step is bounded."""
+"""Headless Chromium driven over the DevTools protocol (aiohttp's websocket client), for the tests
+of every page people use: open a page, fill and submit forms, upload a file, evaluate
+JavaScript, wait for a condition, read cookies, take a screenshot. A fresh profile, background
+networking off (it talks only to loopback); every step is bounded."""
 
 from __future__ import annotations
 
@@ -21,8 +22,12 @@ STEP_TIMEOUT = 20.0
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
+def available() -> bool:
+    return Path(CHROMIUM).exists()
+
+
 class Chromium:
-    def __init__(self) -> None:
+    def __init__(self, window_size: str = "1100,900") -> None:
         self.profile = tempfile.mkdtemp(prefix="credgate-chromium-")
         self.process = subprocess.Popen(
             [
@@ -30,7 +35,7 @@ class Chromium:
                 "--disable-background-networking", "--disable-component-update", "--no-first-run",
                 "--disable-sync", "--disable-default-apps", "--no-default-browser-check",
                 f"--user-data-dir={self.profile}", "--remote-debugging-port=0",
-                "--window-size=1100,900", "about:blank",
+                f"--window-size={window_size}", "about:blank",
             ],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
@@ -81,8 +86,41 @@ class Chromium:
         return self._run(self._send(method, params))
 
     def open(self, url: str) -> None:
+        self._mark_old_page()
         self.send("Page.navigate", url=url)
-        self.wait("document.readyState === 'complete' && location.href !== 'about:blank'")
+        self._loaded()
+
+    def _mark_old_page(self) -> None:
+        self.eval("window.__old = true")
+
+    def _loaded(self) -> None:
+        """The next page is there: the marker set on the old one is gone, and it has loaded."""
+        self.wait("window.__old === undefined && document.readyState === 'complete'")
+
+    def click(self, selector: str) -> None:
+        """Click what submits a form, and wait for the next page."""
+        self._mark_old_page()
+        self.eval(f"document.querySelector({json.dumps(selector)}).click()")
+        self._loaded()
+
+    def fill(self, selector: str, value: str) -> None:
+        self.eval(f"document.querySelector({json.dumps(selector)}).value = {json.dumps(value)}")
+
+    def submit(self, selector: str, values: dict[str, str], button: str | None = None) -> None:
+        """Fill the form's named fields and click its (or the named) submit button."""
+        script = [f"const f = document.querySelector({json.dumps(selector)});"]
+        for name, value in values.items():
+            script.append(f"f.elements[{json.dumps(name)}].value = {json.dumps(value)};")
+        click = f"f.querySelector({json.dumps(button)})" if button else (
+            "f.querySelector('button[type=submit]')")  # fmt: skip
+        self._mark_old_page()
+        self.eval("\n".join([*script, f"{click}.click();"]))
+        self._loaded()
+
+    def upload(self, selector: str, path: Path) -> None:
+        root = self.send("DOM.getDocument")["root"]["nodeId"]
+        node = self.send("DOM.querySelector", nodeId=root, selector=selector)["nodeId"]
+        self.send("DOM.setFileInputFiles", nodeId=node, files=[str(path)])
 
     def eval(self, expression: str) -> Any:
         result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
@@ -111,9 +149,9 @@ class Chromium:
     def cookies(self) -> list[dict[str, Any]]:
         return self.send("Network.getAllCookies")["cookies"]
 
-    def screenshot(self, path: Path) -> Path:
-        data = self.send("Page.captureScreenshot", format="png")["data"]
-        path.write_bytes(base64.b64decode(data))
+    def screenshot(self, path: Path, *, full_page: bool = False) -> Path:
+        data = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=full_page)
+        path.write_bytes(base64.b64decode(data["data"]))
         return path
 
     def close(self) -> None:
