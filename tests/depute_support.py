@@ -5,6 +5,7 @@ it), and the representative's sign-in to depute with its admin mandate."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -50,20 +51,29 @@ def register_and_approve(
 def sign_in(urls: dict[str, str], holder, attorney: dict[str, Any]) -> str:
     """The representative's wallet signs a presentation of its admin mandate over depute's
     challenge (ACA-Py's /vc/presentations/prove, as an Aries wallet would)."""
+
+    def sign(challenge: str, domain: str) -> dict[str, Any]:
+        presentation = {
+            "@context": ["https://www.w3.org/2018/credentials/v1"],
+            "type": ["VerifiablePresentation"],
+            "holder": holder.did,
+            "verifiableCredential": [attorney],
+        }
+        return holder.client.request(
+            "POST", "/vc/presentations/prove",
+            json={"presentation": presentation,
+                  "options": {"challenge": challenge, "domain": domain,
+                              "proofType": "Ed25519Signature2018",
+                              "proofPurpose": "authentication"}},
+        )["verifiablePresentation"]  # fmt: skip
+
+    return log_in(urls, sign)
+
+
+def log_in(urls: dict[str, str], sign: Callable[[str, str], dict[str, Any]]) -> str:
+    """Depute's sign-in with a presentation ``sign(challenge, domain)`` makes; the token."""
     issued = requests.post(f"{urls['depute']}/depute/api/login/challenge", timeout=10).json()
-    presentation = {
-        "@context": ["https://www.w3.org/2018/credentials/v1"],
-        "type": ["VerifiablePresentation"],
-        "holder": holder.did,
-        "verifiableCredential": [attorney],
-    }
-    signed = holder.client.request(
-        "POST", "/vc/presentations/prove",
-        json={"presentation": presentation,
-              "options": {"challenge": issued["challenge"], "domain": issued["domain"],
-                          "proofType": "Ed25519Signature2018",
-                          "proofPurpose": "authentication"}},
-    )["verifiablePresentation"]  # fmt: skip
+    signed = sign(issued["challenge"], issued["domain"])
     response = requests.post(
         f"{urls['depute']}/depute/api/login", json={"presentation": signed}, timeout=10
     )

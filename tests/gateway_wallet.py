@@ -5,7 +5,8 @@ invitation and answers the DIF request with a bare ``send-presentation`` — wha
 wallet does, so the login tests see the gateway's own ACA-Py workarounds
 (``verifier.gateway.portals.wallet_definition``) at work. The acceptance test
 (tests/test_gateway_e2e.py) drives credgate's wallet through ``credgate wallet`` instead; it
-uses ``prove`` only for access tokens (the wallet has no token client).
+uses ``prove`` only for access tokens (``credgate wallet prove`` does the same through the
+wallet service: tests/test_wallet_prove.py).
 
 ``issue_with_status`` issues a credential over DIDComm from an issuer tenant, with a real status
 entry allocated by the revocation service (so revoking it goes through the real change feed).

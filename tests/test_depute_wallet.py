@@ -11,10 +11,9 @@ sets that bit for good (the revocation service refuses to reinstate it). The pub
 list cannot tell a permanent suspension from a temporary one, so the wallet, like the verifier
 (tests/test_depute_flow.py: slug ``suspended``), shows the revoked mandate as ``suspended``.
 
-Depute's sign-in takes a presentation signed over its challenge (``/depute/api/login``), which the
-wallet has no command for (it answers DIF proof requests from QR codes); the representative's
-presentation is therefore still signed by its wallet's tenant on the holder agent, as in
-tests/test_depute_flow.py, over the credential the wallet CLI shows.
+Depute's sign-in takes a presentation signed over its challenge (``/depute/api/login``): the
+representative's wallet makes it with ``credgate wallet prove --challenge C --domain D --use
+RECORD``, so nothing here touches the holder agent directly.
 """
 
 from __future__ import annotations
@@ -28,11 +27,9 @@ import qrcode
 import requests
 from click.testing import CliRunner
 
-from agents.tenants import ensure_tenant
 from credgate.cli import cli
-from tests.depute_support import register_and_approve, sign_in
+from tests.depute_support import log_in, register_and_approve
 from tests.issuer_wallet import operator_headers
-from wallet.accounts import tenant_name
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
@@ -74,7 +71,7 @@ def stored(run, wallet: str) -> list[dict]:
     return json.loads(out)
 
 
-def test_mandates_through_the_wallet_cli(urls, operator, run, suite, db, tmp_path):
+def test_mandates_through_the_wallet_cli(urls, operator, run, tmp_path):
     depute = urls["depute"]
     suffix = secrets.token_hex(3)
     company, followed = register_and_approve(urls, operator, {
@@ -106,9 +103,16 @@ def test_mandates_through_the_wallet_cli(urls, operator, run, suite, db, tmp_pat
 
     # The representative signs in to depute (the wallet's own key signs over the challenge) and
     # authorises an employee.
-    holder = ensure_tenant(db, "holder", suite.agents["holder"].client(), tenant_name(rep_wallet))
-    assert holder.did == rep_did
-    token = sign_in(urls, holder, admin_vc)
+    def prove(challenge: str, domain: str) -> dict:
+        code, out = run("prove", "-w", rep_wallet, "--challenge", challenge, "--domain", domain,
+                        "--use", admin["record_id"])  # fmt: skip
+        assert code == 0, out
+        presentation = json.loads(out)
+        assert presentation["holder"] == rep_did
+        assert presentation["proof"]["challenge"] == challenge, presentation["proof"]
+        return presentation
+
+    token = log_in(urls, prove)
     headers = {"Authorization": f"Bearer {token}"}
     created = requests.post(
         f"{depute}/depute/api/companies/{company['id']}/authorisations",

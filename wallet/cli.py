@@ -3,7 +3,8 @@
 Every command talks to the running suite's wallet service (see :mod:`wallet.remote` for why):
 create, list, show and delete wallets; scan a QR code (a link, a deep link, invitation JSON, or
 a PNG/JPEG picture of the code) and decide on what it brings; list and show credentials with
-their live status; history; export and import.
+their live status; sign a presentation over an API's challenge (`prove`); history; export and
+import.
 
 Decisions are asked interactively unless a flag makes them (for scripts): ``--accept``,
 ``--decline``, ``--trust-issuer``, ``--use <credential>``. Without a flag and without an answer
@@ -380,6 +381,26 @@ def decline(obj: Context, interaction: str, wallet: str | None, reason: str | No
     path = _path(name, "interactions", interaction, "decline")
     obj.call("POST", path, json={"reason": reason} if reason else {})
     click.echo("declined")
+
+
+@wallet.command()
+@wallet_option
+@click.option("--challenge", required=True, help="The challenge the verifier handed out.")
+@click.option("--domain", help="The verifier's domain, if it gave one.")
+@click.option("--use", "use", multiple=True,
+              help="Credential (record id) to present; repeatable (default: all about you).")
+@click.option("--proof-type", type=click.Choice(["Ed25519Signature2020", "Ed25519Signature2018"]),
+              default="Ed25519Signature2020", show_default=True)
+@json_option
+@click.pass_obj
+def prove(obj: Context, wallet: str | None, challenge: str, domain: str | None,
+          use: tuple[str, ...], proof_type: str, as_json: bool) -> None:  # fmt: skip
+    """Sign a presentation over an API's challenge (a token or sign-in); prints it as JSON."""
+    name = obj.wallet_name(wallet)
+    body = {"challenge": challenge, "domain": domain, "credentials": list(use),
+            "proof_type": proof_type}  # fmt: skip
+    result = obj.call("POST", _path(name, "prove"), json=body)
+    _print_json(result if as_json else result["presentation"])
 
 
 # -- credentials and history --------------------------------------------------------------------

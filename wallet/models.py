@@ -19,6 +19,7 @@ from credgate.db import Base, UTCDateTime, utcnow
 OFFER = "credential-offer"
 REQUEST = "proof-request"
 CONNECTION = "connection"
+PRESENTATION = "presentation"  # signed over an API's challenge (wallet/presentations.py)
 
 # Interaction states: pending until the user decides; working while the agent exchange runs
 # (claimed, so two clicks cannot accept one offer twice); then one of the final states.

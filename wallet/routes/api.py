@@ -14,7 +14,7 @@ from flask import Blueprint, jsonify, request
 
 from credgate.auth import operator_required
 from credgate.problems import Problem, json_body
-from wallet import accounts, credentials, inbox, interactions, offers, proofs
+from wallet import accounts, credentials, inbox, interactions, offers, presentations, proofs
 from wallet.context import wallet_context
 from wallet.models import REQUEST
 from wallet.views import describe
@@ -150,6 +150,22 @@ def present(name: str, interaction_id: str):
         raise Problem("invalid-request", "Invalid request", 400, "credentials: a list of ids")
     row = proofs.present(ctx, account, interaction_id, chosen)
     return jsonify(describe(ctx, account, row))
+
+
+@api.post("/wallets/<name>/prove")
+def prove(name: str):
+    ctx = wallet_context()
+    account = _account(name)
+    body = _object()
+    chosen = body.get("credentials") or []
+    if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
+        raise Problem("invalid-request", "Invalid request", 400, "credentials: a list of ids")
+    proof_type = body.get("proof_type") or presentations.PROOF_TYPES[0]
+    signed = presentations.prove(
+        ctx, account, challenge=body.get("challenge"), domain=body.get("domain"),
+        chosen=chosen, proof_type=str(proof_type),
+    )  # fmt: skip
+    return jsonify(signed)
 
 
 @api.get("/wallets/<name>/credentials")
