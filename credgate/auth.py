@@ -23,26 +23,41 @@ def presented_bearer_token() -> str | None:
     return value.strip()
 
 
-def operator_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Refuse the request with a 401 problem unless it carries a live operator API token."""
+def bearer_required(
+    authenticate: Callable[[str], Any | None], *, what: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A view decorator: the request must carry a bearer token that ``authenticate`` accepts
+    (it returns the principal, or None, and may note it in ``flask.g``); otherwise a 401 problem.
+    ``what`` names the expected token in the message."""
 
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        presented = presented_bearer_token()
-        if presented is None:
-            raise Problem(
-                "unauthorized", "Authentication required", 401,
-                "send an operator API token as 'Authorization: Bearer <token>'",
-                headers=CHALLENGE,
-            )  # fmt: skip
-        with db_sessions()() as session:
-            token = find_token(session, presented)
-        if token is None:
-            raise Problem(
-                "invalid-token", "Invalid API token", 401, "the token is unknown or revoked",
-                headers=CHALLENGE,
-            )  # fmt: skip
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            presented = presented_bearer_token()
+            if presented is None:
+                raise Problem(
+                    "unauthorized", "Authentication required", 401,
+                    f"send {what} as 'Authorization: Bearer <token>'", headers=CHALLENGE,
+                )  # fmt: skip
+            if authenticate(presented) is None:
+                raise Problem(
+                    "invalid-token", "Invalid API token", 401,
+                    "the token is unknown or revoked", headers=CHALLENGE,
+                )  # fmt: skip
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _operator(presented: str):
+    with db_sessions()() as session:
+        token = find_token(session, presented)
+    if token is not None:
         g.actor = f"token:{token.name}"
-        return view(*args, **kwargs)
+    return token
 
-    return wrapped
+
+#: Refuse the request with a 401 problem unless it carries a live operator API token.
+operator_required = bearer_required(_operator, what="an operator API token")

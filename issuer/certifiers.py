@@ -10,15 +10,13 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from flask import g
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from credgate.auth import CHALLENGE, presented_bearer_token
+from credgate.auth import bearer_required
 from credgate.db import transaction, utcnow
 from credgate.problems import Problem
 from issuer import inputs
@@ -110,29 +108,16 @@ def authenticate(ctx: IssuerContext, token: str) -> Certifier | None:
     return row if row is not None and hmac.compare_digest(row.token_hash, digest) else None
 
 
-def certifier_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Only a certifier's own token passes; ``g.certifier`` is its row."""
-
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        presented = presented_bearer_token()
-        if presented is None:
-            raise Problem(
-                "unauthorized", "Authentication required", 401,
-                "send the certifier's API token as 'Authorization: Bearer <token>'",
-                headers=CHALLENGE,
-            )  # fmt: skip
-        certifier = authenticate(issuer_context(), presented)
-        if certifier is None:
-            raise Problem(
-                "invalid-token", "Invalid API token", 401, "the token is unknown",
-                headers=CHALLENGE,
-            )  # fmt: skip
+def _certifier(presented: str) -> Certifier | None:
+    certifier = authenticate(issuer_context(), presented)
+    if certifier is not None:
         g.certifier = certifier
         g.actor = f"certifier:{certifier.name}"
-        return view(*args, **kwargs)
+    return certifier
 
-    return wrapped
+
+#: Only a certifier's own token passes; ``g.certifier`` is its row.
+certifier_required = bearer_required(_certifier, what="the certifier's API token")
 
 
 def describe(row: Certifier) -> dict[str, Any]:
