@@ -2,8 +2,8 @@
 
 ``AgentWallet`` scans a QR login's short URL, lets the holder agent take the out-of-band
 invitation and answers the DIF request with a bare ``send-presentation`` — what another Aries
-wallet does, so the login tests see the gateway's own ACA-Py workarounds
-(``verifier.gateway.portals.wallet_definition``) at work. The acceptance test
+wallet does, so the login tests show that the definitions in ``schemas/`` work with an ACA-Py
+holder as they are. The acceptance test
 (tests/test_gateway_e2e.py) drives credgate's wallet through ``credgate wallet`` instead; it
 uses ``prove`` only for access tokens (``credgate wallet prove`` does the same through the
 wallet service: tests/test_wallet_prove.py).

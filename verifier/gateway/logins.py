@@ -35,12 +35,13 @@ from agents.client import AdminClient, AgentError
 from agents.hub import WebhookEvent, WebhookHub, problem_report_reason
 from credgate.db import transaction, utcnow
 from credgate.problems import Problem
+from schemas.presentation import presentation_definition
 from verifier.engine import PresentationResult, Verifier
 from verifier.gateway.audit import AuditLog, AuditRecord
 from verifier.gateway.challenges import issue_challenge
 from verifier.gateway.grants import GrantStore, recheck
 from verifier.gateway.models import Login
-from verifier.gateway.portals import portal, wallet_definition
+from verifier.gateway.portals import portal
 from verifier.gateway.requirements import DefinitionName, evaluate
 
 log = logging.getLogger(__name__)
@@ -170,7 +171,9 @@ class LoginService:
         issued = issue_challenge(store, self.domain)
         try:
             request = self.agent.create_presentation_request(
-                wallet_definition(chosen.name), challenge=issued.challenge, domain=self.domain,
+                presentation_definition(chosen.name),
+                challenge=issued.challenge,
+                domain=self.domain,
                 comment=f"Log in: {chosen.title}",
             )  # fmt: skip
             invitation = self.agent.create_invitation(
