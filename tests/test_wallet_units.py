@@ -166,7 +166,7 @@ def test_presentation_spec_works_around_the_acapy_holder():
         "https://w3id.org/credgate/vocab#RoleCredential": None,
         "https://w3id.org/credgate/v1": False,
     }
-    assert definition["format"]["ldp_vp"]["proof_type"][0] == "Ed25519Signature2018"  # untouched
+    assert "format" not in definition  # the verifier's definition itself is left untouched
 
     two = [stored("a", ["DataConsumer"]), stored("b", ["DataConsumer"], subject="did:key:z6MkB")]
     with pytest.raises(Problem) as excinfo:
