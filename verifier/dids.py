@@ -13,7 +13,6 @@ returns its raw public key.
 from __future__ import annotations
 
 import copy
-import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from verifier.encoding import (
     multikey_encode,
 )
 from verifier.errors import VerificationError
+from verifier.fetch import FetchError, fetch_json
 
 DID_CONTEXT = "https://www.w3.org/ns/did/v1"
 KEY_2018_CONTEXT = "https://w3id.org/security/suites/ed25519-2018/v1"
@@ -290,26 +290,12 @@ class DidResolver:
             return cached
         url = did_web_url(did, self.web_override)
         try:
-            with self._session.get(
-                url, timeout=WEB_TIMEOUT, stream=True, allow_redirects=False,
-                headers={"Accept": "application/did+json, application/json"},
-            ) as response:  # fmt: skip
-                if response.status_code != 200:
-                    raise VerificationError(
-                        errors.DID_RESOLUTION_FAILED,
-                        f"{url} answered {response.status_code}",
-                    )
-                body = response.raw.read(WEB_MAX_BYTES + 1, decode_content=True)
-        except requests.RequestException as exc:
-            raise VerificationError(
-                errors.DID_RESOLUTION_FAILED, f"cannot fetch {url}: {type(exc).__name__}"
-            ) from None
-        if len(body) > WEB_MAX_BYTES:
-            raise VerificationError(errors.DID_RESOLUTION_FAILED, f"{url}: document too large")
-        try:
-            document = json.loads(body)
-        except ValueError:
-            raise VerificationError(errors.DID_RESOLUTION_FAILED, f"{url}: not JSON") from None
+            document = fetch_json(
+                self._session, url, accept="application/did+json, application/json",
+                timeout=WEB_TIMEOUT, max_bytes=WEB_MAX_BYTES,
+            )  # fmt: skip
+        except FetchError as exc:
+            raise VerificationError(errors.DID_RESOLUTION_FAILED, exc.reason) from None
         if not isinstance(document, dict) or document.get("id") != did:
             raise VerificationError(
                 errors.DID_RESOLUTION_FAILED, f"{url}: document id is not {did}"

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import json
 import logging
 import threading
 import time
@@ -33,6 +32,7 @@ import requests
 from verifier import errors, feeds
 from verifier.credentials import as_list
 from verifier.errors import VerificationError
+from verifier.fetch import FetchError, fetch_json
 
 log = logging.getLogger(__name__)
 
@@ -248,25 +248,13 @@ class StatusListCache:
         target = self._fetch_url(url)
         self.fetches += 1
         try:
-            with self._session.get(
-                target, timeout=FETCH_TIMEOUT, stream=True, allow_redirects=False,
-                headers={"Accept": "application/vc+ld+json, application/json"},
-            ) as response:  # fmt: skip
-                if response.status_code != 200:
-                    raise VerificationError(
-                        errors.STATUS_UNAVAILABLE, f"{url} answered {response.status_code}"
-                    )
-                body = response.raw.read(MAX_LIST_BYTES + 1, decode_content=True)
-        except requests.RequestException as exc:
-            raise VerificationError(
-                errors.STATUS_UNAVAILABLE, f"cannot fetch {url}: {type(exc).__name__}"
-            ) from None
-        if len(body) > MAX_LIST_BYTES:
-            raise VerificationError(errors.STATUS_UNAVAILABLE, f"{url}: status list too large")
-        try:
-            credential = json.loads(body)
-        except ValueError:
-            raise VerificationError(errors.INVALID_STATUS, f"{url}: not JSON") from None
+            credential = fetch_json(
+                self._session, target, accept="application/vc+ld+json, application/json",
+                timeout=FETCH_TIMEOUT, max_bytes=MAX_LIST_BYTES,
+            )  # fmt: skip
+        except FetchError as exc:
+            slug = errors.INVALID_STATUS if exc.malformed else errors.STATUS_UNAVAILABLE
+            raise VerificationError(slug, exc.reason) from None
         if not isinstance(credential, dict):
             raise VerificationError(errors.INVALID_STATUS, f"{url}: not a credential")
         try:
