@@ -46,11 +46,12 @@ def check_csrf() -> None:
 
 
 def page_headers(response: Response, csp: str = DEFAULT_CSP) -> Response:
-    """No caching of personal pages, a strict CSP, no MIME sniffing, no referrer leaks."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = csp
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    """No caching of personal pages, a strict CSP, no MIME sniffing, no referrer leaks (a view
+    that set one of these itself, e.g. a static file's caching, keeps its own)."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("Content-Security-Policy", csp)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
     return response
 
 

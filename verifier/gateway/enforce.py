@@ -18,6 +18,7 @@ from flask import current_app, g, redirect, request
 
 from credgate.auth import presented_bearer_token
 from credgate.db import utcnow
+from credgate.pages import page_headers as security_headers
 from credgate.problems import Problem
 from verifier.engine import CredentialResult
 from verifier.gateway.audit import AuditRecord
@@ -210,8 +211,5 @@ def login_redirect() -> str:
 def page_headers(response):
     """``after_request``: HTML of mounted apps gets the gateway pages' protections too."""
     if request.blueprint in gateway().mounted_blueprints and response.mimetype == "text/html":
-        response.headers.setdefault("Cache-Control", "no-store")
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return security_headers(response, csp=CSP)
     return response

@@ -29,6 +29,7 @@ from flask import (
 from markupsafe import Markup
 
 from credgate.db import utcnow
+from credgate.pages import page_headers as security_headers
 from credgate.problems import Problem, json_body
 from credgate.qr import qr_svg
 from verifier.gateway.api import presentation_from
@@ -58,11 +59,7 @@ AGENT_POLL = 2.0  # ... and asks the agent when no webhook came
 
 @pages.after_request
 def page_headers(response: Response) -> Response:
-    response.headers.setdefault("Cache-Control", "no-store")
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return security_headers(response, csp=CSP)
 
 
 def logins() -> LoginService:
