@@ -75,9 +75,12 @@ def _parse_time(value: Any, name: str) -> datetime | None:
 
 
 def group_powers(powers: list[str]) -> list[dict[str, Any]]:
-    """``["marketplace:read", "marketplace:purchase"]`` -> ``[{app, actions}]`` (the schema's)."""
+    """``["marketplace:read", "marketplace:purchase"]`` -> ``[{app, actions}]`` (the schema's).
+
+    Sorted, so the same mandate gives the same credential whatever order the form sent.
+    """
     grouped: dict[str, list[str]] = {}
-    for power in powers:
+    for power in sorted(set(powers)):
         app, _, action = power.partition(":")
         grouped.setdefault(app, []).append(action)
     return [{"app": app, "actions": actions} for app, actions in grouped.items()]

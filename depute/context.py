@@ -21,11 +21,11 @@ from agents.hub import WebhookHub
 from issuer.context import DEFAULTS as ISSUER_DEFAULTS
 from issuer.context import IssuerContext
 from issuer.context import build_context as build_issuer_context
-from kcit.context import DEFAULT_POWERS
+from verifier.gateway.mount import declared_powers
 
 DEFAULTS: dict[str, Any] = {
-    # Powers the mounted apps declare; until the gateway publishes them, this catalogue.
-    "DEPUTE_POWERS": DEFAULT_POWERS,
+    # Powers admins delegate from; None: what the registered apps declare.
+    "DEPUTE_POWERS": None,
     "DEPUTE_INVITATION_TTL": 24 * 3600,  # seconds an employee's invitation stays open
     "DEPUTE_BOOTSTRAP_TTL": 3 * 24 * 3600,  # ... and the representative's first admin mandate
     "DEPUTE_VALIDITY_DAYS": 365,  # a mandate's default life span
@@ -77,7 +77,7 @@ def build_context(
         issuer=issuer,
         bootstrap_issuer=dataclasses.replace(issuer, settings=bootstrap_settings),
         hub=config.get("WEBHOOK_HUB"),
-        powers=tuple(config["DEPUTE_POWERS"]),
+        powers=tuple(config["DEPUTE_POWERS"] or declared_powers()),
         validity=timedelta(days=float(config["DEPUTE_VALIDITY_DAYS"])),
         max_validity=timedelta(days=float(config["DEPUTE_MAX_VALIDITY_DAYS"])),
         session_ttl=timedelta(seconds=float(config["DEPUTE_SESSION_TTL"])),

@@ -2,9 +2,10 @@
 credential that grants ``depute:admin``.
 
 A company admin signs in by presenting that credential in a verifiable presentation signed by
-its subject, over a single-use challenge for depute's domain (verified in-process by the verifier
-library under KCIT trust). Until the gateway's QR login is mounted in front of depute, this is the
-login: a wallet (or the gateway, later) posts the presentation to ``/depute/api/login``.
+its subject, over a single-use challenge (verified in-process by the verifier library under KCIT
+trust), either through the gateway's QR login (the page's "Sign in with your
+wallet": :mod:`verifier.signin`, and depute checks each handed-over credential again) or, for
+wallets and scripts, by posting it to ``/depute/api/login``.
 
 A session does not outlive its credential: every request re-reads the credential's status entry
 and the company's KCIT status from the database, so a suspended or revoked mandate, or a company
@@ -19,8 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import update
 
 from credgate.db import transaction, utcnow
 from credgate.problems import Problem
@@ -28,14 +28,15 @@ from credgate.tokens import find_token
 from depute import audit
 from depute.context import ADMIN_POWER, DeputeContext
 from depute.models import AdminSession
-from depute.trust import KcitDatabaseTrust
 from kcit import registry
-from revocation.models import StatusEntry, StatusList
+from kcit.trust import KcitDatabaseTrust
+from revocation.store import entry_status
 from verifier.challenges import ChallengeStore
 from verifier.credentials import check_credential
 from verifier.dids import DidResolver
-from verifier.engine import Verifier
-from verifier.pdp import AttorneyPower, decide
+from verifier.engine import CredentialResult, Verifier
+from verifier.pdp import AttorneyPower, Decision, decide
+from verifier.signin import SignedIn, admit
 
 OPERATOR = "operator"
 
@@ -72,21 +73,11 @@ def challenge(ctx: DeputeContext, domain: str) -> dict[str, Any]:
             "expiresAt": issued.expires_at.isoformat()}  # fmt: skip
 
 
-def entry_status(session: Session, status: Any) -> str | None:
-    """The revocation service's status of a credential's entry (None if it names none of ours)."""
-    if not isinstance(status, dict):
-        return None
-    url, index = status.get("statusListCredential"), status.get("statusListIndex")
-    if not isinstance(url, str) or not isinstance(index, str) or not index.isdigit():
-        return None
-    return session.scalar(
-        select(StatusEntry.status)
-        .join(StatusList, StatusList.id == StatusEntry.list_id)
-        .where(StatusList.url == url, StatusEntry.list_index == int(index))
-    )
+ADMIN = AttorneyPower(*ADMIN_POWER.split(":"))
 
 
 def login(ctx: DeputeContext, presentation: Any, domain: str) -> tuple[str, AdminSession]:
+    """Sign in with a presentation over depute's own challenge (``/depute/api/login``)."""
     result = login_verifier(ctx).verify_presentation(presentation, domain=domain)
     if not result.verified:
         first = next(iter(result.errors), None) or next(
@@ -95,11 +86,26 @@ def login(ctx: DeputeContext, presentation: Any, domain: str) -> tuple[str, Admi
         slug = first.slug if first else "not-verified"
         raise Problem(slug, "Sign-in refused", 401, first.detail if first else None,
                       errors=result.error_types())  # fmt: skip
-    decision = decide(result, AttorneyPower(*ADMIN_POWER.split(":")))
+    return _open_session(ctx, result.holder or "", decide(result, ADMIN), result.credentials)
+
+
+def login_signed_in(ctx: DeputeContext, signed_in: SignedIn) -> tuple[str, AdminSession]:
+    """Sign in with what the gateway's QR login verified (:mod:`verifier.signin`)."""
+    decision, results = admit(login_verifier(ctx), signed_in, ADMIN)
+    if not decision.allow:
+        first = next((e for r in results for e in r.errors), None)
+        if first is not None:
+            raise Problem(first.slug, "Sign-in refused", 401, first.detail)
+    return _open_session(ctx, signed_in.holder, decision, results)
+
+
+def _open_session(
+    ctx: DeputeContext, holder: str, decision: Decision, results: list[CredentialResult]
+) -> tuple[str, AdminSession]:
     if not decision.allow:
         raise Problem("power-missing", "Not a company admin", 403,
                       f"sign in with an Attorney credential that grants {ADMIN_POWER}")  # fmt: skip
-    credential = next(c.credential for c in result.credentials
+    credential = next(c.credential for c in results
                       if c.credential.get("id") == decision.credentials[0])  # fmt: skip
     facts = check_credential(credential)
     status = credential.get("credentialStatus")
@@ -118,8 +124,8 @@ def login(ctx: DeputeContext, presentation: Any, domain: str) -> tuple[str, Admi
     if isinstance(valid_until, datetime) and valid_until < expires:
         expires = valid_until
     row = AdminSession(
-        token_hash=token_hash(token), company_id=company.id, holder_did=result.holder or "",
-        name=str(mandatee.get("name") or result.holder)[:200],
+        token_hash=token_hash(token), company_id=company.id, holder_did=holder,
+        name=str(mandatee.get("name") or holder)[:200],
         credential_id=str(credential.get("id"))[:500],
         status_list_url=status.get("statusListCredential") if isinstance(status, dict) else None,
         status_index=int(status["statusListIndex"]) if isinstance(status, dict)

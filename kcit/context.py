@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from agents.models import Tenant
 from verifier.dids import DidResolver
 
-#: Powers the suite's apps declare (``app:action``). Until the gateway publishes the mounted apps'
-#: declarations, this list is the catalogue an admin grants companies powers from.
+#: Powers a company gets on approval when the admin names none (``app:action``); the catalogue an
+#: admin grants powers from is what the registered apps declare (``KCIT_POWERS`` overrides it).
 DEFAULT_POWERS = (
     "catalogue:read",
     "catalogue:publish",
@@ -25,7 +25,7 @@ DEFAULT_POWERS = (
 )
 
 DEFAULTS: dict[str, Any] = {
-    "KCIT_POWERS": DEFAULT_POWERS,
+    "KCIT_POWERS": None,  # None: verifier.gateway.mount.declared_powers()
     # Powers a company gets on approval when the admin names none.
     "KCIT_DEFAULT_POWERS": DEFAULT_POWERS,
     # The onboarding authority's DID; by default the issuer agent's authority tenant.
@@ -67,11 +67,12 @@ class KcitContext:
 
 def build_context(config: Mapping[str, Any], factory: sessionmaker[Session]) -> KcitContext:
     from kcit.dids import resolver_from_config
+    from verifier.gateway.mount import declared_powers
 
     return KcitContext(
         factory=factory,
         resolver=resolver_from_config(config),
-        powers=tuple(config["KCIT_POWERS"]),
+        powers=tuple(config["KCIT_POWERS"] or declared_powers()),
         default_powers=tuple(config["KCIT_DEFAULT_POWERS"]),
         authority_did=config.get("KCIT_ONBOARDING_AUTHORITY"),
         authority_tenant=config["KCIT_AUTHORITY_TENANT"],

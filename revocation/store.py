@@ -8,6 +8,7 @@ is needed (pysqlite's savepoints commit early when they open the transaction).
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import uuid4
 
 from sqlalchemy import Table, or_, select
@@ -213,3 +214,20 @@ def add_event(
 def history(session: Session, entry_id: int) -> list[StatusEvent]:
     query = select(StatusEvent).where(StatusEvent.entry_id == entry_id).order_by(StatusEvent.id)
     return list(session.scalars(query))
+
+
+def entry_status(session: Session, status: Any) -> str | None:
+    """The status of a credential's ``credentialStatus`` entry read from our own tables, for
+    services on the same database that must not wait for a published list (None if the entry
+    names no list of ours)."""
+    if not isinstance(status, dict):
+        return None
+    url, index = status.get("statusListCredential"), status.get("statusListIndex")
+    if not isinstance(url, str) or not isinstance(index, str) or not index.isdigit():
+        return None
+    return session.scalar(
+        select(StatusEntry.status)
+        .join(StatusList, StatusList.id == StatusEntry.list_id)
+        .where(StatusList.url == url, StatusEntry.list_index == int(index))
+    )
+

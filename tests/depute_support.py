@@ -1,6 +1,6 @@
 """What the depute acceptance tests share (tests/test_depute_flow.py, tests/test_depute_wallet.py):
 bounded waits, a company registered in KCIT and approved by its operator (depute then provisions
-it), and the representative's sign-in to depute with its admin mandate."""
+it), and a sign-in to depute's API with a presentation over its challenge."""
 
 from __future__ import annotations
 
@@ -46,28 +46,6 @@ def register_and_approve(
         what="provisioning",
     )
     return company, followed
-
-
-def sign_in(urls: dict[str, str], holder, attorney: dict[str, Any]) -> str:
-    """The representative's wallet signs a presentation of its admin mandate over depute's
-    challenge (ACA-Py's /vc/presentations/prove, as an Aries wallet would)."""
-
-    def sign(challenge: str, domain: str) -> dict[str, Any]:
-        presentation = {
-            "@context": ["https://www.w3.org/2018/credentials/v1"],
-            "type": ["VerifiablePresentation"],
-            "holder": holder.did,
-            "verifiableCredential": [attorney],
-        }
-        return holder.client.request(
-            "POST", "/vc/presentations/prove",
-            json={"presentation": presentation,
-                  "options": {"challenge": challenge, "domain": domain,
-                              "proofType": "Ed25519Signature2018",
-                              "proofPurpose": "authentication"}},
-        )["verifiablePresentation"]  # fmt: skip
-
-    return log_in(urls, sign)
 
 
 def log_in(urls: dict[str, str], sign: Callable[[str, str], dict[str, Any]]) -> str:

@@ -1,22 +1,27 @@
 """Acceptance of KCIT + depute with the real agents and services: register a company → the KCIT
 admin approves → depute provisions its wallet (did:key on the issuer agent, recorded in KCIT) and
 its onboarding → the representative's wallet receives the first admin Attorney credential → the
-representative signs in to depute with it → authorises an employee → the employee's wallet
-receives an Attorney credential issued by the company's DID → the verifier accepts it under KCIT
-trust → revoke → refused within 1 s; a company suspended in KCIT → refused within 1 s.
+representative signs in to depute by QR (the gateway's login page, answered by the wallet) →
+authorises an employee on depute's page → the employee's wallet receives an Attorney credential
+issued by the company's DID → the verifier accepts it under KCIT trust → revoke on the page →
+refused within 1 s; a company suspended in KCIT → refused within 1 s and its admin signed out.
 
 The holder side is a holder-agent tenant driven through ACA-Py's admin API (as the wallet will).
 """
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 import pytest
 import requests
 
 from agents.tenants import ensure_tenant
-from tests.depute_support import register_and_approve, sign_in, wait_for
+from tests.browser import Chromium
+from tests.depute_support import register_and_approve, wait_for
+from tests.gateway_wallet import AgentWallet
 from tests.issuer_wallet import accept_exchange, operator_headers
 from verifier.dids import DidResolver
 from verifier.engine import Verifier
@@ -65,7 +70,10 @@ def refused_within(verifier, credential: dict, slug: str, began: float, limit: f
     return elapsed
 
 
-def test_register_approve_deputise_verify_revoke_suspend(urls, operator, suite, db, hub, verifier):
+def test_register_approve_deputise_verify_revoke_suspend(urls, operator, suite, db, hub, verifier,
+                                                         tmp_path):  # fmt: skip
+    shots = Path(os.environ.get("CREDGATE_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
     kcit, depute = urls["kcit"], urls["depute"]
     # 1. The representative self-registers the company (no DID: depute creates one).
     # 2. A KCIT admin approves it; depute provisions it.
@@ -95,63 +103,87 @@ def test_register_approve_deputise_verify_revoke_suspend(urls, operator, suite, 
     assert admin_vc["credentialSubject"]["mandator"]["id"] == company_did
     assert verifier.verify_credential(admin_vc).verified
 
-    # 4. The representative signs in to depute with it and authorises an employee.
-    token = sign_in(urls, representative, admin_vc)
-    admin = {"Authorization": f"Bearer {token}"}
-    created = requests.post(
-        f"{depute}/depute/api/companies/{company['id']}/authorisations",
-        json={"name": "Ana Petrović", "email": "ana@helix.example",
-              "powers": ["marketplace:read", "marketplace:purchase"]},
-        headers=admin, timeout=10,
-    )  # fmt: skip
-    assert created.status_code == 201, created.text
-    authorisation = created.json()
-    assert authorisation["signer"] == {"name": "Jonas Keller", "id": representative.did}
-    assert authorisation["exchange"]["invitation_url"].startswith(urls["issuer"] + "/i/")
-    refused = requests.post(
-        f"{depute}/depute/api/companies/{company['id']}/authorisations",
-        json={"name": "Eve", "email": "eve@helix.example", "powers": ["compute:run"]},
-        headers=admin, timeout=10,
-    )  # fmt: skip
-    assert refused.status_code == 403 and refused.json()["field"] == "powers"
+    # 4. The representative signs in to depute by QR: depute's page sends the browser to the
+    #    gateway's login page, the wallet answers its QR code, the browser comes back signed in.
+    #    On depute's page the representative authorises an employee.
+    browser = Chromium(window_size="1280,1000")
+    try:
+        browser.open(f"{depute}/depute/")
+        browser.click("#wallet-login")
+        browser.wait("document.getElementById('state') !== null")
+        assert browser.eval("location.href").startswith(urls["verifier"] + "/connect/depute?")
+        assert "Sign in to Depute" in browser.text()
+        assert browser.eval("document.querySelector('.qr svg') !== null")
+        browser.screenshot(shots / "depute-qr-login.png")
+        short_url = browser.eval("document.querySelector('.small code').textContent")
+        AgentWallet(hub, representative).scan_and_present(short_url)
+        browser.wait(f"location.href === '{depute}/depute/companies/{company['id']}'")
+        assert f"Signed in as Jonas Keller (attorney:{representative.did})" in browser.text()
+        for power in ("marketplace:read", "marketplace:purchase"):
+            browser.eval(f"document.querySelector('input[name=powers][value=\"{power}\"]')"
+                         ".checked = true")  # fmt: skip
+        browser.submit("form[action$='/authorise']", {"name": "Ana Petrović",
+                                                      "email": "ana@helix.example"})  # fmt: skip
+        assert "Mandate for Ana Petrović ready" in browser.text()
+        browser.screenshot(shots / "depute-qr-authorised.png", full_page=True)
+        page_link = browser.eval("document.querySelector('.message a').href")
+        pending_rows = requests.get(
+            f"{depute}/depute/api/companies/{company['id']}/authorisations?state=pending",
+            headers=operator, timeout=10,
+        ).json()["authorisations"]  # fmt: skip
+        authorisation = next(r for r in pending_rows if r["mandatee"]["name"] == "Ana Petrović")
+        assert authorisation["exchange"]["invitation_url"] == page_link
+        assert authorisation["signer"] == {"name": "Jonas Keller", "id": representative.did}
+        assert page_link.startswith(urls["issuer"] + "/i/")
+        refused = requests.post(
+            f"{depute}/depute/api/companies/{company['id']}/authorisations",
+            json={"name": "Eve", "email": "eve@helix.example", "powers": ["compute:run"]},
+            headers=operator, timeout=10,
+        )  # fmt: skip
+        assert refused.status_code == 403 and refused.json()["field"] == "powers"
 
-    # 5. The employee's wallet receives it; the verifier accepts it under KCIT trust.
-    employee = ensure_tenant(db, "holder", suite.agents["holder"].client(), "depute-ana")
-    [attorney] = accept_exchange(hub, employee, authorisation["exchange"])
-    assert attorney["issuer"] == company_did
-    assert attorney["credentialSubject"]["powers"] == [
-        {"app": "marketplace", "actions": ["read", "purchase"]}
-    ]
-    assert attorney["credentialStatus"]["statusPurpose"] == "suspension"
-    result = verifier.verify_credential(attorney)
-    assert result.verified, result.error_types()
-    listed = wait_for(
-        lambda: requests.get(
-            f"{depute}/depute/api/companies/{company['id']}/authorisations?state=issued",
-            headers=admin, timeout=10).json()["authorisations"],
-        lambda rows: {r["id"] for r in rows} >= {authorisation["id"], admin_id},
-        what="issued authorisations",
-    )  # fmt: skip
-    assert {r["mandatee"]["name"] for r in listed} == {"Ana Petrović", "Jonas Keller"}
+        # 5. The employee's wallet receives it; the verifier accepts it under KCIT trust.
+        employee = ensure_tenant(db, "holder", suite.agents["holder"].client(), "depute-ana")
+        [attorney] = accept_exchange(hub, employee, authorisation["exchange"])
+        assert attorney["issuer"] == company_did
+        assert attorney["credentialSubject"]["powers"] == [
+            {"app": "marketplace", "actions": ["purchase", "read"]}
+        ]
+        assert attorney["credentialStatus"]["statusPurpose"] == "suspension"
+        result = verifier.verify_credential(attorney)
+        assert result.verified, result.error_types()
+        listed = wait_for(
+            lambda: requests.get(
+                f"{depute}/depute/api/companies/{company['id']}/authorisations?state=issued",
+                headers=operator, timeout=10).json()["authorisations"],
+            lambda rows: {r["id"] for r in rows} >= {authorisation["id"], admin_id},
+            what="issued authorisations",
+        )  # fmt: skip
+        assert {r["mandatee"]["name"] for r in listed} == {"Ana Petrović", "Jonas Keller"}
 
-    # 6. Revoke → refused within a second.
-    url = f"{depute}/depute/api/companies/{company['id']}/authorisations/{authorisation['id']}"
-    began = time.monotonic()
-    revoked = requests.post(f"{url}/revoke", json={"reason": "left the company"},
-                            headers=admin, timeout=10)  # fmt: skip
-    assert revoked.status_code == 200 and revoked.json()["state"] == "revoked", revoked.text
-    refused_within(verifier, attorney, "suspended", began)  # revocation = permanent suspension
-    again = requests.post(f"{url}/reinstate", json={"reason": "oops"}, headers=admin, timeout=10)
-    assert again.status_code == 409
+        # 6. The representative revokes it on depute's page → refused within a second.
+        browser.open(f"{depute}/depute/companies/{company['id']}")
+        began = time.monotonic()
+        browser.submit(f"form[action$='/{authorisation['id']}/revoke']",
+                       {"reason": "left the company"}, button="button:not([formaction])")
+        refused_within(verifier, attorney, "suspended", began)  # revocation = suspension for good
+        url = f"{depute}/depute/api/companies/{company['id']}/authorisations/{authorisation['id']}"
+        assert requests.get(url, headers=operator, timeout=10).json()["state"] == "revoked"
+        again = requests.post(f"{url}/reinstate", json={"reason": "oops"}, headers=operator,
+                              timeout=10)  # fmt: skip
+        assert again.status_code == 409
 
-    # 7. Suspend the company in KCIT → its admin mandate is refused within a second, and its
-    #    admins are signed out of depute.
-    began = time.monotonic()
-    requests.post(f"{kcit}/kcit/admin/companies/{company['id']}/suspend",
-                  json={"reason": "audit"}, headers=operator, timeout=10)  # fmt: skip
-    refused_within(verifier, admin_vc, "company-inactive", began)
-    me = requests.get(f"{depute}/depute/api/companies/{company['id']}", headers=admin, timeout=10)
-    assert me.status_code == 401
+        # 7. Suspend the company in KCIT → its admin mandate is refused within a second, and
+        #    its admins are signed out of depute.
+        began = time.monotonic()
+        requests.post(f"{kcit}/kcit/admin/companies/{company['id']}/suspend",
+                      json={"reason": "audit"}, headers=operator, timeout=10)  # fmt: skip
+        refused_within(verifier, admin_vc, "company-inactive", began)
+        browser.open(f"{depute}/depute/companies/{company['id']}")
+        assert browser.eval("location.pathname") == "/depute/"  # signed out: the sign-in page
+        assert "Sign in with your wallet" in browser.text()
+    finally:
+        browser.close()
 
     # The company wallet took its own Onboarding and Role credentials from the authority.
     wallet = wait_for(

@@ -13,6 +13,7 @@ import pytest
 
 from credgate.tokens import ensure_operator_token
 from kcit import create_app
+from verifier.gateway.mount import discover
 from verifier.testing import Party
 
 pytestmark = pytest.mark.db
@@ -417,3 +418,13 @@ def test_trust_names_the_onboarding_authority(app, client):
     body = client.get("/kcit/trust").get_json()
     assert body["onboardingAuthority"] == app.config["KCIT_ONBOARDING_AUTHORITY"]
     assert body["statusListIssuers"] == [body["onboardingAuthority"]]
+
+
+def test_the_power_catalogue_is_what_the_registered_apps_declare(client, operator):
+    """Companies are granted (and delegate) the powers the gateway's apps declare, plus depute's
+    own admin power; marketplace:sell is one no hand-kept list had."""
+    body = client.get("/kcit/admin/powers", headers=operator).get_json()
+    declared = {f"{a.name}:{p}" for a in discover() for p in a.powers}
+    assert set(body["powers"]) == declared | {"depute:admin"}
+    assert "marketplace:sell" in body["powers"]
+    assert set(body["default"]) <= set(body["powers"])

@@ -147,3 +147,33 @@ def test_the_admin_cookie_is_only_a_token_reference(app, settings, db):
     cookie = browser.get_cookie("credgate_kcit_session")
     assert cookie is not None and operator not in cookie.value
     assert cookie.http_only and cookie.same_site == "Strict"
+
+
+def test_wallet_sign_in_goes_to_the_gateway_and_refuses_a_stray_callback(settings, db):
+    """The QR login hand-off from KCIT's side (the gateway's side: tests/test_gateway_handoff.py,
+    the whole flow: tests/test_kcit_governance_login.py)."""
+    config = {"CREDGATE_SETTINGS": settings, "DB_SESSION_FACTORY": db, "SECRET_KEY": "pages-test",
+              "GATEWAY_URL": "http://gateway.test"}  # fmt: skip
+    client = create_app(config).test_client()
+    assert 'id="wallet-login"' in client.get("/kcit/admin").get_data(as_text=True)
+
+    started = client.get("/kcit/admin/login/wallet")
+    assert started.status_code == 303
+    target = started.headers["Location"]
+    assert target.startswith("http://gateway.test/connect/kcit?portal=governance&")
+    assert "redirect_uri=http%3A%2F%2Flocalhost%2Fkcit%2Fadmin%2Flogin%2Fcallback" in target
+    assert "code_challenge_method=S256" in target
+    cookie = started.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Path=/kcit/admin/login/callback" in cookie
+
+    # A callback whose state is not the one this browser started with: refused, nothing redeemed.
+    wrong = client.get("/kcit/admin/login/callback?code=abc&state=not-the-state")
+    assert wrong.status_code == 400
+    assert "Sign-in refused" in wrong.get_data(as_text=True)
+    assert client.get("/kcit/admin").get_data(as_text=True).count("governance:") == 0
+
+    # No sign-in started here (another browser, or too late).
+    stray = create_app(config).test_client().get("/kcit/admin/login/callback?code=a&state=b")
+    assert stray.status_code == 400 and "Sign-in expired" in stray.get_data(as_text=True)
+    assert "<script>" not in stray.get_data(as_text=True)

@@ -6,6 +6,8 @@ Configuration (all optional):
 ``VERIFIER_MAX_CONTENT_LENGTH``  request-size limit (bytes, default 256 KiB)
 ``VERIFIER_DOMAIN``              the domain presentations are signed for (challenges carry it)
 ``VERIFIER_TRUST_FILE``          trust registry file (default ``<var>/verifier/trust.json``)
+``VERIFIER_KCIT_TRUST``          ask the suite's KCIT too (default True when ``SERVICE_URLS``
+                                 names KCIT), following its change feed
 ``VERIFIER_TRUST``               a ready :class:`~verifier.trust.TrustRegistry` (tests, KCIT)
 ``DID_WEB_OVERRIDE``             did:web host -> base URL (loopback deployments, tests)
 ``STATUS_URL_OVERRIDE``          status-list URL prefix -> replacement prefix
@@ -29,7 +31,8 @@ from verifier.engine import ProofCache, Verifier
 from verifier.gateway import init_gateway
 from verifier.routes import bp as vc_api
 from verifier.status import ChangeFeed, StatusListCache
-from verifier.trust import FileTrustRegistry
+from verifier.trust import CombinedTrustRegistry, FileTrustRegistry
+from verifier.trust_kcit import kcit_trust
 
 DEFAULT_MAX_CONTENT_LENGTH = 256 * 1024
 
@@ -43,6 +46,12 @@ def build_verifier(app: Flask) -> Verifier:
             config["CREDGATE_SETTINGS"].var_dir / "verifier" / "trust.json"
         )
         trust = FileTrustRegistry(path)
+        kcit_url = (config.get("SERVICE_URLS") or {}).get("kcit")
+        if kcit_url and config.get("VERIFIER_KCIT_TRUST", True):
+            # The suite's KCIT is the trust registry; the file adds the operator's own entries.
+            kcit, feed = kcit_trust(kcit_url, follow=config.get("VERIFIER_STATUS_FEED", True))
+            on_shutdown(app, feed.stop)
+            trust = CombinedTrustRegistry(trust, kcit)
     verifier = Verifier(
         DidResolver(web_override=config.get("DID_WEB_OVERRIDE")),
         trust=trust,

@@ -120,6 +120,44 @@ class FileTrustRegistry:
         return self._reload().status_list_issuers()
 
 
+class CombinedTrustRegistry:
+    """Several registries as one: the suite's gateway asks KCIT and the operator's own trust
+    file. An authority, certifier or status-list issuer trusted by any of them is trusted; a
+    company's status comes from the registries that know it, and one that marks it inactive
+    wins; its delegable powers come from the registries that know it, and one that does not
+    track powers (a trust file) leaves them unrestricted."""
+
+    def __init__(self, *registries: TrustRegistry) -> None:
+        self.registries = registries
+
+    def is_onboarding_authority(self, did: str) -> bool:
+        return any(r.is_onboarding_authority(did) for r in self.registries)
+
+    def company_status(self, did: str) -> CompanyStatus:
+        known = [s for s in (r.company_status(did) for r in self.registries)
+                 if s is not CompanyStatus.UNKNOWN]  # fmt: skip
+        if not known:
+            return CompanyStatus.UNKNOWN
+        return next((s for s in known if s is not CompanyStatus.ACTIVE), CompanyStatus.ACTIVE)
+
+    def may_issue(self, did: str, credential_type: str) -> bool:
+        return any(r.may_issue(did, credential_type) for r in self.registries)
+
+    def status_list_issuers(self) -> frozenset[str]:
+        return frozenset().union(*(r.status_list_issuers() for r in self.registries))
+
+    def company_powers(self, did: str) -> frozenset[str] | None:
+        granted: set[str] = set()
+        for registry in self.registries:
+            if registry.company_status(did) is CompanyStatus.UNKNOWN:
+                continue
+            powers = getattr(registry, "company_powers", None)
+            if powers is None:
+                return None
+            granted |= powers(did)
+        return frozenset(granted)
+
+
 def credgate_types(credential: Mapping[str, Any]) -> list[str]:
     known = credential_types()
     return [t for t in as_list(credential.get("type")) if isinstance(t, str) and t in known]
@@ -134,6 +172,8 @@ def _check_powers(
     if company_powers is None:
         return
     granted = company_powers(issuer)
+    if granted is None:  # a registry that knows the company but not its powers
+        return
     subject = credential.get("credentialSubject")
     powers = subject.get("powers") if isinstance(subject, Mapping) else None
     for power in as_list(powers):

@@ -2,9 +2,9 @@
 revoked, expired), the authorise form (powers from what the company may delegate), the invitation
 as a QR code and a link, suspend / reinstate / revoke with a reason, and the audit export.
 
-Sign-in: the operator API token, or the session token a company admin got from
-``POST /depute/api/login`` with an Attorney credential granting ``depute:admin`` (the gateway's QR
-login hands over the same way once it is mounted in front of depute). Forms carry the CSRF token;
+Sign-in: company admins with their wallet through the gateway's QR login (an Attorney credential
+granting ``depute:admin``; :mod:`verifier.signin`), or with the session token they got from
+``POST /depute/api/login``; the operator with the API token. Forms carry the CSRF token;
 templates autoescape everything they show.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
+    current_app,
     json,
     redirect,
     render_template,
@@ -39,12 +40,15 @@ from depute.authorisations import (
 )
 from depute.context import depute_context
 from depute.models import DeputeCompany
-from depute.sessions import Admin, admin_for_bearer
+from depute.sessions import Admin, admin_for_bearer, login_signed_in
 from kcit import registry
+from verifier import signin
 
 pages = Blueprint("depute_pages", __name__, template_folder="../templates")
 
 SESSION_TOKEN = "depute_token"
+SIGNIN_CLIENT = "depute"  # this service's name at the gateway (verifier.gateway.handoff)
+SIGNIN_PORTAL = "company-access"
 
 
 @pages.after_request
@@ -80,7 +84,7 @@ def admin_of(company_id: str) -> Admin:
 def home():
     admin = signed_in()
     if admin is None:
-        return render_template("depute/login.html", failed=False)
+        return login_page()
     if admin.company_id is not None:
         return redirect(url_for(".company", company_id=admin.company_id), 303)
     ctx = depute_context()
@@ -90,16 +94,47 @@ def home():
     return render_template("depute/companies.html", admin=admin, rows=rows, names=names)
 
 
+def login_page(*, failed: bool = False, problem: Problem | None = None, status: int = 200):
+    wallet = signin.gateway_url(current_app.config) is not None
+    return render_template("depute/login.html", failed=failed, problem=problem,
+                           wallet=wallet), status  # fmt: skip
+
+
+def start_session(token: str) -> None:
+    session.clear()  # a fresh session (and CSRF token) on sign-in: no fixation
+    session[SESSION_TOKEN] = token
+
+
 @pages.post("/depute/login")
 def login():
     check_csrf()
     token = request.form.get("token", "").strip()
     admin = admin_for_bearer(depute_context(), token) if token else None
     if admin is None:
-        return render_template("depute/login.html", failed=True), 401
-    session.clear()  # a fresh session (and CSRF token) on sign-in: no fixation
-    session[SESSION_TOKEN] = token
+        return login_page(failed=True, status=401)
+    start_session(token)
     return redirect(url_for(".home"), 303)
+
+
+def callback_url() -> str:
+    return url_for(".wallet_callback", _external=True)
+
+
+@pages.get("/depute/login/wallet")
+def wallet_login():
+    """Off to the gateway's QR login; it comes back to :func:`wallet_callback`."""
+    return signin.start(SIGNIN_CLIENT, SIGNIN_PORTAL, callback_url())
+
+
+@pages.get("/depute/login/callback")
+def wallet_callback():
+    return signin.finish(
+        SIGNIN_CLIENT, callback_url(),
+        lambda signed_in: start_session(login_signed_in(depute_context(), signed_in)[0]),
+        refused=lambda problem: login_page(problem=problem, status=problem.status),
+        signed_in_page=lambda: render_template("depute/signed_in.html",
+                                               next_url=url_for(".home")),
+    )  # fmt: skip
 
 
 @pages.post("/depute/logout")

@@ -1,31 +1,38 @@
 """KCIT's pages: self-registration (and following it), and the admin's review pages (list and
 filter, review, approve, suspend, reinstate, remove, accredit).
 
-Admins sign in with the operator API token (:mod:`credgate.pages`; the gateway's QR login with a
-Governance credential replaces this once mounted). Every form carries the CSRF token; templates
-autoescape everything they show.
+Admins sign in with their wallet through the gateway's QR login (a Governance role credential;
+:mod:`kcit.admins`), or with the operator API token (:mod:`credgate.pages`). Every form carries
+the CSRF token; templates autoescape everything they show.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
-
-from credgate.pages import (
-    check_csrf,
-    csrf_token,
-    operator_sign_in,
-    page_headers,
-    signed_in_operator,
+from flask import (
+    Blueprint,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
 )
+
+from credgate.pages import check_csrf, csrf_token, operator_sign_in, page_headers
 from credgate.problems import Problem
 from credgate.qr import qr_svg
 from kcit import registry, service
+from kcit.admins import governance_sign_in, signed_in_admin
 from kcit.context import kcit_context
 from kcit.models import LEVELS, STATUSES
 from kcit.validation import ROLES
 from schemas.registry import credential_types
+from verifier import signin
 
 pages = Blueprint("kcit_pages", __name__, template_folder="../templates")
+
+SIGNIN_CLIENT = "kcit"  # this service's name at the gateway (verifier.gateway.handoff)
+SIGNIN_PORTAL = "governance"
 
 FORM_FIELDS = ("legalName", "vatId", "lei", "euid", "nationalId", "country", "subdivision",
                "street", "locality", "postalCode", "repName", "repEmail", "repTitle", "did",
@@ -124,9 +131,9 @@ def follow(token: str):
 
 @pages.get("/kcit/admin")
 def admin_list():
-    actor = signed_in_operator()
+    actor = signed_in_admin(kcit_context())
     if actor is None:
-        return render_template("kcit/admin_login.html", failed=False)
+        return login_page()
     status = request.args.get("status", "")
     query = request.args.get("q", "").strip()[:200]
     with kcit_context().factory() as db:
@@ -143,7 +150,7 @@ def admin_list():
 
 @pages.get("/kcit/admin/review/<company_id>")
 def admin_company(company_id: str):
-    actor = signed_in_operator()
+    actor = signed_in_admin(kcit_context())
     if actor is None:
         return redirect(url_for(".admin_list"), 303)
     ctx = kcit_context()
@@ -158,12 +165,39 @@ def admin_company(company_id: str):
     )  # fmt: skip
 
 
+def login_page(*, failed: bool = False, problem: Problem | None = None, status: int = 200):
+    wallet = signin.gateway_url(current_app.config) is not None
+    return render_template("kcit/admin_login.html", failed=failed, problem=problem,
+                           wallet=wallet), status  # fmt: skip
+
+
 @pages.post("/kcit/admin/login")
 def admin_login():
     check_csrf()
     if not operator_sign_in(request.form.get("token", "")):
-        return render_template("kcit/admin_login.html", failed=True), 401
+        return login_page(failed=True, status=401)
     return redirect(url_for(".admin_list"), 303)
+
+
+def callback_url() -> str:
+    return url_for(".wallet_callback", _external=True)
+
+
+@pages.get("/kcit/admin/login/wallet")
+def wallet_login():
+    """Off to the gateway's QR login; it comes back to :func:`wallet_callback`."""
+    return signin.start(SIGNIN_CLIENT, SIGNIN_PORTAL, callback_url())
+
+
+@pages.get("/kcit/admin/login/callback")
+def wallet_callback():
+    return signin.finish(
+        SIGNIN_CLIENT, callback_url(),
+        lambda signed_in: governance_sign_in(kcit_context(), signed_in),
+        refused=lambda problem: login_page(problem=problem, status=problem.status),
+        signed_in_page=lambda: render_template("kcit/signed_in.html",
+                                               next_url=url_for(".admin_list")),
+    )  # fmt: skip
 
 
 @pages.post("/kcit/admin/logout")
@@ -173,8 +207,8 @@ def admin_logout():
     return redirect(url_for(".admin_list"), 303)
 
 
-def _require_operator() -> str:
-    actor = signed_in_operator()
+def _require_admin() -> str:
+    actor = signed_in_admin(kcit_context())
     if actor is None:
         raise Problem("unauthorized", "Authentication required", 401, "sign in again")
     return actor
@@ -183,7 +217,7 @@ def _require_operator() -> str:
 @pages.post("/kcit/admin/review/<company_id>/<action>")
 def admin_action(company_id: str, action: str):
     check_csrf()
-    actor = _require_operator()
+    actor = _require_admin()
     ctx = kcit_context()
     form = request.form
     try:
@@ -206,7 +240,7 @@ def admin_action(company_id: str, action: str):
 @pages.post("/kcit/admin/accredit")
 def admin_accredit():
     check_csrf()
-    actor = _require_operator()
+    actor = _require_admin()
     form = request.form
     body = {
         "did": form.get("did", "").strip(),

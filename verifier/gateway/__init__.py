@@ -12,6 +12,9 @@ Configuration (all optional):
 ``GATEWAY_LOGIN_TTL``      seconds a QR login stays open (default 300)
 ``GATEWAY_COOKIE_SECURE``  mark cookies Secure even behind a TLS-terminating proxy
 ``GATEWAY_AUDIT_INTERVAL`` seconds between audit-log batch writes (default 0.2)
+``GATEWAY_CLIENTS``        services that sign in through the gateway's QR login
+                           ({name: {title, redirect_uris, portals}}; default: depute and KCIT
+                           of the suite, from ``SERVICE_URLS``)
 ``SECRET_KEY``             derives CSRF tokens (default: generated into the secrets directory)
 """
 
@@ -29,6 +32,7 @@ from verifier.gateway.audit import AuditLog
 from verifier.gateway.company import CompanyRegistry
 from verifier.gateway.enforce import enforce_mounted, page_headers
 from verifier.gateway.grants import GrantStore
+from verifier.gateway.handoff import HandoffService, clients_from
 from verifier.gateway.logins import LoginService
 from verifier.gateway.mount import discover, mount
 from verifier.gateway.pages import pages
@@ -76,6 +80,10 @@ def init_gateway(app: Flask, verifier: Verifier) -> Gateway:
         domain=domain,
         ttl=timedelta(seconds=app.config["GATEWAY_LOGIN_TTL"]),
         session_ttl=timedelta(seconds=app.config["GATEWAY_SESSION_TTL"]),
+    )  # fmt: skip
+    gw.handoffs = HandoffService(
+        factory, gw.grants, verifier,
+        clients_from(app.config.get("GATEWAY_CLIENTS"), app.config.get("SERVICE_URLS") or {}),
     )  # fmt: skip
     hub = app.config.get("WEBHOOK_HUB")
     if hub is not None:

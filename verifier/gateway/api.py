@@ -189,3 +189,18 @@ def register_company_credential():
     credential = body.get("verifiableCredential") if isinstance(body, dict) else None
     registered = gateway().companies.register(credential, actor=g.actor)
     return registered, 201
+
+
+@api.post("/connect/token")
+def redeem_handoff():
+    """A service redeems the one-time code of a QR login done for it (server to server)."""
+    handoffs = gateway().handoffs
+    if handoffs is None:
+        raise Problem("not-available", "Sign-in hand-off unavailable", 503)
+    body = json_body()
+    if not isinstance(body, dict):
+        raise Problem("invalid-request", "Invalid request", 400, "send a JSON object")
+    response = jsonify(handoffs.redeem(body))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+

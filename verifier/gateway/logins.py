@@ -39,7 +39,7 @@ from schemas.presentation import presentation_definition
 from verifier.engine import PresentationResult, Verifier
 from verifier.gateway.audit import AuditLog, AuditRecord
 from verifier.gateway.challenges import issue_challenge
-from verifier.gateway.grants import GrantStore, recheck
+from verifier.gateway.grants import GrantStore, LoadedGrant, recheck
 from verifier.gateway.models import Login
 from verifier.gateway.portals import portal
 from verifier.gateway.requirements import DefinitionName, evaluate
@@ -373,8 +373,9 @@ class LoginService:
 
     # -- sessions ------------------------------------------------------------------------------
 
-    def open_session(self, login_id: str, browser_secret: str | None) -> tuple[str, LoginView]:
-        """Turn a verified login into a browser session, once, for the browser that opened it."""
+    def claim(self, login_id: str, browser_secret: str | None) -> tuple[LoadedGrant, LoginView]:
+        """Take a verified login's grant, once, for the browser that opened it (its session, or
+        the code handed to another service)."""
         view = self.view(login_id)
         row = self._row(login_id)
         if not browser_secret or not hmac.compare_digest(row.browser_hash, _hash(browser_secret)):
@@ -390,12 +391,19 @@ class LoginService:
                 .values(session_opened_at=utcnow())
             ).rowcount
         grant = self.grants.get(view.grant_id)
-        secret = self.grants.attach_session(view.grant_id) if claimed and grant else None
-        if secret is None:
+        if not claimed or grant is None:
             raise Problem("login-used", "Login already used", 409, "log in again")
         failing = [r for r in recheck(self.verifier, grant.credentials, utcnow()) if not r.verified]
         if failing:  # revoked between the scan and now
             self.grants.end(grant.id)
             raise Problem(failing[0].error_types()[0], "Credential no longer valid", 403,
                           failing[0].errors[0].detail)  # fmt: skip
+        return grant, view
+
+    def open_session(self, login_id: str, browser_secret: str | None) -> tuple[str, LoginView]:
+        """Turn a verified login into a browser session, once, for the browser that opened it."""
+        grant, view = self.claim(login_id, browser_secret)
+        secret = self.grants.attach_session(grant.id)
+        if secret is None:
+            raise Problem("login-used", "Login already used", 409, "log in again")
         return secret, view

@@ -100,3 +100,21 @@ class Decision(Base):
     reason: Mapped[str | None] = mapped_column(String(64), default=None)
     detail: Mapped[str | None] = mapped_column(Text, default=None)
     credentials: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Handoff(Base):
+    """A QR login done for another service of the suite (depute, KCIT): where to send the browser
+    back, and the one-time code that service redeems, server to server, for the login's grant."""
+
+    __tablename__ = "gateway_handoffs"
+
+    login_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client: Mapped[str] = mapped_column(String(64))
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(200))
+    code_challenge: Mapped[str] = mapped_column(String(128))  # PKCE S256 (RFC 7636)
+    code_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    grant_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

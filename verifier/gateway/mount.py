@@ -31,6 +31,14 @@ def discover(configured: Iterable[GatewayApp | str] | None = None) -> list[Gatew
     return sorted(found, key=lambda a: a.name)
 
 
+def declared_powers(apps: Iterable[GatewayApp] | None = None) -> tuple[str, ...]:
+    """``app:action`` for every power the apps (default: the registered ones) declare, and
+    depute's own ``depute:admin``: the catalogue KCIT grants companies powers from and company
+    admins delegate from."""
+    found = {f"{a.name}:{p}" for a in (discover() if apps is None else apps) for p in a.powers}
+    return tuple(sorted(found | {"depute:admin"}))
+
+
 def _load(reference: str) -> GatewayApp:
     module, _, attribute = reference.partition(":")
     return getattr(import_module(module), attribute or "app")

@@ -7,7 +7,9 @@
 * ``GET /login/<id>`` — the state as JSON; ``GET /login/<id>/events`` — the same over SSE
 * ``POST /login/<id>/presentation`` — a presentation posted directly by the wallet
 * ``POST /login/<id>/session`` — the browser that showed the QR turns the verified login into
-  its session; ``POST /logout``
+  its session (or, for a login another service asked for, goes back there with a one-time
+  code); ``POST /logout``
+* ``GET /connect/<client>`` — the login page for another service of the suite (:mod:`.handoff`)
 """
 
 from __future__ import annotations
@@ -112,6 +114,28 @@ def login_page(name: str):
     chosen = portal(name)
     next_url = safe_next(request.args.get("next")) or chosen.landing
     started = logins().start(chosen.name, next_url)
+    return login_response(chosen, started, retry_url=url_for(".login_page", name=chosen.name,
+                                                             next=next_url))  # fmt: skip
+
+
+@pages.get("/connect/<client>")
+def connect(client: str):
+    """The QR login page for another service of the suite (:mod:`.handoff`)."""
+    handoffs = gateway().handoffs
+    if handoffs is None:
+        raise Problem("not-available", "Sign-in hand-off unavailable", 503)
+    wanted = handoffs.check_request(client, request.args)
+    chosen = portal(wanted.portal)
+    started = logins().start(chosen.name)
+    handoffs.attach(started.view.id, wanted)
+    # The Continue form's redirect goes to the service: the CSP's form-action must allow it.
+    return login_response(chosen, started, retry_url=request.full_path,
+                          signing_in_to=wanted.client.title,
+                          form_origin=wanted.origin)  # fmt: skip
+
+
+def login_response(chosen, started, *, retry_url: str, signing_in_to: str | None = None,
+                   form_origin: str | None = None) -> Response:  # fmt: skip
     login_id = started.view.id
     short_url = url_for(".invitation", login_id=login_id, _external=True)
     oob = base64.urlsafe_b64encode(json.dumps(started.invitation).encode()).decode().rstrip("=")
@@ -119,14 +143,19 @@ def login_page(name: str):
         "gateway/login.html",
         portal=chosen,
         login=started.view,
+        signing_in_to=signing_in_to,
         qr=qr_markup(short_url),
         short_url=short_url,
         deep_link="didcomm://invite?" + urlencode({"oob": oob}),
         events_url=url_for(".events", login_id=login_id),
         state_url=url_for(".state", login_id=login_id),
         finish_url=url_for(".finish", login_id=login_id),
-        retry_url=url_for(".login_page", name=chosen.name, next=next_url),
+        retry_url=retry_url,
     ))  # fmt: skip
+    if form_origin:
+        response.headers["Content-Security-Policy"] = CSP.replace(
+            "form-action 'self'", f"form-action 'self' {form_origin}"
+        )
     ttl = int(current_app.config["GATEWAY_LOGIN_TTL"]) + 60
     set_login_cookie(response, started.browser_secret, ttl, login_cookie_name(login_id),
                      f"/login/{login_id}")  # fmt: skip
@@ -201,8 +230,15 @@ def events(login_id: str):
 
 @pages.post("/login/<login_id>/session")
 def finish(login_id: str):
-    secret, view = logins().open_session(login_id, request.cookies.get(login_cookie_name(login_id)))
     gw = gateway()
+    browser_secret = request.cookies.get(login_cookie_name(login_id))
+    handoff = gw.handoffs.for_login(login_id) if gw.handoffs is not None else None
+    if handoff is not None:  # a login for another service: back there with a one-time code
+        grant, _ = logins().claim(login_id, browser_secret)
+        response = redirect(gw.handoffs.issue_code(handoff, grant), 303)
+        response.delete_cookie(login_cookie_name(login_id), path=f"/login/{login_id}")
+        return response
+    secret, view = logins().open_session(login_id, browser_secret)
     grant = gw.grants.get(view.grant_id or "")
     max_age = int((grant.expires_at - utcnow()).total_seconds()) if grant else 0
     response = redirect(safe_next(view.next_url) or "/", 303)

@@ -15,6 +15,7 @@ from verifier.gateway.grants import GrantStore
 from verifier.gateway.tokens import TokenService
 
 if TYPE_CHECKING:
+    from verifier.gateway.handoff import HandoffService
     from verifier.gateway.logins import LoginService
     from verifier.gateway.plugin import GatewayApp
 
@@ -31,6 +32,7 @@ class Gateway:
     companies: CompanyRegistry
     domain: str
     logins: LoginService | None = None
+    handoffs: HandoffService | None = None
     apps: dict[str, GatewayApp] = field(default_factory=dict)
     mounted_blueprints: frozenset[str] = frozenset()
 

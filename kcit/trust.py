@@ -1,5 +1,5 @@
-"""KCIT's trust registry read in-process (depute runs beside KCIT on the same database): what
-depute's sign-in verifies an admin's Attorney credential against. Always current: no cache."""
+"""KCIT's trust registry read in-process, for services beside KCIT on the same database: what
+depute's and KCIT's own sign-ins verify an admin's credential against. Always current: no cache."""
 
 from __future__ import annotations
 

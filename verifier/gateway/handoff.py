@@ -1,0 +1,217 @@
+"""QR login for the suite's other services (depute, KCIT): the gateway does the login, the
+service gets its result.
+
+The authorization-code pattern of OAuth 2.0 with PKCE (RFC 6749 §4.1, RFC 7636): the service
+sends the browser to ``/connect/<client>`` with its callback, a ``state`` and the S256 hash of a
+secret it keeps; the gateway shows its QR login page for the portal the client asked for; once
+the wallet's presentation is verified and the browser that showed the code presses on, the
+gateway redirects it to the callback with a one-time code, which the service redeems
+server-to-server together with the secret for the login's holder and verified credentials.
+
+Clients are registered (name, callback URLs, portals): a callback that is not registered is
+refused before anything is shown, so the gateway is no open redirect. A code lives
+:data:`CODE_TTL`, is redeemed once (conditional UPDATE: one winner), and only with the secret
+that never left the service, so a code seen in a URL or a log is useless to anyone else.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from credgate.db import transaction, utcnow
+from credgate.problems import Problem
+from verifier.engine import Verifier
+from verifier.gateway.grants import GrantStore, LoadedGrant, recheck
+from verifier.gateway.models import Handoff
+from verifier.gateway.portals import portal
+
+CODE_TTL = timedelta(seconds=60)
+# RFC 7636 §4.1: 43–128 characters of the unreserved set (a challenge: exactly 43, base64url).
+_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+_CHALLENGE = re.compile(r"[A-Za-z0-9\-_]{43}")
+MAX_STATE = 200
+
+
+@dataclass(frozen=True)
+class Client:
+    name: str
+    title: str  # shown on the login page: "Sign in to <title>"
+    redirect_uris: tuple[str, ...]
+    portals: tuple[str, ...]
+
+
+def default_clients(service_urls: Mapping[str, str]) -> dict[str, Client]:
+    """Depute's company admins (Attorney credential) and KCIT's admins (Governance role)."""
+    found = {}
+    if "depute" in service_urls:
+        found["depute"] = Client("depute", "Depute",
+                                 (f"{service_urls['depute']}/depute/login/callback",),
+                                 ("company-access",))  # fmt: skip
+    if "kcit" in service_urls:
+        found["kcit"] = Client("kcit", "KCIT admin",
+                               (f"{service_urls['kcit']}/kcit/admin/login/callback",),
+                               ("governance",))  # fmt: skip
+    return found
+
+
+def clients_from(configured: Any, service_urls: Mapping[str, str]) -> dict[str, Client]:
+    """``GATEWAY_CLIENTS`` ({name: {title, redirect_uris, portals}}) or the suite's defaults."""
+    if not configured:
+        return default_clients(service_urls)
+    return {
+        name: Client(name, str(spec.get("title", name)), tuple(spec["redirect_uris"]),
+                     tuple(spec["portals"]))  # fmt: skip
+        for name, spec in configured.items()
+    }
+
+
+def s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _invalid(detail: str) -> Problem:
+    return Problem("invalid-handoff-request", "Invalid sign-in request", 400, detail)
+
+
+def _invalid_grant(detail: str) -> Problem:
+    return Problem("invalid-grant", "Sign-in code refused", 400, detail)
+
+
+@dataclass(frozen=True)
+class HandoffRequest:
+    client: Client
+    portal: str
+    redirect_uri: str
+    state: str
+    code_challenge: str
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.redirect_uri)
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+class HandoffService:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        grants: GrantStore,
+        verifier: Verifier,
+        clients: Mapping[str, Client],
+        code_ttl: timedelta = CODE_TTL,
+    ) -> None:
+        self.factory = factory
+        self.grants = grants
+        self.verifier = verifier
+        self.clients = dict(clients)
+        self.code_ttl = code_ttl
+
+    def check_request(self, client_name: str, args: Mapping[str, str]) -> HandoffRequest:
+        """Validate ``/connect/<client>``'s query before any page is shown."""
+        client = self.clients.get(client_name)
+        if client is None:
+            raise Problem("unknown-client", "Unknown service", 404,
+                          f"no service {client_name!r} signs in through this gateway")  # fmt: skip
+        redirect_uri = args.get("redirect_uri", "")
+        if redirect_uri not in client.redirect_uris:
+            raise _invalid(f"redirect_uri is not one registered for {client_name}")
+        name = args.get("portal") or client.portals[0]
+        if name not in client.portals:
+            raise _invalid(f"{client_name} signs in with the portals {', '.join(client.portals)}")
+        portal(name)  # a portal whose definition is not shipped: 404 unknown-portal
+        state = args.get("state", "")
+        if not 16 <= len(state) <= MAX_STATE:
+            raise _invalid(f"state must be 16 to {MAX_STATE} characters")
+        if args.get("code_challenge_method") != "S256":
+            raise _invalid("code_challenge_method must be S256")
+        challenge = args.get("code_challenge", "")
+        if not _CHALLENGE.fullmatch(challenge):
+            raise _invalid("code_challenge must be the base64url SHA-256 of the code verifier")
+        return HandoffRequest(client, name, redirect_uri, state, challenge)
+
+    def attach(self, login_id: str, request: HandoffRequest) -> None:
+        with transaction(self.factory) as session:
+            session.add(Handoff(
+                login_id=login_id, client=request.client.name, redirect_uri=request.redirect_uri,
+                state=request.state, code_challenge=request.code_challenge,
+            ))  # fmt: skip
+
+    def for_login(self, login_id: str) -> Handoff | None:
+        with self.factory() as session:
+            return session.get(Handoff, login_id)
+
+    def issue_code(self, handoff: Handoff, grant: LoadedGrant) -> str:
+        """The callback URL with a fresh one-time code for ``grant`` (the claimed login's)."""
+        code = secrets.token_urlsafe(32)
+        with transaction(self.factory) as session:
+            session.execute(
+                update(Handoff)
+                .where(Handoff.login_id == handoff.login_id)
+                .values(code_hash=_hash(code), grant_id=grant.id,
+                        code_expires_at=utcnow() + self.code_ttl)  # fmt: skip
+            )
+        separator = "&" if "?" in handoff.redirect_uri else "?"
+        return handoff.redirect_uri + separator + urlencode({"code": code, "state": handoff.state})
+
+    def redeem(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """The login's holder and credentials, once, for the client that holds the verifier."""
+        fields = {}
+        for name in ("client", "code", "code_verifier", "redirect_uri"):
+            value = body.get(name)
+            if not isinstance(value, str) or not value or len(value) > 500:
+                raise Problem("invalid-request", "Invalid request", 400, f"send {name}")
+            fields[name] = value
+        if not _VERIFIER.fullmatch(fields["code_verifier"]):
+            raise _invalid_grant("code_verifier is not an RFC 7636 verifier")
+        now = utcnow()
+        with transaction(self.factory) as session:
+            row = session.scalar(select(Handoff).where(Handoff.code_hash == _hash(fields["code"])))
+            if row is None:
+                raise _invalid_grant("unknown code")
+            if row.client != fields["client"] or row.redirect_uri != fields["redirect_uri"]:
+                raise _invalid_grant("the code was issued to another client or callback")
+            if not hmac.compare_digest(row.code_challenge, s256(fields["code_verifier"])):
+                raise _invalid_grant("code_verifier does not match the code_challenge")
+            if row.code_expires_at is None or row.code_expires_at <= now:
+                raise _invalid_grant("the code expired; sign in again")
+            claimed = session.execute(
+                update(Handoff)
+                .where(Handoff.login_id == row.login_id, Handoff.redeemed_at.is_(None))
+                .values(redeemed_at=now)
+            ).rowcount
+            grant_id = row.grant_id
+        if not claimed:
+            raise _invalid_grant("the code was already used; sign in again")
+        grant = self.grants.get(grant_id or "")
+        if grant is None:
+            raise _invalid_grant("the login's grant has ended; sign in again")
+        # The service opens its own session: the gateway's grant is not usable past this point.
+        self.grants.end(grant.id)
+        failing = [r for r in recheck(self.verifier, grant.credentials, now) if not r.verified]
+        if failing:  # revoked between the scan and now
+            raise Problem(failing[0].error_types()[0], "Credential no longer valid", 403,
+                          failing[0].errors[0].detail)  # fmt: skip
+        return {
+            "client": row.client,
+            "portal": grant.portal,
+            "holder": grant.holder,
+            "credentials": [dict(c) for c, _ in grant.credentials],
+            "verifiedAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
