@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 RETRY = "retry"
 
 ISSUED_STATES = frozenset({"credential-issued", "done"})
+HANDLED_STATES = ISSUED_STATES | {"request-received", "abandoned"}
 
 
 # -- webhooks --------------------------------------------------------------------------------
@@ -106,8 +107,8 @@ def _send_offer(
 def on_credential_event(ctx: IssuerContext, wallet_id: str | None, payload: dict[str, Any]):
     """An issue-credential record of ours changed state on the issuer agent."""
     thread_id, state = payload.get("thread_id"), payload.get("state")
-    if not thread_id:
-        return None
+    if not thread_id or state not in HANDLED_STATES:
+        return None  # e.g. offer-sent: nothing to do, so no need to read the database
     with ctx.factory() as session:
         record = records.by_thread(session, thread_id)
         exchange = session.get(Exchange, record.exchange_id) if record else None
@@ -117,6 +118,8 @@ def on_credential_event(ctx: IssuerContext, wallet_id: str | None, payload: dict
         return None  # same thread id from another wallet: not ours
     if state == "request-received":
         on_request(ctx, record, payload["cred_ex_id"])
+    elif state == "credential-issued" and record.state == ISSUED:
+        return None  # our /issue call already recorded it: a no-op write transaction saved
     elif state in ISSUED_STATES:
         _delivered(ctx, record, acknowledged=state == "done")
     elif state == "abandoned":

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -195,3 +199,74 @@ def test_agents_run_as_children_of_this_process(agents):
     for agent in agents.values():
         with open(f"/proc/{agent.pid}/stat") as fh:
             assert int(fh.read().rsplit(")", 1)[1].split()[1]) == os.getpid()
+
+
+SERDE_PROBE = """
+import json
+from acapy_agent.messaging.agent_message import AgentMessage, AgentMessageSchema
+from acapy_agent.protocols.issue_credential.v2_0.formats.ld_proof.handler import (
+    LDProofCredFormatHandler,
+)
+from acapy_agent.protocols.issue_credential.v2_0.message_types import CRED_20_OFFER
+from acapy_agent.protocols.issue_credential.v2_0.messages.cred_ack import V20CredAck
+from marshmallow import ValidationError
+
+from agents.acapy_plugin import serde
+
+serde.install()
+
+class Probe(AgentMessage):  # defined after install: its schema must still extract decorators
+    class Meta:
+        schema_class = "ProbeSchema"
+        message_type = "https://didcomm.org/credgate-probe/1.0/probe"
+
+    def __init__(self, *, note=None, **kwargs):
+        super().__init__(**kwargs)
+        self.note = note
+
+class ProbeSchema(AgentMessageSchema):
+    class Meta:
+        model_class = Probe
+
+    from marshmallow import fields
+    note = fields.Str()
+
+out = {}
+for cls, kind in ((V20CredAck, "https://didcomm.org/issue-credential/2.0/ack"),
+                  (Probe, "https://didcomm.org/credgate-probe/1.0/probe")):
+    loaded = [cls.deserialize({"@type": kind, "@id": f"m{i}", "~thread": {"thid": f"t{i}"},
+                               **({"status": "OK"} if cls is V20CredAck else {"note": "n"})})
+              for i in range(2)]
+    out[cls.__name__] = {
+        "thids": [m._thread_id for m in loaded],
+        "shared": loaded[0]._decorators is loaded[1]._decorators,
+        "dumped": [m.serialize()["~thread"]["thid"] for m in loaded],
+    }
+detail = {"credential": {"@context": ["https://www.w3.org/2018/credentials/v1"],
+                         "type": ["VerifiableCredential"], "issuer": "did:key:z6Mk",
+                         "issuanceDate": "2026-01-01T00:00:00Z",
+                         "credentialSubject": {"id": "did:key:z6Mk"}},
+          "options": {"proofType": "Ed25519Signature2020"}}
+LDProofCredFormatHandler.validate_fields(CRED_20_OFFER, detail)
+try:
+    LDProofCredFormatHandler.validate_fields(CRED_20_OFFER, {"credential": {"type": 3}})
+    out["invalid"] = "accepted"
+except ValidationError:
+    out["invalid"] = "refused"
+print(json.dumps(out))
+"""
+
+
+def test_reused_acapy_schemas_keep_each_messages_own_decorators():
+    """The plugin's pooled schemas (agents.acapy_plugin.serde), in a process of their own as in
+    an agent: every loaded message keeps its own ~thread, also for message classes defined after
+    the pools were installed, and ld_proof attachments are still validated."""
+    done = subprocess.run(
+        [sys.executable, "-c", SERDE_PROBE], capture_output=True, text=True, timeout=60,
+        cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.splitlines()[-1])
+    for name in ("V20CredAck", "Probe"):
+        assert out[name] == {"thids": ["t0", "t1"], "shared": False, "dumped": ["t0", "t1"]}
+    assert out["invalid"] == "refused"

@@ -7,6 +7,8 @@ not bundle with an error naming that URL. DID URLs still go to ACA-Py's DID reso
 
 ACA-Py binds its default loader after plugins are set up, so the replacement is bound when the
 agent announces start-up, before its admin API reports ready.
+
+It also makes ACA-Py reuse its marshmallow schemas (:mod:`agents.acapy_plugin.serde`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from acapy_agent.core.profile import Profile
 from acapy_agent.core.util import STARTUP_EVENT_PATTERN
 from acapy_agent.vc.ld_proofs.document_loader import DocumentLoader
 
+from agents.acapy_plugin import serde
 from schemas.loader import document_loader
 
 LOGGER = logging.getLogger(__name__)
@@ -50,5 +53,6 @@ async def _on_startup(profile: Profile, _event: Event) -> None:
 
 
 async def setup(context: InjectionContext) -> None:
+    serde.install()
     bus = context.inject(EventBus)
     bus.subscribe(re.compile(STARTUP_EVENT_PATTERN.pattern), _on_startup)
