@@ -62,7 +62,10 @@ def make_engine(url: str) -> Engine:
         connect_args["check_same_thread"] = False
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    # A database server can drop pooled connections (restart, idle time-out): ping before use.
+    # An embedded SQLite file cannot, and the ping would be one more statement per checkout.
+    server = not url.startswith("sqlite")
+    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=server)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -8,12 +8,13 @@ is needed (pysqlite's savepoints commit early when they open the transaction).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
 from sqlalchemy import Table, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from credgate.db import utcnow
 from credgate.problems import Problem
@@ -231,3 +232,13 @@ def entry_status(session: Session, status: Any) -> str | None:
         .where(StatusList.url == url, StatusEntry.list_index == int(index))
     )
 
+
+
+def status_reader(factory: sessionmaker[Session]) -> Callable[[Any], str | None]:
+    """:func:`entry_status` in a session of its own, for callers that hold no session."""
+
+    def read(status: Any) -> str | None:
+        with factory() as session:
+            return entry_status(session, status)
+
+    return read

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import requests
-from flask import Response, current_app, redirect, request
+from flask import Blueprint, Response, current_app, redirect, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from credgate.problems import Problem
@@ -44,6 +44,43 @@ class SignedIn:
 def gateway_url(config: Mapping[str, Any]) -> str | None:
     """``GATEWAY_URL``, else the suite's verifier service (the gateway lives there)."""
     return config.get("GATEWAY_URL") or (config.get("SERVICE_URLS") or {}).get("verifier")
+
+
+def wallet_available() -> bool:
+    """Whether a gateway is configured, so the sign-in page can offer the wallet."""
+    return gateway_url(current_app.config) is not None
+
+
+def add_wallet_routes(
+    bp: Blueprint,
+    path: str,
+    *,
+    client: str,
+    portal: str,
+    sign_in: Callable[[SignedIn], object],
+    login_page: Callable[..., tuple[str, int]],
+    signed_in_page: Callable[[], str],
+) -> None:
+    """A service's two wallet sign-in routes on ``bp``: ``GET <path>/wallet`` (endpoint
+    ``wallet_login``) sends the browser to the gateway's QR login for ``client``/``portal``; it
+    comes back to ``GET <path>/callback`` (``wallet_callback``), where :func:`finish` redeems the
+    code and ``sign_in`` decides. ``login_page(problem=..., status=...)`` shows a refusal."""
+
+    def callback_url() -> str:
+        return url_for(f"{bp.name}.wallet_callback", _external=True)
+
+    def wallet_login() -> Response:
+        return start(client, portal, callback_url())
+
+    def wallet_callback() -> Response:
+        return finish(
+            client, callback_url(), sign_in,
+            refused=lambda problem: login_page(problem=problem, status=problem.status),
+            signed_in_page=signed_in_page,
+        )  # fmt: skip
+
+    bp.add_url_rule(f"{path}/wallet", "wallet_login", wallet_login)
+    bp.add_url_rule(f"{path}/callback", "wallet_callback", wallet_callback)
 
 
 def _serializer() -> URLSafeTimedSerializer:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
-    current_app,
     json,
     redirect,
     render_template,
@@ -95,9 +94,8 @@ def home():
 
 
 def login_page(*, failed: bool = False, problem: Problem | None = None, status: int = 200):
-    wallet = signin.gateway_url(current_app.config) is not None
     return render_template("depute/login.html", failed=failed, problem=problem,
-                           wallet=wallet), status  # fmt: skip
+                           wallet=signin.wallet_available()), status  # fmt: skip
 
 
 def start_session(token: str) -> None:
@@ -116,25 +114,12 @@ def login():
     return redirect(url_for(".home"), 303)
 
 
-def callback_url() -> str:
-    return url_for(".wallet_callback", _external=True)
-
-
-@pages.get("/depute/login/wallet")
-def wallet_login():
-    """Off to the gateway's QR login; it comes back to :func:`wallet_callback`."""
-    return signin.start(SIGNIN_CLIENT, SIGNIN_PORTAL, callback_url())
-
-
-@pages.get("/depute/login/callback")
-def wallet_callback():
-    return signin.finish(
-        SIGNIN_CLIENT, callback_url(),
-        lambda signed_in: start_session(login_signed_in(depute_context(), signed_in)[0]),
-        refused=lambda problem: login_page(problem=problem, status=problem.status),
-        signed_in_page=lambda: render_template("depute/signed_in.html",
-                                               next_url=url_for(".home")),
-    )  # fmt: skip
+signin.add_wallet_routes(
+    pages, "/depute/login", client=SIGNIN_CLIENT, portal=SIGNIN_PORTAL,
+    sign_in=lambda signed_in: start_session(login_signed_in(depute_context(), signed_in)[0]),
+    login_page=login_page,
+    signed_in_page=lambda: render_template("depute/signed_in.html", next_url=url_for(".home")),
+)  # fmt: skip
 
 
 @pages.post("/depute/logout")

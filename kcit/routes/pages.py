@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    current_app,
     redirect,
     render_template,
     request,
@@ -22,7 +21,7 @@ from credgate.pages import check_csrf, csrf_token, operator_sign_in, page_header
 from credgate.problems import Problem
 from credgate.qr import qr_svg
 from kcit import registry, service
-from kcit.admins import governance_sign_in, signed_in_admin
+from kcit.admins import governance_admins
 from kcit.context import kcit_context
 from kcit.models import LEVELS, STATUSES
 from kcit.validation import ROLES
@@ -131,7 +130,7 @@ def follow(token: str):
 
 @pages.get("/kcit/admin")
 def admin_list():
-    actor = signed_in_admin(kcit_context())
+    actor = governance_admins(kcit_context()).signed_in()
     if actor is None:
         return login_page()
     status = request.args.get("status", "")
@@ -150,7 +149,7 @@ def admin_list():
 
 @pages.get("/kcit/admin/review/<company_id>")
 def admin_company(company_id: str):
-    actor = signed_in_admin(kcit_context())
+    actor = governance_admins(kcit_context()).signed_in()
     if actor is None:
         return redirect(url_for(".admin_list"), 303)
     ctx = kcit_context()
@@ -166,9 +165,8 @@ def admin_company(company_id: str):
 
 
 def login_page(*, failed: bool = False, problem: Problem | None = None, status: int = 200):
-    wallet = signin.gateway_url(current_app.config) is not None
     return render_template("kcit/admin_login.html", failed=failed, problem=problem,
-                           wallet=wallet), status  # fmt: skip
+                           wallet=signin.wallet_available()), status  # fmt: skip
 
 
 @pages.post("/kcit/admin/login")
@@ -179,25 +177,13 @@ def admin_login():
     return redirect(url_for(".admin_list"), 303)
 
 
-def callback_url() -> str:
-    return url_for(".wallet_callback", _external=True)
-
-
-@pages.get("/kcit/admin/login/wallet")
-def wallet_login():
-    """Off to the gateway's QR login; it comes back to :func:`wallet_callback`."""
-    return signin.start(SIGNIN_CLIENT, SIGNIN_PORTAL, callback_url())
-
-
-@pages.get("/kcit/admin/login/callback")
-def wallet_callback():
-    return signin.finish(
-        SIGNIN_CLIENT, callback_url(),
-        lambda signed_in: governance_sign_in(kcit_context(), signed_in),
-        refused=lambda problem: login_page(problem=problem, status=problem.status),
-        signed_in_page=lambda: render_template("kcit/signed_in.html",
-                                               next_url=url_for(".admin_list")),
-    )  # fmt: skip
+signin.add_wallet_routes(
+    pages, "/kcit/admin/login", client=SIGNIN_CLIENT, portal=SIGNIN_PORTAL,
+    sign_in=lambda signed_in: governance_admins(kcit_context()).sign_in(signed_in),
+    login_page=login_page,
+    signed_in_page=lambda: render_template("kcit/signed_in.html",
+                                           next_url=url_for(".admin_list")),
+)  # fmt: skip
 
 
 @pages.post("/kcit/admin/logout")
@@ -208,7 +194,7 @@ def admin_logout():
 
 
 def _require_admin() -> str:
-    actor = signed_in_admin(kcit_context())
+    actor = governance_admins(kcit_context()).signed_in()
     if actor is None:
         raise Problem("unauthorized", "Authentication required", 401, "sign in again")
     return actor

@@ -52,18 +52,23 @@ class Client:
     portals: tuple[str, ...]
 
 
+# The suite's services that sign people in through the gateway: (service, title, callback path,
+# portal). Depute's company admins hold an Attorney credential; the admin pages' a Governance role.
+SUITE_CLIENTS = (
+    ("depute", "Depute", "/depute/login/callback", "company-access"),
+    ("kcit", "KCIT admin", "/kcit/admin/login/callback", "governance"),
+    ("issuer", "Onboarding authority admin", "/issuer/admin/login/callback", "governance"),
+    ("revocation", "Status lists admin", "/status/admin/login/callback", "governance"),
+)
+
+
 def default_clients(service_urls: Mapping[str, str]) -> dict[str, Client]:
-    """Depute's company admins (Attorney credential) and KCIT's admins (Governance role)."""
-    found = {}
-    if "depute" in service_urls:
-        found["depute"] = Client("depute", "Depute",
-                                 (f"{service_urls['depute']}/depute/login/callback",),
-                                 ("company-access",))  # fmt: skip
-    if "kcit" in service_urls:
-        found["kcit"] = Client("kcit", "KCIT admin",
-                               (f"{service_urls['kcit']}/kcit/admin/login/callback",),
-                               ("governance",))  # fmt: skip
-    return found
+    """A client for each of the suite's services that runs here (:data:`SUITE_CLIENTS`)."""
+    return {
+        name: Client(name, title, (f"{service_urls[name]}{path}",), (portal,))
+        for name, title, path, portal in SUITE_CLIENTS
+        if name in service_urls
+    }
 
 
 def clients_from(configured: Any, service_urls: Mapping[str, str]) -> dict[str, Client]:

@@ -1,0 +1,88 @@
+"""Governance admins on the suite's admin pages (KCIT, the issuer, the status lists): signed in
+by the gateway's QR login with a RoleCredential granting ``Governance`` from the onboarding
+authority, or, for automation, with an operator API token (:mod:`credgate.pages`).
+
+The service checks the handed-over credential again with its own trust
+(:func:`verifier.signin.admit`) and keeps a governance session in its signed session cookie,
+naming the credential's status entry. Every request re-reads that entry (``status_of``: the
+revocation tables, same database), so revoking or suspending the Governance credential signs
+the pages out at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import session
+
+from credgate.db import utcnow
+from credgate.pages import signed_in_operator
+from credgate.problems import Problem
+from verifier.credentials import check_credential
+from verifier.engine import Verifier
+from verifier.pdp import Role
+from verifier.signin import SignedIn, admit
+
+GOVERNANCE = Role("Governance")
+SESSION_TTL = timedelta(hours=8)
+ACTIVE = ("active", None)  # None: a credential without a status entry of ours
+
+StatusOf = Callable[[Mapping[str, Any] | None], str | None]
+
+
+@dataclass(frozen=True)
+class GovernanceAdmins:
+    """One service's governance sign-in: its ``verifier`` (built per sign-in, with the trust the
+    service follows), how it reads a status entry now, and its session key."""
+
+    verifier: Callable[[], Verifier]
+    status_of: StatusOf
+    session_key: str
+
+    def sign_in(self, signed_in: SignedIn) -> str:
+        """Check what the gateway handed over and open the browser's governance session;
+        returns the actor name (``governance:<holder DID>``). A problem refuses."""
+        decision, results = admit(self.verifier(), signed_in, GOVERNANCE)
+        if not decision.allow:
+            first = next((e for r in results for e in r.errors), None)
+            if first is not None:
+                raise Problem(first.slug, "Sign-in refused", 401, first.detail)
+            raise Problem("role-missing", "Not a governance admin", 403,
+                          "sign in with a RoleCredential that grants Governance")  # fmt: skip
+        credential = next(r.credential for r in results
+                          if r.credential.get("id") == decision.credentials[0])  # fmt: skip
+        status = credential.get("credentialStatus")
+        status = status if isinstance(status, dict) else None
+        if self.status_of(status) not in ACTIVE:
+            raise Problem("suspended", "Credential not active", 401,
+                          "the Governance credential is suspended or revoked")  # fmt: skip
+        expires = utcnow() + SESSION_TTL
+        valid_until = check_credential(credential).valid_until
+        if isinstance(valid_until, datetime) and valid_until < expires:
+            expires = valid_until
+        session.clear()  # a fresh session (and CSRF token) on sign-in: no fixation
+        session[self.session_key] = {
+            "holder": signed_in.holder,
+            "credential": str(credential.get("id")),
+            "status": status,
+            "expires": expires.timestamp(),
+        }
+        return f"governance:{signed_in.holder}"
+
+    def signed_in(self) -> str | None:
+        """The signed-in admin's actor name (``token:<name>`` or ``governance:<DID>``), if the
+        token or the Governance credential still holds."""
+        operator = signed_in_operator()
+        if operator is not None:
+            return operator
+        held: Any = session.get(self.session_key)
+        if not isinstance(held, dict):
+            return None
+        if (float(held.get("expires", 0)) <= utcnow().timestamp()
+                or self.status_of(held.get("status")) not in ACTIVE):  # fmt: skip
+            session.pop(self.session_key, None)
+            return None
+        return f"governance:{held['holder']}"
