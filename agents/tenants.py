@@ -75,3 +75,11 @@ def ensure_tenant(
         agent.delete_tenant(wallet.wallet_id)
         return ensure_tenant(factory, agent_name, agent, name)
     return TenantHandle(name, wallet.wallet_id, did, client)
+
+
+def tenant_did(factory: sessionmaker[Session], agent_name: str, name: str) -> str | None:
+    """The DID of tenant ``name`` on ``agent_name``, if it exists (never creates one)."""
+    with factory() as session:
+        return session.scalar(
+            select(Tenant.did).where(Tenant.agent == agent_name, Tenant.name == name)
+        )

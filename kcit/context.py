@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from agents.models import Tenant
+from agents.tenants import tenant_did
 from verifier.dids import DidResolver
 
 #: Powers a company gets on approval when the admin names none (``app:action``); the catalogue an
@@ -54,12 +53,7 @@ class KcitContext:
         """The configured DID, else the issuer agent's authority tenant (once it exists)."""
         if self.authority_did:
             return self.authority_did
-        with self.factory() as session:
-            did = session.scalar(
-                select(Tenant.did).where(
-                    Tenant.agent == "issuer", Tenant.name == self.authority_tenant
-                )
-            )
+        did = tenant_did(self.factory, "issuer", self.authority_tenant)
         if did:
             self.authority_did = did  # a tenant's DID never changes
         return did

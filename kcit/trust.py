@@ -3,10 +3,9 @@ depute's and KCIT's own sign-ins verify an admin's credential against. Always cu
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from agents.models import Tenant
+from agents.tenants import tenant_did
 from kcit import registry
 from verifier.trust import CompanyStatus
 
@@ -21,12 +20,7 @@ class KcitDatabaseTrust:
             return registry.trust_facts(session, did)
 
     def is_onboarding_authority(self, did: str) -> bool:
-        with self.factory() as session:
-            authority = session.scalar(
-                select(Tenant.did).where(
-                    Tenant.agent == "issuer", Tenant.name == self.authority_tenant
-                )
-            )
+        authority = tenant_did(self.factory, "issuer", self.authority_tenant)
         return did is not None and did == authority
 
     def company_status(self, did: str) -> CompanyStatus:

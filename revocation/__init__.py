@@ -19,6 +19,9 @@ DEFAULTS = {
     "STATUS_LIST_TTL": 300,  # seconds a signed status list is valid
     "STATUS_STREAM_HEARTBEAT": 15.0,  # seconds between SSE keep-alives
     "STATUS_STREAM_MAX_SECONDS": 300.0,  # an SSE stream ends after this; clients reconnect
+    # The onboarding authority (a tenant of the issuer agent) whose Governance role credentials
+    # sign admins in to the admin page.
+    "REVOCATION_AUTHORITY_TENANT": "onboarding-authority",
     # The admin page's cookie: its own name, because every service of the suite runs on the same
     # host and browsers share cookies across ports.
     "SESSION_COOKIE_NAME": "credgate_revocation_session",

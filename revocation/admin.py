@@ -1,29 +1,31 @@
 """The operator's admin page: find status entries, revoke / suspend / reinstate them.
 
-Signed in with an operator API token (until QR login with a Governance credential exists at the
-gateway); the session cookie carries only the token's row id, which is checked again on every
-request, so revoking the token signs the page out. Every form carries a synchronizer CSRF token;
+Signed in by the gateway's QR login with a Governance role credential from the onboarding
+authority (:mod:`verifier.governance`), or with an operator API token; either is checked again on
+every request (the credential's status entry, the token's row), so revoking it signs the page
+out. Every form carries a synchronizer CSRF token;
 the cookie has its own name (services on one host share cookies across ports) and is
 SameSite=Strict. Templates autoescape everything they show.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
-from credgate.pages import (
-    check_csrf,
-    csrf_token,
-    operator_sign_in,
-    page_headers,
-    signed_in_operator,
-)
+from agents.tenants import tenant_did
+from credgate.pages import check_csrf, csrf_token, operator_sign_in, page_headers
 from credgate.problems import Problem
 from credgate.web import db_sessions
 from revocation.entries import admin_entries, entry_record
 from revocation.status import ACTIONS, change_status
+from revocation.store import status_reader
+from verifier import signin
+from verifier.governance import GovernanceAdmins, authority_admins
 
 admin = Blueprint("revocation_admin", __name__, template_folder="templates")
+
+SIGNIN_CLIENT = "revocation"  # this service's name at the gateway (verifier.gateway.handoff)
+SIGNIN_PORTAL = "governance"
 
 
 @admin.after_request
@@ -36,14 +38,25 @@ def template_helpers():
     return {"csrf_token": csrf_token, "actions": ACTIONS}
 
 
+def governance_admins() -> GovernanceAdmins:
+    """Governance admins: a Role credential from the onboarding authority (the issuer agent's
+    tenant named by ``REVOCATION_AUTHORITY_TENANT``)."""
+    factory = db_sessions()
+    name = current_app.config["REVOCATION_AUTHORITY_TENANT"]
+    return authority_admins(lambda: tenant_did(factory, "issuer", name), status_reader(factory),
+                            "revocation_governance")  # fmt: skip
 
+
+def login_page(*, failed: bool = False, problem: Problem | None = None, status: int = 200):
+    return render_template("revocation/login.html", failed=failed, problem=problem,
+                           wallet=signin.wallet_available()), status  # fmt: skip
 
 
 @admin.get("/status/admin")
 def page():
-    actor = signed_in_operator()
+    actor = governance_admins().signed_in()
     if actor is None:
-        return render_template("revocation/login.html", failed=False)
+        return login_page()
     query = request.args.get("q", "").strip()[:500]
     return render_template(
         "revocation/entries.html",
@@ -56,7 +69,7 @@ def page():
 
 @admin.get("/status/admin/entries/<int:entry_id>")
 def entry_page(entry_id: int):
-    actor = signed_in_operator()
+    actor = governance_admins().signed_in()
     if actor is None:
         return redirect(url_for(".page"), 303)
     return render_template(
@@ -68,8 +81,17 @@ def entry_page(entry_id: int):
 def login():
     check_csrf()
     if not operator_sign_in(request.form.get("token", "")):
-        return render_template("revocation/login.html", failed=True), 401
+        return login_page(failed=True, status=401)
     return redirect(url_for(".page"), 303)
+
+
+signin.add_wallet_routes(
+    admin, "/status/admin/login", client=SIGNIN_CLIENT, portal=SIGNIN_PORTAL,
+    sign_in=lambda signed_in: governance_admins().sign_in(signed_in),
+    login_page=login_page,
+    signed_in_page=lambda: render_template("revocation/signed_in.html",
+                                           next_url=url_for("revocation_admin.page")),
+)  # fmt: skip
 
 
 @admin.post("/status/admin/logout")
@@ -82,7 +104,7 @@ def logout():
 @admin.post("/status/admin/entries/<int:entry_id>/<action>")
 def change(entry_id: int, action: str):
     check_csrf()
-    actor = signed_in_operator()
+    actor = governance_admins().signed_in()
     if actor is None:
         raise Problem("unauthorized", "Authentication required", 401, "sign in again")
     reason = request.form.get("reason", "")

@@ -4,7 +4,7 @@ shows a login page, the one-time code (single use, PKCE verifier, client and cal
 expiry, credential re-checked), and the service's own decision over what it is handed.
 
 The full flow — depute's and KCIT's pages, the gateway's QR page, a wallet answering it — runs
-with the agents in tests/test_depute_flow.py and tests/test_kcit_governance_login.py.
+with the agents in tests/test_depute_flow.py and tests/test_governance_login.py.
 """
 
 from __future__ import annotations

@@ -151,7 +151,7 @@ def test_the_admin_cookie_is_only_a_token_reference(app, settings, db):
 
 def test_wallet_sign_in_goes_to_the_gateway_and_refuses_a_stray_callback(settings, db):
     """The QR login hand-off from KCIT's side (the gateway's side: tests/test_gateway_handoff.py,
-    the whole flow: tests/test_kcit_governance_login.py)."""
+    the whole flow: tests/test_governance_login.py)."""
     config = {"CREDGATE_SETTINGS": settings, "DB_SESSION_FACTORY": db, "SECRET_KEY": "pages-test",
               "GATEWAY_URL": "http://gateway.test"}  # fmt: skip
     client = create_app(config).test_client()

@@ -22,9 +22,11 @@ from credgate.db import utcnow
 from credgate.pages import signed_in_operator
 from credgate.problems import Problem
 from verifier.credentials import check_credential
+from verifier.dids import DidResolver
 from verifier.engine import Verifier
 from verifier.pdp import Role
 from verifier.signin import SignedIn, admit
+from verifier.trust import StaticTrustRegistry
 
 GOVERNANCE = Role("Governance")
 SESSION_TTL = timedelta(hours=8)
@@ -86,3 +88,16 @@ class GovernanceAdmins:
             session.pop(self.session_key, None)
             return None
         return f"governance:{held['holder']}"
+
+
+def authority_admins(
+    authority: Callable[[], str | None], status_of: StatusOf, session_key: str
+) -> GovernanceAdmins:
+    """Governance admins of a service that trusts only the onboarding authority whose DID
+    ``authority()`` names (asked at sign-in only: finding it may need the agent)."""
+
+    def verifier() -> Verifier:
+        trust = StaticTrustRegistry(onboarding_authority=authority())
+        return Verifier(DidResolver(), trust=trust, require_status=False)
+
+    return GovernanceAdmins(verifier=verifier, status_of=status_of, session_key=session_key)

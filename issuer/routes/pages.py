@@ -1,8 +1,9 @@
 """HTML pages: person onboarding (form, then the QR code), and the operator's role-request page.
 
 Templates autoescape everything; the only markup inserted raw is the QR code's SVG, which
-``qrcode`` draws from our own short URL. Forms carry a CSRF token. The admin page signs in with
-the operator's API token (until QR login with a Governance credential exists at the gateway).
+``qrcode`` draws from our own short URL. Forms carry a CSRF token. The admin page signs in by the
+gateway's QR login with a Governance role credential from this onboarding authority
+(:mod:`verifier.governance`), or with the operator's API token.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from markupsafe import Markup
 
-from credgate.pages import check_csrf, csrf_token, operator_sign_in, signed_in_operator
+from credgate.pages import check_csrf, csrf_token, operator_sign_in
 from credgate.problems import Problem
 from credgate.qr import qr_svg
 from issuer import onboarding, roles
@@ -18,10 +19,14 @@ from issuer.context import issuer_context
 from issuer.exchanges import deep_link, get_exchange, short_url
 from issuer.models import EXCHANGE_OPEN
 from issuer.routes.common import public_url
+from revocation.store import status_reader
+from verifier import signin
+from verifier.governance import GovernanceAdmins, authority_admins
 
 pages = Blueprint("issuer_pages", __name__)
 
-
+SIGNIN_CLIENT = "issuer"  # this service's name at the gateway (verifier.gateway.handoff)
+SIGNIN_PORTAL = "governance"
 
 @pages.app_context_processor
 def template_helpers():
@@ -68,12 +73,19 @@ def onboarding_invitation(exchange_id: str):
 # -- operator: role requests -----------------------------------------------------------------------
 
 
+def governance_admins() -> GovernanceAdmins:
+    """Governance admins of this onboarding authority: their Role credential must be its own."""
+    ctx = issuer_context()
+    return authority_admins(lambda: ctx.tenants.authority().did, status_reader(ctx.factory),
+                            "issuer_governance")  # fmt: skip
+
+
 class _LoginRequired(Exception):
-    """Raised by a form post without a signed-in operator: back to the sign-in page."""
+    """Raised by a form post without a signed-in admin: back to the sign-in page."""
 
 
 def _operator() -> str:
-    actor = signed_in_operator()
+    actor = governance_admins().signed_in()
     if actor is None:
         raise _LoginRequired
     g.actor = actor
@@ -85,11 +97,16 @@ def to_login(_exc):
     return redirect(url_for("issuer_pages.admin"), 303)
 
 
+def login_page(*, failed: bool = False, problem: Problem | None = None, status: int = 200):
+    return render_template("admin_login.html", failed=failed, problem=problem,
+                           wallet=signin.wallet_available()), status  # fmt: skip
+
+
 @pages.get("/issuer/admin")
 def admin():
-    operator = signed_in_operator()
+    operator = governance_admins().signed_in()
     if operator is None:
-        return render_template("admin_login.html", failed=False)
+        return login_page()
     ctx = issuer_context()
     pending = roles.list_requests(ctx, roles.PENDING)
     decided = [r for r in roles.list_requests(ctx) if r.state != roles.PENDING][-50:]
@@ -106,8 +123,17 @@ def admin():
 def admin_login():
     check_csrf()
     if not operator_sign_in(request.form.get("token", "")):
-        return render_template("admin_login.html", failed=True), 401
+        return login_page(failed=True, status=401)
     return redirect(url_for("issuer_pages.admin"), 303)
+
+
+signin.add_wallet_routes(
+    pages, "/issuer/admin/login", client=SIGNIN_CLIENT, portal=SIGNIN_PORTAL,
+    sign_in=lambda signed_in: governance_admins().sign_in(signed_in),
+    login_page=login_page,
+    signed_in_page=lambda: render_template("admin_signed_in.html",
+                                           next_url=url_for("issuer_pages.admin")),
+)  # fmt: skip
 
 
 @pages.post("/issuer/admin/logout")

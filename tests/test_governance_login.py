@@ -1,9 +1,11 @@
-"""KCIT admins sign in by QR login with a Governance role credential (issue 6): KCIT's admin page
+"""Governance admins sign in by QR login with a Governance role credential: KCIT's admin page
 sends the browser to the gateway's login page, the admin's wallet (a holder-agent tenant)
 answers its QR code with a RoleCredential granting Governance from the onboarding authority, the
 browser comes back signed in as ``governance:<DID>``, and the admin's review is recorded under
 that name. Revoking the credential signs the pages out within a second; a wallet whose role is
-not Governance is refused at the gateway.
+not Governance is refused at the gateway. The issuer's and the status lists' admin pages sign in
+the same way (the last test): there the admin revokes a Role credential through the page, and
+revoking the admin's own credential signs the page out.
 """
 
 from __future__ import annotations
@@ -41,12 +43,13 @@ def role_holder(suite, db, hub, urls, name: str, roles: list[str]):
     return holder, issued
 
 
-def open_qr_login(browser: Chromium, kcit: str, gateway: str) -> str:
-    browser.open(f"{kcit}/kcit/admin")
+def open_qr_login(browser: Chromium, page: str, gateway: str, client: str = "kcit",
+                  title: str = "KCIT admin") -> str:  # fmt: skip
+    browser.open(page)
     browser.click("#wallet-login")
     browser.wait("document.getElementById('state') !== null")
-    assert browser.eval("location.href").startswith(f"{gateway}/connect/kcit?")
-    assert "Sign in to KCIT admin" in browser.text()
+    assert browser.eval("location.href").startswith(f"{gateway}/connect/{client}?")
+    assert f"Sign in to {title}" in browser.text()
     return browser.eval("document.querySelector('.small code').textContent")
 
 
@@ -69,7 +72,7 @@ def test_a_governance_admin_signs_in_by_qr_reviews_and_is_signed_out_by_revocati
 
     browser = Chromium(window_size="1280,1000")
     try:
-        short_url = open_qr_login(browser, kcit, gateway)
+        short_url = open_qr_login(browser, f"{kcit}/kcit/admin", gateway)
         assert browser.eval("document.querySelector('.qr svg') !== null")
         browser.screenshot(shots / "kcit-qr-login.png")
         AgentWallet(hub, governor).scan_and_present(short_url)
@@ -104,7 +107,7 @@ def test_a_wallet_without_the_governance_role_cannot_sign_in(suite, db, hub, url
     provider, _ = role_holder(suite, db, hub, urls, "kcit-provider", ["DataProvider"])
     browser = Chromium()
     try:
-        short_url = open_qr_login(browser, urls["kcit"], urls["verifier"])
+        short_url = open_qr_login(browser, f"{urls['kcit']}/kcit/admin", urls["verifier"])
         wallet = AgentWallet(hub, provider)
         pres_ex_id = wallet.scan(short_url)
         try:
@@ -119,3 +122,57 @@ def test_a_wallet_without_the_governance_role_cannot_sign_in(suite, db, hub, url
         browser.close()
     page = requests.get(f"{urls['kcit']}/kcit/admin", timeout=10)
     assert "Sign in with your wallet" in page.text
+
+
+def test_the_issuer_and_status_list_admin_pages_sign_in_governance_by_qr(
+    suite, db, hub, settings, urls, tmp_path
+):
+    shots = Path(os.environ.get("CREDGATE_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    operator = operator_headers(settings, db)
+    governor, own = role_holder(suite, db, hub, urls, "status-governor", ["Governance"])
+    _, other = role_holder(suite, db, hub, urls, "status-provider", ["DataProvider"])
+    issuer_admin = f"{urls['issuer']}/issuer/admin"
+    status_admin = f"{urls['revocation']}/status/admin"
+    wallet = AgentWallet(hub, governor)
+
+    browser = Chromium(window_size="1280,900")
+    try:
+        # The onboarding authority's role-request page.
+        short_url = open_qr_login(browser, issuer_admin, urls["verifier"], "issuer",
+                                  "Onboarding authority admin")  # fmt: skip
+        wallet.scan_and_present(short_url)
+        browser.wait(f"location.href === '{issuer_admin}'")
+        assert f"governance:{governor.did}" in browser.text()
+        browser.screenshot(shots / "issuer-governance-signed-in.png", full_page=True)
+
+        # The status lists' page: revoke another participant's Role credential there.
+        short_url = open_qr_login(browser, status_admin, urls["verifier"], "revocation",
+                                  "Status lists admin")  # fmt: skip
+        wallet.scan_and_present(short_url)
+        browser.wait(f"location.href === '{status_admin}'")
+        assert f"governance:{governor.did}" in browser.text()
+        browser.open(f"{status_admin}?q={other.credential['id']}")
+        browser.submit(f"form[action$='/entries/{other.status.entry_id}/revoke']",
+                       {"reason": "left the data space"})  # fmt: skip
+        assert f"Entry {other.status.entry_id} is now revoked." in browser.text()
+        browser.screenshot(shots / "status-governance-revoked.png", full_page=True)
+        entry = requests.get(f"{urls['revocation']}/status/entries/{other.status.entry_id}",
+                             headers=operator, timeout=10).json()  # fmt: skip
+        assert entry["status"] == "revoked"
+        assert entry["history"][-1]["actor"] == f"governance:{governor.did}"
+
+        # Revoking the admin's own Governance credential signs both pages out at once.
+        began = time.monotonic()
+        revoked = requests.post(
+            f"{urls['revocation']}/status/entries/{own.status.entry_id}/revoke",
+            json={"reason": "left the governance board"}, headers=operator, timeout=10,
+        )  # fmt: skip
+        assert revoked.status_code == 200, revoked.text
+        for page in (status_admin, issuer_admin):
+            browser.open(page)
+            assert "Sign in with your wallet" in browser.text()
+            assert f"governance:{governor.did}" not in browser.text()
+        assert time.monotonic() - began < 1.0
+    finally:
+        browser.close()
