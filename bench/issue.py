@@ -154,10 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return run_benchmarks(suite, settings, args)
         finally:
-            # The issuer's watcher threads outlive its HTTP server: stop them before the var dir
-            # (and its database) goes away.
-            suite.servers["issuer"].server.app.extensions["issuer.watcher"].stop()
-            suite.stop()
+            suite.stop()  # background work first, then servers and agents: before the var dir goes
 
 
 def run_benchmarks(suite: Suite, settings, args) -> int:

@@ -96,10 +96,13 @@ class Suite:
         }
 
     def stop(self) -> None:
+        # Every service's background work first (change-feed subscribers, watchers), so none of
+        # them sees a peer service go away and logs a lost feed; then the HTTP servers.
         for server in self.servers.values():
-            server.stop()
             if server.server.app is not None:
                 shutdown(server.server.app)
+        for server in self.servers.values():
+            server.stop()
         self.servers.clear()
         if self._runtime is not None:
             self._runtime.stop()
