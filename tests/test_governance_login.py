@@ -43,6 +43,14 @@ def role_holder(suite, db, hub, urls, name: str, roles: list[str]):
     return holder, issued
 
 
+def revoke_by_operator(urls, operator: dict, entry_id: int) -> None:
+    revoked = requests.post(
+        f"{urls['revocation']}/status/entries/{entry_id}/revoke",
+        json={"reason": "left the governance board"}, headers=operator, timeout=10,
+    )  # fmt: skip
+    assert revoked.status_code == 200, revoked.text
+
+
 def open_qr_login(browser: Chromium, page: str, gateway: str, client: str = "kcit",
                   title: str = "KCIT admin") -> str:  # fmt: skip
     browser.open(page)
@@ -90,11 +98,7 @@ def test_a_governance_admin_signs_in_by_qr_reviews_and_is_signed_out_by_revocati
 
         # The operator revokes the admin's Governance credential: the next page is sign-in.
         began = time.monotonic()
-        revoked = requests.post(
-            f"{urls['revocation']}/status/entries/{issued.status.entry_id}/revoke",
-            json={"reason": "left the governance board"}, headers=operator, timeout=10,
-        )  # fmt: skip
-        assert revoked.status_code == 200, revoked.text
+        revoke_by_operator(urls, operator, issued.status.entry_id)
         browser.open(f"{kcit}/kcit/admin")
         assert time.monotonic() - began < 1.0
         assert "Sign in with your wallet" in browser.text()
@@ -164,11 +168,7 @@ def test_the_issuer_and_status_list_admin_pages_sign_in_governance_by_qr(
 
         # Revoking the admin's own Governance credential signs both pages out at once.
         began = time.monotonic()
-        revoked = requests.post(
-            f"{urls['revocation']}/status/entries/{own.status.entry_id}/revoke",
-            json={"reason": "left the governance board"}, headers=operator, timeout=10,
-        )  # fmt: skip
-        assert revoked.status_code == 200, revoked.text
+        revoke_by_operator(urls, operator, own.status.entry_id)
         for page in (status_admin, issuer_admin):
             browser.open(page)
             assert "Sign in with your wallet" in browser.text()
