@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import update
 
+from agents.tenants import tenant_did
 from credgate.db import transaction, utcnow
 from credgate.problems import Problem
 from credgate.tokens import find_token
@@ -61,7 +62,8 @@ def login_verifier(ctx: DeputeContext) -> Verifier:
     # the verifier library only reports the entries it did not check.
     return Verifier(
         DidResolver(web_override=ctx.did_web_override),
-        trust=KcitDatabaseTrust(ctx.factory, ctx.issuer.tenants.authority_name),
+        trust=KcitDatabaseTrust(ctx.factory, lambda: tenant_did(
+            ctx.factory, "issuer", ctx.issuer.tenants.authority_name)),
         challenges=ChallengeStore(ctx.factory),
         require_status=False,
     )
@@ -110,7 +112,11 @@ def _open_session(
     facts = check_credential(credential)
     status = credential.get("credentialStatus")
     with ctx.factory() as session:
-        if entry_status(session, status) not in ("active", None):
+        state = entry_status(session, status)
+        if state is None:  # a mandate depute could never see revoked: fail closed
+            raise Problem("status-unknown", "Mandate status unknown", 401,
+                          "the Attorney credential has no status entry here")  # fmt: skip
+        if state != "active":
             raise Problem("suspended", "Mandate not active", 401,
                           "the Attorney credential is suspended or revoked")  # fmt: skip
         company = registry.company_of_did(session, facts.issuer)
@@ -149,7 +155,7 @@ def admin_for_session(ctx: DeputeContext, token: str) -> Admin | None:
         if row.status_list_url is not None and row.status_index is not None:
             status = {"statusListCredential": row.status_list_url,
                       "statusListIndex": str(row.status_index)}  # fmt: skip
-            if entry_status(session, status) not in ("active", None):
+            if entry_status(session, status) != "active":
                 return None
         company = registry.get_company(session, row.company_id)
         if registry.trust_status(company) != registry.ACTIVE:

@@ -3,25 +3,28 @@ depute's and KCIT's own sign-ins verify an admin's credential against. Always cu
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.orm import Session, sessionmaker
 
-from agents.tenants import tenant_did
 from kcit import registry
 from verifier.trust import CompanyStatus
 
 
 class KcitDatabaseTrust:
-    def __init__(self, factory: sessionmaker[Session], authority_tenant: str) -> None:
+    """``authority()`` names the onboarding authority's DID (asked each time: it may be created
+    after this registry)."""
+
+    def __init__(self, factory: sessionmaker[Session], authority: Callable[[], str | None]) -> None:
         self.factory = factory
-        self.authority_tenant = authority_tenant
+        self.authority = authority
 
     def _facts(self, did: str) -> registry.TrustFacts:
         with self.factory() as session:
             return registry.trust_facts(session, did)
 
     def is_onboarding_authority(self, did: str) -> bool:
-        authority = tenant_did(self.factory, "issuer", self.authority_tenant)
-        return did is not None and did == authority
+        return did is not None and did == self.authority()
 
     def company_status(self, did: str) -> CompanyStatus:
         return CompanyStatus(self._facts(did).status)

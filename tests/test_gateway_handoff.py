@@ -19,9 +19,10 @@ import pytest
 from tests.gateway_support import challenge, gateway_app
 from verifier.dids import DidResolver
 from verifier.engine import Verifier
-from verifier.gateway.handoff import s256
+from verifier.gateway.handoff import clients_from
 from verifier.gateway.state import gateway
 from verifier.pdp import AttorneyPower, Role
+from verifier.pkce import s256
 from verifier.signin import SignedIn, admit
 from verifier.testing import Party, StatusListServer, credgate_credential
 from verifier.trust import CombinedTrustRegistry, CompanyStatus, StaticTrustRegistry
@@ -218,6 +219,12 @@ def test_an_expired_code_or_a_revoked_credential_is_refused(app, client, status_
         ({"json": {"client": "depute", "code": "x"}}, 400, "invalid-request"),
         ({"json": {"client": "depute", "code": "x", "code_verifier": "short",
                    "redirect_uri": CALLBACK}}, 400, "invalid-grant"),
+        ({"json": {"client": "depute", "code": "x", "code_verifier": "v" * 43,
+                   "redirect_uri": CALLBACK}}, 400, "invalid-grant"),
+        ({"json": {"client": "depute", "code": "\ud800" * 43, "code_verifier": "v" * 43,
+                   "redirect_uri": CALLBACK}}, 400, "invalid-request"),
+        ({"json": {"client": "d\u00e9pute", "code": "c" * 43, "code_verifier": "v" * 43,
+                   "redirect_uri": CALLBACK}}, 400, "invalid-request"),
     ],
 )  # fmt: skip
 def test_malformed_redemptions_get_problems(client, kwargs, status, slug):
@@ -271,5 +278,36 @@ def test_combined_trust_takes_any_trusted_issuer_and_the_strictest_company_statu
     assert both.company_status(COMPANY.did) is CompanyStatus.ACTIVE  # known to one only
     assert both.company_status(other.did) is CompanyStatus.SUSPENDED  # one says suspended
     assert both.company_status(ADMIN.did) is CompanyStatus.UNKNOWN
-    # A registry that does not track powers (a trust file) leaves a company's powers open.
+    # A registry that does not track powers (a trust file) leaves a company's powers open...
     assert both.company_powers(COMPANY.did) is None
+    assert both.company_powers(ADMIN.did) == frozenset()
+
+
+class PowerRegistry(StaticTrustRegistry):
+    """A registry that tracks powers, as KCIT's does."""
+
+    def __init__(self, powers: dict[str, set[str]], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.powers = powers
+
+    def company_powers(self, did: str) -> frozenset[str]:
+        return frozenset(self.powers.get(did, ()))
+
+
+@pytest.mark.parametrize("configured", [
+    {"depute": {"redirect_uris": CALLBACK, "portals": ["company-access"]}},
+    {"depute": {"redirect_uris": [CALLBACK], "portals": []}},
+    {"depute": "Depute"},
+    ["depute"],
+])  # fmt: skip
+def test_a_malformed_client_registration_is_refused_at_start_up(configured):
+    with pytest.raises(ValueError, match="GATEWAY_CLIENTS"):
+        clients_from(configured, {})
+
+
+def test_a_trust_file_entry_does_not_lift_the_powers_kcit_gave():
+    file = StaticTrustRegistry(companies={COMPANY.did: "active"})
+    kcit = PowerRegistry({COMPANY.did: {"marketplace:read"}}, companies={COMPANY.did: "active"})
+    both = CombinedTrustRegistry(file, kcit)
+    assert both.company_powers(COMPANY.did) == {"marketplace:read"}
+    assert CombinedTrustRegistry(kcit, file).company_powers(COMPANY.did) == {"marketplace:read"}

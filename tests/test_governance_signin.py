@@ -79,6 +79,21 @@ def test_anything_else_is_refused_with_its_type(app, admins, credential, slug, h
         assert admins.signed_in() is None
 
 
+def test_a_governance_credential_without_a_status_entry_of_ours_cannot_sign_in(app, admins, status):
+    """Fail closed: a credential the service could never see revoked does not open a session."""
+    unlisted = credgate_credential("RoleCredential", AUTHORITY, ADMIN.did)  # no credentialStatus
+    unlisted.pop("proof")
+    unlisted["credentialSubject"]["roles"] = ["Governance"]
+    status["now"] = None  # and one whose entry this service's database does not hold
+    with app.test_request_context():
+        for credential in (AUTHORITY.sign(unlisted),
+                           role_credential(AUTHORITY, ADMIN.did, ["Governance"])):  # fmt: skip
+            with pytest.raises(Problem) as refused:
+                admins.sign_in(handed(credential))
+            assert refused.value.slug == "status-unknown"
+        assert admins.signed_in() is None
+
+
 def test_a_revoked_governance_credential_cannot_sign_in(app, admins, status):
     status["now"] = "revoked"
     with app.test_request_context():

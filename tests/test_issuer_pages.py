@@ -43,6 +43,10 @@ def test_onboarding_page_shows_a_qr_code_for_the_invitation(issuer_url):
         page = browser.get(issuer_url + sent.headers["Location"], timeout=10)
     assert page.status_code == 200
     assert "<svg" in page.text and "didcomm://invite?oob=" in page.text
+    for shown in (form, page):  # the pages' security headers, as on every page of the suite
+        assert "frame-ancestors 'none'" in shown.headers["Content-Security-Policy"]
+        assert shown.headers["Cache-Control"] == "no-store"
+        assert shown.headers["Referrer-Policy"] == "no-referrer"
     short = re.search(r'href="(http://127\.0\.0\.1:\d+/i/[^"]+)"', page.text).group(1)
     invitation = requests.get(short, headers={"Accept": "application/json"}, timeout=10)
     assert invitation.status_code == 200 and "requests~attach" in invitation.json()

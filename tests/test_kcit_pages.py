@@ -168,9 +168,11 @@ def test_wallet_sign_in_goes_to_the_gateway_and_refuses_a_stray_callback(setting
     assert "Path=/kcit/admin/login/callback" in cookie
 
     # A callback whose state is not the one this browser started with: refused, nothing redeemed.
-    wrong = client.get("/kcit/admin/login/callback?code=abc&state=not-the-state")
-    assert wrong.status_code == 400
-    assert "Sign-in refused" in wrong.get_data(as_text=True)
+    for state in ("not-the-state", "%C3%A9t%C3%A9"):  # also not ASCII: refused, not a 500
+        client.get("/kcit/admin/login/wallet")
+        wrong = client.get(f"/kcit/admin/login/callback?code=abc&state={state}")
+        assert wrong.status_code == 400
+        assert "Sign-in refused" in wrong.get_data(as_text=True)
     assert client.get("/kcit/admin").get_data(as_text=True).count("governance:") == 0
 
     # No sign-in started here (another browser, or too late).

@@ -172,3 +172,26 @@ def test_kcit_unreachable_is_a_bounded_trust_error_not_a_crash():
     assert error_types(result) == [TRUST_UNAVAILABLE]
     assert registry.status_list_issuers() == frozenset()
     assert time.monotonic() - began < 5
+    # Asked again at once (each gateway request does): no new connection attempt is made.
+    fetches = registry.fetches
+    again = Verifier(trust=registry).verify_credential(attorney(Party.generate()))
+    assert error_types(again) == [TRUST_UNAVAILABLE] and registry.fetches == fetches
+
+
+def test_a_kcit_without_an_authority_yet_is_asked_again_after_a_moment(settings, db):
+    app = create_app({"CREDGATE_SETTINGS": settings, "DB_SESSION_FACTORY": db,
+                      "SECRET_KEY": "test", "KCIT_AUTHORITY_TENANT": "nobody-yet"})  # fmt: skip
+    server = serve(app)
+    try:
+        now = [100.0]
+        registry = KcitTrustRegistry(server.url, clock=lambda: now[0])
+        registry.feed_healthy = True  # long-lived entries, as behind a healthy feed
+        assert not registry.is_onboarding_authority(Party.generate().did)
+        fetches = registry.fetches
+        registry.status_list_issuers()
+        assert registry.fetches == fetches  # within short_ttl: from the cache
+        now[0] += registry.short_ttl + 0.01
+        registry.status_list_issuers()
+        assert registry.fetches == fetches + 1  # then asked again
+    finally:
+        server.stop()

@@ -30,7 +30,7 @@ from verifier.trust import StaticTrustRegistry
 
 GOVERNANCE = Role("Governance")
 SESSION_TTL = timedelta(hours=8)
-ACTIVE = ("active", None)  # None: a credential without a status entry of ours
+ACTIVE = "active"
 
 StatusOf = Callable[[Mapping[str, Any] | None], str | None]
 
@@ -57,8 +57,11 @@ class GovernanceAdmins:
         credential = next(r.credential for r in results
                           if r.credential.get("id") == decision.credentials[0])  # fmt: skip
         status = credential.get("credentialStatus")
-        status = status if isinstance(status, dict) else None
-        if self.status_of(status) not in ACTIVE:
+        state = self.status_of(status) if isinstance(status, dict) else None
+        if state is None:  # a credential this service could never see revoked: fail closed
+            raise Problem("status-unknown", "Credential status unknown", 401,
+                          "the Governance credential has no status entry here")  # fmt: skip
+        if state != ACTIVE:
             raise Problem("suspended", "Credential not active", 401,
                           "the Governance credential is suspended or revoked")  # fmt: skip
         expires = utcnow() + SESSION_TTL
@@ -84,7 +87,7 @@ class GovernanceAdmins:
         if not isinstance(held, dict):
             return None
         if (float(held.get("expires", 0)) <= utcnow().timestamp()
-                or self.status_of(held.get("status")) not in ACTIVE):  # fmt: skip
+                or self.status_of(held.get("status")) != ACTIVE):  # fmt: skip
             session.pop(self.session_key, None)
             return None
         return f"governance:{held['holder']}"

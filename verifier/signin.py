@@ -24,8 +24,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from credgate.problems import Problem
 from verifier.engine import CredentialResult, Verifier
-from verifier.gateway.handoff import s256
 from verifier.pdp import Decision, Requirement, decide_credentials
+from verifier.pkce import s256
 
 COOKIE = "credgate_signin"
 PENDING_TTL = 600  # seconds the browser has to finish the QR login
@@ -152,7 +152,8 @@ def complete(gateway: str, client: str, callback_url: str) -> SignedIn:
             "this sign-in was not started here or took too long; sign in again",
         ) from None  # fmt: skip
     state, code = request.args.get("state", ""), request.args.get("code", "")
-    if not code or not secrets.compare_digest(state, str(pending.get("state", ""))):
+    expected = str(pending.get("state", ""))
+    if not code or not state.isascii() or not secrets.compare_digest(state, expected):
         raise Problem(
             "signin-state-mismatch", "Sign-in refused", 400,
             "the gateway's answer does not belong to this sign-in; sign in again",

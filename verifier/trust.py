@@ -124,8 +124,8 @@ class CombinedTrustRegistry:
     """Several registries as one: the suite's gateway asks KCIT and the operator's own trust
     file. An authority, certifier or status-list issuer trusted by any of them is trusted; a
     company's status comes from the registries that know it, and one that marks it inactive
-    wins; its delegable powers come from the registries that know it, and one that does not
-    track powers (a trust file) leaves them unrestricted."""
+    wins; its delegable powers come from the registries that track powers (see
+    :meth:`company_powers`)."""
 
     def __init__(self, *registries: TrustRegistry) -> None:
         self.registries = registries
@@ -147,15 +147,17 @@ class CombinedTrustRegistry:
         return frozenset().union(*(r.status_list_issuers() for r in self.registries))
 
     def company_powers(self, did: str) -> frozenset[str] | None:
-        granted: set[str] = set()
-        for registry in self.registries:
-            if registry.company_status(did) is CompanyStatus.UNKNOWN:
-                continue
-            powers = getattr(registry, "company_powers", None)
-            if powers is None:
-                return None
-            granted |= powers(did)
-        return frozenset(granted)
+        """What the registries that track powers (KCIT) and know the company gave it; only a
+        company that none of those knows, but a registry without powers (a trust file) does, is
+        left unrestricted (None)."""
+        tracking = [r for r in self.registries if hasattr(r, "company_powers")]
+        knowing = [r for r in tracking if r.company_status(did) is not CompanyStatus.UNKNOWN]
+        if knowing:
+            return frozenset().union(*(r.company_powers(did) for r in knowing))
+        others = (r for r in self.registries if r not in tracking)
+        if any(r.company_status(did) is not CompanyStatus.UNKNOWN for r in others):
+            return None
+        return frozenset()
 
 
 def credgate_types(credential: Mapping[str, Any]) -> list[str]:

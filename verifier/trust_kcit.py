@@ -12,7 +12,8 @@ within one second):
 Every fetch is bounded. If KCIT cannot be reached, a lookup raises a ``trust-unavailable``
 verification error (never "unknown company": that would be a different, false, reason), and
 :meth:`status_list_issuers` — called outside the verifier's error handling — falls back to what
-it last knew.
+it last knew. After a failed connection nothing asks KCIT again for ``short_ttl``: requests
+meanwhile fail at once instead of each waiting out the time-out.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class KcitTrustRegistry:
         self._entries: OrderedDict[str, DidFacts] = OrderedDict()
         self._generation = 0
         self._authority: tuple[str | None, frozenset[str], float] | None = None
+        self._down_until = float("-inf")  # after a failed connection: no fetch before this
 
     @property
     def ttl(self) -> float:
@@ -149,11 +151,14 @@ class KcitTrustRegistry:
         issuers = frozenset(i for i in body.get("statusListIssuers") or () if isinstance(i, str))
         if authority is not None and not isinstance(authority, str):
             raise VerificationError(TRUST_UNAVAILABLE, "KCIT answered a malformed authority")
-        # The authority never changes once it exists; until then, ask again next time.
-        self._authority = (authority, issuers, now if authority else now - self.long_ttl)
+        # The authority never changes once it exists; until then, ask again a moment later.
+        fetched = now if authority else now - max(0.0, self.ttl - self.short_ttl)
+        self._authority = (authority, issuers, fetched)
         return authority, issuers
 
     def _get(self, path: str) -> Mapping[str, Any]:
+        if self._clock() < self._down_until:
+            raise VerificationError(TRUST_UNAVAILABLE, "KCIT did not answer a moment ago")
         self.fetches += 1
         try:
             with self._session.get(
@@ -163,6 +168,7 @@ class KcitTrustRegistry:
                 body = response.raw.read(MAX_BODY + 1, decode_content=True)
                 status = response.status_code
         except requests.RequestException as exc:
+            self._down_until = self._clock() + self.short_ttl
             raise VerificationError(
                 TRUST_UNAVAILABLE, f"KCIT did not answer: {type(exc).__name__}"
             ) from None

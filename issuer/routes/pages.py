@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from markupsafe import Markup
 
-from credgate.pages import check_csrf, csrf_token, operator_sign_in
+from credgate.pages import check_csrf, csrf_token, operator_sign_in, page_headers
 from credgate.problems import Problem
 from credgate.qr import qr_svg
 from issuer import onboarding, roles
@@ -27,6 +27,11 @@ pages = Blueprint("issuer_pages", __name__)
 
 SIGNIN_CLIENT = "issuer"  # this service's name at the gateway (verifier.gateway.handoff)
 SIGNIN_PORTAL = "governance"
+
+@pages.after_request
+def headers(response):
+    return page_headers(response)
+
 
 @pages.app_context_processor
 def template_helpers():

@@ -200,7 +200,5 @@ def redeem_handoff():
     body = json_body()
     if not isinstance(body, dict):
         raise Problem("invalid-request", "Invalid request", 400, "send a JSON object")
-    response = jsonify(handoffs.redeem(body))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return jsonify(handoffs.redeem(body))  # no-store, as every answer here
 

@@ -52,7 +52,8 @@ class LoadedGrant:
         return [str(c.get("id", "(no id)")) for c, _ in self.credentials]
 
 
-def session_hash(secret: str) -> str:
+def secret_hash(secret: str) -> str:
+    """What the database keeps of a secret (a session cookie, a one-time code): its sha256."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -113,7 +114,7 @@ class GrantStore:
                     credential_ids=[str(c.get("id", "(no id)")) for c in credentials],
                     status_entries=status_entry_ids(credentials),
                     portal=portal,
-                    session_hash=session_hash(secret) if secret else None,
+                    session_hash=secret_hash(secret) if secret else None,
                     created_at=now,
                     expires_at=grant_lifetime(result, ttl, now),
                 )
@@ -139,7 +140,7 @@ class GrantStore:
         worker must end the session everywhere."""
         now = now or utcnow()
         with self.factory() as session:
-            row = session.scalar(select(Grant).where(Grant.session_hash == session_hash(secret)))
+            row = session.scalar(select(Grant).where(Grant.session_hash == secret_hash(secret)))
             if row is None or row.ended_at is not None or row.expires_at <= now:
                 return None
             with self._lock:
@@ -159,7 +160,7 @@ class GrantStore:
                 update(Grant)
                 .where(Grant.id == grant_id, Grant.session_hash.is_(None),
                        Grant.ended_at.is_(None))  # fmt: skip
-                .values(session_hash=session_hash(secret))
+                .values(session_hash=secret_hash(secret))
             )
         return secret if updated.rowcount == 1 else None
 

@@ -16,8 +16,6 @@ that never left the service, so a code seen in a URL or a log is useless to anyo
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import re
 import secrets
@@ -27,20 +25,20 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from credgate.db import transaction, utcnow
 from credgate.problems import Problem
 from verifier.engine import Verifier
-from verifier.gateway.grants import GrantStore, LoadedGrant, recheck
+from verifier.gateway.grants import GrantStore, LoadedGrant, recheck, secret_hash
+from verifier.gateway.logins import RETENTION
 from verifier.gateway.models import Handoff
 from verifier.gateway.portals import portal
+from verifier.pkce import CHALLENGE, VERIFIER, s256
 
 CODE_TTL = timedelta(seconds=60)
-# RFC 7636 §4.1: 43–128 characters of the unreserved set (a challenge: exactly 43, base64url).
-_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
-_CHALLENGE = re.compile(r"[A-Za-z0-9\-_]{43}")
+_CODE = re.compile(r"[A-Za-z0-9\-_]{43}")  # secrets.token_urlsafe(32)
 MAX_STATE = 200
 
 
@@ -75,20 +73,22 @@ def clients_from(configured: Any, service_urls: Mapping[str, str]) -> dict[str, 
     """``GATEWAY_CLIENTS`` ({name: {title, redirect_uris, portals}}) or the suite's defaults."""
     if not configured:
         return default_clients(service_urls)
+    if not isinstance(configured, Mapping):
+        raise ValueError("GATEWAY_CLIENTS must map client names to {title, redirect_uris, portals}")
     return {
-        name: Client(name, str(spec.get("title", name)), tuple(spec["redirect_uris"]),
-                     tuple(spec["portals"]))  # fmt: skip
+        name: Client(name, str(spec.get("title", name)) if isinstance(spec, Mapping) else name,
+                     _strings(spec, "redirect_uris", name), _strings(spec, "portals", name))
         for name, spec in configured.items()
-    }
+    }  # fmt: skip
 
 
-def s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-
-def _hash(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
+def _strings(spec: Any, key: str, client: str) -> tuple[str, ...]:
+    """A configured list, checked at start-up rather than failing at the first sign-in."""
+    value = spec.get(key) if isinstance(spec, Mapping) else None
+    if (not isinstance(value, list | tuple) or not value
+            or not all(isinstance(v, str) and v for v in value)):  # fmt: skip
+        raise ValueError(f"GATEWAY_CLIENTS[{client!r}].{key} must be a non-empty list of strings")
+    return tuple(value)
 
 
 def _invalid(detail: str) -> Problem:
@@ -147,12 +147,14 @@ class HandoffService:
         if args.get("code_challenge_method") != "S256":
             raise _invalid("code_challenge_method must be S256")
         challenge = args.get("code_challenge", "")
-        if not _CHALLENGE.fullmatch(challenge):
+        if not CHALLENGE.fullmatch(challenge):
             raise _invalid("code_challenge must be the base64url SHA-256 of the code verifier")
         return HandoffRequest(client, name, redirect_uri, state, challenge)
 
     def attach(self, login_id: str, request: HandoffRequest) -> None:
         with transaction(self.factory) as session:
+            # Hand-offs go with their logins (kept as long, for the same audit reasons).
+            session.execute(delete(Handoff).where(Handoff.created_at < utcnow() - RETENTION))
             session.add(Handoff(
                 login_id=login_id, client=request.client.name, redirect_uri=request.redirect_uri,
                 state=request.state, code_challenge=request.code_challenge,
@@ -169,7 +171,7 @@ class HandoffService:
             session.execute(
                 update(Handoff)
                 .where(Handoff.login_id == handoff.login_id)
-                .values(code_hash=_hash(code), grant_id=grant.id,
+                .values(code_hash=secret_hash(code), grant_id=grant.id,
                         code_expires_at=utcnow() + self.code_ttl)  # fmt: skip
             )
         separator = "&" if "?" in handoff.redirect_uri else "?"
@@ -180,14 +182,17 @@ class HandoffService:
         fields = {}
         for name in ("client", "code", "code_verifier", "redirect_uri"):
             value = body.get(name)
-            if not isinstance(value, str) or not value or len(value) > 500:
+            if not isinstance(value, str) or not value or len(value) > 500 or not value.isascii():
                 raise Problem("invalid-request", "Invalid request", 400, f"send {name}")
             fields[name] = value
-        if not _VERIFIER.fullmatch(fields["code_verifier"]):
+        if not _CODE.fullmatch(fields["code"]):
+            raise _invalid_grant("unknown code")
+        if not VERIFIER.fullmatch(fields["code_verifier"]):
             raise _invalid_grant("code_verifier is not an RFC 7636 verifier")
         now = utcnow()
         with transaction(self.factory) as session:
-            row = session.scalar(select(Handoff).where(Handoff.code_hash == _hash(fields["code"])))
+            code_hash = secret_hash(fields["code"])
+            row = session.scalar(select(Handoff).where(Handoff.code_hash == code_hash))
             if row is None:
                 raise _invalid_grant("unknown code")
             if row.client != fields["client"] or row.redirect_uri != fields["redirect_uri"]:

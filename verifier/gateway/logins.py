@@ -18,7 +18,6 @@ workers race); an in-process condition only wakes this worker's event streams so
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import secrets
@@ -39,7 +38,7 @@ from schemas.presentation import presentation_definition
 from verifier.engine import PresentationResult, Verifier
 from verifier.gateway.audit import AuditLog, AuditRecord
 from verifier.gateway.challenges import issue_challenge
-from verifier.gateway.grants import GrantStore, LoadedGrant, recheck
+from verifier.gateway.grants import GrantStore, LoadedGrant, recheck, secret_hash
 from verifier.gateway.models import Login
 from verifier.gateway.portals import portal
 from verifier.gateway.requirements import DefinitionName, evaluate
@@ -87,9 +86,6 @@ class StartedLogin:
     browser_secret: str
     invitation: dict[str, Any]
 
-
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def _view(row: Login) -> LoginView:
@@ -196,7 +192,7 @@ class LoginService:
             pres_ex_id=request["pres_ex_id"],
             thread_id=request.get("thread_id"),
             invitation={"message": invitation.message, "url": invitation.url},
-            browser_hash=_hash(browser_secret),
+            browser_hash=secret_hash(browser_secret),
             next_url=next_url,
             created_at=now,
             expires_at=now + self.ttl,
@@ -378,7 +374,8 @@ class LoginService:
         the code handed to another service)."""
         view = self.view(login_id)
         row = self._row(login_id)
-        if not browser_secret or not hmac.compare_digest(row.browser_hash, _hash(browser_secret)):
+        presented = secret_hash(browser_secret) if browser_secret else ""
+        if not browser_secret or not hmac.compare_digest(row.browser_hash, presented):
             raise Problem("login-not-yours", "Not this browser's login", 403,
                           "finish the login in the browser that showed the QR code")  # fmt: skip
         if view.state != VERIFIED or view.grant_id is None:
