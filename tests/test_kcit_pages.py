@@ -165,7 +165,9 @@ def test_wallet_sign_in_goes_to_the_gateway_and_refuses_a_stray_callback(setting
     assert "code_challenge_method=S256" in target
     cookie = started.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    assert "Path=/kcit/admin/login/callback" in cookie
+    assert "Path=/kcit/admin/login/callback" in cookie and "Secure" not in cookie
+    behind_tls = create_app({**config, "SESSION_COOKIE_SECURE": True}).test_client()
+    assert "Secure" in behind_tls.get("/kcit/admin/login/wallet").headers["Set-Cookie"]
 
     # A callback whose state is not the one this browser started with: refused, nothing redeemed.
     for state in ("not-the-state", "%C3%A9t%C3%A9"):  # also not ASCII: refused, not a 500

@@ -131,7 +131,9 @@ def begin(gateway: str, client: str, portal: str, callback_url: str) -> Response
     response.set_cookie(
         _cookie(client), _serializer().dumps({"state": state, "verifier": verifier}),
         max_age=PENDING_TTL, path=urlsplit(callback_url).path, httponly=True, samesite="Lax",
-        secure=request.is_secure,
+        # Behind a TLS-terminating proxy the request looks plain: the service's own session
+        # setting (SESSION_COOKIE_SECURE) then says so.
+        secure=request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE")),
     )  # fmt: skip
     return response
 
