@@ -37,7 +37,7 @@ from verifier.credentials import check_credential
 from verifier.dids import DidResolver
 from verifier.engine import CredentialResult, Verifier
 from verifier.pdp import AttorneyPower, Decision, decide
-from verifier.signin import SignedIn, admit
+from verifier.signin import SignedIn, admit, refusal
 
 OPERATOR = "operator"
 
@@ -94,10 +94,8 @@ def login(ctx: DeputeContext, presentation: Any, domain: str) -> tuple[str, Admi
 def login_signed_in(ctx: DeputeContext, signed_in: SignedIn) -> tuple[str, AdminSession]:
     """Sign in with what the gateway's QR login verified (:mod:`verifier.signin`)."""
     decision, results = admit(login_verifier(ctx), signed_in, ADMIN)
-    if not decision.allow:
-        first = next((e for r in results for e in r.errors), None)
-        if first is not None:
-            raise Problem(first.slug, "Sign-in refused", 401, first.detail)
+    if not decision.allow and (refused := refusal(results)) is not None:
+        raise refused
     return _open_session(ctx, signed_in.holder, decision, results)
 
 

@@ -283,17 +283,6 @@ def test_combined_trust_takes_any_trusted_issuer_and_the_strictest_company_statu
     assert both.company_powers(ADMIN.did) == frozenset()
 
 
-class PowerRegistry(StaticTrustRegistry):
-    """A registry that tracks powers, as KCIT's does."""
-
-    def __init__(self, powers: dict[str, set[str]], **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.powers = powers
-
-    def company_powers(self, did: str) -> frozenset[str]:
-        return frozenset(self.powers.get(did, ()))
-
-
 @pytest.mark.parametrize("configured", [
     {"depute": {"redirect_uris": CALLBACK, "portals": ["company-access"]}},
     {"depute": {"redirect_uris": [CALLBACK], "portals": []}},
@@ -303,11 +292,3 @@ class PowerRegistry(StaticTrustRegistry):
 def test_a_malformed_client_registration_is_refused_at_start_up(configured):
     with pytest.raises(ValueError, match="GATEWAY_CLIENTS"):
         clients_from(configured, {})
-
-
-def test_a_trust_file_entry_does_not_lift_the_powers_kcit_gave():
-    file = StaticTrustRegistry(companies={COMPANY.did: "active"})
-    kcit = PowerRegistry({COMPANY.did: {"marketplace:read"}}, companies={COMPANY.did: "active"})
-    both = CombinedTrustRegistry(file, kcit)
-    assert both.company_powers(COMPANY.did) == {"marketplace:read"}
-    assert CombinedTrustRegistry(kcit, file).company_powers(COMPANY.did) == {"marketplace:read"}

@@ -1,7 +1,8 @@
 """A service's governance sign-in over what the gateway handed over (verifier/governance.py),
-without agents: the Governance role from the onboarding authority opens a session, anything else
-is refused with its own error type, and the session ends as soon as the credential's status entry
-is no longer active. The full flow with agents and Chromium is tests/test_governance_login.py."""
+without agents, against the real status tables (revocation.store): the Governance role from the
+onboarding authority opens a session, anything else is refused with its own error type, and the
+session ends as soon as the credential's status entry is no longer active. The full flow with
+agents and Chromium is tests/test_governance_login.py."""
 
 from __future__ import annotations
 
@@ -9,20 +10,22 @@ import pytest
 from flask import Flask
 
 from credgate.problems import Problem
+from revocation.status import change_status
+from revocation.store import status_reader
+from tests.test_revocation_api import issued
 from verifier.governance import authority_admins
 from verifier.signin import SignedIn
 from verifier.testing import Party, credgate_credential
 
+pytestmark = pytest.mark.db
+
 AUTHORITY = Party.generate()
 STRANGER = Party.generate()
 ADMIN = Party.generate()
-STATUS = {"id": "https://status.test/status/1#7", "type": "StatusList2021Entry",
-          "statusPurpose": "revocation", "statusListIndex": "7",
-          "statusListCredential": "https://status.test/status/1"}  # fmt: skip
 
 
-def role_credential(issuer: Party, subject: str, roles: list[str]) -> dict:
-    credential = credgate_credential("RoleCredential", issuer, subject, status=STATUS)
+def role_credential(issuer: Party, subject: str, roles: list[str], status: dict | None) -> dict:
+    credential = credgate_credential("RoleCredential", issuer, subject, status=status)
     credential.pop("proof")
     credential["credentialSubject"]["roles"] = roles
     return issuer.sign(credential)
@@ -36,68 +39,71 @@ def app():
 
 
 @pytest.fixture()
-def status():
-    return {"now": "active"}
+def entry(db):
+    """A live status entry of ours (reserved, then marked issued)."""
+    return issued(db, purpose="suspension")
 
 
 @pytest.fixture()
-def admins(status):
-    return authority_admins(lambda: AUTHORITY.did, lambda _entry: status["now"], "test_governance")
+def admins(db):
+    return authority_admins(lambda: AUTHORITY.did, status_reader(db), "test_governance")
 
 
 def handed(credential: dict, holder: Party = ADMIN) -> SignedIn:
     return SignedIn(holder.did, "governance", (credential,))
 
 
-def test_governance_role_from_the_authority_signs_in_until_revoked(app, admins, status):
+def governance(entry, issuer: Party = AUTHORITY, subject: str = ADMIN.did,
+               roles: tuple[str, ...] = ("Governance",)) -> dict:  # fmt: skip
+    return role_credential(issuer, subject, list(roles), entry.credential_status())
+
+
+def test_governance_role_from_the_authority_signs_in_until_suspended(app, db, admins, entry):
     with app.test_request_context():
-        actor = admins.sign_in(handed(role_credential(AUTHORITY, ADMIN.did, ["Governance"])))
+        actor = admins.sign_in(handed(governance(entry)))
         assert actor == f"governance:{ADMIN.did}"
         assert admins.signed_in() == actor
-        status["now"] = "suspended"
+        change_status(db, entry.entry_id, "suspend", reason="audit", actor="token:test")
         assert admins.signed_in() is None
-        status["now"] = "active"
+        change_status(db, entry.entry_id, "reinstate", reason="audit done", actor="token:test")
         assert admins.signed_in() is None  # the session is gone, not paused
 
 
 @pytest.mark.parametrize(
-    ("credential", "slug", "http"),
+    ("changes", "slug", "http"),
     [
-        pytest.param(lambda: role_credential(STRANGER, ADMIN.did, ["Governance"]),
-                     "untrusted-issuer", 401, id="not-the-authority"),
-        pytest.param(lambda: role_credential(AUTHORITY, ADMIN.did, ["DataProvider"]),
-                     "role-missing", 403, id="another-role"),
-        pytest.param(lambda: role_credential(AUTHORITY, STRANGER.did, ["Governance"]),
-                     "role-missing", 403, id="someone-elses-credential"),
+        pytest.param({"issuer": STRANGER}, "untrusted-issuer", 401, id="not-the-authority"),
+        pytest.param({"roles": ("DataProvider",)}, "role-missing", 403, id="another-role"),
+        pytest.param({"subject": STRANGER.did}, "role-missing", 403,
+                     id="someone-elses-credential"),
     ],
 )  # fmt: skip
-def test_anything_else_is_refused_with_its_type(app, admins, credential, slug, http):
+def test_anything_else_is_refused_with_its_type(app, admins, entry, changes, slug, http):
     with app.test_request_context():
         with pytest.raises(Problem) as refused:
-            admins.sign_in(handed(credential()))
+            admins.sign_in(handed(governance(entry, **changes)))
         assert (refused.value.slug, refused.value.status) == (slug, http)
         assert admins.signed_in() is None
 
 
-def test_a_governance_credential_without_a_status_entry_of_ours_cannot_sign_in(app, admins, status):
+def test_a_governance_credential_without_a_status_entry_of_ours_cannot_sign_in(app, admins):
     """Fail closed: a credential the service could never see revoked does not open a session."""
-    unlisted = credgate_credential("RoleCredential", AUTHORITY, ADMIN.did)  # no credentialStatus
-    unlisted.pop("proof")
-    unlisted["credentialSubject"]["roles"] = ["Governance"]
-    status["now"] = None  # and one whose entry this service's database does not hold
+    elsewhere = {"id": "https://status.elsewhere.test/status/1#7", "type": "StatusList2021Entry",
+                 "statusPurpose": "revocation", "statusListIndex": "7",
+                 "statusListCredential": "https://status.elsewhere.test/status/1"}  # fmt: skip
     with app.test_request_context():
-        for credential in (AUTHORITY.sign(unlisted),
-                           role_credential(AUTHORITY, ADMIN.did, ["Governance"])):  # fmt: skip
+        for status in (None, elsewhere):
+            credential = role_credential(AUTHORITY, ADMIN.did, ["Governance"], status)
             with pytest.raises(Problem) as refused:
                 admins.sign_in(handed(credential))
             assert refused.value.slug == "status-unknown"
         assert admins.signed_in() is None
 
 
-def test_a_revoked_governance_credential_cannot_sign_in(app, admins, status):
-    status["now"] = "revoked"
+def test_a_revoked_governance_credential_cannot_sign_in(app, db, admins, entry):
+    change_status(db, entry.entry_id, "revoke", reason="left the board", actor="token:test")
     with app.test_request_context():
         with pytest.raises(Problem) as refused:
-            admins.sign_in(handed(role_credential(AUTHORITY, ADMIN.did, ["Governance"])))
+            admins.sign_in(handed(governance(entry)))
         assert refused.value.slug == "suspended"
         assert admins.signed_in() is None

@@ -17,6 +17,7 @@ from kcit import create_app
 from tests.test_kcit_api import retire_companies
 from verifier.engine import Verifier
 from verifier.testing import Party, credgate_credential
+from verifier.trust import CombinedTrustRegistry, StaticTrustRegistry
 from verifier.trust_kcit import TRUST_UNAVAILABLE, KcitChangeFeed, KcitTrustRegistry
 
 pytestmark = pytest.mark.db
@@ -126,6 +127,21 @@ def test_attorney_with_a_power_the_company_was_never_given_is_rejected(verifier,
     result = verifier.verify_credential(attorney(company, extra))
     assert error_types(result) == ["power-not-granted"]
     assert result.errors[0].extra["power"] == "marketplace:purchase"
+
+
+def test_a_trust_file_entry_does_not_lift_the_powers_kcit_gave(trust, kcit, operator):
+    """The gateway's combined trust: a company in the operator's file and in KCIT keeps only
+    the powers KCIT gave it (a file tracks no powers; only a company KCIT does not know is left
+    unrestricted by it)."""
+    company, _ = identified_company(kcit, operator, powers=["marketplace:read"])
+    stranger = Party.generate()
+    file = StaticTrustRegistry(companies={company.did: "active", stranger.did: "active"})
+    for combined in (CombinedTrustRegistry(file, trust), CombinedTrustRegistry(trust, file)):
+        assert combined.company_powers(company.did) == {"marketplace:read"}
+        assert combined.company_powers(stranger.did) is None
+        extra = [{"app": "marketplace", "actions": ["read", "purchase"]}]
+        result = Verifier(trust=combined).verify_credential(attorney(company, extra))
+        assert error_types(result) == ["power-not-granted"]
 
 
 def test_suspending_the_company_is_refused_within_a_second(verifier, trust, kcit, operator):

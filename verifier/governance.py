@@ -25,7 +25,7 @@ from verifier.credentials import check_credential
 from verifier.dids import DidResolver
 from verifier.engine import Verifier
 from verifier.pdp import Role
-from verifier.signin import SignedIn, admit
+from verifier.signin import SignedIn, admit, refusal
 from verifier.trust import StaticTrustRegistry
 
 GOVERNANCE = Role("Governance")
@@ -49,10 +49,7 @@ class GovernanceAdmins:
         returns the actor name (``governance:<holder DID>``). A problem refuses."""
         decision, results = admit(self.verifier(), signed_in, GOVERNANCE)
         if not decision.allow:
-            first = next((e for r in results for e in r.errors), None)
-            if first is not None:
-                raise Problem(first.slug, "Sign-in refused", 401, first.detail)
-            raise Problem("role-missing", "Not a governance admin", 403,
+            raise refusal(results) or Problem("role-missing", "Not a governance admin", 403,
                           "sign in with a RoleCredential that grants Governance")  # fmt: skip
         credential = next(r.credential for r in results
                           if r.credential.get("id") == decision.credentials[0])  # fmt: skip

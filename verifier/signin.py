@@ -1,4 +1,4 @@
-"""Signing in at a service of the suite (depute, KCIT) with the gateway's QR login: the
+"""Signing in at a service of the suite (depute, the admin pages) with the gateway's QR login: the
 service's side of :mod:`verifier.gateway.handoff`.
 
 :func:`begin` sends the browser to the gateway with a fresh ``state`` and the S256 hash of a
@@ -193,3 +193,11 @@ def admit(
     results = [verifier.verify_credential(c) for c in signed_in.credentials]
     bound = [r for r in results if r.facts is not None and signed_in.holder in r.facts.subject_ids]
     return decide_credentials(bound, requirement), results
+
+
+def refusal(results: list[CredentialResult]) -> Problem | None:
+    """Why a sign-in that :func:`admit` did not allow is refused, when a credential failed
+    verification (its first error, with its own type); None when they verified but grant too
+    little (the service names what is missing)."""
+    first = next((e for r in results for e in r.errors), None)
+    return None if first is None else Problem(first.slug, "Sign-in refused", 401, first.detail)

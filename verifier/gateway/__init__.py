@@ -13,8 +13,9 @@ Configuration (all optional):
 ``GATEWAY_COOKIE_SECURE``  mark cookies Secure even behind a TLS-terminating proxy
 ``GATEWAY_AUDIT_INTERVAL`` seconds between audit-log batch writes (default 0.2)
 ``GATEWAY_CLIENTS``        services that sign in through the gateway's QR login
-                           ({name: {title, redirect_uris, portals}}; default: depute and KCIT
-                           of the suite, from ``SERVICE_URLS``)
+                           ({name: {title, redirect_uris, portals}}; default: depute and the
+                           admin pages of KCIT, the issuer and the status lists, from
+                           ``SERVICE_URLS``)
 ``SECRET_KEY``             derives CSRF tokens (default: generated into the secrets directory)
 """
 

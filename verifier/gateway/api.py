@@ -201,4 +201,3 @@ def redeem_handoff():
     if not isinstance(body, dict):
         raise Problem("invalid-request", "Invalid request", 400, "send a JSON object")
     return jsonify(handoffs.redeem(body))  # no-store, as every answer here
-

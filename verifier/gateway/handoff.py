@@ -1,5 +1,5 @@
-"""QR login for the suite's other services (depute, KCIT): the gateway does the login, the
-service gets its result.
+"""QR login for the suite's other services (depute; the admin pages of KCIT, the issuer and the
+status lists): the gateway does the login, the service gets its result.
 
 The authorization-code pattern of OAuth 2.0 with PKCE (RFC 6749 §4.1, RFC 7636): the service
 sends the browser to ``/connect/<client>`` with its callback, a ``state`` and the S256 hash of a
@@ -63,8 +63,8 @@ SUITE_CLIENTS = (
 def default_clients(service_urls: Mapping[str, str]) -> dict[str, Client]:
     """A client for each of the suite's services that runs here (:data:`SUITE_CLIENTS`)."""
     return {
-        name: Client(name, title, (f"{service_urls[name]}{path}",), (portal,))
-        for name, title, path, portal in SUITE_CLIENTS
+        name: Client(name, title, (f"{service_urls[name]}{path}",), (portal_name,))
+        for name, title, path, portal_name in SUITE_CLIENTS
         if name in service_urls
     }
 

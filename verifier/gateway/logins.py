@@ -87,7 +87,6 @@ class StartedLogin:
     invitation: dict[str, Any]
 
 
-
 def _view(row: Login) -> LoginView:
     return LoginView(row.id, row.portal, row.state, row.version, row.reason, row.expires_at,
                      row.next_url, row.grant_id, row.holder)  # fmt: skip
@@ -374,8 +373,8 @@ class LoginService:
         the code handed to another service)."""
         view = self.view(login_id)
         row = self._row(login_id)
-        presented = secret_hash(browser_secret) if browser_secret else ""
-        if not browser_secret or not hmac.compare_digest(row.browser_hash, presented):
+        if not browser_secret or not hmac.compare_digest(row.browser_hash,
+                                                         secret_hash(browser_secret)):
             raise Problem("login-not-yours", "Not this browser's login", 403,
                           "finish the login in the browser that showed the QR code")  # fmt: skip
         if view.state != VERIFIED or view.grant_id is None:

@@ -103,8 +103,9 @@ class Decision(Base):
 
 
 class Handoff(Base):
-    """A QR login done for another service of the suite (depute, KCIT): where to send the browser
-    back, and the one-time code that service redeems, server to server, for the login's grant."""
+    """A QR login done for another service of the suite (depute, an admin page): where to send
+    the browser back, and the one-time code that service redeems, server to server, for the
+    login's grant."""
 
     __tablename__ = "gateway_handoffs"
 
