@@ -26,7 +26,8 @@ from agents.client import AdminClient
 from credgate.config import Settings
 from credgate.secrets import get_or_create_secret
 
-#: The agents of DESIGN.md §4: issuer and holder are multitenant, the verifier is not.
+#: One agent per role. Issuer and holder are multitenant (a tenant per company, certifier or wallet
+#: user); the verifier agent only serves the gateway's QR logins, so it needs no tenants.
 AGENT_NAMES = ("issuer", "holder", "verifier")
 MULTITENANT = frozenset({"issuer", "holder"})
 

@@ -16,7 +16,8 @@
 
 (a) runs in-process against a loopback status-list server; (b) and (c) start the whole suite
 (three ACA-Py agents, every service; temporary var directory, SQLite, loopback).
-Targets (DESIGN §9): a ≥ 80%, b ≤ 0.5 s median, c ≤ 1 s (every repeat). Exit 0 when all met.
+Targets (the project's performance goals): a ≥ 80%, b ≤ 0.5 s median, c ≤ 1 s (every repeat).
+Exit 0 when all met.
 """
 
 from __future__ import annotations

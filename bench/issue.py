@@ -15,8 +15,9 @@ concurrent clients over ``--count`` credentials (after a warm-up):
        accepts the connectionless offer, names its DID, receives and stores the credential; an
        issuance counts when the holder's record is ``done``.
 
-(a) and (b) are printed as ratios against (peer). Target (DESIGN §9): (b) >= 10 credentials/s
-sustained on 2 cores. Absolute numbers on shared machines are noise; ratios are the result.
+(a) and (b) are printed as ratios against (peer). Target (the project's performance goal): (b) >= 10
+credentials/s sustained on 2 cores. Absolute numbers on shared machines are noise; ratios are the
+result.
 """
 
 from __future__ import annotations

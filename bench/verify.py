@@ -11,10 +11,11 @@ loopback status-list server, then measures, each as a rate in the same run:
     proof is verified), the credentials were verified once before, status is checked each time;
 (c) eddsa-jcs-2022 VCDM 2.0 credentials, cold (every credential distinct);
 
-against ACA-Py's ``/vc/presentations/verify`` (a, b) and ``/vc/credentials/verify`` (c: ACA-Py
-has no eddsa-jcs-2022, so its Ed25519Signature2020 rate stands in), and against raw PyNaCl
-Ed25519 verification of a 64-byte message. Targets (DESIGN §9): a ≥ 8x, b ≥ 20x ACA-Py,
-c ≥ 40% of raw Ed25519. Absolute numbers on shared machines are noise; ratios are the result.
+against ACA-Py's ``/vc/presentations/verify`` (a, b) and ``/vc/credentials/verify`` (c: ACA-Py has
+no eddsa-jcs-2022, so its Ed25519Signature2020 rate stands in), and against raw PyNaCl Ed25519
+verification of a 64-byte message. Targets (the project's performance goals): a ≥ 8x, b ≥ 20x
+ACA-Py, c ≥ 40% of raw Ed25519. Absolute numbers on shared machines are noise; ratios are the
+result.
 """
 
 from __future__ import annotations

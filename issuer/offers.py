@@ -25,7 +25,7 @@ def offer_credential(ctx: IssuerContext, body: Any, actor: str) -> Exchange:
         raise inputs.invalid("credential must be a JSON object", "credential")
     credential = copy.deepcopy(body["credential"])
     if data_model(credential) == "2.0":
-        # Aries wallets in use (ACA-Py, Credo) cannot present VCDM 2.0 (DESIGN §7).
+        # Aries wallets in use (ACA-Py, Credo) cannot present VCDM 2.0, so DIDComm offers stay 1.1.
         raise inputs.invalid("DIDComm offers are VCDM 1.1; use the VC-API for 2.0", "credential")
     credential.setdefault("id", credentials.new_credential_id())
     credential.setdefault("issuanceDate", credentials.xsd_datetime(utcnow()))

@@ -1,4 +1,4 @@
-"""Which of our tenants may sign which credential type (DESIGN §3), checked before signing.
+"""Which of our tenants may sign which credential type, checked before signing.
 
 The verifier enforces the same rules; refusing here keeps us from issuing what no verifier
 accepts. KCIT does not exist yet: an Attorney credential may come from any of our tenants except

@@ -1,4 +1,4 @@
-"""DIF Presentation Exchange v1 definitions, one per login portal (DESIGN §5, §7).
+"""DIF Presentation Exchange v1 definitions, one per login portal (QR login, token API).
 
 The definitions are fixed JSON files in schemas/presentation_definitions/ with uuid4 ids, so that a
 request the gateway sends today and a submission that comes back later name the same definition.

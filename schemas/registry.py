@@ -1,9 +1,10 @@
 """The credential-type registry: credgate's four credential families and their JSON Schemas.
 
-One place says, per type, which schema the issuer enforces before signing, which status purposes
-the revocation service allocates, and which trust rule the verifier applies to the issuer (DESIGN
-§2-3). Validation is plain jsonschema (draft 2020-12, formats checked); ``$ref`` between our schema
-files is resolved from a local ``referencing`` registry, never over the network.
+One place says, per type, which schema the issuer enforces before signing, which status purposes the
+revocation service allocates, and which trust rule the verifier applies to the issuer, so issuer and
+verifier cannot disagree about a type. Validation is plain jsonschema (draft 2020-12, formats
+checked); ``$ref`` between our schema files is resolved from a local ``referencing`` registry, never
+over the network.
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ EXAMPLES_DIR = Path(__file__).parent / "examples"
 
 
 class TrustedIssuerRule(StrEnum):
-    """Who may issue a type; the verifier maps each rule to a check (DESIGN §3)."""
+    """Who may issue a type; the verifier maps each rule to a check.
+
+    Trust comes from configuration and KCIT, never from the credential itself.
+    """
 
     ONBOARDING_AUTHORITY = "onboarding-authority"  # the operator's one configured DID
     KCIT_COMPANY = "kcit-company"  # the public DID of a company KCIT marks identified and active

@@ -1,4 +1,4 @@
-"""``credgate wallet prove``: a presentation signed over an API's challenge (DESIGN §5.6).
+"""``credgate wallet prove``: a presentation signed over an API's challenge (token API).
 
 The gateway's token API end to end — ``/auth/challenge``, the wallet CLI signs, ``/auth/token``,
 an app endpoint with the access token — and the problem documents for bad input. The credential

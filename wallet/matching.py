@@ -1,11 +1,11 @@
 """Which stored credentials answer a DIF Presentation Exchange request, and the holder's choice.
 
-Matching per input descriptor uses the verifier's own evaluation (schema URIs and field filters),
-so the wallet offers exactly what the gateway will accept. ACA-Py's holder is then told which
-records to use (``record_ids``) because on its own it takes every matching credential and fails
-when they have different subject DIDs (DESIGN §8). Two more quirks of ACA-Py 1.7's holder make
-the wallet send its own copy of the definition (same id and descriptors, so the verifier's check
-is unchanged):
+Matching per input descriptor uses the verifier's own evaluation (schema URIs and field filters), so
+the wallet offers exactly what the gateway will accept. ACA-Py's holder is then told which records
+to use (``record_ids``) because on its own it takes every matching credential and fails when they
+have different subject DIDs (measured with ACA-Py 1.7). Two more quirks of its holder make the
+wallet send its own copy of the definition (same id and descriptors, so the verifier's check is
+unchanged):
 
 * it searches stored credentials for *every* ``schema`` URI of a descriptor (AND), and a context
   URI (which our definitions list beside the type IRI for other wallets) is never a type: URIs

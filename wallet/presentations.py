@@ -1,10 +1,10 @@
 """Presentations signed over a challenge: what an API asks instead of a QR-code proof request.
 
-The gateway's token API (DESIGN §5.6) and depute's sign-in hand out a challenge (and a domain);
-the wallet signs a verifiable presentation of stored credentials over it with its holder DID,
-through the holder agent (``/vc/presentations/prove`` as the wallet's tenant), and keeps a line
-in its history. Every chosen credential must be about the wallet's holder DID (the verifier
-checks holder binding; a mixed presentation would be refused there, less clearly).
+The gateway's token API (``/auth/challenge`` then ``/auth/token``) and depute's sign-in hand out a
+challenge (and a domain); the wallet signs a verifiable presentation of stored credentials over it
+with its holder DID, through the holder agent (``/vc/presentations/prove`` as the wallet's tenant),
+and keeps a line in its history. Every chosen credential must be about the wallet's holder DID (the
+verifier checks holder binding; a mixed presentation would be refused there, less clearly).
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Every way a request ends without a presentation sends the verifier a problem report (declined,
 nothing fits, the agent could not build the presentation), so a login page waiting on it fails
-at once instead of waiting for its timeout (DESIGN §8: ACA-Py's verifier record otherwise stays
-in ``request-sent``).
+at once instead of waiting for its timeout (ACA-Py's verifier record otherwise stays in
+``request-sent`` when the holder fails).
 """
 
 from __future__ import annotations

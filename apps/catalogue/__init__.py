@@ -1,4 +1,4 @@
-"""The catalogue app: data products, services, models and certified flists (DESIGN §6)."""
+"""The catalogue app: data products, services, models and certified flists."""
 
 from apps.catalogue.routes import bp
 from verifier.gateway.plugin import GatewayApp

@@ -1,4 +1,4 @@
-"""The marketplace app: offers, purchase agreements checked against credentials (DESIGN §6)."""
+"""The marketplace app: offers, purchase agreements checked against credentials."""
 
 from apps.marketplace.routes import bp
 from verifier.gateway.plugin import GatewayApp
