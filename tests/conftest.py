@@ -20,8 +20,8 @@ from credgate.config import Settings, load_settings
 from credgate.db import make_engine, migrate, session_factory
 from credgate.suite import Suite
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-VECTORS = SHARED / "vectors"
+# Public W3C test vectors, carried in the repository (sources and licences in vectors/SOURCES.md).
+VECTORS = Path(__file__).resolve().parent / "vectors"
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""The W3C vc-di-eddsa and did:key test vectors (../shared/vectors), byte for byte.
+"""The W3C vc-di-eddsa and did:key test vectors (tests/vectors), byte for byte.
 
 Every signed vector verifies, every intermediate value (canonical document and proof
 configuration, their hashes, the signature) matches, and changing any claim value or any
