@@ -25,7 +25,7 @@ CREDGATE_CONTEXT_V1 = "https://w3id.org/credgate/v1"
 # did v1, jws-2020) fills in the rest; where both have a context, ours wins.
 _OUR_CONTEXTS: Mapping[str, str] = {
     CREDGATE_CONTEXT_V1: "credgate-v1.jsonld",
-    # W3C vc-data-model @ 979c4af1 (also the copy in ../shared/vectors/contexts)
+    # W3C vc-data-model @ 979c4af1 (tests/vectors/contexts holds the upstream copy to compare)
     "https://www.w3.org/ns/credentials/v2": "credentials-v2.jsonld",
     "https://www.w3.org/ns/credentials/examples/v2": "examples-v2.jsonld",
     # w3c-ccg/citizenship-vocab @ 50a3689e
