@@ -1,13 +1,17 @@
 """Headless Chromium driven over the DevTools protocol (aiohttp's websocket client), for the tests
 of every page people use: open a page, fill and submit forms, upload a file, evaluate
 JavaScript, wait for a condition, read cookies, take a screenshot. A fresh profile, background
-networking off (it talks only to loopback); every step is bounded."""
+networking off (it talks only to loopback); every step is bounded.
+
+Tests get a browser only through the ``chromium`` fixture (tests/conftest.py), which finds the
+executable here, skips when there is none, and fails instead under ``CI=true``."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -19,19 +23,26 @@ from typing import Any
 import aiohttp
 
 STEP_TIMEOUT = 20.0
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+MISSING = (
+    "Chromium is not installed. `make test` installs Debian's package when run as root with "
+    "apt-get; otherwise install it (apt-get install chromium) or set CHROMIUM=/path/to/chromium."
+)
 
 
-def available() -> bool:
-    return Path(CHROMIUM).exists()
+def find_chromium() -> str | None:
+    """The browser to drive: $CHROMIUM if set, else `chromium` on PATH (Debian's package)."""
+    configured = os.environ.get("CHROMIUM")
+    if configured:
+        return configured if os.access(configured, os.X_OK) else None
+    return shutil.which("chromium")
 
 
 class Chromium:
-    def __init__(self, window_size: str = "1100,900") -> None:
+    def __init__(self, executable: str, window_size: str = "1100,900") -> None:
         self.profile = tempfile.mkdtemp(prefix="credgate-chromium-")
         self.process = subprocess.Popen(
             [
-                CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                executable, "--headless", "--no-sandbox", "--disable-gpu",
                 "--disable-background-networking", "--disable-component-update", "--no-first-run",
                 "--disable-sync", "--disable-default-apps", "--no-default-browser-check",
                 f"--user-data-dir={self.profile}", "--remote-debugging-port=0",

@@ -6,9 +6,10 @@ session works in a schema of its own, dropped at the end, so runs never see each
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from credgate.config import Settings, load_settings
 from credgate.db import make_engine, migrate, session_factory
 from credgate.suite import Suite
+from tests.browser import MISSING, Chromium, find_chromium
 
 # Public W3C test vectors, carried in the repository (sources and licences in vectors/SOURCES.md).
 VECTORS = Path(__file__).resolve().parent / "vectors"
@@ -80,3 +82,16 @@ def agents(suite: Suite):
 @pytest.fixture(scope="session")
 def hub(suite: Suite):
     return suite.hub
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Callable[..., Chromium]:
+    """The one way a test gets a browser: ``chromium(window_size=...)`` opens headless Chromium
+    (the test closes it). Without Chromium the test is skipped, but under ``CI=true`` that is a
+    failure: CI must run the pages' tests, not quietly pass without them."""
+    executable = find_chromium()
+    if executable is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{MISSING} (CI=true: browser tests may not be skipped)", pytrace=False)
+        pytest.skip(MISSING)
+    return functools.partial(Chromium, executable)

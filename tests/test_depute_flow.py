@@ -19,7 +19,6 @@ import pytest
 import requests
 
 from agents.tenants import ensure_tenant
-from tests.browser import Chromium
 from tests.depute_support import register_and_approve, wait_for
 from tests.gateway_wallet import AgentWallet
 from tests.issuer_wallet import accept_exchange, operator_headers
@@ -71,7 +70,7 @@ def refused_within(verifier, credential: dict, slug: str, began: float, limit: f
 
 
 def test_register_approve_deputise_verify_revoke_suspend(urls, operator, suite, db, hub, verifier,
-                                                         tmp_path):  # fmt: skip
+                                                         tmp_path, chromium):  # fmt: skip
     shots = Path(os.environ.get("CREDGATE_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     kcit, depute = urls["kcit"], urls["depute"]
@@ -106,7 +105,7 @@ def test_register_approve_deputise_verify_revoke_suspend(urls, operator, suite, 
     # 4. The representative signs in to depute by QR: depute's page sends the browser to the
     #    gateway's login page, the wallet answers its QR code, the browser comes back signed in.
     #    On depute's page the representative authorises an employee.
-    browser = Chromium(window_size="1280,1000")
+    browser = chromium(window_size="1280,1000")
     try:
         browser.open(f"{depute}/depute/")
         browser.click("#wallet-login")

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.browser import Chromium, available
 from tests.issuer_wallet import operator_headers
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
@@ -119,11 +118,10 @@ def test_depute_page_authorises_escapes_and_needs_csrf(urls, operator, company):
 # -- headless Chromium -----------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not available(), reason="needs chromium (apt-get install chromium)")
-def test_pages_in_headless_chromium(urls, operator, company, tmp_path):
+def test_pages_in_headless_chromium(urls, operator, company, tmp_path, chromium):
     shots = Path(os.environ.get("CREDGATE_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
-    browser = Chromium(window_size="1280,1000")
+    browser = chromium(window_size="1280,1000")
     try:
         kcit, depute = urls["kcit"], urls["depute"]
         browser.open(f"{kcit}/kcit/register")

@@ -28,7 +28,6 @@ from credgate.db import transaction
 from credgate.tokens import ensure_operator_token
 from revocation.allocation import allocate, mark_issued
 from schemas.registry import example_credential
-from tests.browser import Chromium
 from tests.didcomm import connect
 from tests.gateway_wallet import AgentWallet, Issued, issue_with_status
 from wallet.accounts import tenant_name
@@ -175,8 +174,9 @@ def first_denial(get, limit: float = 1.0) -> tuple[float, requests.Response]:
         time.sleep(0.02)
 
 
-def test_employee_logs_in_by_qr_buys_and_is_cut_off_by_revocation(world, hub, tmp_path,
-                                                                    wallet_cli):  # fmt: skip
+def test_employee_logs_in_by_qr_buys_and_is_cut_off_by_revocation(
+    world, hub, tmp_path, wallet_cli, chromium
+):
     gateway = world["gateway"]
     seller = token(world, "seller", hub)
     offer = requests.post(f"{gateway}/apps/marketplace/api/offers", headers=seller, timeout=10,
@@ -188,7 +188,7 @@ def test_employee_logs_in_by_qr_buys_and_is_cut_off_by_revocation(world, hub, tm
                   json={"kind": "data-product", "title": "Mobility traces Q3",
                         "keywords": ["mobility"]})  # fmt: skip
 
-    browser = Chromium()
+    browser = chromium()
     try:
         browser.open(f"{gateway}/portals/company-access?next=/apps/catalogue/")
         browser.wait("document.getElementById('state') !== null")
@@ -250,7 +250,7 @@ def test_employee_logs_in_by_qr_buys_and_is_cut_off_by_revocation(world, hub, tm
 
 
 def test_declining_in_the_wallet_fails_the_login_page_within_two_seconds(
-    world, wallet_cli, db, suite, tmp_path
+    world, wallet_cli, db, suite, tmp_path, chromium
 ):
     gateway = world["gateway"]
     # A wallet that could answer (an Attorney credential of its own), and whose user says no.
@@ -258,7 +258,7 @@ def test_declining_in_the_wallet_fails_the_login_page_within_two_seconds(
     issue_through_wallet(db, wallet_cli, world["company"], "e2e-decliner", holder,
                          "AttorneyCredential", world["revocation"],
                          powers=[{"app": "marketplace", "actions": ["read"]}])  # fmt: skip
-    browser = Chromium()
+    browser = chromium()
     try:
         browser.open(f"{gateway}/portals/company-access")
         browser.wait("document.getElementById('state') !== null")

@@ -62,7 +62,7 @@ def open_qr_login(browser: Chromium, page: str, gateway: str, client: str = "kci
 
 
 def test_a_governance_admin_signs_in_by_qr_reviews_and_is_signed_out_by_revocation(
-    suite, db, hub, settings, urls, tmp_path
+    suite, db, hub, settings, urls, tmp_path, chromium
 ):
     shots = Path(os.environ.get("CREDGATE_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
@@ -78,7 +78,7 @@ def test_a_governance_admin_signs_in_by_qr_reviews_and_is_signed_out_by_revocati
     assert registered.status_code == 201, registered.text
     company = registered.json()
 
-    browser = Chromium(window_size="1280,1000")
+    browser = chromium(window_size="1280,1000")
     try:
         short_url = open_qr_login(browser, f"{kcit}/kcit/admin", gateway)
         assert browser.eval("document.querySelector('.qr svg') !== null")
@@ -107,9 +107,10 @@ def test_a_governance_admin_signs_in_by_qr_reviews_and_is_signed_out_by_revocati
         browser.close()
 
 
-def test_a_wallet_without_the_governance_role_cannot_sign_in(suite, db, hub, urls, tmp_path):
+def test_a_wallet_without_the_governance_role_cannot_sign_in(suite, db, hub, urls, tmp_path,
+                                                            chromium):  # fmt: skip
     provider, _ = role_holder(suite, db, hub, urls, "kcit-provider", ["DataProvider"])
-    browser = Chromium()
+    browser = chromium()
     try:
         short_url = open_qr_login(browser, f"{urls['kcit']}/kcit/admin", urls["verifier"])
         wallet = AgentWallet(hub, provider)
@@ -129,7 +130,7 @@ def test_a_wallet_without_the_governance_role_cannot_sign_in(suite, db, hub, url
 
 
 def test_the_issuer_and_status_list_admin_pages_sign_in_governance_by_qr(
-    suite, db, hub, settings, urls, tmp_path
+    suite, db, hub, settings, urls, tmp_path, chromium
 ):
     shots = Path(os.environ.get("CREDGATE_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
@@ -140,7 +141,7 @@ def test_the_issuer_and_status_list_admin_pages_sign_in_governance_by_qr(
     status_admin = f"{urls['revocation']}/status/admin"
     wallet = AgentWallet(hub, governor)
 
-    browser = Chromium(window_size="1280,900")
+    browser = chromium(window_size="1280,900")
     try:
         # The onboarding authority's role-request page.
         short_url = open_qr_login(browser, issuer_admin, urls["verifier"], "issuer",

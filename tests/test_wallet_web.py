@@ -17,7 +17,6 @@ import pytest
 import requests
 
 from tests import test_wallet_flows as flows
-from tests.browser import Chromium, available
 from tests.test_wallet_flows import (
     credential_for,
     login_request,
@@ -39,10 +38,8 @@ pytestmark = [pytest.mark.agents, pytest.mark.db]
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if not available():
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    browser = Chromium(window_size="430,1000")
+def browser(chromium):
+    browser = chromium(window_size="430,1000")
     yield browser
     browser.close()
 
