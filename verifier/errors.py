@@ -25,6 +25,7 @@ UNKNOWN_CONTEXT = "unknown-context"  # a context URL that is not bundled
 UNDEFINED_TERM = "undefined-term"  # a property or type the contexts do not define (unsigned!)
 INVALID_JSONLD = "invalid-jsonld"
 HOSTILE_GRAPH = "hostile-graph"  # canonicalization exceeded its work budget
+UNSUPPORTED_JSONLD = "unsupported-jsonld"  # a JSON-LD construct the verifier refuses by design
 
 # -- proofs -----------------------------------------------------------------------------------
 PROOF_MISSING = "proof-missing"
@@ -76,6 +77,7 @@ TITLES: dict[str, str] = {
     UNDEFINED_TERM: "Undefined JSON-LD term",
     INVALID_JSONLD: "Invalid JSON-LD",
     HOSTILE_GRAPH: "Graph too costly to canonicalize",
+    UNSUPPORTED_JSONLD: "Unsupported JSON-LD construct",
     PROOF_MISSING: "Proof missing",
     UNSUPPORTED_PROOF: "Unsupported proof type",
     MALFORMED_PROOF: "Malformed proof",
