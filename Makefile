@@ -1,4 +1,5 @@
 # credgate: `make run` starts the suite, `make test` runs the tests. Both set up .venv first.
+# `make check-fresh` runs `make test` in a fresh clone of HEAD.
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +11,7 @@ PYTHON313 ?= $(shell for p in python3.13 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && { echo "$$p"; break; }; \
 	done)
 
-.PHONY: run test lint venv clean check-python
+.PHONY: run test lint venv clean check-python browser check-fresh
 
 check-python:
 	@if [ ! -x $(BIN)/python ] && [ -z "$(PYTHON313)" ]; then \
@@ -31,10 +32,19 @@ run: $(STAMP)
 	$(BIN)/credgate migrate
 	exec $(BIN)/credgate up
 
+# The pages' tests drive headless Chromium: installed here (Debian's package, as root with apt-get)
+# when missing, or make test stops first and says how to install it.
+browser:
+	@tools/ensure-chromium
+
 # pytest exits 5 when it collected no test: say so, and fail (a suite that ran nothing passed nothing).
-test: $(STAMP)
+test: browser $(STAMP)
 	@$(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests ($(PYTEST_ARGS))" >&2; fi; exit $$status
+
+# make test in a fresh clone of HEAD in an empty temporary folder: does the repository stand alone?
+check-fresh:
+	@PYTEST_ARGS="$(PYTEST_ARGS)" tools/check-fresh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
