@@ -32,7 +32,7 @@ from depute.models import AdminSession
 from kcit import registry
 from kcit.trust import KcitDatabaseTrust
 from revocation.store import entry_status
-from verifier.challenges import ChallengeStore
+from verifier.challenges import DEPUTE, ChallengeStore
 from verifier.credentials import check_credential
 from verifier.dids import DidResolver
 from verifier.engine import CredentialResult, Verifier
@@ -64,13 +64,18 @@ def login_verifier(ctx: DeputeContext) -> Verifier:
         DidResolver(web_override=ctx.did_web_override),
         trust=KcitDatabaseTrust(ctx.factory, lambda: tenant_did(
             ctx.factory, "issuer", ctx.issuer.tenants.authority_name)),
-        challenges=ChallengeStore(ctx.factory),
+        challenges=login_challenges(ctx),
         require_status=False,
     )
 
 
+def login_challenges(ctx: DeputeContext) -> ChallengeStore:
+    # Depute's own namespace, and the holder signs for depute's domain (no relayed proofs).
+    return ChallengeStore(ctx.factory, DEPUTE, require_domain=True)
+
+
 def challenge(ctx: DeputeContext, domain: str) -> dict[str, Any]:
-    issued = ChallengeStore(ctx.factory).issue(domain)
+    issued = login_challenges(ctx).issue(domain)
     return {"challenge": issued.challenge, "domain": domain,
             "expiresAt": issued.expires_at.isoformat()}  # fmt: skip
 

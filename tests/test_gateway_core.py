@@ -201,11 +201,15 @@ def test_public_routes_need_nothing_and_others_need_a_token(client):
     assert client.get("/apps/probe/nothing-here").status_code == 404
 
 
-def test_2018_without_domain_and_2020_presentations_get_tokens(client):
+def test_2018_and_2020_presentations_get_tokens_and_domain_is_required(client):
     credential = role()
     issued = challenge(client)
-    vp = HOLDER.present([credential], challenge=issued["challenge"])  # 2018, no domain
-    assert client.post("/auth/token", json=vp).status_code == 200
+    bare = HOLDER.present([credential], challenge=issued["challenge"])  # no domain: refused
+    response = client.post("/auth/token", json=bare)
+    assert response.status_code == 400
+    assert response.get_json()["type"] == PROBLEMS + "domain-missing"
+    vp = HOLDER.present([credential], challenge=issued["challenge"], domain=issued["domain"])
+    assert client.post("/auth/token", json=vp).status_code == 200  # 2018, with the domain
     token = token_for(client, HOLDER, [credential], proof_type="Ed25519Signature2020")
     assert client.get("/apps/probe/data", headers=bearer(token)).status_code == 200
 
@@ -223,22 +227,26 @@ def test_bad_presentations_get_their_error_type(client, app):
     vp = HOLDER.present([credential], challenge=issued["challenge"], domain=issued["domain"])
     assert client.post("/auth/token", json=vp).status_code == 200
     assert refused(vp) == "challenge-reused"
-    assert refused(HOLDER.present([credential], challenge="never-issued")) == "challenge-unknown"
+    domain = issued["domain"]
+    unknown = HOLDER.present([credential], challenge="never-issued", domain=domain)
+    assert refused(unknown) == "challenge-unknown"
     issued = challenge(client)
     wrong = HOLDER.present([credential], challenge=issued["challenge"], domain="elsewhere.example")
     assert refused(wrong) == "domain-mismatch"
     issued = challenge(client)
-    stolen = STRANGER.present([credential], challenge=issued["challenge"])
+    stolen = STRANGER.present([credential], challenge=issued["challenge"], domain=domain)
     assert refused(stolen) == "holder-mismatch"
     issued = challenge(client)
     forged = role(STRANGER, issuer=STRANGER, status=False)
-    assert refused(STRANGER.present([forged], challenge=issued["challenge"])) == "untrusted-issuer"
+    forged_vp = STRANGER.present([forged], challenge=issued["challenge"], domain=domain)
+    assert refused(forged_vp) == "untrusted-issuer"
     issued = challenge(client)
-    tampered = HOLDER.present([credential], challenge=issued["challenge"])
+    tampered = HOLDER.present([credential], challenge=issued["challenge"], domain=domain)
     tampered["verifiableCredential"][0]["credentialSubject"]["roles"] = ["Governance"]
     assert refused(tampered) == "bad-signature"
     issued = challenge(client)
-    assert refused(HOLDER.present([], challenge=issued["challenge"])) == "invalid-presentation"
+    empty = HOLDER.present([], challenge=issued["challenge"], domain=domain)
+    assert refused(empty) == "invalid-presentation"
     assert refused("eyJhbGciOiJFZERTQSJ9.e30.sig") == "unsupported-format"
     assert refused({"hello": "world"}) == "invalid-request"
     assert refused(None, 415, data="x", content_type="text/plain") == "unsupported-media-type"

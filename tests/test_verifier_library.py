@@ -452,7 +452,7 @@ def test_did_web_issuer_through_the_loopback_override():
 
 @pytest.mark.db
 def test_challenges_are_single_use_expiring_and_ours(server, db):
-    store = ChallengeStore(db, ttl=timedelta(minutes=1))
+    store = ChallengeStore(db, "library-test", ttl=timedelta(minutes=1))
     verifier = make_verifier()
     verifier.challenges = store
     credentials = [role(server)]
@@ -478,7 +478,7 @@ def test_challenges_are_single_use_expiring_and_ours(server, db):
 
 @pytest.mark.db
 def test_a_challenge_is_spent_once_under_concurrency(server, db):
-    store = ChallengeStore(db)
+    store = ChallengeStore(db, "library-test")
     issued = store.issue(None)
     outcomes = []
 

@@ -25,7 +25,7 @@ from flask import Flask
 
 from agents.endpoints import attach_agent
 from credgate.web import create_service_app, on_shutdown
-from verifier.challenges import ChallengeStore
+from verifier.challenges import VC_API, ChallengeStore
 from verifier.dids import DidResolver
 from verifier.engine import ProofCache, Verifier
 from verifier.gateway import init_gateway
@@ -55,7 +55,8 @@ def build_verifier(app: Flask) -> Verifier:
     verifier = Verifier(
         DidResolver(web_override=config.get("DID_WEB_OVERRIDE")),
         trust=trust,
-        challenges=ChallengeStore(app.extensions["credgate.db"]),
+        # The VC-API's own challenges (POST /challenges); the gateway binds stores of its own.
+        challenges=ChallengeStore(app.extensions["credgate.db"], VC_API),
         proof_cache=ProofCache(),
     )
     verifier.status = StatusListCache(

@@ -450,7 +450,9 @@ class Verifier:
             try:
                 self.challenges.consume(
                     presented_challenge,
-                    presented_domain if isinstance(presented_domain, str) else domain,
+                    # What the holder signed for (None if nothing): a store that requires a
+                    # domain refuses its absence, others let the challenge's binding stand in.
+                    presented_domain if isinstance(presented_domain, str) else None,
                     now=now,
                 )
             except VerificationError as exc:

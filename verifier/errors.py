@@ -58,6 +58,7 @@ UNTRUSTED_ISSUER = "untrusted-issuer"
 ISSUER_NOT_KCIT_COMPANY = "issuer-not-kcit-company"  # attorney from a DID KCIT does not know
 COMPANY_INACTIVE = "company-inactive"  # KCIT knows the company but it is suspended
 POWER_NOT_GRANTED = "power-not-granted"  # an attorney power KCIT never gave the company
+DOMAIN_MISSING = "domain-missing"  # a direct sign-in or token proof signed for no domain
 
 ALL = tuple(
     value
@@ -104,6 +105,7 @@ TITLES: dict[str, str] = {
     ISSUER_NOT_KCIT_COMPANY: "Issuer is not a KCIT-identified company",
     COMPANY_INACTIVE: "Issuing company is not active",
     POWER_NOT_GRANTED: "Power not granted to the company",
+    DOMAIN_MISSING: "Domain missing",
 }
 
 

@@ -1,4 +1,4 @@
-"""Tables of the verifier: the challenges it issued (single use, expiring).
+"""Tables of the verifier: the challenges it issued (single use, expiring, each for one consumer).
 
 Challenges live in the database, not in a worker's memory, so that every gateway worker agrees
 on which were issued and which are spent (DESIGN §4).
@@ -20,6 +20,8 @@ class Challenge(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[str] = mapped_column(String(64), unique=True)
+    # Who issued it and alone may spend it (verifier.challenges: "gateway-token", "depute", ...).
+    consumer: Mapped[str] = mapped_column(String(64))
     domain: Mapped[str | None] = mapped_column(String(500), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

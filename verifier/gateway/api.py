@@ -20,8 +20,9 @@ from credgate.auth import operator_required
 from credgate.db import utcnow
 from credgate.problems import Problem, json_body
 from verifier import errors
+from verifier.challenges import bound_to
 from verifier.gateway.audit import AuditRecord, recent_decisions
-from verifier.gateway.challenges import issue_challenge
+from verifier.gateway.challenges import token_challenges
 from verifier.gateway.cookies import csrf_for
 from verifier.gateway.enforce import authenticate, unauthenticated
 from verifier.gateway.grants import recheck, status_entry_ids
@@ -41,10 +42,7 @@ def no_store(response):
 @api.post("/auth/challenge")
 def challenge():
     gw = gateway()
-    store = gw.verifier.challenges
-    if store is None:
-        raise Problem("not-available", "Challenges unavailable", 503, "no challenge store")
-    issued = issue_challenge(store, gw.domain)
+    issued = token_challenges(gw.factory).issue(gw.domain)
     return {
         "challenge": issued.challenge,
         "domain": issued.domain,
@@ -82,7 +80,9 @@ def verification_problem(result) -> Problem:
 def token():
     gw = gateway()
     presentation = presentation_from(json_body())
-    result = gw.verifier.verify_presentation(presentation, domain=gw.domain)
+    # Only the token API's own challenges, and the proof must name the gateway's domain.
+    verifier = bound_to(gw.verifier, token_challenges(gw.factory))
+    result = verifier.verify_presentation(presentation, domain=gw.domain)
     audit = {"via": "token", "method": "POST", "route": request.path, "requirement": "presentation"}
     if result.verified and not result.credentials:
         result.verified = False

@@ -1,23 +1,35 @@
-"""Challenges for gateway presentations: the verifier's single-use challenge store, with UUID4
-values — ACA-Py refuses any other format in a DIF presentation request (422 "not UUID4"), and a
-token client and a QR login should get the same kind of challenge."""
+"""The gateway's challenge stores: one for its token API, one per QR login portal, each a
+consumer of its own (:mod:`verifier.challenges`). Their values are UUID4s — ACA-Py refuses any
+other format in a DIF presentation request (422 "not UUID4"), and a token client and a QR login
+should get the same kind of challenge."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
+from datetime import timedelta
 
-from credgate.db import transaction, utcnow
-from verifier.challenges import ChallengeStore, IssuedChallenge
-from verifier.models import Challenge
+from sqlalchemy.orm import Session, sessionmaker
+
+from verifier.challenges import (
+    DEFAULT_TTL,
+    GATEWAY_TOKEN,
+    ChallengeStore,
+    login_consumer,
+    uuid4_value,
+)
 
 
-def issue_challenge(
-    store: ChallengeStore, domain: str | None, *, now: datetime | None = None
-) -> IssuedChallenge:
-    now = now or utcnow()
-    value = str(uuid.uuid4())  # 122 random bits
-    expires_at = now + store.ttl
-    with transaction(store.factory) as session:
-        session.add(Challenge(value=value, domain=domain, created_at=now, expires_at=expires_at))
-    return IssuedChallenge(value, domain, expires_at)
+def token_challenges(
+    factory: sessionmaker[Session], ttl: timedelta = DEFAULT_TTL
+) -> ChallengeStore:
+    """``/auth/challenge`` + ``/auth/token``: a machine client signs for the gateway's domain."""
+    return ChallengeStore(factory, GATEWAY_TOKEN, ttl=ttl, require_domain=True,
+                          values=uuid4_value)  # fmt: skip
+
+
+def login_challenges(
+    factory: sessionmaker[Session], portal: str, ttl: timedelta = DEFAULT_TTL
+) -> ChallengeStore:
+    """A QR login of ``portal``: Aries wallets omit ``domain``, so it is not required; the
+    challenge is bound to its login instead (the login's expected challenge, its lifetime, its
+    browser)."""
+    return ChallengeStore(factory, login_consumer(portal), ttl=ttl, values=uuid4_value)

@@ -35,9 +35,10 @@ from agents.hub import WebhookEvent, WebhookHub, problem_report_reason
 from credgate.db import transaction, utcnow
 from credgate.problems import Problem
 from schemas.presentation import presentation_definition
+from verifier.challenges import bound_to
 from verifier.engine import PresentationResult, Verifier
 from verifier.gateway.audit import AuditLog, AuditRecord
-from verifier.gateway.challenges import issue_challenge
+from verifier.gateway.challenges import login_challenges
 from verifier.gateway.grants import GrantStore, LoadedGrant, recheck, secret_hash
 from verifier.gateway.models import Login
 from verifier.gateway.portals import portal
@@ -160,10 +161,7 @@ class LoginService:
         if self.agent is None:
             raise Problem("agent-unavailable", "Wallet login unavailable", 503,
                           "the gateway has no verifier agent")  # fmt: skip
-        store = self.verifier.challenges
-        if store is None:
-            raise Problem("not-available", "Challenges unavailable", 503, "no challenge store")
-        issued = issue_challenge(store, self.domain)
+        issued = login_challenges(self.factory, chosen.name, self.ttl).issue(self.domain)
         try:
             request = self.agent.create_presentation_request(
                 presentation_definition(chosen.name),
@@ -261,7 +259,10 @@ class LoginService:
             raise Problem("login-closed", "Login already finished", 409,
                           f"the login is {view.state}")  # fmt: skip
         row = self._row(login_id)
-        result = self.verifier.verify_presentation(
+        # This login's challenge only, spent from its portal's store: a challenge of the token
+        # API, depute, another portal or another login is refused.
+        verifier = bound_to(self.verifier, login_challenges(self.factory, row.portal, self.ttl))
+        result = verifier.verify_presentation(
             presentation, challenge=row.challenge, domain=row.domain
         )
         record = {"via": "login", "method": "POST", "route": f"/login/{view.portal}",
