@@ -9,10 +9,14 @@ credential connectionless, or several over a DID Exchange connection. Routes:
   ``GET /issuer/role-requests/<id>``, ``GET /issuer/exchanges/<id>[/qr.svg]``, ``GET /i/<id>``;
 - operator token: ``POST /issuer/organisations``, ``POST /issuer/offers``,
   ``GET /issuer/role-requests``, ``POST /issuer/role-requests/<id>/approve|reject``,
-  ``POST|GET /issuer/certifiers``, ``PUT /issuer/certifiers/<name>/accreditation``,
+  ``POST|GET /issuer/certifiers``,
   ``GET /issuer/credentials[/<id>]``, ``POST /credentials/issue`` (W3C VC-API);
 - certifier token: ``POST|GET /issuer/certifications``, ``GET /issuer/certifications/<id>``,
-  ``POST /issuer/certifications/<id>/revoke``;
+  ``GET /issuer/certifications/<id>/credential`` (the signed credential),
+  ``POST /issuer/certifications/<id>/revoke``; certifiers are accredited in KCIT, which the
+  issuer asks before signing;
+- public registry of certified software: ``GET /issuer/software[?purpose=&certifier=&status=]``,
+  ``GET /issuer/software/urn:sha256:<hex>`` (signed certificates with live status);
 - operator page (signs in with the operator token): ``/issuer/admin``.
 
 Issuing POSTs honour ``Idempotency-Key``. Tunables: ``issuer.context.DEFAULTS``.
@@ -33,7 +37,7 @@ from credgate.web import create_service_app, on_shutdown
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from issuer.context import DEFAULTS, build_context
     from issuer.routes.api import api
-    from issuer.routes.certifier import certifier
+    from issuer.routes.certifier import certifier, software
     from issuer.routes.links import links
     from issuer.routes.pages import pages
     from issuer.routes.vcapi import vc_api
@@ -46,7 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = get_or_create_secret(secrets_dir, "issuer-session-key")
     ctx = build_context(app.config, app.extensions["credgate.db"], agent)
     app.extensions["issuer"] = ctx
-    for blueprint in (api, certifier, vc_api, links, pages):
+    for blueprint in (api, certifier, software, vc_api, links, pages):
         app.register_blueprint(blueprint)
     hub = app.config.get("WEBHOOK_HUB")
     # Follows DIDComm exchanges: webhooks from the suite's hub, and the sweeper. A service run on

@@ -1,5 +1,11 @@
 """Software certification: an accredited certifier's SoftwareCertification credential over the
-digest of an flist, issued from the certifier's own DID; listing and revoking them.
+digest of an flist, signed by the certifier's own DID; listing, downloading and revoking them.
+
+The subject is the software (``urn:sha256:<hex>``), not a holder: there is no wallet to offer it
+to. The certifier's tenant signs it directly (the agent's LD-proof signing endpoint), the signed
+credential is kept with its issuance record, and from then on it is public in the software
+registry (:mod:`issuer.software`), where the catalogue, compute and any publisher find it by
+digest. Whether the certifier may certify is KCIT's accreditation, asked before anything else.
 
 Everything that can be checked without the flist is checked before it is downloaded (the
 certifier's accreditation, the claims against the schema), so a bad request costs no download.
@@ -12,18 +18,21 @@ from typing import Any
 from uuid import uuid4
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
-from credgate.db import utcnow
+from agents.client import AgentError
+from credgate.db import transaction, utcnow
 from credgate.problems import Problem
-from issuer import certifiers, credentials, flist, inputs
+from issuer import certifiers, credentials, flist, inputs, records
+from issuer.certified_software import registry_url
 from issuer.context import IssuerContext
-from issuer.exchanges import Offer, open_exchange
-from issuer.models import ISSUED, Certification, Certifier, Exchange, IssuedCredential
+from issuer.models import ISSUED, Certification, Certifier, IssuedCredential
+from issuer.tenants import agent_problem
 from revocation.entries import entry_record
 from revocation.status import change_status
 
+WORKFLOW = "software-certification"
+SIGNING_OPTIONS = {"proofType": "Ed25519Signature2020", "proofPurpose": "assertionMethod"}
 FIELDS = ("flistUrl", "name", "version", "purposes", "statement", "validUntil")
 # Same shape as real digests, so the claims can be checked against the schema before download.
 _PLACEHOLDER = flist.Digests(size=1, sha256="0" * 64, md5="0" * 32)
@@ -34,8 +43,8 @@ def certify(
     certifier: Certifier,
     body: Mapping[str, Any],
     upload: FileStorage | None = None,
-) -> tuple[Certification, Exchange]:
-    certifiers.require_accredited(certifier)
+) -> Certification:
+    certifiers.require_accredited(ctx, certifier)
     body = inputs.json_object(body, FIELDS)
     url = body.get("flistUrl")
     if upload is None or url is not None:
@@ -70,17 +79,25 @@ def certify(
         statement=body["statement"],
         record_id="",
     )
-
-    def record_certification(session: Session, reserved: list[IssuedCredential]) -> None:
-        certification.record_id = reserved[0].id
+    actor = f"certifier:{certifier.name}"
+    # The record, its status index and the certification in one transaction, before signing.
+    with transaction(ctx.factory) as session:
+        record = records.reserve(
+            session, credential,
+            type_name="SoftwareCertificationCredential", workflow=WORKFLOW, channel="vc-api",
+            actor=actor, status_base_url=ctx.status_base_url,
+        )  # fmt: skip
+        certification.record_id = record.id
         session.add(certification)
-
-    exchange = open_exchange(
-        ctx, workflow="software-certification", tenant=tenant,
-        offers=[Offer(credential)], actor=f"certifier:{certifier.name}",
-        also=record_certification,
-    )  # fmt: skip
-    return certification, exchange
+    try:
+        signed = tenant.client.issue_vc(credential, SIGNING_OPTIONS)
+    except AgentError as exc:
+        with transaction(ctx.factory) as session:
+            records.abandon(session, record, f"signing failed: {exc.message}")
+        raise agent_problem(exc) from exc
+    with transaction(ctx.factory) as session:
+        records.deliver(session, record, credential=signed)  # now published in the registry
+    return certification
 
 
 def _credential(
@@ -140,6 +157,19 @@ def get_certification(
         return cert, session.get(IssuedCredential, cert.record_id)
 
 
+def signed_credential(
+    ctx: IssuerContext, certifier: Certifier, certification_id: str
+) -> dict[str, Any]:
+    """The signed credential, for the certifier to keep or hand to a publisher."""
+    _, record = get_certification(ctx, certifier, certification_id)
+    if record.state != ISSUED:
+        raise Problem(
+            "certification-not-issued", "Certification not issued", 409,
+            f"the credential is {record.state}: it was never signed",
+        )  # fmt: skip
+    return record.credential
+
+
 def revoke(
     ctx: IssuerContext, certifier: Certifier, certification_id: str, body: Any
 ) -> dict[str, Any]:
@@ -178,7 +208,7 @@ def describe(ctx: IssuerContext, cert: Certification, record: IssuedCredential) 
             "state": record.state,
             "status": status,
             "credentialStatus": record.credential.get("credentialStatus"),
-            "exchange_id": record.exchange_id,
         },
+        "registry": registry_url(ctx, f"urn:sha256:{cert.sha256}"),
         "created_at": cert.created_at.isoformat(),
     }

@@ -1,7 +1,8 @@
 """Certifiers: each has its own tenant (DID) on the issuer agent and an API token to call us with.
 
-Until KCIT keeps accreditations, the operator keeps the list here: a certifier may certify only
-while ``accredited``. Only a SHA-256 of the token is stored; the token is shown once.
+Whether a certifier may certify is KCIT's accreditation of its DID for
+SoftwareCertificationCredential: the same trust API the gateway reads, asked before each signing
+(no copy here that could disagree). Only a SHA-256 of the token is stored; the token is shown once.
 """
 
 from __future__ import annotations
@@ -13,15 +14,18 @@ import secrets
 from typing import Any
 
 from flask import g
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from credgate.auth import bearer_required
-from credgate.db import transaction, utcnow
+from credgate.db import transaction
 from credgate.problems import Problem
 from issuer import inputs
 from issuer.context import IssuerContext, issuer_context
 from issuer.models import Certifier
+from verifier.errors import VerificationError
+
+CERTIFICATION = "SoftwareCertificationCredential"
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
@@ -32,11 +36,12 @@ def _hash(token: str) -> str:
 
 def register(ctx: IssuerContext, body: Any) -> tuple[Certifier, str]:
     """A new certifier with its tenant and DID; returns it and its API token (shown once)."""
-    body = inputs.json_object(body, ("name", "accredited"))
+    if isinstance(body, dict) and "accredited" in body:
+        raise _accredited_in_kcit()
+    body = inputs.json_object(body, ("name",))
     name = inputs.text(body, "name", max_length=63)
     if not NAME.match(name):
         raise inputs.invalid("name must be 2-63 lowercase letters, digits or dashes", "name")
-    accredited = inputs.boolean(body, "accredited") if "accredited" in body else False
     with ctx.factory() as session:
         if session.scalar(select(Certifier.id).where(Certifier.name == name)) is not None:
             raise _exists(name)
@@ -47,7 +52,6 @@ def register(ctx: IssuerContext, body: Any) -> tuple[Certifier, str]:
         tenant=tenant.name,
         did=tenant.did,
         token_hash=_hash(token),
-        accredited=accredited,
     )
     try:
         with transaction(ctx.factory) as session:
@@ -61,18 +65,12 @@ def _exists(name: str) -> Problem:
     return Problem("certifier-exists", "Certifier exists", 409, f"a certifier {name!r} exists")
 
 
-def set_accreditation(ctx: IssuerContext, name: str, body: Any) -> Certifier:
-    body = inputs.json_object(body, ("accredited",))
-    accredited = inputs.boolean(body, "accredited")
-    with transaction(ctx.factory) as session:
-        done = session.execute(
-            update(Certifier)
-            .where(Certifier.name == name)
-            .values(accredited=accredited, updated_at=utcnow())
-        ).rowcount
-    if not done:
-        raise Problem("certifier-not-found", "Certifier not found", 404)
-    return find(ctx, name)
+def _accredited_in_kcit() -> Problem:
+    return Problem(
+        "accredited-in-kcit", "Certifiers are accredited in KCIT", 400,
+        "accredit the certifier's DID for SoftwareCertificationCredential in KCIT "
+        "(POST /kcit/admin/accreditations); the issuer keeps no accreditation list of its own",
+    )  # fmt: skip
 
 
 def find(ctx: IssuerContext, name: str) -> Certifier:
@@ -88,17 +86,42 @@ def all_certifiers(ctx: IssuerContext) -> list[Certifier]:
         return list(session.scalars(select(Certifier).order_by(Certifier.name)))
 
 
-def is_accredited_did(ctx: IssuerContext, did: str) -> bool:
+def is_certifier_did(ctx: IssuerContext, did: str) -> bool:
+    """Whether ``did`` is one of our certifiers' tenants (accredited or not)."""
     with ctx.factory() as session:
-        return bool(session.scalar(select(Certifier.accredited).where(Certifier.did == did)))
+        return session.scalar(select(Certifier.id).where(Certifier.did == did)) is not None
 
 
-def require_accredited(certifier: Certifier) -> None:
-    if not certifier.accredited:
+def is_accredited(ctx: IssuerContext, did: str, type_name: str = CERTIFICATION) -> bool:
+    """KCIT's answer, now: may ``did`` issue ``type_name``? A 503 problem if KCIT cannot say."""
+    if ctx.kcit is None:
+        raise Problem(
+            "accreditation-source-unknown", "Accreditation source unknown", 503,
+            "the issuer does not know KCIT's URL (SERVICE_URLS), where certifiers are accredited",
+        )  # fmt: skip
+    try:
+        return ctx.kcit.may_issue(did, type_name)
+    except VerificationError as exc:
+        raise Problem(
+            "accreditation-unavailable", "Accreditation cannot be checked", 503,
+            f"KCIT could not say whether {did} is accredited: {exc.detail}",
+        ) from None  # fmt: skip
+
+
+def require_accredited(ctx: IssuerContext, certifier: Certifier) -> None:
+    if not is_accredited(ctx, certifier.did):
         raise Problem(
             "certifier-not-accredited", "Certifier not accredited", 403,
-            f"{certifier.did} is not accredited to issue SoftwareCertificationCredential",
+            f"{certifier.did} is not accredited in KCIT to issue {CERTIFICATION}",
         )  # fmt: skip
+
+
+def accreditation(ctx: IssuerContext, did: str) -> bool | None:
+    """For listings: KCIT's answer, or None when it cannot be had right now."""
+    try:
+        return is_accredited(ctx, did)
+    except Problem:
+        return None
 
 
 def authenticate(ctx: IssuerContext, token: str) -> Certifier | None:
@@ -120,10 +143,10 @@ def _certifier(presented: str) -> Certifier | None:
 certifier_required = bearer_required(_certifier, what="the certifier's API token")
 
 
-def describe(row: Certifier) -> dict[str, Any]:
+def describe(ctx: IssuerContext, row: Certifier) -> dict[str, Any]:
     return {
         "name": row.name,
         "did": row.did,
-        "accredited": row.accredited,
+        "accredited": accreditation(ctx, row.did),  # KCIT's, live; null if it cannot say
         "created_at": row.created_at.isoformat(),
     }

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agents.client import AdminClient
 from credgate.problems import Problem
 from issuer.tenants import TenantDirectory
+from verifier.trust_kcit import KcitTrustRegistry
 
 #: App-config keys the issuer reads, with their defaults (a deployment or a test may override).
 DEFAULTS: dict[str, Any] = {
@@ -74,6 +75,8 @@ class IssuerContext:
     settings: IssuerSettings
     service_urls: Mapping[str, str]
     public_url: str | None  # where holders reach this service (short links)
+    # KCIT's trust API: who is accredited to certify. No cache: asked afresh before each signing.
+    kcit: KcitTrustRegistry | None = None
 
     @property
     def status_base_url(self) -> str:
@@ -98,7 +101,9 @@ def build_context(
         settings=settings,
         service_urls=service_urls,
         public_url=config.get("PUBLIC_URL") or service_urls.get("issuer"),
-    )
+        kcit=KcitTrustRegistry(service_urls["kcit"], short_ttl=0.0) if "kcit" in service_urls
+        else None,
+    )  # fmt: skip
 
 
 def issuer_context() -> IssuerContext:

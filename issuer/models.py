@@ -130,7 +130,7 @@ class RoleRequest(Base):
 class Certifier(Base):
     """A certifier: its own tenant (DID) on the issuer agent and the API token it calls us with.
 
-    ``accredited`` is the operator's list of accredited certifiers until KCIT keeps it.
+    Whether it may certify is KCIT's to say (an accreditation of its DID), asked before signing.
     """
 
     __tablename__ = "issuer_certifiers"
@@ -140,13 +140,15 @@ class Certifier(Base):
     tenant: Mapped[str] = mapped_column(String(200))
     did: Mapped[str] = mapped_column(String(500), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    accredited: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Certification(Base):
-    """An flist a certifier hashed and certified: its digests and the credential over them."""
+    """An flist a certifier hashed and certified: its digests and the credential over them.
+
+    Once its record is ``issued`` the signed credential (kept in the record) is public: the
+    software registry serves it by digest."""
 
     __tablename__ = "issuer_certifications"
 

@@ -8,7 +8,7 @@ the onboarding authority and the certifiers (depute creates company tenants).
 from __future__ import annotations
 
 from credgate.problems import Problem
-from issuer.certifiers import is_accredited_did
+from issuer.certifiers import is_accredited, is_certifier_did
 from issuer.context import IssuerContext
 from schemas.registry import TrustedIssuerRule, credential_type
 
@@ -20,13 +20,15 @@ def authorize_issuer(ctx: IssuerContext, type_name: str | None, issuer_did: str)
     authority = ctx.tenants.authority().did
     if rule is TrustedIssuerRule.ONBOARDING_AUTHORITY and issuer_did != authority:
         raise _not_allowed(type_name, issuer_did, "only the onboarding authority issues it")
-    if rule is TrustedIssuerRule.ACCREDITED_CERTIFIER and not is_accredited_did(ctx, issuer_did):
+    if rule is TrustedIssuerRule.ACCREDITED_CERTIFIER and not is_accredited(
+        ctx, issuer_did, type_name
+    ):
         raise Problem(
             "certifier-not-accredited", "Certifier not accredited", 403,
             f"{issuer_did} is not accredited to issue {type_name}",
         )  # fmt: skip
     if rule is TrustedIssuerRule.KCIT_COMPANY and (
-        issuer_did == authority or is_accredited_did(ctx, issuer_did)
+        issuer_did == authority or is_certifier_did(ctx, issuer_did)
     ):
         raise _not_allowed(type_name, issuer_did, "it is issued by a company's own DID")
 

@@ -5,7 +5,9 @@
 * ``GET /api/items/<id>``
 * ``POST /api/items`` — publish: DataProvider or ModelProvider (a model needs ModelProvider),
   directly or as the attorney of a company holding the role; a flist comes with its
-  SoftwareCertification credential, verified (accredited certifier, not revoked) on publication
+  SoftwareCertification credential, or only its ``digest`` (the certificate is then taken from
+  the registry of certified software); either way verified (accredited certifier, not revoked)
+  on publication, and listed with ``certificateUrl``, its entry in the registry
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from apps.catalogue import services
+from apps.registry import software_registry
 from credgate.problems import Problem, json_body
 from credgate.web import db_sessions
 from verifier.gateway.plugin import (
@@ -82,7 +85,10 @@ def publish():
                       reasons=[r.to_dict() for r in decision.reasons])  # fmt: skip
     purposes = None
     if item.kind == "flist":
-        purposes = services.check_certificate(item, verify_evidence([item.certificate]))
+        candidates = ([item.certificate] if item.certificate is not None
+                      else software_registry().certificates(item.digest))  # fmt: skip
+        item, purposes = services.check_certificate(item, candidates,
+                                                    verify_evidence(candidates))  # fmt: skip
     owner = decision.acting_for or principal.holder
     created = services.publish(db_sessions(), item, owner=owner, publisher=principal.holder,
                                purposes=purposes)  # fmt: skip

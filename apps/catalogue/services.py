@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from flask import has_app_context
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from apps import inputs
 from apps.catalogue.models import KINDS, CatalogueItem
+from apps.registry import software_registry
 from credgate.db import transaction
 from credgate.problems import Problem
 from verifier.credentials import as_list
@@ -105,10 +107,18 @@ def describe(item: CatalogueItem, *, with_certificate: bool = False) -> dict[str
     }
     if item.kind == "flist":
         body.update(flistUrl=item.flist_url, digest=item.digest, md5=item.md5,
-                    purposes=item.purposes, certified=item.certificate is not None)  # fmt: skip
+                    purposes=item.purposes, certified=item.certificate is not None,
+                    certificateUrl=registry_link(item.digest))  # fmt: skip
         if with_certificate:
             body["certificate"] = item.certificate
     return body
+
+
+def registry_link(digest: str | None) -> str | None:
+    """Where anyone finds the flist's certificates and their live status."""
+    if not has_app_context():
+        return None
+    return software_registry().link(digest)
 
 
 def get(factory: sessionmaker[Session], item_id: int) -> dict[str, Any]:
@@ -148,8 +158,12 @@ def parse_item(body: Any) -> NewItem:
     if kind != "flist":
         return item
     certificate = body.get("certificate")
+    if certificate is None and body.get("digest") is not None:
+        # Only the digest: the certificate is looked up in the registry of certified software.
+        return replace(item, digest=inputs.digest(body, "digest"))
     if not isinstance(certificate, dict):
-        raise inputs.invalid("certificate", "a flist needs its SoftwareCertificationCredential")
+        raise inputs.invalid("certificate", "a flist needs its SoftwareCertificationCredential "
+                             "(or its digest, certified in the registry)")  # fmt: skip
     subject = certificate.get("credentialSubject")
     subject = subject if isinstance(subject, dict) else {}
     flist_url = subject.get("flistUrl")
@@ -165,19 +179,40 @@ def parse_item(body: Any) -> NewItem:
     )  # fmt: skip
 
 
-def check_certificate(item: NewItem, results: tuple[CredentialResult, ...]) -> list[str]:
-    """The certificate verified (proof, status, accredited certifier): its purposes."""
-    result = results[0]
-    if not result.verified:
+def check_certificate(
+    item: NewItem, certificates: list[dict[str, Any]], results: tuple[CredentialResult, ...]
+) -> tuple[NewItem, list[str]]:
+    """The item with the first certificate that verified (proof, status, accredited certifier)
+    and is a SoftwareCertificationCredential of the item's digest, and its purposes."""
+    for certificate, result in zip(certificates, results, strict=True):
+        if not result.verified or result.facts is None:
+            continue
+        if "SoftwareCertificationCredential" not in result.facts.types:
+            continue
+        subject = certificate.get("credentialSubject")
+        subject = subject if isinstance(subject, dict) else {}
+        if item.digest is not None and subject.get("id") != item.digest:
+            continue
+        flist_url, md5 = subject.get("flistUrl"), subject.get("md5")
+        item = replace(
+            item, certificate=certificate,
+            flist_url=flist_url[:500] if isinstance(flist_url, str) else None,
+            md5=md5 if isinstance(md5, str) and len(md5) == 32 else None,
+        )  # fmt: skip
+        return item, [p for p in as_list(subject.get("purposes")) if isinstance(p, str)]
+    if item.certificate is not None and results and not results[0].verified:
         raise Problem(
             "certificate-invalid", "Certificate does not verify", 400,
-            "; ".join(f"{e.slug}: {e.detail}" for e in result.errors),
-            errors=result.error_types(),
+            "; ".join(f"{e.slug}: {e.detail}" for e in results[0].errors),
+            errors=results[0].error_types(),
         )  # fmt: skip
-    if result.facts is None or "SoftwareCertificationCredential" not in result.facts.types:
+    if item.certificate is not None:
         raise inputs.invalid("certificate", "not a SoftwareCertificationCredential")
-    subject = item.certificate.get("credentialSubject") if item.certificate else {}
-    return [p for p in as_list(subject.get("purposes")) if isinstance(p, str)]
+    raise Problem(
+        "software-not-certified", "Software not certified", 400,
+        f"the registry of certified software holds no certificate of {item.digest} that verifies",
+        digest=item.digest, refused=len(results),
+    )  # fmt: skip
 
 
 def publish(factory: sessionmaker[Session], item: NewItem, *, owner: str, publisher: str,

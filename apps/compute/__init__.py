@@ -6,17 +6,20 @@ from flask import Flask
 
 from apps.compute.routes import EXTENSION, bp
 from apps.compute.services import ComputeRuntime
+from apps.registry import software_registry
 from credgate.web import on_shutdown
 from verifier.gateway.plugin import GatewayApp
 
 
 def setup(flask_app: Flask) -> None:
     """One runtime per Flask app: its flist store (``COMPUTE_STORE``, default
-    ``<var>/compute/flists``), executor (``COMPUTE_EXECUTOR``) and limits (``COMPUTE_LIMITS``)."""
+    ``<var>/compute/flists``), executor (``COMPUTE_EXECUTOR``), limits (``COMPUTE_LIMITS``) and
+    the registry of certified software it consults (:mod:`apps.registry`)."""
     config = flask_app.config
     var_dir = config["CREDGATE_SETTINGS"].var_dir
     store = config.get("COMPUTE_STORE") or var_dir / "compute" / "flists"
-    runtime = ComputeRuntime(factory=flask_app.extensions["credgate.db"], store=store)
+    runtime = ComputeRuntime(factory=flask_app.extensions["credgate.db"], store=store,
+                             registry=software_registry(flask_app))  # fmt: skip
     if config.get("COMPUTE_EXECUTOR") is not None:
         runtime.executor = config["COMPUTE_EXECUTOR"]
     if config.get("COMPUTE_LIMITS") is not None:

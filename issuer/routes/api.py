@@ -147,14 +147,15 @@ def reject_role_request(request_id: str):
     return _role_request_view(row)
 
 
-# -- certifiers (the operator keeps the accreditation list until KCIT does) ---------------------
+# -- certifiers (accredited in KCIT, which the issuer asks before signing) -----------------------
 
 
 @api.post("/certifiers")
 @operator_required
 def register_certifier():
-    row, token = certifiers.register(issuer_context(), json_body())
-    response = jsonify({**certifiers.describe(row), "token": token})
+    ctx = issuer_context()
+    row, token = certifiers.register(ctx, json_body())
+    response = jsonify({**certifiers.describe(ctx, row), "token": token})
     response.status_code = 201
     return response
 
@@ -162,13 +163,5 @@ def register_certifier():
 @api.get("/certifiers")
 @operator_required
 def list_certifiers():
-    return {
-        "certifiers": [certifiers.describe(r) for r in certifiers.all_certifiers(issuer_context())]
-    }
-
-
-@api.put("/certifiers/<name>/accreditation")
-@operator_required
-def accredit(name: str):
-    row = certifiers.set_accreditation(issuer_context(), name, json_body())
-    return certifiers.describe(row)
+    ctx = issuer_context()
+    return {"certifiers": [certifiers.describe(ctx, r) for r in certifiers.all_certifiers(ctx)]}

@@ -1,5 +1,6 @@
-"""The certifier's API: certify an flist (by URL, or uploaded), list and revoke certifications.
-Every route needs the certifier's own API token."""
+"""The certifier's API: certify an flist (by URL, or uploaded), list, download and revoke
+certifications (every route needs the certifier's own API token); and the public, read-only
+registry of certified software by digest (``/issuer/software``)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from credgate.problems import json_body
-from issuer import certification
+from issuer import certification, certified_software
 from issuer.certifiers import certifier_required
 from issuer.context import issuer_context
 from issuer.flist import too_large
 from issuer.idempotency import idempotent
-from issuer.routes.common import exchange_view
 
 certifier = Blueprint("issuer_certifier", __name__, url_prefix="/issuer/certifications")
+software = Blueprint("issuer_software", __name__, url_prefix="/issuer/software")
 
 UPLOAD_FIELD = "flist"
 FORM_OVERHEAD = 64 * 1024  # multipart headers and the other fields
@@ -42,12 +43,12 @@ def certify():
         body = certification.form_fields(request.form)
     else:
         upload, body = None, json_body()
-    cert, exchange = certification.certify(ctx, g.certifier, body, upload)
+    cert = certification.certify(ctx, g.certifier, body, upload)
     _, record = certification.get_certification(ctx, g.certifier, cert.id)
-    response = jsonify(
-        {**certification.describe(ctx, cert, record), "exchange": exchange_view(exchange)}
-    )
+    described = certification.describe(ctx, cert, record)
+    response = jsonify({**described, "verifiableCredential": record.credential})
     response.status_code = 201
+    response.headers["Location"] = described["registry"]
     return response
 
 
@@ -65,7 +66,28 @@ def get_certification(certification_id: str):
     return certification.describe(ctx, cert, record)
 
 
+@certifier.get("/<certification_id>/credential")
+@certifier_required
+def download(certification_id: str):
+    """The signed credential, as the VC-API returns one: to keep, or to hand to a publisher."""
+    signed = certification.signed_credential(issuer_context(), g.certifier, certification_id)
+    return {"verifiableCredential": signed}
+
+
 @certifier.post("/<certification_id>/revoke")
 @certifier_required
 def revoke(certification_id: str):
     return certification.revoke(issuer_context(), g.certifier, certification_id, json_body())
+
+
+# -- the public registry of certified software -----------------------------------------------------
+
+
+@software.get("")
+def list_software():
+    return certified_software.search(issuer_context(), request.args)
+
+
+@software.get("/<digest>")
+def software_by_digest(digest: str):
+    return certified_software.by_digest(issuer_context(), digest)
