@@ -4,13 +4,16 @@ A job names a flist by digest, a dataset reference and a purpose. The app hashes
 *bytes* again (the stored file could have been swapped), and admits the job only if a
 SoftwareCertification credential for exactly that digest and that purpose verifies now — proof,
 an accredited certifier (trust registry), not revoked or suspended, within its validity — and
-its md5 (what Zero-OS checks) matches too. Certificates come with the job or from the catalogue's
-published flists. Every admission, refusal, start and end is appended to the audit chain.
+its md5 (what Zero-OS checks) matches too. Certificates are found in the public registry of
+certified software (by the digest of the bytes), in the catalogue's published flists, or come
+with the job; wherever they come from, only the verifier's verdict on each counts. Every
+admission, refusal, start and end is appended to the audit chain.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import secrets
 import threading
@@ -28,6 +31,7 @@ from apps import inputs
 from apps.compute import audit
 from apps.compute.executor import Executor, FlistError, Limits, LocalExecutor
 from apps.compute.models import Flist, Job
+from apps.registry import SoftwareRegistry
 from credgate.db import transaction, utcnow
 from credgate.problems import Problem
 from verifier.engine import CredentialResult
@@ -47,6 +51,7 @@ class ComputeRuntime:
     executor: Executor = field(default_factory=LocalExecutor)
     limits: Limits = field(default_factory=Limits)
     max_archive_bytes: int = 64 * 1024 * 1024
+    registry: SoftwareRegistry | None = None  # the public registry of certified software
     pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="compute")
     )
@@ -175,7 +180,11 @@ def admit(runtime: ComputeRuntime, request: JobRequest, verify: Any) -> list[str
     if actual != request.flist:
         raise Problem("flist-tampered", "Flist bytes changed", 409,
                       f"the stored bytes hash to {actual}, not {request.flist}")  # fmt: skip
-    certificates = request.certificates + published_certificates(runtime.factory, actual)
+    certificates = _distinct(
+        request.certificates
+        + published_certificates(runtime.factory, actual)
+        + (runtime.registry.certificates(actual) if runtime.registry is not None else [])
+    )
     results: tuple[CredentialResult, ...] = verify(certificates) if certificates else ()
     decision = evaluate(CertifiedSoftware(actual, request.purpose), results)
     if not decision.allow:
@@ -195,6 +204,18 @@ def admit(runtime: ComputeRuntime, request: JobRequest, verify: Any) -> list[str
             raise Problem("md5-mismatch", "Flist md5 differs from its certificate", 409,
                           f"the bytes' md5 is {md5}, the certificate's {certified_md5}")
     return list(decision.credentials)
+
+
+def _distinct(certificates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One of each (the registry and the catalogue often hold the same certificate)."""
+    seen: set[str] = set()
+    kept = []
+    for certificate in certificates:
+        key = json.dumps(certificate, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            kept.append(certificate)
+    return kept
 
 
 def run_job(runtime: ComputeRuntime, job_id: str) -> None:
