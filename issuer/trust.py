@@ -1,8 +1,10 @@
 """Which of our tenants may sign which credential type, checked before signing.
 
 The verifier enforces the same rules; refusing here keeps us from issuing what no verifier
-accepts. KCIT does not exist yet: an Attorney credential may come from any of our tenants except
-the onboarding authority and the certifiers (depute creates company tenants).
+accepts. Certifiers must be accredited in KCIT (asked before each signing). An Attorney
+credential may come from any of our tenants except the onboarding authority and the certifiers:
+depute creates a tenant per company, and whether that company is identified and active is for
+the verifier to ask KCIT when the credential is used.
 """
 
 from __future__ import annotations
