@@ -110,12 +110,11 @@ def _open_session(
     if not decision.allow:
         raise Problem("power-missing", "Not a company admin", 403,
                       f"sign in with an Attorney credential that grants {ADMIN_POWER}")  # fmt: skip
-    credential = next(c.credential for c in results
-                      if c.credential.get("id") == decision.credentials[0])  # fmt: skip
+    credential = decision.granted_by[0]
     facts = check_credential(credential)
     status = credential.get("credentialStatus")
     with ctx.factory() as session:
-        state = entry_status(session, status)
+        state = entry_status(session, status, credential.get("id"), facts.issuer)
         if state is None:  # a mandate depute could never see revoked: fail closed
             raise Problem("status-unknown", "Mandate status unknown", 401,
                           "the Attorney credential has no status entry here")  # fmt: skip
@@ -158,7 +157,7 @@ def admin_for_session(ctx: DeputeContext, token: str) -> Admin | None:
         if row.status_list_url is not None and row.status_index is not None:
             status = {"statusListCredential": row.status_list_url,
                       "statusListIndex": str(row.status_index)}  # fmt: skip
-            if entry_status(session, status) != "active":
+            if entry_status(session, status, row.credential_id) != "active":
                 return None
         company = registry.get_company(session, row.company_id)
         if registry.trust_status(company) != registry.ACTIVE:

@@ -79,12 +79,11 @@ def openapi_document() -> dict[str, Any]:
         },
         "/kcit/trust": {
             "get": _op(
-                "The onboarding authority and the trusted status-list issuers",
+                "The onboarding authority",
                 {
                     "type": "object",
                     "properties": {
                         "onboardingAuthority": {"type": ["string", "null"]},
-                        "statusListIssuers": {"type": "array", "items": {"type": "string"}},
                     },
                 },
                 errors=(),

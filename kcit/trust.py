@@ -32,7 +32,7 @@ class KcitDatabaseTrust:
     def may_issue(self, did: str, credential_type: str) -> bool:
         return credential_type in self._facts(did).accreditations
 
-    def status_list_issuers(self) -> frozenset[str]:
+    def status_list_signers(self, issuer: str) -> frozenset[str]:
         return frozenset()
 
     def company_powers(self, did: str) -> frozenset[str]:

@@ -8,7 +8,7 @@ is needed (pysqlite's savepoints commit early when they open the transaction).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import uuid4
 
@@ -217,28 +217,42 @@ def history(session: Session, entry_id: int) -> list[StatusEvent]:
     return list(session.scalars(query))
 
 
-def entry_status(session: Session, status: Any) -> str | None:
+def entry_status(
+    session: Session, status: Any, credential_id: Any, issuer: str | None = None
+) -> str | None:
     """The status of a credential's ``credentialStatus`` entry read from our own tables, for
     services on the same database that must not wait for a published list (None if the entry
-    names no list of ours)."""
-    if not isinstance(status, dict):
+    is not one of ours for this credential).
+
+    The entry counts only if we allocated it to ``credential_id`` (and, given ``issuer``, on a
+    list of that issuer): anyone can copy the entry of an active credential into a forgery."""
+    if not isinstance(status, Mapping) or not isinstance(credential_id, str):
         return None
     url, index = status.get("statusListCredential"), status.get("statusListIndex")
     if not isinstance(url, str) or not isinstance(index, str) or not index.isdigit():
         return None
-    return session.scalar(
+    query = (
         select(StatusEntry.status)
         .join(StatusList, StatusList.id == StatusEntry.list_id)
-        .where(StatusList.url == url, StatusEntry.list_index == int(index))
+        .where(
+            StatusList.url == url,
+            StatusEntry.list_index == int(index),
+            StatusEntry.credential_id == credential_id,
+        )
     )
+    if issuer is not None:
+        query = query.where(StatusList.issuer_did == issuer)
+    return session.scalar(query)
 
 
 
-def status_reader(factory: sessionmaker[Session]) -> Callable[[Any], str | None]:
+def status_reader(
+    factory: sessionmaker[Session],
+) -> Callable[[Any, Any, str | None], str | None]:
     """:func:`entry_status` in a session of its own, for callers that hold no session."""
 
-    def read(status: Any) -> str | None:
+    def read(status: Any, credential_id: Any, issuer: str | None = None) -> str | None:
         with factory() as session:
-            return entry_status(session, status)
+            return entry_status(session, status, credential_id, issuer)
 
     return read

@@ -59,7 +59,10 @@ RELATIONSHIPS = frozenset(
 class VerificationMethod:
     id: str  # absolute DID URL
     type: str
-    controller: str
+    #: The DID this key belongs to: the DID whose own resolved document lists the method under
+    #: an id of its own. Never a ``controller`` value written inside a document, which anyone
+    #: who mints a did:peer:4 or hosts a did:web can set to any DID.
+    did: str
     public_key: bytes  # raw Ed25519 public key
 
 
@@ -182,11 +185,21 @@ def _absolute(did: str, ref: str) -> str:
     return did + ref if ref.startswith("#") else ref
 
 
+def did_of(method_id: str) -> str:
+    """The DID part of a DID URL (before any fragment, query or path)."""
+    return method_id.split("#", 1)[0].split("?", 1)[0]
+
+
 def find_method(
     document: Mapping[str, Any], method_id: str, relationship: str
 ) -> VerificationMethod:
     """The verification method ``method_id`` of ``document``, which must be listed (by reference
-    or embedded) under ``relationship``."""
+    or embedded) under ``relationship``.
+
+    The method belongs to the document's DID only: ``method_id`` must be a DID URL of that DID,
+    and the document's own entry for it (relative, or absolute with that DID) is the only one
+    that counts. Entries whose ids name another DID are ignored, and so is every ``controller``
+    field: a document proves nothing about keys of other DIDs."""
     did = document.get("id")
     if not isinstance(did, str):
         raise VerificationError(errors.DID_RESOLUTION_FAILED, "DID document without an id")
@@ -194,10 +207,15 @@ def find_method(
         raise VerificationError(
             errors.PROOF_PURPOSE_MISMATCH, f"unknown proof purpose {relationship!r}"
         )
+    if did_of(method_id) != did or "#" not in method_id:
+        raise VerificationError(
+            errors.VERIFICATION_METHOD_NOT_FOUND,
+            f"{method_id!r} is not a verification method of {did}",
+        )
     candidates: dict[str, Mapping[str, Any]] = {}
     for method in document.get("verificationMethod") or []:
         if isinstance(method, Mapping) and isinstance(method.get("id"), str):
-            candidates[_absolute(did, method["id"])] = method
+            candidates.setdefault(_absolute(did, method["id"]), method)
     authorised = False
     for entry in document.get(relationship) or []:
         if isinstance(entry, str) and _absolute(did, entry) == method_id:
@@ -220,18 +238,14 @@ def find_method(
             errors.PROOF_PURPOSE_MISMATCH,
             f"{method_id!r} is not authorised for {relationship} by {did}",
         )
-    controller = method.get("controller") or did
     return VerificationMethod(
-        id=method_id,
-        type=str(method.get("type")),
-        controller=controller if isinstance(controller, str) else did,
-        public_key=_public_key(method),
+        id=method_id, type=str(method.get("type")), did=did, public_key=_public_key(method)
     )
 
 
 @lru_cache(maxsize=4096)
 def _did_key_method(method_id: str, relationship: str) -> VerificationMethod:
-    did = method_id.split("#", 1)[0]
+    did = did_of(method_id)
     return find_method(_did_key_document_cached(did, "Ed25519VerificationKey2018"), method_id,
                        relationship)  # fmt: skip
 
@@ -312,7 +326,7 @@ class DidResolver:
                 errors.VERIFICATION_METHOD_NOT_FOUND,
                 f"verification method {method_id!r} is not a DID URL with a fragment",
             )
-        did = method_id.split("#", 1)[0]
+        did = did_of(method_id)
         if did.startswith("did:key:"):
             return _did_key_method(method_id, relationship)
         return find_method(self.resolve(did), method_id, relationship)

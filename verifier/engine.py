@@ -39,7 +39,7 @@ from verifier.errors import VerificationError
 from verifier.rdfc import Budget
 from verifier.status import StatusListCache, check_entry
 from verifier.suites import check_signature, suite_for
-from verifier.trust import TrustRegistry, check_issuer
+from verifier.trust import TrustRegistry, check_issuer, credgate_types
 
 
 @dataclass
@@ -51,6 +51,9 @@ class CredentialResult:
     warnings: list[VerificationError] = field(default_factory=list)
     facts: CredentialFacts | None = None
     proof_cached: bool = False
+    #: Verified, and its issuer meets the trust rule of its credgate type: the only kind of
+    #: credential that grants anything.
+    trusted: bool = False
 
     @property
     def issuer(self) -> str | None:
@@ -142,6 +145,24 @@ class ProofCache:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def holder_binding(signer: str, facts: CredentialFacts) -> VerificationError | None:
+    """Why ``signer`` may not present this credential, or None: every subject that is a DID must
+    be the signer, and a credential must name a subject (a bearer credential proves nothing
+    about who presents it). Non-DID subjects (a software digest) bind no holder."""
+    dids = [s for s in facts.subject_ids if s.startswith("did:")]
+    if not facts.subject_ids:
+        return VerificationError(
+            errors.HOLDER_MISMATCH, "the credential names no subject, so no holder can present it"
+        )
+    if any(did != signer for did in dids):
+        strangers = ", ".join(sorted(d for d in dids if d != signer))
+        return VerificationError(
+            errors.HOLDER_MISMATCH,
+            f"the presentation is signed by {signer}, but the credential's subject is {strangers}",
+        )
+    return None
 
 
 class Verifier:
@@ -238,34 +259,54 @@ class Verifier:
             return result
         result.checks.append("structure")
 
-        proofs_ok = self._credential_proofs(credential, facts, result, budget)
-        if proofs_ok:
+        if self._credential_proofs(credential, facts, result, budget):
             result.checks += ["proof", "issuer"]
+            self.assess(result, now, check_status=check_status, check_trust=check_trust)
+        else:
+            # Nothing is fetched, and nothing more is reported, for a credential whose proof
+            # already failed: its status list URL and issuer are whatever an attacker wrote.
+            result.verified = False
+        return result
 
+    def assess(
+        self,
+        result: CredentialResult,
+        now: datetime,
+        *,
+        check_status: bool = True,
+        check_trust: bool = True,
+    ) -> CredentialResult:
+        """The checks that change over time, on a credential whose proofs held: validity
+        period, status entries, issuer trust. Sets ``verified`` and ``trusted``."""
+        facts = result.facts
+        assert facts is not None
         try:
             check_validity_period(facts, now)
             result.checks.append("validity")
         except VerificationError as exc:
             result.errors.append(exc)
 
-        if check_status and facts.status_entries:
-            self._credential_status(facts, result)
+        if check_status:
+            self._credential_status(result.credential, facts, result)
 
+        rules: list[str] = []
         if check_trust and self.trust is not None:
             try:
-                rules = check_issuer(credential, facts.issuer, self.trust)
+                rules = check_issuer(result.credential, facts.issuer, self.trust)
                 result.checks.append("trust")
                 if not rules:
                     result.warnings.append(
                         VerificationError(
                             errors.UNTRUSTED_ISSUER,
-                            "no trust rule applies to this credential type; issuer not evaluated",
+                            "no trust rule applies to this credential type; it grants nothing",
                         )
                     )
             except VerificationError as exc:
                 result.errors.append(exc)
 
         result.verified = not result.errors
+        # Only a credential whose type has a trust rule, and whose issuer meets it, counts.
+        result.trusted = result.verified and bool(rules)
         return result
 
     def _credential_proofs(
@@ -285,13 +326,14 @@ class Verifier:
             except VerificationError as exc:
                 result.errors.append(exc)
                 return False
-        # Issuer binding: a proof counts only if the issuer controls its key.
-        strangers = [m.id for m in methods if m.controller != facts.issuer]
+        # Issuer binding: a proof counts only if its key is one the issuer's own DID document
+        # lists as the issuer's (never by a ``controller`` field some other document claims).
+        strangers = [m.id for m in methods if m.did != facts.issuer]
         if strangers:
             result.errors.append(
                 VerificationError(
                     errors.ISSUER_MISMATCH,
-                    f"proof key {strangers[0]} is not controlled by the issuer {facts.issuer}",
+                    f"proof key {strangers[0]} is not a key of the issuer {facts.issuer}",
                 )
             )
             return False
@@ -299,18 +341,30 @@ class Verifier:
             self.proof_cache.put(key, methods)  # type: ignore[union-attr]
         return True
 
-    def _credential_status(self, facts: CredentialFacts, result: CredentialResult) -> None:
+    def _credential_status(
+        self, credential: Mapping[str, Any], facts: CredentialFacts, result: CredentialResult
+    ) -> None:
+        if not facts.status_entries:
+            # Every credgate credential is issued with a status entry; one without could never
+            # be seen revoked.
+            if self.require_status and credgate_types(credential):
+                result.errors.append(
+                    VerificationError(
+                        errors.STATUS_MISSING, "the credential has no credentialStatus entry"
+                    )
+                )
+            return
         if self.status is None:
             problem = VerificationError(
                 errors.STATUS_UNAVAILABLE, "this verifier has no status service configured"
             )
             (result.errors if self.require_status else result.warnings).append(problem)
             return
-        trusted = self.trust.status_list_issuers() if self.trust is not None else frozenset()
+        signers = self.trust.status_list_signers(facts.issuer) if self.trust else frozenset()
         failed = False
         for entry in facts.status_entries:
             try:
-                check_entry(entry, facts.issuer, self.status, trusted)
+                check_entry(entry, facts.issuer, self.status, signers)
             except VerificationError as exc:
                 result.errors.append(exc)
                 failed = True
@@ -358,21 +412,28 @@ class Verifier:
                                           budget, now)  # fmt: skip
         result.holder = signer
 
+        ids = [c.get("id") for c in facts.credentials if isinstance(c, Mapping)]
+        repeated = sorted({i for i in ids if isinstance(i, str) and ids.count(i) > 1})
+        if repeated:
+            # A decision names the credential it rests on; two with one id would let a
+            # consumer pick the wrong one.
+            result.errors.append(
+                VerificationError(
+                    errors.DUPLICATE_CREDENTIAL,
+                    f"the presentation carries more than one credential with id {repeated[0]}",
+                )
+            )
+
         for credential in facts.credentials:
             credential_result = self.verify_credential(
                 credential, now=now, check_status=check_status, check_trust=check_trust,
                 budget=budget,
             )  # fmt: skip
             result.credentials.append(credential_result)
-            facts_c = credential_result.facts
-            if signer is not None and facts_c is not None and signer not in facts_c.subject_ids:
-                result.errors.append(
-                    VerificationError(
-                        errors.HOLDER_MISMATCH,
-                        f"the presentation is signed by {signer}, who is not the subject of "
-                        f"credential {credential.get('id', '(no id)')}",
-                    )
-                )
+            if signer is not None and credential_result.facts is not None:
+                problem = holder_binding(signer, credential_result.facts)
+                if problem is not None:
+                    result.errors.append(problem)
         if signer is not None and not any(e.slug == errors.HOLDER_MISMATCH for e in result.errors):
             result.checks.append("holder")
         result.verified = not result.errors and all(c.verified for c in result.credentials)
@@ -437,7 +498,7 @@ class Verifier:
             result.errors.append(exc)
             return None
         result.checks.append("proof")
-        signer = method.controller
+        signer = method.did
         if holder is not None and holder != signer:
             result.errors.append(
                 VerificationError(

@@ -46,6 +46,7 @@ CHALLENGE_REUSED = "challenge-reused"
 CHALLENGE_EXPIRED = "challenge-expired"
 DOMAIN_MISMATCH = "domain-mismatch"
 HOLDER_MISMATCH = "holder-mismatch"  # the presentation is not signed by the credentials' subject
+DUPLICATE_CREDENTIAL = "duplicate-credential"  # two credentials of one presentation share an id
 
 # -- validity, status, trust ------------------------------------------------------------------
 EXPIRED = "expired"
@@ -54,6 +55,7 @@ REVOKED = "revoked"
 SUSPENDED = "suspended"
 STATUS_UNAVAILABLE = "status-unavailable"  # the status list could not be fetched or verified
 INVALID_STATUS = "invalid-status"  # malformed status entry or status-list credential
+STATUS_MISSING = "status-missing"  # a credgate credential without a status entry
 UNTRUSTED_ISSUER = "untrusted-issuer"
 ISSUER_NOT_KCIT_COMPANY = "issuer-not-kcit-company"  # attorney from a DID KCIT does not know
 COMPANY_INACTIVE = "company-inactive"  # KCIT knows the company but it is suspended
@@ -95,12 +97,14 @@ TITLES: dict[str, str] = {
     CHALLENGE_EXPIRED: "Challenge expired",
     DOMAIN_MISMATCH: "Wrong domain",
     HOLDER_MISMATCH: "Holder is not the subject",
+    DUPLICATE_CREDENTIAL: "Two credentials share an id",
     EXPIRED: "Credential expired",
     NOT_YET_VALID: "Credential not yet valid",
     REVOKED: "Credential revoked",
     SUSPENDED: "Credential suspended",
     STATUS_UNAVAILABLE: "Credential status unavailable",
     INVALID_STATUS: "Invalid credential status",
+    STATUS_MISSING: "Credential has no status entry",
     UNTRUSTED_ISSUER: "Untrusted issuer",
     ISSUER_NOT_KCIT_COMPANY: "Issuer is not a KCIT-identified company",
     COMPANY_INACTIVE: "Issuing company is not active",

@@ -11,7 +11,7 @@ the pages out at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,7 +32,9 @@ GOVERNANCE = Role("Governance")
 SESSION_TTL = timedelta(hours=8)
 ACTIVE = "active"
 
-StatusOf = Callable[[Mapping[str, Any] | None], str | None]
+#: (credentialStatus entry, credential id, issuer DID) -> the entry's status, or None when the
+#: entry is not one this service allocated to that credential of that issuer.
+StatusOf = Callable[[Any, Any, str | None], str | None]
 
 
 @dataclass(frozen=True)
@@ -51,10 +53,10 @@ class GovernanceAdmins:
         if not decision.allow:
             raise refusal(results) or Problem("role-missing", "Not a governance admin", 403,
                           "sign in with a RoleCredential that grants Governance")  # fmt: skip
-        credential = next(r.credential for r in results
-                          if r.credential.get("id") == decision.credentials[0])  # fmt: skip
+        credential = decision.granted_by[0]
+        issuer = check_credential(credential).issuer
         status = credential.get("credentialStatus")
-        state = self.status_of(status) if isinstance(status, dict) else None
+        state = self.status_of(status, credential.get("id"), issuer)
         if state is None:  # a credential this service could never see revoked: fail closed
             raise Problem("status-unknown", "Credential status unknown", 401,
                           "the Governance credential has no status entry here")  # fmt: skip
@@ -69,6 +71,7 @@ class GovernanceAdmins:
         session[self.session_key] = {
             "holder": signed_in.holder,
             "credential": str(credential.get("id")),
+            "issuer": issuer,
             "status": status,
             "expires": expires.timestamp(),
         }
@@ -84,7 +87,8 @@ class GovernanceAdmins:
         if not isinstance(held, dict):
             return None
         if (float(held.get("expires", 0)) <= utcnow().timestamp()
-                or self.status_of(held.get("status")) != ACTIVE):  # fmt: skip
+                or self.status_of(held.get("status"), held.get("credential"),
+                                  held.get("issuer")) != ACTIVE):  # fmt: skip
             session.pop(self.session_key, None)
             return None
         return f"governance:{held['holder']}"

@@ -1,9 +1,10 @@
 """Policy decision point: given verified credentials and a requirement, allow or deny, with
 machine-readable reasons.
 
-Requirements (DESIGN §6): a role, an attorney power ``{app, action}``, a certified software
-digest for a purpose, or a DIF Presentation Exchange definition from ``schemas/``. Only verified
-credentials count (a failed verification is itself a reason to deny, with its error types).
+Requirements: a role, an attorney power ``{app, action}``, a certified software
+digest for a purpose, or a DIF Presentation Exchange definition from ``schemas/``. Only trusted
+credentials count — verified, and from an issuer their type's trust rule accepts (a failed
+verification is itself a reason to deny, with its error types).
 Pure functions over the verifier's results: the gateway enforces and audits the decision.
 """
 
@@ -73,6 +74,9 @@ class Decision:
     reasons: tuple[Reason, ...] = ()
     credentials: tuple[str, ...] = ()  # ids of the credentials the decision rests on
     acting_for: str | None = None  # the company an attorney acts for
+    #: The presented credentials themselves that the decision rests on, first the one that
+    #: granted it: a consumer reads these, never looks a credential up again by its id.
+    granted_by: tuple[Mapping[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -87,11 +91,22 @@ def _deny(code: str, detail: str, **extra: Any) -> Decision:
     return Decision(False, (Reason(code, detail, extra),))
 
 
+def _allow(*credentials: Mapping[str, Any], acting_for: str | None = None) -> Decision:
+    return Decision(True, credentials=tuple(str(c.get("id")) for c in credentials),
+                    acting_for=acting_for, granted_by=credentials)  # fmt: skip
+
+
+def counted(results: Sequence[CredentialResult]) -> list[Mapping[str, Any]]:
+    """The credentials that may grant anything: verified, and from an issuer their type's trust
+    rule accepts. Untrusted ones stay in the results (reported), never counted."""
+    return [r.credential for r in results if r.trusted]
+
+
 def _of_type(results: Sequence[CredentialResult], name: str) -> list[Mapping[str, Any]]:
     return [
         r.credential
         for r in results
-        if r.verified and r.facts is not None and name in r.facts.types
+        if r.trusted and r.facts is not None and name in r.facts.types
     ]
 
 
@@ -105,7 +120,7 @@ def decide_credentials(results: Sequence[CredentialResult], requirement: Require
         for credential in _of_type(results, "RoleCredential"):
             for subject in _subjects(credential):
                 if requirement.role in as_list(subject.get("roles")):
-                    return Decision(True, credentials=(str(credential.get("id")),))
+                    return _allow(credential)
         return _deny(ROLE_MISSING, f"no verified RoleCredential grants {requirement.role}",
                      role=requirement.role)  # fmt: skip
     if isinstance(requirement, AttorneyPower):
@@ -119,9 +134,7 @@ def decide_credentials(results: Sequence[CredentialResult], requirement: Require
                     ):
                         mandator = subject.get("mandator")
                         company = mandator.get("id") if isinstance(mandator, Mapping) else None
-                        return Decision(
-                            True, credentials=(str(credential.get("id")),), acting_for=company
-                        )
+                        return _allow(credential, acting_for=company)
         return _deny(
             POWER_MISSING,
             f"no verified AttorneyCredential grants {requirement.action} on {requirement.app}",
@@ -135,7 +148,7 @@ def decide_credentials(results: Sequence[CredentialResult], requirement: Require
                     continue
                 purposes = as_list(subject.get("purposes"))
                 if requirement.purpose in purposes:
-                    return Decision(True, credentials=(str(credential.get("id")),))
+                    return _allow(credential)
                 certified_for.extend(p for p in purposes if isinstance(p, str))
         if certified_for:
             return _deny(
@@ -195,8 +208,8 @@ def _match_definition(
 ) -> Decision:
     if definition.get("submission_requirements"):
         return _deny(UNSUPPORTED_DEFINITION, "submission_requirements are not supported")
-    verified = [r.credential for r in results if r.verified]
-    matched: list[str] = []
+    verified = counted(results)
+    matched: list[Mapping[str, Any]] = []
     reasons: list[Reason] = []
     try:
         for descriptor in definition.get("input_descriptors") or []:
@@ -211,9 +224,9 @@ def _match_definition(
                     )
                 )
             else:
-                matched.append(str(hit.get("id")))
+                matched.append(hit)
     except (JsonPathParserError, SchemaError, ValueError, TypeError, AttributeError) as exc:
         return _deny(UNSUPPORTED_DEFINITION, f"cannot evaluate the definition: {exc}")
     if reasons or not matched:
         return Decision(False, tuple(reasons) or (Reason(DESCRIPTOR_UNSATISFIED, "empty"),))
-    return Decision(True, credentials=tuple(matched))
+    return _allow(*matched)

@@ -11,8 +11,12 @@ File format::
       "onboarding_authority": "did:key:...",
       "companies": {"did:web:helix.example": "active", "did:key:...": "suspended"},
       "accreditations": {"did:key:...": ["SoftwareCertificationCredential"]},
-      "status_list_issuers": ["did:key:..."]
+      "status_list_signers": {"did:key:<issuer>": ["did:key:<publisher>"]}
     }
+
+A status list counts for a credential when its issuer signed it, or a publisher named for that
+very issuer under ``status_list_signers``: a signer trusted for every issuer would let whoever
+holds it vouch for anybody's credentials.
 """
 
 from __future__ import annotations
@@ -44,7 +48,10 @@ class TrustRegistry(Protocol):
 
     def may_issue(self, did: str, credential_type: str) -> bool: ...
 
-    def status_list_issuers(self) -> frozenset[str]: ...
+    def status_list_signers(self, issuer: str) -> frozenset[str]:
+        """DIDs besides ``issuer`` itself whose status lists count for ``issuer``'s
+        credentials."""
+        ...
 
 
 class StaticTrustRegistry:
@@ -55,12 +62,14 @@ class StaticTrustRegistry:
         onboarding_authority: str | None = None,
         companies: Mapping[str, str] | None = None,
         accreditations: Mapping[str, Iterable[str]] | None = None,
-        status_list_issuers: Iterable[str] = (),
+        status_list_signers: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         self.onboarding_authority = onboarding_authority
         self.companies = {did: CompanyStatus(state) for did, state in (companies or {}).items()}
         self.accreditations = {did: frozenset(t) for did, t in (accreditations or {}).items()}
-        self._status_list_issuers = frozenset(status_list_issuers)
+        self._status_list_signers = {
+            did: frozenset(signers) for did, signers in (status_list_signers or {}).items()
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> StaticTrustRegistry:
@@ -68,7 +77,7 @@ class StaticTrustRegistry:
             onboarding_authority=data.get("onboarding_authority"),
             companies=data.get("companies") or {},
             accreditations=data.get("accreditations") or {},
-            status_list_issuers=data.get("status_list_issuers") or (),
+            status_list_signers=data.get("status_list_signers") or {},
         )
 
     def is_onboarding_authority(self, did: str) -> bool:
@@ -80,9 +89,8 @@ class StaticTrustRegistry:
     def may_issue(self, did: str, credential_type: str) -> bool:
         return credential_type in self.accreditations.get(did, ())
 
-    def status_list_issuers(self) -> frozenset[str]:
-        extra = {self.onboarding_authority} if self.onboarding_authority else set()
-        return self._status_list_issuers | extra
+    def status_list_signers(self, issuer: str) -> frozenset[str]:
+        return self._status_list_signers.get(issuer, frozenset())
 
 
 class FileTrustRegistry:
@@ -116,13 +124,13 @@ class FileTrustRegistry:
     def may_issue(self, did: str, credential_type: str) -> bool:
         return self._reload().may_issue(did, credential_type)
 
-    def status_list_issuers(self) -> frozenset[str]:
-        return self._reload().status_list_issuers()
+    def status_list_signers(self, issuer: str) -> frozenset[str]:
+        return self._reload().status_list_signers(issuer)
 
 
 class CombinedTrustRegistry:
     """Several registries as one: the suite's gateway asks KCIT and the operator's own trust
-    file. An authority, certifier or status-list issuer trusted by any of them is trusted; a
+    file. An authority, certifier or status-list signer trusted by any of them is trusted; a
     company's status comes from the registries that know it, and one that marks it inactive
     wins; its delegable powers come from the registries that track powers (see
     :meth:`company_powers`)."""
@@ -143,8 +151,8 @@ class CombinedTrustRegistry:
     def may_issue(self, did: str, credential_type: str) -> bool:
         return any(r.may_issue(did, credential_type) for r in self.registries)
 
-    def status_list_issuers(self) -> frozenset[str]:
-        return frozenset().union(*(r.status_list_issuers() for r in self.registries))
+    def status_list_signers(self, issuer: str) -> frozenset[str]:
+        return frozenset().union(*(r.status_list_signers(issuer) for r in self.registries))
 
     def company_powers(self, did: str) -> frozenset[str] | None:
         """What the registries that track powers (KCIT) and know the company gave it; only a

@@ -10,9 +10,9 @@ within one second):
 * without a healthy feed, entries live ``short_ttl`` (one second).
 
 Every fetch is bounded. If KCIT cannot be reached, a lookup raises a ``trust-unavailable``
-verification error (never "unknown company": that would be a different, false, reason), and
-:meth:`status_list_issuers` — called outside the verifier's error handling — falls back to what
-it last knew. After a failed connection nothing asks KCIT again for ``short_ttl``: requests
+verification error (never "unknown company": that would be a different, false, reason). KCIT
+names no status-list publishers: every list counts only when signed by its credentials' own
+issuer. After a failed connection nothing asks KCIT again for ``short_ttl``: requests
 meanwhile fail at once instead of each waiting out the time-out.
 """
 
@@ -73,7 +73,7 @@ class KcitTrustRegistry:
         self._lock = threading.Lock()
         self._entries: OrderedDict[str, DidFacts] = OrderedDict()
         self._generation = 0
-        self._authority: tuple[str | None, frozenset[str], float] | None = None
+        self._authority: tuple[str | None, float] | None = None
         self._down_until = float("-inf")  # after a failed connection: no fetch before this
 
     @property
@@ -83,8 +83,7 @@ class KcitTrustRegistry:
     # -- the TrustRegistry protocol ------------------------------------------------------------
 
     def is_onboarding_authority(self, did: str) -> bool:
-        authority, _issuers = self._trust()
-        return did is not None and did == authority
+        return did is not None and did == self._trust()
 
     def company_status(self, did: str) -> CompanyStatus:
         return self.facts(did).status
@@ -92,12 +91,8 @@ class KcitTrustRegistry:
     def may_issue(self, did: str, credential_type: str) -> bool:
         return credential_type in self.facts(did).accreditations
 
-    def status_list_issuers(self) -> frozenset[str]:
-        try:
-            return self._trust()[1]
-        except VerificationError:
-            cached = self._authority
-            return cached[1] if cached else frozenset()
+    def status_list_signers(self, issuer: str) -> frozenset[str]:
+        return frozenset()
 
     def company_powers(self, did: str) -> frozenset[str]:
         """``app:action`` powers the company of ``did`` may delegate (empty unless active)."""
@@ -141,20 +136,19 @@ class KcitTrustRegistry:
                     self._entries.popitem(last=False)
         return facts
 
-    def _trust(self) -> tuple[str | None, frozenset[str]]:
+    def _trust(self) -> str | None:
         now = self._clock()
         cached = self._authority
-        if cached is not None and now - cached[2] <= self.ttl:
-            return cached[0], cached[1]
+        if cached is not None and now - cached[1] <= self.ttl:
+            return cached[0]
         body = self._get("/kcit/trust")
         authority = body.get("onboardingAuthority")
-        issuers = frozenset(i for i in body.get("statusListIssuers") or () if isinstance(i, str))
         if authority is not None and not isinstance(authority, str):
             raise VerificationError(TRUST_UNAVAILABLE, "KCIT answered a malformed authority")
         # The authority never changes once it exists; until then, ask again a moment later.
         fetched = now if authority else now - max(0.0, self.ttl - self.short_ttl)
-        self._authority = (authority, issuers, fetched)
-        return authority, issuers
+        self._authority = (authority, fetched)
+        return authority
 
     def _get(self, path: str) -> Mapping[str, Any]:
         if self._clock() < self._down_until:

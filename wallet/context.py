@@ -7,6 +7,8 @@ Configuration (all optional):
                             ``<var>/verifier/trust.json``); the suite's own onboarding
                             authority (asked of its issuer service) is trusted besides
 ``STATUS_URL_OVERRIDE``     status-list URL prefix -> replacement prefix (loopback deployments)
+``FETCH_ALLOW``             hosts whose links and status lists the wallet fetches, besides the
+                            suite's own services (``FETCH_PUBLIC``: public hosts too)
 ``WALLET_SCAN_TIMEOUT``     seconds a scan waits for the attached offer/request (default 10)
 ``WALLET_EXCHANGE_TIMEOUT`` seconds an accept / present waits for the other side (default 20)
 """
@@ -26,7 +28,10 @@ from agents.client import AdminClient
 from agents.hub import WebhookHub
 from credgate.config import Settings
 from credgate.problems import Problem
+from verifier import fetch_policy
+from verifier.fetch import Fetcher
 from verifier.trust import CompanyStatus, FileTrustRegistry, TrustRegistry
+from wallet.invitations import link_fetcher
 from wallet.status import StatusChecker
 
 EXTENSION = "wallet"
@@ -42,6 +47,7 @@ class WalletContext:
     status: StatusChecker
     scan_timeout: float = 10.0
     exchange_timeout: float = 20.0
+    links: Fetcher | None = None  # opens scanned invitation links (None: opens none)
 
     @property
     def agent(self) -> AdminClient:
@@ -92,10 +98,8 @@ class SuiteTrust:
     def may_issue(self, did: str, credential_type: str) -> bool:
         return self.base.may_issue(did, credential_type)
 
-    def status_list_issuers(self) -> frozenset[str]:
-        authority = self.authority()
-        extra = {authority} if authority else set()
-        return self.base.status_list_issuers() | extra
+    def status_list_signers(self, issuer: str) -> frozenset[str]:
+        return self.base.status_list_signers(issuer)
 
 
 def build_context(app: Flask) -> WalletContext:
@@ -114,7 +118,10 @@ def build_context(app: Flask) -> WalletContext:
         agent_client=app.extensions.get("credgate.agent"),
         hub=config.get("WEBHOOK_HUB"),
         trust=trust,
-        status=StatusChecker(trust, url_override=config.get("STATUS_URL_OVERRIDE")),
+        status=StatusChecker(
+            trust, url_override=config.get("STATUS_URL_OVERRIDE"), policy=fetch_policy(app)
+        ),
+        links=link_fetcher(fetch_policy(app)),
         scan_timeout=float(config.get("WALLET_SCAN_TIMEOUT", 10.0)),
         exchange_timeout=float(config.get("WALLET_EXCHANGE_TIMEOUT", 20.0)),
     )

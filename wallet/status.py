@@ -19,6 +19,7 @@ from verifier.credentials import as_list, parse_datetime
 from verifier.dids import DidResolver
 from verifier.engine import Verifier
 from verifier.errors import VerificationError
+from verifier.fetch import FetchPolicy
 from verifier.status import StatusListCache, check_entry
 from verifier.trust import TrustRegistry
 
@@ -46,11 +47,12 @@ class StatusChecker:
         *,
         url_override: Mapping[str, str] | None = None,
         ttl: float = 1.0,
+        policy: FetchPolicy | None = None,
     ) -> None:
         self.trust = trust
         verifier = Verifier(DidResolver())
         self.cache = StatusListCache(
-            verifier.verify_status_list, short_ttl=ttl, url_override=url_override
+            verifier.verify_status_list, short_ttl=ttl, url_override=url_override, policy=policy
         )
 
     def check(self, credential: Mapping[str, Any], now: datetime | None = None) -> LiveStatus:
@@ -66,7 +68,7 @@ class StatusChecker:
             return LiveStatus(UNKNOWN, exc.detail)
         issuer = credential.get("issuer")
         issuer = issuer.get("id") if isinstance(issuer, Mapping) else issuer
-        trusted = self.trust.status_list_issuers() if self.trust is not None else frozenset()
+        trusted = self.trust.status_list_signers(str(issuer)) if self.trust else frozenset()
         for entry in as_list(credential.get("credentialStatus")):
             if not isinstance(entry, Mapping):
                 return LiveStatus(UNKNOWN, "malformed status entry")

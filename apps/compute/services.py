@@ -196,11 +196,10 @@ def admit(runtime: ComputeRuntime, request: JobRequest, verify: Any) -> list[str
             reason.detail + (f" (refused certificates: {'; '.join(failures)})" if failures else ""),
             missing=missing(decision.reasons), certificateErrors=failures,
         )  # fmt: skip
-    for result in results:
-        subject = result.credential.get("credentialSubject") or {}
+    for certificate in decision.granted_by:
+        subject = certificate.get("credentialSubject") or {}
         certified_md5 = subject.get("md5")
-        used = str(result.credential.get("id")) in decision.credentials
-        if used and certified_md5 not in (None, md5):
+        if certified_md5 not in (None, md5):
             raise Problem("md5-mismatch", "Flist md5 differs from its certificate", 409,
                           f"the bytes' md5 is {md5}, the certificate's {certified_md5}")
     return list(decision.credentials)

@@ -101,11 +101,7 @@ def lookup(did: str):
 def trust():
     ctx = kcit_context()
     authority = ctx.onboarding_authority()
-    return {
-        "onboardingAuthority": authority,
-        # Status lists are signed by their credentials' issuers; the authority's are trusted.
-        "statusListIssuers": [authority] if authority else [],
-    }
+    return {"onboardingAuthority": authority}
 
 
 @api.get("/trust/dids/<path:did>")

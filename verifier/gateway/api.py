@@ -89,6 +89,15 @@ def token():
         result.errors.append(
             errors.VerificationError(errors.INVALID_PRESENTATION, "the presentation is empty")
         )
+    elif result.verified and not any(c.trusted for c in result.credentials):
+        # A token would grant nothing: untrusted credentials are reported, never counted.
+        result.verified = False
+        result.errors.append(
+            errors.VerificationError(
+                errors.UNTRUSTED_ISSUER,
+                "no credential of the presentation comes from an issuer the data space trusts",
+            )
+        )
     if not result.verified:
         problem = verification_problem(result)
         gw.audit.record(AuditRecord(**audit, allow=False, holder=result.holder,

@@ -97,7 +97,7 @@ class CompanyRegistry:
         roles: set[str] = set()
         ids: list[str] = []
         for result in results:
-            if result.verified:
+            if result.trusted:
                 roles.update(roles_in(result.credential))
                 ids.append(str(result.credential.get("id")))
         lookup = getattr(self.verifier.trust, "company_roles", None)

@@ -26,13 +26,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from credgate.db import transaction, utcnow
-from verifier import errors
-from verifier.credentials import CredentialFacts, check_credential, check_validity_period
+from verifier.credentials import CredentialFacts, check_credential
 from verifier.engine import CredentialResult, PresentationResult, Verifier
-from verifier.errors import VerificationError
 from verifier.gateway.models import Grant
-from verifier.status import check_entry
-from verifier.trust import check_issuer
 
 #: Ended grants are deleted this long after they expire.
 RETENTION = timedelta(days=1)
@@ -187,45 +183,7 @@ def recheck(
 ) -> tuple[CredentialResult, ...]:
     """The credentials' state now: validity period, status entries, issuer trust (proofs and
     holder binding were verified when the grant was made)."""
-    trusted_lists = verifier.trust.status_list_issuers() if verifier.trust else frozenset()
-    results = []
-    for credential, facts in credentials:
-        result = CredentialResult(credential, facts=facts, checks=["proof", "issuer"])
-        try:
-            check_validity_period(facts, now)
-            result.checks.append("validity")
-        except VerificationError as exc:
-            result.errors.append(exc)
-        if facts.status_entries:
-            _status(verifier, credential, facts, trusted_lists, result)
-        if verifier.trust is not None:
-            try:
-                check_issuer(credential, facts.issuer, verifier.trust)
-                result.checks.append("trust")
-            except VerificationError as exc:
-                result.errors.append(exc)
-        result.verified = not result.errors
-        results.append(result)
-    return tuple(results)
-
-
-def _status(
-    verifier: Verifier,
-    credential: Mapping[str, Any],
-    facts: CredentialFacts,
-    trusted_lists: frozenset[str],
-    result: CredentialResult,
-) -> None:
-    if verifier.status is None:
-        if verifier.require_status:
-            result.errors.append(
-                VerificationError(errors.STATUS_UNAVAILABLE, "no status service configured")
-            )
-        return
-    for entry in facts.status_entries:
-        try:
-            check_entry(entry, facts.issuer, verifier.status, trusted_lists)
-        except VerificationError as exc:
-            result.errors.append(exc)
-            return
-    result.checks.append("status")
+    return tuple(
+        verifier.assess(CredentialResult(credential, facts=facts, checks=["proof", "issuer"]), now)
+        for credential, facts in credentials
+    )

@@ -94,7 +94,7 @@ class Principal:
         companies = {
             (s.get("mandator") or {}).get("id")
             for r in self.credentials
-            if r.verified and r.facts is not None and "AttorneyCredential" in r.facts.types
+            if r.trusted and r.facts is not None and "AttorneyCredential" in r.facts.types
             for s in _subjects(r.credential)
         }
         companies.discard(None)
@@ -107,7 +107,7 @@ class Principal:
 
     @property
     def credential_ids(self) -> list[str]:
-        return [str(r.credential.get("id")) for r in self.credentials if r.verified]
+        return [str(r.credential.get("id")) for r in self.credentials if r.trusted]
 
     def check(self, requirement: Requirement) -> Decision:
         """Evaluate another requirement against the caller's credentials as they stand now."""

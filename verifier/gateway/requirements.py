@@ -4,7 +4,7 @@ The verifier's policy decision point (:mod:`verifier.pdp`) decides the four kind
 names — a role, an attorney power, a certified software digest, a DIF presentation definition.
 The gateway adds what routes need around them:
 
-* :class:`Participant` — any verified credential at all (a logged-in participant);
+* :class:`Participant` — a trusted OnboardingCredential of the holder (a data-space participant);
 * :class:`Public` — nothing (the gateway neither authenticates nor audits);
 * :class:`DefinitionName` — a definition from ``schemas/`` by name (resolved once, cached);
 * :class:`ActingFor` — an attorney power for a company that itself holds one of some roles
@@ -16,7 +16,7 @@ A deny keeps the reasons of every alternative, so a 403 names each missing role 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -57,7 +57,8 @@ NO_CREDENTIAL = "no-valid-credential"
 
 @dataclass(frozen=True)
 class Participant:
-    """Any verified credential (the holder is a data-space participant right now)."""
+    """A trusted OnboardingCredential whose subject is the holder: a data-space participant
+    right now. (Presentations bind every DID subject to their signer.)"""
 
 
 @dataclass(frozen=True)
@@ -176,10 +177,13 @@ def evaluate(
         case Public():
             return Decision(True)
         case Participant():
-            ids = tuple(_credential_id(r) for r in results if r.verified)
-            if ids:
-                return Decision(True, credentials=ids)
-            return Decision(False, (Reason(NO_CREDENTIAL, "no credential of yours is valid now"),))
+            onboarding = [r.credential for r in results if r.trusted and r.facts is not None
+                          and "OnboardingCredential" in r.facts.types]  # fmt: skip
+            if onboarding:
+                return Decision(True, credentials=tuple(str(c.get("id")) for c in onboarding),
+                                granted_by=tuple(onboarding))  # fmt: skip
+            reason = Reason(NO_CREDENTIAL, "no trusted onboarding credential of yours is valid now")
+            return Decision(False, (reason,))
         case DefinitionName(name=name):
             return decide_credentials(results, resolve_definition(name))
         case ActingFor(power=power, roles=roles):
@@ -207,7 +211,8 @@ def _acting_for(
     company = attorney.acting_for
     held, evidence = company_roles(company) if company else (frozenset(), ())
     if held & set(roles):
-        return Decision(True, credentials=attorney.credentials + evidence, acting_for=company)
+        return Decision(True, credentials=attorney.credentials + evidence, acting_for=company,
+                        granted_by=attorney.granted_by)  # fmt: skip
     return Decision(
         False,
         (
@@ -219,13 +224,6 @@ def _acting_for(
         ),
         acting_for=company,
     )
-
-
-def _credential_id(result: CredentialResult) -> str:
-    credential = result.credential
-    if isinstance(credential, Mapping) and isinstance(credential.get("id"), str):
-        return credential["id"]
-    return "(no id)"
 
 
 def missing(reasons: Iterable[Reason]) -> list[str]:
