@@ -4,6 +4,10 @@ entry's hash, so editing, deleting or reordering any entry breaks every hash aft
 
 Appends race safely: the next ``seq`` is the primary key, so of two writers that read the same
 head one fails the insert and retries on the new head.
+
+A job's ``finished`` entry says how it ended (:func:`ending`): exited, deadline, memory-limit,
+cpu-limit, file-size-limit, signal, output-limit or output-rejected, with its exit code or
+signal, whether every process of its sandbox was seen gone, and the checked outputs' hashes.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from apps.compute.executor import RunResult
 from apps.compute.models import AuditEntry
 from credgate.db import transaction, utcnow
 
@@ -49,6 +54,38 @@ def append(factory: sessionmaker[Session], event: str, data: dict[str, Any],
         except IntegrityError:
             continue  # another writer took this seq: chain onto its entry
     raise RuntimeError("could not append to the compute audit log")
+
+
+REASONS = {
+    "deadline": "time limit exceeded",
+    "memory-limit": "memory limit exceeded",
+    "cpu-limit": "CPU time limit exceeded",
+    "file-size-limit": "file size limit exceeded",
+    "output-limit": "output limit exceeded",
+    "output-rejected": "outputs rejected",
+}
+
+
+def succeeded(result: RunResult) -> bool:
+    return result.exit_code == 0 and result.ended == "exited"
+
+
+def reason(result: RunResult) -> str | None:
+    """Why a job failed, in words (None when it succeeded)."""
+    if succeeded(result):
+        return None
+    words = REASONS.get(result.ended)
+    if words is None:
+        words = (f"killed by signal {result.signal}" if result.signal is not None
+                 else f"exit code {result.exit_code}")  # fmt: skip
+    return f"{words}: {result.detail}" if result.detail else words
+
+
+def ending(result: RunResult) -> dict[str, Any]:
+    """How a job ended, for its ``finished`` entry."""
+    return {"ended": result.ended, "signal": result.signal, "timedOut": result.timed_out,
+            "outputs": [f.to_json() for f in result.outputs], "outputsRef": result.outputs_ref,
+            "detail": result.detail, "sandbox": result.sandbox}  # fmt: skip
 
 
 @dataclass(frozen=True)

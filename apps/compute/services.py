@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from apps import inputs
 from apps.compute import audit
-from apps.compute.executor import Executor, FlistError, Limits, LocalExecutor
+from apps.compute.executor import Executor, FlistError, Limits, LocalExecutor, SandboxUnavailable
 from apps.compute.models import Flist, Job
 from apps.registry import SoftwareRegistry
 from credgate.db import transaction, utcnow
@@ -228,12 +228,11 @@ def run_job(runtime: ComputeRuntime, job_id: str) -> None:
         try:
             result = runtime.executor.run(runtime.path(job.flist), dataset=job.dataset,
                                           purpose=job.purpose, limits=runtime.limits)  # fmt: skip
-            state = "succeeded" if result.exit_code == 0 else "failed"
+            state = "succeeded" if audit.succeeded(result) else "failed"
             values = {"exit_code": result.exit_code, "timed_out": result.timed_out,
                       "stdout": result.stdout, "stderr": result.stderr}  # fmt: skip
-            reason = "time limit exceeded" if result.timed_out else (
-                None if state == "succeeded" else f"exit code {result.exit_code}")
-        except FlistError as exc:
+            reason = audit.reason(result)
+        except (FlistError, SandboxUnavailable) as exc:  # never run unsandboxed
             state, values, reason = "failed", {}, str(exc)
             result = None
         with transaction(factory) as session:
@@ -244,6 +243,7 @@ def run_job(runtime: ComputeRuntime, job_id: str) -> None:
             "state": state, "exitCode": values.get("exit_code"), "reason": reason,
             "outputSha256": output_hash,
             "durationMs": result.duration_ms if result else 0,
+            **(audit.ending(result) if result else {"ended": "not-started"}),
         }, job_id)  # fmt: skip
     except Exception:
         log.exception("compute job %s crashed", job_id)
