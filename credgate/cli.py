@@ -43,7 +43,7 @@ def cli(ctx: click.Context, var_dir: str) -> None:
     type=int,
     default=8700,
     show_default=True,
-    help="Services listen on port-base+1, +2, ... (a free port if taken); 0: all free.",
+    help="Services listen on port-base+1, +2, ... (another free port if taken); 0: all free.",
 )
 @click.option(
     "--timeout",
@@ -83,15 +83,22 @@ def up(settings, port_base: int, timeout: float) -> None:
 
 
 def _print_urls(state: dict[str, Any], started_in: float) -> None:
+    from credgate.suite import start_url
+
     click.echo(f"credgate is up ({started_in:.1f} s):")
+    taken = state.get("ports_taken") or {}
     for name, url in state["services"].items():
-        click.echo(f"  {name:<11} {url}")
+        note = f"  (port {taken[name]} was taken)" if name in taken else ""
+        click.echo(f"  {name:<11} {url}{note}")
     for name, agent in state["agents"].items():
         click.echo(f"  agent {name:<9} admin {agent['admin_url']}  didcomm {agent['endpoint']}")
     click.echo(
         "`credgate status` checks health, `credgate token` prints the operator API token; "
         "Ctrl-C or `credgate down` stops."
     )
+    start = start_url(state)
+    if start:
+        click.echo(f"Start here: {start}  (every service's pages, linked)")
 
 
 @cli.command()

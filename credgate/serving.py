@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -14,14 +15,42 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` and listening; OSError when the port is taken.
+
+    Bound here rather than by werkzeug: its server reports a busy port by printing and calling
+    ``sys.exit``, a SystemExit no caller can fall back from.
+    """
+    return socket.create_server((host, port), backlog=128)
+
+
 class ServerThread:
-    """A bound loopback server; the WSGI app may be given later (its URL is known at once)."""
+    """A bound loopback server; the WSGI app may be given later (its URL is known at once).
+
+    ``requested_port`` is the port asked for (0: any); :attr:`port` is the one it got.
+    """
 
     def __init__(self, app=None, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.server: BaseWSGIServer = make_server(
-            host, port, app, threaded=True, request_handler=QuietHandler
-        )
+        self.requested_port = port
+        listener = listening_socket(host, port)
+        try:
+            # werkzeug serves a duplicate of the descriptor; ours is closed just below.
+            self.server: BaseWSGIServer = make_server(
+                host, port, app, threaded=True, request_handler=QuietHandler,
+                fd=listener.fileno(),
+            )  # fmt: skip
+        finally:
+            listener.close()
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    @property
+    def fell_back(self) -> bool:
+        """A preferred port was asked for, and it was taken."""
+        return self.requested_port != 0 and self.port != self.requested_port
 
     @property
     def url(self) -> str:
@@ -48,7 +77,9 @@ def bind(port: int = 0, app=None) -> ServerThread:
     except OSError:
         if port == 0:
             raise
-        return ServerThread(app, port=0)
+        server = ServerThread(app, port=0)
+        server.requested_port = port
+        return server
 
 
 def serve(app, port: int = 0) -> ServerThread:

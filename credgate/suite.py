@@ -19,9 +19,18 @@ from credgate.db import make_engine, migrate, session_factory
 from credgate.secrets import ensure_private_dir, get_or_create_secret
 from credgate.services import SERVICES, app_factory
 from credgate.serving import ServerThread, bind, serve
+from credgate.start import install as install_start_page
 from credgate.state import clear_state, write_state
 from credgate.tokens import ensure_operator_token
 from credgate.web import shutdown
+
+
+def start_url(state: dict[str, Any]) -> str | None:
+    """The start page of a running suite (``credgate up``'s state), None without services."""
+    services = state.get("services") or {}
+    if "issuer" in services:
+        return services["issuer"] + "/"
+    return next((url + "/start" for url in services.values()), None)
 
 
 def prepare(settings: Settings) -> str:
@@ -66,7 +75,9 @@ class Suite:
                 self.servers[name] = bind(self.port_base + offset if self.port_base else 0)
             self._engine = make_engine(self.settings.database_url)
             for name, server in self.servers.items():
-                server.start(app_factory(name)(self.service_config(name)))
+                app = app_factory(name)(self.service_config(name))
+                install_start_page(app)
+                server.start(app)
             write_state(self.settings, self.describe())
         except BaseException:
             self.stop()
@@ -93,7 +104,17 @@ class Suite:
             "hub": self._hub_server.url if self._hub_server else None,
             "agents": {name: agent.describe() for name, agent in self.agents.items()},
             "services": {name: server.url for name, server in self.servers.items()},
+            # Preferred ports (port base + n) that were taken, so the service runs elsewhere.
+            "ports_taken": {
+                name: server.requested_port
+                for name, server in self.servers.items()
+                if server.fell_back
+            },
         }
+
+    def start_url(self) -> str | None:
+        """Where a person starts: the issuer's start page (any service's ``/start`` works)."""
+        return start_url(self.describe())
 
     def stop(self) -> None:
         # Every service's background work first (change-feed subscribers, watchers), so none of

@@ -1,0 +1,115 @@
+"""The suite's start page: every service and the pages people use on it, one link each.
+
+``credgate up`` serves it at ``/`` of every service whose ``/`` is free (the issuer's, among
+others) and at ``/start`` of all of them (the gateway's ``/`` is its own home). The services'
+URLs come from the app's ``SERVICE_URLS``, which the suite sets; the paths below are the
+services' own page routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+
+from flask import Blueprint, Flask, current_app, render_template
+
+from credgate.pages import page_headers
+
+START_PATH = "/start"
+#: The gateway's apps register here (an entry-point group); only their names are read.
+APPS_GROUP = "credgate.apps"
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str
+    title: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    title: str
+    about: str
+    pages: tuple[Page, ...]
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    title: str
+    note: str
+
+
+@dataclass(frozen=True)
+class ServiceLinks:
+    name: str
+    title: str
+    about: str
+    url: str
+    links: tuple[Link, ...]
+
+
+#: In the order a newcomer meets them: get credentials, register a company, deputise, log in.
+SERVICES: tuple[Service, ...] = (
+    Service("issuer", "Onboarding authority", "Issues people's, roles' and software credentials.", (
+        Page("/onboarding", "Onboarding", "join the data space as a person"),
+        Page("/issuer/admin", "Issuer administration", "role requests; for operators and admins"),
+    )),
+    Service("kcit", "KCIT register", "Identifies companies and the powers they hold.", (
+        Page("/kcit/register", "Register a company", "a company asks to be identified"),
+        Page("/kcit/admin", "KCIT administration", "governance admins review registrations"),
+    )),
+    Service("depute", "Depute", "Company admins give employees mandates (attorney credentials).", (
+        Page("/depute/", "Depute", "sign in with your wallet, authorise and revoke mandates"),
+    )),
+    Service("wallet", "Wallet", "A web wallet for a phone: receive credentials, answer logins.", (
+        Page("/wallet/", "Wallet", "open or create a wallet"),
+    )),
+    Service("verifier", "Gateway", "Admits wallets to the data-space apps.", (
+        Page("/", "Gateway home", "who is logged in, the apps"),
+        Page("/portals", "Login portals", "log in by scanning a QR code with your wallet"),
+    )),
+    Service("revocation", "Status lists", "Revocation and suspension of issued credentials.", (
+        Page("/status/admin", "Status-list administration", "operators and governance admins"),
+    )),
+)  # fmt: skip
+
+
+def app_pages() -> tuple[Page, ...]:
+    """The gateway's apps, each at ``/apps/<name>/`` (names only: nothing of theirs is loaded)."""
+    names = sorted(ep.name for ep in entry_points(group=APPS_GROUP))
+    return tuple(Page(f"/apps/{n}/", f"App: {n}", "behind a wallet login") for n in names)
+
+
+def start_links(service_urls: Mapping[str, str]) -> list[ServiceLinks]:
+    """Every known service that runs (has a URL), with absolute links to its pages."""
+    listed = []
+    for service in SERVICES:
+        base = service_urls.get(service.name)
+        if not base:
+            continue
+        base = base.rstrip("/")
+        pages = service.pages + (app_pages() if service.name == "verifier" else ())
+        listed.append(ServiceLinks(
+            service.name, service.title, service.about, base,
+            tuple(Link(base + p.path, p.title, p.note) for p in pages),
+        ))  # fmt: skip
+    return listed
+
+
+def start_page():
+    services = start_links(current_app.config.get("SERVICE_URLS") or {})
+    return render_template("credgate/start.html", services=services)
+
+
+def install(app: Flask) -> None:
+    """Serve the start page at ``/start``, and at ``/`` unless the app has a page there."""
+    blueprint = Blueprint("credgate_start", __name__, template_folder="templates")
+    blueprint.add_url_rule(START_PATH, "start", start_page, methods=["GET"])
+    if not any(rule.rule == "/" for rule in app.url_map.iter_rules()):
+        blueprint.add_url_rule("/", "root", start_page, methods=["GET"])
+    blueprint.after_request(page_headers)
+    app.register_blueprint(blueprint)
