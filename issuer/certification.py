@@ -61,7 +61,8 @@ def certify(
     if upload is not None:
         digests = flist.digest_upload(upload.stream, max_bytes)
     else:
-        digests = flist.fetch_flist(url, max_bytes=max_bytes, timeout=ctx.settings.flist_timeout)
+        digests = flist.fetch_flist(url, max_bytes=max_bytes, timeout=ctx.settings.flist_timeout,
+                                    policy=ctx.fetch_policy)  # fmt: skip
     credential = _credential(ctx, tenant.did, body, url, digests)
 
     certification = Certification(

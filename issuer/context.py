@@ -7,7 +7,7 @@ webhook worker, the sweeper, benchmarks and tests call them the same way the rou
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agents.client import AdminClient
 from credgate.problems import Problem
 from issuer.tenants import TenantDirectory
+from verifier.fetch import FetchPolicy, policy_from_config
 from verifier.trust_kcit import KcitTrustRegistry
 
 #: App-config keys the issuer reads, with their defaults (a deployment or a test may override).
@@ -75,6 +76,8 @@ class IssuerContext:
     settings: IssuerSettings
     service_urls: Mapping[str, str]
     public_url: str | None  # where holders reach this service (short links)
+    # Which hosts flist URLs may name (the suite's services and FETCH_ALLOW; FETCH_PUBLIC).
+    fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
     # KCIT's trust API: who is accredited to certify. No cache: asked afresh before each signing.
     kcit: KcitTrustRegistry | None = None
 
@@ -101,6 +104,7 @@ def build_context(
         settings=settings,
         service_urls=service_urls,
         public_url=config.get("PUBLIC_URL") or service_urls.get("issuer"),
+        fetch_policy=policy_from_config(config),
         kcit=KcitTrustRegistry(service_urls["kcit"], short_ttl=0.0) if "kcit" in service_urls
         else None,
     )  # fmt: skip

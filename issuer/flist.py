@@ -1,25 +1,26 @@
 """An flist's digests: sha256 (as ``urn:sha256:<hex>`` and SRI) and md5, from a URL or an upload.
 
-A download is bounded in size and in total time, not just per read: a server that drips one byte
-a second is cut off at the deadline. The bytes are hashed as they stream and never kept.
+A download goes through the fetch policy (:mod:`verifier.fetch`): allow-listed hosts only, bounded
+in size and in total time, not just per read (a server that drips one byte a second is cut off at
+the deadline), a few redirects at most, each checked like the first. The bytes are hashed as they
+stream and never kept.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
-from urllib.parse import urlsplit
-
-import requests
 
 from credgate.problems import Problem
+from verifier.fetch import REASONS, Fetcher, FetchError, FetchPolicy
+from verifier.fetch import check_url as check_fetch_url
 
 CHUNK = 64 * 1024
 MAX_REDIRECTS = 3
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 @dataclass(frozen=True)
@@ -65,62 +66,37 @@ def digest_upload(stream: BinaryIO, max_bytes: int) -> Digests:
 def check_url(url: object) -> str:
     if not isinstance(url, str) or len(url) > 2000:
         raise Problem("invalid-request", "Invalid request", 400, "flistUrl must be a URL")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Problem("invalid-request", "Invalid request", 400, "flistUrl must be an http(s) URL")
+    try:
+        check_fetch_url(url)
+    except FetchError:
+        raise Problem(
+            "invalid-request", "Invalid request", 400, "flistUrl must be an http(s) URL"
+        ) from None
     return url
 
 
-def fetch_flist(url: str, *, max_bytes: int, timeout: float) -> Digests:
-    """Download and hash ``url`` within ``timeout`` seconds and ``max_bytes`` bytes."""
-    deadline = time.monotonic() + timeout
-    read_timeout = min(timeout, 10.0)
-    with requests.Session() as session:
-        session.max_redirects = MAX_REDIRECTS
-        try:
-            response = session.get(
-                url,
-                stream=True,
-                timeout=(min(timeout, 5.0), read_timeout),
-                headers={"Accept-Encoding": "identity"},  # hash the bytes as published
-            )
-        except requests.Timeout:
-            raise _timed_out(url, timeout) from None
-        except requests.RequestException as exc:
-            raise _unreachable(url, type(exc).__name__) from None
-        with response:
-            if response.status_code != 200:
-                raise _unreachable(url, f"HTTP {response.status_code}")
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise too_large(max_bytes)
-            return digest_chunks(_body(response, deadline, url, timeout), max_bytes)
-
-
-def _body(response: requests.Response, deadline: float, url: str, timeout: float):
-    while True:
-        if time.monotonic() > deadline:
-            raise _timed_out(url, timeout)
-        try:
-            # read1 returns what one socket read brings, so the deadline is checked often.
-            chunk = response.raw.read1(CHUNK, decode_content=True)
-        except Exception as exc:  # urllib3 wraps socket timeouts and resets in several types
-            if "timed out" in str(exc).lower():
-                raise _timed_out(url, timeout) from None
-            raise _unreachable(url, type(exc).__name__) from None
-        if not chunk:
-            return
-        yield chunk
-
-
-def _unreachable(url: str, why: str) -> Problem:
-    return Problem(
-        "flist-unreachable", "flist unreachable", 422, f"could not download {url}: {why}"
-    )
-
-
-def _timed_out(url: str, timeout: float) -> Problem:
-    return Problem(
-        "flist-timeout", "flist download too slow", 422,
-        f"downloading {url} took longer than {timeout:g} s",
-    )  # fmt: skip
+def fetch_flist(
+    url: str, *, max_bytes: int, timeout: float, policy: FetchPolicy | None = None
+) -> Digests:
+    """Download and hash ``url`` within ``timeout`` seconds and ``max_bytes`` bytes, under the
+    fetch ``policy`` (without one, nothing is fetched)."""
+    fetcher = Fetcher(policy, deadline=timeout, max_bytes=max_bytes)
+    try:
+        with fetcher.open(url, redirects=MAX_REDIRECTS) as response:
+            if response.status != 200:
+                raise FetchError("redirect" if response.status in REDIRECTS else "http-error")
+            return digest_chunks(response.chunks(), max_bytes)
+    except FetchError as exc:
+        if exc.reason == "too-large":
+            raise too_large(max_bytes) from None
+        if exc.reason == "not-allowed":
+            raise Problem(
+                "flist-host-not-allowed", "flist host not allowed", 422,
+                "the issuer does not download from the host of flistUrl",
+            ) from None  # fmt: skip
+        # Coarse: the remote's status, text and failure mode stay out (no port or service
+        # oracle through the certifier API).
+        raise Problem(
+            "flist-unreachable", "flist unreachable", 422,
+            f"could not download the flist ({REASONS[exc.reason]})",
+        ) from None  # fmt: skip

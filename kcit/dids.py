@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from kcit.validation import single
 from verifier.dids import DidResolver, find_method
 from verifier.errors import VerificationError
+from verifier.fetch import policy_from_config
 
 
 def default_key(did: str) -> str:
@@ -35,4 +36,7 @@ def check_did(resolver: DidResolver, did: str, key_id: str | None) -> str:
 
 def resolver_from_config(config: Mapping) -> DidResolver:
     # Short TTL: a registrant who just fixed its DID document should not wait five minutes.
-    return DidResolver(web_override=config.get("DID_WEB_OVERRIDE"), cache_ttl=5.0)
+    return DidResolver(
+        web_override=config.get("DID_WEB_OVERRIDE"), cache_ttl=5.0,
+        policy=policy_from_config(config),
+    )  # fmt: skip

@@ -11,6 +11,11 @@ Configuration (all optional):
 ``VERIFIER_TRUST``               a ready :class:`~verifier.trust.TrustRegistry` (tests, KCIT)
 ``DID_WEB_OVERRIDE``             did:web host -> base URL (loopback deployments, tests)
 ``STATUS_URL_OVERRIDE``          status-list URL prefix -> replacement prefix
+``FETCH_ALLOW``                  hosts (``host[:port]`` or base URLs) fetched besides the suite's
+                                 own services (``SERVICE_URLS``) and the overrides' targets:
+                                 status lists, did:web, wallet links and flist URLs
+``FETCH_PUBLIC``                 fetch other public hosts too (default False; private, loopback
+                                 and link-local addresses stay refused unless allow-listed)
 ``VERIFIER_STATUS_FEED``         follow the revocation service's change feed (default True when
                                  ``SERVICE_URLS`` names the revocation service)
 ``VERIFIER_INSTANCE``            a ready :class:`~verifier.engine.Verifier` (tests)
@@ -28,6 +33,7 @@ from credgate.web import create_service_app, on_shutdown
 from verifier.challenges import VC_API, ChallengeStore
 from verifier.dids import DidResolver
 from verifier.engine import ProofCache, Verifier
+from verifier.fetch import FetchPolicy, policy_from_config
 from verifier.gateway import init_gateway
 from verifier.routes import bp as vc_api
 from verifier.status import ChangeFeed, StatusListCache
@@ -35,6 +41,16 @@ from verifier.trust import CombinedTrustRegistry, FileTrustRegistry
 from verifier.trust_kcit import kcit_trust
 
 DEFAULT_MAX_CONTENT_LENGTH = 256 * 1024
+FETCH_POLICY = "credgate.fetch_policy"
+
+
+def fetch_policy(app: Flask) -> FetchPolicy:
+    """The app's one fetch policy, from its config (made on first use; tests allow their
+    loopback servers on it)."""
+    policy = app.extensions.get(FETCH_POLICY)
+    if policy is None:
+        policy = app.extensions.setdefault(FETCH_POLICY, policy_from_config(app.config))
+    return policy
 
 
 def build_verifier(app: Flask) -> Verifier:
@@ -53,14 +69,16 @@ def build_verifier(app: Flask) -> Verifier:
             on_shutdown(app, feed.stop)
             trust = CombinedTrustRegistry(trust, kcit)
     verifier = Verifier(
-        DidResolver(web_override=config.get("DID_WEB_OVERRIDE")),
+        DidResolver(web_override=config.get("DID_WEB_OVERRIDE"), policy=fetch_policy(app)),
         trust=trust,
         # The VC-API's own challenges (POST /challenges); the gateway binds stores of its own.
         challenges=ChallengeStore(app.extensions["credgate.db"], VC_API),
         proof_cache=ProofCache(),
     )
     verifier.status = StatusListCache(
-        verifier.verify_status_list, url_override=config.get("STATUS_URL_OVERRIDE")
+        verifier.verify_status_list,
+        url_override=config.get("STATUS_URL_OVERRIDE"),
+        policy=fetch_policy(app),
     )
     revocation_url = (config.get("SERVICE_URLS") or {}).get("revocation")
     if revocation_url and config.get("VERIFIER_STATUS_FEED", True):

@@ -1,9 +1,11 @@
 """DID resolution for verification: did:key, did:peer (2 and 4), did:web.
 
 did:key and did:peer are resolved by pure functions (their documents are encoded in the DID);
-did:web is fetched over HTTPS with bounded timeouts and body size, no redirects, and a bounded TTL
-cache. ``web_override`` maps a did:web host (as written in the DID, e.g. ``example.com%3A8443``)
-to a base URL, so tests and loopback deployments resolve did:web without the network.
+did:web is fetched over HTTPS under the fetch policy (:mod:`verifier.fetch`: allow-listed
+hosts, a total deadline and a size cap, no redirects), with a bounded TTL cache.
+``web_override`` maps a did:web host (as written in the DID, e.g. ``example.com%3A8443``) to a
+base URL, so tests and loopback deployments resolve did:web without the network (its targets
+are configuration, so they join the allow-list).
 
 Only Ed25519 keys are of use to our proof suites; :meth:`DidResolver.verification_method` finds
 a method by its DID URL, checks that the document authorises it for the proof purpose, and
@@ -22,7 +24,6 @@ from urllib.parse import unquote
 
 import did_peer_2
 import did_peer_4
-import requests
 from cachetools import TTLCache
 from nacl.bindings import crypto_sign_ed25519_pk_to_curve25519
 
@@ -39,14 +40,14 @@ from verifier.encoding import (
     multikey_encode,
 )
 from verifier.errors import VerificationError
-from verifier.fetch import FetchError, fetch_json
+from verifier.fetch import Fetcher, FetchError, FetchPolicy
 
 DID_CONTEXT = "https://www.w3.org/ns/did/v1"
 KEY_2018_CONTEXT = "https://w3id.org/security/suites/ed25519-2018/v1"
 X25519_2019_CONTEXT = "https://w3id.org/security/suites/x25519-2019/v1"
 JWS_2020_CONTEXT = "https://w3id.org/security/suites/jws-2020/v1"
 
-WEB_TIMEOUT = (2.0, 3.0)  # connect, read
+WEB_DEADLINE = 5.0  # seconds for a whole fetch of a DID document
 WEB_MAX_BYTES = 256 * 1024
 
 #: Verification relationships a proof purpose needs (DID Core §5.3).
@@ -259,12 +260,15 @@ class DidResolver:
         web_override: Mapping[str, str] | None = None,
         cache_size: int = 1024,
         cache_ttl: float = 300.0,
-        session: requests.Session | None = None,
+        policy: FetchPolicy | None = None,
     ) -> None:
         self.web_override = dict(web_override or {})
         self._cache: TTLCache = TTLCache(maxsize=cache_size, ttl=cache_ttl)
         self._lock = threading.Lock()
-        self._session = session or requests.Session()
+        # Without a policy only the override targets are fetched: nothing from a DID alone.
+        policy = policy if policy is not None else FetchPolicy()
+        policy.allow(*self.web_override.values())
+        self.fetcher = Fetcher(policy, deadline=WEB_DEADLINE, max_bytes=WEB_MAX_BYTES)
 
     def resolve(self, did: str) -> dict[str, Any]:
         if not isinstance(did, str) or not did.startswith("did:"):
@@ -304,15 +308,15 @@ class DidResolver:
             return cached
         url = did_web_url(did, self.web_override)
         try:
-            document = fetch_json(
-                self._session, url, accept="application/did+json, application/json",
-                timeout=WEB_TIMEOUT, max_bytes=WEB_MAX_BYTES,
-            )  # fmt: skip
+            document = self.fetcher.json(url, accept="application/did+json, application/json")
         except FetchError as exc:
-            raise VerificationError(errors.DID_RESOLUTION_FAILED, exc.reason) from None
+            # Coarse on purpose: what the host answered must not make us a port or service oracle.
+            raise VerificationError(
+                errors.DID_RESOLUTION_FAILED, exc.describe(f"the DID document of {did}")
+            ) from None
         if not isinstance(document, dict) or document.get("id") != did:
             raise VerificationError(
-                errors.DID_RESOLUTION_FAILED, f"{url}: document id is not {did}"
+                errors.DID_RESOLUTION_FAILED, f"the DID document of {did} names another DID"
             )
         with self._lock:
             self._cache[did] = document

@@ -1,7 +1,7 @@
 """Credential status: StatusList2021 and BitstringStatusList, fetched, verified, cached.
 
 A status entry names a status-list credential by URL and a bit index. The list credential is
-fetched with ``requests`` (bounded timeouts and size, no redirects), its own proof verified by
+fetched under the fetch policy (:mod:`verifier.fetch`), its own proof verified by
 the injected ``verify_list`` (our library), and its decoded bitstring cached per URL.
 
 Freshness (DESIGN §3: a revocation stops working within one second):
@@ -27,16 +27,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-
 from verifier import errors, feeds
 from verifier.credentials import as_list
 from verifier.errors import VerificationError
-from verifier.fetch import FetchError, fetch_json
+from verifier.fetch import Fetcher, FetchError, FetchPolicy, lock_stripe
 
 log = logging.getLogger(__name__)
 
-FETCH_TIMEOUT = (2.0, 3.0)
+FETCH_DEADLINE = 5.0  # seconds for a whole fetch of one list
+FETCH_LOCKS = 64  # stripes of the one-fetch-per-URL locks (a bounded table)
 MAX_LIST_BYTES = 1024 * 1024  # the list credential as fetched
 MAX_BITSTRING_BYTES = 4 * 1024 * 1024  # decompressed (a gzip bomb stops here)
 
@@ -140,7 +139,7 @@ def read_list(credential: Mapping[str, Any], url: str, fetched_at: float) -> Sta
         raise VerificationError(errors.INVALID_STATUS, f"{url} is not a status-list credential")
     if credential.get("id") != url:
         raise VerificationError(
-            errors.INVALID_STATUS, f"the status list at {url} names itself {credential.get('id')!r}"
+            errors.INVALID_STATUS, f"the status list at {url} names another URL as its id"
         )
     subject = credential.get("credentialSubject")
     if not isinstance(subject, Mapping) or subject.get("type") != list_type:
@@ -165,7 +164,10 @@ def read_list(credential: Mapping[str, Any], url: str, fetched_at: float) -> Sta
 
 
 class StatusListCache:
-    """Fetched, verified status lists by URL (bounded LRU, TTL per feed health)."""
+    """Fetched, verified status lists by URL (bounded LRU, TTL per feed health).
+
+    Lists are fetched under ``policy`` (its allow-list gains the ``url_override`` targets, which
+    are configuration); without one, nothing but those targets is fetched."""
 
     def __init__(
         self,
@@ -175,7 +177,7 @@ class StatusListCache:
         long_ttl: float = 300.0,
         max_lists: int = 256,
         url_override: Mapping[str, str] | None = None,
-        session: requests.Session | None = None,
+        policy: FetchPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.verify_list = verify_list
@@ -184,10 +186,13 @@ class StatusListCache:
         self.max_lists = max_lists
         self.url_override = dict(url_override or {})
         self.feed_healthy = False
-        self._session = session or requests.Session()
+        policy = policy if policy is not None else FetchPolicy()
+        policy.allow(*self.url_override.values())
+        self.fetcher = Fetcher(policy, deadline=FETCH_DEADLINE, max_bytes=MAX_LIST_BYTES)
         self._lists: OrderedDict[str, StatusList] = OrderedDict()
         self._lock = threading.Lock()
-        self._url_locks: dict[str, threading.Lock] = {}
+        # Striped, not one lock per URL: URLs come from credentials anyone can send.
+        self._url_locks = tuple(threading.Lock() for _ in range(FETCH_LOCKS))
         self._clock = clock
         self._generation = 0  # bumped by every invalidation
         self.fetches = 0
@@ -210,10 +215,8 @@ class StatusListCache:
         if cached is not None:
             return cached
         # One fetch per URL at a time; concurrent verifications wait for it (bounded by the
-        # fetch timeouts) instead of stampeding the revocation service.
-        with self._lock:
-            url_lock = self._url_locks.setdefault(url, threading.Lock())
-        with url_lock:
+        # fetch deadline) instead of stampeding the revocation service.
+        with self._url_locks[lock_stripe(url, FETCH_LOCKS)]:
             cached = self._fresh(url)
             if cached is not None:
                 return cached
@@ -248,21 +251,22 @@ class StatusListCache:
         target = self._fetch_url(url)
         self.fetches += 1
         try:
-            credential = fetch_json(
-                self._session, target, accept="application/vc+ld+json, application/json",
-                timeout=FETCH_TIMEOUT, max_bytes=MAX_LIST_BYTES,
-            )  # fmt: skip
+            credential = self.fetcher.json(
+                target, accept="application/vc+ld+json, application/json"
+            )
         except FetchError as exc:
+            # What the remote host answered stays out of the error: no port or service oracle.
             slug = errors.INVALID_STATUS if exc.malformed else errors.STATUS_UNAVAILABLE
-            raise VerificationError(slug, exc.reason) from None
+            raise VerificationError(slug, exc.describe("the status list")) from None
         if not isinstance(credential, dict):
-            raise VerificationError(errors.INVALID_STATUS, f"{url}: not a credential")
+            raise VerificationError(errors.INVALID_STATUS, "the status list is not a credential")
         try:
             self.verify_list(credential)
         except VerificationError as exc:
             raise VerificationError(
                 errors.INVALID_STATUS,
-                f"the status list {url} does not verify: {exc.detail}",
+                # The slug says why; the detail could quote the fetched document.
+                f"the status list {url} does not verify ({exc.slug})",
                 cause=exc.slug,
             ) from None
         return read_list(credential, url, fetched_at)

@@ -59,7 +59,7 @@ def scan(
             text = decode_qr(image)
         except QRImageError as exc:
             raise Problem("bad-qr-code", "Unreadable QR code", 400, str(exc)) from None
-    invitation = resolve(text or "")
+    invitation = resolve(text or "", fetcher=ctx.links)
     attached = invitation.attachments()
     if interactions.thread_seen(ctx, account, [a.thread_id for a in attached]):
         raise Problem(

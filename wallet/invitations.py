@@ -7,8 +7,10 @@ A QR code (or a pasted link) holds one of:
 * an invitation URL ``...?oob=<base64url JSON>`` or a deep link ``didcomm://invite?oob=...``;
 * the invitation JSON itself.
 
-Links are fetched without following redirects blindly (at most a few hops, each bounded in
-time and size), so a hostile code cannot keep the wallet busy.
+Links are fetched under the wallet's fetch policy (:mod:`verifier.fetch`: allow-listed hosts
+only, one deadline for the whole scan, a size cap) and redirects are not followed blindly: at
+most a few hops, each checked like the first. So a hostile code can neither keep the wallet busy
+nor make it reach into the network it runs in, and what a link answered is not echoed back.
 """
 
 from __future__ import annotations
@@ -16,15 +18,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-import requests
-
 from credgate.problems import PROBLEM_BASE, Problem
+from verifier.fetch import Fetched, Fetcher, FetchError, FetchPolicy
 
-FETCH_TIMEOUT = (3.0, 5.0)
+LINK_DEADLINE = 8.0  # seconds for a whole scan, every hop included
 MAX_BODY_BYTES = 256 * 1024
 MAX_HOPS = 3
 MAX_TEXT = 64 * 1024
@@ -84,8 +86,14 @@ def bad_code(detail: str, *, slug: str = "bad-qr-code") -> Problem:
     return Problem(slug, titles.get(slug, "Bad QR code"), 400, detail)
 
 
-def resolve(text: str, *, session: requests.Session | None = None) -> ScannedInvitation:
-    """The invitation behind ``text`` (a link, a deep link or JSON)."""
+def link_fetcher(policy: FetchPolicy | None = None) -> Fetcher:
+    """A fetcher for invitation links under ``policy`` (without one, no link is opened)."""
+    return Fetcher(policy, deadline=LINK_DEADLINE, max_bytes=MAX_BODY_BYTES)
+
+
+def resolve(text: str, *, fetcher: Fetcher | None = None) -> ScannedInvitation:
+    """The invitation behind ``text`` (a link, a deep link or JSON); links are opened with
+    ``fetcher`` (:func:`link_fetcher`)."""
     text = (text or "").strip()
     if not text:
         raise bad_code("nothing was scanned")
@@ -99,23 +107,37 @@ def resolve(text: str, *, session: requests.Session | None = None) -> ScannedInv
         return ScannedInvitation(_check(embedded), text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise bad_code("the QR code holds neither an invitation nor a web link")
-    return _follow(text, session or requests.Session())
+    return _follow(text, fetcher or link_fetcher())
 
 
-def _follow(url: str, session: requests.Session) -> ScannedInvitation:
-    for _hop in range(MAX_HOPS + 1):
-        try:
-            with session.get(
-                url, headers={"Accept": "application/json"}, timeout=FETCH_TIMEOUT,
-                allow_redirects=False, stream=True,
-            ) as response:  # fmt: skip
-                body = response.raw.read(MAX_BODY_BYTES + 1, decode_content=True)
-                status, headers = response.status_code, response.headers
-        except requests.RequestException as exc:
+def _fetch(fetcher: Fetcher, url: str, deadline: float) -> Fetched:
+    try:
+        return fetcher.get(
+            url, accept="application/json", statuses=None,
+            deadline=deadline - time.monotonic(),
+        )  # fmt: skip
+    except FetchError as exc:
+        if exc.reason in ("not-allowed", "bad-url"):
             raise Problem(
-                "invitation-unreachable", "Invitation unreachable", 502,
-                f"the link in the QR code could not be opened ({type(exc).__name__})",
+                "link-not-allowed", "Link not allowed", 400,
+                "this wallet does not open links to the host in this QR code",
             ) from None  # fmt: skip
+        if exc.reason == "too-large":
+            raise bad_code(
+                "the link answered with something too large to be an invitation"
+            ) from None
+        # One message for refused, reset and timed out: a scan is no port or service probe.
+        raise Problem(
+            "invitation-unreachable", "Invitation unreachable", 502,
+            "the link in the QR code could not be opened",
+        ) from None  # fmt: skip
+
+
+def _follow(url: str, fetcher: Fetcher) -> ScannedInvitation:
+    deadline = time.monotonic() + fetcher.deadline
+    for _hop in range(MAX_HOPS + 1):
+        fetched = _fetch(fetcher, url, deadline)
+        status, headers, body = fetched.status, fetched.headers, fetched.body
         if status in (301, 302, 303, 307, 308) and headers.get("Location"):
             url = urljoin(url, headers["Location"])
             embedded = _embedded(urlsplit(url).query)
@@ -124,8 +146,6 @@ def _follow(url: str, session: requests.Session) -> ScannedInvitation:
             if urlsplit(url).scheme not in ("http", "https"):
                 raise bad_code("the link redirects somewhere a wallet cannot follow")
             continue
-        if len(body) > MAX_BODY_BYTES:
-            raise bad_code("the link answered with something too large to be an invitation")
         if status == 200:
             data = _parse_json(body.decode("utf-8", errors="replace"))
             if isinstance(data.get("invitation"), dict) and "@type" not in data:
@@ -161,7 +181,7 @@ def _link_problem(status: int, body: bytes) -> Problem:
         )  # fmt: skip
     return Problem(
         "invitation-unreachable", "Invitation unreachable", 502,
-        f"the link in the QR code answered HTTP {status}",
+        "the link in the QR code leads to no invitation",
     )  # fmt: skip
 
 
