@@ -1,6 +1,7 @@
 """W3C VC-API verifier endpoints.
 
-* ``POST /challenges`` → ``{"challenge", "domain", "expires"}`` (single use, expiring)
+* ``POST /challenges`` → ``{"challenge", "domain", "expires"}`` (single use, expiring, spent only
+  by ``/presentations/verify``: the gateway and depute have challenges of their own)
 * ``POST /credentials/verify`` ``{"verifiableCredential", "options"}``
 * ``POST /presentations/verify`` ``{"verifiablePresentation", "options": {"challenge",
   "domain"}}``

@@ -386,7 +386,8 @@ def decline(obj: Context, interaction: str, wallet: str | None, reason: str | No
 @wallet.command()
 @wallet_option
 @click.option("--challenge", required=True, help="The challenge the verifier handed out.")
-@click.option("--domain", help="The verifier's domain, if it gave one.")
+@click.option("--domain", help="The domain that came with the challenge; the token API and "
+              "depute's sign-in refuse a presentation without it.")
 @click.option("--use", "use", multiple=True,
               help="Credential (record id) to present; repeatable (default: all about you).")
 @click.option("--proof-type", type=click.Choice(["Ed25519Signature2020", "Ed25519Signature2018"]),
