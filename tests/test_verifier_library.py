@@ -19,6 +19,7 @@ from verifier.challenges import ChallengeStore
 from verifier.dids import DidResolver
 from verifier.encoding import b64url_encode, multikey_encode
 from verifier.engine import ProofCache, Verifier
+from verifier.fetch import FetchPolicy
 from verifier.status import ChangeFeed, StatusListCache
 from verifier.testing import Party, StatusListServer, credgate_credential
 from verifier.trust import StaticTrustRegistry
@@ -28,11 +29,14 @@ COMPANY = Party.generate()
 CERTIFIER = Party.generate()
 HOLDER = Party.generate()
 STRANGER = Party.generate()
+# The status server runs on loopback: fetched only because it is allow-listed here.
+LOOPBACK = FetchPolicy()
 
 
 @pytest.fixture(scope="module")
 def server():
     server = StatusListServer().start()
+    LOOPBACK.allow(server.url)
     for issuer, name in ((AUTHORITY, "authority"), (COMPANY, "company")):
         server.add_list(f"{name}-revocation", issuer, "revocation")
         server.add_list(f"{name}-suspension", issuer, "suspension")
@@ -56,7 +60,9 @@ def make_verifier(trust=None, *, cache=True, **status_options) -> Verifier:
     verifier = Verifier(
         DidResolver(), trust=trust or _trust(), proof_cache=ProofCache() if cache else None
     )
-    verifier.status = StatusListCache(verifier.verify_status_list, **status_options)
+    verifier.status = StatusListCache(
+        verifier.verify_status_list, **{"policy": LOOPBACK, **status_options}
+    )
     return verifier
 
 
