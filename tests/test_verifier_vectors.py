@@ -164,11 +164,12 @@ def test_changing_any_proof_character_fails(verifier, folder, signed, suffix, un
 
 def test_vector_credentials_are_not_bound_to_their_issuer(verifier):
     """The vectors sign with a did:key that is not their issuer: the proofs verify, and the full
-    credential verification reports exactly that, with its own error type."""
+    credential verification reports exactly that, with its own error type (and checks nothing
+    more of a credential its issuer did not sign)."""
     for folder, signed, _suffix, _unsigned in CASES:
         result = verifier.verify_credential(_signed(folder, signed))
         assert result.error_types() == [errors.ISSUER_MISMATCH], folder
-        assert "validity" in result.checks
+        assert result.checks == ["structure"]
 
 
 def test_vector_signed_by_its_issuer_verifies_fully(verifier, key):
@@ -210,7 +211,7 @@ def test_did_key_vectors_give_their_keys_to_verification(did):
     method_id = vector["didDocument"]["assertionMethod"][0]
     method = DidResolver().verification_method(method_id, "assertionMethod")
     assert method.public_key == bytes(SigningKey(seed).verify_key)
-    assert method.controller == did
+    assert method.did == did
     with pytest.raises(VerificationError) as failure:
         DidResolver().verification_method(
             vector["didDocument"]["keyAgreement"][0], "assertionMethod"
