@@ -10,15 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 
 from flask import Blueprint, Flask, current_app, render_template
 
 from credgate.pages import page_headers
 
 START_PATH = "/start"
-#: The gateway's apps register here (an entry-point group); only their names are read.
-APPS_GROUP = "credgate.apps"
 
 
 @dataclass(frozen=True)
@@ -69,19 +66,13 @@ SERVICES: tuple[Service, ...] = (
         Page("/wallet/", "Wallet", "open or create a wallet"),
     )),
     Service("verifier", "Gateway", "Admits wallets to the data-space apps.", (
-        Page("/", "Gateway home", "who is logged in, the apps"),
+        Page("/", "Gateway home", "who is logged in, the apps and their pages"),
         Page("/portals", "Login portals", "log in by scanning a QR code with your wallet"),
     )),
     Service("revocation", "Status lists", "Revocation and suspension of issued credentials.", (
         Page("/status/admin", "Status-list administration", "operators and governance admins"),
     )),
 )  # fmt: skip
-
-
-def app_pages() -> tuple[Page, ...]:
-    """The gateway's apps, each at ``/apps/<name>/`` (names only: nothing of theirs is loaded)."""
-    names = sorted(ep.name for ep in entry_points(group=APPS_GROUP))
-    return tuple(Page(f"/apps/{n}/", f"App: {n}", "behind a wallet login") for n in names)
 
 
 def start_links(service_urls: Mapping[str, str]) -> list[ServiceLinks]:
@@ -92,10 +83,9 @@ def start_links(service_urls: Mapping[str, str]) -> list[ServiceLinks]:
         if not base:
             continue
         base = base.rstrip("/")
-        pages = service.pages + (app_pages() if service.name == "verifier" else ())
         listed.append(ServiceLinks(
             service.name, service.title, service.about, base,
-            tuple(Link(base + p.path, p.title, p.note) for p in pages),
+            tuple(Link(base + p.path, p.title, p.note) for p in service.pages),
         ))  # fmt: skip
     return listed
 

@@ -19,7 +19,7 @@ from flask import Flask
 from credgate.cli import _print_urls
 from credgate.config import load_settings
 from credgate.serving import bind
-from credgate.start import SERVICES, app_pages, install, start_links
+from credgate.start import SERVICES, install, start_links
 from credgate.suite import Suite, start_url
 from tests.conftest import scratch_database
 
@@ -95,11 +95,6 @@ def test_start_page_links_every_service_page():
             assert f'id="service-{service.name}"' in html
             for p in service.pages:
                 assert f'href="{ALL_URLS[service.name]}{p.path}"' in html
-        for p in app_pages():
-            assert f'href="{ALL_URLS["verifier"]}{p.path}"' in html
-    assert {"/apps/catalogue/", "/apps/marketplace/", "/apps/compute/"} <= {
-        p.path for p in app_pages()
-    }
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
 
 
