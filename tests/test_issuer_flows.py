@@ -27,6 +27,7 @@ from tests.issuer_wallet import (
     operator_headers,
     totals,
 )
+from tests.software_support import register_certifier
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
@@ -247,15 +248,8 @@ def test_role_request_rejected_with_a_reason_issues_nothing(issuer_url, operator
 
 
 @pytest.fixture(scope="module")
-def certifier(issuer_url, operator):
-    return created(
-        requests.post(
-            f"{issuer_url}/issuer/certifiers",
-            json={"name": "phase4-dih", "accredited": True},
-            headers=operator,
-            timeout=30,
-        )
-    )
+def certifier(suite, issuer_url, operator):
+    return register_certifier(suite, operator, "phase4-dih")
 
 
 def _certify_body(url: str | None) -> dict:
@@ -285,7 +279,7 @@ def test_certifier_certifies_an_flist_by_url_and_revokes_it(
     assert cert["md5"] == hashlib.md5(flist).hexdigest()
     assert cert["size"] == len(flist) and cert["flistUrl"] == url
 
-    [vc] = accept_exchange(hub, holder, cert["exchange"], bind_did=False)
+    vc = cert["verifiableCredential"]  # signed by the certifier's tenant: no wallet to offer
     assert vc["issuer"] == certifier["did"]  # the certifier's own DID, not the authority's
     subject = vc["credentialSubject"]
     assert subject["id"] == cert["subject"] and subject["digestSRI"] == cert["digestSRI"]
@@ -293,6 +287,12 @@ def test_certifier_certifies_an_flist_by_url_and_revokes_it(
     entry = vc["credentialStatus"]
     assert entry["statusPurpose"] == "suspension"
     assert_verified(verifier, vc)
+    download = requests.get(f"{issuer_url}/issuer/certifications/{cert['id']}/credential",
+                            headers=auth, timeout=10)  # fmt: skip
+    assert download.status_code == 200 and download.json()["verifiableCredential"] == vc
+    published = requests.get(cert["registry"], timeout=10).json()  # public: no token
+    [listed_cert] = [c for c in published["certificates"] if c["credentialId"] == vc["id"]]
+    assert listed_cert["credential"] == vc and listed_cert["status"] == "active"
 
     listed = requests.get(f"{issuer_url}/issuer/certifications", headers=auth, timeout=10).json()
     mine = {c["id"]: c for c in listed["certifications"]}[cert["id"]]
@@ -307,6 +307,8 @@ def test_certifier_certifies_an_flist_by_url_and_revokes_it(
     assert revoked.json()["credential"]["status"] == "revoked"
     assert bit_in_list(status_url, entry) is True
     assert time.monotonic() - began < 1.0
+    published = requests.get(cert["registry"], timeout=10).json()["certificates"]
+    assert {c["credentialId"]: c["status"] for c in published}[vc["id"]] == "revoked"
     again = requests.post(
         f"{issuer_url}/issuer/certifications/{cert['id']}/revoke",
         json={"reason": "twice"}, headers=auth, timeout=10,
@@ -329,7 +331,7 @@ def test_certifier_certifies_an_uploaded_flist(issuer_url, certifier, holder, hu
     assert cert["subject"] == f"urn:sha256:{hashlib.sha256(flist).hexdigest()}"
     assert cert["filename"] == "harmoniser.flist" and cert["flistUrl"] is None
     assert cert["purposes"] == ["harmonisation", "model-training"]
-    [vc] = accept_exchange(hub, holder, cert["exchange"], bind_did=False)
+    vc = cert["verifiableCredential"]
     assert "flistUrl" not in vc["credentialSubject"]
     assert_verified(verifier, vc)
 
