@@ -16,9 +16,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.gateway_support import challenge, gateway_app
+from tests.gateway_support import gateway_app
+from verifier.challenges import bound_to
 from verifier.dids import DidResolver
 from verifier.engine import Verifier
+from verifier.gateway.challenges import login_challenges
 from verifier.gateway.handoff import clients_from
 from verifier.gateway.state import gateway
 from verifier.pdp import AttorneyPower, Role
@@ -95,12 +97,14 @@ def connect_args(**changes) -> dict[str, str]:
 def handed_over(app, client, credential: dict, verifier_secret: str, **code_ttl) -> dict:
     """A verified login for ``depute`` and the callback URL with its code (what the browser's
     Continue gets), made without an agent: the presentation is verified as a login would be."""
-    issued = challenge(client)
-    vp = ADMIN.present([credential], challenge=issued["challenge"], domain=issued["domain"])
     with app.test_request_context():
         gw = gateway()
-        result = gw.verifier.verify_presentation(vp, challenge=issued["challenge"],
-                                                 domain=issued["domain"])  # fmt: skip
+        store = login_challenges(gw.factory, "company-access")  # a QR login's own challenges
+        issued = store.issue(gw.domain)
+        vp = ADMIN.present([credential], challenge=issued.challenge, domain=issued.domain)
+        result = bound_to(gw.verifier, store).verify_presentation(
+            vp, challenge=issued.challenge, domain=issued.domain
+        )
         assert result.verified, result.error_types()
         grant_id, _ = gw.grants.create(result, kind="session", ttl=timedelta(hours=1),
                                        portal="company-access")  # fmt: skip
