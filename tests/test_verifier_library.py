@@ -73,9 +73,9 @@ def status_entry(server, list_id, entry_type="StatusList2021Entry"):
     return server.entry(list_id, next(_next_index), entry_type)
 
 
-def role(server, **kwargs):
+def role(server, subject=HOLDER.did, **kwargs):
     status = kwargs.pop("status", None) or status_entry(server, "authority-revocation")
-    return credgate_credential("RoleCredential", AUTHORITY, HOLDER.did, status=status, **kwargs)
+    return credgate_credential("RoleCredential", AUTHORITY, subject, status=status, **kwargs)
 
 
 def attorney(server, issuer=COMPANY, **kwargs):
@@ -212,8 +212,12 @@ def test_status_unavailable_and_foreign_lists(server):
     # A list published by someone else than the credential's issuer does not count.
     foreign = role(server, status=status_entry(server, "stranger-revocation"))
     assert verifier.verify_credential(foreign).error_types() == [errors.INVALID_STATUS]
-    # ... unless that someone is trusted to publish lists (the operator's revocation service).
-    trusting = make_verifier(_trust(status_list_issuers=[STRANGER.did]), short_ttl=0.0)
+    # ... unless the trust configuration names that someone as a publisher of this issuer's
+    # lists; a publisher named for another issuer counts for nothing here.
+    elsewhere = make_verifier(_trust(status_list_signers={COMPANY.did: [STRANGER.did]}))
+    assert elsewhere.verify_credential(foreign).error_types() == [errors.INVALID_STATUS]
+    trusting = make_verifier(_trust(status_list_signers={AUTHORITY.did: [STRANGER.did]}),
+                             short_ttl=0.0)  # fmt: skip
     assert trusting.verify_credential(foreign).verified
 
 
@@ -268,7 +272,7 @@ def test_change_feed_invalidates_cached_lists_at_once(server):
 
 
 def test_untrusted_issuers_say_which_rule_failed(server):
-    verifier = make_verifier()
+    verifier = Verifier(DidResolver(), trust=_trust(), require_status=False)  # trust alone
     rogue_role = credgate_credential("RoleCredential", STRANGER, HOLDER.did)
     result = verifier.verify_credential(rogue_role)
     assert result.error_types() == [errors.UNTRUSTED_ISSUER]
@@ -279,7 +283,8 @@ def test_untrusted_issuers_say_which_rule_failed(server):
     assert result.error_types() == [errors.ISSUER_NOT_KCIT_COMPANY]
     assert result.errors[0].extra["rule"] == "kcit-company"
 
-    suspended = make_verifier(_trust(companies={COMPANY.did: "suspended"}))
+    suspended = Verifier(DidResolver(), trust=_trust(companies={COMPANY.did: "suspended"}),
+                         require_status=False)  # fmt: skip
     assert suspended.verify_credential(attorney(server)).error_types() == [errors.COMPANY_INACTIVE]
 
     rogue_cert = credgate_credential("SoftwareCertificationCredential", STRANGER, HOLDER.did)
@@ -390,7 +395,7 @@ def test_did_peer_holders(server):
     from verifier.suites import sign
 
     for did, fragment in ((peer2, "#key-1"), (peer4, "#key-1")):
-        credential = credgate_credential("RoleCredential", AUTHORITY, did)
+        credential = role(server, subject=did)
         presentation = {
             "@context": ["https://www.w3.org/2018/credentials/v1"],
             "type": ["VerifiablePresentation"], "holder": did,
