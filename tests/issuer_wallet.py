@@ -135,6 +135,13 @@ def totals(db) -> dict[str, int]:
             "issued": counts.get("records:issued", 0)}  # fmt: skip
 
 
+def allow_fetch(suite, *urls: str, service: str = "issuer") -> None:
+    """Allow-list test servers on a suite service's fetch policy (loopback hosts other than the
+    suite's own are refused otherwise)."""
+    app = suite.servers[service].server.app
+    app.extensions["issuer"].fetch_policy.allow(*urls)
+
+
 class FlistServer:
     """A loopback HTTP server publishing flists: ``files`` maps a path to its bytes. ``drip``
     sends a body a byte at a time with that many seconds between bytes; ``hide_length`` sends

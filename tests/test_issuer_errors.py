@@ -17,6 +17,7 @@ from revocation.models import StatusEntry
 from schemas.registry import example_credential
 from tests.issuer_wallet import (
     FlistServer,
+    allow_fetch,
     fetch_invitation,
     ledger,
     operator_headers,
@@ -364,7 +365,7 @@ def test_certifier_token_is_not_an_operator_token_and_vice_versa(
                    "unauthorized")  # fmt: skip
 
 
-def test_flist_bad_input(issuer_url, certifiers, unchanged):
+def test_flist_bad_input(suite, issuer_url, certifiers, unchanged):
     auth = certifiers["errors-accredited"]
     limit = 16 * 1024 * 1024  # the service's default ISSUER_FLIST_MAX_BYTES
     big = b"\0" * (limit + 1)
@@ -376,6 +377,7 @@ def test_flist_bad_input(issuer_url, certifiers, unchanged):
         )
 
     with FlistServer(files) as server:
+        allow_fetch(suite, server.url("/"))
         too_big = assert_problem(certify(_claims(server.url("/big.flist"))), 422, "flist-too-large")
         assert too_big["limit"] == limit
         assert_problem(certify(_claims(server.url("/missing.flist"))), 422, "flist-unreachable")
@@ -385,8 +387,11 @@ def test_flist_bad_input(issuer_url, certifiers, unchanged):
                        422, "schema-violation")  # fmt: skip
         assert server.requested == ["/big.flist", "/missing.flist"]  # no download for bad claims
     with FlistServer({"/big.flist": big}, hide_length=True) as server:  # streamed, no length
+        allow_fetch(suite, server.url("/"))
         assert_problem(certify(_claims(server.url("/big.flist"))), 422, "flist-too-large")
     closed = f"http://127.0.0.1:{_closed_port()}/a.flist"
+    assert_problem(certify(_claims(closed)), 422, "flist-host-not-allowed")
+    allow_fetch(suite, closed)
     assert_problem(certify(_claims(closed)), 422, "flist-unreachable")
     assert_problem(certify(_claims("ftp://127.0.0.1/a.flist")), 400, "invalid-request")
     assert_problem(certify(_claims()), 400, "invalid-request")  # neither URL nor upload

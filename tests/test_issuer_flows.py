@@ -23,6 +23,7 @@ from schemas.registry import example_credential
 from tests.issuer_wallet import (
     FlistServer,
     accept_exchange,
+    allow_fetch,
     ledger,
     operator_headers,
     totals,
@@ -263,12 +264,13 @@ def _certify_body(url: str | None) -> dict:
 
 
 def test_certifier_certifies_an_flist_by_url_and_revokes_it(
-    issuer_url, status_url, certifier, holder, hub, verifier
+    suite, issuer_url, status_url, certifier, holder, hub, verifier
 ):
     flist = os.urandom(300_000)
     sha256 = hashlib.sha256(flist)
     auth = {"Authorization": f"Bearer {certifier['token']}"}
     with FlistServer({"/phase4-anonymiser-2.3.1.flist": flist}) as server:
+        allow_fetch(suite, server.url("/"))
         url = server.url("/phase4-anonymiser-2.3.1.flist")
         response = requests.post(
             f"{issuer_url}/issuer/certifications", json=_certify_body(url), headers=auth, timeout=30

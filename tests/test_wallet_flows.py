@@ -134,7 +134,7 @@ def stranger(suite, db):
 
 
 @pytest.fixture(scope="module")
-def service(suite, settings, db, authority):
+def service(suite, settings, db, authority, links, status_server):
     """A wallet service over the session's holder agent and hub, with a trust registry of its
     own (the suite's shares the verifier's trust file with other tests)."""
     holder = suite.agents["holder"]
@@ -144,6 +144,8 @@ def service(suite, settings, db, authority):
         "DB_SESSION_FACTORY": db,
         "AGENT_URL": holder.admin_url,
         "AGENT_API_KEY": holder.api_key,
+        # Loopback hosts are opened only when allow-listed: the short links and status lists.
+        "FETCH_ALLOW": [links.url, status_server.url],
         "WALLET_TRUST": StaticTrustRegistry(
             onboarding_authority=authority.did, status_list_issuers=[PUBLISHER.did]
         ),
