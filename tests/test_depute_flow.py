@@ -24,6 +24,7 @@ from tests.gateway_wallet import AgentWallet
 from tests.issuer_wallet import accept_exchange, operator_headers
 from verifier.dids import DidResolver
 from verifier.engine import Verifier
+from verifier.fetch import FetchPolicy
 from verifier.status import ChangeFeed, StatusListCache
 from verifier.trust_kcit import KcitChangeFeed, KcitTrustRegistry
 
@@ -46,7 +47,9 @@ def verifier(urls):
     trust = KcitTrustRegistry(urls["kcit"], long_ttl=300.0)
     kcit_feed = KcitChangeFeed(trust, wait=5.0).start()
     verifier = Verifier(DidResolver(), trust=trust)
-    verifier.status = StatusListCache(verifier.verify_status_list, long_ttl=300.0)
+    verifier.status = StatusListCache(
+        verifier.verify_status_list, long_ttl=300.0, policy=FetchPolicy(urls.values())
+    )
     status_feed = ChangeFeed(urls["revocation"], verifier.status, wait=5.0).start()
     deadline = time.monotonic() + 10
     while not (trust.feed_healthy and verifier.status.feed_healthy):

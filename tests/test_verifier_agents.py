@@ -20,9 +20,11 @@ import requests
 from agents.tenants import ensure_tenant
 from schemas.registry import example_credential
 from tests.didcomm import connect, issue_ld_proof
+from tests.issuer_wallet import allow_fetch
 from verifier import errors
 from verifier.dids import DidResolver
 from verifier.engine import ProofCache, Verifier
+from verifier.fetch import FetchPolicy
 from verifier.status import StatusListCache
 from verifier.testing import ED25519_2020_CONTEXT, Party, StatusListServer
 from verifier.trust import StaticTrustRegistry
@@ -57,20 +59,23 @@ def trust_data(parties):
 
 
 @pytest.fixture(scope="module")
-def service(suite, settings, trust_data):
+def service(suite, settings, trust_data, status_server):
     """The suite's running verifier service, with our trust file in its var directory."""
     path = settings.var_dir / "verifier" / "trust.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(trust_data))
+    allow_fetch(suite, status_server.url, service="verifier")  # a loopback host of ours
     return suite.servers["verifier"].url
 
 
 @pytest.fixture(scope="module")
-def verifier(trust_data):
+def verifier(trust_data, status_server):
     verifier = Verifier(
         DidResolver(), trust=StaticTrustRegistry.from_dict(trust_data), proof_cache=ProofCache()
     )
-    verifier.status = StatusListCache(verifier.verify_status_list, short_ttl=0.0)
+    verifier.status = StatusListCache(
+        verifier.verify_status_list, short_ttl=0.0, policy=FetchPolicy([status_server.url])
+    )
     return verifier
 
 
