@@ -6,13 +6,17 @@ agents and Chromium is tests/test_governance_login.py."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from uuid import uuid4
+
 import pytest
 from flask import Flask
 
+from credgate.db import transaction
 from credgate.problems import Problem
+from revocation.allocation import allocate, mark_issued
 from revocation.status import change_status
 from revocation.store import status_reader
-from tests.test_revocation_api import issued
 from verifier.governance import authority_admins
 from verifier.signin import SignedIn
 from verifier.testing import Party, credgate_credential
@@ -24,10 +28,13 @@ STRANGER = Party.generate()
 ADMIN = Party.generate()
 
 
-def role_credential(issuer: Party, subject: str, roles: list[str], status: dict | None) -> dict:
+def role_credential(issuer: Party, subject: str, roles: list[str], status: dict | None,
+                    credential_id: str | None = None) -> dict:  # fmt: skip
     credential = credgate_credential("RoleCredential", issuer, subject, status=status)
     credential.pop("proof")
     credential["credentialSubject"]["roles"] = roles
+    if credential_id is not None:
+        credential["id"] = credential_id
     return issuer.sign(credential)
 
 
@@ -40,8 +47,22 @@ def app():
 
 @pytest.fixture()
 def entry(db):
-    """A live status entry of ours (reserved, then marked issued)."""
-    return issued(db, purpose="suspension")
+    """A live status entry of ours (reserved, then marked issued) for one credential."""
+    credential_id = f"urn:uuid:{uuid4()}"
+    with transaction(db) as session:
+        got = allocate(session, issuer_did=AUTHORITY.did, purpose="suspension",
+                       model="StatusList2021", credential_id=credential_id,
+                       status_base_url="http://status.test")  # fmt: skip
+    with transaction(db) as session:
+        mark_issued(session, got.entry_id)
+    return Entry(got.entry_id, credential_id, got.credential_status())
+
+
+@dataclass(frozen=True)
+class Entry:
+    entry_id: int
+    credential_id: str
+    status: dict
 
 
 @pytest.fixture()
@@ -55,7 +76,8 @@ def handed(credential: dict, holder: Party = ADMIN) -> SignedIn:
 
 def governance(entry, issuer: Party = AUTHORITY, subject: str = ADMIN.did,
                roles: tuple[str, ...] = ("Governance",)) -> dict:  # fmt: skip
-    return role_credential(issuer, subject, list(roles), entry.credential_status())
+    return role_credential(issuer, subject, list(roles), entry.status,
+                           entry.credential_id)
 
 
 def test_governance_role_from_the_authority_signs_in_until_suspended(app, db, admins, entry):
@@ -94,6 +116,19 @@ def test_a_governance_credential_without_a_status_entry_of_ours_cannot_sign_in(a
     with app.test_request_context():
         for status in (None, elsewhere):
             credential = role_credential(AUTHORITY, ADMIN.did, ["Governance"], status)
+            with pytest.raises(Problem) as refused:
+                admins.sign_in(handed(credential))
+            assert refused.value.slug == "status-unknown"
+        assert admins.signed_in() is None
+
+
+def test_a_copied_status_entry_does_not_make_a_forgery_live(app, admins, entry):
+    """The entry of a live Governance credential, copied into another credential (one the
+    authority issued to someone, with the same roles), is not that credential's entry."""
+    with app.test_request_context():
+        for credential_id in (f"urn:uuid:{uuid4()}", None):
+            credential = role_credential(AUTHORITY, ADMIN.did, ["Governance"],
+                                         entry.status, credential_id)  # fmt: skip
             with pytest.raises(Problem) as refused:
                 admins.sign_in(handed(credential))
             assert refused.value.slug == "status-unknown"

@@ -4,7 +4,8 @@ The verifier's policy decision point (:mod:`verifier.pdp`) decides the four kind
 names — a role, an attorney power, a certified software digest, a DIF presentation definition.
 The gateway adds what routes need around them:
 
-* :class:`Participant` — a trusted OnboardingCredential of the holder (a data-space participant);
+* :class:`Participant` — a trusted OnboardingCredential of the holder, or a trusted
+  AttorneyCredential (the holder acts for a company KCIT identifies): a data-space participant;
 * :class:`Public` — nothing (the gateway neither authenticates nor audits);
 * :class:`DefinitionName` — a definition from ``schemas/`` by name (resolved once, cached);
 * :class:`ActingFor` — an attorney power for a company that itself holds one of some roles
@@ -52,13 +53,16 @@ __all__ = [
 ]
 
 COMPANY_ROLE_MISSING = "company-role-missing"
+PARTICIPANT_TYPES = frozenset({"OnboardingCredential", "AttorneyCredential"})
 NO_CREDENTIAL = "no-valid-credential"
 
 
 @dataclass(frozen=True)
 class Participant:
-    """A trusted OnboardingCredential whose subject is the holder: a data-space participant
-    right now. (Presentations bind every DID subject to their signer.)"""
+    """A data-space participant right now: a trusted OnboardingCredential whose subject is the
+    holder, or a trusted AttorneyCredential (its issuer is a company KCIT identifies and keeps
+    active, for which the holder acts). Presentations bind every DID subject to their signer;
+    any other credential, however well signed, makes nobody a participant."""
 
 
 @dataclass(frozen=True)
@@ -178,7 +182,7 @@ def evaluate(
             return Decision(True)
         case Participant():
             onboarding = [r.credential for r in results if r.trusted and r.facts is not None
-                          and "OnboardingCredential" in r.facts.types]  # fmt: skip
+                          and PARTICIPANT_TYPES & set(r.facts.types)]  # fmt: skip
             if onboarding:
                 return Decision(True, credentials=tuple(str(c.get("id")) for c in onboarding),
                                 granted_by=tuple(onboarding))  # fmt: skip
