@@ -131,6 +131,11 @@ def role(holder=HOLDER, *, status=True, issuer=AUTHORITY, **kwargs):
     return credgate_credential("RoleCredential", issuer, holder.did, status=entry, **kwargs)
 
 
+def onboarding(holder=HOLDER):
+    entry = status_server_ref.entry("roles", next(_index))
+    return credgate_credential("OnboardingCredential", AUTHORITY, holder.did, status=entry)
+
+
 def attorney(holder=EMPLOYEE, powers=None, issuer=COMPANY):
     credential = credgate_credential(
         "AttorneyCredential", issuer, holder.did,
@@ -165,7 +170,7 @@ def decisions(app, **filters):
 
 def test_token_gives_access_by_role_and_denial_names_the_missing_power(app, client):
     credential = role()  # roles DataProvider, ModelConsumer
-    token = token_for(client, HOLDER, [credential])
+    token = token_for(client, HOLDER, [credential, onboarding()])  # onboarded: a participant
     header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
     assert header["alg"] == "EdDSA"
 

@@ -61,7 +61,7 @@ def test_credential_verifies(client, server):
     assert response.status_code == 200, response.json
     assert response.json == {
         "verified": True,
-        "checks": ["structure", "proof", "issuer", "validity", "status", "trust"],
+        "checks": ["structure", "proof", "issuer", "validity", "trust", "status"],
         "warnings": [],
         "errors": [],
     }

@@ -286,10 +286,8 @@ class Verifier:
         except VerificationError as exc:
             result.errors.append(exc)
 
-        if check_status:
-            self._credential_status(result.credential, facts, result)
-
         rules: list[str] = []
+        untrusted = False
         if check_trust and self.trust is not None:
             try:
                 rules = check_issuer(result.credential, facts.issuer, self.trust)
@@ -303,6 +301,11 @@ class Verifier:
                     )
             except VerificationError as exc:
                 result.errors.append(exc)
+                untrusted = True
+
+        # No status list is fetched for a credential from an issuer its type does not trust.
+        if check_status and not untrusted:
+            self._credential_status(result.credential, facts, result)
 
         result.verified = not result.errors
         # Only a credential whose type has a trust rule, and whose issuer meets it, counts.

@@ -229,11 +229,15 @@ def test_a_copied_status_entry_is_not_the_forgerys(db):
 
 
 def test_a_status_list_of_another_issuer_does_not_count(lists):
-    # The attacker signs a credential for themselves and points its entry at the authority's
-    # (all-zero, valid, signed) list: the list is not the attacker's.
+    # A company points its mandate at the authority's (valid, signed, never-set) list, where
+    # its own revocations would never show: the list is not the company's.
+    mandate = issued(lists, "AttorneyCredential", COMPANY, VICTIM.did, "authority")
+    assert verifier().verify_credential(mandate).error_types() == [errors.INVALID_STATUS]
+    # An untrusted issuer's credential is refused before any list of it is fetched.
+    fetches = (v := verifier()).status.fetches
     own = issued(lists, "RoleCredential", ATTACKER, ATTACKER.did, "authority")
-    result = verifier().verify_credential(own)
-    assert errors.INVALID_STATUS in result.error_types()
+    assert v.verify_credential(own).error_types() == [errors.UNTRUSTED_ISSUER]
+    assert v.status.fetches == fetches
 
 
 def test_a_credgate_credential_without_status_is_refused(lists):
