@@ -1,5 +1,5 @@
 """The verification library end to end, with real keys, a real loopback status-list server and
-(for challenges) the real database: every verification failure of DESIGN §10 has its type."""
+(for challenges) the real database: every reason a verification fails has its own error type."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Tables of the verifier: the challenges it issued (single use, expiring, each for one consumer).
 
 Challenges live in the database, not in a worker's memory, so that every gateway worker agrees
-on which were issued and which are spent (DESIGN §4).
+on which were issued and which are spent (a challenge spent on one worker is spent on all).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ already-serialized N-Quads terms instead of nested dicts, and issuers are copied
 The N-degree hashing step is exponential in the number of blank nodes that first-degree hashes
 cannot tell apart (a clique of eight is ~10^9 paths). Every credential we meet needs none of it,
 so a small budget of N-degree steps plus a deadline refuse poison graphs in milliseconds
-(DESIGN §7) with :class:`BudgetExceeded`.
+instead of hanging a worker, with :class:`BudgetExceeded`.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ A status entry names a status-list credential by URL and a bit index. The list c
 fetched under the fetch policy (:mod:`verifier.fetch`), its own proof verified by
 the injected ``verify_list`` (our library), and its decoded bitstring cached per URL.
 
-Freshness (DESIGN §3: a revocation stops working within one second):
+Freshness (a revoked credential must stop working within one second):
 
 * with the revocation service's change feed connected (:class:`ChangeFeed`), a changed list is
   dropped from the cache the moment the feed reports it, and cached lists otherwise live for

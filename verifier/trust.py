@@ -1,4 +1,4 @@
-"""Trust (DESIGN §3): who may issue which credential type.
+"""Trust: who may issue which credential type.
 
 :class:`TrustRegistry` is the interface KCIT will serve over HTTP; :class:`FileTrustRegistry`
 reads it from a JSON file until then (reloaded when the file changes). :func:`check_issuer`

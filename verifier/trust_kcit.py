@@ -2,7 +2,7 @@
 
 Per DID, one answer of ``GET <kcit>/kcit/trust/dids/<did>`` (company status, accreditations,
 delegable powers) is cached; the onboarding authority comes from ``GET <kcit>/kcit/trust``.
-Freshness works like the status-list cache (DESIGN §3: a company KCIT deactivates stops working
+Freshness works like the status-list cache (a company KCIT deactivates must stop working
 within one second):
 
 * while :class:`KcitChangeFeed` follows ``GET <kcit>/kcit/changes?after=&wait=`` (long poll), a

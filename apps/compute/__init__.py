@@ -1,13 +1,15 @@
-"""The compute app: jobs that run a certified flist on a dataset (DESIGN §5.4, §6)."""
+"""The compute app: jobs that run a certified flist on a dataset (only software certified for
+the job's purpose runs)."""
 
 from __future__ import annotations
 
 from flask import Flask
 
+from apps.compute.executor import LocalExecutor
 from apps.compute.routes import EXTENSION, bp
 from apps.compute.services import ComputeRuntime
 from apps.registry import software_registry
-from credgate.web import on_shutdown
+from credgate.web import add_health_check, on_shutdown
 from verifier.gateway.plugin import GatewayApp
 
 
@@ -20,8 +22,11 @@ def setup(flask_app: Flask) -> None:
     store = config.get("COMPUTE_STORE") or var_dir / "compute" / "flists"
     runtime = ComputeRuntime(factory=flask_app.extensions["credgate.db"], store=store,
                              registry=software_registry(flask_app))  # fmt: skip
-    if config.get("COMPUTE_EXECUTOR") is not None:
-        runtime.executor = config["COMPUTE_EXECUTOR"]
+    runtime.executor = config.get("COMPUTE_EXECUTOR") or LocalExecutor(
+        datasets=config.get("COMPUTE_DATASETS") or var_dir / "compute" / "datasets",
+        outputs=var_dir / "compute" / "outputs", status=runtime.executor.sandbox)  # fmt: skip
+    if hasattr(runtime.executor, "health"):  # `credgate status` says when jobs cannot run
+        add_health_check(flask_app, runtime.executor.health)
     if config.get("COMPUTE_LIMITS") is not None:
         runtime.limits = config["COMPUTE_LIMITS"]
     flask_app.extensions[EXTENSION] = runtime

@@ -1,4 +1,4 @@
-"""The verifier gateway (DESIGN §5.5, §5.6, §6): QR login, access tokens, and the apps it mounts.
+"""The verifier gateway: QR login, access tokens, and the apps it mounts.
 
 It is part of the verifier service: :func:`init_gateway` adds it to the verifier's Flask app.
 

@@ -1,5 +1,5 @@
-"""The gateway's API: challenges and access tokens (DESIGN §5.6), who-am-I, the JWK set, the
-mounted apps, and the operator's audit log and company credentials.
+"""The gateway's API: challenges and access tokens (challenge, presentation, token), who-am-I,
+the JWK set, the mounted apps, and the operator's audit log and company credentials.
 
 * ``POST /auth/challenge`` → ``{"challenge", "domain", "expires"}``
 * ``POST /auth/token`` with a verifiable presentation (the object itself, or

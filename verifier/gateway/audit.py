@@ -2,9 +2,9 @@
 
 Decisions are queued and written in batches by one background thread (at most ``interval``
 seconds late, and at once when the queue is long): one database commit per request would cost
-more than the whole authorisation, and the gateway must stay within 80% of an app's throughput
-(DESIGN §9). :meth:`AuditLog.flush` writes what is queued (tests, shutdown); the queue is
-bounded, and a full queue is written by the caller itself rather than dropped.
+more than the whole authorisation, and the gateway must stay within 90% of an app's throughput.
+:meth:`AuditLog.flush` writes what is queued (tests, shutdown); the queue is bounded, and a full
+queue is written by the caller itself rather than dropped.
 """
 
 from __future__ import annotations

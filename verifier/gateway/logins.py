@@ -1,4 +1,4 @@
-"""QR login (DESIGN §5.5): pending → scanned → verified | failed | expired.
+"""QR login: pending → scanned → verified | failed | expired.
 
 :meth:`LoginService.start` asks the verifier agent for a connectionless present-proof 2.0
 request (DIF Presentation Exchange, a fresh single-use challenge) wrapped in an out-of-band

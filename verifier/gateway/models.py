@@ -3,7 +3,8 @@ session), QR logins, company credentials (roles an attorney's company holds) and
 of every decision.
 
 Everything a request needs to be judged lives here, not in a worker's memory, so that several
-gateway workers agree (DESIGN §4); workers only cache what cannot change (a grant's credentials).
+gateway workers agree (any may take the next request); workers only cache what cannot change
+(a grant's credentials).
 """
 
 from __future__ import annotations

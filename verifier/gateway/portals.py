@@ -1,4 +1,4 @@
-"""The login portals (DESIGN §5.5): each asks for the credentials of one presentation definition
+"""The QR-login portals: each asks for the credentials of one presentation definition
 from ``schemas/`` and lands the new session on the app that portal is for."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What a gateway route needs, and the pure functions that decide it.
 
-The verifier's policy decision point (:mod:`verifier.pdp`) decides the four kinds DESIGN §6
-names — a role, an attorney power, a certified software digest, a DIF presentation definition.
+The verifier's policy decision point (:mod:`verifier.pdp`) decides the four kinds a route
+can name — a role, an attorney power, a certified software digest, a DIF presentation definition.
 The gateway adds what routes need around them:
 
 * :class:`Participant` — a trusted OnboardingCredential of the holder, or a trusted
@@ -9,7 +9,7 @@ The gateway adds what routes need around them:
 * :class:`Public` — nothing (the gateway neither authenticates nor audits);
 * :class:`DefinitionName` — a definition from ``schemas/`` by name (resolved once, cached);
 * :class:`ActingFor` — an attorney power for a company that itself holds one of some roles
-  (publishing in the catalogue for a DataProvider company, DESIGN §6);
+  (publishing in the catalogue for a DataProvider company);
 * :class:`AnyOf` — the first alternative that allows.
 
 A deny keeps the reasons of every alternative, so a 403 names each missing role or power.
