@@ -487,7 +487,8 @@ class Verifier:
                 )
             )
             return None
-        if presented_domain is None and domain is not None:
+        required = self.challenges is not None and self.challenges.require_domain
+        if presented_domain is None and domain is not None and not required:
             result.warnings.append(
                 VerificationError(
                     errors.DOMAIN_MISMATCH,
