@@ -8,6 +8,8 @@ error type that says why, and the honest path next to it must still pass.
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -336,3 +338,97 @@ def gateway(settings, db, lists):
         time.sleep(0.02)
     yield app
     app.extensions["credgate.status_feed"].stop()
+
+
+# -- what a reviewer tries next ---------------------------------------------------------------
+
+
+def _token_parts(gateway, lists) -> tuple[Any, str, dict[str, Any]]:
+    """A real token of VICTIM's, its gateway's public key, and its claims."""
+    from jwcrypto import jwk, jwt
+
+    client = gateway.test_client()
+    onboarding = issued(lists, "OnboardingCredential", AUTHORITY, VICTIM.did, "authority")
+    token = token_for(client, VICTIM, [onboarding])
+    public = client.get("/.well-known/jwks.json").get_json()["keys"][0]
+    claims = json.loads(jwt.JWT(jwt=token, key=jwk.JWK(**public)).claims)
+    return client, public, claims
+
+
+def _refused(client, token: str) -> str:
+    response = client.get("/apps/probe/participant", headers=bearer(token))
+    assert response.status_code == 401, response.get_data(as_text=True)
+    return response.get_json()["type"].rsplit("/", 1)[1]
+
+
+def test_token_alg_confusion_is_refused(gateway, lists):
+    """HS256 keyed with the gateway's *public* key (the classic RS/HS confusion), and alg none."""
+    from jwcrypto import jwk, jwt
+
+    client, public, claims = _token_parts(gateway, lists)
+    secret = jwk.JWK(kty="oct", k=public["x"])  # the public key bytes as an HMAC secret
+    confused = jwt.JWT(header={"alg": "HS256", "kid": public["kid"]}, claims=claims)
+    confused.make_signed_token(secret)
+    assert _refused(client, confused.serialize()) == "invalid-token"
+    none = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    assert _refused(client, f"{none}.{body}.") == "alg-none"
+
+
+def test_tokens_of_another_audience_or_issuer_or_not_yet_valid_are_refused(gateway, lists):
+    from jwcrypto import jwt
+
+    client, _public, claims = _token_parts(gateway, lists)
+    key = gateway.extensions["credgate.gateway"].tokens.key
+
+    def signed(**changes: Any) -> str:
+        token = jwt.JWT(header={"alg": "EdDSA"}, claims={**claims, **changes})
+        token.make_signed_token(key)
+        return token.serialize()
+
+    assert _refused(client, signed(aud="https://elsewhere.example")) == "invalid-token"
+    assert _refused(client, signed(iss="https://elsewhere.example")) == "invalid-token"
+    assert _refused(client, signed(nbf=int(time.time()) + 600)) == "invalid-token"
+    assert _refused(client, signed(exp=int(time.time()) - 60)) == "token-expired"
+
+
+@pytest.mark.parametrize(
+    ("window", "slug"),
+    [({"valid_from": "2020-01-01T00:00:00Z", "valid_until": "2021-01-01T00:00:00Z"}, "expired"),
+     ({"valid_from": "2098-01-01T00:00:00Z"}, "not-yet-valid")],
+)  # fmt: skip
+def test_expired_and_not_yet_valid_credentials_get_no_token(gateway, lists, window, slug):
+    client = gateway.test_client()
+    onboarding = issued(lists, "OnboardingCredential", AUTHORITY, VICTIM.did, "authority",
+                        **window)  # fmt: skip
+    issued_challenge = challenge(client)
+    vp = VICTIM.present([onboarding], challenge=issued_challenge["challenge"],
+                        domain=issued_challenge["domain"])  # fmt: skip
+    response = client.post("/auth/token", json={"verifiablePresentation": vp})
+    assert response.status_code == 400
+    assert response.get_json()["type"].endswith("/" + slug)
+
+
+def test_a_certificate_of_a_certifier_no_longer_accredited_counts_for_nothing(lists):
+    """The issuer of the issuer revoked: the certifier's accreditation is withdrawn."""
+    software = "urn:sha256:" + "b" * 64
+    certificate = issued(lists, "SoftwareCertificationCredential", CERTIFIER, software,
+                         "certifier")  # fmt: skip
+    assert verifier().verify_credential(certificate).trusted
+    trust = StaticTrustRegistry(onboarding_authority=AUTHORITY.did)  # no accreditation left
+    withdrawn = Verifier(DidResolver(), trust=trust)
+    withdrawn.status = StatusListCache(withdrawn.verify_status_list,
+                                       policy=FetchPolicy(["127.0.0.1"]))  # fmt: skip
+    result = withdrawn.verify_credential(certificate)
+    assert not result.trusted and result.error_types() == [errors.UNTRUSTED_ISSUER]
+
+
+def test_a_mandate_beyond_the_companys_kcit_powers_is_refused(lists):
+    class KcitPowers(StaticTrustRegistry):
+        def company_powers(self, did: str) -> frozenset[str]:
+            return frozenset({"catalogue:read"})
+
+    trust = KcitPowers(onboarding_authority=AUTHORITY.did, companies={COMPANY.did: "active"})
+    mandate = issued(lists, "AttorneyCredential", COMPANY, VICTIM.did, "company")
+    result = Verifier(DidResolver(), trust=trust, require_status=False).verify_credential(mandate)
+    assert not result.trusted and errors.POWER_NOT_GRANTED in result.error_types()
