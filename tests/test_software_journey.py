@@ -56,6 +56,11 @@ def test_certify_publish_list_run_revoke_refuse(suite, settings, db, operator):
     [entry] = published.json()["certificates"]
     assert entry["status"] == "active" and entry["credential"] == vc
     assert entry["certifier"]["did"] == certifier["did"] and entry["url"] == cert["registry"]
+    for wrong, status in ((digest.upper(), 400), ("sha256-abc", 400),
+                          ("urn:sha256:" + "0" * 64, 404)):  # fmt: skip
+        answer = requests.get(f"{issuer}/issuer/software/{wrong}", timeout=10)
+        assert answer.status_code == status and answer.headers["Content-Type"].startswith(
+            "application/problem+json")  # fmt: skip
     listing = requests.get(f"{issuer}/issuer/software?certifier={certifier['did']}", timeout=10)
     assert [e["digest"] for e in listing.json()["software"]] == [digest]
     verdict = requests.post(f"{gateway}/credentials/verify", json={"verifiableCredential": vc},
