@@ -181,6 +181,10 @@ def status(settings, as_json: bool) -> None:
                 click.echo(
                     f"{mark} {kind[:-1]:<7} {name:<11} {entry.get('url') or entry['admin_url']}"
                 )
+                detail = entry.get("detail")
+                for check in (detail.get("checks") if isinstance(detail, dict) else None) or []:
+                    if isinstance(check, dict) and not check.get("ok"):  # e.g. no sandbox
+                        click.echo(f"off  {check.get('name')}: {check.get('detail')}")
     sys.exit(0 if report["healthy"] else 1)
 
 

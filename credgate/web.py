@@ -24,6 +24,12 @@ DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024
 Readiness = Callable[[], dict[str, Any]]
 
 health = Blueprint("health", __name__)
+HEALTH_CHECKS = "credgate.health_checks"
+
+
+def add_health_check(app: Flask, check: Callable[[], dict[str, Any]]) -> None:
+    """Report ``check()`` (``{"name", "ok", "detail"}``) in ``/health`` and ``credgate status``."""
+    app.extensions.setdefault(HEALTH_CHECKS, []).append(check)
 
 
 @health.get("/health")
@@ -36,6 +42,8 @@ def health_check():
         "version": __version__,
         "status": "ok" if ok else "degraded",
         "agent": agent,
+        # parts that can be off while the service serves the rest (e.g. compute's sandbox)
+        "checks": [check() for check in current_app.extensions.get(HEALTH_CHECKS, [])],
     }
     return jsonify(body), 200 if ok else 503
 

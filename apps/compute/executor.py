@@ -172,6 +172,13 @@ def dataset_path(datasets: Path | None, reference: str) -> Path | None:
     return path
 
 
+def _reachable(path: Path) -> bool:
+    """Whether another uid can reach ``path`` (bwrap binds it as the job's uid)."""
+    parents = [p for p in path.parents if p != Path("/")]
+    return all(os.stat(p).st_mode & stat.S_IXOTH for p in parents) and bool(
+        os.stat(path).st_mode & stat.S_IROTH)
+
+
 def _usage(output: Path, limits: Limits) -> str | None:
     """Why the output directory is over its caps, or None (stops counting at the cap)."""
     files = total = 0
@@ -329,13 +336,17 @@ class LocalExecutor:
             env = {"LANG": "C.UTF-8", "HOME": sandbox.SCRATCH, "TMPDIR": sandbox.SCRATCH,
                    "DATASET": dataset, "PURPOSE": purpose, "OUTPUT_DIR": sandbox.OUTPUT}
             if mounted is not None:
+                if uid is not None and not _reachable(mounted):
+                    raise SandboxUnavailable(f"dataset {dataset} is not readable by the jobs' "
+                                             "uid: its directories need o+x, its files o+r")
                 env["DATASET_PATH"] = sandbox.DATASET
             rlimits = sandbox.RLimits(int(limits.seconds) + 1, limits.memory_bytes,
                                       limits.file_bytes, limits.processes, limits.open_files)
+            mounts = sandbox.Mounts(sandbox.open_path(root), sandbox.open_path(output),
+                                    None if mounted is None else sandbox.open_path(mounted))
             read_fd, write_fd = os.pipe()
             os.set_blocking(read_fd, False)  # bwrap's init may hold the write end: never wait
-            argv = sandbox.command(status.bwrap, status.prlimit, command,
-                                   mounts=sandbox.Mounts(root, output, mounted),
+            argv = sandbox.command(status.bwrap, status.prlimit, command, mounts=mounts,
                                    scratch_bytes=limits.scratch_bytes, limits=rlimits, env=env,
                                    status_fd=write_fd)  # fmt: skip
             out_path, err_path = work / "stdout", work / "stderr"
@@ -345,8 +356,8 @@ class LocalExecutor:
                 with out_path.open("wb") as out, err_path.open("wb") as err:
                     process = subprocess.Popen(
                         argv, env={}, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                        start_new_session=True, pass_fds=(write_fd,), user=uid, group=uid,
-                        extra_groups=[] if uid is not None else None,
+                        start_new_session=True, pass_fds=(write_fd, *mounts.fds()), user=uid,
+                        group=uid, extra_groups=[] if uid is not None else None,
                     )  # fmt: skip
                     os.close(write_fd)
                     write_fd = -1
@@ -364,14 +375,16 @@ class LocalExecutor:
                     report = _status_lines(read_fd)  # written when the sandbox was made
                     all_gone = _end(process, report.get("child-pid"))
             finally:
-                os.close(read_fd)
-                if write_fd >= 0:
-                    os.close(write_fd)
+                for fd in (read_fd, write_fd, *mounts.fds()):
+                    if fd >= 0:
+                        os.close(fd)
             duration = int((time.monotonic() - began) * 1000)
             stdout = _head(out_path, limits.output_bytes)
             stderr = _head(err_path, limits.output_bytes)
-            if "child-pid" not in report and not timed_out and not over:
-                raise SandboxUnavailable(f"bwrap could not make this job's sandbox: {stderr}")
+            last = stderr.strip().splitlines()[-1:] or [""]
+            if not timed_out and not over and ("child-pid" not in report or (
+                    code == 1 and last[0].startswith("bwrap: "))):  # fmt: skip
+                raise SandboxUnavailable(f"bwrap could not make this job's sandbox: {last[0]}")
             ended, number = _ending(code, timed_out, over, stderr)
             detail = over if over else None
             files: tuple[OutputFile, ...] = ()

@@ -5,6 +5,9 @@
   403 saying why the software is not certified for that purpose (the refusal is audited too)
 * ``GET /api/jobs/<id>?wait=<s>`` — the job (waits up to 30 s for it to finish)
 * ``GET /api/audit/verify`` — check the audit chain (Governance or DataIntermediary)
+
+Where this machine cannot make the job sandbox, ``POST /api/jobs`` is a 503
+``sandbox-unavailable`` problem: compute never runs a job unsandboxed.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from flask import Blueprint, current_app, request
 
 from apps import inputs
 from apps.compute import audit, services
-from credgate.problems import json_body
+from credgate.problems import Problem, json_body
 from verifier.gateway.plugin import (
     AnyOf,
     AttorneyPower,
@@ -48,6 +51,10 @@ def upload():
 @bp.post("/api/jobs")
 @requires(RUN)
 def submit():
+    sandbox = getattr(runtime().executor, "sandbox", None)
+    if sandbox is not None and not sandbox.available:
+        raise Problem("sandbox-unavailable", "Compute sandbox unavailable", 503,
+                      f"this machine cannot sandbox jobs, so compute runs none: {sandbox.reason}")
     job = services.submit(runtime(), services.parse_job(json_body()), current_principal(),
                           verify_evidence)  # fmt: skip
     return job, 202, {"Location": f"/apps/compute/api/jobs/{job['id']}"}

@@ -82,9 +82,19 @@ def system_binds() -> list[str]:
 
 @dataclass(frozen=True)
 class Mounts:
-    flist: Path
-    output: Path | None = None
-    dataset: Path | None = None
+    """Open ``O_PATH`` descriptors of what the job sees, so bwrap (maybe as another uid) binds
+    them without walking paths it may not search, and nothing can swap a path in between."""
+
+    flist: int
+    output: int | None = None
+    dataset: int | None = None
+
+    def fds(self) -> tuple[int, ...]:
+        return tuple(fd for fd in (self.flist, self.output, self.dataset) if fd is not None)
+
+
+def open_path(path: Path) -> int:
+    return os.open(path, os.O_PATH | os.O_CLOEXEC)
 
 
 @dataclass(frozen=True)
@@ -115,11 +125,11 @@ def command(bwrap: str, prlimit: str, program: list[str], *, mounts: Mounts,
     args += ["--proc", "/proc", "--dev", "/dev",
              "--size", str(scratch_bytes), "--perms", "0700", "--tmpfs", SCRATCH,
              "--symlink", SCRATCH, "/tmp",
-             "--ro-bind", str(mounts.flist), FLIST]  # fmt: skip
+             "--ro-bind-fd", str(mounts.flist), FLIST]  # fmt: skip
     if mounts.output is not None:
-        args += ["--bind", str(mounts.output), OUTPUT]
+        args += ["--bind-fd", str(mounts.output), OUTPUT]
     if mounts.dataset is not None:
-        args += ["--ro-bind", str(mounts.dataset), DATASET]
+        args += ["--ro-bind-fd", str(mounts.dataset), DATASET]
     # everything not mounted above is the sandbox's own root tmpfs: make it (and /dev) read-only
     args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", FLIST]
     for name, value in {"PATH": PATH, **env}.items():
@@ -141,14 +151,17 @@ def probe(bwrap: str | None = None, prlimit: str | None = None) -> SandboxStatus
         return SandboxStatus(False, "no `true` program to probe the sandbox with", bwrap, prlimit)
     uid = job_uid()
     with _empty_dir() as empty:
-        argv = command(bwrap, prlimit, [true], mounts=Mounts(empty), scratch_bytes=1 << 20,
+        fd = open_path(empty)
+        argv = command(bwrap, prlimit, [true], mounts=Mounts(fd), scratch_bytes=1 << 20,
                        limits=RLimits(5, 256 << 20, 1 << 20, 16, 64), env={})  # fmt: skip
         try:
             done = subprocess.run(argv, capture_output=True, timeout=PROBE_TIMEOUT, check=False,
-                                  stdin=subprocess.DEVNULL, user=uid, group=uid,
+                                  stdin=subprocess.DEVNULL, user=uid, group=uid, pass_fds=(fd,),
                                   extra_groups=[] if uid is not None else None)  # fmt: skip
         except (OSError, subprocess.SubprocessError) as exc:
             return SandboxStatus(False, f"bwrap could not run: {exc}", bwrap, prlimit)
+        finally:
+            os.close(fd)
     if done.returncode != 0:
         why = done.stderr.decode(errors="replace").strip().splitlines()
         return SandboxStatus(False, "bwrap cannot make a sandbox here (user namespaces off?): "
