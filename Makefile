@@ -11,7 +11,7 @@ PYTHON313 ?= $(shell for p in python3.13 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && { echo "$$p"; break; }; \
 	done)
 
-.PHONY: run test lint venv clean check-python browser check-fresh
+.PHONY: run test lint venv clean check-python browser check-fresh sandbox-tool
 
 check-python:
 	@if [ ! -x $(BIN)/python ] && [ -z "$(PYTHON313)" ]; then \
@@ -28,9 +28,14 @@ $(STAMP): pyproject.toml | check-python
 
 venv: $(STAMP)
 
-run: $(STAMP)
+run: sandbox-tool $(STAMP)
 	$(BIN)/credgate migrate
 	exec $(BIN)/credgate up
+
+# Compute runs jobs in a bubblewrap sandbox: installed here (Debian's package, as root with apt-get)
+# when missing; make test stops if it still cannot sandbox, make run warns (compute refuses jobs).
+sandbox-tool:
+	@tools/ensure-bwrap $(if $(filter test,$(MAKECMDGOALS)),--required,)
 
 # The pages' tests drive headless Chromium: installed here (Debian's package, as root with apt-get)
 # when missing, or make test stops first and says how to install it.
@@ -38,7 +43,7 @@ browser:
 	@tools/ensure-chromium
 
 # pytest exits 5 when it collected no test: say so, and fail (a suite that ran nothing passed nothing).
-test: browser $(STAMP)
+test: sandbox-tool browser $(STAMP)
 	@$(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests ($(PYTEST_ARGS))" >&2; fi; exit $$status
 
