@@ -77,6 +77,10 @@ def env(app, client, status_server, settings, db):
         credential = credgate_credential("RoleCredential", issuer, holder.did, status=entry)
         return resign(issuer, credential, roles=list(roles)) if roles else credential
 
+    def onboarding(holder):  # what makes a person a participant
+        entry = status_server.entry("roles", next(_index))
+        return credgate_credential("OnboardingCredential", AUTHORITY, holder.did, status=entry)
+
     def attorney(holder, company, list_name, powers):
         entry = status_server.entry(list_name, next(_index))
         credential = credgate_credential("AttorneyCredential", company, holder.did, status=entry)
@@ -88,8 +92,9 @@ def env(app, client, status_server, settings, db):
                                  json={"verifiableCredential": role(company, *roles)})  # fmt: skip
         assert registered.status_code == 201, registered.get_data(as_text=True)
     tokens = {
-        "provider": token_for(client, PROVIDER, [role(PROVIDER)]),  # DataProvider, ModelConsumer
-        "consumer": token_for(client, CONSUMER, [role(CONSUMER, "DataConsumer")]),
+        "provider": token_for(client, PROVIDER, [onboarding(PROVIDER), role(PROVIDER)]),
+        "consumer": token_for(client, CONSUMER, [onboarding(CONSUMER),
+                                                 role(CONSUMER, "DataConsumer")]),
         "employee": token_for(client, EMPLOYEE, [attorney(EMPLOYEE, COMPANY, "co", [
             {"app": "catalogue", "actions": ["read", "publish"]},
             {"app": "marketplace", "actions": ["read", "sell"]}])]),
