@@ -41,7 +41,9 @@ def attach_agent(app: Flask, name: str) -> AdminClient | None:
     def readiness() -> dict[str, Any]:
         if client is None:
             return {"name": name, "url": None, "ready": False}
-        return {"name": name, "url": client.url, "ready": client.is_ready(timeout=1.0)}
+        found = {"name": name, "url": client.url, "ready": client.is_ready(timeout=1.0)}
+        supervision = app.config.get("AGENT_SUPERVISION")  # the suite's: state, restarts
+        return found | supervision() if supervision else found
 
     app.extensions["credgate.agent"] = client
     app.extensions["credgate.readiness"] = readiness

@@ -5,6 +5,12 @@ log in ``<var>/agents/<name>/agent.log``, and secrets (admin API key, wallet key
 are generated at first start and kept with 0600 permissions. Agents are started in their own
 process group and die with the process that started them (``PR_SET_PDEATHSIG``), so neither a
 crash nor Ctrl-C leaves an ``aca-py`` behind.
+
+A supervisor thread per agent waits on its process. When an agent exits without being asked to,
+it is started again with the same command line: the same ports (so the admin URL the services
+hold stays valid), wallet, secrets and webhook URL. Restarts back off (0.5 s doubling to 10 s;
+back to 0.5 s once the agent has stayed up for a minute), and each one is logged, written to the
+agent's log and counted on its :class:`Agent` (``credgate status`` shows it).
 """
 
 from __future__ import annotations
@@ -12,19 +18,24 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
+import logging
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from agents.client import AdminClient
 from credgate.config import Settings
 from credgate.secrets import get_or_create_secret
+
+log = logging.getLogger(__name__)
 
 #: One agent per role. Issuer and holder are multitenant (a tenant per company, certifier or wallet
 #: user); the verifier agent only serves the gateway's QR logins, so it needs no tenants.
@@ -34,6 +45,14 @@ MULTITENANT = frozenset({"issuer", "holder"})
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 LOG_TAIL_LINES = 40
+
+#: Restart backoff: first delay, cap, and how long an agent must stay up to reset it.
+RESTART_INITIAL = 0.5
+RESTART_MAX = 10.0
+HEALTHY_RESET = 60.0
+
+# Agent states as ``credgate status`` shows them.
+RUNNING, RESTARTING, STOPPED = "running", "restarting", "stopped"
 
 # Flags every agent runs with. Connection requests on our own invitations are accepted and
 # exchange records are kept, so that services can follow (and audit) each exchange.
@@ -104,6 +123,14 @@ class Agent:
     api_key: str
     log_path: Path
     process: subprocess.Popen | None = field(default=None, repr=False)
+    state: str = RUNNING
+    restarts: int = 0
+    last_restart: float | None = None  # wall-clock time the last restart became ready
+    last_exit: int | None = None  # exit code of the last unexpected exit (-9: SIGKILL)
+    # What _spawn ran, so that a restart runs exactly the same (ports, wallet, webhook URL).
+    argv: list[str] = field(default_factory=list, repr=False)
+    env: dict[str, str] = field(default_factory=dict, repr=False)
+    ready_since: float | None = field(default=None, repr=False)  # monotonic
 
     @property
     def pid(self) -> int | None:
@@ -113,7 +140,15 @@ class Agent:
         return AdminClient(self.admin_url, self.api_key)
 
     def describe(self) -> dict[str, object]:
-        return {"admin_url": self.admin_url, "endpoint": self.endpoint, "pid": self.pid}
+        return {
+            "admin_url": self.admin_url,
+            "endpoint": self.endpoint,
+            "pid": self.pid,
+            "state": self.state,
+            "restarts": self.restarts,
+            "last_restart": _iso(self.last_restart),
+            "last_exit": self.last_exit,
+        }
 
 
 def agent_secrets(settings: Settings, name: str) -> dict[str, str]:
@@ -156,13 +191,30 @@ def agent_args(name: str, *, inbound_port: int, admin_port: int) -> list[str]:
 
 
 class AgentRuntime:
-    """The set of agents of one suite (one ``var`` directory)."""
+    """The set of agents of one suite (one ``var`` directory), restarted when they crash.
 
-    def __init__(self, settings: Settings, webhook_url_for, names: tuple[str, ...] = AGENT_NAMES):
+    ``on_change(agent)`` is called (on the supervisor thread) whenever an agent goes down or comes
+    back, e.g. to rewrite the suite's state file.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        webhook_url_for,
+        names: tuple[str, ...] = AGENT_NAMES,
+        *,
+        supervise: bool = True,
+        on_change: Callable[[Agent], None] | None = None,
+    ):
         self.settings = settings
         self.webhook_url_for = webhook_url_for  # agent name -> --webhook-url
         self.names = names
+        self.supervise = supervise
+        self.on_change = on_change
         self.agents: dict[str, Agent] = {}
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()  # a restart and stop() never interleave
+        self._supervisors: list[threading.Thread] = []
 
     def start(self, timeout: float = START_TIMEOUT, extra_args: dict[str, list[str]] | None = None):
         """Start every agent and wait until all are ready; on failure stop them all and raise."""
@@ -172,9 +224,18 @@ class AgentRuntime:
             deadline = time.monotonic() + timeout
             for agent in self.agents.values():
                 wait_ready(agent, deadline)
+                agent.ready_since = time.monotonic()
         except BaseException:
             self.stop()
             raise
+        if self.supervise:
+            for agent in self.agents.values():
+                thread = threading.Thread(
+                    target=self._supervise, args=(agent,), name=f"agent-{agent.name}-supervisor",
+                    daemon=True,
+                )  # fmt: skip
+                thread.start()
+                self._supervisors.append(thread)
         return self.agents
 
     def _spawn(self, name: str, extra: list[str]) -> Agent:
@@ -182,7 +243,6 @@ class AgentRuntime:
         home.mkdir(parents=True, exist_ok=True)
         secrets = agent_secrets(self.settings, name)
         inbound, admin = free_port(), free_port()
-        log_path = home / "agent.log"
         args = agent_args(name, inbound_port=inbound, admin_port=admin)
         env = dict(
             os.environ,
@@ -190,27 +250,95 @@ class AgentRuntime:
             PYTHONUNBUFFERED="1",
             **agent_env(secrets, self.webhook_url_for(name)),
         )
-        with open(log_path, "ab") as log:
-            process = subprocess.Popen(
-                [*acapy_command(), *args, *extra],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                start_new_session=True,  # Ctrl-C reaches us; we stop agents in order
-                preexec_fn=_die_with_parent,
-            )
-        return Agent(
+        agent = Agent(
             name=name,
             admin_url=f"http://127.0.0.1:{admin}",
             endpoint=f"http://127.0.0.1:{inbound}",
             api_key=secrets["admin-key"],
-            log_path=log_path,
-            process=process,
+            log_path=home / "agent.log",
+            argv=[*acapy_command(), *args, *extra],
+            env=env,
         )
+        agent.process = _launch(agent)
+        return agent
+
+    # -- supervision ---------------------------------------------------------------------------
+
+    def _supervise(self, agent: Agent) -> None:
+        """Wait on the agent's process; start it again whenever it exits unasked.
+
+        Runs for the suite's lifetime: the restarted process dies with this thread
+        (``PR_SET_PDEATHSIG``), which ends only when the suite stops.
+        """
+        delay = RESTART_INITIAL
+        while not self._stopping.is_set():
+            process = agent.process
+            if process is None:
+                return
+            code = process.wait()
+            if self._stopping.is_set():
+                return
+            if (
+                agent.ready_since is not None
+                and time.monotonic() - agent.ready_since >= HEALTHY_RESET
+            ):
+                delay = RESTART_INITIAL
+            agent.state, agent.last_exit, agent.ready_since = RESTARTING, code, None
+            log.warning(
+                "agent %s exited with code %s; restarting in %.1f s", agent.name, code, delay
+            )
+            _note(agent, f"exited with code {code}; restarting in {delay:.1f} s")
+            self._changed(agent)
+            went_down = time.monotonic()
+            while not self._stopping.wait(delay):
+                delay = min(delay * 2, RESTART_MAX)
+                if self._restart(agent):
+                    took = time.monotonic() - went_down
+                    log.warning("agent %s is back after %.1f s (restart %d, pid %s)",
+                                agent.name, took, agent.restarts, agent.pid)  # fmt: skip
+                    _note(agent, f"restarted (restart {agent.restarts}) after {took:.1f} s")
+                    self._changed(agent)
+                    break
+
+    def _restart(self, agent: Agent) -> bool:
+        """One attempt: same command line, ready in time, or killed again (True once ready)."""
+        with self._lock:
+            if self._stopping.is_set():
+                return False
+            try:
+                agent.process = _launch(agent)
+            except OSError as exc:
+                log.error("agent %s could not be started again: %s", agent.name, exc)
+                return False
+        try:
+            wait_ready(agent, time.monotonic() + START_TIMEOUT, self._stopping)
+        except AgentStartError as exc:
+            log.error("agent %s restart failed: %s", agent.name, str(exc).splitlines()[0])
+            _stop_process(agent.process, STOP_TIMEOUT)
+            return False
+        if self._stopping.is_set():
+            return False
+        agent.restarts += 1
+        agent.last_restart = time.time()
+        agent.ready_since = time.monotonic()
+        agent.state = RUNNING
+        return True
+
+    def _changed(self, agent: Agent) -> None:
+        if self.on_change is None:
+            return
+        try:
+            self.on_change(agent)
+        except Exception:  # a failed report must not end the supervision
+            log.exception("agent %s: on_change failed", agent.name)
+
+    # -- stop ----------------------------------------------------------------------------------
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        with self._lock:  # no restart starts after this
+            self._stopping.set()
         for agent in self.agents.values():
+            agent.state = STOPPED
             if agent.process and agent.process.poll() is None:
                 _signal_group(agent.process.pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
@@ -222,9 +350,49 @@ class AgentRuntime:
             except subprocess.TimeoutExpired:
                 _signal_group(agent.process.pid, signal.SIGKILL)
                 agent.process.wait(5)
+        for thread in self._supervisors:
+            thread.join(timeout)
+        self._supervisors.clear()
 
 
-def wait_ready(agent: Agent, deadline: float) -> None:
+def _launch(agent: Agent) -> subprocess.Popen:
+    with open(agent.log_path, "ab") as log_file:
+        return subprocess.Popen(
+            agent.argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=agent.env,
+            start_new_session=True,  # Ctrl-C reaches us; we stop agents in order
+            preexec_fn=_die_with_parent,
+        )
+
+
+def _stop_process(process: subprocess.Popen | None, timeout: float) -> None:
+    if process is None or process.poll() is not None:
+        return
+    _signal_group(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        _signal_group(process.pid, signal.SIGKILL)
+        process.wait(5)
+
+
+def _note(agent: Agent, text: str) -> None:
+    """A line in the agent's own log, so that a reader of it sees why the output starts again."""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    with contextlib.suppress(OSError), open(agent.log_path, "a", encoding="utf-8") as fh:
+        fh.write(f"{stamp} credgate: agent {agent.name} {text}\n")
+
+
+def _iso(when: float | None) -> str | None:
+    if when is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
+
+
+def wait_ready(agent: Agent, deadline: float, stopping: threading.Event | None = None) -> None:
     client = agent.client()
     while True:
         if agent.process and agent.process.poll() is not None:
@@ -239,6 +407,8 @@ def wait_ready(agent: Agent, deadline: float) -> None:
                 f"agent {agent.name} not ready at {agent.admin_url}/status/ready in time; "
                 f"log tail ({agent.log_path}):\n{log_tail(agent.log_path)}"
             )
+        if stopping is not None and stopping.is_set():
+            return
         time.sleep(0.1)
 
 

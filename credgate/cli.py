@@ -19,6 +19,8 @@ from credgate.state import clear_state, pid_alive, process_cmdline, read_state
 from wallet.cli import wallet
 
 HEALTH_TIMEOUT = 2.0
+#: What the suite's supervisor says of each agent (state file): running or restarting, and restarts.
+SUPERVISION = ("state", "restarts", "last_restart", "last_exit")
 DOWN_TIMEOUT = 30.0
 
 
@@ -136,6 +138,7 @@ def collect_status(settings) -> dict[str, Any]:
     agents = {
         name: _probe(agent["admin_url"] + "/status/ready")
         | {"admin_url": agent["admin_url"], "endpoint": agent["endpoint"], "pid": agent["pid"]}
+        | {key: agent.get(key) for key in SUPERVISION}
         for name, agent in state["agents"].items()
     }
     running = pid_alive(state.get("pid"))
@@ -180,12 +183,23 @@ def status(settings, as_json: bool) -> None:
                 mark = "ok  " if entry["healthy"] else "DOWN"
                 click.echo(
                     f"{mark} {kind[:-1]:<7} {name:<11} {entry.get('url') or entry['admin_url']}"
+                    + _supervision(entry)
                 )
                 detail = entry.get("detail")
                 for check in (detail.get("checks") if isinstance(detail, dict) else None) or []:
                     if isinstance(check, dict) and not check.get("ok"):  # e.g. no sandbox
                         click.echo(f"off  {check.get('name')}: {check.get('detail')}")
     sys.exit(0 if report["healthy"] else 1)
+
+
+def _supervision(entry: dict[str, Any]) -> str:
+    """``  restarting (exited with code -9)`` or ``  restarted 2x, last ...``; else nothing."""
+    notes = []
+    if entry.get("state") == "restarting":
+        notes.append(f"restarting (exited with code {entry.get('last_exit')})")
+    if entry.get("restarts"):
+        notes.append(f"restarted {entry['restarts']}x, last at {entry.get('last_restart')}")
+    return "  " + "; ".join(notes) if notes else ""
 
 
 @cli.command()

@@ -67,8 +67,9 @@ class Suite:
             self._hub_server = serve(self.hub.create_app())
             hub_url = self._hub_server.url
             self._runtime = AgentRuntime(
-                self.settings, lambda name: self.hub.webhook_url(hub_url, name), self.agent_names
-            )
+                self.settings, lambda name: self.hub.webhook_url(hub_url, name), self.agent_names,
+                on_change=self._agent_changed,
+            )  # fmt: skip
             self.agents = self._runtime.start(timeout=timeout)
             # Bind every service first: each app's config names the URLs of the others.
             for offset, name in enumerate(self.service_names, start=1):
@@ -95,7 +96,17 @@ class Suite:
         agent = self.agents.get(SERVICES[name][1] or "")
         if agent is not None:
             config.update(AGENT_URL=agent.admin_url, AGENT_API_KEY=agent.api_key)
+            config["AGENT_SUPERVISION"] = lambda: {
+                key: value
+                for key, value in agent.describe().items()
+                if key in ("state", "restarts", "last_restart", "last_exit")
+            }
         return config
+
+    def _agent_changed(self, agent: Agent) -> None:
+        """A supervised agent went down or came back: ``credgate status`` reads the state file."""
+        if self.servers:  # not before the services are up (start writes it then)
+            write_state(self.settings, self.describe())
 
     def describe(self) -> dict[str, Any]:
         return {
