@@ -136,7 +136,7 @@ def mark_abandoned(session: Session, entry_id: int, reason: str) -> None:
         session, entry.id, "abandon",
         reason=reason.strip(), actor=SYSTEM_ACTOR, state=entry.state, status=entry.status,
     )  # fmt: skip
-    feed.record_change(session, seq, store.find_list(session, entry.list_id))
+    feed.record_change(session, seq, store.find_list(session, entry.list_id), entry)
 
 
 def _random_index(size: int) -> int:

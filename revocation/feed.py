@@ -11,6 +11,10 @@ it (a session ``after_commit`` hook, so also for changes made in a caller's tran
 PostgreSQL a listener thread per database (``LISTEN``, fed by the ``NOTIFY`` each
 change transaction sends at commit) pokes it for changes made by other processes. Waiters also
 re-read the log every few moments, so a lost notification delays a change, never hides it.
+
+A change to one entry names it: its ``index`` and ``status`` after the change (``revoked``,
+``suspended``, ``abandoned`` — the bit is set — or ``active``). A verifier following the feed
+refuses a newly revoked entry at once from that, also while the list cannot be signed again.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 from sqlalchemy import Engine, event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from revocation.models import StatusChange, StatusFeedHead, StatusList
+from revocation.models import StatusChange, StatusEntry, StatusFeedHead, StatusList
 
 LOGGER = logging.getLogger(__name__)
 
@@ -40,9 +44,19 @@ class Change:
     seq: int
     list_id: str
     url: str
+    index: int | None = None
+    status: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"seq": self.seq, "list_id": self.list_id, "url": self.url}
+        body: dict[str, Any] = {"seq": self.seq, "list_id": self.list_id, "url": self.url}
+        if self.index is not None and self.status is not None:
+            body |= {"index": self.index, "status": self.status}
+        return body
+
+
+def bit_status(entry: StatusEntry) -> str:
+    """What the entry's bit says: ``active`` (clear) or why it is set."""
+    return "abandoned" if entry.state == "abandoned" else entry.status
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -60,9 +74,15 @@ def next_seq(session: Session) -> int:
     return session.execute(statement).scalar_one()
 
 
-def record_change(session: Session, seq: int, status_list: StatusList) -> None:
-    """Log the change; waiters are woken when (and only if) the transaction commits."""
-    session.add(StatusChange(seq=seq, list_id=status_list.id))
+def record_change(
+    session: Session, seq: int, status_list: StatusList, entry: StatusEntry | None = None
+) -> None:
+    """Log the change (of ``entry``, as it is now); waiters are woken when (and only if) the
+    transaction commits."""
+    change = StatusChange(seq=seq, list_id=status_list.id)
+    if entry is not None:
+        change.list_index, change.status = entry.list_index, bit_status(entry)
+    session.add(change)
     status_list.version = seq
     event.listen(session, "after_commit", _poke_after_commit, once=True)
     if session.get_bind().dialect.name == "postgresql":
@@ -88,13 +108,16 @@ def changes_after(
     # Read the head first: every change up to it has committed, so the query below sees them all.
     last = head(session)
     query = (
-        select(StatusChange.seq, StatusChange.list_id, StatusList.url)
+        select(
+            StatusChange.seq, StatusChange.list_id, StatusList.url,
+            StatusChange.list_index, StatusChange.status,
+        )  # fmt: skip
         .join(StatusList, StatusList.id == StatusChange.list_id)
         .where(StatusChange.seq > after)
         .order_by(StatusChange.seq)
         .limit(limit)
     )
-    changes = [Change(seq, list_id, url) for seq, list_id, url in session.execute(query)]
+    changes = [Change(*row) for row in session.execute(query)]
     if changes:
         return changes, changes[-1].seq
     # Nothing newer: ``last`` moves the client up to the head (past gaps), or back to it when

@@ -122,6 +122,9 @@ class StatusChange(Base):
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     list_id: Mapped[str] = mapped_column(ForeignKey("status_lists.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The entry changed and its bit's meaning after the change (see revocation.feed).
+    list_index: Mapped[int | None] = mapped_column(Integer, default=None)
+    status: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
 class StatusListCredential(Base):

@@ -59,7 +59,7 @@ def change_status(
             session, row.id, action,
             reason=reason.strip(), actor=actor, state=row.state, status=row.status,
         )  # fmt: skip
-        feed.record_change(session, seq, status_list)
+        feed.record_change(session, seq, status_list, row)
         changed = StatusChanged(row.id, row.list_id, row.list_index, row.status, seq)
     return changed
 

@@ -78,7 +78,9 @@ def test_long_poll_returns_at_once_when_there_are_newer_changes(service, db):
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     body = response.json()
-    assert {"seq": seq, "list_id": got.list_id, "url": got.list_url} in body["changes"]
+    expected = {"seq": seq, "list_id": got.list_id, "url": got.list_url, "index": got.index,
+                "status": "suspended"}  # fmt: skip
+    assert expected in body["changes"]
     assert body["last"] == body["changes"][-1]["seq"] >= seq
     assert [c["seq"] for c in body["changes"]] == sorted(c["seq"] for c in body["changes"])
 
@@ -214,7 +216,8 @@ def test_sse_replays_after_last_event_id_then_streams_live_changes(service, db):
     assert len(mine) == 3 and int(mine[2]["id"]) > seqs[2]
     for event in mine:
         expected = {"seq": int(event["id"]), "list_id": got.list_id, "url": got.list_url}
-        assert event["data"] == expected
+        assert {k: event["data"][k] for k in expected} == expected
+        assert event["data"]["index"] == got.index
     assert events[0].get("retry") == "1000"
 
 
