@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, current_app, json, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from credgate.bodies import MAX_BYTES, MAX_DEPTH, MAX_STRING, BodyRefused, Limits, parse_json
 
 PROBLEM_BASE = "https://w3id.org/credgate/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -97,8 +99,31 @@ def register_problem_handlers(app: Flask) -> None:
         return problem_response(Problem("internal-error", "Internal server error", 500))
 
 
-def json_body() -> Any:
-    """The request's JSON body, or a problem: 415 if it is not JSON, 400 if it does not parse."""
+def body_limits() -> Limits:
+    """The current service's JSON limits: ``JSON_MAX_BYTES`` (and the request's own body limit),
+    ``JSON_MAX_DEPTH``, ``JSON_MAX_STRING``."""
+    config = current_app.config
+    max_bytes = int(config.get("JSON_MAX_BYTES", MAX_BYTES))
+    if request.max_content_length is not None:
+        max_bytes = min(max_bytes, request.max_content_length)
+    return Limits(
+        max_bytes=max_bytes,
+        max_depth=int(config.get("JSON_MAX_DEPTH", MAX_DEPTH)),
+        max_string=int(config.get("JSON_MAX_STRING", MAX_STRING)),
+    )
+
+
+def json_body(*, optional: bool = False) -> Any:
+    """The request's JSON body, parsed within the service's limits, or a problem: 415 if it is not
+    JSON, 413 if it is too large (chunked or not), 400 if it does not parse or is refused
+    (too deep, too long a string, a NUL or a lone surrogate, a number out of range).
+
+    ``optional``: an empty body (any media type) is ``None``, for routes whose body may be left out.
+    """
+    limits = body_limits()
+    raw = _read_body(limits.max_bytes)
+    if optional and not raw:
+        return None
     if not request.is_json:
         raise Problem(
             "unsupported-media-type",
@@ -106,7 +131,23 @@ def json_body() -> Any:
             415,
             "send the body as application/json",
         )
-    data = request.get_json(silent=True)
-    if data is None:
-        raise Problem("malformed-json", "Malformed JSON", 400, "the body is not valid JSON")
-    return data
+    try:
+        return parse_json(raw, limits)
+    except BodyRefused as exc:
+        raise Problem(exc.slug, exc.title, exc.status, exc.detail, **exc.extra) from None
+
+
+def _read_body(max_bytes: int) -> bytes:
+    """The body, read at most to the limit: werkzeug's stream stops at ``Content-Length`` and, for
+    a chunked body, refuses to read past ``max_content_length``; the length is checked again here,
+    where the JSON limit is lower."""
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise Problem(*_TOO_LARGE, detail=f"the body is larger than {max_bytes} bytes") from None
+    if len(raw) > max_bytes:
+        raise Problem(*_TOO_LARGE, detail=f"the body is larger than {max_bytes} bytes")
+    return raw
+
+
+_TOO_LARGE = ("payload-too-large", "Payload too large", 413)
