@@ -7,6 +7,12 @@ state change, so repeated or reordered events do no harm.
 
 The agent signs only on :func:`on_request`'s word: a credential whose exchange was abandoned, or
 whose late-bound subject fails its schema, is never issued.
+
+Nothing stays half-done: the sweeper also ends VC-API issuances that were interrupted between
+reserving their index and recording the signature (a crash, a dead agent), gives up on a signing
+whose outcome the agent never reports, and abandons any status index still reserved long after
+every issuance that could own it has ended. An abandoned index has its bit set, so a credential
+that escaped half-way does not verify.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -41,8 +47,26 @@ from issuer.models import (
     Exchange,
     IssuedCredential,
 )
+from revocation import allocation
 
 log = logging.getLogger(__name__)
+
+#: A VC-API issuance still unrecorded after this was interrupted: the request that reserved it
+#: waits at most the agent's read timeout (30 s) for the signature.
+INTERRUPTED_AFTER = timedelta(minutes=2)
+#: How long after its invitation expired a signing with an unknown outcome is asked about before
+#: it is given up (its index abandoned: if the agent did sign, that credential will not verify).
+UNKNOWN_OUTCOME_LIMIT = timedelta(hours=1)
+#: A status index still reserved this long after every issuance that could own it has ended.
+RESERVATION_SLACK = timedelta(hours=1)
+
+#: How often the half-done sweeps run (they scan tables; nothing there is urgent to the second).
+HOUSEKEEPING_EVERY = timedelta(seconds=30)
+_last_housekeeping: dict[int, datetime] = {}  # id(ctx) -> when
+
+# What the admin pages show for an issued DIDComm credential, by whether the holder acknowledged.
+DELIVERED = "delivered"
+NOT_ACKNOWLEDGED = "issued, not acknowledged"
 
 #: Returned by a handler that found no record yet (its thread id may be committed a moment later).
 RETRY = "retry"
@@ -275,12 +299,26 @@ def _tenant_of(ctx: IssuerContext, record: IssuedCredential) -> TenantHandle | N
         return None
 
 
+def delivery(record: IssuedCredential) -> str:
+    """The record's state as an operator reads it: an issued DIDComm credential the holder never
+    acknowledged is not "delivered" (the agent signed it; no wallet confirmed having it)."""
+    if record.state != ISSUED:
+        return record.state
+    if record.channel == "didcomm" and not record.acknowledged:
+        return NOT_ACKNOWLEDGED
+    return DELIVERED  # acknowledged, or VC-API: returned in the response
+
+
 # -- the sweeper -----------------------------------------------------------------------------
 
 
 def sweep(ctx: IssuerContext, now: datetime | None = None, batch: int = 200) -> None:
-    """End expired exchanges and reconcile records whose webhooks we may have missed."""
+    """End expired exchanges, reconcile records whose webhooks we may have missed, and end
+    issuances and reservations that were left half-done."""
     now = now or utcnow()
+    if _due(ctx, now):
+        sweep_interrupted(ctx, now, batch)
+        sweep_reservations(ctx, now, batch)
     with ctx.factory() as session:
         expired = list(
             session.scalars(
@@ -358,16 +396,25 @@ def expire(ctx: IssuerContext, exchange_id: str, now: datetime) -> None:
         if exchange.state == EXCHANGE_PREPARING
         else "the invitation expired before the holder completed the exchange"
     )
+    give_up = now >= exchange.expires_at + UNKNOWN_OUTCOME_LIMIT
     with transaction(ctx.factory) as session:
         for record in records.of_exchange(session, exchange_id):
             if record.state == OFFERED:
                 records.abandon(session, record, reason)
+            elif record.state == ISSUING and give_up:
+                records.abandon(
+                    session, record,
+                    "the agent never said whether it signed; abandoned so that a credential "
+                    "it may have sent does not verify",
+                    from_states=(ISSUING,),
+                )  # fmt: skip
+        session.expire_all()  # the moves above are conditional UPDATEs: read their outcome
         left = records.of_exchange(session, exchange_id)
         if any(r.state == ISSUING for r in left):
             return  # unknown outcome: keep the exchange open until the agent answers
         final = EXCHANGE_DONE if any(r.state == ISSUED for r in left) else EXCHANGE_ABANDONED
         unacked = any(r.state == ISSUED and not r.acknowledged for r in left)
-        note = "delivered, never acknowledged" if final == EXCHANGE_DONE and unacked else None
+        note = NOT_ACKNOWLEDGED if final == EXCHANGE_DONE and unacked else None
         session.execute(
             update(Exchange)
             .where(Exchange.id == exchange_id, Exchange.state.in_(EXCHANGE_OPEN))
@@ -377,3 +424,72 @@ def expire(ctx: IssuerContext, exchange_id: str, now: datetime) -> None:
                 updated_at=utcnow(),
             )
         )
+
+
+def _due(ctx: IssuerContext, now: datetime) -> bool:
+    last = _last_housekeeping.get(id(ctx))
+    if last is not None and last <= now < last + HOUSEKEEPING_EVERY:
+        return False
+    _last_housekeeping[id(ctx)] = now
+    return True
+
+
+def sweep_interrupted(ctx: IssuerContext, now: datetime, batch: int = 200) -> int:
+    """Abandon VC-API issuances reserved and never recorded (the process or the agent died
+    between the two); returns how many."""
+    with ctx.factory() as session:
+        stale = list(
+            session.scalars(
+                select(IssuedCredential)
+                .where(
+                    IssuedCredential.exchange_id.is_(None),
+                    IssuedCredential.state.in_((OFFERED, ISSUING)),
+                    IssuedCredential.created_at <= now - INTERRUPTED_AFTER,
+                )
+                .limit(batch)
+            )
+        )
+    ended = 0
+    for record in stale:
+        try:
+            with transaction(ctx.factory) as session:
+                ended += records.abandon(
+                    session, record,
+                    "the issuance was interrupted before its signature was recorded",
+                    from_states=(OFFERED, ISSUING),
+                )  # fmt: skip
+        except Problem as problem:  # its entry moved on meanwhile: leave this one, do the rest
+            log.warning("issuer: record %s not swept: %s", record.id, problem.detail)
+    if ended:
+        log.warning("issuer: %d interrupted issuance(s) abandoned", ended)
+    return ended
+
+
+def sweep_reservations(ctx: IssuerContext, now: datetime, batch: int = 200) -> int:
+    """Abandon status indices still reserved although no live issuance owns them any more (the
+    backstop: records end with their index, so this finds only what something left behind)."""
+    horizon = ctx.settings.invitation_ttl + UNKNOWN_OUTCOME_LIMIT + RESERVATION_SLACK
+    with ctx.factory() as session:
+        stale = allocation.stale_reservations(session, before=now - horizon, limit=batch)
+        live = set(
+            session.scalars(
+                select(IssuedCredential.status_entry_id).where(
+                    IssuedCredential.status_entry_id.in_(stale),
+                    IssuedCredential.state.in_((OFFERED, ISSUING)),
+                )
+            )
+        ) if stale else set()  # fmt: skip
+    ended = 0
+    for entry_id in stale:
+        if entry_id in live:
+            continue  # its record ends it (and itself) with the exchange
+        try:
+            with transaction(ctx.factory) as session:
+                ended += allocation.abandon_reservation(
+                    session, entry_id, "reserved, never issued: swept"
+                )
+        except Problem:  # issued a moment ago: it is not ours to end
+            continue
+    if ended:
+        log.warning("issuer: %d orphaned status reservation(s) abandoned", ended)
+    return ended

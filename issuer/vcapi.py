@@ -13,6 +13,7 @@ from typing import Any
 
 from agents.client import AgentError
 from credgate.db import transaction, utcnow
+from credgate.problems import Problem
 from issuer import credentials, inputs, records
 from issuer.context import IssuerContext
 from issuer.status import add_status_context
@@ -54,7 +55,13 @@ def issue(ctx: IssuerContext, body: Any, actor: str) -> dict[str, Any]:
             records.abandon(session, record, f"signing failed: {exc.message}")
         raise agent_problem(exc) from exc
     with transaction(ctx.factory) as session:
-        records.deliver(session, record, credential=signed)
+        delivered = records.deliver(session, record, credential=signed)
+    if not delivered:  # swept as interrupted meanwhile: its index is abandoned, it cannot verify
+        raise Problem(
+            "issuance-interrupted", "Issuance interrupted", 503,
+            "the issuance took too long and was abandoned; try again",
+            headers={"Retry-After": "1"},
+        )  # fmt: skip
     return signed
 
 

@@ -10,22 +10,25 @@ credential was issued. The unique (list, index) constraint guarantees that no in
 twice, also across workers; a collision is retried with another index, and a list where random
 draws keep colliding is treated as full and the next list is opened. An index reserved for an
 exchange that never completed is marked ``abandoned`` and its bit is set (the credential may have
-escaped half-way; it must not verify) — it is never given to another credential.
+escaped half-way; it must not verify) — it is never given to another credential. A reservation
+left behind by a crash is found by :func:`stale_reservations` and ended the same way.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credgate.db import utcnow
 from credgate.problems import Problem
 from revocation import feed, store
-from revocation.models import MODELS, PURPOSES
+from revocation.models import MODELS, PURPOSES, StatusEntry
 
 #: Random draws per list before it counts as full (at 50 % occupancy a false "full" is 1 in 65,536).
 ATTEMPTS_PER_LIST = 16
@@ -137,6 +140,26 @@ def mark_abandoned(session: Session, entry_id: int, reason: str) -> None:
         reason=reason.strip(), actor=SYSTEM_ACTOR, state=entry.state, status=entry.status,
     )  # fmt: skip
     feed.record_change(session, seq, store.find_list(session, entry.list_id), entry)
+
+
+def stale_reservations(session: Session, *, before: datetime, limit: int = 200) -> list[int]:
+    """Entries reserved before ``before`` and neither issued nor abandoned since."""
+    query = (
+        select(StatusEntry.id)
+        .where(StatusEntry.state == "reserved", StatusEntry.created_at <= before)
+        .order_by(StatusEntry.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def abandon_reservation(session: Session, entry_id: int, reason: str) -> bool:
+    """Abandon an entry if it is still reserved. One issued a moment ago raises ``entry-issued``
+    (roll the transaction back: the feed sequence number it took must not be committed)."""
+    if store.find_entry(session, entry_id).state != "reserved":
+        return False
+    mark_abandoned(session, entry_id, reason)
+    return True
 
 
 def _random_index(size: int) -> int:

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from credgate.pages import check_csrf, csrf_token, operator_sign_in, page_headers
 from credgate.problems import Problem
 from credgate.qr import qr_svg
-from issuer import onboarding, roles
+from issuer import lifecycle, onboarding, records, roles
 from issuer.context import issuer_context
 from issuer.exchanges import deep_link, get_exchange, short_url
 from issuer.models import EXCHANGE_OPEN
@@ -115,10 +115,13 @@ def admin():
     ctx = issuer_context()
     pending = roles.list_requests(ctx, roles.PENDING)
     decided = [r for r in roles.list_requests(ctx) if r.state != roles.PENDING][-50:]
+    with ctx.factory() as db_session:
+        issued = [(r, lifecycle.delivery(r)) for r in records.find(db_session, limit=50)]
     return render_template(
         "admin_role_requests.html",
         pending=pending,
         decided=list(reversed(decided)),
+        issued=issued,
         operator=operator,
         message=session.pop("message", None),
     )
