@@ -55,7 +55,9 @@ def parties(suite, db, hub):
 @pytest.fixture(scope="module")
 def trust_data(parties):
     issuer, _holder, _conn = parties
-    return {"onboarding_authority": issuer.did, "status_list_issuers": [PUBLISHER.did]}
+    # PUBLISHER signs the status lists of the agent's credentials: named for that issuer only.
+    return {"onboarding_authority": issuer.did,
+            "status_list_signers": {issuer.did: [PUBLISHER.did]}}
 
 
 @pytest.fixture(scope="module")

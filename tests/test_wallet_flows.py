@@ -147,7 +147,8 @@ def service(suite, settings, db, authority, links, status_server):
         # Loopback hosts are opened only when allow-listed: the short links and status lists.
         "FETCH_ALLOW": [links.url, status_server.url],
         "WALLET_TRUST": StaticTrustRegistry(
-            onboarding_authority=authority.did, status_list_issuers=[PUBLISHER.did]
+            onboarding_authority=authority.did,
+            status_list_signers={authority.did: [PUBLISHER.did]},
         ),
     })  # fmt: skip
     server = serve(app)
