@@ -108,10 +108,8 @@ def changes_after(
     # Read the head first: every change up to it has committed, so the query below sees them all.
     last = head(session)
     query = (
-        select(
-            StatusChange.seq, StatusChange.list_id, StatusList.url,
-            StatusChange.list_index, StatusChange.status,
-        )  # fmt: skip
+        select(StatusChange.seq, StatusChange.list_id, StatusList.url)
+        .add_columns(StatusChange.list_index, StatusChange.status)
         .join(StatusList, StatusList.id == StatusChange.list_id)
         .where(StatusChange.seq > after)
         .order_by(StatusChange.seq)

@@ -1,9 +1,17 @@
 """Publishing status lists as signed credentials.
 
 A list is signed lazily: the first request after a change (or once the last signature has used
-half its validity) builds the credential from the entries, has the issuing DID sign it, and stores
-it with the list version it was built from; every other request serves the stored bytes. Several
-workers may sign the same version at once; each result is correct and the newest stays.
+half its validity) starts a signing job that builds the credential from the entries, has the
+issuing DID sign it, and stores it with the list version it was built from; every other request
+serves the stored bytes. Several workers may sign the same version at once; each result is
+correct and the newest stays.
+
+The signer (the issuer agent) may be down or hung. Then the last signed list keeps being served
+until it expires, and the job retries with back-off, so the list is published again soon after
+the signer returns. A revocation made meanwhile is not lost on verifiers that follow the change
+feed: each change names its entry, and they refuse it at once (``verifier.status``). Requests
+never wait on a failing signer, and on a slow one only :data:`STALE_WAIT` when a signed list can
+be served instead.
 
 The list version is read *before* the entries, so stored bits are never older than the version
 they are labelled with: a change racing with signing only causes one more signature.
@@ -17,7 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,10 +40,16 @@ from credgate.problems import Problem
 from revocation import store
 from revocation.bitstring import bitstring, encode_list
 from revocation.models import StatusList, StatusListCredential
-from revocation.signing import sign_credential
+from revocation.signing import sign_credential, unavailable
 from revocation.store import dialect_insert
 
-SIGNING_WAIT = 15.0  # how long a request waits for another thread signing the same list
+SIGNING_WAIT = 15.0  # how long a request without a valid stored signature waits for one
+STALE_WAIT = 2.0  # ... and one with a valid (older) signature, before it serves that one
+RETRY_FIRST = 0.5  # back-off between signing attempts while the signer fails: first,
+RETRY_MAX = 5.0  # longest,
+RETRY_FOR = 600.0  # and for how long a job keeps trying before the next request restarts it
+
+LOGGER = logging.getLogger(__name__)
 
 CONTEXTS = {
     "StatusList2021": [
@@ -94,30 +110,132 @@ def unsigned_credential(
 def published_list(
     factory: sessionmaker[Session], agent: AdminClient | None, list_id: str, *, ttl: int
 ) -> PublishedList:
-    """The signed credential of the list, signed anew if the list changed or is near expiry."""
+    """The signed credential of the list, signed anew if the list changed or is near expiry.
+
+    Signing runs in the background (:class:`_Signing`); a request waits for it only briefly when
+    a valid signature is stored, and not at all while the signer is known to be failing: the
+    last signed list is then served until it expires (see the module docstring)."""
     status_list, stored = _load(factory, list_id)
     if _fresh(stored, status_list, ttl):
         return _view(stored, status_list)
-    lock = _signing_lock(list_id)
-    if not lock.acquire(timeout=SIGNING_WAIT):
-        raise Problem(
-            "status-list-unavailable", "Status list unavailable", 503,
-            "the status list is being signed; retry shortly", headers={"Retry-After": "1"},
-        )  # fmt: skip
-    try:
-        status_list, stored = _load(factory, list_id)  # another thread may have signed it
-        if _fresh(stored, status_list, ttl):
-            return _view(stored, status_list)
+    valid = stored is not None and stored.valid_until > utcnow()
+    deadline = time.monotonic() + (STALE_WAIT if valid else SIGNING_WAIT)
+    outcome: PublishedList | Problem | None = None
+    while (remaining := deadline - time.monotonic()) > 0:
+        job = _signing_job(factory, agent, list_id, ttl)
+        outcome = job.wait(status_list.version, remaining)
+        if not (outcome is None and job.finished):
+            break  # signed, failing, or still signing; a job that just ended gets a successor
+    if isinstance(outcome, PublishedList):
+        return outcome
+    if valid:
+        # Stale but signed and unexpired: verifiers that follow the change feed learn the newer
+        # changes from it; the rest see them once the signer is back.
+        return _view(stored, status_list)
+    if isinstance(outcome, Problem):
+        raise outcome
+    raise Problem(
+        "status-list-unavailable", "Status list unavailable", 503,
+        "the status list is being signed; retry shortly", headers={"Retry-After": "1"},
+    )  # fmt: skip
+
+
+class _Signing:
+    """Signs one list until its newest version is signed, retrying with back-off while the
+    signer fails (for at most :data:`RETRY_FOR` seconds; the next request starts it again)."""
+
+    def __init__(
+        self,
+        key: tuple[int, str],
+        factory: sessionmaker[Session],
+        agent: AdminClient | None,
+        list_id: str,
+        ttl: int,
+    ) -> None:
+        self.key = key
+        self.factory = factory
+        self.agent = agent
+        self.list_id = list_id
+        self.ttl = ttl
+        self.published: PublishedList | None = None
+        self.error: Problem | None = None  # the last attempt failed (cleared by a success)
+        self.finished = False
+        self._changed = threading.Condition()
+
+    def wait(self, version: int, timeout: float) -> PublishedList | Problem | None:
+        """A signature of ``version`` or newer, the failure of the last attempt, or None."""
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self._signed(version) or self.error is not None or self.finished,
+                timeout,
+            )
+            if self._signed(version):
+                return self.published
+            return self.error
+
+    def _signed(self, version: int) -> bool:
+        return self.published is not None and self.published.version >= version
+
+    def run(self) -> None:
+        give_up = time.monotonic() + RETRY_FOR
+        backoff = RETRY_FIRST
         try:
-            return _sign_and_store(factory, agent, status_list, ttl)
-        except Problem:
-            # The agent is down: a signature of the current version that is still valid is true.
-            current = stored is not None and stored.version == status_list.version
-            if current and stored.valid_until > utcnow():
-                return _view(stored, status_list)
-            raise
-    finally:
-        lock.release()
+            while True:
+                try:
+                    status_list, stored = _load(self.factory, self.list_id)
+                    if _fresh(stored, status_list, self.ttl):
+                        self._report(_view(stored, status_list))
+                        return
+                    self._report(_sign_and_store(self.factory, self.agent, status_list, self.ttl))
+                    backoff = RETRY_FIRST
+                    continue  # the list may have changed meanwhile: check again
+                except Problem as exc:
+                    self._fail(exc)
+                except Exception as exc:  # e.g. the database went away; retried the same way
+                    LOGGER.warning("signing status list %s: %s", self.list_id, type(exc).__name__)
+                    self._fail(unavailable("the status list could not be signed; retry"))
+                if time.monotonic() + backoff > give_up:
+                    return
+                time.sleep(backoff)
+                backoff = min(backoff * 2, RETRY_MAX)
+        finally:
+            with _JOBS_GUARD:
+                if _JOBS.get(self.key) is self:
+                    del _JOBS[self.key]
+            with self._changed:
+                self.finished = True
+                self._changed.notify_all()
+
+    def _report(self, published: PublishedList) -> None:
+        with self._changed:
+            if self.error is not None:
+                LOGGER.info("status list %s signed again", self.list_id)
+            self.published, self.error = published, None
+            self._changed.notify_all()
+
+    def _fail(self, problem: Problem) -> None:
+        with self._changed:
+            if self.error is None:
+                LOGGER.warning("status list %s not signed: %s", self.list_id, problem.detail)
+            self.error = problem
+            self._changed.notify_all()
+
+
+_JOBS: dict[tuple[int, str], _Signing] = {}
+_JOBS_GUARD = threading.Lock()
+
+
+def _signing_job(
+    factory: sessionmaker[Session], agent: AdminClient | None, list_id: str, ttl: int
+) -> _Signing:
+    """The list's running signing job, started if there is none (one per list and database)."""
+    key = (id(factory.kw.get("bind")), list_id)
+    with _JOBS_GUARD:
+        job = _JOBS.get(key)
+        if job is None or job.finished:
+            job = _JOBS[key] = _Signing(key, factory, agent, list_id, ttl)
+            threading.Thread(target=job.run, name="credgate-status-signing", daemon=True).start()
+        return job
 
 
 def _load(
@@ -184,12 +302,3 @@ def _view(stored: StatusListCredential, status_list: StatusList) -> PublishedLis
 
 def _timestamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-_LOCKS: dict[str, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
-
-
-def _signing_lock(list_id: str) -> threading.Lock:
-    with _LOCKS_GUARD:
-        return _LOCKS.setdefault(list_id, threading.Lock())

@@ -32,15 +32,15 @@ def sign_credential(
 ) -> dict[str, Any]:
     """``credential`` signed by its issuer; a 503 problem if the agent cannot sign it now."""
     if agent is None:
-        raise _unavailable("the revocation service has no issuer agent configured")
+        raise unavailable("the revocation service has no issuer agent configured")
     try:
         body = _issue(factory, agent, credential)
     except AgentError as exc:
         detail = f"the issuer agent could not sign the status list: {exc.message}"
-        raise _unavailable(detail) from exc
+        raise unavailable(detail) from exc
     signed = body.get("verifiableCredential") if isinstance(body, dict) else None
     if not isinstance(signed, dict) or "proof" not in signed:
-        raise _unavailable("the issuer agent returned no signed credential")
+        raise unavailable("the issuer agent returned no signed credential")
     return signed
 
 
@@ -70,7 +70,7 @@ def _tenant_of(factory: sessionmaker[Session], did: str) -> str | None:
         )
 
 
-def _unavailable(detail: str) -> Problem:
+def unavailable(detail: str) -> Problem:
     return Problem(
         "status-list-unavailable", "Status list unavailable", 503, detail,
         headers={"Retry-After": "2"},

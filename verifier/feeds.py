@@ -63,13 +63,18 @@ class ChangeFeed:
             raise ValueError("malformed change feed answer")
         first_contact = self.last is None
         for change in changes:
-            if isinstance(change, dict) and isinstance(change.get(self.key), str):
-                self.target.invalidate(change[self.key])
+            if isinstance(change, dict):
+                self.apply(change)
         if first_contact:
             self.target.invalidate()  # what was cached before we followed the feed may be stale
         self.last = last
         self.target.feed_healthy = True
         return changes
+
+    def apply(self, change: dict[str, Any]) -> None:
+        """One change: drop the cached entry it names (a feed may know more, see subclasses)."""
+        if isinstance(change.get(self.key), str):
+            self.target.invalidate(change[self.key])
 
     def run(self) -> None:
         while not self._stop.is_set():

@@ -11,6 +11,14 @@ Freshness (a revoked credential must stop working within one second):
   ``long_ttl``;
 * without a healthy feed, lists live only ``short_ttl`` (one second by default).
 
+A change that names its entry (``index`` and ``status``) and sets its bit is not fetched for:
+the cache keeps an *overlay* of such bits on top of the lists. The revoked credential is refused
+at once, also while the revocation service cannot sign the list again (its signer is down) and
+serves the last signed one; every other entry of that list keeps verifying against it. The
+overlay only ever adds set bits, and only from the feed this verifier was configured to follow;
+a bit is forgotten once a fetched list shows it. A cleared bit (reinstated) drops the list, since
+only a newly signed list can say so.
+
 Status is looked up on every verification; only the fetched lists are cached, never a verdict.
 """
 
@@ -38,6 +46,8 @@ FETCH_DEADLINE = 5.0  # seconds for a whole fetch of one list
 FETCH_LOCKS = 64  # stripes of the one-fetch-per-URL locks (a bounded table)
 MAX_LIST_BYTES = 1024 * 1024  # the list credential as fetched
 MAX_BITSTRING_BYTES = 4 * 1024 * 1024  # decompressed (a gzip bomb stops here)
+MAX_OVERLAY_LISTS = 1024  # lists with bits known set but not yet seen in a fetched list
+SET_STATUSES = frozenset({"revoked", "suspended", "abandoned"})  # a change that sets the bit
 
 ENTRY_TYPES = {
     "StatusList2021Entry": "StatusList2021Credential",
@@ -195,6 +205,8 @@ class StatusListCache:
         self._url_locks = tuple(threading.Lock() for _ in range(FETCH_LOCKS))
         self._clock = clock
         self._generation = 0  # bumped by every invalidation
+        # URL -> indices the change feed reported set that no fetched list has shown yet.
+        self._overlay: OrderedDict[str, set[int]] = OrderedDict()
         self.fetches = 0
 
     @property
@@ -210,6 +222,27 @@ class StatusListCache:
             else:
                 self._lists.pop(url, None)
 
+    def apply_change(self, url: str, index: int, status: str) -> None:
+        """A change to entry ``index`` of the list at ``url``, as the change feed reported it."""
+        with self._lock:
+            if status in SET_STATUSES:
+                self._overlay.setdefault(url, set()).add(index)
+                self._overlay.move_to_end(url)
+                if len(self._overlay) > MAX_OVERLAY_LISTS:
+                    dropped, _ = self._overlay.popitem(last=False)
+                    log.warning("status overlay full: forgot the set bits of %s", dropped)
+                return  # the cached list stays: with the overlay on top it is current
+            known = self._overlay.get(url)
+            if known is not None:
+                known.discard(index)
+        self.invalidate(url)
+
+    def known_set(self, url: str, index: int) -> bool:
+        """Whether the change feed reported the bit set after the last fetched list."""
+        with self._lock:
+            known = self._overlay.get(url)
+            return known is not None and index in known
+
     def get(self, url: str) -> StatusList:
         cached = self._fresh(url)
         if cached is not None:
@@ -224,6 +257,7 @@ class StatusListCache:
                 generation = self._generation
             status_list = self._fetch(url)
             with self._lock:
+                self._forget_shown(status_list)
                 if generation != self._generation:
                     # Invalidated while we fetched: what we hold may predate the change.
                     return status_list
@@ -232,6 +266,15 @@ class StatusListCache:
                 while len(self._lists) > self.max_lists:
                     self._lists.popitem(last=False)
             return status_list
+
+    def _forget_shown(self, status_list: StatusList) -> None:
+        """Drop overlay bits the fetched list shows set (it caught up with the feed)."""
+        known = self._overlay.get(status_list.url)
+        if not known:
+            return
+        known -= {i for i in known if 0 <= i < status_list.length and status_list.value(i)}
+        if not known:
+            del self._overlay[status_list.url]
 
     def _fresh(self, url: str) -> StatusList | None:
         with self._lock:
@@ -283,6 +326,11 @@ def check_entry(
     The list must be issued by the credential's issuer or by a DID trusted to publish lists
     (the operator's revocation service); otherwise anyone could host an all-zero list."""
     parsed = parse_entry(entry)
+    if parsed.purpose in ("revocation", "suspension") and cache.known_set(
+        parsed.list_url, parsed.index
+    ):
+        # Refused whatever the list says, so it need not be fetched (its signer may be down).
+        _refuse(parsed.purpose)
     status_list = cache.get(parsed.list_url)
     if status_list.issuer != credential_issuer and status_list.issuer not in trusted_list_issuers:
         raise VerificationError(
@@ -298,19 +346,32 @@ def check_entry(
             errors.INVALID_STATUS,
             f"entry purpose {parsed.purpose!r} does not match the list's {status_list.purpose!r}",
         )
-    value = status_list.value(parsed.index)
-    if value and parsed.purpose == "revocation":
-        raise VerificationError(errors.REVOKED, "the credential has been revoked")
-    if value and parsed.purpose == "suspension":
-        raise VerificationError(errors.SUSPENDED, "the credential is suspended")
+    if status_list.value(parsed.index) and parsed.purpose in ("revocation", "suspension"):
+        _refuse(parsed.purpose)
     return parsed.purpose
+
+
+def _refuse(purpose: str) -> None:
+    if purpose == "revocation":
+        raise VerificationError(errors.REVOKED, "the credential has been revoked")
+    raise VerificationError(errors.SUSPENDED, "the credential is suspended")
 
 
 class ChangeFeed(feeds.ChangeFeed):
     """Follows the revocation service's change feed
-    (``GET <revocation>/status/changes?after=&wait=``; each change names a list ``url``)."""
+    (``GET <revocation>/status/changes?after=&wait=``; each change names a list ``url``, and a
+    change to one entry its ``index`` and ``status``)."""
 
     def __init__(self, base_url: str, cache: StatusListCache, **options: Any) -> None:
         url = f"{base_url.rstrip('/')}/status/changes"
         super().__init__(url, "url", cache, name="status", **options)
         self.cache = cache
+
+    def apply(self, change: Mapping[str, Any]) -> None:
+        url, index, status = change.get("url"), change.get("index"), change.get("status")
+        if not isinstance(url, str):
+            return
+        if type(index) is int and index >= 0 and isinstance(status, str):
+            self.cache.apply_change(url, index, status)
+        else:
+            self.cache.invalidate(url)  # the list changed, no more said: fetch it again
