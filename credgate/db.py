@@ -19,6 +19,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+CONNECT_TIMEOUT = 5  # seconds to open a connection to a database server
 
 # Stable constraint names, so migrations are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -62,8 +63,13 @@ def make_engine(url: str) -> Engine:
         connect_args["check_same_thread"] = False
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    # A database server can drop pooled connections (restart, idle time-out): ping before use.
-    # An embedded SQLite file cannot, and the ping would be one more statement per checkout.
+    elif url.startswith("postgresql"):
+        # A server out of reach fails a request (a 503, see credgate.web) instead of hanging it.
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT
+    # A database server can drop pooled connections (restart, idle time-out, an operator's
+    # pg_terminate_backend): ping before use, so a lost connection costs at most the requests
+    # that held it, and the service recovers without a restart. An embedded SQLite file cannot,
+    # and the ping would be one more statement per checkout.
     server = not url.startswith("sqlite")
     engine = create_engine(url, connect_args=connect_args, pool_pre_ping=server)
     if engine.dialect.name == "sqlite":

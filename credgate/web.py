@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify
+from flask import Blueprint, Flask, current_app, jsonify, request
+from sqlalchemy import exc as db_errors
 from sqlalchemy.orm import Session, sessionmaker
 
 from credgate import __version__
 from credgate.config import load_settings
 from credgate.db import make_engine, session_factory
-from credgate.problems import register_problem_handlers
+from credgate.problems import Problem, problem_response, register_problem_handlers
 
 #: Bodies above this size are refused with a 413 problem before they are read.
 DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024
@@ -71,8 +72,39 @@ def create_service_app(
         factory = session_factory(make_engine(app.config["CREDGATE_SETTINGS"].database_url))
     app.extensions["credgate.db"] = factory
     register_problem_handlers(app)
+    app.register_error_handler(db_errors.SQLAlchemyError, storage_error)
     app.register_blueprint(health)
     return app
+
+
+def storage_unavailable(error: BaseException) -> bool:
+    """Whether a database error is the database being out of reach (a connection lost or
+    refused, a lock or pool wait that timed out), as opposed to a bug or a refused statement."""
+    if isinstance(error, db_errors.DBAPIError) and error.connection_invalidated:
+        return True
+    outage = (
+        db_errors.OperationalError,
+        db_errors.InterfaceError,
+        db_errors.TimeoutError,  # no pooled connection came free in time
+        db_errors.PendingRollbackError,  # a session whose connection was lost mid-transaction
+    )
+    return isinstance(error, outage)
+
+
+def storage_error(error: db_errors.SQLAlchemyError):
+    """A 503 the client may retry while the database is out of reach; the pool reconnects by
+    itself (pre-ping on database servers), so the service recovers without a restart. Any other
+    database error stays the generic 500."""
+    if not storage_unavailable(error):
+        current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return problem_response(Problem("internal-error", "Internal server error", 500))
+    cause = getattr(error, "orig", None) or error
+    current_app.logger.warning("database unavailable: %s", type(cause).__name__)
+    problem = Problem(
+        "storage-unavailable", "Storage temporarily unavailable", 503,
+        "the database did not answer; retry shortly", headers={"Retry-After": "1"},
+    )  # fmt: skip
+    return problem_response(problem)
 
 
 def db_sessions() -> sessionmaker[Session]:
