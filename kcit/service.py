@@ -84,7 +84,7 @@ def accredit(ctx: KcitContext, body: Any, actor: str):
     body = _object(body, ("did", "credentialType", "active", "reason"))
     did = validation.did_syntax(body.get("did"))
     type_name = body.get("credentialType")
-    if type_name not in credential_types():
+    if not isinstance(type_name, str) or type_name not in credential_types():
         raise validation.single("credentialType", "unknown-credential-type",
                                 f"must be one of {', '.join(credential_types())}", 400)  # fmt: skip
     active = body.get("active", True)

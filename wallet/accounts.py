@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from agents.client import AgentError
+from agents.client import AgentError, AgentUnavailable
 from agents.models import Tenant
 from agents.tenants import ensure_tenant
 from credgate.db import transaction, utcnow
@@ -75,6 +75,8 @@ def create(ctx: WalletContext, name: str, pin: str | None = None) -> Account:
             raise _exists(name)
     try:
         tenant = ensure_tenant(ctx.factory, AGENT, ctx.agent, tenant_name(name))
+    except AgentUnavailable as exc:
+        raise _unavailable() from exc
     except AgentError as exc:
         raise Problem("agent-refused", "The wallet agent refused", 502, exc.message[:500]) from exc
     try:
@@ -88,6 +90,13 @@ def create(ctx: WalletContext, name: str, pin: str | None = None) -> Account:
             return _account(row)
     except IntegrityError:
         raise _exists(name) from None
+
+
+def _unavailable() -> Problem:
+    return Problem(
+        "agent-unavailable", "Wallet agent unavailable", 503,
+        "the holder agent does not answer; try again in a moment", headers={"Retry-After": "2"},
+    )  # fmt: skip
 
 
 def _exists(name: str) -> Problem:
@@ -126,6 +135,8 @@ def delete_wallet(ctx: WalletContext, name: str) -> None:
     account = get(ctx, name)
     try:
         ctx.agent.delete_tenant(account.wallet_id)
+    except AgentUnavailable as exc:
+        raise _unavailable() from exc
     except AgentError as exc:
         if exc.status != 404:  # already gone from the agent: finish the job here
             raise Problem(

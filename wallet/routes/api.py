@@ -94,6 +94,8 @@ def scan(name: str):
     if wait is not None and (not isinstance(wait, int | float) or isinstance(wait, bool)):
         raise Problem("invalid-request", "Invalid request", 400, "wait must be a number")
     text = body.get("text") or body.get("url")
+    if text is not None and not isinstance(text, str):
+        raise Problem("invalid-request", "Invalid request", 400, "text must be a string")
     found = inbox.scan(ctx, account, text=text, image=image, wait=wait)
     return jsonify({"interactions": [describe(ctx, account, row) for row in found]})
 
