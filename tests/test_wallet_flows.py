@@ -521,13 +521,15 @@ def test_live_status_of_imported_credentials(run, status_server, tmp_path):
     holder = run("create", "erin")[1].split("holder DID ")[1].strip()
     other = Party.generate()
     index = next(_indexes)
+    # The suspension list is the issuer's own: a list signed by anyone else would not count.
+    status_server.add_list("erin-suspension", other, "suspension")
     credentials = {
         "expired": credgate_credential(
             "OnboardingCredential", other, holder, valid_until="2025-06-01T00:00:00Z"
         ),
         "suspended": credgate_credential(
             "AttorneyCredential", other, holder,
-            status=status_server.entry("wallet-suspension", index),
+            status=status_server.entry("erin-suspension", index),
         ),
         "unknown": credgate_credential(
             "RoleCredential", other, holder,
@@ -536,7 +538,7 @@ def test_live_status_of_imported_credentials(run, status_server, tmp_path):
         ),
         "valid": credgate_credential("RoleCredential", other, holder),
     }  # fmt: skip
-    status_server.set("wallet-suspension", index)
+    status_server.set("erin-suspension", index)
     path = tmp_path / "import.json"
     path.write_text(json.dumps(list(credentials.values())))
     code, out = run("import", str(path), "-w", "erin")
