@@ -139,14 +139,20 @@ def json_body(*, optional: bool = False) -> Any:
 
 def _read_body(max_bytes: int) -> bytes:
     """The body, read at most to the limit: werkzeug's stream stops at ``Content-Length`` and, for
-    a chunked body, refuses to read past ``max_content_length``; the length is checked again here,
-    where the JSON limit is lower."""
+    a chunked body, at ``max_content_length``; the length is checked again here, where the JSON
+    limit is lower."""
+    too_large = Problem(*_TOO_LARGE, detail=f"the body is larger than {max_bytes} bytes")
     try:
         raw = request.get_data(cache=True)
     except RequestEntityTooLarge:
-        raise Problem(*_TOO_LARGE, detail=f"the body is larger than {max_bytes} bytes") from None
+        raise too_large from None
     if len(raw) > max_bytes:
-        raise Problem(*_TOO_LARGE, detail=f"the body is larger than {max_bytes} bytes")
+        raise too_large
+    # A chunked body is cut off silently at max_content_length: one that reaches it is too large,
+    # not the truncated JSON it would otherwise be parsed as.
+    cap = request.max_content_length
+    if request.content_length is None and cap is not None and len(raw) >= cap:
+        raise too_large
     return raw
 
 

@@ -89,7 +89,7 @@ def verify_presentation():
 
 @bp.post("/challenges")
 def create_challenge():
-    body = request.get_json(silent=True) if request.content_length else None
+    body = json_body(optional=True)
     domain = body.get("domain") if isinstance(body, dict) else None
     if domain is not None and not isinstance(domain, str):
         raise Problem(errors.INVALID_REQUEST, "Invalid request", 400, "domain must be a string")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from credgate.problems import json_body
+from credgate.problems import json_body, problem_response
 from issuer import certification, certified_software
 from issuer.certifiers import certifier_required
 from issuer.context import issuer_context
@@ -30,7 +30,8 @@ def allow_flist_uploads():
 
 @certifier.errorhandler(RequestEntityTooLarge)
 def upload_too_large(_exc):
-    raise too_large(issuer_context().settings.flist_max_bytes, 413)
+    # Returned, not raised: an exception raised inside an error handler becomes a 500.
+    return problem_response(too_large(issuer_context().settings.flist_max_bytes, 413))
 
 
 @certifier.post("")

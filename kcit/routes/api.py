@@ -198,7 +198,7 @@ def change_status(company_id: str, action: str):
     if action == "dids":
         row = service.add_did(kcit_context(), company_id, json_body(), actor())
         return {"did": row.did, "origin": row.origin, "key": row.key_id}, 201
-    body = json_body() if request.content_length else None
+    body = json_body(optional=True)
     company = service.change_status(kcit_context(), company_id, action, body, actor())
     return company_view(company.id, full=True)
 

@@ -32,8 +32,11 @@ def _account(name: str):
     return accounts.get(wallet_context(), name)
 
 
-def _object() -> dict:
-    body = json_body()
+def _object(*, optional: bool = False) -> dict:
+    """The JSON object sent; ``optional``: an empty body is ``{}`` (chunked or not)."""
+    body = json_body(optional=optional)
+    if optional and body is None:
+        return {}
     if not isinstance(body, dict):
         raise Problem("invalid-request", "Invalid request", 400, "send a JSON object")
     return body
@@ -123,7 +126,7 @@ def show_interaction(name: str, interaction_id: str):
 def accept(name: str, interaction_id: str):
     ctx = wallet_context()
     account = _account(name)
-    body = _object() if request.content_length else {}
+    body = _object(optional=True)
     row = offers.accept(ctx, account, interaction_id, trust_issuer=body.get("trust_issuer") is True)
     return jsonify(describe(ctx, account, row))
 
@@ -132,7 +135,7 @@ def accept(name: str, interaction_id: str):
 def decline(name: str, interaction_id: str):
     ctx = wallet_context()
     account = _account(name)
-    body = _object() if request.content_length else {}
+    body = _object(optional=True)
     reason = body.get("reason") if isinstance(body.get("reason"), str) else None
     row = interactions.get(ctx, account, interaction_id)
     if row.kind == REQUEST:
@@ -146,7 +149,7 @@ def decline(name: str, interaction_id: str):
 def present(name: str, interaction_id: str):
     ctx = wallet_context()
     account = _account(name)
-    body = _object() if request.content_length else {}
+    body = _object(optional=True)
     chosen = body.get("credentials") or []
     if not isinstance(chosen, list) or not all(isinstance(c, str) for c in chosen):
         raise Problem("invalid-request", "Invalid request", 400, "credentials: a list of ids")
