@@ -52,7 +52,15 @@ async def _on_startup(profile: Profile, _event: Event) -> None:
     LOGGER.info("credgate offline JSON-LD contexts active (strict)")
 
 
+def _offline_http_document(self: DocumentLoader, url: str, options: dict):
+    return {**document_loader()(url, options), "tag": "static"}
+
+
 async def setup(context: InjectionContext) -> None:
     serde.install()
+    # Also every plain DocumentLoader, whatever context it was bound in: an agent restarted over
+    # existing tenant wallets opens their profiles before start-up, and those keep ACA-Py's own
+    # loader (which would fetch https://w3id.org/credgate/v1 from the network).
+    DocumentLoader._load_http_document = _offline_http_document  # type: ignore[method-assign]
     bus = context.inject(EventBus)
     bus.subscribe(re.compile(STARTUP_EVENT_PATTERN.pattern), _on_startup)

@@ -176,7 +176,8 @@ class LoginService:
         except AgentError as exc:
             log.warning("verifier agent refused a login request: %s", exc)
             raise Problem("agent-unavailable", "Wallet login unavailable", 503,
-                          "the verifier agent did not answer; try again") from None  # fmt: skip
+                          "the verifier agent did not answer; try again",
+                          headers={"Retry-After": "5"}) from None  # fmt: skip
         now = utcnow()
         browser_secret = secrets.token_urlsafe(32)
         row = Login(
