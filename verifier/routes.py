@@ -25,6 +25,8 @@ from verifier.engine import Verifier
 
 bp = Blueprint("vc_api", __name__)
 
+MAX_DOMAIN = 500  # the challenge store's column
+
 
 def verifier() -> Verifier:
     return current_app.extensions["credgate.verifier"]
@@ -91,8 +93,9 @@ def verify_presentation():
 def create_challenge():
     body = json_body(optional=True)
     domain = body.get("domain") if isinstance(body, dict) else None
-    if domain is not None and not isinstance(domain, str):
-        raise Problem(errors.INVALID_REQUEST, "Invalid request", 400, "domain must be a string")
+    if domain is not None and (not isinstance(domain, str) or len(domain) > MAX_DOMAIN):
+        raise Problem(errors.INVALID_REQUEST, "Invalid request", 400,
+                      f"domain must be a string of at most {MAX_DOMAIN} characters")  # fmt: skip
     store = verifier().challenges
     if store is None:
         raise Problem("not-available", "Challenges unavailable", 503, "no challenge store")

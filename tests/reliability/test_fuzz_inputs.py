@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from stdnum.iso7064 import mod_97_10
 
+from credgate.bodies import MAX_STRING
 from credgate.services import SERVICES, app_factory
 from credgate.serving import serve
 from credgate.tokens import ensure_operator_token
@@ -130,6 +131,8 @@ def corpus(example: dict[str, Any]) -> Iterator[tuple[str, bytes, dict[str, str]
         yield "nul", put("a\x00b"), as_json
         yield "long-100k", put("x" * 100_000), as_json
         yield "long-300", put("x" * 300), as_json
+        # the longest string the parser lets through: longer than any column
+        yield "long-64k", put("x" * MAX_STRING), as_json
         for wrong in WRONG_TYPES:
             yield f"type-{type(wrong).__name__}", put(wrong), as_json
 
