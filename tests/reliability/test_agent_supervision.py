@@ -22,10 +22,11 @@ from collections.abc import Callable
 
 import pytest
 import requests
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from agents.tenants import ensure_tenant
-from credgate.cli import collect_status
+from credgate.cli import cli, collect_status
 from issuer.models import IssuedCredential
 from revocation.models import StatusEntry
 from tests.gateway_wallet import AgentWallet
@@ -74,6 +75,9 @@ def back(suite, settings, name: str, pid: int, restarts: int, killed: float) -> 
     assert report["restarts"] == restarts + 1 and report["last_restart"]
     assert report["last_exit"] == -signal.SIGKILL and report["pid"] == agent.pid
     assert f"agent {name} exited with code -9" in agent.log_path.read_text(errors="replace")
+    shown = CliRunner().invoke(cli, ["--var", str(settings.var_dir), "status"]).output
+    line = next(x for x in shown.splitlines() if x.split()[1:3] == ["agent", name])
+    assert line.startswith("ok ") and f"restarted {restarts + 1}x, last at " in line
     return took
 
 
