@@ -1,18 +1,66 @@
-"""Serving a WSGI app on loopback in a background thread (used by ``credgate up`` and tests)."""
+"""Serving a WSGI app on loopback in a background thread (used by ``credgate up`` and tests).
+
+Each connection gets a thread, but only so many at once (:data:`MAX_CONNECTIONS`; one more is
+answered 503 and closed), and a socket timeout (:data:`READ_TIMEOUT`): a client that announces a
+body and never sends it, or keeps an idle connection open, gives its thread back when it expires.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+
+#: Seconds a connection may stay silent while the server waits to read from it.
+READ_TIMEOUT = 10.0
+#: Connections served at once by one server; the rest are refused at once, not queued.
+MAX_CONNECTIONS = 256
+
+_BUSY_BODY = (
+    b'{"type": "https://w3id.org/credgate/problems/server-busy", "title": "Server busy", '
+    b'"status": 503}'
+)
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
+    b"Content-Type: application/problem+json\r\nContent-Length: %d\r\n\r\n%s"
+) % (len(_BUSY_BODY), _BUSY_BODY)
 
 
 class QuietHandler(WSGIRequestHandler):
     """Werkzeug's handler without a line per request (the agents post webhooks constantly)."""
 
+    timeout = READ_TIMEOUT  # socketserver sets it on the accepted socket
+
     def log_request(self, code="-", size="-") -> None:
         pass
+
+
+class BoundedServer(ThreadedWSGIServer):
+    """Werkzeug's threaded server with at most ``max_connections`` connection threads."""
+
+    def __init__(self, *args, max_connections: int = MAX_CONNECTIONS, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.slots = threading.BoundedSemaphore(max_connections)
+
+    def process_request(self, request, client_address) -> None:
+        if not self.slots.acquire(blocking=False):
+            with contextlib.suppress(OSError):  # the client left already
+                request.sendall(_BUSY)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -30,14 +78,22 @@ class ServerThread:
     ``requested_port`` is the port asked for (0: any); :attr:`port` is the one it got.
     """
 
-    def __init__(self, app=None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app=None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        read_timeout: float = READ_TIMEOUT,
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
         self.requested_port = port
+        handler = type("Handler", (QuietHandler,), {"timeout": read_timeout})
         listener = listening_socket(host, port)
         try:
             # werkzeug serves a duplicate of the descriptor; ours is closed just below.
-            self.server: BaseWSGIServer = make_server(
-                host, port, app, threaded=True, request_handler=QuietHandler,
-                fd=listener.fileno(),
+            self.server = BoundedServer(
+                host, port, app, handler, fd=listener.fileno(), max_connections=max_connections,
             )  # fmt: skip
         finally:
             listener.close()
@@ -70,17 +126,20 @@ class ServerThread:
         self.thread.join(5)
 
 
-def bind(port: int = 0, app=None) -> ServerThread:
-    """A server bound to 127.0.0.1:``port``; 0 (or a busy preferred port) means any free one."""
+def bind(port: int = 0, app=None, **limits) -> ServerThread:
+    """A server bound to 127.0.0.1:``port``; 0 (or a busy preferred port) means any free one.
+
+    ``limits``: ``read_timeout`` and ``max_connections`` of :class:`ServerThread`.
+    """
     try:
-        return ServerThread(app, port=port)
+        return ServerThread(app, port=port, **limits)
     except OSError:
         if port == 0:
             raise
-        server = ServerThread(app, port=0)
+        server = ServerThread(app, port=0, **limits)
         server.requested_port = port
         return server
 
 
-def serve(app, port: int = 0) -> ServerThread:
-    return bind(port, app).start()
+def serve(app, port: int = 0, **limits) -> ServerThread:
+    return bind(port, app, **limits).start()
