@@ -34,7 +34,8 @@ def scratch_database(var_dir: Path, name: str = "credgate") -> Iterator[str]:
         yield f"sqlite:///{var_dir / f'{name}.sqlite3'}"
         return
     schema = f"credgate_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    # Pre-ping: a test kills this process's connections (tests/reliability/test_db_outage.py).
+    admin = create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     separator = "&" if "?" in url else "?"
