@@ -8,14 +8,17 @@ issued credential no wallet acknowledged is shown as such, never as "delivered".
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
 from uuid import uuid4
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from credgate.db import transaction, utcnow
+from credgate.tokens import ensure_operator_token
 from issuer import lifecycle, records
 from issuer.context import DEFAULTS, build_context
 from issuer.models import (
@@ -38,6 +41,7 @@ pytestmark = pytest.mark.db
 ISSUER_DID = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
 SUBJECT_DID = "did:key:z6MkjchhfUsD6mmvni8mCdXHw216Xrm9bQe2mBH1P5RDjVJG"
 STATUS_BASE = "http://127.0.0.1:9"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -170,3 +174,26 @@ def test_issued_but_never_acknowledged_is_not_delivered(ctx):
         vc_row = session.get(IssuedCredential, vc_api.id)
         session.refresh(vc_row)
         assert lifecycle.delivery(vc_row) == lifecycle.DELIVERED  # returned in the response
+
+
+@pytest.mark.agents
+def test_the_admin_page_shows_issued_not_acknowledged_apart_from_delivered(suite, settings, db):
+    ctx = build_context({**DEFAULTS, "SERVICE_URLS": {"revocation": STATUS_BASE}}, db, None)
+    unacked = reserve(ctx, exchange_id=exchange(ctx), channel="didcomm")
+    vc_api = reserve(ctx)
+    with transaction(ctx.factory) as session:
+        records.deliver(session, unacked)
+        records.deliver(session, vc_api)
+    issuer_url = suite.servers["issuer"].url
+    with requests.Session() as browser:
+        login = browser.get(f"{issuer_url}/issuer/admin", timeout=10)
+        page = browser.post(
+            f"{issuer_url}/issuer/admin/login", timeout=10,
+            data={"token": ensure_operator_token(settings, db),
+                  "csrf_token": CSRF.search(login.text).group(1)},
+        )  # fmt: skip
+    assert page.status_code == 200, page.text
+    rows = re.findall(r'<tr data-delivery="([^"]+)"><td><code>([^<]+)</code>', page.text)
+    by_credential = {credential_id: shown for shown, credential_id in rows}
+    assert by_credential[unacked.credential_id] == "issued, not acknowledged"
+    assert by_credential[vc_api.credential_id] == "delivered"
