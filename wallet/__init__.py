@@ -14,6 +14,8 @@ from flask import Flask
 DEFAULTS = {
     # A QR-code picture is uploaded as it is (pages) or base64 in JSON (API): room for 4 MiB.
     "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
+    "JSON_MAX_BYTES": 6 * 1024 * 1024,
+    "JSON_MAX_STRING": 6 * 1024 * 1024,  # the picture is one base64 string
     # Its own cookie name: every service of the suite runs on one host, and browsers share
     # cookies across ports.
     "SESSION_COOKIE_NAME": "credgate_wallet_session",
