@@ -140,6 +140,9 @@ def test_the_issuer_and_gateway_serve_the_start_page(suite):
         assert f'href="{base}' in issuer_home.text, name
     gateway_start = requests.get(urls["verifier"] + "/start", timeout=10)
     assert gateway_start.status_code == 200 and gateway_start.text == issuer_home.text
+    # The gateway keeps its own home (the login portals), which links the start page.
+    gateway_home = requests.get(urls["verifier"] + "/", timeout=10)
+    assert gateway_home.status_code == 200 and 'href="/start"' in gateway_home.text
     # Every page linked answers (a redirect to sign in counts), none is missing.
     for link in re.findall(r'href="([^"]+)"', issuer_home.text):
         response = requests.get(link, timeout=10, allow_redirects=False)

@@ -94,8 +94,10 @@ def home():
     gw = gateway()
     caller = authenticate() if request.cookies.get(SESSION_COOKIE) else None
     if caller is None or caller.via != "session":
+        # The suite's start page, when the suite runner installed one beside the gateway.
+        start = "credgate_start.start" in current_app.view_functions
         return render_template("gateway/home.html", caller=None, portals=PORTALS.values(),
-                               apps=gw.apps.values())  # fmt: skip
+                               apps=gw.apps.values(), start=start)  # fmt: skip
     results = recheck(gw.verifier, caller.grant.credentials, utcnow())
     return render_template(
         "gateway/home.html", caller=caller, results=results, apps=gw.apps.values(),
