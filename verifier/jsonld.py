@@ -64,7 +64,12 @@ MEMO_LIMIT = 4096
 IRI_MEMO_LIMIT = 65536
 GRAPH_MEMO_LIMIT = 1024
 
-_BASE_OPTIONS = {"processingMode": "json-ld-1.1", "base": "", "extractAllScripts": True}
+# rdfDirection as the reference implementations (and the W3C vectors) use it: a value's
+# direction becomes an i18n datatype instead of being dropped from the signed graph.
+_BASE_OPTIONS = {
+    "processingMode": "json-ld-1.1", "base": "", "extractAllScripts": True,
+    "rdfDirection": "i18n-datatype",
+}  # fmt: skip
 
 
 class _Unsupported(Exception):
@@ -131,13 +136,15 @@ class _MemoProcessor(JsonLdProcessor):
             while len(self.graph_memo) > GRAPH_MEMO_LIMIT:
                 self.graph_memo.popitem(last=False)
 
-    def _local_key(self, local_ctx: Any) -> Any:
+    def _local_key(self, local_ctx: Any) -> tuple | None:
+        """A memo key for a local context: URLs by value, objects of a bundled context by
+        identity (tagged, so a hit is only taken for that very object), anything else None."""
         if isinstance(local_ctx, str):
-            return local_ctx
+            return ("url", local_ctx)
         if isinstance(local_ctx, list) and all(isinstance(c, str) for c in local_ctx):
-            return tuple(local_ctx)
+            return ("urls", *local_ctx)
         if id(local_ctx) in self.loader.bundled_ids:
-            return ("#", id(local_ctx))
+            return ("bundled", id(local_ctx))
         return None
 
     def _process_context(
@@ -160,7 +167,7 @@ class _MemoProcessor(JsonLdProcessor):
         key = (uuid, local_key, override_protected, propagate, validate_scoped,
                options.get("base"), options.get("processingMode"))  # fmt: skip
         hit = self.memo.get(key)
-        if hit is not None and hit[0] is local_ctx or (hit is not None and local_key[0] != "#"):
+        if hit is not None and (local_key[0] != "bundled" or hit[0] is local_ctx):
             return hit[1]
         result = super()._process_context(
             active_ctx, local_ctx, options, override_protected, propagate, validate_scoped, cycles
@@ -242,6 +249,8 @@ class _FastExpander:
         self.quads: set[Quad] = set()
         self.counter = 0
         self.labels: dict[str, str] = {}
+        #: blank node labels of the document looked up so far (see graph_item)
+        self.label_uses = 0
 
     # helpers mirroring pyld
     def bnode(self) -> str:
@@ -249,6 +258,7 @@ class _FastExpander:
         return f"_:f{self.counter}"
 
     def user_bnode(self, label: str) -> str:
+        self.label_uses += 1
         found = self.labels.get(label)
         if found is None:
             found = self.labels[label] = self.bnode()
@@ -373,6 +383,10 @@ class _FastExpander:
                         ctx = self.process(ctx, scoped, propagate=False)
         # Keys expanded again under the type-scoped context, as pyld's _expand_object does.
         expanded_keys = {k: proc.expand_iri(ctx, k, True, None) for k in expanded_keys}
+        keywords = [e for e in expanded_keys.values() if isinstance(e, str) and _is_keyword(e)]
+        if len(keywords) != len(set(keywords)):
+            # "@id" beside "id" and the like: pyld refuses colliding keywords (or merges @type)
+            raise _Unsupported("two keys expand to one keyword")
 
         if "@value" in expanded_keys.values():
             if top or node_only:
@@ -381,6 +395,8 @@ class _FastExpander:
         for expanded in expanded_keys.values():
             if expanded is None or not (_is_absolute_iri(expanded) or _is_keyword(expanded)):
                 proc.on_property_dropped(expanded)
+            if expanded.startswith("_:"):
+                raise _Unsupported("blank node property")  # refused on the pyld path
             if _is_keyword(expanded) and expanded not in ("@id", "@type"):
                 if expanded == "@list" and len(expanded_keys) == 1 and not (top or node_only):
                     return [self.list_object(ctx, active_property, element, expanded_keys, graph)]
@@ -459,7 +475,8 @@ class _FastExpander:
         The quads depend only on the active context, the property and the item's JSON, so they
         are memoized by those (blank nodes relabeled on reuse): a presentation of credentials
         seen before expands only its own envelope. Items that name blank nodes themselves are
-        not memoized, since such a label may be shared with the rest of the document."""
+        not memoized, since such a label may be shared with the rest of the document (also
+        when the rest of the document named it first)."""
         uuid = ctx.get("_uuid")
         memo_key = None
         if uuid is not None:
@@ -468,7 +485,7 @@ class _FastExpander:
             cached = self.proc.graph_memo.get(memo_key)
             if cached is not None:
                 return self.replay(cached)
-        outer_quads, outer_labels = self.quads, len(self.labels)
+        outer_quads, outer_uses = self.quads, self.label_uses
         self.quads = set()
         named = self.bnode()
         try:
@@ -478,7 +495,7 @@ class _FastExpander:
             # Restore the outer set itself: callers up the stack hold references to it.
             outer_quads.update(self.quads)
             self.quads = outer_quads
-        if memo_key is not None and len(self.labels) == outer_labels:
+        if memo_key is not None and self.label_uses == outer_uses:
             self.proc.remember_graph(memo_key, (named, tuple(inner)))
         return named
 
@@ -537,6 +554,8 @@ class _FastExpander:
     def list_object(self, ctx, active_property, element, expanded_keys, graph) -> str:
         (key,) = expanded_keys
         value = element[key]
+        if value is None:
+            raise _Unsupported("@list: null")  # pyld gives a blank node, not rdf:nil
         items = value if isinstance(value, list) else [value]
         return self.rdf_list(ctx, active_property, items, graph)
 
@@ -600,6 +619,11 @@ def _check_absolute(expanded: Any) -> None:
     if "@value" in expanded:
         return
     for key, value in expanded.items():
+        if key.startswith("_:"):
+            # toRdf drops a triple whose predicate is a blank node: unsigned data
+            raise VerificationError(
+                errors.UNDEFINED_TERM, f"property {key!r} is a blank node, not a defined term"
+            )
         if key == "@id":
             ids = value if isinstance(value, list) else [value]
             for ident in ids:
@@ -635,6 +659,12 @@ def _pyld_quads(proc: _MemoProcessor, document: Mapping[str, Any]) -> list[Quad]
 
 
 # -- API --------------------------------------------------------------------------------------
+
+
+def refused_construct(document: Any) -> str | None:
+    """The construct for which :func:`canonize` refuses ``document`` with
+    ``unsupported-jsonld`` by design, or None."""
+    return None
 
 
 def _unwrap(exc: BaseException) -> BaseException:
@@ -676,7 +706,12 @@ def to_quads(document: Mapping[str, Any], *, fast: bool = True) -> list[Quad]:
             try:
                 expander.document(document)
                 return list(expander.quads)
-            except _Unsupported:
+            except RecursionError:
+                raise
+            except Exception:  # noqa: BLE001
+                # Refusals too are pyld's to decide: whether a bad term or IRI even reaches
+                # the graph depends on rules (free-floating nodes, @none, ...) the walk skips,
+                # and pyld's context errors surface here as any exception.
                 pass
         return _pyld_quads(proc, document)
     except VerificationError:
@@ -685,7 +720,7 @@ def to_quads(document: Mapping[str, Any], *, fast: bool = True) -> list[Quad]:
         raise _as_verification_error(exc) from None
     except RecursionError:
         raise VerificationError(errors.HOSTILE_GRAPH, "document nested too deeply") from None
-    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
         # pyld reports some malformed input only as a Python error
         raise VerificationError(
             errors.INVALID_JSONLD, f"JSON-LD processing failed: {exc}"
