@@ -11,6 +11,7 @@ answer 503 (with ``Retry-After``), never 500.
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import re
@@ -30,7 +31,7 @@ from stdnum.iso7064 import mod_97_10
 
 from credgate.bodies import MAX_STRING
 from credgate.services import SERVICES, app_factory
-from credgate.serving import serve
+from credgate.serving import bind
 from credgate.tokens import ensure_operator_token
 
 pytestmark = [pytest.mark.db]
@@ -142,18 +143,20 @@ def corpus(example: dict[str, Any]) -> Iterator[tuple[str, bytes, dict[str, str]
 
 @pytest.fixture(scope="module")
 def servers(settings, db) -> Iterator[dict[str, Any]]:
+    bound = {name: bind() for name in SERVICES}  # bound first: each app knows the others' URLs
     config = {
-        "CREDGATE_SETTINGS": settings, "DB_SESSION_FACTORY": db, "SERVICE_URLS": {},
+        "CREDGATE_SETTINGS": settings, "DB_SESSION_FACTORY": db,
+        "SERVICE_URLS": {name: server.url for name, server in bound.items()},
         "AGENT_URL": NO_AGENT, "AGENT_API_KEY": "unused", "SECRET_KEY": "fuzz",
     }  # fmt: skip
     running = {}
     try:
-        for name in SERVICES:
+        for name, server in bound.items():
             app = app_factory(name)(dict(config))
-            running[name] = (app, serve(app))
+            running[name] = (app, server.start(app))
         yield running
     finally:
-        for _app, server in running.values():
+        for server in bound.values():
             server.stop()
 
 
@@ -161,6 +164,9 @@ def servers(settings, db) -> Iterator[dict[str, Any]]:
 def operator(settings, db) -> str:
     return f"Bearer {ensure_operator_token(settings, db)}"
 
+
+#: The certifier's API token (a row the fixture makes) for its routes; the operator's elsewhere.
+CERTIFIER_TOKEN = f"Bearer {secrets.token_urlsafe(32)}"
 
 #: Path variables that name something the fixtures made, so the body is read past the lookup.
 KNOWN: dict[str, str] = {"name": "fuzz"}
@@ -189,10 +195,15 @@ def routes(servers) -> list[tuple[str, str, str, str]]:
 
 @pytest.fixture(scope="module", autouse=True)
 def known(servers, operator, db) -> None:
-    """A wallet (a row: no agent is needed to reach its routes) and a KCIT company."""
+    """A wallet and a certifier (rows: no agent is needed to reach their routes), a KCIT company."""
+    from issuer.models import Certifier
     from wallet.models import WalletUser
 
+    token = CERTIFIER_TOKEN.removeprefix("Bearer ")
     with db.begin() as session:
+        session.add(Certifier(name=f"fuzz-{secrets.token_hex(4)}", tenant="fuzz",
+                              did=f"did:key:z6Mkfuzz{secrets.token_hex(8)}",
+                              token_hash=hashlib.sha256(token.encode()).hexdigest()))  # fmt: skip
         if session.scalar(select(WalletUser).where(WalletUser.name == "fuzz")) is None:
             session.add(WalletUser(name="fuzz", tenant="wallet:fuzz", wallet_id="fuzz-wallet",
                                    did="did:key:z6MkfuzzFuzz"))  # fmt: skip
@@ -226,7 +237,8 @@ class Client:
         return self.connections[service]
 
     def send(self, service, method, path, case, body, headers, *, chunked=False) -> int:
-        headers = {"Authorization": self.operator, **headers}
+        token = CERTIFIER_TOKEN if path.startswith("/issuer/certifications") else self.operator
+        headers = {"Authorization": token, **headers}
         conn = self._connection(service)
         started = time.monotonic()
         try:
@@ -306,6 +318,21 @@ def test_oversized_bodies_are_413_chunked_or_not(servers, client):
         if (service, method, rule, path) in readers:
             assert (sized, chunked) == (413, 413), f"{method} {path}: {sized}, {chunked}"
     assert len(readers) >= 20, readers  # most JSON endpoints are reached past their auth
+    assert not client.failures, "\n".join(client.failures[:40])
+
+
+def test_an_oversized_upload_to_the_certifier_is_a_413(client):
+    """Its own limit (the flist's) is refused by its own handler: a problem, not an error inside
+    an error handler."""
+    boundary = "fuzzboundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"flist\"; filename=\"a\"\r\n"
+            f"Content-Type: application/octet-stream\r\n\r\n").encode() + b"x" * BIG + (
+            f"\r\n--{boundary}--\r\n").encode()  # fmt: skip
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    for chunked in (False, True):
+        status = client.send("issuer", "POST", "/issuer/certifications", "oversized-upload", body,
+                             headers, chunked=chunked)  # fmt: skip
+        assert status == 413
     assert not client.failures, "\n".join(client.failures[:40])
 
 
