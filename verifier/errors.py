@@ -139,3 +139,26 @@ class VerificationError(Exception):
 
     def __repr__(self) -> str:
         return f"VerificationError({self.slug!r}, {self.detail!r})"
+
+
+# -- JWT-secured credentials (SD-JWT VC, VC-JWT) and OpenID4VP --------------------------------
+UNSUPPORTED_ALGORITHM = "unsupported-algorithm"  # HS* (a shared secret proves nothing) or unknown
+INVALID_JWT = "invalid-jwt"  # not a compact JWS, undecodable header or payload, wrong typ
+DISCLOSURE_MISMATCH = "disclosure-mismatch"  # a disclosure the issuer did not sign, or repeated
+KB_JWT_MISSING = "kb-jwt-missing"  # an SD-JWT presented without key binding
+SD_HASH_MISMATCH = "sd-hash-mismatch"  # the KB-JWT binds another SD-JWT or other disclosures
+AUDIENCE_MISMATCH = "audience-mismatch"  # a KB-JWT or VP JWT made for another verifier
+HOLDER_KEY_MISSING = "holder-key-missing"  # an SD-JWT without cnf.jwk: anyone could present it
+
+_JWT_SLUGS = (UNSUPPORTED_ALGORITHM, INVALID_JWT, DISCLOSURE_MISMATCH, KB_JWT_MISSING,
+              SD_HASH_MISMATCH, AUDIENCE_MISMATCH, HOLDER_KEY_MISSING)  # fmt: skip
+ALL = ALL + _JWT_SLUGS
+TITLES.update({
+    UNSUPPORTED_ALGORITHM: "Unsupported signature algorithm",
+    INVALID_JWT: "Invalid JWT",
+    DISCLOSURE_MISMATCH: "Disclosure not signed by the issuer",
+    KB_JWT_MISSING: "Key binding missing",
+    SD_HASH_MISMATCH: "Key binding for another presentation",
+    AUDIENCE_MISMATCH: "Made for another verifier",
+    HOLDER_KEY_MISSING: "Credential not bound to a holder key",
+})  # fmt: skip

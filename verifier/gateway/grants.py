@@ -29,6 +29,7 @@ from credgate.db import transaction, utcnow
 from verifier.credentials import CredentialFacts, check_credential
 from verifier.engine import CredentialResult, PresentationResult, Verifier
 from verifier.gateway.models import Grant
+from verifier.vptoken import assess
 
 #: Ended grants are deleted this long after they expire.
 RETENTION = timedelta(days=1)
@@ -181,9 +182,10 @@ def recheck(
     credentials: Sequence[tuple[Mapping[str, Any], CredentialFacts]],
     now: datetime,
 ) -> tuple[CredentialResult, ...]:
-    """The credentials' state now: validity period, status entries, issuer trust (proofs and
-    holder binding were verified when the grant was made)."""
+    """The credentials' state now: validity period, status entries (Token Status Lists of
+    SD-JWT VCs too), issuer trust (proofs and holder binding were verified when the grant was
+    made)."""
     return tuple(
-        verifier.assess(CredentialResult(credential, facts=facts, checks=["proof", "issuer"]), now)
+        assess(verifier, CredentialResult(credential, facts=facts, checks=["proof", "issuer"]), now)
         for credential, facts in credentials
     )

@@ -156,28 +156,42 @@ class LoginService:
 
     # -- start and scan ------------------------------------------------------------------------
 
-    def start(self, portal_name: str, next_url: str | None = None) -> StartedLogin:
+    def start(
+        self, portal_name: str, next_url: str | None = None, *, didcomm: bool = True
+    ) -> StartedLogin:
+        """A login of ``portal_name``: its challenge (also the OpenID4VP nonce), and, with
+        ``didcomm``, the verifier agent's request for DIDComm wallets (an OpenID4VP-only login
+        needs no agent)."""
         chosen = portal(portal_name)
-        if self.agent is None:
+        if didcomm and self.agent is None:
             raise Problem("agent-unavailable", "Wallet login unavailable", 503,
                           "the gateway has no verifier agent")  # fmt: skip
         issued = login_challenges(self.factory, chosen.name, self.ttl).issue(self.domain)
-        try:
-            request = self.agent.create_presentation_request(
-                presentation_definition(chosen.name),
-                challenge=issued.challenge,
-                domain=self.domain,
-                comment=f"Log in: {chosen.title}",
-            )  # fmt: skip
-            invitation = self.agent.create_invitation(
-                label=self.label, handshake=False,
-                attachments=[{"id": request["pres_ex_id"], "type": "present-proof"}],
-            )  # fmt: skip
-        except AgentError as exc:
-            log.warning("verifier agent refused a login request: %s", exc)
-            raise Problem("agent-unavailable", "Wallet login unavailable", 503,
-                          "the verifier agent did not answer; try again",
-                          headers={"Retry-After": "5"}) from None  # fmt: skip
+        request: dict[str, Any] = {}
+        stored: dict[str, Any] = {}
+        message: dict[str, Any] = {}
+        if didcomm:
+            assert self.agent is not None
+            try:
+                request = self.agent.create_presentation_request(
+                    presentation_definition(chosen.name),
+                    challenge=issued.challenge,
+                    domain=self.domain,
+                    comment=f"Log in: {chosen.title}",
+                )  # fmt: skip
+                invitation = self.agent.create_invitation(
+                    label=self.label, handshake=False,
+                    attachments=[{"id": request["pres_ex_id"], "type": "present-proof"}],
+                )  # fmt: skip
+            except AgentError as exc:
+                log.warning("verifier agent refused a login request: %s", exc)
+                raise Problem("agent-unavailable", "Wallet login unavailable", 503,
+                              "the verifier agent did not answer; try again",
+                              headers={"Retry-After": "5"}) from None  # fmt: skip
+            stored = {"message": invitation.message, "url": invitation.url}
+            message = invitation.message
+        # OpenID4VP's state: what a wallet's direct_post must echo (the login id is in the URL).
+        stored["oid4vp_state"] = secrets.token_urlsafe(16)
         now = utcnow()
         browser_secret = secrets.token_urlsafe(32)
         row = Login(
@@ -187,9 +201,9 @@ class LoginService:
             version=1,
             challenge=issued.challenge,
             domain=self.domain,
-            pres_ex_id=request["pres_ex_id"],
+            pres_ex_id=request.get("pres_ex_id"),
             thread_id=request.get("thread_id"),
-            invitation={"message": invitation.message, "url": invitation.url},
+            invitation=stored,
             browser_hash=secret_hash(browser_secret),
             next_url=next_url,
             created_at=now,
@@ -198,10 +212,18 @@ class LoginService:
         with transaction(self.factory) as session:
             session.execute(delete(Login).where(Login.expires_at < now - RETENTION))
             session.add(row)
-        return StartedLogin(_view(row), browser_secret, invitation.message)
+        return StartedLogin(_view(row), browser_secret, message)
 
     def scan(self, login_id: str) -> dict[str, Any]:
         """The invitation behind ``/i/<id>``: once, while the login is open."""
+        if "message" not in self._row(login_id).invitation:
+            raise Problem("unknown-login", "Unknown login", 404,
+                          "this login offers no DIDComm invitation")  # fmt: skip
+        return self.mark_scanned(login_id).invitation
+
+    def mark_scanned(self, login_id: str) -> Login:
+        """A wallet took the login's request (DIDComm invitation or OpenID4VP request object):
+        once, while the login is open."""
         view = self.view(login_id)
         if view.state == EXPIRED:
             raise Problem("login-expired", "Login expired", 410, "reload the login page")
@@ -210,8 +232,7 @@ class LoginService:
         if not changed:
             raise Problem("invitation-used", "Invitation already used", 410,
                           "this QR code was already scanned; reload the login page")  # fmt: skip
-        with self.factory() as session:
-            return session.get(Login, login_id).invitation
+        return self._row(login_id)
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -253,19 +274,29 @@ class LoginService:
 
     def submit(self, login_id: str, presentation: Any, *, via: str) -> LoginView:
         """Verify a presentation for the login and decide the portal's definition."""
-        view = self.view(login_id)
-        if view.state == EXPIRED:
-            raise Problem("login-expired", "Login expired", 410, "the login expired")
-        if view.terminal:
-            raise Problem("login-closed", "Login already finished", 409,
-                          f"the login is {view.state}")  # fmt: skip
-        row = self._row(login_id)
+        row = self.open_row(login_id)
         # This login's challenge only, spent from its portal's store: a challenge of the token
         # API, depute, another portal or another login is refused.
         verifier = bound_to(self.verifier, login_challenges(self.factory, row.portal, self.ttl))
         result = verifier.verify_presentation(
             presentation, challenge=row.challenge, domain=row.domain
         )
+        return self.conclude(login_id, result, via=via)
+
+    def open_row(self, login_id: str) -> Login:
+        """The login, which must still be open for a presentation."""
+        view = self.view(login_id)
+        if view.state == EXPIRED:
+            raise Problem("login-expired", "Login expired", 410, "the login expired")
+        if view.terminal:
+            raise Problem("login-closed", "Login already finished", 409,
+                          f"the login is {view.state}")  # fmt: skip
+        return self._row(login_id)
+
+    def conclude(self, login_id: str, result: PresentationResult, *, via: str) -> LoginView:
+        """A verified (or refused) presentation decides the login: the portal's definition over
+        its trusted credentials, then the grant; audited either way. Both protocols end here."""
+        view = self.view(login_id)
         record = {"via": "login", "method": "POST", "route": f"/login/{view.portal}",
                   "requirement": f"definition {view.portal}"}  # fmt: skip
         if not result.verified:
