@@ -32,6 +32,9 @@ _OUR_CONTEXTS: Mapping[str, str] = {
     "https://w3id.org/citizenship/v4rc1": "citizenship-v4rc1.jsonld",
     # StatusList2021 (VCDM 1.1 status entries); same file ACA-Py ships
     "https://w3id.org/vc/status-list/2021/v1": "status-list-2021-v1.jsonld",
+    # w3c/vc-data-integrity @ 570d7641 contexts/data-integrity/v2 (W3C Software and Document
+    # License): DataIntegrityProof and previousProof, for proof sets and chains
+    "https://w3id.org/security/data-integrity/v2": "data-integrity-v2.jsonld",
     # ACA-Py adds it to every DIF presentation it signs
     "https://identity.foundation/presentation-exchange/submission/v1": (
         "presentation-exchange-submission-v1.jsonld"
