@@ -365,7 +365,10 @@ class _FastExpander:
 
         # _prepare_nested_context
         if "@context" in element:
-            ctx = self.process(ctx, element["@context"])
+            local = element["@context"]
+            if isinstance(local, dict) and len(local) == 1 and "@context" in local:
+                raise _Unsupported("a context redefining @context")  # pyld refuses it
+            ctx = self.process(ctx, local)
         type_scoped_ctx = ctx
         keys = sorted(element)
         expanded_keys = {}

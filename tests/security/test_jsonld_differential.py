@@ -357,6 +357,39 @@ def ours(document, *, fast: bool) -> str | VerificationError:
         return exc
 
 
+def _unsigned_parts(document) -> list[str]:
+    """What pyld leaves out of the graph, or resolves against its made-up base, without an
+    error: dropped properties, blank-node properties, relative or example.org-based IRIs."""
+    found: list[str] = []
+    processor = jsonld.JsonLdProcessor(on_property_dropped=lambda term: found.append(str(term)))
+    try:
+        expanded = processor.expand(
+            copy.deepcopy(document), {"documentLoader": document_loader(), "base": ""}
+        )
+    except jsonld.JsonLdError:
+        return ["(expansion failed)"]
+
+    def relative(iri) -> bool:
+        return isinstance(iri, str) and (":" not in iri or iri.startswith(jsonld.DEFAULT_BASE_IRI))
+
+    def walk(value) -> None:
+        if isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, dict) and "@value" not in value:
+            for key, item in value.items():
+                if key.startswith("_:"):
+                    found.append(key)
+                elif key in ("@id", "@type"):
+                    found.extend(i for i in (item if isinstance(item, list) else [item])
+                                 if relative(i))  # fmt: skip
+                else:
+                    walk(item)
+
+    walk(expanded)
+    return found
+
+
 #: Why our pyld path may refuse what pyld itself accepts: it refuses what pyld drops silently.
 STRICTER = {errors.UNDEFINED_TERM, errors.INVALID_JSONLD}
 
@@ -377,9 +410,11 @@ def check(document) -> None:
 
     if isinstance(strict, VerificationError):
         if expected is not None:
+            # refused where pyld signs: only for something pyld would leave unsigned
             assert strict.slug in STRICTER, (shown, strict)
             if strict.slug == errors.INVALID_JSONLD:
                 assert strict.detail.startswith("relative IRI"), (shown, strict)
+            assert _unsigned_parts(document), (shown, strict)
     else:
         assert strict == expected, shown
 
@@ -437,3 +472,56 @@ def test_nested_empty_context_twice_is_no_500():
 def test_id_beside_at_id_is_refused_as_pyld_does():
     _refused(ID_AND_AT_ID, errors.INVALID_JSONLD)
     _refused({**ID_AND_AT_ID, "id": ID_AND_AT_ID["@id"]}, errors.INVALID_JSONLD)
+
+
+def _same_as_pyld(document) -> str:
+    check(document)
+    expected = reference(document)
+    assert expected is not None
+    for _ in range(2):  # the second time through the memos
+        assert canonize(copy.deepcopy(document)) == expected
+    return expected
+
+
+def test_graph_memo_keeps_a_blank_node_named_outside_the_graph():
+    """A proof naming a blank node the credential named first was memoized, then replayed with
+    a fresh node: the second verification saw another graph."""
+    _same_as_pyld({
+        "@context": [V2, EXAMPLES], "type": "VerifiableCredential",
+        "credentialSubject": {"id": "_:x", "name": "a"},
+        "proof": {"type": "DataIntegrityProof", "verificationMethod": "_:x"},
+    })  # fmt: skip
+
+
+def test_list_object_of_null_is_what_pyld_makes_of_it():
+    """{"@list": null} is a blank node to pyld, not rdf:nil."""
+    _same_as_pyld({
+        "@context": [V1, CREDGATE], "type": "VerifiableCredential",
+        "credentialSubject": {"email": {"@list": None}},
+    })  # fmt: skip
+
+
+def test_blank_node_property_is_refused_not_left_unsigned():
+    """pyld drops a triple whose predicate is a blank node; the fast path emitted it."""
+    document = {"@context": [V1, CREDGATE], "type": "VerifiableCredential", "_:p": "x"}
+    assert "_:p" not in (reference(document) or "")
+    _refused(document, errors.UNDEFINED_TERM)
+    inline = {**document, "@context": [V1, {"p": "_:p"}]}
+    del inline["_:p"]
+    _refused({**inline, "p": "x"}, errors.UNDEFINED_TERM)
+
+
+def test_direction_is_signed_as_an_i18n_datatype():
+    """Our pyld path ran without rdfDirection and dropped a value's direction."""
+    expected = _same_as_pyld({
+        "@context": [V2, EXAMPLES], "type": "VerifiableCredential",
+        "name": {"@value": "x", "@language": "ar", "@direction": "rtl"},
+    })  # fmt: skip
+    assert '"x"^^<https://www.w3.org/ns/i18n#ar_rtl>' in expected
+
+
+def test_context_that_redefines_context_is_refused_as_pyld_does():
+    _refused({
+        "@context": [V1, CREDGATE], "type": "VerifiableCredential",
+        "credentialSubject": {"@context": {"@context": {}}, "name": "x"},
+    }, errors.INVALID_JSONLD)  # fmt: skip
