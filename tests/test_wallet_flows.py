@@ -415,8 +415,9 @@ def test_bad_expired_and_used_qr_codes(run, alice, authority, links, tmp_path):
     code, out = run("scan", str(blank), "-w", "alice")
     assert code == 1 and "Unreadable QR code" in out
 
+    # A host the wallet's fetch policy does not list is never contacted.
     code, out = run("scan", "https://example.invalid.localhost/nothing", "-w", "alice")
-    assert code == 1 and "Invitation unreachable" in out
+    assert code == 1 and "Link not allowed" in out
 
     code, out = run("scan", "hello", "-w", "alice")
     assert code == 1 and "neither an invitation nor a web link" in out
