@@ -276,6 +276,28 @@ class AdminClient:
         body = {"credential": credential, "options": options}
         return self.request("POST", "/vc/credentials/issue", json=body)["verifiableCredential"]
 
+    def sign_jwt(
+        self, payload: Record, *, did: str, headers: Record | None = None, timeout: float = 10.0
+    ) -> str:
+        """A compact JWS over ``payload`` by the wallet key of ``did`` (ACA-Py sets ``alg`` and a
+        ``kid`` of the form ``did#fragment``; ``headers`` adds others, e.g. ``typ``)."""
+        body = {"did": did, "headers": headers or {}, "payload": payload}
+        return self.request("POST", "/wallet/jwt/sign", json=body, timeout=timeout)
+
+    def sign_sd_jwt(
+        self,
+        payload: Record,
+        *,
+        did: str,
+        non_sd: list[str],
+        headers: Record | None = None,
+        timeout: float = 10.0,
+    ) -> str:
+        """An SD-JWT (``<jws>~<disclosure>~...~``): every claim path not in ``non_sd`` becomes
+        selectively disclosable, recursively (ACA-Py never discloses iss, iat, exp, cnf)."""
+        body = {"did": did, "headers": headers or {}, "payload": payload, "non_sd_list": non_sd}
+        return self.request("POST", "/wallet/sd-jwt/sign", json=body, timeout=timeout)
+
     def verify_credential(self, credential: Record) -> Record:
         body = {"verifiableCredential": credential}
         return self.request("POST", "/vc/credentials/verify", json=body)

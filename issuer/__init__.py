@@ -36,9 +36,11 @@ from credgate.web import create_service_app, on_shutdown
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from issuer.context import DEFAULTS, build_context
+    from issuer.oid4vci.grants import Oid4vciSettings
     from issuer.routes.api import api
     from issuer.routes.certifier import certifier, software
     from issuer.routes.links import links
+    from issuer.routes.oid4vci import oid4vci
     from issuer.routes.pages import pages
     from issuer.routes.vcapi import vc_api
     from issuer.watcher import Watcher
@@ -49,8 +51,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         secrets_dir = app.config["CREDGATE_SETTINGS"].secrets_dir
         app.config["SECRET_KEY"] = get_or_create_secret(secrets_dir, "issuer-session-key")
     ctx = build_context(app.config, app.extensions["credgate.db"], agent)
+    # Derives OpenID4VCI codes and PINs and keys their stored hashes; nodes share it by config.
+    oid4vci_key = app.config.get("OID4VCI_KEY") or get_or_create_secret(
+        app.config["CREDGATE_SETTINGS"].secrets_dir, "issuer-oid4vci-key"
+    )
+    app.extensions["issuer.oid4vci"] = Oid4vciSettings(key=oid4vci_key.encode())
     app.extensions["issuer"] = ctx
-    for blueprint in (api, certifier, software, vc_api, links, pages):
+    for blueprint in (api, certifier, software, vc_api, links, pages, oid4vci):
         app.register_blueprint(blueprint)
     hub = app.config.get("WEBHOOK_HUB")
     # Follows DIDComm exchanges: webhooks from the suite's hub, and the sweeper. A service run on

@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "ISSUER_SWEEP_INTERVAL": 2.0,  # seconds between sweeps of overdue and stuck exchanges
     "ISSUER_RECONCILE_AFTER": 10.0,  # seconds without a webhook before we ask the agent
     "ISSUER_WORKERS": 4,  # threads that act on webhooks
+    "OID4VCI_ISSUER_NAME": "credgate onboarding authority",  # display name in the metadata
 }
 
 

@@ -166,3 +166,35 @@ class Certification(Base):
     statement: Mapped[str] = mapped_column(Text)
     record_id: Mapped[str] = mapped_column(ForeignKey("issuer_credentials.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Oid4vciGrant(Base):
+    """OpenID4VCI state, one row per secret: a credential offer (its pre-authorized code, PIN
+    and access token) or a ``c_nonce``.
+
+    Secrets are kept only as keyed hashes (``code_hash``, ``token_hash``, ``nonce_hash``), so a
+    database dump redeems nothing. Every use is a conditional update, so two requests racing on
+    one code, token or nonce cannot both win, also across issuer processes.
+    """
+
+    __tablename__ = "issuer_oid4vci"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the offer id in its URI
+    kind: Mapped[str] = mapped_column(String(8))  # offer | nonce
+    exchange_id: Mapped[str | None] = mapped_column(
+        ForeignKey("issuer_exchanges.id"), default=None, unique=True
+    )
+    code_hash: Mapped[str | None] = mapped_column(String(64), default=None, unique=True)
+    tx_code_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    tx_code_failures: Mapped[int] = mapped_column(Integer, default=0)
+    code_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    token_hash: Mapped[str | None] = mapped_column(String(64), default=None, unique=True)
+    token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    nonce_hash: Mapped[str | None] = mapped_column(String(64), default=None, unique=True)
+    nonce_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The unsigned credentials the offer delivers (taken from its exchange when it is redeemed)
+    # and the (type, format) pairs already issued under it.
+    templates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+    issued: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -30,6 +30,8 @@ from revocation.entries import entry_record, search_entries
 from revocation.models import MAX_INTEGER as MAX_SEQ
 from revocation.publication import published_list
 from revocation.status import change_status, require_action
+from revocation.token_status import MEDIA_TYPE as TOKEN_MEDIA_TYPE
+from revocation.token_status import published_token
 
 MAX_WAIT = 25.0  # seconds a long-poll may wait
 LIST_ID = re.compile(r"[0-9a-f]{32}")
@@ -66,6 +68,23 @@ def status_list(list_id: str):
     response.cache_control.no_cache = True
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Credgate-Status-Version"] = str(published.version)
+    return response.make_conditional(request)
+
+
+@revocation.get("/status/<list_id>/token")
+def status_list_token(list_id: str):
+    """The same list as an IETF Token Status List token, for SD-JWT VCs."""
+    if not LIST_ID.fullmatch(list_id):
+        raise Problem("unknown-status-list", "Unknown status list", 404, "no such status list")
+    token = published_token(
+        db_sessions(), current_app.extensions.get("credgate.agent"), list_id,
+        ttl=current_app.config["STATUS_LIST_TTL"],
+    )  # fmt: skip
+    response = Response(token.jwt, mimetype=TOKEN_MEDIA_TYPE)
+    response.set_etag(token.etag)
+    response.cache_control.no_cache = True
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Credgate-Status-Version"] = str(token.version)
     return response.make_conditional(request)
 
 

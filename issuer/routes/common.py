@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 
 from issuer.context import issuer_context
 from issuer.exchanges import describe_exchange, get_exchange
-from issuer.models import Exchange
+from issuer.models import EXCHANGE_OPEN, Exchange
+from issuer.oid4vci.grants import offer_view
 
 
 def public_url() -> str:
@@ -20,7 +21,17 @@ def actor() -> str:
 
 def exchange_view(exchange: Exchange) -> dict:
     exchange, issued = get_exchange(issuer_context(), exchange.id)
-    return describe_exchange(exchange, issued, public_url())
+    view = describe_exchange(exchange, issued, public_url())
+    view["oid4vci"] = oid4vci_offer(exchange)
+    return view
+
+
+def oid4vci_offer(exchange: Exchange) -> dict | None:
+    """The exchange's OpenID4VCI twin (offer link and PIN) while it is open."""
+    if exchange.state not in EXCHANGE_OPEN:
+        return None
+    settings = current_app.extensions["issuer.oid4vci"]
+    return offer_view(issuer_context(), settings, exchange, public_url().rstrip("/"))
 
 
 def exchange_created(exchange: Exchange):
