@@ -7,6 +7,8 @@ credential or presentation at all, and whether it is valid *now*. Each failure r
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from verifier import errors
+from verifier.encoding import b58decode, b64url_decode
 from verifier.errors import VerificationError
 
 V1 = "https://www.w3.org/2018/credentials/v1"
@@ -73,6 +76,128 @@ def data_model_version(document: Mapping[str, Any], kind: str) -> int:
     )
 
 
+# -- VCDM member rules (the spec's MUSTs on typed members, URLs, names, related resources) ------
+
+#: Members whose every entry is an object that MUST name its ``type`` (VCDM 1.1 and 2.0); the
+#: ones that MUST also have an ``id``.
+TYPED_MEMBERS = ("credentialStatus", "termsOfUse", "evidence", "refreshService", "credentialSchema")
+ID_REQUIRED = frozenset({"credentialSchema"})
+ENVELOPED = "EnvelopedVerifiableCredential"
+
+_SRI = re.compile(r"^(sha256|sha384|sha512)-([A-Za-z0-9+/]+={0,2})$", re.ASCII)
+_SRI_LENGTHS = {"sha256": 32, "sha384": 48, "sha512": 64}
+#: multihash codes of the digests VCDM 2.0 names (sha2-256/384/512, sha3-256/384/512)
+_MULTIHASH_LENGTHS = {0x12: 32, 0x20: 48, 0x13: 64, 0x16: 32, 0x15: 48, 0x14: 64}
+_VALUE_OBJECT_KEYS = frozenset({"@value", "@language", "@direction"})
+
+
+def is_enveloped(document: Any) -> bool:
+    return isinstance(document, Mapping) and ENVELOPED in as_list(document.get("type"))
+
+
+def _types_ok(value: Any) -> bool:
+    types = as_list(value)
+    return bool(types) and all(isinstance(t, str) and t for t in types)
+
+
+def member_violations(credential: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(JSON pointer, message) for every VCDM member rule ``credential`` breaks: typed members
+    without ``type`` (or a required ``id``), ids that are not URLs, malformed ``name`` and
+    ``description`` values, and ``relatedResource`` entries that are not objects with a unique
+    URL id and a well-formed digest. Shared by the issuer (before signing) and the verifier."""
+    problems: list[tuple[str, str]] = []
+    for member in TYPED_MEMBERS:
+        if member not in credential:
+            continue
+        value = credential[member]
+        entries = value if isinstance(value, list) else [value]
+        for i, entry in enumerate(entries):
+            path = f"/{member}/{i}" if isinstance(value, list) else f"/{member}"
+            if not isinstance(entry, Mapping):
+                problems.append((path, f"each {member} entry must be an object"))
+                continue
+            if not _types_ok(entry.get("type")):
+                problems.append((f"{path}/type", f"each {member} entry must have a type"))
+            if "id" in entry and not _is_url(entry["id"]):
+                problems.append((f"{path}/id", f"the {member} id must be a URL"))
+            elif member in ID_REQUIRED and "id" not in entry:
+                problems.append((f"{path}/id", f"each {member} entry must have an id"))
+    holders = [("", credential)]
+    if isinstance(credential.get("issuer"), Mapping):
+        holders.append(("/issuer", credential["issuer"]))
+    for prefix, holder in holders:
+        for name in ("name", "description"):
+            if name in holder and not _language_values(holder[name]):
+                problems.append((f"{prefix}/{name}", f"{name} must be a string or language "
+                                 "value objects (@value, @language, @direction)"))  # fmt: skip
+    if "relatedResource" in credential:
+        problems += _related_resources(credential["relatedResource"])
+    return problems
+
+
+def _language_values(value: Any) -> bool:
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, str):
+            continue
+        if not isinstance(item, Mapping) or not isinstance(item.get("@value"), str):
+            return False
+        if set(item) - _VALUE_OBJECT_KEYS:
+            return False
+        if any(not isinstance(item[k], str) for k in ("@language", "@direction") if k in item):
+            return False
+        if item.get("@direction", "ltr") not in ("ltr", "rtl"):
+            return False
+    return True
+
+
+def _related_resources(value: Any) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    entries = value if isinstance(value, list) else [value]
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        path = f"/relatedResource/{i}" if isinstance(value, list) else "/relatedResource"
+        if not isinstance(entry, Mapping):
+            problems.append((path, "each relatedResource entry must be an object"))
+            continue
+        if not _is_url(entry.get("id")):
+            problems.append((f"{path}/id", "each relatedResource entry must have a URL id"))
+        elif entry["id"] in seen:
+            problems.append((f"{path}/id", f"relatedResource {entry['id']!r} is listed twice"))
+        else:
+            seen.add(entry["id"])
+        if "digestSRI" not in entry and "digestMultibase" not in entry:
+            problems.append((path, "a relatedResource needs digestSRI or digestMultibase"))
+        if "digestSRI" in entry and not _sri_ok(entry["digestSRI"]):
+            problems.append((f"{path}/digestSRI", "digestSRI must be <sha256|sha384|sha512>-"
+                             "<base64 of a digest of that length>"))  # fmt: skip
+        if "digestMultibase" in entry and not _multihash_ok(entry["digestMultibase"]):
+            problems.append((f"{path}/digestMultibase",
+                             "digestMultibase must be a multibase-encoded multihash"))  # fmt: skip
+    return problems
+
+
+def _sri_ok(value: Any) -> bool:
+    match = _SRI.match(value) if isinstance(value, str) else None
+    if match is None:
+        return False
+    try:
+        digest = base64.b64decode(match.group(2), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return len(digest) == _SRI_LENGTHS[match.group(1)]
+
+
+def _multihash_ok(value: Any) -> bool:
+    if not isinstance(value, str) or len(value) < 2 or value[0] not in "uz":
+        return False
+    try:
+        raw = b64url_decode(value[1:]) if value[0] == "u" else b58decode(value[1:])
+    except ValueError:
+        return False
+    # code and length are single-byte varints for every digest we accept
+    return len(raw) >= 2 and _MULTIHASH_LENGTHS.get(raw[0]) == raw[1] == len(raw) - 2
+
+
 @dataclass(frozen=True)
 class CredentialFacts:
     """What the checks below learned about a well-formed credential."""
@@ -90,6 +215,10 @@ def check_credential(credential: Any) -> CredentialFacts:
     """The data-model rules of a credential (not its proof, not its validity period)."""
     if not isinstance(credential, Mapping):
         raise VerificationError(errors.INVALID_CREDENTIAL, "a credential must be a JSON object")
+    if is_enveloped(credential):
+        raise VerificationError(
+            errors.UNSUPPORTED_FORMAT, "enveloped credentials (VC-JOSE-COSE) are not accepted"
+        )
     version = data_model_version(credential, "credential")
     types = as_list(credential.get("type"))
     if "VerifiableCredential" not in types or not all(isinstance(t, str) for t in types):
@@ -141,6 +270,10 @@ def check_credential(credential: Any) -> CredentialFacts:
         raise VerificationError(
             errors.INVALID_CREDENTIAL, "credentialStatus entries must be objects with a type"
         )
+    broken = member_violations(credential)
+    if broken:
+        path, message = broken[0]
+        raise VerificationError(errors.INVALID_CREDENTIAL, message, path=path)
     return CredentialFacts(
         version=version,
         issuer=issuer,  # type: ignore[arg-type]
@@ -177,6 +310,10 @@ MAX_CREDENTIALS = 32
 def check_presentation(presentation: Any) -> PresentationFacts:
     if not isinstance(presentation, Mapping):
         raise VerificationError(errors.INVALID_PRESENTATION, "a presentation must be a JSON object")
+    if "EnvelopedVerifiablePresentation" in as_list(presentation.get("type")):
+        raise VerificationError(
+            errors.UNSUPPORTED_FORMAT, "enveloped presentations (VC-JOSE-COSE) are not accepted"
+        )
     version = data_model_version(presentation, "presentation")
     types = as_list(presentation.get("type"))
     if "VerifiablePresentation" not in types:
@@ -194,7 +331,7 @@ def check_presentation(presentation: Any) -> PresentationFacts:
             errors.INVALID_PRESENTATION, f"more than {MAX_CREDENTIALS} credentials"
         )
     for credential in credentials:
-        if isinstance(credential, str):
+        if isinstance(credential, str) or is_enveloped(credential):
             raise VerificationError(
                 errors.UNSUPPORTED_FORMAT, "enveloped or referenced credentials are not supported"
             )

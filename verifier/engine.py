@@ -147,6 +147,46 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+#: More proofs than this on one document is refused before any canonicalization.
+MAX_PROOFS = 8
+
+
+def proofs_by_id(proofs: list[Any]) -> dict[str, Mapping[str, Any]]:
+    """The proofs of a set that have an id; two with one id make ``previousProof`` ambiguous."""
+    found: dict[str, Mapping[str, Any]] = {}
+    for proof in proofs:
+        if isinstance(proof, Mapping) and isinstance(proof.get("id"), str):
+            if proof["id"] in found:
+                raise VerificationError(
+                    errors.MALFORMED_PROOF, f"two proofs share the id {proof['id']!r}"
+                )
+            found[proof["id"]] = proof
+    return found
+
+
+def chained_input(
+    unsecured: Mapping[str, Any], proof: Any, by_id: Mapping[str, Mapping[str, Any]]
+) -> Mapping[str, Any]:
+    """What ``proof`` signed: the unsecured document, plus the proofs its ``previousProof``
+    names (Data Integrity 1.0, "Verify Proof Sets and Chains")."""
+    if not isinstance(proof, Mapping) or "previousProof" not in proof:
+        return unsecured
+    previous = proof["previousProof"]
+    names = previous if isinstance(previous, list) else [previous]
+    if not names or not all(isinstance(name, str) and name for name in names):
+        raise VerificationError(
+            errors.MALFORMED_PROOF, "previousProof must be a proof id or a list of proof ids"
+        )
+    if proof.get("id") in names:
+        raise VerificationError(errors.MALFORMED_PROOF, "a proof cannot chain to itself")
+    missing = [name for name in names if name not in by_id]
+    if missing:
+        raise VerificationError(
+            errors.MALFORMED_PROOF, f"previousProof {missing[0]!r} is not a proof of the document"
+        )
+    return {**unsecured, "proof": [by_id[name] for name in names]}
+
+
 def holder_binding(signer: str, facts: CredentialFacts) -> VerificationError | None:
     """Why ``signer`` may not present this credential, or None: every subject that is a DID must
     be the signer, and a credential must name a subject (a bearer credential proves nothing
@@ -199,13 +239,23 @@ class Verifier:
         budget: Budget | None = None,
     ) -> tuple[VerificationMethod, ...]:
         """Verify every proof of ``document`` (a proof set must verify as a whole) for
-        ``purpose``; return their verification methods."""
+        ``purpose``; return their verification methods.
+
+        A proof that names ``previousProof`` (Data Integrity proof chains) signed the document
+        together with the proofs it names: it is verified over the document whose ``proof`` is
+        those proofs, each of which must be in the set."""
         proofs = as_list(document.get("proof"))
         if not proofs:
             raise VerificationError(errors.PROOF_MISSING, "the document has no proof")
+        if len(proofs) > MAX_PROOFS:
+            raise VerificationError(errors.MALFORMED_PROOF, f"more than {MAX_PROOFS} proofs")
         unsecured = {k: v for k, v in document.items() if k != "proof"}
         budget = budget or self.new_budget()
-        return tuple(self.verify_proof(unsecured, proof, purpose, budget) for proof in proofs)
+        by_id = proofs_by_id(proofs)
+        return tuple(
+            self.verify_proof(chained_input(unsecured, proof, by_id), proof, purpose, budget)
+            for proof in proofs
+        )
 
     def verify_proof(
         self,
@@ -393,9 +443,14 @@ class Verifier:
         now: datetime | None = None,
         check_status: bool = True,
         check_trust: bool = True,
+        require_holder_binding: bool = True,
     ) -> PresentationResult:
         """Verify the presentation's proof (purpose ``authentication``, with our challenge and
         domain), holder binding, and every credential it carries.
+
+        ``require_holder_binding=False`` (the generic VC-API endpoint only, when the caller's
+        options do not ask for it): a credential whose subject is not the signer is reported as
+        a warning and the ``holder`` check is left out, instead of failing the presentation.
 
         ``challenge``/``domain``: what the verifier expects. With a challenge store, the proof's
         challenge must also be one we issued, unspent and unexpired (it is spent here). A proof
@@ -436,8 +491,9 @@ class Verifier:
             if signer is not None and credential_result.facts is not None:
                 problem = holder_binding(signer, credential_result.facts)
                 if problem is not None:
-                    result.errors.append(problem)
-        if signer is not None and not any(e.slug == errors.HOLDER_MISMATCH for e in result.errors):
+                    (result.errors if require_holder_binding else result.warnings).append(problem)
+        unbound = any(e.slug == errors.HOLDER_MISMATCH for e in result.errors + result.warnings)
+        if signer is not None and not unbound:
             result.checks.append("holder")
         result.verified = not result.errors and all(c.verified for c in result.credentials)
         return result

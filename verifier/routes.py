@@ -2,9 +2,20 @@
 
 * ``POST /challenges`` → ``{"challenge", "domain", "expires"}`` (single use, expiring, spent only
   by ``/presentations/verify``: the gateway and depute have challenges of their own)
-* ``POST /credentials/verify`` ``{"verifiableCredential", "options"}``
+* ``POST /credentials/verify`` ``{"verifiableCredential", "options": {"checks"}}``
 * ``POST /presentations/verify`` ``{"verifiablePresentation", "options": {"challenge",
-  "domain"}}``
+  "domain", "checks"}}``
+
+Options as the VC-API specifies them. ``checks`` names what the caller wants checked: the proof,
+the data model and the validity period are always checked; ``status`` and ``trust`` run unless
+a ``checks`` list leaves them out; ``holder`` (a presentation signed by its credentials'
+subject) is reported as a check and required only when asked for. The gateway and the sign-ins
+do not come through here: they require holder binding and spend their own challenges.
+
+A presentation's challenge: the caller's ``options.challenge`` is compared with the proof's; a
+challenge that this service's ``/challenges`` issued is also spent (once); one it did not issue
+is only compared, and without ``options.challenge`` it is refused (``challenge-unknown``).
+``options.domain``, when given, must be the proof's ``domain``.
 
 A verification answers 200 with ``{"verified": true, "checks", "warnings", "errors"}``, or 400
 with the same result (``verified: false``) that is also an RFC 9457 problem document of type
@@ -15,13 +26,15 @@ document.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from flask import Blueprint, Response, current_app, json, request
 
 from credgate.problems import PROBLEM_MEDIA_TYPE, Problem, json_body
 from verifier import errors
-from verifier.engine import Verifier
+from verifier.engine import PresentationResult, Verifier
+from verifier.errors import VerificationError
 
 bp = Blueprint("vc_api", __name__)
 
@@ -72,21 +85,108 @@ def _option(options: dict[str, Any], name: str) -> str | None:
     return value
 
 
+#: ``options.checks`` names; the first three are always done, whatever the caller asks.
+ALWAYS = ("proof", "structure", "validity")
+CREDENTIAL_CHECKS = frozenset({*ALWAYS, "expiration", "status", "credentialStatus", "trust"})
+PRESENTATION_CHECKS = CREDENTIAL_CHECKS | {"holder", "challenge", "domain"}
+
+
+def _checks(options: dict[str, Any], known: frozenset[str]) -> frozenset[str] | None:
+    """The caller's ``options.checks`` (None: the defaults). A check we do not perform is a
+    400, never a silent ``verified: true`` without it."""
+    if "checks" not in options:
+        return None
+    checks = options["checks"]
+    if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
+        raise Problem(errors.INVALID_REQUEST, "Invalid request", 400,
+                      "options.checks is a list of check names")  # fmt: skip
+    unknown = sorted(set(checks) - known)
+    if unknown:
+        raise Problem(
+            errors.INVALID_REQUEST, "Invalid request", 400,
+            f"options.checks: {unknown[0]!r} is not a check this verifier performs "
+            f"(known: {', '.join(sorted(known))})",
+        )  # fmt: skip
+    return frozenset(checks)
+
+
+def _wanted(checks: frozenset[str] | None, *names: str) -> bool:
+    return checks is None or any(name in checks for name in names)
+
+
 @bp.post("/credentials/verify")
 def verify_credential():
-    credential, _options = _request_object("verifiableCredential")
-    return _answer(verifier().verify_credential(credential).to_vc_api())
+    credential, options = _request_object("verifiableCredential")
+    checks = _checks(options, CREDENTIAL_CHECKS)
+    result = verifier().verify_credential(
+        credential,
+        check_status=_wanted(checks, "status", "credentialStatus"),
+        check_trust=_wanted(checks, "trust"),
+    )
+    return _answer(result.to_vc_api())
 
 
 @bp.post("/presentations/verify")
 def verify_presentation():
     presentation, options = _request_object("verifiablePresentation")
-    result = verifier().verify_presentation(
+    checks = _checks(options, PRESENTATION_CHECKS)
+    challenge = _option(options, "challenge")
+    domain = _option(options, "domain")
+    service = verifier()
+    # Compare only; the challenge is spent below, and only if it is one of ours.
+    comparing = copy.copy(service)
+    comparing.challenges = None
+    result = comparing.verify_presentation(
         presentation,
-        challenge=_option(options, "challenge"),
-        domain=_option(options, "domain") or current_app.config.get("VERIFIER_DOMAIN"),
+        challenge=challenge,
+        domain=domain,
+        check_status=_wanted(checks, "status", "credentialStatus"),
+        check_trust=_wanted(checks, "trust"),
+        require_holder_binding=checks is not None and "holder" in checks,
     )
+    if domain is not None:
+        _require_domain(presentation, domain, result)
+    if result.holder is not None:  # the proof verified: only then is a challenge spent
+        _spend_challenge(service, presentation, challenge, result)
+    result.verified = not result.errors and all(c.verified for c in result.credentials)
     return _answer(result.to_vc_api())
+
+
+def _proof(presentation: dict[str, Any]) -> dict[str, Any]:
+    proof = presentation.get("proof")
+    if isinstance(proof, list) and len(proof) == 1:
+        proof = proof[0]
+    return proof if isinstance(proof, dict) else {}
+
+
+def _require_domain(presentation: dict[str, Any], domain: str, result: PresentationResult):
+    """The caller named a domain: a proof signed for none does not meet it (the engine only
+    warns, for Aries wallets at our own QR logins)."""
+    if _proof(presentation).get("domain") is not None:
+        return
+    result.warnings = [w for w in result.warnings if w.slug != errors.DOMAIN_MISMATCH]
+    result.checks = [c for c in result.checks if c != "domain"]
+    result.errors.append(
+        VerificationError(errors.DOMAIN_MISMATCH, f"the proof has no domain, expected {domain!r}")
+    )
+
+
+def _spend_challenge(
+    service: Verifier, presentation: dict[str, Any], expected: str | None,
+    result: PresentationResult,
+) -> None:  # fmt: skip
+    store = service.challenges
+    proof = _proof(presentation)
+    presented, presented_domain = proof.get("challenge"), proof.get("domain")
+    if store is None:
+        return
+    try:
+        store.consume(presented, presented_domain if isinstance(presented_domain, str) else None)
+    except VerificationError as exc:
+        if exc.slug == errors.CHALLENGE_UNKNOWN and expected is not None:
+            return  # the caller's own challenge: compared with the proof, nothing to spend
+        result.checks = [c for c in result.checks if c not in ("challenge", "domain")]
+        result.errors.append(exc)
 
 
 @bp.post("/challenges")
