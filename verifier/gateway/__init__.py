@@ -36,6 +36,7 @@ from verifier.gateway.grants import GrantStore
 from verifier.gateway.handoff import HandoffService, clients_from
 from verifier.gateway.logins import LoginService
 from verifier.gateway.mount import discover, mount
+from verifier.gateway.oid4vp import init_oid4vp
 from verifier.gateway.pages import pages
 from verifier.gateway.state import EXTENSION, Gateway
 from verifier.gateway.tokens import TokenService, load_or_create_key
@@ -82,6 +83,7 @@ def init_gateway(app: Flask, verifier: Verifier) -> Gateway:
         ttl=timedelta(seconds=app.config["GATEWAY_LOGIN_TTL"]),
         session_ttl=timedelta(seconds=app.config["GATEWAY_SESSION_TTL"]),
     )  # fmt: skip
+    init_oid4vp(app, gw.logins)
     gw.handoffs = HandoffService(
         factory, gw.grants, verifier,
         clients_from(app.config.get("GATEWAY_CLIENTS"), app.config.get("SERVICE_URLS") or {}),

@@ -115,9 +115,12 @@ def portals():
 def login_page(name: str):
     chosen = portal(name)
     next_url = safe_next(request.args.get("next")) or chosen.landing
-    started = logins().start(chosen.name, next_url)
-    return login_response(chosen, started, retry_url=url_for(".login_page", name=chosen.name,
-                                                             next=next_url))  # fmt: skip
+    # Both protocols by default; ``protocol=openid4vp`` is a login without the DIDComm agent.
+    only_oid4vp = request.args.get("protocol") == "openid4vp"
+    started = logins().start(chosen.name, next_url, didcomm=not only_oid4vp)
+    retry = url_for(".login_page", name=chosen.name, next=next_url,
+                    **({"protocol": "openid4vp"} if only_oid4vp else {}))  # fmt: skip
+    return login_response(chosen, started, retry_url=retry)
 
 
 @pages.get("/connect/<client>")
@@ -139,16 +142,23 @@ def connect(client: str):
 def login_response(chosen, started, *, retry_url: str, signing_in_to: str | None = None,
                    form_origin: str | None = None) -> Response:  # fmt: skip
     login_id = started.view.id
+    didcomm = bool(started.invitation)
     short_url = url_for(".invitation", login_id=login_id, _external=True)
     oob = base64.urlsafe_b64encode(json.dumps(started.invitation).encode()).decode().rstrip("=")
+    openid = current_app.extensions.get("credgate.gateway.oid4vp")
+    oid4vp_url = openid.authorization_url(login_id) if openid else None
     response = Response(render_template(
         "gateway/login.html",
         portal=chosen,
         login=started.view,
         signing_in_to=signing_in_to,
-        qr=qr_markup(short_url),
+        didcomm=didcomm,
+        qr=qr_markup(short_url) if didcomm else None,
         short_url=short_url,
         deep_link="didcomm://invite?" + urlencode({"oob": oob}),
+        oid4vp_url=oid4vp_url,
+        oid4vp_qr=qr_markup(oid4vp_url) if oid4vp_url else None,
+        oid4vp_draft_url=openid.authorization_url(login_id, draft=True) if openid else None,
         events_url=url_for(".events", login_id=login_id),
         state_url=url_for(".state", login_id=login_id),
         finish_url=url_for(".finish", login_id=login_id),
