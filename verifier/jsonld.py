@@ -231,6 +231,13 @@ def _literal(value: str, datatype: str | None = None, language: str | None = Non
     return text + "^^<" + datatype + ">"
 
 
+def _typed_literal(value: str, datatype: str) -> str:
+    if datatype in (XSD_DOUBLE, RDF_LANGSTRING):
+        # pyld reformats a double, and writes a langString without a language as a plain string
+        raise _Unsupported(f"string typed {datatype}")
+    return _literal(value, datatype)
+
+
 _LANGUAGE_TAG = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")
 
 
@@ -327,9 +334,7 @@ class _FastExpander:
             if coercion == "@json":
                 raise _Unsupported("@json")
             if isinstance(value, str):
-                if coercion == XSD_DOUBLE:
-                    raise _Unsupported("string coerced to xsd:double")
-                return _literal(value, coercion)
+                return _typed_literal(value, coercion)
             raise _Unsupported("native literal")
         if isinstance(value, str):
             if self.term_value(ctx, active_property, "@direction") is not None:
@@ -550,9 +555,9 @@ class _FastExpander:
             # Native numbers and booleans: pyld's formatting, and an equal string beside one
             # gives two quads there; leave both to pyld.
             raise _Unsupported("native literal")
-        if datatype == XSD_DOUBLE:
-            raise _Unsupported("string coerced to xsd:double")
-        return _literal(value, datatype)
+        if datatype is None:
+            return _literal(value)
+        return _typed_literal(value, datatype)
 
     def list_object(self, ctx, active_property, element, expanded_keys, graph) -> str:
         (key,) = expanded_keys
@@ -741,3 +746,8 @@ def canonize(
         return canonicalize(quads, budget)
     except BudgetExceeded as exc:
         raise VerificationError(errors.HOSTILE_GRAPH, str(exc)) from None
+    except UnicodeEncodeError:
+        # a lone surrogate (JSON allows "\ud800") has no UTF-8 form to hash
+        raise VerificationError(
+            errors.INVALID_JSONLD, "a string is not valid Unicode (lone surrogate)"
+        ) from None
