@@ -30,6 +30,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from depute.provisioning import Provisioner
     from depute.routes.api import api
     from depute.routes.pages import pages
+    from issuer.oid4vci.grants import settings_from_config
 
     app = create_service_app("depute", config={**DEFAULTS, **(config or {})})
     agent = attach_agent(app, "issuer")
@@ -37,6 +38,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         secrets_dir = app.config["CREDGATE_SETTINGS"].secrets_dir
         app.config["SECRET_KEY"] = get_or_create_secret(secrets_dir, "depute-session-key")
     ctx = app.extensions["depute"] = build_context(app.config, app.extensions["credgate.db"], agent)
+    # Mandates are also offered over OpenID4VCI, with the issuer service's offer key.
+    app.extensions["issuer.oid4vci"] = settings_from_config(app.config)
     app.register_blueprint(api)
     app.register_blueprint(pages)
     if agent is not None and app.config["DEPUTE_PROVISION"]:

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,7 @@ from issuer.context import IssuerContext
 from issuer.credentials import CONTEXTS_V1, new_credential_id, xsd_datetime
 from issuer.exchanges import Offer, abandon_exchange, describe_exchange, open_exchange
 from issuer.models import ABANDONED, EXCHANGE_OPEN, ISSUED, Exchange, IssuedCredential
+from issuer.oid4vci.grants import offer_view
 from kcit import registry
 from kcit.models import IDENTIFIED, Company
 from kcit.validation import EMAIL, single
@@ -313,6 +315,11 @@ def describe(session: Session, row: Authorisation, ctx: DeputeContext) -> dict[s
     if exchange is not None and state == "pending" and ctx.issuer.public_url:
         issued = [record] if record is not None else []
         view["exchange"] = describe_exchange(exchange, issued, ctx.issuer.public_url)
+        settings = current_app.extensions.get("issuer.oid4vci") if has_app_context() else None
+        if settings is not None:  # the same mandate over OpenID4VCI (link and PIN)
+            view["exchange"]["oid4vci"] = offer_view(
+                ctx.issuer, settings, exchange, ctx.issuer.public_url
+            )
     return view
 
 

@@ -36,7 +36,7 @@ from credgate.web import create_service_app, on_shutdown
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from issuer.context import DEFAULTS, build_context
-    from issuer.oid4vci.grants import Oid4vciSettings
+    from issuer.oid4vci.grants import settings_from_config
     from issuer.routes.api import api
     from issuer.routes.certifier import certifier, software
     from issuer.routes.links import links
@@ -52,10 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = get_or_create_secret(secrets_dir, "issuer-session-key")
     ctx = build_context(app.config, app.extensions["credgate.db"], agent)
     # Derives OpenID4VCI codes and PINs and keys their stored hashes; nodes share it by config.
-    oid4vci_key = app.config.get("OID4VCI_KEY") or get_or_create_secret(
-        app.config["CREDGATE_SETTINGS"].secrets_dir, "issuer-oid4vci-key"
-    )
-    app.extensions["issuer.oid4vci"] = Oid4vciSettings(key=oid4vci_key.encode())
+    app.extensions["issuer.oid4vci"] = settings_from_config(app.config)
     app.extensions["issuer"] = ctx
     for blueprint in (api, certifier, software, vc_api, links, pages, oid4vci):
         app.register_blueprint(blueprint)

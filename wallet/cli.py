@@ -167,6 +167,10 @@ def pin(obj: Context, name: str, pin: str) -> None:
 @click.option("--trust-issuer", is_flag=True, help="Accept offers from an issuer not yet known.")
 @click.option("--use", "use", multiple=True, help="Credential (record id) to present; repeatable.")
 @click.option("--wait", type=float, help="Seconds to wait for offers after a connection.")
+@click.option("--tx-code", help="The PIN shown beside an OpenID4VCI offer's QR code.")
+@click.option("--format", "formats", multiple=True,
+              type=click.Choice(["dc+sd-jwt", "jwt_vc_json", "ldp_vc"]),
+              help="OpenID4VCI: take only these formats (default: all offered); repeatable.")
 @json_option
 @click.pass_obj
 def scan(
@@ -177,13 +181,20 @@ def scan(
     trust_issuer: bool,
     use: tuple[str, ...],
     wait: float | None,
+    tx_code: str | None,
+    formats: tuple[str, ...],
     as_json: bool,
 ) -> None:
-    """Scan a QR code: a link, invitation JSON, or a PNG/JPEG file of the code."""
+    """Scan a QR code: a link (also openid-credential-offer://), invitation JSON, or a
+    PNG/JPEG file of the code."""
     name = obj.wallet_name(wallet)
     body: dict[str, Any] = _scan_body(source)
     if wait is not None:
         body["wait"] = wait
+    if tx_code is not None:
+        body["tx_code"] = tx_code
+    if formats:
+        body["formats"] = list(formats)
     found = obj.call("POST", _path(name, "scan"), json=body)["interactions"]
     results = [
         _decide(obj, name, item, decision, trust_issuer, list(use), quiet=as_json) for item in found
@@ -217,6 +228,11 @@ def _decide(
     quiet: bool = False,
 ) -> dict[str, Any]:
     say = (lambda *_a, **_k: None) if quiet else click.echo
+    if item["kind"] == "oid4vci-credential":
+        request = item.get("request") or {}
+        say(f"received {request.get('configuration_id')} ({request.get('format')}) "
+            f"from {item.get('counterparty_did')} over OpenID4VCI")  # fmt: skip
+        return item
     if item["kind"] == "connection":
         say(f"connected with {item['counterparty'] or 'an unnamed party'}; nothing offered yet")
         return item

@@ -16,7 +16,7 @@ from credgate.problems import Problem
 from verifier.credentials import as_list
 from verifier.dids import DidResolver
 from verifier.engine import Verifier
-from wallet import accounts
+from wallet import accounts, oid4vci
 from wallet.accounts import Account
 from wallet.context import WalletContext
 from wallet.models import TrustedIssuer
@@ -66,7 +66,11 @@ def list_credentials(ctx: WalletContext, account: Account) -> list[dict[str, Any
     holder = accounts.holder(ctx, account)
     records = holder.call(lambda c: c.w3c_credentials())
     labels = issuer_labels(ctx, account)
-    return [summary(ctx, r, labels=labels) for r in records]
+    # SD-JWT VCs and VC-JWTs received over OpenID4VCI are the wallet's own records.
+    received = oid4vci.stored(ctx, account)
+    for item in received:
+        item["issuer_label"] = labels.get(item["issuer"])
+    return [summary(ctx, r, labels=labels) for r in records] + received
 
 
 def show(ctx: WalletContext, account: Account, record_id: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from credgate.db import utcnow
 from credgate.problems import Problem
-from wallet import accounts, interactions, matching
+from wallet import accounts, interactions, matching, oid4vci
 from wallet.accounts import Account
 from wallet.context import WalletContext
 from wallet.holder import Holder
@@ -52,13 +52,20 @@ def scan(
     text: str | None = None,
     image: bytes | None = None,
     wait: float | None = None,
+    tx_code: str | None = None,
+    formats: tuple[str, ...] | None = None,
 ) -> list[Interaction]:
-    """Scan a QR code (its text, or a picture of it); the interactions it brought."""
+    """Scan a QR code (its text, or a picture of it); the interactions it brought. An
+    OpenID4VCI offer is received at once (its PIN, ``tx_code``, is the user's consent)."""
     if image is not None:
         try:
             text = decode_qr(image)
         except QRImageError as exc:
             raise Problem("bad-qr-code", "Unreadable QR code", 400, str(exc)) from None
+    if text and oid4vci.is_offer_link(text):
+        return oid4vci.receive_into_wallet(
+            ctx, account, text, tx_code=tx_code, formats=formats or oid4vci.FORMATS
+        )
     invitation = resolve(text or "", fetcher=ctx.links)
     attached = invitation.attachments()
     if interactions.thread_seen(ctx, account, [a.thread_id for a in attached]):

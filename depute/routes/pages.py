@@ -40,6 +40,7 @@ from depute.authorisations import (
 from depute.context import depute_context
 from depute.models import DeputeCompany
 from depute.sessions import Admin, admin_for_bearer, login_signed_in
+from issuer.oid4vci.grants import offer_qr
 from kcit import registry
 from verifier import signin
 
@@ -147,14 +148,15 @@ def _company_page(admin: Admin, company_id: str, *, status: int = 200, problem=N
         company = registry.get_company(db, company_id)
         wallet = db.get(DeputeCompany, company_id)
     rows = list_authorisations(ctx, company_id, state if state in STATES else None)
-    qr = None
+    qr = oid4vci_qr = None
     if created is not None and created.get("exchange"):
         qr = qr_svg(created["exchange"]["invitation_url"])
+        oid4vci_qr = offer_qr(created["exchange"].get("oid4vci"))
     page = render_template(
         "depute/company.html", admin=admin, company=company, wallet=wallet, rows=rows,
         state=state, states=STATES, actions=ACTIONS, powers=delegable_powers(ctx, company),
         message=session.pop("message", None), problem=problem, form=form or {},
-        created=created, qr=qr,
+        created=created, qr=qr, oid4vci_qr=oid4vci_qr,
     )  # fmt: skip
     return page, status
 

@@ -24,6 +24,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from credgate.db import transaction, utcnow
+from credgate.qr import qr_svg
 from issuer import records
 from issuer.context import IssuerContext
 from issuer.models import (
@@ -49,6 +50,16 @@ class Oid4vciSettings:
     token_ttl: timedelta = timedelta(minutes=5)
     nonce_ttl: timedelta = timedelta(minutes=5)
     proof_max_age: float = 300.0
+
+
+def settings_from_config(config: Any) -> Oid4vciSettings:
+    """The key from ``OID4VCI_KEY`` (shared by every node), else this machine's secret file."""
+    from credgate.secrets import get_or_create_secret
+
+    key = config.get("OID4VCI_KEY") or get_or_create_secret(
+        config["CREDGATE_SETTINGS"].secrets_dir, "issuer-oid4vci-key"
+    )
+    return Oid4vciSettings(key=key.encode())
 
 
 def _mac(settings: Oid4vciSettings, purpose: str, value: str) -> str:
@@ -105,14 +116,28 @@ def offer_link(base: str, offer_id: str) -> str:
 
 def offer_view(
     ctx: IssuerContext, settings: Oid4vciSettings, exchange: Exchange, base: str
-) -> dict[str, Any]:
-    """What the page (or the API client who opened the exchange) shows beside DIDComm."""
+) -> dict[str, Any] | None:
+    """What the page (or the API client who opened the exchange) shows beside DIDComm: the
+    offer link, its QR code (SVG) and the PIN; None once the exchange has ended."""
+    if exchange.state not in EXCHANGE_OPEN:
+        return None
     offer_id = offer_for_exchange(ctx, settings, exchange)
+    link = offer_link(base.rstrip("/"), offer_id)
     return {
-        "credential_offer_uri": offer_uri(base, offer_id),
-        "offer_link": offer_link(base, offer_id),
+        "credential_offer_uri": offer_uri(base.rstrip("/"), offer_id),
+        "offer_link": link,
         "tx_code": tx_code(settings, offer_id),
     }
+
+
+def offer_qr(view: dict[str, Any] | None) -> str | None:
+    """The offer link's QR code as SVG, or None when it does not fit a scannable code."""
+    if view is None:
+        return None
+    try:
+        return qr_svg(view["offer_link"])
+    except ValueError:
+        return None
 
 
 def offer_document(

@@ -6,7 +6,7 @@ from flask import current_app, g, jsonify, request
 
 from issuer.context import issuer_context
 from issuer.exchanges import describe_exchange, get_exchange
-from issuer.models import EXCHANGE_OPEN, Exchange
+from issuer.models import Exchange
 from issuer.oid4vci.grants import offer_view
 
 
@@ -28,8 +28,6 @@ def exchange_view(exchange: Exchange) -> dict:
 
 def oid4vci_offer(exchange: Exchange) -> dict | None:
     """The exchange's OpenID4VCI twin (offer link and PIN) while it is open."""
-    if exchange.state not in EXCHANGE_OPEN:
-        return None
     settings = current_app.extensions["issuer.oid4vci"]
     return offer_view(issuer_context(), settings, exchange, public_url().rstrip("/"))
 

@@ -18,7 +18,8 @@ from issuer import lifecycle, onboarding, records, roles
 from issuer.context import issuer_context
 from issuer.exchanges import deep_link, get_exchange, short_url
 from issuer.models import EXCHANGE_OPEN
-from issuer.routes.common import public_url
+from issuer.oid4vci.grants import offer_qr
+from issuer.routes.common import oid4vci_offer, public_url
 from revocation.store import status_reader
 from verifier import signin
 from verifier.governance import GovernanceAdmins, authority_admins
@@ -62,8 +63,24 @@ def onboarding_submit():
 
 @pages.get("/onboarding/<exchange_id>")
 def onboarding_invitation(exchange_id: str):
+    return _invitation_page(exchange_id)
+
+
+@pages.get("/role-requests/<request_id>")
+def role_request_invitation(request_id: str):
+    """The participant's page for an approved role request: the offer's QR codes and PIN (the
+    request id is the capability, as in the API)."""
+    row = roles.get_request(issuer_context(), request_id)
+    if row.exchange_id is None:
+        return render_template("role_request.html", row=row)
+    return _invitation_page(row.exchange_id)
+
+
+def _invitation_page(exchange_id: str):
     exchange, issued = get_exchange(issuer_context(), exchange_id)
     link = short_url(public_url(), exchange)
+    offer = oid4vci_offer(exchange)
+    offer_svg = offer_qr(offer)
     return render_template(
         "invitation.html",
         exchange=exchange,
@@ -71,6 +88,8 @@ def onboarding_invitation(exchange_id: str):
         link=link,
         deep_link=deep_link(exchange),
         qr=Markup(qr_svg(link)),  # noqa: S704 - SVG drawn by qrcode from our own URL
+        oid4vci=offer,
+        oid4vci_qr=Markup(offer_svg) if offer_svg else None,  # noqa: S704 - our own link
         open=exchange.state in EXCHANGE_OPEN,
     )
 

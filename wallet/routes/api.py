@@ -99,7 +99,15 @@ def scan(name: str):
     text = body.get("text") or body.get("url")
     if text is not None and not isinstance(text, str):
         raise Problem("invalid-request", "Invalid request", 400, "text must be a string")
-    found = inbox.scan(ctx, account, text=text, image=image, wait=wait)
+    tx_code, formats = body.get("tx_code"), body.get("formats")
+    if tx_code is not None and not isinstance(tx_code, str):
+        raise Problem("invalid-request", "Invalid request", 400, "tx_code must be a string")
+    if formats is not None and (
+        not isinstance(formats, list) or not all(isinstance(f, str) for f in formats)
+    ):
+        raise Problem("invalid-request", "Invalid request", 400, "formats must be strings")
+    found = inbox.scan(ctx, account, text=text, image=image, wait=wait, tx_code=tx_code,
+                       formats=tuple(formats) if formats else None)  # fmt: skip
     return jsonify({"interactions": [describe(ctx, account, row) for row in found]})
 
 
