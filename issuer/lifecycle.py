@@ -47,6 +47,7 @@ from issuer.models import (
     Exchange,
     IssuedCredential,
 )
+from issuer.oid4vci import grants as oid4vci_grants
 from revocation import allocation
 
 log = logging.getLogger(__name__)
@@ -319,6 +320,7 @@ def sweep(ctx: IssuerContext, now: datetime | None = None, batch: int = 200) -> 
     if _due(ctx, now):
         sweep_interrupted(ctx, now, batch)
         sweep_reservations(ctx, now, batch)
+        oid4vci_grants.sweep(ctx, now, batch)
     with ctx.factory() as session:
         expired = list(
             session.scalars(

@@ -6,8 +6,10 @@ URI can hand out the code, while the database keeps only keyed hashes. Access to
 are random and stored as keyed hashes too.
 
 An offer is the OpenID4VCI twin of a DIDComm exchange: redeeming its code takes the exchange's
-offered credentials (abandoning their DIDComm records and indices, so the DIDComm invitation no
-longer delivers), or fails with ``invalid_grant`` if the DIDComm side got there first.
+offered credentials (their records move from ``offered`` to ``issuing`` on the OpenID4VCI channel,
+so the DIDComm invitation no longer delivers them, and the exchange ends), or fails with
+``invalid_grant`` if the DIDComm side got there first. Credentials redeemed but never fetched
+before the access token expired are abandoned by :func:`sweep`.
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ from issuer.context import IssuerContext
 from issuer.models import (
     EXCHANGE_DONE,
     EXCHANGE_OPEN,
+    ISSUING,
     OFFERED,
     Exchange,
+    IssuedCredential,
     Oid4vciGrant,
 )
 from issuer.oid4vci import metadata
@@ -42,6 +46,7 @@ OFFER_SCHEME = "openid-credential-offer://"
 TX_CODE_LENGTH = 6
 MAX_TX_CODE_FAILURES = 5
 OFFER, NONCE = "offer", "nonce"
+CHANNEL = "oid4vci"  # the issuance records' channel once OpenID4VCI took them
 
 
 @dataclass(frozen=True)
@@ -150,8 +155,6 @@ def offer_document(
             raise OAuthError("not_found", "no such credential offer, or it expired", 404)
         types = sorted({r.type for r in records.of_exchange(session, grant.exchange_id)}) \
             if grant.exchange_id else []  # fmt: skip
-        if grant.templates:
-            types = sorted({t["type"] for t in grant.templates})
     ids = [
         metadata.configuration_id(type_name, fmt)
         for type_name in types if type_name in metadata.FAMILIES
@@ -237,31 +240,61 @@ def redeem(
 
 
 def _take_exchange(session, exchange_id: str | None) -> list[dict[str, Any]]:
-    """The exchange's credentials as templates; their DIDComm records end here. Runs in the
-    token's transaction: if DIDComm already took any of them, nothing changes."""
+    """The exchange's credentials, taken from DIDComm: their records (and status indices) move
+    to ``issuing`` on the OpenID4VCI channel and the invitation ends. Runs in the token's
+    transaction: if DIDComm already took any of them, nothing changes."""
     if exchange_id is None:
         raise invalid_grant("the offer has nothing to issue")
     exchange = session.get(Exchange, exchange_id)
     offered = records.of_exchange(session, exchange_id)
-    if exchange is None or exchange.state not in EXCHANGE_OPEN or not offered or any(
-        r.state != OFFERED for r in offered
-    ):
+    if exchange is None or exchange.state not in EXCHANGE_OPEN or not offered:
         raise invalid_grant("the offer was already taken (over DIDComm) or withdrawn")
     templates = []
     for record in offered:
-        credential = dict(record.credential)
-        credential.pop("credentialStatus", None)
-        templates.append({
-            "type": record.type, "issuer": record.issuer_did, "workflow": record.workflow,
-            "credential": credential,
-        })  # fmt: skip
-        records.abandon(session, record, "taken over OpenID4VCI instead of DIDComm")
+        if not records.move(session, record.id, (OFFERED,), ISSUING, channel=CHANNEL):
+            raise invalid_grant("the offer was already taken (over DIDComm) or withdrawn")
+        templates.append({"record": record.id, "type": record.type})
     session.execute(
         update(Exchange)
         .where(Exchange.id == exchange_id, Exchange.state.in_(EXCHANGE_OPEN))
-        .values(state=EXCHANGE_DONE, reason="redeemed over OpenID4VCI", updated_at=utcnow())
+        .values(state=EXCHANGE_DONE, reason="taken over OpenID4VCI", updated_at=utcnow())
     )
     return templates
+
+
+def sweep(ctx: IssuerContext, now: datetime, batch: int = 100) -> int:
+    """Abandon credentials whose offer was redeemed but never fetched before the access token
+    expired (their indices are set for good), and drop nonces long dead; returns how many."""
+    with ctx.factory() as session:
+        stale = list(session.scalars(
+            select(Oid4vciGrant).where(
+                Oid4vciGrant.kind == OFFER, Oid4vciGrant.token_expires_at < now,
+                Oid4vciGrant.templates.is_not(None),
+            ).order_by(Oid4vciGrant.token_expires_at.desc()).limit(batch)
+        ))  # fmt: skip
+    ended = 0
+    for grant in stale:
+        ids = [t["record"] for t in grant.templates or []]
+        with transaction(ctx.factory) as session:
+            for record in session.scalars(
+                select(IssuedCredential).where(
+                    IssuedCredential.id.in_(ids), IssuedCredential.state == ISSUING
+                )
+            ):
+                ended += records.abandon(
+                    session, record, "redeemed over OpenID4VCI but never fetched",
+                    from_states=(ISSUING,),
+                )  # fmt: skip
+            session.execute(
+                update(Oid4vciGrant).where(Oid4vciGrant.id == grant.id).values(templates=None)
+            )
+    with transaction(ctx.factory) as session:
+        session.execute(
+            delete(Oid4vciGrant).where(
+                Oid4vciGrant.kind == NONCE, Oid4vciGrant.expires_at < now - timedelta(hours=1)
+            )
+        )
+    return ended
 
 
 def grant_of_token(
@@ -312,12 +345,6 @@ def new_nonce(ctx: IssuerContext, settings: Oid4vciSettings, now: datetime) -> s
             id="n_" + secrets.token_hex(16), kind=NONCE, tx_code_failures=0,
             nonce_hash=_mac(settings, "nonce", nonce), expires_at=now + settings.nonce_ttl,
         ))  # fmt: skip
-        if secrets.randbelow(50) == 0:  # now and then, drop nonces long dead
-            session.execute(
-                delete(Oid4vciGrant).where(
-                    Oid4vciGrant.kind == NONCE, Oid4vciGrant.expires_at < now - timedelta(hours=1)
-                )
-            )
     return nonce
 
 

@@ -1,24 +1,27 @@
-"""The credential endpoint's work: which configuration, whose key, then sign through a record.
+"""The credential endpoint's work: which configuration, whose key, then sign the offer's record.
 
-Each credential gets its own issuance record and status index, reserved in one transaction
-(``issuer.records.reserve``, as the VC-API does: ``exchange_id`` stays empty, so the sweeper ends a
-reservation whose signing was interrupted), signed by the issuing DID's tenant on the issuer agent,
-then recorded as issued. The SD-JWT VC's Token Status List reference points at the same list as
-the W3C entry would (``<list>/token``), so one revocation flips both.
+The credentials are the issuance records the DIDComm exchange reserved (with their status index,
+in the exchange's transaction); redeeming the offer moved them to the OpenID4VCI channel. The
+first credential request binds a late subject to the holder's DID and makes the record issued;
+the same credential in another format shares its id and its status entry, so one revocation
+(through the revocation API, depute, or the issuer's admin) ends every format at once. The
+SD-JWT VC's Token Status List reference points at that same list (``<list URL>/token``).
 """
 
 from __future__ import annotations
 
-import copy
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import update
+
 from agents.client import AgentError
-from credgate.db import transaction
+from credgate.db import transaction, utcnow
 from credgate.problems import Problem
 from issuer import credentials, records
 from issuer.context import IssuerContext
-from issuer.models import Oid4vciGrant
+from issuer.credentials import check_schema
+from issuer.models import ISSUED, ISSUING, IssuedCredential, Oid4vciGrant
 from issuer.oid4vci import grants, metadata
 from issuer.oid4vci.errors import OAuthError, invalid_credential_request, invalid_proof
 from issuer.oid4vci.grants import Oid4vciSettings
@@ -102,54 +105,66 @@ def issue(
         raise invalid_proof("a jwt key proof is required")
     if holder is not None:
         grants.spend_nonce(ctx, settings, holder.nonce, now)
-    credential = _bound(template, type_name, fmt, holder, now)
     key = metadata.configuration_id(type_name, fmt)
     if not grants.claim_configuration(ctx, grant.id, key):
         raise OAuthError("credential_request_denied", f"{key} was already issued for this offer")
     try:
-        issued = _sign(ctx, template, type_name, fmt, credential, holder, base)
+        record = _bound_record(ctx, template["record"], type_name, holder)
+        issued = _sign(ctx, record, type_name, fmt, holder, base)
     except BaseException:
         grants.release_configuration(ctx, grant.id, key)
         raise
     return {"credentials": [{"credential": issued}]}
 
 
-def _bound(
-    template: dict[str, Any], type_name: str, fmt: str, holder: HolderKey | None, now: datetime
-) -> dict[str, Any]:
-    """The template as a fresh credential, its subject the holder's DID where it names one."""
-    credential = copy.deepcopy(template["credential"])
-    credential["id"] = credentials.new_credential_id()
-    credential["issuanceDate"] = credentials.xsd_datetime(now)
+def _bound_record(
+    ctx: IssuerContext, record_id: str, type_name: str, holder: HolderKey | None
+) -> IssuedCredential:
+    """The offer's issuance record, its subject the holder's DID. The first request binds a
+    late subject; every later one (another format of the same credential) must prove
+    possession of the same DID's key, as must any request for a credential issued to a DID."""
+    with ctx.factory() as session:
+        record = session.get(IssuedCredential, record_id)
+    if record is None or record.state not in (ISSUING, ISSUED):
+        raise OAuthError("credential_request_denied", "this credential is no longer on offer")
     if not metadata.binds_subject(type_name) or holder is None:
-        return credential
-    fixed = subject_id(credential)
-    if fixed is None:
-        return credentials.with_subject(credential, holder.did)
-    if fixed != holder.did:
-        raise invalid_proof(f"this credential is bound to {fixed}: prove possession of its key")
-    return credential
+        return record
+    bound = subject_id(record.credential)
+    if bound is None:
+        credential = credentials.with_subject(record.credential, holder.did)
+        check_schema(credential)
+        with transaction(ctx.factory) as session:
+            won = session.execute(
+                update(IssuedCredential)
+                .where(IssuedCredential.id == record.id, IssuedCredential.subject_id.is_(None),
+                       IssuedCredential.state == ISSUING)
+                .values(credential=credential, subject_id=holder.did, updated_at=utcnow())
+            ).rowcount  # fmt: skip
+        if won:
+            record.credential, record.subject_id = credential, holder.did
+            return record
+        with ctx.factory() as session:
+            record = session.get(IssuedCredential, record_id)
+        bound = subject_id(record.credential)
+    if bound != holder.did:
+        raise invalid_proof(f"this credential is bound to {bound}: prove possession of its key")
+    return record
 
 
 def _sign(
     ctx: IssuerContext,
-    template: dict[str, Any],
+    record: IssuedCredential,
     type_name: str,
     fmt: str,
-    credential: dict[str, Any],
     holder: HolderKey | None,
     base: str,
 ) -> Any:
-    tenant = ctx.tenants.by_did(template["issuer"])
+    """The record's credential in ``fmt``, signed by its issuer's key in the agent; the record
+    becomes issued with the first format delivered (the others share its id and status)."""
+    tenant = ctx.tenants.by_did(record.issuer_did)
     if tenant is None:
         raise Problem("issuer-unavailable", "Issuer unavailable", 503,
                       "the issuing DID's wallet is gone")  # fmt: skip
-    with transaction(ctx.factory) as session:
-        record = records.reserve(
-            session, credential,
-            type_name=type_name, workflow=f"oid4vci:{template['workflow']}"[:40],
-            channel="oid4vci", actor="oid4vci", status_base_url=ctx.status_base_url,
-        )  # fmt: skip
     credential = record.credential
     try:
         if fmt == metadata.LDP_VC:
@@ -164,18 +179,20 @@ def _sign(
                 payload, did=tenant.did, non_sd=non_sd_paths(payload), headers={"typ": SD_JWT_TYP}
             )
     except AgentError as exc:
+        raise agent_problem(exc) from exc  # the record stays issuing: the wallet may retry
+    if record.state != ISSUED:
         with transaction(ctx.factory) as session:
-            records.abandon(session, record, f"signing failed: {exc.message}")
-        raise agent_problem(exc) from exc
-    with transaction(ctx.factory) as session:
-        delivered = records.deliver(
-            session, record, credential=issued if isinstance(issued, dict) else credential
-        )
-    if not delivered:
-        raise Problem("issuance-interrupted", "Issuance interrupted", 503,
-                      "the issuance took too long and was abandoned; try again",
-                      headers={"Retry-After": "1"})  # fmt: skip
+            delivered = records.deliver(session, record)
+        if not delivered and _state(ctx, record.id) != ISSUED:
+            raise Problem("issuance-interrupted", "Issuance interrupted", 503,
+                          "the offer expired before the credential was fetched")  # fmt: skip
     return issued
+
+
+def _state(ctx: IssuerContext, record_id: str) -> str | None:
+    with ctx.factory() as session:
+        record = session.get(IssuedCredential, record_id)
+        return record.state if record else None
 
 
 def _epoch(value: Any) -> int | None:
