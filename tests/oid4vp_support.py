@@ -19,7 +19,7 @@ from jwcrypto import jwk
 from verifier import jose, sdjwt
 from verifier.testing import Party, StatusListServer
 from verifier.tokenstatus import deflate
-from wallet.oid4vp import Held
+from wallet.oid4vp import Held, jose_kid, key_signer
 
 
 def private_jwk(party: Party) -> jwk.JWK:
@@ -86,11 +86,12 @@ def issue_vcjwt(issuer: Party, holder: Party, vc: dict[str, Any], *, jti: str | 
 
 
 def held_sdjwt(credential: str, holder: Party) -> Held:
-    return Held("dc+sd-jwt", credential, private_jwk(holder), holder.did)
+    return Held("dc+sd-jwt", credential, key_signer(private_jwk(holder)), holder.did)
 
 
 def held_vcjwt(credential: str, holder: Party) -> Held:
-    return Held("jwt_vc_json", credential, private_jwk(holder), holder.did)
+    signer = key_signer(private_jwk(holder), jose_kid(holder.did))
+    return Held("jwt_vc_json", credential, signer, holder.did)
 
 
 class TokenListServer:

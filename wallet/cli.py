@@ -185,8 +185,8 @@ def scan(
     formats: tuple[str, ...],
     as_json: bool,
 ) -> None:
-    """Scan a QR code: a link (also openid-credential-offer://), invitation JSON, or a
-    PNG/JPEG file of the code."""
+    """Scan a QR code: a link (also openid-credential-offer:// and openid4vp://), invitation
+    JSON, or a PNG/JPEG file of the code."""
     name = obj.wallet_name(wallet)
     body: dict[str, Any] = _scan_body(source)
     if wait is not None:
@@ -228,6 +228,15 @@ def _decide(
     quiet: bool = False,
 ) -> dict[str, Any]:
     say = (lambda *_a, **_k: None) if quiet else click.echo
+    if item["kind"] == "oid4vp-presentation":
+        request, outcome = item.get("request") or {}, item.get("outcome") or {}
+        if item["state"] == "done":
+            say(f"presented {', '.join(request.get('queries') or [])} to "
+                f"{item.get('counterparty')} over OpenID4VP")  # fmt: skip
+        else:
+            say(f"the verifier refused: {item.get('detail')} "
+                f"({', '.join((outcome.get('answer') or {}).get('errors') or [])})")  # fmt: skip
+        return item
     if item["kind"] == "oid4vci-credential":
         request = item.get("request") or {}
         say(f"received {request.get('configuration_id')} ({request.get('format')}) "

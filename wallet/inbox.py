@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from credgate.db import utcnow
 from credgate.problems import Problem
-from wallet import accounts, interactions, matching, oid4vci
+from wallet import accounts, interactions, matching, oid4vci, oid4vp
 from wallet.accounts import Account
 from wallet.context import WalletContext
 from wallet.holder import Holder
@@ -62,6 +62,8 @@ def scan(
             text = decode_qr(image)
         except QRImageError as exc:
             raise Problem("bad-qr-code", "Unreadable QR code", 400, str(exc)) from None
+    if text and oid4vp.is_openid4vp(text):
+        return oid4vp.answer_into_wallet(ctx, account, text)
     if text and oid4vci.is_offer_link(text):
         return oid4vci.receive_into_wallet(
             ctx, account, text, tx_code=tx_code, formats=formats or oid4vci.FORMATS

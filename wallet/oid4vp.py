@@ -35,14 +35,28 @@ DID_PREFIX = "decentralized_identifier:"
 REQUEST_DEADLINE = 8.0
 
 
+#: Signs a JWT payload for the holder: (payload, extra header) -> compact JWS. The stand-in's
+#: signer is the holder agent (the key never leaves it); tests hold a key.
+Signer = Callable[[dict[str, Any], dict[str, Any]], str]
+
+
+def key_signer(key: jwk.JWK, kid: str | None = None) -> Signer:
+    def sign(payload: dict[str, Any], header: dict[str, Any]) -> str:
+        head = {"alg": jose.algorithm_of(key), **({"kid": kid} if kid else {}), **header}
+        return jose.sign(payload, key, head)
+
+    return sign
+
+
 @dataclass(frozen=True)
 class Held:
-    """A credential in the wallet and the key that binds it."""
+    """A credential in the wallet and how to sign for the key that binds it."""
 
     format: str  # dc+sd-jwt | jwt_vc_json | ldp_vc
     credential: Any  # the issued SD-JWT (every disclosure), the VC-JWT, or the LD credential
-    key: jwk.JWK | None = None  # the holder's private key (cnf.jwk, or the subject DID's key)
+    signer: Signer | None = None  # signs with the holder's key (cnf.jwk, or the subject DID's)
     holder: str | None = None  # the holder DID (a VC-JWT presentation's iss)
+    record_id: str | None = None  # the wallet's record of it (an LD credential in the agent)
 
     def claims(self) -> dict[str, Any]:
         """What the credential says (all disclosures applied; the wallet's own copy)."""
@@ -223,32 +237,65 @@ def match_dcql(query: Mapping[str, Any], held: Sequence[Held]) -> dict[str, tupl
 # -- presenting ------------------------------------------------------------------------------------
 
 
+def select_disclosures(
+    payload: Mapping[str, Any], disclosures: Sequence[str], wanted: set[str] | None
+) -> list[str]:
+    """The disclosures to present: of the top-level claims in ``wanted`` (every one if None),
+    and every disclosure nested in what is disclosed — never one whose parent stays hidden
+    (the verifier refuses a disclosure it cannot place)."""
+    by_digest = {sdjwt.digest(text): text for text in disclosures}
+    chosen: list[str] = []
+
+    def take(digest_value: Any) -> list[Any] | None:
+        text = by_digest.get(digest_value) if isinstance(digest_value, str) else None
+        if text is None:
+            return None
+        return json.loads(jose.b64url_decode(text))
+
+    def walk(value: Any, top: bool) -> None:
+        if isinstance(value, Mapping):
+            for name, item in value.items():
+                if name not in ("_sd", "_sd_alg"):
+                    walk(item, False)
+            for digest_value in value.get("_sd") or []:
+                decoded = take(digest_value)
+                if decoded is None or len(decoded) != 3:
+                    continue
+                if top and wanted is not None and decoded[1] not in wanted:
+                    continue  # a top-level claim nobody asked for stays undisclosed
+                chosen.append(by_digest[digest_value])
+                walk(decoded[2], False)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, Mapping) and set(item) == {"..."}:
+                    decoded = take(item["..."])
+                    if decoded is not None and len(decoded) == 2:
+                        chosen.append(by_digest[item["..."]])
+                        walk(decoded[1], False)
+                else:
+                    walk(item, False)
+
+    walk(payload, True)
+    return chosen
+
+
 def present_sdjwt(held: Held, query: Mapping[str, Any], *, nonce: str, audience: str) -> str:
-    """The SD-JWT with the disclosures of the requested top-level claims (and what nests in
-    them), and a KB-JWT over it."""
-    if held.key is None:
+    """The SD-JWT with the requested claims disclosed, and a KB-JWT over it."""
+    if held.signer is None:
         raise bad("the wallet holds no key for this SD-JWT")
     sd = sdjwt.split(held.credential)
     _, payload = jose.parse(sd.issuer_jwt, "SD-JWT")
-    wanted = {(c.get("path") or [None])[0] for c in query.get("claims") or []}
-    top = set(payload.get("_sd") or [])
-    chosen = []
-    for text in sd.disclosures:
-        decoded = json.loads(jose.b64url_decode(text))
-        if sdjwt.digest(text) in top and len(decoded) == 3 and decoded[1] not in wanted:
-            continue  # a top-level claim nobody asked for stays undisclosed
-        chosen.append(text)
+    wanted = {str((c.get("path") or [None])[0]) for c in query.get("claims") or []}
+    chosen = select_disclosures(payload, sd.disclosures, wanted | sdjwt.REGISTERED)
     bound = sdjwt.SdJwt(sd.issuer_jwt, tuple(chosen), None).bound_part
-    kb = jose.sign(
-        {"iat": int(time.time()), "aud": audience, "nonce": nonce, "sd_hash": sdjwt.digest(bound)},
-        held.key, {"alg": jose.algorithm_of(held.key), "typ": sdjwt.KB_TYPE},
-    )  # fmt: skip
-    return bound + kb
+    claims = {"iat": int(time.time()), "aud": audience, "nonce": nonce,
+              "sd_hash": sdjwt.digest(bound)}  # fmt: skip
+    return bound + held.signer(claims, {"typ": sdjwt.KB_TYPE})
 
 
 def present_jwt_vp(credentials: Sequence[Held], *, nonce: str, audience: str) -> str:
     holder = credentials[0]
-    if holder.key is None or holder.holder is None:
+    if holder.signer is None or holder.holder is None:
         raise bad("the wallet holds no key for this credential")
     now = int(time.time())
     payload = {
@@ -257,9 +304,7 @@ def present_jwt_vp(credentials: Sequence[Held], *, nonce: str, audience: str) ->
                "type": ["VerifiablePresentation"], "holder": holder.holder,
                "verifiableCredential": [c.credential for c in credentials]},
     }  # fmt: skip
-    kid = jose_kid(holder.holder)
-    return jose.sign(payload, holder.key, {"alg": jose.algorithm_of(holder.key), "kid": kid,
-                                           "typ": "JWT"})  # fmt: skip
+    return holder.signer(payload, {"typ": "JWT"})
 
 
 def jose_kid(did: str) -> str:
@@ -272,7 +317,7 @@ def build_vp_token(
     request: PresentationRequest,
     held: Sequence[Held],
     *,
-    sign_ldp: Callable[[list[Any], str, str], Any] | None = None,
+    sign_ldp: Callable[[list[Held], str, str], Any] | None = None,
 ) -> dict[str, list[Any]]:
     query = request.claims.get("dcql_query")
     if not isinstance(query, Mapping):
@@ -290,7 +335,7 @@ def build_vp_token(
         else:
             if sign_ldp is None:
                 raise bad("this wallet cannot sign an LD presentation here")
-            token[qid] = [sign_ldp([credential.credential], request.nonce, request.client_id)]
+            token[qid] = [sign_ldp([credential], request.nonce, request.client_id)]
     return token
 
 
@@ -317,9 +362,101 @@ def answer(
     held: Sequence[Held],
     *,
     policy: FetchPolicy | None = None,
-    sign_ldp: Callable[[list[Any], str, str], Any] | None = None,
+    sign_ldp: Callable[[list[Held], str, str], Any] | None = None,
 ) -> requests.Response:
     """Scan → request → matching → vp_token → direct_post."""
     request = fetch_request(url, policy=policy)
     vp_token = build_vp_token(request, held, sign_ldp=sign_ldp)
     return post_response(request, vp_token, policy=policy)
+
+
+# -- the wallet service ------------------------------------------------------------------------
+
+KIND = "oid4vp-presentation"  # the wallet's interaction kind for a login answered this way
+
+
+def held_in_wallet(ctx, account, holder) -> list[Held]:
+    """What the wallet user holds: SD-JWT VCs and VC-JWTs received over OpenID4VCI (the
+    wallet's own records), and the W3C credentials in the holder agent; every key is the
+    user's did:key in the agent."""
+    from sqlalchemy import select
+
+    from wallet import oid4vci
+    from wallet.inbox import stored_credentials
+    from wallet.models import DONE, Interaction
+
+    did = account.did
+
+    def signer(payload: dict[str, Any], header: dict[str, Any]) -> str:
+        return holder.call(lambda c: c.sign_jwt(payload, did=did, headers=header))
+
+    held: list[Held] = []
+    with ctx.factory() as session:
+        rows = session.scalars(
+            select(Interaction).where(
+                Interaction.user_id == account.id,
+                Interaction.kind == oid4vci.KIND,
+                Interaction.state == DONE,
+            )
+        ).all()
+    for row in rows:
+        fmt = (row.outcome or {}).get("format")
+        if fmt in ("dc+sd-jwt", "jwt_vc_json"):
+            held.append(Held(fmt, row.outcome["credential"], signer, did, row.record_id))
+    for record in stored_credentials(holder):
+        credential = record.get("cred_value")
+        if isinstance(credential, dict):
+            held.append(Held("ldp_vc", credential, signer, did, record.get("record_id")))
+    return held
+
+
+def answer_into_wallet(ctx, account, text: str) -> list[Any]:
+    """Answer a login link with the wallet's credentials; the interaction records what was
+    presented to whom and what the verifier said."""
+    from uuid import uuid4
+
+    from credgate.db import transaction, utcnow
+    from wallet import accounts, presentations
+    from wallet.models import DONE, FAILED, Interaction
+
+    holder = accounts.holder(ctx, account)
+    policy = ctx.links.policy if ctx.links else None
+    request = fetch_request(text, policy=policy)
+
+    def sign_ldp(credentials: list[Held], nonce: str, audience: str) -> Any:
+        signed = presentations.prove(ctx, account, challenge=nonce, domain=audience,
+                                     chosen=[str(c.record_id) for c in credentials])  # fmt: skip
+        return signed["presentation"]
+
+    vp_token = build_vp_token(request, held_in_wallet(ctx, account, holder), sign_ldp=sign_ldp)
+    presented = {qid: [str(p)[:64] if isinstance(p, str) else "ldp_vp" for p in items]
+                 for qid, items in vp_token.items()}  # fmt: skip
+    try:
+        response = post_response(request, vp_token, policy=policy)
+        status, answer = response.status_code, _answer(response)
+    except requests.RequestException as exc:
+        status, answer = 0, {"detail": f"the verifier did not answer ({exc.__class__.__name__})"}
+    state = DONE if status == 200 else FAILED
+    detail = "presented over OpenID4VP" if state == DONE else str(answer.get("detail"))[:500]
+    with transaction(ctx.factory) as session:
+        row = Interaction(
+            id=uuid4().hex, user_id=account.id, kind=KIND, record_id=uuid4().hex, state=state,
+            counterparty=urlsplit(request.response_uri).netloc[:200],
+            counterparty_did=request.did[:500],
+            request={"client_id": request.client_id, "response_uri": request.response_uri,
+                     "queries": sorted(vp_token)},
+            outcome={"status": status, "presented": presented, "answer": answer},
+            detail=detail, updated_at=utcnow(),
+        )  # fmt: skip
+        session.add(row)
+    return [row]
+
+
+def _answer(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    if not isinstance(body, dict):
+        return {}
+    return {k: body[k] for k in ("type", "title", "detail", "errors") if k in body}
