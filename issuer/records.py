@@ -35,14 +35,17 @@ def reserve(
     status_base_url: str,
     exchange_id: str | None = None,
     late_subject: bool = False,
+    embed_status: bool = True,
 ) -> IssuedCredential:
     """Allocate the status entry, check the final credential and record it as ``offered``.
 
     Runs in the caller's transaction: when the check fails the index goes back with the rollback.
+    ``embed_status=False`` (a VC-API credential that asked for no status): the record still owns
+    an index, so that every record has one, but the credential does not carry it.
     """
     issuer_did = issuer_id(credential) or ""
     allocation = status.attach_status(
-        session, credential,
+        session, credential if embed_status else dict(credential),
         type_name=type_name, issuer_did=issuer_did,
         status_base_url=status_base_url, exchange_id=exchange_id,
     )  # fmt: skip

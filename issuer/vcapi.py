@@ -1,28 +1,50 @@
 """W3C VC-API ``POST /credentials/issue``: sign a credential directly, without an exchange.
 
 Any credential that meets the VC Data Model (1.1 or 2.0) may be signed; one of ours must also meet
-its JSON Schema and come from an issuer allowed for its type. The status entry is added here
-(StatusList2021 for 1.1, BitstringStatusList for 2.0), in the transaction that records the
-issuance; the signature comes from the issuer DID's tenant on the issuer agent.
+its JSON Schema and come from an issuer allowed for its type. Before the agent sees it, the
+credential goes through the checks our own verifier runs (data model, member rules, JSON-LD
+expansion: undefined terms, protected-term clashes): nothing is signed that we would refuse.
+
+Options as the VC-API specifies them: ``credentialId``, and ``credentialStatus`` (``{"type":
+...}``) to ask for a status entry (StatusList2021 for 1.1, BitstringStatusList for 2.0). By policy
+every credgate credential type gets its entry whether asked or not (the gateway refuses one
+without); other types get one only when asked. The entry is allocated in the transaction that
+records the issuance; the signature comes from the issuer DID's tenant on the issuer agent.
+
+Issuing the same credential id again with the same content answers the first signed credential
+again (idempotent); the same id with other content is a ``credential-exists`` conflict.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any
 
-from agents.client import AgentError
+from sqlalchemy import select
+
+from agents.client import AgentError, AgentUnavailable
 from credgate.db import transaction, utcnow
 from credgate.problems import Problem
 from issuer import credentials, inputs, records
 from issuer.context import IssuerContext
-from issuer.status import add_status_context
+from issuer.models import ISSUED, IssuedCredential
+from issuer.status import add_status_context, model_for
 from issuer.tenants import agent_problem
 from issuer.trust import authorize_issuer, unknown_issuer
-from issuer.vcdm import data_model, issuer_id, types_of
+from issuer.vcdm import STATUS_LIST_2021_CONTEXT, data_model, issuer_id, types_of
+from verifier.credentials import check_credential as verifier_structure
+from verifier.errors import VerificationError
+from verifier.jsonld import to_quads
 
 SIGNING_OPTIONS = {"proofType": "Ed25519Signature2020", "proofPurpose": "assertionMethod"}
-OPTIONS = ("credentialId",)
+#: ACA-Py adds it to what it signs with Ed25519Signature2020: checked with it.
+ED25519_2020_CONTEXT = "https://w3id.org/security/suites/ed25519-2020/v1"
+OPTIONS = ("credentialId", "credentialStatus")
+STATUS_ENTRY_TYPES = {"StatusList2021": "StatusList2021Entry",
+                      "BitstringStatusList": "BitstringStatusListEntry"}  # fmt: skip
+#: Members the issuer adds or may fill in; a re-issue is the same credential without them.
+ISSUER_ADDED = frozenset({"proof", "credentialStatus", "issuanceDate"})
 
 
 def issue(ctx: IssuerContext, body: Any, actor: str) -> dict[str, Any]:
@@ -30,30 +52,46 @@ def issue(ctx: IssuerContext, body: Any, actor: str) -> dict[str, Any]:
     if not isinstance(body.get("credential"), dict):
         raise inputs.invalid("credential must be a JSON object", "credential")
     options = inputs.json_object(body.get("options", {}), OPTIONS)
-    credential = prepare(ctx, copy.deepcopy(body["credential"]), options)
+    asked_status = status_option(options)
+    requested = copy.deepcopy(body["credential"])
+    credential = prepare(copy.deepcopy(requested), options)
 
     credentials.check_vcdm(credential)
     type_name = credgate_type(credential)
+    with_status = type_name is not None or asked_status is not None
+    if asked_status is not None and asked_status != STATUS_ENTRY_TYPES[model_for(credential)]:
+        raise Problem(
+            "unsupported-status-type", "Unsupported status type", 400,
+            f"a VCDM {data_model(credential)} credential is issued with a "
+            f"{STATUS_ENTRY_TYPES[model_for(credential)]}, not {asked_status}",
+        )  # fmt: skip
+    if with_status:
+        add_status_context(credential)
     if type_name is not None:
         credentials.check_schema(credential, placeholders=True, subject=False)
+    check_expansion(credential, with_status=with_status)
     did = issuer_id(credential)
     tenant = ctx.tenants.by_did(did) if did else None
     if tenant is None:
         raise unknown_issuer(did)
     authorize_issuer(ctx, type_name, tenant.did)
+    if "id" in requested or options.get("credentialId"):
+        earlier = replay(ctx, requested, credential, with_status=with_status)
+        if earlier is not None:
+            return earlier
 
     with transaction(ctx.factory) as session:
         record = records.reserve(
             session, credential,
             type_name=type_name, workflow="vc-api", channel="vc-api", actor=actor,
-            status_base_url=ctx.status_base_url,
+            status_base_url=ctx.status_base_url, embed_status=with_status,
         )  # fmt: skip
     try:
         signed = tenant.client.issue_vc(credential, SIGNING_OPTIONS)
     except AgentError as exc:
         with transaction(ctx.factory) as session:
             records.abandon(session, record, f"signing failed: {exc.message}")
-        raise agent_problem(exc) from exc
+        raise signing_problem(exc) from exc
     with transaction(ctx.factory) as session:
         delivered = records.deliver(session, record, credential=signed)
     if not delivered:  # swept as interrupted meanwhile: its index is abandoned, it cannot verify
@@ -65,10 +103,25 @@ def issue(ctx: IssuerContext, body: Any, actor: str) -> dict[str, Any]:
     return signed
 
 
-def prepare(ctx: IssuerContext, credential: dict[str, Any], options: dict[str, Any]) -> dict:
-    """Fill in what the issuer decides when the client leaves it out: issuer, id, issuance date."""
-    if "issuer" not in credential:
-        credential["issuer"] = ctx.tenants.authority().did
+def status_option(options: Mapping[str, Any]) -> str | None:
+    """The entry type ``options.credentialStatus`` asks for, or None."""
+    value = options.get("credentialStatus")
+    if value is None:
+        return None
+    value = inputs.json_object(value, ("type",))
+    kind = value.get("type")
+    if kind not in STATUS_ENTRY_TYPES.values():
+        raise Problem(
+            "unsupported-status-type", "Unsupported status type", 400,
+            f"options.credentialStatus.type must be one of "
+            f"{', '.join(sorted(STATUS_ENTRY_TYPES.values()))}",
+        )  # fmt: skip
+    return kind
+
+
+def prepare(credential: dict[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    """Fill in what the issuer decides when the client leaves it out: id, issuance date. The
+    issuer is the client's to name (the VC-API requires it)."""
     if "id" not in credential:
         credential_id = options.get("credentialId") or credentials.new_credential_id()
         if not isinstance(credential_id, str):
@@ -76,8 +129,88 @@ def prepare(ctx: IssuerContext, credential: dict[str, Any], options: dict[str, A
         credential["id"] = credential_id
     if data_model(credential) == "1.1" and "issuanceDate" not in credential:
         credential["issuanceDate"] = credentials.xsd_datetime(utcnow())
-    add_status_context(credential)
     return credential
+
+
+def check_expansion(credential: Mapping[str, Any], *, with_status: bool) -> None:
+    """What our verifier will check, on the credential as it will be signed (a stand-in status
+    entry, the suite's context): a refusal here is a 400, never a signature on something that
+    does not verify, nor an agent crash on input it cannot expand."""
+    candidate = copy.deepcopy(dict(credential))
+    if with_status:
+        candidate = credentials.with_placeholders(candidate, subject=False)
+    contexts = candidate.get("@context")
+    if isinstance(contexts, list) and ED25519_2020_CONTEXT not in contexts:
+        candidate["@context"] = [*contexts, ED25519_2020_CONTEXT]
+    try:
+        verifier_structure(candidate)
+        to_quads(candidate)
+    except VerificationError as exc:
+        raise Problem(exc.slug, exc.title, 400, exc.detail, **exc.extra) from None
+
+
+def replay(
+    ctx: IssuerContext,
+    requested: Mapping[str, Any],
+    credential: Mapping[str, Any],
+    *,
+    with_status: bool,
+) -> dict[str, Any] | None:
+    """The credential signed earlier under this id if this request asks for the same one; None
+    if the id is new; a ``credential-exists`` problem if it was used for something else."""
+    with ctx.factory() as session:
+        record = session.scalar(
+            select(IssuedCredential).where(IssuedCredential.credential_id == credential["id"])
+        )
+    if record is None:
+        return None
+    signed = record.credential
+    if (
+        record.channel == "vc-api"
+        and record.state == ISSUED
+        and isinstance(signed, dict)
+        and "proof" in signed
+        and ("credentialStatus" in signed) == with_status
+        and same_content(requested, signed, credential["id"])
+    ):
+        return signed
+    raise Problem(
+        "credential-exists", "Credential id already issued", 409,
+        f"a credential with id {credential['id']!r} was already issued with other content "
+        "(or is being issued); ids are unique",
+    )  # fmt: skip
+
+
+def same_content(requested: Mapping[str, Any], signed: Mapping[str, Any], credential_id: str):
+    """Whether ``signed`` is ``requested`` plus only what the issuer adds."""
+    ignore = (ED25519_2020_CONTEXT, STATUS_LIST_2021_CONTEXT)
+
+    def contexts(document: Mapping[str, Any]) -> Any:
+        value = document.get("@context")
+        return [c for c in value if c not in ignore] if isinstance(value, list) else value
+
+    if contexts(requested) != contexts(signed):
+        return False
+    asked = {k: v for k, v in requested.items() if k != "@context"}
+    asked.setdefault("id", credential_id)
+    for key, value in asked.items():
+        if signed.get(key) != value:
+            return False
+    extra = set(signed) - set(asked) - {"@context"}
+    return extra <= ISSUER_ADDED
+
+
+def signing_problem(exc: AgentError) -> Problem:
+    """The agent refused or failed on a credential that passed every check here: the client's
+    input (a 400 naming what the agent said), unless the agent is away (503)."""
+    if isinstance(exc, AgentUnavailable) or exc.status in (0, 502, 503, 504):
+        return agent_problem(exc)
+    if exc.status == 400 and "not bundled" in exc.message:
+        return agent_problem(exc)
+    return Problem(
+        "signing-refused", "The issuer agent could not sign this credential", 400,
+        f"the agent refused it ({exc.status}): {exc.message[:500]}",
+    )  # fmt: skip
 
 
 def credgate_type(credential: dict[str, Any]) -> str | None:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from schemas.loader import bundled_documents
+from verifier.credentials import member_violations
 
 V1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
 V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -57,6 +58,7 @@ def check_credential(credential: Any) -> list[Violation]:
         *_check_subject(credential.get("credentialSubject")),
         *_check_dates(credential, version),
         *_check_issuer_owned(credential),
+        *(Violation(path, message) for path, message in member_violations(credential)),
     ]
     return problems
 
