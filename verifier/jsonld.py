@@ -16,8 +16,10 @@ So:
   expansion and toRdf for the subset of JSON-LD that credentials use (terms, compact IRIs,
   ``@id``/``@vocab``/datatype coercion, ``@set``/``@list``/``@graph`` containers, scoped
   contexts, value objects). Anything else raises :class:`_Unsupported` and the document goes
-  through pyld itself. Tests compare both paths on many documents, including presentations
-  that carry several similarly shaped credentials.
+  through pyld itself; so does every document the walk would refuse, so that refusals are
+  pyld's too. The fast path is refused-or-identical to pyld: tests compare both paths on many
+  documents, including presentations that carry several similarly shaped credentials, and a
+  property-based differential test (tests/security/test_jsonld_differential.py).
 * :mod:`verifier.rdfc` canonicalizes the quads under a work budget.
 
 Strictness, both paths: a property or type that the contexts do not define would be silently
@@ -671,7 +673,8 @@ def _pyld_quads(proc: _MemoProcessor, document: Mapping[str, Any]) -> list[Quad]
 
 def refused_construct(document: Any) -> str | None:
     """The construct for which :func:`canonize` refuses ``document`` with
-    ``unsupported-jsonld`` by design, or None."""
+    ``unsupported-jsonld`` by design, or None. None today: every construct the walk does not
+    cover goes to pyld, whose answer is the reference by definition."""
     return None
 
 
