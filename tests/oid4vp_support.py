@@ -19,7 +19,7 @@ from jwcrypto import jwk
 from verifier import jose, sdjwt
 from verifier.testing import Party, StatusListServer
 from verifier.tokenstatus import deflate
-from wallet.oid4vp import Held, jose_kid, key_signer
+from wallet.oid4vp import Held, Signer, jose_kid, key_signer
 
 
 def private_jwk(party: Party) -> jwk.JWK:
@@ -102,6 +102,7 @@ class TokenListServer:
         self.lists: dict[str, tuple[Party, bytearray]] = {}
         self.feed = feed
         self.signer_override: dict[str, Party] = {}
+        self.signers: dict[str, tuple[str, Signer]] = {}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -138,8 +139,12 @@ class TokenListServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def add(self, list_id: str, issuer: Party) -> str:
+    def add(self, list_id: str, issuer: Party | None, *, did: str | None = None,
+            sign: Signer | None = None) -> str:  # fmt: skip
+        """A list signed by ``issuer``, or by ``sign`` for ``did`` (an agent's key)."""
         self.lists[list_id] = (issuer, bytearray(1024))
+        if sign is not None:
+            self.signers[list_id] = (str(did), sign)
         return self.uri(list_id)
 
     def uri(self, list_id: str) -> str:
@@ -147,8 +152,14 @@ class TokenListServer:
 
     def token(self, list_id: str) -> str:
         issuer, bits = self.lists[list_id]
-        signer = self.signer_override.get(list_id, issuer)
         now = int(time.time())
+        if list_id in self.signers:
+            did, sign = self.signers[list_id]
+            payload = {"iss": did, "sub": self.uri(list_id), "iat": now, "exp": now + 3600,
+                       "status_list": {"bits": 1, "lst": deflate(bytes(bits))}}  # fmt: skip
+            return sign(payload, {"typ": "statuslist+jwt"})
+        signer = self.signer_override.get(list_id, issuer)
+        assert signer is not None
         payload = {"iss": signer.did, "sub": self.uri(list_id), "iat": now, "exp": now + 3600,
                    "status_list": {"bits": 1, "lst": deflate(bytes(bits))}}  # fmt: skip
         return jose.sign(payload, private_jwk(signer), {"alg": "EdDSA", "typ": "statuslist+jwt",

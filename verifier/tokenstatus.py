@@ -9,8 +9,8 @@ other value is refused too.
 The list must be signed by a key of the credential's issuer (or of a publisher the trust
 registry names for that issuer), listed in that DID's own document. Lists are fetched under the
 verifier's fetch policy and cached beside the W3C status lists (:class:`TokenStatusListCache`
-follows its companion :class:`~verifier.status.StatusListCache`: the same TTLs, the same change
-feed's invalidations and set-bit overlay), so a revocation cuts SD-JWT sessions as fast.
+follows its companion :class:`~verifier.status.StatusListCache`: the change feed's invalidations
+and set-bit overlay, and its short TTL), so a revocation cuts SD-JWT sessions as fast.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ LIST_TYPE = "statuslist+jwt"
 ACCEPT = "application/statuslist+jwt"
 VALID, INVALID, SUSPENDED = 0, 1, 2
 FETCH_LOCKS = 64
+TOKEN_SUFFIX = "/token"
 
 
 @dataclass(frozen=True)
@@ -127,9 +128,9 @@ def read_list(
 
 
 class TokenStatusListCache:
-    """Verified token status lists by URI, fresh as long as its companion's lists are: the
-    companion's TTL (short without a healthy change feed), dropped by any invalidation the feed
-    causes there, and refused at once for an index the feed reported set."""
+    """Verified token status lists by URI: kept for the companion's short TTL, dropped by any
+    invalidation the change feed causes there, and refused at once for an index the feed
+    reported set."""
 
     def __init__(self, companion: StatusListCache, resolver: DidResolver, max_lists: int = 256):
         self.companion = companion
@@ -150,7 +151,9 @@ class TokenStatusListCache:
             cached = self._lists.get(uri)
         if cached is None or cached.generation != self._generation():
             return None
-        if time.monotonic() - cached.fetched_at > self.companion.ttl:
+        # At most the short TTL, even with a healthy feed: the feed names the W3C form of a list,
+        # and forgets a set bit once the W3C form shows it, which says nothing about this copy.
+        if time.monotonic() - cached.fetched_at > self.companion.short_ttl:
             return None
         if cached.expires is not None and cached.expires < time.time():
             return None
@@ -217,7 +220,9 @@ def check_token_status(
     now: datetime | None = None,
 ) -> None:
     """Raise revoked/suspended/invalid-status unless token ``index`` of the list is valid."""
-    if cache.companion.known_set(uri, index):
+    # The change feed names a list by its W3C URL; the suite's revocation service publishes the
+    # token form of the same list (same indices) at ``<list URL>/token``.
+    if any(cache.companion.known_set(url, index) for url in (uri, uri.removesuffix(TOKEN_SUFFIX))):
         raise VerificationError(errors.REVOKED, "the credential has been revoked")
     listed = cache.get(uri, now or datetime.now(UTC))
     if listed.signer != issuer and listed.signer not in trusted_signers:
