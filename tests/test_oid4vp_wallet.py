@@ -24,16 +24,19 @@ from credgate.serving import serve
 from tests.gateway_support import gateway_app
 from tests.oid4vp_support import TokenListServer
 from tests.test_oid4vp import Browser
+from tests.test_wallet_flows import ShortLinks, credential_for, offer_link
 from verifier import fetch_policy, jose
 from verifier.dids import DidResolver
 from verifier.gateway.plugin import GatewayApp, Role, current_principal, requires
-from verifier.testing import StatusListServer
+from verifier.testing import Party, StatusListServer
 from verifier.trust import StaticTrustRegistry
 from wallet import create_app as wallet_app
 from wallet import oid4vci
 from wallet.models import DONE, Interaction, WalletUser
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
+
+PUBLISHER = Party.generate()  # the W3C status list's publisher, named for the authority
 
 probe = Blueprint("oid4vp_wallet_probe", __name__)
 
@@ -55,8 +58,16 @@ def authority(suite, db):
 @pytest.fixture(scope="module")
 def status_server():
     server = StatusListServer().start()
+    server.add_list("w3c-roles", PUBLISHER, "revocation")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def links():
+    links = ShortLinks()
+    yield links
+    links.stop()
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +84,8 @@ def token_lists(status_server, authority):
 
 @pytest.fixture(scope="module")
 def gateway(settings, db, authority, status_server, token_lists):
-    trust = StaticTrustRegistry(onboarding_authority=authority.did)
+    trust = StaticTrustRegistry(onboarding_authority=authority.did,
+                                status_list_signers={authority.did: [PUBLISHER.did]})  # fmt: skip
     app = gateway_app(settings, db, trust=trust, status_url=status_server.url, apps=[PROBE],
                       FETCH_ALLOW=[token_lists.url])  # fmt: skip
     server = serve(app)
@@ -84,13 +96,14 @@ def gateway(settings, db, authority, status_server, token_lists):
 
 
 @pytest.fixture(scope="module")
-def wallet(suite, settings, db, gateway, authority):
+def wallet(suite, settings, db, gateway, authority, links, status_server):
     holder = suite.agents["holder"]
     app = wallet_app({
         "CREDGATE_SETTINGS": settings, "WEBHOOK_HUB": suite.hub, "DB_SESSION_FACTORY": db,
         "AGENT_URL": holder.admin_url, "AGENT_API_KEY": holder.api_key,
-        "FETCH_ALLOW": [gateway.url],
-        "WALLET_TRUST": StaticTrustRegistry(onboarding_authority=authority.did),
+        "FETCH_ALLOW": [gateway.url, links.url, status_server.url],
+        "WALLET_TRUST": StaticTrustRegistry(onboarding_authority=authority.did,
+                                            status_list_signers={authority.did: [PUBLISHER.did]}),
     })  # fmt: skip
     server = serve(app)
     yield server.url
@@ -186,3 +199,24 @@ def test_wallet_refused_login_says_why(run, olga, gateway):
     assert code != 0
     assert "no credential" in out.lower()
     assert requests.get(gateway.url + login["state"], timeout=5).json()["state"] == "scanned"
+
+
+def test_wallet_scan_presents_a_didcomm_issued_credential_as_ldp_vp(
+    run, db, authority, gateway, links, status_server
+):
+    code, out = run("create", "oskar-oid4vp")
+    assert code == 0, out
+    credential = credential_for(authority, "RoleCredential", roles=["DataProvider"],
+                                status=status_server.entry("w3c-roles", 5))  # fmt: skip
+    code, out = run("scan", offer_link(links, authority, credential), "-w", "oskar-oid4vp",
+                    "--accept")  # fmt: skip
+    assert code == 0 and "stored RoleCredential" in out, out
+
+    browser = Browser(gateway.url)
+    login = browser.open()
+    code, out = run("scan", login["link"], "-w", "oskar-oid4vp")
+    assert code == 0, out
+    assert "ldp" in out and browser.state(login)["state"] == "verified"
+    assert browser.finish(login).status_code == 303
+    route = gateway.url + "/apps/oid4vp-wallet-probe/data"
+    assert browser.http.get(route, timeout=10).status_code == 200
