@@ -204,19 +204,25 @@ def _epoch(value: Any) -> int | None:
         return None
 
 
+def _until(credential: dict[str, Any]) -> int | None:
+    """The end of validity: ``expirationDate``, or the ``validUntil`` an Attorney credential
+    states (VCDM 2.0's name, which our 1.1 mandates carry too)."""
+    return _epoch(credential.get("expirationDate") or credential.get("validUntil"))
+
+
 def vc_jwt_payload(credential: dict[str, Any]) -> dict[str, Any]:
     """VC-JWT as VCDM 1.1 §6.3.1 encodes it: registered claims beside the ``vc`` claim."""
     payload: dict[str, Any] = {
         "iss": credential["issuer"],
         "jti": credential["id"],
-        "nbf": _epoch(credential.get("issuanceDate")),
+        "nbf": _epoch(credential.get("validFrom") or credential.get("issuanceDate")),
         "iat": _epoch(credential.get("issuanceDate")),
         "vc": credential,
     }
     subject = subject_id(credential)
     if subject:
         payload["sub"] = subject
-    if (exp := _epoch(credential.get("expirationDate"))) is not None:
+    if (exp := _until(credential)) is not None:
         payload["exp"] = exp
     return payload
 
@@ -234,12 +240,12 @@ def sd_jwt_payload(
     payload: dict[str, Any] = {
         "iss": credential["issuer"],
         "iat": _epoch(credential.get("issuanceDate")),
-        "nbf": _epoch(credential.get("issuanceDate")),
+        "nbf": _epoch(credential.get("validFrom") or credential.get("issuanceDate")),
         "vct": vct,
         "jti": credential["id"],
         "status": {"status_list": {"idx": index, "uri": f"{list_url}/token"}},
     }
-    if (exp := _epoch(credential.get("expirationDate"))) is not None:
+    if (exp := _until(credential)) is not None:
         payload["exp"] = exp
     if holder is not None:
         payload["cnf"] = {"jwk": dict(holder.jwk)}
