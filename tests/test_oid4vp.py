@@ -227,3 +227,65 @@ def test_selective_disclosure_reveals_only_what_was_asked(token_lists):
                                      audience="aud")  # fmt: skip
     assert presented.count("~") == 2  # issuer JWT ~ one disclosure ~ KB-JWT
     assert "email" not in str([jose.b64url_decode(d) for d in presented.split("~")[1:-1]])
+
+
+def test_draft_wallet_answers_with_a_presentation_submission(gateway, policy, token_lists):
+    """A wallet of the PE drafts: bare did client_id as audience, one SD-JWT as vp_token."""
+    credential, _ = role_sdjwt(token_lists)
+    browser = Browser(gateway.url)
+    login = browser.open()
+    request = oid4vp.fetch_request(login["draft"], policy=policy)
+    descriptor = request.claims["presentation_definition"]["input_descriptors"][0]
+    query = {"claims": [{"path": ["roles"]}]}
+    token = oid4vp.present_sdjwt(held_sdjwt(credential, HOLDER), query, nonce=request.nonce,
+                                 audience=request.client_id)  # fmt: skip
+    submission = {"id": "s", "definition_id": request.claims["presentation_definition"]["id"],
+                  "descriptor_map": [{"id": descriptor["id"], "format": "vc+sd-jwt",
+                                      "path": "$"}]}  # fmt: skip
+    response = requests.post(request.response_uri, timeout=10, data={
+        "vp_token": token, "state": request.state,
+        "presentation_submission": json.dumps(submission)})  # fmt: skip
+    assert response.status_code == 200, response.text
+    assert browser.state(login)["state"] == "verified"
+
+
+def test_disclosures_nested_and_in_arrays():
+    """RFC 9901 processing: array-element disclosures, nested _sd, undisclosed elements
+    dropped; a disclosure nobody signed, or a repeated one, refused."""
+    from verifier.errors import VerificationError
+    from verifier.sdjwt import digest, disclose
+
+    first, second = disclosure_pair = [
+        jose.b64url(json.dumps(["s1", "DataProvider"]).encode()),
+        jose.b64url(json.dumps(["s2", "ModelConsumer"]).encode()),
+    ]
+    street = jose.b64url(json.dumps(["s3", "street", "Main St"]).encode())
+    payload = {
+        "roles": [{"...": digest(first)}, {"...": digest(second)}, "Governance"],
+        "address": {"_sd": [digest(street)], "country": "DE"},
+        "_sd_alg": "sha-256",
+    }
+    assert disclose(payload, (first, street)) == {
+        "roles": ["DataProvider", "Governance"],
+        "address": {"country": "DE", "street": "Main St"},
+    }
+    assert disclose(payload, tuple(disclosure_pair))["roles"][:2] == [
+        "DataProvider",
+        "ModelConsumer",
+    ]
+    stray = jose.b64url(json.dumps(["s4", "admin", True]).encode())
+    for presented in ((first, stray), (first, first)):
+        with pytest.raises(VerificationError) as refused:
+            disclose(payload, presented)
+        assert refused.value.slug == "disclosure-mismatch"
+
+
+def test_token_status_list_bit_order_and_widths():
+    """Token Status List: the first token in the least significant bits of byte 0; 2-bit
+    entries carry SUSPENDED (2)."""
+    from verifier.tokenstatus import TokenStatusList
+
+    one = TokenStatusList("u", "did:x", 1, bytes([0b00000010]), 0, 0, None)
+    assert [one.value(i) for i in range(3)] == [0, 1, 0]
+    two = TokenStatusList("u", "did:x", 2, bytes([0b11100100]), 0, 0, None)
+    assert [two.value(i) for i in range(4)] == [0, 1, 2, 3]

@@ -173,3 +173,19 @@ def test_wrong_state_cannot_end_a_login(gateway, policy, token_lists):
     junk = requests.post(request.response_uri, data={"state": request.state, "vp_token": "{["},
                          timeout=10)  # fmt: skip
     assert junk.status_code == 400 and browser.state(login)["state"] == "failed"
+
+
+def test_vc_jwt_of_another_subject(gateway, policy, status_server):
+    """A VC-JWT VP signed by the stranger, carrying HOLDER's credential."""
+    from tests.oid4vp_support import held_vcjwt, issue_vcjwt
+    from verifier.testing import credgate_credential
+
+    entry = status_server.entry("v2-roles", 40, "BitstringStatusListEntry")
+    vc = credgate_credential("RoleCredential", AUTHORITY, HOLDER.did, status=entry, version=2)
+    stolen = issue_vcjwt(AUTHORITY, HOLDER, vc)
+    browser, login, request = start(gateway, policy)
+    token = oid4vp.present_jwt_vp([held_vcjwt(stolen, STRANGER)], nonce=request.nonce,
+                                  audience=request.client_id)  # fmt: skip
+    jwt_query = dcql_query("data-provider")["credentials"][1]["id"]
+    response = oid4vp.post_response(request, {jwt_query: [token]}, policy=policy)
+    refused(browser, login, response, "holder-mismatch")
