@@ -189,3 +189,27 @@ def test_vc_jwt_of_another_subject(gateway, policy, status_server):
     jwt_query = dcql_query("data-provider")["credentials"][1]["id"]
     response = oid4vp.post_response(request, {jwt_query: [token]}, policy=policy)
     refused(browser, login, response, "holder-mismatch")
+
+
+@pytest.mark.parametrize(
+    "vp_token",
+    ["~", "a.b.c", "a.b.c~", "{}", "[]", '{"x": [1]}', '{"RoleCredential-0-sd-jwt": 5}',
+     '[{"@context": 1}]', "e30.e30.e30~e30~", "eyJhbGciOiJub25lIn0.e30.", "x" * 5000],
+)  # fmt: skip
+def test_junk_vp_tokens_fail_the_login_cleanly(gateway, policy, vp_token):
+    browser, login, request = start(gateway, policy)
+    response = requests.post(request.response_uri, timeout=10,
+                             data={"vp_token": vp_token, "state": request.state})  # fmt: skip
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert browser.state(login)["state"] == "failed"
+
+
+def test_response_endpoint_refuses_what_is_not_a_form(gateway, policy):
+    _, login, request = start(gateway, policy)
+    for kwargs in ({"json": {"vp_token": "x"}}, {"data": b"\xff\xfe", "headers": {}}):
+        response = requests.post(request.response_uri, timeout=10, **kwargs)
+        assert 400 <= response.status_code < 500, response.text
+    unknown = requests.post(request.response_uri.rsplit("/", 1)[0] + "/nope", timeout=10,
+                            data={"state": "x", "vp_token": "y"})  # fmt: skip
+    assert unknown.status_code == 404
