@@ -229,7 +229,8 @@ def entry_status(
     if not isinstance(status, Mapping) or not isinstance(credential_id, str):
         return None
     url, index = status.get("statusListCredential"), status.get("statusListIndex")
-    if not isinstance(url, str) or not isinstance(index, str) or not index.isdigit():
+    if (not isinstance(url, str) or not isinstance(index, str)
+            or not (index.isascii() and index.isdigit()) or len(index) > 12):  # fmt: skip
         return None
     query = (
         select(StatusEntry.status)

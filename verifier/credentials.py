@@ -198,6 +198,10 @@ def _multihash_ok(value: Any) -> bool:
     return len(raw) >= 2 and _MULTIHASH_LENGTHS.get(raw[0]) == raw[1] == len(raw) - 2
 
 
+#: Status entries of one credential (revocation, suspension, and a message or refresh at most).
+MAX_STATUS_ENTRIES = 4
+
+
 @dataclass(frozen=True)
 class CredentialFacts:
     """What the checks below learned about a well-formed credential."""
@@ -266,6 +270,11 @@ def check_credential(credential: Any) -> CredentialFacts:
         raise VerificationError(errors.INVALID_CREDENTIAL, "validity ends before it starts")
 
     statuses = as_list(credential.get("credentialStatus"))
+    if len(statuses) > MAX_STATUS_ENTRIES:
+        # Each entry may be a fetch: a credential does not get to order dozens of them.
+        raise VerificationError(
+            errors.INVALID_STATUS, f"more than {MAX_STATUS_ENTRIES} credentialStatus entries"
+        )
     if not all(isinstance(s, Mapping) and isinstance(s.get("type"), str) for s in statuses):
         raise VerificationError(
             errors.INVALID_CREDENTIAL, "credentialStatus entries must be objects with a type"
@@ -305,6 +314,9 @@ class PresentationFacts:
 
 #: More credentials than this in one presentation is refused before any canonicalization.
 MAX_CREDENTIALS = 32
+#: Status lists one presentation may name (distinct URLs, each possibly a fetch): a few lists per
+#: issuer and purpose are all an honest holder's credentials point at.
+MAX_STATUS_LISTS = 16
 
 
 def check_presentation(presentation: Any) -> PresentationFacts:
@@ -335,4 +347,13 @@ def check_presentation(presentation: Any) -> PresentationFacts:
             raise VerificationError(
                 errors.UNSUPPORTED_FORMAT, "enveloped or referenced credentials are not supported"
             )
+    lists = {
+        entry.get("statusListCredential")
+        for credential in credentials if isinstance(credential, Mapping)
+        for entry in as_list(credential.get("credentialStatus")) if isinstance(entry, Mapping)
+    }  # fmt: skip
+    if len(lists) > MAX_STATUS_LISTS:
+        raise VerificationError(
+            errors.INVALID_STATUS, f"the credentials name more than {MAX_STATUS_LISTS} status lists"
+        )
     return PresentationFacts(version, holder, tuple(credentials))

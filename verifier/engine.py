@@ -469,6 +469,12 @@ class Verifier:
         signer = self._presentation_proof(presentation, facts.holder, challenge, domain, result,
                                           budget, now)  # fmt: skip
         result.holder = signer
+        if signer is None or result.errors:
+            # Refused as it stands: nothing a presentation whose own proof, holder or challenge
+            # failed carries is resolved or fetched. Its credentials' DIDs and status lists are
+            # whatever the sender wrote, and one anonymous request must not become dozens of
+            # fetches.
+            return result
 
         ids = [c.get("id") for c in facts.credentials if isinstance(c, Mapping)]
         repeated = sorted({i for i in ids if isinstance(i, str) and ids.count(i) > 1})
@@ -483,6 +489,8 @@ class Verifier:
             )
 
         for credential in facts.credentials:
+            if result.errors:
+                break  # refused already (a duplicate id, another's credential): fetch no more
             credential_result = self.verify_credential(
                 credential, now=now, check_status=check_status, check_trust=check_trust,
                 budget=budget,

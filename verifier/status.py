@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import gzip
 import logging
+import re
 import threading
 import time
 import zlib
@@ -108,7 +109,8 @@ def parse_entry(entry: Mapping[str, Any]) -> StatusEntry:
         )
     if not url.startswith(("https://", "http://")):
         raise VerificationError(errors.INVALID_STATUS, "statusListCredential is not an HTTP URL")
-    if not isinstance(raw_index, str) or not raw_index.isdigit() or len(raw_index) > 12:
+    # ASCII digits only: str.isdigit() also takes "²" (int() then fails) and "٧" (seven).
+    if not isinstance(raw_index, str) or not re.fullmatch(r"[0-9]{1,12}", raw_index):
         raise VerificationError(
             errors.INVALID_STATUS, "statusListIndex must be a non-negative integer string"
         )

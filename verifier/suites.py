@@ -109,6 +109,62 @@ def proof_config(proof: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in proof.items() if k not in SIGNATURE_FIELDS}
 
 
+# -- compact form -----------------------------------------------------------------------------
+
+#: The JSON-LD keywords a signed document may use as keys (language value objects). ``id`` and
+#: ``type`` are the contexts' aliases of ``@id`` and ``@type``: the keywords themselves are not.
+_KEYWORD_KEYS = frozenset({"@context", "@value", "@language", "@direction"})
+#: Terms of our contexts that expand to a property the verifier reads under another name.
+_ALIASES = {"expiration": "expires"}
+
+
+def check_compact(document: Any, where: str = "document") -> None:
+    """Refuse a document that is not in the compact form the verifier reads.
+
+    An RDF-canonicalized proof signs the graph, while the verifier reads JSON keys. Written as
+    its IRI (``https://www.w3.org/2018/credentials#expirationDate``), a compact IRI
+    (``cred:...``), a keyword (``@id`` for ``id``) or a term of an inline context, a property
+    gives the very same triples, so the signature holds while the key the verifier reads is
+    gone: an expired credential would revive, a subject or a domain would vanish. So only URL
+    contexts (the bundled ones), and keys that are terms: no ``:``, no keyword but the value
+    object's."""
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+            continue
+        if not isinstance(item, Mapping):
+            continue
+        for key, value in item.items():
+            if key == "@context":
+                if not all(isinstance(c, str) for c in (value if isinstance(value, list)
+                                                        else [value])):  # fmt: skip
+                    raise VerificationError(
+                        errors.UNSUPPORTED_JSONLD, f"the {where} has an inline @context"
+                    )
+                continue
+            if (
+                not isinstance(key, str)
+                or ":" in key
+                or (key.startswith("@") and key not in _KEYWORD_KEYS)
+            ):
+                raise VerificationError(
+                    errors.UNSUPPORTED_JSONLD,
+                    f"the {where} names a property by {key!r}, not by a term of its contexts",
+                )
+            stack.append(value)
+
+
+def check_compact_proof(config: Mapping[str, Any]) -> None:
+    check_compact(config, "proof")
+    for alias, name in _ALIASES.items():
+        if alias in config:
+            raise VerificationError(
+                errors.UNSUPPORTED_JSONLD, f"the proof says {alias!r}; the term read is {name!r}"
+            )
+
+
 class Suite:
     proof_type: str = ""
     cryptosuite: str | None = None
@@ -118,6 +174,8 @@ class Suite:
     ) -> HashData:
         """``document`` without its proof; ``proof`` with or without its signature field.
         ``budget`` bounds the canonicalization work (one budget for a whole request)."""
+        check_compact(document)
+        check_compact_proof(proof_config(proof))
         config = {**proof_config(proof), "@context": document.get("@context")}
         canonical_config = canonize(config, budget)
         canonical_document = canonize(document, budget)
