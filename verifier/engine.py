@@ -390,7 +390,11 @@ class Verifier:
                 )
             )
             return False
-        if key is not None and not result.proof_cached:
+        expiring = any(
+            isinstance(p, Mapping) and "expires" in p for p in as_list(credential.get("proof"))
+        )
+        if key is not None and not result.proof_cached and not expiring:
+            # A proof with an expiry is checked every time: a cached one would outlive it.
             self.proof_cache.put(key, methods)  # type: ignore[union-attr]
         return True
 

@@ -257,3 +257,42 @@ def test_after_a_refused_credential_nothing_more_is_fetched(lists):
     result = v.verify_presentation(vp, challenge="c")
     assert errors.HOLDER_MISMATCH in result.error_types()
     assert v.status.fetches <= 1  # the victim's own list at most, none of the sender's
+
+
+# -- the proof cache ----------------------------------------------------------------------------
+
+
+def test_a_cached_proof_does_not_outlive_its_expiry(lists):
+    from datetime import UTC, datetime, timedelta
+
+    expires = (datetime.now(UTC) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    credential = AUTHORITY.sign(unsigned(role(lists)), expires=expires)
+    v = verifier()
+    assert v.verify_credential(credential).verified
+    deadline = datetime.fromisoformat(expires.replace("Z", "+00:00"))
+    time.sleep(max(0.0, (deadline - datetime.now(UTC)).total_seconds()) + 0.2)
+    assert v.verify_credential(credential).error_types() == [errors.EXPIRED]
+
+
+def test_a_cached_proof_is_bound_to_its_issuer_again(lists):
+    # The cache remembers keys, not verdicts: the same proofs under another issuer are refused.
+    honest = role(lists)
+    v = verifier()
+    assert v.verify_credential(honest).verified
+    other = copy.deepcopy(honest)
+    other["issuer"] = COMPANY.did  # changes the JSON, so the cache key too
+    assert v.verify_credential(other).error_types() == [errors.BAD_SIGNATURE]
+    # And a cache hit still runs the issuer binding: seed the cache with the honest entry under
+    # the key of a credential naming another issuer.
+    key_other = ProofCache.key(other)
+    methods = v.proof_cache.get(ProofCache.key(honest))
+    v.proof_cache.put(key_other, methods)
+    result = v.verify_credential(other)
+    assert result.proof_cached and result.error_types() == [errors.ISSUER_MISMATCH]
+
+
+def test_an_expiration_alias_in_the_proof_is_refused(lists):
+    credential = role(lists)
+    proof = credential["proof"]
+    proof["expiration"] = "2024-01-01T00:00:00Z"  # security#expiration, the IRI "expires" means
+    assert verifier().verify_credential(credential).error_types() == [errors.UNSUPPORTED_JSONLD]
