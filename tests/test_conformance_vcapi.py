@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import json
 import os
 import time
 
@@ -615,3 +616,17 @@ def test_agent_refusals_are_the_clients_problem_unless_the_agent_is_away():
     assert signing_problem(AgentError("POST", "/x", 422, "no")).status == 400
     away = signing_problem(AgentUnavailable("POST", "/vc/credentials/issue", "timed out"))
     assert away.status == 503
+
+
+@pytest.mark.agents
+@pytest.mark.db
+def test_the_agents_serve_the_data_integrity_context(suite, issuer_url, verifier_url, operator,
+                                                    authority_did):  # fmt: skip
+    from agents.acapy_plugin import OfflineDocumentLoader  # noqa: F401 (the plugin the agents load)
+    from schemas.loader import document_loader
+
+    assert "previousProof" in json.dumps(document_loader()(DI_V2)["document"])
+    credential = example_v2(authority_did, **{"@context": [V2, EXAMPLES, DI_V2]})
+    signed = issued(issue(issuer_url, operator, credential))
+    assert DI_V2 in signed["@context"]
+    assert_verifies(verifier_url, signed)
