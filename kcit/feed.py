@@ -3,26 +3,27 @@ its accreditations, its company's powers), in the shape of revocation's feed.
 
 Writers call :class:`ChangeLog` first in their transaction (it increments the one head row, whose
 lock orders the commits, so a reader never sees a smaller number arrive late) and record each DID
-the change touches. Readers long-poll :func:`wait_for_changes`:
-an in-process signal wakes them when a change commits here; changes committed by another process
-are found by re-reading every :data:`POLL` seconds, which keeps "suspended in KCIT → refused at the
-verifier" under a second without a notification channel.
+the change touches. Readers long-poll :func:`wait_for_changes`, woken through
+:mod:`credgate.notify` when a change commits (on PostgreSQL in every process and node, by
+``LISTEN/NOTIFY``); without a listener they re-read every :data:`POLL` seconds, which keeps
+"suspended in KCIT → refused at the verifier" under a second either way.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from credgate.notify import notifier_for, signal
 from kcit.models import KcitChange, KcitFeedHead
 
 MAX_CHANGES = 1000
-POLL = 0.25
+POLL = 0.25  # no cross-process notification (SQLite): re-read this often
+SAFETY = 5.0  # PostgreSQL with a live LISTEN: re-read only as a safety net
 
 
 @dataclass(frozen=True)
@@ -36,22 +37,8 @@ class Change:
         return {"seq": self.seq, "did": self.did, "status": self.status, "company": self.company}
 
 
-class Signal:
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self.generation = 0
-
-    def poke(self, *_: Any) -> None:
-        with self._changed:
-            self.generation += 1
-            self._changed.notify_all()
-
-    def wait(self, seen: int, timeout: float) -> None:
-        with self._changed:
-            self._changed.wait_for(lambda: self.generation != seen, timeout)
-
-
-SIGNAL = Signal()
+CHANNEL = "kcit.changes"
+SIGNAL = signal(CHANNEL)  # this process's waiters
 
 
 def next_seq(session: Session) -> int:
@@ -77,14 +64,16 @@ class ChangeLog:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._reserved: int | None = next_seq(session)
+        self._published = False
 
     def record(self, did: str | None, status: str, company_id: str | None) -> int:
         seq, self._reserved = self._reserved, None
         if seq is None:
             seq = next_seq(self.session)
         self.session.add(KcitChange(seq=seq, did=did, status=status, company_id=company_id))
-        if not event.contains(self.session, "after_commit", SIGNAL.poke):
-            event.listen(self.session, "after_commit", SIGNAL.poke, once=True)
+        if not self._published:  # once per transaction: every node's waiters, at commit
+            self._published = True
+            notifier_for(self.session.get_bind()).publish(CHANNEL, self.session)
         return seq
 
 
@@ -112,11 +101,12 @@ def wait_for_changes(
     factory: sessionmaker[Session], after: int, timeout: float
 ) -> tuple[list[Change], int]:
     deadline = time.monotonic() + max(0.0, timeout)
+    notifier = notifier_for(factory)
     while True:
-        seen = SIGNAL.generation
+        seen = notifier.generation(CHANNEL)
         with factory() as session:
             changes, last = changes_after(session, after)
         remaining = deadline - time.monotonic()
         if changes or last < after or remaining <= 0:
             return changes, last
-        SIGNAL.wait(seen, min(remaining, POLL))
+        notifier.wait(CHANNEL, seen, min(remaining, POLL if not notifier.listening else SAFETY))

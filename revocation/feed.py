@@ -6,11 +6,11 @@ held until commit, so changes commit in sequence order and a reader that saw ``s
 later find a smaller one (sequence numbers may have gaps, never late arrivals). Every worker reads
 the same log, so they all agree.
 
-Readers wait (always bounded) on an in-process signal. A commit that recorded a change pokes
-it (a session ``after_commit`` hook, so also for changes made in a caller's transaction); on
-PostgreSQL a listener thread per database (``LISTEN``, fed by the ``NOTIFY`` each
-change transaction sends at commit) pokes it for changes made by other processes. Waiters also
-re-read the log every few moments, so a lost notification delays a change, never hides it.
+Readers wait (always bounded) on the notification component (:mod:`credgate.notify`): a commit
+that recorded a change publishes on :data:`CHANNEL` (at commit, so also for changes made in a
+caller's transaction); on PostgreSQL that reaches every process and node through
+``LISTEN/NOTIFY``. Waiters also re-read the log every few moments, so a lost notification delays
+a change, never hides it.
 
 A change to one entry names it: its ``index`` and ``status`` after the change (``revoked``,
 ``suspended``, ``abandoned`` — the bit is set — or ``active``). A verifier following the feed
@@ -20,14 +20,14 @@ refuses a newly revoked entry at once from that, also while the list cannot be s
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, event, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from credgate.notify import Listener, notifier_for, signal
 from revocation.models import StatusChange, StatusEntry, StatusFeedHead, StatusList
 
 LOGGER = logging.getLogger(__name__)
@@ -36,7 +36,6 @@ CHANNEL = "credgate_status_changes"
 MAX_CHANGES = 1000  # per answer; a client far behind pages through with ``after``
 POLL_SQLITE = 0.5  # no cross-process notification: re-read this often
 POLL_WITH_LISTENER = 5.0  # PostgreSQL with a live LISTEN: re-read only as a safety net
-LISTENER_IDLE = 60.0  # a listener nobody waited on for this long closes its connection
 
 
 @dataclass(frozen=True)
@@ -84,14 +83,7 @@ def record_change(
         change.list_index, change.status = entry.list_index, bit_status(entry)
     session.add(change)
     status_list.version = seq
-    event.listen(session, "after_commit", _poke_after_commit, once=True)
-    if session.get_bind().dialect.name == "postgresql":
-        # Other processes: PostgreSQL delivers the notification at commit.
-        session.execute(select(func.pg_notify(CHANNEL, str(seq))))
-
-
-def _poke_after_commit(_session: Session) -> None:
-    poke()
+    notifier_for(session.get_bind()).publish(CHANNEL, session)
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -128,41 +120,22 @@ def wait_for_changes(
 ) -> tuple[list[Change], int]:
     """Like :func:`changes_after`, but waits up to ``timeout`` seconds for a change."""
     deadline = time.monotonic() + max(0.0, timeout)
-    listener = _listener_for(factory)
+    notifier = notifier_for(factory)
     while True:
-        seen = SIGNAL.generation  # before reading: a poke after the read is not lost
+        seen = notifier.generation(CHANNEL)  # before reading: a poke after the read is not lost
         with factory() as session:
             changes, last = changes_after(session, after, limit)
         remaining = deadline - time.monotonic()
         if changes or last < after or remaining <= 0:
             return changes, last
-        poll = POLL_WITH_LISTENER if listener and listener.connected else POLL_SQLITE
-        SIGNAL.wait(seen, min(remaining, poll))
-        if listener is not None:
-            listener.touch()
+        poll = POLL_WITH_LISTENER if notifier.listening else POLL_SQLITE
+        notifier.wait(CHANNEL, seen, min(remaining, poll))
 
 
 # -- waking waiters ------------------------------------------------------------------------------
 
 
-class Signal:
-    """A generation counter that waiters can block on until it moves."""
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self.generation = 0
-
-    def poke(self) -> None:
-        with self._changed:
-            self.generation += 1
-            self._changed.notify_all()
-
-    def wait(self, seen: int, timeout: float) -> bool:
-        with self._changed:
-            return self._changed.wait_for(lambda: self.generation != seen, timeout)
-
-
-SIGNAL = Signal()
+SIGNAL = signal(CHANNEL)  # this process's waiters
 
 
 def poke() -> None:
@@ -170,70 +143,6 @@ def poke() -> None:
     SIGNAL.poke()
 
 
-class PostgresListener(threading.Thread):
-    """``LISTEN`` on one database; pokes :data:`SIGNAL` on every notification.
-
-    Runs while somebody waits, reconnects with back-off, and closes its connection after
-    :data:`LISTENER_IDLE` seconds without waiters.
-    """
-
-    def __init__(self, key: str, conninfo: str) -> None:
-        super().__init__(name="credgate-status-listener", daemon=True)
-        self.key = key
-        self.conninfo = conninfo
-        self.connected = False
-        self.stopping = False
-        self._last_used = time.monotonic()
-
-    def touch(self) -> None:
-        self._last_used = time.monotonic()
-
-    def _idle(self) -> bool:
-        return time.monotonic() - self._last_used > LISTENER_IDLE
-
-    def run(self) -> None:
-        import psycopg
-
-        backoff = 0.5
-        try:
-            while not self._idle():
-                try:
-                    with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=3) as conn:
-                        conn.execute(f"LISTEN {CHANNEL}")
-                        self.connected = True
-                        backoff = 0.5
-                        SIGNAL.poke()  # changes made while we were not listening
-                        while not self._idle():
-                            for _notification in conn.notifies(timeout=1.0):
-                                SIGNAL.poke()
-                except psycopg.Error as exc:
-                    LOGGER.warning("status change listener: %s; retrying", type(exc).__name__)
-                    self.connected = False
-                    time.sleep(backoff)
-                    backoff = min(backoff * 2, 5.0)
-        finally:
-            self.connected = False
-            with _LISTENERS_LOCK:
-                self.stopping = True
-                if _LISTENERS.get(self.key) is self:
-                    del _LISTENERS[self.key]
-
-
-_LISTENERS: dict[str, PostgresListener] = {}
-_LISTENERS_LOCK = threading.Lock()
-
-
-def _listener_for(factory: sessionmaker[Session]) -> PostgresListener | None:
+def _listener_for(factory: sessionmaker[Session]) -> Listener | None:
     """The running listener for the factory's database (started on demand), None off PostgreSQL."""
-    engine: Engine = factory.kw["bind"]
-    if engine.dialect.name != "postgresql":
-        return None
-    key = engine.url.render_as_string(hide_password=True)
-    with _LISTENERS_LOCK:
-        listener = _LISTENERS.get(key)
-        if listener is None or listener.stopping:
-            conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-            listener = _LISTENERS[key] = PostgresListener(key, conninfo)
-            listener.start()
-        listener.touch()
-    return listener
+    return notifier_for(factory).listen()

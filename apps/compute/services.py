@@ -16,7 +16,6 @@ import hashlib
 import json
 import logging
 import secrets
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from apps.compute.executor import Executor, FlistError, Limits, LocalExecutor, S
 from apps.compute.models import Flist, Job
 from apps.registry import SoftwareRegistry
 from credgate.db import transaction, utcnow
+from credgate.notify import notifier_for
 from credgate.problems import Problem
 from verifier.engine import CredentialResult
 from verifier.gateway.plugin import CertifiedSoftware, Principal
@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 PURPOSES = ("de-identification", "anonymisation", "harmonisation", "model-training")
 TERMINAL = frozenset({"refused", "succeeded", "failed"})
+JOBS_CHANNEL = "compute.jobs"
 
 
 @dataclass
@@ -55,18 +56,19 @@ class ComputeRuntime:
     pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="compute")
     )
-    _changed: threading.Condition = field(default_factory=threading.Condition)
 
     def path(self, digest: str) -> Path:
         return self.store / digest.removeprefix("urn:sha256:")
 
     def notify(self) -> None:
-        with self._changed:
-            self._changed.notify_all()
+        """A job's state changed: wake its waiters, on every node (they re-read the job)."""
+        notifier_for(self.factory).publish(JOBS_CHANNEL)
 
-    def wait(self, timeout: float) -> None:
-        with self._changed:
-            self._changed.wait(timeout)
+    def generation(self) -> int:
+        return notifier_for(self.factory).generation(JOBS_CHANNEL)
+
+    def wait(self, seen: int, timeout: float) -> None:
+        notifier_for(self.factory).wait(JOBS_CHANNEL, seen, timeout)
 
 
 def digests(data: bytes) -> tuple[str, str]:
@@ -258,6 +260,7 @@ def get_job(runtime: ComputeRuntime, job_id: str, principal: Principal,
             wait: float = 0.0) -> dict[str, Any]:  # fmt: skip
     deadline = time.monotonic() + wait
     while True:
+        seen = runtime.generation()  # before reading: a change after the read still wakes us
         with runtime.factory() as session:
             job = session.get(Job, job_id) if len(job_id) <= 32 else None
         if job is None or job.party != principal.party:  # others' jobs do not exist for you
@@ -265,4 +268,4 @@ def get_job(runtime: ComputeRuntime, job_id: str, principal: Principal,
         remaining = deadline - time.monotonic()
         if job.state in TERMINAL or remaining <= 0:
             return job_json(job)
-        runtime.wait(min(remaining, 0.5))
+        runtime.wait(seen, min(remaining, 0.5))

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agents.client import AdminClient, AgentError
 from agents.hub import WebhookEvent, WebhookHub, problem_report_reason
 from credgate.db import transaction, utcnow
+from credgate.notify import notifier_for
 from credgate.problems import Problem
 from schemas.presentation import presentation_definition
 from verifier.challenges import bound_to
@@ -50,6 +50,7 @@ PENDING, SCANNED, VERIFIED, FAILED, EXPIRED = "pending", "scanned", "verified", 
 OPEN = (PENDING, SCANNED)
 TERMINAL = frozenset({VERIFIED, FAILED, EXPIRED})
 MAX_REASON = 500
+LOGINS_CHANNEL = "gateway.logins"
 #: Finished logins are deleted this long after they expired.
 RETENTION = timedelta(days=1)
 
@@ -125,8 +126,7 @@ class LoginService:
         self.session_ttl = session_ttl
         self.agent_name = agent_name
         self.label = label
-        self._changed = threading.Condition()
-        self.generation = 0
+        self.notifier = notifier_for(factory)  # login state changes reach every node's streams
         self._work = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gateway-login")
         self._unsubscribe: list[Any] = []
 
@@ -146,13 +146,14 @@ class LoginService:
         self._work.shutdown(wait=False, cancel_futures=True)
 
     def _notify(self) -> None:
-        with self._changed:
-            self.generation += 1
-            self._changed.notify_all()
+        self.notifier.publish(LOGINS_CHANNEL)
+
+    @property
+    def generation(self) -> int:
+        return self.notifier.generation(LOGINS_CHANNEL)
 
     def wait_change(self, generation: int, timeout: float) -> None:
-        with self._changed:
-            self._changed.wait_for(lambda: self.generation != generation, timeout)
+        self.notifier.wait(LOGINS_CHANNEL, generation, timeout)
 
     # -- start and scan ------------------------------------------------------------------------
 
