@@ -8,13 +8,16 @@ mechanism was fixed.
 from __future__ import annotations
 
 import copy
+import json
 import time
 from typing import Any
 
 import pytest
+from nacl.signing import SigningKey
 
 from verifier import errors
 from verifier.dids import DidResolver
+from verifier.encoding import ED25519_PUB, multikey_encode
 from verifier.engine import ProofCache, Verifier
 from verifier.fetch import FetchPolicy
 from verifier.status import StatusListCache
@@ -296,3 +299,209 @@ def test_an_expiration_alias_in_the_proof_is_refused(lists):
     proof = credential["proof"]
     proof["expiration"] = "2024-01-01T00:00:00Z"  # security#expiration, the IRI "expires" means
     assert verifier().verify_credential(credential).error_types() == [errors.UNSUPPORTED_JSONLD]
+
+
+# -- keys belong to the DID whose own document lists them ---------------------------------------
+
+
+class DidWebHost:
+    """A loopback host serving did:web documents by path (``/.well-known/did.json``, ...)."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from threading import Thread
+
+        self.documents: dict[str, Any] = {}
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                body = json.dumps(host.documents.get(self.path, {})).encode()
+                self.send_response(200 if self.path in host.documents else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def web():
+    host = DidWebHost()
+    yield host
+    host.stop()
+
+
+def _method(method_id: str, key: SigningKey, controller: str) -> dict[str, Any]:
+    return {"id": method_id, "type": "Ed25519VerificationKey2020", "controller": controller,
+            "publicKeyMultibase": multikey_encode(bytes(key.verify_key), ED25519_PUB)}  # fmt: skip
+
+
+def web_verifier(web: DidWebHost) -> Verifier:
+    resolver = DidResolver(web_override={"web.test": web.url})
+    v = Verifier(resolver, trust=_trust(), proof_cache=ProofCache())
+    v.status = StatusListCache(v.verify_status_list, policy=FetchPolicy(["127.0.0.1"]))
+    return v
+
+
+def test_a_did_web_document_cannot_list_the_authoritys_key_id(web, lists):
+    # The attacker's did:web lists a method under the authority's own DID URL, with the
+    # attacker's key, "controlled" by the authority.
+    key = SigningKey.generate()
+    did = "did:web:web.test:mallory"
+    web.documents["/mallory/did.json"] = {
+        "@context": ["https://www.w3.org/ns/did/v1"], "id": did,
+        "verificationMethod": [_method(AUTHORITY.method, key, AUTHORITY.did),
+                               _method(f"{did}#k", key, AUTHORITY.did)],
+        "assertionMethod": [AUTHORITY.method, f"{did}#k"],
+    }  # fmt: skip
+    forged = unsigned(role(lists))
+    v = web_verifier(web)
+    # Signed with the method id of the authority: resolved from the authority's did:key, whose
+    # key is not the attacker's.
+    by_name = sign(forged, key, AUTHORITY.method)
+    assert v.verify_credential(by_name).error_types() == [errors.BAD_SIGNATURE]
+    # Signed with the attacker's own method: the key is did:web:...:mallory's, not the issuer's.
+    by_own = sign(forged, key, f"{did}#k")
+    assert v.verify_credential(by_own).error_types() == [errors.ISSUER_MISMATCH]
+
+
+@pytest.mark.parametrize(
+    "written", ["did:web:WEB.test:eve", "did:web:web.test:eve:", "did:web:web.test:Eve",
+                "did:web:web.test:eve#k", "did:web:web.test:eve?x=1"],
+)  # fmt: skip
+def test_a_did_web_document_must_name_exactly_its_did(web, written):
+    key = SigningKey.generate()
+    did = "did:web:web.test:eve"
+    web.documents["/eve/did.json"] = {
+        "@context": ["https://www.w3.org/ns/did/v1"], "id": written,
+        "verificationMethod": [_method("#k", key, did)], "assertionMethod": ["#k"],
+    }  # fmt: skip
+    credential = sign(self_issued_unsigned(did), key, f"{did}#k")
+    result = web_verifier(web).verify_credential(credential)
+    assert result.error_types() == [errors.DID_RESOLUTION_FAILED]
+
+
+def self_issued_unsigned(did: str) -> dict[str, Any]:
+    return {"@context": [V1, ED25519_2020], "type": ["VerifiableCredential"], "issuer": did,
+            "issuanceDate": "2025-01-01T00:00:00Z", "credentialSubject": {"id": did}}  # fmt: skip
+
+
+def test_a_did_web_document_served_for_one_did_is_not_another_dids(web):
+    # did:web:web.test:eve%3Ax and friends name other paths: each must serve its own document.
+    key = SigningKey.generate()
+    did = "did:web:web.test:eve"
+    web.documents["/eve/did.json"] = {
+        "@context": ["https://www.w3.org/ns/did/v1"], "id": did,
+        "verificationMethod": [_method("#k", key, did)], "assertionMethod": ["#k"],
+    }  # fmt: skip
+    v = web_verifier(web)
+    assert v.verify_credential(sign(self_issued_unsigned(did), key, f"{did}#k")).verified
+    for other in ("did:web:web.test:eve%2F..%2Feve", "did:web:web.test%2Feve",
+                  "did:web:web.test:eve%23k", "did:web:web.test:eve%3Fx"):  # fmt: skip
+        credential = sign(self_issued_unsigned(other), key, f"{other}#k")
+        result = v.verify_credential(credential)
+        assert not result.verified, other
+        assert result.error_types() in ([errors.DID_RESOLUTION_FAILED],
+                                        [errors.VERIFICATION_METHOD_NOT_FOUND]), other  # fmt: skip
+
+
+def test_duplicate_method_entries_stay_within_their_own_did():
+    # A did:peer:4 whose document lists "#key-0" twice (different keys) and embeds another in
+    # assertionMethod: whichever entry counts, the key is the peer DID's, never a victim's.
+    import did_peer_4
+
+    first, second, embedded = SigningKey.generate(), SigningKey.generate(), SigningKey.generate()
+    document = {
+        "@context": ["https://www.w3.org/ns/did/v1"],
+        "verificationMethod": [_method("#key-0", first, VICTIM.did),
+                               _method("#key-0", second, VICTIM.did)],
+        "assertionMethod": [_method("#key-0", embedded, VICTIM.did)],
+        "authentication": ["#key-0"],
+    }  # fmt: skip
+    did = did_peer_4.encode(document, validate=False)
+    resolver = DidResolver()
+    method = resolver.verification_method(f"{did}#key-0", "assertionMethod")
+    assert method.did == did
+    assert method.public_key == bytes(embedded.verify_key)  # the relationship's own entry
+    assert resolver.verification_method(f"{did}#key-0", "authentication").public_key == bytes(
+        first.verify_key
+    )
+    # Absolute ids naming the victim inside the peer document are not the peer's methods,
+    # and resolving the victim's DID never reads the peer's document.
+    absolute = {
+        "@context": ["https://www.w3.org/ns/did/v1"],
+        "verificationMethod": [_method(VICTIM.method, first, VICTIM.did)],
+        "assertionMethod": [VICTIM.method],
+    }  # fmt: skip
+    peer = did_peer_4.encode(absolute, validate=False)
+    with pytest.raises(errors.VerificationError) as refused:
+        resolver.verification_method(f"{peer}#{VICTIM.method.split('#')[1]}", "assertionMethod")
+    assert refused.value.slug == errors.VERIFICATION_METHOD_NOT_FOUND
+    assert resolver.verification_method(VICTIM.method, "assertionMethod").public_key == bytes(
+        VICTIM.key.verify_key
+    )
+
+
+# -- issuer and holder binding ------------------------------------------------------------------
+
+
+def test_a_proof_set_with_a_strangers_proof_is_refused(lists):
+    honest = role(lists)
+    stranger = ATTACKER.sign(unsigned(honest))
+    both = copy.deepcopy(honest)
+    both["proof"] = [honest["proof"], stranger["proof"]]
+    assert verifier().verify_credential(both).error_types() == [errors.ISSUER_MISMATCH]
+
+
+def test_an_issuer_object_is_read_by_its_id(lists):
+    credential = unsigned(role(lists, version=2))
+    credential["issuer"] = {"id": AUTHORITY.did, "name": "Onboarding authority"}
+    signed = AUTHORITY.sign(credential, proof_type="DataIntegrityProof",
+                            cryptosuite="eddsa-rdfc-2022")  # fmt: skip
+    result = verifier().verify_credential(signed)
+    assert result.verified and result.trusted, result.error_types()
+    credential["issuer"] = {"id": AUTHORITY.did}
+    forged = ATTACKER.sign(credential, proof_type="DataIntegrityProof",
+                           cryptosuite="eddsa-jcs-2022")  # fmt: skip
+    assert verifier().verify_credential(forged).error_types() == [errors.ISSUER_MISMATCH]
+
+
+def test_a_subject_list_mixing_holder_and_victim_binds_both(lists):
+    mixed = unsigned(role(lists))
+    mixed["credentialSubject"] = [
+        mixed["credentialSubject"],
+        {"id": VICTIM.did, "roles": ["Governance"]},
+    ]
+    credential = AUTHORITY.sign(mixed)
+    vp = HOLDER.present([credential], challenge="c")
+    result = verifier().verify_presentation(vp, challenge="c")
+    assert errors.HOLDER_MISMATCH in result.error_types()
+
+
+def test_a_victims_non_did_subject_credential_grants_the_presenter_nothing(lists):
+    from verifier.gateway.requirements import Participant, evaluate
+
+    # A credential about a non-DID subject binds no holder, so it may ride along, but it makes
+    # nobody a participant or anything else.
+    digest = credgate_credential("SoftwareCertificationCredential", AUTHORITY,
+                                 "urn:sha256:" + "b" * 64,
+                                 status=lists.entry("authority", next(_index)))  # fmt: skip
+    vp = ATTACKER.present([digest], challenge="c")
+    result = verifier().verify_presentation(vp, challenge="c")
+    assert not evaluate(Participant(), result.credentials).allow
