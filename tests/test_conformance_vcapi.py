@@ -14,6 +14,9 @@ import time
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from verifier import create_app, errors
 from verifier.challenges import GATEWAY_TOKEN, ChallengeStore
@@ -630,3 +633,36 @@ def test_the_agents_serve_the_data_integrity_context(suite, issuer_url, verifier
     signed = issued(issue(issuer_url, operator, credential))
     assert DI_V2 in signed["@context"]
     assert_verifies(verifier_url, signed)
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8)
+    | st.sampled_from(["https://example.com/a", "urn:proof:1", SRI, MULTIHASH, "u", "z"]),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.sampled_from(["id", "type", "@value", "@language", "@direction",
+                                       "digestSRI", "digestMultibase", "previousProof", "x"]),
+                      inner, max_size=4),
+    max_leaves=12,
+)  # fmt: skip
+_members = st.dictionaries(
+    st.sampled_from(["termsOfUse", "evidence", "refreshService", "credentialSchema",
+                     "credentialStatus", "relatedResource", "name", "description", "issuer"]),
+    _json, max_size=4,
+)  # fmt: skip
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(members=_members, proofs=st.lists(_json, max_size=4))
+def test_member_rules_and_chains_fail_only_with_their_own_errors(members, proofs):
+    from verifier.credentials import member_violations
+    from verifier.engine import chained_input, proofs_by_id
+    from verifier.errors import VerificationError
+
+    for path, message in member_violations(members):
+        assert path.startswith("/") and message
+    try:
+        by_id = proofs_by_id(proofs)
+        for proof in proofs:
+            chained_input({"id": "urn:x"}, proof, by_id)
+    except VerificationError as exc:
+        assert exc.slug == errors.MALFORMED_PROOF
