@@ -54,12 +54,11 @@ from pyld.jsonld import (
     _is_keyword,
     _resolved_context_cache,
 )
-from pyld.nquads import escape
 
 from schemas.loader import UnknownContextError, document_loader
 from verifier import errors
 from verifier.errors import VerificationError
-from verifier.rdfc import Budget, BudgetExceeded, Quad, canonicalize
+from verifier.rdfc import Budget, BudgetExceeded, Quad, canonicalize, escape_literal
 
 #: Memo entries kept before the memo is dropped and rebuilt (each is one processed context).
 MEMO_LIMIT = 4096
@@ -225,7 +224,7 @@ def processor() -> _MemoProcessor:
 
 
 def _literal(value: str, datatype: str | None = None, language: str | None = None) -> str:
-    text = '"' + escape(value) + '"'
+    text = '"' + escape_literal(value) + '"'
     if language is not None:
         return text + "@" + language
     if datatype is None or datatype == XSD_STRING:
@@ -603,7 +602,7 @@ def _term(component: dict[str, Any]) -> str:
     datatype = component.get("datatype")
     if datatype == RDF_LANGSTRING:
         language = component.get("language")
-        return '"' + escape(component["value"]) + '"' + ("@" + language if language else "")
+        return '"' + escape_literal(component["value"]) + '"' + ("@" + language if language else "")
     return _literal(component["value"], datatype)
 
 
