@@ -1,4 +1,4 @@
-"""The ``credgate`` command: up, down, status, token, migrate."""
+"""The ``credgate`` command: up, down, status, token, migrate, serve."""
 
 from __future__ import annotations
 
@@ -224,6 +224,71 @@ def migrate(settings) -> None:
     finally:
         engine.dispose()
     click.echo(f"database at head ({engine.url.render_as_string(hide_password=True)})")
+
+
+@cli.command()
+@click.argument("services", nargs=-1, required=True)
+@click.option(
+    "--bind",
+    "binds",
+    multiple=True,
+    required=True,
+    help="host:port to serve on; once per service, in the order the services are named.",
+)
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Worker processes per service.")  # fmt: skip
+@click.option("--threads", type=click.IntRange(1, 1000), default=32, show_default=True,
+              help="Threads per worker (server-sent event streams hold one each).")  # fmt: skip
+@click.pass_obj
+def serve(settings, services: tuple[str, ...], binds: tuple[str, ...], workers: int,
+          threads: int) -> None:  # fmt: skip
+    """Run SERVICES as a node under gunicorn, against an existing (migrated) database and
+    existing agents; see credgate.node for the configuration. Ctrl-C stops."""
+    import subprocess
+
+    from credgate.services import SERVICES
+
+    unknown = [name for name in services if name not in SERVICES]
+    if unknown:
+        raise click.BadParameter(f"unknown service(s) {', '.join(unknown)}; one of "
+                                 f"{', '.join(SERVICES)}", param_hint="SERVICES")  # fmt: skip
+    if len(binds) != len(services):
+        raise click.BadParameter("give one --bind per service", param_hint="--bind")
+    env = {**os.environ, "CREDGATE_VAR": str(settings.var_dir)}
+    children = []
+    for name, address in zip(services, binds, strict=True):
+        command = [
+            sys.executable, "-m", "gunicorn", "--bind", address, "--workers", str(workers),
+            # Threads, so that long-polls and event streams do not take a whole process each.
+            "--worker-class", "gthread", "--threads", str(threads),
+            "--graceful-timeout", "10", "--name", f"credgate-{name}",
+            f'credgate.node:create_app("{name}")',
+        ]  # fmt: skip
+        children.append(subprocess.Popen(command, env=env))
+        click.echo(f"  {name:<11} http://{address} ({workers} workers)")
+    stopping = threading.Event()
+    previous = {
+        sig: signal.signal(sig, lambda *_: stopping.set())
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        while not stopping.wait(0.5):
+            if any(child.poll() is not None for child in children):
+                break  # one service died: stop the node rather than serve half of it
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(DOWN_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    failed = [child.returncode for child in children if child.returncode not in (0, -15)]
+    if failed and not stopping.is_set():
+        raise click.ClickException("a service stopped; the node stopped with it")
 
 
 cli.add_command(wallet)

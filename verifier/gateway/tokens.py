@@ -22,13 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from cachetools import TTLCache
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from jwcrypto import jwk, jwt
 from jwcrypto.common import JWException
 
 from credgate.problems import Problem
-from credgate.secrets import ensure_private_dir
+from credgate.secrets import SecretConfigError, derive, ensure_private_dir
 
 KEY_FILE = "gateway-token-key.jwk"
+KEY_ENV = "CREDGATE_TOKEN_KEY"
 ALGORITHM = "EdDSA"
 MAX_TOKEN_LENGTH = 8192
 #: Clock skew tolerated between gateway workers (jwcrypto's default is a minute).
@@ -37,8 +40,12 @@ CHALLENGE = {"WWW-Authenticate": 'Bearer realm="credgate-gateway"'}
 
 
 def load_or_create_key(secrets_dir: Path) -> jwk.JWK:
-    """The gateway's Ed25519 signing key, created on first use (atomically: two workers starting
-    at once agree on one key)."""
+    """The gateway's Ed25519 signing key: from configuration when nodes share it, else created
+    on first use in the secrets directory (atomically: two workers starting at once agree on one
+    key). A configured key is never mixed with a node's file: a key left in ``var/`` is ignored."""
+    configured = configured_key()
+    if configured is not None:
+        return configured
     ensure_private_dir(secrets_dir)
     path = secrets_dir / KEY_FILE
     try:
@@ -46,6 +53,34 @@ def load_or_create_key(secrets_dir: Path) -> jwk.JWK:
     except FileNotFoundError:
         pass
     return _store_new(path, jwk.JWK.generate(kty="OKP", crv="Ed25519"))
+
+
+def configured_key() -> jwk.JWK | None:
+    """``CREDGATE_TOKEN_KEY`` (a private Ed25519 JWK as JSON), else one derived from
+    ``CREDGATE_SECRET_KEY`` (an Ed25519 private key is any 32 bytes), else None. A configured
+    value that is not a private Ed25519 key stops the service: it must not run on another key."""
+    text = os.environ.get(KEY_ENV)
+    if text:
+        try:
+            key = jwk.JWK.from_json(text)
+        except (JWException, ValueError, TypeError) as exc:
+            raise SecretConfigError(f"{KEY_ENV} is not a JWK") from exc
+        if key.get("kty") != "OKP" or key.get("crv") != "Ed25519" or not key.has_private:
+            raise SecretConfigError(f"{KEY_ENV} must be a private Ed25519 (OKP) JWK")
+    else:
+        seed = derive(KEY_FILE)
+        if seed is None:
+            return None
+        key = jwk.JWK(kty="OKP", crv="Ed25519", d=_b64(seed),
+                      x=_b64(Ed25519PrivateKey.from_private_bytes(seed).public_key()
+                             .public_bytes(Encoding.Raw, PublicFormat.Raw)))  # fmt: skip
+    exported = json.loads(key.export_private())
+    exported["kid"] = key.thumbprint()
+    return jwk.JWK(**exported)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def _store_new(path: Path, key: jwk.JWK) -> jwk.JWK:
