@@ -314,16 +314,16 @@ def grant_of_token(
     return grant
 
 
-def claim_configuration(ctx: IssuerContext, grant_id: str, key: str) -> bool:
-    """Mark one (type, format) of the offer as issued; False if it already was."""
-    with transaction(ctx.factory) as session:
-        grant = session.scalar(
-            select(Oid4vciGrant).where(Oid4vciGrant.id == grant_id).with_for_update()
-        )
-        issued = list(grant.issued or [])
-        if key in issued:
-            return False
-        grant.issued = [*issued, key]
+def claim_in(session, grant_id: str, key: str) -> bool:
+    """Mark one (type, format) of the offer as issued, in the caller's transaction; False if
+    it already was (the grant's row is locked meanwhile)."""
+    grant = session.scalar(
+        select(Oid4vciGrant).where(Oid4vciGrant.id == grant_id).with_for_update()
+    )
+    issued = list(grant.issued or [])
+    if key in issued:
+        return False
+    grant.issued = [*issued, key]
     return True
 
 
@@ -348,19 +348,19 @@ def new_nonce(ctx: IssuerContext, settings: Oid4vciSettings, now: datetime) -> s
     return nonce
 
 
-def spend_nonce(ctx: IssuerContext, settings: Oid4vciSettings, nonce: str, now: datetime) -> None:
-    """Single use: the first proof that names a live nonce spends it; any other is refused."""
-    with transaction(ctx.factory) as session:
-        spent = session.execute(
-            update(Oid4vciGrant)
-            .where(
-                Oid4vciGrant.nonce_hash == _mac(settings, "nonce", nonce),
-                Oid4vciGrant.kind == NONCE,
-                Oid4vciGrant.nonce_used_at.is_(None),
-                Oid4vciGrant.expires_at > now,
-            )
-            .values(nonce_used_at=now)
-        ).rowcount
+def spend_nonce_in(session, settings: Oid4vciSettings, nonce: str, now: datetime) -> None:
+    """Single use: the first proof that names a live nonce spends it (in the caller's
+    transaction); any other is refused."""
+    spent = session.execute(
+        update(Oid4vciGrant)
+        .where(
+            Oid4vciGrant.nonce_hash == _mac(settings, "nonce", nonce),
+            Oid4vciGrant.kind == NONCE,
+            Oid4vciGrant.nonce_used_at.is_(None),
+            Oid4vciGrant.expires_at > now,
+        )
+        .values(nonce_used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if not spent:
         raise OAuthError("invalid_nonce", "the proof's nonce is unknown, expired or used")
-

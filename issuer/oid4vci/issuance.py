@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from agents.client import AgentError
 from credgate.db import transaction, utcnow
@@ -22,7 +22,7 @@ from issuer import credentials, records
 from issuer.context import IssuerContext
 from issuer.credentials import check_schema
 from issuer.models import ISSUED, ISSUING, IssuedCredential, Oid4vciGrant
-from issuer.oid4vci import grants, metadata
+from issuer.oid4vci import grants, metadata, sdjwt
 from issuer.oid4vci.errors import OAuthError, invalid_credential_request, invalid_proof
 from issuer.oid4vci.grants import Oid4vciSettings
 from issuer.oid4vci.proofs import HolderKey, check_proof
@@ -31,8 +31,6 @@ from issuer.vcdm import subject_id
 
 SIGNING_OPTIONS = {"proofType": "Ed25519Signature2020", "proofPurpose": "assertionMethod"}
 SD_JWT_TYP = "dc+sd-jwt"
-#: ACA-Py never makes these selectively disclosable (it matches them as name prefixes).
-NEVER_SD_PREFIXES = ("iss", "iat", "exp", "cnf")
 REGISTERED = ("iss", "iat", "nbf", "exp", "vct", "cnf", "status", "jti")
 
 
@@ -103,13 +101,15 @@ def issue(
         holder = check_proof(proof, audience=base, now=now, max_age=settings.proof_max_age)
     elif metadata.needs_proof(type_name, fmt):
         raise invalid_proof("a jwt key proof is required")
-    if holder is not None:
-        grants.spend_nonce(ctx, settings, holder.nonce, now)
     key = metadata.configuration_id(type_name, fmt)
-    if not grants.claim_configuration(ctx, grant.id, key):
-        raise OAuthError("credential_request_denied", f"{key} was already issued for this offer")
+    with transaction(ctx.factory) as session:  # one transaction: nothing half-spent on refusal
+        if holder is not None:
+            grants.spend_nonce_in(session, settings, holder.nonce, now)
+        if not grants.claim_in(session, grant.id, key):
+            raise OAuthError("credential_request_denied",
+                             f"{key} was already issued for this offer")  # fmt: skip
+        record = _bound_record(session, template["record"], type_name, holder)
     try:
-        record = _bound_record(ctx, template["record"], type_name, holder)
         issued = _sign(ctx, record, type_name, fmt, holder, base)
     except BaseException:
         grants.release_configuration(ctx, grant.id, key)
@@ -118,36 +118,38 @@ def issue(
 
 
 def _bound_record(
-    ctx: IssuerContext, record_id: str, type_name: str, holder: HolderKey | None
+    session, record_id: str, type_name: str, holder: HolderKey | None
 ) -> IssuedCredential:
     """The offer's issuance record, its subject the holder's DID. The first request binds a
     late subject; every later one (another format of the same credential) must prove
     possession of the same DID's key, as must any request for a credential issued to a DID."""
-    with ctx.factory() as session:
-        record = session.get(IssuedCredential, record_id)
+    record = session.scalar(
+        select(IssuedCredential).where(IssuedCredential.id == record_id).with_for_update()
+    )
     if record is None or record.state not in (ISSUING, ISSUED):
         raise OAuthError("credential_request_denied", "this credential is no longer on offer")
     if not metadata.binds_subject(type_name) or holder is None:
         return record
     bound = subject_id(record.credential)
-    if bound is None:
+    if bound is None and record.state == ISSUING:
         credential = credentials.with_subject(record.credential, holder.did)
         check_schema(credential)
-        with transaction(ctx.factory) as session:
-            won = session.execute(
-                update(IssuedCredential)
-                .where(IssuedCredential.id == record.id, IssuedCredential.subject_id.is_(None),
-                       IssuedCredential.state == ISSUING)
-                .values(credential=credential, subject_id=holder.did, updated_at=utcnow())
-            ).rowcount  # fmt: skip
+        won = session.execute(
+            update(IssuedCredential)
+            .where(IssuedCredential.id == record.id, IssuedCredential.subject_id.is_(None),
+                   IssuedCredential.state == ISSUING)
+            .values(credential=credential, subject_id=holder.did, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount  # fmt: skip
         if won:
+            session.expunge(record)
             record.credential, record.subject_id = credential, holder.did
             return record
-        with ctx.factory() as session:
-            record = session.get(IssuedCredential, record_id)
+        session.refresh(record)
         bound = subject_id(record.credential)
     if bound != holder.did:
         raise invalid_proof(f"this credential is bound to {bound}: prove possession of its key")
+    session.expunge(record)
     return record
 
 
@@ -175,9 +177,8 @@ def _sign(
         else:
             payload = sd_jwt_payload(credential, record.status_list_url, record.status_index,
                                      holder, metadata.vct(base, type_name))  # fmt: skip
-            issued = tenant.client.sign_sd_jwt(
-                payload, did=tenant.did, non_sd=non_sd_paths(payload), headers={"typ": SD_JWT_TYP}
-            )
+            issued = sdjwt.issue(payload, REGISTERED, lambda signed: tenant.client.sign_jwt(
+                signed, did=tenant.did, headers={"typ": SD_JWT_TYP}))  # fmt: skip
     except AgentError as exc:
         raise agent_problem(exc) from exc  # the record stays issuing: the wallet may retry
     if record.state != ISSUED:
@@ -253,31 +254,3 @@ def sd_jwt_payload(
     if clash:
         raise invalid_credential_request(f"claims clash with registered names: {sorted(clash)}")
     return {**payload, **claims}
-
-
-def non_sd_paths(payload: dict[str, Any]) -> list[str]:
-    """Every claim path ACA-Py would make disclosable except the subject's top-level claims:
-    registered claims stay plain, and a disclosed claim's value is disclosed whole."""
-    paths: list[str] = []
-    for name, value in payload.items():
-        if name.startswith(NEVER_SD_PREFIXES):
-            continue
-        if name in REGISTERED:
-            paths.append(name)
-        _nested(value, name, paths)
-    return paths
-
-
-def _nested(value: Any, path: str, paths: list[str]) -> None:
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key.startswith(NEVER_SD_PREFIXES):
-                continue
-            paths.append(f"{path}.{key}")
-            _nested(inner, f"{path}.{key}", paths)
-    elif isinstance(value, list):
-        for i, inner in enumerate(value):
-            if isinstance(inner, dict | list):
-                _nested(inner, f"{path}[{i}]", paths)
-            else:
-                paths.append(f"{path}[{i}]")

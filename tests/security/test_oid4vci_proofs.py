@@ -21,7 +21,7 @@ from issuer.oid4vci.proofs import check_proof, resolve_kid
 from verifier.dids import did_key_from_public_key
 
 AUD = "https://issuer.example"
-NOW = datetime.now(UTC)
+
 
 
 def b64url(data: bytes) -> str:
@@ -45,7 +45,7 @@ def claims(**extra) -> dict:
 
 def refuse(proof, error: str = "invalid_proof") -> str:
     with pytest.raises(OAuthError) as caught:
-        check_proof(proof, audience=AUD, now=NOW, max_age=300)
+        check_proof(proof, audience=AUD, now=datetime.now(UTC), max_age=300)
     assert caught.value.error == error and caught.value.status == 400
     return caught.value.description
 
@@ -56,17 +56,17 @@ TYP = {"typ": "openid4vci-proof+jwt"}
 def test_good_proofs_name_their_key_and_did():
     key, public = ed25519()
     held = check_proof(sign(key, "EdDSA", TYP | {"jwk": public}, claims()), audience=AUD,
-                       now=NOW, max_age=300)  # fmt: skip
+                       now=datetime.now(UTC), max_age=300)  # fmt: skip
     assert held.did == did_key_from_public_key(base64.urlsafe_b64decode(public["x"] + "=="))
     assert held.nonce == "n-1" and "d" not in held.jwk
     fingerprint = held.did.removeprefix("did:key:")
     by_kid = sign(key, "EdDSA", TYP | {"kid": f"{held.did}#{fingerprint}"}, claims())
-    assert check_proof(by_kid, audience=AUD, now=NOW, max_age=300).did == held.did
+    assert check_proof(by_kid, audience=AUD, now=datetime.now(UTC), max_age=300).did == held.did
     p256 = jwk.JWK.generate(kty="EC", crv="P-256")
     p256_public = json.loads(p256.export_public())
     did_jwk = "did:jwk:" + b64url(json.dumps(p256_public).encode())
     held = check_proof(sign(p256, "ES256", TYP | {"kid": did_jwk + "#0"}, claims()),
-                       audience=AUD, now=NOW, max_age=300)  # fmt: skip
+                       audience=AUD, now=datetime.now(UTC), max_age=300)  # fmt: skip
     assert held.did == did_jwk and held.jwk["crv"] == "P-256"
 
 
