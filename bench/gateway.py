@@ -89,13 +89,17 @@ def bench_throughput(seconds: float) -> float:
     credential = credgate_credential("RoleCredential", AUTHORITY, HOLDER.did,
                                      status=status.entry("roles", 7))  # fmt: skip
     client = gateway.test_client()
-    token = token_for(client, HOLDER, [credential])
+    # The catalogue's routes need a participant: an OnboardingCredential beside the role.
+    onboarding = credgate_credential("OnboardingCredential", AUTHORITY, HOLDER.did,
+                                     status=status.entry("roles", 8))  # fmt: skip
+    token = token_for(client, HOLDER, [credential, onboarding])
     for index in range(20):
         client.post("/apps/catalogue/api/items", headers={"Authorization": f"Bearer {token}"},
                     json={"kind": "data-product", "title": f"Dataset {index}",
                           "keywords": ["bench"]})  # fmt: skip
     verifier = gateway.extensions["credgate.verifier"]
-    results = recheck(verifier, [(credential, check_credential(credential))], utcnow())
+    results = recheck(verifier, [(c, check_credential(c)) for c in (credential, onboarding)],
+                      utcnow())  # fmt: skip
     principal = Principal(HOLDER.did, "token", "bench", results, evaluate(Participant(), results))
     alone = standalone_app(catalogue, principal, {"CREDGATE_SETTINGS": settings,
                                                   "DB_SESSION_FACTORY": db})  # fmt: skip
@@ -192,7 +196,7 @@ def bench_suite(logins: int, revocations: int) -> tuple[float, float]:
         (var / "verifier").mkdir(parents=True, exist_ok=True)
         (var / "verifier" / "trust.json").write_text(
             json.dumps({"onboarding_authority": authority.did}))
-        issue_with_status(db, hub, authority, person, connection, "RoleCredential",
+        role = issue_with_status(db, hub, authority, person, connection, "RoleCredential",
                                    revocation)  # fmt: skip
         wallet = AgentWallet(hub, person)
 
@@ -224,10 +228,12 @@ def bench_suite(logins: int, revocations: int) -> tuple[float, float]:
         operator = {"Authorization": f"Bearer {ensure_operator_token(settings, db)}"}
         deny_times, ack_times = [], []
         for _ in range(revocations):
+            # The catalogue needs a participant: revoking the OnboardingCredential denies.
             credential = issue_with_status(db, hub, authority, person, connection,
-                                           "RoleCredential", revocation)  # fmt: skip
+                                           "OnboardingCredential", revocation)  # fmt: skip
             challenge = http.post(f"{gateway}/auth/challenge", timeout=10).json()
-            vp = wallet.prove([credential.credential], challenge=challenge["challenge"],
+            vp = wallet.prove([credential.credential, role.credential],
+                              challenge=challenge["challenge"],
                               domain=challenge["domain"])  # fmt: skip
             token = http.post(f"{gateway}/auth/token", json=vp, timeout=10).json()["access_token"]
             headers = {"Authorization": f"Bearer {token}"}

@@ -348,7 +348,7 @@ def post_response(
 ) -> requests.Response:
     """``direct_post`` to the verifier (its answer is returned whatever its status)."""
     try:
-        check_url(request.response_uri, policy)
+        check_url(request.response_uri, policy if policy is not None else FetchPolicy())
     except FetchError:
         raise bad("the response_uri is not a URL this wallet may post to") from None
     body = {"vp_token": vp_token if isinstance(vp_token, str) else json.dumps(vp_token)}
