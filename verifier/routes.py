@@ -184,7 +184,16 @@ def _spend_challenge(
         store.consume(presented, presented_domain if isinstance(presented_domain, str) else None)
     except VerificationError as exc:
         if exc.slug == errors.CHALLENGE_UNKNOWN and expected is not None:
-            return  # the caller's own challenge: compared with the proof, nothing to spend
+            # The caller's own challenge: compared with the proof, nothing to spend here (and
+            # another consumer's stays unspent there); its freshness is the caller's to ensure.
+            result.warnings.append(
+                VerificationError(
+                    errors.CHALLENGE_UNKNOWN,
+                    "not issued by this verifier's /challenges: compared with options.challenge "
+                    "only, not spent",
+                )
+            )
+            return
         result.checks = [c for c in result.checks if c not in ("challenge", "domain")]
         result.errors.append(exc)
 
