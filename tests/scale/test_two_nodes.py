@@ -1,0 +1,305 @@
+"""Two service nodes over one PostgreSQL (issue 18): each is ``credgate serve verifier revocation``
+— gunicorn, two worker processes per service — in a process of its own, on its own ports, with
+its own (empty) var directory. They share the database schema, the test suite's agents and their
+configuration (a JSON file, a master secret and the operator token's hash in the environment),
+nothing else.
+
+* A QR login opened on node A is answered by the wallet through node B's request link; node A's
+  event stream shows ``verified`` within a second (the login row changes on B, B's NOTIFY wakes
+  A's stream), and the browser's session cookie works on both nodes (shared session secret).
+* A revocation made through node B's status-list service denies node A's open session and an
+  access token node A issued earlier within a second (B records the change and notifies; A's
+  revocation service wakes its feed's long-poll, A's verifier drops the cached list).
+* ``kill -9`` of node A leaves node B serving, and a login node A opened is completed on B.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+import requests
+
+from agents.tenants import ensure_tenant
+from credgate.db import transaction
+from revocation.allocation import allocate, mark_issued
+from tests.oid4vp_support import TokenListServer, held_sdjwt, held_vcjwt, issue_sdjwt, issue_vcjwt
+from tests.test_oid4vp import Browser
+from verifier.fetch import FetchPolicy
+from verifier.testing import Party, credgate_credential
+from wallet import oid4vp
+
+pytestmark = [pytest.mark.db, pytest.mark.agents]
+
+ROOT = Path(__file__).resolve().parents[2]
+AUTHORITY = Party.generate()  # the credentials' issuer (a test key, trusted by the nodes)
+HOLDER = Party.generate()
+DEADLINE = 1.0
+START_TIMEOUT = 120.0
+PROBE_ROUTE = "/apps/scale-probe/data"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Node:
+    """``credgate serve verifier revocation`` in a process group of its own."""
+
+    def __init__(self, name: str, var_dir: Path, env: dict[str, str]) -> None:
+        self.name = name
+        self.var_dir = var_dir
+        self.ports = {"verifier": free_port(), "revocation": free_port()}
+        self.urls = {n: f"http://127.0.0.1:{p}" for n, p in self.ports.items()}
+        self.env = {**env, "CREDGATE_SERVICE_URLS": json.dumps(self.urls)}
+        self.process: subprocess.Popen | None = None
+        self.log = var_dir / "serve.log"
+
+    def start(self) -> Node:
+        command = [sys.executable, "-m", "credgate", "--var", str(self.var_dir), "serve",
+                   "verifier", "revocation", "--workers", "2", "--threads", "16",
+                   "--bind", f"127.0.0.1:{self.ports['verifier']}",
+                   "--bind", f"127.0.0.1:{self.ports['revocation']}"]  # fmt: skip
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        return self
+
+    def wait_ready(self, deadline: float) -> None:
+        for url in self.urls.values():
+            while True:
+                assert self.process is not None and self.process.poll() is None, self.tail()
+                try:
+                    if requests.get(url + "/ready", timeout=2).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                assert time.monotonic() < deadline, f"node {self.name} not ready\n{self.tail()}"
+                time.sleep(0.2)
+
+    def tail(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """The whole node: the serve command, its gunicorn masters and their workers."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+        if self.process is not None:
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        if sig == signal.SIGTERM:
+            return
+        # SIGKILL reaches the group; wait until the ports are really closed.
+        for port in self.ports.values():
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    time.sleep(0.05)
+                except OSError:
+                    break
+
+    def stop(self) -> None:
+        self.kill(signal.SIGTERM)
+
+
+@pytest.fixture(scope="module")
+def token_lists():
+    server = TokenListServer().start()
+    server.add("roles", AUTHORITY)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster(settings, engine, db, suite, token_lists, tmp_path_factory):
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("several nodes need a shared PostgreSQL (DATABASE_URL); SQLite is one process")
+    # The status lists' signer: the issuer agent's tenant the revocation service signs as.
+    publisher = ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "scale-publisher")
+    config_dir = tmp_path_factory.mktemp("scale-config")
+    trust = config_dir / "trust.json"
+    signers = {AUTHORITY.did: [publisher.did]}
+    trust.write_text(json.dumps({"onboarding_authority": AUTHORITY.did,
+                                 "status_list_signers": signers}))  # fmt: skip
+    agents = {name: {"url": agent.admin_url, "api_key": agent.api_key}
+              for name, agent in suite.agents.items()}  # fmt: skip
+    config = config_dir / "credgate.json"
+    config.write_text(json.dumps({
+        "GATEWAY_DOMAIN": "http://gateway.scale.test",
+        "GATEWAY_APPS": ["tests.scale.probe:PROBE"],
+        "GATEWAY_AUDIT_INTERVAL": 0.05,
+        "VERIFIER_TRUST_FILE": str(trust),
+        "FETCH_ALLOW": [token_lists.url],
+        "AGENTS": agents,
+    }))  # fmt: skip
+    operator_token = secrets.token_urlsafe(32)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CREDGATE_")},
+        "DATABASE_URL": settings.database_url,
+        "CREDGATE_CONFIG": str(config),
+        "CREDGATE_SECRET_KEY": secrets.token_urlsafe(32),
+        "CREDGATE_OPERATOR_TOKEN_HASH": hashlib.sha256(operator_token.encode()).hexdigest(),
+    }
+    nodes = {name: Node(name, tmp_path_factory.mktemp(f"node-{name}"), env) for name in "ab"}
+    try:
+        for node in nodes.values():
+            node.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        for node in nodes.values():
+            node.wait_ready(deadline)
+        yield {"a": nodes["a"], "b": nodes["b"], "publisher": publisher,
+               "operator": {"Authorization": f"Bearer {operator_token}"}}  # fmt: skip
+    finally:
+        for node in nodes.values():
+            node.stop()
+    for node in nodes.values():  # no node wrote a secret (or anything else) of its own
+        assert not (node.var_dir / "secrets").exists()
+
+
+def via(link: str, node_url: str) -> str:
+    """The wallet's link with its ``request_uri`` on ``node_url`` instead."""
+    scheme, rest = link.split("?", 1)
+    query = dict(urllib.parse.parse_qsl(rest))
+    path = urllib.parse.urlsplit(query["request_uri"]).path
+    query["request_uri"] = node_url + path
+    return f"{scheme}?{urllib.parse.urlencode(query)}"
+
+
+def follow(browser: Browser, login) -> tuple[list[tuple[str, float]], threading.Thread]:
+    seen: list[tuple[str, float]] = []
+
+    def read():
+        url = browser.base + login["events"]
+        with browser.http.get(url, stream=True, timeout=30) as response:
+            for line in response.iter_lines(decode_unicode=True):
+                if line and line.startswith("data: "):
+                    seen.append((json.loads(line[6:])["state"], time.monotonic()))
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    return seen, thread
+
+
+def wait_until(check, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+
+def first_denial(get, limit: float = 3.0) -> tuple[float, requests.Response]:
+    began = time.monotonic()
+    while True:
+        response = get()
+        if response.status_code != 200 or time.monotonic() - began > limit:
+            return time.monotonic() - began, response
+        time.sleep(0.02)
+
+
+def role_sdjwt(token_lists, index: int) -> str:
+    status = (token_lists.uri("roles"), index)
+    return issue_sdjwt(AUTHORITY, HOLDER, "RoleCredential", {"roles": ["DataProvider"]},
+                       status=status, exp=int(time.time()) + 3600)  # fmt: skip
+
+
+def test_login_opened_on_a_is_answered_through_b_and_a_streams_verified(cluster, token_lists):
+    a, b = cluster["a"].urls["verifier"], cluster["b"].urls["verifier"]
+    credential = role_sdjwt(token_lists, 1)
+    browser = Browser(a)
+    login = browser.open()
+    seen, stream = follow(browser, login)
+    wait_until(lambda: seen)
+    response = oid4vp.answer(via(login["link"], b), [held_sdjwt(credential, HOLDER)],
+                             policy=FetchPolicy([b]))  # fmt: skip
+    answered = time.monotonic()
+    assert response.status_code == 200, response.text
+    stream.join(timeout=10)
+    states = [state for state, _ in seen]
+    assert states[-1] == "verified", states
+    assert seen[-1][1] - answered <= DEADLINE, seen[-1][1] - answered
+    finished = browser.finish(login)
+    assert finished.status_code == 303, finished.text
+    # One session secret: the browser's session works on either node.
+    for node in (a, b):
+        allowed = browser.http.get(node + PROBE_ROUTE, timeout=10)
+        assert allowed.status_code == 200 and allowed.json()["holder"] == HOLDER.did
+
+
+def test_revocation_through_b_denies_a_session_and_token_on_a(cluster, db):
+    a, b = cluster["a"], cluster["b"]
+    gateway = a.urls["verifier"]
+    # The credential's status entry is in a list of the shared database, published at node A.
+    role_id = f"urn:uuid:{secrets.token_hex(8)}"
+    with transaction(db) as session:
+        status = allocate(session, issuer_did=cluster["publisher"].did, purpose="revocation",
+                          model="StatusList2021", credential_id=role_id,
+                          status_base_url=a.urls["revocation"])  # fmt: skip
+    with transaction(db) as session:
+        mark_issued(session, status.entry_id)
+    vc = credgate_credential("RoleCredential", AUTHORITY, HOLDER.did,
+                             status=status.credential_status())  # fmt: skip
+
+    # An access token from node A ...
+    issued = requests.post(gateway + "/auth/challenge", timeout=10).json()
+    vp = HOLDER.present([vc], challenge=issued["challenge"], domain=issued["domain"])
+    response = requests.post(gateway + "/auth/token", json={"verifiablePresentation": vp},
+                             timeout=10)  # fmt: skip
+    assert response.status_code == 200, response.text
+    bearer = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    # ... and a browser session on node A (the same credential as a VC-JWT, over OpenID4VP).
+    browser = Browser(gateway)
+    login = browser.open()
+    answer = oid4vp.answer(login["link"], [held_vcjwt(issue_vcjwt(AUTHORITY, HOLDER, vc), HOLDER)],
+                           policy=FetchPolicy([gateway]))  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    assert browser.finish(login).status_code == 303
+    route = gateway + PROBE_ROUTE
+    assert requests.get(route, headers=bearer, timeout=10).status_code == 200
+    assert browser.http.get(route, timeout=10).status_code == 200
+
+    revoke = f"{b.urls['revocation']}/status/entries/{status.entry_id}/revoke"
+    response = requests.post(revoke, json={"reason": "scale test"}, headers=cluster["operator"],
+                             timeout=10)  # fmt: skip
+    assert response.status_code == 200, response.text
+    elapsed, denied = first_denial(lambda: requests.get(route, headers=bearer, timeout=10))
+    assert denied.status_code == 403 and denied.json()["type"].endswith("/revoked"), denied.text
+    assert elapsed <= DEADLINE, elapsed
+    elapsed, denied = first_denial(lambda: browser.http.get(route, timeout=10))
+    assert denied.status_code == 403, denied.text
+    assert elapsed <= DEADLINE, elapsed
+
+
+def test_kill_9_of_a_leaves_b_serving_what_a_started(cluster, token_lists):
+    a, b = cluster["a"], cluster["b"]
+    browser = Browser(a.urls["verifier"])
+    login = browser.open()  # node A started it ...
+    a.kill()  # ... and dies at once, workers and all
+    assert requests.get(b.urls["verifier"] + "/ready", timeout=5).status_code == 200
+    credential = role_sdjwt(token_lists, 2)
+    b_url = b.urls["verifier"]
+    response = oid4vp.answer(via(login["link"], b_url), [held_sdjwt(credential, HOLDER)],
+                             policy=FetchPolicy([b_url]))  # fmt: skip
+    assert response.status_code == 200, response.text
+    browser.base = b_url  # the load balancer sends the browser to the node that is left
+    assert browser.state(login)["state"] == "verified"
+    assert browser.finish(login).status_code == 303
+    assert browser.http.get(b_url + PROBE_ROUTE, timeout=10).status_code == 200
