@@ -670,6 +670,18 @@ def _pyld_quads(proc: _MemoProcessor, document: Mapping[str, Any]) -> list[Quad]
 # -- API --------------------------------------------------------------------------------------
 
 
+#: Datatype IRIs of directed strings under ``rdfDirection: 'i18n-datatype'``.
+I18N_DATATYPE = "https://www.w3.org/ns/i18n#"
+
+
+def has_direction(quads: list[Quad]) -> bool:
+    """Whether a literal of ``quads`` carries a base direction (an i18n datatype): what a signer
+    without ``rdfDirection`` (ACA-Py's) would sign differently from us and the reference
+    libraries."""
+    marker = "^^<" + I18N_DATATYPE
+    return any(o.startswith('"') and marker in o for _s, _p, o, _g in quads)
+
+
 def refused_construct(document: Any) -> str | None:
     """The construct for which :func:`canonize` refuses ``document`` with
     ``unsupported-jsonld`` by design, or None. None today: every construct the walk does not
