@@ -30,11 +30,13 @@ import copy
 from typing import Any
 
 from flask import Blueprint, Response, current_app, json, request
+from sqlalchemy import select
 
 from credgate.problems import PROBLEM_MEDIA_TYPE, Problem, json_body
 from verifier import errors
 from verifier.engine import PresentationResult, Verifier
 from verifier.errors import VerificationError
+from verifier.models import Challenge
 
 bp = Blueprint("vc_api", __name__)
 
@@ -133,10 +135,15 @@ def verify_presentation():
     challenge = _option(options, "challenge")
     domain = _option(options, "domain")
     service = verifier()
-    # Compare only; the challenge is spent below, and only if it is one of ours.
-    comparing = copy.copy(service)
-    comparing.challenges = None
-    result = comparing.verify_presentation(
+    compared_only = challenge is not None and not _ours(service, challenge)
+    if compared_only:
+        # The caller's own challenge: compared with the proof, nothing to spend here (and
+        # another consumer's stays unspent there); its freshness is the caller's to ensure.
+        service = copy.copy(service)
+        service.challenges = None
+    # Otherwise our store spends the proof's challenge once its proof verified, before any of
+    # its credentials is resolved or fetched; one it did not issue is challenge-unknown.
+    result = service.verify_presentation(
         presentation,
         challenge=challenge,
         domain=domain,
@@ -144,12 +151,32 @@ def verify_presentation():
         check_trust=_wanted(checks, "trust"),
         require_holder_binding=checks is not None and "holder" in checks,
     )
+    if compared_only and result.holder is not None:
+        result.warnings.append(
+            VerificationError(
+                errors.CHALLENGE_UNKNOWN,
+                "not issued by this verifier's /challenges: compared with options.challenge "
+                "only, not spent",
+            )
+        )
     if domain is not None:
         _require_domain(presentation, domain, result)
-    if result.holder is not None:  # the proof verified: only then is a challenge spent
-        _spend_challenge(service, presentation, challenge, result)
     result.verified = not result.errors and all(c.verified for c in result.credentials)
     return _answer(result.to_vc_api())
+
+
+def _ours(service: Verifier, value: str) -> bool:
+    """Whether this service's ``/challenges`` issued ``value`` (spent or not)."""
+    store = service.challenges
+    if store is None or not value or len(value) > 64:
+        return False
+    with store.factory() as session:
+        found = session.scalar(
+            select(Challenge.value).where(
+                Challenge.value == value, Challenge.consumer == store.consumer
+            )
+        )
+    return found is not None
 
 
 def _proof(presentation: dict[str, Any]) -> dict[str, Any]:
@@ -169,33 +196,6 @@ def _require_domain(presentation: dict[str, Any], domain: str, result: Presentat
     result.errors.append(
         VerificationError(errors.DOMAIN_MISMATCH, f"the proof has no domain, expected {domain!r}")
     )
-
-
-def _spend_challenge(
-    service: Verifier, presentation: dict[str, Any], expected: str | None,
-    result: PresentationResult,
-) -> None:  # fmt: skip
-    store = service.challenges
-    proof = _proof(presentation)
-    presented, presented_domain = proof.get("challenge"), proof.get("domain")
-    if store is None:
-        return
-    try:
-        store.consume(presented, presented_domain if isinstance(presented_domain, str) else None)
-    except VerificationError as exc:
-        if exc.slug == errors.CHALLENGE_UNKNOWN and expected is not None:
-            # The caller's own challenge: compared with the proof, nothing to spend here (and
-            # another consumer's stays unspent there); its freshness is the caller's to ensure.
-            result.warnings.append(
-                VerificationError(
-                    errors.CHALLENGE_UNKNOWN,
-                    "not issued by this verifier's /challenges: compared with options.challenge "
-                    "only, not spent",
-                )
-            )
-            return
-        result.checks = [c for c in result.checks if c not in ("challenge", "domain")]
-        result.errors.append(exc)
 
 
 @bp.post("/challenges")
