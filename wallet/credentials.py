@@ -81,6 +81,9 @@ def show(ctx: WalletContext, account: Account, record_id: str) -> dict[str, Any]
         ):
             labels = issuer_labels(ctx, account)
             return summary(ctx, record, labels=labels) | {"credential": record.get("cred_value")}
+    for item in oid4vci.stored(ctx, account, with_credential=True):
+        if record_id in (item["record_id"], item["id"]):
+            return item
     raise Problem("credential-not-found", "Credential not found", 404, "no such credential here")
 
 

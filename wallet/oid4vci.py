@@ -266,8 +266,9 @@ def receive_into_wallet(ctx, account, text: str, *, tx_code: str | None,
     return rows
 
 
-def stored(ctx, account) -> list[dict[str, Any]]:
-    """SD-JWT VCs and VC-JWTs this wallet received, with live status."""
+def stored(ctx, account, *, with_credential: bool = False) -> list[dict[str, Any]]:
+    """SD-JWT VCs and VC-JWTs this wallet received, with live status (and, with
+    ``with_credential``, the credential as received and its disclosed claims)."""
     from wallet.models import DONE, Interaction
 
     with ctx.factory() as session:
@@ -298,6 +299,8 @@ def stored(ctx, account) -> list[dict[str, Any]]:
             "issued": view.get("issuanceDate"), "expires": view.get("expirationDate"),
             "status": live,
         })  # fmt: skip
+        if with_credential:
+            result[-1] |= {"credential": credential, "claims": subject}
     return result
 
 

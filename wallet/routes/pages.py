@@ -17,7 +17,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 
 from credgate.pages import check_csrf, csrf_token, page_headers
 from credgate.problems import Problem
-from wallet import accounts, credentials, inbox, interactions, offers, proofs
+from wallet import accounts, credentials, inbox, interactions, offers, oid4vci, proofs
 from wallet.accounts import Account
 from wallet.context import wallet_context
 from wallet.models import FAILED, PENDING, REQUEST, Interaction
@@ -159,12 +159,17 @@ def scan():
     if image is None and not text:
         _say(Problem("bad-qr-code", "Nothing scanned", 400, "paste a link or choose a picture"))
         return redirect(url_for(".home"), 303)
+    tx_code = request.form.get("tx_code", "").strip() or None  # an OpenID4VCI offer's PIN
     found = _attempt(
-        lambda: inbox.scan(wallet_context(), account, text=None if image else text, image=image),
+        lambda: inbox.scan(wallet_context(), account, text=None if image else text, image=image,
+                           tx_code=tx_code),  # fmt: skip
         url_for(".home"),
     )
     if not isinstance(found, list):
         return found
+    if found and all(row.kind == oid4vci.KIND for row in found):
+        _tell(f"Received {len(found)} credential(s) over OpenID4VCI.")
+        return redirect(url_for(".home"), 303)
     decisions = [row for row in found if row.state == PENDING]
     if len(decisions) == 1:
         return redirect(url_for(".interaction", interaction_id=decisions[0].id), 303)
