@@ -86,11 +86,11 @@ def unsigned_v2(issuer: Party = AUTHORITY, **members) -> dict:
     return credential
 
 
-def di_proof(party: Party, proof_id: str, previous=None) -> dict:
+def di_proof(party: Party, proof_id: str, previous=None, cryptosuite="eddsa-rdfc-2022") -> dict:
     proof = {
         "id": proof_id,
         "type": "DataIntegrityProof",
-        "cryptosuite": "eddsa-rdfc-2022",
+        "cryptosuite": cryptosuite,
         "created": "2025-06-01T00:00:00Z",
         "verificationMethod": party.method,
         "proofPurpose": "assertionMethod",
@@ -100,12 +100,15 @@ def di_proof(party: Party, proof_id: str, previous=None) -> dict:
     return proof
 
 
-def add_proof(document: dict, party: Party, proof_id: str, previous=None, *, over=None) -> dict:
+def add_proof(document: dict, party: Party, proof_id: str, previous=None, *, over=None,
+              cryptosuite="eddsa-rdfc-2022") -> dict:  # fmt: skip
     """``document`` with one more proof; a chained proof signs the document with the proofs it
     names (``over`` forces what is signed, to build forgeries)."""
     existing = as_list(document.get("proof"))
     unsecured = {k: v for k, v in document.items() if k != "proof"}
-    proof = di_proof(party, proof_id, previous)
+    proof = di_proof(party, proof_id, previous, cryptosuite)
+    if cryptosuite == "eddsa-jcs-2022":
+        proof["@context"] = unsecured["@context"]
     if over is None:
         names = as_list(previous)
         chained = [p for p in existing if p.get("id") in names]
@@ -188,14 +191,19 @@ def test_proof_set_with_the_data_integrity_context_verifies(client):
 
 
 @pytest.mark.db
-def test_previous_proof_chains_verify_over_the_proofs_they_name(client):
+@pytest.mark.parametrize("cryptosuite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+def test_previous_proof_chains_verify_over_the_proofs_they_name(client, cryptosuite):
     document = {**unsigned_v2(), "@context": [V2, EXAMPLES, DI_V2]}
-    first = add_proof(document, AUTHORITY, "urn:proof:a")
-    chain = add_proof(first, AUTHORITY, "urn:proof:b", "urn:proof:a")
+    first = add_proof(document, AUTHORITY, "urn:proof:a", cryptosuite=cryptosuite)
+    chain = add_proof(first, AUTHORITY, "urn:proof:b", "urn:proof:a", cryptosuite=cryptosuite)
     response = verify_credential(client, chain)
     assert response.status_code == 200 and response.json["verified"], response.json
-    longer = add_proof(chain, AUTHORITY, "urn:proof:c", ["urn:proof:a", "urn:proof:b"])
+    longer = add_proof(chain, AUTHORITY, "urn:proof:c", ["urn:proof:a", "urn:proof:b"],
+                       cryptosuite=cryptosuite)  # fmt: skip
     assert verify_credential(client, longer).json["verified"] is True
+    tampered = copy.deepcopy(longer)
+    tampered["proof"][0]["created"] = "2025-06-02T00:00:00Z"  # A changed: A and B, C fail
+    assert errors.BAD_SIGNATURE in error_types(verify_credential(client, tampered).json)
 
 
 @pytest.mark.db
