@@ -130,9 +130,13 @@ def token_lists():
 
 
 @pytest.fixture(scope="module")
-def cluster(settings, engine, db, suite, token_lists, tmp_path_factory):
+def postgres(settings):
     if not settings.database_url.startswith("postgresql"):
         pytest.skip("several nodes need a shared PostgreSQL (DATABASE_URL); SQLite is one process")
+
+
+@pytest.fixture(scope="module")
+def cluster(postgres, settings, engine, db, suite, token_lists, tmp_path_factory):
     # The status lists' signer: the issuer agent's tenant the revocation service signs as.
     publisher = ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "scale-publisher")
     config_dir = tmp_path_factory.mktemp("scale-config")

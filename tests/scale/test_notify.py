@@ -1,0 +1,101 @@
+"""The notification component (credgate.notify): bounded waits, delivery at commit only, and on
+PostgreSQL a wake-up from another process and a listener that comes back after its connection is
+killed (waiters are woken then, so they re-read what they may have missed)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from credgate.db import transaction
+from credgate.notify import notifier_for
+
+pytestmark = pytest.mark.db
+
+
+def channel() -> str:
+    return f"test.{uuid.uuid4().hex[:8]}"
+
+
+def settled(db):
+    """The notifier, its listener connected on PostgreSQL (connecting wakes every waiter)."""
+    notifier = notifier_for(db)
+    notifier.listen()
+    deadline = time.monotonic() + 10
+    while notifier.postgres and not notifier.listening:
+        assert time.monotonic() < deadline, "the listener did not connect"
+        time.sleep(0.02)
+    return notifier
+
+
+def test_publish_wakes_a_waiter_and_a_wait_is_bounded(db):
+    notifier, name = settled(db), channel()
+    seen = notifier.generation(name)
+    began = time.monotonic()
+    assert notifier.wait(name, seen, 0.2) is False
+    assert 0.15 <= time.monotonic() - began < 1.0
+    threading.Timer(0.1, notifier.publish, (name,)).start()
+    assert notifier.wait(name, seen, 5) is True
+    assert notifier.generation(name) != seen
+
+
+def test_a_transaction_notifies_at_commit_and_never_on_rollback(db):
+    notifier, name = settled(db), channel()
+    seen = notifier.generation(name)
+    with pytest.raises(RuntimeError), transaction(db) as session:
+        notifier.publish(name, session)
+        raise RuntimeError("rolled back")
+    assert notifier.wait(name, seen, 0.3) is False
+    with transaction(db) as session:
+        notifier.publish(name, session)
+        assert notifier.generation(name) == seen  # not before the commit
+    assert notifier.generation(name) != seen
+
+
+@pytest.fixture
+def postgres(settings, db):
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("LISTEN/NOTIFY needs PostgreSQL (DATABASE_URL); SQLite is one process")
+    return settled(db)
+
+
+def test_another_process_wakes_this_one(postgres, settings):
+    name = channel()
+    seen = postgres.generation(name)
+    script = (
+        "import sys; from credgate.db import make_engine; from credgate.notify import "
+        "notifier_for; notifier_for(make_engine(sys.argv[1])).publish(sys.argv[2])"
+    )
+    threading.Timer(
+        0.2, subprocess.run, ([sys.executable, "-c", script, settings.database_url, name],)
+    ).start()
+    began = time.monotonic()
+    assert postgres.wait(name, seen, 30) is True
+    assert time.monotonic() - began < 15  # the other interpreter's start-up, on a busy machine
+
+
+def test_a_killed_listener_reconnects_and_wakes_its_waiters(postgres, engine):
+    name = channel()
+    seen = postgres.generation(name)
+    with engine.connect() as conn:
+        killed = conn.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE query LIKE 'LISTEN credgate_events%' AND pid <> pg_backend_pid()"
+        )).scalar()  # fmt: skip
+        conn.commit()
+    assert killed >= 1
+    # Woken without anyone publishing on the channel: re-read, something may have been missed.
+    assert postgres.wait(name, seen, 10) is True
+    deadline = time.monotonic() + 10
+    while not postgres.listening:
+        assert time.monotonic() < deadline, "the listener did not come back"
+        time.sleep(0.05)
+    seen = postgres.generation(name)
+    postgres.publish(name)
+    assert postgres.wait(name, seen, 5) is True
