@@ -562,6 +562,11 @@ def test_wallet_stand_in_receives_every_family_in_every_format(wallet_cli, urls,
     for family in FAMILIES:
         assert len(by_type[family]) == 3, by_type.get(family)
         assert all(i["status"]["status"] == "valid" for i in by_type[family]), by_type[family]
+    sd = next(i for i in by_type["RoleCredential"] if i.get("format") == "dc+sd-jwt")
+    code, out = wallet_cli("credential", "-w", name, sd["record_id"], "--json")
+    assert code == 0, out
+    shown = json.loads(out)
+    assert shown["claims"]["roles"] == ["DataConsumer"] and shown["credential"].endswith("~")
     # Revoke the onboarding credential: the wallet shows every format of it revoked.
     [onboarding_id] = {i["id"] for i in by_type["OnboardingCredential"]}
     entry = requests.get(f"{urls['revocation']}/status/entries",
@@ -575,3 +580,7 @@ def test_wallet_stand_in_receives_every_family_in_every_format(wallet_cli, urls,
         return [i["status"]["status"] for i in json.loads(out) if i["id"] == onboarding_id]
 
     wait_for(statuses, lambda s: s == ["revoked"] * 3, timeout=10, what="revoked in the wallet")
+    code, out = wallet_cli("forget", "-w", name, sd["record_id"])
+    assert code == 0, out
+    code, out = wallet_cli("credentials", "-w", name, "--json")
+    assert sd["record_id"] not in {i["record_id"] for i in json.loads(out)}

@@ -139,5 +139,8 @@ def import_credentials(ctx: WalletContext, account: Account, body: Any) -> dict[
 def forget(ctx: WalletContext, account: Account, record_id: str) -> None:
     """Remove a credential from the wallet."""
     found = show(ctx, account, record_id)
+    if found.get("format") in oid4vci.OWN_FORMATS:  # kept by the wallet, not the agent
+        oid4vci.forget(ctx, account, found["record_id"])
+        return
     holder = accounts.holder(ctx, account)
     holder.call(lambda c: c.delete_w3c_credential(found["record_id"]))

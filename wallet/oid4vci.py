@@ -43,6 +43,7 @@ KIND = "oid4vci-credential"  # the wallet's interaction kind for a credential re
 MAX_BYTES = 256 * 1024
 DEADLINE = 10.0
 FORMATS = ("dc+sd-jwt", "jwt_vc_json", "ldp_vc")
+OWN_FORMATS = ("dc+sd-jwt", "jwt_vc_json")  # kept as the wallet's records; ldp_vc in the agent
 
 Signer = Callable[[dict[str, Any]], str]  # proof payload -> signed proof JWT
 
@@ -282,7 +283,7 @@ def stored(ctx, account, *, with_credential: bool = False) -> list[dict[str, Any
     result = []
     for row in rows:
         fmt = row.outcome.get("format")
-        if fmt not in ("dc+sd-jwt", "jwt_vc_json"):
+        if fmt not in OWN_FORMATS:
             continue  # ldp_vc lives in the agent and is listed from there
         credential = row.outcome.get("credential")
         view = w3c_view(fmt, credential)
@@ -356,3 +357,18 @@ def decode_token_status(claims: Mapping[str, Any], index: int) -> int:
     data = inflater.decompress(base64.urlsafe_b64decode(lst + "=" * (-len(lst) % 4)), 1 << 24)
     per_byte = 8 // bits
     return (data[index // per_byte] >> ((index % per_byte) * bits)) & ((1 << bits) - 1)
+
+
+def forget(ctx, account, record_id: str) -> None:
+    """Drop a received credential; the history keeps that it was received (without it)."""
+    from wallet.models import DECLINED, DONE, Interaction
+
+    with transaction(ctx.factory) as session:
+        row = session.scalar(select(Interaction).where(
+            Interaction.user_id == account.id, Interaction.kind == KIND,
+            Interaction.record_id == record_id, Interaction.state == DONE,
+        ))  # fmt: skip
+        if row is not None:
+            row.state = DECLINED
+            row.outcome = {"format": row.outcome.get("format"), "forgotten": True}
+            row.updated_at = utcnow()
