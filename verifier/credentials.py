@@ -317,6 +317,9 @@ MAX_CREDENTIALS = 32
 #: Status lists one presentation may name (distinct URLs, each possibly a fetch): a few lists per
 #: issuer and purpose are all an honest holder's credentials point at.
 MAX_STATUS_LISTS = 16
+#: did:web DIDs the credentials' proofs may name (each a fetch to resolve): an honest
+#: presentation's credentials come from a few issuers.
+MAX_WEB_DIDS = 8
 
 
 def check_presentation(presentation: Any) -> PresentationFacts:
@@ -355,5 +358,16 @@ def check_presentation(presentation: Any) -> PresentationFacts:
     if len(lists) > MAX_STATUS_LISTS:
         raise VerificationError(
             errors.INVALID_STATUS, f"the credentials name more than {MAX_STATUS_LISTS} status lists"
+        )
+    methods = (
+        id_of(proof.get("verificationMethod"))
+        for credential in credentials if isinstance(credential, Mapping)
+        for proof in as_list(credential.get("proof")) if isinstance(proof, Mapping)
+    )  # fmt: skip
+    web = {m.split("#", 1)[0] for m in methods if isinstance(m, str) and m.startswith("did:web:")}
+    if len(web) > MAX_WEB_DIDS:
+        raise VerificationError(
+            errors.INVALID_PRESENTATION,
+            f"the credentials are signed by more than {MAX_WEB_DIDS} did:web DIDs",
         )
     return PresentationFacts(version, holder, tuple(credentials))

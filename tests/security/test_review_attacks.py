@@ -312,6 +312,7 @@ class DidWebHost:
         from threading import Thread
 
         self.documents: dict[str, Any] = {}
+        self.requests: list[str] = []
         host = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -319,6 +320,7 @@ class DidWebHost:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                host.requests.append(self.path)
                 body = json.dumps(host.documents.get(self.path, {})).encode()
                 self.send_response(200 if self.path in host.documents else 404)
                 self.send_header("Content-Type", "application/json")
@@ -505,3 +507,18 @@ def test_a_victims_non_did_subject_credential_grants_the_presenter_nothing(lists
     vp = ATTACKER.present([digest], challenge="c")
     result = verifier().verify_presentation(vp, challenge="c")
     assert not evaluate(Participant(), result.credentials).allow
+
+
+def test_a_presentation_cannot_make_the_verifier_resolve_many_did_webs(web):
+    # Each credential signed by another did:web of an allowed host: every one a fetch.
+    key = SigningKey.generate()
+    credentials = []
+    for n in range(12):
+        did = f"did:web:web.test:swarm{n}"
+        about_me = self_issued_unsigned(did) | {"credentialSubject": {"id": ATTACKER.did}}
+        credentials.append(sign(about_me, key, f"{did}#k"))
+    vp = ATTACKER.present(credentials, challenge="c")
+    seen = len(web.requests)
+    result = web_verifier(web).verify_presentation(vp, challenge="c")
+    assert result.error_types() == [errors.INVALID_PRESENTATION]
+    assert len(web.requests) == seen
