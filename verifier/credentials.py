@@ -351,7 +351,7 @@ def check_presentation(presentation: Any) -> PresentationFacts:
                 errors.UNSUPPORTED_FORMAT, "enveloped or referenced credentials are not supported"
             )
     lists = {
-        entry.get("statusListCredential")
+        str(entry.get("statusListCredential"))
         for credential in credentials if isinstance(credential, Mapping)
         for entry in as_list(credential.get("credentialStatus")) if isinstance(entry, Mapping)
     }  # fmt: skip

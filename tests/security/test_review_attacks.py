@@ -522,3 +522,16 @@ def test_a_presentation_cannot_make_the_verifier_resolve_many_did_webs(web):
     result = web_verifier(web).verify_presentation(vp, challenge="c")
     assert result.error_types() == [errors.INVALID_PRESENTATION]
     assert len(web.requests) == seen
+
+
+@pytest.mark.parametrize("url", [{"a": 1}, ["x"], 7, None])
+def test_a_status_list_url_of_another_json_type_is_refused_not_a_crash(lists, url):
+    entry = lists.entry("authority", 1) | {"statusListCredential": url}
+    credential = self_issued(ATTACKER) | {"credentialStatus": entry}
+    vp = {
+        "@context": [V1],
+        "type": ["VerifiablePresentation"],
+        "verifiableCredential": [credential],
+    }
+    result = verifier().verify_presentation(vp, challenge="c")
+    assert not result.verified
