@@ -20,12 +20,25 @@ a bit is forgotten once a fetched list shows it. A cleared bit (reinstated) drop
 only a newly signed list can say so.
 
 Status is looked up on every verification; only the fetched lists are cached, never a verdict.
+
+Formats (:func:`decode_list`): a list credential secured with a Data Integrity proof (JSON-LD,
+checked by the injected ``verify_list``), or secured as a JWT: ``vc+jwt`` (VC-JOSE-COSE, the
+payload is the credential), a VC-JWT with a ``vc`` claim (as walt.id and EBSI publish lists), or
+either wrapped as an ``EnvelopedVerifiableCredential`` whose id is a ``data:application/vc+jwt,``
+URL. A JWT counts only when signed with an asymmetric algorithm by a key listed in its issuer
+DID's own document (the rule every proof follows). IETF Token Status Lists (``statuslist+jwt``)
+are the other JWT-secured list format; :mod:`verifier.tokenstatus` reads them for
+``TokenStatusListEntry`` entries, and a W3C entry pointing at one is refused here.
+
+The size of a Bitstring Status List entry (``statusSize``) and its messages (``statusMessage``)
+are the entry's, as that spec puts them; a StatusList2021 list's size is the list's own.
 """
 
 from __future__ import annotations
 
 import base64
 import gzip
+import json
 import logging
 import re
 import threading
@@ -34,12 +47,15 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from verifier import errors, feeds
+from verifier import errors, feeds, jose
 from verifier.credentials import as_list
+from verifier.dids import DidResolver
 from verifier.errors import VerificationError
 from verifier.fetch import Fetcher, FetchError, FetchPolicy, lock_stripe
+from verifier.jwtvc import credential_view
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +65,15 @@ MAX_LIST_BYTES = 1024 * 1024  # the list credential as fetched
 MAX_BITSTRING_BYTES = 4 * 1024 * 1024  # decompressed (a gzip bomb stops here)
 MAX_OVERLAY_LISTS = 1024  # lists with bits known set but not yet seen in a fetched list
 SET_STATUSES = frozenset({"revoked", "suspended", "abandoned"})  # a change that sets the bit
+
+#: What a list may be fetched as: a JSON-LD credential, or a JWT-secured one.
+LIST_ACCEPT = "application/vc+ld+json, application/vc+jwt, application/vc, application/json"
+#: ``typ`` values of a JWT-secured W3C list (VC-JOSE-COSE, its drafts, plain VC-JWT).
+JWT_TYPES = frozenset({"vc+jwt", "vc+ld+jwt", "JWT", "jwt", None})
+ENVELOPED = "EnvelopedVerifiableCredential"
+ENVELOPED_PREFIXES = ("data:application/vc+jwt,", "data:application/vc+ld+jwt,")
+TOKEN_LIST_TYPE = "statuslist+jwt"
+MAX_STATUS_SIZE = 8
 
 ENTRY_TYPES = {
     "StatusList2021Entry": "StatusList2021Credential",
@@ -69,19 +94,24 @@ class StatusList:
     bits: bytes
     status_size: int
     fetched_at: float
+    #: Whether the list credential stated its own statusSize (old BitstringStatusList drafts).
+    size_stated: bool = False
 
     @property
     def length(self) -> int:
         return len(self.bits) * 8 // self.status_size
 
-    def value(self, index: int) -> int:
-        """The status value at ``index`` (bit 0 is the left-most bit of the first byte)."""
-        if not 0 <= index < self.length:
+    def value(self, index: int, size: int | None = None) -> int:
+        """The status value at ``index`` for entries of ``size`` bits (the list's own by
+        default); bit 0 is the left-most bit of the first byte."""
+        size = size or self.status_size
+        length = len(self.bits) * 8 // size
+        if not 0 <= index < length:
             raise VerificationError(
-                errors.INVALID_STATUS, f"status index {index} outside the list ({self.length})"
+                errors.INVALID_STATUS, f"status index {index} outside the list ({length})"
             )
         result = 0
-        for bit in range(index * self.status_size, (index + 1) * self.status_size):
+        for bit in range(index * size, (index + 1) * size):
             result = (result << 1) | ((self.bits[bit // 8] >> (7 - bit % 8)) & 1)
         return result
 
@@ -92,6 +122,64 @@ class StatusEntry:
     purpose: str
     index: int
     list_url: str
+    #: The entry's statusSize (BitstringStatusListEntry), None to use the list's.
+    size: int | None = None
+    #: statusMessage: status value -> message.
+    messages: Mapping[int, str] | None = None
+
+
+@dataclass(frozen=True)
+class EntryStatus:
+    """What a status entry's list says about it."""
+
+    purpose: str
+    value: int
+    message: str | None
+
+
+def _status_size(entry: Mapping[str, Any]) -> int:
+    size = entry.get("statusSize", 1)
+    if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_STATUS_SIZE:
+        raise VerificationError(
+            errors.INVALID_STATUS, f"statusSize must be an integer from 1 to {MAX_STATUS_SIZE}"
+        )
+    return size
+
+
+def _status_messages(entry: Mapping[str, Any], size: int) -> dict[int, str] | None:
+    """statusMessage as value -> message; required, one per value, when statusSize > 1."""
+    listed = entry.get("statusMessage")
+    if listed is None:
+        if size > 1:
+            raise VerificationError(
+                errors.INVALID_STATUS, "an entry with statusSize > 1 needs statusMessage"
+            )
+        return None
+    if not isinstance(listed, list):
+        raise VerificationError(errors.INVALID_STATUS, "statusMessage must be an array")
+    messages: dict[int, str] = {}
+    for item in listed:
+        status = item.get("status") if isinstance(item, Mapping) else None
+        message = item.get("message") if isinstance(item, Mapping) else None
+        if not (
+            isinstance(status, str)
+            and re.fullmatch(r"0x[0-9a-fA-F]{1,2}", status)
+            and isinstance(message, str)
+        ):
+            raise VerificationError(
+                errors.INVALID_STATUS, "statusMessage entries need a hex status and a message"
+            )
+        value = int(status, 16)
+        if value >= 1 << size or value in messages:
+            raise VerificationError(
+                errors.INVALID_STATUS, f"statusMessage status {status} is repeated or too large"
+            )
+        messages[value] = message
+    if len(messages) != 1 << size:
+        raise VerificationError(
+            errors.INVALID_STATUS, f"statusMessage must list all {1 << size} status values"
+        )
+    return messages
 
 
 def parse_entry(entry: Mapping[str, Any]) -> StatusEntry:
@@ -113,6 +201,11 @@ def parse_entry(entry: Mapping[str, Any]) -> StatusEntry:
     if not isinstance(raw_index, str) or not re.fullmatch(r"[0-9]{1,12}", raw_index):
         raise VerificationError(
             errors.INVALID_STATUS, "statusListIndex must be a non-negative integer string"
+        )
+    if entry_type == "BitstringStatusListEntry":
+        size = _status_size(entry)
+        return StatusEntry(
+            entry_type, purpose, int(raw_index), url, size, _status_messages(entry, size)
         )
     return StatusEntry(entry_type, purpose, int(raw_index), url)
 
@@ -160,7 +253,7 @@ def read_list(credential: Mapping[str, Any], url: str, fetched_at: float) -> Sta
     if not isinstance(purpose, str):
         raise VerificationError(errors.INVALID_STATUS, f"{url}: list has no statusPurpose")
     size = subject.get("statusSize", 1)
-    if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 8:
+    if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_STATUS_SIZE:
         raise VerificationError(errors.INVALID_STATUS, f"{url}: bad statusSize")
     issuer = credential.get("issuer")
     issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
@@ -172,7 +265,119 @@ def read_list(credential: Mapping[str, Any], url: str, fetched_at: float) -> Sta
         bits=decode_bitstring(subject.get("encodedList"), list_type),
         status_size=size,
         fetched_at=fetched_at,
+        size_stated="statusSize" in subject,
     )
+
+
+# -- JWT-secured lists ------------------------------------------------------------------------
+
+
+def _enveloped_token(document: Mapping[str, Any], url: str) -> str | None:
+    """The JWT inside an ``EnvelopedVerifiableCredential``, None if ``document`` is not one."""
+    if ENVELOPED not in as_list(document.get("type")):
+        return None
+    ident = document.get("id")
+    prefix = next((p for p in ENVELOPED_PREFIXES if isinstance(ident, str)
+                   and ident.startswith(p)), None)  # fmt: skip
+    if prefix is None:
+        raise VerificationError(
+            errors.INVALID_STATUS, f"the enveloped status list at {url} is not a vc+jwt data URL"
+        )
+    return ident[len(prefix) :]
+
+
+def _validity(credential: Mapping[str, Any], now: datetime, url: str) -> None:
+    for name, late in (("validFrom", False), ("validUntil", True)):
+        value = credential.get(name)
+        if value is None:
+            continue
+        try:
+            moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise VerificationError(errors.INVALID_STATUS, f"{url}: {name} is not a date-time")
+        if (now > moment) if late else (now < moment):
+            raise VerificationError(
+                errors.INVALID_STATUS, f"the status list {url} is not valid now ({name})"
+            )
+
+
+def jwt_list_credential(
+    token: str, url: str, resolver: DidResolver, now: datetime | None = None
+) -> dict[str, Any]:
+    """The list credential a JWT secures, its signature checked: ``vc+jwt`` (the payload is the
+    credential) or a VC-JWT (``vc`` claim), signed by a key of the issuer DID's own document,
+    never ``alg: none`` or a symmetric algorithm, within its exp/nbf and validFrom/validUntil."""
+    now = now or datetime.now(UTC)
+    header, payload = jose.parse(token, "status list")
+    typ = header.get("typ")
+    if typ == TOKEN_LIST_TYPE:
+        raise VerificationError(
+            errors.INVALID_STATUS,
+            f"{url} is an IETF Token Status List; it serves TokenStatusListEntry entries",
+        )
+    if typ not in JWT_TYPES:
+        raise VerificationError(errors.INVALID_JWT, f"the status list has typ {typ!r}")
+    jose.check_times(payload, now, "status list")
+    if "vc" in payload:
+        credential = credential_view(token, resolver)
+    else:
+        issuer = payload.get("issuer")
+        issuer = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+        if not isinstance(issuer, str) or not issuer.startswith("did:"):
+            raise VerificationError(errors.INVALID_JWT, "the status list's issuer is not a DID")
+        if payload.get("iss", issuer) != issuer:
+            raise VerificationError(errors.ISSUER_MISMATCH, "iss is not the list's issuer")
+        kid = header.get("kid")
+        if kid is None and issuer.startswith("did:key:"):
+            kid = f"{issuer}#{issuer.removeprefix('did:key:')}"
+        key = jose.method_key(resolver, kid, issuer, "assertionMethod", "status list")
+        jose.verify(token, key, "status list")
+        credential = dict(payload)
+    _validity(credential, now, url)
+    return credential
+
+
+def decode_list(
+    body: bytes,
+    url: str,
+    fetched_at: float,
+    verify_list: Callable[[Mapping[str, Any]], None],
+    resolver: DidResolver | None,
+) -> StatusList:
+    """A fetched status list in any format we take (see the module docstring), verified."""
+    text = body.decode("utf-8", errors="strict").strip() if body else ""
+    token: str | None = None
+    if text.startswith("{"):
+        try:
+            document = json.loads(text)
+        except ValueError:
+            raise VerificationError(errors.INVALID_STATUS, "the status list is not JSON") from None
+        if not isinstance(document, dict):
+            raise VerificationError(errors.INVALID_STATUS, "the status list is not a credential")
+        token = _enveloped_token(document, url)
+    else:
+        token = text
+        document = {}
+    try:
+        if token is None:
+            verify_list(document)
+            credential = document
+        else:
+            if resolver is None:
+                raise VerificationError(
+                    errors.DID_RESOLUTION_FAILED, "no DID resolver for a JWT-secured list"
+                )
+            credential = jwt_list_credential(token, url, resolver)
+    except VerificationError as exc:
+        raise VerificationError(
+            errors.INVALID_STATUS,
+            # The slug says why; the detail could quote the fetched document.
+            f"the status list {url} does not verify ({exc.slug})",
+            cause=exc.slug,
+        ) from None
+    return read_list(credential, url, fetched_at)
 
 
 class StatusListCache:
@@ -191,8 +396,13 @@ class StatusListCache:
         url_override: Mapping[str, str] | None = None,
         policy: FetchPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
+        resolver: DidResolver | None = None,
     ) -> None:
         self.verify_list = verify_list
+        # JWT-secured lists name their signer's DID: resolved as the verifier whose
+        # verify_status_list we were given resolves every other DID, unless told otherwise.
+        owner = getattr(verify_list, "__self__", None)
+        self.resolver = resolver or getattr(owner, "resolver", None)
         self.short_ttl = short_ttl
         self.long_ttl = long_ttl
         self.max_lists = max_lists
@@ -296,25 +506,15 @@ class StatusListCache:
         target = self._fetch_url(url)
         self.fetches += 1
         try:
-            credential = self.fetcher.json(
-                target, accept="application/vc+ld+json, application/json"
-            )
+            body = self.fetcher.get(target, accept=LIST_ACCEPT).body
         except FetchError as exc:
             # What the remote host answered stays out of the error: no port or service oracle.
             slug = errors.INVALID_STATUS if exc.malformed else errors.STATUS_UNAVAILABLE
             raise VerificationError(slug, exc.describe("the status list")) from None
-        if not isinstance(credential, dict):
-            raise VerificationError(errors.INVALID_STATUS, "the status list is not a credential")
         try:
-            self.verify_list(credential)
-        except VerificationError as exc:
-            raise VerificationError(
-                errors.INVALID_STATUS,
-                # The slug says why; the detail could quote the fetched document.
-                f"the status list {url} does not verify ({exc.slug})",
-                cause=exc.slug,
-            ) from None
-        return read_list(credential, url, fetched_at)
+            return decode_list(body, url, fetched_at, self.verify_list, self.resolver)
+        except UnicodeDecodeError:
+            raise VerificationError(errors.INVALID_STATUS, "the status list is not UTF-8") from None
 
 
 def check_entry(
@@ -327,6 +527,16 @@ def check_entry(
 
     The list must be issued by the credential's issuer or by a DID trusted to publish lists
     (the operator's revocation service); otherwise anyone could host an all-zero list."""
+    return entry_status(entry, credential_issuer, cache, trusted_list_issuers).purpose
+
+
+def entry_status(
+    entry: Mapping[str, Any],
+    credential_issuer: str,
+    cache: StatusListCache,
+    trusted_list_issuers: frozenset[str] = frozenset(),
+) -> EntryStatus:
+    """:func:`check_entry`, returning the entry's value and its statusMessage (if any)."""
     parsed = parse_entry(entry)
     if parsed.purpose in ("revocation", "suspension") and cache.known_set(
         parsed.list_url, parsed.index
@@ -348,9 +558,17 @@ def check_entry(
             errors.INVALID_STATUS,
             f"entry purpose {parsed.purpose!r} does not match the list's {status_list.purpose!r}",
         )
-    if status_list.value(parsed.index) and parsed.purpose in ("revocation", "suspension"):
+    size = parsed.size or status_list.status_size
+    if parsed.size is not None and status_list.size_stated and status_list.status_size != size:
+        raise VerificationError(
+            errors.INVALID_STATUS,
+            f"the entry's statusSize {size} is not the list's {status_list.status_size}",
+        )
+    value = status_list.value(parsed.index, size)
+    if value and parsed.purpose in ("revocation", "suspension"):
         _refuse(parsed.purpose)
-    return parsed.purpose
+    message = parsed.messages.get(value) if parsed.messages else None
+    return EntryStatus(parsed.purpose, value, message)
 
 
 def _refuse(purpose: str) -> None:
