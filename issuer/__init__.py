@@ -17,7 +17,12 @@ credential connectionless, or several over a DID Exchange connection. Routes:
   issuer asks before signing;
 - public registry of certified software: ``GET /issuer/software[?purpose=&certifier=&status=]``,
   ``GET /issuer/software/urn:sha256:<hex>`` (signed certificates with live status);
-- operator page (signs in with the operator token): ``/issuer/admin``.
+- operator page (signs in with the operator token): ``/issuer/admin``;
+- OpenID4VCI 1.0 (:mod:`issuer.oid4vci`): ``/.well-known/openid-credential-issuer``,
+  ``/.well-known/oauth-authorization-server``, ``/oid4vci/offers/<id>``, ``POST /oid4vci/token``,
+  ``/oid4vci/nonce`` and ``/oid4vci/credential``; SD-JWT VC type metadata at ``/vct/<type>``; the
+  project's JSON-LD context at ``/contexts/credgate/v1``; the participant's role-request page
+  ``/role-requests/<id>``. Every exchange's view and page carry its OpenID4VCI offer and PIN.
 
 Issuing POSTs honour ``Idempotency-Key``. Tunables: ``issuer.context.DEFAULTS``.
 """

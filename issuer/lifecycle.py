@@ -170,6 +170,8 @@ def on_request(ctx: IssuerContext, record: IssuedCredential, cred_ex_id: str) ->
     if record.state != OFFERED:
         if record.state == ABANDONED and tenant is not None:
             _tell_holder(tenant, cred_ex_id, "this offer was withdrawn")
+        elif record.channel == "oid4vci" and tenant is not None:
+            _tell_holder(tenant, cred_ex_id, "this offer was taken over OpenID4VCI")
         return
     values: dict[str, Any] = {"cred_ex_id": cred_ex_id}
     if record.late_subject:

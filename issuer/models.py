@@ -186,7 +186,7 @@ class Oid4vciGrant(Base):
     )
     code_hash: Mapped[str | None] = mapped_column(String(64), default=None, unique=True)
     tx_code_hash: Mapped[str | None] = mapped_column(String(64), default=None)
-    tx_code_failures: Mapped[int] = mapped_column(Integer, default=0)
+    tx_code_failures: Mapped[int] = mapped_column(Integer, default=0)  # PINs tried
     code_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     token_hash: Mapped[str | None] = mapped_column(String(64), default=None, unique=True)
     token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

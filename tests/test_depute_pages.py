@@ -155,7 +155,9 @@ def test_pages_in_headless_chromium(urls, operator, company, tmp_path, chromium)
                    ".checked = true")  # fmt: skip
         browser.submit("form[action$='/authorise']", {"name": "Chris Chromium",
                                                       "email": "chris@example.org"})  # fmt: skip
-        assert browser.eval("document.querySelectorAll('.qr svg').length") == 1
+        # The DIDComm QR code and, beside it, the OpenID4VCI offer's with its PIN.
+        assert browser.eval("document.querySelectorAll('.qr svg').length") == 2
+        assert browser.eval("/^[0-9]{6}$/.test(document.querySelector('.tx-code').textContent)")
         browser.screenshot(shots / "depute-authorised.png", full_page=True)
     finally:
         browser.close()

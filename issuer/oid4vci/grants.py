@@ -44,7 +44,7 @@ from issuer.oid4vci.errors import OAuthError, invalid_grant
 PRE_AUTH_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 OFFER_SCHEME = "openid-credential-offer://"
 TX_CODE_LENGTH = 6
-MAX_TX_CODE_FAILURES = 5
+MAX_TX_CODE_ATTEMPTS = 5  # PINs tried per offer, the right one included
 OFFER, NONCE = "offer", "nonce"
 CHANNEL = "oid4vci"  # the issuance records' channel once OpenID4VCI took them
 
@@ -199,20 +199,23 @@ def redeem(
         raise invalid_grant("the pre-authorized code is unknown or expired")
     if grant.code_used_at is not None:
         raise invalid_grant("the pre-authorized code was already used")
-    if grant.tx_code_failures >= MAX_TX_CODE_FAILURES:
-        raise invalid_grant("too many wrong PINs: the offer is void, ask for a new one")
     if not pin:
         raise OAuthError("invalid_request", "tx_code is required: the PIN shown on the page")
+    # Each PIN tried takes one of the offer's attempts *before* it is compared, in a conditional
+    # update, so that parallel guesses cannot all be compared while the counter lags behind.
+    with transaction(ctx.factory) as session:
+        allowed = session.execute(
+            update(Oid4vciGrant)
+            .where(Oid4vciGrant.id == grant.id,
+                   Oid4vciGrant.tx_code_failures < MAX_TX_CODE_ATTEMPTS)
+            .values(tx_code_failures=Oid4vciGrant.tx_code_failures + 1)
+        ).rowcount  # fmt: skip
+    if not allowed:
+        raise invalid_grant("too many wrong PINs: the offer is void, ask for a new one")
     expected = grant.tx_code_hash or ""
     if not hmac.compare_digest(_mac(settings, "tx-hash", f"{grant.id}:{pin}"), expected):
-        with transaction(ctx.factory) as session:
-            session.execute(
-                update(Oid4vciGrant)
-                .where(Oid4vciGrant.id == grant.id)
-                .values(tx_code_failures=Oid4vciGrant.tx_code_failures + 1)
-            )
-        left = MAX_TX_CODE_FAILURES - grant.tx_code_failures - 1
-        raise invalid_grant(f"wrong tx_code; {max(left, 0)} attempt(s) left")
+        left = MAX_TX_CODE_ATTEMPTS - grant.tx_code_failures - 1
+        raise invalid_grant(f"wrong tx_code; at most {max(left, 0)} attempt(s) left")
     token = secrets.token_urlsafe(32)
     expires = now + settings.token_ttl
     with transaction(ctx.factory) as session:
