@@ -60,6 +60,7 @@ REGISTERED = frozenset(
     }
 )
 FORMAT_KEY = "credgate:format"
+URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 
 
 @dataclass(frozen=True)
@@ -331,9 +332,13 @@ def credential_view(verified: VerifiedSdJwt) -> dict[str, Any]:
     name = credgate_type(verified.vct)
     subject = {k: v for k, v in claims.items() if k not in REGISTERED}
     subject["id"] = verified.holder
+    # The issuer's id for the credential (jti: the same in every format it issued), else the
+    # issuer JWT's digest.
+    jti = claims.get("jti")
+    ident = jti if isinstance(jti, str) and URL.match(jti) else f"urn:sd-jwt:{verified.digest}"
     view: dict[str, Any] = {
         "@context": [V2],
-        "id": f"urn:sd-jwt:{verified.digest}",
+        "id": ident,
         "type": ["VerifiableCredential", *([name] if name else [])],
         "issuer": verified.issuer,
         "credentialSubject": subject,
