@@ -15,6 +15,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -113,3 +114,17 @@ def migrate(engine: Engine, revision: str = "heads") -> None:
 
 def downgrade(engine: Engine, revision: str) -> None:
     command.downgrade(alembic_config(engine), revision)
+
+
+def storage_unavailable(error: BaseException) -> bool:
+    """Whether a database error is the database being out of reach (a connection lost or
+    refused, a lock or pool wait that timed out), as opposed to a bug or a refused statement."""
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    outage = (
+        sa_exc.OperationalError,
+        sa_exc.InterfaceError,
+        sa_exc.TimeoutError,  # no pooled connection came free in time
+        sa_exc.PendingRollbackError,  # a session whose connection was lost mid-transaction
+    )
+    return isinstance(error, outage)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from credgate import __version__
 from credgate.config import load_settings
-from credgate.db import make_engine, session_factory
+from credgate.db import make_engine, session_factory, storage_unavailable
 from credgate.problems import Problem, problem_response, register_problem_handlers
 
 #: Bodies above this size are refused with a 413 problem before they are read.
@@ -75,20 +75,6 @@ def create_service_app(
     app.register_error_handler(db_errors.SQLAlchemyError, storage_error)
     app.register_blueprint(health)
     return app
-
-
-def storage_unavailable(error: BaseException) -> bool:
-    """Whether a database error is the database being out of reach (a connection lost or
-    refused, a lock or pool wait that timed out), as opposed to a bug or a refused statement."""
-    if isinstance(error, db_errors.DBAPIError) and error.connection_invalidated:
-        return True
-    outage = (
-        db_errors.OperationalError,
-        db_errors.InterfaceError,
-        db_errors.TimeoutError,  # no pooled connection came free in time
-        db_errors.PendingRollbackError,  # a session whose connection was lost mid-transaction
-    )
-    return isinstance(error, outage)
 
 
 def storage_error(error: db_errors.SQLAlchemyError):

@@ -19,9 +19,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from credgate.db import transaction, utcnow
+from credgate.db import storage_unavailable, transaction, utcnow
 from verifier.gateway.models import Decision as DecisionRow
 
 log = logging.getLogger(__name__)
@@ -45,12 +46,27 @@ class AuditRecord:
     at: datetime = field(default_factory=utcnow)
 
     def row(self) -> dict[str, Any]:
+        """The row to insert: every string clamped to its column and cleaned of what no
+        database stores (NUL, lone surrogates), since a path or a DID comes from the caller."""
         values = asdict(self)
-        values["route"] = values["route"][:500]
-        values["requirement"] = values["requirement"][:500]
-        if values["detail"]:
-            values["detail"] = values["detail"][:MAX_DETAIL]
+        for name, value in values.items():
+            if isinstance(value, str):
+                values[name] = _storable(value)[: _LENGTHS.get(name, MAX_DETAIL)]
+        values["credentials"] = [_storable(str(c))[:500] for c in values["credentials"]]
         return values
+
+
+#: Column lengths of the audit table's bounded strings (read from the model, not repeated).
+_LENGTHS = {
+    column.name: column.type.length
+    for column in DecisionRow.__table__.columns
+    if getattr(column.type, "length", None)
+}
+
+
+def _storable(text: str) -> str:
+    text = text.replace("\x00", "\ufffd")
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 class AuditLog:
@@ -81,13 +97,31 @@ class AuditLog:
             if not batch:
                 return 0
             try:
-                with transaction(self.factory) as session:
-                    session.execute(insert(DecisionRow), [r.row() for r in batch])
-            except Exception:
-                log.exception("could not write %d audit records; keeping them queued", len(batch))
+                self._write(batch)
+            except Exception as exc:
+                if not storage_unavailable(exc) and isinstance(exc, DBAPIError):
+                    # Not an outage: some record the database will not take. Write one by one
+                    # so that one record never holds back the whole log.
+                    return sum(self._write_alone(record) for record in batch)
+                log.warning("could not write %d audit records; keeping them queued", len(batch))
                 self._queue.extendleft(reversed(batch))
                 return 0
             return len(batch)
+
+    def _write(self, batch: list[AuditRecord]) -> None:
+        with transaction(self.factory) as session:
+            session.execute(insert(DecisionRow), [r.row() for r in batch])
+
+    def _write_alone(self, record: AuditRecord) -> int:
+        try:
+            self._write([record])
+            return 1
+        except DBAPIError as exc:
+            if storage_unavailable(exc):
+                self._queue.append(record)
+            else:
+                log.error("audit record refused by the database, dropped: %r", record.row())
+            return 0
 
     def _run(self) -> None:
         while not self._stopped.is_set():
