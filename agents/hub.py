@@ -5,21 +5,40 @@ subscribe to a topic or wait, with a timeout, for a record to reach a state. A b
 lets a waiter see an event that arrived before it started waiting (DIDComm is often faster than
 the caller). A ``problem_report`` from the peer, or a record that went to ``abandoned``, ends a
 wait with :class:`ExchangeFailed` carrying the reason.
+
+The embedded suite keeps that history in memory. Service nodes (``credgate serve``) give the hub a
+``store``: every webhook is also a row of ``agent_webhook_events``, published on
+:mod:`credgate.notify` at commit, so a waiter on any node sees an event that the agent posted to
+another node (subscribers run on the node that received it). Waiters re-read the rows after the
+one they started from, by id; rows are dropped after :data:`RETENTION`.
 """
 
 from __future__ import annotations
 
 import hmac
+import itertools
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Flask, abort, request
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from agents.models import StoredWebhook
+from credgate.db import transaction, utcnow
+from credgate.notify import notifier_for
 
 FAILED_STATES = frozenset({"abandoned", "deleted"})
+CHANNEL = "agents.webhooks"
+RETENTION = timedelta(hours=1)  # stored webhooks older than this are deleted
+PRUNE_EVERY = 500  # stored webhooks between two deletions of old ones
+POLL = 0.5  # stored webhooks without a notification listener (SQLite): re-read this often
+SAFETY_POLL = 5.0  # ... with one: re-read only as a safety net
 
 
 @dataclass(frozen=True)
@@ -50,24 +69,55 @@ Subscriber = Callable[[WebhookEvent], None]
 
 
 class WebhookHub:
-    def __init__(self, api_key: str, *, history: int = 10_000) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        history: int = 10_000,
+        store: sessionmaker[Session] | None = None,
+    ) -> None:
         self.api_key = api_key
+        self.store = store
         self._events: deque[WebhookEvent] = deque(maxlen=history)
         self._subscribers: dict[str, list[Subscriber]] = {}
         self._seq = 0
         self._changed = threading.Condition()
+        self._stored = itertools.count(1)
 
     # -- receiving ---------------------------------------------------------------------------
 
     def publish(
         self, agent: str, topic: str, payload: dict[str, Any], wallet_id: str | None = None
     ) -> WebhookEvent:
+        if self.store is not None:
+            return self._publish_stored(agent, topic, payload, wallet_id)
         with self._changed:
             self._seq += 1
             event = WebhookEvent(self._seq, agent, topic, wallet_id, payload)
             self._events.append(event)
             subscribers = [*self._subscribers.get(topic, ()), *self._subscribers.get("*", ())]
             self._changed.notify_all()
+        for callback in subscribers:
+            callback(event)
+        return event
+
+    def _publish_stored(
+        self, agent: str, topic: str, payload: dict[str, Any], wallet_id: str | None
+    ) -> WebhookEvent:
+        assert self.store is not None
+        with transaction(self.store) as session:
+            row = StoredWebhook(agent=agent[:64], topic=topic[:100],
+                                wallet_id=(wallet_id or None) and wallet_id[:64],
+                                payload=payload, received_at=utcnow())  # fmt: skip
+            session.add(row)
+            session.flush()
+            notifier_for(self.store).publish(CHANNEL, session)
+            if next(self._stored) % PRUNE_EVERY == 0:
+                session.execute(delete(StoredWebhook).where(
+                    StoredWebhook.received_at < utcnow() - RETENTION))  # fmt: skip
+        event = WebhookEvent(row.id, agent, topic, wallet_id, payload)
+        with self._changed:
+            subscribers = [*self._subscribers.get(topic, ()), *self._subscribers.get("*", ())]
         for callback in subscribers:
             callback(event)
         return event
@@ -111,6 +161,11 @@ class WebhookHub:
         return unsubscribe
 
     def events(self, match: Matcher | None = None) -> list[WebhookEvent]:
+        if self.store is not None:
+            with self._changed:
+                history = self._events.maxlen or 10_000
+            found = self._read_stored(max(0, self.last_seq - history), set())
+            return [e for e in found if match is None or match(e)]
         with self._changed:
             return [e for e in self._events if match is None or match(e)]
 
@@ -123,6 +178,8 @@ class WebhookHub:
         since: int = 0,
     ) -> WebhookEvent:
         """The first event after ``since`` that matches; ``failure`` returning a reason aborts."""
+        if self.store is not None:
+            return self._wait_stored(match, timeout, failure, since)
         deadline = time.monotonic() + timeout
         seen = since
         with self._changed:
@@ -185,8 +242,49 @@ class WebhookHub:
         unseen.reverse()
         return unseen
 
+    def _wait_stored(
+        self,
+        match: Matcher,
+        timeout: float,
+        failure: Callable[[WebhookEvent], str | None] | None,
+        since: int,
+    ) -> WebhookEvent:
+        # Ids are handed out at insert, but transactions commit in any order: a smaller id can
+        # appear after a larger one. So every read starts after ``since`` and skips the ids it
+        # has looked at, rather than moving a high-water mark past a gap.
+        assert self.store is not None
+        notifier = notifier_for(self.store)
+        deadline = time.monotonic() + timeout
+        looked: set[int] = set()
+        while True:
+            generation = notifier.generation(CHANNEL)
+            for event in self._read_stored(since, looked):
+                looked.add(event.seq)
+                reason = failure(event) if failure else None
+                if reason:
+                    raise ExchangeFailed(reason, event)
+                if match(event):
+                    return event
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WebhookTimeout(f"no matching webhook within {timeout:.1f} s")
+            poll = SAFETY_POLL if notifier.listening else POLL
+            notifier.wait(CHANNEL, generation, min(remaining, poll))
+
+    def _read_stored(self, since: int, looked: set[int]) -> list[WebhookEvent]:
+        assert self.store is not None
+        query = select(StoredWebhook).where(StoredWebhook.id > since).order_by(StoredWebhook.id)
+        if looked:
+            query = query.where(StoredWebhook.id.not_in(looked))
+        with self.store() as session:
+            rows = session.scalars(query).all()
+        return [WebhookEvent(r.id, r.agent, r.topic, r.wallet_id, r.payload) for r in rows]
+
     @property
     def last_seq(self) -> int:
+        if self.store is not None:
+            with self.store() as session:
+                return session.scalar(select(func.max(StoredWebhook.id))) or 0
         with self._changed:
             return self._seq
 

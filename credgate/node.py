@@ -87,7 +87,8 @@ def create_app(service: str) -> Flask:
     factory = session_factory(make_engine(settings.database_url))
     register_configured_operator(factory)
     # Webhooks reach whichever node the pool picks; each node's hub hands them to its services.
-    hub = WebhookHub(get_or_create_secret(settings.secrets_dir, "webhook-key"))
+    # Stored in the database, so a waiter on this node sees a webhook another node received.
+    hub = WebhookHub(get_or_create_secret(settings.secrets_dir, "webhook-key"), store=factory)
     config = {
         "CREDGATE_SETTINGS": settings,
         "DB_SESSION_FACTORY": factory,
