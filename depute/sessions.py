@@ -8,8 +8,9 @@ wallet": :mod:`verifier.signin`, and depute checks each handed-over credential a
 wallets and scripts, by posting it to ``/depute/api/login``.
 
 A session does not outlive its credential: every request re-reads the credential's status entry
-and the company's KCIT status from the database, so a suspended or revoked mandate, or a company
-KCIT deactivates, signs its admins out at once.
+and the company's KCIT status and powers from the database, so a suspended or revoked mandate, a
+company KCIT deactivates, or one KCIT no longer lets delegate ``depute:admin``, signs its admins
+out at once.
 """
 
 from __future__ import annotations
@@ -161,6 +162,9 @@ def admin_for_session(ctx: DeputeContext, token: str) -> Admin | None:
                 return None
         company = registry.get_company(session, row.company_id)
         if registry.trust_status(company) != registry.ACTIVE:
+            return None
+        # The mandate holds only while KCIT still lets the company delegate depute:admin.
+        if company is None or ADMIN_POWER not in (company.powers or ()):
             return None
     return Admin(f"attorney:{row.holder_did}", row.name, row.company_id, row.holder_did)
 

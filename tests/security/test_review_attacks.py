@@ -535,3 +535,58 @@ def test_a_status_list_url_of_another_json_type_is_refused_not_a_crash(lists, ur
     }
     result = verifier().verify_presentation(vp, challenge="c")
     assert not result.verified
+
+
+# -- a depute admin session after KCIT withdraws the power --------------------------------------
+
+
+@pytest.mark.agents
+@pytest.mark.db
+def test_a_depute_admin_session_ends_when_kcit_withdraws_the_admin_power(settings, db, suite):
+    import secrets
+
+    import requests
+    from click.testing import CliRunner
+
+    from credgate.cli import cli
+    from tests.depute_support import log_in, register_and_approve
+    from tests.issuer_wallet import operator_headers
+
+    urls = {name: server.url for name, server in suite.servers.items()}
+    operator = operator_headers(settings, db)
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(cli, ["--var", str(settings.var_dir), "wallet", *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    suffix = secrets.token_hex(3)
+    company, followed = register_and_approve(urls, operator, {
+        "legalName": f"Powerless {suffix} GmbH",
+        "legalRegistrationNumber": {"vatId": "DE136695976"},
+        "country": "DE",
+        "representatives": [{"name": "Rita Ohm", "email": "rita@powerless.example"}],
+    })  # fmt: skip
+    wallet = f"rita-{suffix}"
+    run("create", wallet)
+    invitation = followed["provisioning"]["adminInvitation"]["invitation_url"]
+    run("scan", invitation, "-w", wallet, "--accept", "--trust-issuer")
+    (admin,) = json.loads(run("credentials", "-w", wallet, "--json"))
+
+    def prove(challenge: str, domain: str) -> dict:
+        return json.loads(run("prove", "-w", wallet, "--challenge", challenge, "--domain", domain,
+                              "--use", admin["record_id"]))  # fmt: skip
+
+    headers = {"Authorization": f"Bearer {log_in(urls, prove)}"}
+    company_url = f"{urls['depute']}/depute/api/companies/{company['id']}"
+    assert requests.get(company_url, headers=headers, timeout=10).status_code == 200
+
+    # KCIT's operator keeps the company active but withdraws depute:admin from what it may
+    # delegate: its admins' mandates no longer hold, so their sessions end.
+    changed = requests.put(
+        f"{urls['kcit']}/kcit/admin/companies/{company['id']}/powers",
+        json={"powers": ["marketplace:read"], "reason": "no more self-administration"},
+        headers=operator, timeout=10,
+    )  # fmt: skip
+    assert changed.status_code == 200, changed.text
+    assert requests.get(company_url, headers=headers, timeout=10).status_code == 401
