@@ -590,3 +590,38 @@ def test_a_depute_admin_session_ends_when_kcit_withdraws_the_admin_power(setting
     )  # fmt: skip
     assert changed.status_code == 200, changed.text
     assert requests.get(company_url, headers=headers, timeout=10).status_code == 401
+
+
+# -- small pins ---------------------------------------------------------------------------------
+
+
+def test_a_status_index_must_be_a_string(lists):
+    entry = lists.entry("authority", 1) | {"statusListIndex": 1}
+    result = verifier().verify_credential(self_issued(ATTACKER, credentialStatus=entry))
+    assert result.error_types() == [errors.INVALID_STATUS]
+
+
+def test_a_method_id_with_a_query_is_not_the_plain_methods():
+    resolver = DidResolver()
+    fingerprint = VICTIM.method.split("#", 1)[1]
+    for written in (f"{VICTIM.did}?service=x#{fingerprint}", f"{VICTIM.did}/path#{fingerprint}"):
+        with pytest.raises(errors.VerificationError) as refused:
+            resolver.verification_method(written, "assertionMethod")
+        assert refused.value.slug in (errors.VERIFICATION_METHOD_NOT_FOUND,
+                                      errors.DID_RESOLUTION_FAILED)  # fmt: skip
+
+
+def test_dids_are_compared_exactly_never_normalised():
+    import unicodedata
+
+    from verifier.credentials import check_credential
+    from verifier.engine import holder_binding
+
+    composed = unicodedata.normalize("NFC", "did:web:web.test:café")
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert composed != decomposed
+    facts = check_credential(self_issued_unsigned(composed))
+    assert holder_binding(composed, facts) is None
+    for signer in (decomposed, composed.upper(), composed.replace("did:", "DID:")):
+        problem = holder_binding(signer, facts)
+        assert problem is not None and problem.slug == errors.HOLDER_MISMATCH
