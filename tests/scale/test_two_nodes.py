@@ -30,7 +30,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import func, select
 
+from agents.models import StoredWebhook
 from agents.tenants import ensure_tenant
 from credgate.db import transaction
 from revocation.allocation import allocate, mark_issued
@@ -57,12 +59,13 @@ def free_port() -> int:
 
 
 class Node:
-    """``credgate serve verifier revocation`` in a process group of its own."""
+    """``credgate serve verifier revocation ...`` in a process group of its own."""
 
-    def __init__(self, name: str, var_dir: Path, env: dict[str, str]) -> None:
+    def __init__(self, name: str, var_dir: Path, env: dict[str, str],
+                 services: tuple[str, ...] = ("verifier", "revocation")) -> None:  # fmt: skip
         self.name = name
         self.var_dir = var_dir
-        self.ports = {"verifier": free_port(), "revocation": free_port()}
+        self.ports = {service: free_port() for service in services}
         self.urls = {n: f"http://127.0.0.1:{p}" for n, p in self.ports.items()}
         self.env = {**env, "CREDGATE_SERVICE_URLS": json.dumps(self.urls)}
         self.process: subprocess.Popen | None = None
@@ -70,9 +73,9 @@ class Node:
 
     def start(self) -> Node:
         command = [sys.executable, "-m", "credgate", "--var", str(self.var_dir), "serve",
-                   "verifier", "revocation", "--workers", "2", "--threads", "16",
-                   "--bind", f"127.0.0.1:{self.ports['verifier']}",
-                   "--bind", f"127.0.0.1:{self.ports['revocation']}"]  # fmt: skip
+                   *self.ports, "--workers", "2", "--threads", "16"]  # fmt: skip
+        for port in self.ports.values():
+            command += ["--bind", f"127.0.0.1:{port}"]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
@@ -156,14 +159,21 @@ def cluster(postgres, settings, engine, db, suite, token_lists, tmp_path_factory
         "AGENTS": agents,
     }))  # fmt: skip
     operator_token = secrets.token_urlsafe(32)
+    webhook_key = secrets.token_urlsafe(32)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("CREDGATE_")},
         "DATABASE_URL": settings.database_url,
         "CREDGATE_CONFIG": str(config),
         "CREDGATE_SECRET_KEY": secrets.token_urlsafe(32),
+        "CREDGATE_SECRET_WEBHOOK_KEY": webhook_key,
         "CREDGATE_OPERATOR_TOKEN_HASH": hashlib.sha256(operator_token.encode()).hexdigest(),
     }
-    nodes = {name: Node(name, tmp_path_factory.mktemp(f"node-{name}"), env) for name in "ab"}
+    nodes = {
+        # Node A also runs a wallet service (the DIDComm issuance below starts there).
+        "a": Node("a", tmp_path_factory.mktemp("node-a"), env,
+                  ("verifier", "revocation", "wallet")),
+        "b": Node("b", tmp_path_factory.mktemp("node-b"), env),
+    }  # fmt: skip
     try:
         for node in nodes.values():
             node.start()
@@ -171,7 +181,8 @@ def cluster(postgres, settings, engine, db, suite, token_lists, tmp_path_factory
         for node in nodes.values():
             node.wait_ready(deadline)
         yield {"a": nodes["a"], "b": nodes["b"], "publisher": publisher,
-               "operator": {"Authorization": f"Bearer {operator_token}"}}  # fmt: skip
+               "operator": {"Authorization": f"Bearer {operator_token}"},
+               "webhook_key": webhook_key}  # fmt: skip
     finally:
         for node in nodes.values():
             node.stop()
@@ -290,6 +301,75 @@ def test_revocation_through_b_denies_a_session_and_token_on_a(cluster, db):
     elapsed, denied = first_denial(lambda: browser.http.get(route, timeout=10))
     assert denied.status_code == 403, denied.text
     assert elapsed <= DEADLINE, elapsed
+
+
+@pytest.fixture
+def holder_webhooks_to_b(cluster, suite):
+    """The holder agent's webhooks, delivered to node B: the suite's agents post to the suite's
+    hub, which hands the holder's on to node B's webhook endpoint as the agent would."""
+    target = cluster["b"].urls["verifier"] + "/webhooks/holder/topic/{}/"
+
+    def relay(event) -> None:
+        if event.agent == "holder":
+            headers = {"x-api-key": cluster["webhook_key"]}
+            if event.wallet_id:
+                headers["x-wallet-id"] = event.wallet_id
+            requests.post(target.format(event.topic), json=event.payload, headers=headers,
+                          timeout=5).raise_for_status()  # fmt: skip
+
+    unsubscribe = suite.hub.subscribe("*", relay)
+    yield
+    unsubscribe()
+
+
+def test_didcomm_issuance_started_on_a_completes_with_webhooks_at_b(
+    cluster, suite, settings, db, holder_webhooks_to_b
+):
+    from click.testing import CliRunner
+
+    from credgate.cli import cli
+
+    wallet = cluster["a"].urls["wallet"]
+
+    def run(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, ["--var", str(settings.var_dir), "wallet", "--url",
+                                          wallet, *args])  # fmt: skip
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result.exit_code, result.output
+
+    code, out = run("create", "scale-wallet")
+    assert code == 0, out
+    issuer = ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "scale-issuer")
+    credential = credgate_credential("RoleCredential", AUTHORITY, "did:example:placeholder")
+    credential.pop("proof", None)
+    credential.update(issuer=issuer.did, id=f"urn:uuid:{secrets.token_hex(8)}")
+    holder = out.split("holder DID ")[1].strip()
+    credential["credentialSubject"]["id"] = holder
+    offer = issuer.client.request(
+        "POST", "/issue-credential-2.0/create-offer",
+        json={"auto_issue": True, "auto_remove": False,
+              "filter": {"ld_proof": {"credential": credential, "options": {
+                  "proofType": "Ed25519Signature2020", "proofPurpose": "assertionMethod"}}}},
+    )  # fmt: skip
+    invitation = issuer.client.create_invitation(
+        label="scale issuer", handshake=False,
+        attachments=[{"id": offer["cred_ex_id"], "type": "credential-offer"}],
+    )  # fmt: skip
+    with db() as session:
+        before = session.scalar(select(func.count(StoredWebhook.id))
+                                .where(StoredWebhook.agent == "holder"))  # fmt: skip
+    began = time.monotonic()
+    code, out = run("scan", invitation.url, "-w", "scale-wallet", "--accept", "--trust-issuer")
+    elapsed = time.monotonic() - began
+    assert code == 0 and "stored RoleCredential" in out, out
+    # Woken by the webhooks node B stored, not by the wallet's fallback (which asks the agent
+    # only after its 20 s exchange timeout).
+    assert elapsed < 15, elapsed
+    with db() as session:
+        after = session.scalar(select(func.count(StoredWebhook.id))
+                               .where(StoredWebhook.agent == "holder"))  # fmt: skip
+    assert after > before
 
 
 def test_kill_9_of_a_leaves_b_serving_what_a_started(cluster, token_lists):
