@@ -10,6 +10,8 @@ nothing else.
 * A revocation made through node B's status-list service denies node A's open session and an
   access token node A issued earlier within a second (B records the change and notifies; A's
   revocation service wakes its feed's long-poll, A's verifier drops the cached list).
+* A DIDComm issuance started at node A's wallet service completes while the holder agent's
+  webhooks are delivered to node B (B stores them; A's waiter reads them).
 * ``kill -9`` of node A leaves node B serving, and a login node A opened is completed on B.
 """
 
