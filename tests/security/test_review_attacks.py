@@ -625,3 +625,14 @@ def test_dids_are_compared_exactly_never_normalised():
     for signer in (decomposed, composed.upper(), composed.replace("did:", "DID:")):
         problem = holder_binding(signer, facts)
         assert problem is not None and problem.slug == errors.HOLDER_MISMATCH
+
+
+def test_an_expired_credential_cannot_switch_data_model_to_drop_its_end(lists):
+    # VCDM 2.0 reads only validUntil: a 1.1 credential relabelled 2.0 must not lose its
+    # expirationDate (the contexts are not signed, only the graph they produce).
+    expired = role(lists, **EXPIRED)
+    v2 = "https://www.w3.org/ns/credentials/v2"
+    for contexts in ([v2, *expired["@context"]], [v2, *expired["@context"][1:]]):
+        relabelled = copy.deepcopy(expired) | {"@context": contexts}
+        result = verifier().verify_credential(relabelled)
+        assert not result.verified and not result.trusted, contexts
