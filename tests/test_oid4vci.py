@@ -584,3 +584,24 @@ def test_wallet_stand_in_receives_every_family_in_every_format(wallet_cli, urls,
     assert code == 0, out
     code, out = wallet_cli("credentials", "-w", name, "--json")
     assert sd["record_id"] not in {i["record_id"] for i in json.loads(out)}
+
+
+def test_a_redeemed_offer_never_fetched_is_abandoned_when_its_token_expires(urls, operator, suite):
+    from datetime import timedelta
+
+    from credgate.db import utcnow
+    from issuer.oid4vci import grants
+
+    offer = offer_of(urls, operator, "OnboardingCredential")
+    client = Client(offer["offer_link"])
+    client.redeem(offer["tx_code"])
+    ctx = suite.servers["issuer"].server.app.extensions["issuer"]
+    assert grants.sweep(ctx, utcnow()) == 0  # the token is still valid: nothing to end
+    assert grants.sweep(ctx, utcnow() + timedelta(minutes=6)) >= 1
+    assert grants.sweep(ctx, utcnow() + timedelta(minutes=6)) == 0  # once
+    refused(client.request({"credential_configuration_id": "OnboardingCredential_sd_jwt"}),
+            "invalid_token", 401)  # fmt: skip
+    found = requests.get(f"{urls['issuer']}/issuer/credentials", headers=operator,
+                         params={"workflow": "person-onboarding", "state": "abandoned"},
+                         timeout=TIMEOUT).json()["credentials"]  # fmt: skip
+    assert any(r["reason"] == "redeemed over OpenID4VCI but never fetched" for r in found)

@@ -272,7 +272,6 @@ def sweep(ctx: IssuerContext, now: datetime, batch: int = 100) -> int:
         stale = list(session.scalars(
             select(Oid4vciGrant).where(
                 Oid4vciGrant.kind == OFFER, Oid4vciGrant.token_expires_at < now,
-                Oid4vciGrant.templates.is_not(None),
             ).order_by(Oid4vciGrant.token_expires_at.desc()).limit(batch)
         ))  # fmt: skip
     ended = 0
@@ -288,9 +287,11 @@ def sweep(ctx: IssuerContext, now: datetime, batch: int = 100) -> int:
                     session, record, "redeemed over OpenID4VCI but never fetched",
                     from_states=(ISSUING,),
                 )  # fmt: skip
+            # Swept once: the token's expiry goes (SQL NULL), so the grant is not selected again.
             session.execute(
-                update(Oid4vciGrant).where(Oid4vciGrant.id == grant.id).values(templates=None)
-            )
+                update(Oid4vciGrant).where(Oid4vciGrant.id == grant.id)
+                .values(token_expires_at=None, token_hash=None)
+            )  # fmt: skip
     with transaction(ctx.factory) as session:
         session.execute(
             delete(Oid4vciGrant).where(
