@@ -605,3 +605,27 @@ def test_a_redeemed_offer_never_fetched_is_abandoned_when_its_token_expires(urls
                          params={"workflow": "person-onboarding", "state": "abandoned"},
                          timeout=TIMEOUT).json()["credentials"]  # fmt: skip
     assert any(r["reason"] == "redeemed over OpenID4VCI but never fetched" for r in found)
+
+
+def test_pages_show_the_openid_offer_and_its_pin_beside_the_didcomm_qr(urls, operator):
+    issuer = urls["issuer"]
+    opened = requests.post(f"{issuer}/issuer/onboarding/persons", timeout=TIMEOUT,
+                           json={"givenName": "Ada", "familyName": "Lovelace"}).json()  # fmt: skip
+    page = requests.get(f"{issuer}/onboarding/{opened['id']}", timeout=TIMEOUT).text
+    assert page.count("<svg") == 2 and opened["oid4vci"]["tx_code"] in page
+    assert "openid-credential-offer://?credential_offer_uri=" in page
+    key = Key()
+    asked = requests.post(f"{issuer}/issuer/role-requests", timeout=TIMEOUT,
+                          json={"did": key.did, "roles": ["DataProvider"]}).json()  # fmt: skip
+    waiting = requests.get(f"{issuer}/role-requests/{asked['id']}", timeout=TIMEOUT)
+    assert waiting.status_code == 200 and "<svg" not in waiting.text
+    requests.post(f"{issuer}/issuer/role-requests/{asked['id']}/approve", headers=operator,
+                  timeout=TIMEOUT).raise_for_status()  # fmt: skip
+    page = requests.get(f"{issuer}/role-requests/{asked['id']}", timeout=TIMEOUT).text
+    assert page.count("<svg") == 2 and "tx-code" in page
+    # Taken over OpenID4VCI: the page no longer offers either QR code.
+    offer = requests.get(f"{issuer}/issuer/role-requests/{asked['id']}",
+                         timeout=TIMEOUT).json()["exchange"]["oid4vci"]  # fmt: skip
+    Client(offer["offer_link"]).redeem(offer["tx_code"])
+    page = requests.get(f"{issuer}/role-requests/{asked['id']}", timeout=TIMEOUT).text
+    assert "<svg" not in page and "taken over OpenID4VCI" in page
