@@ -254,17 +254,26 @@ def serve(settings, services: tuple[str, ...], binds: tuple[str, ...], workers: 
                                  f"{', '.join(SERVICES)}", param_hint="SERVICES")  # fmt: skip
     if len(binds) != len(services):
         raise click.BadParameter("give one --bind per service", param_hint="--bind")
+    import shutil
+    import tempfile
+
     env = {**os.environ, "CREDGATE_VAR": str(settings.var_dir)}
     children = []
+    scratch: list[str] = []
     for name, address in zip(services, binds, strict=True):
+        # Each service's workers add up their metrics in a directory of its own, fresh at start.
+        metrics_dir = tempfile.mkdtemp(prefix=f"credgate-metrics-{name}-")
+        scratch.append(metrics_dir)
         command = [
             sys.executable, "-m", "gunicorn", "--bind", address, "--workers", str(workers),
             # Threads, so that long-polls and event streams do not take a whole process each.
             "--worker-class", "gthread", "--threads", str(threads),
             "--graceful-timeout", "10", "--name", f"credgate-{name}",
+            "--config", "python:credgate.metrics",  # its child_exit hook
             f'credgate.node:create_app("{name}")',
         ]  # fmt: skip
-        children.append(subprocess.Popen(command, env=env))
+        child_env = {"PROMETHEUS_MULTIPROC_DIR": metrics_dir, **env}
+        children.append(subprocess.Popen(command, env=child_env))
         click.echo(f"  {name:<11} http://{address} ({workers} workers)")
     stopping = threading.Event()
     previous = {
@@ -286,6 +295,8 @@ def serve(settings, services: tuple[str, ...], binds: tuple[str, ...], workers: 
                 child.kill()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        for directory in scratch:
+            shutil.rmtree(directory, ignore_errors=True)
     failed = [child.returncode for child in children if child.returncode not in (0, -15)]
     if failed and not stopping.is_set():
         raise click.ClickException("a service stopped; the node stopped with it")

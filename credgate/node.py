@@ -16,7 +16,9 @@ from its configuration:
 
 Each node takes the agents' webhooks at ``/webhooks/<agent>/topic/<topic>/`` (the agents'
 ``--webhook-url`` points at the node pool); ``/ready`` answers 200 while the node can reach the
-database, for a load balancer (``/health`` also reports the agent).
+database, for a load balancer (``/health`` also reports the agent); ``/metrics`` is for
+Prometheus (:mod:`credgate.metrics`), and logs are JSON lines unless ``CREDGATE_LOG_FORMAT`` is
+``text``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy import text
 
 from agents.hub import WebhookHub
+from credgate import metrics
 from credgate.config import load_settings
 from credgate.db import make_engine, session_factory
 from credgate.secrets import get_or_create_secret
@@ -99,4 +102,7 @@ def create_app(service: str) -> Flask:
     app.register_blueprint(hub.blueprint(), url_prefix=WEBHOOK_PREFIX)
     app.register_blueprint(ready)
     install_start_page(app)
+    metrics.install(app)
+    if os.environ.get("CREDGATE_LOG_FORMAT", "json") == "json":
+        metrics.json_logs()
     return app

@@ -259,6 +259,10 @@ def test_login_opened_on_a_is_answered_through_b_and_a_streams_verified(cluster,
     for node in (a, b):
         allowed = browser.http.get(node + PROBE_ROUTE, timeout=10)
         assert allowed.status_code == 200 and allowed.json()["holder"] == HOLDER.did
+    # Node A's metrics add up its workers, by route template: no login id, no cookie, no token.
+    scraped = requests.get(a + "/metrics", timeout=10).text
+    assert 'route="/login/<login_id>/events"' in scraped
+    assert login["id"] not in scraped
 
 
 def test_revocation_through_b_denies_a_session_and_token_on_a(cluster, db):

@@ -1,0 +1,138 @@
+"""What operators see of a service node: Prometheus metrics at ``/metrics`` and JSON-lines logs.
+
+Under gunicorn every worker is a process of its own, so the metrics use prometheus-client's
+multiprocess mode: ``credgate serve`` gives each service a fresh ``PROMETHEUS_MULTIPROC_DIR``,
+workers write their samples there, and ``/metrics`` on any worker adds them up. This module is
+also the gunicorn config module ``credgate serve`` passes (``-c python:credgate.metrics``): its
+:func:`child_exit` hook drops a dead worker's live gauges.
+
+Metrics carry route templates (``/login/<login_id>``), never paths, query strings, headers or
+bodies, so neither they nor the logs carry tokens or secrets.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUESTS = Counter(
+    "credgate_http_requests_total", "Requests answered, by route and status",
+    ["service", "method", "route", "status"],
+)  # fmt: skip
+LATENCY = Histogram(
+    "credgate_http_request_seconds", "Time to the response's headers, by route",
+    ["service", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)  # fmt: skip
+AGENT_UP = Gauge(
+    "credgate_agent_ready", "The service's agent answers (1) or not (0), as last seen",
+    ["service", "agent"], multiprocess_mode="mostrecent",
+)  # fmt: skip
+AGENT_RESTARTS = Gauge(
+    "credgate_agent_restarts", "Restarts of the service's agent by its supervisor",
+    ["service", "agent"], multiprocess_mode="mostrecent",
+)  # fmt: skip
+
+UNMATCHED = "<unmatched>"
+
+
+def install(app: Flask) -> None:
+    """Count and time every request of ``app``, and serve ``GET /metrics``."""
+
+    @app.before_request
+    def _start() -> None:
+        g.credgate_started = time.perf_counter()
+
+    @app.after_request
+    def _count(response):
+        started = g.pop("credgate_started", None)
+        route = request.url_rule.rule if request.url_rule is not None else UNMATCHED
+        service = app.config["SERVICE_NAME"]
+        REQUESTS.labels(service, request.method, route, str(response.status_code)).inc()
+        if started is not None:
+            LATENCY.labels(service, route).observe(time.perf_counter() - started)
+        return response
+
+    app.add_url_rule("/metrics", "credgate_metrics", metrics, methods=["GET"])
+
+
+def metrics() -> Response:
+    _observe_agent()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST,
+                    headers={"Cache-Control": "no-store"})  # fmt: skip
+
+
+def _observe_agent() -> None:
+    readiness = current_app.extensions.get("credgate.readiness")
+    if readiness is None:
+        return
+    service = current_app.config["SERVICE_NAME"]
+    try:
+        state = readiness()
+    except Exception:  # a failing probe is an agent that is not ready
+        state = {"name": "unknown", "ready": False}
+    name = str(state.get("name") or "agent")
+    AGENT_UP.labels(service, name).set(1 if state.get("ready") else 0)
+    if isinstance(state.get("restarts"), int):
+        AGENT_RESTARTS.labels(service, name).set(state["restarts"])
+
+
+# -- gunicorn hooks (this module is ``credgate serve``'s gunicorn config) -------------------------
+
+
+def child_exit(_server: Any, worker: Any) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)
+
+
+# -- logs ----------------------------------------------------------------------------------------
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per record: time, level, logger, message (and the exception's type)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "pid": record.process,
+            "msg": record.getMessage(),
+        }
+        if record.exc_info and record.exc_info[0] is not None:
+            line["exc_type"] = record.exc_info[0].__name__
+            line["exc"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+JsonLines.converter = time.gmtime
+
+
+def json_logs(level: int = logging.INFO) -> None:
+    """Send this process's logs to stderr as JSON lines (replacing other root handlers)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLines())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
