@@ -13,8 +13,8 @@ loopback status-list server, then measures, each as a rate in the same run:
 
 against ACA-Py's ``/vc/presentations/verify`` (a, b) and ``/vc/credentials/verify`` (c: ACA-Py has
 no eddsa-jcs-2022, so its Ed25519Signature2020 rate stands in), and against raw PyNaCl Ed25519
-verification of a 64-byte message. Targets (the project's performance goals): a ≥ 8x, b ≥ 20x
-ACA-Py, c ≥ 40% of raw Ed25519. Absolute numbers on shared machines are noise; ratios are the
+verification of a 64-byte message. Targets (the project's performance goals): a ≥ 40x, b ≥ 120x
+ACA-Py, c ≥ 60% of raw Ed25519. Absolute numbers on shared machines are noise; ratios are the
 result.
 """
 
@@ -37,6 +37,7 @@ from agents.runtime import AgentRuntime  # noqa: E402
 from credgate.config import load_settings  # noqa: E402
 from verifier.dids import DidResolver  # noqa: E402
 from verifier.engine import ProofCache, Verifier  # noqa: E402
+from verifier.fetch import FetchPolicy  # noqa: E402
 from verifier.status import StatusListCache  # noqa: E402
 from verifier.testing import Party, StatusListServer, credgate_credential  # noqa: E402
 from verifier.trust import StaticTrustRegistry  # noqa: E402
@@ -75,10 +76,12 @@ def items_rate(items: list, verify: Callable[[object], None], rounds: int = 3) -
     return best
 
 
-def make_verifier(cache: bool) -> Verifier:
+def make_verifier(cache: bool, status_url: str) -> Verifier:
     trust = StaticTrustRegistry(onboarding_authority=ISSUER.did)
     verifier = Verifier(DidResolver(), trust=trust, proof_cache=ProofCache() if cache else None)
-    verifier.status = StatusListCache(verifier.verify_status_list, short_ttl=3600.0)
+    # The bench's own loopback status server is the one host this verifier may fetch.
+    verifier.status = StatusListCache(verifier.verify_status_list, short_ttl=3600.0,
+                                      policy=FetchPolicy([status_url]))  # fmt: skip
     return verifier
 
 
@@ -158,7 +161,7 @@ def run(args, server: StatusListServer, agent) -> int:
     aca_vc_rate = 1 / statistics.median(_timed(aca_vc, args.aca_calls))
 
     # -- (a) cold ------------------------------------------------------------------------------
-    cold = make_verifier(cache=False)
+    cold = make_verifier(cache=False, status_url=server.url)
     assert cold.verify_presentation(vp, challenge=challenge, domain=DOMAIN).verified
     count = max(30, int(seconds * 400))
     fresh = [presentation(server) for _ in range(count)]
@@ -170,7 +173,7 @@ def run(args, server: StatusListServer, agent) -> int:
     a_rate = items_rate(fresh, verify_cold)
 
     # -- (b) proof cache warm, fresh VP proofs, status checked --------------------------------
-    warm = make_verifier(cache=True)
+    warm = make_verifier(cache=True, status_url=server.url)
     credentials = vp["verifiableCredential"]
     assert warm.verify_presentation(vp, challenge=challenge, domain=DOMAIN).verified
     again = [presentation(server, credentials) for _ in range(count)]
@@ -195,11 +198,11 @@ def run(args, server: StatusListServer, agent) -> int:
 
     rows = [
         ("(a) VP, 2 Ed25519Signature2020 VCs, cold", a_rate, aca_vp_rate,
-         "/vc/presentations/verify", "≥ 8x ACA-Py", a_rate / aca_vp_rate >= 8),
+         "/vc/presentations/verify", "≥ 40x ACA-Py", a_rate / aca_vp_rate >= 40),
         ("(b) same, proof cache warm, status checked", b_rate, aca_vp_rate,
-         "/vc/presentations/verify", "≥ 20x ACA-Py", b_rate / aca_vp_rate >= 20),
+         "/vc/presentations/verify", "≥ 120x ACA-Py", b_rate / aca_vp_rate >= 120),
         ("(c) eddsa-jcs-2022 credential", c_rate, aca_vc_rate, "/vc/credentials/verify (2020)",
-         "≥ 40% raw Ed25519", c_rate / raw >= 0.4),
+         "≥ 60% raw Ed25519", c_rate / raw >= 0.6),
     ]  # fmt: skip
     print()
     print(f"raw PyNaCl Ed25519 verify: {raw:,.0f}/s   ACA-Py VP verify: {aca_vp_rate:,.1f}/s   "
