@@ -16,7 +16,11 @@
     with an SD-JWT VC + KB-JWT by direct_post, until ``verified`` (Token Status List checked);
     printed beside (b), the DIDComm login of the same run (target: ≤ 0.3 s median, both);
 (c) revocation → deny latency: revoke through the revocation service's API, then poll the
-    gateway with a token issued before, until it answers 403; peer: the revoke call itself.
+    gateway with a token issued before, until it answers 403; peer: the revoke call itself;
+(e) the production server: token-authorised requests (as in (a)) from concurrent clients to a
+    service node (``credgate serve verifier``: gunicorn, gthread) with 1 and with 2 worker
+    processes, and to the same node app on today's werkzeug thread server, each in a process of
+    its own, in alternating rounds; printed as ratios (``--only workers`` runs just this).
 
 (a) runs in-process against a loopback status-list server; (b) and (c) start the whole suite
 (three ACA-Py agents, every service; temporary var directory, SQLite, loopback).
@@ -32,6 +36,7 @@ import re
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -260,16 +265,150 @@ def bench_suite(logins: int, revocations: int) -> tuple[float, float]:
         suite.stop()
 
 
+def concurrent_throughput(url: str, headers: dict[str, str], seconds: float,
+                          clients: int) -> float:  # fmt: skip
+    """Requests per second answered to ``clients`` threads, each on its own connection."""
+    counts = [0] * clients
+    stop = time.perf_counter() + seconds
+
+    def run(slot: int) -> None:
+        http = requests.Session()
+        while time.perf_counter() < stop:
+            response = http.get(url, headers=headers, timeout=30)
+            if response.status_code != 200:
+                raise RuntimeError(f"{url}: {response.status_code} {response.text[:200]}")
+            counts[slot] += 1
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.perf_counter() - began)
+
+
+WERKZEUG_NODE = """
+import sys, threading
+from credgate.node import create_app
+from credgate.serving import serve
+serve(create_app("verifier"), int(sys.argv[1]))
+threading.Event().wait()
+"""
+
+
+def bench_workers(seconds: float, clients: int = 8) -> dict[str, float]:
+    """(e): one node app under gunicorn with 1 and 2 workers, and on werkzeug's thread server."""
+    import os
+    import secrets
+    import signal
+    import socket
+    import subprocess
+
+    var = Path(tempfile.mkdtemp(prefix="credgate-bench-gw-workers-"))
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{var / 'bench.sqlite3'}"
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    status = StatusListServer().start()
+    status.add_list("roles", AUTHORITY, "revocation")
+    trust = var / "trust.json"
+    trust.write_text(json.dumps({"onboarding_authority": AUTHORITY.did}))
+    config = var / "credgate.json"
+    config.write_text(json.dumps({
+        "VERIFIER_TRUST_FILE": str(trust), "GATEWAY_DOMAIN": "http://gateway.bench",
+        "GATEWAY_APPS": ["apps.catalogue:app"], "SERVICE_URLS": {"revocation": status.url},
+        "AGENT_URL": "http://127.0.0.1:9", "AGENT_API_KEY": "unused",
+    }))  # fmt: skip
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "DATABASE_URL": url, "CREDGATE_CONFIG": str(config),
+           "CREDGATE_SECRET_KEY": secrets.token_urlsafe(32), "CREDGATE_VAR": str(var),
+           "CREDGATE_LOG_FORMAT": "text", "PYTHONPATH": str(root)}  # fmt: skip
+
+    def free_port() -> int:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+
+    ports = {"gunicorn-1": free_port(), "gunicorn-2": free_port(), "werkzeug": free_port()}
+    commands = {
+        name: [sys.executable, "-m", "credgate", "--var", str(var), "serve", "verifier",
+               "--bind", f"127.0.0.1:{ports[name]}", "--workers", name[-1]]
+        for name in ("gunicorn-1", "gunicorn-2")
+    }  # fmt: skip
+    commands["werkzeug"] = [sys.executable, "-c", WERKZEUG_NODE, str(ports["werkzeug"])]
+    processes = {name: subprocess.Popen(command, cwd=root, env=env, start_new_session=True,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for name, command in commands.items()}  # fmt: skip
+    bases = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    rates: dict[str, list[float]] = {name: [] for name in bases}
+    try:
+        deadline = time.monotonic() + 120
+        for name, base in bases.items():
+            while True:
+                try:
+                    if requests.get(base + "/ready", timeout=2).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                if time.monotonic() > deadline or processes[name].poll() is not None:
+                    raise RuntimeError(f"(e) {name} did not start")
+                time.sleep(0.2)
+        credential = credgate_credential("RoleCredential", AUTHORITY, HOLDER.did,
+                                         status=status.entry("roles", 7))  # fmt: skip
+        onboarding = credgate_credential("OnboardingCredential", AUTHORITY, HOLDER.did,
+                                         status=status.entry("roles", 8))  # fmt: skip
+        issued = requests.post(bases["gunicorn-2"] + "/auth/challenge", timeout=10).json()
+        vp = HOLDER.present([credential, onboarding], challenge=issued["challenge"],
+                            domain=issued["domain"])  # fmt: skip
+        answer = requests.post(bases["gunicorn-2"] + "/auth/token",
+                               json={"verifiablePresentation": vp}, timeout=10)  # fmt: skip
+        answer.raise_for_status()
+        # One token for all three: the nodes share the signing key (CREDGATE_SECRET_KEY).
+        headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+        path = "/apps/catalogue/api/items?limit=20"
+        for base in bases.values():  # warm up: connections, caches, the status list
+            concurrent_throughput(base + path, headers, 0.5, clients)
+        for _ in range(3):
+            for name, base in bases.items():
+                rates[name].append(concurrent_throughput(base + path, headers, seconds / 3,
+                                                         clients))  # fmt: skip
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes.values():
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        status.stop()
+    median = {name: statistics.median(values) for name, values in rates.items()}
+    one, two, werkzeug = median["gunicorn-1"], median["gunicorn-2"], median["werkzeug"]
+    print(f"(e) token-authorised requests, {clients} concurrent clients, one node app:")
+    print(f"    werkzeug thread server, 1 process {werkzeug:8.0f} req/s")
+    print(f"    gunicorn gthread, 1 worker        {one:8.0f} req/s   = "
+          f"{one / werkzeug:.2f}x werkzeug")
+    print(f"    gunicorn gthread, 2 workers       {two:8.0f} req/s   = {two / one:.2f}x 1 worker, "
+          f"{two / werkzeug:.2f}x werkzeug ({os.cpu_count()} CPUs, clients on the same machine)")
+    return median
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--logins", type=int, default=15)
     parser.add_argument("--revocations", type=int, default=8)
+    parser.add_argument("--only", choices=["workers"], help="run one part only")
     args = parser.parse_args()
+    if args.only == "workers":
+        bench_workers(args.seconds * 2)
+        return 0
     ratio = bench_throughput(args.seconds)
     login, deny = bench_suite(args.logins, args.revocations)
     openid = bench_oid4vp(args.logins)
     print(f"    OpenID4VP / DIDComm login median  {openid / login:8.2f}x (same run)")
+    bench_workers(args.seconds * 2)
     met = ratio >= 0.8 and login <= 0.5 and deny <= 1.0 and openid <= 0.3
     print("all targets met" if met else "some targets missed")
     return 0 if met else 1
