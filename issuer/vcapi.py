@@ -36,6 +36,7 @@ from issuer.vcdm import STATUS_LIST_2021_CONTEXT, data_model, issuer_id, types_o
 from verifier.credentials import check_credential as verifier_structure
 from verifier.errors import VerificationError
 from verifier.jsonld import has_direction, to_quads
+from verifier.suites import check_compact
 
 SIGNING_OPTIONS = {"proofType": "Ed25519Signature2020", "proofPurpose": "assertionMethod"}
 #: ACA-Py adds it to what it signs with Ed25519Signature2020: checked with it.
@@ -144,6 +145,7 @@ def check_expansion(credential: Mapping[str, Any], *, with_status: bool) -> None
         candidate["@context"] = [*contexts, ED25519_2020_CONTEXT]
     try:
         verifier_structure(candidate)
+        check_compact(candidate)  # keys the verifier reads are the graph's, not aliases of it
         quads = to_quads(candidate)
     except VerificationError as exc:
         raise Problem(exc.slug, exc.title, 400, exc.detail, **exc.extra) from None

@@ -636,3 +636,20 @@ def test_an_expired_credential_cannot_switch_data_model_to_drop_its_end(lists):
         relabelled = copy.deepcopy(expired) | {"@context": contexts}
         result = verifier().verify_credential(relabelled)
         assert not result.verified and not result.trusted, contexts
+
+
+def test_the_issuer_signs_nothing_the_verifier_would_refuse_as_not_compact():
+    # The VC-API issuer runs our verifier's checks before its agent signs: a key written as an
+    # IRI (or an inline context) would give a signature every verifier of ours refuses.
+    from credgate.problems import Problem
+    from issuer.vcapi import check_expansion
+
+    base = self_issued_unsigned(AUTHORITY.did)
+    check_expansion(base, with_status=False)  # compact: fine
+    hidden = copy.deepcopy(base)
+    hidden[CRED + "expirationDate"] = {"@value": "2030-01-01T00:00:00Z", "@type": XSD_DATETIME}
+    inline = copy.deepcopy(base) | {"@context": [*base["@context"], {"x": CRED + "x"}]}
+    for credential in (hidden, inline):
+        with pytest.raises(Problem) as refused:
+            check_expansion(credential, with_status=False)
+        assert refused.value.slug == errors.UNSUPPORTED_JSONLD
