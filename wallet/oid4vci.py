@@ -77,8 +77,9 @@ class Http:
         except FetchError:
             raise Oid4vciFailed(step, "this wallet does not open links to that host", 400) from None
         try:
+            headers = {"Accept-Encoding": "identity", **kwargs.pop("headers", {})}
             response = self.session.request(
-                method, url, allow_redirects=False, stream=True,
+                method, url, allow_redirects=False, stream=True, headers=headers,
                 timeout=(self.deadline, self.deadline), **kwargs,
             )  # fmt: skip
             with response:
@@ -163,24 +164,37 @@ def receive(
     if not isinstance(access, str):
         raise Oid4vciFailed("token", "the token response has no access token")
     configurations = meta.get("credential_configurations_supported") or {}
-    received = []
+    received: list[Received] = []
+    failed: list[Oid4vciFailed] = []
     for config_id in offer.get("credential_configuration_ids") or []:
         config = configurations.get(config_id) or {}
         if config.get("format") not in formats:
             continue
-        body: dict[str, Any] = {"credential_configuration_id": config_id}
-        if config.get("proof_types_supported"):
-            nonce = http.json("POST", str(meta.get("nonce_endpoint")), "nonce").get("c_nonce")
-            proof = signer({"aud": issuer, "iat": int(time.time()), "nonce": nonce})
-            body["proofs"] = {"jwt": [proof]}
-        answer = http.json("POST", str(meta.get("credential_endpoint")), "credential",
-                           json=body, headers={"Authorization": f"Bearer {access}"})  # fmt: skip
-        for item in answer.get("credentials") or []:
-            if isinstance(item, dict) and "credential" in item:
-                received.append(Received(config_id, config["format"], item["credential"]))
+        try:  # one format refused does not lose the others the issuer already signed
+            received += _one(http, meta, issuer, access, config_id, config, signer)
+        except Oid4vciFailed as exc:
+            failed.append(exc)
     if not received:
-        raise Oid4vciFailed("credential", "the offer holds no credential this wallet takes", 400)
+        raise failed[0] if failed else Oid4vciFailed(
+            "credential", "the offer holds no credential this wallet takes", 400
+        )
     return received
+
+
+def _one(http: Http, meta: dict[str, Any], issuer: str, access: str, config_id: str,
+         config: dict[str, Any], signer: Signer) -> list[Received]:  # fmt: skip
+    body: dict[str, Any] = {"credential_configuration_id": config_id}
+    if config.get("proof_types_supported"):
+        nonce = http.json("POST", str(meta.get("nonce_endpoint")), "nonce").get("c_nonce")
+        proof = signer({"aud": issuer, "iat": int(time.time()), "nonce": nonce})
+        body["proofs"] = {"jwt": [proof]}
+    answer = http.json("POST", str(meta.get("credential_endpoint")), "credential",
+                       json=body, headers={"Authorization": f"Bearer {access}"})  # fmt: skip
+    return [
+        Received(config_id, config["format"], item["credential"])
+        for item in answer.get("credentials") or []
+        if isinstance(item, dict) and isinstance(item.get("credential"), str | dict)
+    ]
 
 
 # -- what a credential says ------------------------------------------------------------------
