@@ -1,8 +1,9 @@
 """Two service nodes over one PostgreSQL (issue 18): each is ``credgate serve verifier revocation``
 — gunicorn, two worker processes per service — in a process of its own, on its own ports, with
-its own (empty) var directory. They share the database schema, the test suite's agents and their
-configuration (a JSON file, a master secret and the operator token's hash in the environment),
-nothing else.
+its own (empty) var directory, started by the deployment example's systemd unit's ``ExecStart``
+(deploy/systemd/credgate-node@.service). They share the database schema, the test suite's
+agents and their configuration (a JSON file, a master secret and the operator token's hash in
+the environment), nothing else.
 
 * A QR login opened on node A is answered by the wallet through node B's request link; node A's
   event stream shows ``verified`` within a second (the login row changes on B, B's NOTIFY wakes
@@ -47,6 +48,7 @@ from wallet import oid4vp
 pytestmark = [pytest.mark.db, pytest.mark.agents]
 
 ROOT = Path(__file__).resolve().parents[2]
+UNIT = ROOT / "deploy" / "systemd" / "credgate-node@.service"
 AUTHORITY = Party.generate()  # the credentials' issuer (a test key, trusted by the nodes)
 HOLDER = Party.generate()
 DEADLINE = 1.0
@@ -74,10 +76,12 @@ class Node:
         self.log = var_dir / "serve.log"
 
     def start(self) -> Node:
-        command = [sys.executable, "-m", "credgate", "--var", str(self.var_dir), "serve",
-                   *self.ports, "--workers", "2", "--threads", "16"]  # fmt: skip
-        for port in self.ports.values():
-            command += ["--bind", f"127.0.0.1:{port}"]
+        # The deployment example's systemd unit, as systemd would run it for this node.
+        self.env |= {
+            "CREDGATE_SERVICES": " ".join(self.ports),
+            "CREDGATE_BIND_ARGS": " ".join(f"--bind 127.0.0.1:{p}" for p in self.ports.values()),
+        }
+        command = unit_command(UNIT, self.name, self.var_dir, self.env)
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
@@ -124,6 +128,29 @@ class Node:
 
     def stop(self) -> None:
         self.kill(signal.SIGTERM)
+
+
+def unit_command(unit: Path, instance: str, var_dir: Path, env: dict[str, str]) -> list[str]:
+    """``ExecStart`` of a systemd template unit for ``instance``: its ``Environment=`` defaults
+    under ``env``, ``${X}`` one word and ``$X`` split on whitespace (as systemd does); the
+    installed paths become this checkout's interpreter and the node's var directory."""
+    lines = unit.read_text().splitlines()
+    defaults = dict(line.removeprefix("Environment=").split("=", 1)
+                    for line in lines if line.startswith("Environment="))  # fmt: skip
+    values = {**defaults, **env}
+    (exec_start,) = [line.removeprefix("ExecStart=") for line in lines
+                     if line.startswith("ExecStart=")]  # fmt: skip
+    words: list[str] = []
+    for word in exec_start.replace("%i", instance).split():
+        if word.startswith("${") and word.endswith("}"):
+            words.append(values[word[2:-1]])
+        elif word.startswith("$"):
+            words.extend(values[word[1:]].split())
+        else:
+            words.append(word)
+    assert words[0] == "/opt/credgate/.venv/bin/credgate", words
+    assert words[1:3] == ["--var", f"/var/lib/credgate/{instance}"], words
+    return [sys.executable, "-m", "credgate", "--var", str(var_dir), *words[3:]]
 
 
 @pytest.fixture(scope="module")
