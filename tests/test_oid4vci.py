@@ -312,6 +312,12 @@ def test_metadata_context_and_type_metadata(urls):
     assert auth["issuer"] == issuer and auth["token_endpoint"] == f"{issuer}/oid4vci/token"
     assert auth["pre-authorized_grant_anonymous_access_supported"] is True
 
+    preflight = requests.options(f"{issuer}/oid4vci/credential", timeout=TIMEOUT, headers={
+        "Origin": "https://wallet.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type"})  # fmt: skip
+    assert preflight.status_code == 200 and preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+
     context = requests.get(f"{issuer}/contexts/credgate/v1", timeout=TIMEOUT)
     assert context.status_code == 200
     assert context.headers["Content-Type"].startswith("application/ld+json")

@@ -38,6 +38,16 @@ def base_url() -> str:
     return public_url().rstrip("/")
 
 
+@oid4vci.after_request
+def cross_origin(response):
+    """Browser-based wallets call these endpoints from their own origin (no cookies involved:
+    bearer tokens and form posts only); Flask answers the preflight ``OPTIONS`` itself."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+    return response
+
+
 @oid4vci.errorhandler(OAuthError)
 def oauth_error(exc: OAuthError):
     return exc.response()
@@ -46,7 +56,6 @@ def oauth_error(exc: OAuthError):
 def _json(document, *, cache: str = "no-store"):
     response = jsonify(document)
     response.headers["Cache-Control"] = cache
-    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
