@@ -33,12 +33,16 @@ from issuer.status import add_status_context, model_for
 from issuer.tenants import agent_problem
 from issuer.trust import authorize_issuer, unknown_issuer
 from issuer.vcdm import STATUS_LIST_2021_CONTEXT, data_model, issuer_id, types_of
+from schemas.registry import credential_types
+from verifier import errors
 from verifier.credentials import check_credential as verifier_structure
 from verifier.errors import VerificationError
 from verifier.jsonld import has_direction, to_quads
 from verifier.suites import check_compact
 
 SIGNING_OPTIONS = {"proofType": "Ed25519Signature2020", "proofPurpose": "assertionMethod"}
+_RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+_CREDGATE_IRIS = frozenset(t.type_iri for t in credential_types().values())
 #: ACA-Py adds it to what it signs with Ed25519Signature2020: checked with it.
 ED25519_2020_CONTEXT = "https://w3id.org/security/suites/ed25519-2020/v1"
 OPTIONS = ("credentialId", "credentialStatus")
@@ -149,6 +153,16 @@ def check_expansion(credential: Mapping[str, Any], *, with_status: bool) -> None
         quads = to_quads(candidate)
     except VerificationError as exc:
         raise Problem(exc.slug, exc.title, 400, exc.detail, **exc.extra) from None
+    named = {credential_types()[t].type_iri for t in types_of(candidate)
+             if t in credentials.CREDGATE_TYPES}  # fmt: skip
+    typed = {o[1:-1] for _, p, o, _ in quads if p == _RDF_TYPE and o[1:-1] in _CREDGATE_IRIS}
+    if typed - named:
+        # Written as an IRI, a credgate type escapes every rule that reads type terms, while
+        # the signed graph is one of ours: presented with the term, it verifies as one.
+        raise Problem(
+            errors.UNSUPPORTED_JSONLD, "Unsupported JSON-LD construct", 400,
+            f"name the credgate type {sorted(typed - named)[0]} by its term",
+        )  # fmt: skip
     if has_direction(quads):
         # ACA-Py's signer drops @direction (no rdfDirection): we and the reference libraries
         # would refuse its signature. Refused until the agent signs i18n datatypes.

@@ -653,3 +653,20 @@ def test_the_issuer_signs_nothing_the_verifier_would_refuse_as_not_compact():
         with pytest.raises(Problem) as refused:
             check_expansion(credential, with_status=False)
         assert refused.value.slug == errors.UNSUPPORTED_JSONLD
+
+
+def test_the_issuer_does_not_sign_a_credgate_type_written_as_its_iri():
+    # Typed by the IRI, a RoleCredential is "not one of ours" to a check that reads type terms,
+    # so none of our issuance rules would run; yet it is the very graph of a RoleCredential,
+    # and presented with the term "RoleCredential" it verifies as one.
+    from credgate.problems import Problem
+    from issuer.vcapi import check_expansion
+
+    credential = self_issued_unsigned(AUTHORITY.did) | {
+        "@context": [V1, "https://w3id.org/credgate/v1"],
+        "type": ["VerifiableCredential", "https://w3id.org/credgate/vocab#RoleCredential"],
+        "credentialSubject": {"id": ATTACKER.did, "roles": ["Governance"]},
+    }
+    with pytest.raises(Problem) as refused:
+        check_expansion(credential, with_status=False)
+    assert refused.value.slug == errors.UNSUPPORTED_JSONLD
