@@ -130,26 +130,40 @@ async function receive(agent, offer, txCode, formats) {
   const wanted = offered.filter(([, configuration]) => !formats || formats.includes(configuration.format))
   if (!wanted.length) throw new Error(`none of the offered formats is ${formats}`)
   const token = await agent.openid4vc.holder.requestToken({ resolvedCredentialOffer: resolved, txCode })
-  const response = await agent.openid4vc.holder.requestCredentials({
-    resolvedCredentialOffer: resolved,
-    ...token,
-    credentialConfigurationIds: wanted.map(([id]) => id),
-    allowedProofOfPossessionSignatureAlgorithms: ['EdDSA'],
-    // Holder binding by the wallet's did:key (the issuer checks it against the subject it knows).
-    credentialBindingResolver: () => ({ method: 'did', didUrls: [kidOf(did)] }),
-  })
+  // One credential request per configuration: Credo 0.6.3 carries c_nonce from one credential
+  // response into the next proof, but OpenID4VCI 1.0 credential responses carry none (a fresh one
+  // comes from the nonce endpoint), so a second request in one call would go without a nonce.
   const received = []
-  for (const credential of response.credentials) {
-    const record = credential.record
-    if (record.type === 'SdJwtVcRecord') await agent.sdJwtVc.store({ record })
-    else await agent.w3cCredentials.store({ record })
-    received.push({ configuration: credential.credentialConfigurationId, ...summary(record) })
+  let deferred = 0
+  for (const [configurationId] of wanted) {
+    const response = await agent.openid4vc.holder.requestCredentials({
+      resolvedCredentialOffer: resolved,
+      accessToken: token.accessToken,
+      dpop: token.dpop,
+      credentialConfigurationIds: [configurationId],
+      allowedProofOfPossessionSignatureAlgorithms: ['EdDSA'],
+      // The wallet's one key, by did:key for W3C formats (the subject the issuer knows) and by jwk
+      // for SD-JWT VC (the issuer puts it in cnf.jwk, and Credo stores an SD-JWT only for a key it
+      // sent as a jwk); the issuer derives the same did:key from either.
+      credentialBindingResolver: async ({ credentialFormat }) => {
+        if (!credentialFormat.includes('sd-jwt')) return { method: 'did', didUrls: [kidOf(did)] }
+        const { publicJwk } = await agent.dids.resolveVerificationMethodFromCreatedDidRecord(kidOf(did))
+        return { method: 'jwk', keys: [publicJwk] }
+      },
+    })
+    deferred += response.deferredCredentials.length
+    for (const credential of response.credentials) {
+      const record = credential.record
+      if (record.type === 'SdJwtVcRecord') await agent.sdJwtVc.store({ record })
+      else await agent.w3cCredentials.store({ record })
+      received.push({ configuration: credential.credentialConfigurationId, ...summary(record) })
+    }
   }
   return {
     holder: did,
     issuer: resolved.metadata.credentialIssuer.credential_issuer,
     received,
-    deferred: response.deferredCredentials.length,
+    deferred,
     seconds: (performance.now() - began) / 1000,
   }
 }

@@ -176,9 +176,12 @@ def draft_definition(portal_name: str) -> dict[str, Any]:
 
 
 def formats_for_drafts() -> dict[str, Any]:
+    """Presentation Exchange 2.0 allows only the DIF claim format registry's designations here:
+    SD-JWT is ``vc+sd-jwt`` (``dc+sd-jwt`` is OpenID4VP 1.0's, and wallets validating the
+    definition against the PE schema refuse the whole request for it)."""
     sd = {"sd-jwt_alg_values": SD_ALGS, "kb-jwt_alg_values": SD_ALGS}
     return {
-        "vc+sd-jwt": sd, "dc+sd-jwt": sd,
+        "vc+sd-jwt": sd,
         "jwt_vp": {"alg": SD_ALGS}, "jwt_vc": {"alg": SD_ALGS},
         "jwt_vp_json": {"alg": SD_ALGS}, "jwt_vc_json": {"alg": SD_ALGS},
         "ldp_vp": {"proof_type": ["Ed25519Signature2018", "Ed25519Signature2020",
