@@ -149,8 +149,18 @@ def check_expansion(credential: Mapping[str, Any], *, with_status: bool) -> None
         candidate["@context"] = [*contexts, ED25519_2020_CONTEXT]
     try:
         verifier_structure(candidate)
-        check_compact(candidate)  # keys the verifier reads are the graph's, not aliases of it
         quads = to_quads(candidate)
+    except VerificationError as exc:
+        raise Problem(exc.slug, exc.title, 400, exc.detail, **exc.extra) from None
+    if has_direction(quads):
+        # ACA-Py's signer drops @direction (no rdfDirection): we and the reference libraries
+        # would refuse its signature. Refused until the agent signs i18n datatypes.
+        raise Problem(
+            "unsupported-direction", "Base direction cannot be signed", 400,
+            "the issuer agent cannot sign a string with @direction yet; leave it out",
+        )  # fmt: skip
+    try:
+        check_compact(candidate)  # keys the verifier reads are the graph's, not aliases of it
     except VerificationError as exc:
         raise Problem(exc.slug, exc.title, 400, exc.detail, **exc.extra) from None
     named = {credential_types()[t].type_iri for t in types_of(candidate)
@@ -162,13 +172,6 @@ def check_expansion(credential: Mapping[str, Any], *, with_status: bool) -> None
         raise Problem(
             errors.UNSUPPORTED_JSONLD, "Unsupported JSON-LD construct", 400,
             f"name the credgate type {sorted(typed - named)[0]} by its term",
-        )  # fmt: skip
-    if has_direction(quads):
-        # ACA-Py's signer drops @direction (no rdfDirection): we and the reference libraries
-        # would refuse its signature. Refused until the agent signs i18n datatypes.
-        raise Problem(
-            "unsupported-direction", "Base direction cannot be signed", 400,
-            "the issuer agent cannot sign a string with @direction yet; leave it out",
         )  # fmt: skip
 
 
