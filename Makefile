@@ -11,7 +11,7 @@ PYTHON313 ?= $(shell for p in python3.13 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && { echo "$$p"; break; }; \
 	done)
 
-.PHONY: run test lint venv clean check-python browser check-fresh sandbox-tool
+.PHONY: run test lint venv clean check-python browser check-fresh sandbox-tool interop-deps
 
 check-python:
 	@if [ ! -x $(BIN)/python ] && [ -z "$(PYTHON313)" ]; then \
@@ -42,8 +42,25 @@ sandbox-tool:
 browser:
 	@tools/ensure-chromium
 
+# tests/interop drive an independent OpenID4VC wallet engine (Credo, pinned in its lockfile) under
+# Node.js 20+: npm ci runs when node_modules is missing or the lockfile changed, then works offline.
+CREDO := interop/credo
+CREDO_STAMP := $(CREDO)/node_modules/.credgate-installed
+
+$(CREDO_STAMP): $(CREDO)/package-lock.json $(CREDO)/package.json
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1 \
+		|| ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)'; then \
+		echo "make test needs Node.js 20 or later with npm for the wallet interop tests" \
+			"(interop/credo), and it is not installed: run 'sudo apt-get install nodejs npm'" \
+			"(Debian/Ubuntu; or https://nodejs.org, or nvm install 20). Then run make test again." >&2; \
+		exit 1; fi
+	cd $(CREDO) && npm ci --prefer-offline --no-audit --no-fund
+	@touch $@
+
+interop-deps: $(CREDO_STAMP)
+
 # pytest exits 5 when it collected no test: say so, and fail (a suite that ran nothing passed nothing).
-test: sandbox-tool browser $(STAMP)
+test: sandbox-tool browser interop-deps $(STAMP)
 	@$(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests ($(PYTEST_ARGS))" >&2; fi; exit $$status
 
