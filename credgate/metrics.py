@@ -4,7 +4,8 @@ Under gunicorn every worker is a process of its own, so the metrics use promethe
 multiprocess mode: ``credgate serve`` gives each service a fresh ``PROMETHEUS_MULTIPROC_DIR``,
 workers write their samples there, and ``/metrics`` on any worker adds them up. This module is
 also the gunicorn config module ``credgate serve`` passes (``-c python:credgate.metrics``): its
-:func:`child_exit` hook drops a dead worker's live gauges.
+:func:`child_exit` hook drops a dead worker's live gauges, and :func:`post_worker_init` turns
+the worker's logs into JSON lines (unless ``CREDGATE_LOG_FORMAT=text``).
 
 Metrics carry route templates (``/login/<login_id>``), never paths, query strings, headers or
 bodies, so neither they nor the logs carry tokens or secrets.
@@ -104,6 +105,14 @@ def _observe_agent() -> None:
 def child_exit(_server: Any, worker: Any) -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(_worker: Any) -> None:
+    # Here, not in the app factory: only a served node's process logs JSON lines, never a test
+    # or a tool that builds a node app in its own process.
+    if os.environ.get("CREDGATE_LOG_FORMAT", "json") == "json":
+        json_logs()
+    logging.getLogger("credgate.node").info("worker %d serving", os.getpid())
 
 
 # -- logs ----------------------------------------------------------------------------------------

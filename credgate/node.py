@@ -10,6 +10,7 @@ from its configuration:
                                  and ``AGENTS``: {agent name: {"url", "api_key"}}
 ``CREDGATE_SERVICE_URLS``        JSON {service: public URL}, overrides the file's ``SERVICE_URLS``
 ``AGENT_URL``/``AGENT_API_KEY``  the service's agent, overriding ``AGENTS``
+``CREDGATE_PROXY_HOPS``          trusted reverse proxies in front (``X-Forwarded-*``; default 0)
 ``CREDGATE_SECRET_KEY``          master secret every shared secret derives from
                                  (:mod:`credgate.secrets`); ``CREDGATE_TOKEN_KEY`` and
                                  ``CREDGATE_OPERATOR_TOKEN_HASH`` as those modules say
@@ -17,8 +18,8 @@ from its configuration:
 Each node takes the agents' webhooks at ``/webhooks/<agent>/topic/<topic>/`` (the agents'
 ``--webhook-url`` points at the node pool); ``/ready`` answers 200 while the node can reach the
 database, for a load balancer (``/health`` also reports the agent); ``/metrics`` is for
-Prometheus (:mod:`credgate.metrics`), and logs are JSON lines unless ``CREDGATE_LOG_FORMAT`` is
-``text``.
+Prometheus (:mod:`credgate.metrics`), and under ``credgate serve`` logs are JSON lines unless
+``CREDGATE_LOG_FORMAT`` is ``text``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from agents.hub import WebhookHub
 from credgate import metrics
@@ -99,10 +101,11 @@ def create_app(service: str) -> Flask:
         **node_config(service),
     }
     app = app_factory(service)(config)
+    hops = int(os.environ.get("CREDGATE_PROXY_HOPS") or 0)
+    if hops:  # only behind that many trusted proxies: the client could set the headers itself
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.register_blueprint(hub.blueprint(), url_prefix=WEBHOOK_PREFIX)
     app.register_blueprint(ready)
     install_start_page(app)
     metrics.install(app)
-    if os.environ.get("CREDGATE_LOG_FORMAT", "json") == "json":
-        metrics.json_logs()
     return app

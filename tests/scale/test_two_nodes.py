@@ -197,6 +197,15 @@ def cluster(postgres, settings, engine, db, suite, token_lists, tmp_path_factory
         "CREDGATE_SECRET_WEBHOOK_KEY": webhook_key,
         "CREDGATE_OPERATOR_TOKEN_HASH": hashlib.sha256(operator_token.encode()).hexdigest(),
     }
+    # The deployment example documents exactly this configuration.
+    deploy = ROOT / "deploy"
+    documented = {line.split("=", 1)[0] for line in
+                  (deploy / "node.env.example").read_text().splitlines()
+                  if line and not line.startswith("#")}  # fmt: skip
+    assert documented == {k for k in env if k.startswith("CREDGATE_") or k == "DATABASE_URL"} | {
+        "CREDGATE_SERVICE_URLS"}
+    example = json.loads((deploy / "credgate.json.example").read_text())
+    assert set(example) <= set(json.loads(config.read_text()))
     nodes = {
         # Node A also runs a wallet service (the DIDComm issuance below starts there).
         "a": Node("a", tmp_path_factory.mktemp("node-a"), env,
