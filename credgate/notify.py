@@ -24,7 +24,7 @@ import os
 import threading
 from typing import Any
 
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Connection, Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 LOGGER = logging.getLogger(__name__)
@@ -181,9 +181,10 @@ _NOTIFIERS: dict[tuple[int, str], Notifier] = {}
 _NOTIFIERS_LOCK = threading.Lock()
 
 
-def notifier_for(bind: Engine | sessionmaker[Session]) -> Notifier:
+def notifier_for(bind: Engine | Connection | sessionmaker[Session]) -> Notifier:
     """The process's notifier for the database behind ``bind`` (one listener per database)."""
-    engine: Engine = bind.kw["bind"] if isinstance(bind, sessionmaker) else bind
+    found_bind = bind.kw["bind"] if isinstance(bind, sessionmaker) else bind
+    engine: Engine = found_bind.engine  # an Engine's is itself; a Connection's, its engine
     key = (os.getpid(), engine.url.render_as_string(hide_password=False))
     with _NOTIFIERS_LOCK:
         found = _NOTIFIERS.get(key)
