@@ -190,7 +190,12 @@ async function present(agent, uri) {
     throw new Error('the request asks for neither a DCQL query nor a presentation definition')
   }
   const result = await agent.openid4vc.holder.acceptOpenId4VpAuthorizationRequest(accept)
+  const payload = result.authorizationResponsePayload ?? {}
   return {
+    // What went to the verifier: the PE submission's formats, or the DCQL credential query ids.
+    submitted: payload.presentation_submission
+      ? payload.presentation_submission.descriptor_map.map((d) => d.format)
+      : Object.keys(typeof payload.vp_token === 'object' ? payload.vp_token : {}),
     ok: result.ok,
     query,
     client_id: resolved.authorizationRequestPayload.client_id,

@@ -144,5 +144,6 @@ def test_credo_receives_over_openid4vci_logs_in_over_openid4vp_and_a_revocation_
         assert time.monotonic() - revoked_at < 3, "the revoked RoleCredential still counts"
         time.sleep(0.02)
     timings["revocation→session cut"] = time.monotonic() - revoked_at
+    print("Credo presented:", presented["query"], presented["submitted"])
     print("Credo interop timings (s):", {k: round(v, 3) for k, v in timings.items()})
     assert timings["revocation→session cut"] < 1.0, timings
