@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -40,6 +40,8 @@ from issuer.models import (
 )
 from issuer.oid4vci import metadata
 from issuer.oid4vci.errors import OAuthError, invalid_grant
+from verifier.encoding import b64url_decode
+from verifier.encoding import b64url_encode as b64url
 
 PRE_AUTH_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 OFFER_SCHEME = "openid-credential-offer://"
@@ -342,29 +344,36 @@ def release_configuration(ctx: IssuerContext, grant_id: str, key: str) -> None:
 # -- nonces ----------------------------------------------------------------------------------
 
 
-def new_nonce(ctx: IssuerContext, settings: Oid4vciSettings, now: datetime) -> str:
-    nonce = secrets.token_urlsafe(24)
-    with transaction(ctx.factory) as session:
-        session.add(Oid4vciGrant(
-            id="n_" + secrets.token_hex(16), kind=NONCE, tx_code_failures=0,
-            nonce_hash=_mac(settings, "nonce", nonce), expires_at=now + settings.nonce_ttl,
-        ))  # fmt: skip
-    return nonce
+def new_nonce(settings: Oid4vciSettings, now: datetime) -> str:
+    """A ``c_nonce``: its expiry and 128 random bits, under the issuer's MAC. Issuing one writes
+    nothing (a commit less per credential); the database keeps the nonces that were spent."""
+    expires = int((now + settings.nonce_ttl).timestamp())
+    body = b64url(expires.to_bytes(8, "big") + secrets.token_bytes(16))
+    return f"{body}.{_mac(settings, 'nonce-mac', body)[:32]}"
 
 
 def spend_nonce_in(session, settings: Oid4vciSettings, nonce: str, now: datetime) -> None:
-    """Single use: the first proof that names a live nonce spends it (in the caller's
-    transaction); any other is refused."""
-    spent = session.execute(
-        update(Oid4vciGrant)
-        .where(
-            Oid4vciGrant.nonce_hash == _mac(settings, "nonce", nonce),
-            Oid4vciGrant.kind == NONCE,
-            Oid4vciGrant.nonce_used_at.is_(None),
-            Oid4vciGrant.expires_at > now,
-        )
-        .values(nonce_used_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not spent:
-        raise OAuthError("invalid_nonce", "the proof's nonce is unknown, expired or used")
+    """Single use, in the caller's transaction: a nonce of ours, unexpired, is recorded as
+    spent; its row's unique hash refuses it the second time (:class:`IntegrityError`, which the
+    caller turns into ``invalid_nonce``)."""
+    if not nonce.isascii():  # compare_digest takes ASCII text only
+        raise invalid_nonce()
+    body, _, mac = nonce.partition(".")
+    if not hmac.compare_digest(mac, _mac(settings, "nonce-mac", body)[:32]) or not body:
+        raise invalid_nonce()
+    try:
+        expires = int.from_bytes(b64url_decode(body)[:8], "big")
+    except ValueError:
+        raise invalid_nonce() from None
+    if expires <= now.timestamp():
+        raise invalid_nonce()
+    session.add(Oid4vciGrant(
+        id="n_" + secrets.token_hex(16), kind=NONCE, tx_code_failures=0,
+        nonce_hash=_mac(settings, "nonce", nonce), nonce_used_at=now,
+        expires_at=datetime.fromtimestamp(expires, UTC),
+    ))  # fmt: skip
+    session.flush()
+
+
+def invalid_nonce() -> OAuthError:
+    return OAuthError("invalid_nonce", "the proof's nonce is unknown, expired or used")

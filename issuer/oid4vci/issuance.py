@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from agents.client import AgentError
 from credgate.db import transaction, utcnow
@@ -108,13 +109,16 @@ def issue(
     elif metadata.needs_proof(type_name, fmt):
         raise invalid_proof("a jwt key proof is required")
     key = metadata.configuration_id(type_name, fmt)
-    with transaction(ctx.factory) as session:  # one transaction: nothing half-spent on refusal
-        if holder is not None:
-            grants.spend_nonce_in(session, settings, holder.nonce, now)
-        if not grants.claim_in(session, grant.id, key):
-            raise OAuthError("credential_request_denied",
-                             f"{key} was already issued for this offer")  # fmt: skip
-        record = _bound_record(session, template["record"], type_name, holder)
+    try:
+        with transaction(ctx.factory) as session:  # one transaction: nothing half-spent
+            if holder is not None:
+                grants.spend_nonce_in(session, settings, holder.nonce, now)
+            if not grants.claim_in(session, grant.id, key):
+                raise OAuthError("credential_request_denied",
+                                 f"{key} was already issued for this offer")  # fmt: skip
+            record = _bound_record(session, template["record"], type_name, holder)
+    except IntegrityError:  # the nonce's row exists: it was spent before
+        raise grants.invalid_nonce() from None
     try:
         issued = _sign(ctx, record, type_name, fmt, holder, base)
     except BaseException:

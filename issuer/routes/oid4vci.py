@@ -94,7 +94,7 @@ def token():
 
 @oid4vci.post("/oid4vci/nonce")
 def nonce():
-    return _json({"c_nonce": grants.new_nonce(issuer_context(), oid4vci_settings(), utcnow())})
+    return _json({"c_nonce": grants.new_nonce(oid4vci_settings(), utcnow())})
 
 
 @oid4vci.post("/oid4vci/credential")

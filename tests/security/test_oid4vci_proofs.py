@@ -119,6 +119,37 @@ def test_wrong_audience_type_time_or_nonce_is_refused():
     refuse(sign(key, "EdDSA", header, claims(nonce="")), "invalid_nonce")
 
 
+def test_nonces_are_ours_unexpired_and_single_use():
+    from datetime import timedelta
+
+    from issuer.oid4vci.grants import Oid4vciSettings, new_nonce, spend_nonce_in
+
+    class Session:  # what spend_nonce_in writes when a nonce passes its checks
+        def __init__(self):
+            self.added = []
+
+        def add(self, row):
+            self.added.append(row)
+
+        def flush(self):
+            pass
+
+    settings = Oid4vciSettings(key=b"k" * 32)
+    now = datetime.now(UTC)
+    nonce = new_nonce(settings, now)
+    session = Session()
+    spend_nonce_in(session, settings, nonce, now)
+    assert session.added and session.added[0].nonce_used_at == now  # recorded as spent
+    body, mac = nonce.split(".")
+    for forged in (nonce + "x", body + "." + "0" * len(mac), "x." + mac, "", "\ud800.x", "é.é",
+                   new_nonce(Oid4vciSettings(key=b"o" * 32), now)):  # fmt: skip
+        with pytest.raises(OAuthError) as caught:
+            spend_nonce_in(Session(), settings, forged, now)
+        assert caught.value.error == "invalid_nonce"
+    with pytest.raises(OAuthError):
+        spend_nonce_in(Session(), settings, nonce, now + timedelta(minutes=6))  # expired
+
+
 def test_garbage_is_refused_not_crashed_on():
     for proof in (None, 7, "", "a.b", "a.b.c", "!!.!!.!!", "x" * 10_000,
                   b64url(b"[]") + "." + b64url(b"{}") + ".c"):  # fmt: skip
