@@ -170,11 +170,11 @@ class Certification(Base):
 
 class Oid4vciGrant(Base):
     """OpenID4VCI state, one row per secret: a credential offer (its pre-authorized code, PIN
-    and access token) or a ``c_nonce``.
+    and access token) or a spent ``c_nonce``.
 
     Secrets are kept only as keyed hashes (``code_hash``, ``token_hash``, ``nonce_hash``), so a
-    database dump redeems nothing. Every use is a conditional update, so two requests racing on
-    one code, token or nonce cannot both win, also across issuer processes.
+    database dump redeems nothing. Every use is a conditional update or a unique insert, so two
+    requests racing on one code, token or nonce cannot both win, also across issuer processes.
     """
 
     __tablename__ = "issuer_oid4vci"

@@ -2,8 +2,9 @@
 
 The pre-authorized code and the ``tx_code`` of an offer are derived from the offer id with a key
 only the issuer holds (HMAC), so the page can show the PIN again on every refresh and the offer
-URI can hand out the code, while the database keeps only keyed hashes. Access tokens and nonces
-are random and stored as keyed hashes too.
+URI can hand out the code, while the database keeps only keyed hashes. Access tokens are random
+and stored as keyed hashes too. A ``c_nonce`` carries its own expiry under the same key; only a
+spent nonce is written (its keyed hash, unique), so issuing nonces costs no database write.
 
 An offer is the OpenID4VCI twin of a DIDComm exchange: redeeming its code takes the exchange's
 offered credentials (their records move from ``offered`` to ``issuing`` on the OpenID4VCI channel,
