@@ -187,14 +187,20 @@ def chained_input(
     return {**unsecured, "proof": [by_id[name] for name in names]}
 
 
+#: Credential types whose subject is a thing, not a holder: anyone may carry them.
+UNBOUND_TYPES = frozenset({"SoftwareCertificationCredential"})
+
+
 def holder_binding(signer: str, facts: CredentialFacts) -> VerificationError | None:
     """Why ``signer`` may not present this credential, or None: every subject that is a DID must
-    be the signer, and a credential must name a subject (a bearer credential proves nothing
-    about who presents it). Non-DID subjects (a software digest) bind no holder."""
+    be the signer, and a credential must name a DID subject (a bearer credential, or one about
+    a URN, proves nothing about who presents it) unless its type is about a thing (a software
+    certificate, whose subject is a digest)."""
     dids = [s for s in facts.subject_ids if s.startswith("did:")]
-    if not facts.subject_ids:
+    if not dids and not UNBOUND_TYPES & set(facts.types):
         return VerificationError(
-            errors.HOLDER_MISMATCH, "the credential names no subject, so no holder can present it"
+            errors.HOLDER_MISMATCH,
+            "the credential names no DID subject, so no holder can present it",
         )
     if any(did != signer for did in dids):
         strangers = ", ".join(sorted(d for d in dids if d != signer))

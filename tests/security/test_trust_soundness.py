@@ -432,3 +432,18 @@ def test_a_mandate_beyond_the_companys_kcit_powers_is_refused(lists):
     mandate = issued(lists, "AttorneyCredential", COMPANY, VICTIM.did, "company")
     result = Verifier(DidResolver(), trust=trust, require_status=False).verify_credential(mandate)
     assert not result.trusted and errors.POWER_NOT_GRANTED in result.error_types()
+
+
+def test_a_credential_about_a_urn_binds_no_holder(lists):
+    """An onboarding credential whose subject is not a DID would make anyone who carries it a
+    participant: only credentials about things (software certificates) may be carried."""
+    about_urn = issued(lists, "OnboardingCredential", AUTHORITY, "urn:uuid:someone", "authority")
+    vp = ATTACKER.present([about_urn], challenge="c")
+    result = verifier().verify_presentation(vp, challenge="c")
+    assert not result.verified and errors.HOLDER_MISMATCH in result.error_types()
+    software = "urn:sha256:" + "c" * 64
+    certificate = issued(lists, "SoftwareCertificationCredential", CERTIFIER, software,
+                         "certifier")  # fmt: skip
+    carried = verifier().verify_presentation(ATTACKER.present([certificate], challenge="c"),
+                                             challenge="c")  # fmt: skip
+    assert errors.HOLDER_MISMATCH not in carried.error_types()
