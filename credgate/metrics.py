@@ -50,7 +50,16 @@ AGENT_RESTARTS = Gauge(
     ["service", "agent"], multiprocess_mode="mostrecent",
 )  # fmt: skip
 
+VERIFICATIONS = Counter(
+    "credgate_verifications_total",
+    "Verification answers of the verifier and the gateway, by route, outcome and error type",
+    ["service", "route", "outcome", "error"],
+)  # fmt: skip
+
 UNMATCHED = "<unmatched>"
+#: Routes whose answers are verification outcomes (VC-API verify, the gateway's token exchange).
+VERIFYING = frozenset({"/credentials/verify", "/presentations/verify", "/auth/token"})
+MAX_ERRORS = 8  # error types counted per answer (a crafted presentation cannot flood the labels)
 
 
 def install(app: Flask) -> None:
@@ -68,9 +77,36 @@ def install(app: Flask) -> None:
         REQUESTS.labels(service, request.method, route, str(response.status_code)).inc()
         if started is not None:
             LATENCY.labels(service, route).observe(time.perf_counter() - started)
+        if route in VERIFYING and request.method == "POST":
+            _count_verification(service, route, response)
         return response
 
     app.add_url_rule("/metrics", "credgate_metrics", metrics, methods=["GET"])
+
+
+def error_slug(value: Any) -> str:
+    """The stable slug of a problem type URI (``.../problems/revoked`` -> ``revoked``); anything
+    else is ``other``, so labels stay the project's own, few, values."""
+    if isinstance(value, str) and "/problems/" in value:
+        slug = value.rsplit("/", 1)[-1]
+        if slug and len(slug) <= 64 and slug.replace("-", "").isalnum():
+            return slug
+    return "other"
+
+
+def _count_verification(service: str, route: str, response) -> None:
+    if response.is_streamed or not response.is_json:
+        return
+    body = response.get_json(silent=True)
+    if not isinstance(body, dict):
+        return
+    if response.status_code < 400 and body.get("verified", True) is not False:
+        VERIFICATIONS.labels(service, route, "verified", "").inc()
+        return
+    errors = body.get("errors") if isinstance(body.get("errors"), list) else [body]
+    slugs = {error_slug(e.get("type")) for e in errors[:MAX_ERRORS] if isinstance(e, dict)}
+    for slug in slugs or {"other"}:
+        VERIFICATIONS.labels(service, route, "refused", slug).inc()
 
 
 def metrics() -> Response:

@@ -322,6 +322,14 @@ def test_revocation_through_b_denies_a_session_and_token_on_a(cluster, db):
                              timeout=10)  # fmt: skip
     assert response.status_code == 200, response.text
     bearer = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    junk = requests.post(gateway + "/auth/token", json={"verifiablePresentation": {"x": 1}},
+                         timeout=10)  # fmt: skip
+    assert 400 <= junk.status_code < 500
+    counted = [line for line in requests.get(gateway + "/metrics", timeout=10).text.splitlines()
+               if line.startswith("credgate_verifications_total{")
+               and 'route="/auth/token"' in line]  # fmt: skip
+    assert any('outcome="verified"' in line for line in counted), counted
+    assert any('outcome="refused"' in line and 'error=""' not in line for line in counted), counted
     # ... and a browser session on node A (the same credential as a VC-JWT, over OpenID4VP).
     browser = Browser(gateway)
     login = browser.open()
