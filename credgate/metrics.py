@@ -31,6 +31,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from sqlalchemy import text
 
 REQUESTS = Counter(
     "credgate_http_requests_total", "Requests answered, by route and status",
@@ -50,6 +51,12 @@ AGENT_RESTARTS = Gauge(
     ["service", "agent"], multiprocess_mode="mostrecent",
 )  # fmt: skip
 
+FEED_LAG = Gauge(
+    "credgate_feed_lag",
+    "Status changes committed to the shared database that this service's follower has not "
+    "applied yet (revocation change feed; as of the scrape)",
+    ["service", "feed"], multiprocess_mode="mostrecent",
+)  # fmt: skip
 VERIFICATIONS = Counter(
     "credgate_verifications_total",
     "Verification answers of the verifier and the gateway, by route, outcome and error type",
@@ -109,8 +116,23 @@ def _count_verification(service: str, route: str, response) -> None:
         VERIFICATIONS.labels(service, route, "refused", slug).inc()
 
 
+def _observe_feed() -> None:
+    follower = current_app.extensions.get("credgate.status_feed")
+    position = getattr(follower, "last", None)
+    if follower is None:
+        return
+    try:
+        with current_app.extensions["credgate.db"]() as session:
+            head = session.scalar(text("SELECT last FROM status_feed_head WHERE id = 1")) or 0
+    except Exception:  # no revocation tables here, or the database is away: no sample
+        return
+    lag = head - position if isinstance(position, int) else head
+    FEED_LAG.labels(current_app.config["SERVICE_NAME"], "revocation").set(max(0, lag))
+
+
 def metrics() -> Response:
     _observe_agent()
+    _observe_feed()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)

@@ -351,6 +351,10 @@ def test_revocation_through_b_denies_a_session_and_token_on_a(cluster, db):
     elapsed, denied = first_denial(lambda: browser.http.get(route, timeout=10))
     assert denied.status_code == 403, denied.text
     assert elapsed <= DEADLINE, elapsed
+    # Node A's follower has applied node B's change: no lag left.
+    lags = [line for line in requests.get(gateway + "/metrics", timeout=10).text.splitlines()
+            if line.startswith("credgate_feed_lag{")]  # fmt: skip
+    assert lags and all(float(line.rsplit(" ", 1)[1]) == 0 for line in lags), lags
 
 
 @pytest.fixture
