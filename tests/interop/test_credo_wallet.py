@@ -3,8 +3,9 @@ of the Bifold mobile wallet), unmodified, installed by ``make test`` (``make int
 driven by ``interop/credo/wallet.mjs``. It takes what a phone's camera would read (the offer QR's
 ``openid-credential-offer://`` link and the PIN; the portal QR's ``openid4vp://`` link) and does
 the rest itself: OpenID4VCI 1.0 issuance of an OnboardingCredential and a RoleCredential as SD-JWT
-VC and VC-JWT, then OpenID4VP 1.0 login at a gateway portal (signed request object, DCQL,
-direct_post). A revocation through the revocation API then cuts the session within a second.
+VC and VC-JWT, then login at a gateway portal over OpenID4VP (signed request object, direct_post):
+the 1.0 link (DCQL) first, and, while Credo refuses its ``iss`` (see below), the drafts' link the
+page offers beside it. A revocation through the revocation API then cuts the session within 1 s.
 """
 
 from __future__ import annotations
