@@ -126,3 +126,26 @@ def test_a_nodes_webhook_endpoint_refuses_a_wrong_key(clean_env, settings, tmp_p
     key = configured_secret("webhook-key")
     assert client.post(url, json=body, headers={"x-api-key": key}).status_code == 204
     assert client.get("/ready").status_code == 200
+
+
+@pytest.mark.parametrize("hops", ["", "1"])
+def test_forwarded_headers_count_only_behind_configured_proxies(clean_env, settings, engine,
+                                                                tmp_path, hops):  # fmt: skip
+    from credgate.node import create_app
+
+    clean_env.setenv("CREDGATE_SECRET_KEY", MASTER)
+    clean_env.setenv("DATABASE_URL", settings.database_url)
+    clean_env.setenv("CREDGATE_VAR", str(tmp_path))
+    clean_env.setenv("CREDGATE_PROXY_HOPS", hops)
+    clean_env.setenv("AGENT_URL", "http://127.0.0.1:9")
+    clean_env.setenv("AGENT_API_KEY", "unused")
+    clean_env.delenv("CREDGATE_SERVICE_URLS", raising=False)
+    clean_env.delenv("CREDGATE_CONFIG", raising=False)
+    app = create_app("verifier")
+    page = app.test_client().get(
+        "/portals/data-provider?protocol=openid4vp",
+        headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"},
+    )
+    assert page.status_code == 200
+    # A client's own X-Forwarded-Host must not choose where a wallet fetches the request from.
+    assert ("evil.example" in page.get_data(as_text=True)) is bool(hops)
