@@ -16,6 +16,7 @@ from jwcrypto import jwk
 from credgate.problems import Problem
 from credgate.secrets import SecretConfigError, configured_secret, get_or_create_secret
 from credgate.tokens import find_token, register_configured_operator
+from credgate.web import shutdown
 from verifier.gateway.tokens import KEY_FILE, TokenService, configured_key, load_or_create_key
 
 pytestmark = pytest.mark.db
@@ -142,10 +143,13 @@ def test_forwarded_headers_count_only_behind_configured_proxies(clean_env, setti
     clean_env.delenv("CREDGATE_SERVICE_URLS", raising=False)
     clean_env.delenv("CREDGATE_CONFIG", raising=False)
     app = create_app("verifier")
-    page = app.test_client().get(
-        "/portals/data-provider?protocol=openid4vp",
-        headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"},
-    )
+    try:
+        page = app.test_client().get(
+            "/portals/data-provider?protocol=openid4vp",
+            headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"},
+        )
+    finally:
+        shutdown(app)  # the gateway's audit writer and login workers
     assert page.status_code == 200
     # A client's own X-Forwarded-Host must not choose where a wallet fetches the request from.
     assert ("evil.example" in page.get_data(as_text=True)) is bool(hops)
