@@ -1,8 +1,9 @@
 """Secrets that service nodes share come from configuration (issue 18), and what an attacker can
 put in a node's place is refused: a token key planted in a node's var/ is ignored once the key is
 configured, a configured key that is not a private Ed25519 key (or a weak master secret, or a
-malformed operator token hash) stops the node instead of running on something else, and a node's
-webhook endpoint refuses a wrong key."""
+malformed operator token hash) stops the node instead of running on something else, a node's
+webhook endpoint refuses a wrong key, and a client's X-Forwarded-* headers count only behind
+proxies the configuration trusts."""
 
 from __future__ import annotations
 
