@@ -176,6 +176,21 @@ def audience_ok(aud: Any, audience: Audience) -> bool:
     return any(isinstance(a, str) and a in ours for a in named)
 
 
+def check_challenge(
+    payload: Mapping[str, Any], nonce: str | None, audience: Audience, what: str
+) -> str:
+    """A holder's proof names our nonce (when we gave one) and us as ``aud``; returns its nonce."""
+    presented = payload.get("nonce")
+    if not isinstance(presented, str) or not presented:
+        raise VerificationError(errors.CHALLENGE_MISSING, f"the {what} has no nonce")
+    if nonce is not None and presented != nonce:
+        raise VerificationError(errors.CHALLENGE_MISMATCH, f"the {what}'s nonce is not ours")
+    aud = payload.get("aud")
+    if not audience_ok(aud, audience):
+        raise VerificationError(errors.AUDIENCE_MISMATCH, f"the {what} is for {aud!r}, not us")
+    return presented
+
+
 def numeric_date(payload: Mapping[str, Any], name: str) -> datetime | None:
     value = payload.get(name)
     if value is None:

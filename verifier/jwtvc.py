@@ -104,14 +104,7 @@ def verify_presentation_jwt(
         resolver, _default_kid(holder, header.get("kid")), holder, "authentication", "VP JWT"
     )
     jose.verify(token, key, "VP JWT")
-    presented = payload.get("nonce")
-    if not isinstance(presented, str) or not presented:
-        raise VerificationError(errors.CHALLENGE_MISSING, "the VP JWT has no nonce")
-    if nonce is not None and presented != nonce:
-        raise VerificationError(errors.CHALLENGE_MISMATCH, "the VP JWT's nonce is not ours")
-    aud = payload.get("aud")
-    if not jose.audience_ok(aud, audience):
-        raise VerificationError(errors.AUDIENCE_MISMATCH, f"the VP JWT is for {aud!r}, not us")
+    presented = jose.check_challenge(payload, nonce, audience, "VP JWT")
     jose.check_times(payload, now, "VP JWT")
     issued = jose.numeric_date(payload, "iat")
     if issued is not None and issued < now - VP_MAX_AGE:

@@ -250,14 +250,7 @@ def verify_key_binding(
             errors.INVALID_JWT, f"KB-JWT typ {header.get('typ')!r} is not kb+jwt"
         )
     jose.verify(sd.kb_jwt, holder_key, "KB-JWT", slug=errors.HOLDER_MISMATCH)
-    presented = payload.get("nonce")
-    if not isinstance(presented, str) or not presented:
-        raise VerificationError(errors.CHALLENGE_MISSING, "the KB-JWT has no nonce")
-    if nonce is not None and presented != nonce:
-        raise VerificationError(errors.CHALLENGE_MISMATCH, "the KB-JWT's nonce is not ours")
-    aud = payload.get("aud")
-    if not jose.audience_ok(aud, audience):
-        raise VerificationError(errors.AUDIENCE_MISMATCH, f"the KB-JWT is for {aud!r}, not us")
+    presented = jose.check_challenge(payload, nonce, audience, "KB-JWT")
     if payload.get("sd_hash") != digest(sd.bound_part):
         raise VerificationError(
             errors.SD_HASH_MISMATCH, "the KB-JWT binds another SD-JWT or other disclosures"
