@@ -33,11 +33,12 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from agents.models import StoredWebhook
 from agents.tenants import ensure_tenant
 from credgate.db import transaction
+from credgate.tokens import ApiToken
 from revocation.allocation import allocate, mark_issued
 from tests.oid4vp_support import TokenListServer, held_sdjwt, held_vcjwt, issue_sdjwt, issue_vcjwt
 from tests.test_oid4vp import Browser
@@ -224,6 +225,9 @@ def cluster(postgres, settings, engine, db, suite, token_lists, tmp_path_factory
     finally:
         for node in nodes.values():
             node.stop()
+        with transaction(db) as session:  # the session's database keeps one operator token
+            session.execute(delete(ApiToken).where(ApiToken.token_hash == env[
+                "CREDGATE_OPERATOR_TOKEN_HASH"]))  # fmt: skip
     for node in nodes.values():  # no node wrote a secret (or anything else) of its own
         assert not (node.var_dir / "secrets").exists()
 

@@ -13,10 +13,12 @@ import time
 
 import pytest
 from jwcrypto import jwk
+from sqlalchemy import delete
 
+from credgate.db import transaction
 from credgate.problems import Problem
 from credgate.secrets import SecretConfigError, configured_secret, get_or_create_secret
-from credgate.tokens import find_token, register_configured_operator
+from credgate.tokens import ApiToken, find_token, register_configured_operator
 from credgate.web import shutdown
 from verifier.gateway.tokens import KEY_FILE, TokenService, configured_key, load_or_create_key
 
@@ -102,13 +104,18 @@ def test_a_malformed_operator_token_hash_stops_the_node(clean_env, db, value):
 
 def test_the_configured_operator_hash_admits_its_token_only(clean_env, db):
     token = secrets.token_urlsafe(32)
-    clean_env.setenv("CREDGATE_OPERATOR_TOKEN_HASH", hashlib.sha256(token.encode()).hexdigest())
-    assert register_configured_operator(db) is True
-    assert register_configured_operator(db) is True  # a second node: no duplicate, no error
-    with db() as session:
-        assert find_token(session, token) is not None
-        assert find_token(session, token + "x") is None
-        assert find_token(session, hashlib.sha256(token.encode()).hexdigest()) is None
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    clean_env.setenv("CREDGATE_OPERATOR_TOKEN_HASH", digest)
+    try:
+        assert register_configured_operator(db) is True
+        assert register_configured_operator(db) is True  # a second node: no duplicate, no error
+        with db() as session:
+            assert find_token(session, token) is not None
+            assert find_token(session, token + "x") is None
+            assert find_token(session, digest) is None
+    finally:  # the session's database has one operator token (tests/test_storage.py)
+        with transaction(db) as session:
+            session.execute(delete(ApiToken).where(ApiToken.token_hash == digest))
 
 
 def test_a_nodes_webhook_endpoint_refuses_a_wrong_key(clean_env, settings, tmp_path):
