@@ -20,7 +20,6 @@ from uuid import uuid4
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from agents.client import AgentError
 from credgate.db import transaction, utcnow
 from credgate.problems import Problem
 from issuer import certifiers, credentials, flist, inputs, records
@@ -28,11 +27,11 @@ from issuer.certified_software import registry_url
 from issuer.context import IssuerContext
 from issuer.models import ISSUED, Certification, Certifier, IssuedCredential
 from issuer.tenants import agent_problem
+from issuer.vcapi import sign_reserved
 from revocation.entries import entry_record
 from revocation.status import change_status
 
 WORKFLOW = "software-certification"
-SIGNING_OPTIONS = {"proofType": "Ed25519Signature2020", "proofPurpose": "assertionMethod"}
 FIELDS = ("flistUrl", "name", "version", "purposes", "statement", "validUntil")
 # Same shape as real digests, so the claims can be checked against the schema before download.
 _PLACEHOLDER = flist.Digests(size=1, sha256="0" * 64, md5="0" * 32)
@@ -90,14 +89,8 @@ def certify(
         )  # fmt: skip
         certification.record_id = record.id
         session.add(certification)
-    try:
-        signed = tenant.client.issue_vc(credential, SIGNING_OPTIONS)
-    except AgentError as exc:
-        with transaction(ctx.factory) as session:
-            records.abandon(session, record, f"signing failed: {exc.message}")
-        raise agent_problem(exc) from exc
-    with transaction(ctx.factory) as session:
-        records.deliver(session, record, credential=signed)  # now published in the registry
+    # Once delivered, it is published in the registry.
+    sign_reserved(ctx, tenant, record, credential, problem=agent_problem)
     return certification
 
 

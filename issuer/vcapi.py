@@ -18,12 +18,13 @@ again (idempotent); the same id with other content is a ``credential-exists`` co
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
 
 from agents.client import AgentError, AgentUnavailable
+from agents.tenants import TenantHandle
 from credgate.db import transaction, utcnow
 from credgate.problems import Problem
 from issuer import credentials, inputs, records
@@ -91,14 +92,7 @@ def issue(ctx: IssuerContext, body: Any, actor: str) -> dict[str, Any]:
             type_name=type_name, workflow="vc-api", channel="vc-api", actor=actor,
             status_base_url=ctx.status_base_url, embed_status=with_status,
         )  # fmt: skip
-    try:
-        signed = tenant.client.issue_vc(credential, SIGNING_OPTIONS)
-    except AgentError as exc:
-        with transaction(ctx.factory) as session:
-            records.abandon(session, record, f"signing failed: {exc.message}")
-        raise signing_problem(exc) from exc
-    with transaction(ctx.factory) as session:
-        delivered = records.deliver(session, record, credential=signed)
+    signed, delivered = sign_reserved(ctx, tenant, record, credential)
     if not delivered:  # swept as interrupted meanwhile: its index is abandoned, it cannot verify
         raise Problem(
             "issuance-interrupted", "Issuance interrupted", 503,
@@ -237,6 +231,30 @@ def signing_problem(exc: AgentError) -> Problem:
         "signing-refused", "The issuer agent could not sign this credential", 400,
         f"the agent refused it ({exc.status}): {exc.message[:500]}",
     )  # fmt: skip
+
+
+def sign_reserved(
+    ctx: IssuerContext,
+    tenant: TenantHandle,
+    record: IssuedCredential,
+    credential: dict[str, Any],
+    problem: Callable[[AgentError], Problem] = signing_problem,
+) -> tuple[dict[str, Any], bool]:
+    """Have the tenant's agent sign a reserved record's credential and deliver it.
+
+    A refusal abandons the record (its status index is never reused) and raises ``problem``.
+    Returns the signed credential and whether it was delivered: False when the sweeper
+    abandoned the record as interrupted meanwhile.
+    """
+    try:
+        signed = tenant.client.issue_vc(credential, SIGNING_OPTIONS)
+    except AgentError as exc:
+        with transaction(ctx.factory) as session:
+            records.abandon(session, record, f"signing failed: {exc.message}")
+        raise problem(exc) from exc
+    with transaction(ctx.factory) as session:
+        delivered = records.deliver(session, record, credential=signed)
+    return signed, delivered
 
 
 def credgate_type(credential: dict[str, Any]) -> str | None:
