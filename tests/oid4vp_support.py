@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from jwcrypto import jwk
 
 from verifier import jose, sdjwt
-from verifier.testing import Party, StatusListServer
+from verifier.testing import LoopbackServer, Party, QuietHandler, StatusListServer
 from verifier.tokenstatus import deflate
 from wallet.oid4vp import Held, Signer, jose_kid, key_signer
 
@@ -94,7 +92,7 @@ def held_vcjwt(credential: str, holder: Party) -> Held:
     return Held("jwt_vc_json", credential, signer, holder.did)
 
 
-class TokenListServer:
+class TokenListServer(LoopbackServer):
     """Token Status Lists at ``/tsl/<id>`` (1 bit per token), signed by their issuer; changes
     go on ``feed`` (the status server whose change feed the gateway follows)."""
 
@@ -105,39 +103,15 @@ class TokenListServer:
         self.signers: dict[str, tuple[str, Signer]] = {}
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802
                 list_id = self.path.removeprefix("/tsl/")
                 if list_id not in server.lists:
-                    self.send_response(404)
-                    self.end_headers()
+                    self.reply(404)
                     return
-                payload = server.token(list_id).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/statuslist+jwt")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                self.reply(200, server.token(list_id).encode(), "application/statuslist+jwt")
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> TokenListServer:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
 
     def add(self, list_id: str, issuer: Party | None, *, did: str | None = None,
             sign: Signer | None = None) -> str:  # fmt: skip

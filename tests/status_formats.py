@@ -9,9 +9,7 @@ credential), ``vc-jwt`` (a VC-JWT with a ``vc`` claim, as walt.id and EBSI publi
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from jwcrypto import jwk
@@ -21,7 +19,7 @@ from verifier.dids import DidResolver
 from verifier.engine import Verifier
 from verifier.fetch import FetchPolicy
 from verifier.status import StatusListCache, encode_bitstring
-from verifier.testing import Party
+from verifier.testing import LoopbackServer, Party, QuietHandler
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 FORMATS = ("ld", "vc+jwt", "vc-jwt", "enveloped")
@@ -30,37 +28,24 @@ MEDIA = {"ld": "application/vc+ld+json", "vc+jwt": "application/vc+jwt",
          "vc-jwt": "application/jwt", "enveloped": "application/vc+ld+json"}  # fmt: skip
 
 
-class ListServer:
+class ListServer(LoopbackServer):
     """Serves whatever bodies the test publishes, by path."""
 
     def __init__(self) -> None:
         self.bodies: dict[str, tuple[str, bytes]] = {}
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 found = owner.bodies.get(self.path)
                 if found is None:
-                    self.send_response(404)
-                    self.end_headers()
+                    self.reply(404)
                     return
                 media, body = found
-                self.send_response(200)
-                self.send_header("Content-Type", media)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.reply(200, body, media)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
+        self.start()
 
     def publish(self, path: str, body: str | bytes | dict, media: str) -> str:
         if isinstance(body, dict):

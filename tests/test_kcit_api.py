@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from credgate.tokens import ensure_operator_token
 from kcit import create_app
 from verifier.gateway.mount import discover
-from verifier.testing import Party
+from verifier.testing import LoopbackServer, Party, QuietHandler
 
 pytestmark = pytest.mark.db
 
@@ -24,36 +23,23 @@ LEI = "5493001KJTIIGC8Y1R12"
 XSS = '<script>alert("x")</script>'
 
 
-class DidWebServer:
+class DidWebServer(LoopbackServer):
     """did:web documents on loopback: ``documents`` maps a path to a DID document."""
 
     def __init__(self) -> None:
         self.documents: dict[str, dict] = {}
         documents = self.documents
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self):  # noqa: N802 - http.server's naming
                 body = documents.get(self.path)
                 if body is None:
                     self.send_error(404)
                     return
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/did+json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.reply(200, json.dumps(body).encode(), "application/did+json")
 
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        super().__init__(Handler)
+        self.start()
 
     def publish(self, host: str, party: Party, *, key_listed: bool = True) -> tuple[str, str]:
         """A did:web for ``host`` whose document holds ``party``'s key; (did, key id)."""
@@ -72,10 +58,6 @@ class DidWebServer:
             "assertionMethod": [key_id] if key_listed else [],
         }
         return did, key_id
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def retire_companies(db) -> None:
@@ -122,7 +104,7 @@ def app(settings, db, didweb):
             "CREDGATE_SETTINGS": settings,
             "DB_SESSION_FACTORY": db,
             "SECRET_KEY": "test",
-            "DID_WEB_OVERRIDE": {h: f"{didweb.base}/{h}" for h in WEB_HOSTS},
+            "DID_WEB_OVERRIDE": {h: f"{didweb.url}/{h}" for h in WEB_HOSTS},
             "KCIT_ONBOARDING_AUTHORITY": Party.generate().did,
             "SERVER_NAME": "kcit.test",
         }

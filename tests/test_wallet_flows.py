@@ -19,7 +19,6 @@ import secrets
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -31,7 +30,13 @@ from credgate.cli import cli
 from credgate.serving import serve
 from schemas.presentation import presentation_definition
 from schemas.registry import example_credential
-from verifier.testing import Party, StatusListServer, credgate_credential
+from verifier.testing import (
+    LoopbackServer,
+    Party,
+    QuietHandler,
+    StatusListServer,
+    credgate_credential,
+)
 from verifier.trust import StaticTrustRegistry
 from wallet import create_app
 
@@ -41,7 +46,7 @@ PUBLISHER = Party.generate()
 TIMEOUT = 15.0
 
 
-class ShortLinks:
+class ShortLinks(LoopbackServer):
     """``/i/<id>`` as the issuer and the gateway serve it: the invitation once (JSON, or a
     redirect to ``?oob=`` for anything else), 410 when used or expired, 404 when unknown."""
 
@@ -49,10 +54,7 @@ class ShortLinks:
         self.links: dict[str, dict[str, Any]] = {}
         links = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 status, headers, body = links.answer(self.path, self.headers.get("Accept", ""))
                 self.send_response(status)
@@ -62,13 +64,8 @@ class ShortLinks:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return "http://{}:{}".format(*self.httpd.server_address[:2])
+        super().__init__(Handler)
+        self.start()
 
     def add(self, invitation: dict[str, Any], *, ttl: float = 120.0, redirect_to: str = "") -> str:
         short_id = secrets.token_urlsafe(8)
@@ -91,10 +88,6 @@ class ShortLinks:
             body = json.dumps(link["invitation"]).encode()
             return 200, {"Content-Type": "application/json"}, body
         return 302, {"Location": link["redirect"]}, b""
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def _problem(status: int, slug: str) -> tuple[int, dict[str, str], bytes]:

@@ -1,6 +1,6 @@
 """Fixtures for tests and benchmarks: did:key holders of real Ed25519 keys, credentials and
-presentations signed with them, and a tiny loopback HTTP server that publishes status-list
-credentials (like the revocation service does) and a change feed of its own.
+presentations signed with them, a loopback HTTP server base for test servers, and one that
+publishes status-list credentials (like the revocation service does) and a change feed of its own.
 
 Real keys, real signatures, a real HTTP server on 127.0.0.1: nothing here imitates credgate.
 """
@@ -13,7 +13,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlparse
 
 from nacl.signing import SigningKey
@@ -133,7 +133,44 @@ class PublishedList:
     version: int = 1
 
 
-class StatusListServer:
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that logs nothing and answers a whole body in one call."""
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def reply(self, status: int, body: bytes = b"", content_type: str | None = None) -> None:
+        self.send_response(status)
+        if content_type is not None:
+            self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class LoopbackServer:
+    """A threaded HTTP server on a free port of 127.0.0.1 for ``handler``: ``start`` serves."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> Self:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class StatusListServer(LoopbackServer):
     """A loopback HTTP server publishing signed StatusList2021 (VCDM 1.1) or
     BitstringStatusList (VCDM 2.0) credentials at ``/status/<list_id>``, and the change feed
     contract at ``/status/changes?after=&wait=``."""
@@ -146,38 +183,18 @@ class StatusListServer:
         self._changed = threading.Condition()
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 server.requests.append(self.path)
                 status, body = server.answer(self.path)
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                self.reply(status, json.dumps(body).encode(), "application/json")
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> StatusListServer:
-        self.thread.start()
-        return self
+        super().__init__(Handler)
 
     def stop(self) -> None:
         with self._changed:
             self._changed.notify_all()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().stop()
 
     def list_url(self, list_id: str) -> str:
         return f"{self.url}/status/{list_id}"

@@ -22,7 +22,13 @@ from verifier.engine import ProofCache, Verifier
 from verifier.fetch import FetchPolicy
 from verifier.status import StatusListCache
 from verifier.suites import sign
-from verifier.testing import Party, StatusListServer, credgate_credential
+from verifier.testing import (
+    LoopbackServer,
+    Party,
+    QuietHandler,
+    StatusListServer,
+    credgate_credential,
+)
 from verifier.trust import StaticTrustRegistry
 
 AUTHORITY = Party.generate()
@@ -304,42 +310,22 @@ def test_an_expiration_alias_in_the_proof_is_refused(lists):
 # -- keys belong to the DID whose own document lists them ---------------------------------------
 
 
-class DidWebHost:
+class DidWebHost(LoopbackServer):
     """A loopback host serving did:web documents by path (``/.well-known/did.json``, ...)."""
 
     def __init__(self) -> None:
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-        from threading import Thread
-
         self.documents: dict[str, Any] = {}
         self.requests: list[str] = []
         host = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 host.requests.append(self.path)
                 body = json.dumps(host.documents.get(self.path, {})).encode()
-                self.send_response(200 if self.path in host.documents else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.reply(200 if self.path in host.documents else 404, body, "application/json")
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
+        self.start()
 
 
 @pytest.fixture(scope="module")

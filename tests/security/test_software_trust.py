@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -35,7 +33,7 @@ from tests.software_support import (
     upload,
     urls,
 )
-from verifier.testing import Party, credgate_credential
+from verifier.testing import LoopbackServer, Party, QuietHandler, credgate_credential
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
@@ -159,30 +157,18 @@ def test_a_revoked_certificate_is_refused_however_it_comes(suite, certifier, gat
         assert refused.status_code == 403 and problem(refused)[0] == "software-not-certified"
 
 
-class ForgedRegistry:
+class ForgedRegistry(LoopbackServer):
     """A registry an attacker controls: it answers every digest with ``entries``."""
 
     def __init__(self, entries: list[dict]) -> None:
         entries_json = json.dumps({"certificates": entries}).encode()
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self):  # noqa: N802 - http.server's naming
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(entries_json)))
-                self.end_headers()
-                self.wfile.write(entries_json)
+                self.reply(200, entries_json, "application/json")
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/issuer/software"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
+        self.start()
 
 
 def test_a_forged_registry_admits_nothing(suite, operator, certifier, gateway, consumer):
@@ -209,7 +195,8 @@ def test_a_forged_registry_admits_nothing(suite, operator, certifier, gateway, c
     registry = suite.servers["verifier"].server.app.extensions["apps.registry"]
     genuine = registry.base_url
     forged = ForgedRegistry(entries)
-    registry.base_url = forged.url  # the gateway is pointed at the attacker's registry
+    # The gateway is pointed at the attacker's registry.
+    registry.base_url = f"{forged.url}/issuer/software"
     try:
         for purpose in ("anonymisation", "harmonisation"):
             refused, _ = refused_within(
@@ -225,4 +212,4 @@ def test_a_forged_registry_admits_nothing(suite, operator, certifier, gateway, c
         assert problem(catalogued)[0] == "software-not-certified"
     finally:
         registry.base_url = genuine
-        forged.close()
+        forged.stop()
