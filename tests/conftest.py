@@ -75,6 +75,14 @@ def suite(settings: Settings, engine) -> Iterator[Suite]:
     suite.stop()
 
 
+@pytest.fixture(scope="module")
+def operator(settings: Settings, db) -> dict[str, str]:
+    """The operator's bearer-token headers, for the issuer's and KCIT's admin APIs."""
+    from tests.issuer_wallet import operator_headers
+
+    return operator_headers(settings, db)
+
+
 @pytest.fixture(scope="session")
 def agents(suite: Suite):
     return suite.agents

@@ -428,13 +428,6 @@ def verifier_url(suite):
 
 
 @pytest.fixture(scope="module")
-def operator(settings, db):
-    from tests.issuer_wallet import operator_headers
-
-    return operator_headers(settings, db)
-
-
-@pytest.fixture(scope="module")
 def authority_did(issuer_url):
     return requests.get(f"{issuer_url}/issuer/did", timeout=10).json()["did"]
 

@@ -21,7 +21,7 @@ import requests
 from agents.tenants import ensure_tenant
 from tests.depute_support import register_and_approve, wait_for
 from tests.gateway_wallet import AgentWallet
-from tests.issuer_wallet import accept_exchange, operator_headers
+from tests.issuer_wallet import accept_exchange
 from verifier.dids import DidResolver
 from verifier.engine import Verifier
 from verifier.fetch import FetchPolicy
@@ -33,11 +33,6 @@ pytestmark = [pytest.mark.agents, pytest.mark.db]
 @pytest.fixture(scope="module")
 def urls(suite):
     return {name: server.url for name, server in suite.servers.items()}
-
-
-@pytest.fixture(scope="module")
-def operator(settings, db):
-    return operator_headers(settings, db)
 
 
 @pytest.fixture(scope="module")

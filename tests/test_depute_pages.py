@@ -14,8 +14,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.issuer_wallet import operator_headers
-
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -25,11 +23,6 @@ XSS = '<script>alert("x")</script>'
 @pytest.fixture(scope="module")
 def urls(suite):
     return {name: server.url for name, server in suite.servers.items()}
-
-
-@pytest.fixture(scope="module")
-def operator(settings, db):
-    return operator_headers(settings, db)
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,6 @@ from click.testing import CliRunner
 
 from credgate.cli import cli
 from tests.depute_support import log_in, register_and_approve
-from tests.issuer_wallet import operator_headers
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
@@ -39,11 +38,6 @@ STATUS_WAIT = 2.0
 @pytest.fixture(scope="module")
 def urls(suite):
     return {name: server.url for name, server in suite.servers.items()}
-
-
-@pytest.fixture(scope="module")
-def operator(settings, db):
-    return operator_headers(settings, db)
 
 
 @pytest.fixture(scope="module")

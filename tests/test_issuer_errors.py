@@ -20,7 +20,6 @@ from tests.issuer_wallet import (
     allow_fetch,
     fetch_invitation,
     ledger,
-    operator_headers,
     totals,
 )
 from tests.software_support import register_certifier
@@ -33,11 +32,6 @@ PROBLEM = "https://w3id.org/credgate/problems/"
 @pytest.fixture(scope="module")
 def issuer_url(suite):
     return suite.servers["issuer"].url
-
-
-@pytest.fixture(scope="module")
-def operator(settings, db):
-    return operator_headers(settings, db)
 
 
 @pytest.fixture(scope="module")

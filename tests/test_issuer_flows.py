@@ -25,7 +25,6 @@ from tests.issuer_wallet import (
     accept_exchange,
     allow_fetch,
     ledger,
-    operator_headers,
     totals,
 )
 from tests.software_support import register_certifier
@@ -41,11 +40,6 @@ def issuer_url(suite):
 @pytest.fixture(scope="module")
 def status_url(suite):
     return suite.servers["revocation"].url
-
-
-@pytest.fixture(scope="module")
-def operator(settings, db):
-    return operator_headers(settings, db)
 
 
 @pytest.fixture(scope="module")

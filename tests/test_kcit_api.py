@@ -10,7 +10,6 @@ import time
 
 import pytest
 
-from credgate.tokens import ensure_operator_token
 from kcit import create_app
 from verifier.gateway.mount import discover
 from verifier.testing import LoopbackServer, Party, QuietHandler
@@ -115,11 +114,6 @@ def app(settings, db, didweb):
 @pytest.fixture(scope="module")
 def client(app):
     return app.test_client()
-
-
-@pytest.fixture(scope="module")
-def operator(settings, db):
-    return {"Authorization": f"Bearer {ensure_operator_token(settings, db)}"}
 
 
 def registration(**overrides) -> dict:

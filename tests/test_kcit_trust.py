@@ -12,7 +12,6 @@ import pytest
 import requests
 
 from credgate.serving import serve
-from credgate.tokens import ensure_operator_token
 from kcit import create_app
 from tests.test_kcit_api import retire_companies
 from verifier.engine import Verifier
@@ -50,11 +49,6 @@ def kcit(settings, db, authority):
     server = serve(app)
     yield server.url
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def operator(settings, db):
-    return {"Authorization": f"Bearer {ensure_operator_token(settings, db)}"}
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,6 @@ from revocation.token_status import decode_lst, status_at
 from schemas.loader import CONTEXTS_DIR
 from schemas.registry import example_credential
 from tests.depute_support import register_and_approve, wait_for
-from tests.issuer_wallet import operator_headers
 from tests.software_support import register_certifier
 from verifier.encoding import ED25519_PUB, multikey_decode
 
@@ -216,11 +215,6 @@ def status_bits(urls, sd_payload: dict, w3c: dict) -> tuple[int, bool]:
 @pytest.fixture(scope="module")
 def urls(suite):
     return {name: server.url for name, server in suite.servers.items()}
-
-
-@pytest.fixture(scope="module")
-def operator(settings, db):
-    return operator_headers(settings, db)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import uuid
 import pytest
 import requests
 
-from tests.issuer_wallet import operator_headers
 from tests.software_support import (
     certify,
     created,
@@ -30,11 +29,6 @@ from tests.software_support import (
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
 PROBLEMS = "https://w3id.org/credgate/problems/"
-
-
-@pytest.fixture(scope="module")
-def operator(settings, db):
-    return operator_headers(settings, db)
 
 
 def test_certify_publish_list_run_revoke_refuse(suite, settings, db, operator):

@@ -20,7 +20,6 @@ import pytest
 import requests
 
 from tests.gateway_support import resign
-from tests.issuer_wallet import operator_headers
 from tests.software_support import (
     accredit,
     certify,
@@ -38,11 +37,6 @@ from verifier.testing import LoopbackServer, Party, QuietHandler, credgate_crede
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
 PROBLEMS = "https://w3id.org/credgate/problems/"
-
-
-@pytest.fixture(scope="module")
-def operator(settings, db):
-    return operator_headers(settings, db)
 
 
 @pytest.fixture(scope="module")
