@@ -23,7 +23,7 @@ from verifier.challenges import GATEWAY_TOKEN, ChallengeStore
 from verifier.credentials import as_list
 from verifier.encoding import b58encode, b64url_encode
 from verifier.suites import suite_for
-from verifier.testing import Party, StatusListServer, credgate_credential
+from verifier.testing import Party, credgate_credential, serving_lists
 from verifier.trust import StaticTrustRegistry
 
 PROBLEMS = "https://w3id.org/credgate/problems/"
@@ -134,10 +134,7 @@ def assert_problem(response, status: int, slug: str) -> dict:
 
 @pytest.fixture(scope="module")
 def status_server():
-    server = StatusListServer().start()
-    server.add_list("roles", AUTHORITY, "revocation")
-    yield server
-    server.stop()
+    yield from serving_lists(("roles", AUTHORITY, "revocation"))
 
 
 @pytest.fixture(scope="module")

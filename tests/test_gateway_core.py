@@ -30,7 +30,7 @@ from verifier.gateway.plugin import (
     requires,
 )
 from verifier.gateway.state import gateway
-from verifier.testing import Party, StatusListServer, credgate_credential
+from verifier.testing import Party, StatusListServer, credgate_credential, serving_lists
 from verifier.trust import CompanyStatus, StaticTrustRegistry
 
 pytestmark = pytest.mark.db
@@ -88,11 +88,10 @@ _index = iter(range(1, 100_000))
 
 @pytest.fixture(scope="module")
 def status_server():
-    server = StatusListServer().start()
-    server.add_list("roles", AUTHORITY, "revocation")
-    server.add_list("attorneys", COMPANY, "suspension")
-    yield server
-    server.stop()
+    yield from serving_lists(
+        ("roles", AUTHORITY, "revocation"),
+        ("attorneys", COMPANY, "suspension"),
+    )
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from verifier.gateway.state import gateway
 from verifier.pdp import AttorneyPower, Role
 from verifier.pkce import s256
 from verifier.signin import SignedIn, admit
-from verifier.testing import Party, StatusListServer, credgate_credential
+from verifier.testing import Party, credgate_credential, serving_lists
 from verifier.trust import CombinedTrustRegistry, CompanyStatus, StaticTrustRegistry
 
 pytestmark = pytest.mark.db
@@ -42,10 +42,7 @@ CLIENTS = {"depute": {"title": "Depute", "redirect_uris": [CALLBACK],
 
 @pytest.fixture(scope="module")
 def status_server():
-    server = StatusListServer().start()
-    server.add_list("attorneys", COMPANY, "suspension")
-    yield server
-    server.stop()
+    yield from serving_lists(("attorneys", COMPANY, "suspension"))
 
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,7 @@ from verifier import fetch_policy, jose
 from verifier.fetch import FetchPolicy
 from verifier.gateway.oid4vp import dcql_query
 from verifier.gateway.plugin import GatewayApp, Role, current_principal, requires
-from verifier.testing import Party, StatusListServer, credgate_credential
+from verifier.testing import Party, credgate_credential, serving_lists
 from verifier.trust import StaticTrustRegistry
 from wallet import oid4vp
 
@@ -58,10 +58,7 @@ PROBE = GatewayApp("oid4vp-probe", "Probe", probe)
 
 @pytest.fixture(scope="module")
 def status_server():
-    server = StatusListServer().start()
-    server.add_list("v2-roles", AUTHORITY, "revocation")
-    yield server
-    server.stop()
+    yield from serving_lists(("v2-roles", AUTHORITY, "revocation"))
 
 
 @pytest.fixture(scope="module")

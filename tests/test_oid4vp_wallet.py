@@ -28,7 +28,7 @@ from tests.test_wallet_flows import ShortLinks, credential_for, offer_link
 from verifier import fetch_policy, jose
 from verifier.dids import DidResolver
 from verifier.gateway.plugin import GatewayApp, Role, current_principal, requires
-from verifier.testing import Party, StatusListServer
+from verifier.testing import Party, serving_lists
 from verifier.trust import StaticTrustRegistry
 from wallet import create_app as wallet_app
 from wallet import oid4vci
@@ -57,10 +57,7 @@ def authority(suite, db):
 
 @pytest.fixture(scope="module")
 def status_server():
-    server = StatusListServer().start()
-    server.add_list("w3c-roles", PUBLISHER, "revocation")
-    yield server
-    server.stop()
+    yield from serving_lists(("w3c-roles", PUBLISHER, "revocation"))
 
 
 @pytest.fixture(scope="module")

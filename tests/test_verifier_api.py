@@ -9,7 +9,7 @@ import time
 import pytest
 
 from verifier import create_app, errors
-from verifier.testing import Party, StatusListServer, credgate_credential
+from verifier.testing import Party, credgate_credential, serving_lists
 from verifier.trust import StaticTrustRegistry
 
 pytestmark = pytest.mark.db
@@ -22,10 +22,7 @@ DOMAIN = "gateway.credgate.example"
 
 @pytest.fixture(scope="module")
 def server():
-    server = StatusListServer().start()
-    server.add_list("roles", AUTHORITY, "revocation")
-    yield server
-    server.stop()
+    yield from serving_lists(("roles", AUTHORITY, "revocation"))
 
 
 @pytest.fixture(scope="module")

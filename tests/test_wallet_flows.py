@@ -30,13 +30,7 @@ from credgate.cli import cli
 from credgate.serving import serve
 from schemas.presentation import presentation_definition
 from schemas.registry import example_credential
-from verifier.testing import (
-    LoopbackServer,
-    Party,
-    QuietHandler,
-    StatusListServer,
-    credgate_credential,
-)
+from verifier.testing import LoopbackServer, Party, QuietHandler, credgate_credential, serving_lists
 from verifier.trust import StaticTrustRegistry
 from wallet import create_app
 
@@ -100,11 +94,10 @@ def _problem(status: int, slug: str) -> tuple[int, dict[str, str], bytes]:
 
 @pytest.fixture(scope="module")
 def status_server():
-    server = StatusListServer().start()
-    server.add_list("wallet-revocation", PUBLISHER, "revocation")
-    server.add_list("wallet-suspension", PUBLISHER, "suspension")
-    yield server
-    server.stop()
+    yield from serving_lists(
+        ("wallet-revocation", PUBLISHER, "revocation"),
+        ("wallet-suspension", PUBLISHER, "suspension"),
+    )
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import copy
 import json
 import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
@@ -283,3 +284,13 @@ class StatusListServer(LoopbackServer):
         if len(parts) == 2 and parts[0] == "status" and parts[1] in self.lists:
             return 200, self.credential(parts[1], v2=parts[1].startswith("v2-"))
         return 404, {"title": "not found"}
+
+
+def serving_lists(*lists: tuple[str, Party, str]) -> Iterator[StatusListServer]:
+    """A started StatusListServer publishing ``(list_id, issuer, purpose)`` lists, stopped when
+    resumed: for a fixture, ``yield from serving_lists(("roles", authority, "revocation"))``."""
+    server = StatusListServer().start()
+    for list_id, issuer, purpose in lists:
+        server.add_list(list_id, issuer, purpose)
+    yield server
+    server.stop()

@@ -31,7 +31,7 @@ from verifier.challenges import (
 )
 from verifier.gateway.challenges import login_challenges, token_challenges
 from verifier.gateway.state import gateway
-from verifier.testing import Party, StatusListServer, credgate_credential
+from verifier.testing import Party, credgate_credential, serving_lists
 from verifier.trust import StaticTrustRegistry
 
 PROBLEMS = "https://w3id.org/credgate/problems/"
@@ -86,10 +86,7 @@ def test_gateway_challenges_are_uuid4_from_the_one_store(db):
 
 @pytest.fixture(scope="module")
 def status_server():
-    server = StatusListServer().start()
-    server.add_list("roles", AUTHORITY, "revocation")
-    yield server
-    server.stop()
+    yield from serving_lists(("roles", AUTHORITY, "revocation"))
 
 
 @pytest.fixture(scope="module")

@@ -22,13 +22,7 @@ from verifier.engine import ProofCache, Verifier
 from verifier.fetch import FetchPolicy
 from verifier.status import StatusListCache
 from verifier.suites import sign
-from verifier.testing import (
-    LoopbackServer,
-    Party,
-    QuietHandler,
-    StatusListServer,
-    credgate_credential,
-)
+from verifier.testing import LoopbackServer, Party, QuietHandler, credgate_credential, serving_lists
 from verifier.trust import StaticTrustRegistry
 
 AUTHORITY = Party.generate()
@@ -52,11 +46,10 @@ def _trust() -> StaticTrustRegistry:
 
 @pytest.fixture(scope="module")
 def lists():
-    server = StatusListServer().start()
-    server.add_list("authority", AUTHORITY, "revocation")
-    server.add_list("company", COMPANY, "suspension")
-    yield server
-    server.stop()
+    yield from serving_lists(
+        ("authority", AUTHORITY, "revocation"),
+        ("company", COMPANY, "suspension"),
+    )
 
 
 _index = iter(range(1, 100_000))

@@ -30,7 +30,7 @@ from verifier.gateway.requirements import evaluate
 from verifier.pdp import decide
 from verifier.status import StatusListCache
 from verifier.suites import sign
-from verifier.testing import Party, StatusListServer, credgate_credential
+from verifier.testing import Party, credgate_credential, serving_lists
 from verifier.trust import StaticTrustRegistry
 
 pytestmark = pytest.mark.db
@@ -83,13 +83,12 @@ def _trust() -> StaticTrustRegistry:
 
 @pytest.fixture(scope="module")
 def lists():
-    server = StatusListServer().start()
-    server.add_list("authority", AUTHORITY, "revocation")
-    server.add_list("company", COMPANY, "suspension")
-    server.add_list("other", OTHER_COMPANY, "suspension")
-    server.add_list("certifier", CERTIFIER, "revocation")
-    yield server
-    server.stop()
+    yield from serving_lists(
+        ("authority", AUTHORITY, "revocation"),
+        ("company", COMPANY, "suspension"),
+        ("other", OTHER_COMPANY, "suspension"),
+        ("certifier", CERTIFIER, "revocation"),
+    )
 
 
 _index = iter(range(1, 100_000))
