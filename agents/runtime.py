@@ -1,8 +1,11 @@
 """Starts, watches and stops the suite's ACA-Py agents as child processes.
 
-Each agent gets free loopback ports, an askar SQLite wallet under ``<var>/agents/<name>``, its
-log in ``<var>/agents/<name>/agent.log``, and secrets (admin API key, wallet key, JWT secret) that
-are generated at first start and kept with 0600 permissions. Agents are started in their own
+Each agent gets free loopback ports, an askar wallet, its log in ``<var>/agents/<name>/agent.log``,
+and secrets (admin API key, wallet key, JWT secret) that are generated at first start and kept with
+0600 permissions. The wallet is an SQLite file under ``<var>/agents/<name>`` by default; when the
+suite's ``DATABASE_URL`` is PostgreSQL it is askar's ``postgres_storage`` on that server instead, a
+database per wallet (see :func:`wallet_storage`), so that an agent restarted elsewhere, or from
+another ``var/`` holding the same wallet key, still has its wallets. Agents are started in their own
 process group and die with the process that started them (``PR_SET_PDEATHSIG``), so neither a
 crash nor Ctrl-C leaves an ``aca-py`` behind.
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import hashlib
 import json
 import logging
 import os
@@ -30,6 +34,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from agents.client import AdminClient
 from credgate.config import Settings
@@ -159,18 +166,119 @@ def agent_secrets(settings: Settings, name: str) -> dict[str, str]:
     }
 
 
-def agent_env(secrets: dict[str, str], webhook_url: str) -> dict[str, str]:
+# -- wallet storage -----------------------------------------------------------------------------
+
+#: ``auto`` (default): PostgreSQL wallets when DATABASE_URL is PostgreSQL; ``sqlite``: always files;
+#: ``postgres``: PostgreSQL, and an error when DATABASE_URL is not.
+WALLET_STORAGE_ENV = "AGENT_WALLET_STORAGE"
+#: Per askar store (the multitenant agents open two: base wallet and tenants' wallet).
+WALLET_MAX_CONNECTIONS = 5
+
+
+@dataclass(frozen=True)
+class WalletStorage:
+    """askar ``postgres_storage`` on the suite's PostgreSQL server: one database per wallet."""
+
+    address: str  # host:port, as askar wants it
+    account: str
+    password: str = field(repr=False)
+    tag: str  # names this agent's databases (see wallet_tag)
+
+    def database(self, name: str, part: str = "") -> str:
+        """The database of agent ``name``'s wallet (``part="tenants"``: its tenants' wallet)."""
+        return "_".join(filter(None, ("credgate", name, part, self.tag)))
+
+    def config(self) -> str:
+        return json.dumps(
+            {"url": self.address, "max_connections": WALLET_MAX_CONNECTIONS,
+             "connection_timeout": 10}
+        )  # fmt: skip
+
+    def creds(self) -> str:
+        # The account creates the databases (askar provisions one per wallet): CREATEDB needed.
+        return json.dumps(
+            {"account": self.account, "password": self.password,
+             "admin_account": self.account, "admin_password": self.password}
+        )  # fmt: skip
+
+
+def wallet_tag(wallet_key: str) -> str:
+    """A short, one-way name for the wallet a key opens.
+
+    Deriving the databases' names from the key (not from ``var/`` or the schema) is what lets an
+    agent move: another ``var/`` holding the same key finds the same databases, and a fresh
+    ``var/`` (a new key, e.g. each test run) gets fresh ones rather than someone else's.
+    """
+    return hashlib.sha256(b"credgate agent wallet\0" + wallet_key.encode()).hexdigest()[:12]
+
+
+def wallet_databases(name: str, wallet_key: str) -> list[str]:
+    """Every database agent ``name`` keeps its wallets in under postgres_storage."""
+    storage = WalletStorage("", "", "", wallet_tag(wallet_key))
+    parts = ("", "tenants") if name in MULTITENANT else ("",)
+    return [storage.database(name, part) for part in parts]
+
+
+def wallet_storage(database_url: str, wallet_key: str) -> WalletStorage | None:
+    """PostgreSQL wallet storage when the suite's database is PostgreSQL, None for SQLite files.
+
+    ``AGENT_WALLET_STORAGE`` overrides the choice (``sqlite`` or ``postgres``)."""
+    choice = os.environ.get(WALLET_STORAGE_ENV, "auto").strip().lower() or "auto"
+    if choice not in ("auto", "sqlite", "postgres"):
+        raise ValueError(f"{WALLET_STORAGE_ENV} must be auto, sqlite or postgres, not {choice!r}")
+    url = make_url(database_url)
+    postgres = url.get_backend_name() == "postgresql"
+    if choice == "postgres" and not postgres:
+        raise ValueError(f"{WALLET_STORAGE_ENV}=postgres needs a PostgreSQL DATABASE_URL")
+    if choice == "sqlite" or not postgres:
+        return None
+    return WalletStorage(
+        address=f"{url.host or '127.0.0.1'}:{url.port or 5432}",
+        account=url.username or "postgres",
+        password=url.password or "",
+        tag=wallet_tag(wallet_key),
+    )
+
+
+def drop_wallet_databases(database_url: str, names: list[str]) -> list[str]:
+    """Drop the named wallet databases (those that exist) on the suite's PostgreSQL server, live
+    connections and all; returns the names dropped. For tests and decommissioning only."""
+    engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    dropped = []
+    try:
+        with engine.connect() as conn:
+            for name in sorted(set(names)):
+                found = conn.execute(
+                    text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+                ).first()
+                if found:
+                    quoted = name.replace('"', '""')
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{quoted}" WITH (FORCE)'))
+                    dropped.append(name)
+    finally:
+        engine.dispose()
+    return dropped
+
+
+def agent_env(
+    secrets: dict[str, str], webhook_url: str, storage: WalletStorage | None = None
+) -> dict[str, str]:
     """Secrets go to the agent through its environment (readable by its owner only), never on
     the command line, which every local user can read in ``ps``."""
-    return {
+    env = {
         "ACAPY_ADMIN_API_KEY": secrets["admin-key"],
         "ACAPY_WALLET_KEY": secrets["wallet-key"],
         "ACAPY_MULTITENANT_JWT_SECRET": secrets["jwt-secret"],
         "ACAPY_WEBHOOK_URL": f"[{webhook_url}]",
     }
+    if storage is not None:  # the database password is a secret too
+        env["ACAPY_WALLET_STORAGE_CREDS"] = storage.creds()
+    return env
 
 
-def agent_args(name: str, *, inbound_port: int, admin_port: int) -> list[str]:
+def agent_args(
+    name: str, *, inbound_port: int, admin_port: int, storage: WalletStorage | None = None
+) -> list[str]:
     endpoint = f"http://127.0.0.1:{inbound_port}"
     args = [
         "start",
@@ -180,11 +288,19 @@ def agent_args(name: str, *, inbound_port: int, admin_port: int) -> list[str]:
         "--endpoint", endpoint,
         "--admin", "127.0.0.1", str(admin_port),
         "--wallet-type", "askar",
-        "--wallet-name", f"credgate-{name}",
         *COMMON_FLAGS,
     ]  # fmt: skip
+    # askar names a PostgreSQL wallet's database after the wallet.
+    if storage is None:
+        wallet, tenants = f"credgate-{name}", f"credgate-{name}-tenants"
+    else:
+        wallet, tenants = storage.database(name), storage.database(name, "tenants")
+        args += ["--wallet-storage-type", "postgres_storage"]
+        args += ["--wallet-storage-config", storage.config()]
+    args += ["--wallet-name", wallet]
     if name in MULTITENANT:
-        config = {"wallet_type": "single-wallet-askar", "wallet_name": f"credgate-{name}-tenants"}
+        # The tenants' wallet inherits the storage type, config and creds of the base wallet.
+        config = {"wallet_type": "single-wallet-askar", "wallet_name": tenants}
         args += ["--multitenant", "--multitenant-admin"]
         args += ["--multitenancy-config", json.dumps(config)]
     return args
@@ -243,12 +359,13 @@ class AgentRuntime:
         home.mkdir(parents=True, exist_ok=True)
         secrets = agent_secrets(self.settings, name)
         inbound, admin = free_port(), free_port()
-        args = agent_args(name, inbound_port=inbound, admin_port=admin)
+        storage = wallet_storage(self.settings.database_url, secrets["wallet-key"])
+        args = agent_args(name, inbound_port=inbound, admin_port=admin, storage=storage)
         env = dict(
             os.environ,
             ACAPY_HOME=str(home),
             PYTHONUNBUFFERED="1",
-            **agent_env(secrets, self.webhook_url_for(name)),
+            **agent_env(secrets, self.webhook_url_for(name), storage),
         )
         agent = Agent(
             name=name,
