@@ -7,8 +7,13 @@ imitates credgate.
 
 from __future__ import annotations
 
+import json
+import re
+import threading
 from collections.abc import Iterable
 from typing import Any
+
+import requests
 
 import verifier as verifier_service
 from verifier.testing import Party
@@ -55,3 +60,44 @@ def resign(issuer: Party, credential: dict[str, Any], **subject: Any) -> dict[st
     changed = {k: v for k, v in credential.items() if k != "proof"}
     changed["credentialSubject"] = {**credential["credentialSubject"], **subject}
     return issuer.sign(changed)
+
+
+class PortalBrowser:
+    """A browser without JavaScript (requests) on a login portal: the page, SSE, the finish form."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.http = requests.Session()
+
+    def portal(self, portal: str, timeout: float = 15, **params: Any) -> dict[str, str]:
+        """The portal's login page: its state and events URLs, the login's id and the page."""
+        response = self.http.get(f"{self.base}/portals/{portal}", params=params, timeout=timeout)
+        assert response.status_code == 200, response.text
+        page = response.text
+        state = re.search(r'data-state="([^"]+)"', page).group(1)
+        return {
+            "state": state,
+            "events": re.search(r'data-events="([^"]+)"', page).group(1),
+            "page": page,
+            "id": state.rsplit("/", 1)[1],
+        }
+
+    def state(self, login: dict[str, str]) -> dict:
+        return self.http.get(self.base + login["state"], timeout=10).json()
+
+    def follow(self, login: dict[str, str], seen: list[str]) -> threading.Thread:
+        """Read the SSE stream in the background, appending each state to ``seen``."""
+
+        def read():
+            with self.http.get(self.base + login["events"], stream=True, timeout=30) as response:
+                for line in response.iter_lines(decode_unicode=True):
+                    if line and line.startswith("data: "):
+                        seen.append(json.loads(line[6:])["state"])
+
+        thread = threading.Thread(target=read, daemon=True)
+        thread.start()
+        return thread
+
+    def finish(self, login: dict[str, str]) -> requests.Response:
+        return self.http.post(f"{self.base}/login/{login['id']}/session", allow_redirects=False,
+                              timeout=10)  # fmt: skip

@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import threading
 import time
 from datetime import timedelta
 
@@ -22,6 +21,7 @@ from agents.tenants import ensure_tenant
 from credgate.db import transaction, utcnow
 from credgate.qr import qr_version
 from tests.didcomm import connect
+from tests.gateway_support import PortalBrowser
 from tests.gateway_wallet import AgentWallet, issue_with_status
 from verifier.gateway.models import Login
 
@@ -64,46 +64,16 @@ def person_role(db, hub, parties, suite):
                              suite.servers["revocation"].url)  # fmt: skip
 
 
-class Browser:
-    """A browser without JavaScript (requests): the login page, SSE, the finish form."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.http = requests.Session()
-
+class Browser(PortalBrowser):
     def open_login(self, portal: str, **params) -> dict[str, str]:
-        response = self.http.get(f"{self.base}/portals/{portal}", params=params, timeout=15)
-        assert response.status_code == 200, response.text
-        page = response.text
-        found = {
-            "state": re.search(r'data-state="([^"]+)"', page).group(1),
-            "events": re.search(r'data-events="([^"]+)"', page).group(1),
-            "short": html.unescape(re.search(r"<code>(http[^<]+/i/[^<]+)</code>", page).group(1)),
-            "deep": html.unescape(re.search(r'href="(didcomm://[^"]+)"', page).group(1)),
-            "page": page,
-        }
-        found["id"] = found["state"].rsplit("/", 1)[1]
+        """The portal's DIDComm login: with its short link and its didcomm:// deep link."""
+        found = self.portal(portal, **params)
+        page = found["page"]
+        found["short"] = html.unescape(
+            re.search(r"<code>(http[^<]+/i/[^<]+)</code>", page).group(1)
+        )
+        found["deep"] = html.unescape(re.search(r'href="(didcomm://[^"]+)"', page).group(1))
         return found
-
-    def state(self, login: dict[str, str]) -> dict:
-        return self.http.get(self.base + login["state"], timeout=10).json()
-
-    def follow(self, login: dict[str, str], seen: list[str]) -> threading.Thread:
-        """Read the SSE stream in the background, appending each state to ``seen``."""
-
-        def read():
-            with self.http.get(self.base + login["events"], stream=True, timeout=30) as response:
-                for line in response.iter_lines(decode_unicode=True):
-                    if line and line.startswith("data: "):
-                        seen.append(json.loads(line[6:])["state"])
-
-        thread = threading.Thread(target=read, daemon=True)
-        thread.start()
-        return thread
-
-    def finish(self, login: dict[str, str]) -> requests.Response:
-        return self.http.post(f"{self.base}/login/{login['id']}/session", allow_redirects=False,
-                              timeout=10)  # fmt: skip
 
 
 def wait_state(browser, login, states, timeout=10.0) -> dict:

@@ -14,7 +14,6 @@ import html
 import itertools
 import json
 import re
-import threading
 import time
 
 import pytest
@@ -22,7 +21,7 @@ import requests
 from flask import Blueprint
 
 from credgate.serving import serve
-from tests.gateway_support import gateway_app
+from tests.gateway_support import PortalBrowser, gateway_app
 from tests.oid4vp_support import (
     TokenListServer,
     held_sdjwt,
@@ -98,45 +97,16 @@ def role_sdjwt(token_lists, holder=HOLDER, *, roles=("DataProvider",), issuer=AU
     return credential, index
 
 
-class Browser:
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.http = requests.Session()
-
+class Browser(PortalBrowser):
     def open(self, portal: str = "data-provider") -> dict[str, str]:
-        response = self.http.get(f"{self.base}/portals/{portal}",
-                                 params={"protocol": "openid4vp"}, timeout=10)  # fmt: skip
-        assert response.status_code == 200, response.text
-        page = response.text
-        found = {
-            "link": html.unescape(re.search(r'id="oid4vp-link" href="([^"]+)"', page).group(1)),
-            "draft": html.unescape(
-                re.search(r'id="oid4vp-draft-link" href="([^"]+)"', page).group(1)
-            ),
-            "state": re.search(r'data-state="([^"]+)"', page).group(1),
-            "events": re.search(r'data-events="([^"]+)"', page).group(1),
-            "page": page,
-        }
-        found["id"] = found["state"].rsplit("/", 1)[1]
+        """The portal's OpenID4VP login: with its 1.0 and its drafts' request links."""
+        found = self.portal(portal, timeout=10, protocol="openid4vp")
+        page = found["page"]
+        found["link"] = html.unescape(re.search(r'id="oid4vp-link" href="([^"]+)"', page).group(1))
+        found["draft"] = html.unescape(
+            re.search(r'id="oid4vp-draft-link" href="([^"]+)"', page).group(1)
+        )
         return found
-
-    def state(self, login) -> dict:
-        return self.http.get(self.base + login["state"], timeout=10).json()
-
-    def follow(self, login, seen: list[str]) -> threading.Thread:
-        def read():
-            with self.http.get(self.base + login["events"], stream=True, timeout=30) as response:
-                for line in response.iter_lines(decode_unicode=True):
-                    if line and line.startswith("data: "):
-                        seen.append(json.loads(line[6:])["state"])
-
-        thread = threading.Thread(target=read, daemon=True)
-        thread.start()
-        return thread
-
-    def finish(self, login) -> requests.Response:
-        return self.http.post(f"{self.base}/login/{login['id']}/session", allow_redirects=False,
-                              timeout=10)  # fmt: skip
 
 
 def wait_until(check, timeout=5.0, step=0.02):
