@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from agents.runtime import drop_wallet_databases, wallet_databases
 from credgate.config import Settings, load_settings
 from credgate.db import make_engine, migrate, session_factory
 from credgate.suite import Suite
@@ -45,6 +46,23 @@ def scratch_database(var_dir: Path, name: str = "credgate") -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def agent_wallet_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """On PostgreSQL, agents keep their wallets in databases of their own, named from the wallet
+    key: at the end of the session drop those of every var/ this session made (the key files are
+    under its base temp directory), whichever test started the agents."""
+    yield
+    url = os.environ.get("DATABASE_URL")
+    if not url or url.startswith("sqlite"):
+        return
+    names = [
+        database
+        for key in tmp_path_factory.getbasetemp().glob("**/secrets/*.wallet-key")
+        for database in wallet_databases(key.name.removesuffix(".wallet-key"), key.read_text())
+    ]
+    drop_wallet_databases(url, names)
 
 
 @pytest.fixture(scope="session")
