@@ -107,6 +107,18 @@ def operator_headers(settings, db) -> dict[str, str]:
     return {"Authorization": f"Bearer {ensure_operator_token(settings, db)}"}
 
 
+def vc_api_role(authority_did: str, subject_did: str) -> dict[str, Any]:
+    """An unsigned VCDM 2.0 RoleCredential for the issuer's VC-API ``/credentials/issue``."""
+    return {
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/credgate/v1"],
+        "type": ["VerifiableCredential", "RoleCredential"],
+        "issuer": authority_did,
+        "validFrom": "2026-01-01T00:00:00Z",
+        "validUntil": "2027-01-01T00:00:00Z",
+        "credentialSubject": {"id": subject_did, "roles": ["DataIntermediary"]},
+    }
+
+
 def ledger(db) -> dict[str, int]:
     """Counts that bad input must leave alone: issuance records and status entries, by state."""
     from sqlalchemy import func, select

@@ -26,6 +26,7 @@ from tests.issuer_wallet import (
     allow_fetch,
     ledger,
     totals,
+    vc_api_role,
 )
 from tests.software_support import register_certifier
 
@@ -415,17 +416,6 @@ def _onboarding_11(authority_did: str, subject_did: str) -> dict:
     return credential
 
 
-def _role_20(authority_did: str, subject_did: str) -> dict:
-    return {
-        "@context": ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/credgate/v1"],
-        "type": ["VerifiableCredential", "RoleCredential"],
-        "issuer": authority_did,
-        "validFrom": "2026-01-01T00:00:00Z",
-        "validUntil": "2027-01-01T00:00:00Z",
-        "credentialSubject": {"id": subject_did, "roles": ["DataIntermediary"]},
-    }
-
-
 def test_vc_api_issues_vcdm_11_and_20_with_status_entries(
     issuer_url, operator, holder, verifier, authority_did, db
 ):
@@ -445,7 +435,7 @@ def test_vc_api_issues_vcdm_11_and_20_with_status_entries(
     v20 = created(
         requests.post(
             issue,
-            json={"credential": _role_20(authority_did, holder.did), "options": {}},
+            json={"credential": vc_api_role(authority_did, holder.did), "options": {}},
             headers=operator,
             timeout=30,
         )  # fmt: skip

@@ -18,7 +18,6 @@ import re
 import signal
 import time
 import uuid
-from collections.abc import Callable
 
 import pytest
 import requests
@@ -30,21 +29,14 @@ from credgate.cli import cli, collect_status
 from issuer.models import IssuedCredential
 from revocation.models import StatusEntry
 from tests.gateway_wallet import AgentWallet
-from tests.issuer_wallet import accept_exchange, operator_headers
+from tests.issuer_wallet import accept_exchange, operator_headers, vc_api_role
+from tests.reliability.support import eventually
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
 PROBLEMS = "https://w3id.org/credgate/problems/"
 #: An agent must be back within this; restarts take a few seconds (backoff 0.5 s + ACA-Py start).
 BACK_WITHIN = 60.0
-
-
-def eventually(predicate: Callable[[], object], timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while not (result := predicate()):
-        assert time.monotonic() < deadline, f"{what}: not within {timeout:.0f} s"
-        time.sleep(0.05)
-    return result
 
 
 def kill(suite, name: str) -> tuple[int, int, float]:
@@ -95,17 +87,6 @@ def assert_unavailable(response: requests.Response) -> None:
 # -- issuer ----------------------------------------------------------------------------------------
 
 
-def role_credential(authority_did: str, subject_did: str) -> dict:
-    return {
-        "@context": ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/credgate/v1"],
-        "type": ["VerifiableCredential", "RoleCredential"],
-        "issuer": authority_did,
-        "validFrom": "2026-01-01T00:00:00Z",
-        "validUntil": "2027-01-01T00:00:00Z",
-        "credentialSubject": {"id": subject_did, "roles": ["DataIntermediary"]},
-    }
-
-
 def test_the_issuer_agent_comes_back_after_kill_9(suite, settings, db, hub):
     issuer_url = suite.servers["issuer"].url
     operator = operator_headers(settings, db)
@@ -121,7 +102,7 @@ def test_the_issuer_agent_comes_back_after_kill_9(suite, settings, db, hub):
     lost_id = f"urn:uuid:{uuid.uuid4()}"
     lost = requests.post(
         f"{issuer_url}/credentials/issue", headers=operator, timeout=30,
-        json={"credential": role_credential(authority, holder.did),
+        json={"credential": vc_api_role(authority, holder.did),
               "options": {"credentialId": lost_id}},
     )  # fmt: skip
     if suite.agents["issuer"].restarts == restarts:  # (not already back: then it just works)
@@ -141,7 +122,7 @@ def test_the_issuer_agent_comes_back_after_kill_9(suite, settings, db, hub):
 
     # New work succeeds on the restarted agent ...
     signed = requests.post(f"{issuer_url}/credentials/issue", headers=operator, timeout=30,
-                           json={"credential": role_credential(authority, holder.did)})  # fmt: skip
+                           json={"credential": vc_api_role(authority, holder.did)})  # fmt: skip
     assert signed.status_code == 201, signed.text
     assert signed.json()["verifiableCredential"]["proof"]["type"] == "Ed25519Signature2020"
     # ... and so does the exchange opened before the kill (its records live in the agent's

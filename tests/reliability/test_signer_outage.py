@@ -17,7 +17,6 @@ import json
 import os
 import signal
 import time
-from collections.abc import Callable
 
 import pytest
 import requests
@@ -28,6 +27,7 @@ from revocation.models import StatusListCredential
 from tests.didcomm import connect
 from tests.gateway_wallet import AgentWallet, Issued, issue_with_status
 from tests.issuer_wallet import operator_headers
+from tests.reliability.support import eventually
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
@@ -35,14 +35,6 @@ PROBLEMS = "https://w3id.org/credgate/problems/"
 HOLDERS = ("revoked", "first", "second")
 KEEP_WORKING = 5.0  # seconds the other holders are tried while the signer is down
 REPUBLISHED_WITHIN = 30.0  # the signing job retries with back-off of at most 5 s
-
-
-def eventually(predicate: Callable[[], object], timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while not (result := predicate()):
-        assert time.monotonic() < deadline, f"{what}: not within {timeout:.0f} s"
-        time.sleep(0.05)
-    return result
 
 
 @pytest.fixture(scope="module")
