@@ -27,16 +27,25 @@ from depute.context import DeputeContext
 from depute.models import Authorisation, DeputeCompany
 from issuer.context import IssuerContext
 from issuer.credentials import CONTEXTS_V1, new_credential_id, xsd_datetime
-from issuer.exchanges import Offer, abandon_exchange, describe_exchange, open_exchange
+from issuer.exchanges import (
+    DEFAULT_PROOF_TYPE,
+    PROOF_TYPES,
+    Offer,
+    abandon_exchange,
+    describe_exchange,
+    open_exchange,
+)
+from issuer.inputs import DID
 from issuer.models import ABANDONED, EXCHANGE_OPEN, ISSUED, Exchange, IssuedCredential
 from issuer.oid4vci.grants import offer_view
+from issuer.records import delivery
 from kcit import registry
 from kcit.models import IDENTIFIED, Company
 from kcit.validation import EMAIL, single
 from revocation.models import StatusEntry
 from revocation.status import change_status
 
-FIELDS = ("name", "email", "powers", "validFrom", "validUntil")
+FIELDS = ("name", "email", "powers", "validFrom", "validUntil", "did", "proofType")
 ACTIONS = ("suspend", "reinstate", "revoke")
 STATES = ("pending", "issued", "suspended", "revoked", "expired", "abandoned")
 
@@ -95,6 +104,8 @@ class Mandate:
     powers: list[str]
     valid_from: datetime
     valid_until: datetime
+    did: str | None = None  # the employee's DID when known: the subject is bound up front
+    proof_type: str = DEFAULT_PROOF_TYPE
 
 
 def check_mandate(ctx: DeputeContext, company: Company, body: Any, now: datetime) -> Mandate:
@@ -127,7 +138,14 @@ def check_mandate(ctx: DeputeContext, company: Company, body: Any, now: datetime
     if valid_until - valid_from > ctx.max_validity:
         raise single("validUntil", "invalid-field",
                      f"a mandate lasts at most {ctx.max_validity.days} days", 400)  # fmt: skip
-    return Mandate(" ".join(name.split()), email.strip(), powers, valid_from, valid_until)
+    did = body.get("did")
+    if did is not None and (not isinstance(did, str) or len(did) > 500 or not DID.match(did)):
+        raise single("did", "invalid-field", "the employee's DID (did:<method>:<id>)", 400)
+    proof_type = body.get("proofType", DEFAULT_PROOF_TYPE)
+    if proof_type not in PROOF_TYPES:
+        raise single("proofType", "invalid-field", f"one of {', '.join(PROOF_TYPES)}", 400)
+    return Mandate(" ".join(name.split()), email.strip(), powers, valid_from, valid_until,
+                   did, proof_type)  # fmt: skip
 
 
 def delegable_powers(ctx: DeputeContext, company: Company) -> list[str]:
@@ -148,7 +166,9 @@ def registration_number(company: Company) -> str:
 def attorney_credential(
     company: Company, did: str, mandate: Mandate, signer: Signer, now: datetime
 ) -> dict[str, Any]:
-    """Unsigned; the employee's wallet names its DID (the subject) when it accepts."""
+    """Unsigned; its subject is the employee's DID if the mandate names one, else the DID the
+    employee's wallet names when it accepts."""
+    subject: dict[str, Any] = {"id": mandate.did} if mandate.did else {}
     return {
         "@context": list(CONTEXTS_V1),
         "id": new_credential_id(),
@@ -158,6 +178,7 @@ def attorney_credential(
         "validFrom": xsd_datetime(mandate.valid_from),
         "validUntil": xsd_datetime(mandate.valid_until),
         "credentialSubject": {
+            **subject,
             "mandator": {
                 "id": did,
                 "legalName": company.legal_name,
@@ -231,7 +252,8 @@ def authorise(
 
     exchange = open_exchange(
         issuer, workflow="attorney", tenant=tenant,
-        offers=[Offer(credential, late_subject=True)], actor=signer.actor, also=also,
+        offers=[Offer(credential, late_subject=mandate.did is None, proof_type=mandate.proof_type)],
+        actor=signer.actor, also=also,
     )  # fmt: skip
     return made[0], exchange
 
@@ -307,6 +329,8 @@ def describe(session: Session, row: Authorisation, ctx: DeputeContext) -> dict[s
         "state": state,
         "credentialId": row.credential_id,
         "subject": record.subject_id if record else None,
+        # "issued" says the credential exists; only "delivered" says a wallet acknowledged it.
+        "delivery": delivery(record) if record else None,
         "credentialStatus": record.credential.get("credentialStatus") if record else None,
         "createdBy": row.created_by,
         "createdAt": row.created_at.isoformat(),

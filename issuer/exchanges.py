@@ -17,7 +17,7 @@ signs only when :mod:`issuer.lifecycle` tells it to, after checking the exchange
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,17 +47,38 @@ from issuer.tenants import agent_problem
 DEEP_LINK = "didcomm://invite?oob="
 
 
+DEFAULT_PROOF_TYPE = "Ed25519Signature2020"
+#: What a DIDComm offer may be signed with. Ed25519Signature2018 is for Aries wallets that
+#: resolve did:key only to an Ed25519VerificationKey2018 (Credo 0.5).
+PROOF_TYPES = (DEFAULT_PROOF_TYPE, "Ed25519Signature2018")
+
+
 @dataclass(frozen=True)
 class Offer:
-    """One credential to deliver; ``late_subject``: the holder names its DID in its request."""
+    """One credential to deliver; ``late_subject``: the holder names its DID in its request;
+    ``proof_type``: the suite the agent signs it with."""
 
     credential: dict[str, Any]
     late_subject: bool = False
+    proof_type: str = DEFAULT_PROOF_TYPE
 
 
-def offer_options(credential: dict[str, Any]) -> dict[str, Any]:
+def proof_type_of(body: Mapping[str, Any], name: str = "proofType") -> str:
+    """An API body's proof type choice (absent: the default); a problem naming the field."""
+    value = body.get(name, DEFAULT_PROOF_TYPE)
+    if value not in PROOF_TYPES:
+        raise Problem(
+            "invalid-request", "Invalid request", 400,
+            f"{name} must be one of {', '.join(PROOF_TYPES)}", field=name,
+        )  # fmt: skip
+    return value
+
+
+def offer_options(credential: dict[str, Any], proof_type: str | None = None) -> dict[str, Any]:
+    """The ld_proof offer's ``options`` (Aries RFC 0593): the status entry itself is in the
+    credential, its type is repeated under ``options.credentialStatus``."""
     options: dict[str, Any] = {
-        "proofType": "Ed25519Signature2020",
+        "proofType": proof_type or DEFAULT_PROOF_TYPE,
         "proofPurpose": "assertionMethod",
     }
     entry = credential.get("credentialStatus")
@@ -81,6 +102,9 @@ def open_exchange(
     now = now or utcnow()
     type_names = []
     for offer in offers:  # 1. checks that cost nothing
+        if offer.proof_type not in PROOF_TYPES:
+            raise Problem("invalid-request", "Invalid request", 400,
+                          f"proofType must be one of {', '.join(PROOF_TYPES)}")  # fmt: skip
         check_vcdm(offer.credential)
         type_names.append(known_type(offer.credential))
         check_schema(offer.credential, placeholders=True)
@@ -106,6 +130,7 @@ def open_exchange(
                 type_name=type_name, workflow=workflow, channel="didcomm", actor=actor,
                 status_base_url=status_base_url, exchange_id=exchange.id,
                 late_subject=offer.late_subject,
+                proof_type=None if offer.proof_type == DEFAULT_PROOF_TYPE else offer.proof_type,
             )
             for offer, type_name in zip(offers, type_names, strict=True)
         ]  # fmt: skip
@@ -146,7 +171,7 @@ def _invite(tenant: TenantHandle, reserved: list[IssuedCredential], handshake: b
         return tenant.client.create_invitation(label=label, handshake=True), {}
     record = reserved[0]
     offer = tenant.client.create_ld_proof_offer(
-        record.credential, offer_options(record.credential), auto_issue=False
+        record.credential, offer_options(record.credential, record.proof_type), auto_issue=False
     )
     invitation = tenant.client.create_invitation(
         label=label,
@@ -228,6 +253,7 @@ def describe_exchange(
         "workflow": exchange.workflow,
         "state": exchange.state,
         "reason": exchange.reason,
+        "delivered": bool(issued) and all(records.delivery(r) == records.DELIVERED for r in issued),
         "expires_at": exchange.expires_at.isoformat(),
         "invitation_url": short_url(base, exchange),
         "deep_link": deep_link(exchange),
@@ -240,6 +266,9 @@ def describe_exchange(
                 "type": record.type,
                 "state": record.state,
                 "acknowledged": record.acknowledged,
+                # "issued" alone is not delivered: only the holder's ack says a wallet has it.
+                "delivery": records.delivery(record),
+                "proofType": record.proof_type or DEFAULT_PROOF_TYPE,
                 "credentialStatus": record.credential.get("credentialStatus"),
             }
             for record in issued

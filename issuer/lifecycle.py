@@ -65,9 +65,9 @@ RESERVATION_SLACK = timedelta(hours=1)
 HOUSEKEEPING_EVERY = timedelta(seconds=30)
 _last_housekeeping: dict[int, datetime] = {}  # id(ctx) -> when
 
-# What the admin pages show for an issued DIDComm credential, by whether the holder acknowledged.
-DELIVERED = "delivered"
-NOT_ACKNOWLEDGED = "issued, not acknowledged"
+# What the admin pages and the API views show for an issued credential (kept with the records).
+DELIVERED, NOT_ACKNOWLEDGED = records.DELIVERED, records.NOT_ACKNOWLEDGED
+delivery = records.delivery
 
 #: Returned by a handler that found no record yet (its thread id may be committed a moment later).
 RETRY = "retry"
@@ -114,7 +114,10 @@ def _send_offer(
         if tenant is None:
             raise AgentError("POST", "/issue-credential-2.0/send-offer", 0, "tenant is gone")
         sent = tenant.client.send_ld_proof_offer(
-            connection_id, record.credential, offer_options(record.credential), auto_issue=False
+            connection_id,
+            record.credential,
+            offer_options(record.credential, record.proof_type),
+            auto_issue=False,
         )
     except AgentError as exc:
         with transaction(ctx.factory) as session:
@@ -300,16 +303,6 @@ def _tenant_of(ctx: IssuerContext, record: IssuedCredential) -> TenantHandle | N
         return ctx.tenants.by_did(record.issuer_did)
     except Problem:
         return None
-
-
-def delivery(record: IssuedCredential) -> str:
-    """The record's state as an operator reads it: an issued DIDComm credential the holder never
-    acknowledged is not "delivered" (the agent signed it; no wallet confirmed having it)."""
-    if record.state != ISSUED:
-        return record.state
-    if record.channel == "didcomm" and not record.acknowledged:
-        return NOT_ACKNOWLEDGED
-    return DELIVERED  # acknowledged, or VC-API: returned in the response
 
 
 # -- the sweeper -----------------------------------------------------------------------------

@@ -77,6 +77,8 @@ class IssuedCredential(Base):
     issuer_did: Mapped[str] = mapped_column(String(500))
     subject_id: Mapped[str | None] = mapped_column(String(500), default=None, index=True)
     late_subject: Mapped[bool] = mapped_column(Boolean, default=False)  # holder names its DID
+    # The Data Integrity suite a DIDComm offer is signed with; None: Ed25519Signature2020.
+    proof_type: Mapped[str | None] = mapped_column(String(40), default=None)
     workflow: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(10))  # didcomm | vc-api
     actor: Mapped[str] = mapped_column(String(200))
@@ -119,6 +121,7 @@ class RoleRequest(Base):
     subject_did: Mapped[str] = mapped_column(String(500), index=True)
     roles: Mapped[list[str]] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(Text, default=None)
+    proof_type: Mapped[str | None] = mapped_column(String(40), default=None)  # for the offer
     state: Mapped[str] = mapped_column(String(20), default="pending")
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     decided_by: Mapped[str | None] = mapped_column(String(200), default=None)

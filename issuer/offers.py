@@ -1,7 +1,10 @@
 """Offering any credgate credential over DIDComm from one of our tenants (the operator's API, and
 what depute builds on for Attorney credentials).
 
-A credential without a subject id is bound late: the holder names its DID when it accepts.
+A credential with a subject id is bound up front (what Aries RFC 0593 wallets such as Credo
+expect: they copy the offer into their request); one without is bound late, the holder naming its
+DID when it accepts (ACA-Py's ``holder_did``). Either way the schemas of our families require a
+DID subject, so no credential is issued without one. ``proofType`` picks the signature suite.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 from credgate.db import utcnow
 from issuer import credentials, inputs
 from issuer.context import IssuerContext
-from issuer.exchanges import Offer, open_exchange
+from issuer.exchanges import Offer, open_exchange, proof_type_of
 from issuer.models import Exchange
 from issuer.status import add_status_context
 from issuer.trust import authorize_issuer, unknown_issuer
@@ -20,7 +23,8 @@ from issuer.vcdm import data_model, issuer_id, subject_id
 
 
 def offer_credential(ctx: IssuerContext, body: Any, actor: str) -> Exchange:
-    body = inputs.json_object(body, ("credential",))
+    body = inputs.json_object(body, ("credential", "proofType"))
+    proof_type = proof_type_of(body)
     if not isinstance(body.get("credential"), dict):
         raise inputs.invalid("credential must be a JSON object", "credential")
     credential = copy.deepcopy(body["credential"])
@@ -40,5 +44,5 @@ def offer_credential(ctx: IssuerContext, body: Any, actor: str) -> Exchange:
     late = subject_id(credential) is None
     return open_exchange(
         ctx, workflow="offer", tenant=tenant,
-        offers=[Offer(credential, late_subject=late)], actor=actor,
+        offers=[Offer(credential, late_subject=late, proof_type=proof_type)], actor=actor,
     )  # fmt: skip

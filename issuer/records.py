@@ -23,6 +23,20 @@ from issuer.credentials import check_schema
 from issuer.models import ABANDONED, ISSUED, ISSUING, OFFERED, IssuedCredential
 from issuer.vcdm import issuer_id, subject_id
 
+# An issued credential as an operator reads it, by whether the holder acknowledged it.
+DELIVERED = "delivered"
+NOT_ACKNOWLEDGED = "issued, not acknowledged"
+
+
+def delivery(record: IssuedCredential) -> str:
+    """The record's state as an operator reads it: an issued DIDComm credential the holder never
+    acknowledged is not "delivered" (the agent signed it; no wallet confirmed having it)."""
+    if record.state != ISSUED:
+        return record.state
+    if record.channel == "didcomm" and not record.acknowledged:
+        return NOT_ACKNOWLEDGED
+    return DELIVERED  # acknowledged, or VC-API: returned in the response
+
 
 def reserve(
     session: Session,
@@ -36,6 +50,7 @@ def reserve(
     exchange_id: str | None = None,
     late_subject: bool = False,
     embed_status: bool = True,
+    proof_type: str | None = None,
 ) -> IssuedCredential:
     """Allocate the status entry, check the final credential and record it as ``offered``.
 
@@ -59,6 +74,7 @@ def reserve(
         issuer_did=issuer_did,
         subject_id=subject_id(credential),
         late_subject=late_subject,
+        proof_type=proof_type,
         workflow=workflow,
         channel=channel,
         actor=actor,

@@ -17,7 +17,7 @@ from credgate.db import transaction, utcnow
 from credgate.problems import Problem
 from issuer import credentials, inputs
 from issuer.context import IssuerContext
-from issuer.exchanges import Offer, open_exchange
+from issuer.exchanges import DEFAULT_PROOF_TYPE, Offer, open_exchange, proof_type_of
 from issuer.models import Exchange, RoleRequest
 
 PENDING, APPROVING, APPROVED, REJECTED = "pending", "approving", "approved", "rejected"
@@ -26,8 +26,9 @@ PLACEHOLDER_ISSUER = credentials.PLACEHOLDER_DID  # the authority's DID is not n
 
 
 def request_roles(ctx: IssuerContext, body: Any) -> RoleRequest:
-    body = inputs.json_object(body, ("did", "roles", "note"))
+    body = inputs.json_object(body, ("did", "roles", "note", "proofType"))
     subject_did = inputs.did(body, "did")
+    proof_type = proof_type_of(body)
     roles = inputs.strings(body, "roles")
     note = inputs.text(body, "note", required=False, max_length=2000)
     # The roles are checked now against the Role credential's schema, not at approval time.
@@ -36,7 +37,9 @@ def request_roles(ctx: IssuerContext, body: Any) -> RoleRequest:
     )
     credentials.check_schema(draft, placeholders=True)
     with transaction(ctx.factory) as session:
-        row = RoleRequest(id=str(uuid4()), subject_did=subject_did, roles=roles, note=note)
+        row = RoleRequest(
+            id=str(uuid4()), subject_did=subject_did, roles=roles, note=note, proof_type=proof_type
+        )
         session.add(row)
     return row
 
@@ -71,8 +74,9 @@ def approve(ctx: IssuerContext, request_id: str, actor: str) -> RoleRequest:
         role = credentials.role(
             authority.did, row.subject_did, row.roles, utcnow(), ctx.settings.role_validity
         )
+        offer = Offer(role, proof_type=row.proof_type or DEFAULT_PROOF_TYPE)
         exchange = open_exchange(
-            ctx, workflow="role-request", tenant=authority, offers=[Offer(role)], actor=actor
+            ctx, workflow="role-request", tenant=authority, offers=[offer], actor=actor
         )
     except BaseException:
         _claim(ctx, request_id, APPROVING, PENDING)  # let the operator try again
@@ -127,6 +131,7 @@ def describe(row: RoleRequest, exchange: dict[str, Any] | None = None) -> dict[s
         "did": row.subject_did,
         "roles": row.roles,
         "note": row.note,
+        "proofType": row.proof_type or DEFAULT_PROOF_TYPE,
         "state": row.state,
         "reason": row.reason,
         "decided_by": row.decided_by,
