@@ -14,32 +14,19 @@ Prints the median wall time of each (ms) and their ratio, as JSON on the last li
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import resource
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 
 from apps.compute.executor import Limits, LocalExecutor, entrypoint, unpack
+from tests.software_support import flist
 
 SCRIPT = "print('rows: 42')\n"
-
-
-def flist() -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, text in (("flist.json", json.dumps({"entrypoint": ["python3", "main.py"]})),
-                           ("main.py", SCRIPT)):  # fmt: skip
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 def unsandboxed(archive: Path, limits: Limits) -> str:
@@ -74,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     limits = Limits(seconds=10)
     with tempfile.TemporaryDirectory() as tmp:
         archive = Path(tmp) / "job.tar.gz"
-        archive.write_bytes(flist())
+        archive.write_bytes(flist(SCRIPT))
         sandboxed_ms, direct_ms = [], []
         for _ in range(args.rounds):
             began = time.perf_counter()

@@ -55,11 +55,12 @@ def register_certifier(
     return certifier
 
 
-def flist(script: str) -> bytes:
-    """A flist archive: a manifest and ``main.py``."""
+def flist(script: str, manifest: dict | None = None) -> bytes:
+    """A flist archive: a manifest (by default, run ``main.py``) and ``main.py``."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, text in (("flist.json", json.dumps({"entrypoint": ["python3", "main.py"]})),
+        for name, text in (("flist.json", json.dumps(manifest or
+                                                     {"entrypoint": ["python3", "main.py"]})),
                            ("main.py", script)):  # fmt: skip
             data = text.encode()
             info = tarfile.TarInfo(name)

@@ -22,6 +22,7 @@ from apps.compute.models import AuditEntry
 from credgate.db import transaction
 from credgate.tokens import ensure_operator_token
 from tests.gateway_support import bearer, gateway_app, resign, token_for
+from tests.software_support import flist
 from verifier.gateway.state import gateway
 from verifier.testing import Party, StatusListServer, credgate_credential
 from verifier.trust import StaticTrustRegistry
@@ -241,19 +242,6 @@ def test_marketplace_policy_and_bad_offers(client, env):
 
 
 # -- compute -----------------------------------------------------------------------------------
-
-
-def flist(script: str, manifest: dict | None = None) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, text in (("flist.json", json.dumps(manifest or
-                                                     {"entrypoint": ["python3", "main.py"]})),
-                           ("main.py", script)):  # fmt: skip
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 SCRIPT = ("import os\nprint('anonymised', os.environ['DATASET'], 'for', os.environ['PURPOSE'])\n"
