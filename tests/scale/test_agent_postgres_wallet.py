@@ -2,8 +2,9 @@
 own on the suite's server, so a ``kill -9`` and restart, or a start from another ``var/`` holding
 the same wallet key, finds every tenant and DID again.
 
-Each test starts its own issuer agent (multitenant: a base wallet and a tenants' wallet, two
-databases) and drops its databases at the end.
+The first two tests start issuer agents of their own (multitenant: a base wallet and a tenants'
+wallet, two databases) and drop those databases at the end; the last two check the choice of
+storage and the command line without an agent.
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ from agents.client import AdminClient
 from agents.runtime import (
     WALLET_STORAGE_ENV,
     AgentRuntime,
+    agent_args,
+    agent_env,
     drop_wallet_databases,
     wallet_databases,
+    wallet_storage,
 )
 from credgate.config import Settings, load_settings
 from credgate.secrets import ensure_private_dir
@@ -177,3 +181,45 @@ def test_the_agent_moves_to_another_var_with_its_wallet_key(tmp_path, database_u
         assert wallet_id not in wallet_ids(runtime.agents[NAME].client())
     finally:
         runtime.stop()
+
+
+# -- the choice and the command line, without an agent ---------------------------------------------
+
+PG = "postgresql+psycopg://acapy:s3cret-pw@db.internal:6543/credgate?options=-csearch_path%3Dx"
+
+
+def test_storage_follows_database_url_and_the_override(monkeypatch):
+    monkeypatch.delenv(WALLET_STORAGE_ENV, raising=False)
+    assert wallet_storage("sqlite:///var/credgate.sqlite3", "k") is None
+    storage = wallet_storage(PG, "k")
+    assert storage is not None
+    assert (storage.address, storage.account) == ("db.internal:6543", "acapy")
+    monkeypatch.setenv(WALLET_STORAGE_ENV, "sqlite")
+    assert wallet_storage(PG, "k") is None
+    monkeypatch.setenv(WALLET_STORAGE_ENV, "postgres")
+    with pytest.raises(ValueError, match="PostgreSQL"):
+        wallet_storage("sqlite:///var/credgate.sqlite3", "k")
+    monkeypatch.setenv(WALLET_STORAGE_ENV, "mongodb")
+    with pytest.raises(ValueError, match="auto, sqlite or postgres"):
+        wallet_storage(PG, "k")
+
+
+def test_databases_are_named_by_the_wallet_key_and_the_password_stays_off_the_command_line(
+    monkeypatch,
+):
+    monkeypatch.delenv(WALLET_STORAGE_ENV, raising=False)
+    storage = wallet_storage(PG, "key-one")
+    assert storage is not None and "s3cret-pw" not in repr(storage)
+    assert wallet_storage(PG, "key-one") == storage  # stable: a moved agent finds its wallets
+    assert wallet_storage(PG, "key-two").tag != storage.tag  # a new key: new databases
+    args = agent_args("issuer", inbound_port=1, admin_port=2, storage=storage)
+    base, tenants = wallet_databases("issuer", "key-one")
+    assert args[args.index("--wallet-name") + 1] == base
+    assert tenants in args[args.index("--multitenancy-config") + 1]
+    assert "key-one" not in " ".join(args) and "s3cret-pw" not in " ".join(args)
+    env = agent_env(
+        {"admin-key": "a", "wallet-key": "key-one", "jwt-secret": "j"}, "http://h/w", storage
+    )
+    assert "s3cret-pw" in env["ACAPY_WALLET_STORAGE_CREDS"]
+    # SQLite wallets keep today's names (existing var/ directories still open).
+    assert "credgate-issuer" in agent_args("issuer", inbound_port=1, admin_port=2)
