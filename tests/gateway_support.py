@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -34,6 +35,14 @@ def gateway_app(
         **extra,
     }
     return verifier_service.create_app(config)
+
+
+def wait_for_status_feed(app, timeout: float = 5) -> None:
+    """Until the gateway's status-list change feed has connected (bounded)."""
+    deadline = time.monotonic() + timeout
+    while not app.extensions["credgate.verifier"].status.feed_healthy:
+        assert time.monotonic() < deadline, "the change feed did not connect"
+        time.sleep(0.02)
 
 
 def challenge(client) -> dict[str, Any]:

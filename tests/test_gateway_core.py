@@ -15,7 +15,7 @@ from flask import Blueprint
 from jwcrypto import jwk, jwt
 
 from credgate.tokens import ensure_operator_token
-from tests.gateway_support import bearer, challenge, gateway_app, token_for
+from tests.gateway_support import bearer, challenge, gateway_app, token_for, wait_for_status_feed
 from verifier.gateway.mount import MountError, mount
 from verifier.gateway.plugin import (
     ActingFor,
@@ -104,10 +104,7 @@ def trust():
 def app(settings, db, trust, status_server):
     app = gateway_app(settings, db, trust=trust, status_url=status_server.url, apps=[PROBE])
     feed = app.extensions["credgate.status_feed"]
-    deadline = time.monotonic() + 5
-    while not app.extensions["credgate.verifier"].status.feed_healthy:
-        assert time.monotonic() < deadline, "the change feed did not connect"
-        time.sleep(0.02)
+    wait_for_status_feed(app)
     yield app
     feed.stop()
     gateway_of(app).audit.stop()

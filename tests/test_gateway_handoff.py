@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.gateway_support import gateway_app
+from tests.gateway_support import gateway_app, wait_for_status_feed
 from verifier.challenges import bound_to
 from verifier.dids import DidResolver
 from verifier.engine import Verifier
@@ -55,10 +55,7 @@ def trust():
 def app(settings, db, trust, status_server):
     app = gateway_app(settings, db, trust=trust, status_url=status_server.url, apps=[],
                       GATEWAY_CLIENTS=CLIENTS)  # fmt: skip
-    deadline = time.monotonic() + 5
-    while not app.extensions["credgate.verifier"].status.feed_healthy:
-        assert time.monotonic() < deadline, "the change feed did not connect"
-        time.sleep(0.02)
+    wait_for_status_feed(app)
     yield app
     app.extensions["credgate.status_feed"].stop()
     with app.app_context():

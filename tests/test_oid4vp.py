@@ -21,7 +21,7 @@ import requests
 from flask import Blueprint
 
 from credgate.serving import serve
-from tests.gateway_support import PortalBrowser, gateway_app
+from tests.gateway_support import PortalBrowser, gateway_app, wait_for_status_feed
 from tests.oid4vp_support import (
     TokenListServer,
     held_sdjwt,
@@ -73,10 +73,7 @@ def gateway(settings, db, status_server, token_lists):
     trust = StaticTrustRegistry(onboarding_authority=AUTHORITY.did)
     app = gateway_app(settings, db, trust=trust, status_url=status_server.url, apps=[PROBE],
                       FETCH_ALLOW=[status_server.url, token_lists.url])  # fmt: skip
-    deadline = time.monotonic() + 5
-    while not app.extensions["credgate.verifier"].status.feed_healthy:
-        assert time.monotonic() < deadline, "the change feed did not connect"
-        time.sleep(0.02)
+    wait_for_status_feed(app)
     server = serve(app)
     fetch_policy(app).allow(server.url)
     yield server

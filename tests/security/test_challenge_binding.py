@@ -13,14 +13,13 @@ the second against the suite's gateway and depute over HTTP, with a real QR logi
 from __future__ import annotations
 
 import itertools
-import time
 from datetime import timedelta
 
 import pytest
 import requests
 
 from credgate.db import utcnow
-from tests.gateway_support import challenge, gateway_app
+from tests.gateway_support import challenge, gateway_app, wait_for_status_feed
 from verifier import errors
 from verifier.challenges import (
     DEPUTE,
@@ -95,10 +94,7 @@ def app(settings, db, status_server):
     app = gateway_app(settings, db, trust=trust, status_url=status_server.url, apps=[],
                       VERIFIER_DOMAIN="gateway.test")  # fmt: skip
     feed = app.extensions["credgate.status_feed"]
-    deadline = time.monotonic() + 5
-    while not app.extensions["credgate.verifier"].status.feed_healthy:
-        assert time.monotonic() < deadline, "the change feed did not connect"
-        time.sleep(0.02)
+    wait_for_status_feed(app)
     yield app
     feed.stop()
     with app.app_context():

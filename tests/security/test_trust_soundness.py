@@ -19,7 +19,7 @@ import pytest
 from nacl.signing import SigningKey
 
 from revocation.store import entry_status
-from tests.gateway_support import bearer, challenge, gateway_app, token_for
+from tests.gateway_support import bearer, challenge, gateway_app, token_for, wait_for_status_feed
 from verifier import errors
 from verifier.dids import DidResolver, find_method
 from verifier.encoding import ED25519_PUB, multikey_encode
@@ -331,10 +331,7 @@ PROBE = GatewayApp("probe", "Probe", probe)
 @pytest.fixture(scope="module")
 def gateway(settings, db, lists):
     app = gateway_app(settings, db, trust=_trust(), status_url=lists.url, apps=[PROBE])
-    deadline = time.monotonic() + 5
-    while not app.extensions["credgate.verifier"].status.feed_healthy:
-        assert time.monotonic() < deadline, "the change feed did not connect"
-        time.sleep(0.02)
+    wait_for_status_feed(app)
     yield app
     app.extensions["credgate.status_feed"].stop()
 
