@@ -12,12 +12,26 @@ import secrets
 import time
 from typing import Any
 
+from flask import Blueprint
 from jwcrypto import jwk
 
 from verifier import jose, sdjwt
+from verifier.gateway.plugin import GatewayApp, Role, current_principal, requires
 from verifier.testing import LoopbackServer, Party, QuietHandler, StatusListServer
 from verifier.tokenstatus import deflate
 from wallet.oid4vp import Held, Signer, jose_kid, key_signer
+
+_probe = Blueprint("oid4vp_probe", __name__)
+
+
+@_probe.get("/data")
+@requires(Role("DataProvider"))
+def _data():
+    return {"holder": current_principal().holder}
+
+
+#: A gateway app at ``/apps/oid4vp-probe/data`` that admits a DataProvider and names its holder.
+PROBE = GatewayApp("oid4vp-probe", "Probe", _probe)
 
 
 def private_jwk(party: Party) -> jwk.JWK:

@@ -18,11 +18,11 @@ import time
 
 import pytest
 import requests
-from flask import Blueprint
 
 from credgate.serving import serve
 from tests.gateway_support import PortalBrowser, gateway_app, wait_for_status_feed
 from tests.oid4vp_support import (
+    PROBE,
     TokenListServer,
     held_sdjwt,
     held_vcjwt,
@@ -32,7 +32,6 @@ from tests.oid4vp_support import (
 from verifier import fetch_policy, jose
 from verifier.fetch import FetchPolicy
 from verifier.gateway.oid4vp import dcql_query
-from verifier.gateway.plugin import GatewayApp, Role, current_principal, requires
 from verifier.testing import Party, credgate_credential, serving_lists
 from verifier.trust import StaticTrustRegistry
 from wallet import oid4vp
@@ -42,18 +41,6 @@ pytestmark = pytest.mark.db
 AUTHORITY = Party.generate()
 HOLDER = Party.generate()
 _index = itertools.count(1)
-
-probe = Blueprint("oid4vp_probe", __name__)
-
-
-@probe.get("/data")
-@requires(Role("DataProvider"))
-def data():
-    return {"holder": current_principal().holder}
-
-
-PROBE = GatewayApp("oid4vp-probe", "Probe", probe)
-
 
 @pytest.fixture(scope="module")
 def status_server():

@@ -14,7 +14,6 @@ import time
 import pytest
 import requests
 from click.testing import CliRunner
-from flask import Blueprint
 from sqlalchemy import select
 
 from agents.tenants import ensure_tenant
@@ -22,12 +21,11 @@ from credgate.cli import cli
 from credgate.db import transaction, utcnow
 from credgate.serving import serve
 from tests.gateway_support import gateway_app
-from tests.oid4vp_support import TokenListServer
+from tests.oid4vp_support import PROBE, TokenListServer
 from tests.test_oid4vp import Browser
 from tests.test_wallet_flows import ShortLinks, credential_for, offer_link
 from verifier import fetch_policy, jose
 from verifier.dids import DidResolver
-from verifier.gateway.plugin import GatewayApp, Role, current_principal, requires
 from verifier.testing import Party, serving_lists
 from verifier.trust import StaticTrustRegistry
 from wallet import create_app as wallet_app
@@ -37,18 +35,6 @@ from wallet.models import DONE, Interaction, WalletUser
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
 PUBLISHER = Party.generate()  # the W3C status list's publisher, named for the authority
-
-probe = Blueprint("oid4vp_wallet_probe", __name__)
-
-
-@probe.get("/data")
-@requires(Role("DataProvider"))
-def data():
-    return {"holder": current_principal().holder}
-
-
-PROBE = GatewayApp("oid4vp-wallet-probe", "Probe", probe)
-
 
 @pytest.fixture(scope="module")
 def authority(suite, db):
@@ -170,7 +156,7 @@ def test_wallet_scan_logs_in_with_an_agent_signed_sdjwt(run, olga, db, authority
     assert browser.state(login)["state"] == "verified"
     assert time.monotonic() - started < 5
     assert browser.finish(login).status_code == 303
-    route = gateway.url + "/apps/oid4vp-wallet-probe/data"
+    route = gateway.url + "/apps/oid4vp-probe/data"
     allowed = browser.http.get(route, timeout=10)
     assert allowed.status_code == 200 and allowed.json()["holder"] == olga.did
 
@@ -215,5 +201,5 @@ def test_wallet_scan_presents_a_didcomm_issued_credential_as_ldp_vp(
     assert code == 0, out
     assert "ldp" in out and browser.state(login)["state"] == "verified"
     assert browser.finish(login).status_code == 303
-    route = gateway.url + "/apps/oid4vp-wallet-probe/data"
+    route = gateway.url + "/apps/oid4vp-probe/data"
     assert browser.http.get(route, timeout=10).status_code == 200
