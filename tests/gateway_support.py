@@ -37,6 +37,18 @@ def gateway_app(
     return verifier_service.create_app(config)
 
 
+def verifier_client(settings, db, *, trust, **extra: Any):
+    """The verifier service's app with no other services, as a Flask test client."""
+    config = {
+        "CREDGATE_SETTINGS": settings,
+        "DB_SESSION_FACTORY": db,
+        "SERVICE_URLS": {},
+        "VERIFIER_TRUST": trust,
+        **extra,
+    }
+    return verifier_service.create_app(config).test_client()
+
+
 def wait_for_status_feed(app, timeout: float = 5) -> None:
     """Until the gateway's status-list change feed has connected (bounded)."""
     deadline = time.monotonic() + timeout

@@ -18,7 +18,8 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from verifier import create_app, errors
+from tests.gateway_support import verifier_client
+from verifier import errors
 from verifier.challenges import GATEWAY_TOKEN, ChallengeStore
 from verifier.credentials import as_list
 from verifier.encoding import b58encode, b64url_encode
@@ -139,17 +140,10 @@ def status_server():
 
 @pytest.fixture(scope="module")
 def client(settings, db, status_server):
-    app = create_app(
-        {
-            "CREDGATE_SETTINGS": settings,
-            "DB_SESSION_FACTORY": db,
-            "SERVICE_URLS": {},
-            "FETCH_ALLOW": [status_server.url],
-            "VERIFIER_DOMAIN": DOMAIN,
-            "VERIFIER_TRUST": StaticTrustRegistry(onboarding_authority=AUTHORITY.did),
-        }
-    )
-    return app.test_client()
+    return verifier_client(
+        settings, db, trust=StaticTrustRegistry(onboarding_authority=AUTHORITY.did),
+        FETCH_ALLOW=[status_server.url], VERIFIER_DOMAIN=DOMAIN,
+    )  # fmt: skip
 
 
 _indexes = iter(range(1, 10_000))

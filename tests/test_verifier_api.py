@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from verifier import create_app, errors
+from tests.gateway_support import verifier_client
+from verifier import errors
 from verifier.testing import Party, credgate_credential, serving_lists
 from verifier.trust import StaticTrustRegistry
 
@@ -27,17 +28,11 @@ def server():
 
 @pytest.fixture(scope="module")
 def client(settings, db, server):
-    app = create_app(
-        {
-            "CREDGATE_SETTINGS": settings,
-            "DB_SESSION_FACTORY": db,
-            "SERVICE_URLS": {},
-            "FETCH_ALLOW": [server.url],  # a loopback status server is fetched only if listed
-            "VERIFIER_DOMAIN": DOMAIN,
-            "VERIFIER_TRUST": StaticTrustRegistry(onboarding_authority=AUTHORITY.did),
-        }
-    )
-    return app.test_client()
+    return verifier_client(
+        settings, db, trust=StaticTrustRegistry(onboarding_authority=AUTHORITY.did),
+        FETCH_ALLOW=[server.url],  # a loopback status server is fetched only if listed
+        VERIFIER_DOMAIN=DOMAIN,
+    )  # fmt: skip
 
 
 _indexes = iter(range(1, 10_000))

@@ -8,7 +8,8 @@ import hashlib
 
 import pytest
 
-from verifier import create_app, errors
+from tests.gateway_support import verifier_client
+from verifier import errors
 from verifier.challenges import GATEWAY_TOKEN, ChallengeStore
 from verifier.dids import DidResolver
 from verifier.engine import Verifier
@@ -30,15 +31,7 @@ THIEF = Party.generate()
 
 @pytest.fixture(scope="module")
 def client(settings, db):
-    app = create_app(
-        {
-            "CREDGATE_SETTINGS": settings,
-            "DB_SESSION_FACTORY": db,
-            "SERVICE_URLS": {},
-            "VERIFIER_TRUST": StaticTrustRegistry(onboarding_authority=ISSUER.did),
-        }
-    )
-    return app.test_client()
+    return verifier_client(settings, db, trust=StaticTrustRegistry(onboarding_authority=ISSUER.did))
 
 
 def credential(**members) -> dict:
