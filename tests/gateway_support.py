@@ -11,12 +11,14 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import requests
 
 import verifier as verifier_service
+from credgate.serving import serve
+from verifier import fetch_policy
 from verifier.testing import Party
 
 
@@ -47,6 +49,16 @@ def verifier_client(settings, db, *, trust, **extra: Any):
         **extra,
     }
     return verifier_service.create_app(config).test_client()
+
+
+def serving_gateway(app) -> Iterator[Any]:
+    """The gateway app on a loopback HTTP server that it may fetch from itself (request URIs),
+    stopped with its status feed when resumed: in a fixture, ``yield from serving_gateway(app)``."""
+    server = serve(app)
+    fetch_policy(app).allow(server.url)
+    yield server
+    app.extensions["credgate.status_feed"].stop()
+    server.stop()
 
 
 def wait_for_status_feed(app, timeout: float = 5) -> None:

@@ -19,8 +19,7 @@ import time
 import pytest
 import requests
 
-from credgate.serving import serve
-from tests.gateway_support import PortalBrowser, gateway_app, wait_for_status_feed
+from tests.gateway_support import PortalBrowser, gateway_app, serving_gateway, wait_for_status_feed
 from tests.oid4vp_support import (
     PROBE,
     TokenListServer,
@@ -29,7 +28,7 @@ from tests.oid4vp_support import (
     issue_sdjwt,
     issue_vcjwt,
 )
-from verifier import fetch_policy, jose
+from verifier import jose
 from verifier.fetch import FetchPolicy
 from verifier.gateway.oid4vp import dcql_query
 from verifier.testing import Party, credgate_credential, serving_lists
@@ -61,11 +60,7 @@ def gateway(settings, db, status_server, token_lists):
     app = gateway_app(settings, db, trust=trust, status_url=status_server.url, apps=[PROBE],
                       FETCH_ALLOW=[status_server.url, token_lists.url])  # fmt: skip
     wait_for_status_feed(app)
-    server = serve(app)
-    fetch_policy(app).allow(server.url)
-    yield server
-    app.extensions["credgate.status_feed"].stop()
-    server.stop()
+    yield from serving_gateway(app)
 
 
 @pytest.fixture(scope="module")

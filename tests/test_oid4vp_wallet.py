@@ -20,11 +20,11 @@ from agents.tenants import ensure_tenant
 from credgate.cli import cli
 from credgate.db import transaction, utcnow
 from credgate.serving import serve
-from tests.gateway_support import gateway_app
+from tests.gateway_support import gateway_app, serving_gateway
 from tests.oid4vp_support import PROBE, TokenListServer
 from tests.test_oid4vp import Browser
 from tests.test_wallet_flows import ShortLinks, credential_for, offer_link
-from verifier import fetch_policy, jose
+from verifier import jose
 from verifier.dids import DidResolver
 from verifier.testing import Party, serving_lists
 from verifier.trust import StaticTrustRegistry
@@ -71,11 +71,7 @@ def gateway(settings, db, authority, status_server, token_lists):
                                 status_list_signers={authority.did: [PUBLISHER.did]})  # fmt: skip
     app = gateway_app(settings, db, trust=trust, status_url=status_server.url, apps=[PROBE],
                       FETCH_ALLOW=[token_lists.url])  # fmt: skip
-    server = serve(app)
-    fetch_policy(app).allow(server.url)
-    yield server
-    app.extensions["credgate.status_feed"].stop()
-    server.stop()
+    yield from serving_gateway(app)
 
 
 @pytest.fixture(scope="module")
