@@ -290,6 +290,8 @@ def test_issued_but_never_acknowledged_is_not_delivered(urls, holder, hub, suite
     assert record["state"] == "issued" and record["acknowledged"] is False
     assert record["delivery"] == "issued, not acknowledged"
     assert view["state"] == "invited" and view["delivered"] is False
+    page = requests.get(f"{urls['issuer']}/onboarding/{exchange['id']}", timeout=10).text
+    assert "OnboardingCredential: issued, not acknowledged" in page
 
     # The invitation runs out: the exchange ends, still not delivered, and says why.
     ctx = issuer_of(suite)

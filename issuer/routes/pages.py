@@ -91,6 +91,7 @@ def _invitation_page(exchange_id: str):
         oid4vci=offer,
         oid4vci_qr=Markup(offer_svg) if offer_svg else None,  # noqa: S704 - our own link
         open=exchange.state in EXCHANGE_OPEN,
+        delivery=lifecycle.delivery,  # "issued" alone is not delivered
     )
 
 
