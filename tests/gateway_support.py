@@ -75,11 +75,16 @@ def challenge(client) -> dict[str, Any]:
     return response.get_json()
 
 
-def token_for(client, holder: Party, credentials: list[dict[str, Any]], **present: Any) -> str:
+def ask_token(client, holder: Party, credentials: list[dict[str, Any]], **present: Any):
+    """The gateway's answer to ``holder`` presenting ``credentials`` for its challenge."""
     issued = challenge(client)
     vp = holder.present(credentials, challenge=issued["challenge"], domain=issued["domain"],
                         **present)  # fmt: skip
-    response = client.post("/auth/token", json={"verifiablePresentation": vp})
+    return client.post("/auth/token", json={"verifiablePresentation": vp})
+
+
+def token_for(client, holder: Party, credentials: list[dict[str, Any]], **present: Any) -> str:
+    response = ask_token(client, holder, credentials, **present)
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()["access_token"]
 

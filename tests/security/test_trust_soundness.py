@@ -19,7 +19,14 @@ import pytest
 from nacl.signing import SigningKey
 
 from revocation.store import entry_status
-from tests.gateway_support import bearer, challenge, gateway_app, token_for, wait_for_status_feed
+from tests.gateway_support import (
+    ask_token,
+    bearer,
+    challenge,
+    gateway_app,
+    token_for,
+    wait_for_status_feed,
+)
 from verifier import errors
 from verifier.dids import DidResolver, find_method
 from verifier.encoding import ED25519_PUB, multikey_encode
@@ -151,10 +158,7 @@ def test_forged_governance_role_gets_no_token(gateway, lists):
     impostor = PeerImpostor.claiming(AUTHORITY.did)
     forged = issued(lists, "RoleCredential", impostor, ATTACKER.did, "authority",
                     as_issuer=AUTHORITY.did)  # fmt: skip
-    issued_challenge = challenge(client)
-    vp = ATTACKER.present([forged], challenge=issued_challenge["challenge"],
-                          domain=issued_challenge["domain"])  # fmt: skip
-    response = client.post("/auth/token", json={"verifiablePresentation": vp})
+    response = ask_token(client, ATTACKER, [forged])
     assert response.status_code == 400
     assert response.get_json()["type"].endswith("/issuer-mismatch")
 
@@ -287,10 +291,7 @@ def test_a_self_issued_credential_is_nobody(gateway, lists):
     result = verifier().verify_credential(mine)
     assert result.verified and not result.trusted  # reported...
     assert not evaluate(Participant(), [result]).allow  # ...never counted
-    issued_challenge = challenge(client)
-    vp = ATTACKER.present([mine], challenge=issued_challenge["challenge"],
-                          domain=issued_challenge["domain"])  # fmt: skip
-    response = client.post("/auth/token", json={"verifiablePresentation": vp})
+    response = ask_token(client, ATTACKER, [mine])
     assert response.status_code == 400
     assert response.get_json()["type"].endswith("/untrusted-issuer")
 
@@ -397,10 +398,7 @@ def test_expired_and_not_yet_valid_credentials_get_no_token(gateway, lists, wind
     client = gateway.test_client()
     onboarding = issued(lists, "OnboardingCredential", AUTHORITY, VICTIM.did, "authority",
                         **window)  # fmt: skip
-    issued_challenge = challenge(client)
-    vp = VICTIM.present([onboarding], challenge=issued_challenge["challenge"],
-                        domain=issued_challenge["domain"])  # fmt: skip
-    response = client.post("/auth/token", json={"verifiablePresentation": vp})
+    response = ask_token(client, VICTIM, [onboarding])
     assert response.status_code == 400
     assert response.get_json()["type"].endswith("/" + slug)
 
