@@ -69,6 +69,15 @@ AUTHORITY = Party.generate()
 HOLDER = Party.generate()
 
 
+def scratch_database(prefix: str):
+    """Settings on a fresh var/ with a migrated SQLite database: (settings, engine, db)."""
+    var = Path(tempfile.mkdtemp(prefix=prefix))
+    settings = load_settings(var, f"sqlite:///{var / 'bench.sqlite3'}")
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    return settings, engine, session_factory(engine)
+
+
 def throughput(url: str, headers: dict[str, str], seconds: float) -> float:
     http = requests.Session()
     count = 0
@@ -82,11 +91,7 @@ def throughput(url: str, headers: dict[str, str], seconds: float) -> float:
 
 
 def bench_throughput(seconds: float) -> float:
-    var = Path(tempfile.mkdtemp(prefix="credgate-bench-gw-"))
-    settings = load_settings(var, f"sqlite:///{var / 'bench.sqlite3'}")
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    db = session_factory(engine)
+    settings, engine, db = scratch_database("credgate-bench-gw-")
     status = StatusListServer().start()
     status.add_list("roles", AUTHORITY, "revocation")
     trust = StaticTrustRegistry(onboarding_authority=AUTHORITY.did)
@@ -136,11 +141,7 @@ def bench_throughput(seconds: float) -> float:
 
 def bench_oid4vp(logins: int) -> float:
     """(d): OpenID4VP logins at a gateway served over HTTP on loopback (SD-JWT VC, KB-JWT)."""
-    var = Path(tempfile.mkdtemp(prefix="credgate-bench-gw-oid4vp-"))
-    settings = load_settings(var, f"sqlite:///{var / 'bench.sqlite3'}")
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    db = session_factory(engine)
+    settings, engine, db = scratch_database("credgate-bench-gw-oid4vp-")
     status = StatusListServer().start()
     lists = TokenListServer(feed=status).start()
     uri = lists.add("roles", AUTHORITY)
