@@ -205,17 +205,21 @@ def run_benchmarks(suite: Suite, settings, args) -> int:
     events = HolderEvents(suite.hub)
     latencies: list[float] = []
 
+    def open_onboarding() -> dict:
+        """A person's onboarding opened at the issuer: DIDComm invitation, OpenID4VCI offer."""
+        opened = session().post(
+            f"{issuer_url}/issuer/onboarding/persons",
+            json={"givenName": "Bench", "familyName": "Mark"},
+            timeout=TIMEOUT,
+        )
+        assert opened.status_code == 201, opened.text
+        return opened.json()
+
     def didcomm(_: int) -> None:
         began = time.perf_counter()
         holder = holders.get()
         try:
-            opened = session().post(
-                f"{issuer_url}/issuer/onboarding/persons",
-                json={"givenName": "Bench", "familyName": "Mark"},
-                timeout=TIMEOUT,
-            )
-            assert opened.status_code == 201, opened.text
-            link = opened.json()["invitation_url"]
+            link = open_onboarding()["invitation_url"]
             invitation = session().get(link, headers={"Accept": "application/json"}, timeout=10)
             [thread_id] = attached_threads(invitation.json())
             mine = events.expect(thread_id)
@@ -234,13 +238,7 @@ def run_benchmarks(suite: Suite, settings, args) -> int:
 
     def redeemed_offer(_: int) -> dict:
         """An onboarding offer whose pre-authorized code the wallet redeemed (not timed)."""
-        opened = session().post(
-            f"{issuer_url}/issuer/onboarding/persons",
-            json={"givenName": "Bench", "familyName": "Mark"},
-            timeout=TIMEOUT,
-        )
-        assert opened.status_code == 201, opened.text
-        offer = opened.json()["oid4vci"]
+        offer = open_onboarding()["oid4vci"]
         code = session().get(offer["credential_offer_uri"], timeout=TIMEOUT).json()
         token = session().post(f"{issuer_url}/oid4vci/token", data={
             "grant_type": PRE_AUTH, "tx_code": offer["tx_code"],
