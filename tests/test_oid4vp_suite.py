@@ -17,7 +17,7 @@ import uuid
 import pytest
 import requests
 
-from tests.test_oid4vci import offer_of, operator, urls, wallet_cli  # noqa: F401
+from tests.test_oid4vci import offer_of, urls, wallet_cli  # noqa: F401
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 TIMEOUT = 15
