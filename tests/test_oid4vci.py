@@ -536,12 +536,17 @@ def wallet_cli(settings, urls):
     return invoke
 
 
-def test_wallet_stand_in_receives_every_family_in_every_format(wallet_cli, urls, operator,
-                                                               certifier):  # fmt: skip
-    name = f"vci-{uuid.uuid4().hex[:6]}"
+def new_wallet(wallet_cli, prefix: str) -> tuple[str, str]:
+    """A fresh wallet (PIN 2468) made with the wallet CLI: (its name, its holder DID)."""
+    name = f"{prefix}-{uuid.uuid4().hex[:6]}"
     code, out = wallet_cli("create", name, "--pin", "2468")
     assert code == 0, out
-    did = out.split("holder DID ")[1].strip()
+    return name, out.split("holder DID ")[1].strip()
+
+
+def test_wallet_stand_in_receives_every_family_in_every_format(wallet_cli, urls, operator,
+                                                               certifier):  # fmt: skip
+    name, did = new_wallet(wallet_cli, "vci")
     fresh_company = new_company(urls, operator)
     for family in FAMILIES:
         offer = offer_of(urls, operator, family, did=did, company=fresh_company,

@@ -12,12 +12,11 @@ import html
 import json
 import re
 import time
-import uuid
 
 import pytest
 import requests
 
-from tests.test_oid4vci import offer_of, urls, wallet_cli  # noqa: F401
+from tests.test_oid4vci import new_wallet, offer_of, urls, wallet_cli  # noqa: F401
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 TIMEOUT = 15
@@ -29,10 +28,7 @@ SUFFIX = {"dc+sd-jwt": "sd_jwt", "jwt_vc_json": "jwt_vc_json", "ldp_vc": "ldp_vc
 @pytest.mark.parametrize("fmt", list(SUFFIX))
 def test_openid_wallet_logs_in_and_a_revocation_cuts_the_session(wallet_cli, urls, operator,
                                                                  fmt):  # fmt: skip
-    name = f"vp-{uuid.uuid4().hex[:6]}"
-    code, out = wallet_cli("create", name, "--pin", "2468")
-    assert code == 0, out
-    did = out.split("holder DID ")[1].strip()
+    name, did = new_wallet(wallet_cli, "vp")
     offer = offer_of(urls, operator, "RoleCredential", did=did)
     code, out = wallet_cli("scan", "-w", name, offer["offer_link"], "--tx-code",
                            offer["tx_code"], "--format", fmt)  # fmt: skip
