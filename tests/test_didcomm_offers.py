@@ -163,6 +163,28 @@ def test_without_a_did_the_offer_leaves_the_subject_to_the_holder_and_defaults_t
     assert verified_in_process(urls, vc)["verified"] is True
 
 
+def test_organisation_onboarding_over_a_connection_keeps_the_chosen_suite(
+    urls, operator, suite, db, hub
+):
+    """Two credentials need a connection: their offers are sent later, with the suite recorded."""
+    company = ensure_tenant(db, "holder", suite.agents["holder"].client(), "didcomm-offers-orbis")
+    exchange = created(requests.post(
+        f"{urls['issuer']}/issuer/organisations",
+        json={"did": company.did, "legalName": "Orbis Analytics BV", "country": "NL",
+              "kcitRecordId": "kcit-0777", "legalRegistrationNumber": {"vatId": "NL100000009B01"},
+              "roles": ["DataConsumer"], "proofType": "Ed25519Signature2018"},
+        headers=operator, timeout=10,
+    ))  # fmt: skip
+    assert {c["proofType"] for c in exchange["credentials"]} == {"Ed25519Signature2018"}
+    onboarding, role = accept_exchange(hub, company, exchange, bind_did=False)
+    for vc in (onboarding, role):
+        assert vc["proof"]["type"] == "Ed25519Signature2018"
+        assert vc["credentialSubject"]["id"] == company.did
+        assert verified_in_process(urls, vc)["verified"] is True
+    view = settled(exchange, lambda v: v["state"] != "invited")
+    assert view["delivered"] is True
+
+
 def test_a_role_request_can_ask_for_2018(urls, operator, holder, hub):
     request = created(requests.post(
         f"{urls['issuer']}/issuer/role-requests",
