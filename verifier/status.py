@@ -371,13 +371,16 @@ def decode_list(
                 )
             credential = jwt_list_credential(token, url, resolver)
     except VerificationError as exc:
-        raise VerificationError(
-            errors.INVALID_STATUS,
-            # The slug says why; the detail could quote the fetched document.
-            f"the status list {url} does not verify ({exc.slug})",
-            cause=exc.slug,
-        ) from None
+        raise list_unverified(url, exc) from None
     return read_list(credential, url, fetched_at)
+
+
+def list_unverified(url: str, exc: VerificationError) -> VerificationError:
+    """A status list that does not verify: ``invalid-status``, caused by ``exc``'s slug."""
+    # The slug says why; the detail could quote the fetched document.
+    return VerificationError(
+        errors.INVALID_STATUS, f"the status list {url} does not verify ({exc.slug})", cause=exc.slug
+    )
 
 
 class StatusListCache:

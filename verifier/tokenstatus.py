@@ -30,7 +30,12 @@ from verifier.dids import DidResolver
 from verifier.errors import VerificationError
 from verifier.fetch import FetchError, lock_stripe
 from verifier.sdjwt import TOKEN_STATUS_ENTRY
-from verifier.status import MAX_BITSTRING_BYTES, MAX_LIST_BYTES, StatusListCache
+from verifier.status import (
+    MAX_BITSTRING_BYTES,
+    MAX_LIST_BYTES,
+    StatusListCache,
+    list_unverified,
+)
 
 LIST_TYPE = "statuslist+jwt"
 ACCEPT = "application/statuslist+jwt"
@@ -101,11 +106,7 @@ def read_list(
         jose.verify(token, key, "status list")
         jose.check_times(payload, now, "status list")
     except VerificationError as exc:
-        raise VerificationError(
-            errors.INVALID_STATUS,
-            f"the status list {uri} does not verify ({exc.slug})",
-            cause=exc.slug,
-        ) from None
+        raise list_unverified(uri, exc) from None
     if payload.get("sub") != uri:
         raise VerificationError(
             errors.INVALID_STATUS, f"the status list at {uri} names another URI"
