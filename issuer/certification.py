@@ -155,13 +155,21 @@ def signed_credential(
     ctx: IssuerContext, certifier: Certifier, certification_id: str
 ) -> dict[str, Any]:
     """The signed credential, for the certifier to keep or hand to a publisher."""
-    _, record = get_certification(ctx, certifier, certification_id)
+    _, record = _issued_certification(ctx, certifier, certification_id, "it was never signed")
+    return record.credential
+
+
+def _issued_certification(
+    ctx: IssuerContext, certifier: Certifier, certification_id: str, otherwise: str
+) -> tuple[Certification, IssuedCredential]:
+    """The certification and its record, which must be issued (else a 409 saying ``otherwise``)."""
+    cert, record = get_certification(ctx, certifier, certification_id)
     if record.state != ISSUED:
         raise Problem(
             "certification-not-issued", "Certification not issued", 409,
-            f"the credential is {record.state}: it was never signed",
+            f"the credential is {record.state}: {otherwise}",
         )  # fmt: skip
-    return record.credential
+    return cert, record
 
 
 def revoke(
@@ -169,12 +177,9 @@ def revoke(
 ) -> dict[str, Any]:
     body = inputs.json_object(body, ("reason",))
     reason = inputs.text(body, "reason")
-    cert, record = get_certification(ctx, certifier, certification_id)
-    if record.state != ISSUED:
-        raise Problem(
-            "certification-not-issued", "Certification not issued", 409,
-            f"the credential is {record.state}: only an issued credential can be revoked",
-        )  # fmt: skip
+    cert, record = _issued_certification(
+        ctx, certifier, certification_id, "only an issued credential can be revoked"
+    )
     change_status(
         ctx.factory, record.status_entry_id, "revoke",
         reason=reason, actor=f"certifier:{certifier.name}",
