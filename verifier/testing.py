@@ -20,9 +20,12 @@ from urllib.parse import parse_qs, urlparse
 from nacl.signing import SigningKey
 
 from schemas.registry import example_credential
-from verifier.dids import did_key_from_public_key
-from verifier.status import encode_bitstring
+from verifier.dids import DidResolver, did_key_from_public_key
+from verifier.engine import ProofCache, Verifier
+from verifier.fetch import FetchPolicy
+from verifier.status import StatusListCache, encode_bitstring
 from verifier.suites import sign
+from verifier.trust import TrustRegistry
 
 ED25519_2020_CONTEXT = "https://w3id.org/security/suites/ed25519-2020/v1"
 STATUS_2021_CONTEXT = "https://w3id.org/vc/status-list/2021/v1"
@@ -294,3 +297,11 @@ def serving_lists(*lists: tuple[str, Party, str]) -> Iterator[StatusListServer]:
         server.add_list(list_id, issuer, purpose)
     yield server
     server.stop()
+
+
+def loopback_verifier(trust: TrustRegistry, resolver: DidResolver | None = None,
+                      **options: Any) -> Verifier:  # fmt: skip
+    """A verifier with a proof cache of its own that fetches status lists from 127.0.0.1 only."""
+    v = Verifier(resolver or DidResolver(), trust=trust, proof_cache=ProofCache(), **options)
+    v.status = StatusListCache(v.verify_status_list, policy=FetchPolicy(["127.0.0.1"]))
+    return v

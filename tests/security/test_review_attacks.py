@@ -19,10 +19,15 @@ from verifier import errors
 from verifier.dids import DidResolver
 from verifier.encoding import ED25519_PUB, multikey_encode
 from verifier.engine import ProofCache, Verifier
-from verifier.fetch import FetchPolicy
-from verifier.status import StatusListCache
 from verifier.suites import sign
-from verifier.testing import LoopbackServer, Party, QuietHandler, credgate_credential, serving_lists
+from verifier.testing import (
+    LoopbackServer,
+    Party,
+    QuietHandler,
+    credgate_credential,
+    loopback_verifier,
+    serving_lists,
+)
 from verifier.trust import StaticTrustRegistry
 
 AUTHORITY = Party.generate()
@@ -56,9 +61,7 @@ _index = iter(range(1, 100_000))
 
 
 def verifier(**options: Any) -> Verifier:
-    v = Verifier(DidResolver(), trust=_trust(), proof_cache=ProofCache(), **options)
-    v.status = StatusListCache(v.verify_status_list, policy=FetchPolicy(["127.0.0.1"]))
-    return v
+    return loopback_verifier(_trust(), **options)
 
 
 def role(lists, subject: str = HOLDER.did, **kwargs: Any) -> dict[str, Any]:
@@ -334,10 +337,7 @@ def _method(method_id: str, key: SigningKey, controller: str) -> dict[str, Any]:
 
 
 def web_verifier(web: DidWebHost) -> Verifier:
-    resolver = DidResolver(web_override={"web.test": web.url})
-    v = Verifier(resolver, trust=_trust(), proof_cache=ProofCache())
-    v.status = StatusListCache(v.verify_status_list, policy=FetchPolicy(["127.0.0.1"]))
-    return v
+    return loopback_verifier(_trust(), DidResolver(web_override={"web.test": web.url}))
 
 
 def test_a_did_web_document_cannot_list_the_authoritys_key_id(web, lists):

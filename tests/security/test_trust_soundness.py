@@ -30,14 +30,14 @@ from tests.gateway_support import (
 from verifier import errors
 from verifier.dids import DidResolver, find_method
 from verifier.encoding import ED25519_PUB, multikey_encode
-from verifier.engine import ProofCache, Verifier
+from verifier.engine import Verifier
 from verifier.fetch import FetchPolicy
 from verifier.gateway.plugin import GatewayApp, Participant, Role, requires
 from verifier.gateway.requirements import evaluate
 from verifier.pdp import decide
 from verifier.status import StatusListCache
 from verifier.suites import sign
-from verifier.testing import Party, credgate_credential, serving_lists
+from verifier.testing import Party, credgate_credential, loopback_verifier, serving_lists
 from verifier.trust import StaticTrustRegistry
 
 pytestmark = pytest.mark.db
@@ -102,9 +102,7 @@ _index = iter(range(1, 100_000))
 
 
 def verifier(**options: Any) -> Verifier:
-    v = Verifier(DidResolver(), trust=_trust(), proof_cache=ProofCache(), **options)
-    v.status = StatusListCache(v.verify_status_list, policy=FetchPolicy(["127.0.0.1"]))
-    return v
+    return loopback_verifier(_trust(), **options)
 
 
 def issued(lists, name: str, issuer, subject: str, list_id: str, **kwargs) -> dict[str, Any]:
