@@ -176,6 +176,8 @@ def describe(record: IssuedCredential) -> dict[str, Any]:
         "state": record.state,
         "reason": record.reason,
         "acknowledged": record.acknowledged,
+        "delivery": delivery(record),
+        "proofType": record.proof_type,  # a DIDComm offer's choice; null: the default suite
         "exchange_id": record.exchange_id,
         "credentialStatus": record.credential.get("credentialStatus"),
         "status_entry_id": record.status_entry_id,

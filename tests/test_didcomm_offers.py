@@ -293,7 +293,7 @@ def test_offers_and_role_requests_refuse_an_unknown_proof_type(urls, operator, h
 # -- issued, never acknowledged ------------------------------------------------------------------
 
 
-def test_issued_but_never_acknowledged_is_not_delivered(urls, holder, hub, suite):
+def test_issued_but_never_acknowledged_is_not_delivered(urls, operator, holder, hub, suite):
     exchange = created(requests.post(
         f"{urls['issuer']}/issuer/onboarding/persons",
         json={"givenName": "Noor", "familyName": "Haddad", "did": holder.did}, timeout=10,
@@ -314,6 +314,10 @@ def test_issued_but_never_acknowledged_is_not_delivered(urls, holder, hub, suite
     assert view["state"] == "invited" and view["delivered"] is False
     page = requests.get(f"{urls['issuer']}/onboarding/{exchange['id']}", timeout=10).text
     assert "OnboardingCredential: issued, not acknowledged" in page
+    listed = requests.get(
+        f"{urls['issuer']}/issuer/credentials/{record['id']}", headers=operator, timeout=10
+    ).json()
+    assert listed["state"] == "issued" and listed["delivery"] == "issued, not acknowledged"
 
     # The invitation runs out: the exchange ends, still not delivered, and says why.
     ctx = issuer_of(suite)
