@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -66,22 +67,31 @@ def up(settings, port_base: int, timeout: float) -> None:
         )
     click.echo(f"starting credgate in {settings.var_dir} ...")
     suite = Suite(settings, port_base=port_base)
+    with _until_signalled() as stopping:
+        try:
+            suite.start(timeout=timeout)
+            _print_urls(suite.describe(), suite.started_in or 0.0)
+            while not stopping.wait(0.5):
+                pass
+            click.echo("stopping ...")
+        finally:
+            suite.stop()
+    click.echo("stopped")
+
+
+@contextlib.contextmanager
+def _until_signalled() -> Iterator[threading.Event]:
+    """An event that SIGINT or SIGTERM sets while inside; the earlier handlers come back after."""
     stopping = threading.Event()
     previous = {
         sig: signal.signal(sig, lambda *_: stopping.set())
         for sig in (signal.SIGINT, signal.SIGTERM)
     }
     try:
-        suite.start(timeout=timeout)
-        _print_urls(suite.describe(), suite.started_in or 0.0)
-        while not stopping.wait(0.5):
-            pass
-        click.echo("stopping ...")
+        yield stopping
     finally:
-        suite.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    click.echo("stopped")
 
 
 def _print_urls(state: dict[str, Any], started_in: float) -> None:
@@ -275,28 +285,22 @@ def serve(settings, services: tuple[str, ...], binds: tuple[str, ...], workers: 
         child_env = {"PROMETHEUS_MULTIPROC_DIR": metrics_dir, **env}
         children.append(subprocess.Popen(command, env=child_env))
         click.echo(f"  {name:<11} http://{address} ({workers} workers)")
-    stopping = threading.Event()
-    previous = {
-        sig: signal.signal(sig, lambda *_: stopping.set())
-        for sig in (signal.SIGINT, signal.SIGTERM)
-    }
-    try:
-        while not stopping.wait(0.5):
-            if any(child.poll() is not None for child in children):
-                break  # one service died: stop the node rather than serve half of it
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(DOWN_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        for directory in scratch:
-            shutil.rmtree(directory, ignore_errors=True)
+    with _until_signalled() as stopping:
+        try:
+            while not stopping.wait(0.5):
+                if any(child.poll() is not None for child in children):
+                    break  # one service died: stop the node rather than serve half of it
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+            for child in children:
+                try:
+                    child.wait(DOWN_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+            for directory in scratch:
+                shutil.rmtree(directory, ignore_errors=True)
     failed = [child.returncode for child in children if child.returncode not in (0, -15)]
     if failed and not stopping.is_set():
         raise click.ClickException("a service stopped; the node stopped with it")
