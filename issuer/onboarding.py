@@ -76,5 +76,7 @@ def onboard_organisation(ctx: IssuerContext, body: Any, actor: str) -> Exchange:
 
 
 def person_attributes(form: Mapping[str, str]) -> dict[str, str]:
-    """The onboarding page's form fields, blanks left out (the schema says what is required)."""
-    return {name: form[name].strip() for name in PERSON_FIELDS if form.get(name, "").strip()}
+    """The onboarding page's form fields and offer options, blanks left out (the schema says what
+    is required)."""
+    names = (*PERSON_FIELDS, *OPTIONS)
+    return {name: form[name].strip() for name in names if form.get(name, "").strip()}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from datetime import timedelta
 
@@ -357,3 +358,29 @@ def test_scan_to_stored_with_our_wallet_stand_in(urls, hub, holder):
         print(f"\nscan -> stored, {name}: median {times[2]:.3f} s "
               f"(min {times[0]:.3f}, max {times[-1]:.3f})")  # fmt: skip
         assert times[2] < 5.0
+
+
+def test_the_onboarding_page_takes_the_wallet_did_and_suite(urls, holder, hub, suite):
+    issuer_url = urls["issuer"]
+    with requests.Session() as browser:
+        form = browser.get(f"{issuer_url}/onboarding", timeout=10)
+        assert 'name="did"' in form.text and 'value="Ed25519Signature2018"' in form.text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+        sent = browser.post(
+            f"{issuer_url}/onboarding",
+            data={"givenName": "Noor", "familyName": "Haddad", "did": holder.did,
+                  "proofType": "Ed25519Signature2018", "csrf_token": token},
+            allow_redirects=False, timeout=10,
+        )  # fmt: skip
+        assert sent.status_code == 303, sent.text
+        refused = browser.post(
+            f"{issuer_url}/onboarding",
+            data={"givenName": "Noor", "familyName": "Haddad", "did": "not a did",
+                  "csrf_token": token},
+            allow_redirects=False, timeout=10,
+        )  # fmt: skip
+        assert refused.status_code == 400 and "must be a DID" in refused.text
+    exchange_id = sent.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+    _, [record] = get_exchange(issuer_of(suite), exchange_id)
+    assert record.proof_type == "Ed25519Signature2018" and not record.late_subject
+    assert record.subject_id == holder.did
