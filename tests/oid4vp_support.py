@@ -13,11 +13,16 @@ import time
 from typing import Any
 
 from flask import Blueprint
-from jwcrypto import jwk
 
 from verifier import jose, sdjwt
 from verifier.gateway.plugin import GatewayApp, Role, current_principal, requires
-from verifier.testing import LoopbackServer, Party, QuietHandler, StatusListServer
+from verifier.testing import (
+    LoopbackServer,
+    Party,
+    QuietHandler,
+    StatusListServer,
+    private_jwk,
+)
 from verifier.tokenstatus import deflate
 from wallet.oid4vp import Held, Signer, jose_kid, key_signer
 
@@ -32,11 +37,6 @@ def _data():
 
 #: A gateway app at ``/apps/oid4vp-probe/data`` that admits a DataProvider and names its holder.
 PROBE = GatewayApp("oid4vp-probe", "Probe", _probe)
-
-
-def private_jwk(party: Party) -> jwk.JWK:
-    return jwk.JWK(kty="OKP", crv="Ed25519", x=jose.b64url(bytes(party.key.verify_key)),
-                   d=jose.b64url(bytes(party.key)))  # fmt: skip
 
 
 def public_jwk(party: Party) -> dict[str, Any]:

@@ -12,14 +12,12 @@ import json
 import time
 from typing import Any
 
-from jwcrypto import jwk
-
 from verifier import jose
 from verifier.dids import DidResolver
 from verifier.engine import Verifier
 from verifier.fetch import FetchPolicy
 from verifier.status import StatusListCache, encode_bitstring
-from verifier.testing import LoopbackServer, Party, QuietHandler
+from verifier.testing import LoopbackServer, Party, QuietHandler, private_jwk
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 FORMATS = ("ld", "vc+jwt", "vc-jwt", "enveloped")
@@ -52,11 +50,6 @@ class ListServer(LoopbackServer):
             body = json.dumps(body)
         self.bodies[path] = (media, body.encode() if isinstance(body, str) else body)
         return self.url + path
-
-
-def private_jwk(party: Party) -> jwk.JWK:
-    return jwk.JWK(kty="OKP", crv="Ed25519", x=jose.b64url(bytes(party.key.verify_key)),
-                   d=jose.b64url(bytes(party.key)))  # fmt: skip
 
 
 def list_document(url: str, issuer: Party, bits: bytes, purpose: str = "revocation", **subject):

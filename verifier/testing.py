@@ -17,9 +17,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlparse
 
+from jwcrypto import jwk
 from nacl.signing import SigningKey
 
 from schemas.registry import example_credential
+from verifier import jose
 from verifier.dids import DidResolver, did_key_from_public_key
 from verifier.engine import ProofCache, Verifier
 from verifier.fetch import FetchPolicy
@@ -81,6 +83,12 @@ class Party:
         if domain is not None:
             options["domain"] = domain
         return self.sign(presentation, **options)
+
+
+def private_jwk(party: Party) -> jwk.JWK:
+    """``party``'s Ed25519 key as a private JWK, to sign JWTs (JOSE) with."""
+    return jwk.JWK(kty="OKP", crv="Ed25519", x=jose.b64url(bytes(party.key.verify_key)),
+                   d=jose.b64url(bytes(party.key)))  # fmt: skip
 
 
 def credgate_credential(
