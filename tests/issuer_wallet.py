@@ -120,21 +120,31 @@ def vc_api_role(authority_did: str, subject_did: str) -> dict[str, Any]:
 
 
 def ledger(db) -> dict[str, int]:
-    """Counts that bad input must leave alone: issuance records and status entries, by state."""
+    """Counts that bad input must leave alone: issuance records and status entries, by state.
+
+    Depute's background provisioning of KCIT companies (which earlier tests' companies may still
+    be retrying, after an agent outage test) is not a request's doing, so it is left out."""
     from sqlalchemy import func, select
 
+    from depute.provisioning import ACTOR
     from issuer.models import IssuedCredential
     from revocation.models import StatusEntry
 
+    background = select(IssuedCredential.credential_id).where(
+        IssuedCredential.actor.like(f"{ACTOR}:%")
+    )
+    records = IssuedCredential.actor.not_like(f"{ACTOR}:%")
+    entries = StatusEntry.credential_id.not_in(background)
     with db() as session:
-        counts = {"records": session.scalar(select(func.count(IssuedCredential.id)))}
+        counts = {"records": session.scalar(select(func.count(IssuedCredential.id)).where(records))}
         for state, n in session.execute(
-            select(IssuedCredential.state, func.count()).group_by(IssuedCredential.state)
+            select(IssuedCredential.state, func.count()).where(records)
+            .group_by(IssuedCredential.state)
         ):
             counts[f"records:{state}"] = n
-        counts["entries"] = session.scalar(select(func.count(StatusEntry.id)))
+        counts["entries"] = session.scalar(select(func.count(StatusEntry.id)).where(entries))
         for state, n in session.execute(
-            select(StatusEntry.state, func.count()).group_by(StatusEntry.state)
+            select(StatusEntry.state, func.count()).where(entries).group_by(StatusEntry.state)
         ):
             counts[f"entries:{state}"] = n
     return counts
