@@ -101,11 +101,10 @@ def test_credo_receives_over_openid4vci_logs_in_over_openid4vp_and_a_revocation_
         login_id = re.search(r'data-state="[^"]*/login/([^"]+)"', page.text).group(1)
         return link, draft_link, login_id
 
-    # OpenID4VP 1.0 (DCQL, client_id decentralized_identifier:<did:key>). Credo 0.6.3's JAR check
-    # (@openid4vc/oauth2 0.4) wants the request object's iss to be the bare DID the kid starts
-    # with, while RFC 9101 §4 asks for iss = client_id, which in OpenID4VP 1.0 carries the prefix.
-    # Either it works, or it fails for that reason alone; then the same login over the drafts'
-    # link (presentation definition, client_id_scheme=did) that the page offers beside it.
+    # OpenID4VP 1.0 (DCQL, client_id decentralized_identifier:<did:key>), the QR's link. Credo
+    # 0.6.3's JAR check (@openid4vc/oauth2 0.4) wants the request object's iss to be the bare DID
+    # the kid starts with, which the gateway now signs. Should a later Credo refuse it for that
+    # reason alone, the same login over the drafts' link the page offers beside it.
     link, draft_link, login_id = open_login()
     assert link.startswith("openid4vp://?client_id=decentralized_identifier:did:key:"), link
     began = time.monotonic()

@@ -227,7 +227,9 @@ class OpenId4VpLogins:
         row = self.logins.mark_scanned(login_id)
         now = int(time.time())
         claims: dict[str, Any] = {
-            "iss": self.signer.did if draft else self.signer.client_id,
+            # The signer: the DID whose document lists the kid (not the prefixed client_id), as
+            # independent 1.0 wallets (Credo 0.6) check it; client_id carries the prefix.
+            "iss": self.signer.did,
             "aud": REQUEST_AUDIENCE,
             "client_id": self.signer.did if draft else self.signer.client_id,
             "response_type": "vp_token",
