@@ -186,10 +186,7 @@ class WebhookHub:
             while True:
                 for event in self._unseen(seen):
                     seen = event.seq
-                    reason = failure(event) if failure else None
-                    if reason:
-                        raise ExchangeFailed(reason, event)
-                    if match(event):
+                    if _settles(event, match, failure):
                         return event
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -260,10 +257,7 @@ class WebhookHub:
             generation = notifier.generation(CHANNEL)
             for event in self._read_stored(since, looked):
                 looked.add(event.seq)
-                reason = failure(event) if failure else None
-                if reason:
-                    raise ExchangeFailed(reason, event)
-                if match(event):
+                if _settles(event, match, failure):
                     return event
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -294,3 +288,12 @@ def problem_report_reason(report: dict[str, Any]) -> str:
     if isinstance(description, dict):
         return description.get("en") or description.get("code") or "problem report"
     return str(description)
+
+
+def _settles(event: WebhookEvent, match: Matcher, failure: Callable[[WebhookEvent], str | None] | None) -> bool:
+    """Whether a waiter is done with ``event``: it matches, or ``failure`` names a reason (then
+    :class:`ExchangeFailed` is raised)."""
+    reason = failure(event) if failure else None
+    if reason:
+        raise ExchangeFailed(reason, event)
+    return bool(match(event))
