@@ -65,6 +65,7 @@ class ExchangeFailed(Exception):
 
 
 Matcher = Callable[[WebhookEvent], bool]
+Failure = Callable[[WebhookEvent], str | None]  # a reason the exchange failed, or None
 Subscriber = Callable[[WebhookEvent], None]
 
 
@@ -290,7 +291,7 @@ def problem_report_reason(report: dict[str, Any]) -> str:
     return str(description)
 
 
-def _settles(event: WebhookEvent, match: Matcher, failure: Callable[[WebhookEvent], str | None] | None) -> bool:
+def _settles(event: WebhookEvent, match: Matcher, failure: Failure | None) -> bool:
     """Whether a waiter is done with ``event``: it matches, or ``failure`` names a reason (then
     :class:`ExchangeFailed` is raised)."""
     reason = failure(event) if failure else None
