@@ -153,6 +153,15 @@ def check_expansion(credential: Mapping[str, Any], *, with_status: bool) -> None
             "unsupported-direction", "Base direction cannot be signed", 400,
             "the issuer agent cannot sign a string with @direction yet; leave it out",
         )  # fmt: skip
+    subjects = candidate.get("credentialSubject")
+    if isinstance(subjects, list) and len(subjects) > 1 and any(
+        isinstance(subject, Mapping) and set(subject) <= {"id"} for subject in subjects
+    ):
+        # ACA-Py 1.7's signer crashes on it (ld_proofs check.diff_dict_keys): say so up front.
+        raise Problem(
+            "subject-without-claims", "A subject with nothing but an id cannot be signed", 400,
+            "among several subjects, give each at least one claim besides its id",
+        )  # fmt: skip
     try:
         check_compact(candidate)  # keys the verifier reads are the graph's, not aliases of it
     except VerificationError as exc:

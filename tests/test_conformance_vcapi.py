@@ -528,6 +528,12 @@ def test_several_subjects_are_issued_and_verify(issuer_url, verifier_url, operat
                                                           credentialSubject=subjects)))  # fmt: skip
     assert signed["credentialSubject"] == subjects
     assert_verifies(verifier_url, signed)
+    # A subject with nothing but an id among several: ACA-Py 1.7's signer fails on it (the W3C
+    # VCDM 2.0 harness found it), so it is a clear 400 before the agent sees it.
+    bare = [{"id": HOLDER.did}, {"id": STRANGER.did, "alumniOf": "B"}]
+    refused = issue(issuer_url, operator, example_v2(authority_did, credentialSubject=bare))
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["type"].endswith("/subject-without-claims")
 
 
 @pytest.mark.agents
