@@ -142,10 +142,17 @@ def test_a_trust_file_entry_does_not_lift_the_powers_kcit_gave(trust, kcit, oper
 def test_suspending_the_company_is_refused_within_a_second(verifier, trust, kcit, operator):
     company, kcit_id = identified_company(kcit, operator)
     credential = attorney(company)
-    assert verifier.verify_credential(credential).verified  # now cached for 300 s
-    fetches = trust.fetches
-    assert verifier.verify_credential(credential).verified
-    assert trust.fetches == fetches  # served from the cache
+    # Cached for 300 s once the feed has also delivered the identification itself (which drops
+    # the entry once more if it arrives after the first look): then served from the cache.
+    deadline = time.monotonic() + 3
+    while True:
+        assert verifier.verify_credential(credential).verified
+        fetches = trust.fetches
+        assert verifier.verify_credential(credential).verified
+        if trust.fetches == fetches:
+            break
+        assert time.monotonic() < deadline, "the trust facts are never served from the cache"
+        time.sleep(0.05)
 
     began = time.monotonic()
     requests.post(f"{kcit}/kcit/admin/companies/{kcit_id}/suspend",
