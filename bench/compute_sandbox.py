@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from apps.compute.executor import Limits, LocalExecutor, entrypoint, unpack
-from tests.software_support import flist
+from tests.support.software import flist
 
 SCRIPT = "print('rows: 42')\n"
 

@@ -47,20 +47,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from agents.tenants import ensure_tenant  # noqa: E402
 from apps.catalogue import app as catalogue  # noqa: E402
 from credgate.config import load_settings  # noqa: E402
-from credgate.db import make_engine, migrate, session_factory, utcnow  # noqa: E402
+from credgate.db import make_engine, session_factory, utcnow  # noqa: E402
 from credgate.serving import serve  # noqa: E402
-from credgate.suite import Suite  # noqa: E402
 from credgate.tokens import ensure_operator_token  # noqa: E402
-from tests.didcomm import connect  # noqa: E402
-from tests.gateway_support import gateway_app, token_for  # noqa: E402
-from tests.gateway_wallet import AgentWallet, issue_with_status  # noqa: E402
-from tests.oid4vp_support import TokenListServer, held_sdjwt, issue_sdjwt  # noqa: E402
-from verifier import fetch_policy  # noqa: E402
+from gateway.grants import recheck  # noqa: E402
+from gateway.plugin import Principal, standalone_app  # noqa: E402
+from gateway.requirements import Participant, evaluate  # noqa: E402
+from suite.runner import Suite  # noqa: E402
+from suite.schema import migrate  # noqa: E402
+from tests.support.didcomm import connect  # noqa: E402
+from tests.support.gateway import gateway_app, token_for  # noqa: E402
+from tests.support.gateway_wallet import AgentWallet, issue_with_status  # noqa: E402
+from tests.support.oid4vp import TokenListServer, held_sdjwt, issue_sdjwt  # noqa: E402
 from verifier.credentials import check_credential  # noqa: E402
-from verifier.fetch import FetchPolicy  # noqa: E402
-from verifier.gateway.grants import recheck  # noqa: E402
-from verifier.gateway.plugin import Principal, standalone_app  # noqa: E402
-from verifier.gateway.requirements import Participant, evaluate  # noqa: E402
+from verifier.fetch import (
+    FetchPolicy,  # noqa: E402
+    fetch_policy,  # noqa: E402
+)
 from verifier.testing import Party, StatusListServer, credgate_credential  # noqa: E402
 from verifier.trust import StaticTrustRegistry  # noqa: E402
 from wallet import oid4vp  # noqa: E402
@@ -291,7 +294,7 @@ def concurrent_throughput(url: str, headers: dict[str, str], seconds: float,
 
 WERKZEUG_NODE = """
 import sys, threading
-from credgate.node import create_app
+from suite.node import create_app
 from credgate.serving import serve
 serve(create_app("verifier"), int(sys.argv[1]))
 threading.Event().wait()
@@ -333,7 +336,7 @@ def bench_workers(seconds: float, clients: int = 8) -> dict[str, float]:
 
     ports = {"gunicorn-1": free_port(), "gunicorn-2": free_port(), "werkzeug": free_port()}
     commands = {
-        name: [sys.executable, "-m", "credgate", "--var", str(var), "serve", "verifier",
+        name: [sys.executable, "-m", "suite", "--var", str(var), "serve", "verifier",
                "--bind", f"127.0.0.1:{ports[name]}", "--workers", name[-1]]
         for name in ("gunicorn-1", "gunicorn-2")
     }  # fmt: skip

@@ -51,9 +51,9 @@ from agents.hub import WebhookEvent, WebhookHub  # noqa: E402
 from agents.tenants import TenantHandle, ensure_tenant  # noqa: E402
 from credgate.config import load_settings  # noqa: E402
 from credgate.db import make_engine, session_factory  # noqa: E402
-from credgate.suite import Suite  # noqa: E402
 from credgate.tokens import ensure_operator_token  # noqa: E402
-from tests.issuer_wallet import attached_threads  # noqa: E402
+from suite.runner import Suite  # noqa: E402
+from tests.support.issuer_wallet import attached_threads  # noqa: E402
 
 TIMEOUT = 30.0
 TARGET_DIDCOMM_RATE = 10.0

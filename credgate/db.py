@@ -1,8 +1,8 @@
-"""Database engine, sessions and migrations for every service.
+"""Database engine and sessions for every service.
 
 One declarative ``Base`` carries all tables; each package declares its models in its own ``models``
-module and Alembic (``credgate/migrations``) owns the schema. SQLite is the embedded default,
-PostgreSQL the production and CI database; the same migrations run on both.
+module and its migrations in ``<package>/migrations`` (run by :mod:`suite.schema`). SQLite is the
+embedded default, PostgreSQL the production and CI database; the same migrations run on both.
 """
 
 from __future__ import annotations
@@ -12,14 +12,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 CONNECT_TIMEOUT = 5  # seconds to open a connection to a database server
 
 # Stable constraint names, so migrations are the same on SQLite and PostgreSQL.
@@ -97,23 +94,6 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work commits on success and rolls back on any exception."""
     with factory() as session, session.begin():
         yield session
-
-
-def alembic_config(engine: Engine) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["engine"] = engine
-    return config
-
-
-def migrate(engine: Engine, revision: str = "heads") -> None:
-    """Bring the schema to ``revision`` (idempotent). Each package migrates on a branch of its own
-    from the foundation revision, so the default target is every head."""
-    command.upgrade(alembic_config(engine), revision)
-
-
-def downgrade(engine: Engine, revision: str) -> None:
-    command.downgrade(alembic_config(engine), revision)
 
 
 def storage_unavailable(error: BaseException) -> bool:

@@ -170,7 +170,7 @@ def post_worker_init(_worker: Any) -> None:
     # or a tool that builds a node app in its own process.
     if os.environ.get("CREDGATE_LOG_FORMAT", "json") == "json":
         json_logs()
-    logging.getLogger("credgate.node").info("worker %d serving", os.getpid())
+    logging.getLogger("suite.node").info("worker %d serving", os.getpid())
 
 
 # -- logs ----------------------------------------------------------------------------------------

@@ -14,9 +14,7 @@ from flask import Flask, Response, current_app, json, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from credgate.bodies import MAX_BYTES, MAX_DEPTH, MAX_STRING, BodyRefused, Limits, parse_json
-
-PROBLEM_BASE = "https://w3id.org/credgate/problems/"
-PROBLEM_MEDIA_TYPE = "application/problem+json"
+from credgate.problem_types import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 
 # Werkzeug's HTTP errors, named for clients that switch on ``type``.
 _HTTP_SLUGS = {

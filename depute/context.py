@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agents.client import AdminClient
 from agents.hub import WebhookHub
+from gateway.mount import declared_powers
 from issuer.context import DEFAULTS as ISSUER_DEFAULTS
 from issuer.context import IssuerContext
 from issuer.context import build_context as build_issuer_context
-from verifier.gateway.mount import declared_powers
 
 DEFAULTS: dict[str, Any] = {
     # Powers admins delegate from; None: what the registered apps declare.

@@ -4,7 +4,7 @@ credential that grants ``depute:admin``.
 A company admin signs in by presenting that credential in a verifiable presentation signed by
 its subject, over a single-use challenge (verified in-process by the verifier library under KCIT
 trust), either through the gateway's QR login (the page's "Sign in with your
-wallet": :mod:`verifier.signin`, and depute checks each handed-over credential again) or, for
+wallet": :mod:`signin.handoff`, and depute checks each handed-over credential again) or, for
 wallets and scripts, by posting it to ``/depute/api/login``.
 
 A session does not outlive its credential: every request re-reads the credential's status entry
@@ -33,12 +33,12 @@ from depute.models import AdminSession
 from kcit import registry
 from kcit.trust import KcitDatabaseTrust
 from revocation.store import entry_status
+from signin.handoff import SignedIn, admit, refusal
 from verifier.challenges import DEPUTE, ChallengeStore
 from verifier.credentials import check_credential
 from verifier.dids import DidResolver
 from verifier.engine import CredentialResult, Verifier
 from verifier.pdp import AttorneyPower, Decision, decide
-from verifier.signin import SignedIn, admit, refusal
 
 OPERATOR = "operator"
 
@@ -98,7 +98,7 @@ def login(ctx: DeputeContext, presentation: Any, domain: str) -> tuple[str, Admi
 
 
 def login_signed_in(ctx: DeputeContext, signed_in: SignedIn) -> tuple[str, AdminSession]:
-    """Sign in with what the gateway's QR login verified (:mod:`verifier.signin`)."""
+    """Sign in with what the gateway's QR login verified (:mod:`signin.handoff`)."""
     decision, results = admit(login_verifier(ctx), signed_in, ADMIN)
     if not decision.allow and (refused := refusal(results)) is not None:
         raise refused

@@ -1,6 +1,6 @@
 """Who may use KCIT's admin pages: an operator signed in with the API token, or a data-space
 governance admin signed in with the wallet through the gateway's QR login
-(:mod:`verifier.governance`), whose Governance RoleCredential KCIT checks against its own
+(:mod:`signin.governance`), whose Governance RoleCredential KCIT checks against its own
 registry (:class:`kcit.trust.KcitDatabaseTrust`) and whose status entry it re-reads on every
 request, so revoking the credential signs the pages out at once.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from kcit.context import KcitContext
 from kcit.trust import KcitDatabaseTrust
 from revocation.store import status_reader
+from signin.governance import GovernanceAdmins
 from verifier.engine import Verifier
-from verifier.governance import GovernanceAdmins
 
 SESSION_KEY = "kcit_governance"
 

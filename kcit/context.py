@@ -24,7 +24,7 @@ DEFAULT_POWERS = (
 )
 
 DEFAULTS: dict[str, Any] = {
-    "KCIT_POWERS": None,  # None: verifier.gateway.mount.declared_powers()
+    "KCIT_POWERS": None,  # None: gateway.mount.declared_powers()
     # Powers a company gets on approval when the admin names none.
     "KCIT_DEFAULT_POWERS": DEFAULT_POWERS,
     # The onboarding authority's DID; by default the issuer agent's authority tenant.
@@ -60,8 +60,8 @@ class KcitContext:
 
 
 def build_context(config: Mapping[str, Any], factory: sessionmaker[Session]) -> KcitContext:
+    from gateway.mount import declared_powers
     from kcit.dids import resolver_from_config
-    from verifier.gateway.mount import declared_powers
 
     return KcitContext(
         factory=factory,

@@ -1,7 +1,7 @@
 """The operator's admin page: find status entries, revoke / suspend / reinstate them.
 
 Signed in by the gateway's QR login with a Governance role credential from the onboarding
-authority (:mod:`verifier.governance`), or with an operator API token; either is checked again on
+authority (:mod:`signin.governance`), or with an operator API token; either is checked again on
 every request (the credential's status entry, the token's row), so revoking it signs the page
 out. Every form carries a synchronizer CSRF token;
 the cookie has its own name (services on one host share cookies across ports) and is
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
+import signin
 from agents.tenants import tenant_did
 from credgate.pages import check_csrf, csrf_token, operator_sign_in, page_headers
 from credgate.problems import Problem
@@ -19,12 +20,11 @@ from credgate.web import db_sessions
 from revocation.entries import admin_entries, entry_record
 from revocation.status import ACTIONS, change_status
 from revocation.store import status_reader
-from verifier import signin
-from verifier.governance import GovernanceAdmins, authority_admins
+from signin.governance import GovernanceAdmins, authority_admins
 
 admin = Blueprint("revocation_admin", __name__, template_folder="templates")
 
-SIGNIN_CLIENT = "revocation"  # this service's name at the gateway (verifier.gateway.handoff)
+SIGNIN_CLIENT = "revocation"  # this service's name at the gateway (gateway.handoff)
 SIGNIN_PORTAL = "governance"
 
 

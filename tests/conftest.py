@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agents.runtime import drop_wallet_databases, wallet_databases
 from credgate.config import Settings, load_settings
-from credgate.db import make_engine, migrate, session_factory
-from credgate.suite import Suite
-from tests.browser import MISSING, Chromium, find_chromium
+from credgate.db import make_engine, session_factory
+from suite.runner import Suite
+from suite.schema import migrate
+from tests.support.browser import MISSING, Chromium, find_chromium
 
 # Public W3C test vectors, carried in the repository (sources and licences in vectors/SOURCES.md).
 VECTORS = Path(__file__).resolve().parent / "vectors"
@@ -96,7 +97,7 @@ def suite(settings: Settings, engine) -> Iterator[Suite]:
 @pytest.fixture(scope="module")
 def operator(settings: Settings, db) -> dict[str, str]:
     """The operator's bearer-token headers, for the issuer's and KCIT's admin APIs."""
-    from tests.issuer_wallet import operator_headers
+    from tests.support.issuer_wallet import operator_headers
 
     return operator_headers(settings, db)
 

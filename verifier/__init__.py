@@ -1,100 +1,47 @@
-"""Verifier: in-process verification library, policy decision point, VC-API verify endpoints
-and the gateway (:mod:`verifier.gateway`, configured by its ``GATEWAY_*`` keys).
+"""The verification library: W3C credentials and presentations (Data Integrity, JWT, SD-JWT),
+DIDs, status lists, trust registries and the policy decision point, in process and Flask-free.
 
-Configuration (all optional):
+Every service verifies with it; the verifier service and its gateway (:mod:`gateway`) are
+built on it. Modules, each with one job:
 
-``VERIFIER_MAX_CONTENT_LENGTH``  request-size limit (bytes, default 256 KiB)
-``VERIFIER_DOMAIN``              the domain presentations are signed for (challenges carry it)
-``VERIFIER_TRUST_FILE``          trust registry file (default ``<var>/verifier/trust.json``)
-``VERIFIER_KCIT_TRUST``          ask the suite's KCIT too (default True when ``SERVICE_URLS``
-                                 names KCIT), following its change feed
-``VERIFIER_TRUST``               a ready :class:`~verifier.trust.TrustRegistry` (tests, KCIT)
-``DID_WEB_OVERRIDE``             did:web host -> base URL (loopback deployments, tests)
-``STATUS_URL_OVERRIDE``          status-list URL prefix -> replacement prefix
-``FETCH_ALLOW``                  hosts (``host[:port]`` or base URLs) fetched besides the suite's
-                                 own services (``SERVICE_URLS``) and the overrides' targets:
-                                 status lists, did:web, wallet links and flist URLs
-``FETCH_PUBLIC``                 fetch other public hosts too (default False; private, loopback
-                                 and link-local addresses stay refused unless allow-listed)
-``VERIFIER_STATUS_FEED``         follow the revocation service's change feed (default True when
-                                 ``SERVICE_URLS`` names the revocation service)
-``VERIFIER_INSTANCE``            a ready :class:`~verifier.engine.Verifier` (tests)
+``engine``       :class:`Verifier`: a credential or presentation from proof to status
+``credentials``  VCDM 1.1/2.0 structure and validity
+``suites``       Data Integrity cryptosuites (Ed25519Signature2020, eddsa-jcs/rdfc-2022)
+``jsonld``, ``rdfc``  JSON-LD expansion with bundled contexts, RDFC-1.0 canonicalization
+``jose``, ``jwtvc``, ``sdjwt``, ``vptoken``  JOSE-secured credentials and OpenID4VP answers
+``dids``         did:key, did:web, did:peer resolution
+``status``, ``tokenstatus``, ``feeds``  status lists (Bitstring, Token Status List) and change feeds
+``trust``, ``trust_kcit``  who may issue what (files, KCIT)
+``pdp``          requirements and decisions
+``fetch``        the one policy for every URL the library fetches
+``challenges``   single-use challenges, stored
+``errors``       :class:`VerificationError` and its problem types
 """
 
-from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
-
-from flask import Flask
-
-from agents.endpoints import attach_agent
-from credgate.web import create_service_app, on_shutdown
-from verifier.challenges import VC_API, ChallengeStore
 from verifier.dids import DidResolver
-from verifier.engine import ProofCache, Verifier
-from verifier.fetch import FetchPolicy, policy_from_config
-from verifier.gateway import init_gateway
-from verifier.routes import bp as vc_api
-from verifier.status import ChangeFeed, StatusListCache
-from verifier.trust import CombinedTrustRegistry, FileTrustRegistry
-from verifier.trust_kcit import kcit_trust
+from verifier.engine import CredentialResult, PresentationResult, ProofCache, Verifier
+from verifier.errors import VerificationError
+from verifier.fetch import FetchPolicy, fetch_policy
+from verifier.status import StatusListCache
+from verifier.trust import (
+    CombinedTrustRegistry,
+    FileTrustRegistry,
+    StaticTrustRegistry,
+    TrustRegistry,
+)
 
-DEFAULT_MAX_CONTENT_LENGTH = 256 * 1024
-FETCH_POLICY = "credgate.fetch_policy"
-
-
-def fetch_policy(app: Flask) -> FetchPolicy:
-    """The app's one fetch policy, from its config (made on first use; tests allow their
-    loopback servers on it)."""
-    policy = app.extensions.get(FETCH_POLICY)
-    if policy is None:
-        policy = app.extensions.setdefault(FETCH_POLICY, policy_from_config(app.config))
-    return policy
-
-
-def build_verifier(app: Flask) -> Verifier:
-    """The service's verifier, from the app config."""
-    config = app.config
-    trust = config.get("VERIFIER_TRUST")
-    if trust is None:
-        path = config.get("VERIFIER_TRUST_FILE") or (
-            config["CREDGATE_SETTINGS"].var_dir / "verifier" / "trust.json"
-        )
-        trust = FileTrustRegistry(path)
-        kcit_url = (config.get("SERVICE_URLS") or {}).get("kcit")
-        if kcit_url and config.get("VERIFIER_KCIT_TRUST", True):
-            # The suite's KCIT is the trust registry; the file adds the operator's own entries.
-            kcit, feed = kcit_trust(kcit_url, follow=config.get("VERIFIER_STATUS_FEED", True))
-            on_shutdown(app, feed.stop)
-            trust = CombinedTrustRegistry(trust, kcit)
-    verifier = Verifier(
-        DidResolver(web_override=config.get("DID_WEB_OVERRIDE"), policy=fetch_policy(app)),
-        trust=trust,
-        # The VC-API's own challenges (POST /challenges); the gateway binds stores of its own.
-        challenges=ChallengeStore(app.extensions["credgate.db"], VC_API),
-        proof_cache=ProofCache(),
-    )
-    verifier.status = StatusListCache(
-        verifier.verify_status_list,
-        url_override=config.get("STATUS_URL_OVERRIDE"),
-        policy=fetch_policy(app),
-    )
-    revocation_url = (config.get("SERVICE_URLS") or {}).get("revocation")
-    if revocation_url and config.get("VERIFIER_STATUS_FEED", True):
-        feed = app.extensions["credgate.status_feed"] = ChangeFeed(revocation_url, verifier.status)
-        on_shutdown(app, feed.start().stop)
-    return verifier
-
-
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    app = create_service_app("verifier", config=config)
-    app.config["MAX_CONTENT_LENGTH"] = app.config.get(
-        "VERIFIER_MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH
-    )
-    attach_agent(app, "verifier")
-    verifier = app.config.get("VERIFIER_INSTANCE") or build_verifier(app)
-    app.extensions["credgate.verifier"] = verifier
-    app.register_blueprint(vc_api)
-    init_gateway(app, verifier)
-    return app
+__all__ = [
+    "CombinedTrustRegistry",
+    "CredentialResult",
+    "DidResolver",
+    "FetchPolicy",
+    "FileTrustRegistry",
+    "PresentationResult",
+    "ProofCache",
+    "StaticTrustRegistry",
+    "StatusListCache",
+    "TrustRegistry",
+    "VerificationError",
+    "Verifier",
+    "fetch_policy",
+]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from credgate.problems import PROBLEM_BASE
+from credgate.problem_types import type_uri
 
 # -- input ------------------------------------------------------------------------------------
 MALFORMED_JSON = "malformed-json"
@@ -111,10 +111,6 @@ TITLES: dict[str, str] = {
     POWER_NOT_GRANTED: "Power not granted to the company",
     DOMAIN_MISSING: "Domain missing",
 }
-
-
-def type_uri(slug: str) -> str:
-    return PROBLEM_BASE + slug
 
 
 class VerificationError(Exception):

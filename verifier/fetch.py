@@ -473,3 +473,16 @@ def check_url(url: object, policy: FetchPolicy | None = None) -> str:
 def lock_stripe(key: str, stripes: int) -> int:
     """A stable stripe for ``key`` (bounded lock tables: one lock per stripe, not per key)."""
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest()) % stripes
+
+
+FETCH_POLICY = "credgate.fetch_policy"
+
+
+def fetch_policy(app: Any) -> FetchPolicy:
+    """A Flask app's one fetch policy, from its config (made on first use; tests allow their
+    loopback servers on it). Duck-typed on ``app.extensions`` and ``app.config``, so this library
+    needs no Flask."""
+    policy = app.extensions.get(FETCH_POLICY)
+    if policy is None:
+        policy = app.extensions.setdefault(FETCH_POLICY, policy_from_config(app.config))
+    return policy

@@ -1,6 +1,6 @@
 """RDF Dataset Canonicalization (RDFC-1.0, formerly URDNA2015) under a work budget.
 
-Passes the W3C RDFC-1.0 test suite (tests/test_rdfc_suite.py: every evaluation, map and
+Passes the W3C RDFC-1.0 test suite (tests/verifier/test_rdfc_suite.py: every evaluation, map and
 negative test, SHA-384 included) and agrees with pyld's ``URDNA2015`` (the canonicalizer ACA-Py
 signs with) on every dataset without control characters in its literals: pyld writes ``\b``,
 ``\f`` and the other C0 controls unescaped, RDFC-1.0 escapes them (:func:`escape_literal`), as

@@ -28,8 +28,7 @@ from agents.client import AdminClient
 from agents.hub import WebhookHub
 from credgate.config import Settings
 from credgate.problems import Problem
-from verifier import fetch_policy
-from verifier.fetch import Fetcher
+from verifier.fetch import Fetcher, fetch_policy
 from verifier.trust import CompanyStatus, FileTrustRegistry, TrustRegistry
 from wallet.invitations import link_fetcher
 from wallet.status import StatusChecker

@@ -1,7 +1,7 @@
 """The catalogue app: data products, services, models and certified flists."""
 
 from apps.catalogue.routes import bp
-from verifier.gateway.plugin import GatewayApp
+from gateway.plugin import GatewayApp
 
 app = GatewayApp(
     name="catalogue",

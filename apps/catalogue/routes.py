@@ -18,7 +18,7 @@ from apps.catalogue import services
 from apps.registry import software_registry
 from credgate.problems import Problem, json_body
 from credgate.web import db_sessions
-from verifier.gateway.plugin import (
+from gateway.plugin import (
     ActingFor,
     AnyOf,
     AttorneyPower,
@@ -29,7 +29,7 @@ from verifier.gateway.plugin import (
     requires,
     verify_evidence,
 )
-from verifier.gateway.requirements import describe
+from gateway.requirements import describe
 
 bp = Blueprint("catalogue", __name__, template_folder="templates")
 

@@ -10,7 +10,7 @@ from apps.compute.routes import EXTENSION, bp
 from apps.compute.services import ComputeRuntime
 from apps.registry import software_registry
 from credgate.web import add_health_check, on_shutdown
-from verifier.gateway.plugin import GatewayApp
+from gateway.plugin import GatewayApp
 
 
 def setup(flask_app: Flask) -> None:

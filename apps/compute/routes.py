@@ -17,7 +17,7 @@ from flask import Blueprint, current_app, request
 from apps import inputs
 from apps.compute import audit, services
 from credgate.problems import Problem, json_body
-from verifier.gateway.plugin import (
+from gateway.plugin import (
     AnyOf,
     AttorneyPower,
     Participant,

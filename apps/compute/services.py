@@ -34,9 +34,9 @@ from apps.registry import SoftwareRegistry
 from credgate.db import transaction, utcnow
 from credgate.notify import notifier_for
 from credgate.problems import Problem
+from gateway.plugin import CertifiedSoftware, Principal
+from gateway.requirements import evaluate, missing
 from verifier.engine import CredentialResult
-from verifier.gateway.plugin import CertifiedSoftware, Principal
-from verifier.gateway.requirements import evaluate, missing
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The marketplace app: offers, purchase agreements checked against credentials."""
 
 from apps.marketplace.routes import bp
-from verifier.gateway.plugin import GatewayApp
+from gateway.plugin import GatewayApp
 
 app = GatewayApp(
     name="marketplace",

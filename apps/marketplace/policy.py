@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from apps import inputs
-from schemas.presentation import presentation_definition_names
-from verifier.gateway.plugin import (
+from gateway.plugin import (
     ActingFor,
     AnyOf,
     AttorneyPower,
@@ -20,6 +19,7 @@ from verifier.gateway.plugin import (
     Participant,
     Role,
 )
+from schemas.presentation import presentation_definition_names
 
 PURCHASE = AttorneyPower("marketplace", "purchase")
 ROLES = ("DataProvider", "DataConsumer", "ModelProvider", "ModelConsumer",

@@ -15,7 +15,7 @@ from flask import Blueprint, render_template
 from apps.marketplace import services
 from credgate.problems import json_body
 from credgate.web import db_sessions
-from verifier.gateway.plugin import (
+from gateway.plugin import (
     ActingFor,
     AnyOf,
     AttorneyPower,

@@ -3,7 +3,7 @@ revoked, expired), the authorise form (powers from what the company may delegate
 as a QR code and a link, suspend / reinstate / revoke with a reason, and the audit export.
 
 Sign-in: company admins with their wallet through the gateway's QR login (an Attorney credential
-granting ``depute:admin``; :mod:`verifier.signin`), or with the session token they got from
+granting ``depute:admin``; :mod:`signin.handoff`), or with the session token they got from
 ``POST /depute/api/login``; the operator with the API token. Forms carry the CSRF token;
 templates autoescape everything they show.
 """
@@ -22,6 +22,7 @@ from flask import (
 )
 from sqlalchemy import select
 
+import signin
 from credgate.pages import check_csrf, csrf_token, page_headers
 from credgate.problems import Problem
 from credgate.qr import qr_svg
@@ -42,12 +43,11 @@ from depute.models import DeputeCompany
 from depute.sessions import Admin, admin_for_bearer, login_signed_in
 from issuer.oid4vci.grants import offer_qr
 from kcit import registry
-from verifier import signin
 
 pages = Blueprint("depute_pages", __name__, template_folder="../templates")
 
 SESSION_TOKEN = "depute_token"
-SIGNIN_CLIENT = "depute"  # this service's name at the gateway (verifier.gateway.handoff)
+SIGNIN_CLIENT = "depute"  # this service's name at the gateway (gateway.handoff)
 SIGNIN_PORTAL = "company-access"
 
 

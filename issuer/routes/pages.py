@@ -3,7 +3,7 @@
 Templates autoescape everything; the only markup inserted raw is the QR code's SVG, which
 ``qrcode`` draws from our own short URL. Forms carry a CSRF token. The admin page signs in by the
 gateway's QR login with a Governance role credential from this onboarding authority
-(:mod:`verifier.governance`), or with the operator's API token.
+(:mod:`signin.governance`), or with the operator's API token.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from markupsafe import Markup
 
+import signin
 from credgate.pages import check_csrf, csrf_token, operator_sign_in, page_headers
 from credgate.problems import Problem
 from credgate.qr import qr_svg
@@ -21,12 +22,11 @@ from issuer.models import EXCHANGE_OPEN
 from issuer.oid4vci.grants import offer_qr
 from issuer.routes.common import oid4vci_offer, public_url
 from revocation.store import status_reader
-from verifier import signin
-from verifier.governance import GovernanceAdmins, authority_admins
+from signin.governance import GovernanceAdmins, authority_admins
 
 pages = Blueprint("issuer_pages", __name__)
 
-SIGNIN_CLIENT = "issuer"  # this service's name at the gateway (verifier.gateway.handoff)
+SIGNIN_CLIENT = "issuer"  # this service's name at the gateway (gateway.handoff)
 SIGNIN_PORTAL = "governance"
 
 @pages.after_request

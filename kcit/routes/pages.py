@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 
+import signin
 from credgate.pages import check_csrf, csrf_token, operator_sign_in, page_headers
 from credgate.problems import Problem
 from credgate.qr import qr_svg
@@ -26,11 +27,10 @@ from kcit.context import kcit_context
 from kcit.models import LEVELS, STATUSES
 from kcit.validation import ROLES
 from schemas.registry import credential_types
-from verifier import signin
 
 pages = Blueprint("kcit_pages", __name__, template_folder="../templates")
 
-SIGNIN_CLIENT = "kcit"  # this service's name at the gateway (verifier.gateway.handoff)
+SIGNIN_CLIENT = "kcit"  # this service's name at the gateway (gateway.handoff)
 SIGNIN_PORTAL = "governance"
 
 FORM_FIELDS = ("legalName", "vatId", "lei", "euid", "nationalId", "country", "subdivision",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from verifier.gateway.oid4vp import draft_definition
+from gateway.oid4vp import draft_definition
 
 # The DIF Claim Format Registry's designations, the only format keys Presentation Exchange 2.0
 # (format property of a presentation definition and its input descriptors) admits.

@@ -25,12 +25,12 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from agents.tenants import ensure_tenant
-from credgate.cli import cli, collect_status
 from issuer.models import IssuedCredential
 from revocation.models import StatusEntry
-from tests.gateway_wallet import AgentWallet
-from tests.issuer_wallet import accept_exchange, operator_headers, vc_api_role
+from suite.cli import cli, collect_status
 from tests.reliability.support import eventually
+from tests.support.gateway_wallet import AgentWallet
+from tests.support.issuer_wallet import accept_exchange, operator_headers, vc_api_role
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from verifier.gateway.audit import AuditLog, AuditRecord, recent_decisions
+from gateway.audit import AuditLog, AuditRecord, recent_decisions
 
 pytestmark = pytest.mark.db
 

@@ -32,7 +32,7 @@ from credgate.db import make_engine, session_factory
 from credgate.problems import PROBLEM_BASE
 from credgate.web import create_service_app, db_sessions
 from schemas.registry import example_credential
-from tests.issuer_wallet import operator_headers
+from tests.support.issuer_wallet import operator_headers
 
 pytestmark = [pytest.mark.db]
 

@@ -30,9 +30,9 @@ from sqlalchemy import select
 from stdnum.iso7064 import mod_97_10
 
 from credgate.bodies import MAX_STRING
-from credgate.services import SERVICES, app_factory
 from credgate.serving import bind
 from credgate.tokens import ensure_operator_token
+from suite.services import SERVICES, app_factory
 
 pytestmark = [pytest.mark.db]
 

@@ -24,10 +24,10 @@ import requests
 from agents.tenants import ensure_tenant
 from revocation.bitstring import bit_at, decode_list
 from revocation.models import StatusListCredential
-from tests.didcomm import connect
-from tests.gateway_wallet import AgentWallet, Issued, issue_with_status
-from tests.issuer_wallet import operator_headers
 from tests.reliability.support import eventually
+from tests.support.didcomm import connect
+from tests.support.gateway_wallet import AgentWallet, Issued, issue_with_status
+from tests.support.issuer_wallet import operator_headers
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from verifier.gateway.plugin import GatewayApp, Role, current_principal, requires
+from gateway.plugin import GatewayApp, Role, current_principal, requires
 
 probe = Blueprint("scale_probe", __name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from credgate.cli import cli
+from suite.cli import cli
 
 
 def serve(tmp_path, *args: str):

@@ -40,8 +40,8 @@ from agents.tenants import ensure_tenant
 from credgate.db import transaction
 from credgate.tokens import ApiToken
 from revocation.allocation import allocate, mark_issued
-from tests.oid4vp_support import TokenListServer, held_sdjwt, held_vcjwt, issue_sdjwt, issue_vcjwt
-from tests.test_oid4vp import Browser
+from tests.gateway.test_oid4vp import Browser
+from tests.support.oid4vp import TokenListServer, held_sdjwt, held_vcjwt, issue_sdjwt, issue_vcjwt
 from verifier.fetch import FetchPolicy
 from verifier.testing import Party, credgate_credential
 from wallet import oid4vp
@@ -151,7 +151,7 @@ def unit_command(unit: Path, instance: str, var_dir: Path, env: dict[str, str]) 
             words.append(word)
     assert words[0] == "/opt/credgate/.venv/bin/credgate", words
     assert words[1:3] == ["--var", f"/var/lib/credgate/{instance}"], words
-    return [sys.executable, "-m", "credgate", "--var", str(var_dir), *words[3:]]
+    return [sys.executable, "-m", "suite", "--var", str(var_dir), *words[3:]]
 
 
 @pytest.fixture(scope="module")
@@ -385,7 +385,7 @@ def test_didcomm_issuance_started_on_a_completes_with_webhooks_at_b(
 ):
     from click.testing import CliRunner
 
-    from credgate.cli import cli
+    from suite.cli import cli
 
     wallet = cluster["a"].urls["wallet"]
 

@@ -19,7 +19,9 @@ import pytest
 import requests
 
 from credgate.db import utcnow
-from tests.gateway_support import challenge, gateway_app, wait_for_status_feed
+from gateway.challenges import login_challenges, token_challenges
+from gateway.state import gateway
+from tests.support.gateway import challenge, gateway_app, wait_for_status_feed
 from verifier import errors
 from verifier.challenges import (
     DEPUTE,
@@ -28,8 +30,6 @@ from verifier.challenges import (
     ChallengeStore,
     login_consumer,
 )
-from verifier.gateway.challenges import login_challenges, token_challenges
-from verifier.gateway.state import gateway
 from verifier.testing import Party, credgate_credential, serving_lists
 from verifier.trust import StaticTrustRegistry
 

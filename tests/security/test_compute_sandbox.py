@@ -25,12 +25,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-import tests.test_apps as apps_tests
+import tests.apps.test_apps as apps_tests
 from apps.compute.executor import Limits, LocalExecutor
 from apps.compute.models import AuditEntry, Job
 from apps.compute.services import job_json
-from tests.gateway_support import gateway_app
-from tests.test_apps import (
+from tests.apps.test_apps import (
     AUTHORITY,
     BUYER_CO,
     CERTIFIER,
@@ -40,6 +39,7 @@ from tests.test_apps import (
     problem_type,
     upload,
 )
+from tests.support.gateway import gateway_app
 from verifier.trust import StaticTrustRegistry
 
 pytestmark = pytest.mark.db

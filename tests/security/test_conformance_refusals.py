@@ -8,7 +8,7 @@ import hashlib
 
 import pytest
 
-from tests.gateway_support import verifier_client
+from tests.support.gateway import verifier_client
 from verifier import errors
 from verifier.challenges import GATEWAY_TOKEN, ChallengeStore
 from verifier.dids import DidResolver

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from agents.tenants import ensure_tenant
-from tests.issuer_wallet import fetch_invitation, receive_offers, take_credential
+from tests.support.issuer_wallet import fetch_invitation, receive_offers, take_credential
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 

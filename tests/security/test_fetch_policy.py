@@ -23,8 +23,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from credgate.problems import Problem
+from gateway import create_app
 from issuer.flist import fetch_flist
-from verifier import create_app, errors
+from verifier import errors
 from verifier.dids import DidResolver
 from verifier.engine import Verifier
 from verifier.errors import VerificationError

@@ -2,7 +2,7 @@
 possession is refused as ``invalid_proof`` (or ``invalid_nonce``), without a database or agent.
 
 The end-to-end refusals (nonce replay, code replay, PIN guessing, another key than the bound one)
-are in tests/test_oid4vci.py against the running suite.
+are in tests/issuer/test_oid4vci.py against the running suite.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ HMAC, someone else's credential (cnf is not the presenter's key), an untrusted i
 that is not the login's.
 """
 
-# ruff: noqa: F811 -- the fixtures of tests/test_oid4vp.py, imported by name, are parameters here
+# ruff: noqa: F811 -- the fixtures of tests/gateway/test_oid4vp.py, imported by name, are parameters here
 from __future__ import annotations
 
 import json
@@ -16,8 +16,8 @@ import time
 import pytest
 import requests
 
-from tests.oid4vp_support import held_sdjwt, issue_sdjwt, private_jwk
-from tests.test_oid4vp import (  # noqa: F401 (fixtures)
+from gateway.oid4vp import dcql_query
+from tests.gateway.test_oid4vp import (  # noqa: F401 (fixtures)
     AUTHORITY,
     HOLDER,
     Browser,
@@ -27,8 +27,8 @@ from tests.test_oid4vp import (  # noqa: F401 (fixtures)
     status_server,
     token_lists,
 )
+from tests.support.oid4vp import held_sdjwt, issue_sdjwt, private_jwk
 from verifier import jose, sdjwt
-from verifier.gateway.oid4vp import dcql_query
 from verifier.testing import Party
 from wallet import oid4vp
 
@@ -177,7 +177,7 @@ def test_wrong_state_cannot_end_a_login(gateway, policy, token_lists):
 
 def test_vc_jwt_of_another_subject(gateway, policy, status_server):
     """A VC-JWT VP signed by the stranger, carrying HOLDER's credential."""
-    from tests.oid4vp_support import held_vcjwt, issue_vcjwt
+    from tests.support.oid4vp import held_vcjwt, issue_vcjwt
     from verifier.testing import credgate_credential
 
     entry = status_server.entry("v2-roles", 40, "BitstringStatusListEntry")

@@ -476,7 +476,7 @@ def test_a_subject_list_mixing_holder_and_victim_binds_both(lists):
 
 
 def test_a_victims_non_did_subject_credential_grants_the_presenter_nothing(lists):
-    from verifier.gateway.requirements import Participant, evaluate
+    from gateway.requirements import Participant, evaluate
 
     # A credential about a non-DID subject binds no holder, so it may ride along, but it makes
     # nobody a participant or anything else.
@@ -527,9 +527,9 @@ def test_a_depute_admin_session_ends_when_kcit_withdraws_the_admin_power(setting
     import requests
     from click.testing import CliRunner
 
-    from credgate.cli import cli
-    from tests.depute_support import log_in, register_and_approve
-    from tests.issuer_wallet import operator_headers
+    from suite.cli import cli
+    from tests.support.depute import log_in, register_and_approve
+    from tests.support.issuer_wallet import operator_headers
 
     urls = {name: server.url for name, server in suite.servers.items()}
     operator = operator_headers(settings, db)

@@ -20,7 +20,7 @@ from credgate.problems import Problem
 from credgate.secrets import SecretConfigError, configured_secret, get_or_create_secret
 from credgate.tokens import ApiToken, find_token, register_configured_operator
 from credgate.web import shutdown
-from verifier.gateway.tokens import KEY_FILE, TokenService, configured_key, load_or_create_key
+from gateway.tokens import KEY_FILE, TokenService, configured_key, load_or_create_key
 
 pytestmark = pytest.mark.db
 
@@ -113,13 +113,13 @@ def test_the_configured_operator_hash_admits_its_token_only(clean_env, db):
             assert find_token(session, token) is not None
             assert find_token(session, token + "x") is None
             assert find_token(session, digest) is None
-    finally:  # the session's database has one operator token (tests/test_storage.py)
+    finally:  # the session's database has one operator token (tests/suite/test_storage.py)
         with transaction(db) as session:
             session.execute(delete(ApiToken).where(ApiToken.token_hash == digest))
 
 
 def test_a_nodes_webhook_endpoint_refuses_a_wrong_key(clean_env, settings, tmp_path):
-    from credgate.node import create_app
+    from suite.node import create_app
 
     clean_env.setenv("CREDGATE_SECRET_KEY", MASTER)
     clean_env.setenv("DATABASE_URL", settings.database_url)
@@ -140,7 +140,7 @@ def test_a_nodes_webhook_endpoint_refuses_a_wrong_key(clean_env, settings, tmp_p
 @pytest.mark.parametrize("hops", ["", "1"])
 def test_forwarded_headers_count_only_behind_configured_proxies(clean_env, settings, engine,
                                                                 tmp_path, hops):  # fmt: skip
-    from credgate.node import create_app
+    from suite.node import create_app
 
     clean_env.setenv("CREDGATE_SECRET_KEY", MASTER)
     clean_env.setenv("DATABASE_URL", settings.database_url)

@@ -19,8 +19,8 @@ import uuid
 import pytest
 import requests
 
-from tests.gateway_support import resign
-from tests.software_support import (
+from tests.support.gateway import resign
+from tests.support.software import (
     accredit,
     certify,
     created,

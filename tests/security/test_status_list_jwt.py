@@ -13,7 +13,7 @@ import json
 import pytest
 from jwcrypto import jwk, jws
 
-from tests.status_formats import (
+from tests.support.status_formats import (
     JWT_FORMATS,
     ListServer,
     bits_with,

@@ -18,8 +18,10 @@ import did_peer_4
 import pytest
 from nacl.signing import SigningKey
 
+from gateway.plugin import GatewayApp, Participant, Role, requires
+from gateway.requirements import evaluate
 from revocation.store import entry_status
-from tests.gateway_support import (
+from tests.support.gateway import (
     ask_token,
     bearer,
     challenge,
@@ -32,8 +34,6 @@ from verifier.dids import DidResolver, find_method
 from verifier.encoding import ED25519_PUB, multikey_encode
 from verifier.engine import Verifier
 from verifier.fetch import FetchPolicy
-from verifier.gateway.plugin import GatewayApp, Participant, Role, requires
-from verifier.gateway.requirements import evaluate
 from verifier.pdp import decide
 from verifier.status import StatusListCache
 from verifier.suites import sign

@@ -1,3 +1,0 @@
-from credgate.cli import main
-
-main()

@@ -1,0 +1,137 @@
+"""Driving the holder agent the way a wallet does, for the gateway tests and bench.
+
+``AgentWallet`` scans a QR login's short URL, lets the holder agent take the out-of-band
+invitation and answers the DIF request with a bare ``send-presentation`` — what another Aries
+wallet does, so the login tests show that the definitions in ``schemas/`` work with an ACA-Py
+holder as they are. The acceptance test
+(tests/gateway/test_e2e.py) drives credgate's wallet through ``credgate wallet`` instead; it
+uses ``prove`` only for access tokens (``credgate wallet prove`` does the same through the
+wallet service: tests/wallet/test_prove.py).
+
+``issue_with_status`` issues a credential over DIDComm from an issuer tenant, with a real status
+entry allocated by the revocation service (so revoking it goes through the real change feed).
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from agents.hub import WebhookHub
+from agents.tenants import TenantHandle
+from credgate.db import transaction
+from revocation.allocation import StatusAllocation, allocate, mark_issued
+from schemas.registry import example_credential
+from tests.support.didcomm import issue_ld_proof
+
+TIMEOUT = 15.0
+
+
+@dataclass
+class Issued:
+    credential: dict[str, Any]  # as the holder stored it (signed)
+    status: StatusAllocation
+
+
+def issue_with_status(
+    db,
+    hub: WebhookHub,
+    issuer: TenantHandle,
+    holder: TenantHandle,
+    connection_id: str,
+    family: str,
+    revocation_url: str,
+    *,
+    subject: dict[str, Any] | None = None,
+) -> Issued:
+    credential = example_credential(family)
+    credential["id"] = f"urn:uuid:{uuid.uuid4()}"
+    credential["issuer"] = issuer.did
+    for field in ("issuanceDate", "validFrom"):
+        if field in credential:
+            credential[field] = "2025-01-01T00:00:00Z"
+    for field in ("expirationDate", "validUntil"):
+        if field in credential:
+            credential[field] = "2099-01-01T00:00:00Z"
+    credential["credentialSubject"].update(copy.deepcopy(subject or {}))
+    credential["credentialSubject"]["id"] = holder.did
+    if family == "AttorneyCredential":
+        credential["credentialSubject"]["mandator"]["id"] = issuer.did
+    purpose = "suspension" if family in ("AttorneyCredential",) else "revocation"
+    with transaction(db) as session:
+        allocation = allocate(
+            session, issuer_did=issuer.did, purpose=purpose, model="StatusList2021",
+            credential_id=credential["id"], status_base_url=revocation_url,
+        )  # fmt: skip
+    credential["credentialStatus"] = allocation.credential_status()
+    issue_ld_proof(hub, issuer, holder, connection_id, credential)
+    with transaction(db) as session:
+        mark_issued(session, allocation.entry_id)
+    stored = [
+        c["cred_value"]
+        for c in holder.client.w3c_credentials()
+        if c["cred_value"].get("id") == credential["id"]
+    ]
+    return Issued(stored[0], allocation)
+
+
+class AgentWallet:
+    """A holder-agent tenant acting as the user's wallet."""
+
+    def __init__(self, hub: WebhookHub, tenant: TenantHandle) -> None:
+        self.hub = hub
+        self.tenant = tenant
+
+    def scan(self, short_url: str) -> str:
+        """Fetch the invitation behind the QR code and receive it; returns the holder's
+        presentation-exchange id once the request is in."""
+        response = requests.get(short_url, headers={"Accept": "application/json"}, timeout=10)
+        response.raise_for_status()
+        invitation = response.json()
+        request_id = invitation["requests~attach"][0]["data"]["json"]["@id"]
+        since = self.hub.last_seq
+        self.tenant.client.receive_invitation(invitation)
+        event = self.hub.wait_for(
+            lambda e: e.topic == "present_proof_v2_0"
+            and e.wallet_id == self.tenant.wallet_id
+            and e.payload.get("thread_id") == request_id
+            and e.payload.get("state") == "request-received",
+            timeout=TIMEOUT,
+            since=since,
+        )
+        return event.payload["pres_ex_id"]
+
+    def scan_and_present(self, short_url: str) -> str:
+        pres_ex_id = self.scan(short_url)
+        self.tenant.client.send_presentation(pres_ex_id, {"dif": {}})
+        return pres_ex_id
+
+    def scan_and_refuse(self, short_url: str, reason: str) -> str:
+        pres_ex_id = self.scan(short_url)
+        self.tenant.client.presentation_problem_report(pres_ex_id, reason)
+        return pres_ex_id
+
+    def prove(self, credentials: list[dict[str, Any]], *, challenge: str, domain: str | None,
+              proof_type: str = "Ed25519Signature2020") -> dict[str, Any]:  # fmt: skip
+        """A presentation signed by the holder agent directly (a wallet posting it over HTTP)."""
+        presentation: dict[str, Any] = {
+            "@context": ["https://www.w3.org/2018/credentials/v1"],
+            "type": ["VerifiablePresentation"],
+            "holder": self.tenant.did,
+            "verifiableCredential": credentials,
+        }
+        if proof_type == "Ed25519Signature2020":
+            presentation["@context"].append("https://w3id.org/security/suites/ed25519-2020/v1")
+        options = {"proofType": proof_type, "challenge": challenge,
+                   "proofPurpose": "authentication"}  # fmt: skip
+        if domain:
+            options["domain"] = domain
+        body = self.tenant.client.request(
+            "POST", "/vc/presentations/prove",
+            json={"presentation": presentation, "options": options},
+        )  # fmt: skip
+        return body["verifiablePresentation"]

@@ -1,0 +1,168 @@
+"""OpenID4VP test issuers and holders: SD-JWT VCs and VC-JWTs signed with real keys, and a
+loopback server publishing IETF Token Status Lists (``statuslist+jwt``) signed by the issuer.
+
+Until the suite's OpenID4VCI issuer hands these out, tests issue them here, the way the specs
+say an issuer does (RFC 9901 disclosures, SD-JWT VC claims, Token Status List encoding).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from typing import Any
+
+from flask import Blueprint
+
+from gateway.plugin import GatewayApp, Role, current_principal, requires
+from verifier import jose, sdjwt
+from verifier.testing import (
+    LoopbackServer,
+    Party,
+    QuietHandler,
+    StatusListServer,
+    private_jwk,
+)
+from verifier.tokenstatus import deflate
+from wallet.oid4vp import Held, Signer, jose_kid, key_signer
+
+_probe = Blueprint("oid4vp_probe", __name__)
+
+
+@_probe.get("/data")
+@requires(Role("DataProvider"))
+def _data():
+    return {"holder": current_principal().holder}
+
+
+#: A gateway app at ``/apps/oid4vp-probe/data`` that admits a DataProvider and names its holder.
+PROBE = GatewayApp("oid4vp-probe", "Probe", _probe)
+
+
+def public_jwk(party: Party) -> dict[str, Any]:
+    return json.loads(private_jwk(party).export_public())
+
+
+def disclosure(name: str | None, value: Any) -> str:
+    salt = secrets.token_urlsafe(16)
+    item = [salt, value] if name is None else [salt, name, value]
+    return jose.b64url(json.dumps(item).encode())
+
+
+def issue_sdjwt(
+    issuer: Party,
+    holder: Party | None,
+    vct: str,
+    claims: dict[str, Any],
+    *,
+    status: tuple[str, int] | None = None,
+    always_visible: tuple[str, ...] = (),
+    exp: int | None = None,
+    header: dict[str, Any] | None = None,
+    signer: Party | None = None,
+) -> str:
+    """``<issuer JWT>~<disclosure>~...~``: every claim but ``always_visible`` selectively
+    disclosable (top level)."""
+    now = int(time.time())
+    payload: dict[str, Any] = {"iss": issuer.did, "iat": now - 5, "vct": vct, "_sd_alg": "sha-256"}
+    if exp is not None:
+        payload["exp"] = exp
+    if holder is not None:
+        payload["cnf"] = {"jwk": public_jwk(holder)}
+    if status is not None:
+        payload["status"] = {"status_list": {"uri": status[0], "idx": status[1]}}
+    disclosures = []
+    payload["_sd"] = []
+    for name, value in claims.items():
+        if name in always_visible:
+            payload[name] = value
+            continue
+        text = disclosure(name, value)
+        disclosures.append(text)
+        payload["_sd"].append(sdjwt.digest(text))
+    payload["_sd"].sort()
+    signing = signer or issuer
+    head = {"alg": "EdDSA", "typ": "dc+sd-jwt", "kid": issuer.method, **(header or {})}
+    token = jose.sign(payload, private_jwk(signing), head)
+    return "~".join([token, *disclosures]) + "~"
+
+
+def issue_vcjwt(issuer: Party, holder: Party, vc: dict[str, Any], *, jti: str | None = None) -> str:
+    now = int(time.time())
+    body = {k: v for k, v in vc.items() if k not in ("proof", "issuer", "issuanceDate")}
+    body["credentialSubject"] = {k: v for k, v in vc["credentialSubject"].items() if k != "id"}
+    payload = {"iss": issuer.did, "sub": holder.did, "nbf": now - 5, "exp": now + 3600, "vc": body,
+               "jti": jti or f"urn:uuid:{secrets.token_hex(8)}"}  # fmt: skip
+    return jose.sign(payload, private_jwk(issuer), {"alg": "EdDSA", "typ": "JWT",
+                                                    "kid": issuer.method})  # fmt: skip
+
+
+def held_sdjwt(credential: str, holder: Party) -> Held:
+    return Held("dc+sd-jwt", credential, key_signer(private_jwk(holder)), holder.did)
+
+
+def held_vcjwt(credential: str, holder: Party) -> Held:
+    signer = key_signer(private_jwk(holder), jose_kid(holder.did))
+    return Held("jwt_vc_json", credential, signer, holder.did)
+
+
+class TokenListServer(LoopbackServer):
+    """Token Status Lists at ``/tsl/<id>`` (1 bit per token), signed by their issuer; changes
+    go on ``feed`` (the status server whose change feed the gateway follows)."""
+
+    def __init__(self, feed: StatusListServer | None = None) -> None:
+        self.lists: dict[str, tuple[Party, bytearray]] = {}
+        self.feed = feed
+        self.signer_override: dict[str, Party] = {}
+        self.signers: dict[str, tuple[str, Signer]] = {}
+        server = self
+
+        class Handler(QuietHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                list_id = self.path.removeprefix("/tsl/")
+                if list_id not in server.lists:
+                    self.reply(404)
+                    return
+                self.reply(200, server.token(list_id).encode(), "application/statuslist+jwt")
+
+        super().__init__(Handler)
+
+    def add(self, list_id: str, issuer: Party | None, *, did: str | None = None,
+            sign: Signer | None = None) -> str:  # fmt: skip
+        """A list signed by ``issuer``, or by ``sign`` for ``did`` (an agent's key)."""
+        self.lists[list_id] = (issuer, bytearray(1024))
+        if sign is not None:
+            self.signers[list_id] = (str(did), sign)
+        return self.uri(list_id)
+
+    def uri(self, list_id: str) -> str:
+        return f"{self.url}/tsl/{list_id}"
+
+    def token(self, list_id: str) -> str:
+        issuer, bits = self.lists[list_id]
+        now = int(time.time())
+        if list_id in self.signers:
+            did, sign = self.signers[list_id]
+            payload = {"iss": did, "sub": self.uri(list_id), "iat": now, "exp": now + 3600,
+                       "status_list": {"bits": 1, "lst": deflate(bytes(bits))}}  # fmt: skip
+            return sign(payload, {"typ": "statuslist+jwt"})
+        signer = self.signer_override.get(list_id, issuer)
+        assert signer is not None
+        payload = {"iss": signer.did, "sub": self.uri(list_id), "iat": now, "exp": now + 3600,
+                   "status_list": {"bits": 1, "lst": deflate(bytes(bits))}}  # fmt: skip
+        return jose.sign(payload, private_jwk(signer), {"alg": "EdDSA", "typ": "statuslist+jwt",
+                                                        "kid": signer.method})  # fmt: skip
+
+    def set(self, list_id: str, index: int, value: bool = True) -> None:
+        """Flip token ``index`` (bit ``index % 8`` from the least significant end) and report it
+        on the change feed, naming the entry, as the revocation service does."""
+        _, bits = self.lists[list_id]
+        mask = 1 << (index % 8)
+        bits[index // 8] = bits[index // 8] | mask if value else bits[index // 8] & ~mask
+        if self.feed is not None:
+            feed = self.feed
+            with feed._changed:
+                feed.changes.append({"seq": len(feed.changes) + 1, "url": self.uri(list_id),
+                                     "index": index,
+                                     "status": "revoked" if value else "active"})  # fmt: skip
+                feed._changed.notify_all()

@@ -1,0 +1,83 @@
+"""Person onboarding end to end through the wallet CLI, against the suite's own wallet, issuer
+and revocation services (the CLI finds the wallet service through the suite's state file): the
+onboarding page's short link is scanned, the issuer is known as the suite's onboarding authority,
+the Onboarding credential is bound to the wallet's DID, and its live status follows the published
+status list (revoked at the revocation service -> "revoked" in the wallet)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from credgate.tokens import ensure_operator_token
+from suite.cli import cli
+
+pytestmark = [pytest.mark.agents, pytest.mark.db]
+
+
+@pytest.fixture(scope="module")
+def run(settings, suite):
+    def invoke(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, ["--var", str(settings.var_dir), "wallet", *args])
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result.exit_code, result.output
+
+    return invoke
+
+
+def test_person_onboarding_through_the_issuer_service(run, suite, settings, db):
+    issuer = suite.servers["issuer"].url
+    authority = requests.get(f"{issuer}/issuer/did", timeout=10).json()["did"]
+    code, out = run("create", "grace")
+    assert code == 0, out
+    did = out.split("holder DID ")[1].strip()
+    exchange = requests.post(
+        f"{issuer}/issuer/onboarding/persons",
+        json={"givenName": "Grace", "familyName": "Hopper", "country": "US"},
+        timeout=10,
+    ).json()
+    assert "/i/" in exchange["invitation_url"]
+
+    code, out = run("scan", exchange["invitation_url"], "-w", "grace", "--accept")
+    assert code == 0, out
+    assert "offers OnboardingCredential" in out
+    assert "known issuer: trusted by the data space" in out
+    assert "stored OnboardingCredential" in out
+
+    code, out = run("credentials", "-w", "grace", "--json")
+    (credential,) = json.loads(out)
+    assert credential["subject"] == did and credential["issuer"] == authority
+    assert credential["status"]["status"] == "valid", credential
+
+    deadline = time.monotonic() + 10
+    while requests.get(exchange["status_url"], timeout=5).json()["state"] == "invited":
+        assert time.monotonic() < deadline, "the issuer never saw the exchange finish"
+        time.sleep(0.05)
+
+    # The same short link again: said plainly.
+    code, out = run("scan", exchange["invitation_url"], "-w", "grace")
+    assert code == 1 and "QR code already used" in out
+
+    headers = {"Authorization": f"Bearer {ensure_operator_token(settings, db)}"}
+    revocation = suite.servers["revocation"].url
+    (entry,) = requests.get(
+        f"{revocation}/status/entries", params={"credential_id": credential["id"]},
+        headers=headers, timeout=10,
+    ).json()["entries"]  # fmt: skip
+    revoked = requests.post(
+        f"{revocation}/status/entries/{entry['id']}/revoke",
+        json={"reason": "test"}, headers=headers, timeout=10,
+    )  # fmt: skip
+    assert revoked.status_code == 200, revoked.text
+    deadline = time.monotonic() + 5
+    while True:
+        code, out = run("credential", credential["record_id"], "-w", "grace")
+        if "revoked" in out.splitlines()[0] or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert out.startswith("OnboardingCredential: revoked"), out
