@@ -9,7 +9,6 @@ the token itself ever reaching a node.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import re
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from credgate.config import Settings
 from credgate.db import Base, UTCDateTime, transaction, utcnow
+from credgate.hashing import hash_token
 from credgate.secrets import SecretConfigError, get_or_create_secret
 
 OPERATOR_TOKEN_NAME = "operator"
@@ -36,10 +36,6 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def ensure_operator_token(settings: Settings, factory: sessionmaker[Session]) -> str:

@@ -15,7 +15,6 @@ out at once.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +24,7 @@ from sqlalchemy import update
 
 from agents.tenants import tenant_did
 from credgate.db import transaction, utcnow
+from credgate.hashing import hash_token
 from credgate.problems import Problem
 from credgate.tokens import find_token
 from depute import audit
@@ -52,10 +52,6 @@ class Admin:
 
     def may_act_for(self, company_id: str) -> bool:
         return self.company_id is None or self.company_id == company_id
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def login_verifier(ctx: DeputeContext) -> Verifier:
@@ -133,7 +129,7 @@ def _open_session(
     if isinstance(valid_until, datetime) and valid_until < expires:
         expires = valid_until
     row = AdminSession(
-        token_hash=token_hash(token), company_id=company.id, holder_did=holder,
+        token_hash=hash_token(token), company_id=company.id, holder_did=holder,
         name=str(mandatee.get("name") or holder)[:200],
         credential_id=str(credential.get("id"))[:500],
         status_list_url=status.get("statusListCredential") if isinstance(status, dict) else None,
@@ -152,7 +148,7 @@ def admin_for_session(ctx: DeputeContext, token: str) -> Admin | None:
     """The company admin of a live session whose mandate still holds, else None."""
     now = utcnow()
     with ctx.factory() as session:
-        row = session.get(AdminSession, token_hash(token))
+        row = session.get(AdminSession, hash_token(token))
         if row is None or row.ended_at is not None or row.expires_at <= now:
             return None
         if row.status_list_url is not None and row.status_index is not None:
@@ -173,7 +169,7 @@ def logout(ctx: DeputeContext, token: str) -> None:
     with transaction(ctx.factory) as session:
         session.execute(
             update(AdminSession)
-            .where(AdminSession.token_hash == token_hash(token), AdminSession.ended_at.is_(None))
+            .where(AdminSession.token_hash == hash_token(token), AdminSession.ended_at.is_(None))
             .values(ended_at=utcnow())
         )
 

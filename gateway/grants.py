@@ -13,7 +13,6 @@ parsed credentials of a grant for as long as the grant lives.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import threading
 from collections.abc import Mapping, Sequence
@@ -26,6 +25,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from credgate.db import transaction, utcnow
+from credgate.hashing import hash_token
 from gateway.models import Grant
 from verifier.credentials import CredentialFacts, check_credential
 from verifier.engine import CredentialResult, PresentationResult, Verifier
@@ -47,11 +47,6 @@ class LoadedGrant:
     @property
     def credential_ids(self) -> list[str]:
         return [str(c.get("id", "(no id)")) for c, _ in self.credentials]
-
-
-def secret_hash(secret: str) -> str:
-    """What the database keeps of a secret (a session cookie, a one-time code): its sha256."""
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def status_entry_ids(credentials: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -111,7 +106,7 @@ class GrantStore:
                     credential_ids=[str(c.get("id", "(no id)")) for c in credentials],
                     status_entries=status_entry_ids(credentials),
                     portal=portal,
-                    session_hash=secret_hash(secret) if secret else None,
+                    session_hash=hash_token(secret) if secret else None,
                     created_at=now,
                     expires_at=grant_lifetime(result, ttl, now),
                 )
@@ -137,7 +132,7 @@ class GrantStore:
         worker must end the session everywhere."""
         now = now or utcnow()
         with self.factory() as session:
-            row = session.scalar(select(Grant).where(Grant.session_hash == secret_hash(secret)))
+            row = session.scalar(select(Grant).where(Grant.session_hash == hash_token(secret)))
             if row is None or row.ended_at is not None or row.expires_at <= now:
                 return None
             with self._lock:
@@ -157,7 +152,7 @@ class GrantStore:
                 update(Grant)
                 .where(Grant.id == grant_id, Grant.session_hash.is_(None),
                        Grant.ended_at.is_(None))  # fmt: skip
-                .values(session_hash=secret_hash(secret))
+                .values(session_hash=hash_token(secret))
             )
         return secret if updated.rowcount == 1 else None
 

@@ -29,8 +29,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from credgate.db import transaction, utcnow
+from credgate.hashing import hash_token
 from credgate.problems import Problem
-from gateway.grants import GrantStore, LoadedGrant, recheck, secret_hash
+from gateway.grants import GrantStore, LoadedGrant, recheck
 from gateway.logins import RETENTION
 from gateway.models import Handoff
 from gateway.portals import portal
@@ -171,7 +172,7 @@ class HandoffService:
             session.execute(
                 update(Handoff)
                 .where(Handoff.login_id == handoff.login_id)
-                .values(code_hash=secret_hash(code), grant_id=grant.id,
+                .values(code_hash=hash_token(code), grant_id=grant.id,
                         code_expires_at=utcnow() + self.code_ttl)  # fmt: skip
             )
         separator = "&" if "?" in handoff.redirect_uri else "?"
@@ -191,7 +192,7 @@ class HandoffService:
             raise _invalid_grant("code_verifier is not an RFC 7636 verifier")
         now = utcnow()
         with transaction(self.factory) as session:
-            code_hash = secret_hash(fields["code"])
+            code_hash = hash_token(fields["code"])
             row = session.scalar(select(Handoff).where(Handoff.code_hash == code_hash))
             if row is None:
                 raise _invalid_grant("unknown code")

@@ -32,11 +32,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from agents.client import AdminClient, AgentError
 from agents.hub import WebhookEvent, WebhookHub, problem_report_reason
 from credgate.db import transaction, utcnow
+from credgate.hashing import hash_token
 from credgate.notify import notifier_for
 from credgate.problems import Problem
 from gateway.audit import AuditLog, AuditRecord
 from gateway.challenges import login_challenges
-from gateway.grants import GrantStore, LoadedGrant, recheck, secret_hash
+from gateway.grants import GrantStore, LoadedGrant, recheck
 from gateway.models import Login
 from gateway.portals import portal
 from gateway.requirements import DefinitionName, evaluate
@@ -205,7 +206,7 @@ class LoginService:
             pres_ex_id=request.get("pres_ex_id"),
             thread_id=request.get("thread_id"),
             invitation=stored,
-            browser_hash=secret_hash(browser_secret),
+            browser_hash=hash_token(browser_secret),
             next_url=next_url,
             created_at=now,
             expires_at=now + self.ttl,
@@ -408,7 +409,7 @@ class LoginService:
         view = self.view(login_id)
         row = self._row(login_id)
         if not browser_secret or not hmac.compare_digest(row.browser_hash,
-                                                         secret_hash(browser_secret)):
+                                                         hash_token(browser_secret)):
             raise Problem("login-not-yours", "Not this browser's login", 403,
                           "finish the login in the browser that showed the QR code")  # fmt: skip
         if view.state != VERIFIED or view.grant_id is None:

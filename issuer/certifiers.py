@@ -7,7 +7,6 @@ SoftwareCertificationCredential: the same trust API the gateway reads, asked bef
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -19,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from credgate.auth import bearer_required
 from credgate.db import transaction
+from credgate.hashing import hash_token
 from credgate.problems import Problem
 from issuer import inputs
 from issuer.context import IssuerContext, issuer_context
@@ -28,10 +28,6 @@ from verifier.errors import VerificationError
 CERTIFICATION = "SoftwareCertificationCredential"
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def register(ctx: IssuerContext, body: Any) -> tuple[Certifier, str]:
@@ -51,7 +47,7 @@ def register(ctx: IssuerContext, body: Any) -> tuple[Certifier, str]:
         name=name,
         tenant=tenant.name,
         did=tenant.did,
-        token_hash=_hash(token),
+        token_hash=hash_token(token),
     )
     try:
         with transaction(ctx.factory) as session:
@@ -125,7 +121,7 @@ def accreditation(ctx: IssuerContext, did: str) -> bool | None:
 
 
 def authenticate(ctx: IssuerContext, token: str) -> Certifier | None:
-    digest = _hash(token)
+    digest = hash_token(token)
     with ctx.factory() as session:
         row = session.scalar(select(Certifier).where(Certifier.token_hash == digest))
     return row if row is not None and hmac.compare_digest(row.token_hash, digest) else None

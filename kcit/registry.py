@@ -15,7 +15,6 @@ not active), ``unknown`` for a pending company or a DID it does not know.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from credgate.db import transaction, utcnow
+from credgate.hashing import hash_token
 from credgate.problems import Problem
 from kcit.feed import ChangeLog
 from kcit.models import (
@@ -66,10 +66,6 @@ def trust_status(company: Company | None) -> str:
     return ACTIVE if company.status == IDENTIFIED else INACTIVE
 
 
-def follow_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 # -- reading -------------------------------------------------------------------------------------
 
 
@@ -102,7 +98,7 @@ def dids_of(session: Session, company_id: str) -> list[CompanyDid]:
 
 
 def by_follow_token(session: Session, token: str) -> Company:
-    company = session.scalar(select(Company).where(Company.follow_hash == follow_hash(token)))
+    company = session.scalar(select(Company).where(Company.follow_hash == hash_token(token)))
     if company is None:
         raise Problem("registration-not-found", "Registration not found", 404)
     return company
@@ -247,7 +243,7 @@ def register(
         representatives=registration.representatives,
         level_of_assurance=SELF_REGISTRATION,
         status=PENDING,
-        follow_hash=follow_hash(token),
+        follow_hash=hash_token(token),
     )
     for key, column in NUMBER_COLUMNS:
         setattr(company, column, registration.numbers.get(key))
