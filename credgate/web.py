@@ -1,7 +1,9 @@
-"""What every credgate service app shares: configuration, problem documents and ``/health``.
+"""What every credgate service app shares: configuration, problem documents, ``/health`` and the
+browser session.
 
 Each service's ``create_app`` (Flask's app-factory convention) calls :func:`create_service_app`
-and then registers its own blueprints.
+and then registers its own blueprints. A service with pages asks for ``sessions``: its session
+cookie is set up here, once for all (:func:`init_sessions`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from credgate import __version__
 from credgate.config import load_settings
 from credgate.db import make_engine, session_factory, storage_unavailable
+from credgate.openapi import openapi, operation
 from credgate.problems import Problem, problem_response, register_problem_handlers
+from credgate.secrets import get_or_create_secret
 
 #: Bodies above this size are refused with a 413 problem before they are read.
 DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024
@@ -25,6 +29,8 @@ DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024
 Readiness = Callable[[], dict[str, Any]]
 
 health = Blueprint("health", __name__)
+HEALTH = {"type": "object", "required": ["service", "version", "status"],
+          "properties": {"status": {"enum": ["ok", "degraded"]}, "checks": {"type": "array"}}}
 HEALTH_CHECKS = "credgate.health_checks"
 
 
@@ -34,6 +40,7 @@ def add_health_check(app: Flask, check: Callable[[], dict[str, Any]]) -> None:
 
 
 @health.get("/health")
+@operation("Liveness and the agent's readiness", responses={200: HEALTH, 503: HEALTH})
 def health_check():
     readiness: Readiness | None = current_app.extensions.get("credgate.readiness")
     agent = readiness() if readiness else None
@@ -53,7 +60,10 @@ def create_service_app(
     name: str,
     *,
     config: Mapping[str, Any] | None = None,
+    sessions: bool = False,
 ) -> Flask:
+    """The service ``name``'s app: ``config`` over the defaults; with ``sessions``, a signed
+    session cookie for its pages (:func:`init_sessions`)."""
     app = Flask(name)
     app.config.from_mapping(
         SERVICE_NAME=name,
@@ -63,10 +73,14 @@ def create_service_app(
         # a cookie name per service keeps their sessions apart.
         SESSION_COOKIE_NAME=f"credgate_{name}_session",
         SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
+        # Strict: no other site's link or form carries the session along (the sign-in callback
+        # answers with a page of the service, so the cookie is sent on the next step).
+        SESSION_COOKIE_SAMESITE="Strict",
     )
     if config:
         app.config.from_mapping(config)
+    if sessions:
+        init_sessions(app, name)
     factory = app.config.get("DB_SESSION_FACTORY")
     if factory is None:  # a service run on its own opens its own pool
         factory = session_factory(make_engine(app.config["CREDGATE_SETTINGS"].database_url))
@@ -74,7 +88,18 @@ def create_service_app(
     register_problem_handlers(app)
     app.register_error_handler(db_errors.SQLAlchemyError, storage_error)
     app.register_blueprint(health)
+    app.register_blueprint(openapi)  # /openapi.json, built from the routes' declarations
     return app
+
+
+def init_sessions(app: Flask, owner: str) -> None:
+    """The key that signs the session cookie (and derives CSRF tokens): ``SECRET_KEY`` when
+    configured, else the secret ``<owner>-session-key`` (:mod:`credgate.secrets`: from the
+    environment when nodes share it, else created once in the secrets directory). Secure is
+    ``SESSION_COOKIE_SECURE`` (set it behind a TLS-terminating proxy)."""
+    if not app.config.get("SECRET_KEY"):
+        secrets_dir = app.config["CREDGATE_SETTINGS"].secrets_dir
+        app.config["SECRET_KEY"] = get_or_create_secret(secrets_dir, f"{owner}-session-key")
 
 
 def storage_error(error: db_errors.SQLAlchemyError):

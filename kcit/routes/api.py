@@ -13,10 +13,29 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from sqlalchemy.exc import OperationalError
 
 from credgate.auth import operator_required
+from credgate.openapi import operation, param, serve_document
 from credgate.problems import Problem, json_body, problem_response
 from kcit import feed, registry, service, validation
 from kcit.context import kcit_context
-from kcit.openapi import openapi_document
+from kcit.openapi import (
+    ACCREDITATION,
+    ACCREDITATION_CHANGE,
+    ACCREDITATIONS,
+    CHANGES,
+    COMPANIES,
+    COMPANY,
+    COMPANY_CHANGE,
+    DID_DECLARATION,
+    DID_ENTRY,
+    HISTORY,
+    MAY_ISSUE,
+    POWER_CATALOGUE,
+    POWERS,
+    REGISTRATION,
+    STATUS_CHANGE,
+    TRUST,
+    TRUST_FACTS,
+)  # fmt: skip
 
 api = Blueprint("kcit_api", __name__, url_prefix="/kcit")
 
@@ -51,15 +70,23 @@ def follow_url(token: str) -> str:
     return url_for("kcit_api.follow_registration", token=token, _external=True)
 
 
+#: Every admin route: the operator's API token.
+ADMIN = {"auth": "operatorToken"}
+
+
 @api.get("/openapi.json")
+@operation("This API's description (OpenAPI 3.1), also at /openapi.json",
+           responses={200: {"type": "object"}})  # fmt: skip
 def openapi():
-    return jsonify(openapi_document())
+    return serve_document()
 
 
 # -- self-registration -----------------------------------------------------------------------------
 
 
 @api.post("/registrations")
+@operation("Self-register a company (level of assurance self-registration)", body=REGISTRATION,
+           responses={201: COMPANY}, problems=(409,), invalid_status=422)  # fmt: skip
 def register():
     company, token = service.self_register(kcit_context(), json_body())
     view = company_view(company.id, full=False)
@@ -71,6 +98,8 @@ def register():
 
 
 @api.get("/registrations/<token>")
+@operation("Follow a registration (the token from followUrl is the capability)",
+           responses={200: COMPANY}, problems=(404,))  # fmt: skip
 def follow_registration(token: str):
     """The registrant follows its registration (the token is the capability); once approved,
     the invitation to its first admin mandate appears here."""
@@ -88,6 +117,8 @@ def follow_registration(token: str):
 
 
 @api.get("/dids/<path:did>")
+@operation("Look up the company whose public DID this is", responses={200: COMPANY},
+           problems=(404, 422))  # fmt: skip
 def lookup(did: str):
     did = validation.did_syntax(did)
     with kcit_context().factory() as session:
@@ -98,6 +129,7 @@ def lookup(did: str):
 
 
 @api.get("/trust")
+@operation("The onboarding authority", responses={200: TRUST})
 def trust():
     ctx = kcit_context()
     authority = ctx.onboarding_authority()
@@ -105,6 +137,8 @@ def trust():
 
 
 @api.get("/trust/dids/<path:did>")
+@operation("Trust facts of a DID: company status, accreditations, delegable powers",
+           responses={200: TRUST_FACTS}, problems=(422,))  # fmt: skip
 def trust_facts(did: str):
     did = validation.did_syntax(did)
     with kcit_context().factory() as session:
@@ -112,6 +146,11 @@ def trust_facts(did: str):
 
 
 @api.get("/trust/may-issue")
+@operation(
+    "May DID X issue credential type T?", responses={200: MAY_ISSUE}, problems=(422,),
+    query={"did": param("the issuer DID", required=True),
+           "type": param("a credgate credential type", required=True)},
+)  # fmt: skip
 def may_issue():
     did = validation.did_syntax(request.args.get("did"))
     type_name = request.args.get("type", "")
@@ -120,6 +159,14 @@ def may_issue():
 
 
 @api.get("/changes")
+@operation(
+    "Change feed (long poll): DIDs whose trust facts changed", responses={200: CHANGES},
+    problems=(400,),
+    query={"after": param("last seq seen", {"type": "integer", "minimum": 0,
+                                            "maximum": MAX_SEQ}),
+           "wait": param("seconds to wait for a change (at most 25)",
+                         {"type": "number", "minimum": 0, "maximum": 25})},
+)  # fmt: skip
 def changes():
     ctx = kcit_context()
     after = _int_arg("after", 0, MAX_SEQ)
@@ -156,6 +203,12 @@ def _float_arg(name: str, maximum: float) -> float:
 
 
 @api.get("/admin/companies")
+@operation(
+    "List and filter companies", responses={200: COMPANIES}, problems=(400,), **ADMIN,
+    query={"status": param("a status", {"enum": ["pending", "identified", "suspended", "removed"]}),
+           "q": param("name, number, id or DID contains"),
+           "limit": param("at most 500", {"type": "integer", "minimum": 1, "maximum": 500})},
+)  # fmt: skip
 @operator_required
 def list_companies():
     limit = _int_arg("limit", 100, 500) or 100
@@ -170,6 +223,8 @@ def list_companies():
 
 @api.post("/admin/companies")
 @operator_required
+@operation("Record a company (checked like a self-registration)", body=REGISTRATION,
+           responses={201: COMPANY}, problems=(409,), invalid_status=422, **ADMIN)  # fmt: skip
 def create_company():
     """An admin records a company (same checks as self-registration; still to be approved)."""
     company, _token = service.self_register(kcit_context(), json_body(), actor())
@@ -180,6 +235,7 @@ def create_company():
 
 
 @api.get("/admin/companies/<company_id>")
+@operation("A company with its history", responses={200: COMPANY}, problems=(404,), **ADMIN)
 @operator_required
 def get_company(company_id: str):
     return company_view(company_id, full=True, with_history=True)
@@ -187,17 +243,30 @@ def get_company(company_id: str):
 
 @api.patch("/admin/companies/<company_id>")
 @operator_required
+@operation("Change a company's fields (reason, version for optimistic locking)",
+           body=COMPANY_CHANGE, responses={200: COMPANY}, problems=(404, 409), invalid_status=422,
+           **ADMIN)  # fmt: skip
 def update_company(company_id: str):
     company = service.update(kcit_context(), company_id, json_body(), actor())
     return company_view(company.id, full=True)
 
 
-@api.post("/admin/companies/<company_id>/<action>")
+@api.post("/admin/companies/<company_id>/dids")
 @operator_required
+@operation("Add a public DID (did:web must resolve and list the key)", body=DID_DECLARATION,
+           responses={201: DID_ENTRY}, problems=(404, 409), invalid_status=422,
+           **ADMIN)  # fmt: skip
+def add_did(company_id: str):
+    row = service.add_did(kcit_context(), company_id, json_body(), actor())
+    return {"did": row.did, "origin": row.origin, "key": row.key_id}, 201
+
+
+@api.post("/admin/companies/<company_id>/<any(approve, suspend, reinstate, remove):action>")
+@operator_required
+@operation("Review: approve (identified, with level, roles and powers), suspend, reinstate or "
+           "remove (a reason required)", body=STATUS_CHANGE, body_required=False,
+           responses={200: COMPANY}, problems=(404, 409), **ADMIN)  # fmt: skip
 def change_status(company_id: str, action: str):
-    if action == "dids":
-        row = service.add_did(kcit_context(), company_id, json_body(), actor())
-        return {"did": row.did, "origin": row.origin, "key": row.key_id}, 201
     body = json_body(optional=True)
     company = service.change_status(kcit_context(), company_id, action, body, actor())
     return company_view(company.id, full=True)
@@ -205,12 +274,15 @@ def change_status(company_id: str, action: str):
 
 @api.put("/admin/companies/<company_id>/powers")
 @operator_required
+@operation("Set the powers the company may delegate", body=POWERS, responses={200: COMPANY},
+           problems=(404,), **ADMIN)  # fmt: skip
 def set_powers(company_id: str):
     company = service.set_powers(kcit_context(), company_id, json_body(), actor())
     return company_view(company.id, full=True)
 
 
 @api.get("/admin/companies/<company_id>/history")
+@operation("The company's change history", responses={200: HISTORY}, problems=(404,), **ADMIN)
 @operator_required
 def company_history(company_id: str):
     with kcit_context().factory() as session:
@@ -220,6 +292,8 @@ def company_history(company_id: str):
 
 
 @api.get("/admin/accreditations")
+@operation("Active accreditations (all: withdrawn ones too)", responses={200: ACCREDITATIONS},
+           query={"all": param("present: list withdrawn ones too")}, **ADMIN)  # fmt: skip
 @operator_required
 def list_accreditations():
     with kcit_context().factory() as session:
@@ -229,12 +303,15 @@ def list_accreditations():
 
 @api.post("/admin/accreditations")
 @operator_required
+@operation("Grant or withdraw an accreditation", body=ACCREDITATION_CHANGE,
+           responses={200: ACCREDITATION}, invalid_status=422, **ADMIN)  # fmt: skip
 def accredit():
     row = service.accredit(kcit_context(), json_body(), actor())
     return registry.describe_accreditation(row)
 
 
 @api.get("/admin/powers")
+@operation("The power catalogue", responses={200: POWER_CATALOGUE}, **ADMIN)
 @operator_required
 def power_catalogue():
     ctx = kcit_context()

@@ -1,0 +1,396 @@
+"""One declaration per route: the OpenAPI operation it serves and the check of its JSON body.
+
+A route says what it takes and answers once, with :func:`operation`; that declaration both
+validates the request body (JSON Schema 2020-12, the dialect of OpenAPI 3.1) and describes the
+route in the service's ``/openapi.json``, which :func:`document` builds from the app's URL map
+with apispec. So the description cannot drift from the code: a route that is not declared is
+still listed, with its methods, marked ``x-undeclared``, and HTML pages are left out.
+
+Why apispec: it is the one well-kept builder that takes plain JSON Schema dicts and writes
+OpenAPI 3.1; spectree and flask-openapi3 want pydantic models, a second way of declaring what
+``schemas/json`` and the services already write as JSON Schema.
+
+A body that breaks its schema is a problem document shaped like the services' own field checks:
+``field`` is the dotted path of the first offending input, ``errors`` lists them all, and the
+type is ``missing-field``, ``unknown-field`` or ``invalid-field`` (or the ``x-problem`` slug the
+failing subschema names). A body of the wrong kind altogether is a 400; a field error gets the
+operation's ``invalid_status`` (400 unless the service says 422).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from apispec import APISpec
+from flask import Blueprint, Flask, current_app, jsonify
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+from werkzeug.routing import Rule
+
+from credgate import __version__
+from credgate.problem_types import PROBLEM_MEDIA_TYPE
+from credgate.problems import Problem, json_body
+
+__all__ = [
+    "PROBLEM",
+    "Ref",
+    "component",
+    "document",
+    "openapi",
+    "operation",
+    "param",
+]
+
+JSON = "application/json"
+ATTRIBUTE = "__openapi__"
+#: Blueprints that serve HTML for people, not an API: left out of the document.
+PAGE_BLUEPRINT = re.compile(r"(^|_)(pages|admin|start)$")
+#: Endpoints of the document itself and of static files.
+SKIPPED_ENDPOINTS = ("static", "openapi.serve_document")
+
+Schema = dict[str, Any]
+
+
+class Ref(dict):
+    """A ``$ref`` to a named component that still knows its definition (to validate against it
+    and to register it in the document that uses it)."""
+
+    def __init__(self, name: str, definition: Schema) -> None:
+        super().__init__({"$ref": f"#/components/schemas/{name}"})
+        self.name = name
+        self.definition = definition
+
+
+def component(name: str, definition: Schema) -> Ref:
+    """A schema named ``name`` in ``components/schemas`` wherever a declaration uses it."""
+    return Ref(name, definition)
+
+
+PROBLEM = component("Problem", {
+    "type": "object",
+    "description": "RFC 9457; ``field`` names the offending input (a dotted path)",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "field": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {k: {"type": "string"} for k in ("field", "type", "detail")},
+            },
+        },
+    },
+})  # fmt: skip
+
+#: Security schemes a declaration may name in ``auth``.
+SECURITY_SCHEMES = {
+    "operatorToken": {"type": "http", "scheme": "bearer", "description": "operator API token"},
+    "bearer": {"type": "http", "scheme": "bearer"},
+    "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+}
+
+
+def param(description: str = "", schema: Schema | None = None, *, required: bool = False) -> dict:
+    """A query parameter's declaration."""
+    return {"description": description, "schema": schema or {"type": "string"},
+            "required": required}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What one route declares; ``describe`` writes it as an OpenAPI operation."""
+
+    summary: str
+    body: Schema | None = None
+    body_required: bool = True
+    body_media: str = JSON
+    responses: Mapping[int, Any] = field(default_factory=dict)
+    problems: tuple[int, ...] = ()
+    query: Mapping[str, dict] = field(default_factory=dict)
+    path: Mapping[str, Schema] = field(default_factory=dict)
+    auth: str | None = None
+    invalid_status: int = 400
+    tags: tuple[str, ...] = ()
+
+    def describe(self, rule: Rule) -> dict[str, Any]:
+        described: dict[str, Any] = {"summary": self.summary, "responses": self._responses()}
+        if self.tags:
+            described["tags"] = list(self.tags)
+        parameters = path_parameters(rule, self.path) + [
+            {"name": name, "in": "query", **spec} for name, spec in self.query.items()
+        ]
+        if parameters:
+            described["parameters"] = parameters
+        if self.body is not None:
+            described["requestBody"] = {
+                "required": self.body_required,
+                "content": {self.body_media: {"schema": self.body}},
+            }
+        if self.auth:
+            described["security"] = [{self.auth: []}]
+        return described
+
+    def _responses(self) -> dict[str, Any]:
+        described = {str(code): _response(code, spec) for code, spec in self.responses.items()}
+        codes = set(self.problems)
+        if self.body is not None and self.body_media == JSON:
+            codes |= {400, 413, 415, self.invalid_status}
+        if self.auth:
+            codes.add(401)
+        for code in sorted(codes):
+            described.setdefault(str(code), {
+                "description": "a problem document",
+                "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM}},
+            })  # fmt: skip
+        return described
+
+
+def _response(status: int, spec: Any) -> dict[str, Any]:
+    """``spec``: a JSON Schema, ``(media type, schema)``, or ``None`` for no body."""
+    if spec is None:
+        return {"description": _STATUS_TEXT.get(status, "answer")}
+    media, schema = spec if isinstance(spec, tuple) else (JSON, spec)
+    content = {media: {"schema": schema}} if schema is not None else {media: {}}
+    return {"description": _STATUS_TEXT.get(status, "answer"), "content": content}
+
+
+_STATUS_TEXT = {200: "OK", 201: "created", 202: "accepted", 204: "no content", 302: "redirect",
+                303: "see other", 503: "unavailable; retry after Retry-After seconds"}  # fmt: skip
+
+
+def operation(summary: str, **declared: Any) -> Callable[[Callable], Callable]:
+    """Declare a route (below its ``@blueprint.get(...)``): ``body`` (a JSON Schema the body must
+    meet, validated before the view runs; ``body_required=False`` when it may be left out),
+    ``responses`` ({status: schema}), ``problems`` (statuses answered with a problem document),
+    ``query`` (name: :func:`param`), ``path`` (name: schema, when the converter says too little),
+    ``auth`` (a security scheme), ``invalid_status`` (of a field error, 400 or 422)."""
+    declared["problems"] = tuple(declared.get("problems", ()))
+    declared["tags"] = tuple(declared.get("tags", ()))
+    op = Operation(summary, **declared)
+    validator = _validator(op.body) if op.body is not None and op.body_media == JSON else None
+
+    def decorate(view: Callable) -> Callable:
+        if validator is None:
+            setattr(view, ATTRIBUTE, op)
+            return view
+
+        @functools.wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            value = json_body(optional=not op.body_required)
+            if value is not None or op.body_required:
+                check(validator, value, op.invalid_status)
+            return view(*args, **kwargs)
+
+        setattr(checked, ATTRIBUTE, op)
+        return checked
+
+    return decorate
+
+
+# -- validation ------------------------------------------------------------------------------------
+
+
+def _inline(schema: Any) -> Any:
+    """``schema`` with every :class:`Ref` replaced by its definition (validation needs no
+    document around it)."""
+    if isinstance(schema, Ref):
+        return _inline(schema.definition)
+    if isinstance(schema, dict):
+        return {k: _inline(v) for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [_inline(v) for v in schema]
+    return schema
+
+
+def _validator(schema: Schema) -> Draft202012Validator:
+    inlined = _inline(schema)
+    Draft202012Validator.check_schema(inlined)
+    return Draft202012Validator(inlined)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    slug: str
+    detail: str
+
+
+def check(validator: Draft202012Validator, value: Any, invalid_status: int = 400) -> None:
+    """Raise the problem naming every way ``value`` breaks the validator's schema, if any."""
+    errors = sorted(validator.iter_errors(value), key=lambda e: (list(e.absolute_path), e.message))
+    if not errors:
+        return
+    found = [item for error in errors for item in field_errors(error)]
+    first = found[0]
+    whole = not errors[0].absolute_path and errors[0].validator == "type"
+    raise Problem(
+        first.slug, _TITLES.get(first.slug, "Invalid field"), 400 if whole else invalid_status,
+        "; ".join(f"{e.field or 'body'}: {e.detail}" for e in found[:5]),
+        field=first.field,
+        errors=[{"field": e.field, "type": e.slug, "detail": e.detail} for e in found],
+    )  # fmt: skip
+
+
+_TITLES = {
+    "missing-field": "Missing field",
+    "unknown-field": "Unknown field",
+    "invalid-field": "Invalid field",
+}
+
+
+def field_errors(error: ValidationError) -> Iterator[FieldError]:
+    """One error per offending field: a missing or unknown property is named by its own path."""
+    path = dotted(error.absolute_path)
+    if error.validator == "required" and isinstance(error.instance, dict):
+        for name in error.validator_value:
+            if name not in error.instance:
+                yield FieldError(_join(path, name), "missing-field", "is required")
+        return
+    if error.validator in ("additionalProperties", "unevaluatedProperties"):
+        known = error.schema.get("properties", {})
+        for name in sorted(set(error.instance) - set(known)):
+            yield FieldError(_join(path, name), "unknown-field", "is not a field of this object")
+        return
+    slug = error.schema.get("x-problem", "invalid-field") if isinstance(error.schema, dict) else ""
+    yield FieldError(path, slug or "invalid-field", _detail(error))
+
+
+def dotted(path: Iterable[str | int]) -> str:
+    """``representatives[0].name``: the way the services name a field in a problem."""
+    text = ""
+    for part in path:
+        text = f"{text}[{part}]" if isinstance(part, int) else _join(text, str(part))
+    return text
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _detail(error: ValidationError) -> str:
+    # The validator's message quotes the value; a long one is cut, it is echoed to the client.
+    message = error.message
+    return message if len(message) <= 200 else message[:197] + "..."
+
+
+# -- the document ----------------------------------------------------------------------------------
+
+_CONVERTER_SCHEMAS = {
+    "IntegerConverter": {"type": "integer", "minimum": 0},
+    "FloatConverter": {"type": "number", "minimum": 0},
+    "UUIDConverter": {"type": "string", "format": "uuid"},
+}
+
+
+def openapi_path(rule: Rule) -> str:
+    """The rule's path in OpenAPI's template syntax (``<path:did>`` is ``{did}``)."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+
+
+def path_parameters(rule: Rule, overrides: Mapping[str, Schema]) -> list[dict[str, Any]]:
+    found = []
+    for name in rule.arguments:
+        if name in (rule.defaults or {}):
+            continue
+        converter = rule._converters.get(name)  # werkzeug keeps no public map of converters
+        schema = overrides.get(name) or _converter_schema(converter)
+        found.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return sorted(found, key=lambda p: rule.rule.index(f"{p['name']}>"))
+
+
+def _converter_schema(converter: Any) -> Schema:
+    kind = type(converter).__name__
+    if kind == "AnyConverter":
+        return {"type": "string", "enum": sorted(converter.items)}
+    if kind == "PathConverter":
+        return {"type": "string", "minLength": 1}
+    # Flask's default converter takes no slash and no empty segment.
+    return _CONVERTER_SCHEMAS.get(kind, {"type": "string", "pattern": "^[^/]+$"})
+
+
+def _undeclared(rule: Rule) -> dict[str, Any]:
+    described: dict[str, Any] = {
+        "summary": f"{rule.endpoint} (not declared yet)",
+        "x-undeclared": True,
+        "responses": {"default": {"description": "not declared yet"}},
+    }
+    parameters = path_parameters(rule, {})
+    if parameters:
+        described["parameters"] = parameters
+    return described
+
+
+def is_page(rule: Rule) -> bool:
+    """Whether ``rule`` serves HTML pages (left out of the document)."""
+    blueprint = rule.endpoint.rpartition(".")[0]
+    return bool(blueprint) and bool(PAGE_BLUEPRINT.search(blueprint))
+
+
+def described_rules(app: Flask) -> Iterable[Rule]:
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in SKIPPED_ENDPOINTS or rule.endpoint.endswith(".static"):
+            continue
+        if is_page(rule) and getattr(app.view_functions[rule.endpoint], ATTRIBUTE, None) is None:
+            continue
+        yield rule
+
+
+def document(app: Flask) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``app``, built from its routes and their declarations."""
+    spec = APISpec(
+        title=app.config.get("OPENAPI_TITLE") or f"credgate {app.config['SERVICE_NAME']}",
+        version=__version__,
+        openapi_version="3.1.0",
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in described_rules(app):
+        op: Operation | None = getattr(app.view_functions[rule.endpoint], ATTRIBUTE, None)
+        described = op.describe(rule) if op else _undeclared(rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            paths.setdefault(openapi_path(rule), {})[method.lower()] = described
+    for name, definition in sorted(_components(paths).items()):
+        spec.components.schema(name, definition)
+    schemes = {scheme for ops in paths.values() for op in ops.values()
+               for need in op.get("security", ()) for scheme in need}  # fmt: skip
+    for scheme in sorted(schemes):
+        spec.components.security_scheme(scheme, SECURITY_SCHEMES[scheme])
+    for path in sorted(paths):
+        spec.path(path=path, operations=paths[path])
+    return spec.to_dict()
+
+
+def _components(value: Any, found: dict[str, Schema] | None = None) -> dict[str, Schema]:
+    """Every named component ``value`` refers to, with those their definitions refer to."""
+    found = {} if found is None else found
+    if isinstance(value, Ref):
+        if value.name not in found:
+            found[value.name] = value.definition
+            _components(value.definition, found)
+    elif isinstance(value, dict):
+        for member in value.values():
+            _components(member, found)
+    elif isinstance(value, list):
+        for member in value:
+            _components(member, found)
+    return found
+
+
+openapi = Blueprint("openapi", __name__)
+
+
+@openapi.get("/openapi.json")
+def serve_document():
+    """The service's API description, built once per app (routes do not change after start)."""
+    cached = current_app.extensions.get("credgate.openapi")
+    if cached is None:
+        cached = current_app.extensions["credgate.openapi"] = document(current_app)
+    return jsonify(cached)
