@@ -1,9 +1,11 @@
 """RFC 9457 problem documents: every error a service returns, with a stable ``type`` per failure.
 
-Raise :class:`Problem` anywhere below a route; the handlers registered by
-:func:`register_problem_handlers` turn it, and every HTTP error Flask raises itself, into an
-``application/problem+json`` response. Unexpected exceptions become a generic 500 problem that
-reveals nothing of the internals (the traceback goes to the log).
+Services raise :class:`~credgate.errors.DomainError` (no HTTP in it); routes may raise
+:class:`Problem`, a domain error that knows its status. The handlers registered by
+:func:`register_problem_handlers` turn both, and every HTTP error Flask raises itself, into an
+``application/problem+json`` response: a domain error's status is its type's in the registry
+(:mod:`credgate.problem_types`), mapped in one place, :func:`problem_of`. Unexpected exceptions
+become a generic 500 problem that reveals nothing of the internals (the traceback goes to the log).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from flask import Flask, Response, current_app, json, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from credgate.bodies import MAX_BYTES, MAX_DEPTH, MAX_STRING, BodyRefused, Limits, parse_json
-from credgate.problem_types import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+from credgate.errors import DomainError
+from credgate.problem_types import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, ProblemType
 
 # Werkzeug's HTTP errors, named for clients that switch on ``type``.
 _HTTP_SLUGS = {
@@ -31,26 +34,23 @@ _HTTP_SLUGS = {
 }
 
 
-class Problem(Exception):
-    """An error to report to the client as a problem document."""
+class Problem(DomainError):
+    """An error to report to the client as a problem document, with its HTTP status: what routes
+    raise. ``title`` and ``status`` default to the registry's for the type."""
 
     def __init__(
         self,
-        slug: str,
-        title: str,
-        status: int = 400,
+        slug: ProblemType | str,
+        title: str | None = None,
+        status: int | None = None,
         detail: str | None = None,
         *,
         headers: dict[str, str] | None = None,
         **extra: Any,
     ) -> None:
-        super().__init__(detail or title)
+        super().__init__(slug, detail, title=title, **extra)
+        self.status = self.problem_type.status if status is None else status
         self.headers = headers or {}
-        self.slug = slug
-        self.title = title
-        self.status = status
-        self.detail = detail
-        self.extra = extra
 
     @property
     def type(self) -> str:
@@ -62,6 +62,16 @@ class Problem(Exception):
             body["detail"] = self.detail
         body.update(self.extra)
         return body
+
+
+def problem_of(error: DomainError) -> Problem:
+    """The problem document a domain error answers with: its type's status from the registry.
+    The one place where a service's refusal becomes HTTP."""
+    if isinstance(error, Problem):
+        return error
+    return Problem(
+        error.problem_type, error.title, error.problem_type.status, error.detail, **error.extra
+    )
 
 
 def problem_response(problem: Problem) -> Response:
@@ -83,6 +93,10 @@ def from_http_exception(exc: HTTPException) -> Problem:
 
 def register_problem_handlers(app: Flask) -> None:
     app.register_error_handler(Problem, problem_response)
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        return problem_response(problem_of(error))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

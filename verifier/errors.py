@@ -2,14 +2,16 @@
 
 Every reason a credential or presentation fails verification has one slug, reported as the
 ``type`` of an RFC 9457 problem detail (``https://w3id.org/credgate/problems/<slug>``) in VC-API
-results and in problem documents. Clients switch on these; never rename one.
+results and in problem documents. Clients switch on these; never rename one. Titles and meanings
+live in the registry of problem types (:mod:`credgate.problem_types`), like every other slug's.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from credgate.problem_types import type_uri
+from credgate.errors import DomainError
+from credgate.problem_types import problem_type, type_uri
 
 # -- input ------------------------------------------------------------------------------------
 MALFORMED_JSON = "malformed-json"
@@ -62,69 +64,29 @@ COMPANY_INACTIVE = "company-inactive"  # KCIT knows the company but it is suspen
 POWER_NOT_GRANTED = "power-not-granted"  # an attorney power KCIT never gave the company
 DOMAIN_MISSING = "domain-missing"  # a direct sign-in or token proof signed for no domain
 
+# -- JWT-secured credentials (SD-JWT VC, VC-JWT) and OpenID4VP --------------------------------
+UNSUPPORTED_ALGORITHM = "unsupported-algorithm"  # HS* (a shared secret proves nothing) or unknown
+INVALID_JWT = "invalid-jwt"  # not a compact JWS, undecodable header or payload, wrong typ
+DISCLOSURE_MISMATCH = "disclosure-mismatch"  # a disclosure the issuer did not sign, or repeated
+KB_JWT_MISSING = "kb-jwt-missing"  # an SD-JWT presented without key binding
+SD_HASH_MISMATCH = "sd-hash-mismatch"  # the KB-JWT binds another SD-JWT or other disclosures
+AUDIENCE_MISMATCH = "audience-mismatch"  # a KB-JWT or VP JWT made for another verifier
+HOLDER_KEY_MISSING = "holder-key-missing"  # an SD-JWT without cnf.jwk: anyone could present it
+
 ALL = tuple(
-    value
-    for name, value in sorted(globals().items())
-    if name.isupper() and isinstance(value, str) and name != "PROBLEM_BASE"
+    value for name, value in sorted(globals().items()) if name.isupper() and isinstance(value, str)
 )
 
-TITLES: dict[str, str] = {
-    MALFORMED_JSON: "Malformed JSON",
-    PAYLOAD_TOO_LARGE: "Payload too large",
-    INVALID_REQUEST: "Invalid request",
-    INVALID_CREDENTIAL: "Invalid credential",
-    INVALID_PRESENTATION: "Invalid presentation",
-    UNSUPPORTED_FORMAT: "Unsupported format",
-    ALG_NONE: "Unsecured JWT",
-    UNKNOWN_CONTEXT: "Unknown JSON-LD context",
-    UNDEFINED_TERM: "Undefined JSON-LD term",
-    INVALID_JSONLD: "Invalid JSON-LD",
-    HOSTILE_GRAPH: "Graph too costly to canonicalize",
-    UNSUPPORTED_JSONLD: "Unsupported JSON-LD construct",
-    PROOF_MISSING: "Proof missing",
-    UNSUPPORTED_PROOF: "Unsupported proof type",
-    MALFORMED_PROOF: "Malformed proof",
-    BAD_SIGNATURE: "Bad signature",
-    PROOF_PURPOSE_MISMATCH: "Proof purpose mismatch",
-    VERIFICATION_METHOD_NOT_FOUND: "Verification method not found",
-    DID_RESOLUTION_FAILED: "DID resolution failed",
-    UNSUPPORTED_DID_METHOD: "Unsupported DID method",
-    ISSUER_MISMATCH: "Proof not made by the issuer",
-    CHALLENGE_MISSING: "Challenge missing",
-    CHALLENGE_MISMATCH: "Wrong challenge",
-    CHALLENGE_UNKNOWN: "Unknown challenge",
-    CHALLENGE_REUSED: "Challenge already used",
-    CHALLENGE_EXPIRED: "Challenge expired",
-    DOMAIN_MISMATCH: "Wrong domain",
-    HOLDER_MISMATCH: "Holder is not the subject",
-    DUPLICATE_CREDENTIAL: "Two credentials share an id",
-    EXPIRED: "Credential expired",
-    NOT_YET_VALID: "Credential not yet valid",
-    REVOKED: "Credential revoked",
-    SUSPENDED: "Credential suspended",
-    STATUS_UNAVAILABLE: "Credential status unavailable",
-    INVALID_STATUS: "Invalid credential status",
-    STATUS_MISSING: "Credential has no status entry",
-    UNTRUSTED_ISSUER: "Untrusted issuer",
-    ISSUER_NOT_KCIT_COMPANY: "Issuer is not a KCIT-identified company",
-    COMPANY_INACTIVE: "Issuing company is not active",
-    POWER_NOT_GRANTED: "Power not granted to the company",
-    DOMAIN_MISSING: "Domain missing",
-}
+#: Each slug's title, from the registry.
+TITLES: dict[str, str] = {slug: problem_type(slug).title for slug in ALL}
 
 
-class VerificationError(Exception):
-    """One reason verification fails. Raised by the pure checks, collected into results."""
+class VerificationError(DomainError):
+    """One reason verification fails. Raised by the pure checks, collected into results; one that
+    escapes to a route answers as its type's problem document."""
 
     def __init__(self, slug: str, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.slug = slug
-        self.detail = detail
-        self.extra = extra
-
-    @property
-    def title(self) -> str:
-        return TITLES.get(self.slug, self.slug)
+        super().__init__(slug, detail, **extra)
 
     def to_problem(self) -> dict[str, Any]:
         """The RFC 9457 problem detail that VC-API results carry in ``errors``."""
@@ -135,26 +97,3 @@ class VerificationError(Exception):
 
     def __repr__(self) -> str:
         return f"VerificationError({self.slug!r}, {self.detail!r})"
-
-
-# -- JWT-secured credentials (SD-JWT VC, VC-JWT) and OpenID4VP --------------------------------
-UNSUPPORTED_ALGORITHM = "unsupported-algorithm"  # HS* (a shared secret proves nothing) or unknown
-INVALID_JWT = "invalid-jwt"  # not a compact JWS, undecodable header or payload, wrong typ
-DISCLOSURE_MISMATCH = "disclosure-mismatch"  # a disclosure the issuer did not sign, or repeated
-KB_JWT_MISSING = "kb-jwt-missing"  # an SD-JWT presented without key binding
-SD_HASH_MISMATCH = "sd-hash-mismatch"  # the KB-JWT binds another SD-JWT or other disclosures
-AUDIENCE_MISMATCH = "audience-mismatch"  # a KB-JWT or VP JWT made for another verifier
-HOLDER_KEY_MISSING = "holder-key-missing"  # an SD-JWT without cnf.jwk: anyone could present it
-
-_JWT_SLUGS = (UNSUPPORTED_ALGORITHM, INVALID_JWT, DISCLOSURE_MISMATCH, KB_JWT_MISSING,
-              SD_HASH_MISMATCH, AUDIENCE_MISMATCH, HOLDER_KEY_MISSING)  # fmt: skip
-ALL = ALL + _JWT_SLUGS
-TITLES.update({
-    UNSUPPORTED_ALGORITHM: "Unsupported signature algorithm",
-    INVALID_JWT: "Invalid JWT",
-    DISCLOSURE_MISMATCH: "Disclosure not signed by the issuer",
-    KB_JWT_MISSING: "Key binding missing",
-    SD_HASH_MISMATCH: "Key binding for another presentation",
-    AUDIENCE_MISMATCH: "Made for another verifier",
-    HOLDER_KEY_MISSING: "Credential not bound to a holder key",
-})  # fmt: skip
