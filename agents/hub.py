@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agents.models import StoredWebhook
 from credgate.db import transaction, utcnow
 from credgate.notify import notifier_for
+from credgate.signals import Signal
 
 FAILED_STATES = frozenset({"abandoned", "deleted"})
 CHANNEL = "agents.webhooks"
@@ -82,7 +83,8 @@ class WebhookHub:
         self._events: deque[WebhookEvent] = deque(maxlen=history)
         self._subscribers: dict[str, list[Subscriber]] = {}
         self._seq = 0
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()  # the history, the subscribers and the number
+        self._arrived = Signal()  # poked after each in-memory event
         self._stored = itertools.count(1)
 
     # -- receiving ---------------------------------------------------------------------------
@@ -92,12 +94,12 @@ class WebhookHub:
     ) -> WebhookEvent:
         if self.store is not None:
             return self._publish_stored(agent, topic, payload, wallet_id)
-        with self._changed:
+        with self._lock:
             self._seq += 1
             event = WebhookEvent(self._seq, agent, topic, wallet_id, payload)
             self._events.append(event)
             subscribers = [*self._subscribers.get(topic, ()), *self._subscribers.get("*", ())]
-            self._changed.notify_all()
+        self._arrived.poke()
         for callback in subscribers:
             callback(event)
         return event
@@ -117,7 +119,7 @@ class WebhookHub:
                 session.execute(delete(StoredWebhook).where(
                     StoredWebhook.received_at < utcnow() - RETENTION))  # fmt: skip
         event = WebhookEvent(row.id, agent, topic, wallet_id, payload)
-        with self._changed:
+        with self._lock:
             subscribers = [*self._subscribers.get(topic, ()), *self._subscribers.get("*", ())]
         for callback in subscribers:
             callback(event)
@@ -152,23 +154,23 @@ class WebhookHub:
 
     def subscribe(self, topic: str, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback`` for each new event on ``topic`` ("*" for all); returns unsubscribe."""
-        with self._changed:
+        with self._lock:
             self._subscribers.setdefault(topic, []).append(callback)
 
         def unsubscribe() -> None:
-            with self._changed:
+            with self._lock:
                 self._subscribers[topic].remove(callback)
 
         return unsubscribe
 
     def events(self, match: Matcher | None = None) -> list[WebhookEvent]:
         if self.store is not None:
-            with self._changed:
-                history = self._events.maxlen or 10_000
+            history = self._events.maxlen or 10_000
             found = self._read_stored(max(0, self.last_seq - history), set())
             return [e for e in found if match is None or match(e)]
-        with self._changed:
-            return [e for e in self._events if match is None or match(e)]
+        with self._lock:
+            events = list(self._events)
+        return [e for e in events if match is None or match(e)]
 
     def wait_for(
         self,
@@ -183,16 +185,18 @@ class WebhookHub:
             return self._wait_stored(match, timeout, failure, since)
         deadline = time.monotonic() + timeout
         seen = since
-        with self._changed:
-            while True:
-                for event in self._unseen(seen):
-                    seen = event.seq
-                    if _settles(event, match, failure):
-                        return event
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise WebhookTimeout(f"no matching webhook within {timeout:.1f} s")
-                self._changed.wait(remaining)
+        while True:
+            generation = self._arrived.generation  # before reading: a later event still wakes us
+            with self._lock:
+                unseen = self._unseen(seen)
+            for event in unseen:
+                seen = event.seq
+                if _settles(event, match, failure):
+                    return event
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WebhookTimeout(f"no matching webhook within {timeout:.1f} s")
+            self._arrived.wait(generation, remaining)
 
     def wait_for_state(
         self,
@@ -280,7 +284,7 @@ class WebhookHub:
         if self.store is not None:
             with self.store() as session:
                 return session.scalar(select(func.max(StoredWebhook.id))) or 0
-        with self._changed:
+        with self._lock:
             return self._seq
 
 

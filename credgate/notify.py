@@ -4,10 +4,10 @@ State always lives in the database; a notification carries no data, only the nam
 so a waiter that is woken re-reads its rows (by version or sequence number) and a lost or
 duplicated notification can delay an answer by one poll, never change it.
 
-Each channel has a process-wide :class:`Signal`: a generation counter behind a
-``threading.Condition``. A waiter notes :meth:`Notifier.generation` *before* reading the database
-and then calls :meth:`Notifier.wait` (always bounded), so a change committed between the read and
-the wait is not lost.
+Each channel has a process-wide :class:`~credgate.signals.Signal` (the wake-up counter). A waiter
+notes :meth:`Notifier.generation` *before* reading the database and then calls
+:meth:`Notifier.wait` (always bounded), so a change committed between the read and the wait is not
+lost.
 
 On SQLite (the embedded default: one process) publishing pokes the signal in this process. On
 PostgreSQL it also sends ``NOTIFY credgate_events, '<channel>'`` (inside the caller's transaction
@@ -22,34 +22,17 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Any
 
 from sqlalchemy import Connection, Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
+
+from credgate.signals import Signal
 
 LOGGER = logging.getLogger(__name__)
 
 PG_CHANNEL = "credgate_events"
 MAX_CHANNEL = 200  # NOTIFY payloads must stay under 8000 bytes; channel names are short
 BACKOFF_MAX = 5.0
-
-
-class Signal:
-    """A generation counter that waiters block on until it moves."""
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self.generation = 0
-
-    def poke(self, *_: Any) -> None:
-        with self._changed:
-            self.generation += 1
-            self._changed.notify_all()
-
-    def wait(self, seen: int, timeout: float) -> bool:
-        """True once the generation is no longer ``seen``; False after ``timeout`` seconds."""
-        with self._changed:
-            return self._changed.wait_for(lambda: self.generation != seen, max(0.0, timeout))
 
 
 _SIGNALS: dict[str, Signal] = {}

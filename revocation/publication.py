@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agents.client import AdminClient
 from credgate.db import transaction, utcnow
 from credgate.problems import Problem
+from credgate.signals import Signal
 from revocation import store
 from revocation.bitstring import bitstring, encode_list
 from revocation.models import StatusList, StatusListCredential
@@ -142,7 +143,10 @@ def published_list(
 
 class _Signing:
     """Signs one list until its newest version is signed, retrying with back-off while the
-    signer fails (for at most :data:`RETRY_FOR` seconds; the next request starts it again)."""
+    signer fails (for at most :data:`RETRY_FOR` seconds; the next request starts it again).
+
+    Only the job's own thread writes ``published``, ``error`` and ``finished``, each followed by a
+    poke of ``_changed``; requests wait on it."""
 
     def __init__(
         self,
@@ -160,18 +164,16 @@ class _Signing:
         self.published: PublishedList | None = None
         self.error: Problem | None = None  # the last attempt failed (cleared by a success)
         self.finished = False
-        self._changed = threading.Condition()
+        self._changed = Signal()
 
     def wait(self, version: int, timeout: float) -> PublishedList | Problem | None:
         """A signature of ``version`` or newer, the failure of the last attempt, or None."""
-        with self._changed:
-            self._changed.wait_for(
-                lambda: self._signed(version) or self.error is not None or self.finished,
-                timeout,
-            )
-            if self._signed(version):
-                return self.published
-            return self.error
+        self._changed.wait_until(
+            lambda: self._signed(version) or self.error is not None or self.finished, timeout
+        )
+        if self._signed(version):
+            return self.published
+        return self.error
 
     def _signed(self, version: int) -> bool:
         return self.published is not None and self.published.version >= version
@@ -202,23 +204,20 @@ class _Signing:
             with _JOBS_GUARD:
                 if _JOBS.get(self.key) is self:
                     del _JOBS[self.key]
-            with self._changed:
-                self.finished = True
-                self._changed.notify_all()
+            self.finished = True
+            self._changed.poke()
 
     def _report(self, published: PublishedList) -> None:
-        with self._changed:
-            if self.error is not None:
-                LOGGER.info("status list %s signed again", self.list_id)
-            self.published, self.error = published, None
-            self._changed.notify_all()
+        if self.error is not None:
+            LOGGER.info("status list %s signed again", self.list_id)
+        self.published, self.error = published, None
+        self._changed.poke()
 
     def _fail(self, problem: Problem) -> None:
-        with self._changed:
-            if self.error is None:
-                LOGGER.warning("status list %s not signed: %s", self.list_id, problem.detail)
-            self.error = problem
-            self._changed.notify_all()
+        if self.error is None:
+            LOGGER.warning("status list %s not signed: %s", self.list_id, problem.detail)
+        self.error = problem
+        self._changed.poke()
 
 
 _JOBS: dict[tuple[int, str], _Signing] = {}

@@ -39,6 +39,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from credgate.signals import Signal
+
 DEFAULT_DEADLINE = 5.0  # seconds for a whole fetch
 DEFAULT_MAX_BYTES = 1024 * 1024
 CHUNK = 64 * 1024
@@ -173,14 +175,15 @@ class _Watchdog:
     returns at once whatever the server does."""
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._added = Signal()  # a deadline was added: it may be sooner than the one awaited
         self._heap: list[tuple[float, int]] = []
         self._live: dict[int, _Fetch] = {}
         self._ids = itertools.count()
         self._thread: threading.Thread | None = None
 
     def watch(self, fetch: _Fetch) -> int:
-        with self._cond:
+        with self._lock:
             token = next(self._ids)
             self._live[token] = fetch
             heapq.heappush(self._heap, (fetch.deadline, token))
@@ -189,27 +192,34 @@ class _Watchdog:
                     target=self._run, name="fetch-deadline", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
-            return token
+        self._added.poke()
+        return token
 
     def cancel(self, token: int) -> None:
-        with self._cond:
+        with self._lock:
             self._live.pop(token, None)
 
     def _run(self) -> None:
         while True:
-            with self._cond:
-                while not self._heap:
-                    self._cond.wait()
-                deadline, token = self._heap[0]
-                wait = deadline - time.monotonic()
-                if wait > 0:
-                    self._cond.wait(wait)
-                    continue
-                heapq.heappop(self._heap)
-                fetch = self._live.pop(token, None)
-            if fetch is not None:
+            seen = self._added.generation  # before looking: a deadline added later wakes us
+            for fetch in self._expired():
                 fetch.expire()
+            self._added.wait(seen, self._until_next())
+
+    def _expired(self) -> list[_Fetch]:
+        """The live fetches whose deadline has passed, taken off the heap."""
+        now, due = time.monotonic(), []
+        with self._lock:
+            while self._heap and self._heap[0][0] <= now:
+                _, token = heapq.heappop(self._heap)
+                if (fetch := self._live.pop(token, None)) is not None:
+                    due.append(fetch)
+        return due
+
+    def _until_next(self) -> float | None:
+        """Seconds until the first deadline; None while there is none."""
+        with self._lock:
+            return self._heap[0][0] - time.monotonic() if self._heap else None
 
 
 _watchdog = _Watchdog()

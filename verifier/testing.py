@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlparse
 from jwcrypto import jwk
 from nacl.signing import SigningKey
 
+from credgate.signals import Signal
 from schemas.registry import example_credential
 from verifier import jose
 from verifier.dids import DidResolver, did_key_from_public_key
@@ -192,7 +193,8 @@ class StatusListServer(LoopbackServer):
         self.changes: list[dict[str, Any]] = []
         self.requests: list[str] = []
         self.fail = False  # answer 503 to everything
-        self._changed = threading.Condition()
+        self.stopping = False
+        self._changed = Signal()  # poked by set() (the test's thread) and stop()
         server = self
 
         class Handler(QuietHandler):
@@ -204,8 +206,8 @@ class StatusListServer(LoopbackServer):
         super().__init__(Handler)
 
     def stop(self) -> None:
-        with self._changed:
-            self._changed.notify_all()
+        self.stopping = True  # long polls answer now
+        self._changed.poke()
         super().stop()
 
     def list_url(self, list_id: str) -> str:
@@ -235,10 +237,9 @@ class StatusListServer(LoopbackServer):
         else:
             published.bits[index // 8] &= ~mask
         published.version += 1
-        with self._changed:
-            seq = len(self.changes) + 1
-            self.changes.append({"seq": seq, "list_id": list_id, "url": self.list_url(list_id)})
-            self._changed.notify_all()
+        seq = len(self.changes) + 1
+        self.changes.append({"seq": seq, "list_id": list_id, "url": self.list_url(list_id)})
+        self._changed.poke()
 
     def credential(self, list_id: str, *, v2: bool = False) -> dict[str, Any]:
         published = self.lists[list_id]
@@ -287,10 +288,9 @@ class StatusListServer(LoopbackServer):
             query = parse_qs(parsed.query)
             after = int(query.get("after", ["0"])[0])
             wait = min(float(query.get("wait", ["0"])[0]), 5.0)
-            with self._changed:
-                self._changed.wait_for(lambda: len(self.changes) > after, timeout=wait)
-                fresh = copy.deepcopy(self.changes[after:])
-                return 200, {"changes": fresh, "last": len(self.changes)}
+            self._changed.wait_until(lambda: len(self.changes) > after or self.stopping, wait)
+            changes = list(self.changes)  # one snapshot: set() may append meanwhile
+            return 200, {"changes": copy.deepcopy(changes[after:]), "last": len(changes)}
         parts = parsed.path.strip("/").split("/")
         if len(parts) == 2 and parts[0] == "status" and parts[1] in self.lists:
             return 200, self.credential(parts[1], v2=parts[1].startswith("v2-"))
