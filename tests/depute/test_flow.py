@@ -19,9 +19,10 @@ import pytest
 import requests
 
 from agents.tenants import ensure_tenant
-from tests.support.depute import register_and_approve, wait_for
+from tests.support.depute import PROVISIONED_WITHIN, register_and_approve
 from tests.support.gateway_wallet import AgentWallet
 from tests.support.issuer_wallet import accept_exchange
+from tests.support.waits import eventually
 from verifier.dids import DidResolver
 from verifier.engine import Verifier
 from verifier.fetch import FetchPolicy
@@ -46,21 +47,16 @@ def verifier(urls):
         verifier.verify_status_list, long_ttl=300.0, policy=FetchPolicy(urls.values())
     )
     status_feed = ChangeFeed(urls["revocation"], verifier.status, wait=5.0).start()
-    deadline = time.monotonic() + 10
-    while not (trust.feed_healthy and verifier.status.feed_healthy):
-        assert time.monotonic() < deadline, "change feeds did not connect"
-        time.sleep(0.02)
+    eventually(lambda: trust.feed_healthy and verifier.status.feed_healthy, 10, 0.02,
+               what="the change feeds to connect")  # fmt: skip
     yield verifier
     kcit_feed.stop()
     status_feed.stop()
 
 
 def refused_within(verifier, credential: dict, slug: str, began: float, limit: float = 1.0):
-    while True:
-        result = verifier.verify_credential(credential)
-        if not result.verified or time.monotonic() - began > 3 * limit:
-            break
-        time.sleep(0.02)
+    result = eventually(lambda: verifier.verify_credential(credential), 3 * limit, 0.02,
+                        until=lambda result: not result.verified)  # fmt: skip
     elapsed = time.monotonic() - began
     assert [e.slug for e in result.errors] == [slug], result.error_types()
     assert elapsed <= limit, elapsed
@@ -149,11 +145,11 @@ def test_register_approve_deputise_verify_revoke_suspend(urls, operator, suite, 
         assert attorney["credentialStatus"]["statusPurpose"] == "suspension"
         result = verifier.verify_credential(attorney)
         assert result.verified, result.error_types()
-        listed = wait_for(
+        listed = eventually(
             lambda: requests.get(
                 f"{depute}/depute/api/companies/{company['id']}/authorisations?state=issued",
-                headers=operator, timeout=10).json()["authorisations"],
-            lambda rows: {r["id"] for r in rows} >= {authorisation["id"], admin_id},
+                headers=operator, timeout=10).json()["authorisations"], PROVISIONED_WITHIN, 0.1,
+            until=lambda rows: {r["id"] for r in rows} >= {authorisation["id"], admin_id},
             what="issued authorisations",
         )  # fmt: skip
         assert {r["mandatee"]["name"] for r in listed} == {"Ana Petrović", "Jonas Keller"}
@@ -183,10 +179,11 @@ def test_register_approve_deputise_verify_revoke_suspend(urls, operator, suite, 
         browser.close()
 
     # The company wallet took its own Onboarding and Role credentials from the authority.
-    wallet = wait_for(
+    wallet = eventually(
         lambda: requests.get(f"{depute}/depute/api/companies/{company['id']}",
                              headers=operator, timeout=10).json()["provisioning"],
-        lambda p: p["onboarding"] in ("done", "failed"), what="company onboarding",
+        PROVISIONED_WITHIN, 0.1, until=lambda p: p["onboarding"] in ("done", "failed"),
+        what="company onboarding",
     )  # fmt: skip
     assert wallet == {"state": "ready", "onboarding": "done",
                       "adminAuthorisation": admin_id, "error": None}  # fmt: skip

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from pathlib import Path
 
 import pytest
 import requests
+
+from tests.support.depute import PROVISIONED_WITHIN
+from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
@@ -37,14 +39,13 @@ def company(urls, operator):
     requests.post(f"{urls['kcit']}/kcit/admin/companies/{registered['id']}/approve",
                   json={"roles": ["DataConsumer"], "powers": ["marketplace:read", "depute:admin"]},
                   headers=operator, timeout=10)  # fmt: skip
-    deadline = time.monotonic() + 30
-    while True:
-        view = requests.get(f"{urls['depute']}/depute/api/companies/{registered['id']}",
-                            headers=operator, timeout=10).json()  # fmt: skip
-        if (view.get("provisioning") or {}).get("state") == "ready":
-            return {**registered, **view}
-        assert time.monotonic() < deadline, view
-        time.sleep(0.1)
+    view = eventually(
+        lambda: requests.get(f"{urls['depute']}/depute/api/companies/{registered['id']}",
+                             headers=operator, timeout=10).json(), PROVISIONED_WITHIN, 0.1,
+        until=lambda view: (view.get("provisioning") or {}).get("state") == "ready",
+        what="the company provisioned",
+    )  # fmt: skip
+    return {**registered, **view}
 
 
 def csrf_of(text: str) -> str:

@@ -29,6 +29,7 @@ from click.testing import CliRunner
 
 from suite.cli import cli
 from tests.support.depute import log_in, register_and_approve
+from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
@@ -143,14 +144,11 @@ def test_mandates_through_the_wallet_cli(urls, operator, run, tmp_path):
     revoked = requests.post(f"{url}/revoke", json={"reason": "contract ended"},
                             headers=headers, timeout=10)  # fmt: skip
     assert revoked.status_code == 200 and revoked.json()["state"] == "revoked", revoked.text
-    while True:
-        (mandate,) = stored(run, emp_wallet)
-        status = mandate["status"]["status"]
-        if status != "valid" or time.monotonic() - began > 3 * STATUS_WAIT:
-            break
-        time.sleep(0.1)
+    (mandate,) = eventually(lambda: stored(run, emp_wallet), 3 * STATUS_WAIT, 0.1,
+                            until=lambda held: held[0]["status"]["status"] != "valid")  # fmt: skip
     elapsed = time.monotonic() - began
-    assert status == "suspended", mandate["status"]  # revocation = permanent suspension
+    # Revocation is a permanent suspension.
+    assert mandate["status"]["status"] == "suspended", mandate["status"]
     assert elapsed <= STATUS_WAIT, elapsed
     code, out = run("credentials", "-w", emp_wallet)
     assert code == 0 and out.startswith("suspended"), out

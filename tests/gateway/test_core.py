@@ -30,6 +30,7 @@ from gateway.plugin import (
 )
 from gateway.state import gateway
 from tests.support.gateway import bearer, challenge, gateway_app, token_for, wait_for_status_feed
+from tests.support.waits import timed
 from verifier.testing import Party, StatusListServer, credgate_credential, serving_lists
 from verifier.trust import CompanyStatus, StaticTrustRegistry
 
@@ -305,13 +306,9 @@ def test_jwks_and_me(client, app):
 
 def wait_until_denied(client, path, token, method="get", limit=1.0):
     """Seconds until ``path`` is refused (bounded: fails after ``limit``)."""
-    began = time.monotonic()
-    while True:
-        response = getattr(client, method)(path, headers=bearer(token))
-        if response.status_code == 403:
-            return time.monotonic() - began, response.get_json()
-        assert time.monotonic() - began < limit, f"still {response.status_code} after {limit} s"
-        time.sleep(0.01)
+    took, response = timed(lambda: getattr(client, method)(path, headers=bearer(token)), limit,
+                           interval=0.01, until=lambda answer: answer.status_code == 403)
+    return took, response.get_json()
 
 
 def test_revocation_denies_an_issued_token_within_a_second(client, status_server):

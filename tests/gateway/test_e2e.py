@@ -30,6 +30,7 @@ from schemas.registry import example_credential
 from suite.cli import cli
 from tests.support.didcomm import connect
 from tests.support.gateway_wallet import AgentWallet, Issued, issue_with_status
+from tests.support.waits import eventually, timed
 from wallet.accounts import tenant_name
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
@@ -165,13 +166,7 @@ def token(world, who: str, hub) -> dict[str, str]:
 
 
 def first_denial(get, limit: float = 1.0) -> tuple[float, requests.Response]:
-    began = time.monotonic()
-    while True:
-        response = get()
-        if response.status_code == 403:
-            return time.monotonic() - began, response
-        assert time.monotonic() - began < limit, f"still {response.status_code} after {limit} s"
-        time.sleep(0.02)
+    return timed(get, limit, until=lambda response: response.status_code == 403)
 
 
 def test_employee_logs_in_by_qr_buys_and_is_cut_off_by_revocation(
@@ -280,12 +275,8 @@ def test_declining_in_the_wallet_fails_the_login_page_within_two_seconds(
         code, out = wallet_cli("scan", str(picture), "-w", "e2e-decliner", "--decline")
         declined = time.monotonic()
         assert code == 0 and "declined; the verifier was told" in out, out
-        while True:
-            body = requests.get(state_url, timeout=5).json()
-            if body["state"] == "failed":
-                break
-            assert time.monotonic() - declined < 2.0, f"login still {body['state']} after 2 s"
-            time.sleep(0.05)
+        body = eventually(lambda: requests.get(state_url, timeout=5).json(), 2.0,
+                          until=lambda body: body["state"] == "failed", what="the login")
         assert "declined" in (body["reason"] or ""), body
         stream.join(timeout=max(0.0, 2.0 - (time.monotonic() - declined)))
         assert seen and seen[-1]["state"] == "failed", seen

@@ -10,7 +10,6 @@ with the agents in tests/depute/test_flow.py and tests/signin/test_governance_lo
 from __future__ import annotations
 
 import secrets
-import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,6 +21,7 @@ from gateway.state import gateway
 from signin.handoff import SignedIn, admit
 from signin.pkce import s256
 from tests.support.gateway import gateway_app, wait_for_status_feed
+from tests.support.waits import eventually
 from verifier.challenges import bound_to
 from verifier.dids import DidResolver
 from verifier.engine import Verifier
@@ -200,10 +200,8 @@ def test_an_expired_code_or_a_revoked_credential_is_refused(app, client, status_
     handed = handed_over(app, client, mandate, secret)
     status_server.set("attorneys", int(mandate["credentialStatus"]["statusListIndex"]))
     verifier = app.extensions["credgate.verifier"]
-    deadline = time.monotonic() + 2
-    while verifier.verify_credential(mandate).verified:  # the change feed drops the list
-        assert time.monotonic() < deadline, "the suspension did not reach the gateway"
-        time.sleep(0.02)
+    eventually(lambda: not verifier.verify_credential(mandate).verified, 2, 0.02,
+               what="the suspension to reach the gateway")  # the change feed drops the list
     assert_problem(redeem(client, handed["code"], secret), 403, "suspended")
 
 

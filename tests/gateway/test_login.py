@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import time
 from datetime import timedelta
 
 import pytest
@@ -24,6 +23,7 @@ from gateway.models import Login
 from tests.support.didcomm import connect
 from tests.support.gateway import PortalBrowser
 from tests.support.gateway_wallet import AgentWallet, issue_with_status
+from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
@@ -77,13 +77,8 @@ class Browser(PortalBrowser):
 
 
 def wait_state(browser, login, states, timeout=10.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        body = browser.state(login)
-        if body["state"] in states:
-            return body
-        assert time.monotonic() < deadline, f"login still {body['state']}"
-        time.sleep(0.05)
+    return eventually(lambda: browser.state(login), timeout,
+                      until=lambda body: body["state"] in states, what="the login")
 
 
 def test_qr_login_with_an_aries_presentation_opens_a_session(
@@ -99,10 +94,7 @@ def test_qr_login_with_an_aries_presentation_opens_a_session(
     assert browser.state(login)["state"] == "pending"
     seen: list[str] = []
     stream = browser.follow(login, seen)
-    deadline = time.monotonic() + 10
-    while not seen:  # the stream's first event: the state when it connected
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    eventually(lambda: seen, 10, 0.01)  # the stream's first event: the state when it connected
 
     wallet = AgentWallet(hub, parties["person"])
     wallet.scan_and_present(login["short"])

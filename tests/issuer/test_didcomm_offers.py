@@ -26,9 +26,11 @@ from issuer.exchanges import get_exchange
 from tests.support.depute import register_and_approve
 from tests.support.issuer_wallet import (
     accept_exchange,
+    exchange_view,
     fetch_invitation,
     issuer_of,
     receive_offers,
+    settled,
     take_credential,
 )
 
@@ -74,17 +76,6 @@ def verified_in_process(urls: dict[str, str], vc: dict) -> dict:
     return response.json()
 
 
-def view_of(exchange: dict) -> dict:
-    return requests.get(exchange["status_url"], timeout=5).json()
-
-
-def settled(exchange: dict, done, timeout: float = 10.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        view = view_of(exchange)
-        if done(view) or time.monotonic() > deadline:
-            return view
-        time.sleep(0.05)
 
 
 # -- bound up front, Ed25519Signature2018 --------------------------------------------------------
@@ -133,7 +124,7 @@ def test_person_onboarding_to_a_known_did_is_bound_in_the_offer_and_signed_2018(
     assert result["verified"] is True, result
     assert verifier_agent.verify_credential(vc)["verified"] is True
 
-    view = settled(exchange, lambda v: v["state"] != "invited")
+    view = settled(exchange)
     assert view["state"] == "done" and view["delivered"] is True
     assert view["credentials"][0]["delivery"] == "delivered"
 
@@ -182,7 +173,7 @@ def test_organisation_onboarding_over_a_connection_keeps_the_chosen_suite(
         assert vc["proof"]["type"] == "Ed25519Signature2018"
         assert vc["credentialSubject"]["id"] == company.did
         assert verified_in_process(urls, vc)["verified"] is True
-    view = settled(exchange, lambda v: v["state"] != "invited")
+    view = settled(exchange)
     assert view["delivered"] is True
 
 
@@ -324,7 +315,7 @@ def test_issued_but_never_acknowledged_is_not_delivered(urls, operator, holder, 
     ctx = issuer_of(suite)
     stored, _ = get_exchange(ctx, exchange["id"])
     lifecycle.expire(ctx, exchange["id"], stored.expires_at)
-    view = view_of(exchange)
+    view = exchange_view(exchange)
     assert view["state"] == "done" and view["reason"] == "issued, not acknowledged"
     assert view["delivered"] is False
     assert view["credentials"][0]["delivery"] == "issued, not acknowledged"

@@ -25,6 +25,7 @@ from tests.support.issuer_wallet import (
     accept_exchange,
     allow_fetch,
     ledger,
+    settled,
     totals,
     vc_api_role,
 )
@@ -61,16 +62,6 @@ def authority_did(issuer_url):
 def assert_verified(verifier, vc):
     verdict = verifier.verify_credential(vc)
     assert verdict["verified"] is True, verdict
-
-
-def finished(exchange: dict, timeout: float = 10.0) -> dict:
-    """The exchange once it left ``invited`` (the holder's ack arrives just after it stored)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        view = requests.get(exchange["status_url"], timeout=5).json()
-        if view["state"] != "invited" or time.monotonic() > deadline:
-            return view
-        time.sleep(0.05)
 
 
 def bit_in_list(status_url: str, entry: dict) -> bool:
@@ -134,7 +125,7 @@ def test_person_onboarding_binds_the_wallet_did(
     assert vc["credentialStatus"] == entry
     assert_verified(verifier, vc)
 
-    view = finished(exchange)
+    view = settled(exchange)
     assert view["state"] == "done"
     assert view["credentials"][0]["state"] == "issued" and view["credentials"][0]["acknowledged"]
     record = requests.get(
@@ -179,7 +170,7 @@ def test_organisation_onboarding_issues_onboarding_and_role_in_one_invitation(
     assert onboarding["credentialSubject"]["kind"] == "legal-person"
     assert onboarding["credentialSubject"]["levelOfAssurance"] == "verified"
     assert role["credentialSubject"]["roles"] == ["DataProvider", "ModelConsumer"]
-    assert finished(exchange)["state"] == "done"
+    assert settled(exchange)["state"] == "done"
 
 
 def test_role_request_approved_by_the_operator_issues_the_role_credential(
@@ -366,7 +357,7 @@ def test_attorney_offered_from_a_company_tenant_then_suspended_and_reinstated(
     assert_verified(verifier, vc)
     entry = vc["credentialStatus"]
     assert entry["statusPurpose"] == "suspension"
-    assert finished(exchange)["state"] == "done"
+    assert settled(exchange)["state"] == "done"
 
     record = exchange["credentials"][0]
     detail = requests.get(

@@ -29,6 +29,7 @@ from tests.support.issuer_wallet import (
     stored_credentials,
     take_credential,
 )
+from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
@@ -64,14 +65,6 @@ def states(db, exchange_id: str) -> tuple[str, list[tuple[str, str]]]:
             .order_by(IssuedCredential.created_at)
         ).all()
     return exchange.state, [tuple(row) for row in rows]
-
-
-def eventually(predicate, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while not (result := predicate()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-    return result
 
 
 def test_an_invitation_nobody_scans_expires_and_its_index_is_abandoned(suite, issuer_url, db):

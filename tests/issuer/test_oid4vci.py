@@ -29,8 +29,9 @@ from revocation.token_status import decode_lst, status_at
 from schemas.loader import CONTEXTS_DIR
 from schemas.registry import example_credential
 from suite.cli import cli
-from tests.support.depute import register_and_approve, wait_for
+from tests.support.depute import register_and_approve
 from tests.support.software import register_certifier
+from tests.support.waits import eventually
 from verifier.encoding import ED25519_PUB, multikey_decode
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
@@ -584,7 +585,8 @@ def test_wallet_stand_in_receives_every_family_in_every_format(wallet_cli, urls,
         code, out = wallet_cli("credentials", "-w", name, "--json")
         return [i["status"]["status"] for i in json.loads(out) if i["id"] == onboarding_id]
 
-    wait_for(statuses, lambda s: s == ["revoked"] * 3, timeout=10, what="revoked in the wallet")
+    eventually(statuses, 10, 0.1, until=lambda s: s == ["revoked"] * 3,
+               what="revoked in the wallet")  # fmt: skip
     code, out = wallet_cli("forget", "-w", name, sd["record_id"])
     assert code == 0, out
     code, out = wallet_cli("credentials", "-w", name, "--json")

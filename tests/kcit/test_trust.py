@@ -14,6 +14,7 @@ import requests
 from credgate.serving import serve
 from kcit import create_app
 from tests.kcit.test_api import retire_companies
+from tests.support.waits import eventually
 from verifier.engine import Verifier
 from verifier.testing import Party, credgate_credential
 from verifier.trust import CombinedTrustRegistry, StaticTrustRegistry
@@ -56,9 +57,7 @@ def trust(kcit):
     # A long TTL: only the change feed can make a suspension visible within a second.
     registry = KcitTrustRegistry(kcit, long_ttl=300.0)
     feed = KcitChangeFeed(registry, wait=5.0).start()
-    deadline = time.monotonic() + 5
-    while not registry.feed_healthy and time.monotonic() < deadline:
-        time.sleep(0.02)
+    eventually(lambda: registry.feed_healthy, 5, 0.02, what="KCIT's change feed to connect")
     yield registry
     feed.stop()
 
@@ -144,34 +143,26 @@ def test_suspending_the_company_is_refused_within_a_second(verifier, trust, kcit
     credential = attorney(company)
     # Cached for 300 s once the feed has also delivered the identification itself (which drops
     # the entry once more if it arrives after the first look): then served from the cache.
-    deadline = time.monotonic() + 3
-    while True:
+    def served_from_cache() -> bool:
         assert verifier.verify_credential(credential).verified
         fetches = trust.fetches
         assert verifier.verify_credential(credential).verified
-        if trust.fetches == fetches:
-            break
-        assert time.monotonic() < deadline, "the trust facts are never served from the cache"
-        time.sleep(0.05)
+        return trust.fetches == fetches
+
+    eventually(served_from_cache, 3, what="the trust facts served from the cache")
 
     began = time.monotonic()
     requests.post(f"{kcit}/kcit/admin/companies/{kcit_id}/suspend",
                   json={"reason": "under review"}, headers=operator, timeout=5)  # fmt: skip
-    while True:
-        result = verifier.verify_credential(credential)
-        if not result.verified or time.monotonic() - began > 3:
-            break
-        time.sleep(0.02)
+    result = eventually(lambda: verifier.verify_credential(credential), 3, 0.02,
+                        until=lambda result: not result.verified)  # fmt: skip
     elapsed = time.monotonic() - began
     assert error_types(result) == ["company-inactive"]
     assert elapsed < 1.0, elapsed
 
     requests.post(f"{kcit}/kcit/admin/companies/{kcit_id}/reinstate",
                   json={"reason": "cleared"}, headers=operator, timeout=5)  # fmt: skip
-    deadline = time.monotonic() + 2
-    while not verifier.verify_credential(credential).verified:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    eventually(lambda: verifier.verify_credential(credential).verified, 2, 0.02)
 
 
 def test_onboarding_authority_comes_from_kcit_and_no_list_publisher_does(trust, authority):

@@ -28,9 +28,9 @@ from agents.tenants import ensure_tenant
 from issuer.models import IssuedCredential
 from revocation.models import StatusEntry
 from suite.cli import cli, collect_status
-from tests.reliability.support import eventually
 from tests.support.gateway_wallet import AgentWallet
 from tests.support.issuer_wallet import accept_exchange, operator_headers, vc_api_role
+from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
@@ -47,7 +47,7 @@ def kill(suite, name: str) -> tuple[int, int, float]:
     os.kill(pid, signal.SIGKILL)
     killed = time.monotonic()
     eventually(lambda: agent.state == "restarting" or agent.restarts > restarts, 10,
-               f"the supervisor to see {name} die")  # fmt: skip
+               what=f"the supervisor to see {name} die")  # fmt: skip
     return pid, restarts, killed
 
 
@@ -56,7 +56,7 @@ def back(suite, settings, name: str, pid: int, restarts: int, killed: float) -> 
     agent = suite.agents[name]
     admin_url = agent.admin_url
     eventually(lambda: agent.restarts == restarts + 1 and agent.state == "running",
-               BACK_WITHIN, f"{name} agent to restart")  # fmt: skip
+               BACK_WITHIN, what=f"{name} agent to restart")  # fmt: skip
     took = time.monotonic() - killed
     assert agent.client().is_ready(timeout=2)
     assert agent.pid != pid and agent.admin_url == admin_url  # same URL the services hold
@@ -131,7 +131,7 @@ def test_the_issuer_agent_comes_back_after_kill_9(suite, settings, db, hub):
     assert stored["credentialSubject"]["id"] == holder.did
     status_url = before.json()["status_url"]
     eventually(lambda: requests.get(status_url, timeout=10).json()["state"] == "done", 15,
-               "the pre-kill exchange to be done")  # fmt: skip
+               what="the pre-kill exchange to be done")  # fmt: skip
 
 
 # -- holder ----------------------------------------------------------------------------------------
@@ -212,8 +212,8 @@ def test_the_verifier_agent_comes_back_after_kill_9(suite, settings, db, hub):
     # The login from before the kill still works (its request lives in the agent's wallet) and
     # ends: the wallet's refusal reaches the gateway by the restarted agent's webhook.
     wallet.scan_and_refuse(before_short, "not now")
-    eventually(lambda: state(before_state) == "failed", 15, "the pre-kill login to end")
+    eventually(lambda: state(before_state) == "failed", 15, what="the pre-kill login to end")
     # New work: a fresh QR login.
     new_state, new_short = login_of(open_login(gateway_url))
     wallet.scan_and_refuse(new_short, "not now either")
-    eventually(lambda: state(new_state) == "failed", 15, "the new login to end")
+    eventually(lambda: state(new_state) == "failed", 15, what="the new login to end")

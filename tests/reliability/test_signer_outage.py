@@ -24,10 +24,10 @@ import requests
 from agents.tenants import ensure_tenant
 from revocation.bitstring import bit_at, decode_list
 from revocation.models import StatusListCredential
-from tests.reliability.support import eventually
 from tests.support.didcomm import connect
 from tests.support.gateway_wallet import AgentWallet, Issued, issue_with_status
 from tests.support.issuer_wallet import operator_headers
+from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
@@ -114,7 +114,7 @@ def test_revoking_while_the_signer_is_down_locks_out_only_the_revoked_holder(sui
             return denials[-1].status_code == 403
 
         acknowledged = time.monotonic()
-        eventually(revoked_denied, 1.0, "the revoked holder denied")
+        eventually(revoked_denied, 1.0, what="the revoked holder denied")
         print(
             f"\nrevoke acknowledged in {acknowledged - began:.3f} s; the holder denied "
             f"{time.monotonic() - acknowledged:.3f} s later, after {len(denials)} request(s)"
@@ -149,7 +149,7 @@ def test_revoking_while_the_signer_is_down_locks_out_only_the_revoked_holder(sui
             stored = session.get(StatusListCredential, revoked.status.list_id)
             return stored is not None and stored.version >= seq
 
-    eventually(republished, REPUBLISHED_WITHIN, "the list published again")
+    eventually(republished, REPUBLISHED_WITHIN, what="the list published again")
     after = requests.get(list_url, timeout=15)
     assert after.status_code == 200 and bit_set(after.json(), revoked)
     assert after.headers["ETag"] != before.headers["ETag"]

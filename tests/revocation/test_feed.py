@@ -21,6 +21,7 @@ from credgate.serving import serve
 from revocation import create_app, feed, store
 from revocation.allocation import StatusAllocation, allocate
 from revocation.status import change_status
+from tests.support.waits import eventually
 
 pytestmark = pytest.mark.db
 
@@ -262,10 +263,7 @@ def test_a_change_committed_by_another_worker_wakes_waiters(db):
     the waiter (the safety-net poll is 5 s there); on SQLite the 0.5 s re-read does."""
     listener = feed._listener_for(db)
     if listener is not None:
-        deadline = time.monotonic() + 5
-        while not listener.connected and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert listener.connected
+        eventually(lambda: listener.connected, 5, what="the LISTEN connection")
     got = suspendable(db)
     after = head(db)
 

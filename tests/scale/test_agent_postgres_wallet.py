@@ -31,6 +31,7 @@ from agents.runtime import (
 )
 from credgate.config import Settings, load_settings
 from credgate.secrets import ensure_private_dir
+from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.db, pytest.mark.agents]
 
@@ -129,10 +130,8 @@ def test_wallets_survive_kill_9_and_the_supervised_restart(tmp_path, database_ur
         pid, restarts = agent.pid, agent.restarts
         os.kill(pid, signal.SIGKILL)
         killed = time.monotonic()
-        deadline = killed + BACK_WITHIN
-        while not (agent.restarts > restarts and agent.state == "running"):
-            assert time.monotonic() < deadline, f"the agent was not back within {BACK_WITHIN} s"
-            time.sleep(0.1)
+        eventually(lambda: agent.restarts > restarts and agent.state == "running", BACK_WITHIN,
+                   0.1, what="the agent back")  # fmt: skip
         assert agent.pid != pid and agent.last_exit == -signal.SIGKILL
         print(f"\nissuer agent back after {time.monotonic() - killed:.1f} s")
 

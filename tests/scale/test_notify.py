@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from credgate.db import transaction
 from credgate.notify import notifier_for
+from tests.support.waits import eventually
 
 pytestmark = pytest.mark.db
 
@@ -27,10 +28,8 @@ def settled(db):
     """The notifier, its listener connected on PostgreSQL (connecting wakes every waiter)."""
     notifier = notifier_for(db)
     notifier.listen()
-    deadline = time.monotonic() + 10
-    while notifier.postgres and not notifier.listening:
-        assert time.monotonic() < deadline, "the listener did not connect"
-        time.sleep(0.02)
+    eventually(lambda: not notifier.postgres or notifier.listening, 10, 0.02,
+               what="the listener to connect")  # fmt: skip
     return notifier
 
 
@@ -92,10 +91,7 @@ def test_a_killed_listener_reconnects_and_wakes_its_waiters(postgres, engine):
     assert killed >= 1
     # Woken without anyone publishing on the channel: re-read, something may have been missed.
     assert postgres.wait(name, seen, 10) is True
-    deadline = time.monotonic() + 10
-    while not postgres.listening:
-        assert time.monotonic() < deadline, "the listener did not come back"
-        time.sleep(0.05)
+    eventually(lambda: postgres.listening, 10, what="the listener to come back")
     seen = postgres.generation(name)
     postgres.publish(name)
     assert postgres.wait(name, seen, 5) is True

@@ -42,6 +42,7 @@ from credgate.tokens import ApiToken
 from revocation.allocation import allocate, mark_issued
 from tests.gateway.test_oid4vp import Browser
 from tests.support.oid4vp import TokenListServer, held_sdjwt, held_vcjwt, issue_sdjwt, issue_vcjwt
+from tests.support.waits import eventually, timed
 from verifier.fetch import FetchPolicy
 from verifier.testing import Party, credgate_credential
 from wallet import oid4vp
@@ -91,16 +92,13 @@ class Node:
         return self
 
     def wait_ready(self, deadline: float) -> None:
+        def ready(url: str) -> bool:
+            assert self.process is not None and self.process.poll() is None, self.tail()
+            return requests.get(url + "/ready", timeout=2).status_code == 200
+
         for url in self.urls.values():
-            while True:
-                assert self.process is not None and self.process.poll() is None, self.tail()
-                try:
-                    if requests.get(url + "/ready", timeout=2).status_code == 200:
-                        break
-                except requests.RequestException:
-                    pass
-                assert time.monotonic() < deadline, f"node {self.name} not ready\n{self.tail()}"
-                time.sleep(0.2)
+            eventually(lambda u=url: ready(u), max(0.0, deadline - time.monotonic()), 0.2,
+                       what=f"node {self.name} ready", ignoring=(requests.RequestException,))
 
     def tail(self) -> str:
         return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
@@ -119,13 +117,7 @@ class Node:
             return
         # SIGKILL reaches the group; wait until the ports are really closed.
         for port in self.ports.values():
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    time.sleep(0.05)
-                except OSError:
-                    break
+            eventually(lambda p=port: _closed(p), 10, what=f"port {port} closed")
 
     def stop(self) -> None:
         self.kill(signal.SIGTERM)
@@ -256,20 +248,16 @@ def follow(browser: Browser, login) -> tuple[list[tuple[str, float]], threading.
     return seen, thread
 
 
-def wait_until(check, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+def _closed(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return True
+    return False
 
 
 def first_denial(get, limit: float = 3.0) -> tuple[float, requests.Response]:
-    began = time.monotonic()
-    while True:
-        response = get()
-        if response.status_code != 200 or time.monotonic() - began > limit:
-            return time.monotonic() - began, response
-        time.sleep(0.02)
+    return timed(get, limit, until=lambda response: response.status_code != 200)
 
 
 def role_sdjwt(token_lists, index: int) -> str:
@@ -284,7 +272,7 @@ def test_login_opened_on_a_is_answered_through_b_and_a_streams_verified(cluster,
     browser = Browser(a)
     login = browser.open()
     seen, stream = follow(browser, login)
-    wait_until(lambda: seen)
+    eventually(lambda: seen, 10, 0.02)
     response = oid4vp.answer(via(login["link"], b), [held_sdjwt(credential, HOLDER)],
                              policy=FetchPolicy([b]))  # fmt: skip
     answered = time.monotonic()

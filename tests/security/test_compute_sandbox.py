@@ -40,6 +40,7 @@ from tests.apps.test_apps import (
     upload,
 )
 from tests.support.gateway import gateway_app
+from tests.support.waits import eventually
 from verifier.trust import StaticTrustRegistry
 
 pytestmark = pytest.mark.db
@@ -144,27 +145,26 @@ def job(client, headers, status_server, script: str, dataset: str = "cohort-7") 
     assert accepted.status_code == 202, accepted.get_data(as_text=True)
     job_id = accepted.get_json()["id"]
     factory = client.application.extensions["credgate.db"]
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # read from the table: the job's end, not its route
+
+    def ended() -> dict | None:  # read from the table: the job's end, not its route
         with factory() as session:
             found = session.get(Job, job_id)
-            if found.state in ("succeeded", "failed"):
-                return job_json(found)
-        time.sleep(0.1)
-    pytest.fail(f"job {job_id} did not finish")
+            return job_json(found) if found.state in ("succeeded", "failed") else None
+
+    return eventually(ended, 30, 0.1, what=f"job {job_id} to finish")
 
 
 def finished_entry(app, job_id: str) -> dict:
     factory = app.extensions["credgate.db"]
-    deadline = time.monotonic() + 5  # appended just after the job's row is marked finished
-    while time.monotonic() < deadline:
+
+    def entry() -> dict | None:
         with factory() as session:
-            entry = session.scalar(select(AuditEntry).where(
+            found = session.scalar(select(AuditEntry).where(
                 AuditEntry.job_id == job_id, AuditEntry.event == "finished"))  # fmt: skip
-        if entry is not None:
-            return entry.data
-        time.sleep(0.05)
-    pytest.fail(f"no finished audit entry for job {job_id}")
+            return None if found is None else found.data
+
+    # Appended just after the job's row is marked finished.
+    return eventually(entry, 5, what=f"the finished audit entry of job {job_id}")
 
 
 def report(job_result: dict) -> dict:

@@ -13,7 +13,12 @@ import pytest
 import requests
 
 from agents.tenants import ensure_tenant
-from tests.support.issuer_wallet import fetch_invitation, receive_offers, take_credential
+from tests.support.issuer_wallet import (
+    fetch_invitation,
+    receive_offers,
+    settled,
+    take_credential,
+)
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
@@ -45,15 +50,6 @@ def onboarding(issuer_url: str, **options) -> dict:
     return response.json()
 
 
-def ended(exchange: dict) -> dict:
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        view = requests.get(exchange["status_url"], timeout=5).json()
-        if view["state"] != "invited" or time.monotonic() > deadline:
-            return view
-        time.sleep(0.05)
-
-
 def holds(holder, credential_id: str) -> bool:
     return any(c["cred_value"].get("id") == credential_id for c in holder.client.w3c_credentials())
 
@@ -64,7 +60,7 @@ def test_a_request_naming_no_did_gets_no_credential(issuer_url, victim, hub):
     exchange = onboarding(issuer_url)
     [offer] = receive_offers(hub, victim, fetch_invitation(exchange["invitation_url"]), 1)
     victim.client.send_credential_request(offer["cred_ex_id"])  # no holder_did
-    view = ended(exchange)
+    view = settled(exchange, timeout=TIMEOUT)
     assert view["state"] == "abandoned", view
     assert "no holder DID" in view["reason"]
     assert view["credentials"][0]["state"] == "abandoned" and view["delivered"] is False
@@ -79,7 +75,7 @@ def test_an_offer_bound_to_a_did_stays_bound_whoever_scans_it(issuer_url, victim
     exchange = onboarding(issuer_url, did=victim.did, proofType="Ed25519Signature2018")
     [offer] = receive_offers(hub, attacker, fetch_invitation(exchange["invitation_url"]), 1)
     take_credential(hub, attacker, offer, holder_did=attacker.did)
-    [record] = ended(exchange)["credentials"]
+    [record] = settled(exchange, timeout=TIMEOUT)["credentials"]
     [vc] = [
         c["cred_value"] for c in attacker.client.w3c_credentials()
         if c["cred_value"].get("id") == record["credential_id"]

@@ -7,12 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from credgate.state import pid_alive
+from tests.support.waits import eventually
 
 pytestmark = pytest.mark.agents
 
@@ -38,27 +38,28 @@ def start_up(var: Path) -> tuple[subprocess.Popen[str], dict]:
         [sys.executable, "-m", "suite", "up", "--port-base", "0"],
         env=_env(var), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
+
+    def status() -> subprocess.CompletedProcess[str]:
         if proc.poll() is not None:
             pytest.fail(f"credgate up exited with {proc.returncode}:\n{proc.stdout.read()}")
-        status = credgate(var, "status", "--json")
-        if status.returncode == 0:
-            return proc, json.loads(status.stdout)
-        time.sleep(0.5)
-    proc.kill()
-    pytest.fail(f"not healthy within {READY_TIMEOUT} s:\n{status.stdout}")
+        return credgate(var, "status", "--json")
+
+    try:
+        healthy = eventually(status, READY_TIMEOUT, 0.5, until=lambda found: found.returncode == 0,
+                             what="credgate status")  # fmt: skip
+    except AssertionError:
+        proc.kill()
+        raise
+    return proc, json.loads(healthy.stdout)
 
 
 def agent_pids(report: dict) -> list[int]:
     return [agent["pid"] for agent in report["agents"].values()]
 
 
-def wait_gone(pids: list[int], timeout: float) -> list[int]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(pid_alive(p) for p in pids):
-        time.sleep(0.1)
-    return [p for p in pids if pid_alive(p)]
+def wait_gone(pids: list[int], timeout: float) -> None:
+    eventually(lambda: [p for p in pids if pid_alive(p)], timeout, 0.1,
+               until=lambda alive: not alive, what="the agents' processes gone")  # fmt: skip
 
 
 def test_up_status_token_down(tmp_path):
@@ -98,7 +99,7 @@ def test_up_status_token_down(tmp_path):
     assert proc.wait(30) == 0
     output = proc.stdout.read()
     assert "credgate is up" in output and "/127.0.0.1:" in output
-    assert wait_gone(agent_pids(report), 5) == []
+    wait_gone(agent_pids(report), 5)
     stopped = credgate(var, "status", "--json")
     assert stopped.returncode == 1 and json.loads(stopped.stdout)["running"] is False
 
@@ -108,7 +109,7 @@ def test_ctrl_c_stops_everything(tmp_path):
     proc.send_signal(signal.SIGINT)
     assert proc.wait(30) == 0
     assert "stopped" in proc.stdout.read()
-    assert wait_gone(agent_pids(report), 5) == []
+    wait_gone(agent_pids(report), 5)
     assert not (tmp_path / "var" / "run" / "state.json").exists()
 
 
@@ -116,7 +117,7 @@ def test_a_killed_up_takes_its_agents_with_it(tmp_path):
     proc, report = start_up(tmp_path / "var")
     proc.kill()
     proc.wait(10)
-    assert wait_gone(agent_pids(report), 15) == []
+    wait_gone(agent_pids(report), 15)
     # the stale state file does not block the next start
     status = credgate(tmp_path / "var", "status", "--json")
     assert json.loads(status.stdout)["running"] is False

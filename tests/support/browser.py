@@ -16,11 +16,12 @@ import shutil
 import subprocess
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+
+from tests.support.waits import eventually
 
 STEP_TIMEOUT = 20.0
 MISSING = (
@@ -64,14 +65,14 @@ class Chromium:
 
     def _port(self) -> int:
         marker = Path(self.profile) / "DevToolsActivePort"
-        deadline = time.monotonic() + STEP_TIMEOUT
-        while time.monotonic() < deadline:
-            if marker.exists() and marker.read_text().strip():
-                return int(marker.read_text().split()[0])
+
+        def written() -> str:
             if self.process.poll() is not None:
                 raise RuntimeError(f"chromium exited with {self.process.returncode}")
-            time.sleep(0.1)
-        raise TimeoutError("chromium did not open its DevTools port")
+            return marker.read_text().strip() if marker.exists() else ""
+
+        found = eventually(written, STEP_TIMEOUT, 0.1, what="chromium's DevTools port")
+        return int(found.split()[0])
 
     async def _connect(self, port: int) -> None:
         self.http = aiohttp.ClientSession()
@@ -140,16 +141,10 @@ class Chromium:
         return result["result"].get("value")
 
     def wait(self, expression: str, timeout: float = STEP_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if self.eval(expression):
-                    return
-            except RuntimeError:
-                pass  # the page is navigating
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{expression} never held; page: {self.text()[:500]}")
-            time.sleep(0.05)
+        try:  # a RuntimeError: the page is navigating
+            eventually(lambda: self.eval(expression), timeout, ignoring=(RuntimeError,))
+        except AssertionError:
+            raise AssertionError(f"{expression} never held; page: {self.text()[:500]}") from None
 
     def text(self) -> str:
         try:

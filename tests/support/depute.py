@@ -1,26 +1,18 @@
 """What the depute acceptance tests share (tests/depute/test_flow.py, tests/depute/test_wallet.py):
-bounded waits, a company registered in KCIT and approved by its operator (depute then provisions
+a company registered in KCIT and approved by its operator (depute then provisions
 it), and a sign-in to depute's API with a presentation over its challenge."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 import requests
 
-TIMEOUT = 30.0
+from tests.support.waits import eventually
 
-
-def wait_for(fetch, done, timeout: float = TIMEOUT, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if done(value):
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}: {value}"
-        time.sleep(0.1)
+#: Depute provisions a company in the background (its wallet, DIDs, first mandate).
+PROVISIONED_WITHIN = 30.0
 
 
 def register_and_approve(
@@ -40,9 +32,9 @@ def register_and_approve(
         headers=operator, timeout=10,
     )  # fmt: skip
     assert approved.status_code == 200, approved.text
-    followed = wait_for(
-        lambda: requests.get(company["followUrl"], timeout=10).json(),
-        lambda v: (v.get("provisioning") or {}).get("adminInvitation"),
+    followed = eventually(
+        lambda: requests.get(company["followUrl"], timeout=10).json(), PROVISIONED_WITHIN, 0.1,
+        until=lambda v: (v.get("provisioning") or {}).get("adminInvitation"),
         what="provisioning",
     )
     return company, followed

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -18,6 +17,7 @@ import requests
 
 import gateway as verifier_service
 from credgate.serving import serve
+from tests.support.waits import eventually
 from verifier.fetch import fetch_policy
 from verifier.testing import Party
 
@@ -63,10 +63,8 @@ def serving_gateway(app) -> Iterator[Any]:
 
 def wait_for_status_feed(app, timeout: float = 5) -> None:
     """Until the gateway's status-list change feed has connected (bounded)."""
-    deadline = time.monotonic() + timeout
-    while not app.extensions["credgate.verifier"].status.feed_healthy:
-        assert time.monotonic() < deadline, "the change feed did not connect"
-        time.sleep(0.02)
+    status = app.extensions["credgate.verifier"].status
+    eventually(lambda: status.feed_healthy, timeout, 0.02, what="the change feed to connect")
 
 
 def challenge(client) -> dict[str, Any]:

@@ -6,12 +6,14 @@ Also used by ``bench/issue.py``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import requests
 
 from agents.hub import WebhookHub
 from agents.tenants import TenantHandle
+from tests.support.waits import eventually
 
 TIMEOUT = 20.0
 
@@ -86,6 +88,21 @@ def accept_exchange(
     for offer in offers:
         take_credential(hub, holder, offer, holder_did=holder.did if bind_did else None)
     return stored_credentials(holder, [c["credential_id"] for c in exchange["credentials"]])
+
+
+def exchange_view(exchange: dict[str, Any]) -> dict[str, Any]:
+    """What the issuer's status URL says of an exchange now."""
+    return requests.get(exchange["status_url"], timeout=5).json()
+
+
+def settled(
+    exchange: dict[str, Any],
+    done: Callable[[dict[str, Any]], Any] = lambda view: view["state"] != "invited",
+    timeout: float = 10.0,
+) -> dict[str, Any]:
+    """The exchange's view once ``done`` holds: by default once it left ``invited`` (the
+    holder's ack arrives just after it stored)."""
+    return eventually(lambda: exchange_view(exchange), timeout, until=done, what="the exchange")
 
 
 def stored_credentials(holder: TenantHandle, credential_ids: list[str]) -> list[dict[str, Any]]:

@@ -161,8 +161,7 @@ class TokenListServer(LoopbackServer):
         bits[index // 8] = bits[index // 8] | mask if value else bits[index // 8] & ~mask
         if self.feed is not None:
             feed = self.feed
-            with feed._changed:
-                feed.changes.append({"seq": len(feed.changes) + 1, "url": self.uri(list_id),
-                                     "index": index,
-                                     "status": "revoked" if value else "active"})  # fmt: skip
-                feed._changed.notify_all()
+            feed.changes.append({"seq": len(feed.changes) + 1, "url": self.uri(list_id),
+                                 "index": index,
+                                 "status": "revoked" if value else "active"})  # fmt: skip
+            feed._changed.poke()  # wakes the feed's long polls, as its own set() does

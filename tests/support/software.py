@@ -9,7 +9,6 @@ import hashlib
 import io
 import json
 import tarfile
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +16,7 @@ import requests
 
 from schemas.registry import example_credential
 from tests.support.issuer_wallet import operator_headers
+from tests.support.waits import timed
 from verifier.testing import Party
 
 TIMEOUT = 30
@@ -149,12 +149,8 @@ def finished(gateway_url: str, headers: dict[str, str], job_id: str) -> dict[str
 
 
 def refused_within(seconds: float, attempt) -> tuple[requests.Response, float]:
-    """Call ``attempt`` until it answers 403, for at most ``seconds``; the last answer and how
-    long it took."""
-    began = time.monotonic()
-    while True:
-        response = attempt()
-        elapsed = time.monotonic() - began
-        if response.status_code == 403 or elapsed > seconds:
-            return response, elapsed
-        time.sleep(0.05)
+    """Call ``attempt`` until it answers 403, for at most ``seconds``; that answer and how long
+    it took."""
+    elapsed, response = timed(attempt, seconds, interval=0.05,
+                              until=lambda response: response.status_code == 403)  # fmt: skip
+    return response, elapsed

@@ -7,7 +7,6 @@ status list (revoked at the revocation service -> "revoked" in the wallet)."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 import requests
@@ -15,6 +14,8 @@ from click.testing import CliRunner
 
 from credgate.tokens import ensure_operator_token
 from suite.cli import cli
+from tests.support.issuer_wallet import settled
+from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
@@ -54,10 +55,7 @@ def test_person_onboarding_through_the_issuer_service(run, suite, settings, db):
     assert credential["subject"] == did and credential["issuer"] == authority
     assert credential["status"]["status"] == "valid", credential
 
-    deadline = time.monotonic() + 10
-    while requests.get(exchange["status_url"], timeout=5).json()["state"] == "invited":
-        assert time.monotonic() < deadline, "the issuer never saw the exchange finish"
-        time.sleep(0.05)
+    settled(exchange)  # the issuer saw the exchange finish
 
     # The same short link again: said plainly.
     code, out = run("scan", exchange["invitation_url"], "-w", "grace")
@@ -74,10 +72,6 @@ def test_person_onboarding_through_the_issuer_service(run, suite, settings, db):
         json={"reason": "test"}, headers=headers, timeout=10,
     )  # fmt: skip
     assert revoked.status_code == 200, revoked.text
-    deadline = time.monotonic() + 5
-    while True:
-        code, out = run("credential", credential["record_id"], "-w", "grace")
-        if "revoked" in out.splitlines()[0] or time.monotonic() > deadline:
-            break
-        time.sleep(0.3)
+    code, out = eventually(lambda: run("credential", credential["record_id"], "-w", "grace"), 5,
+                           0.3, until=lambda answer: "revoked" in answer[1].splitlines()[0])
     assert out.startswith("OnboardingCredential: revoked"), out
