@@ -21,7 +21,6 @@ from typing import Any
 from flask import Flask
 
 from agents.endpoints import attach_agent
-from credgate.secrets import get_or_create_secret
 from credgate.web import create_service_app, on_shutdown
 
 
@@ -32,11 +31,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from depute.routes.pages import pages
     from issuer.oid4vci.grants import settings_from_config
 
-    app = create_service_app("depute", config={**DEFAULTS, **(config or {})})
+    app = create_service_app("depute", config={**DEFAULTS, **(config or {})}, sessions=True)
     agent = attach_agent(app, "issuer")
-    if not app.config.get("SECRET_KEY"):  # signs the pages' session cookie (CSRF, sign-in)
-        secrets_dir = app.config["CREDGATE_SETTINGS"].secrets_dir
-        app.config["SECRET_KEY"] = get_or_create_secret(secrets_dir, "depute-session-key")
     ctx = app.extensions["depute"] = build_context(app.config, app.extensions["credgate.db"], agent)
     # Mandates are also offered over OpenID4VCI, with the issuer service's offer key.
     app.extensions["issuer.oid4vci"] = settings_from_config(app.config)

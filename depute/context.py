@@ -34,9 +34,6 @@ DEFAULTS: dict[str, Any] = {
     "DEPUTE_PROVISION": True,  # follow KCIT and provision every identified company
     "DEPUTE_WALLET_TIMEOUT": 20.0,  # seconds the company wallet waits for each DIDComm step
     "DEPUTE_SWEEP_INTERVAL": 30.0,  # seconds between retries of failed provisioning
-    "SESSION_COOKIE_NAME": "credgate_depute_session",
-    "SESSION_COOKIE_SAMESITE": "Strict",
-    "SESSION_COOKIE_HTTPONLY": True,
 }
 
 ADMIN_POWER = "depute:admin"

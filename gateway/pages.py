@@ -20,7 +20,6 @@ import time
 from urllib.parse import urlencode
 
 from flask import (
-    Blueprint,
     Response,
     current_app,
     redirect,
@@ -31,7 +30,6 @@ from flask import (
 from markupsafe import Markup
 
 from credgate.db import utcnow
-from credgate.pages import page_headers as security_headers
 from credgate.problems import Problem, json_body
 from credgate.qr import qr_svg
 from gateway.api import presentation_from
@@ -50,18 +48,17 @@ from gateway.grants import recheck
 from gateway.logins import LoginService
 from gateway.portals import PORTALS, portal, safe_next
 from gateway.state import gateway
+from signin.pages import page_blueprint
 
-pages = Blueprint("gateway_pages", __name__, template_folder="templates",
-                  static_folder="static", static_url_path="/gateway/static")  # fmt: skip
+# The suite's page kit: shared base template and stylesheet, the gateway's CSP (its login page
+# runs login.js, served from here).
+pages = page_blueprint("gateway_pages", __name__, title="credgate · data-space gateway",
+                       site_url="/", csp=CSP, template_folder="templates",
+                       static_folder="static", static_url_path="/gateway/static")  # fmt: skip
 
 HEARTBEAT = 15.0
 POLL = 0.5  # the stream re-reads the login at least this often (other workers' changes)
 AGENT_POLL = 2.0  # ... and asks the agent when no webhook came
-
-
-@pages.after_request
-def page_headers(response: Response) -> Response:
-    return security_headers(response, csp=CSP)
 
 
 def logins() -> LoginService:

@@ -16,7 +16,7 @@ Configuration (all optional):
                            ({name: {title, redirect_uris, portals}}; default: depute and the
                            admin pages of KCIT, the issuer and the status lists, from
                            ``SERVICE_URLS``)
-``SECRET_KEY``             derives CSRF tokens (default: generated into the secrets directory)
+``SECRET_KEY``             derives CSRF tokens (default: the secret ``gateway-session-key``)
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from datetime import timedelta
 
 from flask import Flask
 
-from credgate.secrets import get_or_create_secret
-from credgate.web import on_shutdown
+from credgate.web import init_sessions, on_shutdown
 from gateway.api import api
 from gateway.audit import AuditLog
 from gateway.company import CompanyRegistry
@@ -62,8 +61,7 @@ def init_gateway(app: Flask, verifier: Verifier) -> Gateway:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
     secrets_dir = app.config["CREDGATE_SETTINGS"].secrets_dir
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = get_or_create_secret(secrets_dir, "gateway-session-key")
+    init_sessions(app, "gateway")  # the key of its CSRF tokens (and the service's session)
     factory = app.extensions["credgate.db"]
     domain = gateway_domain(app)
     gw = Gateway(

@@ -35,7 +35,6 @@ from typing import Any
 from flask import Flask
 
 from agents.endpoints import attach_agent
-from credgate.secrets import get_or_create_secret
 from credgate.web import create_service_app, on_shutdown
 
 
@@ -50,11 +49,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from issuer.routes.vcapi import vc_api
     from issuer.watcher import Watcher
 
-    app = create_service_app("issuer", config={**DEFAULTS, **(config or {})})
+    app = create_service_app("issuer", config={**DEFAULTS, **(config or {})}, sessions=True)
     agent = attach_agent(app, "issuer")
-    if not app.config.get("SECRET_KEY"):  # signs the pages' session cookie (CSRF, admin sign-in)
-        secrets_dir = app.config["CREDGATE_SETTINGS"].secrets_dir
-        app.config["SECRET_KEY"] = get_or_create_secret(secrets_dir, "issuer-session-key")
     ctx = build_context(app.config, app.extensions["credgate.db"], agent)
     # Derives OpenID4VCI codes and PINs and keys their stored hashes; nodes share it by config.
     app.extensions["issuer.oid4vci"] = settings_from_config(app.config)

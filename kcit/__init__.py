@@ -24,7 +24,6 @@ from typing import Any
 
 from flask import Flask
 
-from credgate.secrets import get_or_create_secret
 from credgate.web import create_service_app
 
 
@@ -33,10 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from kcit.routes.api import api
     from kcit.routes.pages import pages
 
-    app = create_service_app("kcit", config={**DEFAULTS, **(config or {})})
-    if not app.config.get("SECRET_KEY"):  # signs the pages' session cookie (CSRF, sign-in)
-        secrets_dir = app.config["CREDGATE_SETTINGS"].secrets_dir
-        app.config["SECRET_KEY"] = get_or_create_secret(secrets_dir, "kcit-session-key")
+    app = create_service_app("kcit", config={**DEFAULTS, **(config or {})}, sessions=True)
     app.extensions["kcit"] = build_context(app.config, app.extensions["credgate.db"])
     app.register_blueprint(api)
     app.register_blueprint(pages)

@@ -32,9 +32,6 @@ DEFAULTS: dict[str, Any] = {
     "KCIT_AUTHORITY_TENANT": "onboarding-authority",
     "KCIT_MAX_WAIT": 25.0,  # seconds a change-feed long poll may wait
     # The pages' cookie: its own name, as every service of the suite shares the host.
-    "SESSION_COOKIE_NAME": "credgate_kcit_session",
-    "SESSION_COOKIE_SAMESITE": "Strict",
-    "SESSION_COOKIE_HTTPONLY": True,
 }
 
 

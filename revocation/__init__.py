@@ -9,7 +9,6 @@ from typing import Any
 from flask import Flask
 
 from agents.endpoints import attach_agent
-from credgate.secrets import get_or_create_secret
 from credgate.web import create_service_app
 from revocation.admin import admin
 from revocation.routes import revocation
@@ -22,20 +21,12 @@ DEFAULTS = {
     # The onboarding authority (a tenant of the issuer agent) whose Governance role credentials
     # sign admins in to the admin page.
     "REVOCATION_AUTHORITY_TENANT": "onboarding-authority",
-    # The admin page's cookie: its own name, because every service of the suite runs on the same
-    # host and browsers share cookies across ports.
-    "SESSION_COOKIE_NAME": "credgate_revocation_session",
-    "SESSION_COOKIE_SAMESITE": "Strict",
-    "SESSION_COOKIE_HTTPONLY": True,
 }
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    app = create_service_app("revocation", config={**DEFAULTS, **(config or {})})
+    app = create_service_app("revocation", config={**DEFAULTS, **(config or {})}, sessions=True)
     attach_agent(app, "issuer")
-    if not app.config.get("SECRET_KEY"):  # signs the admin page's session cookie
-        secrets_dir = app.config["CREDGATE_SETTINGS"].secrets_dir
-        app.config["SECRET_KEY"] = get_or_create_secret(secrets_dir, "revocation-session-key")
     app.register_blueprint(revocation)
     app.register_blueprint(admin)
     return app

@@ -19,9 +19,10 @@ from typing import Any
 from flask import session
 
 from credgate.db import utcnow
-from credgate.pages import signed_in_operator
+from credgate.pages import operator_sign_in, signed_in_operator
 from credgate.problems import Problem
 from signin.handoff import SignedIn, admit, refusal
+from signin.pages import SignInPolicy
 from verifier.credentials import check_credential
 from verifier.dids import DidResolver
 from verifier.engine import Verifier
@@ -105,3 +106,23 @@ def authority_admins(
         return Verifier(DidResolver(), trust=trust, require_status=False)
 
     return GovernanceAdmins(verifier=verifier, status_of=status_of, session_key=session_key)
+
+
+def governance_policy(
+    client: str,
+    admins: Callable[[], GovernanceAdmins],
+    *,
+    authority: str = "the onboarding authority",
+) -> SignInPolicy:
+    """The admin pages' sign-in (:func:`signin.pages.admin_pages`) for governance admins of the
+    service ``client`` (its name at the gateway), or operators with the API token; ``admins()``
+    is asked per request (it may need the app)."""
+    return SignInPolicy(
+        client=client,
+        portal="governance",
+        signed_in=lambda: admins().signed_in(),
+        token_sign_in=operator_sign_in,
+        wallet_sign_in=lambda signed_in: admins().sign_in(signed_in),
+        wallet_text="Data-space governance admins sign in with their wallet: the gateway shows a "
+        f"QR code, the wallet presents a Role credential granting Governance from {authority}.",
+    )

@@ -4,26 +4,17 @@ as a QR code and a link, suspend / reinstate / revoke with a reason, and the aud
 
 Sign-in: company admins with their wallet through the gateway's QR login (an Attorney credential
 granting ``depute:admin``; :mod:`signin.handoff`), or with the session token they got from
-``POST /depute/api/login``; the operator with the API token. Forms carry the CSRF token;
+``POST /depute/api/login``; the operator with the API token. The admin-pages kit
+(:mod:`signin.pages`) gives the sign-in, the CSRF token on every form and the pages' look;
 templates autoescape everything they show.
 """
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    Response,
-    json,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Response, json, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
-import signin
-from credgate.pages import check_csrf, csrf_token, page_headers
+from credgate.pages import check_csrf
 from credgate.problems import Problem
 from credgate.qr import qr_svg
 from depute import audit
@@ -43,22 +34,9 @@ from depute.models import DeputeCompany
 from depute.sessions import Admin, admin_for_bearer, login_signed_in
 from issuer.oid4vci.grants import offer_qr
 from kcit import registry
-
-pages = Blueprint("depute_pages", __name__, template_folder="../templates")
+from signin.pages import SignInPolicy, admin_pages
 
 SESSION_TOKEN = "depute_token"
-SIGNIN_CLIENT = "depute"  # this service's name at the gateway (gateway.handoff)
-SIGNIN_PORTAL = "company-access"
-
-
-@pages.after_request
-def headers(response):
-    return page_headers(response)
-
-
-@pages.app_context_processor
-def helpers():
-    return {"csrf_token": csrf_token}
 
 
 def signed_in() -> Admin | None:
@@ -71,20 +49,37 @@ def signed_in() -> Admin | None:
     return admin
 
 
-def admin_of(company_id: str) -> Admin:
-    admin = signed_in()
-    if admin is None:
-        raise Problem("unauthorized", "Authentication required", 401, "sign in again")
-    if not admin.may_act_for(company_id):
-        raise Problem("forbidden", "Not your company", 403)
-    return admin
+def start_session(token: str) -> None:
+    session.clear()  # a fresh session (and CSRF token) on sign-in: no fixation
+    session[SESSION_TOKEN] = token
 
 
-@pages.get("/depute/")
-def home():
-    admin = signed_in()
-    if admin is None:
-        return login_page()
+def token_sign_in(token: str) -> bool:
+    """A company admin's session token, or the operator's API token."""
+    if not token or admin_for_bearer(depute_context(), token) is None:
+        return False
+    start_session(token)
+    return True
+
+
+policy = SignInPolicy(
+    client="depute",
+    portal="company-access",
+    signed_in=signed_in,
+    token_sign_in=token_sign_in,
+    wallet_sign_in=lambda signed: start_session(login_signed_in(depute_context(), signed)[0]),
+    wallet_text="Company admins sign in with their wallet: the gateway shows a QR code, the "
+    "wallet presents an Attorney credential granting depute:admin.",
+    token_label="Session token or operator API token",
+    token_hint=None,
+    token_refused="That token is unknown, expired, or its mandate is no longer active.",
+    token_note="The operator uses the API token; wallets and scripts that posted a presentation "
+    "to /depute/api/login use the session token they got.",
+)
+
+
+def home(admin: Admin):
+    """An admin of one company goes to its page; the operator sees every company."""
     if admin.company_id is not None:
         return redirect(url_for(".company", company_id=admin.company_id), 303)
     ctx = depute_context()
@@ -94,40 +89,16 @@ def home():
     return render_template("depute/companies.html", admin=admin, rows=rows, names=names)
 
 
-def login_page(*, failed: bool = False, problem: Problem | None = None, status: int = 200):
-    return render_template("depute/login.html", failed=failed, problem=problem,
-                           wallet=signin.wallet_available()), status  # fmt: skip
+pages = admin_pages("depute_pages", __name__, prefix="/depute", home_path="/depute/",
+                    policy=policy, title="Depute · company mandates", home=home,
+                    template_folder="../templates")  # fmt: skip
 
 
-def start_session(token: str) -> None:
-    session.clear()  # a fresh session (and CSRF token) on sign-in: no fixation
-    session[SESSION_TOKEN] = token
-
-
-@pages.post("/depute/login")
-def login():
-    check_csrf()
-    token = request.form.get("token", "").strip()
-    admin = admin_for_bearer(depute_context(), token) if token else None
-    if admin is None:
-        return login_page(failed=True, status=401)
-    start_session(token)
-    return redirect(url_for(".home"), 303)
-
-
-signin.add_wallet_routes(
-    pages, "/depute/login", client=SIGNIN_CLIENT, portal=SIGNIN_PORTAL,
-    sign_in=lambda signed_in: start_session(login_signed_in(depute_context(), signed_in)[0]),
-    login_page=login_page,
-    signed_in_page=lambda: render_template("depute/signed_in.html", next_url=url_for(".home")),
-)  # fmt: skip
-
-
-@pages.post("/depute/logout")
-def logout():
-    check_csrf()
-    session.clear()
-    return redirect(url_for(".home"), 303)
+def admin_of(company_id: str) -> Admin:
+    admin = policy.require()
+    if not admin.may_act_for(company_id):
+        raise Problem("forbidden", "Not your company", 403)
+    return admin
 
 
 @pages.get("/depute/companies/<company_id>")

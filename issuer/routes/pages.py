@@ -1,18 +1,18 @@
 """HTML pages: person onboarding (form, then the QR code), and the operator's role-request page.
 
 Templates autoescape everything; the only markup inserted raw is the QR code's SVG, which
-``qrcode`` draws from our own short URL. Forms carry a CSRF token. The admin page signs in by the
-gateway's QR login with a Governance role credential from this onboarding authority
-(:mod:`signin.governance`), or with the operator's API token.
+``qrcode`` draws from our own short URL. The admin page signs in by the gateway's QR login with a
+Governance role credential from this onboarding authority (:mod:`signin.governance`), or with the
+operator's API token; the admin-pages kit (:mod:`signin.pages`) gives the sign-in, the CSRF token
+on every form and the pages' look.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import g, redirect, render_template, request, session, url_for
 from markupsafe import Markup
 
-import signin
-from credgate.pages import check_csrf, csrf_token, operator_sign_in, page_headers
+from credgate.pages import check_csrf
 from credgate.problems import Problem
 from credgate.qr import qr_svg
 from issuer import lifecycle, onboarding, records, roles
@@ -22,21 +22,39 @@ from issuer.models import EXCHANGE_OPEN
 from issuer.oid4vci.grants import offer_qr
 from issuer.routes.common import oid4vci_offer, public_url
 from revocation.store import status_reader
-from signin.governance import GovernanceAdmins, authority_admins
-
-pages = Blueprint("issuer_pages", __name__)
-
-SIGNIN_CLIENT = "issuer"  # this service's name at the gateway (gateway.handoff)
-SIGNIN_PORTAL = "governance"
-
-@pages.after_request
-def headers(response):
-    return page_headers(response)
+from signin.governance import GovernanceAdmins, authority_admins, governance_policy
+from signin.pages import admin_pages
 
 
-@pages.app_context_processor
-def template_helpers():
-    return {"csrf_token": csrf_token}
+def governance_admins() -> GovernanceAdmins:
+    """Governance admins of this onboarding authority: their Role credential must be its own."""
+    ctx = issuer_context()
+    return authority_admins(lambda: ctx.tenants.authority().did, status_reader(ctx.factory),
+                            "issuer_governance")  # fmt: skip
+
+
+policy = governance_policy("issuer", governance_admins, authority="this onboarding authority")
+
+
+def role_requests_page(operator: str):
+    """The admin's home: pending and decided role requests, and the latest issuance."""
+    ctx = issuer_context()
+    pending = roles.list_requests(ctx, roles.PENDING)
+    decided = [r for r in roles.list_requests(ctx) if r.state != roles.PENDING][-50:]
+    with ctx.factory() as db_session:
+        issued = [(r, lifecycle.delivery(r)) for r in records.find(db_session, limit=50)]
+    return render_template(
+        "admin_role_requests.html",
+        pending=pending,
+        decided=list(reversed(decided)),
+        issued=issued,
+        operator=operator,
+        message=session.pop("message", None),
+    )
+
+
+pages = admin_pages("issuer_pages", __name__, prefix="/issuer/admin", policy=policy,
+                    title="credgate issuer", home=role_requests_page)  # fmt: skip
 
 
 # -- person onboarding -----------------------------------------------------------------------------
@@ -98,19 +116,12 @@ def _invitation_page(exchange_id: str):
 # -- operator: role requests -----------------------------------------------------------------------
 
 
-def governance_admins() -> GovernanceAdmins:
-    """Governance admins of this onboarding authority: their Role credential must be its own."""
-    ctx = issuer_context()
-    return authority_admins(lambda: ctx.tenants.authority().did, status_reader(ctx.factory),
-                            "issuer_governance")  # fmt: skip
-
-
 class _LoginRequired(Exception):
     """Raised by a form post without a signed-in admin: back to the sign-in page."""
 
 
 def _operator() -> str:
-    actor = governance_admins().signed_in()
+    actor = policy.signed_in()
     if actor is None:
         raise _LoginRequired
     g.actor = actor
@@ -119,56 +130,7 @@ def _operator() -> str:
 
 @pages.errorhandler(_LoginRequired)
 def to_login(_exc):
-    return redirect(url_for("issuer_pages.admin"), 303)
-
-
-def login_page(*, failed: bool = False, problem: Problem | None = None, status: int = 200):
-    return render_template("admin_login.html", failed=failed, problem=problem,
-                           wallet=signin.wallet_available()), status  # fmt: skip
-
-
-@pages.get("/issuer/admin")
-def admin():
-    operator = governance_admins().signed_in()
-    if operator is None:
-        return login_page()
-    ctx = issuer_context()
-    pending = roles.list_requests(ctx, roles.PENDING)
-    decided = [r for r in roles.list_requests(ctx) if r.state != roles.PENDING][-50:]
-    with ctx.factory() as db_session:
-        issued = [(r, lifecycle.delivery(r)) for r in records.find(db_session, limit=50)]
-    return render_template(
-        "admin_role_requests.html",
-        pending=pending,
-        decided=list(reversed(decided)),
-        issued=issued,
-        operator=operator,
-        message=session.pop("message", None),
-    )
-
-
-@pages.post("/issuer/admin/login")
-def admin_login():
-    check_csrf()
-    if not operator_sign_in(request.form.get("token", "")):
-        return login_page(failed=True, status=401)
-    return redirect(url_for("issuer_pages.admin"), 303)
-
-
-signin.add_wallet_routes(
-    pages, "/issuer/admin/login", client=SIGNIN_CLIENT, portal=SIGNIN_PORTAL,
-    sign_in=lambda signed_in: governance_admins().sign_in(signed_in),
-    login_page=login_page,
-    signed_in_page=lambda: render_template("admin_signed_in.html",
-                                           next_url=url_for("issuer_pages.admin")),
-)  # fmt: skip
-
-
-@pages.post("/issuer/admin/logout")
-def admin_logout():
-    check_csrf()
-    session.clear()
-    return redirect(url_for("issuer_pages.admin"), 303)
+    return redirect(url_for(".home"), 303)
 
 
 @pages.post("/issuer/admin/role-requests/<request_id>/<decision>")
@@ -190,4 +152,4 @@ def admin_decide(request_id: str, decision: str):
             raise
         message = f"Not done: {problem.detail or problem.title}"
     session["message"] = message
-    return redirect(url_for("issuer_pages.admin"), 303)
+    return redirect(url_for(".home"), 303)

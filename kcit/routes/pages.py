@@ -2,23 +2,16 @@
 filter, review, approve, suspend, reinstate, remove, accredit).
 
 Admins sign in with their wallet through the gateway's QR login (a Governance role credential;
-:mod:`kcit.admins`), or with the operator API token (:mod:`credgate.pages`). Every form carries
-the CSRF token; templates autoescape everything they show.
+:mod:`kcit.admins`), or with the operator API token: the admin-pages kit (:mod:`signin.pages`)
+gives the sign-in, the CSRF token on every form and the pages' look. Templates autoescape
+everything they show.
 """
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import redirect, render_template, request, session, url_for
 
-import signin
-from credgate.pages import check_csrf, csrf_token, operator_sign_in, page_headers
+from credgate.pages import check_csrf
 from credgate.problems import Problem
 from credgate.qr import qr_svg
 from kcit import registry, service
@@ -27,25 +20,37 @@ from kcit.context import kcit_context
 from kcit.models import LEVELS, STATUSES
 from kcit.validation import ROLES
 from schemas.registry import credential_types
-
-pages = Blueprint("kcit_pages", __name__, template_folder="../templates")
-
-SIGNIN_CLIENT = "kcit"  # this service's name at the gateway (gateway.handoff)
-SIGNIN_PORTAL = "governance"
+from signin.governance import governance_policy
+from signin.pages import admin_pages
 
 FORM_FIELDS = ("legalName", "vatId", "lei", "euid", "nationalId", "country", "subdivision",
                "street", "locality", "postalCode", "repName", "repEmail", "repTitle", "did",
                "didKey")  # fmt: skip
 
 
-@pages.after_request
-def headers(response):
-    return page_headers(response)
+policy = governance_policy("kcit", lambda: governance_admins(kcit_context()),
+                           authority="the data space's onboarding authority")  # fmt: skip
 
 
-@pages.app_context_processor
-def helpers():
-    return {"csrf_token": csrf_token}
+def admin_list(actor: str):
+    """The admin's home: companies (filtered by status and a query) and accreditations."""
+    status = request.args.get("status", "")
+    query = request.args.get("q", "").strip()[:200]
+    with kcit_context().factory() as db:
+        companies = registry.find_companies(
+            db, status=status if status in STATUSES else None, query=query or None, limit=200
+        )
+        accreditations = registry.all_accreditations(db)
+    return render_template(
+        "kcit/admin_list.html", actor=actor, companies=companies, status=status, query=query,
+        statuses=STATUSES, accreditations=accreditations, types=list(credential_types()),
+        message=session.pop("message", None),
+    )  # fmt: skip
+
+
+pages = admin_pages("kcit_pages", __name__, prefix="/kcit/admin", policy=policy,
+                    title="KCIT · company identification", home=admin_list,
+                    template_folder="../templates")  # fmt: skip
 
 
 # -- self-registration -----------------------------------------------------------------------------
@@ -128,30 +133,11 @@ def follow(token: str):
 # -- admin -----------------------------------------------------------------------------------------
 
 
-@pages.get("/kcit/admin")
-def admin_list():
-    actor = governance_admins(kcit_context()).signed_in()
-    if actor is None:
-        return login_page()
-    status = request.args.get("status", "")
-    query = request.args.get("q", "").strip()[:200]
-    with kcit_context().factory() as db:
-        companies = registry.find_companies(
-            db, status=status if status in STATUSES else None, query=query or None, limit=200
-        )
-        accreditations = registry.all_accreditations(db)
-    return render_template(
-        "kcit/admin_list.html", actor=actor, companies=companies, status=status, query=query,
-        statuses=STATUSES, accreditations=accreditations, types=list(credential_types()),
-        message=session.pop("message", None),
-    )  # fmt: skip
-
-
 @pages.get("/kcit/admin/review/<company_id>")
 def admin_company(company_id: str):
-    actor = governance_admins(kcit_context()).signed_in()
+    actor = policy.signed_in()
     if actor is None:
-        return redirect(url_for(".admin_list"), 303)
+        return redirect(url_for(".home"), 303)
     ctx = kcit_context()
     with ctx.factory() as db:
         company = registry.get_company(db, company_id)
@@ -164,46 +150,10 @@ def admin_company(company_id: str):
     )  # fmt: skip
 
 
-def login_page(*, failed: bool = False, problem: Problem | None = None, status: int = 200):
-    return render_template("kcit/admin_login.html", failed=failed, problem=problem,
-                           wallet=signin.wallet_available()), status  # fmt: skip
-
-
-@pages.post("/kcit/admin/login")
-def admin_login():
-    check_csrf()
-    if not operator_sign_in(request.form.get("token", "")):
-        return login_page(failed=True, status=401)
-    return redirect(url_for(".admin_list"), 303)
-
-
-signin.add_wallet_routes(
-    pages, "/kcit/admin/login", client=SIGNIN_CLIENT, portal=SIGNIN_PORTAL,
-    sign_in=lambda signed_in: governance_admins(kcit_context()).sign_in(signed_in),
-    login_page=login_page,
-    signed_in_page=lambda: render_template("kcit/signed_in.html",
-                                           next_url=url_for(".admin_list")),
-)  # fmt: skip
-
-
-@pages.post("/kcit/admin/logout")
-def admin_logout():
-    check_csrf()
-    session.clear()
-    return redirect(url_for(".admin_list"), 303)
-
-
-def _require_admin() -> str:
-    actor = governance_admins(kcit_context()).signed_in()
-    if actor is None:
-        raise Problem("unauthorized", "Authentication required", 401, "sign in again")
-    return actor
-
-
 @pages.post("/kcit/admin/review/<company_id>/<action>")
 def admin_action(company_id: str, action: str):
     check_csrf()
-    actor = _require_admin()
+    actor = policy.require()
     ctx = kcit_context()
     form = request.form
     try:
@@ -226,7 +176,7 @@ def admin_action(company_id: str, action: str):
 @pages.post("/kcit/admin/accredit")
 def admin_accredit():
     check_csrf()
-    actor = _require_admin()
+    actor = policy.require()
     form = request.form
     body = {
         "did": form.get("did", "").strip(),
@@ -242,4 +192,4 @@ def admin_accredit():
         if problem.status >= 500:
             raise
         session["message"] = f"Not done: {problem.title}. {problem.detail or ''}"
-    return redirect(url_for(".admin_list"), 303)
+    return redirect(url_for(".home"), 303)

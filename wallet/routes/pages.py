@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import redirect, render_template, request, session, url_for
 
-from credgate.pages import check_csrf, csrf_token, page_headers
+from credgate.pages import check_csrf
 from credgate.problems import Problem
+from signin.pages import page_blueprint
 from wallet import accounts, credentials, inbox, interactions, offers, oid4vci, proofs
 from wallet.accounts import Account
 from wallet.context import wallet_context
@@ -25,17 +26,13 @@ from wallet.views import describe
 
 USER = "wallet_user"
 
-pages = Blueprint("wallet_pages", __name__, url_prefix="/wallet", template_folder="../templates")
+pages = page_blueprint("wallet_pages", __name__, title="credgate wallet", url_prefix="/wallet",
+                       template_folder="../templates")  # fmt: skip
 
 
-@pages.after_request
-def headers(response):
-    return page_headers(response)
-
-
-@pages.app_context_processor
+@pages.context_processor
 def template_helpers():
-    return {"csrf_token": csrf_token, "short": _short}
+    return {"short": _short}
 
 
 def _short(value: Any, keep: int = 12) -> str:
