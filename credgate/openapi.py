@@ -120,6 +120,9 @@ class Operation:
     auth: str | None = None
     invalid_status: int = 400
     tags: tuple[str, ...] = ()
+    #: Runs with the view's arguments before the body is read: a wrong URL stays a 404 whatever
+    #: the body.
+    before: Callable[..., None] | None = None
 
     def describe(self, rule: Rule) -> dict[str, Any]:
         described: dict[str, Any] = {"summary": self.summary, "responses": self._responses()}
@@ -155,11 +158,12 @@ class Operation:
 
 
 def _response(status: int, spec: Any) -> dict[str, Any]:
-    """``spec``: a JSON Schema, ``(media type, schema)``, or ``None`` for no body."""
+    """``spec``: a JSON Schema, ``(media type or types, schema)``, or ``None`` for no body."""
     if spec is None:
         return {"description": _STATUS_TEXT.get(status, "answer")}
     media, schema = spec if isinstance(spec, tuple) else (JSON, spec)
-    content = {media: {"schema": schema}} if schema is not None else {media: {}}
+    described = {"schema": schema} if schema is not None else {}
+    content = {m: described for m in (media if isinstance(media, tuple) else (media,))}
     return {"description": _STATUS_TEXT.get(status, "answer"), "content": content}
 
 
@@ -172,7 +176,8 @@ def operation(summary: str, **declared: Any) -> Callable[[Callable], Callable]:
     meet, validated before the view runs; ``body_required=False`` when it may be left out),
     ``responses`` ({status: schema}), ``problems`` (statuses answered with a problem document),
     ``query`` (name: :func:`param`), ``path`` (name: schema, when the converter says too little),
-    ``auth`` (a security scheme), ``invalid_status`` (of a field error, 400 or 422)."""
+    ``auth`` (a security scheme), ``invalid_status`` (of a field error, 400 or 422), ``before``
+    (checks of the URL's arguments, run before the body's)."""
     declared["problems"] = tuple(declared.get("problems", ()))
     declared["tags"] = tuple(declared.get("tags", ()))
     op = Operation(summary, **declared)
@@ -185,6 +190,8 @@ def operation(summary: str, **declared: Any) -> Callable[[Callable], Callable]:
 
         @functools.wraps(view)
         def checked(*args: Any, **kwargs: Any) -> Any:
+            if op.before is not None:
+                op.before(*args, **kwargs)
             value = json_body(optional=not op.body_required)
             if value is not None or op.body_required:
                 check(validator, value, op.invalid_status)
@@ -251,9 +258,11 @@ def field_errors(error: ValidationError) -> Iterator[FieldError]:
     """One error per offending field: a missing or unknown property is named by its own path."""
     path = dotted(error.absolute_path)
     if error.validator == "required" and isinstance(error.instance, dict):
+        members = error.schema.get("properties", {})
         for name in error.validator_value:
             if name not in error.instance:
-                yield FieldError(_join(path, name), "missing-field", "is required")
+                slug = members.get(name, {}).get("x-problem", "missing-field")
+                yield FieldError(_join(path, name), slug, "is required")
         return
     if error.validator in ("additionalProperties", "unevaluatedProperties"):
         known = error.schema.get("properties", {})

@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from credgate.auth import operator_required
+from credgate.openapi import component, operation, param
 from credgate.problems import Problem, json_body, problem_response
 from credgate.web import db_sessions
 from revocation import feed
@@ -37,6 +38,50 @@ MAX_WAIT = 25.0  # seconds a long-poll may wait
 LIST_ID = re.compile(r"[0-9a-f]{32}")
 
 revocation = Blueprint("revocation", __name__)
+
+# -- what the API takes and answers (its /openapi.json) --------------------------------------------
+
+STRING = {"type": "string"}
+NULLABLE = {"type": ["string", "null"]}
+SEQ = {"type": "integer", "minimum": 0, "maximum": MAX_SEQ}
+LIST_PATH = {"list_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
+ENTRY_PATH = {"entry_id": {"type": "string", "pattern": "^[0-9]{1,18}$"}}
+ADMIN = {"auth": "operatorToken"}
+CHANGES = component("StatusChanges", {
+    "type": "object",
+    "required": ["changes", "last"],
+    "properties": {
+        "changes": {"type": "array", "items": {
+            "type": "object", "required": ["seq", "list_id", "url"],
+            "properties": {"seq": {"type": "integer"}, "list_id": STRING, "url": STRING,
+                           "index": {"type": "integer"}, "status": STRING},
+        }},
+        "last": {"type": "integer"},
+    },
+})  # fmt: skip
+ENTRY = component("StatusEntry", {
+    "type": "object",
+    "required": ["id", "list_id", "index", "purpose", "state", "status", "final"],
+    "properties": {
+        "id": {"type": "integer"}, "credential_id": NULLABLE, "exchange_id": NULLABLE,
+        "issuer": NULLABLE, "list_id": STRING, "index": {"type": "integer"}, "purpose": STRING,
+        "model": STRING, "state": STRING, "status": STRING, "final": {"type": "boolean"},
+        "credentialStatus": {"type": "object"}, "created_at": STRING, "updated_at": STRING,
+        "history": {"type": "array", "items": {"type": "object"}},
+        "seq": {"type": "integer"},
+    },
+})  # fmt: skip
+REASON = {
+    "type": "object",
+    "x-problem": "invalid-body",
+    "required": ["reason"],
+    "properties": {
+        "reason": {"type": "string", "minLength": 1, "maxLength": 1000,
+                   "x-problem": "invalid-reason"},
+    },
+}  # fmt: skip
+#: A list is served as the media type of its model (BitstringStatusList or StatusList2021).
+LIST_MEDIA = ("application/vc+ld+json", "application/ld+json")
 
 
 @revocation.errorhandler(OperationalError)
@@ -53,6 +98,9 @@ def storage_busy(exc: OperationalError):
 
 
 @revocation.get("/status/<list_id>")
+@operation("The signed status-list credential (ETag; revalidate on every use)", path=LIST_PATH,
+           responses={200: (LIST_MEDIA, {"type": "object"}), 304: None},
+           problems=(404, 503))  # fmt: skip
 def status_list(list_id: str):
     if not LIST_ID.fullmatch(list_id):
         raise Problem("unknown-status-list", "Unknown status list", 404, "no such status list")
@@ -72,6 +120,9 @@ def status_list(list_id: str):
 
 
 @revocation.get("/status/<list_id>/token")
+@operation("The list as an IETF Token Status List token (SD-JWT VCs)", path=LIST_PATH,
+           responses={200: (TOKEN_MEDIA_TYPE, STRING), 304: None},
+           problems=(404, 503))  # fmt: skip
 def status_list_token(list_id: str):
     """The same list as an IETF Token Status List token, for SD-JWT VCs."""
     if not LIST_ID.fullmatch(list_id):
@@ -92,6 +143,13 @@ def status_list_token(list_id: str):
 
 
 @revocation.get("/status/changes")
+@operation(
+    "Change feed (long poll): lists whose bits changed", responses={200: CHANGES},
+    problems=(400,),
+    query={"after": param("last seq seen", SEQ),
+           "wait": param("seconds to wait for a change (at most 25)",
+                         {"type": "number", "minimum": 0, "maximum": MAX_WAIT})},
+)  # fmt: skip
 def changes():
     after = _seq(request.args.get("after"), "after") or 0
     wait = _wait(request.args.get("wait"))
@@ -102,6 +160,9 @@ def changes():
 
 
 @revocation.get("/status/changes/stream")
+@operation("The change feed as Server-Sent Events (from Last-Event-ID or after)",
+           responses={200: ("text/event-stream", STRING)}, problems=(400,),
+           query={"after": param("last seq seen", SEQ)})  # fmt: skip
 def change_stream():
     """Server-Sent Events from ``Last-Event-ID`` (or ``?after=``), else from now on."""
     start = _seq(request.headers.get("Last-Event-ID"), "Last-Event-ID")
@@ -169,6 +230,13 @@ def _wait(raw: str | None) -> float:
 
 
 @revocation.get("/status/entries")
+@operation(
+    "Find status entries by credential id, or by list (and index)", problems=(400,), **ADMIN,
+    responses={200: {"type": "object", "required": ["entries"],
+                     "properties": {"entries": {"type": "array", "items": ENTRY}}}},
+    query={"credential_id": param("the credential's id"), "list_id": param("a status list"),
+           "index": param("an index in that list", SEQ)},
+)  # fmt: skip
 @operator_required
 def find_entries():
     credential_id = request.args.get("credential_id") or None
@@ -184,16 +252,25 @@ def find_entries():
 
 
 @revocation.get("/status/entries/<entry_id>")
+@operation("A status entry with its history", path=ENTRY_PATH, responses={200: ENTRY},
+           problems=(404,), **ADMIN)  # fmt: skip
 @operator_required
 def get_entry(entry_id: str):
     return jsonify(entry_record(db_sessions(), _entry_id(entry_id)))
 
 
+def _known_url(entry_id: str, action: str) -> None:
+    _entry_id(entry_id)
+    require_action(action)
+
+
 @revocation.post("/status/entries/<entry_id>/<action>")
 @operator_required
+@operation("Revoke, suspend or reinstate an entry (a reason required)", body=REASON,
+           path={**ENTRY_PATH, "action": {"enum": ["revoke", "suspend", "reinstate"]}},
+           responses={200: ENTRY}, problems=(404, 409), before=_known_url, **ADMIN)  # fmt: skip
 def change_entry(entry_id: str, action: str):
     ref = _entry_id(entry_id)
-    require_action(action)  # before reading the body: a wrong URL is a 404 whatever the body
     body = json_body()
     if not isinstance(body, dict):
         raise Problem("invalid-body", "Invalid body", 400, 'send {"reason": "..."}')
