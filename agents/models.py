@@ -3,13 +3,12 @@ the agents' webhooks as service nodes share them."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, UniqueConstraint
+from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from credgate.db import Base, UTCDateTime, utcnow
+from credgate.db import AgentRecordId, Base, Did, Name, Str32, Str64, Str100, WrittenAt
 
 
 class Tenant(Base):
@@ -19,11 +18,11 @@ class Tenant(Base):
     __table_args__ = (UniqueConstraint("agent", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agent: Mapped[str] = mapped_column(String(32))
-    name: Mapped[str] = mapped_column(String(200))
-    wallet_id: Mapped[str] = mapped_column(String(64), unique=True)
-    did: Mapped[str | None] = mapped_column(String(500), default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    agent: Mapped[Str32]
+    name: Mapped[Name]
+    wallet_id: Mapped[AgentRecordId] = mapped_column(unique=True)
+    did: Mapped[Did | None]
+    created_at: Mapped[WrittenAt]
 
 
 class StoredWebhook(Base):
@@ -33,8 +32,8 @@ class StoredWebhook(Base):
     __tablename__ = "agent_webhook_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agent: Mapped[str] = mapped_column(String(64))
-    topic: Mapped[str] = mapped_column(String(100))
-    wallet_id: Mapped[str | None] = mapped_column(String(64), default=None)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    agent: Mapped[Str64]
+    topic: Mapped[Str100]
+    wallet_id: Mapped[AgentRecordId | None]
+    payload: Mapped[dict[str, Any]]
+    received_at: Mapped[WrittenAt] = mapped_column(index=True)

@@ -3,6 +3,11 @@
 One declarative ``Base`` carries all tables; each package declares its models in its own ``models``
 module and its migrations in ``<package>/migrations`` (run by :mod:`suite.schema`). SQLite is the
 embedded default, PostgreSQL the production and CI database; the same migrations run on both.
+
+Models give a column its type by annotation (``did: Mapped[Did]``) instead of spelling out
+``String(500)`` at every column: the aliases below say what a column holds, and ``Base``'s type
+map says once how each is stored. A plain ``str`` is TEXT, a ``datetime`` a UTC timestamp, a
+``dict`` or ``list`` JSON.
 """
 
 from __future__ import annotations
@@ -11,10 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Annotated, Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, String, Text, create_engine, event
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 CONNECT_TIMEOUT = 5  # seconds to open a connection to a database server
@@ -27,10 +33,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -52,6 +54,63 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# Strings by size (VARCHAR(n) on every backend); the number is the length.
+Str8 = Annotated[str, 8]
+Str10 = Annotated[str, 10]
+Str16 = Annotated[str, 16]  # states, statuses, kinds
+Str20 = Annotated[str, 20]
+Str32 = Annotated[str, 32]
+Str40 = Annotated[str, 40]
+Str60 = Annotated[str, 60]
+Str64 = Annotated[str, 64]
+Str80 = Annotated[str, 80]
+Str100 = Annotated[str, 100]
+Str128 = Annotated[str, 128]
+Str200 = Annotated[str, 200]
+Str300 = Annotated[str, 300]
+Str500 = Annotated[str, 500]
+Str600 = Annotated[str, 600]
+
+# What a column holds, where many columns hold the same thing: each is its size's alias by
+# another name, so it maps to the same VARCHAR.
+Did = Str500  # a DID, or a party named by its DID (holder, company, seller, ...)
+Uri = Str500  # a URI or URL: credential ids, base and redirect URLs, domains
+LongUri = Str600  # URLs that run longer: status-list URLs, a key's DID URL
+Name = Str200  # a name, title or label (tenants, items, counterparties)
+Actor = Str200  # who did it, as audit columns record them
+Id32 = Str32  # a random public id (grants, logins, jobs, interactions, short links)
+Md5Hex = Str32
+Sha256Hex = Str64  # token hashes and file digests: only ever a hash is stored
+AgentRecordId = Str64  # an id ACA-Py gave (tenant wallet, connection, exchange, thread)
+CompanyId = Str40  # a KCIT company record id, "kcit-<hex>"
+Id36 = Annotated[str, 36]  # a UUID in its text form (issuance records, exchanges, mandates)
+CountryCode = Annotated[str, 2]  # ISO 3166-1 alpha-2
+SubdivisionCode = Annotated[str, 6]  # ISO 3166-2, e.g. "BE-VAN"
+CurrencyCode = Annotated[str, 3]  # ISO 4217
+Email = Annotated[str, 254]  # the longest address SMTP carries (RFC 5321)
+
+#: Every sized string alias; each is VARCHAR of the length it carries. (An alias missing here
+#: would be TEXT: tests/suite/test_schema_matches_models.py catches that against the migrations.)
+SIZED_STRINGS = (
+    *(Str8, Str10, Str16, Str20, Str32, Str40, Str60, Str64, Str80, Str100, Str128, Str200),
+    *(Str300, Str500, Str600, Id36, CountryCode, SubdivisionCode, CurrencyCode, Email),
+)
+
+#: A UTC time that defaults to the moment the row is written (created_at, updated_at, at).
+WrittenAt = Annotated[datetime, mapped_column(default=utcnow)]
+
+
+def _type_annotation_map() -> dict[Any, Any]:
+    sized = {alias: String(alias.__metadata__[0]) for alias in SIZED_STRINGS}
+    json = {kind: JSON for kind in (dict[str, Any], list[str], list[Any], list[dict[str, Any]])}
+    return {str: Text, datetime: UTCDateTime, **sized, **json}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = _type_annotation_map()
 
 
 def make_engine(url: str) -> Engine:

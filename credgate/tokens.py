@@ -14,12 +14,12 @@ import os
 import re
 from datetime import datetime
 
-from sqlalchemy import String, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from credgate.config import Settings
-from credgate.db import Base, UTCDateTime, transaction, utcnow
+from credgate.db import Base, Sha256Hex, Str100, WrittenAt, transaction
 from credgate.hashing import hash_token
 from credgate.secrets import SecretConfigError, get_or_create_secret
 
@@ -32,10 +32,10 @@ class ApiToken(Base):
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    name: Mapped[Str100]
+    token_hash: Mapped[Sha256Hex] = mapped_column(unique=True)
+    created_at: Mapped[WrittenAt]
+    revoked_at: Mapped[datetime | None]
 
 
 def ensure_operator_token(settings: Settings, factory: sessionmaker[Session]) -> str:

@@ -11,10 +11,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from credgate.db import Base, UTCDateTime, utcnow
+from credgate.db import (
+    Actor,
+    Base,
+    CompanyId,
+    Did,
+    Email,
+    Id36,
+    LongUri,
+    Name,
+    Sha256Hex,
+    Str16,
+    Str20,
+    Str40,
+    Uri,
+    WrittenAt,
+)
 
 PROVISIONING = "provisioning"
 READY = "ready"
@@ -26,17 +40,17 @@ class DeputeCompany(Base):
 
     __tablename__ = "depute_companies"
 
-    company_id: Mapped[str] = mapped_column(String(40), primary_key=True)  # the KCIT record id
-    tenant: Mapped[str] = mapped_column(String(200))
-    did: Mapped[str | None] = mapped_column(String(500), default=None)
-    state: Mapped[str] = mapped_column(String(16), default=PROVISIONING)
-    onboarding_exchange_id: Mapped[str | None] = mapped_column(String(36), default=None)
-    onboarding_state: Mapped[str | None] = mapped_column(String(20), default=None)
-    admin_authorisation_id: Mapped[str | None] = mapped_column(String(36), default=None)
-    error: Mapped[str | None] = mapped_column(Text, default=None)
+    company_id: Mapped[CompanyId] = mapped_column(primary_key=True)  # the KCIT record id
+    tenant: Mapped[Name]
+    did: Mapped[Did | None]
+    state: Mapped[Str16] = mapped_column(default=PROVISIONING)
+    onboarding_exchange_id: Mapped[Id36 | None]
+    onboarding_state: Mapped[Str20 | None]
+    admin_authorisation_id: Mapped[Id36 | None]
+    error: Mapped[str | None]
     attempts: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[WrittenAt]
+    updated_at: Mapped[WrittenAt]
 
 
 class Authorisation(Base):
@@ -44,20 +58,20 @@ class Authorisation(Base):
 
     __tablename__ = "depute_authorisations"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    company_id: Mapped[str] = mapped_column(String(40), index=True)
-    mandatee_name: Mapped[str] = mapped_column(String(200))
-    mandatee_email: Mapped[str] = mapped_column(String(254))
-    powers: Mapped[list[str]] = mapped_column(JSON)  # "app:action"
-    signer: Mapped[dict[str, Any]] = mapped_column(JSON)  # who authorised it
-    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
-    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
-    record_id: Mapped[str] = mapped_column(String(36), unique=True)  # issuer_credentials.id
-    credential_id: Mapped[str] = mapped_column(String(500))
-    exchange_id: Mapped[str] = mapped_column(String(36))
-    status_entry_id: Mapped[int] = mapped_column()
-    created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    id: Mapped[Id36] = mapped_column(primary_key=True)
+    company_id: Mapped[CompanyId] = mapped_column(index=True)
+    mandatee_name: Mapped[Name]
+    mandatee_email: Mapped[Email]
+    powers: Mapped[list[str]]  # "app:action"
+    signer: Mapped[dict[str, Any]]  # who authorised it
+    valid_from: Mapped[datetime]
+    valid_until: Mapped[datetime]
+    record_id: Mapped[Id36] = mapped_column(unique=True)  # issuer_credentials.id
+    credential_id: Mapped[Uri]
+    exchange_id: Mapped[Id36]
+    status_entry_id: Mapped[int]
+    created_by: Mapped[Actor]
+    created_at: Mapped[WrittenAt]
 
 
 class AdminSession(Base):
@@ -66,26 +80,26 @@ class AdminSession(Base):
 
     __tablename__ = "depute_sessions"
 
-    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    company_id: Mapped[str] = mapped_column(String(40))
-    holder_did: Mapped[str] = mapped_column(String(500))
-    name: Mapped[str] = mapped_column(String(200))
-    credential_id: Mapped[str] = mapped_column(String(500))
-    status_list_url: Mapped[str | None] = mapped_column(String(600), default=None)
-    status_index: Mapped[int | None] = mapped_column(default=None)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    token_hash: Mapped[Sha256Hex] = mapped_column(primary_key=True)
+    company_id: Mapped[CompanyId]
+    holder_did: Mapped[Did]
+    name: Mapped[Name]
+    credential_id: Mapped[Uri]
+    status_list_url: Mapped[LongUri | None]
+    status_index: Mapped[int | None]
+    expires_at: Mapped[datetime]
+    created_at: Mapped[WrittenAt]
+    ended_at: Mapped[datetime | None]
 
 
 class AuditEvent(Base):
     __tablename__ = "depute_audit"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    company_id: Mapped[str] = mapped_column(String(40), index=True)
-    authorisation_id: Mapped[str | None] = mapped_column(String(36), default=None)
-    action: Mapped[str] = mapped_column(String(40))
-    actor: Mapped[str] = mapped_column(String(200))
-    reason: Mapped[str] = mapped_column(Text, default="")
-    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    company_id: Mapped[CompanyId] = mapped_column(index=True)
+    authorisation_id: Mapped[Id36 | None]
+    action: Mapped[Str40]
+    actor: Mapped[Actor]
+    reason: Mapped[str] = mapped_column(default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[WrittenAt]

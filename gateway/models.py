@@ -12,10 +12,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text
+from sqlalchemy import Index
 from sqlalchemy.orm import Mapped, mapped_column
 
-from credgate.db import Base, UTCDateTime, utcnow
+from credgate.db import (
+    Actor,
+    AgentRecordId,
+    Base,
+    Did,
+    Id32,
+    Sha256Hex,
+    Str8,
+    Str16,
+    Str64,
+    Str128,
+    Str200,
+    Str500,
+    Uri,
+    WrittenAt,
+)
 
 
 class Grant(Base):
@@ -26,17 +41,17 @@ class Grant(Base):
     __tablename__ = "gateway_grants"
     __table_args__ = (Index("ix_gateway_grants_expires_at", "expires_at"),)
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # token | session
-    holder: Mapped[str] = mapped_column(String(500))
-    credentials: Mapped[list[Any]] = mapped_column(JSON)
-    credential_ids: Mapped[list[str]] = mapped_column(JSON)
-    status_entries: Mapped[list[str]] = mapped_column(JSON)
-    portal: Mapped[str | None] = mapped_column(String(64), default=None)
-    session_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    id: Mapped[Id32] = mapped_column(primary_key=True)
+    kind: Mapped[Str16]  # token | session
+    holder: Mapped[Did]
+    credentials: Mapped[list[Any]]
+    credential_ids: Mapped[list[str]]
+    status_entries: Mapped[list[str]]
+    portal: Mapped[Str64 | None]
+    session_hash: Mapped[Sha256Hex | None] = mapped_column(unique=True)
+    created_at: Mapped[WrittenAt]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
 
 
 class Login(Base):
@@ -45,25 +60,25 @@ class Login(Base):
     __tablename__ = "gateway_logins"
     __table_args__ = (Index("ix_gateway_logins_expires_at", "expires_at"),)
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    portal: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(16), default="pending")
-    version: Mapped[int] = mapped_column(Integer, default=1)  # bumped on every change (SSE id)
-    reason: Mapped[str | None] = mapped_column(Text, default=None)
-    challenge: Mapped[str] = mapped_column(String(64))
-    domain: Mapped[str | None] = mapped_column(String(500), default=None)
-    pres_ex_id: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
-    thread_id: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
-    invitation: Mapped[dict[str, Any]] = mapped_column(JSON)
-    browser_hash: Mapped[str] = mapped_column(String(64))
-    next_url: Mapped[str | None] = mapped_column(String(500), default=None)
-    holder: Mapped[str | None] = mapped_column(String(500), default=None)
-    grant_id: Mapped[str | None] = mapped_column(String(32), default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    scanned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    session_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    id: Mapped[Id32] = mapped_column(primary_key=True)
+    portal: Mapped[Str64]
+    state: Mapped[Str16] = mapped_column(default="pending")
+    version: Mapped[int] = mapped_column(default=1)  # bumped on every change (SSE id)
+    reason: Mapped[str | None]
+    challenge: Mapped[Str64]
+    domain: Mapped[Uri | None]
+    pres_ex_id: Mapped[AgentRecordId | None] = mapped_column(unique=True)
+    thread_id: Mapped[AgentRecordId | None] = mapped_column(index=True)
+    invitation: Mapped[dict[str, Any]]
+    browser_hash: Mapped[Sha256Hex]
+    next_url: Mapped[Uri | None]
+    holder: Mapped[Did | None]
+    grant_id: Mapped[Id32 | None]
+    created_at: Mapped[WrittenAt]
+    expires_at: Mapped[datetime]
+    scanned_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    session_opened_at: Mapped[datetime | None]
 
 
 class CompanyCredential(Base):
@@ -73,11 +88,11 @@ class CompanyCredential(Base):
     __tablename__ = "gateway_company_credentials"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    company: Mapped[str] = mapped_column(String(500), index=True)
-    credential_id: Mapped[str] = mapped_column(String(500), unique=True)
-    credential: Mapped[dict[str, Any]] = mapped_column(JSON)
-    registered_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    company: Mapped[Did] = mapped_column(index=True)
+    credential_id: Mapped[Uri] = mapped_column(unique=True)
+    credential: Mapped[dict[str, Any]]
+    registered_by: Mapped[Actor]
+    created_at: Mapped[WrittenAt]
 
 
 class Decision(Base):
@@ -90,17 +105,17 @@ class Decision(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    holder: Mapped[str | None] = mapped_column(String(500), default=None)
-    acting_for: Mapped[str | None] = mapped_column(String(500), default=None)
-    via: Mapped[str] = mapped_column(String(16))  # token | session | login | anonymous
-    method: Mapped[str] = mapped_column(String(8))
-    route: Mapped[str] = mapped_column(String(500))
-    requirement: Mapped[str] = mapped_column(String(500))
-    allow: Mapped[bool] = mapped_column(Boolean)
-    reason: Mapped[str | None] = mapped_column(String(64), default=None)
-    detail: Mapped[str | None] = mapped_column(Text, default=None)
-    credentials: Mapped[list[str]] = mapped_column(JSON, default=list)
+    at: Mapped[WrittenAt]
+    holder: Mapped[Did | None]
+    acting_for: Mapped[Did | None]
+    via: Mapped[Str16]  # token | session | login | anonymous
+    method: Mapped[Str8]
+    route: Mapped[Str500]
+    requirement: Mapped[Str500]
+    allow: Mapped[bool]
+    reason: Mapped[Str64 | None]
+    detail: Mapped[str | None]
+    credentials: Mapped[list[str]] = mapped_column(default=list)
 
 
 class Handoff(Base):
@@ -110,13 +125,13 @@ class Handoff(Base):
 
     __tablename__ = "gateway_handoffs"
 
-    login_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    client: Mapped[str] = mapped_column(String(64))
-    redirect_uri: Mapped[str] = mapped_column(String(500))
-    state: Mapped[str] = mapped_column(String(200))
-    code_challenge: Mapped[str] = mapped_column(String(128))  # PKCE S256 (RFC 7636)
-    code_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
-    grant_id: Mapped[str | None] = mapped_column(String(32), default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    login_id: Mapped[Id32] = mapped_column(primary_key=True)
+    client: Mapped[Str64]
+    redirect_uri: Mapped[Uri]
+    state: Mapped[Str200]
+    code_challenge: Mapped[Str128]  # PKCE S256 (RFC 7636)
+    code_hash: Mapped[Sha256Hex | None] = mapped_column(unique=True)
+    grant_id: Mapped[Id32 | None]
+    created_at: Mapped[WrittenAt]
+    code_expires_at: Mapped[datetime | None]
+    redeemed_at: Mapped[datetime | None]

@@ -12,19 +12,33 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import BigInteger, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from credgate.db import Base, UTCDateTime, utcnow
+from credgate.db import (
+    Actor,
+    AgentRecordId,
+    Base,
+    Did,
+    Id32,
+    Id36,
+    LongUri,
+    Md5Hex,
+    Name,
+    Sha256Hex,
+    Str8,
+    Str10,
+    Str16,
+    Str20,
+    Str40,
+    Str60,
+    Str64,
+    Str100,
+    Str200,
+    Str300,
+    Uri,
+    WrittenAt,
+)
 
 # Exchange states: the invitation is being created, is out, or the exchange has ended.
 EXCHANGE_PREPARING = "preparing"
@@ -45,22 +59,22 @@ class Exchange(Base):
 
     __tablename__ = "issuer_exchanges"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    short_id: Mapped[str] = mapped_column(String(32), unique=True)  # the QR code's /i/<short_id>
-    workflow: Mapped[str] = mapped_column(String(40))
-    tenant: Mapped[str] = mapped_column(String(200))  # issuing tenant on the issuer agent
-    wallet_id: Mapped[str] = mapped_column(String(64))
-    handshake: Mapped[bool] = mapped_column(Boolean)
-    state: Mapped[str] = mapped_column(String(20), default=EXCHANGE_PREPARING)
-    reason: Mapped[str | None] = mapped_column(Text, default=None)
-    invi_msg_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
-    invitation: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    invitation_url: Mapped[str | None] = mapped_column(Text, default=None)
-    connection_id: Mapped[str | None] = mapped_column(String(64), default=None)
-    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    id: Mapped[Id36] = mapped_column(primary_key=True)
+    short_id: Mapped[Id32] = mapped_column(unique=True)  # the QR code's /i/<short_id>
+    workflow: Mapped[Str40]
+    tenant: Mapped[Name]  # issuing tenant on the issuer agent
+    wallet_id: Mapped[AgentRecordId]
+    handshake: Mapped[bool]
+    state: Mapped[Str20] = mapped_column(default=EXCHANGE_PREPARING)
+    reason: Mapped[str | None]
+    invi_msg_id: Mapped[AgentRecordId | None] = mapped_column(index=True)
+    invitation: Mapped[dict[str, Any] | None]
+    invitation_url: Mapped[str | None]
+    connection_id: Mapped[AgentRecordId | None]
+    fetched_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]
+    created_at: Mapped[WrittenAt]
+    updated_at: Mapped[WrittenAt]
 
 
 class IssuedCredential(Base):
@@ -68,33 +82,31 @@ class IssuedCredential(Base):
 
     __tablename__ = "issuer_credentials"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    credential_id: Mapped[str] = mapped_column(String(500), unique=True)
-    exchange_id: Mapped[str | None] = mapped_column(
-        ForeignKey("issuer_exchanges.id"), default=None, index=True
-    )
-    type: Mapped[str] = mapped_column(String(100))
-    issuer_did: Mapped[str] = mapped_column(String(500))
-    subject_id: Mapped[str | None] = mapped_column(String(500), default=None, index=True)
-    late_subject: Mapped[bool] = mapped_column(Boolean, default=False)  # holder names its DID
+    id: Mapped[Id36] = mapped_column(primary_key=True)
+    credential_id: Mapped[Uri] = mapped_column(unique=True)
+    exchange_id: Mapped[str | None] = mapped_column(ForeignKey("issuer_exchanges.id"), index=True)
+    type: Mapped[Str100]
+    issuer_did: Mapped[Did]
+    subject_id: Mapped[Did | None] = mapped_column(index=True)
+    late_subject: Mapped[bool] = mapped_column(default=False)  # holder names its DID
     # The Data Integrity suite a DIDComm offer is signed with; None: Ed25519Signature2020.
-    proof_type: Mapped[str | None] = mapped_column(String(40), default=None)
-    workflow: Mapped[str] = mapped_column(String(40))
-    channel: Mapped[str] = mapped_column(String(10))  # didcomm | vc-api
-    actor: Mapped[str] = mapped_column(String(200))
-    state: Mapped[str] = mapped_column(String(20), default=OFFERED)
-    reason: Mapped[str | None] = mapped_column(Text, default=None)
-    status_entry_id: Mapped[int] = mapped_column(Integer)
-    status_purpose: Mapped[str] = mapped_column(String(16))
-    status_list_url: Mapped[str] = mapped_column(String(600))
-    status_index: Mapped[int] = mapped_column(Integer)
-    thread_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
-    cred_ex_id: Mapped[str | None] = mapped_column(String(64), default=None)
-    acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
-    credential: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    proof_type: Mapped[Str40 | None]
+    workflow: Mapped[Str40]
+    channel: Mapped[Str10]  # didcomm | vc-api
+    actor: Mapped[Actor]
+    state: Mapped[Str20] = mapped_column(default=OFFERED)
+    reason: Mapped[str | None]
+    status_entry_id: Mapped[int]
+    status_purpose: Mapped[Str16]
+    status_list_url: Mapped[LongUri]
+    status_index: Mapped[int]
+    thread_id: Mapped[AgentRecordId | None] = mapped_column(index=True)
+    cred_ex_id: Mapped[AgentRecordId | None]
+    acknowledged: Mapped[bool] = mapped_column(default=False)
+    credential: Mapped[dict[str, Any]]
+    created_at: Mapped[WrittenAt]
+    updated_at: Mapped[WrittenAt]
+    issued_at: Mapped[datetime | None]
 
 
 class IdempotencyKey(Base):
@@ -104,12 +116,12 @@ class IdempotencyKey(Base):
     __table_args__ = (UniqueConstraint("scope", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    scope: Mapped[str] = mapped_column(String(300))  # actor and route
-    key: Mapped[str] = mapped_column(String(200))
-    request_hash: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int | None] = mapped_column(Integer, default=None)
-    response: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    scope: Mapped[Str300]  # actor and route
+    key: Mapped[Str200]
+    request_hash: Mapped[Sha256Hex]
+    status_code: Mapped[int | None]
+    response: Mapped[dict[str, Any] | None]
+    created_at: Mapped[WrittenAt]
 
 
 class RoleRequest(Base):
@@ -117,17 +129,17 @@ class RoleRequest(Base):
 
     __tablename__ = "issuer_role_requests"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    subject_did: Mapped[str] = mapped_column(String(500), index=True)
-    roles: Mapped[list[str]] = mapped_column(JSON)
-    note: Mapped[str | None] = mapped_column(Text, default=None)
-    proof_type: Mapped[str | None] = mapped_column(String(40), default=None)  # for the offer
-    state: Mapped[str] = mapped_column(String(20), default="pending")
-    reason: Mapped[str | None] = mapped_column(Text, default=None)
-    decided_by: Mapped[str | None] = mapped_column(String(200), default=None)
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    exchange_id: Mapped[str | None] = mapped_column(ForeignKey("issuer_exchanges.id"), default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    id: Mapped[Id36] = mapped_column(primary_key=True)
+    subject_did: Mapped[Did] = mapped_column(index=True)
+    roles: Mapped[list[str]]
+    note: Mapped[str | None]
+    proof_type: Mapped[Str40 | None]  # for the offer
+    state: Mapped[Str20] = mapped_column(default="pending")
+    reason: Mapped[str | None]
+    decided_by: Mapped[Actor | None]
+    decided_at: Mapped[datetime | None]
+    exchange_id: Mapped[str | None] = mapped_column(ForeignKey("issuer_exchanges.id"))
+    created_at: Mapped[WrittenAt]
 
 
 class Certifier(Base):
@@ -139,12 +151,12 @@ class Certifier(Base):
     __tablename__ = "issuer_certifiers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    tenant: Mapped[str] = mapped_column(String(200))
-    did: Mapped[str] = mapped_column(String(500), unique=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    name: Mapped[Str100] = mapped_column(unique=True)
+    tenant: Mapped[Name]
+    did: Mapped[Did] = mapped_column(unique=True)
+    token_hash: Mapped[Sha256Hex] = mapped_column(unique=True)
+    created_at: Mapped[WrittenAt]
+    updated_at: Mapped[WrittenAt]
 
 
 class Certification(Base):
@@ -155,20 +167,20 @@ class Certification(Base):
 
     __tablename__ = "issuer_certifications"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    id: Mapped[Id36] = mapped_column(primary_key=True)
     certifier_id: Mapped[int] = mapped_column(ForeignKey("issuer_certifiers.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
-    version: Mapped[str] = mapped_column(String(64))
-    flist_url: Mapped[str | None] = mapped_column(Text, default=None)
-    filename: Mapped[str | None] = mapped_column(String(300), default=None)
+    name: Mapped[Name]
+    version: Mapped[Str64]
+    flist_url: Mapped[str | None]
+    filename: Mapped[Str300 | None]
     size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
-    digest_sri: Mapped[str] = mapped_column(String(60))
-    md5: Mapped[str] = mapped_column(String(32))
-    purposes: Mapped[list[str]] = mapped_column(JSON)
-    statement: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[Sha256Hex] = mapped_column(index=True)
+    digest_sri: Mapped[Str60]
+    md5: Mapped[Md5Hex]
+    purposes: Mapped[list[str]]
+    statement: Mapped[str]
     record_id: Mapped[str] = mapped_column(ForeignKey("issuer_credentials.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[WrittenAt]
 
 
 class Oid4vciGrant(Base):
@@ -182,22 +194,20 @@ class Oid4vciGrant(Base):
 
     __tablename__ = "issuer_oid4vci"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the offer id in its URI
-    kind: Mapped[str] = mapped_column(String(8))  # offer | nonce
-    exchange_id: Mapped[str | None] = mapped_column(
-        ForeignKey("issuer_exchanges.id"), default=None, unique=True
-    )
-    code_hash: Mapped[str | None] = mapped_column(String(64), default=None, unique=True)
-    tx_code_hash: Mapped[str | None] = mapped_column(String(64), default=None)
-    tx_code_failures: Mapped[int] = mapped_column(Integer, default=0)  # PINs tried
-    code_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    token_hash: Mapped[str | None] = mapped_column(String(64), default=None, unique=True)
-    token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    nonce_hash: Mapped[str | None] = mapped_column(String(64), default=None, unique=True)
-    nonce_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    id: Mapped[Str64] = mapped_column(primary_key=True)  # the offer id in its URI
+    kind: Mapped[Str8]  # offer | nonce
+    exchange_id: Mapped[str | None] = mapped_column(ForeignKey("issuer_exchanges.id"), unique=True)
+    code_hash: Mapped[Sha256Hex | None] = mapped_column(unique=True)
+    tx_code_hash: Mapped[Sha256Hex | None]
+    tx_code_failures: Mapped[int] = mapped_column(default=0)  # PINs tried
+    code_used_at: Mapped[datetime | None]
+    token_hash: Mapped[Sha256Hex | None] = mapped_column(unique=True)
+    token_expires_at: Mapped[datetime | None]
+    nonce_hash: Mapped[Sha256Hex | None] = mapped_column(unique=True)
+    nonce_used_at: Mapped[datetime | None]
     # The unsigned credentials the offer delivers (taken from its exchange when it is redeemed)
     # and the (type, format) pairs already issued under it.
-    templates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
-    issued: Mapped[list[str] | None] = mapped_column(JSON, default=None)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    templates: Mapped[list[dict[str, Any]] | None]
+    issued: Mapped[list[str] | None]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[WrittenAt]

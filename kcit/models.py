@@ -13,18 +13,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    CheckConstraint,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import CheckConstraint, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from credgate.db import Base, UTCDateTime, utcnow
+from credgate.db import (
+    Actor,
+    Base,
+    CompanyId,
+    CountryCode,
+    Did,
+    LongUri,
+    Sha256Hex,
+    Str16,
+    Str20,
+    Str40,
+    Str80,
+    Str100,
+    Str300,
+    SubdivisionCode,
+    WrittenAt,
+)
 
 PENDING = "pending"
 IDENTIFIED = "identified"
@@ -52,39 +60,39 @@ class Company(Base):
         CheckConstraint(_one_of("level_of_assurance", LEVELS), name="level_of_assurance"),
     )
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # "kcit-<hex>"
-    legal_name: Mapped[str] = mapped_column(String(300))
-    vat_id: Mapped[str | None] = mapped_column(String(40), default=None, index=True)
-    lei: Mapped[str | None] = mapped_column(String(20), default=None, index=True)
-    euid: Mapped[str | None] = mapped_column(String(80), default=None)
-    national_id: Mapped[str | None] = mapped_column(String(80), default=None)
-    country: Mapped[str] = mapped_column(String(2))
-    subdivision: Mapped[str | None] = mapped_column(String(6), default=None)
-    addresses: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    id: Mapped[CompanyId] = mapped_column(primary_key=True)
+    legal_name: Mapped[Str300]
+    vat_id: Mapped[Str40 | None] = mapped_column(index=True)
+    lei: Mapped[Str20 | None] = mapped_column(index=True)
+    euid: Mapped[Str80 | None]
+    national_id: Mapped[Str80 | None]
+    country: Mapped[CountryCode]
+    subdivision: Mapped[SubdivisionCode | None]
+    addresses: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     # [{"name", "email", "title"?}]; the first is the one depute offers the first admin mandate.
-    representatives: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    level_of_assurance: Mapped[str] = mapped_column(String(20), default=SELF_REGISTRATION)
-    status: Mapped[str] = mapped_column(String(16), default=PENDING)
-    roles: Mapped[list[str]] = mapped_column(JSON, default=list)  # data-space roles
-    powers: Mapped[list[str]] = mapped_column(JSON, default=list)  # "app:action" it may delegate
+    representatives: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    level_of_assurance: Mapped[Str20] = mapped_column(default=SELF_REGISTRATION)
+    status: Mapped[Str16] = mapped_column(default=PENDING)
+    roles: Mapped[list[str]] = mapped_column(default=list)  # data-space roles
+    powers: Mapped[list[str]] = mapped_column(default=list)  # "app:action" it may delegate
     # SHA-256 of the capability the registrant got to follow its registration (never the value).
-    follow_hash: Mapped[str | None] = mapped_column(String(64), default=None, unique=True)
+    follow_hash: Mapped[Sha256Hex | None] = mapped_column(unique=True)
     # What depute reports back after provisioning (the admin mandate's invitation and so on).
-    provisioning: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    provisioning: Mapped[dict[str, Any] | None]
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[WrittenAt]
+    updated_at: Mapped[WrittenAt]
 
 
 class CompanyDid(Base):
     __tablename__ = "kcit_dids"
     __table_args__ = (CheckConstraint(_one_of("origin", DID_ORIGINS), name="origin"),)
 
-    did: Mapped[str] = mapped_column(String(500), primary_key=True)
+    did: Mapped[Did] = mapped_column(primary_key=True)
     company_id: Mapped[str] = mapped_column(ForeignKey("kcit_companies.id"), index=True)
-    origin: Mapped[str] = mapped_column(String(16))
-    key_id: Mapped[str | None] = mapped_column(String(600), default=None)  # the declared key
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    origin: Mapped[Str16]
+    key_id: Mapped[LongUri | None]  # the declared key
+    created_at: Mapped[WrittenAt]
 
 
 class Accreditation(Base):
@@ -94,12 +102,12 @@ class Accreditation(Base):
     __table_args__ = (UniqueConstraint("did", "credential_type"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    did: Mapped[str] = mapped_column(String(500), index=True)
-    credential_type: Mapped[str] = mapped_column(String(100))
+    did: Mapped[Did] = mapped_column(index=True)
+    credential_type: Mapped[Str100]
     active: Mapped[bool] = mapped_column(default=True)
-    granted_by: Mapped[str] = mapped_column(String(200))
-    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    granted_by: Mapped[Actor]
+    granted_at: Mapped[WrittenAt]
+    withdrawn_at: Mapped[datetime | None]
 
 
 class CompanyEvent(Base):
@@ -108,13 +116,13 @@ class CompanyEvent(Base):
     __tablename__ = "kcit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    company_id: Mapped[str | None] = mapped_column(String(40), default=None, index=True)
-    did: Mapped[str | None] = mapped_column(String(500), default=None, index=True)
-    action: Mapped[str] = mapped_column(String(40))
-    actor: Mapped[str] = mapped_column(String(200))
-    reason: Mapped[str] = mapped_column(Text, default="")
-    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # field -> [old, new]
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    company_id: Mapped[CompanyId | None] = mapped_column(index=True)
+    did: Mapped[Did | None] = mapped_column(index=True)
+    action: Mapped[Str40]
+    actor: Mapped[Actor]
+    reason: Mapped[str] = mapped_column(default="")
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)  # field -> [old, new]
+    at: Mapped[WrittenAt]
 
 
 class KcitFeedHead(Base):
@@ -124,7 +132,7 @@ class KcitFeedHead(Base):
     __tablename__ = "kcit_feed_head"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    last: Mapped[int] = mapped_column(Integer, default=0)
+    last: Mapped[int] = mapped_column(default=0)
 
 
 class KcitChange(Base):
@@ -133,7 +141,7 @@ class KcitChange(Base):
     __tablename__ = "kcit_changes"
 
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    did: Mapped[str | None] = mapped_column(String(500), default=None)
-    company_id: Mapped[str | None] = mapped_column(String(40), default=None)
-    status: Mapped[str] = mapped_column(String(16))  # active | suspended | unknown
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    did: Mapped[Did | None]
+    company_id: Mapped[CompanyId | None]
+    status: Mapped[Str16]  # active | suspended | unknown
+    at: Mapped[WrittenAt]

@@ -10,10 +10,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from credgate.db import Base, UTCDateTime, utcnow
+from credgate.db import (
+    Actor,
+    Base,
+    Did,
+    LongUri,
+    Str16,
+    Str32,
+    Str64,
+    Str80,
+    Str200,
+    Uri,
+    WrittenAt,
+)
 
 #: Entries per list: the minimum of both specifications (16 KiB of bits), for herd privacy.
 LIST_SIZE = 131_072
@@ -47,16 +59,16 @@ class StatusList(Base):
         CheckConstraint("size > 0", name="size"),
     )
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    issuer_did: Mapped[str] = mapped_column(String(500))
-    purpose: Mapped[str] = mapped_column(String(16))
-    model: Mapped[str] = mapped_column(String(32))
-    base_url: Mapped[str] = mapped_column(String(500))
-    seq: Mapped[int] = mapped_column(Integer)
-    url: Mapped[str] = mapped_column(String(600))
-    size: Mapped[int] = mapped_column(Integer, default=LIST_SIZE)
-    version: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    id: Mapped[Str64] = mapped_column(primary_key=True)
+    issuer_did: Mapped[Did]
+    purpose: Mapped[Str16]
+    model: Mapped[Str32]
+    base_url: Mapped[Uri]
+    seq: Mapped[int]
+    url: Mapped[LongUri]
+    size: Mapped[int] = mapped_column(default=LIST_SIZE)
+    version: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[WrittenAt]
 
 
 class StatusEntry(Base):
@@ -77,13 +89,13 @@ class StatusEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     list_id: Mapped[str] = mapped_column(ForeignKey("status_lists.id"))
-    list_index: Mapped[int] = mapped_column(Integer)
-    credential_id: Mapped[str] = mapped_column(String(500), index=True)
-    exchange_id: Mapped[str | None] = mapped_column(String(200), default=None)
-    state: Mapped[str] = mapped_column(String(16), default="reserved")
-    status: Mapped[str] = mapped_column(String(16), default="active")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    list_index: Mapped[int]
+    credential_id: Mapped[Uri] = mapped_column(index=True)
+    exchange_id: Mapped[Str200 | None]
+    state: Mapped[Str16] = mapped_column(default="reserved")
+    status: Mapped[Str16] = mapped_column(default="active")
+    created_at: Mapped[WrittenAt]
+    updated_at: Mapped[WrittenAt]
 
 
 class StatusEvent(Base):
@@ -93,12 +105,12 @@ class StatusEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("status_entries.id"), index=True)
-    action: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str] = mapped_column(Text)
-    actor: Mapped[str] = mapped_column(String(200))
-    state: Mapped[str] = mapped_column(String(16))  # after the action
-    status: Mapped[str] = mapped_column(String(16))  # after the action
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    action: Mapped[Str16]
+    reason: Mapped[str]
+    actor: Mapped[Actor]
+    state: Mapped[Str16]  # after the action
+    status: Mapped[Str16]  # after the action
+    at: Mapped[WrittenAt]
 
 
 class StatusFeedHead(Base):
@@ -111,7 +123,7 @@ class StatusFeedHead(Base):
     __tablename__ = "status_feed_head"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    last: Mapped[int] = mapped_column(Integer, default=0)
+    last: Mapped[int] = mapped_column(default=0)
 
 
 class StatusChange(Base):
@@ -121,10 +133,10 @@ class StatusChange(Base):
 
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     list_id: Mapped[str] = mapped_column(ForeignKey("status_lists.id"))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[WrittenAt]
     # The entry changed and its bit's meaning after the change (see revocation.feed).
-    list_index: Mapped[int | None] = mapped_column(Integer, default=None)
-    status: Mapped[str | None] = mapped_column(String(16), default=None)
+    list_index: Mapped[int | None]
+    status: Mapped[Str16 | None]
 
 
 class StatusListCredential(Base):
@@ -136,8 +148,8 @@ class StatusListCredential(Base):
     __tablename__ = "status_list_credentials"
 
     list_id: Mapped[str] = mapped_column(ForeignKey("status_lists.id"), primary_key=True)
-    version: Mapped[int] = mapped_column(Integer)
-    body: Mapped[str] = mapped_column(Text)
-    etag: Mapped[str] = mapped_column(String(80))
-    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
-    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int]
+    body: Mapped[str]
+    etag: Mapped[Str80]
+    valid_until: Mapped[datetime]
+    signed_at: Mapped[WrittenAt]

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String
+from sqlalchemy import Index
 from sqlalchemy.orm import Mapped, mapped_column
 
-from credgate.db import Base, UTCDateTime, utcnow
+from credgate.db import Base, Str64, Uri, WrittenAt
 
 
 class Challenge(Base):
@@ -19,10 +19,10 @@ class Challenge(Base):
     __table_args__ = (Index("ix_verifier_challenges_expires_at", "expires_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    value: Mapped[str] = mapped_column(String(64), unique=True)
+    value: Mapped[Str64] = mapped_column(unique=True)
     # Who issued it and alone may spend it (verifier.challenges: "gateway-token", "depute", ...).
-    consumer: Mapped[str] = mapped_column(String(64))
-    domain: Mapped[str | None] = mapped_column(String(500), default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    consumer: Mapped[Str64]
+    domain: Mapped[Uri | None]
+    created_at: Mapped[WrittenAt]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -10,10 +10,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from credgate.db import Base, UTCDateTime, utcnow
+from credgate.db import (
+    AgentRecordId,
+    Base,
+    Did,
+    Id32,
+    Name,
+    Str16,
+    Str32,
+    Str64,
+    Str200,
+    WrittenAt,
+)
 
 # Interaction kinds
 OFFER = "credential-offer"
@@ -37,16 +48,16 @@ class WalletUser(Base):
     __tablename__ = "wallet_users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
-    tenant: Mapped[str] = mapped_column(String(200))  # agent_tenants.name on the holder agent
-    wallet_id: Mapped[str] = mapped_column(String(64))  # the agent's tenant wallet id
-    did: Mapped[str] = mapped_column(String(500))
-    pin_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    name: Mapped[Str64] = mapped_column(unique=True)
+    tenant: Mapped[Name]  # agent_tenants.name on the holder agent
+    wallet_id: Mapped[AgentRecordId]  # the agent's tenant wallet id
+    did: Mapped[Did]
+    pin_hash: Mapped[Str200 | None]
     # Wrong PINs in a row, and until when the web screen refuses to try another (a 4-digit PIN
     # is guessed in minutes otherwise).
     failed_pins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[WrittenAt]
 
 
 class Interaction(Base):
@@ -58,20 +69,20 @@ class Interaction(Base):
         Index("ix_wallet_interactions_user_id_created_at", "user_id", "created_at"),
     )
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # public, in URLs
+    id: Mapped[Id32] = mapped_column(primary_key=True)  # public, in URLs
     user_id: Mapped[int] = mapped_column(ForeignKey("wallet_users.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(32))
-    record_id: Mapped[str] = mapped_column(String(64))  # cred_ex_id / pres_ex_id / connection_id
-    thread_id: Mapped[str | None] = mapped_column(String(200), default=None)
-    state: Mapped[str] = mapped_column(String(16), default=PENDING)
-    counterparty: Mapped[str | None] = mapped_column(String(200), default=None)  # their label
-    counterparty_did: Mapped[str | None] = mapped_column(String(500), default=None)
+    kind: Mapped[Str32]
+    record_id: Mapped[AgentRecordId]  # cred_ex_id / pres_ex_id / connection_id
+    thread_id: Mapped[Str200 | None]
+    state: Mapped[Str16] = mapped_column(default=PENDING)
+    counterparty: Mapped[Name | None]  # their label
+    counterparty_did: Mapped[Did | None]
     # What was asked (offered credential, presentation definition) and what came of it.
-    request: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    outcome: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    detail: Mapped[str | None] = mapped_column(Text, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    request: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    outcome: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    detail: Mapped[str | None]
+    created_at: Mapped[WrittenAt]
+    updated_at: Mapped[WrittenAt]
 
 
 class TrustedIssuer(Base):
@@ -82,6 +93,6 @@ class TrustedIssuer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("wallet_users.id", ondelete="CASCADE"))
-    did: Mapped[str] = mapped_column(String(500))
-    label: Mapped[str | None] = mapped_column(String(200), default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    did: Mapped[Did]
+    label: Mapped[Name | None]
+    created_at: Mapped[WrittenAt]

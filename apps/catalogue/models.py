@@ -3,13 +3,12 @@ certified flists with their certificates)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text
+from sqlalchemy import Index
 from sqlalchemy.orm import Mapped, mapped_column
 
-from credgate.db import Base, UTCDateTime, utcnow
+from credgate.db import Base, Did, Md5Hex, Name, Str16, Str100, Uri, WrittenAt
 
 KINDS = ("data-product", "service", "model", "flist")
 
@@ -23,20 +22,20 @@ class CatalogueItem(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    title: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str] = mapped_column(Text, default="")
-    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    kind: Mapped[Str16]
+    title: Mapped[Name]
+    description: Mapped[str] = mapped_column(default="")
+    keywords: Mapped[list[str]] = mapped_column(default=list)
     # " kw1 kw2 " lower-cased: keyword and purpose filters are a portable LIKE.
-    keywords_text: Mapped[str] = mapped_column(Text, default=" ")
-    license: Mapped[str | None] = mapped_column(String(100), default=None)
-    format: Mapped[str | None] = mapped_column(String(100), default=None)
-    owner: Mapped[str] = mapped_column(String(500))  # the company (attorney) or the holder
-    publisher: Mapped[str] = mapped_column(String(500))  # the holder who published it
-    flist_url: Mapped[str | None] = mapped_column(String(500), default=None)
-    digest: Mapped[str | None] = mapped_column(String(100), default=None)  # urn:sha256:<hex>
-    md5: Mapped[str | None] = mapped_column(String(32), default=None)
-    purposes: Mapped[list[str]] = mapped_column(JSON, default=list)
-    purposes_text: Mapped[str] = mapped_column(Text, default=" ")
-    certificate: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    keywords_text: Mapped[str] = mapped_column(default=" ")
+    license: Mapped[Str100 | None]
+    format: Mapped[Str100 | None]
+    owner: Mapped[Did]  # the company (attorney) or the holder
+    publisher: Mapped[Did]  # the holder who published it
+    flist_url: Mapped[Uri | None]
+    digest: Mapped[Str100 | None]  # urn:sha256:<hex>
+    md5: Mapped[Md5Hex | None]
+    purposes: Mapped[list[str]] = mapped_column(default=list)
+    purposes_text: Mapped[str] = mapped_column(default=" ")
+    certificate: Mapped[dict[str, Any] | None]
+    created_at: Mapped[WrittenAt]

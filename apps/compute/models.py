@@ -6,42 +6,55 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text
+from sqlalchemy import Index
 from sqlalchemy.orm import Mapped, mapped_column
 
-from credgate.db import Base, UTCDateTime, utcnow
+from credgate.db import (
+    Base,
+    Did,
+    Id32,
+    Md5Hex,
+    Sha256Hex,
+    Str16,
+    Str32,
+    Str40,
+    Str64,
+    Str100,
+    Uri,
+    WrittenAt,
+)
 
 
 class Flist(Base):
     __tablename__ = "compute_flists"
 
-    digest: Mapped[str] = mapped_column(String(100), primary_key=True)  # urn:sha256:<hex>
-    md5: Mapped[str] = mapped_column(String(32))
-    size: Mapped[int] = mapped_column(Integer)
-    uploaded_by: Mapped[str] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    digest: Mapped[Str100] = mapped_column(primary_key=True)  # urn:sha256:<hex>
+    md5: Mapped[Md5Hex]
+    size: Mapped[int]
+    uploaded_by: Mapped[Did]
+    created_at: Mapped[WrittenAt]
 
 
 class Job(Base):
     __tablename__ = "compute_jobs"
     __table_args__ = (Index("ix_compute_jobs_party", "party"),)
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    flist: Mapped[str] = mapped_column(String(100))
-    dataset: Mapped[str] = mapped_column(String(500))
-    purpose: Mapped[str] = mapped_column(String(64))
-    holder: Mapped[str] = mapped_column(String(500))
-    party: Mapped[str] = mapped_column(String(500))
-    state: Mapped[str] = mapped_column(String(16))  # refused|queued|running|succeeded|failed
-    reason: Mapped[str | None] = mapped_column(Text, default=None)
-    certificates: Mapped[list[str]] = mapped_column(JSON, default=list)
-    exit_code: Mapped[int | None] = mapped_column(Integer, default=None)
-    timed_out: Mapped[bool] = mapped_column(Boolean, default=False)
-    stdout: Mapped[str | None] = mapped_column(Text, default=None)
-    stderr: Mapped[str | None] = mapped_column(Text, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    id: Mapped[Id32] = mapped_column(primary_key=True)
+    flist: Mapped[Str100]
+    dataset: Mapped[Uri]
+    purpose: Mapped[Str64]
+    holder: Mapped[Did]
+    party: Mapped[Did]
+    state: Mapped[Str16]  # refused|queued|running|succeeded|failed
+    reason: Mapped[str | None]
+    certificates: Mapped[list[str]] = mapped_column(default=list)
+    exit_code: Mapped[int | None]
+    timed_out: Mapped[bool] = mapped_column(default=False)
+    stdout: Mapped[str | None]
+    stderr: Mapped[str | None]
+    created_at: Mapped[WrittenAt]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
 
 
 class AuditEntry(Base):
@@ -49,10 +62,10 @@ class AuditEntry(Base):
 
     __tablename__ = "compute_audit"
 
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    at: Mapped[str] = mapped_column(String(40))  # the exact text that was hashed
-    job_id: Mapped[str | None] = mapped_column(String(32), default=None)
-    event: Mapped[str] = mapped_column(String(32))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    at: Mapped[Str40]  # the exact text that was hashed
+    job_id: Mapped[Id32 | None]
+    event: Mapped[Str32]
+    data: Mapped[dict[str, Any]]
+    prev_hash: Mapped[Sha256Hex]
+    hash: Mapped[Sha256Hex]
