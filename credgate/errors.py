@@ -21,7 +21,9 @@ class DomainError(Exception):
     for people, and ``extra`` members for the problem document (``errors``, ``current_status``).
 
     ``title`` overrides the type's title where a service words it for its own users (the wallet
-    says "QR code" where the issuer says "invitation"); the type, and so the status, stay."""
+    says "QR code" where the issuer says "invitation"); the type, and so the status, stay.
+    ``retry_after``: seconds after which the same call may succeed (a busy agent, a list being
+    signed), for whoever retries; over HTTP it is the ``Retry-After`` header."""
 
     def __init__(
         self,
@@ -29,11 +31,13 @@ class DomainError(Exception):
         detail: str | None = None,
         *,
         title: str | None = None,
+        retry_after: int | None = None,
         **extra: Any,
     ) -> None:
         self.problem_type = kind if isinstance(kind, ProblemType) else problem_type(kind)
         self.title = title or self.problem_type.title
         self.detail = detail
+        self.retry_after = retry_after
         self.extra = extra
         super().__init__(detail or self.title)
 

@@ -159,7 +159,7 @@ class ProblemType(Enum):
     EXPIRED = "expired", "Credential expired", 400, "the credential (or proof, or KB-JWT) is past its validity"
     NOT_YET_VALID = "not-yet-valid", "Credential not yet valid", 400, "the credential's validity has not begun"
     REVOKED = "revoked", "Credential revoked", 400, "the status list marks the credential revoked"
-    SUSPENDED = "suspended", "Credential suspended", 401, "the status list marks the credential suspended"
+    SUSPENDED = "suspended", "Credential suspended", 400, "the status list marks the credential suspended"
     STATUS_UNAVAILABLE = "status-unavailable", "Credential status unavailable", 400, "the status list could not be fetched or verified"
     INVALID_STATUS = "invalid-status", "Invalid credential status", 400, "a malformed status entry or status-list credential"
     STATUS_MISSING = "status-missing", "Credential has no status entry", 400, "a credgate credential without a status entry"

@@ -69,9 +69,9 @@ def problem_of(error: DomainError) -> Problem:
     The one place where a service's refusal becomes HTTP."""
     if isinstance(error, Problem):
         return error
-    return Problem(
-        error.problem_type, error.title, error.problem_type.status, error.detail, **error.extra
-    )
+    kind = error.problem_type
+    retry = {} if error.retry_after is None else {"Retry-After": str(error.retry_after)}
+    return Problem(kind, error.title, kind.status, error.detail, headers=retry, **error.extra)
 
 
 def problem_response(problem: Problem) -> Response:

@@ -26,7 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credgate.db import utcnow
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from revocation import feed, store
 from revocation.models import MODELS, PURPOSES, StatusEntry
 
@@ -95,8 +96,8 @@ def allocate(
                     list_url=status_list.url,
                 )
         status_list = store.next_list(session, status_list)
-    raise Problem(
-        "status-list-exhausted", "No free status index", 503,
+    raise DomainError(
+        ProblemType.STATUS_LIST_EXHAUSTED,
         f"no free index found in {MAX_LISTS_PER_CALL} status lists of {issuer_did}",
     )  # fmt: skip
 
@@ -107,8 +108,8 @@ def mark_issued(session: Session, entry_id: int) -> None:
     if entry.state == "issued":
         return
     if entry.state == "abandoned":
-        raise Problem(
-            "entry-abandoned", "Status entry abandoned", 409,
+        raise DomainError(
+            ProblemType.ENTRY_ABANDONED,
             f"entry {entry_id} was abandoned; its bit is set and the credential will not verify",
         )  # fmt: skip
     entry.state = "issued"
@@ -122,15 +123,15 @@ def mark_issued(session: Session, entry_id: int) -> None:
 def mark_abandoned(session: Session, entry_id: int, reason: str) -> None:
     """The exchange never completed: set the entry's bit for good and keep the index used."""
     if not isinstance(reason, str) or not reason.strip():
-        raise Problem("invalid-reason", "Reason required", 400, "give the reason as a string")
+        raise DomainError(ProblemType.INVALID_REASON, "give the reason as a string")
     # Changes the published list: take the feed lock before reading the entry (see feed).
     seq = feed.next_seq(session)
     entry = store.find_entry(session, entry_id, for_update=True)
     if entry.state == "abandoned":
         return
     if entry.state == "issued":
-        raise Problem(
-            "entry-issued", "Credential already issued", 409,
+        raise DomainError(
+            ProblemType.ENTRY_ISSUED,
             f"entry {entry_id} belongs to an issued credential: revoke it instead",
         )  # fmt: skip
     entry.state = "abandoned"
@@ -175,30 +176,30 @@ def _check_allocation(
     exchange_id: Any,
 ) -> None:
     if purpose not in PURPOSES:
-        raise Problem(
-            "unknown-status-purpose", "Unknown status purpose", 400,
+        raise DomainError(
+            ProblemType.UNKNOWN_STATUS_PURPOSE,
             f"statusPurpose must be one of {', '.join(PURPOSES)}",
         )  # fmt: skip
     if model not in MODELS:
-        raise Problem(
-            "unknown-status-model", "Unknown status list model", 400,
+        raise DomainError(
+            ProblemType.UNKNOWN_STATUS_MODEL,
             f"the status list model must be one of {', '.join(MODELS)}",
         )  # fmt: skip
     if not _is_did(issuer_did):
-        raise Problem("invalid-issuer", "Invalid issuer", 400, "the issuer must be a DID")
+        raise DomainError(ProblemType.INVALID_ISSUER, "the issuer must be a DID")
     if not isinstance(credential_id, str) or not 0 < len(credential_id) <= 500:
-        raise Problem(
-            "invalid-credential-id", "Invalid credential id", 400,
+        raise DomainError(
+            ProblemType.INVALID_CREDENTIAL_ID,
             "the credential id must be a string of 1 to 500 characters",
         )  # fmt: skip
     if exchange_id is not None and (not isinstance(exchange_id, str) or len(exchange_id) > 200):
-        raise Problem(
-            "invalid-exchange-id", "Invalid exchange id", 400,
+        raise DomainError(
+            ProblemType.INVALID_EXCHANGE_ID,
             "the exchange id must be a string of at most 200 characters",
         )  # fmt: skip
     if not _is_base_url(status_base_url):
-        raise Problem(
-            "invalid-status-base-url", "Invalid status base URL", 400,
+        raise DomainError(
+            ProblemType.INVALID_STATUS_BASE_URL,
             "the status base URL must be an http(s) URL without query or fragment",
         )  # fmt: skip
 

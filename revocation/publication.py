@@ -36,7 +36,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agents.client import AdminClient
 from credgate.db import transaction, utcnow
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from credgate.signals import Signal
 from revocation import store
 from revocation.bitstring import bitstring, encode_list
@@ -121,7 +122,7 @@ def published_list(
         return _view(stored, status_list)
     valid = stored is not None and stored.valid_until > utcnow()
     deadline = time.monotonic() + (STALE_WAIT if valid else SIGNING_WAIT)
-    outcome: PublishedList | Problem | None = None
+    outcome: PublishedList | DomainError | None = None
     while (remaining := deadline - time.monotonic()) > 0:
         job = _signing_job(factory, agent, list_id, ttl)
         outcome = job.wait(status_list.version, remaining)
@@ -133,11 +134,12 @@ def published_list(
         # Stale but signed and unexpired: verifiers that follow the change feed learn the newer
         # changes from it; the rest see them once the signer is back.
         return _view(stored, status_list)
-    if isinstance(outcome, Problem):
+    if isinstance(outcome, DomainError):
         raise outcome
-    raise Problem(
-        "status-list-unavailable", "Status list unavailable", 503,
-        "the status list is being signed; retry shortly", headers={"Retry-After": "1"},
+    raise DomainError(
+        ProblemType.STATUS_LIST_UNAVAILABLE,
+        "the status list is being signed; retry shortly",
+        retry_after=1,
     )  # fmt: skip
 
 
@@ -162,11 +164,11 @@ class _Signing:
         self.list_id = list_id
         self.ttl = ttl
         self.published: PublishedList | None = None
-        self.error: Problem | None = None  # the last attempt failed (cleared by a success)
+        self.error: DomainError | None = None  # the last attempt failed (cleared by a success)
         self.finished = False
         self._changed = Signal()
 
-    def wait(self, version: int, timeout: float) -> PublishedList | Problem | None:
+    def wait(self, version: int, timeout: float) -> PublishedList | DomainError | None:
         """A signature of ``version`` or newer, the failure of the last attempt, or None."""
         self._changed.wait_until(
             lambda: self._signed(version) or self.error is not None or self.finished, timeout
@@ -191,7 +193,7 @@ class _Signing:
                     self._report(_sign_and_store(self.factory, self.agent, status_list, self.ttl))
                     backoff = RETRY_FIRST
                     continue  # the list may have changed meanwhile: check again
-                except Problem as exc:
+                except DomainError as exc:
                     self._fail(exc)
                 except Exception as exc:  # e.g. the database went away; retried the same way
                     LOGGER.warning("signing status list %s: %s", self.list_id, type(exc).__name__)
@@ -213,7 +215,7 @@ class _Signing:
         self.published, self.error = published, None
         self._changed.poke()
 
-    def _fail(self, problem: Problem) -> None:
+    def _fail(self, problem: DomainError) -> None:
         if self.error is None:
             LOGGER.warning("status list %s not signed: %s", self.list_id, problem.detail)
         self.error = problem
@@ -243,9 +245,7 @@ def _load(
     with factory() as session:
         status_list = store.find_list(session, list_id)
         if status_list is None:
-            raise Problem(
-                "unknown-status-list", "Unknown status list", 404, f"no status list {list_id!r}"
-            )
+            raise DomainError(ProblemType.UNKNOWN_STATUS_LIST, f"no status list {list_id!r}")
         return status_list, session.get(StatusListCredential, list_id)
 
 

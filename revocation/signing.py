@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from agents.client import AdminClient, AgentError
 from agents.models import Tenant
 from agents.tenants import tenant_token
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 
 ISSUER_AGENT = "issuer"
 PROOF_OPTIONS = {"proofType": "Ed25519Signature2020", "proofPurpose": "assertionMethod"}
@@ -70,8 +71,5 @@ def _tenant_of(factory: sessionmaker[Session], did: str) -> str | None:
         )
 
 
-def unavailable(detail: str) -> Problem:
-    return Problem(
-        "status-list-unavailable", "Status list unavailable", 503, detail,
-        headers={"Retry-After": "2"},
-    )  # fmt: skip
+def unavailable(detail: str) -> DomainError:
+    return DomainError(ProblemType.STATUS_LIST_UNAVAILABLE, detail, retry_after=2)

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from credgate.db import transaction, utcnow
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from revocation import feed, store
 from revocation.store import EntryRef
 
@@ -66,9 +67,10 @@ def change_status(
 
 def require_action(action: str) -> None:
     if action not in ACTIONS:
-        raise Problem(
-            "unknown-action", "Unknown status action", 404,
+        raise DomainError(
+            ProblemType.UNKNOWN_ACTION,
             f"the action must be one of {', '.join(ACTIONS)}",
+            title="Unknown status action",
         )  # fmt: skip
 
 
@@ -95,16 +97,16 @@ def next_status(state: str, status: str, purpose: str, action: str) -> str:
     return "active"
 
 
-def _conflict(slug: str, title: str, status: str, detail: str | None = None) -> Problem:
-    return Problem(slug, title, 409, detail, current_status=status)
+def _conflict(slug: str, title: str, status: str, detail: str | None = None) -> DomainError:
+    return DomainError(slug, detail, title=title, current_status=status)
 
 
 def _check_request(action: str, reason: object, actor: object) -> None:
     require_action(action)
     if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
-        raise Problem(
-            "invalid-reason", "Reason required", 400,
+        raise DomainError(
+            ProblemType.INVALID_REASON,
             f"give the reason as a non-empty string of at most {MAX_REASON} characters",
         )  # fmt: skip
     if not isinstance(actor, str) or not actor or len(actor) > MAX_ACTOR:
-        raise Problem("invalid-actor", "Actor required", 400, "name who makes the change")
+        raise DomainError(ProblemType.INVALID_ACTOR, "name who makes the change")

@@ -17,7 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from credgate.db import utcnow
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from revocation.models import LIST_SIZE, MAX_INTEGER, StatusEntry, StatusEvent, StatusList
 
 #: An entry named by its id, or by (list id, index) as a credential's status entry names it.
@@ -135,7 +136,7 @@ def find_entry(session: Session, ref: EntryRef, *, for_update: bool = False) -> 
     """The entry ``ref`` names; a 404 problem if there is none."""
     number = ref[1] if isinstance(ref, tuple) else ref
     if isinstance(number, bool) or not isinstance(number, int) or not 0 <= number <= MAX_INTEGER:
-        raise Problem("unknown-entry", "Unknown status entry", 404, f"no status entry {ref!r}")
+        raise DomainError(ProblemType.UNKNOWN_ENTRY, f"no status entry {ref!r}")
     if isinstance(ref, tuple):
         list_id, index = ref
         query = select(StatusEntry).where(
@@ -148,7 +149,7 @@ def find_entry(session: Session, ref: EntryRef, *, for_update: bool = False) -> 
         query = query.with_for_update()
     entry = session.scalar(query.execution_options(populate_existing=True))
     if entry is None:
-        raise Problem("unknown-entry", "Unknown status entry", 404, f"no status entry {ref!r}")
+        raise DomainError(ProblemType.UNKNOWN_ENTRY, f"no status entry {ref!r}")
     return entry
 
 

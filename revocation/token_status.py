@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agents.client import AdminClient, AgentError
 from agents.tenants import tenant_token
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from revocation import store
 from revocation.signing import _tenant_of, unavailable
 
@@ -83,7 +84,7 @@ def published_token(
     with factory() as session:
         status_list = store.find_list(session, list_id)
         if status_list is None:
-            raise Problem("unknown-status-list", "Unknown status list", 404, "no such status list")
+            raise DomainError(ProblemType.UNKNOWN_STATUS_LIST, "no such status list")
         version = status_list.version  # before the bits: never label old bits with a new version
         issuer_did, size = status_list.issuer_did, status_list.size
         uri = f"{status_list.url}/token"

@@ -13,8 +13,9 @@ from uuid import uuid4
 import pytest
 from sqlalchemy import func, select
 
+from credgate import problems
 from credgate.db import transaction
-from credgate.problems import Problem
+from credgate.errors import DomainError
 from revocation import allocation, feed, store
 from revocation.allocation import StatusAllocation, allocate, mark_abandoned, mark_issued
 from revocation.models import LIST_SIZE, StatusEntry, StatusEvent, StatusList
@@ -183,9 +184,10 @@ def test_exhaustion_is_a_problem_not_a_loop(db, monkeypatch):
     # Every draw collides and only one list may be tried: the call gives up with a problem.
     monkeypatch.setattr(allocation, "_random_index", lambda size: taken)
     monkeypatch.setattr(allocation, "MAX_LISTS_PER_CALL", 1)
-    with pytest.raises(Problem) as err:
+    with pytest.raises(DomainError) as err:
         _allocate(db, did)
-    assert err.value.slug == "status-list-exhausted" and err.value.status == 503
+    answer = problems.problem_of(err.value)
+    assert (answer.slug, answer.status) == ("status-list-exhausted", 503)
 
 
 def test_mark_issued_is_idempotent_and_recorded(db):
@@ -205,17 +207,17 @@ def test_an_issued_entry_cannot_be_abandoned_nor_an_abandoned_one_issued(db):
     issued = _allocate(db, new_did())
     with transaction(db) as session:
         mark_issued(session, issued.entry_id)
-    with pytest.raises(Problem) as err, transaction(db) as session:
+    with pytest.raises(DomainError) as err, transaction(db) as session:
         mark_abandoned(session, issued.entry_id, "late time-out")
-    assert (err.value.slug, err.value.status) == ("entry-issued", 409)
+    assert (err.value.slug, problems.problem_of(err.value).status) == ("entry-issued", 409)
 
     abandoned = _allocate(db, new_did())
     for _ in range(2):  # abandoning twice is harmless
         with transaction(db) as session:
             mark_abandoned(session, abandoned.entry_id, "problem report")
-    with pytest.raises(Problem) as err, transaction(db) as session:
+    with pytest.raises(DomainError) as err, transaction(db) as session:
         mark_issued(session, abandoned.entry_id)
-    assert (err.value.slug, err.value.status) == ("entry-abandoned", 409)
+    assert (err.value.slug, problems.problem_of(err.value).status) == ("entry-abandoned", 409)
 
 
 def test_abandoning_publishes_a_change(db):
@@ -259,24 +261,24 @@ def test_bad_allocation_requests_are_problems(db, field, value, slug):
         "status_base_url": BASE,
         field: value,
     }
-    with pytest.raises(Problem) as err, transaction(db) as session:
+    with pytest.raises(DomainError) as err, transaction(db) as session:
         allocate(session, **request)
-    assert err.value.slug == slug and err.value.status == 400
+    assert err.value.slug == slug and problems.problem_of(err.value).status == 400
 
 
 @pytest.mark.parametrize("call", ["issued", "abandoned"])
 def test_marking_an_unknown_entry_is_a_404_problem(db, call):
-    with pytest.raises(Problem) as err, transaction(db) as session:
+    with pytest.raises(DomainError) as err, transaction(db) as session:
         if call == "issued":
             mark_issued(session, 10**12)
         else:
             mark_abandoned(session, 10**12, "gone")
-    assert (err.value.slug, err.value.status) == ("unknown-entry", 404)
+    assert (err.value.slug, problems.problem_of(err.value).status) == ("unknown-entry", 404)
 
 
 def test_abandoning_needs_a_reason(db):
     got = _allocate(db, new_did())
-    with pytest.raises(Problem) as err, transaction(db) as session:
+    with pytest.raises(DomainError) as err, transaction(db) as session:
         mark_abandoned(session, got.entry_id, "  ")
     assert err.value.slug == "invalid-reason"
 

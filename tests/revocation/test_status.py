@@ -9,8 +9,9 @@ from uuid import uuid4
 import pytest
 from sqlalchemy.orm import sessionmaker
 
+from credgate import problems
 from credgate.db import transaction
-from credgate.problems import Problem
+from credgate.errors import DomainError
 from revocation import feed, store
 from revocation.allocation import StatusAllocation, allocate, mark_abandoned, mark_issued
 from revocation.models import StatusEntry
@@ -36,10 +37,11 @@ def change(db, got: StatusAllocation, action: str, reason: str = "because", acto
     return change_status(db, got.entry_id, action, reason=reason, actor=actor)
 
 
-def problem_of(db, got, action) -> Problem:
-    with pytest.raises(Problem) as err:
+def problem_of(db, got, action) -> problems.Problem:
+    """The problem document the refused change answers with."""
+    with pytest.raises(DomainError) as err:
         change(db, got, action)
-    return err.value
+    return problems.problem_of(err.value)
 
 
 def bits(db, got) -> list[int]:
@@ -110,7 +112,7 @@ def test_an_entry_can_be_named_by_list_and_index(db):
     got = issued(db)
     changed = change_status(db, (got.list_id, got.index), "revoke", reason="r", actor="a")
     assert changed.entry_id == got.entry_id
-    with pytest.raises(Problem) as err:
+    with pytest.raises(DomainError) as err:
         change_status(db, (got.list_id, (got.index + 1) % 131_072), "revoke", reason="r", actor="a")
     assert err.value.slug == "unknown-entry"
 
@@ -162,9 +164,9 @@ def test_bad_change_requests_are_problems_and_change_nothing(
     got = issued(db)
     with db() as session:
         before = feed.head(session)
-    with pytest.raises(Problem) as err:
+    with pytest.raises(DomainError) as err:
         change_status(db, got.entry_id, action, reason=reason, actor=actor)
-    assert (err.value.slug, err.value.status) == (slug, status)
+    assert (err.value.slug, problems.problem_of(err.value).status) == (slug, status)
     with db() as session:
         assert feed.head(session) == before
         assert session.get(StatusEntry, got.entry_id).status == "active"
@@ -172,9 +174,9 @@ def test_bad_change_requests_are_problems_and_change_nothing(
 
 @pytest.mark.parametrize("ref", [10**6, 0, -1, 2**40, ("0" * 32, 5)])
 def test_unknown_entries_are_404_problems(db, ref):
-    with pytest.raises(Problem) as err:
+    with pytest.raises(DomainError) as err:
         change_status(db, ref, "revoke", reason="r", actor="a")
-    assert (err.value.slug, err.value.status) == ("unknown-entry", 404)
+    assert (err.value.slug, problems.problem_of(err.value).status) == ("unknown-entry", 404)
 
 
 def test_a_change_is_committed_before_it_returns(db, engine):
@@ -230,6 +232,6 @@ def test_transition_rules_as_a_table():
                 if key in allowed:
                     assert next_status("issued", status, purpose, action) == allowed[key]
                 else:
-                    with pytest.raises(Problem) as err:
+                    with pytest.raises(DomainError) as err:
                         next_status("issued", status, purpose, action)
-                    assert err.value.status == 409, key
+                    assert problems.problem_of(err.value).status == 409, key
