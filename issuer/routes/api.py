@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from credgate.auth import operator_required
+from credgate.openapi import operation, param
 from credgate.problems import Problem, json_body
 from credgate.qr import qr_svg
 from issuer import certifiers, onboarding, records, roles
@@ -18,8 +19,25 @@ from issuer.routes.common import actor, exchange_created, exchange_view, public_
 
 api = Blueprint("issuer_api", __name__, url_prefix="/issuer")
 
+# What the API answers (its /openapi.json). Bodies are any JSON here: their checks, with their own
+# problem types, are the services' (onboarding, roles, offers, certifiers).
+JSON: dict = {}
+DID = {"type": "object", "required": ["did"], "properties": {"did": {"type": "string"}}}
+EXCHANGE = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
+LISTED = {
+    "type": "object",
+    "required": ["credentials"],
+    "properties": {"credentials": {"type": "array", "items": {"type": "object"}}},
+}
+RECORD_FILTERS = {
+    "limit": param("1 to 500", {"type": "integer", "minimum": 1, "maximum": 500}),
+    **{name: param(f"only records of this {name}") for name in
+       ("type", "subject", "state", "workflow")},
+}  # fmt: skip
+
 
 @api.get("/did")
+@operation("The onboarding authority's DID", responses={200: DID}, problems=(503,))
 def authority_did():
     """The onboarding authority's DID: what verifiers trust for Onboarding and Role credentials."""
     ctx = issuer_context()
@@ -32,6 +50,12 @@ def authority_did():
 
 @api.post("/onboarding/persons")
 @idempotent
+@operation(
+    "Onboard a person: an exchange offering the credential",
+    body=JSON,
+    responses={201: EXCHANGE},
+    problems=(409, 422, 503),
+)
 def onboard_person():
     exchange = onboarding.onboard_person(issuer_context(), json_body())
     return exchange_created(exchange)
@@ -40,6 +64,13 @@ def onboard_person():
 @api.post("/organisations")
 @operator_required
 @idempotent
+@operation(
+    "Onboard an organisation",
+    body=JSON,
+    responses={201: EXCHANGE},
+    problems=(409, 422, 503),
+    auth="operatorToken",
+)
 def onboard_organisation():
     exchange = onboarding.onboard_organisation(issuer_context(), json_body(), actor())
     return exchange_created(exchange)
@@ -48,6 +79,13 @@ def onboard_organisation():
 @api.post("/offers")
 @operator_required
 @idempotent
+@operation(
+    "Offer a credential of a registered type",
+    body=JSON,
+    responses={201: EXCHANGE},
+    problems=(409, 422, 503),
+    auth="operatorToken",
+)
 def offer():
     exchange = offer_credential(issuer_context(), json_body(), actor())
     return exchange_created(exchange)
@@ -57,6 +95,11 @@ def offer():
 
 
 @api.get("/exchanges/<exchange_id>")
+@operation(
+    "Progress of an exchange (the id is the capability)",
+    responses={200: EXCHANGE},
+    problems=(404, 503),
+)
 def exchange(exchange_id: str):
     """Progress of an exchange (the id is the capability: it is given only to who opened it)."""
     exchange, _ = get_exchange(issuer_context(), exchange_id)
@@ -64,6 +107,11 @@ def exchange(exchange_id: str):
 
 
 @api.get("/exchanges/<exchange_id>/qr.svg")
+@operation(
+    "The exchange's short link as a QR code",
+    responses={200: ("image/svg+xml", {"type": "string"})},
+    problems=(404, 503),
+)
 def exchange_qr(exchange_id: str):
     exchange, _ = get_exchange(issuer_context(), exchange_id)
     svg = qr_svg(short_url(public_url(), exchange))
@@ -75,6 +123,13 @@ def exchange_qr(exchange_id: str):
 
 @api.get("/credentials")
 @operator_required
+@operation(
+    "Issuance records",
+    responses={200: LISTED},
+    problems=(400, 503),
+    auth="operatorToken",
+    query=RECORD_FILTERS,
+)
 def list_credentials():
     args = request.args
     limit = args.get("limit", "100")
@@ -94,6 +149,12 @@ def list_credentials():
 
 @api.get("/credentials/<record_id>")
 @operator_required
+@operation(
+    "An issuance record with its credential",
+    responses={200: {"type": "object"}},
+    problems=(404, 503),
+    auth="operatorToken",
+)
 def get_credential(record_id: str):
     with issuer_context().factory() as session:
         record = session.get(IssuedCredential, record_id)
@@ -111,6 +172,12 @@ def _role_request_view(row) -> dict:
 
 
 @api.post("/role-requests")
+@operation(
+    "Request roles (the answer's id is the capability)",
+    body=JSON,
+    responses={201: {"type": "object"}},
+    problems=(409, 422, 503),
+)
 def request_roles():
     row = roles.request_roles(issuer_context(), json_body())
     response = jsonify(_role_request_view(row))
@@ -120,6 +187,7 @@ def request_roles():
 
 
 @api.get("/role-requests/<request_id>")
+@operation("Follow a role request", responses={200: {"type": "object"}}, problems=(404, 503))
 def role_request(request_id: str):
     """The participant follows its request here (the id is the capability)."""
     return _role_request_view(roles.get_request(issuer_context(), request_id))
@@ -127,6 +195,13 @@ def role_request(request_id: str):
 
 @api.get("/role-requests")
 @operator_required
+@operation(
+    "Role requests",
+    responses={200: {"type": "object"}},
+    problems=(400, 503),
+    auth="operatorToken",
+    query={"state": param("pending, approved or rejected")},
+)
 def list_role_requests():
     rows = roles.list_requests(issuer_context(), request.args.get("state"))
     return {"role_requests": [roles.describe(r) for r in rows]}
@@ -135,6 +210,12 @@ def list_role_requests():
 @api.post("/role-requests/<request_id>/approve")
 @operator_required
 @idempotent
+@operation(
+    "Approve a role request: its credential is offered",
+    responses={200: {"type": "object"}},
+    problems=(404, 409, 503),
+    auth="operatorToken",
+)
 def approve_role_request(request_id: str):
     row = roles.approve(issuer_context(), request_id, actor())
     return _role_request_view(row)
@@ -142,6 +223,13 @@ def approve_role_request(request_id: str):
 
 @api.post("/role-requests/<request_id>/reject")
 @operator_required
+@operation(
+    "Reject a role request (a reason)",
+    body=JSON,
+    responses={200: {"type": "object"}},
+    problems=(404, 409, 422, 503),
+    auth="operatorToken",
+)
 def reject_role_request(request_id: str):
     row = roles.reject(issuer_context(), request_id, actor(), json_body())
     return _role_request_view(row)
@@ -152,6 +240,13 @@ def reject_role_request(request_id: str):
 
 @api.post("/certifiers")
 @operator_required
+@operation(
+    "Register a certifier (its API token is shown once)",
+    body=JSON,
+    responses={201: {"type": "object"}},
+    problems=(409, 422, 503),
+    auth="operatorToken",
+)
 def register_certifier():
     ctx = issuer_context()
     row, token = certifiers.register(ctx, json_body())
@@ -162,6 +257,7 @@ def register_certifier():
 
 @api.get("/certifiers")
 @operator_required
+@operation("Certifiers", responses={200: {"type": "object"}}, problems=(503,), auth="operatorToken")
 def list_certifiers():
     ctx = issuer_context()
     return {"certifiers": [certifiers.describe(ctx, r) for r in certifiers.all_certifiers(ctx)]}

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from credgate.openapi import operation
 from credgate.problems import json_body, problem_response
 from issuer import certification, certified_software
 from issuer.certifiers import certifier_required
@@ -37,6 +38,12 @@ def upload_too_large(_exc):
 @certifier.post("")
 @certifier_required
 @idempotent
+@operation(
+    "Certify software: upload its flist; a credential is signed",
+    responses={201: {"type": "object"}},
+    problems=(400, 409, 413, 415, 422, 503),
+    auth="bearer",
+)
 def certify():
     ctx = issuer_context()
     if request.mimetype == "multipart/form-data":
@@ -55,12 +62,21 @@ def certify():
 
 @certifier.get("")
 @certifier_required
+@operation(
+    "This certifier's certifications",
+    responses={200: {"type": "object"}},
+    problems=(503,),
+    auth="bearer",
+)
 def list_certifications():
     return {"certifications": certification.list_certifications(issuer_context(), g.certifier)}
 
 
 @certifier.get("/<certification_id>")
 @certifier_required
+@operation(
+    "A certification", responses={200: {"type": "object"}}, problems=(404, 503), auth="bearer"
+)
 def get_certification(certification_id: str):
     ctx = issuer_context()
     cert, record = certification.get_certification(ctx, g.certifier, certification_id)
@@ -69,6 +85,12 @@ def get_certification(certification_id: str):
 
 @certifier.get("/<certification_id>/credential")
 @certifier_required
+@operation(
+    "The signed credential",
+    responses={200: {"type": "object", "required": ["verifiableCredential"]}},
+    problems=(404, 503),
+    auth="bearer",
+)
 def download(certification_id: str):
     """The signed credential, as the VC-API returns one: to keep, or to hand to a publisher."""
     signed = certification.signed_credential(issuer_context(), g.certifier, certification_id)
@@ -77,6 +99,13 @@ def download(certification_id: str):
 
 @certifier.post("/<certification_id>/revoke")
 @certifier_required
+@operation(
+    "Revoke a certification (a reason)",
+    body={},
+    responses={200: {"type": "object"}},
+    problems=(404, 409, 422, 503),
+    auth="bearer",
+)
 def revoke(certification_id: str):
     return certification.revoke(issuer_context(), g.certifier, certification_id, json_body())
 
@@ -85,10 +114,16 @@ def revoke(certification_id: str):
 
 
 @software.get("")
+@operation("Search certified software", responses={200: {"type": "object"}}, problems=(400, 503))
 def list_software():
     return certified_software.search(issuer_context(), request.args)
 
 
 @software.get("/<digest>")
+@operation(
+    "Certified software by its digest",
+    responses={200: {"type": "object"}},
+    problems=(400, 404, 503),
+)
 def software_by_digest(digest: str):
     return certified_software.by_digest(issuer_context(), digest)

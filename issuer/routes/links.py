@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, json, redirect, request
 
+from credgate.openapi import operation
 from issuer.context import issuer_context
 from issuer.exchanges import claim_invitation
 
@@ -17,6 +18,11 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 @links.get("/i/<short_id>")
+@operation(
+    "A short link: the invitation (JSON) or a redirect to it",
+    responses={200: {"type": "object"}, 302: None},
+    problems=(404, 410, 503),
+)
 def invitation(short_id: str):
     exchange = claim_invitation(issuer_context(), short_id)
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])

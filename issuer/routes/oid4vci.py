@@ -15,6 +15,7 @@ import json
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from credgate.db import utcnow
+from credgate.openapi import operation
 from credgate.problems import Problem, json_body
 from issuer.context import issuer_context
 from issuer.oid4vci import grants, issuance, metadata
@@ -60,17 +61,22 @@ def _json(document, *, cache: str = "no-store"):
 
 
 @oid4vci.get("/.well-known/openid-credential-issuer")
+@operation("OpenID4VCI credential issuer metadata", responses={200: {"type": "object"}})
 def issuer_metadata():
     name = current_app.config["OID4VCI_ISSUER_NAME"]
     return _json(metadata.issuer_metadata(base_url(), name), cache="max-age=300")
 
 
 @oid4vci.get("/.well-known/oauth-authorization-server")
+@operation(
+    "OAuth authorization server metadata (pre-authorized code)", responses={200: {"type": "object"}}
+)
 def authorization_server_metadata():
     return _json(metadata.authorization_server_metadata(base_url()), cache="max-age=300")
 
 
 @oid4vci.get("/oid4vci/offers/<offer_id>")
+@operation("A credential offer", responses={200: {"type": "object"}}, problems=(404, 503))
 def credential_offer(offer_id: str):
     if len(offer_id) > 64:
         raise OAuthError("not_found", "no such credential offer", 404)
@@ -81,6 +87,17 @@ def credential_offer(offer_id: str):
 
 
 @oid4vci.post("/oid4vci/token")
+@operation(
+    "Token endpoint (form-encoded; OAuth errors)",
+    body={"type": "object"},
+    body_media="application/x-www-form-urlencoded",
+    responses={
+        200: {"type": "object"},
+        400: {"type": "object"},
+        401: {"type": "object"},
+        503: None,
+    },
+)
 def token():
     if request.mimetype != "application/x-www-form-urlencoded":
         raise OAuthError("invalid_request", "send the token request form-encoded")
@@ -93,11 +110,21 @@ def token():
 
 
 @oid4vci.post("/oid4vci/nonce")
+@operation("A fresh c_nonce", responses={200: {"type": "object", "required": ["c_nonce"]}})
 def nonce():
     return _json({"c_nonce": grants.new_nonce(oid4vci_settings(), utcnow())})
 
 
 @oid4vci.post("/oid4vci/credential")
+@operation(
+    "Credential endpoint (bearer access token; OAuth errors)",
+    responses={
+        200: {"type": "object"},
+        400: {"type": "object"},
+        401: {"type": "object"},
+        503: None,
+    },
+)
 def credential():
     ctx, settings, now = issuer_context(), oid4vci_settings(), utcnow()
     grant = grants.grant_of_token(ctx, settings, request.headers.get("Authorization"), now)
@@ -111,6 +138,7 @@ def credential():
 
 
 @oid4vci.get("/vct/<type_name>")
+@operation("SD-JWT VC type metadata", responses={200: {"type": "object"}}, problems=(404,))
 def type_metadata(type_name: str):
     if type_name not in metadata.FAMILIES:
         raise Problem("unknown-credential-type", "Unknown credential type", 404)
@@ -118,6 +146,10 @@ def type_metadata(type_name: str):
 
 
 @oid4vci.get("/contexts/credgate/v1")
+@operation(
+    "The project's JSON-LD context, as bundled",
+    responses={200: ("application/ld+json", {"type": "object"}), 304: None},
+)
 def credgate_context():
     """The project's JSON-LD context, byte for byte as bundled (what signatures were made with)."""
     body = CONTEXT_FILE.read_bytes()

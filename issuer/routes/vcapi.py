@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from credgate.auth import operator_required
+from credgate.openapi import operation
 from credgate.problems import json_body
 from issuer import vcapi as service
 from issuer.context import issuer_context
@@ -18,6 +19,13 @@ vc_api = Blueprint("issuer_vcapi", __name__)
 @vc_api.post("/credentials/issue")
 @operator_required
 @idempotent
+@operation(
+    "VC-API: issue a credential (VCDM 2.0)",
+    body={},
+    responses={201: {"type": "object", "required": ["verifiableCredential"]}},
+    problems=(409, 422, 503),
+    auth="operatorToken",
+)
 def issue_credential():
     signed = service.issue(issuer_context(), json_body(), actor())
     response = jsonify({"verifiableCredential": signed})

@@ -1,0 +1,166 @@
+"""Every service's ``/openapi.json`` is a valid OpenAPI 3.1 document, and the service answers as
+it says: a bounded schemathesis run over each (no agents; a missing agent is a documented 503).
+
+Each service is built over a database of its own, so the generated requests (companies, entries,
+tokens) never reach the rows other tests read. Declared operations are checked for server errors
+and for answers their declared responses do not allow; operations not declared yet only for
+server errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from jsonschema import Draft202012Validator
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from credgate.config import load_settings
+from credgate.db import make_engine, session_factory
+from suite.schema import migrate
+from tests.conftest import scratch_database
+from tests.support.issuer_wallet import operator_headers
+from verifier import StaticTrustRegistry
+from verifier.testing import Party
+
+pytestmark = pytest.mark.db
+
+#: Generated cases per operation: enough to reach every declared branch of a small API, bounded
+#: so that the six services together stay under a minute on two cores.
+EXAMPLES = 6
+NO_AGENT = {"AGENT_URL": "http://127.0.0.1:9", "AGENT_API_KEY": "unused"}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    var_dir = tmp_path_factory.mktemp("openapi")
+    with scratch_database(var_dir, "openapi") as url:
+        own = load_settings(var_dir, url)
+        engine = make_engine(own.database_url)
+        migrate(engine)
+        db = session_factory(engine)
+        yield {"settings": own, "db": db, "operator": operator_headers(own, db)}
+        engine.dispose()
+
+
+def base(world: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"CREDGATE_SETTINGS": world["settings"], "DB_SESSION_FACTORY": world["db"],
+            "SECRET_KEY": "openapi", "SERVICE_URLS": {}, **extra}  # fmt: skip
+
+
+def kcit_app(world):
+    from kcit import create_app
+
+    # The change feed's long poll is cut short: the run measures answers, not waits.
+    return create_app(base(world, KCIT_ONBOARDING_AUTHORITY=Party.generate().did,
+                           KCIT_MAX_WAIT=0.05))  # fmt: skip
+
+
+def revocation_app(world):
+    from revocation import create_app
+
+    # The event stream ends at once: the run measures answers, not waits.
+    return create_app(base(world, STATUS_STREAM_MAX_SECONDS=0.05, STATUS_STREAM_HEARTBEAT=0.02))
+
+
+def gateway_app(world):
+    from gateway.service import create_app
+
+    trust = StaticTrustRegistry(onboarding_authority=Party.generate().did)
+    return create_app(base(world, VERIFIER_TRUST=trust, GATEWAY_APPS=[], **NO_AGENT,
+                           SERVICE_URLS={"revocation": "http://127.0.0.1:9",
+                                         "verifier": "http://gateway.test"}))  # fmt: skip
+
+
+def issuer_app(world):
+    from issuer import create_app
+
+    return create_app(base(world, ISSUER_WATCH=False, **NO_AGENT))
+
+
+def wallet_app(world):
+    from wallet import create_app
+
+    return create_app(base(world, **NO_AGENT))
+
+
+def depute_app(world):
+    from depute import create_app
+
+    return create_app(base(world, DEPUTE_PROVISION=False, **NO_AGENT))
+
+
+SERVICES: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "kcit": kcit_app,
+    "revocation": revocation_app,
+    "gateway": gateway_app,
+    "issuer": issuer_app,
+    "wallet": wallet_app,
+    "depute": depute_app,
+}
+
+
+@pytest.fixture(scope="module", params=list(SERVICES))
+def service(request, world) -> Iterator[Any]:
+    from credgate.web import shutdown
+
+    with pytest.MonkeyPatch.context() as patch:
+        # The revocation feed's long poll is cut short too (its bound is a module constant).
+        patch.setattr("revocation.routes.MAX_WAIT", 0.05)
+        app = SERVICES[request.param](world)
+        yield app
+        shutdown(app)
+
+
+def test_the_document_is_valid_openapi_3_1(service):
+    document = service.test_client().get("/openapi.json").get_json()
+    assert document["openapi"] == "3.1.0"
+    schema = schemathesis.openapi.from_dict(document)
+    schema.validate()  # the OpenAPI 3.1 meta-schema
+    for name, definition in document.get("components", {}).get("schemas", {}).items():
+        Draft202012Validator.check_schema(definition), name
+    assert not any("/pages" in path for path in document["paths"])
+
+
+def test_the_service_answers_as_its_document_says(service, world):
+    schema = schemathesis.openapi.from_wsgi("/openapi.json", service)
+    failures: list[str] = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        declared = not operation.definition.raw.get("x-undeclared")
+        checks = [server_error, response_schema_conformance] if declared else [server_error]
+        failure = run_operation(operation, checks, world["operator"])
+        if failure:
+            failures.append(f"{operation.label}: {failure}")
+    assert not failures, "\n".join(failures)
+
+
+def server_error(ctx, response, case):
+    """schemathesis's check, but a 503 the operation declares, or one with ``Retry-After`` (an
+    agent or the database out of reach, which the client is told to retry), is an answer."""
+    if response.status_code == 503 and (
+        "503" in case.operation.definition.raw.get("responses", {})
+        or "Retry-After" in response.headers
+    ):
+        return None
+    return not_a_server_error(ctx, response, case)
+
+
+def run_operation(operation, checks, headers: dict[str, str]) -> str | None:
+    """The first failure schemathesis finds within ``EXAMPLES`` cases, or None."""
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck), print_blob=False)  # fmt: skip
+    @given(case=operation.as_strategy())
+    def explore(case):
+        case.call_and_validate(headers=headers, checks=checks)
+
+    try:
+        explore()
+    except Exception as exc:  # schemathesis's failure groups, reported per operation
+        return f"{type(exc).__name__}: {str(exc)[:1500]}"
+    return None
