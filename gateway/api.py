@@ -18,6 +18,7 @@ from flask import Blueprint, g, jsonify, request
 
 from credgate.auth import operator_required
 from credgate.db import utcnow
+from credgate.openapi import operation
 from credgate.problems import Problem, json_body
 from gateway.audit import AuditRecord, recent_decisions
 from gateway.challenges import token_challenges
@@ -40,6 +41,11 @@ def no_store(response):
 
 
 @api.post("/auth/challenge")
+@operation(
+    "A challenge to sign in a presentation (token flow)",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+)
 def challenge():
     gw = gateway()
     issued = token_challenges(gw.factory).issue(gw.domain)
@@ -77,6 +83,11 @@ def verification_problem(result) -> Problem:
 
 
 @api.post("/auth/token")
+@operation(
+    "Exchange a verifiable presentation for an access token",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+)
 def token():
     gw = gateway()
     presentation = presentation_from(json_body())
@@ -126,6 +137,11 @@ def token():
 
 
 @api.get("/auth/me")
+@operation(
+    "Who the access token speaks for: holder, company, roles, powers",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+)
 def me():
     gw = gateway()
     caller = authenticate()
@@ -155,12 +171,22 @@ def me():
 
 
 @api.get("/.well-known/jwks.json")
+@operation(
+    "The keys that sign access tokens (JWKS)",
+    responses={200: {"type": "object", "required": ["keys"]}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+)
 def jwks():
     response = jsonify(gateway().tokens.jwks())
     return response
 
 
 @api.get("/gateway/apps")
+@operation(
+    "The apps mounted in the gateway and what they require",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+)
 def apps():
     return {
         "apps": [
@@ -172,6 +198,11 @@ def apps():
 
 
 @api.get("/gateway/decisions")
+@operation(
+    "Recent access decisions (audit)",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+)
 @operator_required
 def decisions():
     gw = gateway()
@@ -192,6 +223,11 @@ def decisions():
 
 
 @api.post("/gateway/company-credentials")
+@operation(
+    "Register a company credential the gateway may use",
+    responses={201: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+)
 @operator_required
 def register_company_credential():
     body = json_body()
@@ -201,6 +237,11 @@ def register_company_credential():
 
 
 @api.post("/connect/token")
+@operation(
+    "A service redeems the one-time code of a QR login done for it (server to server)",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+)
 def redeem_handoff():
     """A service redeems the one-time code of a QR login done for it (server to server)."""
     handoffs = gateway().handoffs

@@ -36,6 +36,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 from jwcrypto import jwk
 from nacl.signing import SigningKey
 
+from credgate.openapi import operation
 from credgate.problems import Problem
 from credgate.secrets import get_or_create_secret
 from gateway.challenges import login_challenges
@@ -296,6 +297,11 @@ def init_oid4vp(app, logins: LoginService) -> OpenId4VpLogins:
 
 
 @oid4vp.route("/oid4vp/request/<login_id>", methods=["GET", "POST"])
+@operation(
+    "``request_uri``: the signed request object (GET, or POST by ``request_uri_method``)",
+    responses={200: ("application/oauth-authz-req+jwt", {"type": "string"})},
+    problems=(400, 404, 409, 410, 422, 503),
+)
 def request_object(login_id: str):
     """``request_uri``: the signed request object (GET, or POST by ``request_uri_method``)."""
     token = service().request_object(login_id, draft=request.args.get("draft") == "pe")
@@ -304,6 +310,11 @@ def request_object(login_id: str):
 
 
 @oid4vp.post("/oid4vp/response/<login_id>")
+@operation(
+    "``response_uri`` (direct_post): form-encoded ``vp_token``, ``state`` (and the drafts' ``pr",
+    responses={200: {"type": "object"}},
+    problems=(400, 404, 409, 410, 422, 503),
+)
 def response(login_id: str):
     """``response_uri`` (direct_post): form-encoded ``vp_token``, ``state`` (and the drafts'
     ``presentation_submission``), or ``error``."""

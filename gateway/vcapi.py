@@ -32,6 +32,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, json, request
 from sqlalchemy import select
 
+from credgate.openapi import operation
 from credgate.problems import PROBLEM_MEDIA_TYPE, Problem, json_body
 from verifier import errors
 from verifier.engine import PresentationResult, Verifier
@@ -117,6 +118,11 @@ def _wanted(checks: frozenset[str] | None, *names: str) -> bool:
 
 
 @bp.post("/credentials/verify")
+@operation(
+    "VC-API: verify a credential",
+    responses={200: {"type": "object"}},
+    problems=(400, 404, 409, 422, 503),
+)
 def verify_credential():
     credential, options = _request_object("verifiableCredential")
     checks = _checks(options, CREDENTIAL_CHECKS)
@@ -129,6 +135,11 @@ def verify_credential():
 
 
 @bp.post("/presentations/verify")
+@operation(
+    "VC-API: verify a presentation",
+    responses={200: {"type": "object"}},
+    problems=(400, 404, 409, 422, 503),
+)
 def verify_presentation():
     presentation, options = _request_object("verifiablePresentation")
     checks = _checks(options, PRESENTATION_CHECKS)
@@ -199,6 +210,11 @@ def _require_domain(presentation: dict[str, Any], domain: str, result: Presentat
 
 
 @bp.post("/challenges")
+@operation(
+    "VC-API: a challenge for a presentation",
+    responses={200: {"type": "object"}},
+    problems=(400, 404, 409, 422, 503),
+)
 def create_challenge():
     body = json_body(optional=True)
     domain = body.get("domain") if isinstance(body, dict) else None

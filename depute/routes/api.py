@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 
 from credgate.auth import CHALLENGE, presented_bearer_token
+from credgate.openapi import operation
 from credgate.problems import Problem, json_body
 from depute import audit
 from depute.authorisations import (
@@ -72,6 +73,12 @@ def signer_of(admin: Admin) -> Signer:
 
 
 @api.post("/login/challenge")
+@operation(
+    "Login challenge",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="bearer",
+)
 def login_challenge():
     response = jsonify(challenge(depute_context(), domain()))
     response.headers["Cache-Control"] = "no-store"
@@ -79,6 +86,12 @@ def login_challenge():
 
 
 @api.post("/login")
+@operation(
+    "Login with presentation",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="bearer",
+)
 def login_with_presentation():
     body = json_body()
     presentation = body.get("presentation") if isinstance(body, dict) else None
@@ -92,6 +105,12 @@ def login_with_presentation():
 
 
 @api.post("/logout")
+@operation(
+    "End session",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="bearer",
+)
 def end_session():
     current_admin()
     logout(depute_context(), presented_bearer_token() or "")
@@ -120,12 +139,24 @@ def company_view(company_id: str) -> dict:
 
 
 @api.get("/powers")
+@operation(
+    "Power catalogue",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="bearer",
+)
 def power_catalogue():
     current_admin()
     return {"powers": list(depute_context().powers)}
 
 
 @api.get("/companies")
+@operation(
+    "Companies",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="bearer",
+)
 def companies():
     admin = current_admin()
     ctx = depute_context()
@@ -138,12 +169,24 @@ def companies():
 
 
 @api.get("/companies/<company_id>")
+@operation(
+    "Company",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="bearer",
+)
 def company(company_id: str):
     admin_of(company_id)
     return company_view(company_id)
 
 
 @api.post("/companies/<company_id>/provision")
+@operation(
+    "Retry a provisioning that failed (the operator's; the sweeper retries too)",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="bearer",
+)
 def reprovision(company_id: str):
     """Retry a provisioning that failed (the operator's; the sweeper retries too)."""
     if admin_of(company_id).company_id is not None:
@@ -156,6 +199,12 @@ def reprovision(company_id: str):
 
 
 @api.post("/companies/<company_id>/authorisations")
+@operation(
+    "Create authorisation",
+    responses={201: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="bearer",
+)
 def create_authorisation(company_id: str):
     admin = admin_of(company_id)
     ctx = depute_context()
@@ -169,6 +218,12 @@ def create_authorisation(company_id: str):
 
 
 @api.get("/companies/<company_id>/authorisations")
+@operation(
+    "Authorisations",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="bearer",
+)
 def authorisations(company_id: str):
     admin_of(company_id)
     state = request.args.get("state") or None
@@ -176,6 +231,12 @@ def authorisations(company_id: str):
 
 
 @api.get("/companies/<company_id>/authorisations/<authorisation_id>")
+@operation(
+    "Authorisation",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="bearer",
+)
 def authorisation(company_id: str, authorisation_id: str):
     admin_of(company_id)
     ctx = depute_context()
@@ -184,6 +245,12 @@ def authorisation(company_id: str, authorisation_id: str):
 
 
 @api.post("/companies/<company_id>/authorisations/<authorisation_id>/<action>")
+@operation(
+    "Change",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="bearer",
+)
 def change(company_id: str, authorisation_id: str, action: str):
     admin = admin_of(company_id)
     body = json_body()
@@ -192,6 +259,12 @@ def change(company_id: str, authorisation_id: str, action: str):
 
 
 @api.get("/companies/<company_id>/audit")
+@operation(
+    "Audit log",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="bearer",
+)
 def audit_log(company_id: str):
     admin_of(company_id)
     ctx = depute_context()

@@ -13,6 +13,7 @@ import binascii
 from flask import Blueprint, jsonify, request
 
 from credgate.auth import operator_required
+from credgate.openapi import operation
 from credgate.problems import Problem, json_body
 from wallet import accounts, credentials, inbox, interactions, offers, presentations, proofs
 from wallet.context import wallet_context
@@ -43,11 +44,23 @@ def _object(*, optional: bool = False) -> dict:
 
 
 @api.get("/wallets")
+@operation(
+    "List wallets",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="operatorToken",
+)
 def list_wallets():
     return jsonify({"wallets": accounts.list_all(wallet_context())})
 
 
 @api.post("/wallets")
+@operation(
+    "Create wallet",
+    responses={201: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="operatorToken",
+)
 def create_wallet():
     body = _object()
     pin = body.get("pin")
@@ -58,6 +71,12 @@ def create_wallet():
 
 
 @api.get("/wallets/<name>")
+@operation(
+    "Show wallet",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="operatorToken",
+)
 def show_wallet(name: str):
     ctx = wallet_context()
     account = _account(name)
@@ -70,12 +89,24 @@ def show_wallet(name: str):
 
 
 @api.delete("/wallets/<name>")
+@operation(
+    "Delete wallet",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="operatorToken",
+)
 def delete_wallet(name: str):
     accounts.delete_wallet(wallet_context(), name)
     return "", 204
 
 
 @api.put("/wallets/<name>/pin")
+@operation(
+    "Set pin",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="operatorToken",
+)
 def set_pin(name: str):
     pin = _object().get("pin")
     accounts.set_pin(wallet_context(), name, pin if isinstance(pin, str) else "")
@@ -83,6 +114,12 @@ def set_pin(name: str):
 
 
 @api.post("/wallets/<name>/scan")
+@operation(
+    "Scan",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="operatorToken",
+)
 def scan(name: str):
     ctx = wallet_context()
     account = _account(name)
@@ -112,6 +149,12 @@ def scan(name: str):
 
 
 @api.get("/wallets/<name>/interactions")
+@operation(
+    "List interactions",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="operatorToken",
+)
 def list_interactions(name: str):
     ctx = wallet_context()
     account = _account(name)
@@ -124,6 +167,12 @@ def list_interactions(name: str):
 
 
 @api.get("/wallets/<name>/interactions/<interaction_id>")
+@operation(
+    "Show interaction",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="operatorToken",
+)
 def show_interaction(name: str, interaction_id: str):
     ctx = wallet_context()
     account = _account(name)
@@ -131,6 +180,12 @@ def show_interaction(name: str, interaction_id: str):
 
 
 @api.post("/wallets/<name>/interactions/<interaction_id>/accept")
+@operation(
+    "Accept",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="operatorToken",
+)
 def accept(name: str, interaction_id: str):
     ctx = wallet_context()
     account = _account(name)
@@ -140,6 +195,12 @@ def accept(name: str, interaction_id: str):
 
 
 @api.post("/wallets/<name>/interactions/<interaction_id>/decline")
+@operation(
+    "Decline",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="operatorToken",
+)
 def decline(name: str, interaction_id: str):
     ctx = wallet_context()
     account = _account(name)
@@ -154,6 +215,12 @@ def decline(name: str, interaction_id: str):
 
 
 @api.post("/wallets/<name>/interactions/<interaction_id>/present")
+@operation(
+    "Present",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="operatorToken",
+)
 def present(name: str, interaction_id: str):
     ctx = wallet_context()
     account = _account(name)
@@ -166,6 +233,12 @@ def present(name: str, interaction_id: str):
 
 
 @api.post("/wallets/<name>/prove")
+@operation(
+    "Prove",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="operatorToken",
+)
 def prove(name: str):
     ctx = wallet_context()
     account = _account(name)
@@ -182,29 +255,59 @@ def prove(name: str):
 
 
 @api.get("/wallets/<name>/credentials")
+@operation(
+    "List credentials",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="operatorToken",
+)
 def list_credentials(name: str):
     ctx = wallet_context()
     return jsonify({"credentials": credentials.list_credentials(ctx, _account(name))})
 
 
 @api.get("/wallets/<name>/credentials/<record_id>")
+@operation(
+    "Show credential",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="operatorToken",
+)
 def show_credential(name: str, record_id: str):
     ctx = wallet_context()
     return jsonify(credentials.show(ctx, _account(name), record_id))
 
 
 @api.delete("/wallets/<name>/credentials/<record_id>")
+@operation(
+    "Forget credential",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="operatorToken",
+)
 def forget_credential(name: str, record_id: str):
     credentials.forget(wallet_context(), _account(name), record_id)
     return "", 204
 
 
 @api.get("/wallets/<name>/export")
+@operation(
+    "Export",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="operatorToken",
+)
 def export(name: str):
     return jsonify(credentials.export(wallet_context(), _account(name)))
 
 
 @api.post("/wallets/<name>/import")
+@operation(
+    "Import ",
+    responses={200: {"type": "object"}},
+    problems=(400, 401, 403, 404, 409, 422, 503),
+    auth="operatorToken",
+)
 def import_(name: str):
     ctx = wallet_context()
     return jsonify(credentials.import_credentials(ctx, _account(name), json_body()))
