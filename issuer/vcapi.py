@@ -13,6 +13,13 @@ records the issuance; the signature comes from the issuer DID's tenant on the is
 
 Issuing the same credential id again with the same content answers the first signed credential
 again (idempotent); the same id with other content is a ``credential-exists`` conflict.
+
+Two issuer instances, as the VC-API has them per configuration: ``POST /credentials/issue`` signs
+``Ed25519Signature2020`` (ACA-Py's linked-data signer), ``POST
+/credentials/issue?cryptosuite=eddsa-rdfc-2022`` a ``DataIntegrityProof`` with
+``eddsa-rdfc-2022``: ACA-Py's Data Integrity API with the cryptosuite our plugin registers
+(:mod:`agents.acapy_plugin.rdfc`), which canonicalizes as our verifier does, ``@direction``
+included (``rdfDirection: 'i18n-datatype'``). The key stays in the agent either way.
 """
 
 from __future__ import annotations
@@ -42,6 +49,13 @@ from verifier.jsonld import has_direction, to_quads
 from verifier.suites import check_compact
 
 SIGNING_OPTIONS = {"proofType": "Ed25519Signature2020", "proofPurpose": "assertionMethod"}
+#: The cryptosuite of the second issuer instance (``?cryptosuite=``), signed over ACA-Py's
+#: Data Integrity API; None is the default instance (Ed25519Signature2020).
+EDDSA_RDFC = "eddsa-rdfc-2022"
+CRYPTOSUITES = (EDDSA_RDFC,)
+#: Defines DataIntegrityProof and cryptosuite for a VCDM 1.1 credential (credentials/v2 does
+#: for 2.0); added to a 1.1 credential signed with eddsa-rdfc-2022.
+DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v2"
 _RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 _CREDGATE_IRIS = frozenset(t.type_iri for t in credential_types().values())
 #: ACA-Py adds it to what it signs with Ed25519Signature2020: checked with it.
@@ -53,7 +67,15 @@ STATUS_ENTRY_TYPES = {"StatusList2021": "StatusList2021Entry",
 ISSUER_ADDED = frozenset({"proof", "credentialStatus", "issuanceDate"})
 
 
-def issue(ctx: IssuerContext, body: Any, actor: str) -> dict[str, Any]:
+def issue(
+    ctx: IssuerContext, body: Any, actor: str, cryptosuite: str | None = None
+) -> dict[str, Any]:
+    if cryptosuite is not None and cryptosuite not in CRYPTOSUITES:
+        raise Problem(
+            "unsupported-cryptosuite", "Unsupported cryptosuite", 400,
+            f"cryptosuite must be one of {', '.join(CRYPTOSUITES)}, or left out "
+            "(Ed25519Signature2020)",
+        )  # fmt: skip
     body = inputs.json_object(body, ("credential", "options"))
     if not isinstance(body.get("credential"), dict):
         raise inputs.invalid("credential must be a JSON object", "credential")
@@ -73,16 +95,20 @@ def issue(ctx: IssuerContext, body: Any, actor: str) -> dict[str, Any]:
         )  # fmt: skip
     if with_status:
         add_status_context(credential)
+    if cryptosuite == EDDSA_RDFC:
+        add_data_integrity_context(credential)
     if type_name is not None:
         credentials.check_schema(credential, placeholders=True, subject=False)
-    check_expansion(credential, with_status=with_status)
+    check_expansion(credential, with_status=with_status, cryptosuite=cryptosuite)
     did = issuer_id(credential)
     tenant = ctx.tenants.by_did(did) if did else None
     if tenant is None:
         raise unknown_issuer(did)
     authorize_issuer(ctx, type_name, tenant.did)
     if "id" in requested or options.get("credentialId"):
-        earlier = replay(ctx, requested, credential, with_status=with_status)
+        earlier = replay(
+            ctx, requested, credential, with_status=with_status, cryptosuite=cryptosuite
+        )
         if earlier is not None:
             return earlier
 
@@ -92,7 +118,7 @@ def issue(ctx: IssuerContext, body: Any, actor: str) -> dict[str, Any]:
             type_name=type_name, workflow="vc-api", channel="vc-api", actor=actor,
             status_base_url=ctx.status_base_url, embed_status=with_status,
         )  # fmt: skip
-    signed, delivered = sign_reserved(ctx, tenant, record, credential)
+    signed, delivered = sign_reserved(ctx, tenant, record, credential, cryptosuite=cryptosuite)
     if not delivered:  # swept as interrupted meanwhile: its index is abandoned, it cannot verify
         raise Problem(
             "issuance-interrupted", "Issuance interrupted", 503,
@@ -131,7 +157,20 @@ def prepare(credential: dict[str, Any], options: Mapping[str, Any]) -> dict[str,
     return credential
 
 
-def check_expansion(credential: Mapping[str, Any], *, with_status: bool) -> None:
+def add_data_integrity_context(credential: dict[str, Any]) -> None:
+    """A VCDM 1.1 credential signed with a DataIntegrityProof needs the context defining it."""
+    contexts = credential.get("@context")
+    if (
+        data_model(credential) == "1.1"
+        and isinstance(contexts, list)
+        and (DATA_INTEGRITY_CONTEXT not in contexts)
+    ):
+        credential["@context"] = [*contexts, DATA_INTEGRITY_CONTEXT]
+
+
+def check_expansion(
+    credential: Mapping[str, Any], *, with_status: bool, cryptosuite: str | None = None
+) -> None:
     """What our verifier will check, on the credential as it will be signed (a stand-in status
     entry, the suite's context): a refusal here is a 400, never a signature on something that
     does not verify, nor an agent crash on input it cannot expand."""
@@ -139,14 +178,14 @@ def check_expansion(credential: Mapping[str, Any], *, with_status: bool) -> None
     if with_status:
         candidate = credentials.with_placeholders(candidate, subject=False)
     contexts = candidate.get("@context")
-    if isinstance(contexts, list) and ED25519_2020_CONTEXT not in contexts:
+    if cryptosuite is None and isinstance(contexts, list) and ED25519_2020_CONTEXT not in contexts:
         candidate["@context"] = [*contexts, ED25519_2020_CONTEXT]
     try:
         verifier_structure(candidate)
         quads = to_quads(candidate)
     except VerificationError as exc:
         raise Problem(exc.slug, exc.title, 400, exc.detail, **exc.extra) from None
-    if has_direction(quads):
+    if cryptosuite is None and has_direction(quads):
         # ACA-Py's signer drops @direction (no rdfDirection): we and the reference libraries
         # would refuse its signature. Refused until the agent signs i18n datatypes.
         raise Problem(
@@ -154,8 +193,11 @@ def check_expansion(credential: Mapping[str, Any], *, with_status: bool) -> None
             "the issuer agent cannot sign a string with @direction yet; leave it out",
         )  # fmt: skip
     subjects = candidate.get("credentialSubject")
-    if isinstance(subjects, list) and len(subjects) > 1 and any(
-        isinstance(subject, Mapping) and set(subject) <= {"id"} for subject in subjects
+    if (
+        cryptosuite is None
+        and isinstance(subjects, list)
+        and len(subjects) > 1
+        and any(isinstance(subject, Mapping) and set(subject) <= {"id"} for subject in subjects)
     ):
         # ACA-Py 1.7's signer crashes on it (ld_proofs check.diff_dict_keys): say so up front.
         raise Problem(
@@ -184,6 +226,7 @@ def replay(
     credential: Mapping[str, Any],
     *,
     with_status: bool,
+    cryptosuite: str | None = None,
 ) -> dict[str, Any] | None:
     """The credential signed earlier under this id if this request asks for the same one; None
     if the id is new; a ``credential-exists`` problem if it was used for something else."""
@@ -200,6 +243,8 @@ def replay(
         and isinstance(signed, dict)
         and "proof" in signed
         and ("credentialStatus" in signed) == with_status
+        and isinstance(signed["proof"], dict)
+        and signed["proof"].get("cryptosuite") == cryptosuite
         and same_content(requested, signed, credential["id"])
     ):
         return signed
@@ -212,7 +257,7 @@ def replay(
 
 def same_content(requested: Mapping[str, Any], signed: Mapping[str, Any], credential_id: str):
     """Whether ``signed`` is ``requested`` plus only what the issuer adds."""
-    ignore = (ED25519_2020_CONTEXT, STATUS_LIST_2021_CONTEXT)
+    ignore = (ED25519_2020_CONTEXT, STATUS_LIST_2021_CONTEXT, DATA_INTEGRITY_CONTEXT)
 
     def contexts(document: Mapping[str, Any]) -> Any:
         value = document.get("@context")
@@ -248,6 +293,8 @@ def sign_reserved(
     record: IssuedCredential,
     credential: dict[str, Any],
     problem: Callable[[AgentError], Problem] = signing_problem,
+    *,
+    cryptosuite: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Have the tenant's agent sign a reserved record's credential and deliver it.
 
@@ -256,7 +303,10 @@ def sign_reserved(
     abandoned the record as interrupted meanwhile.
     """
     try:
-        signed = tenant.client.issue_vc(credential, SIGNING_OPTIONS)
+        if cryptosuite == EDDSA_RDFC:
+            signed = add_di_proof(tenant, credential, cryptosuite)
+        else:
+            signed = tenant.client.issue_vc(credential, SIGNING_OPTIONS)
     except AgentError as exc:
         with transaction(ctx.factory) as session:
             records.abandon(session, record, f"signing failed: {exc.message}")
@@ -264,6 +314,35 @@ def sign_reserved(
     with transaction(ctx.factory) as session:
         delivered = records.deliver(session, record, credential=signed)
     return signed, delivered
+
+
+def verification_method(did: str) -> str:
+    """The assertion key of a did:key issuer (its only key)."""
+    if not did.startswith("did:key:z"):
+        raise Problem(
+            "unsupported-cryptosuite", "Unsupported cryptosuite", 400,
+            f"{EDDSA_RDFC} is signed for did:key issuers; {did} is not one",
+        )  # fmt: skip
+    return f"{did}#{did.removeprefix('did:key:')}"
+
+
+def add_di_proof(tenant: TenantHandle, credential: dict[str, Any], cryptosuite: str):
+    """A DataIntegrityProof by the tenant's agent (ACA-Py ``POST /vc/di/add-proof``), the proof
+    as one object (ACA-Py answers a proof set of one)."""
+    did = issuer_id(credential) or ""
+    options = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": cryptosuite,
+        "proofPurpose": "assertionMethod",
+        "verificationMethod": verification_method(did),
+        "created": credentials.xsd_datetime(utcnow()),
+    }
+    body = {"document": credential, "options": options}
+    secured = tenant.client.request("POST", "/vc/di/add-proof", json=body)["securedDocument"]
+    proofs = secured.get("proof")
+    if isinstance(proofs, list) and len(proofs) == 1:
+        secured["proof"] = proofs[0]
+    return secured
 
 
 def credgate_type(credential: dict[str, Any]) -> str | None:

@@ -8,7 +8,9 @@ not bundle with an error naming that URL. DID URLs still go to ACA-Py's DID reso
 ACA-Py binds its default loader after plugins are set up, so the replacement is bound when the
 agent announces start-up, before its admin API reports ready.
 
-It also makes ACA-Py reuse its marshmallow schemas (:mod:`agents.acapy_plugin.serde`).
+It also makes ACA-Py reuse its marshmallow schemas (:mod:`agents.acapy_plugin.serde`), and adds
+the ``eddsa-rdfc-2022`` cryptosuite to ACA-Py's Data Integrity API
+(:mod:`agents.acapy_plugin.rdfc`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from acapy_agent.core.profile import Profile
 from acapy_agent.core.util import STARTUP_EVENT_PATTERN
 from acapy_agent.vc.ld_proofs.document_loader import DocumentLoader
 
-from agents.acapy_plugin import serde
+from agents.acapy_plugin import rdfc, serde
 from schemas.loader import document_loader
 
 LOGGER = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ def _offline_http_document(self: DocumentLoader, url: str, options: dict):
 
 async def setup(context: InjectionContext) -> None:
     serde.install()
+    rdfc.install()
     # Also every plain DocumentLoader, whatever context it was bound in: an agent restarted over
     # existing tenant wallets opens their profiles before start-up, and those keep ACA-Py's own
     # loader (which would fetch https://w3id.org/credgate/v1 from the network).
