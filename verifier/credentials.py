@@ -188,6 +188,14 @@ def _sri_ok(value: Any) -> bool:
 
 
 def _multihash_ok(value: Any) -> bool:
+    """Data Integrity 1.0 §2.6: a string or a non-empty list of strings, each a multibase
+    (``u`` or ``z``, the headers CID 1.0 names) multihash whose stated length is its own."""
+    if isinstance(value, list):
+        return bool(value) and all(_one_multihash_ok(item) for item in value)
+    return _one_multihash_ok(value)
+
+
+def _one_multihash_ok(value: Any) -> bool:
     if not isinstance(value, str) or len(value) < 2 or value[0] not in "uz":
         return False
     try:
