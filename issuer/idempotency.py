@@ -39,7 +39,10 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         key = _checked_key(key)
         factory = issuer_context().factory
         scope = f"{g.get('actor', 'public')} {request.method} {request.path}"[:300]
-        digest = hashlib.sha256(request.get_data()).hexdigest()
+        payload = request.get_data()
+        if request.query_string:  # it is part of the request (the VC-API issuer instance)
+            payload = request.query_string + b"\n" + payload
+        digest = hashlib.sha256(payload).hexdigest()
         earlier = claim(factory, scope, key, digest)
         if earlier is not None:
             return replay(earlier, digest)

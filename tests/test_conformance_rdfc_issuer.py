@@ -218,3 +218,23 @@ def test_an_unknown_cryptosuite_is_refused(issuer_url, operator, authority_did):
     response = issue(issuer_url, operator, example_v2(authority_did), cryptosuite="ecdsa-rdfc-2019")
     assert response.status_code == 400
     assert response.json()["type"] == PROBLEMS + "unsupported-cryptosuite"
+
+
+@pytest.mark.agents
+@pytest.mark.db
+def test_an_idempotency_key_names_one_instance(issuer_url, operator, authority_did):
+    """The query selects the instance: the same key and body on the other instance is another
+    request (422), not a replay of the first instance's credential."""
+    headers = {**operator, "Idempotency-Key": "rdfc-instance-key-1"}
+    body = {"credential": example_v2(authority_did)}
+    url = f"{issuer_url}/credentials/issue"
+    first = requests.post(f"{url}?cryptosuite=eddsa-rdfc-2022", json=body, headers=headers,
+                          timeout=60)  # fmt: skip
+    signed = issued(first)
+    again = requests.post(f"{url}?cryptosuite=eddsa-rdfc-2022", json=body, headers=headers,
+                          timeout=60)  # fmt: skip
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert issued(again) == signed
+    other = requests.post(url, json=body, headers=headers, timeout=60)
+    assert other.status_code == 422, other.text
+    assert other.json()["type"] == PROBLEMS + "idempotency-key-reused"
