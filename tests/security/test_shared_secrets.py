@@ -61,7 +61,7 @@ def test_a_key_planted_in_var_is_ignored_when_the_key_is_configured(clean_env, t
     '{"kty": "oct", "k": "c2VjcmV0"}',
     jwk.JWK.generate(kty="OKP", crv="Ed25519").export_public(),
     jwk.JWK.generate(kty="EC", crv="P-256").export_private(),
-])  # fmt: skip
+], ids=["not-json", "oct", "ed25519-public", "p256-private"])  # stable: xdist workers compare ids
 def test_a_configured_token_key_that_is_not_a_private_ed25519_key_stops_the_node(
     clean_env, tmp_path, value
 ):
