@@ -68,8 +68,11 @@ test: sandbox-tool browser interop-deps $(STAMP)
 check-fresh:
 	@PYTEST_ARGS="$(PYTEST_ARGS)" tools/check-fresh
 
+# ruff, then the import contracts of pyproject.toml (layers point down; tests/suite/test_layers.py
+# runs them too).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache --no-logo
 
 clean:
 	rm -rf $(VENV) var

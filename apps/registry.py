@@ -1,5 +1,7 @@
 """The public registry of certified software (the issuer's ``/issuer/software``), as the apps
-read it: the signed certificates of a digest, and the link to its page.
+read it: the signed certificates of a digest, and the link to its page. It also holds what the
+mounted apps themselves publish (the catalogue's flists): an app finds another's certificates here,
+without importing it, and finds none when that app is not mounted.
 
 The registry is where certificates are *found*, never why they are believed: every certificate
 read here goes through the gateway's verifier like any other (proof, the certifier's KCIT
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -28,6 +30,9 @@ TIMEOUT = (2.0, 3.0)
 MAX_BYTES = 2 * 1024 * 1024
 MAX_CERTIFICATES = 20
 
+#: digest -> the certificates an app published with software of that digest (unverified)
+PublishedCertificates = Callable[[str], list[dict[str, Any]]]
+
 
 class SoftwareRegistry:
     """Reads ``<base>/<digest>``; ``base`` is the registry's URL (``.../issuer/software``)."""
@@ -36,6 +41,16 @@ class SoftwareRegistry:
         self.base_url = base_url.rstrip("/") if base_url else None
         self._session = session or requests.Session()
         self._session.trust_env = False
+        self._published: list[PublishedCertificates] = []
+
+    def add_published(self, source: PublishedCertificates) -> None:
+        """An app that publishes certificates (the catalogue, at its setup) lets the others find
+        them."""
+        self._published.append(source)
+
+    def published(self, digest: str) -> list[dict[str, Any]]:
+        """The certificates the mounted apps published for ``digest`` (unverified)."""
+        return [certificate for source in self._published for certificate in source(digest)]
 
     def link(self, digest: str | None) -> str | None:
         return f"{self.base_url}/{digest}" if self.base_url and digest else None

@@ -22,15 +22,14 @@ from flask import Flask
 
 from agents.endpoints import attach_agent
 from credgate.web import create_service_app, on_shutdown
+from depute.context import DEFAULTS, build_context
+from depute.provisioning import Provisioner
+from depute.routes.api import api
+from depute.routes.pages import pages
+from issuer.oid4vci.grants import settings_from_config
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    from depute.context import DEFAULTS, build_context
-    from depute.provisioning import Provisioner
-    from depute.routes.api import api
-    from depute.routes.pages import pages
-    from issuer.oid4vci.grants import settings_from_config
-
     app = create_service_app("depute", config={**DEFAULTS, **(config or {})}, sessions=True)
     agent = attach_agent(app, "issuer")
     ctx = app.extensions["depute"] = build_context(app.config, app.extensions["credgate.db"], agent)

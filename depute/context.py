@@ -18,13 +18,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agents.client import AdminClient
 from agents.hub import WebhookHub
-from gateway.mount import declared_powers
 from issuer.context import DEFAULTS as ISSUER_DEFAULTS
 from issuer.context import IssuerContext
 from issuer.context import build_context as build_issuer_context
+from kcit.context import power_catalogue
 
 DEFAULTS: dict[str, Any] = {
-    # Powers admins delegate from; None: what the registered apps declare.
+    # Powers admins delegate from; None: KCIT's catalogue (the suite's APP_POWERS, what the
+    # registered apps declare).
     "DEPUTE_POWERS": None,
     "DEPUTE_INVITATION_TTL": 24 * 3600,  # seconds an employee's invitation stays open
     "DEPUTE_BOOTSTRAP_TTL": 3 * 24 * 3600,  # ... and the representative's first admin mandate
@@ -74,7 +75,7 @@ def build_context(
         issuer=issuer,
         bootstrap_issuer=dataclasses.replace(issuer, settings=bootstrap_settings),
         hub=config.get("WEBHOOK_HUB"),
-        powers=tuple(config["DEPUTE_POWERS"] or declared_powers()),
+        powers=tuple(config.get("DEPUTE_POWERS") or power_catalogue(config)),
         validity=timedelta(days=float(config["DEPUTE_VALIDITY_DAYS"])),
         max_validity=timedelta(days=float(config["DEPUTE_MAX_VALIDITY_DAYS"])),
         session_ttl=timedelta(seconds=float(config["DEPUTE_SESSION_TTL"])),

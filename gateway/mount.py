@@ -32,11 +32,10 @@ def discover(configured: Iterable[GatewayApp | str] | None = None) -> list[Gatew
 
 
 def declared_powers(apps: Iterable[GatewayApp] | None = None) -> tuple[str, ...]:
-    """``app:action`` for every power the apps (default: the registered ones) declare, and
-    depute's own ``depute:admin``: the catalogue KCIT grants companies powers from and company
-    admins delegate from."""
-    found = {f"{a.name}:{p}" for a in (discover() if apps is None else apps) for p in a.powers}
-    return tuple(sorted(found | {"depute:admin"}))
+    """``app:action`` for every power the apps (default: the registered ones) declare. The suite
+    hands them to KCIT and depute (:func:`suite.services.power_catalogue`)."""
+    return tuple(sorted({f"{a.name}:{p}" for a in (discover() if apps is None else apps)
+                         for p in a.powers}))  # fmt: skip
 
 
 def _load(reference: str) -> GatewayApp:

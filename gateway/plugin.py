@@ -11,6 +11,11 @@ with :func:`~gateway.requirements.requires`; a view without a declaration makes 
 mount fail at start-up (nothing is open by accident). Inside a view, :func:`current_principal`
 says who is calling, for whom, and can evaluate further requirements (an offer's policy, a
 software certification) against the caller's credentials as they stand now.
+
+This module is the whole interface: an app imports nothing else of the gateway (an import-linter
+contract in ``pyproject.toml`` says so). What an app needs of the gateway's requirements
+(:func:`describe` and :func:`missing` for a deny's message, :func:`evaluate` over evidence it
+verified) is re-exported here.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, g
 
 from credgate.problems import Problem
+from credgate.web import create_service_app
 from gateway.requirements import (
     ActingFor,
     AnyOf,
@@ -32,7 +38,9 @@ from gateway.requirements import (
     Public,
     Requirement,
     Role,
+    describe,
     evaluate,
+    missing,
     requires,
 )
 from verifier.engine import CredentialResult, Verifier
@@ -43,15 +51,23 @@ __all__ = [
     "AnyOf",
     "AttorneyPower",
     "CertifiedSoftware",
+    "CredentialResult",
+    "Decision",
     "DefinitionName",
     "GatewayApp",
     "Participant",
     "Principal",
     "Public",
+    "Requirement",
     "Role",
     "current_principal",
+    "describe",
+    "evaluate",
+    "evaluate_evidence",
+    "missing",
     "optional_principal",
     "requires",
+    "standalone_app",
     "verify_evidence",
 ]
 
@@ -145,8 +161,6 @@ def evaluate_evidence(requirement: Requirement, credentials: Sequence[Any]) -> D
 def standalone_app(spec: GatewayApp, principal: Principal, config: Mapping[str, Any]) -> Flask:
     """The app without the gateway: its blueprint at the same path, every request made by
     ``principal`` (benchmarks compare the gateway against this; app tests may use it)."""
-    from credgate.web import create_service_app
-
     flask_app = create_service_app(f"{spec.name}-standalone", config=config)
     flask_app.register_blueprint(spec.blueprint, url_prefix=f"/apps/{spec.name}")
     if spec.setup is not None:

@@ -36,19 +36,18 @@ from flask import Flask
 
 from agents.endpoints import attach_agent
 from credgate.web import create_service_app, on_shutdown
+from issuer.context import DEFAULTS, build_context
+from issuer.oid4vci.grants import settings_from_config
+from issuer.routes.api import api
+from issuer.routes.certifier import certifier, software
+from issuer.routes.links import links
+from issuer.routes.oid4vci import oid4vci
+from issuer.routes.pages import pages
+from issuer.routes.vcapi import vc_api
+from issuer.watcher import Watcher
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    from issuer.context import DEFAULTS, build_context
-    from issuer.oid4vci.grants import settings_from_config
-    from issuer.routes.api import api
-    from issuer.routes.certifier import certifier, software
-    from issuer.routes.links import links
-    from issuer.routes.oid4vci import oid4vci
-    from issuer.routes.pages import pages
-    from issuer.routes.vcapi import vc_api
-    from issuer.watcher import Watcher
-
     app = create_service_app("issuer", config={**DEFAULTS, **(config or {})}, sessions=True)
     agent = attach_agent(app, "issuer")
     ctx = build_context(app.config, app.extensions["credgate.db"], agent)

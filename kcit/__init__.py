@@ -25,13 +25,12 @@ from typing import Any
 from flask import Flask
 
 from credgate.web import create_service_app
+from kcit.context import DEFAULTS, build_context
+from kcit.routes.api import api
+from kcit.routes.pages import pages
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    from kcit.context import DEFAULTS, build_context
-    from kcit.routes.api import api
-    from kcit.routes.pages import pages
-
     app = create_service_app("kcit", config={**DEFAULTS, **(config or {})}, sessions=True)
     app.extensions["kcit"] = build_context(app.config, app.extensions["credgate.db"])
     app.register_blueprint(api)

@@ -10,10 +10,13 @@ from flask import current_app
 from sqlalchemy.orm import Session, sessionmaker
 
 from agents.tenants import tenant_did
+from kcit.dids import resolver_from_config
 from verifier.dids import DidResolver
 
-#: Powers a company gets on approval when the admin names none (``app:action``); the catalogue an
-#: admin grants powers from is what the registered apps declare (``KCIT_POWERS`` overrides it).
+#: Powers a company gets on approval when the admin names none (``app:action``). The catalogue an
+#: admin grants powers from is what the registered apps declare, which the suite hands every
+#: service as ``APP_POWERS`` (KCIT sits below the gateway and cannot ask it); ``KCIT_POWERS``
+#: overrides it, and a KCIT run on its own grants from these.
 DEFAULT_POWERS = (
     "catalogue:read",
     "catalogue:publish",
@@ -24,7 +27,7 @@ DEFAULT_POWERS = (
 )
 
 DEFAULTS: dict[str, Any] = {
-    "KCIT_POWERS": None,  # None: gateway.mount.declared_powers()
+    "KCIT_POWERS": None,  # None: APP_POWERS, else DEFAULT_POWERS
     # Powers a company gets on approval when the admin names none.
     "KCIT_DEFAULT_POWERS": DEFAULT_POWERS,
     # The onboarding authority's DID; by default the issuer agent's authority tenant.
@@ -56,14 +59,16 @@ class KcitContext:
         return did
 
 
-def build_context(config: Mapping[str, Any], factory: sessionmaker[Session]) -> KcitContext:
-    from gateway.mount import declared_powers
-    from kcit.dids import resolver_from_config
+def power_catalogue(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """The powers companies may be granted: ``KCIT_POWERS``, else the suite's ``APP_POWERS``."""
+    return tuple(config.get("KCIT_POWERS") or config.get("APP_POWERS") or DEFAULT_POWERS)
 
+
+def build_context(config: Mapping[str, Any], factory: sessionmaker[Session]) -> KcitContext:
     return KcitContext(
         factory=factory,
         resolver=resolver_from_config(config),
-        powers=tuple(config["KCIT_POWERS"] or declared_powers()),
+        powers=power_catalogue(config),
         default_powers=tuple(config["KCIT_DEFAULT_POWERS"]),
         authority_did=config.get("KCIT_ONBOARDING_AUTHORITY"),
         authority_tenant=config["KCIT_AUTHORITY_TENANT"],

@@ -25,11 +25,11 @@ from gateway.plugin import (
     Participant,
     Role,
     current_principal,
+    describe,
     optional_principal,
     requires,
     verify_evidence,
 )
-from gateway.requirements import describe
 
 bp = Blueprint("catalogue", __name__, template_folder="templates")
 

@@ -232,7 +232,8 @@ def publish(factory: sessionmaker[Session], item: NewItem, *, owner: str, publis
 
 
 def certificates_for(factory: sessionmaker[Session], digest: str) -> list[dict[str, Any]]:
-    """The certificates published with flists of this digest (the compute app asks)."""
+    """The certificates published with flists of this digest (other apps find them through
+    :mod:`apps.registry`)."""
     with factory() as session:
         rows = session.scalars(
             select(CatalogueItem.certificate).where(CatalogueItem.digest == digest)

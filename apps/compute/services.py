@@ -34,8 +34,7 @@ from apps.registry import SoftwareRegistry
 from credgate.db import transaction, utcnow
 from credgate.notify import notifier_for
 from credgate.problems import Problem
-from gateway.plugin import CertifiedSoftware, Principal
-from gateway.requirements import evaluate, missing
+from gateway.plugin import CertifiedSoftware, Principal, evaluate, missing
 from verifier.engine import CredentialResult
 
 log = logging.getLogger(__name__)
@@ -118,14 +117,6 @@ def parse_job(body: Any) -> JobRequest:
     )
 
 
-def published_certificates(factory: sessionmaker[Session], digest: str) -> list[dict[str, Any]]:
-    try:
-        from apps.catalogue.services import certificates_for
-    except ImportError:  # the catalogue is not installed: only certificates sent with the job
-        return []
-    return certificates_for(factory, digest)
-
-
 def job_json(job: Job) -> dict[str, Any]:
     def time_of(moment):
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
@@ -182,10 +173,11 @@ def admit(runtime: ComputeRuntime, request: JobRequest, verify: Any) -> list[str
     if actual != request.flist:
         raise Problem("flist-tampered", "Flist bytes changed", 409,
                       f"the stored bytes hash to {actual}, not {request.flist}")  # fmt: skip
+    found = runtime.registry
     certificates = _distinct(
         request.certificates
-        + published_certificates(runtime.factory, actual)
-        + (runtime.registry.certificates(actual) if runtime.registry is not None else [])
+        # published with the flist by a mounted app (the catalogue), then the public registry's
+        + (found.published(actual) + found.certificates(actual) if found is not None else [])
     )
     results: tuple[CredentialResult, ...] = verify(certificates) if certificates else ()
     decision = evaluate(CertifiedSoftware(actual, request.purpose), results)

@@ -14,8 +14,7 @@ from apps.marketplace.models import Offer, Purchase
 from apps.marketplace.policy import parse_policy, requirements
 from credgate.db import transaction
 from credgate.problems import Problem
-from gateway.plugin import Principal
-from gateway.requirements import describe, missing
+from gateway.plugin import Principal, describe, missing
 
 CURRENCY = re.compile(r"[A-Z]{3}")
 MAX_CENTS = 10**12

@@ -12,7 +12,7 @@ import pytest
 
 from credgate.openapi import openapi_path
 from gateway.mount import discover
-from kcit import create_app
+from suite.services import app_factory
 from verifier.testing import LoopbackServer, Party, QuietHandler
 
 pytestmark = pytest.mark.db
@@ -99,7 +99,7 @@ WEB_HOSTS = ("acme.test", "unlisted.test", "nobody.test")
 
 @pytest.fixture(scope="module")
 def app(settings, db, didweb):
-    app = create_app(
+    app = app_factory("kcit")(  # as the suite builds it: with the apps' powers
         {
             "CREDGATE_SETTINGS": settings,
             "DB_SESSION_FACTORY": db,
