@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from credgate.changelog import HeadRow
 from credgate.db import (
     Actor,
     Base,
@@ -125,14 +126,10 @@ class CompanyEvent(Base):
     at: Mapped[WrittenAt]
 
 
-class KcitFeedHead(Base):
-    """One row; writers increment ``last`` first thing in their transaction, so the row lock
-    orders commits and readers never see a smaller sequence number arrive late."""
+class KcitFeedHead(HeadRow, Base):
+    """The change feed's head row (see :mod:`credgate.changelog`)."""
 
     __tablename__ = "kcit_feed_head"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    last: Mapped[int] = mapped_column(default=0)
 
 
 class KcitChange(Base):

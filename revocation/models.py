@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from credgate.changelog import HeadRow
 from credgate.db import (
     Actor,
     Base,
@@ -113,17 +114,10 @@ class StatusEvent(Base):
     at: Mapped[WrittenAt]
 
 
-class StatusFeedHead(Base):
-    """One row: the last change-feed sequence number handed out.
-
-    Writers increment it first thing in their transaction; the row lock this takes makes changes
-    commit in sequence order, so a reader that has seen ``seq`` n never misses a smaller one later.
-    """
+class StatusFeedHead(HeadRow, Base):
+    """The change feed's head row (see :mod:`credgate.changelog`)."""
 
     __tablename__ = "status_feed_head"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    last: Mapped[int] = mapped_column(default=0)
 
 
 class StatusChange(Base):

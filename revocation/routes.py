@@ -12,17 +12,14 @@ revocation, not even for a few seconds.
 
 from __future__ import annotations
 
-import json
 import math
 import re
-import time
-from collections.abc import Iterator
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from credgate.auth import operator_required
+from credgate.changefeed import event_stream, long_poll
 from credgate.openapi import component, operation, param
 from credgate.problems import Problem, json_body, problem_response
 from credgate.web import db_sessions
@@ -153,10 +150,7 @@ def status_list_token(list_id: str):
 def changes():
     after = _seq(request.args.get("after"), "after") or 0
     wait = _wait(request.args.get("wait"))
-    found, last = feed.wait_for_changes(db_sessions(), after, wait)
-    response = jsonify({"changes": [change.to_json() for change in found], "last": last})
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return long_poll(feed.LOG, db_sessions(), after, wait)
 
 
 @revocation.get("/status/changes/stream")
@@ -168,36 +162,11 @@ def change_stream():
     start = _seq(request.headers.get("Last-Event-ID"), "Last-Event-ID")
     if start is None:
         start = _seq(request.args.get("after"), "after")
-    factory = db_sessions()
-    if start is None:
-        with factory() as session:
-            start = feed.head(session)
     config = current_app.config
-    events = _events(
-        factory, start, config["STATUS_STREAM_HEARTBEAT"], config["STATUS_STREAM_MAX_SECONDS"]
-    )
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return Response(events, mimetype="text/event-stream", headers=headers)
-
-
-def _events(
-    factory: sessionmaker[Session], after: int, heartbeat: float, lifetime: float
-) -> Iterator[str]:
-    # The stream ends after ``lifetime`` (EventSource reconnects with Last-Event-ID), so no
-    # connection is held forever; the heartbeat finds clients that went away.
-    yield "retry: 1000\n\n"
-    end = time.monotonic() + lifetime
-    while (remaining := end - time.monotonic()) > 0:
-        try:
-            found, last = feed.wait_for_changes(factory, after, min(heartbeat, remaining))
-        except OperationalError:
-            return  # the client reconnects from its last event id
-        for change in found:
-            yield f"id: {change.seq}\ndata: {json.dumps(change.to_json())}\n\n"
-        if not found:
-            # An id-only event moves the client's Last-Event-ID past gaps without an event.
-            yield f"id: {last}\n\n" if last != after else ": keepalive\n\n"
-        after = last
+    return event_stream(
+        feed.LOG, db_sessions(), start, heartbeat=config["STATUS_STREAM_HEARTBEAT"],
+        lifetime=config["STATUS_STREAM_MAX_SECONDS"],
+    )  # fmt: skip
 
 
 def _seq(raw: str | None, name: str) -> int | None:

@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from sqlalchemy.exc import OperationalError
 
 from credgate.auth import operator_required
+from credgate.changefeed import long_poll
 from credgate.openapi import operation, param, serve_document
 from credgate.problems import Problem, json_body, problem_response
 from kcit import feed, registry, service, validation
@@ -171,10 +172,7 @@ def changes():
     ctx = kcit_context()
     after = _int_arg("after", 0, MAX_SEQ)
     wait = _float_arg("wait", ctx.max_wait)
-    found, last = feed.wait_for_changes(ctx.factory, after, wait)
-    response = jsonify({"changes": [c.to_json() for c in found], "last": last})
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return long_poll(feed.LOG, ctx.factory, after, wait)
 
 
 def _int_arg(name: str, default: int, maximum: int) -> int:
