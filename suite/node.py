@@ -38,9 +38,9 @@ from credgate import metrics
 from credgate.config import load_settings
 from credgate.db import make_engine, session_factory
 from credgate.secrets import get_or_create_secret
-from credgate.start import install as install_start_page
 from credgate.tokens import register_configured_operator
 from suite.services import SERVICES, app_factory
+from suite.start import install as install_start_page
 
 WEBHOOK_PREFIX = "/webhooks"
 

@@ -18,12 +18,12 @@ from credgate.config import Settings
 from credgate.db import make_engine, session_factory
 from credgate.secrets import ensure_private_dir, get_or_create_secret
 from credgate.serving import ServerThread, bind, serve
-from credgate.start import install as install_start_page
 from credgate.state import clear_state, write_state
 from credgate.tokens import ensure_operator_token
 from credgate.web import shutdown
 from suite.schema import migrate
 from suite.services import SERVICES, app_factory
+from suite.start import install as install_start_page
 
 
 def start_url(state: dict[str, Any]) -> str | None:

@@ -18,9 +18,9 @@ from flask import Flask
 
 from credgate.config import load_settings
 from credgate.serving import bind
-from credgate.start import SERVICES, install, start_links
 from suite.cli import _print_urls
 from suite.runner import Suite, start_url
+from suite.start import SERVICES, install, start_links
 from tests.conftest import scratch_database
 
 ALL_URLS = {s.name: f"http://127.0.0.1:{8701 + i}" for i, s in enumerate(SERVICES)}

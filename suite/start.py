@@ -1,5 +1,7 @@
 """The suite's start page: every service and the pages people use on it, one link each.
 
+It lives in the top floor because it names every service and its pages (the base names none).
+
 ``credgate up`` serves it at ``/`` of every service whose ``/`` is free (the issuer's, among
 others) and at ``/start`` of all of them (the gateway's ``/`` is its own home). The services'
 URLs come from the app's ``SERVICE_URLS``, which the suite sets; the paths below are the
@@ -92,11 +94,12 @@ def start_links(service_urls: Mapping[str, str]) -> list[ServiceLinks]:
 
 def start_page():
     services = start_links(current_app.config.get("SERVICE_URLS") or {})
-    return render_template("credgate/start.html", services=services)
+    return render_template("suite/start.html", services=services)
 
 
 def install(app: Flask) -> None:
     """Serve the start page at ``/start``, and at ``/`` unless the app has a page there."""
+    # "credgate_start": the endpoint name the gateway's home page links to.
     blueprint = Blueprint("credgate_start", __name__, template_folder="templates")
     blueprint.add_url_rule(START_PATH, "start", start_page, methods=["GET"])
     if not any(rule.rule == "/" for rule in app.url_map.iter_rules()):
