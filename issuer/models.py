@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from credgate.db import (
     Actor,
@@ -108,6 +108,8 @@ class IssuedCredential(Base):
     updated_at: Mapped[WrittenAt]
     issued_at: Mapped[datetime | None]
 
+    exchange: Mapped[Exchange | None] = relationship()  # by exchange_id
+
 
 class IdempotencyKey(Base):
     """A client's Idempotency-Key and the response its first request got, replayed on retry."""
@@ -181,6 +183,8 @@ class Certification(Base):
     statement: Mapped[str]
     record_id: Mapped[str] = mapped_column(ForeignKey("issuer_credentials.id"))
     created_at: Mapped[WrittenAt]
+
+    record: Mapped[IssuedCredential] = relationship()  # by record_id
 
 
 class Oid4vciGrant(Base):
