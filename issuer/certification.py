@@ -21,8 +21,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from credgate.db import transaction, utcnow
-from credgate.errors import DomainError
-from credgate.problem_types import ProblemType
+from credgate.problems import Problem
 from issuer import certifiers, credentials, flist, inputs, records
 from issuer.certified_software import registry_url
 from issuer.context import IssuerContext
@@ -51,7 +50,7 @@ def certify(
         url = flist.check_url(url)
     tenant = ctx.tenants.by_name(certifier.tenant)
     if tenant is None:
-        raise DomainError(ProblemType.CERTIFIER_NOT_FOUND, title="Certifier tenant not found")
+        raise Problem("certifier-not-found", "Certifier tenant not found", 404)
 
     draft = _credential(ctx, tenant.did, body, url, _PLACEHOLDER)
     credentials.check_vcdm(draft)
@@ -148,7 +147,7 @@ def get_certification(
     with ctx.factory() as session:
         cert = session.get(Certification, certification_id)
         if cert is None or cert.certifier_id != certifier.id:  # others' certificates: not found
-            raise DomainError(ProblemType.CERTIFICATION_NOT_FOUND)
+            raise Problem("certification-not-found", "Certification not found", 404)
         return cert, cert.record
 
 
@@ -166,8 +165,8 @@ def _issued_certification(
     """The certification and its record, which must be issued (else a 409 saying ``otherwise``)."""
     cert, record = get_certification(ctx, certifier, certification_id)
     if record.state != ISSUED:
-        raise DomainError(
-            ProblemType.CERTIFICATION_NOT_ISSUED,
+        raise Problem(
+            "certification-not-issued", "Certification not issued", 409,
             f"the credential is {record.state}: {otherwise}",
         )  # fmt: skip
     return cert, record
