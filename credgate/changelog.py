@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import Select, select, update
@@ -63,30 +64,16 @@ class FeedChange(Protocol):
     def to_json(self) -> dict[str, Any]: ...
 
 
+@dataclass(frozen=True, kw_only=True)
 class ChangeLog[C: FeedChange]:
-    """One change log: its head table, its channel and how its changes are read.
+    """One change log: its channel, its head table and how its changes are read."""
 
-    ``changes`` is the select of one log's change columns (joins allowed, no order or filter);
-    ``seq`` its sequence-number column; ``change`` makes a :class:`FeedChange` of each row's
-    columns, in order.
-    """
-
-    def __init__(
-        self,
-        *,
-        channel: str,
-        head: type[HeadRow],
-        seq: Any,
-        changes: Callable[[], Select[Any]],
-        change: Callable[..., C],
-        poll: float = POLL,
-    ) -> None:
-        self.channel = channel
-        self.head_table = head
-        self.seq = seq
-        self.changes = changes
-        self.change = change
-        self.poll = poll
+    channel: str
+    head_table: type[HeadRow]
+    seq: Any  # the change table's sequence-number column
+    changes: Callable[[], Select[Any]]  # the change columns (joins allowed; no filter, no order)
+    change: Callable[..., C]  # a FeedChange of one row's columns, in order
+    poll: float = POLL
 
     # -- writing ----------------------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ class Change:
 
 LOG = changelog.ChangeLog(
     channel="kcit.changes",
-    head=KcitFeedHead,
+    head_table=KcitFeedHead,
     seq=KcitChange.seq,
     changes=lambda: select(
         KcitChange.seq, KcitChange.did, KcitChange.status, KcitChange.company_id

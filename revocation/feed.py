@@ -40,7 +40,7 @@ class Change:
 
 LOG = ChangeLog(
     channel="credgate_status_changes",
-    head=StatusFeedHead,
+    head_table=StatusFeedHead,
     seq=StatusChange.seq,
     changes=lambda: select(
         StatusChange.seq, StatusChange.list_id, StatusList.url, StatusChange.list_index,
