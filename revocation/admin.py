@@ -9,18 +9,16 @@ everything they show.
 
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, request, url_for
 
 from agents.tenants import tenant_did
-from credgate.errors import DomainError
 from credgate.pages import check_csrf
-from credgate.problems import problem_of
 from credgate.web import db_sessions
 from revocation.entries import admin_entries, entry_record
 from revocation.status import ACTIONS, change_status
 from revocation.store import status_reader
 from signin.governance import GovernanceAdmins, authority_admins, governance_policy
-from signin.pages import admin_pages
+from signin.pages import admin_pages, refusal_told, tell, told
 
 
 def governance_admins() -> GovernanceAdmins:
@@ -42,7 +40,7 @@ def entries_page(actor: str):
         actor=actor,
         query=query,
         entries=admin_entries(db_sessions(), query or None),
-        message=session.pop("message", None),
+        message=told(),
     )
 
 
@@ -71,12 +69,7 @@ def change(entry_id: int, action: str):
     check_csrf()
     actor = policy.require()
     reason = request.form.get("reason", "")
-    try:
+    with refusal_told(f"Entry {entry_id} unchanged"):
         changed = change_status(db_sessions(), entry_id, action, reason=reason, actor=actor)
-        session["message"] = f"Entry {changed.entry_id} is now {changed.status}."
-    except DomainError as error:
-        problem = problem_of(error)
-        if problem.status >= 500:
-            raise
-        session["message"] = f"Entry {entry_id} unchanged: {problem.title}. {problem.detail or ''}"
+        tell(f"Entry {changed.entry_id} is now {changed.status}.")
     return redirect(url_for(".home", q=request.form.get("q", "")), 303)

@@ -18,7 +18,8 @@ Every POST checks the CSRF token. The policy re-checks the signed-in admin on ev
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,12 +27,14 @@ from flask import Blueprint, Flask, redirect, render_template, request, session,
 from flask.sansio.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 
+from credgate.errors import DomainError
 from credgate.pages import DEFAULT_CSP, check_csrf, csrf_token, page_headers
-from credgate.problems import Problem
+from credgate.problems import Problem, problem_of
 from signin.handoff import SignedIn, add_wallet_routes, wallet_available
 
 ASSETS = "signin"  # the blueprint serving the shared templates and stylesheet
-STYLESHEET = "signin/pages.css"
+STYLESHEET = "signin/pages.css"  # suite/templates/suite/start.html links it by its URL
+MESSAGE = "message"  # the session's key for what the next page tells
 
 assets = Blueprint(ASSETS, __name__, template_folder="templates", static_folder="static",
                    static_url_path="/pages/static")  # fmt: skip
@@ -62,6 +65,30 @@ def page_blueprint(name: str, import_name: str, *, title: str, site_url: str | N
     bp.after_request(lambda response: page_headers(response, csp))
     bp.context_processor(lambda: {"site_title": title, "site_url": site_url})
     return bp
+
+
+def tell(message: str) -> None:
+    """Have the next page (after a form post's redirect) show ``message``."""
+    session[MESSAGE] = message
+
+
+def told() -> str | None:
+    """The message a form post left for this page, once."""
+    return session.pop(MESSAGE, None)
+
+
+@contextmanager
+def refusal_told(prefix: str, *, propagate: Collection[int] = ()) -> Iterator[None]:
+    """Run a form post's change: a refusal (a domain error or problem answering 4xx, but those
+    of ``propagate``) is told on the next page as ``<prefix>: <title>. <detail>`` instead of an
+    error page."""
+    try:
+        yield
+    except DomainError as error:
+        problem = problem_of(error)
+        if problem.status >= 500 or problem.status in propagate:
+            raise
+        tell(f"{prefix}: {problem.title}. {problem.detail or ''}".strip())
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from __future__ import annotations
 from flask import Response, json, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
+from credgate.errors import DomainError
 from credgate.pages import check_csrf
-from credgate.problems import Problem
+from credgate.problems import Problem, problem_of
 from credgate.qr import qr_svg
 from depute import audit
 from depute.authorisations import (
@@ -34,7 +35,7 @@ from depute.models import DeputeCompany
 from depute.sessions import Admin, admin_for_bearer, login_signed_in
 from issuer.oid4vci.grants import offer_qr
 from kcit import registry
-from signin.pages import SignInPolicy, admin_pages
+from signin.pages import SignInPolicy, admin_pages, refusal_told, tell, told
 
 SESSION_TOKEN = "depute_token"
 
@@ -126,7 +127,7 @@ def _company_page(admin: Admin, company_id: str, *, status: int = 200, problem=N
     page = render_template(
         "depute/company.html", admin=admin, company=company, wallet=wallet, rows=rows,
         state=state, states=STATES, actions=ACTIONS, powers=delegable_powers(ctx, company),
-        message=session.pop("message", None), problem=problem, form=form or {},
+        message=told(), problem=problem, form=form or {},
         created=created, qr=qr, oid4vci_qr=oid4vci_qr,
     )  # fmt: skip
     return page, status
@@ -146,7 +147,8 @@ def authorise_employee(company_id: str):
         row, _exchange = authorise(
             ctx, company_id, body, Signer(actor=admin.actor, name=admin.name, did=admin.did)
         )
-    except Problem as problem:
+    except DomainError as error:
+        problem = problem_of(error)
         if problem.status >= 500:
             raise
         return _company_page(admin, company_id, status=problem.status, problem=problem,
@@ -160,14 +162,10 @@ def authorise_employee(company_id: str):
 def change(company_id: str, authorisation_id: str, action: str):
     check_csrf()
     admin = admin_of(company_id)
-    try:
+    with refusal_told(f"Not done ({action})"):
         view = set_status(depute_context(), company_id, authorisation_id, action,
                           request.form.get("reason", ""), admin.actor)  # fmt: skip
-        session["message"] = f"{view['mandatee']['name']}: now {view['state']}."
-    except Problem as problem:
-        if problem.status >= 500:
-            raise
-        session["message"] = f"Not done ({action}): {problem.title}. {problem.detail or ''}"
+        tell(f"{view['mandatee']['name']}: now {view['state']}.")
     return redirect(url_for(".company", company_id=company_id), 303)
 
 

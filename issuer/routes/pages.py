@@ -9,11 +9,12 @@ on every form and the pages' look.
 
 from __future__ import annotations
 
-from flask import g, redirect, render_template, request, session, url_for
+from flask import g, redirect, render_template, request, url_for
 from markupsafe import Markup
 
+from credgate.errors import DomainError
 from credgate.pages import check_csrf
-from credgate.problems import Problem
+from credgate.problems import Problem, problem_of
 from credgate.qr import qr_svg
 from issuer import lifecycle, onboarding, records, roles
 from issuer.context import issuer_context
@@ -23,7 +24,7 @@ from issuer.oid4vci.grants import offer_qr
 from issuer.routes.common import oid4vci_offer, public_url
 from revocation.store import status_reader
 from signin.governance import GovernanceAdmins, authority_admins, governance_policy
-from signin.pages import admin_pages
+from signin.pages import admin_pages, refusal_told, tell, told
 
 
 def governance_admins() -> GovernanceAdmins:
@@ -49,7 +50,7 @@ def role_requests_page(operator: str):
         decided=list(reversed(decided)),
         issued=issued,
         operator=operator,
-        message=session.pop("message", None),
+        message=told(),
     )
 
 
@@ -71,7 +72,8 @@ def onboarding_submit():
     values = onboarding.person_attributes(request.form)
     try:
         exchange = onboarding.onboard_person(issuer_context(), values)
-    except Problem as problem:
+    except DomainError as error:
+        problem = problem_of(error)
         if problem.status >= 500:
             raise
         page = render_template("onboarding.html", values=values, problem=problem.to_dict())
@@ -138,18 +140,13 @@ def admin_decide(request_id: str, decision: str):
     check_csrf()
     actor = _operator()
     ctx = issuer_context()
-    try:
+    if decision not in ("approve", "reject"):
+        raise Problem("not-found", "Not Found", 404)
+    with refusal_told("Not done", propagate={404}):
         if decision == "approve":
             row = roles.approve(ctx, request_id, actor)
-            message = f"Approved: Role credential offered to {row.subject_did}."
-        elif decision == "reject":
-            row = roles.reject(ctx, request_id, actor, {"reason": request.form.get("reason")})
-            message = f"Rejected the request of {row.subject_did}."
+            tell(f"Approved: Role credential offered to {row.subject_did}.")
         else:
-            raise Problem("not-found", "Not Found", 404)
-    except Problem as problem:
-        if problem.status >= 500 or problem.status == 404:
-            raise
-        message = f"Not done: {problem.detail or problem.title}"
-    session["message"] = message
+            row = roles.reject(ctx, request_id, actor, {"reason": request.form.get("reason")})
+            tell(f"Rejected the request of {row.subject_did}.")
     return redirect(url_for(".home"), 303)

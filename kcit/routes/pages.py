@@ -9,10 +9,11 @@ everything they show.
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, session, url_for
+from flask import redirect, render_template, request, url_for
 
+from credgate.errors import DomainError
 from credgate.pages import check_csrf
-from credgate.problems import Problem
+from credgate.problems import problem_of
 from credgate.qr import qr_svg
 from kcit import registry, service
 from kcit.admins import governance_admins
@@ -21,7 +22,7 @@ from kcit.models import LEVELS, STATUSES
 from kcit.validation import ROLES
 from schemas.registry import credential_types
 from signin.governance import governance_policy
-from signin.pages import admin_pages
+from signin.pages import admin_pages, refusal_told, tell, told
 
 FORM_FIELDS = ("legalName", "vatId", "lei", "euid", "nationalId", "country", "subdivision",
                "street", "locality", "postalCode", "repName", "repEmail", "repTitle", "did",
@@ -44,7 +45,7 @@ def admin_list(actor: str):
     return render_template(
         "kcit/admin_list.html", actor=actor, companies=companies, status=status, query=query,
         statuses=STATUSES, accreditations=accreditations, types=list(credential_types()),
-        message=session.pop("message", None),
+        message=told(),
     )  # fmt: skip
 
 
@@ -107,7 +108,8 @@ def register():
     check_csrf()
     try:
         _company, token = service.self_register(kcit_context(), registration_body(request.form))
-    except Problem as problem:
+    except DomainError as error:
+        problem = problem_of(error)
         if problem.status >= 500 or "errors" not in problem.extra:
             raise
         errors: dict[str, list[str]] = {}
@@ -146,7 +148,7 @@ def admin_company(company_id: str):
     return render_template(
         "kcit/admin_company.html", actor=actor, company=company, dids=dids, history=history,
         levels=LEVELS, roles=ROLES, powers=ctx.powers, default_powers=ctx.default_powers,
-        numbers=registry.numbers_of(company), message=session.pop("message", None),
+        numbers=registry.numbers_of(company), message=told(),
     )  # fmt: skip
 
 
@@ -156,7 +158,7 @@ def admin_action(company_id: str, action: str):
     actor = policy.require()
     ctx = kcit_context()
     form = request.form
-    try:
+    with refusal_told(f"Not done ({action})"):
         if action == "approve":
             body = {"levelOfAssurance": form.get("levelOfAssurance", "verified"),
                     "roles": form.getlist("roles"), "powers": form.getlist("powers"),
@@ -165,11 +167,7 @@ def admin_action(company_id: str, action: str):
         else:
             service.change_status(ctx, company_id, action, {"reason": form.get("reason", "")},
                                   actor)  # fmt: skip
-        session["message"] = f"Done: {action}."
-    except Problem as problem:
-        if problem.status >= 500:
-            raise
-        session["message"] = f"Not done ({action}): {problem.title}. {problem.detail or ''}"
+        tell(f"Done: {action}.")
     return redirect(url_for(".admin_company", company_id=company_id), 303)
 
 
@@ -184,12 +182,8 @@ def admin_accredit():
         "active": form.get("active", "true") == "true",
         "reason": form.get("reason") or None,
     }
-    try:
+    with refusal_told("Not done"):
         row = service.accredit(kcit_context(), body, actor)
         verb = "accredited" if row.active else "no longer accredited"
-        session["message"] = f"{row.did} is {verb} for {row.credential_type}."
-    except Problem as problem:
-        if problem.status >= 500:
-            raise
-        session["message"] = f"Not done: {problem.title}. {problem.detail or ''}"
+        tell(f"{row.did} is {verb} for {row.credential_type}.")
     return redirect(url_for(".home"), 303)

@@ -13,9 +13,9 @@ from flask import Flask, render_template_string
 
 from credgate.config import load_settings
 from credgate.pages import CSRF_HEADER
-from credgate.problems import PROBLEM_BASE
+from credgate.problems import PROBLEM_BASE, Problem
 from credgate.web import create_service_app
-from signin.pages import SignInPolicy, admin_pages
+from signin.pages import SignInPolicy, admin_pages, refusal_told, tell, told
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 GOOD = "good-token"
@@ -155,3 +155,17 @@ def test_wallet_sign_in_is_offered_only_with_a_gateway(tmp_path):
     started = client.get("/probe/admin/login/wallet")
     assert started.status_code == 303
     assert started.headers["Location"].startswith(f"{gateway}/connect/probe?portal=governance")
+
+
+def test_a_refused_form_post_is_told_on_the_next_page_and_a_failure_is_not(tmp_path):
+    with make_app(tmp_path).test_request_context():
+        with refusal_told("Not done"):
+            raise Problem("invalid-request", "Invalid request", 400, "no reason given")
+        assert told() == "Not done: Invalid request. no reason given" and told() is None
+        for status, propagate in ((404, {404}), (503, ())):
+            with pytest.raises(Problem), refusal_told("Not done", propagate=propagate):
+                raise Problem("not-found" if status == 404 else "storage-unavailable", "X", status)
+        assert told() is None
+        with refusal_told("Not done"):
+            tell("Done.")
+        assert told() == "Done."
