@@ -48,6 +48,7 @@ def test_admin_login_pages_share_the_kit_and_sign_the_operator_in(suite, operato
             browser.submit("form[action$='/login']", {"token": operator["Authorization"][7:]})
             assert "Sign out" in browser.text() or "Companies" in browser.text(), service
             assert browser.eval(STYLED), service
+            browser.screenshot(shots / f"{service}-admin-home.png", full_page=True)
     finally:
         browser.close()
     assert all((shots / f"{s}-admin-login.png").stat().st_size > 10_000 for s in ADMIN_PAGES)
