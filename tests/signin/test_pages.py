@@ -12,9 +12,10 @@ import pytest
 from flask import Flask, render_template_string
 
 from credgate.config import load_settings
-from credgate.pages import CSRF_HEADER
+from credgate.pages import CSRF_HEADER, check_csrf, csrf_for
 from credgate.problems import PROBLEM_BASE, Problem
 from credgate.web import create_service_app
+from gateway import cookies as gateway_cookies
 from signin.pages import SignInPolicy, admin_pages, refusal_told, tell, told
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -169,3 +170,26 @@ def test_a_refused_form_post_is_told_on_the_next_page_and_a_failure_is_not(tmp_p
         with refusal_told("Not done"):
             tell("Done.")
         assert told() == "Done."
+
+
+def test_the_gateway_uses_the_same_csrf_scheme_bound_to_its_session_secret(tmp_path):
+    app = make_app(tmp_path)
+    assert gateway_cookies.check_csrf is check_csrf and gateway_cookies.csrf_for is csrf_for
+    with app.test_request_context(method="POST", data={"csrf_token": "x"}):
+        token = csrf_for("secret-a")
+    for request in ({"data": {"csrf_token": token}}, {"headers": {CSRF_HEADER: token}}):
+        with app.test_request_context(method="POST", **request):
+            check_csrf("secret-a")
+            for other in ("secret-b", ""):
+                with pytest.raises(Problem) as refused:
+                    check_csrf(other)
+                assert refused.value.status == 403 and refused.value.slug == "csrf-failed"
+    with app.test_request_context(method="POST"), pytest.raises(Problem):
+        check_csrf("secret-a")
+
+
+def test_gateway_cookies_are_secure_when_the_service_says_so(tmp_path):
+    for config, expected in (({}, False), ({"SESSION_COOKIE_SECURE": True}, True),
+                             ({"GATEWAY_COOKIE_SECURE": True}, True)):  # fmt: skip
+        with make_app(tmp_path, **config).test_request_context():
+            assert gateway_cookies.secure() is expected
