@@ -3,9 +3,10 @@ credentials and their status, and the history.
 
 A wallet opens with its name and PIN; the session cookie (its own name, HttpOnly,
 SameSite=Strict) carries only the wallet's row id, looked up again on every request, so a
-deleted wallet is signed out. Every form carries a synchronizer CSRF token, and templates
-autoescape everything they show (claims come from strangers). What the service layer refuses
-is shown on the page as a message, never as an error page.
+deleted wallet is signed out. Every form carries the session's CSRF token (the suite's one
+scheme, :mod:`credgate.pages`), and the screen is the shared page kit's (:mod:`signin.pages`).
+Templates autoescape everything they show (claims come from strangers). What the service layer
+refuses is shown on the page as a message, never as an error page.
 """
 
 from __future__ import annotations
