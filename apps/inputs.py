@@ -6,13 +6,19 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 
 DIGEST = re.compile(r"urn:sha256:[0-9a-f]{64}")
 
 
-def invalid(field: str, detail: str) -> Problem:
-    return Problem("invalid-field", f"Invalid field: {field}", 400, detail, field=field)
+def invalid(field: str, detail: str) -> DomainError:
+    return DomainError(
+        ProblemType.INVALID_FIELD,
+        detail,
+        title=f"Invalid field: {field}",
+        field=field,
+    )
 
 
 def text(body: Mapping[str, Any], field: str, *, max_length: int, required: bool = True,
@@ -73,5 +79,5 @@ def integer(raw: str | None, field: str, *, default: int, low: int, high: int) -
 
 def obj(body: Any) -> Mapping[str, Any]:
     if not isinstance(body, Mapping):
-        raise Problem("invalid-request", "Invalid request", 400, "send a JSON object")
+        raise DomainError(ProblemType.INVALID_REQUEST, "send a JSON object")
     return body

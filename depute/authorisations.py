@@ -21,7 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from credgate.db import transaction, utcnow
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from depute import audit
 from depute.context import DeputeContext
 from depute.models import Authorisation, DeputeCompany
@@ -200,13 +201,17 @@ def ready_company(ctx: DeputeContext, company_id: str) -> tuple[Company, DeputeC
         company = registry.get_company(session, company_id)
         wallet = session.get(DeputeCompany, company_id)
     if company.status != IDENTIFIED:
-        raise Problem("company-not-identified", "Company not identified", 409,
-                      f"KCIT marks {company.legal_name} {company.status}; it cannot mandate "
-                      "anyone", current_status=company.status)  # fmt: skip
+        raise DomainError(
+            ProblemType.COMPANY_NOT_IDENTIFIED,
+            f"KCIT marks {company.legal_name} {company.status}; it cannot mandate anyone",
+            current_status=company.status,
+        )  # fmt: skip
     if wallet is None or wallet.did is None:
-        raise Problem("company-not-provisioned", "Company wallet not ready", 409,
-                      "the company's wallet is still being set up; try again shortly",
-                      headers={"Retry-After": "2"})  # fmt: skip
+        raise DomainError(
+            ProblemType.COMPANY_NOT_PROVISIONED,
+            "the company's wallet is still being set up; try again shortly",
+            retry_after=2,
+        )  # fmt: skip
     return company, wallet
 
 
@@ -225,8 +230,11 @@ def authorise(
     issuer = issuer or ctx.issuer
     tenant = issuer.tenants.by_name(wallet.tenant)
     if tenant is None or tenant.did != wallet.did:
-        raise Problem("company-not-provisioned", "Company wallet missing", 409,
-                      "the company's wallet is not on the issuer agent")  # fmt: skip
+        raise DomainError(
+            ProblemType.COMPANY_NOT_PROVISIONED,
+            "the company's wallet is not on the issuer agent",
+            title="Company wallet missing",
+        )  # fmt: skip
     credential = attorney_credential(company, wallet.did, mandate, signer, now)
     authorisation_id = str(uuid4())
     made: list[Authorisation] = []
@@ -261,7 +269,7 @@ def authorise(
 def get_authorisation(session: Session, company_id: str, authorisation_id: str) -> Authorisation:
     row = session.get(Authorisation, authorisation_id)
     if row is None or row.company_id != company_id:
-        raise Problem("authorisation-not-found", "Authorisation not found", 404)
+        raise DomainError(ProblemType.AUTHORISATION_NOT_FOUND)
     return row
 
 
@@ -271,8 +279,10 @@ def set_status(
 ) -> dict[str, Any]:  # fmt: skip
     """Suspend, reinstate or revoke; committed (and in the change feed) before it returns."""
     if action not in ACTIONS:
-        raise Problem("unknown-action", "Unknown action", 404,
-                      f"the action must be one of {', '.join(ACTIONS)}")  # fmt: skip
+        raise DomainError(
+            ProblemType.UNKNOWN_ACTION,
+            f"the action must be one of {', '.join(ACTIONS)}",
+        )  # fmt: skip
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 1000:
         raise single("reason", "missing-field", "give a reason (1 to 1000 characters)", 400)
     reason = reason.strip()

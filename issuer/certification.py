@@ -21,7 +21,8 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from credgate.db import transaction, utcnow
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from issuer import certifiers, credentials, flist, inputs, records
 from issuer.certified_software import registry_url
 from issuer.context import IssuerContext
@@ -50,7 +51,7 @@ def certify(
         url = flist.check_url(url)
     tenant = ctx.tenants.by_name(certifier.tenant)
     if tenant is None:
-        raise Problem("certifier-not-found", "Certifier tenant not found", 404)
+        raise DomainError(ProblemType.CERTIFIER_NOT_FOUND, title="Certifier tenant not found")
 
     draft = _credential(ctx, tenant.did, body, url, _PLACEHOLDER)
     credentials.check_vcdm(draft)
@@ -147,7 +148,7 @@ def get_certification(
     with ctx.factory() as session:
         cert = session.get(Certification, certification_id)
         if cert is None or cert.certifier_id != certifier.id:  # others' certificates: not found
-            raise Problem("certification-not-found", "Certification not found", 404)
+            raise DomainError(ProblemType.CERTIFICATION_NOT_FOUND)
         return cert, cert.record
 
 
@@ -165,8 +166,8 @@ def _issued_certification(
     """The certification and its record, which must be issued (else a 409 saying ``otherwise``)."""
     cert, record = get_certification(ctx, certifier, certification_id)
     if record.state != ISSUED:
-        raise Problem(
-            "certification-not-issued", "Certification not issued", 409,
+        raise DomainError(
+            ProblemType.CERTIFICATION_NOT_ISSUED,
             f"the credential is {record.state}: {otherwise}",
         )  # fmt: skip
     return cert, record

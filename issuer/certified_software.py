@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from credgate.db import utcnow
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from issuer.context import IssuerContext
 from issuer.models import ISSUED, Certification, Certifier, IssuedCredential
 from revocation.models import StatusEntry
@@ -33,8 +34,8 @@ Row = tuple[Certification, IssuedCredential, Certifier, StatusEntry]
 
 def check_digest(digest: str) -> str:
     if not DIGEST.match(digest):
-        raise Problem(
-            "invalid-digest", "Invalid digest", 400,
+        raise DomainError(
+            ProblemType.INVALID_DIGEST,
             "a software digest is urn:sha256: followed by 64 lowercase hex digits",
         )  # fmt: skip
     return digest
@@ -61,8 +62,11 @@ def by_digest(ctx: IssuerContext, digest: str) -> dict[str, Any]:
             .limit(MAX_LIMIT)
         ).all()
     if not rows:
-        raise Problem("software-not-found", "No certificate for this software", 404,
-                      f"no certifier has certified {digest}", digest=digest)  # fmt: skip
+        raise DomainError(
+            ProblemType.SOFTWARE_NOT_FOUND,
+            f"no certifier has certified {digest}",
+            digest=digest,
+        )  # fmt: skip
     now = utcnow()
     return {
         "digest": digest,
@@ -158,5 +162,5 @@ def _integer(args: Mapping[str, str], name: str, default: int, low: int, high: i
     return int(raw)
 
 
-def _invalid(field: str, detail: str) -> Problem:
-    return Problem("invalid-request", "Invalid request", 400, detail, field=field)
+def _invalid(field: str, detail: str) -> DomainError:
+    return DomainError(ProblemType.INVALID_REQUEST, detail, field=field)

@@ -18,8 +18,9 @@ from sqlalchemy.exc import IntegrityError
 
 from credgate.auth import bearer_required
 from credgate.db import transaction
+from credgate.errors import DomainError
 from credgate.hashing import hash_token
-from credgate.problems import Problem
+from credgate.problem_types import ProblemType
 from issuer import inputs
 from issuer.context import IssuerContext, issuer_context
 from issuer.models import Certifier
@@ -57,13 +58,13 @@ def register(ctx: IssuerContext, body: Any) -> tuple[Certifier, str]:
     return row, token
 
 
-def _exists(name: str) -> Problem:
-    return Problem("certifier-exists", "Certifier exists", 409, f"a certifier {name!r} exists")
+def _exists(name: str) -> DomainError:
+    return DomainError(ProblemType.CERTIFIER_EXISTS, f"a certifier {name!r} exists")
 
 
-def _accredited_in_kcit() -> Problem:
-    return Problem(
-        "accredited-in-kcit", "Certifiers are accredited in KCIT", 400,
+def _accredited_in_kcit() -> DomainError:
+    return DomainError(
+        ProblemType.ACCREDITED_IN_KCIT,
         "accredit the certifier's DID for SoftwareCertificationCredential in KCIT "
         "(POST /kcit/admin/accreditations); the issuer keeps no accreditation list of its own",
     )  # fmt: skip
@@ -73,7 +74,7 @@ def find(ctx: IssuerContext, name: str) -> Certifier:
     with ctx.factory() as session:
         row = session.scalar(select(Certifier).where(Certifier.name == name))
     if row is None:
-        raise Problem("certifier-not-found", "Certifier not found", 404)
+        raise DomainError(ProblemType.CERTIFIER_NOT_FOUND)
     return row
 
 
@@ -91,23 +92,23 @@ def is_certifier_did(ctx: IssuerContext, did: str) -> bool:
 def is_accredited(ctx: IssuerContext, did: str, type_name: str = CERTIFICATION) -> bool:
     """KCIT's answer, now: may ``did`` issue ``type_name``? A 503 problem if KCIT cannot say."""
     if ctx.kcit is None:
-        raise Problem(
-            "accreditation-source-unknown", "Accreditation source unknown", 503,
+        raise DomainError(
+            ProblemType.ACCREDITATION_SOURCE_UNKNOWN,
             "the issuer does not know KCIT's URL (SERVICE_URLS), where certifiers are accredited",
         )  # fmt: skip
     try:
         return ctx.kcit.may_issue(did, type_name)
     except VerificationError as exc:
-        raise Problem(
-            "accreditation-unavailable", "Accreditation cannot be checked", 503,
+        raise DomainError(
+            ProblemType.ACCREDITATION_UNAVAILABLE,
             f"KCIT could not say whether {did} is accredited: {exc.detail}",
         ) from None  # fmt: skip
 
 
 def require_accredited(ctx: IssuerContext, certifier: Certifier) -> None:
     if not is_accredited(ctx, certifier.did):
-        raise Problem(
-            "certifier-not-accredited", "Certifier not accredited", 403,
+        raise DomainError(
+            ProblemType.CERTIFIER_NOT_ACCREDITED,
             f"{certifier.did} is not accredited in KCIT to issue {CERTIFICATION}",
         )  # fmt: skip
 
@@ -116,7 +117,7 @@ def accreditation(ctx: IssuerContext, did: str) -> bool | None:
     """For listings: KCIT's answer, or None when it cannot be had right now."""
     try:
         return is_accredited(ctx, did)
-    except Problem:
+    except DomainError:
         return None
 
 

@@ -15,7 +15,8 @@ from flask import current_app
 from sqlalchemy.orm import Session, sessionmaker
 
 from agents.client import AdminClient
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from issuer.tenants import TenantDirectory
 from verifier.fetch import FetchPolicy, policy_from_config
 from verifier.trust_kcit import KcitTrustRegistry
@@ -86,8 +87,8 @@ class IssuerContext:
     def status_base_url(self) -> str:
         url = self.service_urls.get("revocation")
         if not url:
-            raise Problem(
-                "status-service-unknown", "Status service unknown", 503,
+            raise DomainError(
+                ProblemType.STATUS_SERVICE_UNKNOWN,
                 "the issuer does not know the revocation service's URL (SERVICE_URLS)",
             )  # fmt: skip
         return url

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from issuer.vcdm import (
     STATUS_LIST_2021_CONTEXT,
     V1_CONTEXT,
@@ -101,8 +102,8 @@ def known_type(credential: Mapping[str, Any]) -> str:
     names = [t for t in declared if isinstance(t, str)] if isinstance(declared, list) else []
     ours = [name for name in names if name in CREDGATE_TYPES]
     if len(ours) != 1:
-        raise Problem(
-            "unknown-credential-type", "Unknown credential type", 400,
+        raise DomainError(
+            ProblemType.UNKNOWN_CREDENTIAL_TYPE,
             f"type must name exactly one credgate credential type, got {declared!r}",
         )  # fmt: skip
     return ours[0]
@@ -114,9 +115,9 @@ def check_vcdm(credential: Any) -> None:
         raise invalid_credential(violations)
 
 
-def invalid_credential(violations: list[Violation]) -> Problem:
-    return Problem(
-        "invalid-credential", "Invalid credential", 400,
+def invalid_credential(violations: list[Violation]) -> DomainError:
+    return DomainError(
+        ProblemType.INVALID_CREDENTIAL,
         "; ".join(f"{v.path or '/'}: {v.message}" for v in violations[:5]),
         errors=[v.to_dict() for v in violations],
     )  # fmt: skip
@@ -137,10 +138,10 @@ def check_schema(
     try:
         violations = validate(candidate)
     except UnknownCredentialType as exc:
-        raise Problem("unknown-credential-type", "Unknown credential type", 400, str(exc)) from None
+        raise DomainError(ProblemType.UNKNOWN_CREDENTIAL_TYPE, str(exc)) from None
     if violations:
-        raise Problem(
-            "schema-violation", "Claims do not meet the credential's schema", 422,
+        raise DomainError(
+            ProblemType.SCHEMA_VIOLATION,
             "; ".join(f"{v.path or '/'}: {v.message}" for v in violations[:5]),
             violations=[
                 {"path": v.path, "message": v.message, "keyword": v.keyword} for v in violations

@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 from agents.client import AgentError
 from agents.tenants import TenantHandle
 from credgate.db import transaction, utcnow
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from issuer import records
 from issuer.context import IssuerContext
 from issuer.credentials import check_schema, check_vcdm, known_type
@@ -67,9 +68,10 @@ def proof_type_of(body: Mapping[str, Any], name: str = "proofType") -> str:
     """An API body's proof type choice (absent: the default); a problem naming the field."""
     value = body.get(name, DEFAULT_PROOF_TYPE)
     if value not in PROOF_TYPES:
-        raise Problem(
-            "invalid-request", "Invalid request", 400,
-            f"{name} must be one of {', '.join(PROOF_TYPES)}", field=name,
+        raise DomainError(
+            ProblemType.INVALID_REQUEST,
+            f"{name} must be one of {', '.join(PROOF_TYPES)}",
+            field=name,
         )  # fmt: skip
     return value
 
@@ -103,8 +105,10 @@ def open_exchange(
     type_names = []
     for offer in offers:  # 1. checks that cost nothing
         if offer.proof_type not in PROOF_TYPES:
-            raise Problem("invalid-request", "Invalid request", 400,
-                          f"proofType must be one of {', '.join(PROOF_TYPES)}")  # fmt: skip
+            raise DomainError(
+                ProblemType.INVALID_REQUEST,
+                f"proofType must be one of {', '.join(PROOF_TYPES)}",
+            )  # fmt: skip
         check_vcdm(offer.credential)
         type_names.append(known_type(offer.credential))
         check_schema(offer.credential, placeholders=True)
@@ -203,15 +207,15 @@ def claim_invitation(ctx: IssuerContext, short_id: str, now: datetime | None = N
     with transaction(ctx.factory) as session:
         exchange = session.scalar(select(Exchange).where(Exchange.short_id == short_id))
         if exchange is None:
-            raise Problem("invitation-not-found", "Invitation not found", 404)
+            raise DomainError(ProblemType.INVITATION_NOT_FOUND)
         if exchange.fetched_at is not None:
-            raise Problem(
-                "invitation-used", "Invitation already used", 410,
+            raise DomainError(
+                ProblemType.INVITATION_USED,
                 "this invitation was already opened; ask for a new one",
             )  # fmt: skip
         if exchange.state != EXCHANGE_INVITED or exchange.expires_at <= now:
-            raise Problem(
-                "invitation-expired", "Invitation expired", 410,
+            raise DomainError(
+                ProblemType.INVITATION_EXPIRED,
                 "this invitation is no longer valid; ask for a new one",
             )  # fmt: skip
         claimed = session.execute(
@@ -220,7 +224,7 @@ def claim_invitation(ctx: IssuerContext, short_id: str, now: datetime | None = N
             .values(fetched_at=now, updated_at=now)
         ).rowcount
         if claimed != 1:  # another request claimed it a moment ago
-            raise Problem("invitation-used", "Invitation already used", 410)
+            raise DomainError(ProblemType.INVITATION_USED)
         return exchange
 
 
@@ -228,7 +232,7 @@ def get_exchange(ctx: IssuerContext, exchange_id: str) -> tuple[Exchange, list[I
     with ctx.factory() as session:
         exchange = session.get(Exchange, exchange_id)
         if exchange is None:
-            raise Problem("exchange-not-found", "Exchange not found", 404)
+            raise DomainError(ProblemType.EXCHANGE_NOT_FOUND)
         return exchange, records.of_exchange(session, exchange_id)
 
 

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from credgate.problems import Problem
 from verifier.fetch import REASONS, Fetcher, FetchError, FetchPolicy
 from verifier.fetch import check_url as check_fetch_url
@@ -55,7 +57,7 @@ def digest_chunks(chunks: Iterator[bytes], max_bytes: int, *, status: int = 422)
         sha256.update(chunk)
         md5.update(chunk)
     if size == 0:
-        raise Problem("flist-empty", "Empty flist", 422, "the flist has no bytes")
+        raise DomainError(ProblemType.FLIST_EMPTY, "the flist has no bytes")
     return Digests(size=size, sha256=sha256.hexdigest(), md5=md5.hexdigest())
 
 
@@ -65,13 +67,11 @@ def digest_upload(stream: BinaryIO, max_bytes: int) -> Digests:
 
 def check_url(url: object) -> str:
     if not isinstance(url, str) or len(url) > 2000:
-        raise Problem("invalid-request", "Invalid request", 400, "flistUrl must be a URL")
+        raise DomainError(ProblemType.INVALID_REQUEST, "flistUrl must be a URL")
     try:
         check_fetch_url(url)
     except FetchError:
-        raise Problem(
-            "invalid-request", "Invalid request", 400, "flistUrl must be an http(s) URL"
-        ) from None
+        raise DomainError(ProblemType.INVALID_REQUEST, "flistUrl must be an http(s) URL") from None
     return url
 
 
@@ -90,13 +90,13 @@ def fetch_flist(
         if exc.reason == "too-large":
             raise too_large(max_bytes) from None
         if exc.reason == "not-allowed":
-            raise Problem(
-                "flist-host-not-allowed", "flist host not allowed", 422,
+            raise DomainError(
+                ProblemType.FLIST_HOST_NOT_ALLOWED,
                 "the issuer does not download from the host of flistUrl",
             ) from None  # fmt: skip
         # Coarse: the remote's status, text and failure mode stay out (no port or service
         # oracle through the certifier API).
-        raise Problem(
-            "flist-unreachable", "flist unreachable", 422,
+        raise DomainError(
+            ProblemType.FLIST_UNREACHABLE,
             f"could not download the flist ({REASONS[exc.reason]})",
         ) from None  # fmt: skip

@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from credgate.db import transaction, utcnow
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from issuer.context import issuer_context
 from issuer.models import IdempotencyKey
 
@@ -63,8 +64,8 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
 def _checked_key(key: str) -> str:
     key = key.strip()
     if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isprintable():
-        raise Problem(
-            "invalid-idempotency-key", "Invalid Idempotency-Key", 400,
+        raise DomainError(
+            ProblemType.INVALID_IDEMPOTENCY_KEY,
             f"the {HEADER} header must be 1 to {MAX_KEY_LENGTH} printable characters",
         )  # fmt: skip
     return key
@@ -100,14 +101,15 @@ def claim(
 
 def replay(row: IdempotencyKey, digest: str) -> Response:
     if row.request_hash != digest:
-        raise Problem(
-            "idempotency-key-reused", "Idempotency-Key reused", 422,
+        raise DomainError(
+            ProblemType.IDEMPOTENCY_KEY_REUSED,
             "this key was used for a different request; use a new key for a new request",
         )  # fmt: skip
     if row.status_code is None:
-        raise Problem(
-            "idempotency-request-in-progress", "Request in progress", 409,
-            "the first request with this key has not finished yet", headers={"Retry-After": "1"},
+        raise DomainError(
+            ProblemType.IDEMPOTENCY_REQUEST_IN_PROGRESS,
+            "the first request with this key has not finished yet",
+            retry_after=1,
         )  # fmt: skip
     return Response(
         json.dumps(row.response),

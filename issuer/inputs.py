@@ -10,14 +10,15 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 
 DID = re.compile(r"^did:[a-z0-9]+:(?:[A-Za-z0-9._%-]*:)*[A-Za-z0-9._%-]+$")
 
 
-def invalid(detail: str, field: str | None = None) -> Problem:
+def invalid(detail: str, field: str | None = None) -> DomainError:
     extra = {"field": field} if field else {}
-    return Problem("invalid-request", "Invalid request", 400, detail, **extra)
+    return DomainError(ProblemType.INVALID_REQUEST, detail, **extra)
 
 
 def json_object(body: Any, allowed: Iterable[str]) -> Mapping[str, Any]:

@@ -29,7 +29,8 @@ from agents.client import AgentError, AgentUnavailable
 from agents.hub import problem_report_reason
 from agents.tenants import TenantHandle
 from credgate.db import transaction, utcnow
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from issuer import records
 from issuer.context import IssuerContext
 from issuer.credentials import check_schema, with_subject
@@ -180,7 +181,7 @@ def on_request(ctx: IssuerContext, record: IssuedCredential, cred_ex_id: str) ->
     if record.late_subject:
         try:
             bound = _bind_subject(tenant, record, cred_ex_id)
-        except Problem as problem:
+        except DomainError as problem:
             with transaction(ctx.factory) as session:
                 records.abandon(session, record, f"refused the request: {problem.detail}")
                 finish_exchange(session, record.exchange_id)
@@ -220,13 +221,17 @@ def _bind_subject(
 ) -> dict[str, Any]:
     """The credential with the subject DID the holder put in its request, checked again."""
     if tenant is None:
-        raise Problem("agent-error", "Tenant gone", 502, "the issuing tenant is gone")
+        raise DomainError(
+            ProblemType.AGENT_ERROR,
+            "the issuing tenant is gone",
+            title="Tenant gone",
+        )
     exchange_record = tenant.client.credential_exchange(cred_ex_id)
     requested = requested_credential(exchange_record.get("cred_ex_record", exchange_record))
     subject_did = ((requested or {}).get("credentialSubject") or {}).get("id")
     if not isinstance(subject_did, str) or not subject_did.startswith("did:"):
-        raise Problem(
-            "subject-not-bound", "No holder DID", 422,
+        raise DomainError(
+            ProblemType.SUBJECT_NOT_BOUND,
             "the request names no holder DID: send it as holder_did (a did:key)",
         )  # fmt: skip
     bound = with_subject(record.credential, subject_did)
@@ -301,7 +306,7 @@ def finish_exchange(session, exchange_id: str | None, reason: str | None = None)
 def _tenant_of(ctx: IssuerContext, record: IssuedCredential) -> TenantHandle | None:
     try:
         return ctx.tenants.by_did(record.issuer_did)
-    except Problem:
+    except DomainError:
         return None
 
 
@@ -455,7 +460,7 @@ def sweep_interrupted(ctx: IssuerContext, now: datetime, batch: int = 200) -> in
                     "the issuance was interrupted before its signature was recorded",
                     from_states=(OFFERED, ISSUING),
                 )  # fmt: skip
-        except Problem as problem:  # its entry moved on meanwhile: leave this one, do the rest
+        except DomainError as problem:  # its entry moved on meanwhile: leave this one, do the rest
             log.warning("issuer: record %s not swept: %s", record.id, problem.detail)
     if ended:
         log.warning("issuer: %d interrupted issuance(s) abandoned", ended)
@@ -485,7 +490,7 @@ def sweep_reservations(ctx: IssuerContext, now: datetime, batch: int = 200) -> i
                 ended += allocation.abandon_reservation(
                     session, entry_id, "reserved, never issued: swept"
                 )
-        except Problem:  # issued a moment ago: it is not ours to end
+        except DomainError:  # issued a moment ago: it is not ours to end
             continue
     if ended:
         log.warning("issuer: %d orphaned status reservation(s) abandoned", ended)

@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from credgate.db import utcnow
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from issuer import status
 from issuer.credentials import check_schema
 from issuer.models import ABANDONED, ISSUED, ISSUING, OFFERED, IssuedCredential
@@ -89,8 +90,8 @@ def reserve(
     try:
         session.flush()  # the unique credential id is checked here, inside the transaction
     except IntegrityError:
-        raise Problem(
-            "credential-exists", "Credential id already issued", 409,
+        raise DomainError(
+            ProblemType.CREDENTIAL_EXISTS,
             f"a credential with id {credential['id']!r} was already issued; ids are unique",
         ) from None  # fmt: skip
     return record

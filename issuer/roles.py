@@ -14,7 +14,8 @@ from uuid import uuid4
 from sqlalchemy import select, update
 
 from credgate.db import transaction, utcnow
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from issuer import credentials, inputs
 from issuer.context import IssuerContext
 from issuer.exchanges import DEFAULT_PROOF_TYPE, Offer, open_exchange, proof_type_of
@@ -48,7 +49,7 @@ def get_request(ctx: IssuerContext, request_id: str) -> RoleRequest:
     with ctx.factory() as session:
         row = session.get(RoleRequest, request_id)
     if row is None:
-        raise Problem("role-request-not-found", "Role request not found", 404)
+        raise DomainError(ProblemType.ROLE_REQUEST_NOT_FOUND)
     return row
 
 
@@ -118,10 +119,11 @@ def _claim(ctx: IssuerContext, request_id: str, from_state: str, to_state: str) 
         )
 
 
-def _decided(row: RoleRequest) -> Problem:
-    return Problem(
-        "role-request-decided", "Role request already decided", 409,
-        f"the request is {row.state}", state=row.state,
+def _decided(row: RoleRequest) -> DomainError:
+    return DomainError(
+        ProblemType.ROLE_REQUEST_DECIDED,
+        f"the request is {row.state}",
+        state=row.state,
     )  # fmt: skip
 
 

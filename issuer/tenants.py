@@ -16,21 +16,24 @@ from sqlalchemy.orm import Session, sessionmaker
 from agents.client import AdminClient, AgentError, AgentUnavailable
 from agents.models import Tenant
 from agents.tenants import TenantHandle, ensure_tenant, tenant_token
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 
 AGENT = "issuer"
 
 
-def agent_problem(exc: AgentError) -> Problem:
+def agent_problem(exc: AgentError) -> DomainError:
     """What a client is told when the agent fails us: 503 if it is away, 502 if it refused."""
     if isinstance(exc, AgentUnavailable):
-        return Problem(
-            "agent-unavailable", "Issuer agent unavailable", 503,
-            "the issuer agent did not answer; try again shortly", headers={"Retry-After": "5"},
+        return DomainError(
+            ProblemType.AGENT_UNAVAILABLE,
+            "the issuer agent did not answer; try again shortly",
+            title="Issuer agent unavailable",
+            retry_after=5,
         )  # fmt: skip
     if exc.status == 400 and "not bundled" in exc.message:
-        return Problem("unknown-context", "Unknown JSON-LD context", 400, exc.message)
-    return Problem("agent-error", "Issuer agent refused the request", 502, exc.message)
+        return DomainError(ProblemType.UNKNOWN_CONTEXT, exc.message)
+    return DomainError(ProblemType.AGENT_ERROR, exc.message)
 
 
 class TenantClient(AdminClient):
@@ -68,9 +71,10 @@ class TenantDirectory:
 
     def _require_agent(self) -> AdminClient:
         if self.agent is None:
-            raise Problem(
-                "agent-unavailable", "Issuer agent unavailable", 503,
+            raise DomainError(
+                ProblemType.AGENT_UNAVAILABLE,
                 "the issuer service has no agent configured (is the suite running?)",
+                title="Issuer agent unavailable",
             )  # fmt: skip
         return self.agent
 

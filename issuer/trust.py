@@ -9,7 +9,8 @@ the verifier to ask KCIT when the credential is used.
 
 from __future__ import annotations
 
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from issuer.certifiers import is_accredited, is_certifier_did
 from issuer.context import IssuerContext
 from schemas.registry import TrustedIssuerRule, credential_type
@@ -25,8 +26,8 @@ def authorize_issuer(ctx: IssuerContext, type_name: str | None, issuer_did: str)
     if rule is TrustedIssuerRule.ACCREDITED_CERTIFIER and not is_accredited(
         ctx, issuer_did, type_name
     ):
-        raise Problem(
-            "certifier-not-accredited", "Certifier not accredited", 403,
+        raise DomainError(
+            ProblemType.CERTIFIER_NOT_ACCREDITED,
             f"{issuer_did} is not accredited to issue {type_name}",
         )  # fmt: skip
     if rule is TrustedIssuerRule.KCIT_COMPANY and (
@@ -35,15 +36,15 @@ def authorize_issuer(ctx: IssuerContext, type_name: str | None, issuer_did: str)
         raise _not_allowed(type_name, issuer_did, "it is issued by a company's own DID")
 
 
-def _not_allowed(type_name: str, issuer_did: str, why: str) -> Problem:
-    return Problem(
-        "issuer-not-allowed", "Issuer not allowed for this type", 403,
+def _not_allowed(type_name: str, issuer_did: str, why: str) -> DomainError:
+    return DomainError(
+        ProblemType.ISSUER_NOT_ALLOWED,
         f"{issuer_did} may not issue {type_name}: {why}",
     )  # fmt: skip
 
 
-def unknown_issuer(issuer_did: str | None) -> Problem:
-    return Problem(
-        "unknown-issuer", "Unknown issuer", 422,
+def unknown_issuer(issuer_did: str | None) -> DomainError:
+    return DomainError(
+        ProblemType.UNKNOWN_ISSUER,
         f"the issuer service holds no key for {issuer_did!r}",
     )  # fmt: skip

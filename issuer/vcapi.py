@@ -33,7 +33,8 @@ from sqlalchemy import select
 from agents.client import AgentError, AgentUnavailable
 from agents.tenants import TenantHandle
 from credgate.db import transaction, utcnow
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from issuer import credentials, inputs, records
 from issuer.context import IssuerContext
 from issuer.models import ISSUED, IssuedCredential
@@ -42,7 +43,6 @@ from issuer.tenants import agent_problem
 from issuer.trust import authorize_issuer, unknown_issuer
 from issuer.vcdm import STATUS_LIST_2021_CONTEXT, data_model, issuer_id, types_of
 from schemas.registry import credential_types
-from verifier import errors
 from verifier.credentials import check_credential as verifier_structure
 from verifier.errors import VerificationError
 from verifier.jsonld import has_direction, to_quads
@@ -71,8 +71,8 @@ def issue(
     ctx: IssuerContext, body: Any, actor: str, cryptosuite: str | None = None
 ) -> dict[str, Any]:
     if cryptosuite is not None and cryptosuite not in CRYPTOSUITES:
-        raise Problem(
-            "unsupported-cryptosuite", "Unsupported cryptosuite", 400,
+        raise DomainError(
+            ProblemType.UNSUPPORTED_CRYPTOSUITE,
             f"cryptosuite must be one of {', '.join(CRYPTOSUITES)}, or left out "
             "(Ed25519Signature2020)",
         )  # fmt: skip
@@ -88,8 +88,8 @@ def issue(
     type_name = credgate_type(credential)
     with_status = type_name is not None or asked_status is not None
     if asked_status is not None and asked_status != STATUS_ENTRY_TYPES[model_for(credential)]:
-        raise Problem(
-            "unsupported-status-type", "Unsupported status type", 400,
+        raise DomainError(
+            ProblemType.UNSUPPORTED_STATUS_TYPE,
             f"a VCDM {data_model(credential)} credential is issued with a "
             f"{STATUS_ENTRY_TYPES[model_for(credential)]}, not {asked_status}",
         )  # fmt: skip
@@ -120,10 +120,10 @@ def issue(
         )  # fmt: skip
     signed, delivered = sign_reserved(ctx, tenant, record, credential, cryptosuite=cryptosuite)
     if not delivered:  # swept as interrupted meanwhile: its index is abandoned, it cannot verify
-        raise Problem(
-            "issuance-interrupted", "Issuance interrupted", 503,
+        raise DomainError(
+            ProblemType.ISSUANCE_INTERRUPTED,
             "the issuance took too long and was abandoned; try again",
-            headers={"Retry-After": "1"},
+            retry_after=1,
         )  # fmt: skip
     return signed
 
@@ -136,8 +136,8 @@ def status_option(options: Mapping[str, Any]) -> str | None:
     value = inputs.json_object(value, ("type",))
     kind = value.get("type")
     if kind not in STATUS_ENTRY_TYPES.values():
-        raise Problem(
-            "unsupported-status-type", "Unsupported status type", 400,
+        raise DomainError(
+            ProblemType.UNSUPPORTED_STATUS_TYPE,
             f"options.credentialStatus.type must be one of "
             f"{', '.join(sorted(STATUS_ENTRY_TYPES.values()))}",
         )  # fmt: skip
@@ -184,12 +184,12 @@ def check_expansion(
         verifier_structure(candidate)
         quads = to_quads(candidate)
     except VerificationError as exc:
-        raise Problem(exc.slug, exc.title, 400, exc.detail, **exc.extra) from None
+        raise DomainError(exc.slug, exc.detail, title=exc.title, **exc.extra) from None
     if cryptosuite is None and has_direction(quads):
         # ACA-Py's signer drops @direction (no rdfDirection): we and the reference libraries
         # would refuse its signature. Refused until the agent signs i18n datatypes.
-        raise Problem(
-            "unsupported-direction", "Base direction cannot be signed", 400,
+        raise DomainError(
+            ProblemType.UNSUPPORTED_DIRECTION,
             "the issuer agent cannot sign a string with @direction yet; leave it out",
         )  # fmt: skip
     subjects = candidate.get("credentialSubject")
@@ -200,22 +200,22 @@ def check_expansion(
         and any(isinstance(subject, Mapping) and set(subject) <= {"id"} for subject in subjects)
     ):
         # ACA-Py 1.7's signer crashes on it (ld_proofs check.diff_dict_keys): say so up front.
-        raise Problem(
-            "subject-without-claims", "A subject with nothing but an id cannot be signed", 400,
+        raise DomainError(
+            ProblemType.SUBJECT_WITHOUT_CLAIMS,
             "among several subjects, give each at least one claim besides its id",
         )  # fmt: skip
     try:
         check_compact(candidate)  # keys the verifier reads are the graph's, not aliases of it
     except VerificationError as exc:
-        raise Problem(exc.slug, exc.title, 400, exc.detail, **exc.extra) from None
+        raise DomainError(exc.slug, exc.detail, title=exc.title, **exc.extra) from None
     named = {credential_types()[t].type_iri for t in types_of(candidate)
              if t in credentials.CREDGATE_TYPES}  # fmt: skip
     typed = {o[1:-1] for _, p, o, _ in quads if p == _RDF_TYPE and o[1:-1] in _CREDGATE_IRIS}
     if typed - named:
         # Written as an IRI, a credgate type escapes every rule that reads type terms, while
         # the signed graph is one of ours: presented with the term, it verifies as one.
-        raise Problem(
-            errors.UNSUPPORTED_JSONLD, "Unsupported JSON-LD construct", 400,
+        raise DomainError(
+            ProblemType.UNSUPPORTED_JSONLD,
             f"name the credgate type {sorted(typed - named)[0]} by its term",
         )  # fmt: skip
 
@@ -248,8 +248,8 @@ def replay(
         and same_content(requested, signed, credential["id"])
     ):
         return signed
-    raise Problem(
-        "credential-exists", "Credential id already issued", 409,
+    raise DomainError(
+        ProblemType.CREDENTIAL_EXISTS,
         f"a credential with id {credential['id']!r} was already issued with other content "
         "(or is being issued); ids are unique",
     )  # fmt: skip
@@ -274,15 +274,15 @@ def same_content(requested: Mapping[str, Any], signed: Mapping[str, Any], creden
     return extra <= ISSUER_ADDED
 
 
-def signing_problem(exc: AgentError) -> Problem:
+def signing_problem(exc: AgentError) -> DomainError:
     """The agent refused or failed on a credential that passed every check here: the client's
     input (a 400 naming what the agent said), unless the agent is away (503)."""
     if isinstance(exc, AgentUnavailable) or exc.status in (0, 502, 503, 504):
         return agent_problem(exc)
     if exc.status == 400 and "not bundled" in exc.message:
         return agent_problem(exc)
-    return Problem(
-        "signing-refused", "The issuer agent could not sign this credential", 400,
+    return DomainError(
+        ProblemType.SIGNING_REFUSED,
         f"the agent refused it ({exc.status}): {exc.message[:500]}",
     )  # fmt: skip
 
@@ -292,7 +292,7 @@ def sign_reserved(
     tenant: TenantHandle,
     record: IssuedCredential,
     credential: dict[str, Any],
-    problem: Callable[[AgentError], Problem] = signing_problem,
+    problem: Callable[[AgentError], DomainError] = signing_problem,
     *,
     cryptosuite: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
@@ -319,8 +319,8 @@ def sign_reserved(
 def verification_method(did: str) -> str:
     """The assertion key of a did:key issuer (its only key)."""
     if not did.startswith("did:key:z"):
-        raise Problem(
-            "unsupported-cryptosuite", "Unsupported cryptosuite", 400,
+        raise DomainError(
+            ProblemType.UNSUPPORTED_CRYPTOSUITE,
             f"{EDDSA_RDFC} is signed for did:key issuers; {did} is not one",
         )  # fmt: skip
     return f"{did}#{did.removeprefix('did:key:')}"

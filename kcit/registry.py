@@ -25,8 +25,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from credgate.db import transaction, utcnow
+from credgate.errors import DomainError
 from credgate.hashing import hash_token
-from credgate.problems import Problem
+from credgate.problem_types import ProblemType
 from kcit.feed import ChangeLog
 from kcit.models import (
     DID_DECLARED,
@@ -75,7 +76,7 @@ def get_company(session: Session, company_id: str, *, for_update: bool = False) 
         query = query.with_for_update()
     company = session.scalar(query)
     if company is None:
-        raise Problem("company-not-found", "Company not found", 404, f"no company {company_id!r}")
+        raise DomainError(ProblemType.COMPANY_NOT_FOUND, f"no company {company_id!r}")
     return company
 
 
@@ -100,7 +101,7 @@ def dids_of(session: Session, company_id: str) -> list[CompanyDid]:
 def by_follow_token(session: Session, token: str) -> Company:
     company = session.scalar(select(Company).where(Company.follow_hash == hash_token(token)))
     if company is None:
-        raise Problem("registration-not-found", "Registration not found", 404)
+        raise DomainError(ProblemType.REGISTRATION_NOT_FOUND)
     return company
 
 
@@ -279,9 +280,11 @@ def update_company(
         log = ChangeLog(session)
         company = get_company(session, company_id, for_update=True)
         if expected_version is not None and company.version != expected_version:
-            raise Problem("version-conflict", "Changed meanwhile", 409,
-                          "the record changed since you read it; reload and try again",
-                          current_version=company.version)  # fmt: skip
+            raise DomainError(
+                ProblemType.VERSION_CONFLICT,
+                "the record changed since you read it; reload and try again",
+                current_version=company.version,
+            )  # fmt: skip
         diff = {}
         for column, value in changes.items():
             old = getattr(company, column)
@@ -309,16 +312,19 @@ def transition(
     powers: Iterable[str] | None = None,
 ) -> Company:
     if action not in TRANSITIONS:
-        raise Problem("unknown-action", "Unknown action", 404,
-                      f"the action must be one of {', '.join(TRANSITIONS)}")  # fmt: skip
+        raise DomainError(
+            ProblemType.UNKNOWN_ACTION,
+            f"the action must be one of {', '.join(TRANSITIONS)}",
+        )  # fmt: skip
     starts, target = TRANSITIONS[action]
     with transaction(factory) as session:
         log = ChangeLog(session)  # first: the feed's lock orders this change among the others
         company = get_company(session, company_id, for_update=True)
         if company.status not in starts:
-            raise Problem(
-                "invalid-transition", f"Cannot {action}", 409,
+            raise DomainError(
+                ProblemType.INVALID_TRANSITION,
                 f"a {company.status} company cannot be {action}d",
+                title=f"Cannot {action}",
                 current_status=company.status,
             )  # fmt: skip
         diff: dict[str, Any] = {"status": [company.status, target]}
@@ -348,7 +354,7 @@ def attach_did(
         log = ChangeLog(session)
         company = get_company(session, company_id, for_update=True)
         if company.status == REMOVED:
-            raise Problem("company-removed", "Company removed", 409, "the record was removed")
+            raise DomainError(ProblemType.COMPANY_REMOVED, "the record was removed")
         existed = session.get(CompanyDid, did) is not None
         row = _add_did(session, company_id, did, origin, key_id)
         if not existed:
@@ -387,8 +393,10 @@ def accredit(
         )
         if row is None:
             if not active:
-                raise Problem("accreditation-not-found", "Not accredited", 404,
-                              f"{did} is not accredited for {credential_type}")  # fmt: skip
+                raise DomainError(
+                    ProblemType.ACCREDITATION_NOT_FOUND,
+                    f"{did} is not accredited for {credential_type}",
+                )  # fmt: skip
             row = Accreditation(did=did, credential_type=credential_type, granted_by=actor,
                                 granted_at=now, active=True)  # fmt: skip
             session.add(row)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from kcit import registry, validation
 from kcit.context import KcitContext
 from kcit.dids import check_did
@@ -131,5 +132,5 @@ def _object(body: Any, allowed: tuple[str, ...]) -> Mapping[str, Any]:
     return body
 
 
-def not_found_did(did: str) -> Problem:
-    return Problem("did-not-found", "DID not registered", 404, f"KCIT knows no company with {did}")
+def not_found_did(did: str) -> DomainError:
+    return DomainError(ProblemType.DID_NOT_FOUND, f"KCIT knows no company with {did}")

@@ -21,7 +21,8 @@ from agents.client import AgentError, AgentUnavailable
 from agents.models import Tenant
 from agents.tenants import ensure_tenant
 from credgate.db import transaction, utcnow
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from wallet.context import WalletContext
 from wallet.holder import Holder
 from wallet.models import PENDING, Interaction, WalletUser
@@ -64,12 +65,12 @@ def tenant_name(name: str) -> str:
 def create(ctx: WalletContext, name: str, pin: str | None = None) -> Account:
     name = (name or "").strip().lower()
     if not NAME_PATTERN.match(name):
-        raise Problem(
-            "invalid-wallet-name", "Invalid wallet name", 400,
+        raise DomainError(
+            ProblemType.INVALID_WALLET_NAME,
             "use 1-64 characters: lower-case letters, digits, '.', '_' or '-'",
         )  # fmt: skip
     if pin is not None and not PIN_PATTERN.match(pin):
-        raise Problem("invalid-pin", "Invalid PIN", 400, "a PIN has 4 to 64 characters, no spaces")
+        raise DomainError(ProblemType.INVALID_PIN, "a PIN has 4 to 64 characters, no spaces")
     with ctx.factory() as session:
         if session.scalar(select(WalletUser.id).where(WalletUser.name == name)) is not None:
             raise _exists(name)
@@ -78,7 +79,7 @@ def create(ctx: WalletContext, name: str, pin: str | None = None) -> Account:
     except AgentUnavailable as exc:
         raise _unavailable() from exc
     except AgentError as exc:
-        raise Problem("agent-refused", "The wallet agent refused", 502, exc.message[:500]) from exc
+        raise DomainError(ProblemType.AGENT_REFUSED, exc.message[:500]) from exc
     try:
         with transaction(ctx.factory) as session:
             row = WalletUser(
@@ -92,22 +93,24 @@ def create(ctx: WalletContext, name: str, pin: str | None = None) -> Account:
         raise _exists(name) from None
 
 
-def _unavailable() -> Problem:
-    return Problem(
-        "agent-unavailable", "Wallet agent unavailable", 503,
-        "the holder agent does not answer; try again in a moment", headers={"Retry-After": "2"},
+def _unavailable() -> DomainError:
+    return DomainError(
+        ProblemType.AGENT_UNAVAILABLE,
+        "the holder agent does not answer; try again in a moment",
+        title="Wallet agent unavailable",
+        retry_after=2,
     )  # fmt: skip
 
 
-def _exists(name: str) -> Problem:
-    return Problem("wallet-exists", "Wallet exists", 409, f"a wallet named {name!r} exists")
+def _exists(name: str) -> DomainError:
+    return DomainError(ProblemType.WALLET_EXISTS, f"a wallet named {name!r} exists")
 
 
 def get(ctx: WalletContext, name: str) -> Account:
     with ctx.factory() as session:
         row = session.scalar(select(WalletUser).where(WalletUser.name == (name or "").lower()))
     if row is None:
-        raise Problem("wallet-not-found", "Wallet not found", 404, f"no wallet named {name!r}")
+        raise DomainError(ProblemType.WALLET_NOT_FOUND, f"no wallet named {name!r}")
     return _account(row)
 
 
@@ -139,9 +142,7 @@ def delete_wallet(ctx: WalletContext, name: str) -> None:
         raise _unavailable() from exc
     except AgentError as exc:
         if exc.status != 404:  # already gone from the agent: finish the job here
-            raise Problem(
-                "agent-refused", "The wallet agent refused", 502, exc.message[:500]
-            ) from exc
+            raise DomainError(ProblemType.AGENT_REFUSED, exc.message[:500]) from exc
     with transaction(ctx.factory) as session:
         session.execute(delete(WalletUser).where(WalletUser.id == account.id))
         session.execute(
@@ -196,17 +197,14 @@ def check_pin(ctx: WalletContext, name: str, pin: str) -> Account | None:
     return _account(row) if ok else None
 
 
-def _locked(left: timedelta) -> Problem:
+def _locked(left: timedelta) -> DomainError:
     seconds = max(1, int(left.total_seconds() + 0.999))
-    return Problem(
-        "wallet-locked", "Too many wrong PINs", 429,
-        f"try again in {seconds} s", headers={"Retry-After": str(seconds)},
-    )  # fmt: skip
+    return DomainError(ProblemType.WALLET_LOCKED, f"try again in {seconds} s", retry_after=seconds)
 
 
 def set_pin(ctx: WalletContext, name: str, pin: str) -> None:
     if not PIN_PATTERN.match(pin or ""):
-        raise Problem("invalid-pin", "Invalid PIN", 400, "a PIN has 4 to 64 characters, no spaces")
+        raise DomainError(ProblemType.INVALID_PIN, "a PIN has 4 to 64 characters, no spaces")
     account = get(ctx, name)
     with transaction(ctx.factory) as session:
         session.get(WalletUser, account.id).pin_hash = hash_pin(pin)

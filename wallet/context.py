@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from agents.client import AdminClient
 from agents.hub import WebhookHub
 from credgate.config import Settings
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from verifier.fetch import Fetcher, fetch_policy
 from verifier.trust import CompanyStatus, FileTrustRegistry, TrustRegistry
 from wallet.invitations import link_fetcher
@@ -51,9 +52,10 @@ class WalletContext:
     @property
     def agent(self) -> AdminClient:
         if self.agent_client is None:
-            raise Problem(
-                "agent-unavailable", "Wallet agent unavailable", 503,
+            raise DomainError(
+                ProblemType.AGENT_UNAVAILABLE,
                 "the holder agent is not running; start the suite with `credgate up`",
+                title="Wallet agent unavailable",
             )  # fmt: skip
         return self.agent_client
 

@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import select
 
 from credgate.db import utcnow
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from verifier.credentials import as_list
 from verifier.dids import DidResolver
 from verifier.engine import Verifier
@@ -84,7 +85,7 @@ def show(ctx: WalletContext, account: Account, record_id: str) -> dict[str, Any]
     for item in oid4vci.stored(ctx, account, with_credential=True):
         if record_id in (item["record_id"], item["id"]):
             return item
-    raise Problem("credential-not-found", "Credential not found", 404, "no such credential here")
+    raise DomainError(ProblemType.CREDENTIAL_NOT_FOUND, "no such credential here")
 
 
 def export(ctx: WalletContext, account: Account) -> dict[str, Any]:
@@ -103,12 +104,16 @@ def import_credentials(ctx: WalletContext, account: Account, body: Any) -> dict[
     """Store each credential of an export (or a plain list) that verifies and is not here yet."""
     credentials = body.get("credentials") if isinstance(body, dict) else body
     if not isinstance(credentials, list):
-        raise Problem(
-            "invalid-import", "Not a wallet export", 400,
+        raise DomainError(
+            ProblemType.INVALID_IMPORT,
             "send {\"credentials\": [...]} (what `credgate wallet export` writes) or a list",
         )  # fmt: skip
     if len(credentials) > MAX_IMPORT:
-        raise Problem("invalid-import", "Too many credentials", 400, f"at most {MAX_IMPORT}")
+        raise DomainError(
+            ProblemType.INVALID_IMPORT,
+            f"at most {MAX_IMPORT}",
+            title="Too many credentials",
+        )
     holder = accounts.holder(ctx, account)
     present = {
         (r.get("cred_value") or {}).get("id") for r in holder.call(lambda c: c.w3c_credentials())

@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 from agents.client import AdminClient, AgentError, AgentUnavailable
 from agents.hub import ExchangeFailed, WebhookHub, WebhookTimeout
 from agents.tenants import tenant_token
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 
 T = TypeVar("T")
 
@@ -46,15 +47,14 @@ class Holder:
             token = tenant_token(self.agent, self.wallet_id, stale=token)
             return operation(self.agent.for_tenant(token))
         except AgentUnavailable as exc:
-            raise Problem(
-                "agent-unavailable", "Wallet agent unavailable", 503,
+            raise DomainError(
+                ProblemType.AGENT_UNAVAILABLE,
                 "the holder agent does not answer; try again in a moment",
-                headers={"Retry-After": "2"},
+                title="Wallet agent unavailable",
+                retry_after=2,
             ) from exc  # fmt: skip
         except AgentError as exc:
-            raise Problem(
-                "agent-refused", "The wallet agent refused", 502, exc.message[:500]
-            ) from exc
+            raise DomainError(ProblemType.AGENT_REFUSED, exc.message[:500]) from exc
 
     # -- waiting ----------------------------------------------------------------------------
 
@@ -146,15 +146,15 @@ class Holder:
         return fetch
 
 
-def _failed(reason: str) -> Problem:
-    return Problem(
-        "exchange-failed", "The exchange failed", 502,
+def _failed(reason: str) -> DomainError:
+    return DomainError(
+        ProblemType.EXCHANGE_FAILED,
         f"the other side ended the exchange: {reason}"[:1000],
     )  # fmt: skip
 
 
-def _timeout(timeout: float) -> Problem:
-    return Problem(
-        "exchange-timeout", "No answer in time", 504,
+def _timeout(timeout: float) -> DomainError:
+    return DomainError(
+        ProblemType.EXCHANGE_TIMEOUT,
         f"the other side did not answer within {timeout:.0f} s",
     )  # fmt: skip

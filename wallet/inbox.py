@@ -21,7 +21,8 @@ from typing import Any
 from sqlalchemy import select
 
 from credgate.db import utcnow
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from wallet import accounts, interactions, matching, oid4vci, oid4vp
 from wallet.accounts import Account
 from wallet.context import WalletContext
@@ -61,7 +62,7 @@ def scan(
         try:
             text = decode_qr(image)
         except QRImageError as exc:
-            raise Problem("bad-qr-code", "Unreadable QR code", 400, str(exc)) from None
+            raise DomainError(ProblemType.BAD_QR_CODE, str(exc)) from None
     if text and oid4vp.is_openid4vp(text):
         return oid4vp.answer_into_wallet(ctx, account, text)
     if text and oid4vci.is_offer_link(text):
@@ -71,19 +72,20 @@ def scan(
     invitation = resolve(text or "", fetcher=ctx.links)
     attached = invitation.attachments()
     if interactions.thread_seen(ctx, account, [a.thread_id for a in attached]):
-        raise Problem(
-            "invitation-used", "QR code already used", 410,
+        raise DomainError(
+            ProblemType.INVITATION_USED,
             "this wallet already scanned this QR code; ask for a new one",
+            title="QR code already used",
         )  # fmt: skip
     holder = accounts.holder(ctx, account)
     since = holder.mark()
     try:
         received = holder.call(lambda client: client.receive_invitation(invitation.message))
-    except Problem as problem:
+    except DomainError as problem:
         if problem.slug != "agent-refused":
             raise
-        raise Problem(
-            "invitation-refused", "Invitation refused", 400,
+        raise DomainError(
+            ProblemType.INVITATION_REFUSED,
             f"the wallet cannot use this invitation: {problem.detail}",
         ) from None  # fmt: skip
     if attached:
@@ -119,10 +121,11 @@ def _await_request(ctx, account, holder: Holder, invitation, thread_id: str, sin
     return request_interaction(ctx, account, holder, records[0]["pres_ex_id"], invitation.label)
 
 
-def _no_message(what: str, timeout: float) -> Problem:
-    return Problem(
-        "exchange-timeout", "Nothing arrived", 504,
+def _no_message(what: str, timeout: float) -> DomainError:
+    return DomainError(
+        ProblemType.EXCHANGE_TIMEOUT,
         f"the invitation promised a {what}, but none arrived within {timeout:.0f} s",
+        title="Nothing arrived",
     )  # fmt: skip
 
 
@@ -139,8 +142,8 @@ def _await_connection(
     other side sends over it first."""
     connection_id = received.get("connection_id")
     if not connection_id:
-        raise Problem(
-            "invitation-refused", "Invitation refused", 400,
+        raise DomainError(
+            ProblemType.INVITATION_REFUSED,
             "the wallet agent made no connection from this invitation",
         )  # fmt: skip
     holder.wait_for_record(
@@ -214,7 +217,7 @@ def recover(ctx: WalletContext, account: Account, holder: Holder) -> None:
                 state = (record.get("cred_ex_record") or {}).get("state")
             else:
                 state = holder.call(lambda c, r=row: c.presentation_exchange(r.record_id))["state"]
-        except Problem:
+        except DomainError:
             state = None  # the agent no longer has the record
         if state in ("offer-received", "request-received"):
             interactions.finish(ctx, row, PENDING, detail="interrupted; decide again")
@@ -305,7 +308,7 @@ def request_interaction(
     try:
         found = matching.candidates(definition, stored_credentials(holder))
         missing = matching.unsatisfied(definition, found)
-    except Problem as problem:  # a definition the wallet cannot evaluate
+    except DomainError as problem:  # a definition the wallet cannot evaluate
         missing, reason = None, problem.detail or problem.title
     else:
         reason = "no credential in the wallet satisfies: " + ", ".join(missing or [])
@@ -328,5 +331,5 @@ def _refuse(holder: Holder, pres_ex_id: str, reason: str) -> None:
 def _quietly(action) -> None:
     # Best effort: the decision is recorded either way, and an agent that cannot deliver the
     # report (e.g. ACA-Py refuses connectionless credential problem reports) must not undo it.
-    with contextlib.suppress(Problem):
+    with contextlib.suppress(DomainError):
         action()

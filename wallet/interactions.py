@@ -14,7 +14,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from credgate.db import transaction, utcnow
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from wallet.accounts import Account
 from wallet.context import WalletContext
 from wallet.models import PENDING, WORKING, Interaction
@@ -103,15 +104,15 @@ def get(ctx: WalletContext, account: Account, interaction_id: str) -> Interactio
             )
         )
     if row is None:
-        raise Problem("interaction-not-found", "Not found", 404, "no such offer or request")
+        raise DomainError(ProblemType.INTERACTION_NOT_FOUND, "no such offer or request")
     return row
 
 
 def claim(ctx: WalletContext, row: Interaction, expected_kind: str) -> None:
     """Take a pending interaction for one decision; a problem if it is not pending any more."""
     if row.kind != expected_kind:
-        raise Problem(
-            "wrong-interaction", "Not that kind of interaction", 409,
+        raise DomainError(
+            ProblemType.WRONG_INTERACTION,
             f"this is a {row.kind}, not a {expected_kind}",
         )  # fmt: skip
     with transaction(ctx.factory) as session:
@@ -121,10 +122,7 @@ def claim(ctx: WalletContext, row: Interaction, expected_kind: str) -> None:
             .values(state=WORKING, updated_at=utcnow())
         ).rowcount
     if claimed != 1:
-        raise Problem(
-            "interaction-closed", "Already answered", 409,
-            f"this {row.kind} was already answered",
-        )  # fmt: skip
+        raise DomainError(ProblemType.INTERACTION_CLOSED, f"this {row.kind} was already answered")
 
 
 def finish(

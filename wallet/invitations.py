@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from credgate.problems import PROBLEM_BASE, Problem
+from credgate.errors import DomainError
+from credgate.problem_types import PROBLEM_BASE, ProblemType
 from verifier.fetch import Fetched, Fetcher, FetchError, FetchPolicy
 
 LINK_DEADLINE = 8.0  # seconds for a whole scan, every hop included
@@ -81,9 +82,9 @@ class ScannedInvitation:
         return found
 
 
-def bad_code(detail: str, *, slug: str = "bad-qr-code") -> Problem:
+def bad_code(detail: str, *, slug: str = "bad-qr-code") -> DomainError:
     titles = {"bad-qr-code": "Not a credgate QR code", "unsupported-invitation": "Unsupported"}
-    return Problem(slug, titles.get(slug, "Bad QR code"), 400, detail)
+    return DomainError(slug, detail, title=titles.get(slug, "Bad QR code"))
 
 
 def link_fetcher(policy: FetchPolicy | None = None) -> Fetcher:
@@ -118,8 +119,8 @@ def _fetch(fetcher: Fetcher, url: str, deadline: float) -> Fetched:
         )  # fmt: skip
     except FetchError as exc:
         if exc.reason in ("not-allowed", "bad-url"):
-            raise Problem(
-                "link-not-allowed", "Link not allowed", 400,
+            raise DomainError(
+                ProblemType.LINK_NOT_ALLOWED,
                 "this wallet does not open links to the host in this QR code",
             ) from None  # fmt: skip
         if exc.reason == "too-large":
@@ -127,8 +128,8 @@ def _fetch(fetcher: Fetcher, url: str, deadline: float) -> Fetched:
                 "the link answered with something too large to be an invitation"
             ) from None
         # One message for refused, reset and timed out: a scan is no port or service probe.
-        raise Problem(
-            "invitation-unreachable", "Invitation unreachable", 502,
+        raise DomainError(
+            ProblemType.INVITATION_UNREACHABLE,
             "the link in the QR code could not be opened",
         ) from None  # fmt: skip
 
@@ -155,7 +156,7 @@ def _follow(url: str, fetcher: Fetcher) -> ScannedInvitation:
     raise bad_code("the link redirects too often")
 
 
-def _link_problem(status: int, body: bytes) -> Problem:
+def _link_problem(status: int, body: bytes) -> DomainError:
     """What the short link's problem document says, in the wallet user's words."""
     slug = ""
     try:
@@ -165,22 +166,25 @@ def _link_problem(status: int, body: bytes) -> Problem:
     except ValueError:
         pass
     if slug == "invitation-used" or (status == 410 and "used" in slug):
-        return Problem(
-            "invitation-used", "QR code already used", 410,
+        return DomainError(
+            ProblemType.INVITATION_USED,
             "this QR code was already scanned; ask for a new one",
+            title="QR code already used",
         )  # fmt: skip
     if status == 410 or slug == "invitation-expired":
-        return Problem(
-            "invitation-expired", "QR code expired", 410,
+        return DomainError(
+            ProblemType.INVITATION_EXPIRED,
             "this QR code is no longer valid; ask for a new one",
+            title="QR code expired",
         )  # fmt: skip
     if status == 404:
-        return Problem(
-            "invitation-not-found", "QR code not recognised", 404,
+        return DomainError(
+            ProblemType.INVITATION_NOT_FOUND,
             "the link in this QR code leads to no invitation (expired, or mistyped)",
+            title="QR code not recognised",
         )  # fmt: skip
-    return Problem(
-        "invitation-unreachable", "Invitation unreachable", 502,
+    return DomainError(
+        ProblemType.INVITATION_UNREACHABLE,
         "the link in the QR code leads to no invitation",
     )  # fmt: skip
 

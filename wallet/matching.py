@@ -24,7 +24,8 @@ from typing import Any
 from jsonpath_ng.exceptions import JsonPathParserError
 from jsonschema.exceptions import SchemaError
 
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from verifier.pdp import descriptor_matches
 
 Stored = Mapping[str, Any]  # ACA-Py's W3C credential record: record_id, cred_value, ...
@@ -33,10 +34,8 @@ Stored = Mapping[str, Any]  # ACA-Py's W3C credential record: record_id, cred_va
 def input_descriptors(definition: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     descriptors = definition.get("input_descriptors")
     if not isinstance(descriptors, list) or not descriptors:
-        raise Problem(
-            "unsupported-request",
-            "Unsupported proof request",
-            400,
+        raise DomainError(
+            ProblemType.UNSUPPORTED_REQUEST,
             "the request's presentation definition lists no input descriptors",
         )
     return [d for d in descriptors if isinstance(d, Mapping)]
@@ -54,8 +53,8 @@ def candidates(definition: Mapping[str, Any], stored: Iterable[Stored]) -> dict[
                 and descriptor_matches(record["cred_value"], descriptor)
             ]  # fmt: skip
     except (JsonPathParserError, SchemaError, ValueError, TypeError, AttributeError) as exc:
-        raise Problem(
-            "unsupported-request", "Unsupported proof request", 400,
+        raise DomainError(
+            ProblemType.UNSUPPORTED_REQUEST,
             f"the wallet cannot evaluate the presentation definition: {exc}"[:500],
         ) from None  # fmt: skip
     return result
@@ -81,8 +80,8 @@ def select(
     known = {r["record_id"] for records in found.values() for r in records}
     strangers = [c for c in chosen if c not in known]
     if strangers:
-        raise Problem(
-            "invalid-selection", "Credential not usable here", 400,
+        raise DomainError(
+            ProblemType.INVALID_SELECTION,
             f"{strangers[0]} does not satisfy anything this request asks for",
         )  # fmt: skip
     selection: dict[str, list[str]] = {}
@@ -102,8 +101,8 @@ def select(
         selection[descriptor_id] = picked
     if ambiguous:
         names = ", ".join(str(a["name"] or a["descriptor"]) for a in ambiguous)
-        raise Problem(
-            "selection-required", "Choose the credentials to share", 409,
+        raise DomainError(
+            ProblemType.SELECTION_REQUIRED,
             f"several credentials match ({names}); choose which to present",
             choices=ambiguous,
         )  # fmt: skip
@@ -120,8 +119,8 @@ def presentation_spec(
     records = [by_id[i] for ids in selection.values() for i in ids]
     subjects = {s for r in records for s in (r.get("subject_ids") or [])}
     if len(subjects) > 1:
-        raise Problem(
-            "mixed-subjects", "Credentials of different holders", 400,
+        raise DomainError(
+            ProblemType.MIXED_SUBJECTS,
             "the chosen credentials name different subject DIDs; a presentation is signed by "
             "one holder, so choose credentials about the same DID",
         )  # fmt: skip
@@ -130,8 +129,8 @@ def presentation_spec(
         types = set(record.get("proof_types") or [])
         common = types if common is None else common & types
     if not common:
-        raise Problem(
-            "mixed-proof-types", "Credentials cannot be presented together", 400,
+        raise DomainError(
+            ProblemType.MIXED_PROOF_TYPES,
             "the chosen credentials are signed with different proof types",
         )  # fmt: skip
     answer = copy.deepcopy(dict(definition))

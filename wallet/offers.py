@@ -16,6 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from credgate.db import transaction
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from credgate.problems import Problem
 from verifier.errors import VerificationError
 from verifier.trust import check_issuer
@@ -65,7 +67,11 @@ def accept(
 ) -> Interaction:
     row = interactions.get(ctx, account, interaction_id)
     if row.kind != OFFER:
-        raise Problem("wrong-interaction", "Not an offer", 409, f"this is a {row.kind}")
+        raise DomainError(
+            ProblemType.WRONG_INTERACTION,
+            f"this is a {row.kind}",
+            title="Not an offer",
+        )
     trust = issuer_trust(ctx, account, row)
     if not trust.known and not trust_issuer:
         who = (
@@ -83,8 +89,8 @@ def accept(
     subject = credential.get("credentialSubject")
     subject_id = subject.get("id") if isinstance(subject, dict) else None
     if subject_id and subject_id != account.did:
-        raise Problem(
-            "offer-not-for-you", "Credential about someone else", 409,
+        raise DomainError(
+            ProblemType.OFFER_NOT_FOR_YOU,
             f"the offered credential is about {subject_id}, not this wallet's DID {account.did}",
         )  # fmt: skip
     interactions.claim(ctx, row, OFFER)
@@ -105,7 +111,7 @@ def accept(
             timeout=ctx.exchange_timeout, thread_id=thread_id, since=since,
         )  # fmt: skip
         stored = _stored(holder, credential.get("id"))
-    except Problem as problem:
+    except DomainError as problem:
         interactions.finish(ctx, row, FAILED, detail=problem.detail or problem.title)
         raise
     _remember_issuer(ctx, account, row)
@@ -153,6 +159,6 @@ def decline(
     holder = accounts.holder(ctx, account)
     # ACA-Py issuers refuse connectionless credential problem reports; the offer then just
     # expires on their side. The decision stands either way.
-    with contextlib.suppress(Problem):
+    with contextlib.suppress(DomainError):
         holder.call(lambda c: c.credential_problem_report(row.record_id, reason))
     return interactions.finish(ctx, row, DECLINED, detail=reason)

@@ -32,6 +32,8 @@ from nacl.signing import VerifyKey
 from sqlalchemy import select
 
 from credgate.db import transaction, utcnow
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from credgate.problems import Problem
 from verifier.encoding import ED25519_PUB, multikey_decode
 from verifier.fetch import FetchError, FetchPolicy, check_url
@@ -148,8 +150,8 @@ def receive(
     if not isinstance(grant, dict) or not grant.get("pre-authorized_code"):
         raise Oid4vciFailed("offer", "only the pre-authorized code grant is supported", 400)
     if grant.get("tx_code") is not None and not tx_code:
-        raise Problem(
-            "tx-code-required", "PIN required", 400,
+        raise DomainError(
+            ProblemType.TX_CODE_REQUIRED,
             "the offer asks for the PIN shown beside the QR code (--tx-code)",
         )  # fmt: skip
     meta = http.json("GET", f"{issuer}/.well-known/openid-credential-issuer", "metadata")

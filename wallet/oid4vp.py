@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 from jwcrypto import jwk
 
-from credgate.problems import Problem
+from credgate.errors import DomainError
 from verifier import jose, sdjwt
 from verifier.dids import DidResolver
 from verifier.errors import VerificationError
@@ -89,8 +89,8 @@ class PresentationRequest:
         return self.claims["response_uri"]
 
 
-def bad(detail: str, slug: str = "invalid-openid4vp-request") -> Problem:
-    return Problem(slug, "Cannot answer this login request", 400, detail)
+def bad(detail: str, slug: str = "invalid-openid4vp-request") -> DomainError:
+    return DomainError(slug, detail)
 
 
 def is_openid4vp(text: str) -> bool:

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import uuid4
 
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from wallet import accounts, interactions
 from wallet.accounts import Account
 from wallet.context import WalletContext
@@ -38,8 +39,10 @@ def prove(
     challenge = _text("challenge", challenge, required=True)
     domain = _text("domain", domain)
     if proof_type not in PROOF_TYPES:
-        raise Problem("invalid-request", "Invalid request", 400,
-                      f"proof_type: one of {', '.join(PROOF_TYPES)}")  # fmt: skip
+        raise DomainError(
+            ProblemType.INVALID_REQUEST,
+            f"proof_type: one of {', '.join(PROOF_TYPES)}",
+        )  # fmt: skip
     holder = accounts.holder(ctx, account)
     credentials = _select(account, stored_credentials(holder), chosen)
     presentation: dict[str, Any] = {
@@ -64,7 +67,7 @@ def prove(
             "POST", "/vc/presentations/prove",
             json={"presentation": presentation, "options": options},
         ))  # fmt: skip
-    except Problem as problem:
+    except DomainError as problem:
         interactions.finish(ctx, row, FAILED, detail=problem.detail or problem.title)
         raise
     row = interactions.finish(ctx, row, DONE, outcome={"presented": presented})
@@ -74,12 +77,17 @@ def prove(
 def _text(name: str, value: Any, *, required: bool = False) -> str | None:
     if value is None or value == "":
         if required:
-            raise Problem("invalid-request", f"No {name}", 400,
-                          f"{name}: the string the verifier handed out")  # fmt: skip
+            raise DomainError(
+                ProblemType.INVALID_REQUEST,
+                f"{name}: the string the verifier handed out",
+                title=f"No {name}",
+            )  # fmt: skip
         return None
     if not isinstance(value, str) or len(value) > MAX_TEXT:
-        raise Problem("invalid-request", "Invalid request", 400,
-                      f"{name}: a string of at most {MAX_TEXT} characters")  # fmt: skip
+        raise DomainError(
+            ProblemType.INVALID_REQUEST,
+            f"{name}: a string of at most {MAX_TEXT} characters",
+        )  # fmt: skip
     return value
 
 
@@ -91,8 +99,10 @@ def _select(
     if not chosen:
         mine = [r for r in records if _subject(r) == account.did]
         if not mine:
-            raise Problem("nothing-to-present", "Nothing to present", 422,
-                          f"no credential in the wallet is about {account.did}")  # fmt: skip
+            raise DomainError(
+                ProblemType.NOTHING_TO_PRESENT,
+                f"no credential in the wallet is about {account.did}",
+            )  # fmt: skip
         return mine
     by_id: dict[str, dict[str, Any]] = {}
     for record in records:
@@ -102,18 +112,25 @@ def _select(
             by_id.setdefault(str(credential_id), record)
     unknown = [c for c in chosen if c not in by_id]
     if unknown:
-        raise Problem("credential-not-found", "Credential not found", 404,
-                      "not in this wallet: " + ", ".join(unknown))  # fmt: skip
+        raise DomainError(
+            ProblemType.CREDENTIAL_NOT_FOUND,
+            "not in this wallet: " + ", ".join(unknown),
+        )  # fmt: skip
     picked = list({by_id[c]["record_id"]: by_id[c] for c in chosen}.values())
     subjects = {_subject(r) for r in picked}
     if len(subjects) > 1:
-        raise Problem("subject-mismatch", "Credentials about different subjects", 422,
-                      "the chosen credentials have different subject DIDs: "
-                      + ", ".join(sorted(str(s) for s in subjects)))  # fmt: skip
+        raise DomainError(
+            ProblemType.SUBJECT_MISMATCH,
+            "the chosen credentials have different subject DIDs: "
+                      + ", ".join(sorted(str(s) for s in subjects)),
+        )  # fmt: skip
     if subjects != {account.did}:
-        raise Problem("subject-mismatch", "Credential about someone else", 422,
-                      f"the chosen credentials are about {subjects.pop()}, "
-                      f"not this wallet's holder DID {account.did}")  # fmt: skip
+        raise DomainError(
+            ProblemType.SUBJECT_MISMATCH,
+            f"the chosen credentials are about {subjects.pop()}, "
+            f"not this wallet's holder DID {account.did}",
+            title="Credential about someone else",
+        )  # fmt: skip
     return picked
 
 

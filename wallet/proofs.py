@@ -12,7 +12,8 @@ import contextlib
 from collections.abc import Sequence
 from typing import Any
 
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from wallet import accounts, interactions, matching
 from wallet.accounts import Account
 from wallet.context import WalletContext
@@ -62,9 +63,13 @@ def present(
 ) -> Interaction:
     row = interactions.get(ctx, account, interaction_id)
     if row.kind != REQUEST:
-        raise Problem("wrong-interaction", "Not a proof request", 409, f"this is a {row.kind}")
+        raise DomainError(
+            ProblemType.WRONG_INTERACTION,
+            f"this is a {row.kind}",
+            title="Not a proof request",
+        )
     if row.state != PENDING:
-        raise Problem("interaction-closed", "Already answered", 409, "this request was answered")
+        raise DomainError(ProblemType.INTERACTION_CLOSED, "this request was answered")
     definition = row.request.get("definition") or {}
     holder = accounts.holder(ctx, account)
     stored = stored_credentials(holder)
@@ -73,11 +78,10 @@ def present(
     if missing:
         reason = "no credential in the wallet satisfies: " + ", ".join(missing)
         _refuse(ctx, account, row, FAILED, reason)
-        raise Problem(
-            "nothing-to-present",
-            "Nothing in the wallet fits",
-            422,
+        raise DomainError(
+            ProblemType.NOTHING_TO_PRESENT,
             reason + "; the verifier was told",
+            title="Nothing in the wallet fits",
         )
     # Choice errors come before the claim: the user may choose again.
     selection = matching.select(definition, found, chosen)
@@ -91,7 +95,7 @@ def present(
             TOPIC, "pres_ex_id", pres_ex_id, {"presentation-sent", "done"},
             timeout=ctx.exchange_timeout, thread_id=thread_id, since=since,
         )  # fmt: skip
-    except Problem as problem:
+    except DomainError as problem:
         reason = problem.detail or problem.title
         _report(ctx, account, row, f"the holder could not present: {reason}")
         interactions.finish(ctx, row, FAILED, detail=reason)
@@ -102,7 +106,7 @@ def present(
             TOPIC, "pres_ex_id", pres_ex_id, {"done"},
             timeout=ACK_WAIT, thread_id=thread_id, since=since,
         )  # fmt: skip
-    except Problem as problem:
+    except DomainError as problem:
         if problem.slug == "exchange-failed":  # the verifier refused what we sent
             interactions.finish(ctx, row, FAILED, detail=problem.detail)
             raise
@@ -118,7 +122,11 @@ def decline(
 ) -> Interaction:
     row = interactions.get(ctx, account, interaction_id)
     if row.kind != REQUEST:
-        raise Problem("wrong-interaction", "Not a proof request", 409, f"this is a {row.kind}")
+        raise DomainError(
+            ProblemType.WRONG_INTERACTION,
+            f"this is a {row.kind}",
+            title="Not a proof request",
+        )
     reason = (reason or "").strip()[:500] or "declined by the holder"
     return _refuse(ctx, account, row, DECLINED, reason)
 
@@ -134,5 +142,5 @@ def _refuse(
 def _report(ctx: WalletContext, account: Account, row: Interaction, reason: str) -> None:
     holder = accounts.holder(ctx, account)
     # Recorded either way; if the report cannot go out, the verifier's timeout is the last resort.
-    with contextlib.suppress(Problem):
+    with contextlib.suppress(DomainError):
         holder.call(lambda c: c.presentation_problem_report(row.record_id, reason))

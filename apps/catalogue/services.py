@@ -14,7 +14,8 @@ from apps import inputs
 from apps.catalogue.models import KINDS, CatalogueItem
 from apps.registry import software_registry
 from credgate.db import transaction
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from verifier.credentials import as_list
 from verifier.engine import CredentialResult
 
@@ -125,7 +126,7 @@ def get(factory: sessionmaker[Session], item_id: int) -> dict[str, Any]:
     with factory() as session:
         item = session.get(CatalogueItem, item_id)
     if item is None:
-        raise Problem("unknown-item", "Unknown item", 404, f"no catalogue item {item_id}")
+        raise DomainError(ProblemType.UNKNOWN_ITEM, f"no catalogue item {item_id}")
     return describe(item, with_certificate=True)
 
 
@@ -201,17 +202,18 @@ def check_certificate(
         )  # fmt: skip
         return item, [p for p in as_list(subject.get("purposes")) if isinstance(p, str)]
     if item.certificate is not None and results and not results[0].verified:
-        raise Problem(
-            "certificate-invalid", "Certificate does not verify", 400,
+        raise DomainError(
+            ProblemType.CERTIFICATE_INVALID,
             "; ".join(f"{e.slug}: {e.detail}" for e in results[0].errors),
             errors=results[0].error_types(),
         )  # fmt: skip
     if item.certificate is not None:
         raise inputs.invalid("certificate", "not a SoftwareCertificationCredential")
-    raise Problem(
-        "software-not-certified", "Software not certified", 400,
+    raise DomainError(
+        ProblemType.SOFTWARE_NOT_CERTIFIED,
         f"the registry of certified software holds no certificate of {item.digest} that verifies",
-        digest=item.digest, refused=len(results),
+        digest=item.digest,
+        refused=len(results),
     )  # fmt: skip
 
 

@@ -32,7 +32,9 @@ from apps.compute.executor import Executor, FlistError, Limits, LocalExecutor, S
 from apps.compute.models import Flist, Job
 from apps.registry import SoftwareRegistry
 from credgate.db import transaction, utcnow
+from credgate.errors import DomainError
 from credgate.notify import notifier_for
+from credgate.problem_types import ProblemType
 from credgate.problems import Problem
 from gateway.plugin import CertifiedSoftware, Principal, evaluate, missing
 from verifier.engine import CredentialResult
@@ -141,7 +143,7 @@ def submit(
               state="queued", certificates=[], timed_out=False)  # fmt: skip
     try:
         certificate_ids = admit(runtime, request, verify)
-    except Problem as refusal:
+    except DomainError as refusal:
         job.state, job.reason = "refused", f"{refusal.slug}: {refusal.detail}"
         job.finished_at = utcnow()
         with transaction(runtime.factory) as session:
@@ -167,12 +169,13 @@ def admit(runtime: ComputeRuntime, request: JobRequest, verify: Any) -> list[str
     """The ids of the certificates that admit the job, or a 4xx problem saying why not."""
     path = runtime.path(request.flist)
     if not path.is_file():
-        raise Problem("unknown-flist", "Unknown flist", 404,
-                      f"no flist {request.flist} was uploaded")  # fmt: skip
+        raise DomainError(ProblemType.UNKNOWN_FLIST, f"no flist {request.flist} was uploaded")
     actual, md5 = digests(path.read_bytes())
     if actual != request.flist:
-        raise Problem("flist-tampered", "Flist bytes changed", 409,
-                      f"the stored bytes hash to {actual}, not {request.flist}")  # fmt: skip
+        raise DomainError(
+            ProblemType.FLIST_TAMPERED,
+            f"the stored bytes hash to {actual}, not {request.flist}",
+        )  # fmt: skip
     found = runtime.registry
     certificates = _distinct(
         request.certificates
@@ -194,8 +197,10 @@ def admit(runtime: ComputeRuntime, request: JobRequest, verify: Any) -> list[str
         subject = certificate.get("credentialSubject") or {}
         certified_md5 = subject.get("md5")
         if certified_md5 not in (None, md5):
-            raise Problem("md5-mismatch", "Flist md5 differs from its certificate", 409,
-                          f"the bytes' md5 is {md5}, the certificate's {certified_md5}")
+            raise DomainError(
+                ProblemType.MD5_MISMATCH,
+                f"the bytes' md5 is {md5}, the certificate's {certified_md5}",
+            )
     return list(decision.credentials)
 
 
@@ -256,7 +261,7 @@ def get_job(runtime: ComputeRuntime, job_id: str, principal: Principal,
         with runtime.factory() as session:
             job = session.get(Job, job_id) if len(job_id) <= 32 else None
         if job is None or job.party != principal.party:  # others' jobs do not exist for you
-            raise Problem("unknown-job", "Unknown job", 404, f"no job {job_id} of yours")
+            raise DomainError(ProblemType.UNKNOWN_JOB, f"no job {job_id} of yours")
         remaining = deadline - time.monotonic()
         if job.state in TERMINAL or remaining <= 0:
             return job_json(job)

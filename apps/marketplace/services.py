@@ -13,7 +13,8 @@ from apps import inputs
 from apps.marketplace.models import Offer, Purchase
 from apps.marketplace.policy import parse_policy, requirements
 from credgate.db import transaction
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from gateway.plugin import Principal, describe, missing
 
 CURRENCY = re.compile(r"[A-Z]{3}")
@@ -81,17 +82,18 @@ def purchase(factory: sessionmaker[Session], offer_id: int, principal: Principal
     with factory() as session:
         offer = session.get(Offer, offer_id)
     if offer is None or not offer.active:
-        raise Problem("unknown-offer", "Unknown offer", 404, f"no active offer {offer_id}")
+        raise DomainError(ProblemType.UNKNOWN_OFFER, f"no active offer {offer_id}")
     if offer.seller == principal.party:
-        raise Problem("own-offer", "Your own offer", 409, "a seller cannot buy its own offer")
+        raise DomainError(ProblemType.OWN_OFFER, "a seller cannot buy its own offer")
     evidence: list[str] = []
     for requirement in requirements(offer.policy):
         decision = principal.check(requirement)
         if not decision.allow:
-            raise Problem(
-                "policy-unsatisfied", "The offer's policy excludes you", 403,
+            raise DomainError(
+                ProblemType.POLICY_UNSATISFIED,
                 f"this offer requires {describe(requirement)}",
-                required=describe(requirement), missing=missing(decision.reasons),
+                required=describe(requirement),
+                missing=missing(decision.reasons),
                 reasons=[r.to_dict() for r in decision.reasons],
             )  # fmt: skip
         evidence.extend(decision.credentials)

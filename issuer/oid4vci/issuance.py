@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 
 from agents.client import AgentError
 from credgate.db import transaction, utcnow
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from issuer import credentials, records
 from issuer.context import IssuerContext
 from issuer.models import ISSUED, ISSUING, IssuedCredential, Oid4vciGrant
@@ -179,8 +180,7 @@ def _sign(
     becomes issued with the first format delivered (the others share its id and status)."""
     tenant = ctx.tenants.by_did(record.issuer_did)
     if tenant is None:
-        raise Problem("issuer-unavailable", "Issuer unavailable", 503,
-                      "the issuing DID's wallet is gone")  # fmt: skip
+        raise DomainError(ProblemType.ISSUER_UNAVAILABLE, "the issuing DID's wallet is gone")
     credential = record.credential
     try:
         if fmt == metadata.LDP_VC:
@@ -199,8 +199,10 @@ def _sign(
         with transaction(ctx.factory) as session:
             delivered = records.deliver(session, record)
         if not delivered and _state(ctx, record.id) != ISSUED:
-            raise Problem("issuance-interrupted", "Issuance interrupted", 503,
-                          "the offer expired before the credential was fetched")  # fmt: skip
+            raise DomainError(
+                ProblemType.ISSUANCE_INTERRUPTED,
+                "the offer expired before the credential was fetched",
+            )  # fmt: skip
     return issued
 
 

@@ -612,13 +612,14 @@ def test_reissuing_the_same_id_and_content_is_idempotent(issuer_url, operator, a
 
 def test_agent_refusals_are_the_clients_problem_unless_the_agent_is_away():
     from agents.client import AgentError, AgentUnavailable
+    from credgate.problems import problem_of
     from issuer.vcapi import signing_problem
 
-    refused = signing_problem(AgentError("POST", "/vc/credentials/issue", 500, "boom"))
+    refused = problem_of(signing_problem(AgentError("POST", "/vc/credentials/issue", 500, "boom")))
     assert (refused.status, refused.slug) == (400, "signing-refused")
-    assert signing_problem(AgentError("POST", "/x", 422, "no")).status == 400
+    assert problem_of(signing_problem(AgentError("POST", "/x", 422, "no"))).status == 400
     away = signing_problem(AgentUnavailable("POST", "/vc/credentials/issue", "timed out"))
-    assert away.status == 503
+    assert problem_of(away).status == 503
 
 
 @pytest.mark.agents

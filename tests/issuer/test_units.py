@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import update
 
 from credgate.db import transaction
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problems import problem_of
 from credgate.qr import qr_svg, qr_version
 from issuer import credentials, idempotency, records
 from issuer.exchanges import DEEP_LINK, deep_link
@@ -100,9 +101,9 @@ def test_builders_make_schema_valid_credentials():
 
 def test_schema_problems_carry_pointers():
     role = credentials.role(DID, DID, ["Astronaut"], NOW, YEAR)
-    with pytest.raises(Problem) as err:
+    with pytest.raises(DomainError) as err:
         credentials.check_schema(role, placeholders=True)
-    assert err.value.slug == "schema-violation" and err.value.status == 422
+    assert err.value.slug == "schema-violation" and problem_of(err.value).status == 422
     assert err.value.extra["violations"][0]["path"] == "/credentialSubject/roles/0"
 
 
@@ -130,12 +131,12 @@ def test_flist_download_is_limited_in_size_and_time():
         policy = FetchPolicy([server.url("/")])  # a loopback server: only when allow-listed
         small = fetch_flist(server.url("/small"), max_bytes=100, timeout=5, policy=policy)
         assert small.size == 100
-        with pytest.raises(Problem) as err:
+        with pytest.raises(DomainError) as err:
             fetch_flist(server.url("/big"), max_bytes=4096, timeout=5, policy=policy)
         assert err.value.slug == "flist-too-large"
     with FlistServer({"/slow": b"y" * 50}, drip=0.1) as server:
         began = time.monotonic()
-        with pytest.raises(Problem) as err:
+        with pytest.raises(DomainError) as err:
             fetch_flist(server.url("/slow"), max_bytes=1000, timeout=0.5,
                         policy=FetchPolicy([server.url("/")]))  # fmt: skip
         # Too slow reads as unreachable: the same words for every way a download fails.
@@ -160,7 +161,7 @@ def test_flist_redirect_loops_are_cut_short():
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{httpd.server_address[1]}"
-        with pytest.raises(Problem) as err:
+        with pytest.raises(DomainError) as err:
             fetch_flist(url + "/a", max_bytes=10, timeout=5, policy=FetchPolicy([url]))
         assert err.value.slug == "flist-unreachable" and "redirect" in err.value.detail
     finally:
@@ -203,7 +204,7 @@ def test_idempotency_key_is_claimed_once_and_taken_over_when_stale(db):
     assert idempotency.claim(db, scope, key, "h1") is None
     earlier = idempotency.claim(db, scope, key, "h1")
     assert earlier is not None and earlier.status_code is None  # still running: a 409
-    with pytest.raises(Problem) as err:
+    with pytest.raises(DomainError) as err:
         idempotency.replay(earlier, "h1")
     assert err.value.slug == "idempotency-request-in-progress"
     with transaction(db) as session:
@@ -216,7 +217,7 @@ def test_idempotency_key_is_claimed_once_and_taken_over_when_stale(db):
     idempotency.store(db, scope, key, 201, {"ok": True})
     done = idempotency.claim(db, scope, key, "h2")
     assert idempotency.replay(done, "h2").get_json() == {"ok": True}
-    with pytest.raises(Problem) as err:
+    with pytest.raises(DomainError) as err:
         idempotency.replay(done, "other body")
     assert err.value.slug == "idempotency-key-reused"
 

@@ -620,7 +620,7 @@ def test_an_expired_credential_cannot_switch_data_model_to_drop_its_end(lists):
 def test_the_issuer_signs_nothing_the_verifier_would_refuse_as_not_compact():
     # The VC-API issuer runs our verifier's checks before its agent signs: a key written as an
     # IRI (or an inline context) would give a signature every verifier of ours refuses.
-    from credgate.problems import Problem
+    from credgate.errors import DomainError
     from issuer.vcapi import check_expansion
 
     base = self_issued_unsigned(AUTHORITY.did)
@@ -629,7 +629,7 @@ def test_the_issuer_signs_nothing_the_verifier_would_refuse_as_not_compact():
     hidden[CRED + "expirationDate"] = {"@value": "2030-01-01T00:00:00Z", "@type": XSD_DATETIME}
     inline = copy.deepcopy(base) | {"@context": [*base["@context"], {"x": CRED + "x"}]}
     for credential in (hidden, inline):
-        with pytest.raises(Problem) as refused:
+        with pytest.raises(DomainError) as refused:
             check_expansion(credential, with_status=False)
         assert refused.value.slug == errors.UNSUPPORTED_JSONLD
 
@@ -638,7 +638,7 @@ def test_the_issuer_does_not_sign_a_credgate_type_written_as_its_iri():
     # Typed by the IRI, a RoleCredential is "not one of ours" to a check that reads type terms,
     # so none of our issuance rules would run; yet it is the very graph of a RoleCredential,
     # and presented with the term "RoleCredential" it verifies as one.
-    from credgate.problems import Problem
+    from credgate.errors import DomainError
     from issuer.vcapi import check_expansion
 
     credential = self_issued_unsigned(AUTHORITY.did) | {
@@ -646,6 +646,6 @@ def test_the_issuer_does_not_sign_a_credgate_type_written_as_its_iri():
         "type": ["VerifiableCredential", "https://w3id.org/credgate/vocab#RoleCredential"],
         "credentialSubject": {"id": ATTACKER.did, "roles": ["Governance"]},
     }
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(DomainError) as refused:
         check_expansion(credential, with_status=False)
     assert refused.value.slug == errors.UNSUPPORTED_JSONLD

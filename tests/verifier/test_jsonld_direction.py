@@ -17,7 +17,8 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 from pyld import jsonld
 
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problems import problem_of
 from issuer.vcapi import check_expansion
 from schemas.loader import document_loader
 from verifier import errors
@@ -128,10 +129,11 @@ def test_a_signature_that_dropped_the_direction_is_refused():
 )
 def test_vc_api_issue_refuses_direction_until_the_agent_signs_it(credential):
     assert has_direction(to_quads(credential))
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(DomainError) as refused:
         check_expansion(credential, with_status=False)
-    assert refused.value.status == 400
-    assert refused.value.type.endswith("unsupported-direction")
+    answer = problem_of(refused.value)
+    assert answer.status == 400
+    assert answer.type.endswith("unsupported-direction")
 
 
 def test_vc_api_issue_takes_languages_without_direction():

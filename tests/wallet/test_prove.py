@@ -17,7 +17,7 @@ import requests
 from click.testing import CliRunner
 
 from agents.tenants import ensure_tenant
-from credgate.problems import Problem
+from credgate.errors import DomainError
 from credgate.tokens import ensure_operator_token
 from suite.cli import cli
 from tests.gateway.test_e2e import PROBLEMS, issue_through_wallet, wallet_tenant
@@ -129,9 +129,9 @@ def test_credentials_about_someone_else_are_refused():
     records = [record("a", me.did), record("b", "did:key:z6Mkother"), record("c", me.did)]
     assert [r["record_id"] for r in _select(me, records, [])] == ["a", "c"]
     assert [r["record_id"] for r in _select(me, records, ["urn:c", "a"])] == ["c", "a"]
-    with pytest.raises(Problem) as mixed:
+    with pytest.raises(DomainError) as mixed:
         _select(me, records, ["a", "b"])
     assert mixed.value.slug == "subject-mismatch" and "different subject" in mixed.value.detail
-    with pytest.raises(Problem) as foreign:
+    with pytest.raises(DomainError) as foreign:
         _select(me, records, ["b"])
     assert foreign.value.slug == "subject-mismatch" and "did:key:z6Mkother" in foreign.value.detail

@@ -11,7 +11,8 @@ import pytest
 import qrcode
 from PIL import Image
 
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problems import problem_of
 from schemas.presentation import presentation_definition
 from wallet import invitations, matching
 from wallet.qrimage import QRImageError, decode_qr
@@ -77,14 +78,14 @@ def test_invitation_from_json_url_and_deep_link():
     ],
 )
 def test_what_is_not_an_invitation(text, expected):
-    with pytest.raises(Problem) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         invitations.resolve(text)
-    assert slug(excinfo) == expected and excinfo.value.status == 400
+    assert slug(excinfo) == expected and problem_of(excinfo.value).status == 400
 
 
 def test_unknown_attachment_is_refused():
     message = oob(**{"requests~attach": [{"data": {"json": {"@type": "https://x/y/1.0/z"}}}]})
-    with pytest.raises(Problem) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         invitations.resolve(json.dumps(message)).attachments()
     assert slug(excinfo) == "unsupported-invitation"
 
@@ -138,12 +139,12 @@ def test_choosing_credentials_for_a_definition():
 
     records.append(stored("c", ["DataConsumer", "ModelProvider"]))
     found = matching.candidates(definition, records)
-    with pytest.raises(Problem) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         matching.select(definition, found, [])
     assert slug(excinfo) == "selection-required"
     assert excinfo.value.extra["choices"][0]["candidates"] == ["a", "c"]
     assert matching.select(definition, found, ["c"]) == {descriptor: ["c"]}
-    with pytest.raises(Problem) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         matching.select(definition, found, ["b"])
     assert slug(excinfo) == "invalid-selection"
 
@@ -169,6 +170,6 @@ def test_presentation_spec_works_around_the_acapy_holder():
     assert "format" not in definition  # the verifier's definition itself is left untouched
 
     two = [stored("a", ["DataConsumer"]), stored("b", ["DataConsumer"], subject="did:key:z6MkB")]
-    with pytest.raises(Problem) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         matching.presentation_spec(definition, {descriptor: ["a", "b"]}, two)
     assert slug(excinfo) == "mixed-subjects"

@@ -16,8 +16,9 @@ from typing import Any
 
 from flask import redirect, render_template, request, session, url_for
 
+from credgate.errors import DomainError
 from credgate.pages import check_csrf
-from credgate.problems import Problem
+from credgate.problems import Problem, problem_of
 from signin.pages import page_blueprint
 from wallet import accounts, credentials, inbox, interactions, offers, oid4vci, proofs
 from wallet.accounts import Account
@@ -53,7 +54,7 @@ def signed_in() -> Account | None:
     return account
 
 
-def _say(problem: Problem) -> None:
+def _say(problem: DomainError) -> None:
     session["message"] = {"problem": True, "title": problem.title, "detail": problem.detail}
 
 
@@ -65,7 +66,7 @@ def _attempt(action: Callable[[], Any], fallback: str) -> Any:
     """Run a service call; what it refuses becomes the page's message and a redirect."""
     try:
         return action()
-    except Problem as problem:
+    except DomainError as problem:
         _say(problem)
         return redirect(fallback, 303)
 
@@ -83,7 +84,7 @@ def home():
     try:
         inbox.sync(ctx, account)
         items = credentials.list_credentials(ctx, account)
-    except Problem as problem:
+    except DomainError as problem:
         message = {"problem": True, "title": problem.title, "detail": problem.detail}
         items = []
     pending = interactions.history(ctx, account, pending_only=True)
@@ -100,7 +101,8 @@ def open_wallet():
         account = accounts.check_pin(
             wallet_context(), request.form.get("name", "").strip(), request.form.get("pin", "")
         )
-    except Problem as problem:
+    except DomainError as error:
+        problem = problem_of(error)
         message = {"problem": True, "title": problem.title, "detail": problem.detail}
         return render_template("wallet/open.html", message=message), problem.status
     if account is None:
@@ -195,7 +197,7 @@ def interaction(interaction_id: str):
     message = session.pop("message", None)
     try:
         item = describe(ctx, account, interactions.get(ctx, account, interaction_id))
-    except Problem as problem:
+    except DomainError as problem:
         _say(problem)
         return redirect(url_for(".home"), 303)
     return render_template("wallet/interaction.html", account=account, item=item, message=message)
@@ -255,7 +257,7 @@ def credential(record_id: str):
         return redirect(url_for(".home"), 303)
     try:
         item = credentials.show(wallet_context(), account, record_id)
-    except Problem as problem:
+    except DomainError as problem:
         _say(problem)
         return redirect(url_for(".home"), 303)
     return render_template("wallet/credential.html", account=account, item=item, message=None)
