@@ -1,7 +1,7 @@
 """KCIT's change feed: a numbered log of changes to what verifiers cache (a DID's company status,
 its accreditations, its company's powers), on :mod:`credgate.changelog` like revocation's.
 
-Writers open a :class:`ChangeLog` first in their transaction (it takes the head row's lock, which
+Writers open a :class:`ChangeWriter` first in their transaction (it takes the head row's lock, which
 orders the commits) and record each DID the change touches. Readers long-poll
 :func:`wait_for_changes` (``GET /kcit/changes``), woken at commit (on PostgreSQL in every process
 and node); without a notification listener they re-read every :data:`POLL` seconds, which keeps
@@ -48,7 +48,7 @@ changes_after = LOG.changes_after
 wait_for_changes = LOG.wait_for_changes
 
 
-class ChangeLog(changelog.ChangeWriter):
+class ChangeWriter(changelog.ChangeWriter):
     """The changes of one transaction: open it first; each recorded DID gets its own number."""
 
     def __init__(self, session: Session) -> None:

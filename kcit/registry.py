@@ -28,7 +28,7 @@ from credgate.db import transaction, utcnow
 from credgate.errors import DomainError
 from credgate.hashing import hash_token
 from credgate.problem_types import ProblemType
-from kcit.feed import ChangeLog
+from kcit.feed import ChangeWriter
 from kcit.models import (
     DID_DECLARED,
     IDENTIFIED,
@@ -211,7 +211,7 @@ def _event(
     )  # fmt: skip
 
 
-def _announce(log: ChangeLog, session: Session, company: Company) -> None:
+def _announce(log: ChangeWriter, session: Session, company: Company) -> None:
     """Every DID of the company changed for verifiers (status or powers)."""
     status = trust_status(company)
     dids = dids_of(session, company.id)
@@ -277,7 +277,7 @@ def update_company(
     reason: str = "", expected_version: int | None = None,
 ) -> Company:  # fmt: skip
     with transaction(factory) as session:
-        log = ChangeLog(session)
+        log = ChangeWriter(session)
         company = get_company(session, company_id, for_update=True)
         if expected_version is not None and company.version != expected_version:
             raise DomainError(
@@ -318,7 +318,7 @@ def transition(
         )  # fmt: skip
     starts, target = TRANSITIONS[action]
     with transaction(factory) as session:
-        log = ChangeLog(session)  # first: the feed's lock orders this change among the others
+        log = ChangeWriter(session)  # first: the feed's lock orders this change among the others
         company = get_company(session, company_id, for_update=True)
         if company.status not in starts:
             raise DomainError(
@@ -351,7 +351,7 @@ def attach_did(
 ) -> CompanyDid:  # fmt: skip
     """Record one more public DID of the company (e.g. the one depute created for it)."""
     with transaction(factory) as session:
-        log = ChangeLog(session)
+        log = ChangeWriter(session)
         company = get_company(session, company_id, for_update=True)
         if company.status == REMOVED:
             raise DomainError(ProblemType.COMPANY_REMOVED, "the record was removed")
@@ -385,7 +385,7 @@ def accredit(
     """Grant (``active``) or withdraw the accreditation of ``did`` for ``credential_type``."""
     now = utcnow()
     with transaction(factory) as session:
-        log = ChangeLog(session)
+        log = ChangeWriter(session)
         row = session.scalar(
             select(Accreditation)
             .where(Accreditation.did == did, Accreditation.credential_type == credential_type)
