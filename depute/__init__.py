@@ -28,6 +28,8 @@ from depute.routes.api import api
 from depute.routes.pages import pages
 from issuer.oid4vci.grants import settings_from_config
 
+__all__ = ["create_app"]
+
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = create_service_app("depute", config={**DEFAULTS, **(config or {})}, sessions=True)

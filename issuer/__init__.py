@@ -41,10 +41,12 @@ from issuer.oid4vci.grants import settings_from_config
 from issuer.routes.api import api
 from issuer.routes.certifier import certifier, software
 from issuer.routes.links import links
-from issuer.routes.oid4vci import oid4vci
+from issuer.routes.oid4vci import oid4vci as oid4vci_routes  # not issuer.oid4vci, the package
 from issuer.routes.pages import pages
 from issuer.routes.vcapi import vc_api
 from issuer.watcher import Watcher
+
+__all__ = ["create_app"]
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -54,7 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Derives OpenID4VCI codes and PINs and keys their stored hashes; nodes share it by config.
     app.extensions["issuer.oid4vci"] = settings_from_config(app.config)
     app.extensions["issuer"] = ctx
-    for blueprint in (api, certifier, software, vc_api, links, pages, oid4vci):
+    for blueprint in (api, certifier, software, vc_api, links, pages, oid4vci_routes):
         app.register_blueprint(blueprint)
     hub = app.config.get("WEBHOOK_HUB")
     # Follows DIDComm exchanges: webhooks from the suite's hub, and the sweeper. A service run on

@@ -29,6 +29,8 @@ from kcit.context import DEFAULTS, build_context
 from kcit.routes.api import api
 from kcit.routes.pages import pages
 
+__all__ = ["create_app"]
+
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = create_service_app("kcit", config={**DEFAULTS, **(config or {})}, sessions=True)
