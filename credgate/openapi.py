@@ -20,13 +20,14 @@ operation's ``invalid_status`` (400 unless the service says 422).
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from apispec import APISpec
-from flask import Blueprint, Flask, current_app, jsonify
+from flask import Blueprint, Flask, current_app, jsonify, request
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from werkzeug.routing import Rule
@@ -83,10 +84,12 @@ PROBLEM = component("Problem", {
         "field": {"type": "string"},
         "errors": {
             "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {k: {"type": "string"} for k in ("field", "type", "detail")},
-            },
+            "description": "every field error (field checks), or the failed checks' slugs",
+            "items": {"anyOf": [
+                {"type": "object",
+                 "properties": {k: {"type": "string"} for k in ("field", "type", "detail")}},
+                {"type": "string"},
+            ]},
         },
     },
 })  # fmt: skip
@@ -100,9 +103,12 @@ SECURITY_SCHEMES = {
 
 
 def param(description: str = "", schema: Schema | None = None, *, required: bool = False) -> dict:
-    """A query parameter's declaration."""
-    return {"description": description, "schema": schema or {"type": "string"},
-            "required": required}  # fmt: skip
+    """A query parameter's declaration; an optional one may be sent empty (as if left out)."""
+    declared = {"description": description, "schema": schema or {"type": "string"},
+                "required": required}  # fmt: skip
+    if not required:
+        declared["allowEmptyValue"] = True
+    return declared
 
 
 @dataclass(frozen=True)
@@ -182,9 +188,10 @@ def operation(summary: str, **declared: Any) -> Callable[[Callable], Callable]:
     declared["tags"] = tuple(declared.get("tags", ()))
     op = Operation(summary, **declared)
     validator = _validator(op.body) if op.body is not None and op.body_media == JSON else None
+    query = {name: _validator(spec["schema"]) for name, spec in op.query.items()}
 
     def decorate(view: Callable) -> Callable:
-        if validator is None:
+        if validator is None and not query:
             setattr(view, ATTRIBUTE, op)
             return view
 
@@ -192,9 +199,12 @@ def operation(summary: str, **declared: Any) -> Callable[[Callable], Callable]:
         def checked(*args: Any, **kwargs: Any) -> Any:
             if op.before is not None:
                 op.before(*args, **kwargs)
-            value = json_body(optional=not op.body_required)
-            if value is not None or op.body_required:
-                check(validator, value, op.invalid_status)
+            for name, checker in query.items():
+                check_parameter(name, checker, required=op.query[name]["required"])
+            if validator is not None:
+                value = json_body(optional=not op.body_required)
+                if value is not None or op.body_required:
+                    check(validator, value, op.invalid_status)
             return view(*args, **kwargs)
 
         setattr(checked, ATTRIBUTE, op)
@@ -224,6 +234,43 @@ def _validator(schema: Schema) -> Draft202012Validator:
     return Draft202012Validator(inlined)
 
 
+def check_parameter(name: str, validator: Draft202012Validator, *, required: bool) -> None:
+    """Check a query parameter (a number or an integer read as one; empty is left out) against
+    its schema: a 400 naming it in ``field`` and ``parameter``, of its ``x-problem`` type."""
+    schema = validator.schema
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise _parameter_problem(name, schema, "missing-field", "is required")
+        return
+    error = next(iter(validator.iter_errors(_typed(raw, schema))), None)
+    if error is not None:
+        raise _parameter_problem(name, schema, "invalid-field", _detail(error))
+
+
+def _typed(raw: str, schema: Schema) -> Any:
+    """``raw`` as the number its schema wants, or as it is (then the schema refuses it)."""
+    wanted = schema.get("type")
+    try:
+        if wanted == "integer" and raw.isascii() and raw.lstrip("-").isdigit():
+            return int(raw)
+        if wanted == "number":
+            value = float(raw)
+            return value if math.isfinite(value) else raw
+    except ValueError:
+        pass
+    return raw
+
+
+def _parameter_problem(name: str, schema: Schema, slug: str, detail: str) -> Problem:
+    slug = schema.get("x-problem", slug)
+    return Problem(
+        slug, _TITLES.get(slug, "Invalid parameter"), schema.get("x-status", 400),
+        f"{name}: {detail}", field=name, parameter=name,
+        errors=[{"field": name, "type": slug, "detail": detail}],
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class FieldError:
     field: str
@@ -251,6 +298,7 @@ _TITLES = {
     "missing-field": "Missing field",
     "unknown-field": "Unknown field",
     "invalid-field": "Invalid field",
+    "invalid-parameter": "Invalid parameter",
 }
 
 
@@ -321,9 +369,9 @@ def _converter_schema(converter: Any) -> Schema:
     if kind == "AnyConverter":
         return {"type": "string", "enum": sorted(converter.items)}
     if kind == "PathConverter":
-        return {"type": "string", "minLength": 1}
-    # Flask's default converter takes no slash and no empty segment.
-    return _CONVERTER_SCHEMAS.get(kind, {"type": "string", "pattern": "^[^/]+$"})
+        return {"type": "string"}
+    # Flask's default converter takes any segment (no slash: the client's URL encoding sees to it).
+    return _CONVERTER_SCHEMAS.get(kind, {"type": "string"})
 
 
 def _undeclared(rule: Rule) -> dict[str, Any]:

@@ -40,7 +40,7 @@ revocation = Blueprint("revocation", __name__)
 
 STRING = {"type": "string"}
 NULLABLE = {"type": ["string", "null"]}
-SEQ = {"type": "integer", "minimum": 0, "maximum": MAX_SEQ}
+SEQ = {"type": "integer", "minimum": 0, "maximum": MAX_SEQ, "x-problem": "invalid-parameter"}
 LIST_PATH = {"list_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
 ENTRY_PATH = {"entry_id": {"type": "string", "pattern": "^[0-9]{1,18}$"}}
 ADMIN = {"auth": "operatorToken"}
@@ -144,8 +144,8 @@ def status_list_token(list_id: str):
     "Change feed (long poll): lists whose bits changed", responses={200: CHANGES},
     problems=(400,),
     query={"after": param("last seq seen", SEQ),
-           "wait": param("seconds to wait for a change (at most 25)",
-                         {"type": "number", "minimum": 0, "maximum": MAX_WAIT})},
+           "wait": param("seconds to wait for a change (longer waits are cut to 25)",
+                         {"type": "number", "minimum": 0, "x-problem": "invalid-parameter"})},
 )  # fmt: skip
 def changes():
     after = _seq(request.args.get("after"), "after") or 0
@@ -199,6 +199,7 @@ def _wait(raw: str | None) -> float:
 
 
 @revocation.get("/status/entries")
+@operator_required
 @operation(
     "Find status entries by credential id, or by list (and index)", problems=(400,), **ADMIN,
     responses={200: {"type": "object", "required": ["entries"],
@@ -206,7 +207,6 @@ def _wait(raw: str | None) -> float:
     query={"credential_id": param("the credential's id"), "list_id": param("a status list"),
            "index": param("an index in that list", SEQ)},
 )  # fmt: skip
-@operator_required
 def find_entries():
     credential_id = request.args.get("credential_id") or None
     list_id = request.args.get("list_id") or None

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 
 from credgate.auth import CHALLENGE, presented_bearer_token
-from credgate.openapi import operation
+from credgate.openapi import operation, param
 from credgate.problems import Problem, json_body
 from depute import audit
 from depute.authorisations import (
@@ -34,6 +34,43 @@ from kcit import registry
 from kcit.validation import single
 
 api = Blueprint("depute_api", __name__, url_prefix="/depute/api")
+
+# What the API takes and answers (its /openapi.json). The bodies of authorisations and status
+# changes are any JSON here: depute's own checks give their problem types.
+JSON: dict = {}
+OBJECT = {"type": "object"}
+STRING = {"type": "string"}
+#: An operator API token or a depute session token (from /login).
+ADMIN = {"auth": "bearer"}
+CHALLENGE_VIEW = {
+    "type": "object",
+    "required": ["challenge", "domain", "expiresAt"],
+    "properties": {"challenge": STRING, "domain": STRING, "expiresAt": STRING},
+}
+PRESENTATION = {
+    "type": "object",
+    "x-problem": "missing-field",  # as depute says of a body without a presentation
+    "required": ["presentation"],
+    "properties": {"presentation": {"type": "object", "x-problem": "missing-field"}},
+}
+SESSION = {
+    "type": "object",
+    "required": ["token", "company", "expiresAt"],
+    "properties": {"token": STRING, "company": STRING, "name": {"type": ["string", "null"]},
+                   "expiresAt": STRING},
+}  # fmt: skip
+POWERS = {"type": "object", "required": ["powers"],
+          "properties": {"powers": {"type": "array", "items": STRING}}}  # fmt: skip
+COMPANY = {
+    "type": "object",
+    "required": ["id", "legalName", "status"],
+    "properties": {"id": STRING, "legalName": STRING, "status": STRING,
+                   "did": {"type": ["string", "null"]},
+                   "provisioning": {"type": ["object", "null"]},
+                   "delegablePowers": {"type": "array", "items": STRING}},
+}  # fmt: skip
+COMPANIES = {"type": "object", "required": ["companies"],
+             "properties": {"companies": {"type": "array", "items": COMPANY}}}  # fmt: skip
 
 
 def domain() -> str:
@@ -74,10 +111,8 @@ def signer_of(admin: Admin) -> Signer:
 
 @api.post("/login/challenge")
 @operation(
-    "Login challenge",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="bearer",
+    "A challenge to sign in with a presentation (the company's admin mandate)",
+    responses={200: CHALLENGE_VIEW},
 )
 def login_challenge():
     response = jsonify(challenge(depute_context(), domain()))
@@ -87,10 +122,10 @@ def login_challenge():
 
 @api.post("/login")
 @operation(
-    "Login with presentation",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="bearer",
+    "Sign in with a presentation of an admin mandate: a session token",
+    body=PRESENTATION,
+    responses={200: SESSION},
+    problems=(401, 403, 503),
 )
 def login_with_presentation():
     body = json_body()
@@ -105,12 +140,7 @@ def login_with_presentation():
 
 
 @api.post("/logout")
-@operation(
-    "End session",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="bearer",
-)
+@operation("End the session", responses={204: None}, **ADMIN)
 def end_session():
     current_admin()
     logout(depute_context(), presented_bearer_token() or "")
@@ -139,24 +169,14 @@ def company_view(company_id: str) -> dict:
 
 
 @api.get("/powers")
-@operation(
-    "Power catalogue",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="bearer",
-)
+@operation("The power catalogue", responses={200: POWERS}, **ADMIN)
 def power_catalogue():
     current_admin()
     return {"powers": list(depute_context().powers)}
 
 
 @api.get("/companies")
-@operation(
-    "Companies",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="bearer",
-)
+@operation("The companies this admin may act for", responses={200: COMPANIES}, **ADMIN)
 def companies():
     admin = current_admin()
     ctx = depute_context()
@@ -170,10 +190,10 @@ def companies():
 
 @api.get("/companies/<company_id>")
 @operation(
-    "Company",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="bearer",
+    "A company: its wallet, provisioning and delegable powers",
+    responses={200: COMPANY},
+    problems=(403, 404),
+    **ADMIN,
 )
 def company(company_id: str):
     admin_of(company_id)
@@ -182,10 +202,10 @@ def company(company_id: str):
 
 @api.post("/companies/<company_id>/provision")
 @operation(
-    "Retry a provisioning that failed (the operator's; the sweeper retries too)",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="bearer",
+    "Retry a provisioning that failed (the operator's)",
+    responses={200: COMPANY},
+    problems=(403, 404, 409, 503),
+    **ADMIN,
 )
 def reprovision(company_id: str):
     """Retry a provisioning that failed (the operator's; the sweeper retries too)."""
@@ -200,10 +220,11 @@ def reprovision(company_id: str):
 
 @api.post("/companies/<company_id>/authorisations")
 @operation(
-    "Create authorisation",
-    responses={201: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="bearer",
+    "Authorise a person: an attorney credential offered to them",
+    body=JSON,
+    responses={201: OBJECT},
+    problems=(400, 403, 404, 409, 422, 503),
+    **ADMIN,
 )
 def create_authorisation(company_id: str):
     admin = admin_of(company_id)
@@ -219,10 +240,11 @@ def create_authorisation(company_id: str):
 
 @api.get("/companies/<company_id>/authorisations")
 @operation(
-    "Authorisations",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="bearer",
+    "The company's authorisations",
+    responses={200: {"type": "object", "required": ["authorisations"]}},
+    problems=(403, 404),
+    query={"state": param("only those in this state")},
+    **ADMIN,
 )
 def authorisations(company_id: str):
     admin_of(company_id)
@@ -231,12 +253,7 @@ def authorisations(company_id: str):
 
 
 @api.get("/companies/<company_id>/authorisations/<authorisation_id>")
-@operation(
-    "Authorisation",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="bearer",
-)
+@operation("An authorisation", responses={200: OBJECT}, problems=(403, 404), **ADMIN)
 def authorisation(company_id: str, authorisation_id: str):
     admin_of(company_id)
     ctx = depute_context()
@@ -246,10 +263,11 @@ def authorisation(company_id: str, authorisation_id: str):
 
 @api.post("/companies/<company_id>/authorisations/<authorisation_id>/<action>")
 @operation(
-    "Change",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="bearer",
+    "Suspend, reinstate or revoke an authorisation (a reason)",
+    body=JSON,
+    responses={200: OBJECT},
+    problems=(400, 403, 404, 409, 422, 503),
+    **ADMIN,
 )
 def change(company_id: str, authorisation_id: str, action: str):
     admin = admin_of(company_id)
@@ -260,10 +278,11 @@ def change(company_id: str, authorisation_id: str, action: str):
 
 @api.get("/companies/<company_id>/audit")
 @operation(
-    "Audit log",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="bearer",
+    "The company's audit log (JSON, or CSV)",
+    responses={200: (("application/json", "text/csv"), OBJECT)},
+    problems=(403, 404),
+    query={"format": param("json (default) or csv", {"enum": ["json", "csv"]})},
+    **ADMIN,
 )
 def audit_log(company_id: str):
     admin_of(company_id)

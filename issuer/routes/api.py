@@ -30,7 +30,10 @@ LISTED = {
     "properties": {"credentials": {"type": "array", "items": {"type": "object"}}},
 }
 RECORD_FILTERS = {
-    "limit": param("1 to 500", {"type": "integer", "minimum": 1, "maximum": 500}),
+    "limit": param(
+        "1 to 500",
+        {"type": "integer", "minimum": 1, "maximum": 500, "x-problem": "invalid-request"},
+    ),
     **{name: param(f"only records of this {name}") for name in
        ("type", "subject", "state", "workflow")},
 }  # fmt: skip

@@ -73,6 +73,8 @@ def follow_url(token: str) -> str:
 
 #: Every admin route: the operator's API token.
 ADMIN = {"auth": "operatorToken"}
+#: A DID in the query is checked by its syntax first (:func:`kcit.validation.did_syntax`).
+DID_PARAMETER = {"type": "string", "x-problem": "invalid-did", "x-status": 422}
 
 
 @api.get("/openapi.json")
@@ -149,8 +151,8 @@ def trust_facts(did: str):
 @api.get("/trust/may-issue")
 @operation(
     "May DID X issue credential type T?", responses={200: MAY_ISSUE}, problems=(422,),
-    query={"did": param("the issuer DID", required=True),
-           "type": param("a credgate credential type", required=True)},
+    query={"did": param("the issuer DID", DID_PARAMETER, required=True),
+           "type": param("a credgate credential type (none or unknown: it may not)")},
 )  # fmt: skip
 def may_issue():
     did = validation.did_syntax(request.args.get("did"))
@@ -165,8 +167,8 @@ def may_issue():
     problems=(400,),
     query={"after": param("last seq seen", {"type": "integer", "minimum": 0,
                                             "maximum": MAX_SEQ}),
-           "wait": param("seconds to wait for a change (at most 25)",
-                         {"type": "number", "minimum": 0, "maximum": 25})},
+           "wait": param("seconds to wait for a change (longer waits are cut to 25)",
+                         {"type": "number", "minimum": 0})},
 )  # fmt: skip
 def changes():
     ctx = kcit_context()
@@ -201,13 +203,14 @@ def _float_arg(name: str, maximum: float) -> float:
 
 
 @api.get("/admin/companies")
+@operator_required
 @operation(
     "List and filter companies", responses={200: COMPANIES}, problems=(400,), **ADMIN,
     query={"status": param("a status", {"enum": ["pending", "identified", "suspended", "removed"]}),
            "q": param("name, number, id or DID contains"),
-           "limit": param("at most 500", {"type": "integer", "minimum": 1, "maximum": 500})},
+           "limit": param("at most 500 (0: the default, 100)",
+                          {"type": "integer", "minimum": 0, "maximum": 500})},
 )  # fmt: skip
-@operator_required
 def list_companies():
     limit = _int_arg("limit", 100, 500) or 100
     with kcit_context().factory() as session:
@@ -290,9 +293,9 @@ def company_history(company_id: str):
 
 
 @api.get("/admin/accreditations")
+@operator_required
 @operation("Active accreditations (all: withdrawn ones too)", responses={200: ACCREDITATIONS},
            query={"all": param("present: list withdrawn ones too")}, **ADMIN)  # fmt: skip
-@operator_required
 def list_accreditations():
     with kcit_context().factory() as session:
         rows = registry.all_accreditations(session, active_only=request.args.get("all") is None)
