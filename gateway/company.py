@@ -22,7 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from credgate.db import transaction, utcnow
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from gateway.grants import recheck
 from gateway.models import CompanyCredential
 from verifier.credentials import CredentialFacts, as_list, check_credential
@@ -45,23 +46,24 @@ class CompanyRegistry:
     def register(self, credential: Any, *, actor: str) -> dict[str, Any]:
         """Verify a RoleCredential about a company and keep it; returns its summary."""
         if not isinstance(credential, dict):
-            raise Problem("invalid-request", "Invalid request", 400, "send verifiableCredential")
+            raise DomainError(ProblemType.INVALID_REQUEST, "send verifiableCredential")
         result = self.verifier.verify_credential(credential)
         if not result.verified:
-            raise Problem(
-                "verification-failed", "Credential does not verify", 400,
-                "the credential did not verify", errors=result.error_types(),
+            raise DomainError(
+                ProblemType.VERIFICATION_FAILED,
+                "the credential did not verify",
+                errors=result.error_types(),
             )  # fmt: skip
         facts = result.facts
         if facts is None or ROLE_TYPE not in facts.types or len(facts.subject_ids) != 1:
-            raise Problem(
-                "not-a-role-credential", "Not a company role credential", 400,
+            raise DomainError(
+                ProblemType.NOT_A_ROLE_CREDENTIAL,
                 "register a RoleCredential with one subject (the company's DID)",
             )  # fmt: skip
         company = facts.subject_ids[0]
         credential_id = credential.get("id")
         if not isinstance(credential_id, str) or len(credential_id) > 500:
-            raise Problem("invalid-credential", "Invalid credential", 400, "it needs an id")
+            raise DomainError(ProblemType.INVALID_CREDENTIAL, "it needs an id")
         try:
             with transaction(self.factory) as session:
                 session.add(

@@ -29,7 +29,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from credgate.db import transaction, utcnow
+from credgate.errors import DomainError
 from credgate.hashing import hash_token
+from credgate.problem_types import ProblemType
 from credgate.problems import Problem
 from gateway.grants import GrantStore, LoadedGrant, recheck
 from gateway.logins import RETENTION
@@ -92,12 +94,12 @@ def _strings(spec: Any, key: str, client: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _invalid(detail: str) -> Problem:
-    return Problem("invalid-handoff-request", "Invalid sign-in request", 400, detail)
+def _invalid(detail: str) -> DomainError:
+    return DomainError(ProblemType.INVALID_HANDOFF_REQUEST, detail)
 
 
-def _invalid_grant(detail: str) -> Problem:
-    return Problem("invalid-grant", "Sign-in code refused", 400, detail)
+def _invalid_grant(detail: str) -> DomainError:
+    return DomainError(ProblemType.INVALID_GRANT, detail)
 
 
 @dataclass(frozen=True)
@@ -133,8 +135,10 @@ class HandoffService:
         """Validate ``/connect/<client>``'s query before any page is shown."""
         client = self.clients.get(client_name)
         if client is None:
-            raise Problem("unknown-client", "Unknown service", 404,
-                          f"no service {client_name!r} signs in through this gateway")  # fmt: skip
+            raise DomainError(
+                ProblemType.UNKNOWN_CLIENT,
+                f"no service {client_name!r} signs in through this gateway",
+            )  # fmt: skip
         redirect_uri = args.get("redirect_uri", "")
         if redirect_uri not in client.redirect_uris:
             raise _invalid(f"redirect_uri is not one registered for {client_name}")
@@ -184,7 +188,7 @@ class HandoffService:
         for name in ("client", "code", "code_verifier", "redirect_uri"):
             value = body.get(name)
             if not isinstance(value, str) or not value or len(value) > 500 or not value.isascii():
-                raise Problem("invalid-request", "Invalid request", 400, f"send {name}")
+                raise DomainError(ProblemType.INVALID_REQUEST, f"send {name}")
             fields[name] = value
         if not _CODE.fullmatch(fields["code"]):
             raise _invalid_grant("unknown code")

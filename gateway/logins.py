@@ -32,8 +32,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from agents.client import AdminClient, AgentError
 from agents.hub import WebhookEvent, WebhookHub, problem_report_reason
 from credgate.db import transaction, utcnow
+from credgate.errors import DomainError
 from credgate.hashing import hash_token
 from credgate.notify import notifier_for
+from credgate.problem_types import ProblemType
 from credgate.problems import Problem
 from gateway.audit import AuditLog, AuditRecord
 from gateway.challenges import login_challenges
@@ -166,8 +168,11 @@ class LoginService:
         needs no agent)."""
         chosen = portal(portal_name)
         if didcomm and self.agent is None:
-            raise Problem("agent-unavailable", "Wallet login unavailable", 503,
-                          "the gateway has no verifier agent")  # fmt: skip
+            raise DomainError(
+                ProblemType.AGENT_UNAVAILABLE,
+                "the gateway has no verifier agent",
+                title="Wallet login unavailable",
+            )  # fmt: skip
         issued = login_challenges(self.factory, chosen.name, self.ttl).issue(self.domain)
         request: dict[str, Any] = {}
         stored: dict[str, Any] = {}
@@ -187,9 +192,12 @@ class LoginService:
                 )  # fmt: skip
             except AgentError as exc:
                 log.warning("verifier agent refused a login request: %s", exc)
-                raise Problem("agent-unavailable", "Wallet login unavailable", 503,
-                              "the verifier agent did not answer; try again",
-                              headers={"Retry-After": "5"}) from None  # fmt: skip
+                raise DomainError(
+                    ProblemType.AGENT_UNAVAILABLE,
+                    "the verifier agent did not answer; try again",
+                    title="Wallet login unavailable",
+                    retry_after=5,
+                ) from None  # fmt: skip
             stored = {"message": invitation.message, "url": invitation.url}
             message = invitation.message
         # OpenID4VP's state: what a wallet's direct_post must echo (the login id is in the URL).
@@ -219,8 +227,7 @@ class LoginService:
     def scan(self, login_id: str) -> dict[str, Any]:
         """The invitation behind ``/i/<id>``: once, while the login is open."""
         if "message" not in self._row(login_id).invitation:
-            raise Problem("unknown-login", "Unknown login", 404,
-                          "this login offers no DIDComm invitation")  # fmt: skip
+            raise DomainError(ProblemType.UNKNOWN_LOGIN, "this login offers no DIDComm invitation")
         return self.mark_scanned(login_id).invitation
 
     def mark_scanned(self, login_id: str) -> Login:
@@ -228,23 +235,25 @@ class LoginService:
         once, while the login is open."""
         view = self.view(login_id)
         if view.state == EXPIRED:
-            raise Problem("login-expired", "Login expired", 410, "reload the login page")
+            raise DomainError(ProblemType.LOGIN_EXPIRED, "reload the login page")
         changed = self._transition(login_id, (PENDING,), state=SCANNED, scanned_at=utcnow(),
                                    extra=(Login.scanned_at.is_(None),))  # fmt: skip
         if not changed:
-            raise Problem("invitation-used", "Invitation already used", 410,
-                          "this QR code was already scanned; reload the login page")  # fmt: skip
+            raise DomainError(
+                ProblemType.INVITATION_USED,
+                "this QR code was already scanned; reload the login page",
+            )  # fmt: skip
         return self._row(login_id)
 
     # -- state ---------------------------------------------------------------------------------
 
     def _row(self, login_id: str) -> Login:
         if not isinstance(login_id, str) or not 0 < len(login_id) <= 32:
-            raise Problem("unknown-login", "Unknown login", 404, "no such login")
+            raise DomainError(ProblemType.UNKNOWN_LOGIN, "no such login")
         with self.factory() as session:
             row = session.get(Login, login_id)
         if row is None:
-            raise Problem("unknown-login", "Unknown login", 404, "no such login")
+            raise DomainError(ProblemType.UNKNOWN_LOGIN, "no such login")
         return row
 
     def view(self, login_id: str, now: datetime | None = None) -> LoginView:
@@ -289,10 +298,9 @@ class LoginService:
         """The login, which must still be open for a presentation."""
         view = self.view(login_id)
         if view.state == EXPIRED:
-            raise Problem("login-expired", "Login expired", 410, "the login expired")
+            raise DomainError(ProblemType.LOGIN_EXPIRED, "the login expired")
         if view.terminal:
-            raise Problem("login-closed", "Login already finished", 409,
-                          f"the login is {view.state}")  # fmt: skip
+            raise DomainError(ProblemType.LOGIN_CLOSED, f"the login is {view.state}")
         return self._row(login_id)
 
     def conclude(self, login_id: str, result: PresentationResult, *, via: str) -> LoginView:
@@ -377,7 +385,7 @@ class LoginService:
                 self.fail(row.id, "the wallet sent no DIF presentation")
             else:
                 self.submit(row.id, presentation, via="didcomm")
-        except Problem as problem:
+        except DomainError as problem:
             log.info("login %s: %s", row.id, problem.detail)
         except AgentError as exc:
             log.warning("login %s: cannot read the presentation: %s", row.id, exc)
@@ -410,11 +418,12 @@ class LoginService:
         row = self._row(login_id)
         if not browser_secret or not hmac.compare_digest(row.browser_hash,
                                                          hash_token(browser_secret)):
-            raise Problem("login-not-yours", "Not this browser's login", 403,
-                          "finish the login in the browser that showed the QR code")  # fmt: skip
+            raise DomainError(
+                ProblemType.LOGIN_NOT_YOURS,
+                "finish the login in the browser that showed the QR code",
+            )  # fmt: skip
         if view.state != VERIFIED or view.grant_id is None:
-            raise Problem("login-not-verified", "Login not verified", 409,
-                          f"the login is {view.state}")  # fmt: skip
+            raise DomainError(ProblemType.LOGIN_NOT_VERIFIED, f"the login is {view.state}")
         with transaction(self.factory) as session:
             claimed = session.execute(
                 update(Login)
@@ -423,7 +432,7 @@ class LoginService:
             ).rowcount
         grant = self.grants.get(view.grant_id)
         if not claimed or grant is None:
-            raise Problem("login-used", "Login already used", 409, "log in again")
+            raise DomainError(ProblemType.LOGIN_USED, "log in again")
         failing = [r for r in recheck(self.verifier, grant.credentials, utcnow()) if not r.verified]
         if failing:  # revoked between the scan and now
             self.grants.end(grant.id)
@@ -436,5 +445,5 @@ class LoginService:
         grant, view = self.claim(login_id, browser_secret)
         secret = self.grants.attach_session(grant.id)
         if secret is None:
-            raise Problem("login-used", "Login already used", 409, "log in again")
+            raise DomainError(ProblemType.LOGIN_USED, "log in again")
         return secret, view

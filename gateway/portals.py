@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problem_types import ProblemType
 from schemas.presentation import presentation_definition_names
 
 
@@ -32,8 +33,10 @@ PORTALS: dict[str, Portal] = {
 def portal(name: str) -> Portal:
     found = PORTALS.get(name)
     if found is None:
-        raise Problem("unknown-portal", "Unknown portal", 404,
-                      f"no login portal {name!r}; known: {', '.join(PORTALS)}")  # fmt: skip
+        raise DomainError(
+            ProblemType.UNKNOWN_PORTAL,
+            f"no login portal {name!r}; known: {', '.join(PORTALS)}",
+        )  # fmt: skip
     return found
 
 
