@@ -10,7 +10,7 @@ from flask import Flask
 
 from agents.endpoints import attach_agent
 from credgate.web import create_service_app
-from revocation.admin import admin
+from revocation.admin import admin as admin_pages  # not revocation.admin, the module
 from revocation.routes import revocation
 
 #: Tunables a deployment (or a test) may override in the app config.
@@ -28,5 +28,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = create_service_app("revocation", config={**DEFAULTS, **(config or {})}, sessions=True)
     attach_agent(app, "issuer")
     app.register_blueprint(revocation)
-    app.register_blueprint(admin)
+    app.register_blueprint(admin_pages)
     return app
