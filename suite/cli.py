@@ -1,4 +1,9 @@
-"""The ``credgate`` command: up, down, status, token, migrate, serve."""
+"""The ``credgate`` command: up, down, status, token, migrate, serve.
+
+Each command imports what it runs (the runner, the schema, the services) inside itself: importing
+them all up front would make every command, ``credgate status`` or ``credgate wallet`` too, start
+in about 6 s instead of 1 s.
+"""
 
 from __future__ import annotations
 
