@@ -33,6 +33,22 @@ def sources() -> Iterator[tuple[str, str]]:
                 yield str(path.relative_to(ROOT)), path.read_text(encoding="utf-8")
 
 
+def _super_inits(tree: ast.AST) -> Iterator[ast.Call]:
+    """``super().__init__(...)`` in classes derived from a problem class: where a subclass names
+    its type (``class Oid4vciFailed(Problem)``)."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        bases = {getattr(base, "id", getattr(base, "attr", None)) for base in node.bases}
+        if bases & set(CARRIERS):
+            for call in ast.walk(node):
+                func = call.func if isinstance(call, ast.Call) else None
+                if (isinstance(func, ast.Attribute) and func.attr == "__init__"
+                        and isinstance(func.value, ast.Call)
+                        and getattr(func.value.func, "id", None) == "super"):  # fmt: skip
+                    yield call
+
+
 def slug_helpers(tree: ast.AST) -> dict[str, int | None]:
     """A module's functions with a ``slug`` parameter: its positional index, ``None`` if it is
     keyword-only (``bad_code(detail, *, slug=...)``)."""
@@ -71,6 +87,9 @@ def used_slugs(source: str) -> Iterator[tuple[int, str]]:
     tree = ast.parse(source)
     carriers = {**CARRIERS, **slug_helpers(tree)}
     heads = _tuple_heads(tree)
+    for call in _super_inits(tree):
+        if call.args and _text(call.args[0]):
+            yield call.lineno, _text(call.args[0])
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             func = node.func
@@ -132,10 +151,13 @@ def test_the_scan_finds_what_it_must():
         errors.add("field", "field-error", "detail")
         FieldError("field", "record", "detail")
         BODY = b'{"type": "https://w3id.org/credgate/problems/written-out"}'
+        class Refused(Problem):
+            def __init__(self, detail):
+                super().__init__("subclass", "T", 502, detail)
     ''')
     found = {slug for _line, slug in used_slugs(source)}
     assert found >= {"kw-default", "starred", "direct", "domain", "verification", "keyword",
-                     "helper", "record", "written-out"}  # fmt: skip
+                     "helper", "record", "written-out", "subclass"}  # fmt: skip
 
 
 def test_slugs_named_as_constants_are_registered():
