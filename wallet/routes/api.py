@@ -13,7 +13,7 @@ import binascii
 from flask import Blueprint, jsonify, request
 
 from credgate.auth import operator_required
-from credgate.openapi import operation
+from credgate.openapi import operation, param
 from credgate.problems import Problem, json_body
 from wallet import accounts, credentials, inbox, interactions, offers, presentations, proofs
 from wallet.context import wallet_context
@@ -33,6 +33,46 @@ def _account(name: str):
     return accounts.get(wallet_context(), name)
 
 
+def _known(name: str, **_: str) -> None:
+    """An unknown wallet is a 404 whatever the body."""
+    _account(name)
+
+
+# -- what the API takes and answers (its /openapi.json) --------------------------------------------
+# A body that is not an object, or a member of the wrong type, is an ``invalid-request``.
+
+JSON: dict = {}
+OBJECT = {"type": "object"}
+OPERATOR = {"auth": "operatorToken"}
+INVALID = {"x-problem": "invalid-request"}
+TEXT = {"type": ["string", "null"], **INVALID}
+IDS = {"type": ["array", "null"], "items": {"type": "string"}, **INVALID}
+
+
+def listing(name: str) -> dict:
+    return {"type": "object", "required": [name],
+            "properties": {name: {"type": "array", "items": OBJECT}}}  # fmt: skip
+
+
+def _body(**members: dict) -> dict:
+    return {"type": "object", **INVALID, "properties": members}
+
+
+NEW_WALLET = _body(name={"description": "the wallet's name"},
+                   pin={"type": ["string", "null"], "x-problem": "invalid-pin"})  # fmt: skip
+PIN = _body(pin={"description": "the new PIN (a string)"})
+SCAN = _body(
+    text=TEXT, url=TEXT, tx_code=TEXT,
+    image={"description": "a picture of the QR code, base64"},
+    wait={"type": ["number", "null"], **INVALID, "description": "seconds to wait for it"},
+    formats=IDS,
+)  # fmt: skip
+ACCEPT = _body(trust_issuer={"description": "true: trust the issuer from now on"})
+DECLINE = _body(reason={"description": "why (a string)"})
+PRESENT = _body(credentials=IDS)
+PROVE = _body(credentials=IDS, challenge={}, domain={}, proof_type={})
+
+
 def _object(*, optional: bool = False) -> dict:
     """The JSON object sent; ``optional``: an empty body is ``{}`` (chunked or not)."""
     body = json_body(optional=optional)
@@ -45,10 +85,9 @@ def _object(*, optional: bool = False) -> dict:
 
 @api.get("/wallets")
 @operation(
-    "List wallets",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="operatorToken",
+    "The wallets",
+    responses={200: listing("wallets")},
+    **OPERATOR,
 )
 def list_wallets():
     return jsonify({"wallets": accounts.list_all(wallet_context())})
@@ -56,10 +95,11 @@ def list_wallets():
 
 @api.post("/wallets")
 @operation(
-    "Create wallet",
-    responses={201: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="operatorToken",
+    "Create a wallet (a name, an optional PIN)",
+    body=NEW_WALLET,
+    responses={201: OBJECT},
+    problems=(409, 503),
+    **OPERATOR,
 )
 def create_wallet():
     body = _object()
@@ -72,10 +112,10 @@ def create_wallet():
 
 @api.get("/wallets/<name>")
 @operation(
-    "Show wallet",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="operatorToken",
+    "A wallet: its DIDs and how many interactions wait",
+    responses={200: OBJECT},
+    problems=(404, 503),
+    **OPERATOR,
 )
 def show_wallet(name: str):
     ctx = wallet_context()
@@ -90,10 +130,10 @@ def show_wallet(name: str):
 
 @api.delete("/wallets/<name>")
 @operation(
-    "Delete wallet",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="operatorToken",
+    "Delete a wallet",
+    responses={204: None},
+    problems=(404, 503),
+    **OPERATOR,
 )
 def delete_wallet(name: str):
     accounts.delete_wallet(wallet_context(), name)
@@ -102,10 +142,12 @@ def delete_wallet(name: str):
 
 @api.put("/wallets/<name>/pin")
 @operation(
-    "Set pin",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="operatorToken",
+    "Set the wallet's PIN",
+    body=PIN,
+    responses={204: None},
+    problems=(404,),
+    before=_known,
+    **OPERATOR,
 )
 def set_pin(name: str):
     pin = _object().get("pin")
@@ -115,10 +157,12 @@ def set_pin(name: str):
 
 @api.post("/wallets/<name>/scan")
 @operation(
-    "Scan",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="operatorToken",
+    "Scan a QR code (text, URL or image): the offers and requests it brings",
+    body=SCAN,
+    responses={200: listing("interactions")},
+    problems=(404, 409, 422, 503),
+    before=_known,
+    **OPERATOR,
 )
 def scan(name: str):
     ctx = wallet_context()
@@ -150,10 +194,11 @@ def scan(name: str):
 
 @api.get("/wallets/<name>/interactions")
 @operation(
-    "List interactions",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="operatorToken",
+    "The wallet's interactions (pending: only those waiting)",
+    responses={200: listing("interactions")},
+    problems=(404, 503),
+    query={"pending": param("1, true or yes: only those waiting")},
+    **OPERATOR,
 )
 def list_interactions(name: str):
     ctx = wallet_context()
@@ -168,10 +213,10 @@ def list_interactions(name: str):
 
 @api.get("/wallets/<name>/interactions/<interaction_id>")
 @operation(
-    "Show interaction",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="operatorToken",
+    "An interaction",
+    responses={200: OBJECT},
+    problems=(404, 503),
+    **OPERATOR,
 )
 def show_interaction(name: str, interaction_id: str):
     ctx = wallet_context()
@@ -181,10 +226,13 @@ def show_interaction(name: str, interaction_id: str):
 
 @api.post("/wallets/<name>/interactions/<interaction_id>/accept")
 @operation(
-    "Accept",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="operatorToken",
+    "Accept an offer",
+    body=ACCEPT,
+    body_required=False,
+    responses={200: OBJECT},
+    problems=(404, 409, 422, 503),
+    before=_known,
+    **OPERATOR,
 )
 def accept(name: str, interaction_id: str):
     ctx = wallet_context()
@@ -196,10 +244,13 @@ def accept(name: str, interaction_id: str):
 
 @api.post("/wallets/<name>/interactions/<interaction_id>/decline")
 @operation(
-    "Decline",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="operatorToken",
+    "Decline an offer or a request",
+    body=DECLINE,
+    body_required=False,
+    responses={200: OBJECT},
+    problems=(404, 409, 503),
+    before=_known,
+    **OPERATOR,
 )
 def decline(name: str, interaction_id: str):
     ctx = wallet_context()
@@ -216,10 +267,13 @@ def decline(name: str, interaction_id: str):
 
 @api.post("/wallets/<name>/interactions/<interaction_id>/present")
 @operation(
-    "Present",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="operatorToken",
+    "Answer a proof request with the chosen credentials",
+    body=PRESENT,
+    body_required=False,
+    responses={200: OBJECT},
+    problems=(404, 409, 422, 503),
+    before=_known,
+    **OPERATOR,
 )
 def present(name: str, interaction_id: str):
     ctx = wallet_context()
@@ -234,10 +288,12 @@ def present(name: str, interaction_id: str):
 
 @api.post("/wallets/<name>/prove")
 @operation(
-    "Prove",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="operatorToken",
+    "Sign a presentation of the chosen credentials (challenge, domain)",
+    body=PROVE,
+    responses={200: OBJECT},
+    problems=(404, 422, 503),
+    before=_known,
+    **OPERATOR,
 )
 def prove(name: str):
     ctx = wallet_context()
@@ -256,10 +312,10 @@ def prove(name: str):
 
 @api.get("/wallets/<name>/credentials")
 @operation(
-    "List credentials",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="operatorToken",
+    "The wallet's credentials",
+    responses={200: listing("credentials")},
+    problems=(404, 503),
+    **OPERATOR,
 )
 def list_credentials(name: str):
     ctx = wallet_context()
@@ -268,10 +324,10 @@ def list_credentials(name: str):
 
 @api.get("/wallets/<name>/credentials/<record_id>")
 @operation(
-    "Show credential",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="operatorToken",
+    "A credential",
+    responses={200: OBJECT},
+    problems=(404, 503),
+    **OPERATOR,
 )
 def show_credential(name: str, record_id: str):
     ctx = wallet_context()
@@ -280,10 +336,10 @@ def show_credential(name: str, record_id: str):
 
 @api.delete("/wallets/<name>/credentials/<record_id>")
 @operation(
-    "Forget credential",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="operatorToken",
+    "Forget a credential",
+    responses={204: None},
+    problems=(404, 503),
+    **OPERATOR,
 )
 def forget_credential(name: str, record_id: str):
     credentials.forget(wallet_context(), _account(name), record_id)
@@ -292,10 +348,10 @@ def forget_credential(name: str, record_id: str):
 
 @api.get("/wallets/<name>/export")
 @operation(
-    "Export",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="operatorToken",
+    "Export the wallet's credentials",
+    responses={200: OBJECT},
+    problems=(404, 503),
+    **OPERATOR,
 )
 def export(name: str):
     return jsonify(credentials.export(wallet_context(), _account(name)))
@@ -303,10 +359,12 @@ def export(name: str):
 
 @api.post("/wallets/<name>/import")
 @operation(
-    "Import ",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-    auth="operatorToken",
+    "Import credentials (an export)",
+    body=JSON,
+    responses={200: OBJECT},
+    problems=(404, 409, 422, 503),
+    before=_known,
+    **OPERATOR,
 )
 def import_(name: str):
     ctx = wallet_context()
