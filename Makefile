@@ -11,7 +11,7 @@ PYTHON313 ?= $(shell for p in python3.13 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && { echo "$$p"; break; }; \
 	done)
 
-.PHONY: run test lint venv clean check-python browser check-fresh sandbox-tool interop-deps
+.PHONY: run test test-fast lint venv clean check-python browser check-fresh sandbox-tool interop-deps
 
 check-python:
 	@if [ ! -x $(BIN)/python ] && [ -z "$(PYTHON313)" ]; then \
@@ -63,6 +63,15 @@ interop-deps: $(CREDO_STAMP)
 test: sandbox-tool browser interop-deps $(STAMP)
 	@$(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests ($(PYTEST_ARGS))" >&2; fi; exit $$status
+
+# The tests that need no agents, no browser and no Node.js, and are not slow (fuzzing, property
+# runs, real deadlines: `make test` runs those), on two pytest-xdist workers, a test file each at a
+# time. Each worker is a test session with its own var/ (SQLite) or database (PostgreSQL).
+FAST_WORKERS ?= 2
+test-fast: $(STAMP)
+	@$(BIN)/pytest -m "not agents and not slow" -n $(FAST_WORKERS) --dist loadfile $(PYTEST_ARGS); \
+	status=$$?; if [ $$status -eq 5 ]; then echo "pytest collected no tests ($(PYTEST_ARGS))" >&2; fi; \
+	exit $$status
 
 # make test in a fresh clone of HEAD in an empty temporary folder: does the repository stand alone?
 check-fresh:

@@ -1,20 +1,18 @@
 """Fixtures: one temporary var/ and one set of agents and services per test session.
 
 The database is SQLite in that var/ by default; with ``DATABASE_URL`` set (CI sets PostgreSQL) the
-session works in a schema of its own, dropped at the end, so runs never see each other's rows.
+session works in a schema of its own, dropped at the end, so runs never see each other's rows
+(under pytest-xdist each worker is a session, in a database of its own: tests/support/database.py).
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from agents.runtime import drop_wallet_databases, wallet_databases
@@ -23,30 +21,18 @@ from credgate.db import make_engine, session_factory
 from suite.runner import Suite
 from suite.schema import migrate
 from tests.support.browser import MISSING, Chromium, find_chromium
+from tests.support.database import drop_worker_database, scratch_database
 
 # Public W3C test vectors, carried in the repository (sources and licences in vectors/SOURCES.md).
 VECTORS = Path(__file__).resolve().parent / "vectors"
 
 
-@contextmanager
-def scratch_database(var_dir: Path, name: str = "credgate") -> Iterator[str]:
-    """An empty database: a SQLite file in ``var_dir``, or a new schema in ``DATABASE_URL``."""
-    url = os.environ.get("DATABASE_URL")
-    if not url or url.startswith("sqlite"):
-        yield f"sqlite:///{var_dir / f'{name}.sqlite3'}"
-        return
-    schema = f"credgate_test_{uuid.uuid4().hex[:12]}"
-    # Pre-ping: a test kills this process's connections (tests/reliability/test_db_outage.py).
-    admin = create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in url else "?"
-    try:
-        yield f"{url}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+@pytest.fixture(scope="session", autouse=True)
+def worker_database() -> Iterator[None]:
+    """Under pytest-xdist on PostgreSQL: drop this worker's database once its session is over
+    (autouse, so it is torn down after every fixture that holds a connection)."""
+    yield
+    drop_worker_database()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -84,6 +70,17 @@ def engine(settings: Settings):
 @pytest.fixture(scope="session")
 def db(engine) -> sessionmaker[Session]:
     return session_factory(engine)
+
+
+@pytest.fixture(scope="module")
+def module_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
+    """A migrated database of the module's own, for tests that read every row of a kind (a sweep
+    over all stale reservations) and must not see what other modules left in the session's."""
+    with scratch_database(tmp_path_factory.mktemp("module-db")) as url:
+        engine = make_engine(url)
+        migrate(engine)
+        yield session_factory(engine)
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")

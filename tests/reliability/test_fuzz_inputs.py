@@ -34,7 +34,7 @@ from credgate.serving import bind
 from credgate.tokens import ensure_operator_token
 from suite.services import SERVICES, app_factory
 
-pytestmark = [pytest.mark.db]
+pytestmark = [pytest.mark.db, pytest.mark.slow]  # every route, with every corpus body
 
 SLOW = 2.0  # seconds: no answer may take longer
 BIG = 20 * 1024 * 1024

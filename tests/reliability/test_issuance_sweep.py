@@ -45,9 +45,12 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
-def ctx(db):
+def ctx(module_db):
+    """The sweeps take a bounded batch of every stale row: in a database of this module's own, so
+    that other modules' reservations (hundreds, tests/revocation/test_allocation.py) are not
+    swept first whatever order the files run in."""
     config = {**DEFAULTS, "SERVICE_URLS": {"revocation": STATUS_BASE}}
-    return build_context(config, db, None)
+    return build_context(config, module_db, None)
 
 
 def credential() -> dict:

@@ -85,7 +85,8 @@ def test_a_killed_listener_reconnects_and_wakes_its_waiters(postgres, engine):
     with engine.connect() as conn:
         killed = conn.execute(text(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE query LIKE 'LISTEN credgate_events%' AND pid <> pg_backend_pid()"
+            "WHERE query LIKE 'LISTEN credgate_events%' AND pid <> pg_backend_pid() "
+            "AND datname = current_database()"  # this session's: not another xdist worker's
         )).scalar()  # fmt: skip
         conn.commit()
     assert killed >= 1

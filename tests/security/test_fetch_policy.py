@@ -284,6 +284,7 @@ def test_flist_urls_on_internal_hosts_are_refused_without_a_connection(hostile):
 # -- allow-listed hosts that misbehave ------------------------------------------------------------
 
 
+@pytest.mark.slow  # waits out the real total deadline
 def test_a_trickling_status_list_is_cut_at_the_total_deadline(hostile):
     cache = status_cache(hostile.url)
     began = time.monotonic()
@@ -293,6 +294,7 @@ def test_a_trickling_status_list_is_cut_at_the_total_deadline(hostile):
     assert elapsed < STATUS_DEADLINE + MARGIN, elapsed
 
 
+@pytest.mark.slow
 def test_a_trickling_did_web_host_is_cut_at_the_total_deadline(hostile):
     resolver = DidResolver(web_override={"slow.example": f"{hostile.url}/slow-headers"})
     began = time.monotonic()
@@ -302,6 +304,7 @@ def test_a_trickling_did_web_host_is_cut_at_the_total_deadline(hostile):
     assert time.monotonic() - began < STATUS_DEADLINE + MARGIN
 
 
+@pytest.mark.slow
 def test_a_trickling_flist_and_wallet_link_are_cut_at_the_deadline(hostile):
     policy = FetchPolicy([hostile.url])
     began = time.monotonic()
@@ -373,6 +376,7 @@ def test_errors_say_nothing_of_what_the_remote_answered(hostile):
     assert_no_echo(json.dumps(problem_of(flist_failure.value).to_dict()))
 
 
+@pytest.mark.slow  # a read that times out waits out the real timeout
 def test_refused_reset_and_timed_out_read_the_same(hostile):
     """No port or service oracle: a closed port, a connection closed mid-body and a host too
     slow to answer give one and the same error."""

@@ -454,6 +454,7 @@ ID_AND_AT_ID = {
 @given(st.one_of(mutated(), mutated(), documents()))
 @example(NESTED_EMPTY_CONTEXT)
 @example(ID_AND_AT_ID)
+@pytest.mark.slow  # 1,500 generated documents
 def test_fast_path_is_refused_or_identical_to_pyld(document):
     check(document)
 

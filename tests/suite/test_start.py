@@ -21,7 +21,7 @@ from credgate.serving import bind
 from suite.cli import _print_urls
 from suite.runner import Suite, start_url
 from suite.start import SERVICES, install, start_links
-from tests.conftest import scratch_database
+from tests.support.database import scratch_database
 
 ALL_URLS = {s.name: f"http://127.0.0.1:{8701 + i}" for i, s in enumerate(SERVICES)}
 

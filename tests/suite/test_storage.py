@@ -11,7 +11,7 @@ from agents.models import Tenant
 from credgate.db import make_engine, transaction
 from credgate.tokens import ApiToken, ensure_operator_token, find_token, hash_token
 from suite.schema import downgrade, migrate
-from tests.conftest import scratch_database
+from tests.support.database import scratch_database
 
 pytestmark = pytest.mark.db
 
