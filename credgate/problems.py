@@ -19,18 +19,22 @@ from credgate.bodies import MAX_BYTES, MAX_DEPTH, MAX_STRING, BodyRefused, Limit
 from credgate.errors import DomainError
 from credgate.problem_types import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, ProblemType
 
-# Werkzeug's HTTP errors, named for clients that switch on ``type``.
-_HTTP_SLUGS = {
-    400: "bad-request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not-found",
-    405: "method-not-allowed",
-    406: "not-acceptable",
-    409: "conflict",
-    413: "payload-too-large",
-    415: "unsupported-media-type",
-    429: "too-many-requests",
+# Werkzeug's HTTP errors, named for clients that switch on ``type``; any other code is
+# ``http-error``.
+_HTTP_TYPES = {
+    kind.status: kind
+    for kind in (
+        ProblemType.BAD_REQUEST,
+        ProblemType.UNAUTHORIZED,
+        ProblemType.FORBIDDEN,
+        ProblemType.NOT_FOUND,
+        ProblemType.METHOD_NOT_ALLOWED,
+        ProblemType.NOT_ACCEPTABLE,
+        ProblemType.CONFLICT,
+        ProblemType.PAYLOAD_TOO_LARGE,
+        ProblemType.UNSUPPORTED_MEDIA_TYPE,
+        ProblemType.TOO_MANY_REQUESTS,
+    )
 }
 
 
@@ -87,8 +91,8 @@ def problem_response(problem: Problem) -> Response:
 
 def from_http_exception(exc: HTTPException) -> Problem:
     code = exc.code or 500
-    slug = _HTTP_SLUGS.get(code, "http-error")
-    return Problem(slug, exc.name, code, exc.description)
+    kind = _HTTP_TYPES.get(code, ProblemType.HTTP_ERROR)
+    return Problem(kind, exc.name, code, exc.description)
 
 
 def register_problem_handlers(app: Flask) -> None:
@@ -168,4 +172,4 @@ def _read_body(max_bytes: int) -> bytes:
     return raw
 
 
-_TOO_LARGE = ("payload-too-large", "Payload too large", 413)
+_TOO_LARGE = (ProblemType.PAYLOAD_TOO_LARGE, "Payload too large", 413)

@@ -162,12 +162,11 @@ def test_the_scan_finds_what_it_must():
 
 def test_slugs_named_as_constants_are_registered():
     """Slugs the code passes by name rather than as literals."""
-    from credgate import problems
     from gateway import enforce, requirements
     from kcit import validation
     from verifier import errors, pdp, trust_kcit
 
-    named = set(errors.ALL) | set(problems._HTTP_SLUGS.values())
+    named = set(errors.ALL)
     named |= {value for name, value in vars(pdp).items() if name.isupper() and isinstance(
         value, str) and value.islower()}  # fmt: skip
     named |= {requirements.COMPANY_ROLE_MISSING, requirements.NO_CREDENTIAL}
