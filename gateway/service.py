@@ -20,10 +20,13 @@ Configuration (all optional):
 ``VERIFIER_STATUS_FEED``         follow the revocation service's change feed (default True when
                                  ``SERVICE_URLS`` names the revocation service)
 ``VERIFIER_INSTANCE``            a ready :class:`~verifier.engine.Verifier` (tests)
+``VERIFIER_CLOCK``               the status-list cache's monotonic clock (tests advance one
+                                 past the cache's lifetime instead of sleeping through it)
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -70,6 +73,7 @@ def build_verifier(app: Flask) -> Verifier:
         verifier.verify_status_list,
         url_override=config.get("STATUS_URL_OVERRIDE"),
         policy=fetch_policy(app),
+        clock=config.get("VERIFIER_CLOCK", time.monotonic),
     )
     revocation_url = (config.get("SERVICE_URLS") or {}).get("revocation")
     if revocation_url and config.get("VERIFIER_STATUS_FEED", True):

@@ -22,6 +22,7 @@ from suite.runner import Suite
 from suite.schema import migrate
 from tests.support.browser import MISSING, Chromium, find_chromium
 from tests.support.database import drop_worker_database, scratch_database
+from tests.support.waits import Clock
 
 # Public W3C test vectors, carried in the repository (sources and licences in vectors/SOURCES.md).
 VECTORS = Path(__file__).resolve().parent / "vectors"
@@ -81,6 +82,13 @@ def module_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker
         migrate(engine)
         yield session_factory(engine)
         engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def clock() -> Clock:
+    """A clock the module's tests advance (``clock.advance(seconds)``): pass it to the code under
+    test as its ``clock`` (or ``VERIFIER_CLOCK``) instead of sleeping past a cache's lifetime."""
+    return Clock()
 
 
 @pytest.fixture(scope="session")

@@ -27,11 +27,11 @@ def server():
 
 
 @pytest.fixture(scope="module")
-def client(settings, db, server):
+def client(settings, db, server, clock):
     return verifier_client(
         settings, db, trust=StaticTrustRegistry(onboarding_authority=AUTHORITY.did),
         FETCH_ALLOW=[server.url],  # a loopback status server is fetched only if listed
-        VERIFIER_DOMAIN=DOMAIN,
+        VERIFIER_DOMAIN=DOMAIN, VERIFIER_CLOCK=clock,
     )  # fmt: skip
 
 
@@ -154,7 +154,7 @@ def test_challenge_then_presentation(client, server):
         ("revoked", errors.REVOKED),
     ],
 )
-def test_presentation_failures_through_the_api(client, server, change, slug):
+def test_presentation_failures_through_the_api(client, server, clock, change, slug):
     issued = client.post("/challenges", json={"domain": DOMAIN}).json
     credential = role(server)
     signer = Party.generate() if change == "other-holder" else HOLDER
@@ -163,7 +163,7 @@ def test_presentation_failures_through_the_api(client, server, change, slug):
     if change == "revoked":
         entry = credential["credentialStatus"]
         server.set("roles", int(entry["statusListIndex"]))
-        time.sleep(1.05)  # no change feed here: the list cache's short TTL
+        clock.advance(1.05)  # no change feed here: past the list cache's short TTL
     vp = signer.present([credential], challenge=challenge, domain=domain)
     options = {"challenge": "something-else" if change == "wrong-challenge" else challenge}
     if change == "unknown-challenge":

@@ -10,7 +10,6 @@ import copy
 import hashlib
 import json
 import os
-import time
 
 import pytest
 import requests
@@ -139,10 +138,10 @@ def status_server():
 
 
 @pytest.fixture(scope="module")
-def client(settings, db, status_server):
+def client(settings, db, status_server, clock):
     return verifier_client(
         settings, db, trust=StaticTrustRegistry(onboarding_authority=AUTHORITY.did),
-        FETCH_ALLOW=[status_server.url], VERIFIER_DOMAIN=DOMAIN,
+        FETCH_ALLOW=[status_server.url], VERIFIER_DOMAIN=DOMAIN, VERIFIER_CLOCK=clock,
     )  # fmt: skip
 
 
@@ -315,14 +314,14 @@ def test_unknown_or_malformed_checks_are_refused(client, status_server, options,
 
 
 @pytest.mark.db
-def test_checks_select_status_and_trust(client, status_server):
+def test_checks_select_status_and_trust(client, status_server, clock):
     credential = role(status_server)
     full = verify_credential(client, credential)
     assert full.status_code == 200
     assert {"proof", "validity", "status", "trust"} <= set(full.json["checks"])
     entry = credential["credentialStatus"]
     status_server.set("roles", int(entry["statusListIndex"]))
-    time.sleep(1.05)  # no change feed here: the list cache's short TTL
+    clock.advance(1.05)  # no change feed here: past the list cache's short TTL
     revoked = copy.deepcopy(credential)  # a new body: no proof-cache shortcut either way
     assert error_types(verify_credential(client, revoked).json) == [errors.REVOKED]
     proof_only = verify_credential(client, revoked, {"checks": ["proof"]})
