@@ -18,7 +18,7 @@ from flask import Blueprint, g, jsonify, request
 
 from credgate.auth import operator_required
 from credgate.db import utcnow
-from credgate.openapi import operation
+from credgate.openapi import operation, param
 from credgate.problems import Problem, json_body
 from gateway.audit import AuditRecord, recent_decisions
 from gateway.challenges import token_challenges
@@ -31,6 +31,41 @@ from verifier.challenges import bound_to
 
 api = Blueprint("gateway_api", __name__)
 
+# -- what the API takes and answers (its /openapi.json) --------------------------------------------
+
+OBJECT = {"type": "object"}
+STRING = {"type": "string"}
+STRINGS = {"type": "array", "items": STRING}
+CHALLENGE = {"type": "object", "required": ["challenge", "domain", "expires"],
+             "properties": {"challenge": STRING, "domain": STRING, "expires": STRING}}  # fmt: skip
+#: A signed verifiable presentation, bare or as ``{"verifiablePresentation": ...}``; its checks
+#: (JSON-LD, proof, the enveloped forms refused) are the verifier's, with their problem types.
+PRESENTATION: dict = {"description": "a verifiable presentation, or {verifiablePresentation}"}
+TOKEN = {
+    "type": "object",
+    "required": ["access_token", "token_type", "expires_in"],
+    "properties": {"access_token": STRING, "token_type": {"const": "Bearer"},
+                   "expires_in": {"type": "integer"}, "holder": {"type": ["string", "null"]},
+                   "credentials": STRINGS},
+}  # fmt: skip
+ME = {"type": "object", "required": ["holder", "via", "expires", "credentials"],
+      "properties": {"credentials": {"type": "array", "items": OBJECT}}}  # fmt: skip
+JWKS = {"type": "object", "required": ["keys"],
+        "properties": {"keys": {"type": "array", "items": OBJECT}}}  # fmt: skip
+APPS = {"type": "object", "required": ["apps"], "properties": {"apps": {
+    "type": "array", "items": {"type": "object", "required": ["name", "path", "powers"],
+                               "properties": {"name": STRING, "path": STRING, "powers": STRINGS}},
+}}}  # fmt: skip
+DECISION_FILTERS = {
+    "holder": param("a holder DID"),
+    "allow": param("true: allowed ones, anything else: refused ones"),
+    "route": param("a route"),
+    "limit": param("how many", {"type": "integer", "x-problem": "invalid-parameter"}),
+}
+COMPANY_CREDENTIAL = {"description": "{verifiableCredential}: the company's credential"}
+HANDOFF = {"type": "object", "x-problem": "invalid-request",
+           "description": "client, code, code_verifier, redirect_uri"}  # fmt: skip
+
 TOKEN_TTL = timedelta(minutes=5)
 
 
@@ -41,11 +76,7 @@ def no_store(response):
 
 
 @api.post("/auth/challenge")
-@operation(
-    "A challenge to sign in a presentation (token flow)",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-)
+@operation("A challenge to sign in a presentation (token flow)", responses={200: CHALLENGE})
 def challenge():
     gw = gateway()
     issued = token_challenges(gw.factory).issue(gw.domain)
@@ -84,9 +115,10 @@ def verification_problem(result) -> Problem:
 
 @api.post("/auth/token")
 @operation(
-    "Exchange a verifiable presentation for an access token",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
+    "Exchange a signed presentation for an access token",
+    body=PRESENTATION,
+    responses={200: TOKEN},
+    problems=(403, 409, 503),
 )
 def token():
     gw = gateway()
@@ -138,9 +170,10 @@ def token():
 
 @api.get("/auth/me")
 @operation(
-    "Who the access token speaks for: holder, company, roles, powers",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
+    "Who the access token speaks for: holder, portal, its credentials (still valid?)",
+    responses={200: ME},
+    problems=(401,),
+    auth="bearer",
 )
 def me():
     gw = gateway()
@@ -171,22 +204,14 @@ def me():
 
 
 @api.get("/.well-known/jwks.json")
-@operation(
-    "The keys that sign access tokens (JWKS)",
-    responses={200: {"type": "object", "required": ["keys"]}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-)
+@operation("The keys that sign access tokens (JWKS)", responses={200: JWKS})
 def jwks():
     response = jsonify(gateway().tokens.jwks())
     return response
 
 
 @api.get("/gateway/apps")
-@operation(
-    "The apps mounted in the gateway and what they require",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-)
+@operation("The apps mounted in the gateway and the powers they need", responses={200: APPS})
 def apps():
     return {
         "apps": [
@@ -198,12 +223,13 @@ def apps():
 
 
 @api.get("/gateway/decisions")
+@operator_required
 @operation(
     "Recent access decisions (audit)",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
+    responses={200: {"type": "object", "required": ["decisions"]}},
+    query=DECISION_FILTERS,
+    auth="operatorToken",
 )
-@operator_required
 def decisions():
     gw = gateway()
     gw.audit.flush()
@@ -223,12 +249,14 @@ def decisions():
 
 
 @api.post("/gateway/company-credentials")
-@operation(
-    "Register a company credential the gateway may use",
-    responses={201: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
-)
 @operator_required
+@operation(
+    "Register a company credential (a KCIT-identified company's, for its portal)",
+    body=COMPANY_CREDENTIAL,
+    responses={201: OBJECT},
+    problems=(409, 422),
+    auth="operatorToken",
+)
 def register_company_credential():
     body = json_body()
     credential = body.get("verifiableCredential") if isinstance(body, dict) else None
@@ -238,9 +266,10 @@ def register_company_credential():
 
 @api.post("/connect/token")
 @operation(
-    "A service redeems the one-time code of a QR login done for it (server to server)",
-    responses={200: {"type": "object"}},
-    problems=(400, 401, 403, 404, 409, 422, 503),
+    "A service redeems the one-time code of a QR login done for it (PKCE; server to server)",
+    body=HANDOFF,
+    responses={200: OBJECT},
+    problems=(401, 403, 404, 409, 410, 503),
 )
 def redeem_handoff():
     """A service redeems the one-time code of a QR login done for it (server to server)."""

@@ -36,7 +36,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 from jwcrypto import jwk
 from nacl.signing import SigningKey
 
-from credgate.openapi import operation
+from credgate.openapi import operation, param
 from credgate.problems import Problem
 from credgate.secrets import get_or_create_secret
 from gateway.challenges import login_challenges
@@ -56,6 +56,13 @@ DID_PREFIX = "decentralized_identifier:"
 MAX_FORM = 256 * 1024
 
 oid4vp = Blueprint("gateway_oid4vp", __name__)
+DIRECT_POST = {
+    "type": "object",
+    "properties": {
+        key: {"type": "string"}
+        for key in ("vp_token", "state", "presentation_submission", "error", "error_description")
+    },
+}
 
 
 class RequestSigner:
@@ -298,9 +305,10 @@ def init_oid4vp(app, logins: LoginService) -> OpenId4VpLogins:
 
 @oid4vp.route("/oid4vp/request/<login_id>", methods=["GET", "POST"])
 @operation(
-    "``request_uri``: the signed request object (GET, or POST by ``request_uri_method``)",
+    "OpenID4VP request_uri: the signed request object (GET, or POST by request_uri_method)",
     responses={200: ("application/oauth-authz-req+jwt", {"type": "string"})},
-    problems=(400, 404, 409, 410, 422, 503),
+    problems=(404, 409, 410),
+    query={"draft": param("pe: the Presentation Exchange draft's form")},
 )
 def request_object(login_id: str):
     """``request_uri``: the signed request object (GET, or POST by ``request_uri_method``)."""
@@ -311,9 +319,11 @@ def request_object(login_id: str):
 
 @oid4vp.post("/oid4vp/response/<login_id>")
 @operation(
-    "``response_uri`` (direct_post): form-encoded ``vp_token``, ``state`` (and the drafts' ``pr",
+    "OpenID4VP response_uri (direct_post): vp_token and state, or error",
+    body=DIRECT_POST,
+    body_media="application/x-www-form-urlencoded",
     responses={200: {"type": "object"}},
-    problems=(400, 404, 409, 410, 422, 503),
+    problems=(400, 404, 409, 410, 413),
 )
 def response(login_id: str):
     """``response_uri`` (direct_post): form-encoded ``vp_token``, ``state`` (and the drafts'

@@ -32,7 +32,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, json, request
 from sqlalchemy import select
 
-from credgate.openapi import operation
+from credgate.openapi import PROBLEM, operation
 from credgate.problems import PROBLEM_MEDIA_TYPE, Problem, json_body
 from verifier import errors
 from verifier.engine import PresentationResult, Verifier
@@ -40,6 +40,36 @@ from verifier.errors import VerificationError
 from verifier.models import Challenge
 
 bp = Blueprint("vc_api", __name__)
+
+# -- what the VC-API takes and answers (its /openapi.json) -----------------------------------------
+
+INVALID = {"x-problem": errors.INVALID_REQUEST}
+
+
+def verification_request(name: str) -> dict:
+    """``{name: document, options}``; an enveloped (string) document passes here, to be refused
+    as ``unsupported-format`` by the route."""
+    return {
+        "type": "object", **INVALID,
+        "required": [name],
+        "properties": {
+            name: {"type": ["object", "string"], **INVALID},
+            "options": {"description": "checks, challenge, domain (strings; checks a list)"},
+        },
+    }  # fmt: skip
+
+
+VERIFIED = {
+    "type": "object",
+    "required": ["verified", "checks", "warnings", "errors"],
+    "properties": {"verified": {"const": True}, "checks": {"type": "array"},
+                   "warnings": {"type": "array"}, "errors": {"type": "array"}},
+}  # fmt: skip
+#: Any JSON: only an object's ``domain`` counts.
+CHALLENGE_REQUEST = {
+    "properties": {"domain": {"type": ["string", "null"], "maxLength": 500, **INVALID}}
+}
+CHALLENGE = {"type": "object", "required": ["challenge", "domain", "expires"]}
 
 MAX_DOMAIN = 500  # the challenge store's column
 
@@ -120,8 +150,9 @@ def _wanted(checks: frozenset[str] | None, *names: str) -> bool:
 @bp.post("/credentials/verify")
 @operation(
     "VC-API: verify a credential",
-    responses={200: {"type": "object"}},
-    problems=(400, 404, 409, 422, 503),
+    body=verification_request("verifiableCredential"),
+    responses={200: VERIFIED, 400: PROBLEM},
+    problems=(503,),
 )
 def verify_credential():
     credential, options = _request_object("verifiableCredential")
@@ -136,9 +167,10 @@ def verify_credential():
 
 @bp.post("/presentations/verify")
 @operation(
-    "VC-API: verify a presentation",
-    responses={200: {"type": "object"}},
-    problems=(400, 404, 409, 422, 503),
+    "VC-API: verify a presentation (with the challenge and domain it was signed for)",
+    body=verification_request("verifiablePresentation"),
+    responses={200: VERIFIED, 400: PROBLEM},
+    problems=(503,),
 )
 def verify_presentation():
     presentation, options = _request_object("verifiablePresentation")
@@ -212,8 +244,10 @@ def _require_domain(presentation: dict[str, Any], domain: str, result: Presentat
 @bp.post("/challenges")
 @operation(
     "VC-API: a challenge for a presentation",
-    responses={200: {"type": "object"}},
-    problems=(400, 404, 409, 422, 503),
+    body=CHALLENGE_REQUEST,
+    body_required=False,
+    responses={200: CHALLENGE},
+    problems=(503,),
 )
 def create_challenge():
     body = json_body(optional=True)
