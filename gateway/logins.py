@@ -192,12 +192,9 @@ class LoginService:
                 )  # fmt: skip
             except AgentError as exc:
                 log.warning("verifier agent refused a login request: %s", exc)
-                raise DomainError(
-                    ProblemType.AGENT_UNAVAILABLE,
-                    "the verifier agent did not answer; try again",
-                    title="Wallet login unavailable",
-                    retry_after=5,
-                ) from None  # fmt: skip
+                detail = "the verifier agent did not answer; try again"
+                raise DomainError(ProblemType.AGENT_UNAVAILABLE, detail,
+                                  title="Wallet login unavailable", retry_after=5) from None
             stored = {"message": invitation.message, "url": invitation.url}
             message = invitation.message
         # OpenID4VP's state: what a wallet's direct_post must echo (the login id is in the URL).

@@ -17,14 +17,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from agents.client import AgentError, AgentUnavailable
+from agents.client import AgentError
 from agents.models import Tenant
 from agents.tenants import ensure_tenant
 from credgate.db import transaction, utcnow
 from credgate.errors import DomainError
 from credgate.problem_types import ProblemType
 from wallet.context import WalletContext
-from wallet.holder import Holder
+from wallet.holder import Holder, agent_failure
 from wallet.models import PENDING, Interaction, WalletUser
 
 AGENT = "holder"
@@ -76,10 +76,8 @@ def create(ctx: WalletContext, name: str, pin: str | None = None) -> Account:
             raise _exists(name)
     try:
         tenant = ensure_tenant(ctx.factory, AGENT, ctx.agent, tenant_name(name))
-    except AgentUnavailable as exc:
-        raise _unavailable() from exc
     except AgentError as exc:
-        raise DomainError(ProblemType.AGENT_REFUSED, exc.message[:500]) from exc
+        raise agent_failure(exc) from exc
     try:
         with transaction(ctx.factory) as session:
             row = WalletUser(
@@ -91,15 +89,6 @@ def create(ctx: WalletContext, name: str, pin: str | None = None) -> Account:
             return _account(row)
     except IntegrityError:
         raise _exists(name) from None
-
-
-def _unavailable() -> DomainError:
-    return DomainError(
-        ProblemType.AGENT_UNAVAILABLE,
-        "the holder agent does not answer; try again in a moment",
-        title="Wallet agent unavailable",
-        retry_after=2,
-    )  # fmt: skip
 
 
 def _exists(name: str) -> DomainError:
@@ -138,11 +127,9 @@ def delete_wallet(ctx: WalletContext, name: str) -> None:
     account = get(ctx, name)
     try:
         ctx.agent.delete_tenant(account.wallet_id)
-    except AgentUnavailable as exc:
-        raise _unavailable() from exc
     except AgentError as exc:
         if exc.status != 404:  # already gone from the agent: finish the job here
-            raise DomainError(ProblemType.AGENT_REFUSED, exc.message[:500]) from exc
+            raise agent_failure(exc) from exc
     with transaction(ctx.factory) as session:
         session.execute(delete(WalletUser).where(WalletUser.id == account.id))
         session.execute(

@@ -26,6 +26,15 @@ POLL_INTERVAL = 0.1
 FAILED_STATES = frozenset({"abandoned", "deleted"})
 
 
+
+def agent_failure(exc: AgentError) -> DomainError:
+    """What the wallet says when the holder agent fails: away (try again shortly) or refused."""
+    if isinstance(exc, AgentUnavailable):
+        detail = "the holder agent does not answer; try again in a moment"
+        return DomainError(ProblemType.AGENT_UNAVAILABLE, detail, title="Wallet agent unavailable",
+                           retry_after=2)  # fmt: skip
+    return DomainError(ProblemType.AGENT_REFUSED, exc.message[:500])
+
 class Holder:
     def __init__(self, agent: AdminClient, wallet_id: str, hub: WebhookHub | None) -> None:
         self.agent = agent
@@ -46,15 +55,8 @@ class Holder:
             # Another process took a newer token for this tenant: take a fresh one, once.
             token = tenant_token(self.agent, self.wallet_id, stale=token)
             return operation(self.agent.for_tenant(token))
-        except AgentUnavailable as exc:
-            raise DomainError(
-                ProblemType.AGENT_UNAVAILABLE,
-                "the holder agent does not answer; try again in a moment",
-                title="Wallet agent unavailable",
-                retry_after=2,
-            ) from exc  # fmt: skip
         except AgentError as exc:
-            raise DomainError(ProblemType.AGENT_REFUSED, exc.message[:500]) from exc
+            raise agent_failure(exc) from exc
 
     # -- waiting ----------------------------------------------------------------------------
 
