@@ -218,3 +218,13 @@ def test_an_unregistered_slug_is_refused_at_once():
 
     with pytest.raises(ValueError):
         DomainError("no-such-problem-type")
+
+
+def test_when_to_retry_is_the_retry_after_header():
+    from credgate.errors import DomainError
+    from credgate.problems import problem_of
+
+    busy = problem_of(DomainError(ProblemType.STATUS_LIST_UNAVAILABLE, "signing", retry_after=2))
+    assert (busy.status, busy.headers) == (503, {"Retry-After": "2"})
+    assert "retry_after" not in busy.to_dict()
+    assert problem_of(DomainError(ProblemType.WALLET_NOT_FOUND)).headers == {}
