@@ -144,7 +144,7 @@ def test_the_issuer_and_gateway_serve_the_start_page(suite):
     gateway_home = requests.get(urls["verifier"] + "/", timeout=10)
     assert gateway_home.status_code == 200 and 'href="/start"' in gateway_home.text
     # Every page linked answers (a redirect to sign in counts), none is missing.
-    for link in re.findall(r'href="([^"]+)"', issuer_home.text):
+    for link in re.findall(r'<a href="([^"]+)"', issuer_home.text):
         response = requests.get(link, timeout=10, allow_redirects=False)
         assert response.status_code in (200, 302, 303), (link, response.status_code)
 
