@@ -286,10 +286,11 @@ def check(validator: Draft202012Validator, value: Any, invalid_status: int = 400
     found = [item for error in errors for item in field_errors(error)]
     first = found[0]
     whole = not errors[0].absolute_path and errors[0].validator == "type"
+    named = {"field": first.field} if first.field else {}  # none: the body as a whole
     raise Problem(
         first.slug, _TITLES.get(first.slug, "Invalid field"), 400 if whole else invalid_status,
         "; ".join(f"{e.field or 'body'}: {e.detail}" for e in found[:5]),
-        field=first.field,
+        **named,
         errors=[{"field": e.field, "type": e.slug, "detail": e.detail} for e in found],
     )  # fmt: skip
 
@@ -303,7 +304,10 @@ _TITLES = {
 
 
 def field_errors(error: ValidationError) -> Iterator[FieldError]:
-    """One error per offending field: a missing or unknown property is named by its own path."""
+    """One error per offending field: a missing or unknown property is named by its own path.
+
+    The type is the failing schema's ``x-problem``; a missing member's is the member's own, and
+    an unknown member's the object's, else ``missing-field`` and ``unknown-field``."""
     path = dotted(error.absolute_path)
     if error.validator == "required" and isinstance(error.instance, dict):
         members = error.schema.get("properties", {})
@@ -314,8 +318,9 @@ def field_errors(error: ValidationError) -> Iterator[FieldError]:
         return
     if error.validator in ("additionalProperties", "unevaluatedProperties"):
         known = error.schema.get("properties", {})
+        slug = error.schema.get("x-problem", "unknown-field")
         for name in sorted(set(error.instance) - set(known)):
-            yield FieldError(_join(path, name), "unknown-field", "is not a field of this object")
+            yield FieldError(_join(path, name), slug, "is not a field of this object")
         return
     slug = error.schema.get("x-problem", "invalid-field") if isinstance(error.schema, dict) else ""
     yield FieldError(path, slug or "invalid-field", _detail(error))

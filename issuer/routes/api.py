@@ -15,13 +15,19 @@ from issuer.exchanges import get_exchange, short_url
 from issuer.idempotency import idempotent
 from issuer.models import IssuedCredential
 from issuer.offers import offer_credential
-from issuer.routes.common import actor, exchange_created, exchange_view, public_url
+from issuer.routes.common import (
+    actor,
+    envelope,
+    exchange_created,
+    exchange_view,
+    public_url,
+)
 
 api = Blueprint("issuer_api", __name__, url_prefix="/issuer")
 
-# What the API answers (its /openapi.json). Bodies are any JSON here: their checks, with their own
-# problem types, are the services' (onboarding, roles, offers, certifiers).
-JSON: dict = {}
+# What the API takes and answers (its /openapi.json).
+
+
 DID = {"type": "object", "required": ["did"], "properties": {"did": {"type": "string"}}}
 EXCHANGE = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
 LISTED = {
@@ -55,7 +61,7 @@ def authority_did():
 @idempotent
 @operation(
     "Onboard a person: an exchange offering the credential",
-    body=JSON,
+    body=envelope(*onboarding.PERSON_FIELDS, *onboarding.OPTIONS),
     responses={201: EXCHANGE},
     problems=(409, 422, 503),
 )
@@ -69,7 +75,7 @@ def onboard_person():
 @idempotent
 @operation(
     "Onboard an organisation",
-    body=JSON,
+    body=envelope(*onboarding.ORGANISATION_FIELDS, "proofType"),
     responses={201: EXCHANGE},
     problems=(409, 422, 503),
     auth="operatorToken",
@@ -84,7 +90,7 @@ def onboard_organisation():
 @idempotent
 @operation(
     "Offer a credential of a registered type",
-    body=JSON,
+    body=envelope("credential", "proofType"),
     responses={201: EXCHANGE},
     problems=(409, 422, 503),
     auth="operatorToken",
@@ -177,7 +183,7 @@ def _role_request_view(row) -> dict:
 @api.post("/role-requests")
 @operation(
     "Request roles (the answer's id is the capability)",
-    body=JSON,
+    body=envelope("did", "roles", "note", "proofType"),
     responses={201: {"type": "object"}},
     problems=(409, 422, 503),
 )
@@ -228,7 +234,7 @@ def approve_role_request(request_id: str):
 @operator_required
 @operation(
     "Reject a role request (a reason)",
-    body=JSON,
+    body=envelope("reason"),
     responses={200: {"type": "object"}},
     problems=(404, 409, 422, 503),
     auth="operatorToken",
@@ -245,7 +251,7 @@ def reject_role_request(request_id: str):
 @operator_required
 @operation(
     "Register a certifier (its API token is shown once)",
-    body=JSON,
+    body=envelope("name", "accredited"),  # accredited: refused, it is KCIT's (the service says so)
     responses={201: {"type": "object"}},
     problems=(409, 422, 503),
     auth="operatorToken",

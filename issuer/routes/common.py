@@ -1,4 +1,4 @@
-"""What several blueprints share: the public base URL and the exchange view."""
+"""What several blueprints share: the public base URL, the exchange view, the body envelope."""
 
 from __future__ import annotations
 
@@ -38,3 +38,10 @@ def exchange_created(exchange: Exchange):
     response.status_code = 201
     response.headers["Location"] = view["status_url"]
     return response
+
+
+def envelope(*members: str) -> dict:
+    """A body of these members only (else ``invalid-request``); what they hold is checked by the
+    services and by the credential's JSON Schema (``schema-violation``, pointing into it)."""
+    return {"type": "object", "x-problem": "invalid-request", "additionalProperties": False,
+            "properties": {name: {} for name in members}}  # fmt: skip

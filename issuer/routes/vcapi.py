@@ -11,7 +11,7 @@ from credgate.problems import json_body
 from issuer import vcapi as service
 from issuer.context import issuer_context
 from issuer.idempotency import idempotent
-from issuer.routes.common import actor
+from issuer.routes.common import actor, envelope
 
 vc_api = Blueprint("issuer_vcapi", __name__)
 
@@ -21,7 +21,7 @@ vc_api = Blueprint("issuer_vcapi", __name__)
 @idempotent
 @operation(
     "VC-API: issue a credential (VCDM 2.0)",
-    body={},
+    body=envelope("credential", "options"),
     responses={201: {"type": "object", "required": ["verifiableCredential"]}},
     problems=(409, 422, 503),
     auth="operatorToken",
