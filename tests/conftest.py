@@ -23,6 +23,7 @@ from suite.schema import migrate
 from tests.support.browser import MISSING, Chromium, find_chromium
 from tests.support.database import drop_worker_database, scratch_database
 from tests.support.waits import Clock
+from tests.support.wallet import wallet_runner
 
 # Public W3C test vectors, carried in the repository (sources and licences in vectors/SOURCES.md).
 VECTORS = Path(__file__).resolve().parent / "vectors"
@@ -110,6 +111,31 @@ def operator(settings: Settings, db) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def agents(suite: Suite):
     return suite.agents
+
+
+@pytest.fixture(scope="session")
+def urls(suite: Suite) -> dict[str, str]:
+    """Each running service's base URL, by its name in the suite."""
+    return {name: server.url for name, server in suite.servers.items()}
+
+
+@pytest.fixture(scope="session")
+def issuer_url(urls: dict[str, str]) -> str:
+    return urls["issuer"]
+
+
+@pytest.fixture(scope="session")
+def wallet_cli(settings: Settings, urls: dict[str, str]) -> Callable[..., tuple[int, str]]:
+    """``credgate wallet ...`` against the suite's wallet service, as a user types it:
+    ``wallet_cli(*args, input=None)`` returns (exit code, output)."""
+    return wallet_runner(settings.var_dir, urls["wallet"])
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    """A test client of the module's ``app`` fixture (modules that want a fresh cookie jar per
+    test declare a function-scoped one)."""
+    return app.test_client()
 
 
 @pytest.fixture(scope="session")

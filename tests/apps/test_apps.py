@@ -67,11 +67,6 @@ def app(settings, db, status_server, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture(scope="module")
 def env(app, client, status_server, settings, db):
     def role(holder, *roles, issuer=AUTHORITY):
         entry = status_server.entry("roles", next(_index))

@@ -32,11 +32,6 @@ from verifier.trust_kcit import KcitChangeFeed, KcitTrustRegistry
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
 @pytest.fixture(scope="module")
-def urls(suite):
-    return {name: server.url for name, server in suite.servers.items()}
-
-
-@pytest.fixture(scope="module")
 def verifier(urls):
     """A verifier as the gateway runs it: KCIT trust and revocation status, both following
     their change feeds, with long cache lifetimes (only the feeds make changes visible)."""

@@ -23,11 +23,6 @@ XSS = '<script>alert("x")</script>'
 
 
 @pytest.fixture(scope="module")
-def urls(suite):
-    return {name: server.url for name, server in suite.servers.items()}
-
-
-@pytest.fixture(scope="module")
 def company(urls, operator):
     """An identified, provisioned company."""
     registered = requests.post(f"{urls['kcit']}/kcit/registrations", json={

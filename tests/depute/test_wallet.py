@@ -25,9 +25,7 @@ import time
 import pytest
 import qrcode
 import requests
-from click.testing import CliRunner
 
-from suite.cli import cli
 from tests.support.depute import log_in, register_and_approve
 from tests.support.waits import eventually
 
@@ -36,37 +34,19 @@ pytestmark = [pytest.mark.agents, pytest.mark.db]
 STATUS_WAIT = 2.0
 
 
-@pytest.fixture(scope="module")
-def urls(suite):
-    return {name: server.url for name, server in suite.servers.items()}
-
-
-@pytest.fixture(scope="module")
-def run(settings, suite):
-    """``credgate wallet ...`` against the suite's wallet service; (exit code, output)."""
-
-    def invoke(*args: str) -> tuple[int, str]:
-        result = CliRunner().invoke(cli, ["--var", str(settings.var_dir), "wallet", *args])
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return result.exit_code, result.output
-
-    return invoke
-
-
-def create_wallet(run, name: str) -> str:
-    code, out = run("create", name)
+def create_wallet(wallet_cli, name: str) -> str:
+    code, out = wallet_cli("create", name)
     assert code == 0, out
     return out.split("holder DID ")[1].strip()
 
 
-def stored(run, wallet: str) -> list[dict]:
-    code, out = run("credentials", "-w", wallet, "--json")
+def stored(wallet_cli, wallet: str) -> list[dict]:
+    code, out = wallet_cli("credentials", "-w", wallet, "--json")
     assert code == 0, out
     return json.loads(out)
 
 
-def test_mandates_through_the_wallet_cli(urls, operator, run, tmp_path):
+def test_mandates_through_the_wallet_cli(urls, operator, wallet_cli, tmp_path):
     depute = urls["depute"]
     suffix = secrets.token_hex(3)
     company, followed = register_and_approve(urls, operator, {
@@ -82,16 +62,16 @@ def test_mandates_through_the_wallet_cli(urls, operator, run, tmp_path):
     # The representative's wallet scans the admin mandate's short link and accepts it (the
     # company's fresh DID is no issuer the wallet knows yet: trusted explicitly).
     rep_wallet = f"lena-{suffix}"
-    rep_did = create_wallet(run, rep_wallet)
-    code, out = run("scan", invitation["invitation_url"], "-w", rep_wallet, "--accept",
+    rep_did = create_wallet(wallet_cli, rep_wallet)
+    code, out = wallet_cli("scan", invitation["invitation_url"], "-w", rep_wallet, "--accept",
                     "--trust-issuer")  # fmt: skip
     assert code == 0, out
     assert "offers AttorneyCredential" in out and f"issuer {company_did}" in out
     assert "stored AttorneyCredential" in out
-    (admin,) = stored(run, rep_wallet)
+    (admin,) = stored(wallet_cli, rep_wallet)
     assert admin["issuer"] == company_did and admin["subject"] == rep_did
     assert admin["status"]["status"] == "valid", admin
-    code, out = run("credential", admin["record_id"], "-w", rep_wallet, "--json")
+    code, out = wallet_cli("credential", admin["record_id"], "-w", rep_wallet, "--json")
     assert code == 0, out
     admin_vc = json.loads(out)["credential"]
     assert admin_vc["credentialSubject"]["mandator"]["id"] == company_did
@@ -99,8 +79,8 @@ def test_mandates_through_the_wallet_cli(urls, operator, run, tmp_path):
     # The representative signs in to depute (the wallet's own key signs over the challenge) and
     # authorises an employee.
     def prove(challenge: str, domain: str) -> dict:
-        code, out = run("prove", "-w", rep_wallet, "--challenge", challenge, "--domain", domain,
-                        "--use", admin["record_id"])  # fmt: skip
+        code, out = wallet_cli("prove", "-w", rep_wallet, "--challenge", challenge,
+                               "--domain", domain, "--use", admin["record_id"])  # fmt: skip
         assert code == 0, out
         presentation = json.loads(out)
         assert presentation["holder"] == rep_did
@@ -124,17 +104,17 @@ def test_mandates_through_the_wallet_cli(urls, operator, run, tmp_path):
     picture = tmp_path / "mandate.png"
     qrcode.make(short_url).save(picture)
     emp_wallet = f"tomas-{suffix}"
-    emp_did = create_wallet(run, emp_wallet)
-    code, out = run("scan", str(picture), "-w", emp_wallet, "--accept", "--trust-issuer")
+    emp_did = create_wallet(wallet_cli, emp_wallet)
+    code, out = wallet_cli("scan", str(picture), "-w", emp_wallet, "--accept", "--trust-issuer")
     assert code == 0, out
     assert "stored AttorneyCredential" in out
-    code, out = run("scan", short_url, "-w", emp_wallet)  # the same code again: said plainly
+    code, out = wallet_cli("scan", short_url, "-w", emp_wallet)  # the same code again: said plainly
     assert code == 1 and "QR code already used" in out, out
 
-    (mandate,) = stored(run, emp_wallet)
+    (mandate,) = stored(wallet_cli, emp_wallet)
     assert mandate["issuer"] == company_did and mandate["subject"] == emp_did
     assert mandate["status"]["status"] == "valid", mandate
-    code, out = run("credentials", "-w", emp_wallet)
+    code, out = wallet_cli("credentials", "-w", emp_wallet)
     assert code == 0 and out.startswith("valid"), out
     assert mandate["record_id"] in out
 
@@ -144,14 +124,14 @@ def test_mandates_through_the_wallet_cli(urls, operator, run, tmp_path):
     revoked = requests.post(f"{url}/revoke", json={"reason": "contract ended"},
                             headers=headers, timeout=10)  # fmt: skip
     assert revoked.status_code == 200 and revoked.json()["state"] == "revoked", revoked.text
-    (mandate,) = eventually(lambda: stored(run, emp_wallet), 3 * STATUS_WAIT, 0.1,
+    (mandate,) = eventually(lambda: stored(wallet_cli, emp_wallet), 3 * STATUS_WAIT, 0.1,
                             until=lambda held: held[0]["status"]["status"] != "valid")  # fmt: skip
     elapsed = time.monotonic() - began
     # Revocation is a permanent suspension.
     assert mandate["status"]["status"] == "suspended", mandate["status"]
     assert elapsed <= STATUS_WAIT, elapsed
-    code, out = run("credentials", "-w", emp_wallet)
+    code, out = wallet_cli("credentials", "-w", emp_wallet)
     assert code == 0 and out.startswith("suspended"), out
     # The representative's own mandate is untouched.
-    (admin,) = stored(run, rep_wallet)
+    (admin,) = stored(wallet_cli, rep_wallet)
     assert admin["status"]["status"] == "valid", admin

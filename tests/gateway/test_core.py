@@ -29,7 +29,12 @@ from gateway.plugin import (
     requires,
 )
 from gateway.state import gateway
-from tests.support.gateway import bearer, challenge, gateway_app, token_for, wait_for_status_feed
+from tests.support.gateway import (
+    bearer,
+    challenge,
+    running_gateway,
+    token_for,
+)
 from tests.support.waits import timed
 from verifier.testing import Party, StatusListServer, credgate_credential, serving_lists
 from verifier.trust import CompanyStatus, StaticTrustRegistry
@@ -103,22 +108,13 @@ def trust():
 
 @pytest.fixture(scope="module")
 def app(settings, db, trust, status_server):
-    app = gateway_app(settings, db, trust=trust, status_url=status_server.url, apps=[PROBE])
-    feed = app.extensions["credgate.status_feed"]
-    wait_for_status_feed(app)
-    yield app
-    feed.stop()
-    gateway_of(app).audit.stop()
+    yield from running_gateway(settings, db, trust=trust, status_url=status_server.url,
+                               apps=[PROBE])  # fmt: skip
 
 
 def gateway_of(app):
     with app.app_context():
         return gateway()
-
-
-@pytest.fixture()
-def client(app):
-    return app.test_client()
 
 
 def role(holder=HOLDER, *, status=True, issuer=AUTHORITY, **kwargs):

@@ -20,14 +20,12 @@ import uuid
 
 import pytest
 import requests
-from click.testing import CliRunner
 
 from agents.tenants import TenantHandle, ensure_tenant
 from credgate.db import transaction
 from credgate.tokens import ensure_operator_token
 from revocation.allocation import allocate, mark_issued
 from schemas.registry import example_credential
-from suite.cli import cli
 from tests.support.didcomm import connect
 from tests.support.gateway_wallet import AgentWallet, Issued, issue_with_status
 from tests.support.waits import eventually, timed
@@ -36,22 +34,6 @@ from wallet.accounts import tenant_name
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
 PROBLEMS = "https://w3id.org/credgate/problems/"
-
-
-@pytest.fixture(scope="module")
-def wallet_cli(settings, suite):
-    """``credgate wallet ...`` against the suite's wallet service; returns (exit code, output)."""
-    url = suite.servers["wallet"].url
-
-    def run(*args: str, input: str | None = None) -> tuple[int, str]:
-        result = CliRunner().invoke(
-            cli, ["--var", str(settings.var_dir), "wallet", "--url", url, *args], input=input
-        )
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return result.exit_code, result.output
-
-    return run
 
 
 def wallet_tenant(db, suite, run, name: str) -> TenantHandle:

@@ -20,7 +20,7 @@ from gateway.handoff import clients_from
 from gateway.state import gateway
 from signin.handoff import SignedIn, admit
 from signin.pkce import s256
-from tests.support.gateway import gateway_app, wait_for_status_feed
+from tests.support.gateway import running_gateway
 from tests.support.waits import eventually
 from verifier.challenges import bound_to
 from verifier.dids import DidResolver
@@ -53,18 +53,8 @@ def trust():
 
 @pytest.fixture(scope="module")
 def app(settings, db, trust, status_server):
-    app = gateway_app(settings, db, trust=trust, status_url=status_server.url, apps=[],
-                      GATEWAY_CLIENTS=CLIENTS)  # fmt: skip
-    wait_for_status_feed(app)
-    yield app
-    app.extensions["credgate.status_feed"].stop()
-    with app.app_context():
-        gateway().audit.stop()
-
-
-@pytest.fixture()
-def client(app):
-    return app.test_client()
+    yield from running_gateway(settings, db, trust=trust, status_url=status_server.url, apps=[],
+                               GATEWAY_CLIENTS=CLIENTS)  # fmt: skip
 
 
 _index = iter(range(1, 100_000))

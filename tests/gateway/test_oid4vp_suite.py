@@ -16,7 +16,7 @@ import time
 import pytest
 import requests
 
-from tests.issuer.test_oid4vci import new_wallet, offer_of, urls, wallet_cli  # noqa: F401
+from tests.issuer.test_oid4vci import new_wallet, offer_of
 from tests.support.waits import timed
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]

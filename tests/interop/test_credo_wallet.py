@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.issuer.test_oid4vci import offer_of, urls  # noqa: F401
+from tests.issuer.test_oid4vci import offer_of
 from tests.support.waits import timed
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]

@@ -408,28 +408,8 @@ def test_another_consumers_challenge_is_neither_accepted_nor_spent_here(client, 
 
 
 @pytest.fixture(scope="module")
-def issuer_url(suite):
-    return suite.servers["issuer"].url
-
-
-@pytest.fixture(scope="module")
 def verifier_url(suite):
     return suite.servers["verifier"].url
-
-
-@pytest.fixture(scope="module")
-def authority_did(issuer_url):
-    return requests.get(f"{issuer_url}/issuer/did", timeout=10).json()["did"]
-
-
-@pytest.fixture
-def unchanged(db):
-    """Nothing recorded, no status index spent."""
-    from tests.support.issuer_wallet import totals
-
-    before = totals(db)
-    yield
-    assert totals(db) == before
 
 
 def issue(issuer_url, operator, credential, options=None) -> requests.Response:

@@ -40,11 +40,6 @@ LD_PROOF = "aries/ld-proof-vc-detail@v1.0"
 
 
 @pytest.fixture(scope="module")
-def urls(suite):
-    return {name: server.url for name, server in suite.servers.items()}
-
-
-@pytest.fixture(scope="module")
 def verifier_agent(suite):
     return suite.agents["verifier"].client()
 

@@ -30,16 +30,6 @@ PROBLEM = "https://w3id.org/credgate/problems/"
 
 
 @pytest.fixture(scope="module")
-def issuer_url(suite):
-    return suite.servers["issuer"].url
-
-
-@pytest.fixture(scope="module")
-def authority_did(issuer_url):
-    return requests.get(f"{issuer_url}/issuer/did", timeout=10).json()["did"]
-
-
-@pytest.fixture(scope="module")
 def subject_did(suite, db):
     return ensure_tenant(db, "holder", suite.agents["holder"].client(), "issuer-errors-bob").did
 
@@ -47,14 +37,6 @@ def subject_did(suite, db):
 @pytest.fixture(scope="module")
 def company(suite, db):
     return ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "company-errors-gmbh")
-
-
-@pytest.fixture
-def unchanged(db):
-    """Asserts, after the test, that no record and no status index was created."""
-    before = totals(db)
-    yield
-    assert totals(db) == before
 
 
 def assert_problem(response: requests.Response, status: int, slug: str) -> dict:

@@ -35,11 +35,6 @@ pytestmark = [pytest.mark.agents, pytest.mark.db]
 
 
 @pytest.fixture(scope="module")
-def issuer_url(suite):
-    return suite.servers["issuer"].url
-
-
-@pytest.fixture(scope="module")
 def status_url(suite):
     return suite.servers["revocation"].url
 
@@ -52,11 +47,6 @@ def holder(suite, db):
 @pytest.fixture(scope="module")
 def verifier(suite):
     return suite.agents["verifier"].client()
-
-
-@pytest.fixture(scope="module")
-def authority_did(issuer_url):
-    return requests.get(f"{issuer_url}/issuer/did", timeout=10).json()["did"]
 
 
 def assert_verified(verifier, vc):

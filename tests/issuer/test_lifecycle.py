@@ -35,11 +35,6 @@ pytestmark = [pytest.mark.agents, pytest.mark.db]
 
 
 @pytest.fixture(scope="module")
-def issuer_url(suite):
-    return suite.servers["issuer"].url
-
-
-@pytest.fixture(scope="module")
 def holder(suite, db):
     return ensure_tenant(db, "holder", suite.agents["holder"].client(), "issuer-lifecycle-dana")
 

@@ -19,7 +19,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from click.testing import CliRunner
 from jwcrypto import jwk, jws
 from jwcrypto.common import json_encode
 from nacl.signing import VerifyKey
@@ -28,7 +27,6 @@ from revocation.bitstring import bit_at, decode_list
 from revocation.token_status import decode_lst, status_at
 from schemas.loader import CONTEXTS_DIR
 from schemas.registry import example_credential
-from suite.cli import cli
 from tests.support.depute import register_and_approve
 from tests.support.software import register_certifier
 from tests.support.waits import eventually
@@ -211,11 +209,6 @@ def status_bits(urls, sd_payload: dict, w3c: dict) -> tuple[int, bool]:
 
 
 # -- fixtures: one offer per family ------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def urls(suite):
-    return {name: server.url for name, server in suite.servers.items()}
 
 
 @pytest.fixture(scope="module")
@@ -522,19 +515,6 @@ def test_a_role_credential_is_issued_only_to_the_requested_did(urls, operator):
 
 
 # -- the wallet stand-in -----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def wallet_cli(settings, urls):
-    def invoke(*args: str) -> tuple[int, str]:
-        result = CliRunner().invoke(
-            cli, ["--var", str(settings.var_dir), "wallet", "--url", urls["wallet"], *args]
-        )
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return result.exit_code, result.output
-
-    return invoke
 
 
 def new_wallet(wallet_cli, prefix: str) -> tuple[str, str]:

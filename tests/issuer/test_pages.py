@@ -18,11 +18,6 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 XSS = '<script>alert("x")</script>'
 
 
-@pytest.fixture(scope="module")
-def issuer_url(suite):
-    return suite.servers["issuer"].url
-
-
 def csrf_of(page: requests.Response) -> str:
     match = CSRF.search(page.text)
     assert match, page.text

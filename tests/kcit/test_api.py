@@ -112,11 +112,6 @@ def app(settings, db, didweb):
     return app
 
 
-@pytest.fixture(scope="module")
-def client(app):
-    return app.test_client()
-
-
 def registration(**overrides) -> dict:
     body = {
         "legalName": "Helix Data Cooperative",

@@ -21,7 +21,7 @@ import requests
 from credgate.db import utcnow
 from gateway.challenges import login_challenges, token_challenges
 from gateway.state import gateway
-from tests.support.gateway import challenge, gateway_app, wait_for_status_feed
+from tests.support.gateway import challenge, running_gateway
 from verifier import errors
 from verifier.challenges import (
     DEPUTE,
@@ -91,14 +91,8 @@ def status_server():
 @pytest.fixture(scope="module")
 def app(settings, db, status_server):
     trust = StaticTrustRegistry(onboarding_authority=AUTHORITY.did)
-    app = gateway_app(settings, db, trust=trust, status_url=status_server.url, apps=[],
-                      VERIFIER_DOMAIN="gateway.test")  # fmt: skip
-    feed = app.extensions["credgate.status_feed"]
-    wait_for_status_feed(app)
-    yield app
-    feed.stop()
-    with app.app_context():
-        gateway().audit.stop()
+    yield from running_gateway(settings, db, trust=trust, status_url=status_server.url, apps=[],
+                               VERIFIER_DOMAIN="gateway.test")  # fmt: skip
 
 
 @pytest.fixture()

@@ -85,11 +85,6 @@ def app(settings, db, status_server, tmp_path_factory, datasets):
 
 
 @pytest.fixture(scope="module")
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture(scope="module")
 def secret_file(settings):
     settings.secrets_dir.mkdir(parents=True, exist_ok=True)
     path = settings.secrets_dir / "sandbox-canary"

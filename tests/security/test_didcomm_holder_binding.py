@@ -26,11 +26,6 @@ TIMEOUT = 15.0
 
 
 @pytest.fixture(scope="module")
-def issuer_url(suite):
-    return suite.servers["issuer"].url
-
-
-@pytest.fixture(scope="module")
 def victim(suite, db):
     return ensure_tenant(db, "holder", suite.agents["holder"].client(), "binding-victim")
 

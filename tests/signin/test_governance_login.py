@@ -28,11 +28,6 @@ from tests.support.issuer_wallet import operator_headers
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
 
-@pytest.fixture(scope="module")
-def urls(suite):
-    return {name: server.url for name, server in suite.servers.items()}
-
-
 def role_holder(suite, db, hub, urls, name: str, roles: list[str]):
     authority = ensure_tenant(db, "issuer", suite.agents["issuer"].client(),
                               "onboarding-authority")  # fmt: skip

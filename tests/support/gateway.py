@@ -17,6 +17,7 @@ import requests
 
 import gateway as verifier_service
 from credgate.serving import serve
+from gateway.state import gateway
 from tests.support.waits import eventually
 from verifier.fetch import fetch_policy
 from verifier.testing import Party
@@ -37,6 +38,18 @@ def gateway_app(
         **extra,
     }
     return verifier_service.create_app(config)
+
+
+def running_gateway(settings, db, *, trust, status_url: str, apps: Iterable[Any] | None,
+                    **extra: Any) -> Iterator[Any]:
+    """``gateway_app(...)`` once its status-list change feed has connected, stopped (the feed and
+    the audit writer) when resumed: in a module fixture, ``yield from running_gateway(...)``."""
+    app = gateway_app(settings, db, trust=trust, status_url=status_url, apps=apps, **extra)
+    wait_for_status_feed(app)
+    yield app
+    app.extensions["credgate.status_feed"].stop()
+    with app.app_context():
+        gateway().audit.stop()
 
 
 def verifier_client(settings, db, *, trust, **extra: Any):

@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import secrets
 import threading
 import time
 import uuid
@@ -30,7 +29,8 @@ from credgate.serving import serve
 from schemas.presentation import presentation_definition
 from schemas.registry import example_credential
 from suite.cli import cli
-from verifier.testing import LoopbackServer, Party, QuietHandler, credgate_credential, serving_lists
+from tests.support.wallet import ShortLinks, wallet_runner
+from verifier.testing import Party, credgate_credential, serving_lists
 from verifier.trust import StaticTrustRegistry
 from wallet import create_app
 
@@ -38,55 +38,6 @@ pytestmark = [pytest.mark.agents, pytest.mark.db]
 
 PUBLISHER = Party.generate()
 TIMEOUT = 15.0
-
-
-class ShortLinks(LoopbackServer):
-    """``/i/<id>`` as the issuer and the gateway serve it: the invitation once (JSON, or a
-    redirect to ``?oob=`` for anything else), 410 when used or expired, 404 when unknown."""
-
-    def __init__(self) -> None:
-        self.links: dict[str, dict[str, Any]] = {}
-        links = self
-
-        class Handler(QuietHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                status, headers, body = links.answer(self.path, self.headers.get("Accept", ""))
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        super().__init__(Handler)
-        self.start()
-
-    def add(self, invitation: dict[str, Any], *, ttl: float = 120.0, redirect_to: str = "") -> str:
-        short_id = secrets.token_urlsafe(8)
-        self.links[short_id] = {
-            "invitation": invitation, "expires": time.monotonic() + ttl, "used": False,
-            "redirect": redirect_to,
-        }  # fmt: skip
-        return f"{self.url}/i/{short_id}"
-
-    def answer(self, path: str, accept: str) -> tuple[int, dict[str, str], bytes]:
-        link = self.links.get(path.removeprefix("/i/"))
-        if link is None:
-            return _problem(404, "invitation-not-found")
-        if link["used"]:
-            return _problem(410, "invitation-used")
-        if time.monotonic() > link["expires"]:
-            return _problem(410, "invitation-expired")
-        link["used"] = True
-        if "application/json" in accept and not link["redirect"]:
-            body = json.dumps(link["invitation"]).encode()
-            return 200, {"Content-Type": "application/json"}, body
-        return 302, {"Location": link["redirect"]}, b""
-
-
-def _problem(status: int, slug: str) -> tuple[int, dict[str, str], bytes]:
-    body = {"type": f"https://w3id.org/credgate/problems/{slug}", "title": slug, "status": status}
-    return status, {"Content-Type": "application/problem+json"}, json.dumps(body).encode()
 
 
 # -- fixtures --------------------------------------------------------------------------------------
@@ -98,13 +49,6 @@ def status_server():
         ("wallet-revocation", PUBLISHER, "revocation"),
         ("wallet-suspension", PUBLISHER, "suspension"),
     )
-
-
-@pytest.fixture(scope="module")
-def links():
-    links = ShortLinks()
-    yield links
-    links.stop()
 
 
 @pytest.fixture(scope="module")
@@ -146,15 +90,7 @@ def service(suite, settings, db, authority, links, status_server):
 def run(settings, service):
     """``credgate wallet ...`` as a user types it; returns (exit code, output)."""
 
-    def invoke(*args: str, input: str | None = None) -> tuple[int, str]:
-        result = CliRunner().invoke(
-            cli, ["--var", str(settings.var_dir), "wallet", "--url", service, *args], input=input
-        )
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return result.exit_code, result.output
-
-    return invoke
+    return wallet_runner(settings.var_dir, service)
 
 
 @pytest.fixture(scope="module")

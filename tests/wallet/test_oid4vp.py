@@ -24,7 +24,7 @@ from tests.gateway.test_oid4vp import Browser
 from tests.support.gateway import gateway_app, serving_gateway
 from tests.support.oid4vp import PROBE, TokenListServer
 from tests.support.waits import timed
-from tests.wallet.test_flows import ShortLinks, credential_for, offer_link
+from tests.wallet.test_flows import credential_for, offer_link
 from verifier import jose
 from verifier.dids import DidResolver
 from verifier.testing import Party, serving_lists
@@ -45,13 +45,6 @@ def authority(suite, db):
 @pytest.fixture(scope="module")
 def status_server():
     yield from serving_lists(("w3c-roles", PUBLISHER, "revocation"))
-
-
-@pytest.fixture(scope="module")
-def links():
-    links = ShortLinks()
-    yield links
-    links.stop()
 
 
 @pytest.fixture(scope="module")

@@ -10,31 +10,18 @@ import json
 
 import pytest
 import requests
-from click.testing import CliRunner
 
 from credgate.tokens import ensure_operator_token
-from suite.cli import cli
 from tests.support.issuer_wallet import settled
 from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
 
-@pytest.fixture(scope="module")
-def run(settings, suite):
-    def invoke(*args: str) -> tuple[int, str]:
-        result = CliRunner().invoke(cli, ["--var", str(settings.var_dir), "wallet", *args])
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return result.exit_code, result.output
-
-    return invoke
-
-
-def test_person_onboarding_through_the_issuer_service(run, suite, settings, db):
+def test_person_onboarding_through_the_issuer_service(wallet_cli, suite, settings, db):
     issuer = suite.servers["issuer"].url
     authority = requests.get(f"{issuer}/issuer/did", timeout=10).json()["did"]
-    code, out = run("create", "grace")
+    code, out = wallet_cli("create", "grace")
     assert code == 0, out
     did = out.split("holder DID ")[1].strip()
     exchange = requests.post(
@@ -44,13 +31,13 @@ def test_person_onboarding_through_the_issuer_service(run, suite, settings, db):
     ).json()
     assert "/i/" in exchange["invitation_url"]
 
-    code, out = run("scan", exchange["invitation_url"], "-w", "grace", "--accept")
+    code, out = wallet_cli("scan", exchange["invitation_url"], "-w", "grace", "--accept")
     assert code == 0, out
     assert "offers OnboardingCredential" in out
     assert "known issuer: trusted by the data space" in out
     assert "stored OnboardingCredential" in out
 
-    code, out = run("credentials", "-w", "grace", "--json")
+    code, out = wallet_cli("credentials", "-w", "grace", "--json")
     (credential,) = json.loads(out)
     assert credential["subject"] == did and credential["issuer"] == authority
     assert credential["status"]["status"] == "valid", credential
@@ -58,7 +45,7 @@ def test_person_onboarding_through_the_issuer_service(run, suite, settings, db):
     settled(exchange)  # the issuer saw the exchange finish
 
     # The same short link again: said plainly.
-    code, out = run("scan", exchange["invitation_url"], "-w", "grace")
+    code, out = wallet_cli("scan", exchange["invitation_url"], "-w", "grace")
     assert code == 1 and "QR code already used" in out
 
     headers = {"Authorization": f"Bearer {ensure_operator_token(settings, db)}"}
@@ -72,6 +59,8 @@ def test_person_onboarding_through_the_issuer_service(run, suite, settings, db):
         json={"reason": "test"}, headers=headers, timeout=10,
     )  # fmt: skip
     assert revoked.status_code == 200, revoked.text
-    code, out = eventually(lambda: run("credential", credential["record_id"], "-w", "grace"), 5,
-                           0.3, until=lambda answer: "revoked" in answer[1].splitlines()[0])
+    code, out = eventually(
+        lambda: wallet_cli("credential", credential["record_id"], "-w", "grace"), 5, 0.3,
+        until=lambda answer: "revoked" in answer[1].splitlines()[0],
+    )
     assert out.startswith("OnboardingCredential: revoked"), out

@@ -30,7 +30,6 @@ from tests.wallet.test_flows import (
 service = flows.service
 authority = flows.authority
 stranger = flows.stranger
-links = flows.links
 status_server = flows.status_server
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
