@@ -10,8 +10,12 @@ together) stay in :mod:`kcit.validation`, which names each failure's own problem
 from __future__ import annotations
 
 from credgate.openapi import component
+from kcit.validation import DID as DID_SYNTAX
+from kcit.validation import SUPPORTED_DID_METHODS
 
 __all__ = [
+    "DID",
+    "DID_PATH",
     "ACCREDITATION",
     "ACCREDITATIONS",
     "ACCREDITATION_CHANGE",
@@ -32,6 +36,15 @@ __all__ = [
 ]
 
 STRING = {"type": "string"}
+#: A DID as :func:`kcit.validation.did_syntax` reads it (its problem: invalid-did, a 422).
+DID = {"type": "string", "pattern": DID_SYNTAX.pattern, "maxLength": 500,
+       "x-problem": "invalid-did", "x-status": 422}  # fmt: skip
+#: A DID in a path: only those of the methods KCIT supports are ever found.
+DID_PATH = {
+    "type": "string", "maxLength": 500,
+    "pattern": DID_SYNTAX.pattern.replace("did:[a-z0-9]+:",
+                                          f"did:(?:{'|'.join(SUPPORTED_DID_METHODS)}):"),
+}  # fmt: skip
 STRINGS = {"type": "array", "items": STRING}
 NULLABLE = {"type": ["string", "null"]}
 LEVEL = {"enum": ["self-registration", "verified"]}
@@ -107,14 +120,14 @@ POWERS = component("Powers", {
 DID_DECLARATION = component("DidDeclaration", {
     "type": "object",
     "required": ["did"],
-    "properties": {"did": STRING, "didKey": NULLABLE},
+    "properties": {"did": DID, "didKey": NULLABLE},
 })  # fmt: skip
 ACCREDITATION_CHANGE = component("AccreditationChange", {
     "type": "object",
     "required": ["did", "credentialType"],
     "description": "withdrawing (active false) needs a reason",
     "properties": {
-        "did": STRING,
+        "did": DID,
         "credentialType": STRING,
         "active": {"type": "boolean"},
         "reason": NULLABLE,

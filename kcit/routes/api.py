@@ -26,8 +26,10 @@ from kcit.openapi import (
     COMPANIES,
     COMPANY,
     COMPANY_CHANGE,
+    DID,
     DID_DECLARATION,
     DID_ENTRY,
+    DID_PATH,
     HISTORY,
     MAY_ISSUE,
     POWER_CATALOGUE,
@@ -73,8 +75,6 @@ def follow_url(token: str) -> str:
 
 #: Every admin route: the operator's API token.
 ADMIN = {"auth": "operatorToken"}
-#: A DID in the query is checked by its syntax first (:func:`kcit.validation.did_syntax`).
-DID_PARAMETER = {"type": "string", "x-problem": "invalid-did", "x-status": 422}
 
 
 @api.get("/openapi.json")
@@ -121,7 +121,7 @@ def follow_registration(token: str):
 
 @api.get("/dids/<path:did>")
 @operation("Look up the company whose public DID this is", responses={200: COMPANY},
-           problems=(404, 422))  # fmt: skip
+           problems=(404, 422), path={"did": DID_PATH})  # fmt: skip
 def lookup(did: str):
     did = validation.did_syntax(did)
     with kcit_context().factory() as session:
@@ -141,7 +141,7 @@ def trust():
 
 @api.get("/trust/dids/<path:did>")
 @operation("Trust facts of a DID: company status, accreditations, delegable powers",
-           responses={200: TRUST_FACTS}, problems=(422,))  # fmt: skip
+           responses={200: TRUST_FACTS}, problems=(422,), path={"did": DID_PATH})  # fmt: skip
 def trust_facts(did: str):
     did = validation.did_syntax(did)
     with kcit_context().factory() as session:
@@ -151,7 +151,7 @@ def trust_facts(did: str):
 @api.get("/trust/may-issue")
 @operation(
     "May DID X issue credential type T?", responses={200: MAY_ISSUE}, problems=(422,),
-    query={"did": param("the issuer DID", DID_PARAMETER, required=True),
+    query={"did": param("the issuer DID", DID, required=True),
            "type": param("a credgate credential type (none or unknown: it may not)")},
 )  # fmt: skip
 def may_issue():
