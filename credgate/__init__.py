@@ -1,4 +1,6 @@
-"""credgate: the shared base of the suite (settings, secrets, storage, web conventions, CLI)."""
+"""credgate: the base every package builds on (settings, secrets, storage, web conventions,
+problem types, notifications). It imports no other package of the suite; the CLI and the
+assembly of the services live on the top floor, :mod:`suite`."""
 
 from importlib.metadata import PackageNotFoundError, version
 
