@@ -153,6 +153,8 @@ class Operation:
         codes = set(self.problems)
         if self.body is not None and self.body_media == JSON:
             codes |= {400, 413, 415, self.invalid_status}
+        if self.query:  # a parameter its schema refuses
+            codes |= {param.get("schema", {}).get("x-status", 400) for param in self.query.values()}
         if self.auth:
             codes.add(401)
         for code in sorted(codes):

@@ -151,7 +151,7 @@ def _wanted(checks: frozenset[str] | None, *names: str) -> bool:
 @operation(
     "VC-API: verify a credential",
     body=verification_request("verifiableCredential"),
-    responses={200: VERIFIED, 400: PROBLEM},
+    responses={200: VERIFIED, 400: (PROBLEM_MEDIA_TYPE, PROBLEM)},
     problems=(503,),
 )
 def verify_credential():
@@ -169,7 +169,7 @@ def verify_credential():
 @operation(
     "VC-API: verify a presentation (with the challenge and domain it was signed for)",
     body=verification_request("verifiablePresentation"),
-    responses={200: VERIFIED, 400: PROBLEM},
+    responses={200: VERIFIED, 400: (PROBLEM_MEDIA_TYPE, PROBLEM)},
     problems=(503,),
 )
 def verify_presentation():

@@ -18,6 +18,7 @@ from credgate.openapi import operation, param
 from credgate.problems import Problem, json_body
 from depute import audit
 from depute.authorisations import (
+    STATES,
     Signer,
     authorise,
     delegable_powers,
@@ -243,7 +244,7 @@ def create_authorisation(company_id: str):
     "The company's authorisations",
     responses={200: {"type": "object", "required": ["authorisations"]}},
     problems=(403, 404),
-    query={"state": param("only those in this state")},
+    query={"state": param("only those in this state", {"enum": list(STATES)})},
     **ADMIN,
 )
 def authorisations(company_id: str):

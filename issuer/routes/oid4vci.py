@@ -76,7 +76,11 @@ def authorization_server_metadata():
 
 
 @oid4vci.get("/oid4vci/offers/<offer_id>")
-@operation("A credential offer", responses={200: {"type": "object"}}, problems=(404, 503))
+@operation(
+    "A credential offer",
+    responses={200: {"type": "object"}, 404: {"type": "object", "required": ["error"]}},
+    problems=(503,),
+)
 def credential_offer(offer_id: str):
     if len(offer_id) > 64:
         raise OAuthError("not_found", "no such credential offer", 404)
