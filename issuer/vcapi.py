@@ -25,6 +25,7 @@ included (``rdfDirection: 'i18n-datatype'``). The key stays in the agent either 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -192,6 +193,14 @@ def check_expansion(
             ProblemType.UNSUPPORTED_DIRECTION,
             "the issuer agent cannot sign a string with @direction yet; leave it out",
         )  # fmt: skip
+    if cryptosuite is None and _has_raw_control(candidate):
+        # ACA-Py's signer canonicalizes with pyld, which writes these unescaped where RDFC-1.0
+        # (our verifier, the reference libraries) escapes them: its signature would not verify.
+        raise DomainError(
+            ProblemType.SIGNING_REFUSED,
+            "the issuer agent cannot sign a string with a control character (other than tab, "
+            "line feed, carriage return); leave it out, or issue with ?cryptosuite=eddsa-rdfc-2022",
+        )  # fmt: skip
     subjects = candidate.get("credentialSubject")
     if (
         cryptosuite is None
@@ -218,6 +227,25 @@ def check_expansion(
             ProblemType.UNSUPPORTED_JSONLD,
             f"name the credgate type {sorted(typed - named)[0]} by its term",
         )  # fmt: skip
+
+
+#: What pyld's N-Quads writer leaves raw and RDFC-1.0 escapes: C0 controls but tab, LF, CR; DEL.
+_RAW_IN_PYLD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _has_raw_control(document: Any) -> bool:
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _RAW_IN_PYLD.search(item):
+                return True
+        elif isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def replay(

@@ -22,7 +22,8 @@ import requests
 from flask import Blueprint, Response, current_app, redirect, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from credgate.problems import Problem
+from credgate.errors import DomainError
+from credgate.problems import Problem, problem_of
 from signin.pkce import s256
 from verifier.engine import CredentialResult, Verifier
 from verifier.pdp import Decision, Requirement, decide_credentials
@@ -111,7 +112,8 @@ def finish(
     and answer with ``signed_in_page`` or the ``refused`` page."""
     try:
         sign_in(complete(gateway_url(current_app.config) or "", client, callback_url))
-    except Problem as problem:
+    except DomainError as error:  # a Problem, or a service's domain error (its registry status)
+        problem = problem_of(error)
         if problem.status >= 500 and problem.status != 503:
             raise
         body, status = refused(problem)
