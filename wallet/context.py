@@ -11,6 +11,7 @@ Configuration (all optional):
                             suite's own services (``FETCH_PUBLIC``: public hosts too)
 ``WALLET_SCAN_TIMEOUT``     seconds a scan waits for the attached offer/request (default 10)
 ``WALLET_EXCHANGE_TIMEOUT`` seconds an accept / present waits for the other side (default 20)
+``WALLET_CLOCK``            the status-list cache's monotonic clock (tests advance one)
 """
 
 from __future__ import annotations
@@ -120,7 +121,8 @@ def build_context(app: Flask) -> WalletContext:
         hub=config.get("WEBHOOK_HUB"),
         trust=trust,
         status=StatusChecker(
-            trust, url_override=config.get("STATUS_URL_OVERRIDE"), policy=fetch_policy(app)
+            trust, url_override=config.get("STATUS_URL_OVERRIDE"), policy=fetch_policy(app),
+            clock=config.get("WALLET_CLOCK", time.monotonic),
         ),
         links=link_fetcher(fetch_policy(app)),
         scan_timeout=float(config.get("WALLET_SCAN_TIMEOUT", 10.0)),

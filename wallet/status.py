@@ -9,7 +9,8 @@ check here: it verified nothing less when the credential arrived over DIDComm.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -48,11 +49,13 @@ class StatusChecker:
         url_override: Mapping[str, str] | None = None,
         ttl: float = 1.0,
         policy: FetchPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.trust = trust
         verifier = Verifier(DidResolver())
         self.cache = StatusListCache(
-            verifier.verify_status_list, short_ttl=ttl, url_override=url_override, policy=policy
+            verifier.verify_status_list, short_ttl=ttl, url_override=url_override, policy=policy,
+            clock=clock,
         )
 
     def check(self, credential: Mapping[str, Any], now: datetime | None = None) -> LiveStatus:

@@ -64,7 +64,7 @@ def stranger(suite, db):
 
 
 @pytest.fixture(scope="module")
-def service(suite, settings, db, authority, links, status_server):
+def service(suite, settings, db, authority, links, status_server, clock):
     """A wallet service over the session's holder agent and hub, with a trust registry of its
     own (the suite's shares the verifier's trust file with other tests)."""
     holder = suite.agents["holder"]
@@ -76,6 +76,7 @@ def service(suite, settings, db, authority, links, status_server):
         "AGENT_API_KEY": holder.api_key,
         # Loopback hosts are opened only when allow-listed: the short links and status lists.
         "FETCH_ALLOW": [links.url, status_server.url],
+        "WALLET_CLOCK": clock,  # advanced past the status-list cache's lifetime
         "WALLET_TRUST": StaticTrustRegistry(
             onboarding_authority=authority.did,
             status_list_signers={authority.did: [PUBLISHER.did]},
@@ -194,7 +195,7 @@ def test_create_list_show_and_the_did_stays(run, alice, service, settings, db):
 
 
 def test_issuance_through_a_short_link_with_an_attached_offer(
-    run, alice, authority, links, status_server
+    run, alice, authority, links, status_server, clock
 ):
     index = next(_indexes)
     credential = credential_for(
@@ -214,7 +215,7 @@ def test_issuance_through_a_short_link_with_an_attached_offer(
     assert stored[credential["id"]]["subject"] == alice  # bound late to the wallet's DID
 
     status_server.set("wallet-revocation", index)
-    time.sleep(1.1)  # the wallet caches a list for a second
+    clock.advance(1.1)  # past the second the wallet caches a list for
     code, out = run("credentials", "-w", "alice")
     assert code == 0 and "revoked" in out and "OnboardingCredential" in out
 

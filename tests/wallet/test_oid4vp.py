@@ -13,17 +13,16 @@ import time
 
 import pytest
 import requests
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from agents.tenants import ensure_tenant
 from credgate.db import transaction, utcnow
 from credgate.serving import serve
-from suite.cli import cli
 from tests.gateway.test_oid4vp import Browser
 from tests.support.gateway import gateway_app, serving_gateway
 from tests.support.oid4vp import PROBE, TokenListServer
 from tests.support.waits import timed
+from tests.support.wallet import wallet_runner
 from tests.wallet.test_flows import credential_for, offer_link
 from verifier import jose
 from verifier.dids import DidResolver
@@ -85,15 +84,8 @@ def wallet(suite, settings, db, gateway, authority, links, status_server):
 
 @pytest.fixture(scope="module")
 def run(settings, wallet):
-    def invoke(*args: str) -> tuple[int, str]:
-        result = CliRunner().invoke(
-            cli, ["--var", str(settings.var_dir), "wallet", "--url", wallet, *args]
-        )
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return result.exit_code, result.output
-
-    return invoke
+    """``credgate wallet ...`` against this module's wallet service."""
+    return wallet_runner(settings.var_dir, wallet)
 
 
 @pytest.fixture(scope="module")

@@ -14,12 +14,10 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
-from click.testing import CliRunner
 
 from agents.tenants import ensure_tenant
 from credgate.errors import DomainError
 from credgate.tokens import ensure_operator_token
-from suite.cli import cli
 from tests.gateway.test_e2e import PROBLEMS, issue_through_wallet, wallet_tenant
 from wallet.accounts import Account
 from wallet.presentations import _select
@@ -28,17 +26,8 @@ READ = [{"app": "marketplace", "actions": ["read"]}]
 
 
 @pytest.fixture(scope="module")
-def run(settings, suite):
-    url = suite.servers["wallet"].url
-
-    def invoke(*args: str) -> tuple[int, str]:
-        result = CliRunner().invoke(cli, ["--var", str(settings.var_dir), "wallet", "--url", url,
-                                          *args])  # fmt: skip
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return result.exit_code, result.output
-
-    return invoke
+def run(wallet_cli):
+    return wallet_cli
 
 
 @pytest.fixture(scope="module")
