@@ -15,7 +15,7 @@ The did:web check (the DID document resolves and lists the declared key for asse
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -219,12 +219,7 @@ def addresses(errors: Errors, value: Any, country: str | None) -> list[dict[str,
         errors.add("addresses", "invalid-field", f"must be a list of at most {MAX_ADDRESSES}")
         return []
     result = []
-    for i, item in enumerate(value):
-        path = f"addresses[{i}]"
-        if not isinstance(item, Mapping):
-            errors.add(path, "invalid-field", "must be an object")
-            continue
-        _unknown(errors, item, ADDRESS_FIELDS, f"{path}.")
+    for path, item in _objects(errors, value, "addresses", ADDRESS_FIELDS):
         address: dict[str, str] = {}
         for key in ADDRESS_FIELDS:
             required = key in ("street", "locality")
@@ -245,12 +240,7 @@ def representatives(errors: Errors, value: Any) -> list[dict[str, str]]:
                    f"name 1 to {MAX_REPRESENTATIVES} representatives (name, email)")  # fmt: skip
         return []
     result = []
-    for i, item in enumerate(value):
-        path = f"representatives[{i}]"
-        if not isinstance(item, Mapping):
-            errors.add(path, "invalid-field", "must be an object")
-            continue
-        _unknown(errors, item, REPRESENTATIVE_FIELDS, f"{path}.")
+    for path, item in _objects(errors, value, "representatives", REPRESENTATIVE_FIELDS):
         person: dict[str, str] = {}
         name = _text(errors, item.get("name"), f"{path}.name", required=True, max_length=200)
         email = _text(errors, item.get("email"), f"{path}.email", required=True, max_length=254)
@@ -265,6 +255,20 @@ def representatives(errors: Errors, value: Any) -> list[dict[str, str]]:
             person["title"] = title
         result.append(person)
     return result
+
+
+def _objects(
+    errors: Errors, items: list[Any], name: str, fields: tuple[str, ...]
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Each object of the list ``name`` with its path; an item that is not an object, or a
+    member outside ``fields``, is an error."""
+    for i, item in enumerate(items):
+        path = f"{name}[{i}]"
+        if not isinstance(item, Mapping):
+            errors.add(path, "invalid-field", "must be an object")
+            continue
+        _unknown(errors, item, fields, f"{path}.")
+        yield path, item
 
 
 def country_and_subdivision(
