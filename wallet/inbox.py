@@ -15,6 +15,8 @@ so the verifier's login page shows the failure instead of waiting for an answer.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +29,7 @@ from wallet import accounts, interactions, matching, oid4vci, oid4vp
 from wallet.accounts import Account
 from wallet.context import WalletContext
 from wallet.holder import Holder
-from wallet.invitations import ScannedInvitation, resolve
+from wallet.invitations import Attached, ScannedInvitation, resolve
 from wallet.models import (
     CONNECTION,
     DONE,
@@ -91,34 +93,32 @@ def scan(
     if attached:
         found = []
         for item in attached:
-            wait_for = _await_offer if item.kind == OFFER else _await_request
-            found.append(wait_for(ctx, account, holder, invitation, item.thread_id, since))
+            found.append(_await_attached(ctx, account, holder, invitation, item, since))
         return found
     return _await_connection(ctx, account, holder, invitation, received, since, wait)
 
 
-def _await_offer(ctx, account, holder: Holder, invitation, thread_id: str, since: int):
+def _await_attached(
+    ctx: WalletContext,
+    account: Account,
+    holder: Holder,
+    invitation: ScannedInvitation,
+    item: Attached,
+    since: int,
+) -> Interaction:
+    """The offer or request attached to a connectionless invitation, once the agent holds it."""
+    inbound = INBOUND[item.kind]
     records = holder.wait_for_new(
-        lambda: holder.call(lambda c: c.holder_offers(thread_id=thread_id)),
-        lambda e: e.topic == CREDENTIAL_TOPIC and e.payload.get("thread_id") == thread_id,
+        lambda: holder.call(lambda c: inbound.waiting(c, thread_id=item.thread_id)),
+        lambda e: e.topic == inbound.topic and e.payload.get("thread_id") == item.thread_id,
         timeout=ctx.scan_timeout,
         since=since,
     )
     if not records:
-        raise _no_message("credential offer", ctx.scan_timeout)
-    return offer_interaction(ctx, account, holder, records[0]["cred_ex_id"], invitation.label)
-
-
-def _await_request(ctx, account, holder: Holder, invitation, thread_id: str, since: int):
-    records = holder.wait_for_new(
-        lambda: holder.call(lambda c: c.presentation_requests(thread_id=thread_id)),
-        lambda e: e.topic == PROOF_TOPIC and e.payload.get("thread_id") == thread_id,
-        timeout=ctx.scan_timeout,
-        since=since,
+        raise _no_message(inbound.what, ctx.scan_timeout)
+    return inbound.interaction(
+        ctx, account, holder, records[0][inbound.record_key], invitation.label
     )
-    if not records:
-        raise _no_message("proof request", ctx.scan_timeout)
-    return request_interaction(ctx, account, holder, records[0]["pres_ex_id"], invitation.label)
 
 
 def _no_message(what: str, timeout: float) -> DomainError:
@@ -188,14 +188,12 @@ def sync(ctx: WalletContext, account: Account) -> None:
     holder = accounts.holder(ctx, account)
     recover(ctx, account, holder)
     labels: dict[str, str | None] = {}
-    for record in holder.call(lambda c: c.holder_offers()):
-        if interactions.find_by_record(ctx, account, OFFER, record["cred_ex_id"]) is None:
-            label = _label(holder, record.get("connection_id"), labels)
-            offer_interaction(ctx, account, holder, record["cred_ex_id"], label)
-    for record in holder.call(lambda c: c.presentation_requests()):
-        if interactions.find_by_record(ctx, account, REQUEST, record["pres_ex_id"]) is None:
-            label = _label(holder, record.get("connection_id"), labels)
-            request_interaction(ctx, account, holder, record["pres_ex_id"], label)
+    for kind, inbound in INBOUND.items():
+        for record in holder.call(inbound.waiting):
+            record_id = record[inbound.record_key]
+            if interactions.find_by_record(ctx, account, kind, record_id) is None:
+                label = _label(holder, record.get("connection_id"), labels)
+                inbound.interaction(ctx, account, holder, record_id, label)
 
 
 def recover(ctx: WalletContext, account: Account, holder: Holder) -> None:
@@ -333,3 +331,27 @@ def _quietly(action) -> None:
     # report (e.g. ACA-Py refuses connectionless credential problem reports) must not undo it.
     with contextlib.suppress(DomainError):
         action()
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """What reaches the wallet in one kind of exchange: the agent's records still waiting for a
+    decision, their webhook topic and id member, and the interaction each becomes."""
+
+    what: str  # as the user reads it
+    topic: str
+    record_key: str
+    waiting: Callable[..., list[dict[str, Any]]]  # (client, *, thread_id=None) -> records
+    interaction: Callable[[WalletContext, Account, Holder, str, str | None], Interaction]
+
+
+INBOUND = {
+    OFFER: Inbound(
+        "credential offer", CREDENTIAL_TOPIC, "cred_ex_id",
+        lambda client, **kw: client.holder_offers(**kw), offer_interaction,
+    ),
+    REQUEST: Inbound(
+        "proof request", PROOF_TOPIC, "pres_ex_id",
+        lambda client, **kw: client.presentation_requests(**kw), request_interaction,
+    ),
+}  # fmt: skip

@@ -18,9 +18,11 @@ from credgate.errors import DomainError
 from credgate.problem_types import ProblemType
 from wallet.accounts import Account
 from wallet.context import WalletContext
-from wallet.models import PENDING, WORKING, Interaction
+from wallet.models import OFFER, PENDING, REQUEST, WORKING, Interaction
 
 HISTORY_LIMIT = 200
+#: What a decision on the other kind of interaction is told (an offer is not a proof request).
+WRONG_KIND_TITLES = {OFFER: "Not an offer", REQUEST: "Not a proof request"}
 
 
 def to_dict(row: Interaction) -> dict[str, Any]:
@@ -108,13 +110,25 @@ def get(ctx: WalletContext, account: Account, interaction_id: str) -> Interactio
     return row
 
 
-def claim(ctx: WalletContext, row: Interaction, expected_kind: str) -> None:
-    """Take a pending interaction for one decision; a problem if it is not pending any more."""
-    if row.kind != expected_kind:
+def get_kind(ctx: WalletContext, account: Account, interaction_id: str, kind: str) -> Interaction:
+    """:func:`get`, which must be of ``kind`` (the offer to accept, the request to answer)."""
+    row = get(ctx, account, interaction_id)
+    require_kind(row, kind)
+    return row
+
+
+def require_kind(row: Interaction, kind: str) -> None:
+    if row.kind != kind:
         raise DomainError(
             ProblemType.WRONG_INTERACTION,
-            f"this is a {row.kind}, not a {expected_kind}",
+            f"this is a {row.kind}, not a {kind}",
+            title=WRONG_KIND_TITLES.get(kind),
         )  # fmt: skip
+
+
+def claim(ctx: WalletContext, row: Interaction, expected_kind: str) -> None:
+    """Take a pending interaction for one decision; a problem if it is not pending any more."""
+    require_kind(row, expected_kind)
     with transaction(ctx.factory) as session:
         claimed = session.execute(
             update(Interaction)

@@ -65,13 +65,7 @@ def issuer_trust(ctx: WalletContext, account: Account, row: Interaction) -> Issu
 def accept(
     ctx: WalletContext, account: Account, interaction_id: str, *, trust_issuer: bool = False
 ) -> Interaction:
-    row = interactions.get(ctx, account, interaction_id)
-    if row.kind != OFFER:
-        raise DomainError(
-            ProblemType.WRONG_INTERACTION,
-            f"this is a {row.kind}",
-            title="Not an offer",
-        )
+    row = interactions.get_kind(ctx, account, interaction_id, OFFER)
     trust = issuer_trust(ctx, account, row)
     if not trust.known and not trust_issuer:
         who = (

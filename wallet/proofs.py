@@ -61,13 +61,7 @@ def present(
     interaction_id: str,
     chosen: Sequence[str] | None = None,
 ) -> Interaction:
-    row = interactions.get(ctx, account, interaction_id)
-    if row.kind != REQUEST:
-        raise DomainError(
-            ProblemType.WRONG_INTERACTION,
-            f"this is a {row.kind}",
-            title="Not a proof request",
-        )
+    row = interactions.get_kind(ctx, account, interaction_id, REQUEST)
     if row.state != PENDING:
         raise DomainError(ProblemType.INTERACTION_CLOSED, "this request was answered")
     definition = row.request.get("definition") or {}
@@ -120,13 +114,7 @@ def present(
 def decline(
     ctx: WalletContext, account: Account, interaction_id: str, reason: str | None = None
 ) -> Interaction:
-    row = interactions.get(ctx, account, interaction_id)
-    if row.kind != REQUEST:
-        raise DomainError(
-            ProblemType.WRONG_INTERACTION,
-            f"this is a {row.kind}",
-            title="Not a proof request",
-        )
+    row = interactions.get_kind(ctx, account, interaction_id, REQUEST)
     reason = (reason or "").strip()[:500] or "declined by the holder"
     return _refuse(ctx, account, row, DECLINED, reason)
 
