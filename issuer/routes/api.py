@@ -16,11 +16,16 @@ from issuer.idempotency import idempotent
 from issuer.models import IssuedCredential
 from issuer.offers import offer_credential
 from issuer.routes.common import (
+    DID,
+    INVALID,
+    PROOF_TYPE,
+    STRINGS,
     actor,
     envelope,
     exchange_created,
     exchange_view,
     public_url,
+    text,
 )
 
 api = Blueprint("issuer_api", __name__, url_prefix="/issuer")
@@ -28,7 +33,7 @@ api = Blueprint("issuer_api", __name__, url_prefix="/issuer")
 # What the API takes and answers (its /openapi.json).
 
 
-DID = {"type": "object", "required": ["did"], "properties": {"did": {"type": "string"}}}
+AUTHORITY = {"type": "object", "required": ["did"], "properties": {"did": {"type": "string"}}}
 EXCHANGE = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
 LISTED = {
     "type": "object",
@@ -46,7 +51,7 @@ RECORD_FILTERS = {
 
 
 @api.get("/did")
-@operation("The onboarding authority's DID", responses={200: DID}, problems=(503,))
+@operation("The onboarding authority's DID", responses={200: AUTHORITY}, problems=(503,))
 def authority_did():
     """The onboarding authority's DID: what verifiers trust for Onboarding and Role credentials."""
     ctx = issuer_context()
@@ -61,7 +66,11 @@ def authority_did():
 @idempotent
 @operation(
     "Onboard a person: an exchange offering the credential",
-    body=envelope(*onboarding.PERSON_FIELDS, *onboarding.OPTIONS),
+    body=envelope(
+        *onboarding.PERSON_FIELDS,
+        did={**DID, "type": ["string", "null"]},
+        proofType=PROOF_TYPE,
+    ),
     responses={201: EXCHANGE},
     problems=(409, 422, 503),
 )
@@ -75,7 +84,13 @@ def onboard_person():
 @idempotent
 @operation(
     "Onboard an organisation",
-    body=envelope(*onboarding.ORGANISATION_FIELDS, "proofType"),
+    body=envelope(
+        *onboarding.ORGANISATION_FIELDS,
+        did=DID,
+        roles=STRINGS,
+        proofType=PROOF_TYPE,
+        required=("did", "roles"),
+    ),
     responses={201: EXCHANGE},
     problems=(409, 422, 503),
     auth="operatorToken",
@@ -90,7 +105,11 @@ def onboard_organisation():
 @idempotent
 @operation(
     "Offer a credential of a registered type",
-    body=envelope("credential", "proofType"),
+    body=envelope(
+        credential={"type": "object", **INVALID},
+        proofType=PROOF_TYPE,
+        required=("credential",),
+    ),
     responses={201: EXCHANGE},
     problems=(409, 422, 503),
     auth="operatorToken",
@@ -183,7 +202,13 @@ def _role_request_view(row) -> dict:
 @api.post("/role-requests")
 @operation(
     "Request roles (the answer's id is the capability)",
-    body=envelope("did", "roles", "note", "proofType"),
+    body=envelope(
+        did=DID,
+        roles=STRINGS,
+        note=text(2000, required=False),
+        proofType=PROOF_TYPE,
+        required=("did", "roles"),
+    ),
     responses={201: {"type": "object"}},
     problems=(409, 422, 503),
 )
@@ -234,7 +259,7 @@ def approve_role_request(request_id: str):
 @operator_required
 @operation(
     "Reject a role request (a reason)",
-    body=envelope("reason"),
+    body=envelope(reason=text(2000), required=("reason",)),
     responses={200: {"type": "object"}},
     problems=(404, 409, 422, 503),
     auth="operatorToken",

@@ -14,7 +14,7 @@ from issuer.certifiers import certifier_required
 from issuer.context import issuer_context
 from issuer.flist import too_large
 from issuer.idempotency import idempotent
-from issuer.routes.common import envelope
+from issuer.routes.common import envelope, text
 
 certifier = Blueprint("issuer_certifier", __name__, url_prefix="/issuer/certifications")
 software = Blueprint("issuer_software", __name__, url_prefix="/issuer/software")
@@ -102,7 +102,7 @@ def download(certification_id: str):
 @certifier_required
 @operation(
     "Revoke a certification (a reason)",
-    body=envelope("reason"),
+    body=envelope(reason=text(1000), required=("reason",)),
     responses={200: {"type": "object"}},
     problems=(404, 409, 422, 503),
     auth="bearer",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import current_app, g, jsonify, request
 
+from issuer import inputs
 from issuer.context import issuer_context
-from issuer.exchanges import describe_exchange, get_exchange
+from issuer.exchanges import PROOF_TYPES, describe_exchange, get_exchange
 from issuer.models import Exchange
 from issuer.oid4vci.grants import offer_view
 
@@ -40,8 +41,27 @@ def exchange_created(exchange: Exchange):
     return response
 
 
-def envelope(*members: str) -> dict:
-    """A body of these members only (else ``invalid-request``); what they hold is checked by the
-    services and by the credential's JSON Schema (``schema-violation``, pointing into it)."""
-    return {"type": "object", "x-problem": "invalid-request", "additionalProperties": False,
-            "properties": {name: {} for name in members}}  # fmt: skip
+# -- request bodies (their OpenAPI declarations) -----------------------------------------------
+
+INVALID = {"x-problem": "invalid-request"}
+#: The checks of :mod:`issuer.inputs` and :func:`issuer.exchanges.proof_type_of`, as schemas.
+DID = {"type": "string", "maxLength": 500, "pattern": inputs.DID.pattern, **INVALID}
+PROOF_TYPE = {"enum": list(PROOF_TYPES), **INVALID}
+STRINGS = {"type": "array", "minItems": 1, "items": {"type": "string"}, **INVALID}
+
+
+def text(max_length: int, *, required: bool = True) -> dict:
+    """A non-blank string (an optional one may be null)."""
+    kinds = "string" if required else ["string", "null"]
+    return {"type": kinds, "maxLength": max_length, "pattern": r"\S", **INVALID}
+
+
+def envelope(*members: str, required: tuple[str, ...] = (), **checked: dict) -> dict:
+    """A body of these members only (else ``invalid-request``), the ``checked`` ones with their
+    schemas; what the others hold is checked by the services and by the credential's JSON Schema
+    (``schema-violation``, pointing into the credential)."""
+    body = {"type": "object", **INVALID, "additionalProperties": False,
+            "properties": {**{name: {} for name in members}, **checked}}  # fmt: skip
+    if required:
+        body["required"] = list(required)
+    return body

@@ -262,11 +262,12 @@ def add_did(company_id: str):
     return {"did": row.did, "origin": row.origin, "key": row.key_id}, 201
 
 
-@api.post("/admin/companies/<company_id>/<any(approve, suspend, reinstate, remove):action>")
+@api.post("/admin/companies/<company_id>/<action>")
 @operator_required
 @operation("Review: approve (identified, with level, roles and powers), suspend, reinstate or "
            "remove (a reason required)", body=STATUS_CHANGE, body_required=False,
-           responses={200: COMPANY}, problems=(404, 409), **ADMIN)  # fmt: skip
+           responses={200: COMPANY}, problems=(404, 409), **ADMIN,
+           path={"action": {"enum": ["approve", "suspend", "reinstate", "remove"]}})  # fmt: skip
 def change_status(company_id: str, action: str):
     body = json_body(optional=True)
     company = service.change_status(kcit_context(), company_id, action, body, actor())
