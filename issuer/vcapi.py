@@ -47,6 +47,7 @@ from schemas.registry import credential_types
 from verifier.credentials import check_credential as verifier_structure
 from verifier.errors import VerificationError
 from verifier.jsonld import has_direction, to_quads
+from verifier.rdfc import Budget, BudgetExceeded, canonicalize
 from verifier.suites import check_compact
 
 SIGNING_OPTIONS = {"proofType": "Ed25519Signature2020", "proofPurpose": "assertionMethod"}
@@ -184,8 +185,12 @@ def check_expansion(
     try:
         verifier_structure(candidate)
         quads = to_quads(candidate)
+        # Within the verifier's work budget, before an agent (pyld, unbudgeted) canonicalizes it
+        canonicalize(quads, Budget())
     except VerificationError as exc:
         raise DomainError(exc.slug, exc.detail, title=exc.title, **exc.extra) from None
+    except BudgetExceeded as exc:
+        raise DomainError(ProblemType.HOSTILE_GRAPH, str(exc)) from None
     if cryptosuite is None and has_direction(quads):
         # ACA-Py's signer drops @direction (no rdfDirection): we and the reference libraries
         # would refuse its signature. Refused until the agent signs i18n datatypes.

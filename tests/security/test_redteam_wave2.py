@@ -537,3 +537,97 @@ def test_lookups_by_token_hash_still_compare_in_constant_time():
         assert calls, path
         assert any("hash_token" in ast.unparse(call) or "digest" in ast.unparse(call)
                    for call in calls), path  # fmt: skip
+
+
+@pytest.mark.agents
+@pytest.mark.db
+def test_credgate_and_vcdm_11_status_credentials_signed_with_rdfc_verify(
+    issuer_url, verifier_url, operator, authority_did
+):
+    """The rdfc instance on the credentials that carry our rules: a credgate RoleCredential (its
+    status entry, schema and issuer rules) and a VCDM 1.1 credential with a StatusList2021 entry
+    (three contexts with protected terms beside the Data Integrity one): signed, and accepted by
+    our verifier, never a 5xx."""
+    from tests.support.issuer_wallet import vc_api_role
+
+    role = vc_api_role(authority_did, HOLDER.did)
+    v11 = {"@context": [V1], "type": ["VerifiableCredential"], "issuer": authority_did,
+           "issuanceDate": "2025-01-01T00:00:00Z",
+           "credentialSubject": {"id": HOLDER.did}}  # fmt: skip
+    status = {"credentialStatus": {"type": "StatusList2021Entry"}}
+    for credential, options in ((role, None), (v11, status)):
+        response = issue(issuer_url, operator, credential, options=options)
+        assert response.status_code == 201, response.text
+        signed = response.json()["verifiableCredential"]
+        assert signed["proof"]["cryptosuite"] == RDFC and "credentialStatus" in signed
+        assert verify(verifier_url, signed)["verified"] is True, signed
+
+
+@pytest.mark.agents
+@pytest.mark.db
+def test_a_replayed_id_gets_only_its_own_credential(issuer_url, operator, authority_did):
+    """The same id again on the rdfc instance: the same request is answered with the first
+    credential; with a status entry asked for, another subject or on the other instance, it
+    is a conflict, never the first credential passed off as the second."""
+    credential = example(authority_did, id=f"urn:uuid:{uuid4()}")
+    first = issue(issuer_url, operator, credential)
+    assert first.status_code == 201, first.text
+    again = issue(issuer_url, operator, credential)
+    assert again.json() == first.json()
+    other_subject = {**credential, "credentialSubject": {"id": ATTACKER.did, "alumniOf": "X"}}
+    for response in (
+        issue(issuer_url, operator, credential,
+              options={"credentialStatus": {"type": "BitstringStatusListEntry"}}),
+        issue(issuer_url, operator, other_subject),
+        issue(issuer_url, operator, credential, cryptosuite=None),
+    ):  # fmt: skip
+        refused(response, "credential-exists", 409)
+
+
+def test_the_verifier_binds_every_proof_of_a_set_to_the_issuer():
+    """Proof sets (issue #17): an attacker's valid proof beside the issuer's, or the issuer's
+    proof carried over to a forged document, does not make a credential verify."""
+    from verifier.suites import sign
+    from verifier.testing import loopback_verifier
+    from verifier.trust import StaticTrustRegistry
+
+    authority = Party.from_seed(b"\x01" * 32)
+    verifier = loopback_verifier(StaticTrustRegistry(onboarding_authority=authority.did),
+                                 require_status=False)  # fmt: skip
+
+    def signed(party: Party, document: dict[str, Any]) -> dict[str, Any]:
+        return sign(document, party.key, party.method, proof_type="DataIntegrityProof",
+                    cryptosuite=RDFC)  # fmt: skip
+
+    document = example(authority.did)
+    forged = {**document, "credentialSubject": {"id": ATTACKER.did, "alumniOf": "X"}}
+    good, attacker = signed(authority, document)["proof"], signed(ATTACKER, forged)["proof"]
+    assert verifier.verify_credential({**document, "proof": good}).verified
+    for credential in (
+        {**forged, "proof": attacker},
+        {**forged, "proof": [attacker, good]},
+        {**forged, "proof": [good, attacker]},
+        {**document, "proof": [good, signed(ATTACKER, document)["proof"]]},
+    ):
+        assert not verifier.verify_credential(credential).verified
+
+
+@pytest.mark.agents
+@pytest.mark.db
+def test_a_poison_graph_is_refused_before_any_agent_canonicalizes_it(
+    issuer_url, operator, authority_did
+):
+    """Six blank nodes that all know each other: our canonicalizer refuses it within its budget
+    (hostile-graph, as the verifier would), while pyld, which ACA-Py's linked-data signer runs,
+    takes seconds on it (a clique of eight: hours, the agent's worker stuck). Refused at issue on
+    both instances, before a record is reserved, in well under a second."""
+    size = 6
+    nodes = [{"id": f"_:b{k}", "knows": [{"id": f"_:b{j}"} for j in range(size) if j != k]}
+             for k in range(size)]  # fmt: skip
+    credential = example(authority_did)
+    credential["credentialSubject"] = {"id": HOLDER.did, "alumniOf": "X", "graph": nodes}
+    for cryptosuite in (None, RDFC):
+        began = time.monotonic()
+        response = issue(issuer_url, operator, credential, cryptosuite=cryptosuite)
+        assert time.monotonic() - began < 2.0, cryptosuite
+        refused(response, "hostile-graph")
