@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from hashlib import sha256
 from typing import Any
 
-from verifier import errors
+from verifier import errors, lru
 from verifier.challenges import ChallengeStore
 from verifier.credentials import (
     CredentialFacts,
@@ -42,13 +42,28 @@ from verifier.suites import check_signature, suite_for
 from verifier.trust import TrustRegistry, check_issuer, credgate_types
 
 
-@dataclass
-class CredentialResult:
-    credential: Any
+@dataclass(kw_only=True)
+class VerificationResult:
+    """What VC-API's verify answers for a credential or a presentation: whether it verified, the
+    checks run, and why not (errors) or what to watch (warnings)."""
+
     verified: bool = False
     checks: list[str] = field(default_factory=list)
     errors: list[VerificationError] = field(default_factory=list)
     warnings: list[VerificationError] = field(default_factory=list)
+
+    def to_vc_api(self) -> dict[str, Any]:
+        return {
+            "verified": self.verified,
+            "checks": list(self.checks),
+            "warnings": [w.to_problem() for w in self.warnings],
+            "errors": [e.to_problem() for e in self.errors],
+        }
+
+
+@dataclass
+class CredentialResult(VerificationResult):
+    credential: Any
     facts: CredentialFacts | None = None
     proof_cached: bool = False
     #: Verified, and its issuer meets the trust rule of its credgate type: the only kind of
@@ -62,22 +77,10 @@ class CredentialResult:
     def error_types(self) -> list[str]:
         return [e.slug for e in self.errors]
 
-    def to_vc_api(self) -> dict[str, Any]:
-        return {
-            "verified": self.verified,
-            "checks": list(self.checks),
-            "warnings": [w.to_problem() for w in self.warnings],
-            "errors": [e.to_problem() for e in self.errors],
-        }
-
 
 @dataclass
-class PresentationResult:
+class PresentationResult(VerificationResult):
     presentation: Any
-    verified: bool = False
-    checks: list[str] = field(default_factory=list)
-    errors: list[VerificationError] = field(default_factory=list)
-    warnings: list[VerificationError] = field(default_factory=list)
     holder: str | None = None  # the DID that signed the presentation
     credentials: list[CredentialResult] = field(default_factory=list)
 
@@ -88,13 +91,8 @@ class PresentationResult:
         ]
 
     def to_vc_api(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "verified": self.verified,
-            "checks": list(self.checks),
-            "warnings": [w.to_problem() for w in self.warnings],
-            "errors": [e.to_problem() for e in self.errors],
-            "credentialResults": [c.to_vc_api() for c in self.credentials],
-        }
+        body = super().to_vc_api()
+        body["credentialResults"] = [c.to_vc_api() for c in self.credentials]
         # Aggregate so a client that reads only the top level still sees why.
         for index, credential in enumerate(self.credentials):
             for error in credential.errors:
@@ -133,10 +131,7 @@ class ProofCache:
 
     def put(self, key: bytes, methods: tuple[VerificationMethod, ...]) -> None:
         with self._lock:
-            self._entries[key] = (time.monotonic(), methods)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            lru.keep(self._entries, key, (time.monotonic(), methods), self.max_entries)
 
     def clear(self) -> None:
         with self._lock:

@@ -28,7 +28,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
@@ -483,6 +483,29 @@ def check_url(url: object, policy: FetchPolicy | None = None) -> str:
 def lock_stripe(key: str, stripes: int) -> int:
     """A stable stripe for ``key`` (bounded lock tables: one lock per stripe, not per key)."""
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest()) % stripes
+
+
+class FetchLocks:
+    """One fetch per key (a URL) at a time. Striped, not one lock per key: the keys come from
+    credentials anyone can send."""
+
+    def __init__(self, stripes: int = 64) -> None:
+        self._locks = tuple(threading.Lock() for _ in range(stripes))
+
+    def __len__(self) -> int:
+        return len(self._locks)  # bounded, whatever the number of keys
+
+    def fetch_once[T](self, key: str, fresh: Callable[[], T | None], fetch: Callable[[], T]) -> T:
+        """What ``fresh()`` holds, else ``fetch()``: concurrent callers wait for the one fetch
+        (bounded by its deadline) and then find it fresh, instead of stampeding the origin."""
+        cached = fresh()
+        if cached is not None:
+            return cached
+        with self._locks[lock_stripe(key, len(self._locks))]:
+            cached = fresh()
+            if cached is not None:
+                return cached
+            return fetch()
 
 
 FETCH_POLICY = "credgate.fetch_policy"

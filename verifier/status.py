@@ -50,11 +50,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from verifier import errors, feeds, jose
+from verifier import errors, feeds, jose, lru
 from verifier.credentials import as_list
 from verifier.dids import DidResolver
 from verifier.errors import VerificationError
-from verifier.fetch import Fetcher, FetchError, FetchPolicy, lock_stripe
+from verifier.fetch import Fetcher, FetchError, FetchLocks, FetchPolicy
 from verifier.jwtvc import credential_view
 
 log = logging.getLogger(__name__)
@@ -383,6 +383,13 @@ def list_unverified(url: str, exc: VerificationError) -> VerificationError:
     )
 
 
+def list_fetch_failed(exc: FetchError) -> VerificationError:
+    """A status list that could not be fetched: unavailable, or malformed as served. What the
+    remote host answered stays out of the error: no port or service oracle."""
+    slug = errors.INVALID_STATUS if exc.malformed else errors.STATUS_UNAVAILABLE
+    return VerificationError(slug, exc.describe("the status list"))
+
+
 class StatusListCache:
     """Fetched, verified status lists by URL (bounded LRU, TTL per feed health).
 
@@ -416,8 +423,7 @@ class StatusListCache:
         self.fetcher = Fetcher(policy, deadline=FETCH_DEADLINE, max_bytes=MAX_LIST_BYTES)
         self._lists: OrderedDict[str, StatusList] = OrderedDict()
         self._lock = threading.Lock()
-        # Striped, not one lock per URL: URLs come from credentials anyone can send.
-        self._url_locks = tuple(threading.Lock() for _ in range(FETCH_LOCKS))
+        self._url_locks = FetchLocks(FETCH_LOCKS)
         self._clock = clock
         self._generation = 0  # bumped by every invalidation
         # URL -> indices the change feed reported set that no fetched list has shown yet.
@@ -459,28 +465,19 @@ class StatusListCache:
             return known is not None and index in known
 
     def get(self, url: str) -> StatusList:
-        cached = self._fresh(url)
-        if cached is not None:
-            return cached
-        # One fetch per URL at a time; concurrent verifications wait for it (bounded by the
-        # fetch deadline) instead of stampeding the revocation service.
-        with self._url_locks[lock_stripe(url, FETCH_LOCKS)]:
-            cached = self._fresh(url)
-            if cached is not None:
-                return cached
-            with self._lock:
-                generation = self._generation
-            status_list = self._fetch(url)
-            with self._lock:
-                self._forget_shown(status_list)
-                if generation != self._generation:
-                    # Invalidated while we fetched: what we hold may predate the change.
-                    return status_list
-                self._lists[url] = status_list
-                self._lists.move_to_end(url)
-                while len(self._lists) > self.max_lists:
-                    self._lists.popitem(last=False)
-            return status_list
+        return self._url_locks.fetch_once(url, lambda: self._fresh(url), lambda: self._load(url))
+
+    def _load(self, url: str) -> StatusList:
+        with self._lock:
+            generation = self._generation
+        status_list = self._fetch(url)
+        with self._lock:
+            self._forget_shown(status_list)
+            if generation != self._generation:
+                # Invalidated while we fetched: what we hold may predate the change.
+                return status_list
+            lru.keep(self._lists, url, status_list, self.max_lists)
+        return status_list
 
     def _forget_shown(self, status_list: StatusList) -> None:
         """Drop overlay bits the fetched list shows set (it caught up with the feed)."""
@@ -498,7 +495,8 @@ class StatusListCache:
                 return cached
         return None
 
-    def _fetch_url(self, url: str) -> str:
+    def target_url(self, url: str) -> str:
+        """Where the list at ``url`` is fetched from (``url_override`` applied)."""
         for prefix, replacement in self.url_override.items():
             if url.startswith(prefix):
                 return replacement + url[len(prefix) :]
@@ -506,14 +504,12 @@ class StatusListCache:
 
     def _fetch(self, url: str) -> StatusList:
         fetched_at = self._clock()
-        target = self._fetch_url(url)
+        target = self.target_url(url)
         self.fetches += 1
         try:
             body = self.fetcher.get(target, accept=LIST_ACCEPT).body
         except FetchError as exc:
-            # What the remote host answered stays out of the error: no port or service oracle.
-            slug = errors.INVALID_STATUS if exc.malformed else errors.STATUS_UNAVAILABLE
-            raise VerificationError(slug, exc.describe("the status list")) from None
+            raise list_fetch_failed(exc) from None
         try:
             return decode_list(body, url, fetched_at, self.verify_list, self.resolver)
         except UnicodeDecodeError:

@@ -18,7 +18,7 @@ signature. :func:`sign` (tests, benchmarks, status-list fixtures) is the mirror 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import sha256
@@ -190,14 +190,7 @@ class Suite:
         return data.combined
 
     def signature(self, proof: Mapping[str, Any]) -> bytes:
-        value = proof.get("proofValue")
-        try:
-            signature = multibase_decode(value)
-        except ValueError as exc:
-            raise VerificationError(errors.MALFORMED_PROOF, f"proofValue: {exc}") from None
-        if len(signature) != 64:
-            raise VerificationError(errors.MALFORMED_PROOF, "proofValue is not 64 bytes")
-        return signature
+        return _ed25519_signature(multibase_decode, proof.get("proofValue"), "proofValue")
 
     def attach(self, proof: dict[str, Any], data: HashData, key: SigningKey) -> dict[str, Any]:
         signature = key.sign(self.signing_input(proof, data)).signature
@@ -270,14 +263,8 @@ class Ed25519Signature2018(Suite):
         return (self._header(proof) + ".").encode("ascii") + data.combined
 
     def signature(self, proof: Mapping[str, Any]) -> bytes:
-        self._header(proof)
-        try:
-            signature = b64url_decode(proof["jws"].split(".")[2])
-        except ValueError as exc:
-            raise VerificationError(errors.MALFORMED_PROOF, f"jws signature: {exc}") from None
-        if len(signature) != 64:
-            raise VerificationError(errors.MALFORMED_PROOF, "jws signature is not 64 bytes")
-        return signature
+        self._header(proof)  # checks that the jws has three parts
+        return _ed25519_signature(b64url_decode, proof["jws"].split(".")[2], "jws signature")
 
     def attach(self, proof: dict[str, Any], data: HashData, key: SigningKey) -> dict[str, Any]:
         header_b64 = b64url_encode(json.dumps(JWS_HEADER).encode("utf-8"))
@@ -308,6 +295,18 @@ def suite_for(proof: Mapping[str, Any]) -> Suite:
             return suite
     name = f"{proof_type}/{cryptosuite}" if cryptosuite else str(proof_type)
     raise VerificationError(errors.UNSUPPORTED_PROOF, f"proof type {name} is not supported")
+
+
+def _ed25519_signature(decode: Callable[[Any], bytes], value: Any, what: str) -> bytes:
+    """``value`` decoded: an Ed25519 signature is 64 bytes; anything else is a malformed proof,
+    named by ``what`` (the member it came from)."""
+    try:
+        signature = decode(value)
+    except ValueError as exc:
+        raise VerificationError(errors.MALFORMED_PROOF, f"{what}: {exc}") from None
+    if len(signature) != 64:
+        raise VerificationError(errors.MALFORMED_PROOF, f"{what} is not 64 bytes")
+    return signature
 
 
 def check_signature(public_key: bytes, message: bytes, signature: bytes) -> bool:

@@ -25,22 +25,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from verifier import errors, jose
+from verifier import errors, jose, lru
 from verifier.dids import DidResolver
 from verifier.errors import VerificationError
-from verifier.fetch import FetchError, lock_stripe
+from verifier.fetch import FetchError, FetchLocks
 from verifier.sdjwt import TOKEN_STATUS_ENTRY
 from verifier.status import (
+    FETCH_LOCKS,
     MAX_BITSTRING_BYTES,
     MAX_LIST_BYTES,
     StatusListCache,
+    list_fetch_failed,
     list_unverified,
 )
 
 LIST_TYPE = "statuslist+jwt"
 ACCEPT = "application/statuslist+jwt"
 VALID, INVALID, SUSPENDED = 0, 1, 2
-FETCH_LOCKS = 64
 TOKEN_SUFFIX = "/token"
 
 
@@ -139,7 +140,7 @@ class TokenStatusListCache:
         self.max_lists = max_lists
         self._lists: OrderedDict[str, TokenStatusList] = OrderedDict()
         self._lock = threading.Lock()
-        self._url_locks = tuple(threading.Lock() for _ in range(FETCH_LOCKS))
+        self._url_locks = FetchLocks(FETCH_LOCKS)
         self.fetches = 0
 
     def _generation(self) -> int:
@@ -161,40 +162,26 @@ class TokenStatusListCache:
         return cached
 
     def get(self, uri: str, now: datetime) -> TokenStatusList:
-        cached = self._fresh(uri)
-        if cached is not None:
-            return cached
-        with self._url_locks[lock_stripe(uri, FETCH_LOCKS)]:
-            cached = self._fresh(uri)
-            if cached is not None:
-                return cached
-            generation = self._generation()
-            fetched_at = time.monotonic()
-            self.fetches += 1
-            target = uri
-            for prefix, replacement in self.companion.url_override.items():
-                if uri.startswith(prefix):
-                    target = replacement + uri[len(prefix) :]
-                    break
-            try:
-                body = self.companion.fetcher.get(
-                    target, accept=ACCEPT, max_bytes=MAX_LIST_BYTES
-                ).body
-                token = body.decode("ascii").strip()
-            except FetchError as exc:
-                slug = errors.INVALID_STATUS if exc.malformed else errors.STATUS_UNAVAILABLE
-                raise VerificationError(slug, exc.describe("the status list")) from None
-            except UnicodeDecodeError:
-                raise VerificationError(
-                    errors.INVALID_STATUS, "the status list is not a JWT"
-                ) from None
-            listed = read_list(token, uri, self.resolver, fetched_at, generation, now)
-            with self._lock:
-                self._lists[uri] = listed
-                self._lists.move_to_end(uri)
-                while len(self._lists) > self.max_lists:
-                    self._lists.popitem(last=False)
-            return listed
+        return self._url_locks.fetch_once(
+            uri, lambda: self._fresh(uri), lambda: self._load(uri, now)
+        )
+
+    def _load(self, uri: str, now: datetime) -> TokenStatusList:
+        generation = self._generation()
+        fetched_at = time.monotonic()
+        self.fetches += 1
+        target = self.companion.target_url(uri)
+        try:
+            body = self.companion.fetcher.get(target, accept=ACCEPT, max_bytes=MAX_LIST_BYTES).body
+            token = body.decode("ascii").strip()
+        except FetchError as exc:
+            raise list_fetch_failed(exc) from None
+        except UnicodeDecodeError:
+            raise VerificationError(errors.INVALID_STATUS, "the status list is not a JWT") from None
+        listed = read_list(token, uri, self.resolver, fetched_at, generation, now)
+        with self._lock:
+            lru.keep(self._lists, uri, listed, self.max_lists)
+        return listed
 
 
 _caches: weakref.WeakKeyDictionary[StatusListCache, TokenStatusListCache] = (

@@ -30,7 +30,7 @@ from urllib.parse import quote
 
 import requests
 
-from verifier import feeds
+from verifier import feeds, lru
 from verifier.errors import VerificationError
 from verifier.trust import CompanyStatus
 
@@ -130,10 +130,7 @@ class KcitTrustRegistry:
             ) from None
         with self._lock:
             if generation == self._generation:  # not invalidated while we fetched
-                self._entries[did] = facts
-                self._entries.move_to_end(did)
-                while len(self._entries) > self.max_entries:
-                    self._entries.popitem(last=False)
+                lru.keep(self._entries, did, facts, self.max_entries)
         return facts
 
     def _trust(self) -> str | None:
