@@ -102,11 +102,15 @@ SECURITY_SCHEMES = {
 }
 
 
-def param(description: str = "", schema: Schema | None = None, *, required: bool = False) -> dict:
-    """A query parameter's declaration; an optional one may be sent empty (as if left out)."""
+def param(
+    description: str = "", schema: Schema | None = None, *, required: bool = False,
+    empty: bool = True,
+) -> dict:
+    """A query parameter's declaration; an optional one may be sent empty (as if left out),
+    unless ``empty`` is false (then its schema judges the empty string)."""
     declared = {"description": description, "schema": schema or {"type": "string"},
                 "required": required}  # fmt: skip
-    if not required:
+    if empty and not required:
         declared["allowEmptyValue"] = True
     return declared
 
@@ -202,7 +206,9 @@ def operation(summary: str, **declared: Any) -> Callable[[Callable], Callable]:
             if op.before is not None:
                 op.before(*args, **kwargs)
             for name, checker in query.items():
-                check_parameter(name, checker, required=op.query[name]["required"])
+                spec = op.query[name]
+                check_parameter(name, checker, required=spec["required"],
+                                empty=spec.get("allowEmptyValue", False))  # fmt: skip
             if validator is not None:
                 value = json_body(optional=not op.body_required)
                 if value is not None or op.body_required:
@@ -236,12 +242,15 @@ def _validator(schema: Schema) -> Draft202012Validator:
     return Draft202012Validator(inlined)
 
 
-def check_parameter(name: str, validator: Draft202012Validator, *, required: bool) -> None:
-    """Check a query parameter (a number or an integer read as one; empty is left out) against
-    its schema: a 400 naming it in ``field`` and ``parameter``, of its ``x-problem`` type."""
+def check_parameter(
+    name: str, validator: Draft202012Validator, *, required: bool, empty: bool
+) -> None:
+    """Check a query parameter (a number or an integer read as one; empty, where allowed, is
+    left out) against its schema: a 400 naming it in ``field`` and ``parameter``, of its
+    ``x-problem`` type (and ``x-status``)."""
     schema = validator.schema
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None or (raw == "" and empty):
         if required:
             raise _parameter_problem(name, schema, "missing-field", "is required")
         return

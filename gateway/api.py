@@ -60,11 +60,18 @@ DECISION_FILTERS = {
     "holder": param("a holder DID"),
     "allow": param("true: allowed ones, anything else: refused ones"),
     "route": param("a route"),
-    "limit": param("how many", {"type": "integer", "x-problem": "invalid-parameter"}),
+    "limit": param("how many", {"type": "integer", "x-problem": "invalid-parameter"}, empty=False),
 }
 COMPANY_CREDENTIAL = {"description": "{verifiableCredential}: the company's credential"}
-HANDOFF = {"type": "object", "x-problem": "invalid-request",
-           "description": "client, code, code_verifier, redirect_uri"}  # fmt: skip
+#: What gateway.handoff's redeem reads: four short ASCII strings (else invalid-request).
+HANDOFF_MEMBER = {"type": "string", "minLength": 1, "maxLength": 500, "pattern": "^[\\x00-\\x7f]*$",
+                  "x-problem": "invalid-request"}  # fmt: skip
+HANDOFF = {
+    "type": "object", "x-problem": "invalid-request",
+    "required": ["client", "code", "code_verifier", "redirect_uri"],
+    "properties": {name: HANDOFF_MEMBER
+                   for name in ("client", "code", "code_verifier", "redirect_uri")},
+}  # fmt: skip
 
 TOKEN_TTL = timedelta(minutes=5)
 

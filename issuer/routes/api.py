@@ -44,6 +44,7 @@ RECORD_FILTERS = {
     "limit": param(
         "1 to 500",
         {"type": "integer", "minimum": 1, "maximum": 500, "x-problem": "invalid-request"},
+        empty=False,
     ),
     **{name: param(f"only records of this {name}") for name in
        ("type", "subject", "state", "workflow")},
@@ -234,7 +235,7 @@ def role_request(request_id: str):
     responses={200: {"type": "object"}},
     problems=(400, 503),
     auth="operatorToken",
-    query={"state": param("pending, approved or rejected")},
+    query={"state": param("a state", {"enum": list(roles.STATES), **INVALID}, empty=False)},
 )
 def list_role_requests():
     rows = roles.list_requests(issuer_context(), request.args.get("state"))

@@ -123,6 +123,7 @@ def list_software():
 @software.get("/<digest>")
 @operation(
     "Certified software by its digest",
+    path={"digest": {"type": "string", "pattern": certified_software.DIGEST.pattern}},
     responses={200: {"type": "object"}},
     problems=(400, 404, 503),
 )
