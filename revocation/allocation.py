@@ -104,20 +104,7 @@ def allocate(
 
 def mark_issued(session: Session, entry_id: int) -> None:
     """The credential holding the entry was delivered (idempotent)."""
-    entry = store.find_entry(session, entry_id, for_update=True)
-    if entry.state == "issued":
-        return
-    if entry.state == "abandoned":
-        raise DomainError(
-            ProblemType.ENTRY_ABANDONED,
-            f"entry {entry_id} was abandoned; its bit is set and the credential will not verify",
-        )  # fmt: skip
-    entry.state = "issued"
-    entry.updated_at = utcnow()
-    store.add_event(
-        session, entry.id, "issue",
-        reason="credential delivered", actor=SYSTEM_ACTOR, state=entry.state, status=entry.status,
-    )  # fmt: skip
+    _settle(session, entry_id, "issued", "issue", "credential delivered")
 
 
 def mark_abandoned(session: Session, entry_id: int, reason: str) -> None:
@@ -126,21 +113,43 @@ def mark_abandoned(session: Session, entry_id: int, reason: str) -> None:
         raise DomainError(ProblemType.INVALID_REASON, "give the reason as a string")
     # Changes the published list: take the feed lock before reading the entry (see feed).
     seq = feed.next_seq(session)
+    entry = _settle(session, entry_id, "abandoned", "abandon", reason.strip())
+    if entry is not None:
+        feed.record_change(session, seq, store.find_list(session, entry.list_id), entry)
+
+
+#: The final states of a reserved entry, each with what refuses it when the entry already
+#: ended the other way (for good: a set bit is never cleared, a delivered credential stays).
+_FINAL = {
+    "issued": (
+        ProblemType.ENTRY_ABANDONED,
+        "entry {} was abandoned; its bit is set and the credential will not verify",
+    ),
+    "abandoned": (
+        ProblemType.ENTRY_ISSUED,
+        "entry {} belongs to an issued credential: revoke it instead",
+    ),
+}
+
+
+def _settle(
+    session: Session, entry_id: int, state: str, action: str, reason: str
+) -> StatusEntry | None:
+    """Move a reserved entry to its final ``state`` with an event; None if it was there already
+    (idempotent), a problem if it ended the other way."""
     entry = store.find_entry(session, entry_id, for_update=True)
-    if entry.state == "abandoned":
-        return
-    if entry.state == "issued":
-        raise DomainError(
-            ProblemType.ENTRY_ISSUED,
-            f"entry {entry_id} belongs to an issued credential: revoke it instead",
-        )  # fmt: skip
-    entry.state = "abandoned"
+    if entry.state == state:
+        return None
+    if entry.state in _FINAL:  # it ended the other way
+        problem, detail = _FINAL[state]
+        raise DomainError(problem, detail.format(entry_id))
+    entry.state = state
     entry.updated_at = utcnow()
     store.add_event(
-        session, entry.id, "abandon",
-        reason=reason.strip(), actor=SYSTEM_ACTOR, state=entry.state, status=entry.status,
+        session, entry.id, action,
+        reason=reason, actor=SYSTEM_ACTOR, state=entry.state, status=entry.status,
     )  # fmt: skip
-    feed.record_change(session, seq, store.find_list(session, entry.list_id), entry)
+    return entry
 
 
 def stale_reservations(session: Session, *, before: datetime, limit: int = 200) -> list[int]:
