@@ -132,6 +132,7 @@ def test_the_document_is_valid_openapi_3_1(service):
 
 
 @pytest.mark.slow  # a schemathesis run per service
+@pytest.mark.slow  # a bounded fuzzing run: make test runs it, make test-fast leaves it out
 def test_the_service_answers_as_its_document_says(service, world):
     schema = schemathesis.openapi.from_wsgi("/openapi.json", service)
     # The operator's token goes on every request (to reach past the sign-in), so requests without
