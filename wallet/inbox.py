@@ -116,9 +116,11 @@ def _await_attached(
     )
     if not records:
         raise _no_message(inbound.what, ctx.scan_timeout)
-    return inbound.interaction(
-        ctx, account, holder, records[0][inbound.record_key], invitation.label
-    )
+    record_id = records[0][inbound.record_key]
+    existing = interactions.find_by_record(ctx, account, item.kind, record_id)
+    if existing is not None:  # a sync got there first
+        return existing
+    return inbound.interaction(ctx, account, holder, record_id, invitation.label)
 
 
 def _no_message(what: str, timeout: float) -> DomainError:
@@ -237,9 +239,6 @@ def _label(holder: Holder, connection_id: str | None, cache: dict[str, str | Non
 def offer_interaction(
     ctx: WalletContext, account: Account, holder: Holder, cred_ex_id: str, label: str | None
 ) -> Interaction:
-    existing = interactions.find_by_record(ctx, account, OFFER, cred_ex_id)
-    if existing is not None:
-        return existing
     full = holder.call(lambda c: c.credential_exchange(cred_ex_id))
     record = full.get("cred_ex_record") or {}
     by_format = (record.get("by_format") or {}).get("cred_offer") or {}
@@ -277,9 +276,6 @@ def offer_interaction(
 def request_interaction(
     ctx: WalletContext, account: Account, holder: Holder, pres_ex_id: str, label: str | None
 ) -> Interaction:
-    existing = interactions.find_by_record(ctx, account, REQUEST, pres_ex_id)
-    if existing is not None:
-        return existing
     record = holder.call(lambda c: c.presentation_exchange(pres_ex_id))
     dif = ((record.get("by_format") or {}).get("pres_request") or {}).get("dif")
     definition = dif.get("presentation_definition") if isinstance(dif, dict) else None
@@ -342,6 +338,7 @@ class Inbound:
     topic: str
     record_key: str
     waiting: Callable[..., list[dict[str, Any]]]  # (client, *, thread_id=None) -> records
+    # Records a new one (the caller checked that the wallet has not seen it).
     interaction: Callable[[WalletContext, Account, Holder, str, str | None], Interaction]
 
 
