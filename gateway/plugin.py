@@ -15,7 +15,8 @@ software certification) against the caller's credentials as they stand now.
 This module is the whole interface: an app imports nothing else of the gateway (an import-linter
 contract in ``pyproject.toml`` says so). What an app needs of the gateway's requirements
 (:func:`describe` and :func:`missing` for a deny's message, :func:`evaluate` over evidence it
-verified) is re-exported here.
+verified) is re-exported here. An app's HTML page extends the template ``gateway/app.html``
+(setting ``app_title``; its part goes in the block ``app``).
 """
 
 from __future__ import annotations
