@@ -631,3 +631,42 @@ def test_a_poison_graph_is_refused_before_any_agent_canonicalizes_it(
         response = issue(issuer_url, operator, credential, cryptosuite=cryptosuite)
         assert time.monotonic() - began < 2.0, cryptosuite
         refused(response, "hostile-graph")
+
+
+@pytest.mark.agents
+@pytest.mark.db
+@pytest.mark.parametrize(
+    ("path", "body", "slug"),
+    [
+        ("/credentials/verify", [], "invalid-request"),
+        ("/credentials/verify", {"verifiableCredential": 5}, "invalid-request"),
+        ("/credentials/verify", {"verifiableCredential": "eyJhbGciOiJub25lIn0.e30."},
+         "unsupported-format"),
+        ("/credentials/verify", {"verifiableCredential": {}, "options": "x"}, "invalid-request"),
+        ("/presentations/verify", {"verifiablePresentation": None}, "invalid-request"),
+        ("/presentations/verify", {"verifiablePresentation": {}, "options": {"challenge": 5}},
+         "invalid-request"),
+    ],
+)  # fmt: skip
+def test_malformed_verify_requests_keep_their_problem_types(verifier_url, path, body, slug):
+    """The OpenAPI declarations now check these bodies first: the VC-API's problem types and
+    the 400 stay (a client switching on them sees no change), never a 5xx."""
+    response = requests.post(f"{verifier_url}{path}", json=body, timeout=30)
+    refused(response, slug)
+
+
+@pytest.mark.agents
+@pytest.mark.db
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [([], 400), ({"credential": []}, 400), ({"credential": {}, "options": []}, 400),
+     ({"credential": {}, "options": {"credentialStatus": "x"}}, 400), ({}, 400)],
+)  # fmt: skip
+def test_malformed_issue_requests_are_client_errors_on_both_instances(
+    issuer_url, operator, body, status
+):
+    for query in ("", f"?cryptosuite={RDFC}"):
+        response = requests.post(f"{issuer_url}/credentials/issue{query}", json=body,
+                                 headers=operator, timeout=30)  # fmt: skip
+        assert response.status_code == status, (query, response.text)
+        assert response.headers["Content-Type"].startswith("application/problem+json")
