@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -458,6 +459,47 @@ def _components(value: Any, found: dict[str, Schema] | None = None) -> dict[str,
 
 
 openapi = Blueprint("openapi", __name__)
+
+#: Set (to anything) to check every JSON answer of a declared route against its declaration; one
+#: that breaks it becomes a 500 naming why (for test runs: the answers the fuzzer cannot reach).
+STRICT_ENV = "CREDGATE_OPENAPI_STRICT"
+
+
+_RESPONSE_VALIDATORS: dict[int, Draft202012Validator] = {}
+
+
+class ResponseBreaksDeclaration(AssertionError):
+    """An answer its route's declaration does not allow."""
+
+
+@openapi.record_once
+def _strict(state) -> None:
+    if os.environ.get(STRICT_ENV):
+        state.app.after_request(check_response)
+
+
+def check_response(response):
+    """Raise :class:`ResponseBreaksDeclaration` if ``response`` (JSON) breaks the declared schema
+    of its status."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    op: Operation | None = getattr(view, ATTRIBUTE, None)
+    if op is None or not response.is_json or response.direct_passthrough:
+        return response
+    described = op._responses().get(str(response.status_code), {})
+    media = described.get("content", {}).get(response.mimetype)
+    if media is None or not media.get("schema"):
+        return response
+    schema = media["schema"]
+    checker = _RESPONSE_VALIDATORS.get(id(schema))
+    if checker is None:  # declared schemas live as long as the app: one validator each
+        checker = _RESPONSE_VALIDATORS[id(schema)] = _validator(schema)
+    error = next(iter(checker.iter_errors(response.get_json())), None)
+    if error is not None:
+        raise ResponseBreaksDeclaration(
+            f"{request.method} {request.path} answered {response.status_code} against its "
+            f"declaration: {dotted(error.absolute_path) or 'body'}: {_detail(error)}"
+        )
+    return response
 
 
 @openapi.get("/openapi.json")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from credgate.auth import operator_required
-from credgate.openapi import operation, param
+from credgate.openapi import component, operation, param
 from credgate.problems import Problem, json_body
 from credgate.qr import qr_svg
 from issuer import certifiers, onboarding, records, roles
@@ -34,12 +34,54 @@ api = Blueprint("issuer_api", __name__, url_prefix="/issuer")
 
 
 AUTHORITY = {"type": "object", "required": ["did"], "properties": {"did": {"type": "string"}}}
-EXCHANGE = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
-LISTED = {
+STRING = {"type": "string"}
+NULLABLE = {"type": ["string", "null"]}
+EXCHANGE = component("Exchange", {
     "type": "object",
-    "required": ["credentials"],
-    "properties": {"credentials": {"type": "array", "items": {"type": "object"}}},
-}
+    "required": ["id", "workflow", "state", "expires_at", "invitation_url", "status_url"],
+    "properties": {
+        "id": STRING, "workflow": STRING, "state": STRING, "reason": NULLABLE,
+        "delivered": {"type": "boolean"}, "expires_at": STRING, "invitation_url": STRING,
+        "deep_link": NULLABLE, "qr_code": STRING, "status_url": STRING,
+        "credentials": {"type": "array", "items": {"type": "object"}},
+        "oid4vci": {"type": ["object", "null"]},
+    },
+})  # fmt: skip
+RECORD = component("IssuanceRecord", {
+    "type": "object",
+    "required": ["id", "credential_id", "type", "issuer", "state"],
+    "properties": {
+        "id": STRING, "credential_id": STRING, "type": STRING, "issuer": STRING,
+        "subject": NULLABLE, "workflow": NULLABLE, "state": STRING, "reason": NULLABLE,
+        "acknowledged": {"type": ["boolean", "null"]}, "proofType": NULLABLE,
+        "exchange_id": NULLABLE, "created_at": STRING, "issued_at": NULLABLE,
+        "credential": {"type": ["object", "null"]},
+    },
+})  # fmt: skip
+ROLE_REQUEST = component("RoleRequest", {
+    "type": "object",
+    "required": ["id", "did", "roles", "state", "created_at"],
+    "properties": {
+        "id": STRING, "did": STRING, "roles": {"type": "array", "items": STRING},
+        "note": NULLABLE, "proofType": STRING, "state": {"enum": list(roles.STATES)},
+        "reason": NULLABLE, "decided_by": NULLABLE, "decided_at": NULLABLE,
+        "created_at": STRING, "exchange": {"anyOf": [EXCHANGE, {"type": "null"}]},
+    },
+})  # fmt: skip
+CERTIFIER = component("Certifier", {
+    "type": "object",
+    "required": ["name", "did"],
+    "properties": {"name": STRING, "did": STRING, "accredited": {"type": ["boolean", "null"]},
+                   "created_at": STRING, "token": {"type": "string", "description": "shown once"}},
+})  # fmt: skip
+
+
+def listing(name: str, item: dict) -> dict:
+    return {"type": "object", "required": [name],
+            "properties": {name: {"type": "array", "items": item}}}  # fmt: skip
+
+
+LISTED = listing("credentials", RECORD)
 RECORD_FILTERS = {
     "limit": param(
         "1 to 500",
@@ -180,7 +222,7 @@ def list_credentials():
 @operator_required
 @operation(
     "An issuance record with its credential",
-    responses={200: {"type": "object"}},
+    responses={200: RECORD},
     problems=(404, 503),
     auth="operatorToken",
 )
@@ -210,7 +252,7 @@ def _role_request_view(row) -> dict:
         proofType=PROOF_TYPE,
         required=("did", "roles"),
     ),
-    responses={201: {"type": "object"}},
+    responses={201: ROLE_REQUEST},
     problems=(409, 422, 503),
 )
 def request_roles():
@@ -222,7 +264,7 @@ def request_roles():
 
 
 @api.get("/role-requests/<request_id>")
-@operation("Follow a role request", responses={200: {"type": "object"}}, problems=(404, 503))
+@operation("Follow a role request", responses={200: ROLE_REQUEST}, problems=(404, 503))
 def role_request(request_id: str):
     """The participant follows its request here (the id is the capability)."""
     return _role_request_view(roles.get_request(issuer_context(), request_id))
@@ -232,7 +274,7 @@ def role_request(request_id: str):
 @operator_required
 @operation(
     "Role requests",
-    responses={200: {"type": "object"}},
+    responses={200: listing("role_requests", ROLE_REQUEST)},
     problems=(400, 503),
     auth="operatorToken",
     query={"state": param("a state", {"enum": list(roles.STATES), **INVALID}, empty=False)},
@@ -247,7 +289,7 @@ def list_role_requests():
 @idempotent
 @operation(
     "Approve a role request: its credential is offered",
-    responses={200: {"type": "object"}},
+    responses={200: ROLE_REQUEST},
     problems=(404, 409, 503),
     auth="operatorToken",
 )
@@ -261,7 +303,7 @@ def approve_role_request(request_id: str):
 @operation(
     "Reject a role request (a reason)",
     body=envelope(reason=text(2000), required=("reason",)),
-    responses={200: {"type": "object"}},
+    responses={200: ROLE_REQUEST},
     problems=(404, 409, 422, 503),
     auth="operatorToken",
 )
@@ -278,7 +320,7 @@ def reject_role_request(request_id: str):
 @operation(
     "Register a certifier (its API token is shown once)",
     body=envelope("name", "accredited"),  # accredited: refused, it is KCIT's (the service says so)
-    responses={201: {"type": "object"}},
+    responses={201: {"allOf": [CERTIFIER], "required": ["token"]}},
     problems=(409, 422, 503),
     auth="operatorToken",
 )
@@ -292,7 +334,12 @@ def register_certifier():
 
 @api.get("/certifiers")
 @operator_required
-@operation("Certifiers", responses={200: {"type": "object"}}, problems=(503,), auth="operatorToken")
+@operation(
+    "Certifiers",
+    responses={200: listing("certifiers", CERTIFIER)},
+    problems=(503,),
+    auth="operatorToken",
+)
 def list_certifiers():
     ctx = issuer_context()
     return {"certifiers": [certifiers.describe(ctx, r) for r in certifiers.all_certifiers(ctx)]}

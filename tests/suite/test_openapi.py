@@ -129,6 +129,8 @@ def test_the_document_is_valid_openapi_3_1(service):
     schema.validate()  # the OpenAPI 3.1 meta-schema
     for definition in document.get("components", {}).get("schemas", {}).values():
         Draft202012Validator.check_schema(definition)
+    for ref in references(document):  # each names a component the document holds
+        assert ref.removeprefix("#/components/schemas/") in document["components"]["schemas"], ref
     # HTML pages are for people, not part of the API: none is described.
     for rule in service.url_map.iter_rules():
         if is_page(rule):
@@ -156,6 +158,17 @@ def test_the_service_answers_as_its_document_says(service, world):
             if failure:
                 failures.append(f"{operation.label} ({mode.value}): {failure}")
     assert not failures, "\n".join(failures)
+
+
+def references(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        if isinstance(value.get("$ref"), str):
+            yield value["$ref"]
+        for member in value.values():
+            yield from references(member)
+    elif isinstance(value, list):
+        for member in value:
+            yield from references(member)
 
 
 def validated(operation: dict[str, Any]) -> bool:
