@@ -25,7 +25,6 @@ included (``rdfDirection: 'i18n-datatype'``). The key stays in the agent either 
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -43,7 +42,7 @@ from issuer.status import add_status_context, model_for
 from issuer.tenants import agent_problem
 from issuer.trust import authorize_issuer, unknown_issuer
 from issuer.vcdm import STATUS_LIST_2021_CONTEXT, data_model, issuer_id, types_of
-from schemas.registry import credential_types
+from schemas.registry import credential_types, raw_control_pointer
 from verifier.credentials import check_credential as verifier_structure
 from verifier.errors import VerificationError
 from verifier.jsonld import has_direction, to_quads
@@ -198,7 +197,7 @@ def check_expansion(
             ProblemType.UNSUPPORTED_DIRECTION,
             "the issuer agent cannot sign a string with @direction yet; leave it out",
         )  # fmt: skip
-    if cryptosuite is None and _has_raw_control(candidate):
+    if cryptosuite is None and raw_control_pointer(candidate) is not None:
         # ACA-Py's signer canonicalizes with pyld, which writes these unescaped where RDFC-1.0
         # (our verifier, the reference libraries) escapes them: its signature would not verify.
         raise DomainError(
@@ -232,25 +231,6 @@ def check_expansion(
             ProblemType.UNSUPPORTED_JSONLD,
             f"name the credgate type {sorted(typed - named)[0]} by its term",
         )  # fmt: skip
-
-
-#: What pyld's N-Quads writer leaves raw and RDFC-1.0 escapes: C0 controls but tab, LF, CR; DEL.
-_RAW_IN_PYLD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _has_raw_control(document: Any) -> bool:
-    stack = [document]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if _RAW_IN_PYLD.search(item):
-                return True
-        elif isinstance(item, Mapping):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
 
 
 def replay(

@@ -10,6 +10,7 @@ over the network.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -180,7 +181,37 @@ def validate(credential: Mapping[str, Any]) -> list[SchemaViolation]:
         message = f"type names several credgate credential types: {', '.join(names)}"
         return [SchemaViolation("/type", message, "type")]
     errors = _validator(names[0]).iter_errors(credential)
-    return sorted((_violation(e) for e in errors), key=lambda v: (v.path, v.message))
+    violations = [_violation(e) for e in errors]
+    control = raw_control_pointer(credential)
+    if control is not None:
+        violations.append(SchemaViolation(control, CONTROL_MESSAGE, "pattern"))
+    return sorted(violations, key=lambda v: (v.path, v.message))
+
+
+#: C0 controls but tab, LF and CR, and DEL: ACA-Py's signer (pyld's N-Quads writer) leaves them
+#: raw where RDFC-1.0 (our verifier, the reference libraries) escapes them, so a credential
+#: holding one would be signed and then refused by every verifier.
+RAW_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_MESSAGE = "a control character (other than tab, line feed, carriage return) is not allowed"
+
+
+def raw_control_pointer(document: Any) -> str | None:
+    """The JSON pointer of the first key or string holding a :data:`RAW_CONTROL` character."""
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        pointer, item = stack.pop()
+        if isinstance(item, str):
+            if RAW_CONTROL.search(item):
+                return pointer
+        elif isinstance(item, Mapping):
+            for key, value in item.items():
+                child = pointer + "/" + str(key).replace("~", "~0").replace("/", "~1")
+                if isinstance(key, str) and RAW_CONTROL.search(key):
+                    return child
+                stack.append((child, value))
+        elif isinstance(item, list):
+            stack.extend((f"{pointer}/{i}", value) for i, value in enumerate(item))
+    return None
 
 
 def _violation(error: ValidationError) -> SchemaViolation:

@@ -701,3 +701,23 @@ def test_aca_py_matches_the_right_credentials(portal: str) -> None:
         other = example_credential("RoleCredential")
         other["credentialSubject"]["roles"] = [r for r in ROLES if r != role]
         assert not _aca_py_selects(portal, other)
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x07", "\b", "\f", "\x1b", "\x7f"])
+@pytest.mark.parametrize("name", sorted(credential_types()))
+def test_a_control_character_anywhere_is_a_violation(name: str, char: str) -> None:
+    # ACA-Py's signer (pyld) writes these raw where RDFC-1.0 escapes them: a credential holding
+    # one would be signed and then refused by every verifier. Every issuance path schema-checks.
+    credential = example_credential(name)
+    subject = credential["credentialSubject"]
+    subject["note" if "note" in subject else next(k for k in subject if k != "id")] = f"a{char}b"
+    assert any("control character" in v.message for v in validate(credential))
+    credential = example_credential(name)
+    credential["credentialSubject"][f"odd{char}key"] = "x"
+    assert any("control character" in v.message for v in validate(credential))
+
+
+def test_tab_line_feed_and_carriage_return_are_not_control_violations() -> None:
+    credential = example_credential("OnboardingCredential")
+    credential["credentialSubject"]["legalName"] += "\t\n\r"
+    assert not any("control character" in v.message for v in validate(credential))
