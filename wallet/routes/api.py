@@ -13,7 +13,7 @@ import binascii
 from flask import Blueprint, jsonify, request
 
 from credgate.auth import operator_required
-from credgate.openapi import operation, param
+from credgate.openapi import component, operation, param
 from credgate.problems import Problem, json_body
 from wallet import accounts, credentials, inbox, interactions, offers, presentations, proofs
 from wallet.context import wallet_context
@@ -49,9 +49,40 @@ TEXT = {"type": ["string", "null"], **INVALID}
 IDS = {"type": ["array", "null"], "items": {"type": "string"}, **INVALID}
 
 
-def listing(name: str) -> dict:
+STRING = {"type": "string"}
+
+
+def listing(name: str, item: dict) -> dict:
     return {"type": "object", "required": [name],
-            "properties": {name: {"type": "array", "items": OBJECT}}}  # fmt: skip
+            "properties": {name: {"type": "array", "items": item}}}  # fmt: skip
+
+
+WALLET = component("Wallet", {
+    "type": "object",
+    "required": ["name", "did", "created_at", "has_pin"],
+    "properties": {"name": STRING, "did": {"type": ["string", "null"]}, "created_at": STRING,
+                   "has_pin": {"type": "boolean"}, "agent_dids": {"type": "array"},
+                   "pending": {"type": "integer"}},
+})  # fmt: skip
+INTERACTION = component("Interaction", {
+    "type": "object",
+    "required": ["id", "kind", "state", "created_at"],
+    "properties": {"id": STRING, "kind": STRING, "state": STRING,
+                   "counterparty": {"type": ["string", "null"]},
+                   "counterparty_did": {"type": ["string", "null"]},
+                   "offer": OBJECT, "proof_request": OBJECT,
+                   "created_at": STRING, "updated_at": STRING},
+})  # fmt: skip
+PRESENTATION = {
+    "type": "object",
+    "required": ["interaction", "presentation"],
+    "properties": {"interaction": STRING, "presentation": {
+        "type": "object", "required": ["@context", "type", "proof"],
+        "description": "the signed verifiable presentation",
+    }},
+}  # fmt: skip
+EXPORT = {"type": "object", "required": ["format", "wallet", "credentials"],
+          "properties": {"credentials": {"type": "array", "items": OBJECT}}}  # fmt: skip
 
 
 def _body(**members: dict) -> dict:
@@ -86,7 +117,7 @@ def _object(*, optional: bool = False) -> dict:
 @api.get("/wallets")
 @operation(
     "The wallets",
-    responses={200: listing("wallets")},
+    responses={200: listing("wallets", WALLET)},
     **OPERATOR,
 )
 def list_wallets():
@@ -97,7 +128,7 @@ def list_wallets():
 @operation(
     "Create a wallet (a name, an optional PIN)",
     body=NEW_WALLET,
-    responses={201: OBJECT},
+    responses={201: WALLET},
     problems=(409, 503),
     **OPERATOR,
 )
@@ -113,7 +144,7 @@ def create_wallet():
 @api.get("/wallets/<name>")
 @operation(
     "A wallet: its DIDs and how many interactions wait",
-    responses={200: OBJECT},
+    responses={200: WALLET},
     problems=(404, 503),
     **OPERATOR,
 )
@@ -159,7 +190,7 @@ def set_pin(name: str):
 @operation(
     "Scan a QR code (text, URL or image): the offers and requests it brings",
     body=SCAN,
-    responses={200: listing("interactions")},
+    responses={200: listing("interactions", INTERACTION)},
     problems=(404, 409, 422, 503),
     before=_known,
     **OPERATOR,
@@ -195,7 +226,7 @@ def scan(name: str):
 @api.get("/wallets/<name>/interactions")
 @operation(
     "The wallet's interactions (pending: only those waiting)",
-    responses={200: listing("interactions")},
+    responses={200: listing("interactions", INTERACTION)},
     problems=(404, 503),
     query={"pending": param("1, true or yes: only those waiting")},
     **OPERATOR,
@@ -214,7 +245,7 @@ def list_interactions(name: str):
 @api.get("/wallets/<name>/interactions/<interaction_id>")
 @operation(
     "An interaction",
-    responses={200: OBJECT},
+    responses={200: INTERACTION},
     problems=(404, 503),
     **OPERATOR,
 )
@@ -229,7 +260,7 @@ def show_interaction(name: str, interaction_id: str):
     "Accept an offer",
     body=ACCEPT,
     body_required=False,
-    responses={200: OBJECT},
+    responses={200: INTERACTION},
     problems=(404, 409, 422, 503),
     before=_known,
     **OPERATOR,
@@ -247,7 +278,7 @@ def accept(name: str, interaction_id: str):
     "Decline an offer or a request",
     body=DECLINE,
     body_required=False,
-    responses={200: OBJECT},
+    responses={200: INTERACTION},
     problems=(404, 409, 503),
     before=_known,
     **OPERATOR,
@@ -270,7 +301,7 @@ def decline(name: str, interaction_id: str):
     "Answer a proof request with the chosen credentials",
     body=PRESENT,
     body_required=False,
-    responses={200: OBJECT},
+    responses={200: INTERACTION},
     problems=(404, 409, 422, 503),
     before=_known,
     **OPERATOR,
@@ -290,7 +321,7 @@ def present(name: str, interaction_id: str):
 @operation(
     "Sign a presentation of the chosen credentials (challenge, domain)",
     body=PROVE,
-    responses={200: OBJECT},
+    responses={200: PRESENTATION},
     problems=(404, 422, 503),
     before=_known,
     **OPERATOR,
@@ -313,7 +344,7 @@ def prove(name: str):
 @api.get("/wallets/<name>/credentials")
 @operation(
     "The wallet's credentials",
-    responses={200: listing("credentials")},
+    responses={200: listing("credentials", OBJECT)},
     problems=(404, 503),
     **OPERATOR,
 )
@@ -349,7 +380,7 @@ def forget_credential(name: str, record_id: str):
 @api.get("/wallets/<name>/export")
 @operation(
     "Export the wallet's credentials",
-    responses={200: OBJECT},
+    responses={200: EXPORT},
     problems=(404, 503),
     **OPERATOR,
 )
