@@ -17,7 +17,6 @@ import requests
 from agents.tenants import ensure_tenant
 from credgate.db import transaction
 from credgate.problems import PROBLEM_BASE
-from credgate.tokens import ensure_operator_token
 from revocation.allocation import StatusAllocation, allocate, mark_issued
 from revocation.bitstring import bit_at, decode_list
 from revocation.models import LIST_SIZE
@@ -37,11 +36,6 @@ def signer(suite, db):
 @pytest.fixture(scope="module")
 def service(suite) -> str:
     return suite.servers["revocation"].url
-
-
-@pytest.fixture(scope="module")
-def auth(settings, db) -> dict[str, str]:
-    return {"Authorization": f"Bearer {ensure_operator_token(settings, db)}"}
 
 
 def allocated(db, did: str, service: str, purpose: str, model: str) -> StatusAllocation:
@@ -73,7 +67,7 @@ def parse_time(value: str) -> datetime:
 
 
 def test_a_status_list_2021_is_signed_by_the_issuer_and_flips_on_revoke(
-    suite, db, signer, service, auth
+    suite, db, signer, service, operator
 ):
     got = allocated(db, signer.did, service, "revocation", "StatusList2021")
     other = allocated(db, signer.did, service, "revocation", "StatusList2021")
@@ -104,7 +98,7 @@ def test_a_status_list_2021_is_signed_by_the_issuer_and_flips_on_revoke(
     began = time.monotonic()
     revoked = requests.post(
         f"{service}/status/entries/{got.entry_id}/revoke",
-        json={"reason": "key compromised"}, headers=auth, timeout=10,
+        json={"reason": "key compromised"}, headers=operator, timeout=10,
     )  # fmt: skip
     assert revoked.status_code == 200
     after = fetch(got)
@@ -119,7 +113,7 @@ def test_a_status_list_2021_is_signed_by_the_issuer_and_flips_on_revoke(
 
 
 def test_a_bitstring_status_list_is_signed_and_follows_suspensions(
-    suite, db, signer, service, auth
+    suite, db, signer, service, operator
 ):
     got = allocated(db, signer.did, service, "suspension", "BitstringStatusList")
     entry_url = f"{service}/status/entries/{got.entry_id}"
@@ -137,15 +131,16 @@ def test_a_bitstring_status_list_is_signed_and_follows_suspensions(
     assert not bit(credential, "BitstringStatusList", got.index)
     assert verified(suite, credential)
 
-    requests.post(f"{entry_url}/suspend", json={"reason": "audit"}, headers=auth, timeout=10)
+    requests.post(f"{entry_url}/suspend", json={"reason": "audit"}, headers=operator, timeout=10)
     suspended = fetch(got).json()
     assert bit(suspended, "BitstringStatusList", got.index) and verified(suite, suspended)
 
-    requests.post(f"{entry_url}/reinstate", json={"reason": "cleared"}, headers=auth, timeout=10)
+    requests.post(f"{entry_url}/reinstate", json={"reason": "cleared"}, headers=operator,
+                  timeout=10)  # fmt: skip
     assert not bit(fetch(got).json(), "BitstringStatusList", got.index)
 
 
-def test_caching_headers_never_let_a_cache_hide_a_change(db, signer, service, auth):
+def test_caching_headers_never_let_a_cache_hide_a_change(db, signer, service, operator):
     got = allocated(db, signer.did, service, "suspension", "StatusList2021")
     first = fetch(got)
     assert first.headers["Cache-Control"] == "no-cache"  # revalidate on every use
@@ -164,19 +159,19 @@ def test_caching_headers_never_let_a_cache_hide_a_change(db, signer, service, au
     # Changed: the same revalidation now gets the new list.
     requests.post(
         f"{service}/status/entries/{got.entry_id}/suspend",
-        json={"reason": "r"}, headers=auth, timeout=10,
+        json={"reason": "r"}, headers=operator, timeout=10,
     )  # fmt: skip
     changed = fetch(got, **{"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert bit(changed.json(), "StatusList2021", got.index)
 
 
-def test_the_change_feed_names_the_list_url_a_verifier_fetches(db, signer, service, auth):
+def test_the_change_feed_names_the_list_url_a_verifier_fetches(db, signer, service, operator):
     got = allocated(db, signer.did, service, "suspension", "StatusList2021")
     last = requests.get(f"{service}/status/changes", timeout=10).json()["last"]
     requests.post(
         f"{service}/status/entries/{got.entry_id}/suspend",
-        json={"reason": "r"}, headers=auth, timeout=10,
+        json={"reason": "r"}, headers=operator, timeout=10,
     )  # fmt: skip
     body = requests.get(
         f"{service}/status/changes", params={"after": last, "wait": 5}, timeout=10
@@ -204,7 +199,7 @@ def test_signing_keeps_the_tenant_token_others_hold(suite, db, service):
     assert tenant.client.request("GET", "/wallet/did", params={"did": tenant.did})["results"]
 
 
-def test_a_token_refreshed_by_another_process_is_replaced_once(suite, db, service, auth):
+def test_a_token_refreshed_by_another_process_is_replaced_once(suite, db, service, operator):
     agent = suite.agents["issuer"].client()
     tenant = ensure_tenant(db, "issuer", agent, "token-rotated")
     got = allocated(db, tenant.did, service, "revocation", "StatusList2021")
@@ -213,7 +208,7 @@ def test_a_token_refreshed_by_another_process_is_replaced_once(suite, db, servic
     agent.tenant_token(tenant.wallet_id)  # what another worker's fetch does to our token
     requests.post(
         f"{service}/status/entries/{got.entry_id}/revoke",
-        json={"reason": "r"}, headers=auth, timeout=10,
+        json={"reason": "r"}, headers=operator, timeout=10,
     )  # fmt: skip
     response = fetch(got)
     assert response.status_code == 200, response.text

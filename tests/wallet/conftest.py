@@ -1,4 +1,6 @@
-"""The wallet tests' fixtures."""
+"""The wallet tests' fixtures: short links, and a wallet service of the module's own (over the
+session's holder agent and hub) with an onboarding authority it trusts, a stranger it does not,
+and a status-list server whose lists the authority's publisher signs."""
 
 from __future__ import annotations
 
@@ -6,7 +8,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from agents.tenants import ensure_tenant
+from credgate.serving import serve
 from tests.support.wallet import ShortLinks
+from verifier.testing import Party, serving_lists
+from verifier.trust import StaticTrustRegistry
+from wallet import create_app
+
+PUBLISHER = Party.generate()
 
 
 @pytest.fixture(scope="module")
@@ -15,3 +24,47 @@ def links() -> Iterator[ShortLinks]:
     links = ShortLinks()
     yield links
     links.stop()
+
+
+@pytest.fixture(scope="module")
+def status_server():
+    yield from serving_lists(
+        ("wallet-revocation", PUBLISHER, "revocation"),
+        ("wallet-suspension", PUBLISHER, "suspension"),
+    )
+
+
+@pytest.fixture(scope="module")
+def authority(suite, db):
+    """The onboarding authority: an issuer tenant the wallet's trust registry names."""
+    return ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "wallet-authority")
+
+
+@pytest.fixture(scope="module")
+def stranger(suite, db):
+    """An issuer nobody vouches for."""
+    return ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "wallet-stranger")
+
+
+@pytest.fixture(scope="module")
+def service(suite, settings, db, authority, links, status_server, clock):
+    """A wallet service over the session's holder agent and hub, with a trust registry of its
+    own (the suite's shares the verifier's trust file with other tests)."""
+    holder = suite.agents["holder"]
+    app = create_app({
+        "CREDGATE_SETTINGS": settings,
+        "WEBHOOK_HUB": suite.hub,
+        "DB_SESSION_FACTORY": db,
+        "AGENT_URL": holder.admin_url,
+        "AGENT_API_KEY": holder.api_key,
+        # Loopback hosts are opened only when allow-listed: the short links and status lists.
+        "FETCH_ALLOW": [links.url, status_server.url],
+        "WALLET_CLOCK": clock,  # advanced past the status-list cache's lifetime
+        "WALLET_TRUST": StaticTrustRegistry(
+            onboarding_authority=authority.did,
+            status_list_signers={authority.did: [PUBLISHER.did]},
+        ),
+    })  # fmt: skip
+    server = serve(app)
+    yield server.url
+    server.stop()

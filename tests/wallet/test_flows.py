@@ -24,73 +24,20 @@ import pytest
 import qrcode
 from click.testing import CliRunner
 
-from agents.tenants import ensure_tenant
-from credgate.serving import serve
 from schemas.presentation import presentation_definition
 from schemas.registry import example_credential
 from suite.cli import cli
 from tests.support.wallet import ShortLinks, wallet_runner
-from verifier.testing import Party, credgate_credential, serving_lists
-from verifier.trust import StaticTrustRegistry
-from wallet import create_app
+from verifier.testing import Party, credgate_credential
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
-PUBLISHER = Party.generate()
 TIMEOUT = 15.0
-
-
-# -- fixtures --------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def status_server():
-    yield from serving_lists(
-        ("wallet-revocation", PUBLISHER, "revocation"),
-        ("wallet-suspension", PUBLISHER, "suspension"),
-    )
-
-
-@pytest.fixture(scope="module")
-def authority(suite, db):
-    """The onboarding authority: an issuer tenant the wallet's trust registry names."""
-    return ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "wallet-authority")
-
-
-@pytest.fixture(scope="module")
-def stranger(suite, db):
-    """An issuer nobody vouches for."""
-    return ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "wallet-stranger")
-
-
-@pytest.fixture(scope="module")
-def service(suite, settings, db, authority, links, status_server, clock):
-    """A wallet service over the session's holder agent and hub, with a trust registry of its
-    own (the suite's shares the verifier's trust file with other tests)."""
-    holder = suite.agents["holder"]
-    app = create_app({
-        "CREDGATE_SETTINGS": settings,
-        "WEBHOOK_HUB": suite.hub,
-        "DB_SESSION_FACTORY": db,
-        "AGENT_URL": holder.admin_url,
-        "AGENT_API_KEY": holder.api_key,
-        # Loopback hosts are opened only when allow-listed: the short links and status lists.
-        "FETCH_ALLOW": [links.url, status_server.url],
-        "WALLET_CLOCK": clock,  # advanced past the status-list cache's lifetime
-        "WALLET_TRUST": StaticTrustRegistry(
-            onboarding_authority=authority.did,
-            status_list_signers={authority.did: [PUBLISHER.did]},
-        ),
-    })  # fmt: skip
-    server = serve(app)
-    yield server.url
-    server.stop()
 
 
 @pytest.fixture(scope="module")
 def run(settings, service):
-    """``credgate wallet ...`` as a user types it; returns (exit code, output)."""
-
+    """``credgate wallet ...`` against the module's wallet service (tests/wallet/conftest.py)."""
     return wallet_runner(settings.var_dir, service)
 
 

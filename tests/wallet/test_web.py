@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.wallet import test_flows as flows
 from tests.wallet.test_flows import (
     credential_for,
     login_request,
@@ -24,13 +23,6 @@ from tests.wallet.test_flows import (
     png_of,
     verifier_outcome,
 )
-
-# The flows' fixtures, used here by name: a wallet service with its own trust registry, an
-# issuer it trusts and one it does not, short links, a status-list server.
-service = flows.service
-authority = flows.authority
-stranger = flows.stranger
-status_server = flows.status_server
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
