@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 
 from credgate.auth import CHALLENGE, presented_bearer_token
-from credgate.openapi import operation, param
+from credgate.openapi import component, operation, param
 from credgate.problems import Problem, json_body
 from depute import audit
 from depute.authorisations import (
@@ -70,6 +70,18 @@ COMPANY = {
                    "provisioning": {"type": ["object", "null"]},
                    "delegablePowers": {"type": "array", "items": STRING}},
 }  # fmt: skip
+AUTHORISATION = component("Authorisation", {
+    "type": "object",
+    "required": ["id", "company", "mandatee", "powers", "state", "validFrom", "validUntil"],
+    "properties": {
+        "id": STRING, "company": STRING, "powers": {"type": "array", "items": STRING},
+        "mandatee": {"type": "object", "properties": {"name": STRING, "email": STRING}},
+        "signer": {"type": ["object", "null"]}, "validFrom": STRING, "validUntil": STRING,
+        "state": {"enum": list(STATES)}, "credentialId": {"type": ["string", "null"]},
+        "subject": {"type": ["string", "null"]}, "createdBy": {"type": ["string", "null"]},
+        "createdAt": STRING, "exchange": {"type": ["object", "null"]},
+    },
+})  # fmt: skip
 COMPANIES = {"type": "object", "required": ["companies"],
              "properties": {"companies": {"type": "array", "items": COMPANY}}}  # fmt: skip
 
@@ -223,7 +235,7 @@ def reprovision(company_id: str):
 @operation(
     "Authorise a person: an attorney credential offered to them",
     body=JSON,
-    responses={201: OBJECT},
+    responses={201: AUTHORISATION},
     problems=(400, 403, 404, 409, 422, 503),
     **ADMIN,
 )
@@ -242,7 +254,13 @@ def create_authorisation(company_id: str):
 @api.get("/companies/<company_id>/authorisations")
 @operation(
     "The company's authorisations",
-    responses={200: {"type": "object", "required": ["authorisations"]}},
+    responses={
+        200: {
+            "type": "object",
+            "required": ["authorisations"],
+            "properties": {"authorisations": {"type": "array", "items": AUTHORISATION}},
+        }
+    },
     problems=(403, 404),
     query={"state": param("only those in this state", {"enum": list(STATES)})},
     **ADMIN,
@@ -254,7 +272,7 @@ def authorisations(company_id: str):
 
 
 @api.get("/companies/<company_id>/authorisations/<authorisation_id>")
-@operation("An authorisation", responses={200: OBJECT}, problems=(403, 404), **ADMIN)
+@operation("An authorisation", responses={200: AUTHORISATION}, problems=(403, 404), **ADMIN)
 def authorisation(company_id: str, authorisation_id: str):
     admin_of(company_id)
     ctx = depute_context()
@@ -266,7 +284,7 @@ def authorisation(company_id: str, authorisation_id: str):
 @operation(
     "Suspend, reinstate or revoke an authorisation (a reason)",
     body=JSON,
-    responses={200: OBJECT},
+    responses={200: AUTHORISATION},
     problems=(400, 403, 404, 409, 422, 503),
     **ADMIN,
 )
