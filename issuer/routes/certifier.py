@@ -41,7 +41,9 @@ def upload_too_large(_exc):
 @idempotent
 @operation(
     "Certify software: upload its flist; a credential is signed",
-    responses={201: {"type": "object"}},
+    responses={
+        201: {"type": "object", "required": ["id", "name", "subject", "verifiableCredential"]}
+    },
     problems=(400, 409, 413, 415, 422, 503),
     auth="bearer",
 )
@@ -65,7 +67,7 @@ def certify():
 @certifier_required
 @operation(
     "This certifier's certifications",
-    responses={200: {"type": "object"}},
+    responses={200: {"type": "object", "required": ["certifications"]}},
     problems=(503,),
     auth="bearer",
 )
@@ -76,7 +78,10 @@ def list_certifications():
 @certifier.get("/<certification_id>")
 @certifier_required
 @operation(
-    "A certification", responses={200: {"type": "object"}}, problems=(404, 503), auth="bearer"
+    "A certification",
+    responses={200: {"type": "object", "required": ["id", "name", "subject"]}},
+    problems=(404, 503),
+    auth="bearer",
 )
 def get_certification(certification_id: str):
     ctx = issuer_context()
@@ -103,7 +108,7 @@ def download(certification_id: str):
 @operation(
     "Revoke a certification (a reason)",
     body=envelope(reason=text(1000), required=("reason",)),
-    responses={200: {"type": "object"}},
+    responses={200: {"type": "object", "required": ["id", "name", "subject"]}},
     problems=(404, 409, 422, 503),
     auth="bearer",
 )
@@ -115,7 +120,11 @@ def revoke(certification_id: str):
 
 
 @software.get("")
-@operation("Search certified software", responses={200: {"type": "object"}}, problems=(400, 503))
+@operation(
+    "Search certified software",
+    responses={200: {"type": "object", "required": ["software", "total", "limit", "offset"]}},
+    problems=(400, 503),
+)
 def list_software():
     return certified_software.search(issuer_context(), request.args)
 
@@ -124,7 +133,7 @@ def list_software():
 @operation(
     "Certified software by its digest",
     path={"digest": {"type": "string", "pattern": certified_software.DIGEST.pattern}},
-    responses={200: {"type": "object"}},
+    responses={200: {"type": "object", "required": ["digest", "certificates"]}},
     problems=(400, 404, 503),
 )
 def software_by_digest(digest: str):

@@ -25,6 +25,8 @@ from issuer.routes.common import public_url
 from schemas.loader import CONTEXTS_DIR
 
 oid4vci = Blueprint("issuer_oid4vci", __name__)
+#: RFC 6749's error answer (OpenID4VCI's endpoints speak OAuth, not problem documents).
+OAUTH_ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
 
 NO_STORE = {"Cache-Control": "no-store"}
 CONTEXT_FILE = CONTEXTS_DIR / "credgate-v1.jsonld"
@@ -61,7 +63,19 @@ def _json(document, *, cache: str = "no-store"):
 
 
 @oid4vci.get("/.well-known/openid-credential-issuer")
-@operation("OpenID4VCI credential issuer metadata", responses={200: {"type": "object"}})
+@operation(
+    "OpenID4VCI credential issuer metadata",
+    responses={
+        200: {
+            "type": "object",
+            "required": [
+                "credential_issuer",
+                "credential_endpoint",
+                "credential_configurations_supported",
+            ],
+        }
+    },
+)
 def issuer_metadata():
     name = current_app.config["OID4VCI_ISSUER_NAME"]
     return _json(metadata.issuer_metadata(base_url(), name), cache="max-age=300")
@@ -69,7 +83,8 @@ def issuer_metadata():
 
 @oid4vci.get("/.well-known/oauth-authorization-server")
 @operation(
-    "OAuth authorization server metadata (pre-authorized code)", responses={200: {"type": "object"}}
+    "OAuth authorization server metadata (pre-authorized code)",
+    responses={200: {"type": "object", "required": ["issuer", "token_endpoint"]}},
 )
 def authorization_server_metadata():
     return _json(metadata.authorization_server_metadata(base_url()), cache="max-age=300")
@@ -78,7 +93,13 @@ def authorization_server_metadata():
 @oid4vci.get("/oid4vci/offers/<offer_id>")
 @operation(
     "A credential offer",
-    responses={200: {"type": "object"}, 404: {"type": "object", "required": ["error"]}},
+    responses={
+        200: {
+            "type": "object",
+            "required": ["credential_issuer", "credential_configuration_ids", "grants"],
+        },
+        404: {"type": "object", "required": ["error"]},
+    },
     problems=(503,),
 )
 def credential_offer(offer_id: str):
@@ -96,9 +117,9 @@ def credential_offer(offer_id: str):
     body={"type": "object"},
     body_media="application/x-www-form-urlencoded",
     responses={
-        200: {"type": "object"},
-        400: {"type": "object"},
-        401: {"type": "object"},
+        200: {"type": "object", "required": ["access_token", "token_type"]},
+        400: OAUTH_ERROR,
+        401: OAUTH_ERROR,
         503: None,
     },
 )
@@ -123,9 +144,9 @@ def nonce():
 @operation(
     "Credential endpoint (bearer access token; OAuth errors)",
     responses={
-        200: {"type": "object"},
-        400: {"type": "object"},
-        401: {"type": "object"},
+        200: {"type": "object", "required": ["credentials"]},
+        400: OAUTH_ERROR,
+        401: OAUTH_ERROR,
         503: None,
     },
 )
@@ -142,7 +163,11 @@ def credential():
 
 
 @oid4vci.get("/vct/<type_name>")
-@operation("SD-JWT VC type metadata", responses={200: {"type": "object"}}, problems=(404,))
+@operation(
+    "SD-JWT VC type metadata",
+    responses={200: {"type": "object", "required": ["vct"]}},
+    problems=(404,),
+)
 def type_metadata(type_name: str):
     if type_name not in metadata.FAMILIES:
         raise Problem("unknown-credential-type", "Unknown credential type", 404)
