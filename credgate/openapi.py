@@ -44,6 +44,7 @@ __all__ = [
     "document",
     "openapi",
     "operation",
+    "page",
     "param",
 ]
 
@@ -403,17 +404,29 @@ def _undeclared(rule: Rule) -> dict[str, Any]:
     return described
 
 
-def is_page(rule: Rule) -> bool:
-    """Whether ``rule`` serves HTML pages (left out of the document)."""
+PAGE_ATTRIBUTE = "__openapi_page__"
+
+
+def page(view: Callable) -> Callable:
+    """Mark a view that serves HTML to people (outside a pages blueprint): not in the document."""
+    setattr(view, PAGE_ATTRIBUTE, True)
+    return view
+
+
+def is_page(rule: Rule, view: Callable | None = None) -> bool:
+    """Whether ``rule`` serves HTML pages (left out of the document): its blueprint is a pages
+    one (``*_pages``, ``*_admin``, ``*_start``), or its view is marked with :func:`page`."""
     blueprint = rule.endpoint.rpartition(".")[0]
-    return bool(blueprint) and bool(PAGE_BLUEPRINT.search(blueprint))
+    marked = getattr(view, PAGE_ATTRIBUTE, False)
+    return marked or (bool(blueprint) and bool(PAGE_BLUEPRINT.search(blueprint)))
 
 
 def described_rules(app: Flask) -> Iterable[Rule]:
     for rule in app.url_map.iter_rules():
         if rule.endpoint in SKIPPED_ENDPOINTS or rule.endpoint.endswith(".static"):
             continue
-        if is_page(rule) and getattr(app.view_functions[rule.endpoint], ATTRIBUTE, None) is None:
+        view = app.view_functions[rule.endpoint]
+        if is_page(rule, view) and getattr(view, ATTRIBUTE, None) is None:
             continue
         yield rule
 
