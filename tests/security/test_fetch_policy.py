@@ -127,7 +127,8 @@ class Hostile:
                 self.wfile.write(body)
 
         self.httpd = Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        # A short poll: shutdown() waits for it (0.5 s by default) in each test's teardown.
+        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
 
     @property
     def port(self) -> int:
