@@ -260,7 +260,13 @@ def decisions():
 @operation(
     "Register a company credential (a KCIT-identified company's, for its portal)",
     body=COMPANY_CREDENTIAL,
-    responses={201: OBJECT},
+    responses={
+        201: {
+            "type": "object",
+            "required": ["company", "credential", "roles"],
+            "properties": {"roles": STRINGS},
+        }
+    },
     problems=(409, 422),
     auth="operatorToken",
 )
@@ -275,7 +281,13 @@ def register_company_credential():
 @operation(
     "A service redeems the one-time code of a QR login done for it (PKCE; server to server)",
     body=HANDOFF,
-    responses={200: OBJECT},
+    responses={
+        200: {
+            "type": "object",
+            "required": ["client", "portal", "holder", "credentials", "verifiedAt"],
+            "properties": {"credentials": {"type": "array", "items": OBJECT}},
+        }
+    },
     problems=(401, 403, 404, 409, 410, 503),
 )
 def redeem_handoff():

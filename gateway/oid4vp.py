@@ -322,7 +322,13 @@ def request_object(login_id: str):
     "OpenID4VP response_uri (direct_post): vp_token and state, or error",
     body=DIRECT_POST,
     body_media="application/x-www-form-urlencoded",
-    responses={200: {"type": "object"}},
+    responses={
+        200: {
+            "type": "object",
+            "maxProperties": 0,
+            "description": "accepted (the login page learns the outcome)",
+        }
+    },
     problems=(400, 404, 409, 410, 413),
 )
 def response(login_id: str):
