@@ -17,7 +17,9 @@ from credgate.auth import CHALLENGE, presented_bearer_token
 from credgate.openapi import component, operation, param
 from credgate.problems import Problem, json_body
 from depute import audit
+from depute.authorisations import FIELDS as AUTHORISATION_FIELDS
 from depute.authorisations import (
+    PROOF_TYPES,
     STATES,
     Signer,
     authorise,
@@ -70,6 +72,16 @@ COMPANY = {
                    "provisioning": {"type": ["object", "null"]},
                    "delegablePowers": {"type": "array", "items": STRING}},
 }  # fmt: skip
+#: What depute.authorisations.check_mandate reads; what the members hold (the powers the
+#: company may delegate, the dates) it checks, with its own field problems.
+MANDATE = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        **{name: {} for name in AUTHORISATION_FIELDS},
+        "proofType": {"enum": list(PROOF_TYPES)},
+    },
+}
 AUTHORISATION = component("Authorisation", {
     "type": "object",
     "required": ["id", "company", "mandatee", "powers", "state", "validFrom", "validUntil"],
@@ -234,7 +246,8 @@ def reprovision(company_id: str):
 @api.post("/companies/<company_id>/authorisations")
 @operation(
     "Authorise a person: an attorney credential offered to them",
-    body=JSON,
+    body=MANDATE,
+    before=admin_of,  # not this admin's company: a 403 whatever the body
     responses={201: AUTHORISATION},
     problems=(400, 403, 404, 409, 422, 503),
     **ADMIN,
