@@ -1,10 +1,12 @@
-"""One declaration per route: the OpenAPI operation it serves and the check of its JSON body.
+"""One declaration per route: the OpenAPI operation it serves and the check of its input.
 
 A route says what it takes and answers once, with :func:`operation`; that declaration both
-validates the request body (JSON Schema 2020-12, the dialect of OpenAPI 3.1) and describes the
-route in the service's ``/openapi.json``, which :func:`document` builds from the app's URL map
-with apispec. So the description cannot drift from the code: a route that is not declared is
-still listed, with its methods, marked ``x-undeclared``, and HTML pages are left out.
+validates the request (its JSON body and query parameters, JSON Schema 2020-12, the dialect of
+OpenAPI 3.1) and describes the route in the service's ``/openapi.json``, which :func:`document`
+builds from the app's URL map with apispec. So the description cannot drift from the code: a
+route that is not declared is still listed, with its methods, marked ``x-undeclared``, and HTML
+pages (pages blueprints, views marked :func:`page`) are left out. With ``CREDGATE_OPENAPI_STRICT``
+set (test runs), every JSON answer of a declared route is checked against its declaration too.
 
 Why apispec: it is the one well-kept builder that takes plain JSON Schema dicts and writes
 OpenAPI 3.1; spectree and flask-openapi3 want pydantic models, a second way of declaring what
@@ -14,7 +16,8 @@ A body that breaks its schema is a problem document shaped like the services' ow
 ``field`` is the dotted path of the first offending input, ``errors`` lists them all, and the
 type is ``missing-field``, ``unknown-field`` or ``invalid-field`` (or the ``x-problem`` slug the
 failing subschema names). A body of the wrong kind altogether is a 400; a field error gets the
-operation's ``invalid_status`` (400 unless the service says 422).
+operation's ``invalid_status`` (400 unless the service says 422). A query parameter's error is a
+400 (or its schema's ``x-status``) naming it in ``field`` and ``parameter``.
 """
 
 from __future__ import annotations
