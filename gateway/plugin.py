@@ -15,8 +15,11 @@ software certification) against the caller's credentials as they stand now.
 This module is the whole interface: an app imports nothing else of the gateway (an import-linter
 contract in ``pyproject.toml`` says so). What an app needs of the gateway's requirements
 (:func:`describe` and :func:`missing` for a deny's message, :func:`evaluate` over evidence it
-verified) is re-exported here. An app's HTML page extends the template ``gateway/app.html``
-(setting ``app_title``; its part goes in the block ``app``).
+verified) is re-exported here, and so is the OpenAPI kit's declaration of a route
+(:func:`operation`, :func:`param`, :func:`component`, :data:`PROBLEM`) and its mark of an HTML
+view (:func:`page`): the gateway's ``/openapi.json`` describes the mounted apps' routes with its
+own. An app's HTML page extends the template ``gateway/app.html`` (setting ``app_title``; its
+part goes in the block ``app``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, g
 
+from credgate.openapi import PROBLEM, component, operation, page, param
 from credgate.problems import Problem
 from credgate.web import create_service_app
 from gateway.requirements import (
@@ -56,17 +60,22 @@ __all__ = [
     "Decision",
     "DefinitionName",
     "GatewayApp",
+    "PROBLEM",
     "Participant",
     "Principal",
     "Public",
     "Requirement",
     "Role",
+    "component",
     "current_principal",
     "describe",
     "evaluate",
     "evaluate_evidence",
     "missing",
+    "operation",
     "optional_principal",
+    "page",
+    "param",
     "requires",
     "standalone_app",
     "verify_evidence",

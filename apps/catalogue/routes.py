@@ -8,13 +8,21 @@
   SoftwareCertification credential, or only its ``digest`` (the certificate is then taken from
   the registry of certified software); either way verified (accredited certifier, not revoked)
   on publication, and listed with ``certificateUrl``, its entry in the registry
+
+Each JSON route declares what it takes and answers (:func:`~gateway.plugin.operation`): the
+declaration checks the query and body before the view runs, with the problems the services' own
+checks give (``invalid-field`` naming the field, ``invalid-request`` for a body that is not an
+object), and describes the route in the gateway's ``/openapi.json``. What a schema cannot say
+(a flist's certificate or digest, a blank string) the services still check.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
+from apps import inputs
 from apps.catalogue import services
+from apps.catalogue.models import KINDS
 from apps.registry import software_registry
 from credgate.problems import Problem, json_body
 from credgate.web import db_sessions
@@ -24,9 +32,13 @@ from gateway.plugin import (
     AttorneyPower,
     Participant,
     Role,
+    component,
     current_principal,
     describe,
+    operation,
     optional_principal,
+    page,
+    param,
     requires,
     verify_evidence,
 )
@@ -44,10 +56,88 @@ PUBLISHER = may_publish("DataProvider", "ModelProvider")
 MODEL_PUBLISHER = may_publish("ModelProvider")
 DATA_PUBLISHER = may_publish("DataProvider")
 
+# -- what the API takes and answers (the gateway's /openapi.json) --------------------------------
+
+#: Every field error is the services' ``invalid-field`` (a missing one too), as before.
+FIELD = "invalid-field"
+STRING = {"type": "string"}
+OPTIONAL_TEXT = {"type": ["string", "null"]}
+DIGEST = {"type": "string", "pattern": f"^{inputs.DIGEST.pattern}$", "x-problem": FIELD}
+ITEM = component("CatalogueItem", {
+    "type": "object",
+    "required": ["id", "kind", "title", "description", "keywords", "owner", "publisher",
+                 "created"],
+    "properties": {
+        "id": {"type": "integer"}, "kind": {"enum": list(KINDS)}, "title": STRING,
+        "description": STRING, "keywords": {"type": "array", "items": STRING},
+        "license": OPTIONAL_TEXT, "format": OPTIONAL_TEXT, "owner": STRING, "publisher": STRING,
+        "created": {"type": "string", "format": "date-time"},
+        # a flist's
+        "flistUrl": OPTIONAL_TEXT, "digest": OPTIONAL_TEXT, "md5": OPTIONAL_TEXT,
+        "purposes": {"type": "array", "items": STRING}, "certified": {"type": "boolean"},
+        "certificateUrl": OPTIONAL_TEXT,
+        "certificate": {"type": ["object", "null"],
+                        "description": "its SoftwareCertificationCredential (one item's answer)"},
+    },
+})  # fmt: skip
+ITEMS = {
+    "type": "object",
+    "required": ["items", "total", "limit", "offset"],
+    "properties": {"items": {"type": "array", "items": ITEM}, "total": {"type": "integer"},
+                   "limit": {"type": "integer"}, "offset": {"type": "integer"}},
+}  # fmt: skip
+SEARCH = {
+    "q": param("words in the title or description"),
+    "kind": param("one kind", {"enum": list(KINDS), "x-problem": FIELD}),
+    "keyword": param("one keyword"),
+    "owner": param("the owner's DID"),
+    "purpose": param("a purpose a flist is certified for"),
+    "sort": param("the order", {"enum": list(services.SORTS), "x-problem": FIELD}),
+    "limit": param("how many (1-100, default 20)",
+                   {"type": "integer", "minimum": 1, "maximum": 100, "x-problem": FIELD}),
+    "offset": param("how many to skip",
+                    {"type": "integer", "minimum": 0, "maximum": 100_000, "x-problem": FIELD}),
+}  # fmt: skip
+
+
+def text(max_length: int, *, required: bool = True) -> dict:
+    """A text field as :func:`apps.inputs.text` reads it (stripped; a required one not blank)."""
+    if required:
+        return {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": r"\S",
+                "x-problem": FIELD}  # fmt: skip
+    return {"type": ["string", "null"], "maxLength": max_length, "x-problem": FIELD}
+
+
+NEW_ITEM = {
+    "type": "object",
+    "x-problem": "invalid-request",  # not an object at all
+    "required": ["kind", "title"],
+    "properties": {
+        "kind": {"enum": list(KINDS), "x-problem": FIELD},
+        "title": text(200),
+        "description": text(5000, required=False),
+        "keywords": {"type": "array", "maxItems": 20, "x-problem": FIELD,
+                     "items": {"type": "string", "minLength": 1, "maxLength": 50,
+                               "pattern": r"\S", "x-problem": FIELD}},
+        "license": text(100, required=False),
+        "format": text(100, required=False),
+        "certificate": {"type": ["object", "null"], "x-problem": FIELD,
+                        "description": "a flist's SoftwareCertificationCredential"},
+        "digest": {**DIGEST, "type": ["string", "null"],
+                   "description": "a flist's digest, certified in the registry (no certificate)"},
+    },
+}  # fmt: skip
+#: Every route is behind the gateway: a caller without a live grant is a 401, one whose
+#: credentials do not meet the route's requirement a 403.
+#: A GET from a browser (Accept preferring HTML) without a grant is sent to the portals instead.
+TO_LOGIN = {303: None}
+GATED = {"auth": "bearer", "problems": (403,), "tags": ("catalogue",)}
+
 
 @bp.get("/")
 @requires(Participant())
-def page():
+@page
+def index():
     query = services.parse_query(request.args)
     items, total = services.search(db_sessions(), query)
     principal = optional_principal()
@@ -58,6 +148,7 @@ def page():
 
 @bp.get("/api/items")
 @requires(Participant())
+@operation("Search the catalogue", query=SEARCH, responses={200: ITEMS, **TO_LOGIN}, **GATED)
 def list_items():
     query = services.parse_query(request.args)
     items, total = services.search(db_sessions(), query)
@@ -66,12 +157,16 @@ def list_items():
 
 @bp.get("/api/items/<int:item_id>")
 @requires(Participant())
+@operation("One catalogue item (a flist's with its certificate)",
+           responses={200: ITEM, **TO_LOGIN}, **{**GATED, "problems": (403, 404)})  # fmt: skip
 def get_item(item_id: int):
     return services.get(db_sessions(), item_id)
 
 
 @bp.post("/api/items")
 @requires(PUBLISHER)
+@operation("Publish an item (a flist with its certificate, or its certified digest)",
+           body=NEW_ITEM, responses={201: ITEM}, **GATED)  # fmt: skip
 def publish():
     item = services.parse_item(json_body())
     principal = current_principal()

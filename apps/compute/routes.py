@@ -8,6 +8,11 @@
 
 Where this machine cannot make the job sandbox, ``POST /api/jobs`` is a 503
 ``sandbox-unavailable`` problem: compute never runs a job unsandboxed.
+
+Each route declares what it takes and answers (:func:`~gateway.plugin.operation`): the
+declaration checks a job's body and the ``wait`` parameter before the view runs, with the
+problems the services' own checks give (``invalid-field`` naming the field, ``invalid-request``
+for a body that is not an object), and describes the route in the gateway's ``/openapi.json``.
 """
 
 from __future__ import annotations
@@ -22,7 +27,10 @@ from gateway.plugin import (
     AttorneyPower,
     Participant,
     Role,
+    component,
     current_principal,
+    operation,
+    param,
     requires,
     verify_evidence,
 )
@@ -39,8 +47,71 @@ def runtime() -> services.ComputeRuntime:
     return current_app.extensions[EXTENSION]
 
 
+def sandbox_ready() -> None:
+    """A 503 where this machine cannot sandbox jobs, whatever the body says (run before it)."""
+    sandbox = getattr(runtime().executor, "sandbox", None)
+    if sandbox is not None and not sandbox.available:
+        raise Problem("sandbox-unavailable", "Compute sandbox unavailable", 503,
+                      f"this machine cannot sandbox jobs, so compute runs none: {sandbox.reason}")
+
+
+# -- what the API takes and answers (the gateway's /openapi.json) --------------------------------
+
+#: Every field error is the services' ``invalid-field`` (a missing one too), as before.
+FIELD = "invalid-field"
+STRING = {"type": "string"}
+OPTIONAL_TEXT = {"type": ["string", "null"]}
+OPTIONAL_TIME = {"type": ["string", "null"], "format": "date-time"}
+DIGEST = {"type": "string", "pattern": f"^{inputs.DIGEST.pattern}$", "x-problem": FIELD,
+          "description": "urn:sha256:<64 lower-case hex digits>"}  # fmt: skip
+CERTIFICATES = {"type": "array", "maxItems": 10, "items": {"type": "object"}, "x-problem": FIELD}
+NEW_JOB = {
+    "type": "object",
+    "x-problem": "invalid-request",  # not an object at all
+    "required": ["flist", "dataset", "purpose"],
+    "properties": {
+        "flist": DIGEST,
+        "dataset": {"type": "string", "minLength": 1, "maxLength": 500, "pattern": r"\S",
+                    "x-problem": FIELD, "description": "a reference to the dataset"},
+        "purpose": {"enum": list(services.PURPOSES), "x-problem": FIELD},
+        "certificates": {**CERTIFICATES,
+                         "description": "SoftwareCertification credentials of the flist"},
+        "certificate": {"type": ["object", "array"], "maxItems": 10, "items": {"type": "object"},
+                        "x-problem": FIELD, "description": "one (used without certificates)"},
+    },
+}  # fmt: skip
+JOB = component("ComputeJob", {
+    "type": "object",
+    "required": ["id", "flist", "dataset", "purpose", "holder", "party", "state", "created"],
+    "properties": {
+        "id": STRING, "flist": STRING, "dataset": STRING, "purpose": STRING, "holder": STRING,
+        "party": STRING,
+        "state": {"enum": ["queued", "running", "refused", "succeeded", "failed"]},
+        "reason": OPTIONAL_TEXT, "certificates": {"type": ["array", "null"], "items": STRING},
+        "exitCode": {"type": ["integer", "null"]}, "timedOut": {"type": ["boolean", "null"]},
+        "output": OPTIONAL_TEXT, "errors": OPTIONAL_TEXT, "created": OPTIONAL_TIME,
+        "started": OPTIONAL_TIME, "finished": OPTIONAL_TIME,
+    },
+})  # fmt: skip
+STORED = {"type": "object", "required": ["digest", "md5", "size"],
+          "properties": {"digest": STRING, "md5": STRING, "size": {"type": "integer"}}}  # fmt: skip
+CHAIN = {"type": "object", "required": ["ok", "entries"],
+         "properties": {"ok": {"type": "boolean"}, "entries": {"type": "integer"},
+                        "brokenAt": {"type": ["integer", "null"]},
+                        "reason": OPTIONAL_TEXT}}  # fmt: skip
+WAIT = {"type": "integer", "minimum": 0, "maximum": 30, "x-problem": FIELD}
+#: Every route is behind the gateway: a caller without a live grant is a 401, one whose
+#: credentials do not meet the route's requirement a 403.
+#: A GET from a browser (Accept preferring HTML) without a grant is sent to the portals instead.
+TO_LOGIN = {303: None}
+GATED = {"auth": "bearer", "tags": ("compute",)}
+
+
 @bp.post("/api/flists")
 @requires(RUN)
+@operation("Upload a flist archive (the raw body)", **GATED, problems=(400, 403, 413),
+           body={"type": "string", "format": "binary"}, body_media="application/octet-stream",
+           responses={201: STORED})  # fmt: skip
 def upload():
     request.max_content_length = runtime().max_archive_bytes  # flists are bigger than JSON
     stored = services.store_flist(runtime(), request.get_data(cache=False),
@@ -50,11 +121,10 @@ def upload():
 
 @bp.post("/api/jobs")
 @requires(RUN)
+@operation("Run a certified flist on a dataset, for a purpose it is certified for", **GATED,
+           body=NEW_JOB, before=sandbox_ready, problems=(403, 404, 409, 503),
+           responses={202: JOB})  # fmt: skip
 def submit():
-    sandbox = getattr(runtime().executor, "sandbox", None)
-    if sandbox is not None and not sandbox.available:
-        raise Problem("sandbox-unavailable", "Compute sandbox unavailable", 503,
-                      f"this machine cannot sandbox jobs, so compute runs none: {sandbox.reason}")
     job = services.submit(runtime(), services.parse_job(json_body()), current_principal(),
                           verify_evidence)  # fmt: skip
     return job, 202, {"Location": f"/apps/compute/api/jobs/{job['id']}"}
@@ -62,6 +132,9 @@ def submit():
 
 @bp.get("/api/jobs/<job_id>")
 @requires(Participant())
+@operation("One of the caller's jobs (waiting up to ?wait= seconds for it to end)", **GATED,
+           query={"wait": param("seconds to wait for the job to end (0-30)", WAIT)},
+           problems=(403, 404), responses={200: JOB, **TO_LOGIN})  # fmt: skip
 def get_job(job_id: str):
     wait = inputs.integer(request.args.get("wait"), "wait", default=0, low=0, high=30)
     return services.get_job(runtime(), job_id, current_principal(), wait)
@@ -69,5 +142,7 @@ def get_job(job_id: str):
 
 @bp.get("/api/audit/verify")
 @requires(AUDITOR)
+@operation("Check the audit chain (Governance or DataIntermediary)", **GATED, problems=(403,),
+           responses={200: CHAIN, **TO_LOGIN})  # fmt: skip
 def verify_audit():
     return audit.verify_chain(runtime().factory).to_json()

@@ -6,6 +6,13 @@
 * ``POST /api/offers/<id>/purchase`` — buy: power ``marketplace:purchase`` (for a company), or
   a consumer role; then the offer's own policy against the buyer's credentials
 * ``GET /api/history`` — purchases and sales of the caller (the company, for an attorney)
+
+Each JSON route declares what it takes and answers (:func:`~gateway.plugin.operation`): the
+declaration checks an offer's body before the view runs, with the problems the services' own
+checks give (``invalid-field`` naming the field, ``invalid-request`` for a body that is not an
+object), and describes the route in the gateway's ``/openapi.json``. What a schema cannot say (a
+price's cents, a policy's roles and definition, as :mod:`apps.marketplace.policy` reads them)
+the services still check.
 """
 
 from __future__ import annotations
@@ -21,7 +28,10 @@ from gateway.plugin import (
     AttorneyPower,
     Participant,
     Role,
+    component,
     current_principal,
+    operation,
+    page,
     requires,
 )
 
@@ -31,10 +41,67 @@ SELLERS = ("DataProvider", "ModelProvider")
 SELL = AnyOf(*(Role(r) for r in SELLERS), ActingFor(AttorneyPower("marketplace", "sell"), SELLERS))
 BUY = AnyOf(AttorneyPower("marketplace", "purchase"), Role("DataConsumer"), Role("ModelConsumer"))
 
+# -- what the API takes and answers (the gateway's /openapi.json) --------------------------------
+
+#: Every field error is the services' ``invalid-field`` (a missing one too), as before.
+FIELD = "invalid-field"
+STRING = {"type": "string"}
+STRINGS = {"type": "array", "items": STRING}
+TIME = {"type": "string", "format": "date-time"}
+PRICE = {"type": "string", "pattern": r"^\d+\.\d{2}$"}
+POLICY = {"type": "object", "properties": {"roles": STRINGS, "definition": STRING}}
+OFFER = component("Offer", {
+    "type": "object",
+    "required": ["id", "seller", "title", "description", "price", "currency", "policy", "active",
+                 "created"],
+    "properties": {
+        "id": {"type": "integer"}, "seller": STRING, "item": {"type": ["integer", "null"]},
+        "title": STRING, "description": STRING, "price": PRICE, "currency": STRING,
+        "policy": POLICY, "active": {"type": "boolean"}, "created": TIME,
+    },
+})  # fmt: skip
+PURCHASE = component("Purchase", {
+    "type": "object",
+    "required": ["id", "offer", "title", "price", "currency", "seller", "buyer", "buyerHolder",
+                 "as", "credentials", "created"],
+    "properties": {
+        "id": {"type": "integer"}, "offer": {"type": "integer"}, "title": STRING, "price": PRICE,
+        "currency": STRING, "seller": STRING, "buyer": STRING, "buyerHolder": STRING,
+        "as": {"enum": ["buyer", "seller"]}, "credentials": STRINGS, "created": TIME,
+    },
+})  # fmt: skip
+NEW_OFFER = {
+    "type": "object",
+    "x-problem": "invalid-request",  # not an object at all
+    "required": ["title", "price"],
+    "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S",
+                  "x-problem": FIELD},
+        "description": {"type": ["string", "null"], "maxLength": 5000, "x-problem": FIELD},
+        "price": {"type": ["string", "integer"], "minimum": 0, "x-problem": FIELD,
+                  "description": 'a decimal of at most two decimals, e.g. "12.50"'},
+        "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "default": "EUR",
+                     "x-problem": FIELD, "description": "ISO 4217"},
+        "item": {"type": ["integer", "null"], "minimum": 1, "x-problem": FIELD,
+                 "description": "the catalogue item offered"},
+        # Its members are policy.parse_policy's to check: each error names the member.
+        "policy": {"type": ["object", "null"], "x-problem": FIELD,
+                   "description": 'who may buy: {"roles": [...], "definition": "<name>"}',
+                   "properties": {"roles": {"type": "array", "minItems": 1, "x-problem": FIELD},
+                                  "definition": {"type": "string", "x-problem": FIELD}}},
+    },
+}  # fmt: skip
+#: Every route is behind the gateway: a caller without a live grant is a 401, one whose
+#: credentials do not meet the route's requirement a 403.
+#: A GET from a browser (Accept preferring HTML) without a grant is sent to the portals instead.
+TO_LOGIN = {303: None}
+GATED = {"auth": "bearer", "problems": (403,), "tags": ("marketplace",)}
+
 
 @bp.get("/")
 @requires(Participant())
-def page():
+@page
+def index():
     principal = current_principal()
     return render_template(
         "marketplace/index.html", principal=principal,
@@ -45,24 +112,35 @@ def page():
 
 @bp.get("/api/offers")
 @requires(Participant())
+@operation("The active offers, newest first", **GATED, responses={**TO_LOGIN, 200: {
+    "type": "object", "required": ["offers"],
+    "properties": {"offers": {"type": "array", "items": OFFER}}}})  # fmt: skip
 def offers():
     return {"offers": services.list_offers(db_sessions())}
 
 
 @bp.post("/api/offers")
 @requires(SELL)
+@operation("Offer data or a model for sale", body=NEW_OFFER, responses={201: OFFER}, **GATED)
 def create_offer():
     return services.create_offer(db_sessions(), json_body(), current_principal()), 201
 
 
 @bp.post("/api/offers/<int:offer_id>/purchase")
 @requires(BUY)
+@operation("Buy an offer, if the buyer meets its policy", responses={201: PURCHASE},
+           **{**GATED, "problems": (403, 404, 409)})  # fmt: skip
 def purchase(offer_id: int):
     return services.purchase(db_sessions(), offer_id, current_principal()), 201
 
 
 @bp.get("/api/history")
 @requires(Participant())
+@operation("The caller's purchases and sales (its company's, for an attorney)", **GATED,
+           responses={**TO_LOGIN, 200: {
+               "type": "object", "required": ["party", "transactions"],
+               "properties": {"party": STRING,
+                              "transactions": {"type": "array", "items": PURCHASE}}}})  # fmt: skip
 def history():
     principal = current_principal()
     transactions = services.history(db_sessions(), principal.party)

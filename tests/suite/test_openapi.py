@@ -2,9 +2,12 @@
 it says: a bounded schemathesis run over each (no agents; a missing agent is a documented 503).
 
 Each service is built over a database of its own, so the generated requests (companies, entries,
-tokens) never reach the rows other tests read. Declared operations are checked for server errors
-and for answers their declared responses do not allow; operations not declared yet only for
-server errors.
+tokens) never reach the rows other tests read. Every route of every service is declared (the
+gateway's with the apps it mounts from their entry points): an ``x-undeclared`` operation fails
+the run. Declared operations are checked for server errors and for answers their declared
+responses do not allow; operations not declared, were there any, only for server errors. The
+apps' routes answer this run's callers 401 (no gateway grant); tests/apps/test_openapi_apps.py
+drives them past the gateway with real grants.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from schemathesis.specs.openapi.checks import (
 from credgate.config import load_settings
 from credgate.db import make_engine, session_factory
 from credgate.openapi import is_page, openapi_path
+from gateway.mount import discover
 from suite.schema import migrate
 from tests.conftest import scratch_database
 from tests.support.issuer_wallet import operator_headers
@@ -76,8 +80,10 @@ def revocation_app(world):
 def gateway_app(world):
     from gateway.service import create_app
 
+    # The apps of the credgate.apps entry points are mounted (GATEWAY_APPS left to its default):
+    # their routes are part of the gateway's document.
     trust = StaticTrustRegistry(onboarding_authority=Party.generate().did)
-    return create_app(base(world, VERIFIER_TRUST=trust, GATEWAY_APPS=[], **NO_AGENT,
+    return create_app(base(world, VERIFIER_TRUST=trust, **NO_AGENT,
                            SERVICE_URLS={"revocation": "http://127.0.0.1:9",
                                          "verifier": "http://gateway.test"}))  # fmt: skip
 
@@ -138,12 +144,27 @@ def test_the_document_is_valid_openapi_3_1(service):
             assert not {m.lower() for m in rule.methods} & set(described), rule.rule
 
 
+def test_every_route_is_declared(service):
+    """No operation in the document is a route without its :func:`~credgate.openapi.operation`
+    (or an HTML view without its mark), apps included."""
+    document = service.test_client().get("/openapi.json").get_json()
+    undeclared = sorted(f"{method.upper()} {path}" for path, described in document["paths"].items()
+                        for method, op in described.items() if op.get("x-undeclared"))  # fmt: skip
+    assert not undeclared, f"{service.config['SERVICE_NAME']}: routes not declared: {undeclared}"
+    if service.config["SERVICE_NAME"] == "verifier":  # the gateway: every mounted app is listed
+        mounted = {path.split("/")[2] for path in document["paths"] if path.startswith("/apps/")}
+        assert mounted == {spec.name for spec in discover()}
+
+
 @pytest.mark.slow  # a bounded fuzzing run: make test runs it, make test-fast leaves it out
 def test_the_service_answers_as_its_document_says(service, world):
     schema = schemathesis.openapi.from_wsgi("/openapi.json", service)
     # The operator's token goes on every request (to reach past the sign-in), so requests without
     # it are not generated; an unknown query parameter is ignored, as HTTP services do.
     schema.config.generation.update(with_security_parameters=False, allow_extra_parameters=False)
+    # An API client asks for JSON: a browser's GET to an app behind the gateway is sent to the
+    # portals instead (a declared 303), where the checks want the API's answer.
+    headers = {**world["operator"], "Accept": "application/json"}
     failures: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -154,7 +175,7 @@ def test_the_service_answers_as_its_document_says(service, world):
         if validated(raw):  # and what its declaration refuses is refused
             runs.append((GenerationMode.NEGATIVE, [server_error, negative_data_rejection]))
         for mode, checks in runs:
-            failure = run_operation(operation, mode, checks, world["operator"])
+            failure = run_operation(operation, mode, checks, headers)
             if failure:
                 failures.append(f"{operation.label} ({mode.value}): {failure}")
     assert not failures, "\n".join(failures)
