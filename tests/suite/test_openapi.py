@@ -6,8 +6,8 @@ tokens) never reach the rows other tests read. Every route of every service is d
 gateway's with the apps it mounts from their entry points): an ``x-undeclared`` operation fails
 the run. Declared operations are checked for server errors and for answers their declared
 responses do not allow; operations not declared, were there any, only for server errors. The
-apps' routes answer this run's callers 401 (no gateway grant); tests/apps/test_openapi_apps.py
-drives them past the gateway with real grants.
+apps' routes answer this run's callers 401 (no gateway grant); tests/apps/test_apps.py
+(the schemathesis run at its end) drives them past the gateway with real grants.
 """
 
 from __future__ import annotations
