@@ -100,7 +100,7 @@ SEARCH = {
 }  # fmt: skip
 
 
-def text(max_length: int, *, required: bool = True) -> dict:
+def text_field(max_length: int, *, required: bool = True) -> dict:
     """A text field as :func:`apps.inputs.text` reads it (stripped; a required one not blank)."""
     if required:
         return {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": r"\S",
@@ -114,13 +114,13 @@ NEW_ITEM = {
     "required": ["kind", "title"],
     "properties": {
         "kind": {"enum": list(KINDS), "x-problem": FIELD},
-        "title": text(200),
-        "description": text(5000, required=False),
+        "title": text_field(200),
+        "description": text_field(5000, required=False),
         "keywords": {"type": "array", "maxItems": 20, "x-problem": FIELD,
                      "items": {"type": "string", "minLength": 1, "maxLength": 50,
                                "pattern": r"\S", "x-problem": FIELD}},
-        "license": text(100, required=False),
-        "format": text(100, required=False),
+        "license": text_field(100, required=False),
+        "format": text_field(100, required=False),
         "certificate": {"type": ["object", "null"], "x-problem": FIELD,
                         "description": "a flist's SoftwareCertificationCredential"},
         "digest": {**DIGEST, "type": ["string", "null"],

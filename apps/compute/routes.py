@@ -64,7 +64,9 @@ OPTIONAL_TEXT = {"type": ["string", "null"]}
 OPTIONAL_TIME = {"type": ["string", "null"], "format": "date-time"}
 DIGEST = {"type": "string", "pattern": f"^{inputs.DIGEST.pattern}$", "x-problem": FIELD,
           "description": "urn:sha256:<64 lower-case hex digits>"}  # fmt: skip
-CERTIFICATES = {"type": "array", "maxItems": 10, "items": {"type": "object"}, "x-problem": FIELD}
+#: One credential, or a list of at most ten (services.parse_job reads either).
+CERTIFICATES = {"type": ["object", "array"], "maxItems": 10, "items": {"type": "object"},
+                "x-problem": FIELD}  # fmt: skip
 NEW_JOB = {
     "type": "object",
     "x-problem": "invalid-request",  # not an object at all
@@ -76,8 +78,7 @@ NEW_JOB = {
         "purpose": {"enum": list(services.PURPOSES), "x-problem": FIELD},
         "certificates": {**CERTIFICATES,
                          "description": "SoftwareCertification credentials of the flist"},
-        "certificate": {"type": ["object", "array"], "maxItems": 10, "items": {"type": "object"},
-                        "x-problem": FIELD, "description": "one (used without certificates)"},
+        "certificate": {**CERTIFICATES, "description": "the same (read without certificates)"},
     },
 }  # fmt: skip
 JOB = component("ComputeJob", {
@@ -109,9 +110,9 @@ GATED = {"auth": "bearer", "tags": ("compute",)}
 
 @bp.post("/api/flists")
 @requires(RUN)
-@operation("Upload a flist archive (the raw body)", **GATED, problems=(400, 403, 413),
-           body={"type": "string", "format": "binary"}, body_media="application/octet-stream",
-           responses={201: STORED})  # fmt: skip
+@operation("Upload a flist archive: the raw body, of any media type", **GATED,
+           problems=(400, 403, 413), responses={201: STORED},
+           body={"type": "string", "format": "binary"}, body_media="application/octet-stream")
 def upload():
     request.max_content_length = runtime().max_archive_bytes  # flists are bigger than JSON
     stored = services.store_flist(runtime(), request.get_data(cache=False),
