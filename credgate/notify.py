@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import threading
 
 from sqlalchemy import Connection, Engine, event, func, select
@@ -33,6 +34,27 @@ LOGGER = logging.getLogger(__name__)
 PG_CHANNEL = "credgate_events"
 MAX_CHANNEL = 200  # NOTIFY payloads must stay under 8000 bytes; channel names are short
 BACKOFF_MAX = 5.0
+
+
+#: Names this process in its NOTIFY payloads (``"<origin> <channel>"``): its listener skips its own
+#: notifications, whose waiters the commit already poked. The pid tells forked workers apart.
+_BOOT = secrets.token_hex(4)
+
+
+def origin() -> str:
+    return f"{os.getpid()}.{_BOOT}"
+
+
+def payload(channel: str) -> str:
+    return f"{origin()} {channel}"
+
+
+def heard(note: str) -> str | None:
+    """The channel a NOTIFY payload names, or None when this process sent it."""
+    sender, _, channel = note.partition(" ")
+    if not channel:  # a payload without an origin names the channel alone
+        return sender
+    return None if sender == origin() else channel
 
 
 _SIGNALS: dict[str, Signal] = {}
@@ -82,7 +104,9 @@ class Listener(threading.Thread):
                     poke_all()  # whatever committed while nobody listened: re-read it
                     while not self.stopping.is_set():
                         for note in conn.notifies(timeout=1.0):
-                            signal(note.payload).poke()
+                            channel = heard(note.payload)
+                            if channel is not None:
+                                signal(channel).poke()
             except psycopg.Error as exc:
                 LOGGER.warning("notification listener: %s; reconnecting", type(exc).__name__)
             finally:
@@ -110,13 +134,13 @@ class Notifier:
         if session is not None:
             event.listen(session, "after_commit", signal(channel).poke, once=True)
             if self.postgres:  # PostgreSQL delivers it to the listeners at commit
-                session.execute(select(func.pg_notify(PG_CHANNEL, channel)))
+                session.execute(select(func.pg_notify(PG_CHANNEL, payload(channel))))
             return
         signal(channel).poke()
         if self.postgres:
             try:
                 with self.engine.connect() as conn:
-                    conn.execute(select(func.pg_notify(PG_CHANNEL, channel)))
+                    conn.execute(select(func.pg_notify(PG_CHANNEL, payload(channel))))
                     conn.commit()
             except Exception as exc:  # the change is committed; waiters elsewhere poll it
                 LOGGER.warning("could not publish on %s: %s", channel, type(exc).__name__)

@@ -5,6 +5,7 @@ bounded long poll. Revocation's feed tests cover the HTTP side (long poll, Serve
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from uuid import uuid4
@@ -13,8 +14,12 @@ import pytest
 
 from credgate.changelog import ChangeWriter
 from credgate.db import transaction
-from kcit.feed import LOG
+from kcit import feed
 from kcit.models import KcitChange
+
+# KCIT's log on a channel of this module's own: on PostgreSQL a late NOTIFY from another test's
+# commit (LISTEN is per database) would otherwise wake the signal once more than these tests count.
+LOG = dataclasses.replace(feed.LOG, channel=f"kcit_changes_test_{uuid4().hex[:12]}")
 
 pytestmark = pytest.mark.db
 

@@ -96,3 +96,12 @@ def test_a_killed_listener_reconnects_and_wakes_its_waiters(postgres, engine):
     seen = postgres.generation(name)
     postgres.publish(name)
     assert postgres.wait(name, seen, 5) is True
+
+
+def test_a_process_skips_its_own_notifications_and_hears_the_others():
+    from credgate.notify import heard, origin, payload
+
+    assert heard(payload("kcit_changes")) is None  # the commit already poked this process
+    assert heard("4242.0badf00d kcit_changes") == "kcit_changes"  # another node or worker
+    assert heard("kcit_changes") == "kcit_changes"  # a payload without an origin
+    assert origin() in payload("x")
