@@ -16,12 +16,11 @@ import math
 import re
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from sqlalchemy.exc import OperationalError
 
 from credgate.auth import operator_required
 from credgate.changefeed import event_stream, long_poll
 from credgate.openapi import component, operation, param
-from credgate.problems import Problem, json_body, problem_response
+from credgate.problems import Problem, json_body
 from credgate.web import db_sessions
 from revocation import feed
 from revocation.entries import entry_record, search_entries
@@ -79,16 +78,6 @@ REASON = {
 }  # fmt: skip
 #: A list is served as the media type of its model (BitstringStatusList or StatusList2021).
 LIST_MEDIA = ("application/vc+ld+json", "application/ld+json")
-
-
-@revocation.errorhandler(OperationalError)
-def storage_busy(exc: OperationalError):
-    # A lock wait or connection loss in the database: the client may retry; it is not a bug.
-    current_app.logger.warning("database unavailable: %s", type(exc.orig).__name__)
-    return problem_response(Problem(
-        "storage-unavailable", "Storage temporarily unavailable", 503,
-        "the database did not answer in time; retry", headers={"Retry-After": "1"},
-    ))  # fmt: skip
 
 
 # -- status lists --------------------------------------------------------------------------------

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, current_app, g, jsonify, request, url_for
-from sqlalchemy.exc import OperationalError
+from flask import Blueprint, g, jsonify, request, url_for
 
 from credgate.auth import operator_required
 from credgate.changefeed import long_poll
 from credgate.openapi import operation, param, serve_document
-from credgate.problems import Problem, json_body, problem_response
+from credgate.problems import json_body
 from kcit import feed, registry, service, validation
 from kcit.context import kcit_context
 from kcit.openapi import (
@@ -43,15 +42,6 @@ from kcit.openapi import (
 api = Blueprint("kcit_api", __name__, url_prefix="/kcit")
 
 MAX_SEQ = 2**31 - 1
-
-
-@api.errorhandler(OperationalError)
-def storage_busy(exc: OperationalError):
-    current_app.logger.warning("database unavailable: %s", type(exc.orig).__name__)
-    return problem_response(Problem(
-        "storage-unavailable", "Storage temporarily unavailable", 503,
-        "the database did not answer in time; retry", headers={"Retry-After": "1"},
-    ))  # fmt: skip
 
 
 def actor() -> str:
