@@ -66,11 +66,13 @@ __all__ = [
     "Public",
     "Requirement",
     "Role",
+    "TO_LOGIN",
     "component",
     "current_principal",
     "describe",
     "evaluate",
     "evaluate_evidence",
+    "gated",
     "missing",
     "operation",
     "optional_principal",
@@ -83,6 +85,19 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "credgate.apps"
 PRINCIPAL = "credgate_principal"
+#: What an app's page declares besides its answer: a GET from a browser (Accept preferring
+#: HTML) without a grant is sent to the portals.
+TO_LOGIN = {303: None}
+
+
+def gated(app: str, *, problems: tuple[int, ...] | None = (403,)) -> dict[str, Any]:
+    """The :func:`operation` options of an app's route: every route is behind the gateway, so a
+    caller without a live grant is a 401 (``auth``), one whose credentials do not meet the
+    route's requirement a 403 (``problems``: None leaves them to each route); tagged ``app``."""
+    options: dict[str, Any] = {"auth": "bearer", "tags": (app,)}
+    if problems is not None:
+        options["problems"] = problems
+    return options
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from apps.registry import software_registry
 from credgate.problems import Problem, json_body
 from credgate.web import db_sessions
 from gateway.plugin import (
+    TO_LOGIN,
     ActingFor,
     AnyOf,
     AttorneyPower,
@@ -35,6 +36,7 @@ from gateway.plugin import (
     component,
     current_principal,
     describe,
+    gated,
     operation,
     optional_principal,
     page,
@@ -127,11 +129,7 @@ NEW_ITEM = {
                    "description": "a flist's digest, certified in the registry (no certificate)"},
     },
 }  # fmt: skip
-#: Every route is behind the gateway: a caller without a live grant is a 401, one whose
-#: credentials do not meet the route's requirement a 403.
-#: A GET from a browser (Accept preferring HTML) without a grant is sent to the portals instead.
-TO_LOGIN = {303: None}
-GATED = {"auth": "bearer", "problems": (403,), "tags": ("catalogue",)}
+GATED = gated("catalogue")
 
 
 @bp.get("/")

@@ -23,12 +23,14 @@ from apps import inputs
 from apps.compute import audit, services
 from credgate.problems import Problem, json_body
 from gateway.plugin import (
+    TO_LOGIN,
     AnyOf,
     AttorneyPower,
     Participant,
     Role,
     component,
     current_principal,
+    gated,
     operation,
     param,
     requires,
@@ -101,11 +103,7 @@ CHAIN = {"type": "object", "required": ["ok", "entries"],
                         "brokenAt": {"type": ["integer", "null"]},
                         "reason": OPTIONAL_TEXT}}  # fmt: skip
 WAIT = {"type": "integer", "minimum": 0, "maximum": 30, "x-problem": FIELD}
-#: Every route is behind the gateway: a caller without a live grant is a 401, one whose
-#: credentials do not meet the route's requirement a 403.
-#: A GET from a browser (Accept preferring HTML) without a grant is sent to the portals instead.
-TO_LOGIN = {303: None}
-GATED = {"auth": "bearer", "tags": ("compute",)}
+GATED = gated("compute", problems=None)
 
 
 @bp.post("/api/flists")

@@ -23,6 +23,7 @@ from apps.marketplace import services
 from credgate.problems import json_body
 from credgate.web import db_sessions
 from gateway.plugin import (
+    TO_LOGIN,
     ActingFor,
     AnyOf,
     AttorneyPower,
@@ -30,6 +31,7 @@ from gateway.plugin import (
     Role,
     component,
     current_principal,
+    gated,
     operation,
     page,
     requires,
@@ -91,11 +93,7 @@ NEW_OFFER = {
                                   "definition": {"type": "string", "x-problem": FIELD}}},
     },
 }  # fmt: skip
-#: Every route is behind the gateway: a caller without a live grant is a 401, one whose
-#: credentials do not meet the route's requirement a 403.
-#: A GET from a browser (Accept preferring HTML) without a grant is sent to the portals instead.
-TO_LOGIN = {303: None}
-GATED = {"auth": "bearer", "problems": (403,), "tags": ("marketplace",)}
+GATED = gated("marketplace")
 
 
 @bp.get("/")
