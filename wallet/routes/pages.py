@@ -22,7 +22,7 @@ from credgate.problems import Problem, problem_of
 from signin.pages import page_blueprint
 from wallet import accounts, credentials, inbox, interactions, offers, oid4vci, proofs
 from wallet.accounts import Account
-from wallet.context import wallet_context
+from wallet.context import WalletContext, wallet_context
 from wallet.models import FAILED, PENDING, REQUEST, Interaction
 from wallet.views import describe
 
@@ -205,45 +205,45 @@ def interaction(interaction_id: str):
 
 @pages.post("/interactions/<interaction_id>/accept")
 def accept(interaction_id: str):
-    check_csrf()
-    account = _require()
-    back = url_for(".interaction", interaction_id=interaction_id)
     trust = request.form.get("trust_issuer") == "yes"
-    result = _attempt(
-        lambda: offers.accept(wallet_context(), account, interaction_id, trust_issuer=trust), back
+    return _decide(
+        interaction_id,
+        lambda ctx, account: offers.accept(ctx, account, interaction_id, trust_issuer=trust),
+        "Credential received and stored.",
     )
-    if isinstance(result, Interaction):
-        _tell("Credential received and stored.")
-    return redirect(back, 303)
 
 
 @pages.post("/interactions/<interaction_id>/present")
 def present(interaction_id: str):
-    check_csrf()
-    account = _require()
-    back = url_for(".interaction", interaction_id=interaction_id)
     chosen = request.form.getlist("credential")
-    ctx = wallet_context()
-    result = _attempt(lambda: proofs.present(ctx, account, interaction_id, chosen), back)
-    if isinstance(result, Interaction):
-        _tell("Shared. The verifier has your presentation.")
-    return redirect(back, 303)
+    return _decide(
+        interaction_id,
+        lambda ctx, account: proofs.present(ctx, account, interaction_id, chosen),
+        "Shared. The verifier has your presentation.",
+    )
 
 
 @pages.post("/interactions/<interaction_id>/decline")
 def decline(interaction_id: str):
-    check_csrf()
-    account = _require()
-    ctx = wallet_context()
-    back = url_for(".interaction", interaction_id=interaction_id)
-
-    def refuse():
+    def refuse(ctx: WalletContext, account: Account) -> Interaction:
         row = interactions.get(ctx, account, interaction_id)
         module = proofs if row.kind == REQUEST else offers
         return module.decline(ctx, account, interaction_id, None)
 
-    if isinstance(_attempt(refuse, back), Interaction):
-        _tell("Declined.")
+    return _decide(interaction_id, refuse, "Declined.")
+
+
+def _decide(
+    interaction_id: str, decision: Callable[[WalletContext, Account], Interaction], done: str
+):
+    """The user's decision on an interaction (a form POST): ``done`` is the page's message when
+    it went through, the service's refusal when not; back to the interaction either way."""
+    check_csrf()
+    account = _require()
+    back = url_for(".interaction", interaction_id=interaction_id)
+    ctx = wallet_context()
+    if isinstance(_attempt(lambda: decision(ctx, account), back), Interaction):
+        _tell(done)
     return redirect(back, 303)
 
 
