@@ -45,6 +45,7 @@ __all__ = [
     "Ref",
     "component",
     "document",
+    "listing",
     "openapi",
     "operation",
     "page",
@@ -74,6 +75,12 @@ class Ref(dict):
 def component(name: str, definition: Schema) -> Ref:
     """A schema named ``name`` in ``components/schemas`` wherever a declaration uses it."""
     return Ref(name, definition)
+
+
+def listing(name: str, item: Schema) -> Schema:
+    """An answer that is one list: an object whose member ``name`` holds the ``item``s."""
+    return {"type": "object", "required": [name],
+            "properties": {name: {"type": "array", "items": item}}}  # fmt: skip
 
 
 PROBLEM = component("Problem", {

@@ -18,7 +18,7 @@ from flask import Blueprint, g, jsonify, request
 
 from credgate.auth import operator_required
 from credgate.db import utcnow
-from credgate.openapi import operation, param
+from credgate.openapi import listing, operation, param
 from credgate.problems import Problem, json_body
 from gateway.audit import AuditRecord, recent_decisions
 from gateway.challenges import token_challenges
@@ -50,8 +50,7 @@ TOKEN = {
 }  # fmt: skip
 ME = {"type": "object", "required": ["holder", "via", "expires", "credentials"],
       "properties": {"credentials": {"type": "array", "items": OBJECT}}}  # fmt: skip
-JWKS = {"type": "object", "required": ["keys"],
-        "properties": {"keys": {"type": "array", "items": OBJECT}}}  # fmt: skip
+JWKS = listing("keys", OBJECT)
 APPS = {"type": "object", "required": ["apps"], "properties": {"apps": {
     "type": "array", "items": {"type": "object", "required": ["name", "path", "powers"],
                                "properties": {"name": STRING, "path": STRING, "powers": STRINGS}},

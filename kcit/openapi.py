@@ -9,7 +9,7 @@ together) stay in :mod:`kcit.validation`, which names each failure's own problem
 
 from __future__ import annotations
 
-from credgate.openapi import component
+from credgate.openapi import component, listing
 from kcit.validation import DID as DID_SYNTAX
 from kcit.validation import SUPPORTED_DID_METHODS
 
@@ -160,8 +160,7 @@ COMPANY = component("Company", {
         "history": {"type": "array", "items": {"type": "object"}},
     },
 })  # fmt: skip
-COMPANIES = {"type": "object", "required": ["companies"],
-             "properties": {"companies": {"type": "array", "items": COMPANY}}}  # fmt: skip
+COMPANIES = listing("companies", COMPANY)
 EVENT = component("CompanyEvent", {
     "type": "object",
     "required": ["id", "action", "at"],
@@ -176,8 +175,7 @@ EVENT = component("CompanyEvent", {
         "at": STRING,
     },
 })  # fmt: skip
-HISTORY = {"type": "object", "required": ["history"],
-           "properties": {"history": {"type": "array", "items": EVENT}}}  # fmt: skip
+HISTORY = listing("history", EVENT)
 ACCREDITATION = component("Accreditation", {
     "type": "object",
     "required": ["did", "credentialType", "active"],
@@ -190,8 +188,7 @@ ACCREDITATION = component("Accreditation", {
         "withdrawnAt": NULLABLE,
     },
 })  # fmt: skip
-ACCREDITATIONS = {"type": "object", "required": ["accreditations"],
-                  "properties": {"accreditations": {"type": "array", "items": ACCREDITATION}}}
+ACCREDITATIONS = listing("accreditations", ACCREDITATION)
 POWER_CATALOGUE = {"type": "object", "required": ["powers", "default"],
                    "properties": {"powers": STRINGS, "default": STRINGS}}  # fmt: skip
 TRUST = {"type": "object", "required": ["onboardingAuthority"],

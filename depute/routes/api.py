@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 
 from credgate.auth import CHALLENGE, presented_bearer_token
-from credgate.openapi import component, operation, param
+from credgate.openapi import component, listing, operation, param
 from credgate.problems import Problem, json_body
 from depute import audit
 from depute.authorisations import FIELDS as AUTHORISATION_FIELDS
@@ -62,8 +62,7 @@ SESSION = {
     "properties": {"token": STRING, "company": STRING, "name": {"type": ["string", "null"]},
                    "expiresAt": STRING},
 }  # fmt: skip
-POWERS = {"type": "object", "required": ["powers"],
-          "properties": {"powers": {"type": "array", "items": STRING}}}  # fmt: skip
+POWERS = listing("powers", STRING)
 COMPANY = {
     "type": "object",
     "required": ["id", "legalName", "status"],
@@ -94,8 +93,7 @@ AUTHORISATION = component("Authorisation", {
         "createdAt": STRING, "exchange": {"type": ["object", "null"]},
     },
 })  # fmt: skip
-COMPANIES = {"type": "object", "required": ["companies"],
-             "properties": {"companies": {"type": "array", "items": COMPANY}}}  # fmt: skip
+COMPANIES = listing("companies", COMPANY)
 
 
 def domain() -> str:

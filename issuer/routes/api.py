@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from credgate.auth import operator_required
-from credgate.openapi import component, operation, param
+from credgate.openapi import component, listing, operation, param
 from credgate.problems import Problem, json_body
 from credgate.qr import qr_svg
 from issuer import certifiers, onboarding, records, roles
@@ -74,11 +74,6 @@ CERTIFIER = component("Certifier", {
     "properties": {"name": STRING, "did": STRING, "accredited": {"type": ["boolean", "null"]},
                    "created_at": STRING, "token": {"type": "string", "description": "shown once"}},
 })  # fmt: skip
-
-
-def listing(name: str, item: dict) -> dict:
-    return {"type": "object", "required": [name],
-            "properties": {name: {"type": "array", "items": item}}}  # fmt: skip
 
 
 LISTED = listing("credentials", RECORD)

@@ -13,7 +13,7 @@ import binascii
 from flask import Blueprint, jsonify, request
 
 from credgate.auth import operator_required
-from credgate.openapi import component, operation, param
+from credgate.openapi import component, listing, operation, param
 from credgate.problems import Problem, json_body
 from wallet import accounts, credentials, inbox, interactions, offers, presentations, proofs
 from wallet.context import wallet_context
@@ -50,11 +50,6 @@ IDS = {"type": ["array", "null"], "items": {"type": "string"}, **INVALID}
 
 
 STRING = {"type": "string"}
-
-
-def listing(name: str, item: dict) -> dict:
-    return {"type": "object", "required": [name],
-            "properties": {name: {"type": "array", "items": item}}}  # fmt: skip
 
 
 WALLET = component("Wallet", {
