@@ -10,13 +10,14 @@ Server-Sent Events: each change is an event whose ``id`` is its number, so a rec
 every heartbeat finds clients that went away, and the stream ends after its lifetime (the client
 reconnects), so no connection is held forever.
 
-Reading the request's parameters stays with each service: they declare them, and their errors, in
-their own API description.
+Each service declares the request's parameters, and their errors, in its own API description;
+:func:`wait_seconds` reads the long poll's wait for them all.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -27,9 +28,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from credgate.changelog import ChangeLog
 
-__all__ = ["long_poll", "event_stream"]
+__all__ = ["long_poll", "event_stream", "wait_seconds"]
 
 RETRY_MS = 1000  # how soon an EventSource reconnects after the stream ends
+
+
+def wait_seconds(raw: str | None, maximum: float) -> float:
+    """A long poll's wait: seconds (none or empty: 0), at most ``maximum``; a ValueError for
+    anything but a finite number >= 0 (each service words the error)."""
+    if raw is None or raw == "":
+        return 0.0
+    seconds = float(raw)  # a ValueError for what is not a number
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"not a number of seconds: {raw!r}")
+    return min(seconds, maximum)
 
 
 def long_poll(

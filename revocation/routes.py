@@ -12,13 +12,12 @@ revocation, not even for a few seconds.
 
 from __future__ import annotations
 
-import math
 import re
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from credgate.auth import operator_required
-from credgate.changefeed import event_stream, long_poll
+from credgate.changefeed import event_stream, long_poll, wait_seconds
 from credgate.openapi import component, operation, param
 from credgate.problems import Problem, json_body
 from credgate.web import db_sessions
@@ -170,18 +169,13 @@ def _seq(raw: str | None, name: str) -> int | None:
 
 
 def _wait(raw: str | None) -> float:
-    if raw is None or raw == "":
-        return 0.0
     try:
-        seconds = float(raw)
+        return wait_seconds(raw, MAX_WAIT)
     except ValueError:
-        seconds = math.nan
-    if not math.isfinite(seconds) or seconds < 0:
         raise Problem(
             "invalid-parameter", "Invalid parameter", 400,
             f"wait must be a number of seconds from 0 to {MAX_WAIT:g}", parameter="wait",
-        )  # fmt: skip
-    return min(seconds, MAX_WAIT)
+        ) from None  # fmt: skip
 
 
 # -- operator API --------------------------------------------------------------------------------

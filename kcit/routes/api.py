@@ -7,12 +7,10 @@ review (approve, suspend, reinstate, remove), powers, DIDs, accreditations, hist
 
 from __future__ import annotations
 
-import math
-
 from flask import Blueprint, g, jsonify, request, url_for
 
 from credgate.auth import operator_required
-from credgate.changefeed import long_poll
+from credgate.changefeed import long_poll, wait_seconds
 from credgate.openapi import operation, param, serve_document
 from credgate.problems import json_body
 from kcit import feed, registry, service, validation
@@ -177,16 +175,11 @@ def _int_arg(name: str, default: int, maximum: int) -> int:
 
 
 def _float_arg(name: str, maximum: float) -> float:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return 0.0
     try:
-        value = float(raw)
+        return wait_seconds(request.args.get(name), maximum)
     except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value < 0:
-        raise validation.single(name, "invalid-field", "must be seconds (a number >= 0)", 400)
-    return min(value, maximum)
+        detail = "must be seconds (a number >= 0)"
+        raise validation.single(name, "invalid-field", detail, 400) from None
 
 
 # -- admin -----------------------------------------------------------------------------------------
