@@ -83,8 +83,11 @@ check-fresh:
 
 # ruff, then the import contracts of pyproject.toml (layers point down; tests/suite/test_layers.py
 # runs them too).
+# ruff's linter, ruff's formatter (the code is written as it formats it: no `# fmt: skip`), and
+# the import contracts of the layers (pyproject's [tool.importlinter]).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache --no-logo
 
 clean:

@@ -109,15 +109,20 @@ class WebhookHub:
     ) -> WebhookEvent:
         assert self.store is not None
         with transaction(self.store) as session:
-            row = StoredWebhook(agent=agent[:64], topic=topic[:100],
-                                wallet_id=(wallet_id or None) and wallet_id[:64],
-                                payload=payload, received_at=utcnow())  # fmt: skip
+            row = StoredWebhook(
+                agent=agent[:64],
+                topic=topic[:100],
+                wallet_id=(wallet_id or None) and wallet_id[:64],
+                payload=payload,
+                received_at=utcnow(),
+            )
             session.add(row)
             session.flush()
             notifier_for(self.store).publish(CHANNEL, session)
             if next(self._stored) % PRUNE_EVERY == 0:
-                session.execute(delete(StoredWebhook).where(
-                    StoredWebhook.received_at < utcnow() - RETENTION))  # fmt: skip
+                session.execute(
+                    delete(StoredWebhook).where(StoredWebhook.received_at < utcnow() - RETENTION)
+                )
         event = WebhookEvent(row.id, agent, topic, wallet_id, payload)
         with self._lock:
             subscribers = [*self._subscribers.get(topic, ()), *self._subscribers.get("*", ())]

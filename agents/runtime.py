@@ -190,16 +190,23 @@ class WalletStorage:
 
     def config(self) -> str:
         return json.dumps(
-            {"url": self.address, "max_connections": WALLET_MAX_CONNECTIONS,
-             "connection_timeout": 10}
-        )  # fmt: skip
+            {
+                "url": self.address,
+                "max_connections": WALLET_MAX_CONNECTIONS,
+                "connection_timeout": 10,
+            }
+        )
 
     def creds(self) -> str:
         # The account creates the databases (askar provisions one per wallet): CREATEDB needed.
         return json.dumps(
-            {"account": self.account, "password": self.password,
-             "admin_account": self.account, "admin_password": self.password}
-        )  # fmt: skip
+            {
+                "account": self.account,
+                "password": self.password,
+                "admin_account": self.account,
+                "admin_password": self.password,
+            }
+        )
 
 
 def wallet_tag(wallet_key: str) -> str:
@@ -282,14 +289,23 @@ def agent_args(
     endpoint = f"http://127.0.0.1:{inbound_port}"
     args = [
         "start",
-        "--label", f"credgate-{name}",
-        "--inbound-transport", "http", "127.0.0.1", str(inbound_port),
-        "--outbound-transport", "http",
-        "--endpoint", endpoint,
-        "--admin", "127.0.0.1", str(admin_port),
-        "--wallet-type", "askar",
+        "--label",
+        f"credgate-{name}",
+        "--inbound-transport",
+        "http",
+        "127.0.0.1",
+        str(inbound_port),
+        "--outbound-transport",
+        "http",
+        "--endpoint",
+        endpoint,
+        "--admin",
+        "127.0.0.1",
+        str(admin_port),
+        "--wallet-type",
+        "askar",
         *COMMON_FLAGS,
-    ]  # fmt: skip
+    ]
     # askar names a PostgreSQL wallet's database after the wallet.
     if storage is None:
         wallet, tenants = f"credgate-{name}", f"credgate-{name}-tenants"
@@ -347,9 +363,11 @@ class AgentRuntime:
         if self.supervise:
             for agent in self.agents.values():
                 thread = threading.Thread(
-                    target=self._supervise, args=(agent,), name=f"agent-{agent.name}-supervisor",
+                    target=self._supervise,
+                    args=(agent,),
+                    name=f"agent-{agent.name}-supervisor",
                     daemon=True,
-                )  # fmt: skip
+                )
                 thread.start()
                 self._supervisors.append(thread)
         return self.agents
@@ -411,8 +429,13 @@ class AgentRuntime:
                 delay = min(delay * 2, RESTART_MAX)
                 if self._restart(agent):
                     took = time.monotonic() - went_down
-                    log.warning("agent %s is back after %.1f s (restart %d, pid %s)",
-                                agent.name, took, agent.restarts, agent.pid)  # fmt: skip
+                    log.warning(
+                        "agent %s is back after %.1f s (restart %d, pid %s)",
+                        agent.name,
+                        took,
+                        agent.restarts,
+                        agent.pid,
+                    )
                     _note(agent, f"restarted (restart {agent.restarts}) after {took:.1f} s")
                     self._changed(agent)
                     break

@@ -21,8 +21,14 @@ def invalid(field: str, detail: str) -> DomainError:
     )
 
 
-def text(body: Mapping[str, Any], field: str, *, max_length: int, required: bool = True,
-         default: str | None = None) -> str | None:  # fmt: skip
+def text(
+    body: Mapping[str, Any],
+    field: str,
+    *,
+    max_length: int,
+    required: bool = True,
+    default: str | None = None,
+) -> str | None:
     value = body.get(field, default)
     if value is None or value == "":
         if required:
@@ -45,8 +51,9 @@ def choice(body: Mapping[str, Any], field: str, options: tuple[str, ...]) -> str
     return value
 
 
-def words(body: Mapping[str, Any], field: str, *, max_items: int = 20,
-          max_length: int = 50) -> list[str]:  # fmt: skip
+def words(
+    body: Mapping[str, Any], field: str, *, max_items: int = 20, max_length: int = 50
+) -> list[str]:
     value = body.get(field, [])
     if not isinstance(value, list) or len(value) > max_items:
         raise invalid(field, f"{field} must be a list of at most {max_items} strings")

@@ -63,9 +63,12 @@ class SoftwareRegistry:
             return []
         try:
             with self._session.get(
-                url, timeout=TIMEOUT, stream=True, allow_redirects=False,
+                url,
+                timeout=TIMEOUT,
+                stream=True,
+                allow_redirects=False,
                 headers={"Accept": "application/json"},
-            ) as response:  # fmt: skip
+            ) as response:
                 if response.status_code != 200:
                     if response.status_code != 404:
                         log.warning("software registry answered %s", response.status_code)

@@ -44,9 +44,17 @@ def unsandboxed(archive: Path, limits: Limits) -> str:
         root.mkdir()
         unpack(archive, root, limits)
         command = entrypoint(root)
-        done = subprocess.run(command, cwd=root, env={"PATH": "/usr/bin:/bin"}, check=True,
-                              capture_output=True, text=True, timeout=limits.seconds,
-                              preexec_fn=rlimits, start_new_session=True)  # noqa: PLW1509  # fmt: skip
+        done = subprocess.run(
+            command,
+            cwd=root,
+            env={"PATH": "/usr/bin:/bin"},
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=limits.seconds,
+            preexec_fn=rlimits,
+            start_new_session=True,
+        )  # noqa: PLW1509
         return done.stdout
 
 
@@ -72,12 +80,21 @@ def main(argv: list[str] | None = None) -> int:
             assert "rows: 42" in unsandboxed(archive, limits)
             direct_ms.append((time.perf_counter() - began) * 1000)
     sandboxed, direct = statistics.median(sandboxed_ms), statistics.median(direct_ms)
-    print(f"job start-up to exit, median of {args.rounds}: sandboxed {sandboxed:.1f} ms, "
-          f"unsandboxed {direct:.1f} ms, ratio {sandboxed / direct:.2f}x "
-          f"(+{sandboxed - direct:.1f} ms) [{executor.sandbox.reason}]")  # fmt: skip
-    print(json.dumps({"rounds": args.rounds, "sandboxed_ms": round(sandboxed, 2),
-                      "unsandboxed_ms": round(direct, 2),
-                      "ratio": round(sandboxed / direct, 3)}))  # fmt: skip
+    print(
+        f"job start-up to exit, median of {args.rounds}: sandboxed {sandboxed:.1f} ms, "
+        f"unsandboxed {direct:.1f} ms, ratio {sandboxed / direct:.2f}x "
+        f"(+{sandboxed - direct:.1f} ms) [{executor.sandbox.reason}]"
+    )
+    print(
+        json.dumps(
+            {
+                "rounds": args.rounds,
+                "sandboxed_ms": round(sandboxed, 2),
+                "unsandboxed_ms": round(direct, 2),
+                "ratio": round(sandboxed / direct, 3),
+            }
+        )
+    )
     return 0
 
 

@@ -99,23 +99,29 @@ def bench_throughput(seconds: float) -> float:
     status.add_list("roles", AUTHORITY, "revocation")
     trust = StaticTrustRegistry(onboarding_authority=AUTHORITY.did)
     gateway = gateway_app(settings, db, trust=trust, status_url=status.url, apps=[catalogue])
-    credential = credgate_credential("RoleCredential", AUTHORITY, HOLDER.did,
-                                     status=status.entry("roles", 7))  # fmt: skip
+    credential = credgate_credential(
+        "RoleCredential", AUTHORITY, HOLDER.did, status=status.entry("roles", 7)
+    )
     client = gateway.test_client()
     # The catalogue's routes need a participant: an OnboardingCredential beside the role.
-    onboarding = credgate_credential("OnboardingCredential", AUTHORITY, HOLDER.did,
-                                     status=status.entry("roles", 8))  # fmt: skip
+    onboarding = credgate_credential(
+        "OnboardingCredential", AUTHORITY, HOLDER.did, status=status.entry("roles", 8)
+    )
     token = token_for(client, HOLDER, [credential, onboarding])
     for index in range(20):
-        client.post("/apps/catalogue/api/items", headers={"Authorization": f"Bearer {token}"},
-                    json={"kind": "data-product", "title": f"Dataset {index}",
-                          "keywords": ["bench"]})  # fmt: skip
+        client.post(
+            "/apps/catalogue/api/items",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"kind": "data-product", "title": f"Dataset {index}", "keywords": ["bench"]},
+        )
     verifier = gateway.extensions["credgate.verifier"]
-    results = recheck(verifier, [(c, check_credential(c)) for c in (credential, onboarding)],
-                      utcnow())  # fmt: skip
+    results = recheck(
+        verifier, [(c, check_credential(c)) for c in (credential, onboarding)], utcnow()
+    )
     principal = Principal(HOLDER.did, "token", "bench", results, evaluate(Participant(), results))
-    alone = standalone_app(catalogue, principal, {"CREDGATE_SETTINGS": settings,
-                                                  "DB_SESSION_FACTORY": db})  # fmt: skip
+    alone = standalone_app(
+        catalogue, principal, {"CREDGATE_SETTINGS": settings, "DB_SESSION_FACTORY": db}
+    )
     servers = {"gateway": serve(gateway), "alone": serve(alone)}
     path = "/apps/catalogue/api/items?limit=20"
     rates: dict[str, list[float]] = {"gateway": [], "alone": []}
@@ -124,9 +130,11 @@ def bench_throughput(seconds: float) -> float:
             throughput(servers[name].url + path, {"Authorization": f"Bearer {token}"}, 0.3)
         for _ in range(3):
             for name in ("alone", "gateway"):
-                rates[name].append(throughput(servers[name].url + path,
-                                              {"Authorization": f"Bearer {token}"},
-                                              seconds / 6))  # fmt: skip
+                rates[name].append(
+                    throughput(
+                        servers[name].url + path, {"Authorization": f"Bearer {token}"}, seconds / 6
+                    )
+                )
     finally:
         for server in servers.values():
             server.stop()
@@ -137,8 +145,10 @@ def bench_throughput(seconds: float) -> float:
     gateway_rate = statistics.median(rates["gateway"])
     ratio = gateway_rate / alone_rate
     print(f"(a) app endpoint without the gateway  {alone_rate:8.0f} req/s")
-    print(f"    with a token through the gateway  {gateway_rate:8.0f} req/s"
-          f"   = {ratio:.0%} (target >= 80%)")  # fmt: skip
+    print(
+        f"    with a token through the gateway  {gateway_rate:8.0f} req/s"
+        f"   = {ratio:.0%} (target >= 80%)"
+    )
     return ratio
 
 
@@ -149,20 +159,32 @@ def bench_oid4vp(logins: int) -> float:
     lists = TokenListServer(feed=status).start()
     uri = lists.add("roles", AUTHORITY)
     trust = StaticTrustRegistry(onboarding_authority=AUTHORITY.did)
-    app = gateway_app(settings, db, trust=trust, status_url=status.url, apps=[],
-                      FETCH_ALLOW=[lists.url])  # fmt: skip
+    app = gateway_app(
+        settings, db, trust=trust, status_url=status.url, apps=[], FETCH_ALLOW=[lists.url]
+    )
     server = serve(app)
     fetch_policy(app).allow(server.url)
     policy = FetchPolicy([server.url])
-    held = [held_sdjwt(issue_sdjwt(AUTHORITY, HOLDER, "RoleCredential",
-                                   {"roles": ["DataProvider"]}, status=(uri, 3),
-                                   exp=int(time.time()) + 3600), HOLDER)]  # fmt: skip
+    held = [
+        held_sdjwt(
+            issue_sdjwt(
+                AUTHORITY,
+                HOLDER,
+                "RoleCredential",
+                {"roles": ["DataProvider"]},
+                status=(uri, 3),
+                exp=int(time.time()) + 3600,
+            ),
+            HOLDER,
+        )
+    ]
     http = requests.Session()
     times = []
     try:
         for _ in range(logins + 1):  # the first one warms up
-            page = http.get(f"{server.url}/portals/data-provider",
-                            params={"protocol": "openid4vp"}, timeout=15).text  # fmt: skip
+            page = http.get(
+                f"{server.url}/portals/data-provider", params={"protocol": "openid4vp"}, timeout=15
+            ).text
             link = re.search(r'id="oid4vp-link" href="([^"]+)"', page).group(1)
             link = link.replace("&amp;", "&")
             login_id = link.rsplit("/", 1)[1]
@@ -176,8 +198,10 @@ def bench_oid4vp(logins: int) -> float:
             times.append(time.perf_counter() - began)
         times = times[1:]
         median = statistics.median(times)
-        print(f"(d) OpenID4VP QR login, scan -> verified median {median * 1000:6.0f} ms, "
-              f"max {max(times) * 1000:5.0f} ms over {logins} (target <= 300 ms median)")
+        print(
+            f"(d) OpenID4VP QR login, scan -> verified median {median * 1000:6.0f} ms, "
+            f"max {max(times) * 1000:5.0f} ms over {logins} (target <= 300 ms median)"
+        )
         return median
     finally:
         app.extensions["credgate.status_feed"].stop()
@@ -204,9 +228,11 @@ def bench_suite(logins: int, revocations: int) -> tuple[float, float]:
         gateway = suite.servers["verifier"].url
         (var / "verifier").mkdir(parents=True, exist_ok=True)
         (var / "verifier" / "trust.json").write_text(
-            json.dumps({"onboarding_authority": authority.did}))
-        role = issue_with_status(db, hub, authority, person, connection, "RoleCredential",
-                                   revocation)  # fmt: skip
+            json.dumps({"onboarding_authority": authority.did})
+        )
+        role = issue_with_status(
+            db, hub, authority, person, connection, "RoleCredential", revocation
+        )
         wallet = AgentWallet(hub, person)
 
         login_times, agent_times = [], []
@@ -223,34 +249,49 @@ def bench_suite(logins: int, revocations: int) -> tuple[float, float]:
                     raise RuntimeError("login did not finish")
                 time.sleep(0.002)
             login_times.append(time.perf_counter() - began)
-            received = hub.wait_for(lambda e: e.agent == "verifier"
-                                    and e.payload.get("state") == "presentation-received",
-                                    timeout=10, since=since)  # fmt: skip
+            received = hub.wait_for(
+                lambda e: (
+                    e.agent == "verifier" and e.payload.get("state") == "presentation-received"
+                ),
+                timeout=10,
+                since=since,
+            )
             agent_times.append(received.received_at - began_mono)
         login_times, agent_times = login_times[1:], agent_times[1:]
         login_median = statistics.median(login_times)
-        print(f"(b) QR login, scan -> verified        median {login_median * 1000:6.0f} ms, "
-              f"max {max(login_times) * 1000:5.0f} ms over {logins} (target <= 500 ms median)")
-        print(f"    peer: agents' own round trip      median "
-              f"{statistics.median(agent_times) * 1000:6.0f} ms (scan -> presentation-received)")
+        print(
+            f"(b) QR login, scan -> verified        median {login_median * 1000:6.0f} ms, "
+            f"max {max(login_times) * 1000:5.0f} ms over {logins} (target <= 500 ms median)"
+        )
+        print(
+            f"    peer: agents' own round trip      median "
+            f"{statistics.median(agent_times) * 1000:6.0f} ms (scan -> presentation-received)"
+        )
 
         operator = {"Authorization": f"Bearer {ensure_operator_token(settings, db)}"}
         deny_times, ack_times = [], []
         for _ in range(revocations):
             # The catalogue needs a participant: revoking the OnboardingCredential denies.
-            credential = issue_with_status(db, hub, authority, person, connection,
-                                           "OnboardingCredential", revocation)  # fmt: skip
+            credential = issue_with_status(
+                db, hub, authority, person, connection, "OnboardingCredential", revocation
+            )
             challenge = http.post(f"{gateway}/auth/challenge", timeout=10).json()
-            vp = wallet.prove([credential.credential, role.credential],
-                              challenge=challenge["challenge"],
-                              domain=challenge["domain"])  # fmt: skip
+            vp = wallet.prove(
+                [credential.credential, role.credential],
+                challenge=challenge["challenge"],
+                domain=challenge["domain"],
+            )
             token = http.post(f"{gateway}/auth/token", json=vp, timeout=10).json()["access_token"]
             headers = {"Authorization": f"Bearer {token}"}
             url = f"{gateway}/apps/catalogue/api/items?limit=1"
             assert http.get(url, headers=headers, timeout=10).status_code == 200
             began = time.perf_counter()
-            http.post(f"{revocation}/status/entries/{credential.status.entry_id}/revoke",
-                      json={"reason": "bench"}, headers=operator, timeout=10).raise_for_status()
+            http.post(
+                f"{revocation}/status/entries/{credential.status.entry_id}/revoke",
+                json={"reason": "bench"},
+                headers=operator,
+                timeout=10,
+            ).raise_for_status()
             acked = time.perf_counter()
             while http.get(url, headers=headers, timeout=10).status_code != 403:
                 if time.perf_counter() - began > 5:
@@ -258,19 +299,22 @@ def bench_suite(logins: int, revocations: int) -> tuple[float, float]:
             deny_times.append(time.perf_counter() - began)
             ack_times.append(acked - began)
         worst = max(deny_times)
-        print(f"(c) revocation -> denied              median "
-              f"{statistics.median(deny_times) * 1000:6.0f} ms, max {worst * 1000:5.0f} ms over "
-              f"{revocations} (target <= 1000 ms)")
-        print(f"    peer: the revoke call itself      median "
-              f"{statistics.median(ack_times) * 1000:6.0f} ms")
+        print(
+            f"(c) revocation -> denied              median "
+            f"{statistics.median(deny_times) * 1000:6.0f} ms, max {worst * 1000:5.0f} ms over "
+            f"{revocations} (target <= 1000 ms)"
+        )
+        print(
+            f"    peer: the revoke call itself      median "
+            f"{statistics.median(ack_times) * 1000:6.0f} ms"
+        )
         engine.dispose()
         return login_median, worst
     finally:
         suite.stop()
 
 
-def concurrent_throughput(url: str, headers: dict[str, str], seconds: float,
-                          clients: int) -> float:  # fmt: skip
+def concurrent_throughput(url: str, headers: dict[str, str], seconds: float, clients: int) -> float:
     """Requests per second answered to ``clients`` threads, each on its own connection."""
     counts = [0] * clients
     stop = time.perf_counter() + seconds
@@ -319,15 +363,28 @@ def bench_workers(seconds: float, clients: int = 8) -> dict[str, float]:
     trust = var / "trust.json"
     trust.write_text(json.dumps({"onboarding_authority": AUTHORITY.did}))
     config = var / "credgate.json"
-    config.write_text(json.dumps({
-        "VERIFIER_TRUST_FILE": str(trust), "GATEWAY_DOMAIN": "http://gateway.bench",
-        "GATEWAY_APPS": ["apps.catalogue:app"], "SERVICE_URLS": {"revocation": status.url},
-        "AGENT_URL": "http://127.0.0.1:9", "AGENT_API_KEY": "unused",
-    }))  # fmt: skip
+    config.write_text(
+        json.dumps(
+            {
+                "VERIFIER_TRUST_FILE": str(trust),
+                "GATEWAY_DOMAIN": "http://gateway.bench",
+                "GATEWAY_APPS": ["apps.catalogue:app"],
+                "SERVICE_URLS": {"revocation": status.url},
+                "AGENT_URL": "http://127.0.0.1:9",
+                "AGENT_API_KEY": "unused",
+            }
+        )
+    )
     root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "DATABASE_URL": url, "CREDGATE_CONFIG": str(config),
-           "CREDGATE_SECRET_KEY": secrets.token_urlsafe(32), "CREDGATE_VAR": str(var),
-           "CREDGATE_LOG_FORMAT": "text", "PYTHONPATH": str(root)}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CREDGATE_CONFIG": str(config),
+        "CREDGATE_SECRET_KEY": secrets.token_urlsafe(32),
+        "CREDGATE_VAR": str(var),
+        "CREDGATE_LOG_FORMAT": "text",
+        "PYTHONPATH": str(root),
+    }
 
     def free_port() -> int:
         with socket.socket() as sock:
@@ -336,14 +393,33 @@ def bench_workers(seconds: float, clients: int = 8) -> dict[str, float]:
 
     ports = {"gunicorn-1": free_port(), "gunicorn-2": free_port(), "werkzeug": free_port()}
     commands = {
-        name: [sys.executable, "-m", "suite", "--var", str(var), "serve", "verifier",
-               "--bind", f"127.0.0.1:{ports[name]}", "--workers", name[-1]]
+        name: [
+            sys.executable,
+            "-m",
+            "suite",
+            "--var",
+            str(var),
+            "serve",
+            "verifier",
+            "--bind",
+            f"127.0.0.1:{ports[name]}",
+            "--workers",
+            name[-1],
+        ]
         for name in ("gunicorn-1", "gunicorn-2")
-    }  # fmt: skip
+    }
     commands["werkzeug"] = [sys.executable, "-c", WERKZEUG_NODE, str(ports["werkzeug"])]
-    processes = {name: subprocess.Popen(command, cwd=root, env=env, start_new_session=True,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                 for name, command in commands.items()}  # fmt: skip
+    processes = {
+        name: subprocess.Popen(
+            command,
+            cwd=root,
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name, command in commands.items()
+    }
     bases = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     rates: dict[str, list[float]] = {name: [] for name in bases}
     try:
@@ -358,15 +434,19 @@ def bench_workers(seconds: float, clients: int = 8) -> dict[str, float]:
                 if time.monotonic() > deadline or processes[name].poll() is not None:
                     raise RuntimeError(f"(e) {name} did not start")
                 time.sleep(0.2)
-        credential = credgate_credential("RoleCredential", AUTHORITY, HOLDER.did,
-                                         status=status.entry("roles", 7))  # fmt: skip
-        onboarding = credgate_credential("OnboardingCredential", AUTHORITY, HOLDER.did,
-                                         status=status.entry("roles", 8))  # fmt: skip
+        credential = credgate_credential(
+            "RoleCredential", AUTHORITY, HOLDER.did, status=status.entry("roles", 7)
+        )
+        onboarding = credgate_credential(
+            "OnboardingCredential", AUTHORITY, HOLDER.did, status=status.entry("roles", 8)
+        )
         issued = requests.post(bases["gunicorn-2"] + "/auth/challenge", timeout=10).json()
-        vp = HOLDER.present([credential, onboarding], challenge=issued["challenge"],
-                            domain=issued["domain"])  # fmt: skip
-        answer = requests.post(bases["gunicorn-2"] + "/auth/token",
-                               json={"verifiablePresentation": vp}, timeout=10)  # fmt: skip
+        vp = HOLDER.present(
+            [credential, onboarding], challenge=issued["challenge"], domain=issued["domain"]
+        )
+        answer = requests.post(
+            bases["gunicorn-2"] + "/auth/token", json={"verifiablePresentation": vp}, timeout=10
+        )
         answer.raise_for_status()
         # One token for all three: the nodes share the signing key (CREDGATE_SECRET_KEY).
         headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
@@ -375,8 +455,9 @@ def bench_workers(seconds: float, clients: int = 8) -> dict[str, float]:
             concurrent_throughput(base + path, headers, 0.5, clients)
         for _ in range(3):
             for name, base in bases.items():
-                rates[name].append(concurrent_throughput(base + path, headers, seconds / 3,
-                                                         clients))  # fmt: skip
+                rates[name].append(
+                    concurrent_throughput(base + path, headers, seconds / 3, clients)
+                )
     finally:
         for process in processes.values():
             if process.poll() is None:
@@ -391,10 +472,13 @@ def bench_workers(seconds: float, clients: int = 8) -> dict[str, float]:
     one, two, werkzeug = median["gunicorn-1"], median["gunicorn-2"], median["werkzeug"]
     print(f"(e) token-authorised requests, {clients} concurrent clients, one node app:")
     print(f"    werkzeug thread server, 1 process {werkzeug:8.0f} req/s")
-    print(f"    gunicorn gthread, 1 worker        {one:8.0f} req/s   = "
-          f"{one / werkzeug:.2f}x werkzeug")
-    print(f"    gunicorn gthread, 2 workers       {two:8.0f} req/s   = {two / one:.2f}x 1 worker, "
-          f"{two / werkzeug:.2f}x werkzeug ({os.cpu_count()} CPUs, clients on the same machine)")
+    print(
+        f"    gunicorn gthread, 1 worker        {one:8.0f} req/s   = {one / werkzeug:.2f}x werkzeug"
+    )
+    print(
+        f"    gunicorn gthread, 2 workers       {two:8.0f} req/s   = {two / one:.2f}x 1 worker, "
+        f"{two / werkzeug:.2f}x werkzeug ({os.cpu_count()} CPUs, clients on the same machine)"
+    )
     return median
 
 

@@ -155,8 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=120, help="credentials per measurement")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
     parser.add_argument("--warmup", type=int, default=16)
-    parser.add_argument("--only", choices=("peer", "vc-api", "didcomm", "oid4vci"),
-                        help="one measurement")  # fmt: skip
+    parser.add_argument(
+        "--only", choices=("peer", "vc-api", "didcomm", "oid4vci"), help="one measurement"
+    )
     args = parser.parse_args(argv)
 
     # An agent can still be flushing its wallet as the directory goes: never fail the run then.
@@ -240,14 +241,22 @@ def run_benchmarks(suite: Suite, settings, args) -> int:
         """An onboarding offer whose pre-authorized code the wallet redeemed (not timed)."""
         offer = open_onboarding()["oid4vci"]
         code = session().get(offer["credential_offer_uri"], timeout=TIMEOUT).json()
-        token = session().post(f"{issuer_url}/oid4vci/token", data={
-            "grant_type": PRE_AUTH, "tx_code": offer["tx_code"],
-            "pre-authorized_code": code["grants"][PRE_AUTH]["pre-authorized_code"],
-        }, timeout=TIMEOUT)  # fmt: skip
+        token = session().post(
+            f"{issuer_url}/oid4vci/token",
+            data={
+                "grant_type": PRE_AUTH,
+                "tx_code": offer["tx_code"],
+                "pre-authorized_code": code["grants"][PRE_AUTH]["pre-authorized_code"],
+            },
+            timeout=TIMEOUT,
+        )
         assert token.status_code == 200, token.text
         key = jwk.JWK.generate(kty="OKP", crv="Ed25519")
-        return {"token": token.json()["access_token"], "key": key,
-                "public": json.loads(key.export_public())}  # fmt: skip
+        return {
+            "token": token.json()["access_token"],
+            "key": key,
+            "public": json.loads(key.export_public()),
+        }
 
     def oid4vci_run(fmt: str, prepared: list[dict]) -> Callable[[int], None]:
         pending = iter(prepared)
@@ -257,16 +266,25 @@ def run_benchmarks(suite: Suite, settings, args) -> int:
             with lock:
                 item = next(pending)
             nonce = session().post(f"{issuer_url}/oid4vci/nonce", timeout=TIMEOUT).json()
-            proof = jws.JWS(json.dumps({"aud": issuer_url, "iat": int(time.time()),
-                                        "nonce": nonce["c_nonce"]}))  # fmt: skip
-            proof.add_signature(item["key"], alg="EdDSA", protected=json.dumps(
-                {"typ": "openid4vci-proof+jwt", "alg": "EdDSA", "jwk": item["public"]}))
+            proof = jws.JWS(
+                json.dumps({"aud": issuer_url, "iat": int(time.time()), "nonce": nonce["c_nonce"]})
+            )
+            proof.add_signature(
+                item["key"],
+                alg="EdDSA",
+                protected=json.dumps(
+                    {"typ": "openid4vci-proof+jwt", "alg": "EdDSA", "jwk": item["public"]}
+                ),
+            )
             response = session().post(
                 f"{issuer_url}/oid4vci/credential",
-                json={"credential_configuration_id": f"OnboardingCredential_{OID4VCI_FORMATS[fmt]}",
-                      "proofs": {"jwt": [proof.serialize(compact=True)]}},
-                headers={"Authorization": f"Bearer {item['token']}"}, timeout=TIMEOUT,
-            )  # fmt: skip
+                json={
+                    "credential_configuration_id": f"OnboardingCredential_{OID4VCI_FORMATS[fmt]}",
+                    "proofs": {"jwt": [proof.serialize(compact=True)]},
+                },
+                headers={"Authorization": f"Bearer {item['token']}"},
+                timeout=TIMEOUT,
+            )
             assert response.status_code == 200, response.text
 
         return run
@@ -308,21 +326,29 @@ def run_benchmarks(suite: Suite, settings, args) -> int:
 
     recent = latencies[-count:]
     verdict = "met" if didcomm_rate >= TARGET_DIDCOMM_RATE else "MISSED"
-    print(f"bench/issue: {count} credentials per measurement, {clients} clients, "
-          f"{os.cpu_count()} cores, SQLite")  # fmt: skip
+    print(
+        f"bench/issue: {count} credentials per measurement, {clients} clients, "
+        f"{os.cpu_count()} cores, SQLite"
+    )
     print(f"  (peer) ACA-Py /vc/credentials/issue      {peer_rate:7.1f} /s")
-    print(f"  (a) VC-API POST /credentials/issue       {vc_api_rate:7.1f} /s  "
-          f"= {vc_api_rate / peer_rate:.2f} x ACA-Py")  # fmt: skip
-    print(f"  (b) DIDComm issuance, wallet to done     {didcomm_rate:7.1f} /s  "
-          f"= {didcomm_rate / peer_rate:.2f} x ACA-Py  "
-          f"(target >= {TARGET_DIDCOMM_RATE:g}/s: {verdict}; median exchange "
-          f"{statistics.median(recent) * 1000:.0f} ms)")  # fmt: skip
+    print(
+        f"  (a) VC-API POST /credentials/issue       {vc_api_rate:7.1f} /s  "
+        f"= {vc_api_rate / peer_rate:.2f} x ACA-Py"
+    )
+    print(
+        f"  (b) DIDComm issuance, wallet to done     {didcomm_rate:7.1f} /s  "
+        f"= {didcomm_rate / peer_rate:.2f} x ACA-Py  "
+        f"(target >= {TARGET_DIDCOMM_RATE:g}/s: {verdict}; median exchange "
+        f"{statistics.median(recent) * 1000:.0f} ms)"
+    )
     print_cpu(cpu)
     for fmt, rate in oid4vci.items():
         verdict = "met" if rate >= TARGET_OID4VCI_RATE else "MISSED"
-        print(f"  (c) OpenID4VCI {fmt:<12} proof to credential {rate:7.1f} /s  "
-              f"= {rate / peer_rate:.2f} x ACA-Py  "
-              f"(target >= {TARGET_OID4VCI_RATE:g}/s: {verdict})")  # fmt: skip
+        print(
+            f"  (c) OpenID4VCI {fmt:<12} proof to credential {rate:7.1f} /s  "
+            f"= {rate / peer_rate:.2f} x ACA-Py  "
+            f"(target >= {TARGET_OID4VCI_RATE:g}/s: {verdict})"
+        )
     return 0
 
 
@@ -333,9 +359,11 @@ def print_cpu(cpu: dict[str, float]) -> None:
         parts = ", ".join(f"{name} {seconds * 1000:.0f}" for name, seconds in cpu.items())
         issuer_side = cpu.get("issuer", 0.0) + cpu.get("credgate", 0.0)
         cores = os.cpu_count() or 1
-        print(f"      CPU ms per DIDComm credential: {parts} (total {total * 1000:.0f}); "
-              f"bound on {cores} cores {cores / total:.1f}/s, without the holder agent "
-              f"{cores / issuer_side:.1f}/s")  # fmt: skip
+        print(
+            f"      CPU ms per DIDComm credential: {parts} (total {total * 1000:.0f}); "
+            f"bound on {cores} cores {cores / total:.1f}/s, without the holder agent "
+            f"{cores / issuer_side:.1f}/s"
+        )
 
 
 if __name__ == "__main__":

@@ -80,8 +80,9 @@ def make_verifier(cache: bool, status_url: str) -> Verifier:
     trust = StaticTrustRegistry(onboarding_authority=ISSUER.did)
     verifier = Verifier(DidResolver(), trust=trust, proof_cache=ProofCache() if cache else None)
     # The bench's own loopback status server is the one host this verifier may fetch.
-    verifier.status = StatusListCache(verifier.verify_status_list, short_ttl=3600.0,
-                                      policy=FetchPolicy([status_url]))  # fmt: skip
+    verifier.status = StatusListCache(
+        verifier.verify_status_list, short_ttl=3600.0, policy=FetchPolicy([status_url])
+    )
     return verifier
 
 
@@ -90,7 +91,7 @@ def presentation(server: StatusListServer, credentials=None, challenge=None):
         credentials = [
             credgate_credential(
                 "RoleCredential", ISSUER, HOLDER.did, status=server.entry("bench", i)
-            )  # fmt: skip
+            )
             for i in (1, 2)
         ]
     challenge = challenge or uuid.uuid4().hex
@@ -99,14 +100,16 @@ def presentation(server: StatusListServer, credentials=None, challenge=None):
 
 def jcs_credential(i: int) -> dict:
     document = {
-        "@context": ["https://www.w3.org/ns/credentials/v2",
-                     "https://www.w3.org/ns/credentials/examples/v2"],
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://www.w3.org/ns/credentials/examples/v2",
+        ],
         "id": f"urn:uuid:{uuid.uuid4()}",
         "type": ["VerifiableCredential", "AlumniCredential"],
         "issuer": ISSUER.did,
         "validFrom": "2025-01-01T00:00:00Z",
         "credentialSubject": {"id": HOLDER.did, "alumniOf": f"The School of Examples {i}"},
-    }  # fmt: skip
+    }
     return ISSUER.sign(document, proof_type="DataIntegrityProof", cryptosuite="eddsa-jcs-2022")
 
 
@@ -144,15 +147,19 @@ def run(args, server: StatusListServer, agent) -> int:
 
     def aca_vp() -> None:
         body = agent.request(
-            "POST", "/vc/presentations/verify",
-            json={"verifiablePresentation": vp,
-                  "options": {"challenge": challenge, "domain": DOMAIN}},
-        )  # fmt: skip
+            "POST",
+            "/vc/presentations/verify",
+            json={
+                "verifiablePresentation": vp,
+                "options": {"challenge": challenge, "domain": DOMAIN},
+            },
+        )
         assert body["verified"], body
 
     def aca_vc() -> None:
-        body = agent.request("POST", "/vc/credentials/verify",
-                             json={"verifiableCredential": credential_2020})  # fmt: skip
+        body = agent.request(
+            "POST", "/vc/credentials/verify", json={"verifiableCredential": credential_2020}
+        )
         assert body["verified"], body
 
     aca_vp()
@@ -197,23 +204,45 @@ def run(args, server: StatusListServer, agent) -> int:
     c_rate = items_rate(credentials_jcs, verify_jcs)
 
     rows = [
-        ("(a) VP, 2 Ed25519Signature2020 VCs, cold", a_rate, aca_vp_rate,
-         "/vc/presentations/verify", "≥ 40x ACA-Py", a_rate / aca_vp_rate >= 40),
-        ("(b) same, proof cache warm, status checked", b_rate, aca_vp_rate,
-         "/vc/presentations/verify", "≥ 120x ACA-Py", b_rate / aca_vp_rate >= 120),
-        ("(c) eddsa-jcs-2022 credential", c_rate, aca_vc_rate, "/vc/credentials/verify (2020)",
-         "≥ 60% raw Ed25519", c_rate / raw >= 0.6),
-    ]  # fmt: skip
+        (
+            "(a) VP, 2 Ed25519Signature2020 VCs, cold",
+            a_rate,
+            aca_vp_rate,
+            "/vc/presentations/verify",
+            "≥ 40x ACA-Py",
+            a_rate / aca_vp_rate >= 40,
+        ),
+        (
+            "(b) same, proof cache warm, status checked",
+            b_rate,
+            aca_vp_rate,
+            "/vc/presentations/verify",
+            "≥ 120x ACA-Py",
+            b_rate / aca_vp_rate >= 120,
+        ),
+        (
+            "(c) eddsa-jcs-2022 credential",
+            c_rate,
+            aca_vc_rate,
+            "/vc/credentials/verify (2020)",
+            "≥ 60% raw Ed25519",
+            c_rate / raw >= 0.6,
+        ),
+    ]
     print()
-    print(f"raw PyNaCl Ed25519 verify: {raw:,.0f}/s   ACA-Py VP verify: {aca_vp_rate:,.1f}/s   "
-          f"ACA-Py VC verify: {aca_vc_rate:,.1f}/s")  # fmt: skip
+    print(
+        f"raw PyNaCl Ed25519 verify: {raw:,.0f}/s   ACA-Py VP verify: {aca_vp_rate:,.1f}/s   "
+        f"ACA-Py VC verify: {aca_vc_rate:,.1f}/s"
+    )
     print()
     header = f"{'measurement':46} {'ours/s':>9} {'x ACA-Py':>9} {'% raw':>7}  {'target':18} met"
     print(header)
     print("-" * len(header))
     for name, ours, peer, _peer_name, target, met in rows:
-        print(f"{name:46} {ours:9,.0f} {ours / peer:8.1f}x {100 * ours / raw:6.1f}%  "
-              f"{target:18} {'yes' if met else 'NO'}")  # fmt: skip
+        print(
+            f"{name:46} {ours:9,.0f} {ours / peer:8.1f}x {100 * ours / raw:6.1f}%  "
+            f"{target:18} {'yes' if met else 'NO'}"
+        )
     return 0 if all(row[-1] for row in rows) else 1
 
 

@@ -36,14 +36,20 @@ def bearer_required(
             presented = presented_bearer_token()
             if presented is None:
                 raise Problem(
-                    "unauthorized", "Authentication required", 401,
-                    f"send {what} as 'Authorization: Bearer <token>'", headers=CHALLENGE,
-                )  # fmt: skip
+                    "unauthorized",
+                    "Authentication required",
+                    401,
+                    f"send {what} as 'Authorization: Bearer <token>'",
+                    headers=CHALLENGE,
+                )
             if authenticate(presented) is None:
                 raise Problem(
-                    "invalid-token", "Invalid API token", 401,
-                    "the token is unknown or revoked", headers=CHALLENGE,
-                )  # fmt: skip
+                    "invalid-token",
+                    "Invalid API token",
+                    401,
+                    "the token is unknown or revoked",
+                    headers=CHALLENGE,
+                )
             return view(*args, **kwargs)
 
         return wrapped

@@ -44,9 +44,12 @@ class BodyRefused(ValueError):
 
 def too_large(limit: int) -> BodyRefused:
     return BodyRefused(
-        "payload-too-large", "Payload too large",
-        f"the body is larger than the limit of {limit} bytes", 413, limit=limit,
-    )  # fmt: skip
+        "payload-too-large",
+        "Payload too large",
+        f"the body is larger than the limit of {limit} bytes",
+        413,
+        limit=limit,
+    )
 
 
 def _malformed(detail: str) -> BodyRefused:
@@ -83,9 +86,11 @@ def parse_json(raw: bytes, limits: Limits = Limits()) -> Any:
 
 def _too_deep(max_depth: int) -> BodyRefused:
     return BodyRefused(
-        "json-too-deep", "JSON nested too deeply",
-        f"the body nests arrays and objects more than {max_depth} levels deep", limit=max_depth,
-    )  # fmt: skip
+        "json-too-deep",
+        "JSON nested too deeply",
+        f"the body nests arrays and objects more than {max_depth} levels deep",
+        limit=max_depth,
+    )
 
 
 _STRUCTURAL = re.compile(r'["\[\]{}]')
@@ -153,9 +158,10 @@ def check_value(value: Any, limits: Limits = Limits()) -> None:
         elif isinstance(item, int):
             if not -MAX_INT - 1 <= item <= MAX_INT:
                 raise BodyRefused(
-                    "number-out-of-range", "Number out of range",
+                    "number-out-of-range",
+                    "Number out of range",
                     "an integer does not fit in 64 bits",
-                )  # fmt: skip
+                )
         elif isinstance(item, float):
             if not math.isfinite(item):
                 raise BodyRefused(
@@ -176,9 +182,11 @@ def check_string(text: str, max_length: int = MAX_STRING) -> None:
     """Refuse a string that is too long, holds a NUL, or is not well-formed Unicode."""
     if len(text) > max_length:
         raise BodyRefused(
-            "string-too-long", "String too long",
-            f"a string is longer than {max_length} characters", limit=max_length,
-        )  # fmt: skip
+            "string-too-long",
+            "String too long",
+            f"a string is longer than {max_length} characters",
+            limit=max_length,
+        )
     if "\x00" in text:
         raise BodyRefused("invalid-string", "Invalid string", "a string holds a NUL character")
     try:

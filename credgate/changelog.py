@@ -112,10 +112,7 @@ class ChangeLog[C: FeedChange]:
         # The head first: every change up to it has committed, so the query below sees them all.
         last = self.head(session)
         query = (
-            self.changes()
-            .where(self.seq > after, self.seq <= last)
-            .order_by(self.seq)
-            .limit(limit)
+            self.changes().where(self.seq > after, self.seq <= last).order_by(self.seq).limit(limit)
         )
         found = [self.change(*row) for row in session.execute(query)]
         if found:

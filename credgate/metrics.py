@@ -34,34 +34,41 @@ from prometheus_client import (
 from sqlalchemy import text
 
 REQUESTS = Counter(
-    "credgate_http_requests_total", "Requests answered, by route and status",
+    "credgate_http_requests_total",
+    "Requests answered, by route and status",
     ["service", "method", "route", "status"],
-)  # fmt: skip
+)
 LATENCY = Histogram(
-    "credgate_http_request_seconds", "Time to the response's headers, by route",
+    "credgate_http_request_seconds",
+    "Time to the response's headers, by route",
     ["service", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-)  # fmt: skip
+)
 AGENT_UP = Gauge(
-    "credgate_agent_ready", "The service's agent answers (1) or not (0), as last seen",
-    ["service", "agent"], multiprocess_mode="mostrecent",
-)  # fmt: skip
+    "credgate_agent_ready",
+    "The service's agent answers (1) or not (0), as last seen",
+    ["service", "agent"],
+    multiprocess_mode="mostrecent",
+)
 AGENT_RESTARTS = Gauge(
-    "credgate_agent_restarts", "Restarts of the service's agent by its supervisor",
-    ["service", "agent"], multiprocess_mode="mostrecent",
-)  # fmt: skip
+    "credgate_agent_restarts",
+    "Restarts of the service's agent by its supervisor",
+    ["service", "agent"],
+    multiprocess_mode="mostrecent",
+)
 
 FEED_LAG = Gauge(
     "credgate_feed_lag",
     "Status changes committed to the shared database that this service's follower has not "
     "applied yet (revocation change feed; as of the scrape)",
-    ["service", "feed"], multiprocess_mode="mostrecent",
-)  # fmt: skip
+    ["service", "feed"],
+    multiprocess_mode="mostrecent",
+)
 VERIFICATIONS = Counter(
     "credgate_verifications_total",
     "Verification answers of the verifier and the gateway, by route, outcome and error type",
     ["service", "route", "outcome", "error"],
-)  # fmt: skip
+)
 
 UNMATCHED = "<unmatched>"
 #: Routes whose answers are verification outcomes (VC-API verify, the gateway's token exchange).
@@ -138,8 +145,11 @@ def metrics() -> Response:
         multiprocess.MultiProcessCollector(registry)
     else:
         registry = REGISTRY
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST,
-                    headers={"Cache-Control": "no-store"})  # fmt: skip
+    return Response(
+        generate_latest(registry),
+        mimetype=CONTENT_TYPE_LATEST,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _observe_agent() -> None:

@@ -79,32 +79,44 @@ def component(name: str, definition: Schema) -> Ref:
 
 def listing(name: str, item: Schema) -> Schema:
     """An answer that is one list: an object whose member ``name`` holds the ``item``s."""
-    return {"type": "object", "required": [name],
-            "properties": {name: {"type": "array", "items": item}}}  # fmt: skip
+    return {
+        "type": "object",
+        "required": [name],
+        "properties": {name: {"type": "array", "items": item}},
+    }
 
 
-PROBLEM = component("Problem", {
-    "type": "object",
-    "description": "RFC 9457; ``field`` names the offending input (a dotted path)",
-    "required": ["type", "title", "status"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "instance": {"type": "string"},
-        "field": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "description": "every field error (field checks), or the failed checks' slugs",
-            "items": {"anyOf": [
-                {"type": "object",
-                 "properties": {k: {"type": "string"} for k in ("field", "type", "detail")}},
-                {"type": "string"},
-            ]},
+PROBLEM = component(
+    "Problem",
+    {
+        "type": "object",
+        "description": "RFC 9457; ``field`` names the offending input (a dotted path)",
+        "required": ["type", "title", "status"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "instance": {"type": "string"},
+            "field": {"type": "string"},
+            "errors": {
+                "type": "array",
+                "description": "every field error (field checks), or the failed checks' slugs",
+                "items": {
+                    "anyOf": [
+                        {
+                            "type": "object",
+                            "properties": {
+                                k: {"type": "string"} for k in ("field", "type", "detail")
+                            },
+                        },
+                        {"type": "string"},
+                    ]
+                },
+            },
         },
     },
-})  # fmt: skip
+)
 
 #: Security schemes a declaration may name in ``auth``.
 SECURITY_SCHEMES = {
@@ -115,13 +127,19 @@ SECURITY_SCHEMES = {
 
 
 def param(
-    description: str = "", schema: Schema | None = None, *, required: bool = False,
+    description: str = "",
+    schema: Schema | None = None,
+    *,
+    required: bool = False,
     empty: bool = True,
 ) -> dict:
     """A query parameter's declaration; an optional one may be sent empty (as if left out),
     unless ``empty`` is false (then its schema judges the empty string)."""
-    declared = {"description": description, "schema": schema or {"type": "string"},
-                "required": required}  # fmt: skip
+    declared = {
+        "description": description,
+        "schema": schema or {"type": "string"},
+        "required": required,
+    }
     if empty and not required:
         declared["allowEmptyValue"] = True
     return declared
@@ -174,10 +192,13 @@ class Operation:
         if self.auth:
             codes.add(401)
         for code in sorted(codes):
-            described.setdefault(str(code), {
-                "description": "a problem document",
-                "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM}},
-            })  # fmt: skip
+            described.setdefault(
+                str(code),
+                {
+                    "description": "a problem document",
+                    "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM}},
+                },
+            )
         return described
 
 
@@ -191,8 +212,15 @@ def _response(status: int, spec: Any) -> dict[str, Any]:
     return {"description": _STATUS_TEXT.get(status, "answer"), "content": content}
 
 
-_STATUS_TEXT = {200: "OK", 201: "created", 202: "accepted", 204: "no content", 302: "redirect",
-                303: "see other", 503: "unavailable; retry after Retry-After seconds"}  # fmt: skip
+_STATUS_TEXT = {
+    200: "OK",
+    201: "created",
+    202: "accepted",
+    204: "no content",
+    302: "redirect",
+    303: "see other",
+    503: "unavailable; retry after Retry-After seconds",
+}
 
 
 def operation(summary: str, **declared: Any) -> Callable[[Callable], Callable]:
@@ -219,8 +247,12 @@ def operation(summary: str, **declared: Any) -> Callable[[Callable], Callable]:
                 op.before(*args, **kwargs)
             for name, checker in query.items():
                 spec = op.query[name]
-                check_parameter(name, checker, required=spec["required"],
-                                empty=spec.get("allowEmptyValue", False))  # fmt: skip
+                check_parameter(
+                    name,
+                    checker,
+                    required=spec["required"],
+                    empty=spec.get("allowEmptyValue", False),
+                )
             if validator is not None:
                 value = json_body(optional=not op.body_required)
                 if value is not None or op.body_required:
@@ -288,10 +320,14 @@ def _typed(raw: str, schema: Schema) -> Any:
 def _parameter_problem(name: str, schema: Schema, slug: str, detail: str) -> Problem:
     slug = schema.get("x-problem", slug)
     return Problem(
-        slug, _TITLES.get(slug, "Invalid parameter"), schema.get("x-status", 400),
-        f"{name}: {detail}", field=name, parameter=name,
+        slug,
+        _TITLES.get(slug, "Invalid parameter"),
+        schema.get("x-status", 400),
+        f"{name}: {detail}",
+        field=name,
+        parameter=name,
         errors=[{"field": name, "type": slug, "detail": detail}],
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -311,11 +347,13 @@ def check(validator: Draft202012Validator, value: Any, invalid_status: int = 400
     whole = not errors[0].absolute_path and errors[0].validator == "type"
     named = {"field": first.field} if first.field else {}  # none: the body as a whole
     raise Problem(
-        first.slug, _TITLES.get(first.slug, "Invalid field"), 400 if whole else invalid_status,
+        first.slug,
+        _TITLES.get(first.slug, "Invalid field"),
+        400 if whole else invalid_status,
         "; ".join(f"{e.field or 'body'}: {e.detail}" for e in found[:5]),
         **named,
         errors=[{"field": e.field, "type": e.slug, "detail": e.detail} for e in found],
-    )  # fmt: skip
+    )
 
 
 _TITLES = {
@@ -456,8 +494,13 @@ def document(app: Flask) -> dict[str, Any]:
             paths.setdefault(openapi_path(rule), {})[method.lower()] = described
     for name, definition in sorted(_components(paths).items()):
         spec.components.schema(name, definition)
-    schemes = {scheme for ops in paths.values() for op in ops.values()
-               for need in op.get("security", ()) for scheme in need}  # fmt: skip
+    schemes = {
+        scheme
+        for ops in paths.values()
+        for op in ops.values()
+        for need in op.get("security", ())
+        for scheme in need
+    }
     for scheme in sorted(schemes):
         spec.components.security_scheme(scheme, SECURITY_SCHEMES[scheme])
     for path in sorted(paths):

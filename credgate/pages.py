@@ -64,10 +64,12 @@ def check_csrf(binding: str | None = None) -> None:
     presented = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD, "")
     if not binding or not presented or not hmac.compare_digest(presented, csrf_for(binding)):
         raise Problem(
-            "csrf-failed", "Form expired or forged", 403,
+            "csrf-failed",
+            "Form expired or forged",
+            403,
             f"reload the page and submit the form again (scripts: send the session's token as "
             f"the {CSRF_FIELD} field or the {CSRF_HEADER} header)",
-        )  # fmt: skip
+        )
 
 
 def page_headers(response: Response, csp: str = DEFAULT_CSP) -> Response:

@@ -93,8 +93,13 @@ class ServerThread:
         try:
             # werkzeug serves a duplicate of the descriptor; ours is closed just below.
             self.server = BoundedServer(
-                host, port, app, handler, fd=listener.fileno(), max_connections=max_connections,
-            )  # fmt: skip
+                host,
+                port,
+                app,
+                handler,
+                fd=listener.fileno(),
+                max_connections=max_connections,
+            )
         finally:
             listener.close()
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

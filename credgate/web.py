@@ -29,8 +29,11 @@ DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024
 Readiness = Callable[[], dict[str, Any]]
 
 health = Blueprint("health", __name__)
-HEALTH = {"type": "object", "required": ["service", "version", "status"],
-          "properties": {"status": {"enum": ["ok", "degraded"]}, "checks": {"type": "array"}}}
+HEALTH = {
+    "type": "object",
+    "required": ["service", "version", "status"],
+    "properties": {"status": {"enum": ["ok", "degraded"]}, "checks": {"type": "array"}},
+}
 HEALTH_CHECKS = "credgate.health_checks"
 
 
@@ -112,9 +115,12 @@ def storage_error(error: db_errors.SQLAlchemyError):
     cause = getattr(error, "orig", None) or error
     current_app.logger.warning("database unavailable: %s", type(cause).__name__)
     problem = Problem(
-        "storage-unavailable", "Storage temporarily unavailable", 503,
-        "the database did not answer; retry shortly", headers={"Retry-After": "1"},
-    )  # fmt: skip
+        "storage-unavailable",
+        "Storage temporarily unavailable",
+        503,
+        "the database did not answer; retry shortly",
+        headers={"Retry-After": "1"},
+    )
     return problem_response(problem)
 
 

@@ -30,10 +30,15 @@ def record(
 ) -> None:
     session.add(
         AuditEvent(
-            company_id=company_id, authorisation_id=authorisation_id, action=action,
-            actor=actor[:200], reason=reason, details=dict(details or {}), at=utcnow(),
+            company_id=company_id,
+            authorisation_id=authorisation_id,
+            action=action,
+            actor=actor[:200],
+            reason=reason,
+            details=dict(details or {}),
+            at=utcnow(),
         )
-    )  # fmt: skip
+    )
 
 
 def events(session: Session, company_id: str, limit: int = 10_000) -> list[AuditEvent]:

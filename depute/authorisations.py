@@ -117,8 +117,12 @@ def check_mandate(ctx: DeputeContext, company: Company, body: Any, now: datetime
         raise single(unknown[0], "unknown-field", "is not a field of an authorisation", 400)
     name, email = body.get("name"), body.get("email")
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        raise single("name", "missing-field" if not name else "invalid-field",
-                     "the employee's name (1 to 200 characters)", 400)  # fmt: skip
+        raise single(
+            "name",
+            "missing-field" if not name else "invalid-field",
+            "the employee's name (1 to 200 characters)",
+            400,
+        )
     if not isinstance(email, str) or not EMAIL.fullmatch(email.strip()) or len(email) > 254:
         raise single("email", "invalid-field", "the employee's email address", 400)
     powers = body.get("powers")
@@ -128,25 +132,34 @@ def check_mandate(ctx: DeputeContext, company: Company, body: Any, now: datetime
     offered = delegable_powers(ctx, company)
     refused = [p for p in powers if p not in offered]
     if refused:
-        raise single("powers", "power-not-granted",
-                     f"{company.legal_name} may not delegate {', '.join(refused)[:200]}; "
-                     f"it may delegate: {', '.join(offered) or 'nothing'}", 403)  # fmt: skip
+        raise single(
+            "powers",
+            "power-not-granted",
+            f"{company.legal_name} may not delegate {', '.join(refused)[:200]}; "
+            f"it may delegate: {', '.join(offered) or 'nothing'}",
+            403,
+        )
     valid_from = _parse_time(body.get("validFrom"), "validFrom") or now
     valid_until = _parse_time(body.get("validUntil"), "validUntil") or valid_from + ctx.validity
     if valid_until <= valid_from or valid_until <= now:
         detail = "must be after validFrom and in the future"
         raise single("validUntil", "invalid-field", detail, 400)
     if valid_until - valid_from > ctx.max_validity:
-        raise single("validUntil", "invalid-field",
-                     f"a mandate lasts at most {ctx.max_validity.days} days", 400)  # fmt: skip
+        raise single(
+            "validUntil",
+            "invalid-field",
+            f"a mandate lasts at most {ctx.max_validity.days} days",
+            400,
+        )
     did = body.get("did")
     if did is not None and (not isinstance(did, str) or len(did) > 500 or not DID.match(did)):
         raise single("did", "invalid-field", "the employee's DID (did:<method>:<id>)", 400)
     proof_type = body.get("proofType", DEFAULT_PROOF_TYPE)
     if proof_type not in PROOF_TYPES:
         raise single("proofType", "invalid-field", f"one of {', '.join(PROOF_TYPES)}", 400)
-    return Mandate(" ".join(name.split()), email.strip(), powers, valid_from, valid_until,
-                   did, proof_type)  # fmt: skip
+    return Mandate(
+        " ".join(name.split()), email.strip(), powers, valid_from, valid_until, did, proof_type
+    )
 
 
 def delegable_powers(ctx: DeputeContext, company: Company) -> list[str]:
@@ -205,13 +218,13 @@ def ready_company(ctx: DeputeContext, company_id: str) -> tuple[Company, DeputeC
             ProblemType.COMPANY_NOT_IDENTIFIED,
             f"KCIT marks {company.legal_name} {company.status}; it cannot mandate anyone",
             current_status=company.status,
-        )  # fmt: skip
+        )
     if wallet is None or wallet.did is None:
         raise DomainError(
             ProblemType.COMPANY_NOT_PROVISIONED,
             "the company's wallet is still being set up; try again shortly",
             retry_after=2,
-        )  # fmt: skip
+        )
     return company, wallet
 
 
@@ -234,7 +247,7 @@ def authorise(
             ProblemType.COMPANY_NOT_PROVISIONED,
             "the company's wallet is not on the issuer agent",
             title="Company wallet missing",
-        )  # fmt: skip
+        )
     credential = attorney_credential(company, wallet.did, mandate, signer, now)
     authorisation_id = str(uuid4())
     made: list[Authorisation] = []
@@ -242,27 +255,46 @@ def authorise(
     def also(session: Session, reserved: list[IssuedCredential]) -> None:
         record = reserved[0]
         row = Authorisation(
-            id=authorisation_id, company_id=company_id, mandatee_name=mandate.name,
-            mandatee_email=mandate.email, powers=mandate.powers, signer=signer.claims(),
-            valid_from=mandate.valid_from, valid_until=mandate.valid_until, record_id=record.id,
-            credential_id=record.credential_id, exchange_id=record.exchange_id or "",
-            status_entry_id=record.status_entry_id, created_by=signer.actor, created_at=now,
-        )  # fmt: skip
+            id=authorisation_id,
+            company_id=company_id,
+            mandatee_name=mandate.name,
+            mandatee_email=mandate.email,
+            powers=mandate.powers,
+            signer=signer.claims(),
+            valid_from=mandate.valid_from,
+            valid_until=mandate.valid_until,
+            record_id=record.id,
+            credential_id=record.credential_id,
+            exchange_id=record.exchange_id or "",
+            status_entry_id=record.status_entry_id,
+            created_by=signer.actor,
+            created_at=now,
+        )
         session.add(row)
         audit.record(
-            session, company_id, action, signer.actor, authorisation_id=authorisation_id,
-            details={"mandatee": {"name": mandate.name, "email": mandate.email},
-                     "powers": mandate.powers, "validFrom": mandate.valid_from.isoformat(),
-                     "validUntil": mandate.valid_until.isoformat(),
-                     "credential": record.credential_id},
-        )  # fmt: skip
+            session,
+            company_id,
+            action,
+            signer.actor,
+            authorisation_id=authorisation_id,
+            details={
+                "mandatee": {"name": mandate.name, "email": mandate.email},
+                "powers": mandate.powers,
+                "validFrom": mandate.valid_from.isoformat(),
+                "validUntil": mandate.valid_until.isoformat(),
+                "credential": record.credential_id,
+            },
+        )
         made.append(row)
 
     exchange = open_exchange(
-        issuer, workflow="attorney", tenant=tenant,
+        issuer,
+        workflow="attorney",
+        tenant=tenant,
         offers=[Offer(credential, late_subject=mandate.did is None, proof_type=mandate.proof_type)],
-        actor=signer.actor, also=also,
-    )  # fmt: skip
+        actor=signer.actor,
+        also=also,
+    )
     return made[0], exchange
 
 
@@ -274,15 +306,19 @@ def get_authorisation(session: Session, company_id: str, authorisation_id: str) 
 
 
 def set_status(
-    ctx: DeputeContext, company_id: str, authorisation_id: str, action: str, reason: Any,
+    ctx: DeputeContext,
+    company_id: str,
+    authorisation_id: str,
+    action: str,
+    reason: Any,
     actor: str,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Suspend, reinstate or revoke; committed (and in the change feed) before it returns."""
     if action not in ACTIONS:
         raise DomainError(
             ProblemType.UNKNOWN_ACTION,
             f"the action must be one of {', '.join(ACTIONS)}",
-        )  # fmt: skip
+        )
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 1000:
         raise single("reason", "missing-field", "give a reason (1 to 1000 characters)", 400)
     reason = reason.strip()
@@ -296,8 +332,15 @@ def set_status(
     else:
         change_status(ctx.factory, row.status_entry_id, action, reason=reason, actor=actor)
     with transaction(ctx.factory) as session:
-        audit.record(session, company_id, action, actor, authorisation_id=authorisation_id,
-                     reason=reason, details={"before": view["state"]})  # fmt: skip
+        audit.record(
+            session,
+            company_id,
+            action,
+            actor,
+            authorisation_id=authorisation_id,
+            reason=reason,
+            details={"before": view["state"]},
+        )
     with ctx.factory() as session:
         return describe(session, get_authorisation(session, company_id, authorisation_id), ctx)
 
@@ -306,9 +349,12 @@ def set_status(
 
 
 def state_of(
-    record: IssuedCredential | None, exchange: Exchange | None, entry: StatusEntry | None,
-    valid_until: datetime, now: datetime,
-) -> str:  # fmt: skip
+    record: IssuedCredential | None,
+    exchange: Exchange | None,
+    entry: StatusEntry | None,
+    valid_until: datetime,
+    now: datetime,
+) -> str:
     if entry is not None and entry.status == "revoked":
         return "revoked"
     if record is None or record.state == ABANDONED or (entry and entry.state == "abandoned"):

@@ -56,8 +56,14 @@ def accept_exchange(ctx: DeputeContext, tenant: TenantHandle, exchange_id: str) 
         cred_ex_id, thread_id = offer.payload["cred_ex_id"], offer.payload["thread_id"]
         step_since = hub.last_seq
         tenant.client.send_credential_request(cred_ex_id)
-        hub.wait_for_state(TOPIC, "cred_ex_id", cred_ex_id, "credential-received",
-                           timeout=ctx.wallet_timeout, thread_id=thread_id,
-                           since=step_since)  # fmt: skip
+        hub.wait_for_state(
+            TOPIC,
+            "cred_ex_id",
+            cred_ex_id,
+            "credential-received",
+            timeout=ctx.wallet_timeout,
+            thread_id=thread_id,
+            since=step_since,
+        )
         tenant.client.store_credential(cred_ex_id)
     return "done"

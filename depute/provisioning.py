@@ -59,8 +59,12 @@ def _claim(ctx: DeputeContext, company_id: str) -> DeputeCompany:
     with transaction(ctx.factory) as session:
         row = session.get(DeputeCompany, company_id)
         if row is None:
-            row = DeputeCompany(company_id=company_id, tenant=tenant_name(company_id),
-                                state=PROVISIONING, attempts=0)  # fmt: skip
+            row = DeputeCompany(
+                company_id=company_id,
+                tenant=tenant_name(company_id),
+                state=PROVISIONING,
+                attempts=0,
+            )
             session.add(row)
             try:
                 session.flush()
@@ -108,8 +112,13 @@ def _steps(ctx: DeputeContext, company: Company, row: DeputeCompany) -> None:
     if row.did != tenant.did:
         _update(ctx, company_id, did=tenant.did)
         with transaction(ctx.factory) as session:
-            audit.record(session, company_id, "provision-wallet", ACTOR,
-                         details={"did": tenant.did, "tenant": row.tenant})  # fmt: skip
+            audit.record(
+                session,
+                company_id,
+                "provision-wallet",
+                ACTOR,
+                details={"did": tenant.did, "tenant": row.tenant},
+            )
     registry.attach_did(ctx.factory, company_id, tenant.did, origin=DID_DEPUTE, actor=ACTOR)  # 2.
 
     onboarding_id = row.onboarding_exchange_id  # 3.
@@ -123,16 +132,23 @@ def _steps(ctx: DeputeContext, company: Company, row: DeputeCompany) -> None:
     if admin_id is None:
         signer = Signer(actor=f"kcit:{approver(ctx, company_id)}", name="KCIT approval")
         authorisation, exchange = authorise(
-            ctx, company_id, admin_mandate_for(company, ctx), signer,
-            issuer=ctx.bootstrap_issuer, action="bootstrap-admin",
-        )  # fmt: skip
+            ctx,
+            company_id,
+            admin_mandate_for(company, ctx),
+            signer,
+            issuer=ctx.bootstrap_issuer,
+            action="bootstrap-admin",
+        )
         admin_id = authorisation.id
         _update(ctx, company_id, admin_authorisation_id=admin_id)
         view = describe_exchange(exchange, [], ctx.issuer.public_url or "")
         invitation = {k: view[k] for k in ("invitation_url", "deep_link", "qr_code", "expires_at")}
 
-    report: dict[str, Any] = {"did": tenant.did, "adminAuthorisation": admin_id,
-                              "onboardingExchange": onboarding_id}  # fmt: skip
+    report: dict[str, Any] = {
+        "did": tenant.did,
+        "adminAuthorisation": admin_id,
+        "onboardingExchange": onboarding_id,
+    }
     if invitation is not None:
         report["adminInvitation"] = invitation
     registry.set_provisioning(ctx.factory, company_id, report, actor=ACTOR)  # 5.
@@ -159,11 +175,17 @@ def onboard(ctx: DeputeContext, company: Company, did: str):
     onboarding["credentialSubject"]["levelOfAssurance"] = company.level_of_assurance
     offers = [Offer(onboarding)]
     if company.roles:
-        role = credentials.role(authority.did, did, company.roles, now,
-                                ctx.issuer.settings.role_validity)  # fmt: skip
+        role = credentials.role(
+            authority.did, did, company.roles, now, ctx.issuer.settings.role_validity
+        )
         offers.append(Offer(role))
-    return open_exchange(ctx.bootstrap_issuer, workflow="organisation-onboarding",
-                         tenant=authority, offers=offers, actor=f"{ACTOR}:kcit")  # fmt: skip
+    return open_exchange(
+        ctx.bootstrap_issuer,
+        workflow="organisation-onboarding",
+        tenant=authority,
+        offers=offers,
+        actor=f"{ACTOR}:kcit",
+    )
 
 
 def start_acceptance(ctx: DeputeContext, company_id: str, tenant, exchange_id: str) -> None:
@@ -175,14 +197,16 @@ def start_acceptance(ctx: DeputeContext, company_id: str, tenant, exchange_id: s
         try:
             state = accept_exchange(ctx, tenant, exchange_id)
         except Exception as exc:  # recorded; the sweeper tries again
-            log.warning("depute: company wallet %s did not take its onboarding: %s",
-                        company_id, exc)  # fmt: skip
+            log.warning(
+                "depute: company wallet %s did not take its onboarding: %s", company_id, exc
+            )
             _update(ctx, company_id, onboarding_state="failed", error=str(exc)[:2000])
             return
         _update(ctx, company_id, onboarding_state=state)
         with transaction(ctx.factory) as session:
-            audit.record(session, company_id, "onboarding-" + state, ACTOR,
-                         details={"exchange": exchange_id})  # fmt: skip
+            audit.record(
+                session, company_id, "onboarding-" + state, ACTOR, details={"exchange": exchange_id}
+            )
 
     _update(ctx, company_id, onboarding_state="accepting")
     threading.Thread(target=run, name=f"depute-accept-{company_id}", daemon=True).start()

@@ -59,8 +59,10 @@ def login_verifier(ctx: DeputeContext) -> Verifier:
     # the verifier library only reports the entries it did not check.
     return Verifier(
         DidResolver(web_override=ctx.did_web_override),
-        trust=KcitDatabaseTrust(ctx.factory, lambda: tenant_did(
-            ctx.factory, "issuer", ctx.issuer.tenants.authority_name)),
+        trust=KcitDatabaseTrust(
+            ctx.factory,
+            lambda: tenant_did(ctx.factory, "issuer", ctx.issuer.tenants.authority_name),
+        ),
         challenges=login_challenges(ctx),
         require_status=False,
     )
@@ -73,8 +75,11 @@ def login_challenges(ctx: DeputeContext) -> ChallengeStore:
 
 def challenge(ctx: DeputeContext, domain: str) -> dict[str, Any]:
     issued = login_challenges(ctx).issue(domain)
-    return {"challenge": issued.challenge, "domain": domain,
-            "expiresAt": issued.expires_at.isoformat()}  # fmt: skip
+    return {
+        "challenge": issued.challenge,
+        "domain": domain,
+        "expiresAt": issued.expires_at.isoformat(),
+    }
 
 
 ADMIN = AttorneyPower(*ADMIN_POWER.split(":"))
@@ -88,8 +93,13 @@ def login(ctx: DeputeContext, presentation: Any, domain: str) -> tuple[str, Admi
             (e for c in result.credentials for e in c.errors), None
         )
         slug = first.slug if first else "not-verified"
-        raise Problem(slug, "Sign-in refused", 401, first.detail if first else None,
-                      errors=result.error_types())  # fmt: skip
+        raise Problem(
+            slug,
+            "Sign-in refused",
+            401,
+            first.detail if first else None,
+            errors=result.error_types(),
+        )
     return _open_session(ctx, result.holder or "", decide(result, ADMIN), result.credentials)
 
 
@@ -105,19 +115,31 @@ def _open_session(
     ctx: DeputeContext, holder: str, decision: Decision, results: list[CredentialResult]
 ) -> tuple[str, AdminSession]:
     if not decision.allow:
-        raise Problem("power-missing", "Not a company admin", 403,
-                      f"sign in with an Attorney credential that grants {ADMIN_POWER}")  # fmt: skip
+        raise Problem(
+            "power-missing",
+            "Not a company admin",
+            403,
+            f"sign in with an Attorney credential that grants {ADMIN_POWER}",
+        )
     credential = decision.granted_by[0]
     facts = check_credential(credential)
     status = credential.get("credentialStatus")
     with ctx.factory() as session:
         state = entry_status(session, status, credential.get("id"), facts.issuer)
         if state is None:  # a mandate depute could never see revoked: fail closed
-            raise Problem("status-unknown", "Mandate status unknown", 401,
-                          "the Attorney credential has no status entry here")  # fmt: skip
+            raise Problem(
+                "status-unknown",
+                "Mandate status unknown",
+                401,
+                "the Attorney credential has no status entry here",
+            )
         if state != "active":
-            raise Problem("suspended", "Mandate not active", 401,
-                          "the Attorney credential is suspended or revoked")  # fmt: skip
+            raise Problem(
+                "suspended",
+                "Mandate not active",
+                401,
+                "the Attorney credential is suspended or revoked",
+            )
         company = registry.company_of_did(session, facts.issuer)
     if company is None:
         raise Problem("issuer-not-kcit-company", "Unknown company", 401)
@@ -129,18 +151,27 @@ def _open_session(
     if isinstance(valid_until, datetime) and valid_until < expires:
         expires = valid_until
     row = AdminSession(
-        token_hash=hash_token(token), company_id=company.id, holder_did=holder,
+        token_hash=hash_token(token),
+        company_id=company.id,
+        holder_did=holder,
         name=str(mandatee.get("name") or holder)[:200],
         credential_id=str(credential.get("id"))[:500],
         status_list_url=status.get("statusListCredential") if isinstance(status, dict) else None,
-        status_index=int(status["statusListIndex"]) if isinstance(status, dict)
-        and str(status.get("statusListIndex", "")).isdigit() else None,
-        expires_at=expires, created_at=now,
-    )  # fmt: skip
+        status_index=int(status["statusListIndex"])
+        if isinstance(status, dict) and str(status.get("statusListIndex", "")).isdigit()
+        else None,
+        expires_at=expires,
+        created_at=now,
+    )
     with transaction(ctx.factory) as session:
         session.add(row)
-        audit.record(session, company.id, "sign-in", f"attorney:{row.holder_did}",
-                     details={"credential": row.credential_id, "name": row.name})  # fmt: skip
+        audit.record(
+            session,
+            company.id,
+            "sign-in",
+            f"attorney:{row.holder_did}",
+            details={"credential": row.credential_id, "name": row.name},
+        )
     return token, row
 
 
@@ -152,8 +183,10 @@ def admin_for_session(ctx: DeputeContext, token: str) -> Admin | None:
         if row is None or row.ended_at is not None or row.expires_at <= now:
             return None
         if row.status_list_url is not None and row.status_index is not None:
-            status = {"statusListCredential": row.status_list_url,
-                      "statusListIndex": str(row.status_index)}  # fmt: skip
+            status = {
+                "statusListCredential": row.status_list_url,
+                "statusListIndex": str(row.status_index),
+            }
             if entry_status(session, status, row.credential_id) != "active":
                 return None
         company = registry.get_company(session, row.company_id)

@@ -36,25 +36,45 @@ api = Blueprint("gateway_api", __name__)
 OBJECT = {"type": "object"}
 STRING = {"type": "string"}
 STRINGS = {"type": "array", "items": STRING}
-CHALLENGE = {"type": "object", "required": ["challenge", "domain", "expires"],
-             "properties": {"challenge": STRING, "domain": STRING, "expires": STRING}}  # fmt: skip
+CHALLENGE = {
+    "type": "object",
+    "required": ["challenge", "domain", "expires"],
+    "properties": {"challenge": STRING, "domain": STRING, "expires": STRING},
+}
 #: A signed verifiable presentation, bare or as ``{"verifiablePresentation": ...}``; its checks
 #: (JSON-LD, proof, the enveloped forms refused) are the verifier's, with their problem types.
 PRESENTATION: dict = {"description": "a verifiable presentation, or {verifiablePresentation}"}
 TOKEN = {
     "type": "object",
     "required": ["access_token", "token_type", "expires_in"],
-    "properties": {"access_token": STRING, "token_type": {"const": "Bearer"},
-                   "expires_in": {"type": "integer"}, "holder": {"type": ["string", "null"]},
-                   "credentials": STRINGS},
-}  # fmt: skip
-ME = {"type": "object", "required": ["holder", "via", "expires", "credentials"],
-      "properties": {"credentials": {"type": "array", "items": OBJECT}}}  # fmt: skip
+    "properties": {
+        "access_token": STRING,
+        "token_type": {"const": "Bearer"},
+        "expires_in": {"type": "integer"},
+        "holder": {"type": ["string", "null"]},
+        "credentials": STRINGS,
+    },
+}
+ME = {
+    "type": "object",
+    "required": ["holder", "via", "expires", "credentials"],
+    "properties": {"credentials": {"type": "array", "items": OBJECT}},
+}
 JWKS = listing("keys", OBJECT)
-APPS = {"type": "object", "required": ["apps"], "properties": {"apps": {
-    "type": "array", "items": {"type": "object", "required": ["name", "path", "powers"],
-                               "properties": {"name": STRING, "path": STRING, "powers": STRINGS}},
-}}}  # fmt: skip
+APPS = {
+    "type": "object",
+    "required": ["apps"],
+    "properties": {
+        "apps": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "path", "powers"],
+                "properties": {"name": STRING, "path": STRING, "powers": STRINGS},
+            },
+        }
+    },
+}
 DECISION_FILTERS = {
     "holder": param("a holder DID"),
     "allow": param("true: allowed ones, anything else: refused ones"),
@@ -63,14 +83,21 @@ DECISION_FILTERS = {
 }
 COMPANY_CREDENTIAL = {"description": "{verifiableCredential}: the company's credential"}
 #: What gateway.handoff's redeem reads: four short ASCII strings (else invalid-request).
-HANDOFF_MEMBER = {"type": "string", "minLength": 1, "maxLength": 500, "pattern": "^[\\x00-\\x7f]*$",
-                  "x-problem": "invalid-request"}  # fmt: skip
+HANDOFF_MEMBER = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 500,
+    "pattern": "^[\\x00-\\x7f]*$",
+    "x-problem": "invalid-request",
+}
 HANDOFF = {
-    "type": "object", "x-problem": "invalid-request",
+    "type": "object",
+    "x-problem": "invalid-request",
     "required": ["client", "code", "code_verifier", "redirect_uri"],
-    "properties": {name: HANDOFF_MEMBER
-                   for name in ("client", "code", "code_verifier", "redirect_uri")},
-}  # fmt: skip
+    "properties": {
+        name: HANDOFF_MEMBER for name in ("client", "code", "code_verifier", "redirect_uri")
+    },
+}
 
 TOKEN_TTL = timedelta(minutes=5)
 
@@ -99,14 +126,18 @@ def presentation_from(body: Any) -> dict[str, Any]:
         presentation = body.get("verifiablePresentation", body.get("presentation", body))
     if isinstance(presentation, str):
         raise Problem(
-            errors.UNSUPPORTED_FORMAT, "Unsupported format", 400,
+            errors.UNSUPPORTED_FORMAT,
+            "Unsupported format",
+            400,
             "send the presentation as a JSON-LD object; enveloped (JWT) forms are not accepted",
-        )  # fmt: skip
+        )
     if not isinstance(presentation, dict) or "proof" not in presentation:
         raise Problem(
-            errors.INVALID_REQUEST, "Invalid request", 400,
-            "send a signed verifiable presentation (or {\"verifiablePresentation\": ...})",
-        )  # fmt: skip
+            errors.INVALID_REQUEST,
+            "Invalid request",
+            400,
+            'send a signed verifiable presentation (or {"verifiablePresentation": ...})',
+        )
     return presentation
 
 
@@ -149,8 +180,15 @@ def token():
         )
     if not result.verified:
         problem = verification_problem(result)
-        gw.audit.record(AuditRecord(**audit, allow=False, holder=result.holder,
-                                    reason=problem.slug, detail=problem.detail))  # fmt: skip
+        gw.audit.record(
+            AuditRecord(
+                **audit,
+                allow=False,
+                holder=result.holder,
+                reason=problem.slug,
+                detail=problem.detail,
+            )
+        )
         raise problem
     grant_id, _ = gw.grants.create(result, kind="token", ttl=TOKEN_TTL)
     grant = gw.grants.get(grant_id)
@@ -161,10 +199,16 @@ def token():
         status=status_entry_ids(credentials),
         expires_at=grant.expires_at.timestamp(),
     )
-    gw.audit.record(AuditRecord(**audit, allow=True, holder=result.holder,
-                                credentials=grant.credential_ids))  # fmt: skip
-    expires_in = max(0, int(min(grant.expires_at.timestamp(), utcnow().timestamp()
-                                + gw.tokens.ttl) - utcnow().timestamp()))  # fmt: skip
+    gw.audit.record(
+        AuditRecord(**audit, allow=True, holder=result.holder, credentials=grant.credential_ids)
+    )
+    expires_in = max(
+        0,
+        int(
+            min(grant.expires_at.timestamp(), utcnow().timestamp() + gw.tokens.ttl)
+            - utcnow().timestamp()
+        ),
+    )
     return {
         "access_token": access_token,
         "token_type": "Bearer",
@@ -221,11 +265,16 @@ def jwks():
 def apps():
     return {
         "apps": [
-            {"name": a.name, "title": a.title, "description": a.description,
-             "path": f"/apps/{a.name}/", "powers": list(a.powers)}
+            {
+                "name": a.name,
+                "title": a.title,
+                "description": a.description,
+                "path": f"/apps/{a.name}/",
+                "powers": list(a.powers),
+            }
             for a in gateway().apps.values()
         ]
-    }  # fmt: skip
+    }
 
 
 @api.get("/gateway/decisions")

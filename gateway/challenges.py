@@ -22,8 +22,7 @@ def token_challenges(
     factory: sessionmaker[Session], ttl: timedelta = DEFAULT_TTL
 ) -> ChallengeStore:
     """``/auth/challenge`` + ``/auth/token``: a machine client signs for the gateway's domain."""
-    return ChallengeStore(factory, GATEWAY_TOKEN, ttl=ttl, require_domain=True,
-                          values=uuid4_value)  # fmt: skip
+    return ChallengeStore(factory, GATEWAY_TOKEN, ttl=ttl, require_domain=True, values=uuid4_value)
 
 
 def login_challenges(

@@ -53,13 +53,13 @@ class CompanyRegistry:
                 ProblemType.VERIFICATION_FAILED,
                 "the credential did not verify",
                 errors=result.error_types(),
-            )  # fmt: skip
+            )
         facts = result.facts
         if facts is None or ROLE_TYPE not in facts.types or len(facts.subject_ids) != 1:
             raise DomainError(
                 ProblemType.NOT_A_ROLE_CREDENTIAL,
                 "register a RoleCredential with one subject (the company's DID)",
-            )  # fmt: skip
+            )
         company = facts.subject_ids[0]
         credential_id = credential.get("id")
         if not isinstance(credential_id, str) or len(credential_id) > 500:
@@ -68,9 +68,11 @@ class CompanyRegistry:
             with transaction(self.factory) as session:
                 session.add(
                     CompanyCredential(
-                        company=company, credential_id=credential_id, credential=credential,
+                        company=company,
+                        credential_id=credential_id,
+                        credential=credential,
                         registered_by=actor[:200],
-                    )  # fmt: skip
+                    )
                 )
         except IntegrityError:
             pass  # registered before: same id, nothing to add

@@ -22,9 +22,17 @@ from flask import Response, current_app, request
 from credgate.pages import CSRF_FIELD, CSRF_HEADER, check_csrf, csrf_for
 
 __all__ = [
-    "CSRF_FIELD", "CSRF_HEADER", "LOGIN_COOKIE", "SESSION_COOKIE", "check_csrf",
-    "clear_session_cookie", "csrf_for", "secure", "set_login_cookie", "set_session_cookie",
-]  # fmt: skip
+    "CSRF_FIELD",
+    "CSRF_HEADER",
+    "LOGIN_COOKIE",
+    "SESSION_COOKIE",
+    "check_csrf",
+    "clear_session_cookie",
+    "csrf_for",
+    "secure",
+    "set_login_cookie",
+    "set_session_cookie",
+]
 
 SESSION_COOKIE = "credgate_gateway_session"
 LOGIN_COOKIE = "credgate_gateway_login"
@@ -38,14 +46,18 @@ def secure() -> bool:
 
 def set_session_cookie(response: Response, secret: str, max_age: int) -> None:
     response.set_cookie(
-        SESSION_COOKIE, secret, max_age=max_age, httponly=True, samesite="Lax", secure=secure(),
+        SESSION_COOKIE,
+        secret,
+        max_age=max_age,
+        httponly=True,
+        samesite="Lax",
+        secure=secure(),
         path="/",
-    )  # fmt: skip
+    )
 
 
 def clear_session_cookie(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax",
-                           secure=secure())  # fmt: skip
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax", secure=secure())
 
 
 def set_login_cookie(
@@ -53,6 +65,11 @@ def set_login_cookie(
 ) -> None:
     # Strict: the cookie only ever goes back to the gateway's own login endpoints.
     response.set_cookie(
-        name, secret, max_age=max_age, httponly=True, samesite="Strict", secure=secure(),
+        name,
+        secret,
+        max_age=max_age,
+        httponly=True,
+        samesite="Strict",
+        secure=secure(),
         path=path,
-    )  # fmt: skip
+    )

@@ -44,9 +44,18 @@ CSP = (
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 #: A credential's failure that explains a deny better than "role missing" does.
-STATE_FAILURES = ("revoked", "suspended", "company-inactive", "expired", "issuer-not-kcit-company",
-                  "untrusted-issuer", "not-yet-valid", "status-unavailable", "invalid-status",
-                  "power-not-granted")  # fmt: skip
+STATE_FAILURES = (
+    "revoked",
+    "suspended",
+    "company-inactive",
+    "expired",
+    "issuer-not-kcit-company",
+    "untrusted-issuer",
+    "not-yet-valid",
+    "status-unavailable",
+    "invalid-status",
+    "power-not-granted",
+)
 
 TITLES = {
     "role-missing": "Missing role",
@@ -78,8 +87,13 @@ def authenticate() -> Caller | None:
         claims = gw.tokens.read(token)
         grant = gw.grants.get(claims.grant)
         if grant is None or grant.holder != claims.holder:
-            raise Problem("invalid-token", "Invalid access token", 401,
-                          "the token's grant has ended", headers=CHALLENGE)  # fmt: skip
+            raise Problem(
+                "invalid-token",
+                "Invalid access token",
+                401,
+                "the token's grant has ended",
+                headers=CHALLENGE,
+            )
         return Caller(grant, "token")
     secret = request.cookies.get(SESSION_COOKIE)
     if secret and len(secret) <= 200:
@@ -91,10 +105,12 @@ def authenticate() -> Caller | None:
 
 def unauthenticated() -> Problem:
     return Problem(
-        "unauthorized", "Authentication required", 401,
+        "unauthorized",
+        "Authentication required",
+        401,
         "log in with your wallet, or send an access token from POST /auth/token",
         headers=CHALLENGE,
-    )  # fmt: skip
+    )
 
 
 def wants_html() -> bool:
@@ -135,11 +151,14 @@ def authorize(requirement: Requirement, caller: Caller) -> Principal:
 
 def _failures(results: Sequence[CredentialResult]) -> list[dict[str, object]]:
     return [
-        {"credential": str(r.credential.get("id")), "errors": r.error_types(),
-         "detail": "; ".join(e.detail for e in r.errors)}
+        {
+            "credential": str(r.credential.get("id")),
+            "errors": r.error_types(),
+            "detail": "; ".join(e.detail for e in r.errors),
+        }
         for r in results
         if not r.verified
-    ]  # fmt: skip
+    ]
 
 
 def _reason_code(decision: Decision, results: Sequence[CredentialResult]) -> str:
@@ -159,18 +178,25 @@ def deny_problem(
     failures = _failures(results)
     if code in STATE_FAILURES:
         failed = next(f for f in failures if code in f["errors"])
-        detail = f"credential {failed['credential']} is {code}: {failed['detail']}; " \
-                 f"this route requires {required}"  # fmt: skip
+        detail = (
+            f"credential {failed['credential']} is {code}: {failed['detail']}; "
+            f"this route requires {required}"
+        )
     else:
         detail = f"this route requires {required}; " + "; ".join(r.detail for r in decision.reasons)
     title = TITLES.get(code, "Forbidden")
     if code in ("role-missing", "power-missing") and lacking:
         title = f"{title}: {lacking[0].split(' ', 1)[1]}"
     return Problem(
-        code, title, 403, detail,
-        required=required, missing=lacking,
-        reasons=[r.to_dict() for r in decision.reasons], credentialErrors=failures,
-    )  # fmt: skip
+        code,
+        title,
+        403,
+        detail,
+        required=required,
+        missing=lacking,
+        reasons=[r.to_dict() for r in decision.reasons],
+        credentialErrors=failures,
+    )
 
 
 def enforce_mounted():

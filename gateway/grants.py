@@ -56,9 +56,7 @@ def status_entry_ids(credentials: Sequence[Mapping[str, Any]]) -> list[str]:
         entries = credential.get("credentialStatus")
         for entry in entries if isinstance(entries, list) else [entries]:
             if isinstance(entry, Mapping):
-                found.append(
-                    f"{entry.get('statusListCredential')}#{entry.get('statusListIndex')}"
-                )
+                found.append(f"{entry.get('statusListCredential')}#{entry.get('statusListIndex')}")
     return found
 
 
@@ -150,8 +148,7 @@ class GrantStore:
         with transaction(self.factory) as session:
             updated = session.execute(
                 update(Grant)
-                .where(Grant.id == grant_id, Grant.session_hash.is_(None),
-                       Grant.ended_at.is_(None))  # fmt: skip
+                .where(Grant.id == grant_id, Grant.session_hash.is_(None), Grant.ended_at.is_(None))
                 .values(session_hash=hash_token(secret))
             )
         return secret if updated.rowcount == 1 else None

@@ -79,17 +79,24 @@ def clients_from(configured: Any, service_urls: Mapping[str, str]) -> dict[str, 
     if not isinstance(configured, Mapping):
         raise ValueError("GATEWAY_CLIENTS must map client names to {title, redirect_uris, portals}")
     return {
-        name: Client(name, str(spec.get("title", name)) if isinstance(spec, Mapping) else name,
-                     _strings(spec, "redirect_uris", name), _strings(spec, "portals", name))
+        name: Client(
+            name,
+            str(spec.get("title", name)) if isinstance(spec, Mapping) else name,
+            _strings(spec, "redirect_uris", name),
+            _strings(spec, "portals", name),
+        )
         for name, spec in configured.items()
-    }  # fmt: skip
+    }
 
 
 def _strings(spec: Any, key: str, client: str) -> tuple[str, ...]:
     """A configured list, checked at start-up rather than failing at the first sign-in."""
     value = spec.get(key) if isinstance(spec, Mapping) else None
-    if (not isinstance(value, list | tuple) or not value
-            or not all(isinstance(v, str) and v for v in value)):  # fmt: skip
+    if (
+        not isinstance(value, list | tuple)
+        or not value
+        or not all(isinstance(v, str) and v for v in value)
+    ):
         raise ValueError(f"GATEWAY_CLIENTS[{client!r}].{key} must be a non-empty list of strings")
     return tuple(value)
 
@@ -138,7 +145,7 @@ class HandoffService:
             raise DomainError(
                 ProblemType.UNKNOWN_CLIENT,
                 f"no service {client_name!r} signs in through this gateway",
-            )  # fmt: skip
+            )
         redirect_uri = args.get("redirect_uri", "")
         if redirect_uri not in client.redirect_uris:
             raise _invalid(f"redirect_uri is not one registered for {client_name}")
@@ -160,10 +167,15 @@ class HandoffService:
         with transaction(self.factory) as session:
             # Hand-offs go with their logins (kept as long, for the same audit reasons).
             session.execute(delete(Handoff).where(Handoff.created_at < utcnow() - RETENTION))
-            session.add(Handoff(
-                login_id=login_id, client=request.client.name, redirect_uri=request.redirect_uri,
-                state=request.state, code_challenge=request.code_challenge,
-            ))  # fmt: skip
+            session.add(
+                Handoff(
+                    login_id=login_id,
+                    client=request.client.name,
+                    redirect_uri=request.redirect_uri,
+                    state=request.state,
+                    code_challenge=request.code_challenge,
+                )
+            )
 
     def for_login(self, login_id: str) -> Handoff | None:
         with self.factory() as session:
@@ -176,8 +188,11 @@ class HandoffService:
             session.execute(
                 update(Handoff)
                 .where(Handoff.login_id == handoff.login_id)
-                .values(code_hash=hash_token(code), grant_id=grant.id,
-                        code_expires_at=utcnow() + self.code_ttl)  # fmt: skip
+                .values(
+                    code_hash=hash_token(code),
+                    grant_id=grant.id,
+                    code_expires_at=utcnow() + self.code_ttl,
+                )
             )
         separator = "&" if "?" in handoff.redirect_uri else "?"
         return handoff.redirect_uri + separator + urlencode({"code": code, "state": handoff.state})
@@ -221,8 +236,12 @@ class HandoffService:
         self.grants.end(grant.id)
         failing = [r for r in recheck(self.verifier, grant.credentials, now) if not r.verified]
         if failing:  # revoked between the scan and now
-            raise Problem(failing[0].error_types()[0], "Credential no longer valid", 403,
-                          failing[0].errors[0].detail)  # fmt: skip
+            raise Problem(
+                failing[0].error_types()[0],
+                "Credential no longer valid",
+                403,
+                failing[0].errors[0].detail,
+            )
         return {
             "client": row.client,
             "portal": grant.portal,

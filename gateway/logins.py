@@ -93,8 +93,17 @@ class StartedLogin:
 
 
 def _view(row: Login) -> LoginView:
-    return LoginView(row.id, row.portal, row.state, row.version, row.reason, row.expires_at,
-                     row.next_url, row.grant_id, row.holder)  # fmt: skip
+    return LoginView(
+        row.id,
+        row.portal,
+        row.state,
+        row.version,
+        row.reason,
+        row.expires_at,
+        row.next_url,
+        row.grant_id,
+        row.holder,
+    )
 
 
 def reason_of(result: PresentationResult) -> str:
@@ -172,7 +181,7 @@ class LoginService:
                 ProblemType.AGENT_UNAVAILABLE,
                 "the gateway has no verifier agent",
                 title="Wallet login unavailable",
-            )  # fmt: skip
+            )
         issued = login_challenges(self.factory, chosen.name, self.ttl).issue(self.domain)
         request: dict[str, Any] = {}
         stored: dict[str, Any] = {}
@@ -185,16 +194,21 @@ class LoginService:
                     challenge=issued.challenge,
                     domain=self.domain,
                     comment=f"Log in: {chosen.title}",
-                )  # fmt: skip
+                )
                 invitation = self.agent.create_invitation(
-                    label=self.label, handshake=False,
+                    label=self.label,
+                    handshake=False,
                     attachments=[{"id": request["pres_ex_id"], "type": "present-proof"}],
-                )  # fmt: skip
+                )
             except AgentError as exc:
                 log.warning("verifier agent refused a login request: %s", exc)
                 detail = "the verifier agent did not answer; try again"
-                raise DomainError(ProblemType.AGENT_UNAVAILABLE, detail,
-                                  title="Wallet login unavailable", retry_after=5) from None
+                raise DomainError(
+                    ProblemType.AGENT_UNAVAILABLE,
+                    detail,
+                    title="Wallet login unavailable",
+                    retry_after=5,
+                ) from None
             stored = {"message": invitation.message, "url": invitation.url}
             message = invitation.message
         # OpenID4VP's state: what a wallet's direct_post must echo (the login id is in the URL).
@@ -233,13 +247,18 @@ class LoginService:
         view = self.view(login_id)
         if view.state == EXPIRED:
             raise DomainError(ProblemType.LOGIN_EXPIRED, "reload the login page")
-        changed = self._transition(login_id, (PENDING,), state=SCANNED, scanned_at=utcnow(),
-                                   extra=(Login.scanned_at.is_(None),))  # fmt: skip
+        changed = self._transition(
+            login_id,
+            (PENDING,),
+            state=SCANNED,
+            scanned_at=utcnow(),
+            extra=(Login.scanned_at.is_(None),),
+        )
         if not changed:
             raise DomainError(
                 ProblemType.INVITATION_USED,
                 "this QR code was already scanned; reload the login page",
-            )  # fmt: skip
+            )
         return self._row(login_id)
 
     # -- state ---------------------------------------------------------------------------------
@@ -258,8 +277,9 @@ class LoginService:
         row = self._row(login_id)
         now = now or utcnow()
         if row.state in OPEN and row.expires_at <= now:
-            self._transition(login_id, OPEN, state=EXPIRED, reason="the login expired",
-                             finished_at=now)  # fmt: skip
+            self._transition(
+                login_id, OPEN, state=EXPIRED, reason="the login expired", finished_at=now
+            )
             row = self._row(login_id)
         return _view(row)
 
@@ -275,8 +295,9 @@ class LoginService:
         return changed == 1
 
     def fail(self, login_id: str, reason: str) -> bool:
-        return self._transition(login_id, OPEN, state=FAILED, reason=reason[:MAX_REASON],
-                                finished_at=utcnow())  # fmt: skip
+        return self._transition(
+            login_id, OPEN, state=FAILED, reason=reason[:MAX_REASON], finished_at=utcnow()
+        )
 
     # -- presentations -------------------------------------------------------------------------
 
@@ -304,30 +325,58 @@ class LoginService:
         """A verified (or refused) presentation decides the login: the portal's definition over
         its trusted credentials, then the grant; audited either way. Both protocols end here."""
         view = self.view(login_id)
-        record = {"via": "login", "method": "POST", "route": f"/login/{view.portal}",
-                  "requirement": f"definition {view.portal}"}  # fmt: skip
+        record = {
+            "via": "login",
+            "method": "POST",
+            "route": f"/login/{view.portal}",
+            "requirement": f"definition {view.portal}",
+        }
         if not result.verified:
             reason = reason_of(result)
-            self.audit.record(AuditRecord(**record, allow=False, holder=result.holder,
-                                          reason=(result.error_types() or ["denied"])[0],
-                                          detail=f"{via}: {reason}"))  # fmt: skip
+            self.audit.record(
+                AuditRecord(
+                    **record,
+                    allow=False,
+                    holder=result.holder,
+                    reason=(result.error_types() or ["denied"])[0],
+                    detail=f"{via}: {reason}",
+                )
+            )
             self.fail(login_id, reason)
             return self.view(login_id)
         decision = evaluate(DefinitionName(view.portal), result.credentials)
         if not decision.allow:
             reason = "; ".join(r.detail for r in decision.reasons)[:MAX_REASON]
-            self.audit.record(AuditRecord(
-                **record, allow=False, holder=result.holder, reason=decision.reasons[0].code,
-                detail=reason,
-            ))  # fmt: skip
+            self.audit.record(
+                AuditRecord(
+                    **record,
+                    allow=False,
+                    holder=result.holder,
+                    reason=decision.reasons[0].code,
+                    detail=reason,
+                )
+            )
             self.fail(login_id, reason)
             return self.view(login_id)
-        grant_id, _ = self.grants.create(result, kind="session", ttl=self.session_ttl,
-                                         portal=view.portal)  # fmt: skip
-        if self._transition(login_id, OPEN, state=VERIFIED, holder=result.holder,
-                            grant_id=grant_id, finished_at=utcnow()):  # fmt: skip
-            self.audit.record(AuditRecord(**record, allow=True, holder=result.holder,
-                                          credentials=list(decision.credentials)))  # fmt: skip
+        grant_id, _ = self.grants.create(
+            result, kind="session", ttl=self.session_ttl, portal=view.portal
+        )
+        if self._transition(
+            login_id,
+            OPEN,
+            state=VERIFIED,
+            holder=result.holder,
+            grant_id=grant_id,
+            finished_at=utcnow(),
+        ):
+            self.audit.record(
+                AuditRecord(
+                    **record,
+                    allow=True,
+                    holder=result.holder,
+                    credentials=list(decision.credentials),
+                )
+            )
         else:  # expired or failed meanwhile: the grant must not be usable
             self.grants.end(grant_id)
         return self.view(login_id)
@@ -351,8 +400,9 @@ class LoginService:
             self._work.submit(self._from_agent, payload.get("pres_ex_id"))
         elif payload.get("state") == "abandoned":
             reason = str(payload.get("error_msg") or "the holder refused")
-            self._work.submit(self._abandoned, payload.get("pres_ex_id"),
-                              reason.removeprefix("abandoned: "))  # fmt: skip
+            self._work.submit(
+                self._abandoned, payload.get("pres_ex_id"), reason.removeprefix("abandoned: ")
+            )
 
     def _login_for(self, **where: Any) -> Login | None:
         key, value = next(iter(where.items()))
@@ -413,12 +463,13 @@ class LoginService:
         the code handed to another service)."""
         view = self.view(login_id)
         row = self._row(login_id)
-        if not browser_secret or not hmac.compare_digest(row.browser_hash,
-                                                         hash_token(browser_secret)):
+        if not browser_secret or not hmac.compare_digest(
+            row.browser_hash, hash_token(browser_secret)
+        ):
             raise DomainError(
                 ProblemType.LOGIN_NOT_YOURS,
                 "finish the login in the browser that showed the QR code",
-            )  # fmt: skip
+            )
         if view.state != VERIFIED or view.grant_id is None:
             raise DomainError(ProblemType.LOGIN_NOT_VERIFIED, f"the login is {view.state}")
         with transaction(self.factory) as session:
@@ -433,8 +484,12 @@ class LoginService:
         failing = [r for r in recheck(self.verifier, grant.credentials, utcnow()) if not r.verified]
         if failing:  # revoked between the scan and now
             self.grants.end(grant.id)
-            raise Problem(failing[0].error_types()[0], "Credential no longer valid", 403,
-                          failing[0].errors[0].detail)  # fmt: skip
+            raise Problem(
+                failing[0].error_types()[0],
+                "Credential no longer valid",
+                403,
+                failing[0].errors[0].detail,
+            )
         return grant, view
 
     def open_session(self, login_id: str, browser_secret: str | None) -> tuple[str, LoginView]:

@@ -34,8 +34,9 @@ def discover(configured: Iterable[GatewayApp | str] | None = None) -> list[Gatew
 def declared_powers(apps: Iterable[GatewayApp] | None = None) -> tuple[str, ...]:
     """``app:action`` for every power the apps (default: the registered ones) declare. The suite
     hands them to KCIT and depute (:func:`suite.services.power_catalogue`)."""
-    return tuple(sorted({f"{a.name}:{p}" for a in (discover() if apps is None else apps)
-                         for p in a.powers}))  # fmt: skip
+    return tuple(
+        sorted({f"{a.name}:{p}" for a in (discover() if apps is None else apps) for p in a.powers})
+    )
 
 
 def _load(reference: str) -> GatewayApp:

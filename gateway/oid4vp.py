@@ -148,18 +148,28 @@ def dcql_query(portal_name: str, issuer_url: str | None = None) -> dict[str, Any
         base = f"{type_name}-{n}"
 
         credentials += [
-            {"id": f"{base}-sd-jwt", "format": "dc+sd-jwt",
-             "meta": {"vct_values": vct_values(type_name, issuer_url)},
-             "claims": _claim_list([], claims)},
-            {"id": f"{base}-jwt", "format": "jwt_vc_json",
-             "meta": {"type_values": [["VerifiableCredential", type_name]]},
-             "claims": _claim_list(["credentialSubject"], claims)},
-            {"id": f"{base}-ldp", "format": "ldp_vc",
-             "meta": {"type_values": [[W3C_VC, VOCAB + type_name]]},
-             "claims": _claim_list(["credentialSubject"], claims)},
-        ]  # fmt: skip
-        sets.append({"options": [[f"{base}-sd-jwt"], [f"{base}-jwt"], [f"{base}-ldp"]],
-                     "required": True})  # fmt: skip
+            {
+                "id": f"{base}-sd-jwt",
+                "format": "dc+sd-jwt",
+                "meta": {"vct_values": vct_values(type_name, issuer_url)},
+                "claims": _claim_list([], claims),
+            },
+            {
+                "id": f"{base}-jwt",
+                "format": "jwt_vc_json",
+                "meta": {"type_values": [["VerifiableCredential", type_name]]},
+                "claims": _claim_list(["credentialSubject"], claims),
+            },
+            {
+                "id": f"{base}-ldp",
+                "format": "ldp_vc",
+                "meta": {"type_values": [[W3C_VC, VOCAB + type_name]]},
+                "claims": _claim_list(["credentialSubject"], claims),
+            },
+        ]
+        sets.append(
+            {"options": [[f"{base}-sd-jwt"], [f"{base}-jwt"], [f"{base}-ldp"]], "required": True}
+        )
     return {"credentials": credentials, "credential_sets": sets}
 
 
@@ -190,13 +200,17 @@ def formats_for_drafts() -> dict[str, Any]:
     sd = {"sd-jwt_alg_values": SD_ALGS, "kb-jwt_alg_values": SD_ALGS}
     return {
         "vc+sd-jwt": sd,
-        "jwt_vp": {"alg": SD_ALGS}, "jwt_vc": {"alg": SD_ALGS},
-        "jwt_vp_json": {"alg": SD_ALGS}, "jwt_vc_json": {"alg": SD_ALGS},
-        "ldp_vp": {"proof_type": ["Ed25519Signature2018", "Ed25519Signature2020",
-                                  "DataIntegrityProof"]},
-        "ldp_vc": {"proof_type": ["Ed25519Signature2018", "Ed25519Signature2020",
-                                  "DataIntegrityProof"]},
-    }  # fmt: skip
+        "jwt_vp": {"alg": SD_ALGS},
+        "jwt_vc": {"alg": SD_ALGS},
+        "jwt_vp_json": {"alg": SD_ALGS},
+        "jwt_vc_json": {"alg": SD_ALGS},
+        "ldp_vp": {
+            "proof_type": ["Ed25519Signature2018", "Ed25519Signature2020", "DataIntegrityProof"]
+        },
+        "ldp_vc": {
+            "proof_type": ["Ed25519Signature2018", "Ed25519Signature2020", "DataIntegrityProof"]
+        },
+    }
 
 
 def formats_supported() -> dict[str, Any]:
@@ -204,10 +218,15 @@ def formats_supported() -> dict[str, Any]:
     return {
         "dc+sd-jwt": {"sd-jwt_alg_values": SD_ALGS, "kb-jwt_alg_values": SD_ALGS},
         "jwt_vc_json": {"alg_values": SD_ALGS},
-        "ldp_vc": {"proof_type_values": ["Ed25519Signature2018", "Ed25519Signature2020",
-                                         "DataIntegrityProof"],
-                   "cryptosuite_values": ["eddsa-rdfc-2022", "eddsa-jcs-2022"]},
-    }  # fmt: skip
+        "ldp_vc": {
+            "proof_type_values": [
+                "Ed25519Signature2018",
+                "Ed25519Signature2020",
+                "DataIntegrityProof",
+            ],
+            "cryptosuite_values": ["eddsa-rdfc-2022", "eddsa-jcs-2022"],
+        },
+    }
 
 
 # -- the flow ------------------------------------------------------------------------------------
@@ -264,8 +283,12 @@ class OpenId4VpLogins:
         expected = row.invitation.get("oid4vp_state")
         # The state is only in the signed request: a post without it cannot end anyone's login.
         if not isinstance(state, str) or not expected or not hmac.compare_digest(state, expected):
-            raise Problem("state-mismatch", "Unknown state", 400,
-                          "the response's state is not this login's request")  # fmt: skip
+            raise Problem(
+                "state-mismatch",
+                "Unknown state",
+                400,
+                "the response's state is not this login's request",
+            )
         if form.get("error"):
             reason = f"{form.get('error')}: {form.get('error_description') or 'no reason given'}"
             self.logins.fail(login_id, f"the wallet refused: {reason}")
@@ -276,9 +299,13 @@ class OpenId4VpLogins:
         store = login_challenges(self.logins.factory, row.portal, self.logins.ttl)
         query = dcql_query(row.portal, self.issuer_url)
         result = verify_vp_token(
-            self.logins.verifier, vp_token, nonce=row.challenge, audience=self.signer.audiences,
-            challenges=store, query_ids=frozenset(c["id"] for c in query["credentials"]),
-        )  # fmt: skip
+            self.logins.verifier,
+            vp_token,
+            nonce=row.challenge,
+            audience=self.signer.audiences,
+            challenges=store,
+            query_ids=frozenset(c["id"] for c in query["credentials"]),
+        )
         return self.logins.conclude(login_id, result, via="openid4vp")
 
 
@@ -291,8 +318,9 @@ def service() -> OpenId4VpLogins:
 
 
 def init_oid4vp(app, logins: LoginService) -> OpenId4VpLogins:
-    secret = get_or_create_secret(app.config["CREDGATE_SETTINGS"].secrets_dir,
-                                  "gateway-openid4vp-key")  # fmt: skip
+    secret = get_or_create_secret(
+        app.config["CREDGATE_SETTINGS"].secrets_dir, "gateway-openid4vp-key"
+    )
     issuer_url = (app.config.get("SERVICE_URLS") or {}).get("issuer")
     found = OpenId4VpLogins(logins, RequestSigner(secret), issuer_url)
     app.extensions["credgate.gateway.oid4vp"] = found
@@ -313,8 +341,9 @@ def init_oid4vp(app, logins: LoginService) -> OpenId4VpLogins:
 def request_object(login_id: str):
     """``request_uri``: the signed request object (GET, or POST by ``request_uri_method``)."""
     token = service().request_object(login_id, draft=request.args.get("draft") == "pe")
-    return Response(token, mimetype="application/oauth-authz-req+jwt",
-                    headers={"Cache-Control": "no-store"})  # fmt: skip
+    return Response(
+        token, mimetype="application/oauth-authz-req+jwt", headers={"Cache-Control": "no-store"}
+    )
 
 
 @oid4vp.post("/oid4vp/response/<login_id>")
@@ -337,14 +366,24 @@ def response(login_id: str):
     if (request.content_length or 0) > MAX_FORM:
         raise Problem("payload-too-large", "Response too large", 413)
     if request.mimetype != "application/x-www-form-urlencoded":
-        raise Problem("invalid-request", "Not a form", 400,
-                      "direct_post sends application/x-www-form-urlencoded")  # fmt: skip
+        raise Problem(
+            "invalid-request",
+            "Not a form",
+            400,
+            "direct_post sends application/x-www-form-urlencoded",
+        )
     keys = ("vp_token", "state", "presentation_submission", "error", "error_description")
     form = {key: request.form.get(key) for key in keys}
     view = service().respond(login_id, form)
     if view.state != "verified" and not form.get("error"):
-        raise Problem("login-failed", "Presentation refused", 400, view.reason or "refused",
-                      login=view.to_json(), errors=_slugs(view.reason))  # fmt: skip
+        raise Problem(
+            "login-failed",
+            "Presentation refused",
+            400,
+            view.reason or "refused",
+            login=view.to_json(),
+            errors=_slugs(view.reason),
+        )
     return {}
 
 

@@ -52,9 +52,16 @@ from signin.pages import page_blueprint
 
 # The suite's page kit: shared base template and stylesheet, the gateway's CSP (its login page
 # runs login.js, served from here).
-pages = page_blueprint("gateway_pages", __name__, title="credgate · data-space gateway",
-                       site_url="/", csp=CSP, template_folder="templates",
-                       static_folder="static", static_url_path="/gateway/static")  # fmt: skip
+pages = page_blueprint(
+    "gateway_pages",
+    __name__,
+    title="credgate · data-space gateway",
+    site_url="/",
+    csp=CSP,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/gateway/static",
+)
 
 HEARTBEAT = 15.0
 POLL = 0.5  # the stream re-reads the login at least this often (other workers' changes)
@@ -93,13 +100,22 @@ def home():
     if caller is None or caller.via != "session":
         # The suite's start page, when the suite runner installed one beside the gateway.
         start = "credgate_start.start" in current_app.view_functions
-        return render_template("gateway/home.html", caller=None, portals=PORTALS.values(),
-                               apps=gw.apps.values(), start=start)  # fmt: skip
+        return render_template(
+            "gateway/home.html",
+            caller=None,
+            portals=PORTALS.values(),
+            apps=gw.apps.values(),
+            start=start,
+        )
     results = recheck(gw.verifier, caller.grant.credentials, utcnow())
     return render_template(
-        "gateway/home.html", caller=caller, results=results, apps=gw.apps.values(),
-        csrf=csrf_for(caller.session_secret or ""), portals=PORTALS.values(),
-    )  # fmt: skip
+        "gateway/home.html",
+        caller=caller,
+        results=results,
+        apps=gw.apps.values(),
+        csrf=csrf_for(caller.session_secret or ""),
+        portals=PORTALS.values(),
+    )
 
 
 @pages.get("/portals")
@@ -115,8 +131,12 @@ def login_page(name: str):
     # Both protocols by default; ``protocol=openid4vp`` is a login without the DIDComm agent.
     only_oid4vp = request.args.get("protocol") == "openid4vp"
     started = logins().start(chosen.name, next_url, didcomm=not only_oid4vp)
-    retry = url_for(".login_page", name=chosen.name, next=next_url,
-                    **({"protocol": "openid4vp"} if only_oid4vp else {}))  # fmt: skip
+    retry = url_for(
+        ".login_page",
+        name=chosen.name,
+        next=next_url,
+        **({"protocol": "openid4vp"} if only_oid4vp else {}),
+    )
     return login_response(chosen, started, retry_url=retry)
 
 
@@ -131,43 +151,56 @@ def connect(client: str):
     started = logins().start(chosen.name)
     handoffs.attach(started.view.id, wanted)
     # The Continue form's redirect goes to the service: the CSP's form-action must allow it.
-    return login_response(chosen, started, retry_url=request.full_path,
-                          signing_in_to=wanted.client.title,
-                          form_origin=wanted.origin)  # fmt: skip
+    return login_response(
+        chosen,
+        started,
+        retry_url=request.full_path,
+        signing_in_to=wanted.client.title,
+        form_origin=wanted.origin,
+    )
 
 
-def login_response(chosen, started, *, retry_url: str, signing_in_to: str | None = None,
-                   form_origin: str | None = None) -> Response:  # fmt: skip
+def login_response(
+    chosen,
+    started,
+    *,
+    retry_url: str,
+    signing_in_to: str | None = None,
+    form_origin: str | None = None,
+) -> Response:
     login_id = started.view.id
     didcomm = bool(started.invitation)
     short_url = url_for(".invitation", login_id=login_id, _external=True)
     oob = base64.urlsafe_b64encode(json.dumps(started.invitation).encode()).decode().rstrip("=")
     openid = current_app.extensions.get("credgate.gateway.oid4vp")
     oid4vp_url = openid.authorization_url(login_id) if openid else None
-    response = Response(render_template(
-        "gateway/login.html",
-        portal=chosen,
-        login=started.view,
-        signing_in_to=signing_in_to,
-        didcomm=didcomm,
-        qr=qr_markup(short_url) if didcomm else None,
-        short_url=short_url,
-        deep_link="didcomm://invite?" + urlencode({"oob": oob}),
-        oid4vp_url=oid4vp_url,
-        oid4vp_qr=qr_markup(oid4vp_url) if oid4vp_url else None,
-        oid4vp_draft_url=openid.authorization_url(login_id, draft=True) if openid else None,
-        events_url=url_for(".events", login_id=login_id),
-        state_url=url_for(".state", login_id=login_id),
-        finish_url=url_for(".finish", login_id=login_id),
-        retry_url=retry_url,
-    ))  # fmt: skip
+    response = Response(
+        render_template(
+            "gateway/login.html",
+            portal=chosen,
+            login=started.view,
+            signing_in_to=signing_in_to,
+            didcomm=didcomm,
+            qr=qr_markup(short_url) if didcomm else None,
+            short_url=short_url,
+            deep_link="didcomm://invite?" + urlencode({"oob": oob}),
+            oid4vp_url=oid4vp_url,
+            oid4vp_qr=qr_markup(oid4vp_url) if oid4vp_url else None,
+            oid4vp_draft_url=openid.authorization_url(login_id, draft=True) if openid else None,
+            events_url=url_for(".events", login_id=login_id),
+            state_url=url_for(".state", login_id=login_id),
+            finish_url=url_for(".finish", login_id=login_id),
+            retry_url=retry_url,
+        )
+    )
     if form_origin:
         response.headers["Content-Security-Policy"] = CSP.replace(
             "form-action 'self'", f"form-action 'self' {form_origin}"
         )
     ttl = int(current_app.config["GATEWAY_LOGIN_TTL"]) + 60
-    set_login_cookie(response, started.browser_secret, ttl, login_cookie_name(login_id),
-                     f"/login/{login_id}")  # fmt: skip
+    set_login_cookie(
+        response, started.browser_secret, ttl, login_cookie_name(login_id), f"/login/{login_id}"
+    )
     return response
 
 
@@ -178,8 +211,7 @@ def login_response(chosen, started, *, retry_url: str, signing_in_to: str | None
 def invitation(login_id: str):
     stored = logins().scan(login_id)
     wants_json = request.args.get("format") == "json" or (
-        request.accept_mimetypes.best_match(["application/json", "text/html"])
-        == "application/json"
+        request.accept_mimetypes.best_match(["application/json", "text/html"]) == "application/json"
     )
     if wants_json:
         return stored["message"]
@@ -191,8 +223,9 @@ def direct_presentation(login_id: str):
     presentation = presentation_from(json_body())
     view = logins().submit(login_id, presentation, via="direct")
     if view.state != "verified":
-        raise Problem("login-failed", "Presentation refused", 400, view.reason,
-                      login=view.to_json())  # fmt: skip
+        raise Problem(
+            "login-failed", "Presentation refused", 400, view.reason, login=view.to_json()
+        )
     return view.to_json()
 
 
@@ -233,8 +266,11 @@ def events(login_id: str):
                 service.poll_agent(login_id)
             service.wait_change(generation, POLL)
 
-    return Response(stream(), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})  # fmt: skip
+    return Response(
+        stream(),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
 
 
 @pages.post("/login/<login_id>/session")

@@ -36,7 +36,7 @@ def portal(name: str) -> Portal:
         raise DomainError(
             ProblemType.UNKNOWN_PORTAL,
             f"no login portal {name!r}; known: {', '.join(PORTALS)}",
-        )  # fmt: skip
+        )
     return found
 
 

@@ -94,9 +94,16 @@ class AnyOf:
 
 
 Requirement = (
-    Role | AttorneyPower | CertifiedSoftware | Definition | DefinitionName | Participant | Public
-    | ActingFor | AnyOf
-)  # fmt: skip
+    Role
+    | AttorneyPower
+    | CertifiedSoftware
+    | Definition
+    | DefinitionName
+    | Participant
+    | Public
+    | ActingFor
+    | AnyOf
+)
 
 #: company DID -> (roles its verified credentials grant now, ids of those credentials)
 CompanyRoles = Callable[[str], tuple[frozenset[str], tuple[str, ...]]]
@@ -181,11 +188,17 @@ def evaluate(
         case Public():
             return Decision(True)
         case Participant():
-            onboarding = [r.credential for r in results if r.trusted and r.facts is not None
-                          and PARTICIPANT_TYPES & set(r.facts.types)]  # fmt: skip
+            onboarding = [
+                r.credential
+                for r in results
+                if r.trusted and r.facts is not None and PARTICIPANT_TYPES & set(r.facts.types)
+            ]
             if onboarding:
-                return Decision(True, credentials=tuple(str(c.get("id")) for c in onboarding),
-                                granted_by=tuple(onboarding))  # fmt: skip
+                return Decision(
+                    True,
+                    credentials=tuple(str(c.get("id")) for c in onboarding),
+                    granted_by=tuple(onboarding),
+                )
             reason = Reason(NO_CREDENTIAL, "no trusted onboarding credential of yours is valid now")
             return Decision(False, (reason,))
         case DefinitionName(name=name):
@@ -215,8 +228,12 @@ def _acting_for(
     company = attorney.acting_for
     held, evidence = company_roles(company) if company else (frozenset(), ())
     if held & set(roles):
-        return Decision(True, credentials=attorney.credentials + evidence, acting_for=company,
-                        granted_by=attorney.granted_by)  # fmt: skip
+        return Decision(
+            True,
+            credentials=attorney.credentials + evidence,
+            acting_for=company,
+            granted_by=attorney.granted_by,
+        )
     return Decision(
         False,
         (

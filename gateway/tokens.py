@@ -71,9 +71,16 @@ def configured_key() -> jwk.JWK | None:
         seed = derive(KEY_FILE)
         if seed is None:
             return None
-        key = jwk.JWK(kty="OKP", crv="Ed25519", d=_b64(seed),
-                      x=_b64(Ed25519PrivateKey.from_private_bytes(seed).public_key()
-                             .public_bytes(Encoding.Raw, PublicFormat.Raw)))  # fmt: skip
+        key = jwk.JWK(
+            kty="OKP",
+            crv="Ed25519",
+            d=_b64(seed),
+            x=_b64(
+                Ed25519PrivateKey.from_private_bytes(seed)
+                .public_key()
+                .public_bytes(Encoding.Raw, PublicFormat.Raw)
+            ),
+        )
     exported = json.loads(key.export_private())
     exported["kid"] = key.thumbprint()
     return jwk.JWK(**exported)

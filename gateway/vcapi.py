@@ -50,21 +50,26 @@ def verification_request(name: str) -> dict:
     """``{name: document, options}``; an enveloped (string) document passes here, to be refused
     as ``unsupported-format`` by the route."""
     return {
-        "type": "object", **INVALID,
+        "type": "object",
+        **INVALID,
         "required": [name],
         "properties": {
             name: {"type": ["object", "string"], **INVALID},
             "options": {"description": "checks, challenge, domain (strings; checks a list)"},
         },
-    }  # fmt: skip
+    }
 
 
 VERIFIED = {
     "type": "object",
     "required": ["verified", "checks", "warnings", "errors"],
-    "properties": {"verified": {"const": True}, "checks": {"type": "array"},
-                   "warnings": {"type": "array"}, "errors": {"type": "array"}},
-}  # fmt: skip
+    "properties": {
+        "verified": {"const": True},
+        "checks": {"type": "array"},
+        "warnings": {"type": "array"},
+        "errors": {"type": "array"},
+    },
+}
 #: Any JSON: only an object's ``domain`` counts.
 CHALLENGE_REQUEST = {
     "properties": {"domain": {"type": ["string", "null"], "maxLength": 500, **INVALID}}
@@ -85,9 +90,11 @@ def _request_object(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     document = body.get(name)
     if isinstance(document, str):
         raise Problem(
-            errors.UNSUPPORTED_FORMAT, "Unsupported format", 400,
+            errors.UNSUPPORTED_FORMAT,
+            "Unsupported format",
+            400,
             f"{name} must be a JSON-LD object; enveloped (JWT) forms are not accepted",
-        )  # fmt: skip
+        )
     if not isinstance(document, dict):
         raise Problem(
             errors.INVALID_REQUEST, "Invalid request", 400, f"the body needs {name} (an object)"
@@ -131,15 +138,21 @@ def _checks(options: dict[str, Any], known: frozenset[str]) -> frozenset[str] | 
         return None
     checks = options["checks"]
     if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
-        raise Problem(errors.INVALID_REQUEST, "Invalid request", 400,
-                      "options.checks is a list of check names")  # fmt: skip
+        raise Problem(
+            errors.INVALID_REQUEST,
+            "Invalid request",
+            400,
+            "options.checks is a list of check names",
+        )
     unknown = sorted(set(checks) - known)
     if unknown:
         raise Problem(
-            errors.INVALID_REQUEST, "Invalid request", 400,
+            errors.INVALID_REQUEST,
+            "Invalid request",
+            400,
             f"options.checks: {unknown[0]!r} is not a check this verifier performs "
             f"(known: {', '.join(sorted(known))})",
-        )  # fmt: skip
+        )
     return frozenset(checks)
 
 
@@ -253,8 +266,12 @@ def create_challenge():
     body = json_body(optional=True)
     domain = body.get("domain") if isinstance(body, dict) else None
     if domain is not None and (not isinstance(domain, str) or len(domain) > MAX_DOMAIN):
-        raise Problem(errors.INVALID_REQUEST, "Invalid request", 400,
-                      f"domain must be a string of at most {MAX_DOMAIN} characters")  # fmt: skip
+        raise Problem(
+            errors.INVALID_REQUEST,
+            "Invalid request",
+            400,
+            f"domain must be a string of at most {MAX_DOMAIN} characters",
+        )
     store = verifier().challenges
     if store is None:
         raise Problem("not-available", "Challenges unavailable", 503, "no challenge store")

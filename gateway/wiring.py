@@ -76,16 +76,22 @@ def init_gateway(app: Flask, verifier: Verifier) -> Gateway:
     app.extensions[EXTENSION] = gw
     on_shutdown(app, gw.audit.stop)
     gw.logins = LoginService(
-        factory, app.extensions.get("credgate.agent"), verifier, gw.grants, gw.audit,
+        factory,
+        app.extensions.get("credgate.agent"),
+        verifier,
+        gw.grants,
+        gw.audit,
         domain=domain,
         ttl=timedelta(seconds=app.config["GATEWAY_LOGIN_TTL"]),
         session_ttl=timedelta(seconds=app.config["GATEWAY_SESSION_TTL"]),
-    )  # fmt: skip
+    )
     init_oid4vp(app, gw.logins)
     gw.handoffs = HandoffService(
-        factory, gw.grants, verifier,
+        factory,
+        gw.grants,
+        verifier,
         clients_from(app.config.get("GATEWAY_CLIENTS"), app.config.get("SERVICE_URLS") or {}),
-    )  # fmt: skip
+    )
     hub = app.config.get("WEBHOOK_HUB")
     if hub is not None:
         gw.logins.follow(hub)

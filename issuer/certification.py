@@ -61,8 +61,9 @@ def certify(
     if upload is not None:
         digests = flist.digest_upload(upload.stream, max_bytes)
     else:
-        digests = flist.fetch_flist(url, max_bytes=max_bytes, timeout=ctx.settings.flist_timeout,
-                                    policy=ctx.fetch_policy)  # fmt: skip
+        digests = flist.fetch_flist(
+            url, max_bytes=max_bytes, timeout=ctx.settings.flist_timeout, policy=ctx.fetch_policy
+        )
     credential = _credential(ctx, tenant.did, body, url, digests)
 
     certification = Certification(
@@ -84,10 +85,14 @@ def certify(
     # The record, its status index and the certification in one transaction, before signing.
     with transaction(ctx.factory) as session:
         record = records.reserve(
-            session, credential,
-            type_name="SoftwareCertificationCredential", workflow=WORKFLOW, channel="vc-api",
-            actor=actor, status_base_url=ctx.status_base_url,
-        )  # fmt: skip
+            session,
+            credential,
+            type_name="SoftwareCertificationCredential",
+            workflow=WORKFLOW,
+            channel="vc-api",
+            actor=actor,
+            status_base_url=ctx.status_base_url,
+        )
         certification.record_id = record.id
         session.add(certification)
     # Once delivered, it is published in the registry.
@@ -169,7 +174,7 @@ def _issued_certification(
         raise DomainError(
             ProblemType.CERTIFICATION_NOT_ISSUED,
             f"the credential is {record.state}: {otherwise}",
-        )  # fmt: skip
+        )
     return cert, record
 
 
@@ -182,9 +187,12 @@ def revoke(
         ctx, certifier, certification_id, "only an issued credential can be revoked"
     )
     change_status(
-        ctx.factory, record.status_entry_id, "revoke",
-        reason=reason, actor=f"certifier:{certifier.name}",
-    )  # fmt: skip
+        ctx.factory,
+        record.status_entry_id,
+        "revoke",
+        reason=reason,
+        actor=f"certifier:{certifier.name}",
+    )
     return describe(ctx, cert, record)
 
 

@@ -37,7 +37,7 @@ def check_digest(digest: str) -> str:
         raise DomainError(
             ProblemType.INVALID_DIGEST,
             "a software digest is urn:sha256: followed by 64 lowercase hex digits",
-        )  # fmt: skip
+        )
     return digest
 
 
@@ -66,7 +66,7 @@ def by_digest(ctx: IssuerContext, digest: str) -> dict[str, Any]:
             ProblemType.SOFTWARE_NOT_FOUND,
             f"no certifier has certified {digest}",
             digest=digest,
-        )  # fmt: skip
+        )
     now = utcnow()
     return {
         "digest": digest,
@@ -76,8 +76,10 @@ def by_digest(ctx: IssuerContext, digest: str) -> dict[str, Any]:
 
 def search(ctx: IssuerContext, args: Mapping[str, str]) -> dict[str, Any]:
     """Certified software, newest first: ``?purpose=&certifier=<did>&status=&limit=&offset=``."""
-    limit, offset = _integer(args, "limit", 100, 1, MAX_LIMIT), _integer(args, "offset", 0, 0,
-                                                                         100_000)  # fmt: skip
+    limit, offset = (
+        _integer(args, "limit", 100, 1, MAX_LIMIT),
+        _integer(args, "offset", 0, 0, 100_000),
+    )
     status = args.get("status") or None
     if status is not None and status not in STATUSES:
         raise _invalid("status", f"status must be one of {', '.join(STATUSES)}")
@@ -98,8 +100,12 @@ def search(ctx: IssuerContext, args: Mapping[str, str]) -> dict[str, Any]:
         found = [e for e in found if purpose in e["purposes"]]
     if status is not None:
         found = [e for e in found if e["status"] == status]
-    return {"software": found[offset : offset + limit], "total": len(found),
-            "limit": limit, "offset": offset}  # fmt: skip
+    return {
+        "software": found[offset : offset + limit],
+        "total": len(found),
+        "limit": limit,
+        "offset": offset,
+    }
 
 
 def entry(

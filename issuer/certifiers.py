@@ -67,7 +67,7 @@ def _accredited_in_kcit() -> DomainError:
         ProblemType.ACCREDITED_IN_KCIT,
         "accredit the certifier's DID for SoftwareCertificationCredential in KCIT "
         "(POST /kcit/admin/accreditations); the issuer keeps no accreditation list of its own",
-    )  # fmt: skip
+    )
 
 
 def find(ctx: IssuerContext, name: str) -> Certifier:
@@ -95,14 +95,14 @@ def is_accredited(ctx: IssuerContext, did: str, type_name: str = CERTIFICATION) 
         raise DomainError(
             ProblemType.ACCREDITATION_SOURCE_UNKNOWN,
             "the issuer does not know KCIT's URL (SERVICE_URLS), where certifiers are accredited",
-        )  # fmt: skip
+        )
     try:
         return ctx.kcit.may_issue(did, type_name)
     except VerificationError as exc:
         raise DomainError(
             ProblemType.ACCREDITATION_UNAVAILABLE,
             f"KCIT could not say whether {did} is accredited: {exc.detail}",
-        ) from None  # fmt: skip
+        ) from None
 
 
 def require_accredited(ctx: IssuerContext, certifier: Certifier) -> None:
@@ -110,7 +110,7 @@ def require_accredited(ctx: IssuerContext, certifier: Certifier) -> None:
         raise DomainError(
             ProblemType.CERTIFIER_NOT_ACCREDITED,
             f"{certifier.did} is not accredited in KCIT to issue {CERTIFICATION}",
-        )  # fmt: skip
+        )
 
 
 def accreditation(ctx: IssuerContext, did: str) -> bool | None:

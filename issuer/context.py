@@ -90,7 +90,7 @@ class IssuerContext:
             raise DomainError(
                 ProblemType.STATUS_SERVICE_UNKNOWN,
                 "the issuer does not know the revocation service's URL (SERVICE_URLS)",
-            )  # fmt: skip
+            )
         return url
 
 
@@ -107,9 +107,10 @@ def build_context(
         service_urls=service_urls,
         public_url=config.get("PUBLIC_URL") or service_urls.get("issuer"),
         fetch_policy=policy_from_config(config),
-        kcit=KcitTrustRegistry(service_urls["kcit"], short_ttl=0.0) if "kcit" in service_urls
+        kcit=KcitTrustRegistry(service_urls["kcit"], short_ttl=0.0)
+        if "kcit" in service_urls
         else None,
-    )  # fmt: skip
+    )
 
 
 def issuer_context() -> IssuerContext:

@@ -105,7 +105,7 @@ def known_type(credential: Mapping[str, Any]) -> str:
         raise DomainError(
             ProblemType.UNKNOWN_CREDENTIAL_TYPE,
             f"type must name exactly one credgate credential type, got {declared!r}",
-        )  # fmt: skip
+        )
     return ours[0]
 
 
@@ -120,7 +120,7 @@ def invalid_credential(violations: list[Violation]) -> DomainError:
         ProblemType.INVALID_CREDENTIAL,
         "; ".join(f"{v.path or '/'}: {v.message}" for v in violations[:5]),
         errors=[v.to_dict() for v in violations],
-    )  # fmt: skip
+    )
 
 
 def check_schema(
@@ -146,7 +146,7 @@ def check_schema(
             violations=[
                 {"path": v.path, "message": v.message, "keyword": v.keyword} for v in violations
             ],
-        )  # fmt: skip
+        )
 
 
 def with_placeholders(credential: Mapping[str, Any], *, subject: bool = True) -> dict[str, Any]:

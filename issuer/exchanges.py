@@ -72,7 +72,7 @@ def proof_type_of(body: Mapping[str, Any], name: str = "proofType") -> str:
             ProblemType.INVALID_REQUEST,
             f"{name} must be one of {', '.join(PROOF_TYPES)}",
             field=name,
-        )  # fmt: skip
+        )
     return value
 
 
@@ -108,7 +108,7 @@ def open_exchange(
             raise DomainError(
                 ProblemType.INVALID_REQUEST,
                 f"proofType must be one of {', '.join(PROOF_TYPES)}",
-            )  # fmt: skip
+            )
         check_vcdm(offer.credential)
         type_names.append(known_type(offer.credential))
         check_schema(offer.credential, placeholders=True)
@@ -130,14 +130,19 @@ def open_exchange(
         session.flush()
         reserved = [
             records.reserve(
-                session, offer.credential,
-                type_name=type_name, workflow=workflow, channel="didcomm", actor=actor,
-                status_base_url=status_base_url, exchange_id=exchange.id,
+                session,
+                offer.credential,
+                type_name=type_name,
+                workflow=workflow,
+                channel="didcomm",
+                actor=actor,
+                status_base_url=status_base_url,
+                exchange_id=exchange.id,
                 late_subject=offer.late_subject,
                 proof_type=None if offer.proof_type == DEFAULT_PROOF_TYPE else offer.proof_type,
             )
             for offer, type_name in zip(offers, type_names, strict=True)
-        ]  # fmt: skip
+        ]
         if also is not None:
             also(session, reserved)
 
@@ -212,12 +217,12 @@ def claim_invitation(ctx: IssuerContext, short_id: str, now: datetime | None = N
             raise DomainError(
                 ProblemType.INVITATION_USED,
                 "this invitation was already opened; ask for a new one",
-            )  # fmt: skip
+            )
         if exchange.state != EXCHANGE_INVITED or exchange.expires_at <= now:
             raise DomainError(
                 ProblemType.INVITATION_EXPIRED,
                 "this invitation is no longer valid; ask for a new one",
-            )  # fmt: skip
+            )
         claimed = session.execute(
             update(Exchange)
             .where(Exchange.id == exchange.id, Exchange.fetched_at.is_(None))

@@ -42,10 +42,12 @@ class Digests:
 
 def too_large(max_bytes: int, status: int = 422) -> Problem:
     return Problem(
-        "flist-too-large", "flist too large", status,
+        "flist-too-large",
+        "flist too large",
+        status,
         f"the flist is larger than the limit of {max_bytes} bytes",
         limit=max_bytes,
-    )  # fmt: skip
+    )
 
 
 def digest_chunks(chunks: Iterator[bytes], max_bytes: int, *, status: int = 422) -> Digests:
@@ -93,10 +95,10 @@ def fetch_flist(
             raise DomainError(
                 ProblemType.FLIST_HOST_NOT_ALLOWED,
                 "the issuer does not download from the host of flistUrl",
-            ) from None  # fmt: skip
+            ) from None
         # Coarse: the remote's status, text and failure mode stay out (no port or service
         # oracle through the certifier API).
         raise DomainError(
             ProblemType.FLIST_UNREACHABLE,
             f"could not download the flist ({REASONS[exc.reason]})",
-        ) from None  # fmt: skip
+        ) from None

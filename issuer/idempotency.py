@@ -67,7 +67,7 @@ def _checked_key(key: str) -> str:
         raise DomainError(
             ProblemType.INVALID_IDEMPOTENCY_KEY,
             f"the {HEADER} header must be 1 to {MAX_KEY_LENGTH} printable characters",
-        )  # fmt: skip
+        )
     return key
 
 
@@ -104,13 +104,13 @@ def replay(row: IdempotencyKey, digest: str) -> Response:
         raise DomainError(
             ProblemType.IDEMPOTENCY_KEY_REUSED,
             "this key was used for a different request; use a new key for a new request",
-        )  # fmt: skip
+        )
     if row.status_code is None:
         raise DomainError(
             ProblemType.IDEMPOTENCY_REQUEST_IN_PROGRESS,
             "the first request with this key has not finished yet",
             retry_after=1,
-        )  # fmt: skip
+        )
     return Response(
         json.dumps(row.response),
         status=row.status_code,

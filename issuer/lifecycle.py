@@ -208,8 +208,9 @@ def _issue(
         return  # it may or may not have signed: the sweeper asks the agent later
     except AgentError as exc:
         with transaction(ctx.factory) as session:
-            records.abandon(session, record, f"agent could not issue: {exc.message}",
-                            from_states=(ISSUING,))  # fmt: skip
+            records.abandon(
+                session, record, f"agent could not issue: {exc.message}", from_states=(ISSUING,)
+            )
             finish_exchange(session, record.exchange_id)
         return
     with transaction(ctx.factory) as session:
@@ -233,7 +234,7 @@ def _bind_subject(
         raise DomainError(
             ProblemType.SUBJECT_NOT_BOUND,
             "the request names no holder DID: send it as holder_did (a did:key)",
-        )  # fmt: skip
+        )
     bound = with_subject(record.credential, subject_did)
     check_schema(bound)
     return bound
@@ -405,11 +406,12 @@ def expire(ctx: IssuerContext, exchange_id: str, now: datetime) -> None:
                 records.abandon(session, record, reason)
             elif record.state == ISSUING and give_up:
                 records.abandon(
-                    session, record,
+                    session,
+                    record,
                     "the agent never said whether it signed; abandoned so that a credential "
                     "it may have sent does not verify",
                     from_states=(ISSUING,),
-                )  # fmt: skip
+                )
         session.expire_all()  # the moves above are conditional UPDATEs: read their outcome
         left = records.of_exchange(session, exchange_id)
         if any(r.state == ISSUING for r in left):
@@ -456,10 +458,11 @@ def sweep_interrupted(ctx: IssuerContext, now: datetime, batch: int = 200) -> in
         try:
             with transaction(ctx.factory) as session:
                 ended += records.abandon(
-                    session, record,
+                    session,
+                    record,
                     "the issuance was interrupted before its signature was recorded",
                     from_states=(OFFERED, ISSUING),
-                )  # fmt: skip
+                )
         except DomainError as problem:  # its entry moved on meanwhile: leave this one, do the rest
             log.warning("issuer: record %s not swept: %s", record.id, problem.detail)
     if ended:
@@ -473,14 +476,18 @@ def sweep_reservations(ctx: IssuerContext, now: datetime, batch: int = 200) -> i
     horizon = ctx.settings.invitation_ttl + UNKNOWN_OUTCOME_LIMIT + RESERVATION_SLACK
     with ctx.factory() as session:
         stale = allocation.stale_reservations(session, before=now - horizon, limit=batch)
-        live = set(
-            session.scalars(
-                select(IssuedCredential.status_entry_id).where(
-                    IssuedCredential.status_entry_id.in_(stale),
-                    IssuedCredential.state.in_((OFFERED, ISSUING)),
+        live = (
+            set(
+                session.scalars(
+                    select(IssuedCredential.status_entry_id).where(
+                        IssuedCredential.status_entry_id.in_(stale),
+                        IssuedCredential.state.in_((OFFERED, ISSUING)),
+                    )
                 )
             )
-        ) if stale else set()  # fmt: skip
+            if stale
+            else set()
+        )
     ended = 0
     for entry_id in stale:
         if entry_id in live:

@@ -43,6 +43,9 @@ def offer_credential(ctx: IssuerContext, body: Any, actor: str) -> Exchange:
     authorize_issuer(ctx, type_name, tenant.did)
     late = subject_id(credential) is None
     return open_exchange(
-        ctx, workflow="offer", tenant=tenant,
-        offers=[Offer(credential, late_subject=late, proof_type=proof_type)], actor=actor,
-    )  # fmt: skip
+        ctx,
+        workflow="offer",
+        tenant=tenant,
+        offers=[Offer(credential, late_subject=late, proof_type=proof_type)],
+        actor=actor,
+    )

@@ -69,10 +69,12 @@ def onboard_organisation(ctx: IssuerContext, body: Any, actor: str) -> Exchange:
     )
     role = credentials.role(authority.did, subject_did, roles, now, ctx.settings.role_validity)
     return open_exchange(
-        ctx, workflow="organisation-onboarding", tenant=authority,
+        ctx,
+        workflow="organisation-onboarding",
+        tenant=authority,
         offers=[Offer(onboarding, proof_type=proof_type), Offer(role, proof_type=proof_type)],
         actor=actor,
-    )  # fmt: skip
+    )
 
 
 def person_attributes(form: Mapping[str, str]) -> dict[str, str]:

@@ -61,10 +61,13 @@ def reserve(
     """
     issuer_did = issuer_id(credential) or ""
     allocation = status.attach_status(
-        session, credential if embed_status else dict(credential),
-        type_name=type_name, issuer_did=issuer_did,
-        status_base_url=status_base_url, exchange_id=exchange_id,
-    )  # fmt: skip
+        session,
+        credential if embed_status else dict(credential),
+        type_name=type_name,
+        issuer_did=issuer_did,
+        status_base_url=status_base_url,
+        exchange_id=exchange_id,
+    )
     if type_name is not None:
         check_schema(credential, placeholders=late_subject)
     record = IssuedCredential(
@@ -93,7 +96,7 @@ def reserve(
         raise DomainError(
             ProblemType.CREDENTIAL_EXISTS,
             f"a credential with id {credential['id']!r} was already issued; ids are unique",
-        ) from None  # fmt: skip
+        ) from None
     return record
 
 
@@ -185,4 +188,3 @@ def describe(record: IssuedCredential) -> dict[str, Any]:
         "created_at": record.created_at.isoformat(),
         "issued_at": record.issued_at.isoformat() if record.issued_at else None,
     }
-

@@ -124,7 +124,7 @@ def _decided(row: RoleRequest) -> DomainError:
         ProblemType.ROLE_REQUEST_DECIDED,
         f"the request is {row.state}",
         state=row.state,
-    )  # fmt: skip
+    )
 
 
 def describe(row: RoleRequest, exchange: dict[str, Any] | None = None) -> dict[str, Any]:

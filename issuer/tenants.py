@@ -30,7 +30,7 @@ def agent_problem(exc: AgentError) -> DomainError:
             "the issuer agent did not answer; try again shortly",
             title="Issuer agent unavailable",
             retry_after=5,
-        )  # fmt: skip
+        )
     if exc.status == 400 and "not bundled" in exc.message:
         return DomainError(ProblemType.UNKNOWN_CONTEXT, exc.message)
     return DomainError(ProblemType.AGENT_ERROR, exc.message)
@@ -75,7 +75,7 @@ class TenantDirectory:
                 ProblemType.AGENT_UNAVAILABLE,
                 "the issuer service has no agent configured (is the suite running?)",
                 title="Issuer agent unavailable",
-            )  # fmt: skip
+            )
         return self.agent
 
     def ensure(self, name: str) -> TenantHandle:

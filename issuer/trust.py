@@ -29,7 +29,7 @@ def authorize_issuer(ctx: IssuerContext, type_name: str | None, issuer_did: str)
         raise DomainError(
             ProblemType.CERTIFIER_NOT_ACCREDITED,
             f"{issuer_did} is not accredited to issue {type_name}",
-        )  # fmt: skip
+        )
     if rule is TrustedIssuerRule.KCIT_COMPANY and (
         issuer_did == authority or is_certifier_did(ctx, issuer_did)
     ):
@@ -40,11 +40,11 @@ def _not_allowed(type_name: str, issuer_did: str, why: str) -> DomainError:
     return DomainError(
         ProblemType.ISSUER_NOT_ALLOWED,
         f"{issuer_did} may not issue {type_name}: {why}",
-    )  # fmt: skip
+    )
 
 
 def unknown_issuer(issuer_did: str | None) -> DomainError:
     return DomainError(
         ProblemType.UNKNOWN_ISSUER,
         f"the issuer service holds no key for {issuer_did!r}",
-    )  # fmt: skip
+    )

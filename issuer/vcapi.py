@@ -62,8 +62,10 @@ _CREDGATE_IRIS = frozenset(t.type_iri for t in credential_types().values())
 #: ACA-Py adds it to what it signs with Ed25519Signature2020: checked with it.
 ED25519_2020_CONTEXT = "https://w3id.org/security/suites/ed25519-2020/v1"
 OPTIONS = ("credentialId", "credentialStatus")
-STATUS_ENTRY_TYPES = {"StatusList2021": "StatusList2021Entry",
-                      "BitstringStatusList": "BitstringStatusListEntry"}  # fmt: skip
+STATUS_ENTRY_TYPES = {
+    "StatusList2021": "StatusList2021Entry",
+    "BitstringStatusList": "BitstringStatusListEntry",
+}
 #: Members the issuer adds or may fill in; a re-issue is the same credential without them.
 ISSUER_ADDED = frozenset({"proof", "credentialStatus", "issuanceDate"})
 
@@ -76,7 +78,7 @@ def issue(
             ProblemType.UNSUPPORTED_CRYPTOSUITE,
             f"cryptosuite must be one of {', '.join(CRYPTOSUITES)}, or left out "
             "(Ed25519Signature2020)",
-        )  # fmt: skip
+        )
     body = inputs.json_object(body, ("credential", "options"))
     if not isinstance(body.get("credential"), dict):
         raise inputs.invalid("credential must be a JSON object", "credential")
@@ -93,7 +95,7 @@ def issue(
             ProblemType.UNSUPPORTED_STATUS_TYPE,
             f"a VCDM {data_model(credential)} credential is issued with a "
             f"{STATUS_ENTRY_TYPES[model_for(credential)]}, not {asked_status}",
-        )  # fmt: skip
+        )
     if with_status:
         add_status_context(credential)
     if cryptosuite == EDDSA_RDFC:
@@ -115,17 +117,22 @@ def issue(
 
     with transaction(ctx.factory) as session:
         record = records.reserve(
-            session, credential,
-            type_name=type_name, workflow="vc-api", channel="vc-api", actor=actor,
-            status_base_url=ctx.status_base_url, embed_status=with_status,
-        )  # fmt: skip
+            session,
+            credential,
+            type_name=type_name,
+            workflow="vc-api",
+            channel="vc-api",
+            actor=actor,
+            status_base_url=ctx.status_base_url,
+            embed_status=with_status,
+        )
     signed, delivered = sign_reserved(ctx, tenant, record, credential, cryptosuite=cryptosuite)
     if not delivered:  # swept as interrupted meanwhile: its index is abandoned, it cannot verify
         raise DomainError(
             ProblemType.ISSUANCE_INTERRUPTED,
             "the issuance took too long and was abandoned; try again",
             retry_after=1,
-        )  # fmt: skip
+        )
     return signed
 
 
@@ -141,7 +148,7 @@ def status_option(options: Mapping[str, Any]) -> str | None:
             ProblemType.UNSUPPORTED_STATUS_TYPE,
             f"options.credentialStatus.type must be one of "
             f"{', '.join(sorted(STATUS_ENTRY_TYPES.values()))}",
-        )  # fmt: skip
+        )
     return kind
 
 
@@ -196,7 +203,7 @@ def check_expansion(
         raise DomainError(
             ProblemType.UNSUPPORTED_DIRECTION,
             "the issuer agent cannot sign a string with @direction yet; leave it out",
-        )  # fmt: skip
+        )
     if cryptosuite is None and raw_control_pointer(candidate) is not None:
         # ACA-Py's signer canonicalizes with pyld, which writes these unescaped where RDFC-1.0
         # (our verifier, the reference libraries) escapes them: its signature would not verify.
@@ -204,7 +211,7 @@ def check_expansion(
             ProblemType.SIGNING_REFUSED,
             "the issuer agent cannot sign a string with a control character (other than tab, "
             "line feed, carriage return); leave it out, or issue with ?cryptosuite=eddsa-rdfc-2022",
-        )  # fmt: skip
+        )
     subjects = candidate.get("credentialSubject")
     if (
         cryptosuite is None
@@ -216,13 +223,16 @@ def check_expansion(
         raise DomainError(
             ProblemType.SUBJECT_WITHOUT_CLAIMS,
             "among several subjects, give each at least one claim besides its id",
-        )  # fmt: skip
+        )
     try:
         check_compact(candidate)  # keys the verifier reads are the graph's, not aliases of it
     except VerificationError as exc:
         raise DomainError(exc.slug, exc.detail, title=exc.title, **exc.extra) from None
-    named = {credential_types()[t].type_iri for t in types_of(candidate)
-             if t in credentials.CREDGATE_TYPES}  # fmt: skip
+    named = {
+        credential_types()[t].type_iri
+        for t in types_of(candidate)
+        if t in credentials.CREDGATE_TYPES
+    }
     typed = {o[1:-1] for _, p, o, _ in quads if p == _RDF_TYPE and o[1:-1] in _CREDGATE_IRIS}
     if typed - named:
         # Written as an IRI, a credgate type escapes every rule that reads type terms, while
@@ -230,7 +240,7 @@ def check_expansion(
         raise DomainError(
             ProblemType.UNSUPPORTED_JSONLD,
             f"name the credgate type {sorted(typed - named)[0]} by its term",
-        )  # fmt: skip
+        )
 
 
 def replay(
@@ -265,7 +275,7 @@ def replay(
         ProblemType.CREDENTIAL_EXISTS,
         f"a credential with id {credential['id']!r} was already issued with other content "
         "(or is being issued); ids are unique",
-    )  # fmt: skip
+    )
 
 
 def same_content(requested: Mapping[str, Any], signed: Mapping[str, Any], credential_id: str):
@@ -297,7 +307,7 @@ def signing_problem(exc: AgentError) -> DomainError:
     return DomainError(
         ProblemType.SIGNING_REFUSED,
         f"the agent refused it ({exc.status}): {exc.message[:500]}",
-    )  # fmt: skip
+    )
 
 
 def sign_reserved(
@@ -335,7 +345,7 @@ def verification_method(did: str) -> str:
         raise DomainError(
             ProblemType.UNSUPPORTED_CRYPTOSUITE,
             f"{EDDSA_RDFC} is signed for did:key issuers; {did} is not one",
-        )  # fmt: skip
+        )
     return f"{did}#{did.removeprefix('did:key:')}"
 
 

@@ -18,8 +18,11 @@ SESSION_KEY = "kcit_governance"
 
 def governance_admins(ctx: KcitContext) -> GovernanceAdmins:
     return GovernanceAdmins(
-        verifier=lambda: Verifier(ctx.resolver, require_status=False,
-                                  trust=KcitDatabaseTrust(ctx.factory, ctx.onboarding_authority)),
+        verifier=lambda: Verifier(
+            ctx.resolver,
+            require_status=False,
+            trust=KcitDatabaseTrust(ctx.factory, ctx.onboarding_authority),
+        ),
         status_of=status_reader(ctx.factory),
         session_key=SESSION_KEY,
-    )  # fmt: skip
+    )

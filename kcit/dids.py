@@ -37,6 +37,7 @@ def check_did(resolver: DidResolver, did: str, key_id: str | None) -> str:
 def resolver_from_config(config: Mapping) -> DidResolver:
     # Short TTL: a registrant who just fixed its DID document should not wait five minutes.
     return DidResolver(
-        web_override=config.get("DID_WEB_OVERRIDE"), cache_ttl=5.0,
+        web_override=config.get("DID_WEB_OVERRIDE"),
+        cache_ttl=5.0,
         policy=policy_from_config(config),
-    )  # fmt: skip
+    )

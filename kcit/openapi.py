@@ -37,14 +37,21 @@ __all__ = [
 
 STRING = {"type": "string"}
 #: A DID as :func:`kcit.validation.did_syntax` reads it (its problem: invalid-did, a 422).
-DID = {"type": "string", "pattern": DID_SYNTAX.pattern, "maxLength": 500,
-       "x-problem": "invalid-did", "x-status": 422}  # fmt: skip
+DID = {
+    "type": "string",
+    "pattern": DID_SYNTAX.pattern,
+    "maxLength": 500,
+    "x-problem": "invalid-did",
+    "x-status": 422,
+}
 #: A DID in a path: only those of the methods KCIT supports are ever found.
 DID_PATH = {
-    "type": "string", "maxLength": 500,
-    "pattern": DID_SYNTAX.pattern.replace("did:[a-z0-9]+:",
-                                          f"did:(?:{'|'.join(SUPPORTED_DID_METHODS)}):"),
-}  # fmt: skip
+    "type": "string",
+    "maxLength": 500,
+    "pattern": DID_SYNTAX.pattern.replace(
+        "did:[a-z0-9]+:", f"did:(?:{'|'.join(SUPPORTED_DID_METHODS)}):"
+    ),
+}
 STRINGS = {"type": "array", "items": STRING}
 NULLABLE = {"type": ["string", "null"]}
 LEVEL = {"enum": ["self-registration", "verified"]}
@@ -86,146 +93,194 @@ _COMPANY_FIELDS = {
     "didKey": {"type": ["string", "null"], "description": "DID URL of its assertion key"},
 }
 
-REGISTRATION = component("Registration", {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["legalName", "legalRegistrationNumber", "country", "representatives"],
-    "properties": _COMPANY_FIELDS,
-})  # fmt: skip
-COMPANY_CHANGE = component("CompanyChange", {
-    "type": "object",
-    "description": "the fields to change, a reason, and the version read (optimistic locking)",
-    "properties": {
-        **_COMPANY_FIELDS,
-        "reason": STRING,
-        "version": {"type": "integer"},
+REGISTRATION = component(
+    "Registration",
+    {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["legalName", "legalRegistrationNumber", "country", "representatives"],
+        "properties": _COMPANY_FIELDS,
     },
-})  # fmt: skip
-STATUS_CHANGE = component("StatusChange", {
-    "type": "object",
-    "description": "approve: level, roles, powers and an optional reason; suspend, reinstate and "
-    "remove: a reason (required)",
-    "properties": {
-        "levelOfAssurance": LEVEL,
-        "roles": STRINGS,
-        "powers": STRINGS,
-        "reason": STRING,
+)
+COMPANY_CHANGE = component(
+    "CompanyChange",
+    {
+        "type": "object",
+        "description": "the fields to change, a reason, and the version read (optimistic locking)",
+        "properties": {
+            **_COMPANY_FIELDS,
+            "reason": STRING,
+            "version": {"type": "integer"},
+        },
     },
-})  # fmt: skip
-POWERS = component("Powers", {
-    "type": "object",
-    "required": ["powers", "reason"],
-    "properties": {"powers": STRINGS, "reason": STRING},
-})  # fmt: skip
-DID_DECLARATION = component("DidDeclaration", {
-    "type": "object",
-    "required": ["did"],
-    "properties": {"did": DID, "didKey": NULLABLE},
-})  # fmt: skip
-ACCREDITATION_CHANGE = component("AccreditationChange", {
-    "type": "object",
-    "required": ["did", "credentialType"],
-    "description": "withdrawing (active false) needs a reason",
-    "properties": {
-        "did": DID,
-        "credentialType": STRING,
-        "active": {"type": "boolean"},
-        "reason": NULLABLE,
+)
+STATUS_CHANGE = component(
+    "StatusChange",
+    {
+        "type": "object",
+        "description": (
+            "approve: level, roles, powers and an optional reason; "
+            "suspend, reinstate and remove: a reason (required)"
+        ),
+        "properties": {
+            "levelOfAssurance": LEVEL,
+            "roles": STRINGS,
+            "powers": STRINGS,
+            "reason": STRING,
+        },
     },
-})  # fmt: skip
+)
+POWERS = component(
+    "Powers",
+    {
+        "type": "object",
+        "required": ["powers", "reason"],
+        "properties": {"powers": STRINGS, "reason": STRING},
+    },
+)
+DID_DECLARATION = component(
+    "DidDeclaration",
+    {
+        "type": "object",
+        "required": ["did"],
+        "properties": {"did": DID, "didKey": NULLABLE},
+    },
+)
+ACCREDITATION_CHANGE = component(
+    "AccreditationChange",
+    {
+        "type": "object",
+        "required": ["did", "credentialType"],
+        "description": "withdrawing (active false) needs a reason",
+        "properties": {
+            "did": DID,
+            "credentialType": STRING,
+            "active": {"type": "boolean"},
+            "reason": NULLABLE,
+        },
+    },
+)
 
-DID_ENTRY = component("CompanyDid", {
-    "type": "object",
-    "required": ["did", "origin"],
-    "properties": {"did": STRING, "origin": STRING, "key": NULLABLE},
-})  # fmt: skip
-COMPANY = component("Company", {
-    "type": "object",
-    "required": ["id", "legalName", "country", "status", "companyStatus", "dids"],
-    "properties": {
-        "id": STRING,
-        "legalName": STRING,
-        "legalRegistrationNumber": {"type": "object"},
-        "country": STRING,
-        "subdivision": NULLABLE,
-        "status": {"enum": ["pending", "identified", "suspended", "removed"]},
-        "companyStatus": COMPANY_STATUS,
-        "levelOfAssurance": LEVEL,
-        "dids": {"type": "array", "items": DID_ENTRY},
-        "roles": STRINGS,
-        "powers": STRINGS,
-        "updatedAt": STRING,
-        "followUrl": STRING,
-        "version": {"type": "integer"},
-        "history": {"type": "array", "items": {"type": "object"}},
+DID_ENTRY = component(
+    "CompanyDid",
+    {
+        "type": "object",
+        "required": ["did", "origin"],
+        "properties": {"did": STRING, "origin": STRING, "key": NULLABLE},
     },
-})  # fmt: skip
+)
+COMPANY = component(
+    "Company",
+    {
+        "type": "object",
+        "required": ["id", "legalName", "country", "status", "companyStatus", "dids"],
+        "properties": {
+            "id": STRING,
+            "legalName": STRING,
+            "legalRegistrationNumber": {"type": "object"},
+            "country": STRING,
+            "subdivision": NULLABLE,
+            "status": {"enum": ["pending", "identified", "suspended", "removed"]},
+            "companyStatus": COMPANY_STATUS,
+            "levelOfAssurance": LEVEL,
+            "dids": {"type": "array", "items": DID_ENTRY},
+            "roles": STRINGS,
+            "powers": STRINGS,
+            "updatedAt": STRING,
+            "followUrl": STRING,
+            "version": {"type": "integer"},
+            "history": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+)
 COMPANIES = listing("companies", COMPANY)
-EVENT = component("CompanyEvent", {
-    "type": "object",
-    "required": ["id", "action", "at"],
-    "properties": {
-        "id": {"type": "integer"},
-        "company": NULLABLE,
-        "did": NULLABLE,
-        "action": STRING,
-        "actor": NULLABLE,
-        "reason": NULLABLE,
-        "changes": {},
-        "at": STRING,
+EVENT = component(
+    "CompanyEvent",
+    {
+        "type": "object",
+        "required": ["id", "action", "at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "company": NULLABLE,
+            "did": NULLABLE,
+            "action": STRING,
+            "actor": NULLABLE,
+            "reason": NULLABLE,
+            "changes": {},
+            "at": STRING,
+        },
     },
-})  # fmt: skip
+)
 HISTORY = listing("history", EVENT)
-ACCREDITATION = component("Accreditation", {
-    "type": "object",
-    "required": ["did", "credentialType", "active"],
-    "properties": {
-        "did": STRING,
-        "credentialType": STRING,
-        "active": {"type": "boolean"},
-        "grantedBy": NULLABLE,
-        "grantedAt": STRING,
-        "withdrawnAt": NULLABLE,
+ACCREDITATION = component(
+    "Accreditation",
+    {
+        "type": "object",
+        "required": ["did", "credentialType", "active"],
+        "properties": {
+            "did": STRING,
+            "credentialType": STRING,
+            "active": {"type": "boolean"},
+            "grantedBy": NULLABLE,
+            "grantedAt": STRING,
+            "withdrawnAt": NULLABLE,
+        },
     },
-})  # fmt: skip
+)
 ACCREDITATIONS = listing("accreditations", ACCREDITATION)
-POWER_CATALOGUE = {"type": "object", "required": ["powers", "default"],
-                   "properties": {"powers": STRINGS, "default": STRINGS}}  # fmt: skip
-TRUST = {"type": "object", "required": ["onboardingAuthority"],
-         "properties": {"onboardingAuthority": NULLABLE}}  # fmt: skip
-TRUST_FACTS = component("TrustFacts", {
+POWER_CATALOGUE = {
     "type": "object",
-    "required": ["did", "companyStatus"],
-    "properties": {
-        "did": STRING,
-        "companyStatus": COMPANY_STATUS,
-        "company": NULLABLE,
-        "accreditations": STRINGS,
-        "powers": STRINGS,
+    "required": ["powers", "default"],
+    "properties": {"powers": STRINGS, "default": STRINGS},
+}
+TRUST = {
+    "type": "object",
+    "required": ["onboardingAuthority"],
+    "properties": {"onboardingAuthority": NULLABLE},
+}
+TRUST_FACTS = component(
+    "TrustFacts",
+    {
+        "type": "object",
+        "required": ["did", "companyStatus"],
+        "properties": {
+            "did": STRING,
+            "companyStatus": COMPANY_STATUS,
+            "company": NULLABLE,
+            "accreditations": STRINGS,
+            "powers": STRINGS,
+        },
     },
-})  # fmt: skip
+)
 MAY_ISSUE = {
     "type": "object",
     "required": ["did", "type", "mayIssue"],
-    "properties": {"did": STRING, "type": STRING, "mayIssue": {"type": "boolean"},
-                   "reason": NULLABLE},  # fmt: skip
-}
-CHANGES = component("Changes", {
-    "type": "object",
-    "required": ["changes", "last"],
     "properties": {
-        "changes": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "seq": {"type": "integer"},
-                    "did": NULLABLE,
-                    "status": STRING,
-                    "company": NULLABLE,
+        "did": STRING,
+        "type": STRING,
+        "mayIssue": {"type": "boolean"},
+        "reason": NULLABLE,
+    },
+}
+CHANGES = component(
+    "Changes",
+    {
+        "type": "object",
+        "required": ["changes", "last"],
+        "properties": {
+            "changes": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "seq": {"type": "integer"},
+                        "did": NULLABLE,
+                        "status": STRING,
+                        "company": NULLABLE,
+                    },
                 },
             },
+            "last": {"type": "integer"},
         },
-        "last": {"type": "integer"},
     },
-})  # fmt: skip
+)

@@ -57,8 +57,12 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "remove": ((PENDING, IDENTIFIED, SUSPENDED), REMOVED),
 }
 
-NUMBER_COLUMNS = (("vatId", "vat_id"), ("lei", "lei"), ("euid", "euid"),
-                  ("nationalId", "national_id"))  # fmt: skip
+NUMBER_COLUMNS = (
+    ("vatId", "vat_id"),
+    ("lei", "lei"),
+    ("euid", "euid"),
+    ("nationalId", "national_id"),
+)
 
 
 def trust_status(company: Company | None) -> str:
@@ -205,10 +209,15 @@ def _event(
 ) -> None:
     session.add(
         CompanyEvent(
-            company_id=company_id, did=did, action=action, actor=actor[:200],
-            reason=reason[:MAX_REASON], changes=dict(changes or {}), at=utcnow(),
+            company_id=company_id,
+            did=did,
+            action=action,
+            actor=actor[:200],
+            reason=reason[:MAX_REASON],
+            changes=dict(changes or {}),
+            at=utcnow(),
         )
-    )  # fmt: skip
+    )
 
 
 def _announce(log: ChangeWriter, session: Session, company: Company) -> None:
@@ -225,8 +234,12 @@ def check_reason(reason: Any, *, required: bool) -> str:
     if reason is None and not required:
         return ""
     if not isinstance(reason, str) or (required and not reason.strip()) or len(reason) > MAX_REASON:
-        raise single("reason", "invalid-field" if reason else "missing-field",
-                     f"give a reason (1 to {MAX_REASON} characters)", 400)  # fmt: skip
+        raise single(
+            "reason",
+            "invalid-field" if reason else "missing-field",
+            f"give a reason (1 to {MAX_REASON} characters)",
+            400,
+        )
     return reason.strip()
 
 
@@ -253,8 +266,14 @@ def register(
         session.flush()
         if registration.did is not None:
             _add_did(session, company.id, registration.did, DID_DECLARED, key_id)
-        _event(session, "register", actor, company_id=company.id, did=registration.did,
-               changes={"status": [None, PENDING]})  # fmt: skip
+        _event(
+            session,
+            "register",
+            actor,
+            company_id=company.id,
+            did=registration.did,
+            changes={"status": [None, PENDING]},
+        )
     return company, token
 
 
@@ -273,9 +292,14 @@ def _add_did(
 
 
 def update_company(
-    factory: sessionmaker[Session], company_id: str, changes: Mapping[str, Any], *, actor: str,
-    reason: str = "", expected_version: int | None = None,
-) -> Company:  # fmt: skip
+    factory: sessionmaker[Session],
+    company_id: str,
+    changes: Mapping[str, Any],
+    *,
+    actor: str,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Company:
     with transaction(factory) as session:
         log = ChangeWriter(session)
         company = get_company(session, company_id, for_update=True)
@@ -284,7 +308,7 @@ def update_company(
                 ProblemType.VERSION_CONFLICT,
                 "the record changed since you read it; reload and try again",
                 current_version=company.version,
-            )  # fmt: skip
+            )
         diff = {}
         for column, value in changes.items():
             old = getattr(company, column)
@@ -315,7 +339,7 @@ def transition(
         raise DomainError(
             ProblemType.UNKNOWN_ACTION,
             f"the action must be one of {', '.join(TRANSITIONS)}",
-        )  # fmt: skip
+        )
     starts, target = TRANSITIONS[action]
     with transaction(factory) as session:
         log = ChangeWriter(session)  # first: the feed's lock orders this change among the others
@@ -326,7 +350,7 @@ def transition(
                 f"a {company.status} company cannot be {action}d",
                 title=f"Cannot {action}",
                 current_status=company.status,
-            )  # fmt: skip
+            )
         diff: dict[str, Any] = {"status": [company.status, target]}
         company.status = target
         if level is not None and level != company.level_of_assurance:
@@ -346,9 +370,14 @@ def transition(
 
 
 def attach_did(
-    factory: sessionmaker[Session], company_id: str, did: str, *, origin: str, actor: str,
+    factory: sessionmaker[Session],
+    company_id: str,
+    did: str,
+    *,
+    origin: str,
+    actor: str,
     key_id: str | None = None,
-) -> CompanyDid:  # fmt: skip
+) -> CompanyDid:
     """Record one more public DID of the company (e.g. the one depute created for it)."""
     with transaction(factory) as session:
         log = ChangeWriter(session)
@@ -358,8 +387,14 @@ def attach_did(
         existed = session.get(CompanyDid, did) is not None
         row = _add_did(session, company_id, did, origin, key_id)
         if not existed:
-            _event(session, "add-did", actor, company_id=company_id, did=did,
-                   changes={"did": [None, did], "origin": [None, origin]})  # fmt: skip
+            _event(
+                session,
+                "add-did",
+                actor,
+                company_id=company_id,
+                did=did,
+                changes={"did": [None, did], "origin": [None, origin]},
+            )
             log.record(did, trust_status(company), company_id)
         return row
 
@@ -372,16 +407,26 @@ def set_provisioning(
         company = get_company(session, company_id, for_update=True)
         merged = {**(company.provisioning or {}), **provisioning}
         if merged != company.provisioning:
-            _event(session, "provisioning", actor, company_id=company_id,
-                   changes={"provisioning": [company.provisioning, merged]})  # fmt: skip
+            _event(
+                session,
+                "provisioning",
+                actor,
+                company_id=company_id,
+                changes={"provisioning": [company.provisioning, merged]},
+            )
             company.provisioning = merged
             company.updated_at = utcnow()
 
 
 def accredit(
-    factory: sessionmaker[Session], did: str, credential_type: str, *, active: bool, actor: str,
+    factory: sessionmaker[Session],
+    did: str,
+    credential_type: str,
+    *,
+    active: bool,
+    actor: str,
     reason: str = "",
-) -> Accreditation:  # fmt: skip
+) -> Accreditation:
     """Grant (``active``) or withdraw the accreditation of ``did`` for ``credential_type``."""
     now = utcnow()
     with transaction(factory) as session:
@@ -396,9 +441,14 @@ def accredit(
                 raise DomainError(
                     ProblemType.ACCREDITATION_NOT_FOUND,
                     f"{did} is not accredited for {credential_type}",
-                )  # fmt: skip
-            row = Accreditation(did=did, credential_type=credential_type, granted_by=actor,
-                                granted_at=now, active=True)  # fmt: skip
+                )
+            row = Accreditation(
+                did=did,
+                credential_type=credential_type,
+                granted_by=actor,
+                granted_at=now,
+                active=True,
+            )
             session.add(row)
         elif row.active == active:
             return row  # idempotent: nothing changes, nothing is announced
@@ -410,10 +460,14 @@ def accredit(
                 row.withdrawn_at = now
         company = company_of_did(session, did)
         _event(
-            session, "accredit" if active else "withdraw-accreditation", actor,
-            company_id=company.id if company else None, did=did, reason=reason,
+            session,
+            "accredit" if active else "withdraw-accreditation",
+            actor,
+            company_id=company.id if company else None,
+            did=did,
+            reason=reason,
             changes={"accreditation": [credential_type, active]},
-        )  # fmt: skip
+        )
         log.record(did, trust_status(company), company.id if company else None)
         session.flush()
         return row
@@ -423,8 +477,9 @@ def accredit(
 
 
 def numbers_of(company: Company) -> dict[str, str]:
-    return {key: getattr(company, column) for key, column in NUMBER_COLUMNS
-            if getattr(company, column)}  # fmt: skip
+    return {
+        key: getattr(company, column) for key, column in NUMBER_COLUMNS if getattr(company, column)
+    }
 
 
 def describe(company: Company, dids: list[CompanyDid], *, full: bool = False) -> dict[str, Any]:

@@ -42,8 +42,9 @@ def update(ctx: KcitContext, company_id: str, body: Any, actor: str) -> Company:
     if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
         raise validation.single("version", "invalid-field", "must be the record's version", 400)
     reason = registry.check_reason(body.get("reason"), required=False)
-    return registry.update_company(ctx.factory, company_id, changes, actor=actor, reason=reason,
-                                   expected_version=version)  # fmt: skip
+    return registry.update_company(
+        ctx.factory, company_id, changes, actor=actor, reason=reason, expected_version=version
+    )
 
 
 def approve(ctx: KcitContext, company_id: str, body: Any, actor: str) -> Company:
@@ -53,8 +54,16 @@ def approve(ctx: KcitContext, company_id: str, body: Any, actor: str) -> Company
     powers = body.get("powers")
     powers = list(ctx.default_powers) if powers is None else validation.powers(powers, ctx.powers)
     reason = registry.check_reason(body.get("reason"), required=False)
-    return registry.transition(ctx.factory, company_id, "approve", actor=actor, reason=reason,
-                               level=level, roles=roles, powers=powers)  # fmt: skip
+    return registry.transition(
+        ctx.factory,
+        company_id,
+        "approve",
+        actor=actor,
+        reason=reason,
+        level=level,
+        roles=roles,
+        powers=powers,
+    )
 
 
 def change_status(ctx: KcitContext, company_id: str, action: str, body: Any, actor: str):
@@ -69,16 +78,18 @@ def set_powers(ctx: KcitContext, company_id: str, body: Any, actor: str) -> Comp
     body = _object(body, ("powers", "reason"))
     powers = validation.powers(body.get("powers"), ctx.powers)
     reason = registry.check_reason(body.get("reason"), required=True)
-    return registry.update_company(ctx.factory, company_id, {"powers": powers}, actor=actor,
-                                   reason=reason)  # fmt: skip
+    return registry.update_company(
+        ctx.factory, company_id, {"powers": powers}, actor=actor, reason=reason
+    )
 
 
 def add_did(ctx: KcitContext, company_id: str, body: Any, actor: str):
     body = _object(body, ("did", "didKey"))
     did = validation.did_syntax(body.get("did"))
     key_id = check_did(ctx.resolver, did, body.get("didKey") or None)
-    return registry.attach_did(ctx.factory, company_id, did, origin=DID_DECLARED, actor=actor,
-                               key_id=key_id)  # fmt: skip
+    return registry.attach_did(
+        ctx.factory, company_id, did, origin=DID_DECLARED, actor=actor, key_id=key_id
+    )
 
 
 def accredit(ctx: KcitContext, body: Any, actor: str):
@@ -86,14 +97,17 @@ def accredit(ctx: KcitContext, body: Any, actor: str):
     did = validation.did_syntax(body.get("did"))
     type_name = body.get("credentialType")
     if not isinstance(type_name, str) or type_name not in credential_types():
-        raise validation.single("credentialType", "unknown-credential-type",
-                                f"must be one of {', '.join(credential_types())}", 400)  # fmt: skip
+        raise validation.single(
+            "credentialType",
+            "unknown-credential-type",
+            f"must be one of {', '.join(credential_types())}",
+            400,
+        )
     active = body.get("active", True)
     if not isinstance(active, bool):
         raise validation.single("active", "invalid-field", "must be true or false", 400)
     reason = registry.check_reason(body.get("reason"), required=not active)
-    return registry.accredit(ctx.factory, did, type_name, active=active, actor=actor,
-                             reason=reason)  # fmt: skip
+    return registry.accredit(ctx.factory, did, type_name, active=active, actor=actor, reason=reason)
 
 
 def may_issue(ctx: KcitContext, did: str, type_name: str) -> tuple[bool, str]:
@@ -102,8 +116,9 @@ def may_issue(ctx: KcitContext, did: str, type_name: str) -> tuple[bool, str]:
 
     known = credential_types()
     if type_name not in known:
-        raise validation.single("type", "unknown-credential-type",
-                                f"must be one of {', '.join(known)}", 400)  # fmt: skip
+        raise validation.single(
+            "type", "unknown-credential-type", f"must be one of {', '.join(known)}", 400
+        )
     rule = known[type_name].trusted_issuer_rule
     with ctx.factory() as session:
         facts = registry.trust_facts(session, did)

@@ -36,17 +36,29 @@ EUID = re.compile(r"^([A-Z]{2})[A-Za-z0-9]+\.[A-Za-z0-9][A-Za-z0-9./-]*$")
 NATIONAL_ID = re.compile(r"^\S(.{0,78}\S)?$")
 POWER = re.compile(r"^[a-z][a-z0-9_-]{0,63}:[a-z][a-z0-9_:-]{0,63}$")
 ROLES = (
-    "DataProvider", "DataConsumer", "ModelProvider", "ModelConsumer",
-    "InfrastructureProvider", "DataIntermediary", "Certifier", "Governance",
-)  # fmt: skip
+    "DataProvider",
+    "DataConsumer",
+    "ModelProvider",
+    "ModelConsumer",
+    "InfrastructureProvider",
+    "DataIntermediary",
+    "Certifier",
+    "Governance",
+)
 # VAT prefixes that are not the ISO country code.
 VAT_PREFIX_COUNTRY = {"EL": "GR", "XI": "GB"}
 SUPPORTED_DID_METHODS = ("key", "web")
 
 REGISTRATION_FIELDS = (
-    "legalName", "legalRegistrationNumber", "country", "subdivision", "addresses",
-    "representatives", "did", "didKey",
-)  # fmt: skip
+    "legalName",
+    "legalRegistrationNumber",
+    "country",
+    "subdivision",
+    "addresses",
+    "representatives",
+    "did",
+    "didKey",
+)
 NUMBER_FIELDS = ("vatId", "lei", "euid", "nationalId")
 ADDRESS_FIELDS = ("type", "street", "locality", "postalCode", "region", "country")
 REPRESENTATIVE_FIELDS = ("name", "email", "title")
@@ -163,16 +175,20 @@ def did_syntax(value: Any, name: str = "did") -> str:
         raise single(name, "invalid-did", "must be a DID: did:<method>:<method-specific id>")
     method = value.split(":")[1]
     if method not in SUPPORTED_DID_METHODS:
-        raise single(name, "unsupported-did-method", f"did:{method} is not supported; use "
-                     "did:web or did:key")  # fmt: skip
+        raise single(
+            name, "unsupported-did-method", f"did:{method} is not supported; use did:web or did:key"
+        )
     return value
 
 
 def registration_numbers(errors: Errors, value: Any, country: str | None) -> dict[str, str]:
     name = "legalRegistrationNumber"
     if not isinstance(value, Mapping):
-        errors.add(name, "missing-field" if value is None else "invalid-field",
-                   "give at least one of vatId, lei, euid, nationalId")  # fmt: skip
+        errors.add(
+            name,
+            "missing-field" if value is None else "invalid-field",
+            "give at least one of vatId, lei, euid, nationalId",
+        )
         return {}
     _unknown(errors, value, NUMBER_FIELDS, f"{name}.")
     found: dict[str, str] = {}
@@ -236,8 +252,11 @@ def addresses(errors: Errors, value: Any, country: str | None) -> list[dict[str,
 
 def representatives(errors: Errors, value: Any) -> list[dict[str, str]]:
     if not isinstance(value, list) or not value or len(value) > MAX_REPRESENTATIVES:
-        errors.add("representatives", "missing-field" if not value else "invalid-field",
-                   f"name 1 to {MAX_REPRESENTATIVES} representatives (name, email)")  # fmt: skip
+        errors.add(
+            "representatives",
+            "missing-field" if not value else "invalid-field",
+            f"name 1 to {MAX_REPRESENTATIVES} representatives (name, email)",
+        )
         return []
     result = []
     for path, item in _objects(errors, value, "representatives", REPRESENTATIVE_FIELDS):
@@ -323,8 +342,9 @@ def registration(body: Any, *, partial: bool = False) -> Registration | dict[str
 
     legal_name = None
     if not partial or "legalName" in present:
-        legal_name = _text(errors, body.get("legalName"), "legalName", required=True,
-                           max_length=300)  # fmt: skip
+        legal_name = _text(
+            errors, body.get("legalName"), "legalName", required=True, max_length=300
+        )
     country = subdivision = None
     if not partial or "country" in present or "subdivision" in present:
         country, subdivision = country_and_subdivision(errors, body)
@@ -371,8 +391,12 @@ def registration(body: Any, *, partial: bool = False) -> Registration | dict[str
         if "subdivision" in present:
             changes["subdivision"] = subdivision
         if numbers is not None:
-            for key, column in (("vatId", "vat_id"), ("lei", "lei"), ("euid", "euid"),
-                                ("nationalId", "national_id")):  # fmt: skip
+            for key, column in (
+                ("vatId", "vat_id"),
+                ("lei", "lei"),
+                ("euid", "euid"),
+                ("nationalId", "national_id"),
+            ):
                 changes[column] = numbers.get(key)
         if found_addresses is not None:
             changes["addresses"] = found_addresses
@@ -416,6 +440,10 @@ def powers(value: Any, catalogue: Iterable[str], name: str = "powers") -> list[s
         raise single(name, "invalid-field", "must be a list of app:action strings", 400)
     unknown = [v for v in value if v not in known]
     if unknown or not all(POWER.fullmatch(v) for v in value):
-        raise single(name, "unknown-power", f"unknown power(s) {', '.join(unknown)[:200]}; "
-                     f"known: {', '.join(known)}", 400)  # fmt: skip
+        raise single(
+            name,
+            "unknown-power",
+            f"unknown power(s) {', '.join(unknown)[:200]}; known: {', '.join(known)}",
+            400,
+        )
     return list(dict.fromkeys(value))

@@ -26,8 +26,9 @@ def governance_admins() -> GovernanceAdmins:
     tenant named by ``REVOCATION_AUTHORITY_TENANT``)."""
     factory = db_sessions()
     name = current_app.config["REVOCATION_AUTHORITY_TENANT"]
-    return authority_admins(lambda: tenant_did(factory, "issuer", name), status_reader(factory),
-                            "revocation_governance")  # fmt: skip
+    return authority_admins(
+        lambda: tenant_did(factory, "issuer", name), status_reader(factory), "revocation_governance"
+    )
 
 
 policy = governance_policy("revocation", governance_admins)
@@ -44,9 +45,15 @@ def entries_page(actor: str):
     )
 
 
-admin = admin_pages("revocation_admin", __name__, prefix="/status/admin", policy=policy,
-                    title="credgate status lists", home=entries_page,
-                    template_folder="templates")  # fmt: skip
+admin = admin_pages(
+    "revocation_admin",
+    __name__,
+    prefix="/status/admin",
+    policy=policy,
+    title="credgate status lists",
+    home=entries_page,
+    template_folder="templates",
+)
 
 
 @admin.context_processor

@@ -84,9 +84,14 @@ def allocate(
             if entry_id is not None:
                 reason = f"exchange {exchange_id}" if exchange_id else "allocated"
                 store.add_event(
-                    session, entry_id, "reserve",
-                    reason=reason, actor=SYSTEM_ACTOR, state="reserved", status="active",
-                )  # fmt: skip
+                    session,
+                    entry_id,
+                    "reserve",
+                    reason=reason,
+                    actor=SYSTEM_ACTOR,
+                    state="reserved",
+                    status="active",
+                )
                 return StatusAllocation(
                     entry_id=entry_id,
                     list_id=status_list.id,
@@ -99,7 +104,7 @@ def allocate(
     raise DomainError(
         ProblemType.STATUS_LIST_EXHAUSTED,
         f"no free index found in {MAX_LISTS_PER_CALL} status lists of {issuer_did}",
-    )  # fmt: skip
+    )
 
 
 def mark_issued(session: Session, entry_id: int) -> None:
@@ -146,9 +151,14 @@ def _settle(
     entry.state = state
     entry.updated_at = utcnow()
     store.add_event(
-        session, entry.id, action,
-        reason=reason, actor=SYSTEM_ACTOR, state=entry.state, status=entry.status,
-    )  # fmt: skip
+        session,
+        entry.id,
+        action,
+        reason=reason,
+        actor=SYSTEM_ACTOR,
+        state=entry.state,
+        status=entry.status,
+    )
     return entry
 
 
@@ -188,29 +198,29 @@ def _check_allocation(
         raise DomainError(
             ProblemType.UNKNOWN_STATUS_PURPOSE,
             f"statusPurpose must be one of {', '.join(PURPOSES)}",
-        )  # fmt: skip
+        )
     if model not in MODELS:
         raise DomainError(
             ProblemType.UNKNOWN_STATUS_MODEL,
             f"the status list model must be one of {', '.join(MODELS)}",
-        )  # fmt: skip
+        )
     if not _is_did(issuer_did):
         raise DomainError(ProblemType.INVALID_ISSUER, "the issuer must be a DID")
     if not isinstance(credential_id, str) or not 0 < len(credential_id) <= 500:
         raise DomainError(
             ProblemType.INVALID_CREDENTIAL_ID,
             "the credential id must be a string of 1 to 500 characters",
-        )  # fmt: skip
+        )
     if exchange_id is not None and (not isinstance(exchange_id, str) or len(exchange_id) > 200):
         raise DomainError(
             ProblemType.INVALID_EXCHANGE_ID,
             "the exchange id must be a string of at most 200 characters",
-        )  # fmt: skip
+        )
     if not _is_base_url(status_base_url):
         raise DomainError(
             ProblemType.INVALID_STATUS_BASE_URL,
             "the status base URL must be an http(s) URL without query or fragment",
-        )  # fmt: skip
+        )
 
 
 def _is_did(value: Any) -> bool:

@@ -43,9 +43,12 @@ LOG = ChangeLog(
     head_table=StatusFeedHead,
     seq=StatusChange.seq,
     changes=lambda: select(
-        StatusChange.seq, StatusChange.list_id, StatusList.url, StatusChange.list_index,
+        StatusChange.seq,
+        StatusChange.list_id,
+        StatusList.url,
+        StatusChange.list_index,
         StatusChange.status,
-    ).join(StatusList, StatusList.id == StatusChange.list_id),  # fmt: skip
+    ).join(StatusList, StatusList.id == StatusChange.list_id),
     change=Change,
 )
 CHANNEL = LOG.channel

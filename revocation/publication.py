@@ -140,7 +140,7 @@ def published_list(
         ProblemType.STATUS_LIST_UNAVAILABLE,
         "the status list is being signed; retry shortly",
         retry_after=1,
-    )  # fmt: skip
+    )
 
 
 class _Signing:

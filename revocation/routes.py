@@ -42,39 +42,68 @@ SEQ = {"type": "integer", "minimum": 0, "maximum": MAX_SEQ, "x-problem": "invali
 LIST_PATH = {"list_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
 ENTRY_PATH = {"entry_id": {"type": "string", "pattern": "^[0-9]{1,18}$"}}
 ADMIN = {"auth": "operatorToken"}
-CHANGES = component("StatusChanges", {
-    "type": "object",
-    "required": ["changes", "last"],
-    "properties": {
-        "changes": {"type": "array", "items": {
-            "type": "object", "required": ["seq", "list_id", "url"],
-            "properties": {"seq": {"type": "integer"}, "list_id": STRING, "url": STRING,
-                           "index": {"type": "integer"}, "status": STRING},
-        }},
-        "last": {"type": "integer"},
+CHANGES = component(
+    "StatusChanges",
+    {
+        "type": "object",
+        "required": ["changes", "last"],
+        "properties": {
+            "changes": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["seq", "list_id", "url"],
+                    "properties": {
+                        "seq": {"type": "integer"},
+                        "list_id": STRING,
+                        "url": STRING,
+                        "index": {"type": "integer"},
+                        "status": STRING,
+                    },
+                },
+            },
+            "last": {"type": "integer"},
+        },
     },
-})  # fmt: skip
-ENTRY = component("StatusEntry", {
-    "type": "object",
-    "required": ["id", "list_id", "index", "purpose", "state", "status", "final"],
-    "properties": {
-        "id": {"type": "integer"}, "credential_id": NULLABLE, "exchange_id": NULLABLE,
-        "issuer": NULLABLE, "list_id": STRING, "index": {"type": "integer"}, "purpose": STRING,
-        "model": STRING, "state": STRING, "status": STRING, "final": {"type": "boolean"},
-        "credentialStatus": {"type": "object"}, "created_at": STRING, "updated_at": STRING,
-        "history": {"type": "array", "items": {"type": "object"}},
-        "seq": {"type": "integer"},
+)
+ENTRY = component(
+    "StatusEntry",
+    {
+        "type": "object",
+        "required": ["id", "list_id", "index", "purpose", "state", "status", "final"],
+        "properties": {
+            "id": {"type": "integer"},
+            "credential_id": NULLABLE,
+            "exchange_id": NULLABLE,
+            "issuer": NULLABLE,
+            "list_id": STRING,
+            "index": {"type": "integer"},
+            "purpose": STRING,
+            "model": STRING,
+            "state": STRING,
+            "status": STRING,
+            "final": {"type": "boolean"},
+            "credentialStatus": {"type": "object"},
+            "created_at": STRING,
+            "updated_at": STRING,
+            "history": {"type": "array", "items": {"type": "object"}},
+            "seq": {"type": "integer"},
+        },
     },
-})  # fmt: skip
+)
 REASON = {
     "type": "object",
     "x-problem": "invalid-body",
     "required": ["reason"],
     "properties": {
-        "reason": {"type": "string", "minLength": 1, "maxLength": 1000,
-                   "x-problem": "invalid-reason"},
+        "reason": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 1000,
+            "x-problem": "invalid-reason",
+        },
     },
-}  # fmt: skip
+}
 #: A list is served as the media type of its model (BitstringStatusList or StatusList2021).
 LIST_MEDIA = ("application/vc+ld+json", "application/ld+json")
 
@@ -83,9 +112,12 @@ LIST_MEDIA = ("application/vc+ld+json", "application/ld+json")
 
 
 @revocation.get("/status/<list_id>")
-@operation("The signed status-list credential (ETag; revalidate on every use)", path=LIST_PATH,
-           responses={200: (LIST_MEDIA, {"type": "object"}), 304: None},
-           problems=(404, 503))  # fmt: skip
+@operation(
+    "The signed status-list credential (ETag; revalidate on every use)",
+    path=LIST_PATH,
+    responses={200: (LIST_MEDIA, {"type": "object"}), 304: None},
+    problems=(404, 503),
+)
 def status_list(list_id: str):
     if not LIST_ID.fullmatch(list_id):
         raise Problem("unknown-status-list", "Unknown status list", 404, "no such status list")
@@ -105,17 +137,22 @@ def status_list(list_id: str):
 
 
 @revocation.get("/status/<list_id>/token")
-@operation("The list as an IETF Token Status List token (SD-JWT VCs)", path=LIST_PATH,
-           responses={200: (TOKEN_MEDIA_TYPE, STRING), 304: None},
-           problems=(404, 503))  # fmt: skip
+@operation(
+    "The list as an IETF Token Status List token (SD-JWT VCs)",
+    path=LIST_PATH,
+    responses={200: (TOKEN_MEDIA_TYPE, STRING), 304: None},
+    problems=(404, 503),
+)
 def status_list_token(list_id: str):
     """The same list as an IETF Token Status List token, for SD-JWT VCs."""
     if not LIST_ID.fullmatch(list_id):
         raise Problem("unknown-status-list", "Unknown status list", 404, "no such status list")
     token = published_token(
-        db_sessions(), current_app.extensions.get("credgate.agent"), list_id,
+        db_sessions(),
+        current_app.extensions.get("credgate.agent"),
+        list_id,
         ttl=current_app.config["STATUS_LIST_TTL"],
-    )  # fmt: skip
+    )
     response = Response(token.jwt, mimetype=TOKEN_MEDIA_TYPE)
     response.set_etag(token.etag)
     response.cache_control.no_cache = True
@@ -129,12 +166,17 @@ def status_list_token(list_id: str):
 
 @revocation.get("/status/changes")
 @operation(
-    "Change feed (long poll): lists whose bits changed", responses={200: CHANGES},
+    "Change feed (long poll): lists whose bits changed",
+    responses={200: CHANGES},
     problems=(400,),
-    query={"after": param("last seq seen", SEQ),
-           "wait": param("seconds to wait for a change (longer waits are cut to 25)",
-                         {"type": "number", "minimum": 0, "x-problem": "invalid-parameter"})},
-)  # fmt: skip
+    query={
+        "after": param("last seq seen", SEQ),
+        "wait": param(
+            "seconds to wait for a change (longer waits are cut to 25)",
+            {"type": "number", "minimum": 0, "x-problem": "invalid-parameter"},
+        ),
+    },
+)
 def changes():
     after = _seq(request.args.get("after"), "after") or 0
     wait = _wait(request.args.get("wait"))
@@ -142,9 +184,12 @@ def changes():
 
 
 @revocation.get("/status/changes/stream")
-@operation("The change feed as Server-Sent Events (from Last-Event-ID or after)",
-           responses={200: ("text/event-stream", STRING)}, problems=(400,),
-           query={"after": param("last seq seen", SEQ)})  # fmt: skip
+@operation(
+    "The change feed as Server-Sent Events (from Last-Event-ID or after)",
+    responses={200: ("text/event-stream", STRING)},
+    problems=(400,),
+    query={"after": param("last seq seen", SEQ)},
+)
 def change_stream():
     """Server-Sent Events from ``Last-Event-ID`` (or ``?after=``), else from now on."""
     start = _seq(request.headers.get("Last-Event-ID"), "Last-Event-ID")
@@ -152,9 +197,12 @@ def change_stream():
         start = _seq(request.args.get("after"), "after")
     config = current_app.config
     return event_stream(
-        feed.LOG, db_sessions(), start, heartbeat=config["STATUS_STREAM_HEARTBEAT"],
+        feed.LOG,
+        db_sessions(),
+        start,
+        heartbeat=config["STATUS_STREAM_HEARTBEAT"],
         lifetime=config["STATUS_STREAM_MAX_SECONDS"],
-    )  # fmt: skip
+    )
 
 
 def _seq(raw: str | None, name: str) -> int | None:
@@ -162,9 +210,12 @@ def _seq(raw: str | None, name: str) -> int | None:
         return None
     if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_SEQ:
         raise Problem(
-            "invalid-parameter", "Invalid parameter", 400,
-            f"{name} must be a change sequence number (a non-negative integer)", parameter=name,
-        )  # fmt: skip
+            "invalid-parameter",
+            "Invalid parameter",
+            400,
+            f"{name} must be a change sequence number (a non-negative integer)",
+            parameter=name,
+        )
     return int(raw)
 
 
@@ -173,9 +224,12 @@ def _wait(raw: str | None) -> float:
         return wait_seconds(raw, MAX_WAIT)
     except ValueError:
         raise Problem(
-            "invalid-parameter", "Invalid parameter", 400,
-            f"wait must be a number of seconds from 0 to {MAX_WAIT:g}", parameter="wait",
-        ) from None  # fmt: skip
+            "invalid-parameter",
+            "Invalid parameter",
+            400,
+            f"wait must be a number of seconds from 0 to {MAX_WAIT:g}",
+            parameter="wait",
+        ) from None
 
 
 # -- operator API --------------------------------------------------------------------------------
@@ -184,28 +238,45 @@ def _wait(raw: str | None) -> float:
 @revocation.get("/status/entries")
 @operator_required
 @operation(
-    "Find status entries by credential id, or by list (and index)", problems=(400,), **ADMIN,
-    responses={200: {"type": "object", "required": ["entries"],
-                     "properties": {"entries": {"type": "array", "items": ENTRY}}}},
-    query={"credential_id": param("the credential's id"), "list_id": param("a status list"),
-           "index": param("an index in that list", SEQ)},
-)  # fmt: skip
+    "Find status entries by credential id, or by list (and index)",
+    problems=(400,),
+    **ADMIN,
+    responses={
+        200: {
+            "type": "object",
+            "required": ["entries"],
+            "properties": {"entries": {"type": "array", "items": ENTRY}},
+        }
+    },
+    query={
+        "credential_id": param("the credential's id"),
+        "list_id": param("a status list"),
+        "index": param("an index in that list", SEQ),
+    },
+)
 def find_entries():
     credential_id = request.args.get("credential_id") or None
     list_id = request.args.get("list_id") or None
     index = _seq(request.args.get("index"), "index")
     if credential_id is None and list_id is None:
         raise Problem(
-            "missing-parameter", "Missing parameter", 400,
+            "missing-parameter",
+            "Missing parameter",
+            400,
             "give credential_id, or list_id (and optionally index)",
-        )  # fmt: skip
+        )
     found = search_entries(db_sessions(), credential_id=credential_id, list_id=list_id, index=index)
     return jsonify({"entries": found})
 
 
 @revocation.get("/status/entries/<entry_id>")
-@operation("A status entry with its history", path=ENTRY_PATH, responses={200: ENTRY},
-           problems=(404,), **ADMIN)  # fmt: skip
+@operation(
+    "A status entry with its history",
+    path=ENTRY_PATH,
+    responses={200: ENTRY},
+    problems=(404,),
+    **ADMIN,
+)
 @operator_required
 def get_entry(entry_id: str):
     return jsonify(entry_record(db_sessions(), _entry_id(entry_id)))
@@ -218,9 +289,15 @@ def _known_url(entry_id: str, action: str) -> None:
 
 @revocation.post("/status/entries/<entry_id>/<action>")
 @operator_required
-@operation("Revoke, suspend or reinstate an entry (a reason required)", body=REASON,
-           path={**ENTRY_PATH, "action": {"enum": ["revoke", "suspend", "reinstate"]}},
-           responses={200: ENTRY}, problems=(404, 409), before=_known_url, **ADMIN)  # fmt: skip
+@operation(
+    "Revoke, suspend or reinstate an entry (a reason required)",
+    body=REASON,
+    path={**ENTRY_PATH, "action": {"enum": ["revoke", "suspend", "reinstate"]}},
+    responses={200: ENTRY},
+    problems=(404, 409),
+    before=_known_url,
+    **ADMIN,
+)
 def change_entry(entry_id: str, action: str):
     ref = _entry_id(entry_id)
     body = json_body()

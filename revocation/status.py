@@ -57,9 +57,14 @@ def change_status(
         row.status = next_status(row.state, row.status, status_list.purpose, action)
         row.updated_at = utcnow()
         store.add_event(
-            session, row.id, action,
-            reason=reason.strip(), actor=actor, state=row.state, status=row.status,
-        )  # fmt: skip
+            session,
+            row.id,
+            action,
+            reason=reason.strip(),
+            actor=actor,
+            state=row.state,
+            status=row.status,
+        )
         feed.record_change(session, seq, status_list, row)
         changed = StatusChanged(row.id, row.list_id, row.list_index, row.status, seq)
     return changed
@@ -71,24 +76,36 @@ def require_action(action: str) -> None:
             ProblemType.UNKNOWN_ACTION,
             f"the action must be one of {', '.join(ACTIONS)}",
             title="Unknown status action",
-        )  # fmt: skip
+        )
 
 
 def next_status(state: str, status: str, purpose: str, action: str) -> str:
     """The status after ``action``, or a problem saying why the transition is not allowed."""
     require_action(action)
     if state == "abandoned":
-        raise _conflict("entry-abandoned", "Status entry abandoned", status,
-                        "the exchange never completed; its bit is set for good")  # fmt: skip
+        raise _conflict(
+            "entry-abandoned",
+            "Status entry abandoned",
+            status,
+            "the exchange never completed; its bit is set for good",
+        )
     if status == "revoked":
-        raise _conflict("revocation-is-final", "Revocation is final", status,
-                        "a revoked credential stays revoked")  # fmt: skip
+        raise _conflict(
+            "revocation-is-final",
+            "Revocation is final",
+            status,
+            "a revoked credential stays revoked",
+        )
     if action == "revoke":
         return "revoked"
     if action == "suspend":
         if purpose != "suspension":
-            raise _conflict("not-suspendable", "Not suspendable", status,
-                            "the entry is on a revocation list; only revoke applies")  # fmt: skip
+            raise _conflict(
+                "not-suspendable",
+                "Not suspendable",
+                status,
+                "the entry is on a revocation list; only revoke applies",
+            )
         if status == "suspended":
             raise _conflict("already-suspended", "Already suspended", status)
         return "suspended"
@@ -107,6 +124,6 @@ def _check_request(action: str, reason: object, actor: object) -> None:
         raise DomainError(
             ProblemType.INVALID_REASON,
             f"give the reason as a non-empty string of at most {MAX_REASON} characters",
-        )  # fmt: skip
+        )
     if not isinstance(actor, str) or not actor or len(actor) > MAX_ACTOR:
         raise DomainError(ProblemType.INVALID_ACTOR, "name who makes the change")

@@ -230,8 +230,12 @@ def entry_status(
     if not isinstance(status, Mapping) or not isinstance(credential_id, str):
         return None
     url, index = status.get("statusListCredential"), status.get("statusListIndex")
-    if (not isinstance(url, str) or not isinstance(index, str)
-            or not (index.isascii() and index.isdigit()) or len(index) > 12):  # fmt: skip
+    if (
+        not isinstance(url, str)
+        or not isinstance(index, str)
+        or not (index.isascii() and index.isdigit())
+        or len(index) > 12
+    ):
         return None
     query = (
         select(StatusEntry.status)
@@ -245,7 +249,6 @@ def entry_status(
     if issuer is not None:
         query = query.where(StatusList.issuer_did == issuer)
     return session.scalar(query)
-
 
 
 def status_reader(

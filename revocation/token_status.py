@@ -106,9 +106,11 @@ def published_token(
     }
     jwt = _sign(factory, agent, issuer_did, payload)
     token = StatusListToken(
-        jwt=jwt, etag=hashlib.sha256(jwt.encode()).hexdigest()[:40], version=version,
+        jwt=jwt,
+        etag=hashlib.sha256(jwt.encode()).hexdigest()[:40],
+        version=version,
         expires=now + ttl,
-    )  # fmt: skip
+    )
     with _LOCK:
         current = _CACHE.get(key)
         if current is None or current.version <= version:
@@ -128,14 +130,17 @@ def _sign(
             return agent.sign_jwt(payload, did=did, headers=headers, timeout=SIGN_TIMEOUT)
         token = tenant_token(agent, wallet_id)
         try:
-            return agent.for_tenant(token).sign_jwt(payload, did=did, headers=headers,
-                                                    timeout=SIGN_TIMEOUT)  # fmt: skip
+            return agent.for_tenant(token).sign_jwt(
+                payload, did=did, headers=headers, timeout=SIGN_TIMEOUT
+            )
         except AgentError as exc:
             if exc.status != 401:
                 raise
         fresh = tenant_token(agent, wallet_id, stale=token)
-        return agent.for_tenant(fresh).sign_jwt(payload, did=did, headers=headers,
-                                                timeout=SIGN_TIMEOUT)  # fmt: skip
+        return agent.for_tenant(fresh).sign_jwt(
+            payload, did=did, headers=headers, timeout=SIGN_TIMEOUT
+        )
     except AgentError as exc:
-        raise unavailable(f"the issuer agent could not sign the status list: {exc.message}") \
-            from exc  # fmt: skip
+        raise unavailable(
+            f"the issuer agent could not sign the status list: {exc.message}"
+        ) from exc

@@ -52,18 +52,30 @@ class GovernanceAdmins:
         returns the actor name (``governance:<holder DID>``). A problem refuses."""
         decision, results = admit(self.verifier(), signed_in, GOVERNANCE)
         if not decision.allow:
-            raise refusal(results) or Problem("role-missing", "Not a governance admin", 403,
-                          "sign in with a RoleCredential that grants Governance")  # fmt: skip
+            raise refusal(results) or Problem(
+                "role-missing",
+                "Not a governance admin",
+                403,
+                "sign in with a RoleCredential that grants Governance",
+            )
         credential = decision.granted_by[0]
         issuer = check_credential(credential).issuer
         status = credential.get("credentialStatus")
         state = self.status_of(status, credential.get("id"), issuer)
         if state is None:  # a credential this service could never see revoked: fail closed
-            raise Problem("status-unknown", "Credential status unknown", 401,
-                          "the Governance credential has no status entry here")  # fmt: skip
+            raise Problem(
+                "status-unknown",
+                "Credential status unknown",
+                401,
+                "the Governance credential has no status entry here",
+            )
         if state != ACTIVE:
-            raise Problem("suspended", "Credential not active", 401,
-                          "the Governance credential is suspended or revoked")  # fmt: skip
+            raise Problem(
+                "suspended",
+                "Credential not active",
+                401,
+                "the Governance credential is suspended or revoked",
+            )
         expires = utcnow() + SESSION_TTL
         valid_until = check_credential(credential).valid_until
         if isinstance(valid_until, datetime) and valid_until < expires:
@@ -87,9 +99,11 @@ class GovernanceAdmins:
         held: Any = session.get(self.session_key)
         if not isinstance(held, dict):
             return None
-        if (float(held.get("expires", 0)) <= utcnow().timestamp()
-                or self.status_of(held.get("status"), held.get("credential"),
-                                  held.get("issuer")) != ACTIVE):  # fmt: skip
+        if (
+            float(held.get("expires", 0)) <= utcnow().timestamp()
+            or self.status_of(held.get("status"), held.get("credential"), held.get("issuer"))
+            != ACTIVE
+        ):
             session.pop(self.session_key, None)
             return None
         return f"governance:{held['holder']}"

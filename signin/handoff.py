@@ -75,10 +75,12 @@ def add_wallet_routes(
 
     def wallet_callback() -> Response:
         return finish(
-            client, callback_url(), sign_in,
+            client,
+            callback_url(),
+            sign_in,
             refused=lambda problem: login_page(problem=problem, status=problem.status),
             signed_in_page=signed_in_page,
-        )  # fmt: skip
+        )
 
     bp.add_url_rule(f"{path}/wallet", "wallet_login", wallet_login)
     bp.add_url_rule(f"{path}/callback", "wallet_callback", wallet_callback)
@@ -125,18 +127,27 @@ def finish(
 
 def begin(gateway: str, client: str, portal: str, callback_url: str) -> Response:
     state, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(48)
-    query = urlencode({
-        "portal": portal, "redirect_uri": callback_url, "state": state,
-        "code_challenge": s256(verifier), "code_challenge_method": "S256",
-    })  # fmt: skip
+    query = urlencode(
+        {
+            "portal": portal,
+            "redirect_uri": callback_url,
+            "state": state,
+            "code_challenge": s256(verifier),
+            "code_challenge_method": "S256",
+        }
+    )
     response = redirect(f"{gateway.rstrip('/')}/connect/{client}?{query}", 303)
     response.set_cookie(
-        _cookie(client), _serializer().dumps({"state": state, "verifier": verifier}),
-        max_age=PENDING_TTL, path=urlsplit(callback_url).path, httponly=True, samesite="Lax",
+        _cookie(client),
+        _serializer().dumps({"state": state, "verifier": verifier}),
+        max_age=PENDING_TTL,
+        path=urlsplit(callback_url).path,
+        httponly=True,
+        samesite="Lax",
         # Behind a TLS-terminating proxy the request looks plain: the service's own session
         # setting (SESSION_COOKIE_SECURE) then says so.
         secure=request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE")),
-    )  # fmt: skip
+    )
     return response
 
 
@@ -148,43 +159,59 @@ def forget(response: Response, client: str, callback_url: str) -> Response:
 def complete(gateway: str, client: str, callback_url: str) -> SignedIn:
     """Redeem the code the gateway sent the browser back with; a problem if anything is off."""
     try:
-        pending = _serializer().loads(request.cookies.get(_cookie(client), ""),
-                                      max_age=PENDING_TTL)  # fmt: skip
+        pending = _serializer().loads(request.cookies.get(_cookie(client), ""), max_age=PENDING_TTL)
     except BadSignature:  # also SignatureExpired
         raise Problem(
-            "signin-expired", "Sign-in expired", 400,
+            "signin-expired",
+            "Sign-in expired",
+            400,
             "this sign-in was not started here or took too long; sign in again",
-        ) from None  # fmt: skip
+        ) from None
     state, code = request.args.get("state", ""), request.args.get("code", "")
     expected = str(pending.get("state", ""))
     if not code or not state.isascii() or not secrets.compare_digest(state, expected):
         raise Problem(
-            "signin-state-mismatch", "Sign-in refused", 400,
+            "signin-state-mismatch",
+            "Sign-in refused",
+            400,
             "the gateway's answer does not belong to this sign-in; sign in again",
-        )  # fmt: skip
+        )
     try:
         answer = requests.post(
             f"{gateway.rstrip('/')}/connect/token",
-            json={"client": client, "code": code, "code_verifier": pending["verifier"],
-                  "redirect_uri": callback_url},
+            json={
+                "client": client,
+                "code": code,
+                "code_verifier": pending["verifier"],
+                "redirect_uri": callback_url,
+            },
             timeout=TIMEOUT,
-        )  # fmt: skip
+        )
     except requests.RequestException:
-        raise Problem("gateway-unavailable", "Gateway unavailable", 503,
-                      "the gateway did not answer; try again") from None  # fmt: skip
+        raise Problem(
+            "gateway-unavailable",
+            "Gateway unavailable",
+            503,
+            "the gateway did not answer; try again",
+        ) from None
     try:
         body = answer.json()
     except ValueError:
         body = None
     if answer.status_code != 200 or not isinstance(body, dict):
         detail = body.get("detail") if isinstance(body, dict) else None
-        raise Problem("signin-refused", "Sign-in refused", 401,
-                      detail or f"the gateway answered {answer.status_code}")  # fmt: skip
+        raise Problem(
+            "signin-refused",
+            "Sign-in refused",
+            401,
+            detail or f"the gateway answered {answer.status_code}",
+        )
     holder, credentials = body.get("holder"), body.get("credentials")
     if not isinstance(holder, str) or not isinstance(credentials, list):
         raise Problem("signin-refused", "Sign-in refused", 401, "the gateway's answer is malformed")
-    return SignedIn(holder, str(body.get("portal")),
-                    tuple(c for c in credentials if isinstance(c, dict)))  # fmt: skip
+    return SignedIn(
+        holder, str(body.get("portal")), tuple(c for c in credentials if isinstance(c, dict))
+    )
 
 
 def admit(

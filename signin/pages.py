@@ -36,8 +36,13 @@ ASSETS = "signin"  # the blueprint serving the shared templates and stylesheet
 STYLESHEET = "signin/pages.css"  # suite/templates/suite/start.html links it by its URL
 MESSAGE = "message"  # the session's key for what the next page tells
 
-assets = Blueprint(ASSETS, __name__, template_folder="templates", static_folder="static",
-                   static_url_path="/pages/static")  # fmt: skip
+assets = Blueprint(
+    ASSETS,
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/pages/static",
+)
 
 
 @assets.app_context_processor
@@ -56,8 +61,15 @@ def _install_assets(state: BlueprintSetupState) -> None:
         app.register_blueprint(assets)
 
 
-def page_blueprint(name: str, import_name: str, *, title: str, site_url: str | None = None,
-                   csp: str = DEFAULT_CSP, **options: Any) -> Blueprint:  # fmt: skip
+def page_blueprint(
+    name: str,
+    import_name: str,
+    *,
+    title: str,
+    site_url: str | None = None,
+    csp: str = DEFAULT_CSP,
+    **options: Any,
+) -> Blueprint:
     """A blueprint for pages people use: ``title`` names the site in the shared header (a link
     to ``site_url`` if given); ``csp`` is its pages' Content-Security-Policy."""
     bp = Blueprint(name, import_name, **options)
@@ -140,10 +152,14 @@ def admin_pages(
 
     def login_page(*, failed: bool = False, problem: Problem | None = None, status: int = 200):
         page = render_template(
-            "signin/login.html", policy=policy, failed=failed, problem=problem,
-            wallet=wallet_available(), login_url=url_for(f"{name}.login"),
+            "signin/login.html",
+            policy=policy,
+            failed=failed,
+            problem=problem,
+            wallet=wallet_available(),
+            login_url=url_for(f"{name}.login"),
             wallet_url=url_for(f"{name}.wallet_login"),
-        )  # fmt: skip
+        )
         return page, status
 
     def show_home() -> ResponseReturnValue:
@@ -165,8 +181,12 @@ def admin_pages(
     bp.add_url_rule(f"{prefix}/login", "login", login, methods=["POST"])
     bp.add_url_rule(f"{prefix}/logout", "logout", logout, methods=["POST"])
     add_wallet_routes(
-        bp, f"{prefix}/login", client=policy.client, portal=policy.portal,
-        sign_in=policy.wallet_sign_in, login_page=login_page,
+        bp,
+        f"{prefix}/login",
+        client=policy.client,
+        portal=policy.portal,
+        sign_in=policy.wallet_sign_in,
+        login_page=login_page,
         signed_in_page=lambda: render_template("signin/signed_in.html", next_url=home_url()),
-    )  # fmt: skip
+    )
     return bp

@@ -266,13 +266,24 @@ def revision(settings, package: str, message: str) -> None:
     required=True,
     help="host:port to serve on; once per service, in the order the services are named.",
 )
-@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Worker processes per service.")  # fmt: skip
-@click.option("--threads", type=click.IntRange(1, 1000), default=32, show_default=True,
-              help="Threads per worker (server-sent event streams hold one each).")  # fmt: skip
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Worker processes per service.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 1000),
+    default=32,
+    show_default=True,
+    help="Threads per worker (server-sent event streams hold one each).",
+)
 @click.pass_obj
-def serve(settings, services: tuple[str, ...], binds: tuple[str, ...], workers: int,
-          threads: int) -> None:  # fmt: skip
+def serve(
+    settings, services: tuple[str, ...], binds: tuple[str, ...], workers: int, threads: int
+) -> None:
     """Run SERVICES as a node under gunicorn, against an existing (migrated) database and
     existing agents; see suite.node for the configuration. Ctrl-C stops."""
     import subprocess
@@ -281,8 +292,10 @@ def serve(settings, services: tuple[str, ...], binds: tuple[str, ...], workers: 
 
     unknown = [name for name in services if name not in SERVICES]
     if unknown:
-        raise click.BadParameter(f"unknown service(s) {', '.join(unknown)}; one of "
-                                 f"{', '.join(SERVICES)}", param_hint="SERVICES")  # fmt: skip
+        raise click.BadParameter(
+            f"unknown service(s) {', '.join(unknown)}; one of {', '.join(SERVICES)}",
+            param_hint="SERVICES",
+        )
     if len(binds) != len(services):
         raise click.BadParameter("give one --bind per service", param_hint="--bind")
     import shutil
@@ -296,13 +309,26 @@ def serve(settings, services: tuple[str, ...], binds: tuple[str, ...], workers: 
         metrics_dir = tempfile.mkdtemp(prefix=f"credgate-metrics-{name}-")
         scratch.append(metrics_dir)
         command = [
-            sys.executable, "-m", "gunicorn", "--bind", address, "--workers", str(workers),
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            address,
+            "--workers",
+            str(workers),
             # Threads, so that long-polls and event streams do not take a whole process each.
-            "--worker-class", "gthread", "--threads", str(threads),
-            "--graceful-timeout", "10", "--name", f"credgate-{name}",
-            "--config", "python:credgate.metrics",  # its child_exit hook
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(threads),
+            "--graceful-timeout",
+            "10",
+            "--name",
+            f"credgate-{name}",
+            "--config",
+            "python:credgate.metrics",  # its child_exit hook
             f'suite.node:create_app("{name}")',
-        ]  # fmt: skip
+        ]
         child_env = {"PROMETHEUS_MULTIPROC_DIR": metrics_dir, **env}
         children.append(subprocess.Popen(command, env=child_env))
         click.echo(f"  {name:<11} http://{address} ({workers} workers)")

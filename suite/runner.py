@@ -68,9 +68,11 @@ class Suite:
             self._hub_server = serve(self.hub.create_app())
             hub_url = self._hub_server.url
             self._runtime = AgentRuntime(
-                self.settings, lambda name: self.hub.webhook_url(hub_url, name), self.agent_names,
+                self.settings,
+                lambda name: self.hub.webhook_url(hub_url, name),
+                self.agent_names,
                 on_change=self._agent_changed,
-            )  # fmt: skip
+            )
             self.agents = self._runtime.start(timeout=timeout)
             # Bind every service first: each app's config names the URLs of the others.
             for offset, name in enumerate(self.service_names, start=1):

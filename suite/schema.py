@@ -53,7 +53,11 @@ def new_revision(engine: Engine, package: str, message: str) -> str:
     folder = str(owner.migrations)
     heads = [r.revision for r in script.get_revisions("heads") if r.path.startswith(folder)]
     made = command.revision(
-        config, message, autogenerate=True, head=heads[0] if heads else "base",
-        version_path=folder, splice=True,
+        config,
+        message,
+        autogenerate=True,
+        head=heads[0] if heads else "base",
+        version_path=folder,
+        splice=True,
     )
     return made.path if made else ""

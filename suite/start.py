@@ -53,28 +53,54 @@ class ServiceLinks:
 
 #: In the order a newcomer meets them: get credentials, register a company, deputise, log in.
 SERVICES: tuple[Service, ...] = (
-    Service("issuer", "Onboarding authority", "Issues people's, roles' and software credentials.", (
-        Page("/onboarding", "Onboarding", "join the data space as a person"),
-        Page("/issuer/admin", "Issuer administration", "role requests; for operators and admins"),
-    )),
-    Service("kcit", "KCIT register", "Identifies companies and the powers they hold.", (
-        Page("/kcit/register", "Register a company", "a company asks to be identified"),
-        Page("/kcit/admin", "KCIT administration", "governance admins review registrations"),
-    )),
-    Service("depute", "Depute", "Company admins give employees mandates (attorney credentials).", (
-        Page("/depute/", "Depute", "sign in with your wallet, authorise and revoke mandates"),
-    )),
-    Service("wallet", "Wallet", "A web wallet for a phone: receive credentials, answer logins.", (
-        Page("/wallet/", "Wallet", "open or create a wallet"),
-    )),
-    Service("verifier", "Gateway", "Admits wallets to the data-space apps.", (
-        Page("/", "Gateway home", "who is logged in, the apps and their pages"),
-        Page("/portals", "Login portals", "log in by scanning a QR code with your wallet"),
-    )),
-    Service("revocation", "Status lists", "Revocation and suspension of issued credentials.", (
-        Page("/status/admin", "Status-list administration", "operators and governance admins"),
-    )),
-)  # fmt: skip
+    Service(
+        "issuer",
+        "Onboarding authority",
+        "Issues people's, roles' and software credentials.",
+        (
+            Page("/onboarding", "Onboarding", "join the data space as a person"),
+            Page(
+                "/issuer/admin", "Issuer administration", "role requests; for operators and admins"
+            ),
+        ),
+    ),
+    Service(
+        "kcit",
+        "KCIT register",
+        "Identifies companies and the powers they hold.",
+        (
+            Page("/kcit/register", "Register a company", "a company asks to be identified"),
+            Page("/kcit/admin", "KCIT administration", "governance admins review registrations"),
+        ),
+    ),
+    Service(
+        "depute",
+        "Depute",
+        "Company admins give employees mandates (attorney credentials).",
+        (Page("/depute/", "Depute", "sign in with your wallet, authorise and revoke mandates"),),
+    ),
+    Service(
+        "wallet",
+        "Wallet",
+        "A web wallet for a phone: receive credentials, answer logins.",
+        (Page("/wallet/", "Wallet", "open or create a wallet"),),
+    ),
+    Service(
+        "verifier",
+        "Gateway",
+        "Admits wallets to the data-space apps.",
+        (
+            Page("/", "Gateway home", "who is logged in, the apps and their pages"),
+            Page("/portals", "Login portals", "log in by scanning a QR code with your wallet"),
+        ),
+    ),
+    Service(
+        "revocation",
+        "Status lists",
+        "Revocation and suspension of issued credentials.",
+        (Page("/status/admin", "Status-list administration", "operators and governance admins"),),
+    ),
+)
 
 
 def start_links(service_urls: Mapping[str, str]) -> list[ServiceLinks]:
@@ -85,10 +111,15 @@ def start_links(service_urls: Mapping[str, str]) -> list[ServiceLinks]:
         if not base:
             continue
         base = base.rstrip("/")
-        listed.append(ServiceLinks(
-            service.name, service.title, service.about, base,
-            tuple(Link(base + p.path, p.title, p.note) for p in service.pages),
-        ))  # fmt: skip
+        listed.append(
+            ServiceLinks(
+                service.name,
+                service.title,
+                service.about,
+                base,
+                tuple(Link(base + p.path, p.title, p.note) for p in service.pages),
+            )
+        )
     return listed
 
 

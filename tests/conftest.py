@@ -25,6 +25,10 @@ from tests.support.database import drop_worker_database, scratch_database
 from tests.support.waits import Clock
 from tests.support.wallet import wallet_runner
 
+# Every JSON answer of a declared route is checked against its OpenAPI declaration in every test
+# (credgate.openapi's strict mode): a breach is a 500 that names it, so the documents cannot drift.
+os.environ.setdefault("CREDGATE_OPENAPI_STRICT", "1")
+
 # Public W3C test vectors, carried in the repository (sources and licences in vectors/SOURCES.md).
 VECTORS = Path(__file__).resolve().parent / "vectors"
 

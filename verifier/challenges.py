@@ -88,8 +88,13 @@ class ChallengeStore:
         expires_at = now + self.ttl
         with transaction(self.factory) as session:
             session.execute(delete(Challenge).where(Challenge.expires_at < now - RETENTION))
-            row = Challenge(value=value, consumer=self.consumer, domain=domain, created_at=now,
-                            expires_at=expires_at)  # fmt: skip
+            row = Challenge(
+                value=value,
+                consumer=self.consumer,
+                domain=domain,
+                created_at=now,
+                expires_at=expires_at,
+            )
             session.add(row)
         return IssuedChallenge(value, domain, expires_at)
 

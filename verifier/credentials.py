@@ -128,8 +128,13 @@ def member_violations(credential: Mapping[str, Any]) -> list[tuple[str, str]]:
     for prefix, holder in holders:
         for name in ("name", "description"):
             if name in holder and not _language_values(holder[name]):
-                problems.append((f"{prefix}/{name}", f"{name} must be a string or language "
-                                 "value objects (@value, @language, @direction)"))  # fmt: skip
+                problems.append(
+                    (
+                        f"{prefix}/{name}",
+                        f"{name} must be a string or language "
+                        "value objects (@value, @language, @direction)",
+                    )
+                )
     if "relatedResource" in credential:
         problems += _related_resources(credential["relatedResource"])
     return problems
@@ -168,11 +173,16 @@ def _related_resources(value: Any) -> list[tuple[str, str]]:
         if "digestSRI" not in entry and "digestMultibase" not in entry:
             problems.append((path, "a relatedResource needs digestSRI or digestMultibase"))
         if "digestSRI" in entry and not _sri_ok(entry["digestSRI"]):
-            problems.append((f"{path}/digestSRI", "digestSRI must be <sha256|sha384|sha512>-"
-                             "<base64 of a digest of that length>"))  # fmt: skip
+            problems.append(
+                (
+                    f"{path}/digestSRI",
+                    "digestSRI must be <sha256|sha384|sha512>-<base64 of a digest of that length>",
+                )
+            )
         if "digestMultibase" in entry and not _multihash_ok(entry["digestMultibase"]):
-            problems.append((f"{path}/digestMultibase",
-                             "digestMultibase must be a multibase-encoded multihash"))  # fmt: skip
+            problems.append(
+                (f"{path}/digestMultibase", "digestMultibase must be a multibase-encoded multihash")
+            )
     return problems
 
 
@@ -360,18 +370,22 @@ def check_presentation(presentation: Any) -> PresentationFacts:
             )
     lists = {
         str(entry.get("statusListCredential"))
-        for credential in credentials if isinstance(credential, Mapping)
-        for entry in as_list(credential.get("credentialStatus")) if isinstance(entry, Mapping)
-    }  # fmt: skip
+        for credential in credentials
+        if isinstance(credential, Mapping)
+        for entry in as_list(credential.get("credentialStatus"))
+        if isinstance(entry, Mapping)
+    }
     if len(lists) > MAX_STATUS_LISTS:
         raise VerificationError(
             errors.INVALID_STATUS, f"the credentials name more than {MAX_STATUS_LISTS} status lists"
         )
     methods = (
         id_of(proof.get("verificationMethod"))
-        for credential in credentials if isinstance(credential, Mapping)
-        for proof in as_list(credential.get("proof")) if isinstance(proof, Mapping)
-    )  # fmt: skip
+        for credential in credentials
+        if isinstance(credential, Mapping)
+        for proof in as_list(credential.get("proof"))
+        if isinstance(proof, Mapping)
+    )
     web = {m.split("#", 1)[0] for m in methods if isinstance(m, str) and m.startswith("did:web:")}
     if len(web) > MAX_WEB_DIDS:
         raise VerificationError(

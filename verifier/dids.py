@@ -92,19 +92,35 @@ def _did_key_document_cached(did: str, key_format: str) -> dict[str, Any]:
     if key_format == "JsonWebKey2020":
         context = [DID_CONTEXT, JWS_2020_CONTEXT]
         methods = [
-            {"id": signing_id, "type": "JsonWebKey2020", "controller": did,
-             "publicKeyJwk": {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(public)}},
-            {"id": agreement_id, "type": "JsonWebKey2020", "controller": did,
-             "publicKeyJwk": {"kty": "OKP", "crv": "X25519", "x": b64url_encode(x25519)}},
-        ]  # fmt: skip
+            {
+                "id": signing_id,
+                "type": "JsonWebKey2020",
+                "controller": did,
+                "publicKeyJwk": {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(public)},
+            },
+            {
+                "id": agreement_id,
+                "type": "JsonWebKey2020",
+                "controller": did,
+                "publicKeyJwk": {"kty": "OKP", "crv": "X25519", "x": b64url_encode(x25519)},
+            },
+        ]
     elif key_format == "Ed25519VerificationKey2018":
         context = [DID_CONTEXT, KEY_2018_CONTEXT, X25519_2019_CONTEXT]
         methods = [
-            {"id": signing_id, "type": "Ed25519VerificationKey2018", "controller": did,
-             "publicKeyBase58": b58encode(public)},
-            {"id": agreement_id, "type": "X25519KeyAgreementKey2019", "controller": did,
-             "publicKeyBase58": b58encode(x25519)},
-        ]  # fmt: skip
+            {
+                "id": signing_id,
+                "type": "Ed25519VerificationKey2018",
+                "controller": did,
+                "publicKeyBase58": b58encode(public),
+            },
+            {
+                "id": agreement_id,
+                "type": "X25519KeyAgreementKey2019",
+                "controller": did,
+                "publicKeyBase58": b58encode(x25519),
+            },
+        ]
     else:
         raise ValueError(f"unknown did:key public key format {key_format!r}")
     return {
@@ -247,8 +263,9 @@ def find_method(
 @lru_cache(maxsize=4096)
 def _did_key_method(method_id: str, relationship: str) -> VerificationMethod:
     did = did_of(method_id)
-    return find_method(_did_key_document_cached(did, "Ed25519VerificationKey2018"), method_id,
-                       relationship)  # fmt: skip
+    return find_method(
+        _did_key_document_cached(did, "Ed25519VerificationKey2018"), method_id, relationship
+    )
 
 
 class DidResolver:

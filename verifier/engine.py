@@ -471,8 +471,9 @@ class Verifier:
             return result
         result.checks.append("structure")
 
-        signer = self._presentation_proof(presentation, facts.holder, challenge, domain, result,
-                                          budget, now)  # fmt: skip
+        signer = self._presentation_proof(
+            presentation, facts.holder, challenge, domain, result, budget, now
+        )
         result.holder = signer
         if signer is None or result.errors:
             # Refused as it stands: nothing a presentation whose own proof, holder or challenge
@@ -497,9 +498,12 @@ class Verifier:
             if result.errors:
                 break  # refused already (a duplicate id, another's credential): fetch no more
             credential_result = self.verify_credential(
-                credential, now=now, check_status=check_status, check_trust=check_trust,
+                credential,
+                now=now,
+                check_status=check_status,
+                check_trust=check_trust,
                 budget=budget,
-            )  # fmt: skip
+            )
             result.credentials.append(credential_result)
             if signer is not None and credential_result.facts is not None:
                 problem = holder_binding(signer, credential_result.facts)

@@ -102,9 +102,14 @@ def is_public_address(address: str) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.sixtofour is not None:
         ip = ip.sixtofour
     return not (
-        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved
-        or ip.is_multicast or ip.is_unspecified or not ip.is_global
-    )  # fmt: skip
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+        or not ip.is_global
+    )
 
 
 class FetchPolicy:
@@ -420,10 +425,13 @@ class Fetcher:
         remaining = fetch.remaining()
         with _transport_errors(fetch):
             response = self._session.get(
-                url, stream=True, allow_redirects=False, timeout=(remaining, remaining),
+                url,
+                stream=True,
+                allow_redirects=False,
+                timeout=(remaining, remaining),
                 # Identity: the size cap counts the bytes as sent, and no decompression bomb.
                 headers={"Accept": accept, "Accept-Encoding": "identity", "Connection": "close"},
-            )  # fmt: skip
+            )
         if fetch.expired:
             response.close()
             raise FetchError("unreachable")

@@ -68,9 +68,11 @@ GRAPH_MEMO_LIMIT = 1024
 # rdfDirection as the reference implementations (and the W3C vectors) use it: a value's
 # direction becomes an i18n datatype instead of being dropped from the signed graph.
 _BASE_OPTIONS = {
-    "processingMode": "json-ld-1.1", "base": "", "extractAllScripts": True,
+    "processingMode": "json-ld-1.1",
+    "base": "",
+    "extractAllScripts": True,
     "rdfDirection": "i18n-datatype",
-}  # fmt: skip
+}
 
 
 class _Unsupported(Exception):
@@ -162,11 +164,23 @@ class _MemoProcessor(JsonLdProcessor):
         uuid = active_ctx.get("_uuid") if isinstance(active_ctx, Mapping) else None
         if local_key is None or uuid is None:
             return super()._process_context(
-                active_ctx, local_ctx, options, override_protected, propagate,
-                validate_scoped, cycles,
-            )  # fmt: skip
-        key = (uuid, local_key, override_protected, propagate, validate_scoped,
-               options.get("base"), options.get("processingMode"))  # fmt: skip
+                active_ctx,
+                local_ctx,
+                options,
+                override_protected,
+                propagate,
+                validate_scoped,
+                cycles,
+            )
+        key = (
+            uuid,
+            local_key,
+            override_protected,
+            propagate,
+            validate_scoped,
+            options.get("base"),
+            options.get("processingMode"),
+        )
         hit = self.memo.get(key)
         if hit is not None and (local_key[0] != "bundled" or hit[0] is local_ctx):
             return hit[1]
@@ -656,14 +670,20 @@ def _pyld_quads(proc: _MemoProcessor, document: Mapping[str, Any]) -> list[Quad]
     dataset = proc.to_rdf(document, {**options, "produceGeneralizedRdf": False})
     quads: list[Quad] = []
     for graph_name, triples in dataset.items():
-        graph = "" if graph_name == "@default" else (
-            graph_name if graph_name.startswith("_:") else "<" + graph_name + ">"
-        )  # fmt: skip
+        graph = (
+            ""
+            if graph_name == "@default"
+            else (graph_name if graph_name.startswith("_:") else "<" + graph_name + ">")
+        )
         for triple in triples:
             quads.append(
-                (_term(triple["subject"]), _term(triple["predicate"]), _term(triple["object"]),
-                 graph)
-            )  # fmt: skip
+                (
+                    _term(triple["subject"]),
+                    _term(triple["predicate"]),
+                    _term(triple["object"]),
+                    graph,
+                )
+            )
     return quads
 
 

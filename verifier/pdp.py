@@ -92,8 +92,12 @@ def _deny(code: str, detail: str, **extra: Any) -> Decision:
 
 
 def _allow(*credentials: Mapping[str, Any], acting_for: str | None = None) -> Decision:
-    return Decision(True, credentials=tuple(str(c.get("id")) for c in credentials),
-                    acting_for=acting_for, granted_by=credentials)  # fmt: skip
+    return Decision(
+        True,
+        credentials=tuple(str(c.get("id")) for c in credentials),
+        acting_for=acting_for,
+        granted_by=credentials,
+    )
 
 
 def counted(results: Sequence[CredentialResult]) -> list[Mapping[str, Any]]:
@@ -104,9 +108,7 @@ def counted(results: Sequence[CredentialResult]) -> list[Mapping[str, Any]]:
 
 def _of_type(results: Sequence[CredentialResult], name: str) -> list[Mapping[str, Any]]:
     return [
-        r.credential
-        for r in results
-        if r.trusted and r.facts is not None and name in r.facts.types
+        r.credential for r in results if r.trusted and r.facts is not None and name in r.facts.types
     ]
 
 
@@ -121,8 +123,11 @@ def decide_credentials(results: Sequence[CredentialResult], requirement: Require
             for subject in _subjects(credential):
                 if requirement.role in as_list(subject.get("roles")):
                     return _allow(credential)
-        return _deny(ROLE_MISSING, f"no verified RoleCredential grants {requirement.role}",
-                     role=requirement.role)  # fmt: skip
+        return _deny(
+            ROLE_MISSING,
+            f"no verified RoleCredential grants {requirement.role}",
+            role=requirement.role,
+        )
     if isinstance(requirement, AttorneyPower):
         for credential in _of_type(results, "AttorneyCredential"):
             for subject in _subjects(credential):
@@ -138,8 +143,9 @@ def decide_credentials(results: Sequence[CredentialResult], requirement: Require
         return _deny(
             POWER_MISSING,
             f"no verified AttorneyCredential grants {requirement.action} on {requirement.app}",
-            app=requirement.app, action=requirement.action,
-        )  # fmt: skip
+            app=requirement.app,
+            action=requirement.action,
+        )
     if isinstance(requirement, CertifiedSoftware):
         certified_for: list[str] = []
         for credential in _of_type(results, "SoftwareCertificationCredential"):
@@ -155,10 +161,14 @@ def decide_credentials(results: Sequence[CredentialResult], requirement: Require
                 PURPOSE_NOT_CERTIFIED,
                 f"{requirement.digest} is certified for {', '.join(certified_for)}, "
                 f"not {requirement.purpose}",
-                digest=requirement.digest, purpose=requirement.purpose,
-            )  # fmt: skip
-        return _deny(SOFTWARE_NOT_CERTIFIED, f"no verified certification of {requirement.digest}",
-                     digest=requirement.digest)  # fmt: skip
+                digest=requirement.digest,
+                purpose=requirement.purpose,
+            )
+        return _deny(
+            SOFTWARE_NOT_CERTIFIED,
+            f"no verified certification of {requirement.digest}",
+            digest=requirement.digest,
+        )
     if isinstance(requirement, Definition):
         return _match_definition(results, requirement.definition)
     raise TypeError(f"not a requirement: {requirement!r}")

@@ -44,8 +44,7 @@ HASHES: dict[str, Callable] = {"sha256": sha256, "sha384": sha384}
 
 # RDFC-1.0 canonical N-Quads: these seven as ECHAR, the other C0 controls and DEL as \uXXXX
 # (upper-case hex), everything else verbatim (pyld's escape leaves \b, \f and the rest raw).
-_ECHAR = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t",
-          "\b": "\\b", "\f": "\\f"}  # fmt: skip
+_ECHAR = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 _ESCAPES = {
     **{chr(c): f"\\u{c:04X}" for c in [*range(0x20), 0x7F]},
     **_ECHAR,

@@ -277,8 +277,9 @@ def _enveloped_token(document: Mapping[str, Any], url: str) -> str | None:
     if ENVELOPED not in as_list(document.get("type")):
         return None
     ident = document.get("id")
-    prefix = next((p for p in ENVELOPED_PREFIXES if isinstance(ident, str)
-                   and ident.startswith(p)), None)  # fmt: skip
+    prefix = next(
+        (p for p in ENVELOPED_PREFIXES if isinstance(ident, str) and ident.startswith(p)), None
+    )
     if prefix is None:
         raise VerificationError(
             errors.INVALID_STATUS, f"the enveloped status list at {url} is not a vc+jwt data URL"

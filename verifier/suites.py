@@ -70,9 +70,9 @@ def _plain_json(value: Any) -> bool:
         elif isinstance(item, dict):
             for key, child in item.items():
                 if not isinstance(key, str) or (
-                    not key.isascii() and any(ord(c) > 0xFFFF or 0xD800 <= ord(c) <= 0xDFFF
-                                              for c in key)
-                ):  # fmt: skip
+                    not key.isascii()
+                    and any(ord(c) > 0xFFFF or 0xD800 <= ord(c) <= 0xDFFF for c in key)
+                ):
                     return False
                 stack.append(child)
         elif isinstance(item, list):
@@ -138,8 +138,9 @@ def check_compact(document: Any, where: str = "document") -> None:
             continue
         for key, value in item.items():
             if key == "@context":
-                if not all(isinstance(c, str) for c in (value if isinstance(value, list)
-                                                        else [value])):  # fmt: skip
+                if not all(
+                    isinstance(c, str) for c in (value if isinstance(value, list) else [value])
+                ):
                     raise VerificationError(
                         errors.UNSUPPORTED_JSONLD, f"the {where} has an inline @context"
                     )

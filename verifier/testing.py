@@ -88,8 +88,12 @@ class Party:
 
 def private_jwk(party: Party) -> jwk.JWK:
     """``party``'s Ed25519 key as a private JWK, to sign JWTs (JOSE) with."""
-    return jwk.JWK(kty="OKP", crv="Ed25519", x=jose.b64url(bytes(party.key.verify_key)),
-                   d=jose.b64url(bytes(party.key)))  # fmt: skip
+    return jwk.JWK(
+        kty="OKP",
+        crv="Ed25519",
+        x=jose.b64url(bytes(party.key.verify_key)),
+        d=jose.b64url(bytes(party.key)),
+    )
 
 
 def credgate_credential(
@@ -308,8 +312,9 @@ def serving_lists(*lists: tuple[str, Party, str]) -> Iterator[StatusListServer]:
     server.stop()
 
 
-def loopback_verifier(trust: TrustRegistry, resolver: DidResolver | None = None,
-                      **options: Any) -> Verifier:  # fmt: skip
+def loopback_verifier(
+    trust: TrustRegistry, resolver: DidResolver | None = None, **options: Any
+) -> Verifier:
     """A verifier with a proof cache of its own that fetches status lists from 127.0.0.1 only."""
     v = Verifier(resolver or DidResolver(), trust=trust, proof_cache=ProofCache(), **options)
     v.status = StatusListCache(v.verify_status_list, policy=FetchPolicy(["127.0.0.1"]))

@@ -142,8 +142,11 @@ class CombinedTrustRegistry:
         return any(r.is_onboarding_authority(did) for r in self.registries)
 
     def company_status(self, did: str) -> CompanyStatus:
-        known = [s for s in (r.company_status(did) for r in self.registries)
-                 if s is not CompanyStatus.UNKNOWN]  # fmt: skip
+        known = [
+            s
+            for s in (r.company_status(did) for r in self.registries)
+            if s is not CompanyStatus.UNKNOWN
+        ]
         if not known:
             return CompanyStatus.UNKNOWN
         return next((s for s in known if s is not CompanyStatus.ACTIVE), CompanyStatus.ACTIVE)
@@ -193,8 +196,9 @@ def _check_powers(
                 raise VerificationError(
                     errors.POWER_NOT_GRANTED,
                     f"KCIT never gave {issuer} the power {app}:{action} to delegate",
-                    rule=rule.value, power=f"{app}:{action}",
-                )  # fmt: skip
+                    rule=rule.value,
+                    power=f"{app}:{action}",
+                )
 
 
 def check_issuer(credential: Mapping[str, Any], issuer: str, registry: TrustRegistry) -> list[str]:

@@ -153,9 +153,12 @@ class KcitTrustRegistry:
         self.fetches += 1
         try:
             with self._session.get(
-                self.base_url + path, timeout=FETCH_TIMEOUT, stream=True, allow_redirects=False,
+                self.base_url + path,
+                timeout=FETCH_TIMEOUT,
+                stream=True,
+                allow_redirects=False,
                 headers={"Accept": "application/json"},
-            ) as response:  # fmt: skip
+            ) as response:
                 body = response.raw.read(MAX_BODY + 1, decode_content=True)
                 status = response.status_code
         except requests.RequestException as exc:

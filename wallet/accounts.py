@@ -68,7 +68,7 @@ def create(ctx: WalletContext, name: str, pin: str | None = None) -> Account:
         raise DomainError(
             ProblemType.INVALID_WALLET_NAME,
             "use 1-64 characters: lower-case letters, digits, '.', '_' or '-'",
-        )  # fmt: skip
+        )
     if pin is not None and not PIN_PATTERN.match(pin):
         raise DomainError(ProblemType.INVALID_PIN, "a PIN has 4 to 64 characters, no spaces")
     with ctx.factory() as session:
@@ -81,9 +81,12 @@ def create(ctx: WalletContext, name: str, pin: str | None = None) -> Account:
     try:
         with transaction(ctx.factory) as session:
             row = WalletUser(
-                name=name, tenant=tenant.name, wallet_id=tenant.wallet_id, did=tenant.did,
+                name=name,
+                tenant=tenant.name,
+                wallet_id=tenant.wallet_id,
+                did=tenant.did,
                 pin_hash=hash_pin(pin) if pin else None,
-            )  # fmt: skip
+            )
             session.add(row)
             session.flush()
             return _account(row)

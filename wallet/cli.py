@@ -168,9 +168,13 @@ def pin(obj: Context, name: str, pin: str) -> None:
 @click.option("--use", "use", multiple=True, help="Credential (record id) to present; repeatable.")
 @click.option("--wait", type=float, help="Seconds to wait for offers after a connection.")
 @click.option("--tx-code", help="The PIN shown beside an OpenID4VCI offer's QR code.")
-@click.option("--format", "formats", multiple=True,
-              type=click.Choice(["dc+sd-jwt", "jwt_vc_json", "ldp_vc"]),
-              help="OpenID4VCI: take only these formats (default: all offered); repeatable.")
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["dc+sd-jwt", "jwt_vc_json", "ldp_vc"]),
+    help="OpenID4VCI: take only these formats (default: all offered); repeatable.",
+)
 @json_option
 @click.pass_obj
 def scan(
@@ -231,16 +235,22 @@ def _decide(
     if item["kind"] == "oid4vp-presentation":
         request, outcome = item.get("request") or {}, item.get("outcome") or {}
         if item["state"] == "done":
-            say(f"presented {', '.join(request.get('queries') or [])} to "
-                f"{item.get('counterparty')} over OpenID4VP")  # fmt: skip
+            say(
+                f"presented {', '.join(request.get('queries') or [])} to "
+                f"{item.get('counterparty')} over OpenID4VP"
+            )
         else:
-            say(f"the verifier refused: {item.get('detail')} "
-                f"({', '.join((outcome.get('answer') or {}).get('errors') or [])})")  # fmt: skip
+            say(
+                f"the verifier refused: {item.get('detail')} "
+                f"({', '.join((outcome.get('answer') or {}).get('errors') or [])})"
+            )
         return item
     if item["kind"] == "oid4vci-credential":
         request = item.get("request") or {}
-        say(f"received {request.get('configuration_id')} ({request.get('format')}) "
-            f"from {item.get('counterparty_did')} over OpenID4VCI")  # fmt: skip
+        say(
+            f"received {request.get('configuration_id')} ({request.get('format')}) "
+            f"from {item.get('counterparty_did')} over OpenID4VCI"
+        )
         return item
     if item["kind"] == "connection":
         say(f"connected with {item['counterparty'] or 'an unnamed party'}; nothing offered yet")
@@ -411,20 +421,42 @@ def decline(obj: Context, interaction: str, wallet: str | None, reason: str | No
 @wallet.command()
 @wallet_option
 @click.option("--challenge", required=True, help="The challenge the verifier handed out.")
-@click.option("--domain", help="The domain that came with the challenge; the token API and "
-              "depute's sign-in refuse a presentation without it.")
-@click.option("--use", "use", multiple=True,
-              help="Credential (record id) to present; repeatable (default: all about you).")
-@click.option("--proof-type", type=click.Choice(["Ed25519Signature2020", "Ed25519Signature2018"]),
-              default="Ed25519Signature2020", show_default=True)
+@click.option(
+    "--domain",
+    help="The domain that came with the challenge; the token API and "
+    "depute's sign-in refuse a presentation without it.",
+)
+@click.option(
+    "--use",
+    "use",
+    multiple=True,
+    help="Credential (record id) to present; repeatable (default: all about you).",
+)
+@click.option(
+    "--proof-type",
+    type=click.Choice(["Ed25519Signature2020", "Ed25519Signature2018"]),
+    default="Ed25519Signature2020",
+    show_default=True,
+)
 @json_option
 @click.pass_obj
-def prove(obj: Context, wallet: str | None, challenge: str, domain: str | None,
-          use: tuple[str, ...], proof_type: str, as_json: bool) -> None:  # fmt: skip
+def prove(
+    obj: Context,
+    wallet: str | None,
+    challenge: str,
+    domain: str | None,
+    use: tuple[str, ...],
+    proof_type: str,
+    as_json: bool,
+) -> None:
     """Sign a presentation over an API's challenge (a token or sign-in); prints it as JSON."""
     name = obj.wallet_name(wallet)
-    body = {"challenge": challenge, "domain": domain, "credentials": list(use),
-            "proof_type": proof_type}  # fmt: skip
+    body = {
+        "challenge": challenge,
+        "domain": domain,
+        "credentials": list(use),
+        "proof_type": proof_type,
+    }
     result = obj.call("POST", _path(name, "prove"), json=body)
     _print_json(result if as_json else result["presentation"])
 
@@ -465,8 +497,10 @@ def credential(obj: Context, record: str, wallet: str | None, as_json: bool) -> 
     if as_json:
         return _print_json(item)
     status = item["status"]
-    click.echo(f"{', '.join(item['types'])}: {status['status']}"
-               + (f" ({status['detail']})" if status.get("detail") else ""))  # fmt: skip
+    click.echo(
+        f"{', '.join(item['types'])}: {status['status']}"
+        + (f" ({status['detail']})" if status.get("detail") else "")
+    )
     click.echo(json.dumps(item["credential"], indent=2))
 
 

@@ -57,7 +57,7 @@ class WalletContext:
                 ProblemType.AGENT_UNAVAILABLE,
                 "the holder agent is not running; start the suite with `credgate up`",
                 title="Wallet agent unavailable",
-            )  # fmt: skip
+            )
         return self.agent_client
 
 
@@ -121,7 +121,9 @@ def build_context(app: Flask) -> WalletContext:
         hub=config.get("WEBHOOK_HUB"),
         trust=trust,
         status=StatusChecker(
-            trust, url_override=config.get("STATUS_URL_OVERRIDE"), policy=fetch_policy(app),
+            trust,
+            url_override=config.get("STATUS_URL_OVERRIDE"),
+            policy=fetch_policy(app),
             clock=config.get("WALLET_CLOCK", time.monotonic),
         ),
         links=link_fetcher(fetch_policy(app)),

@@ -106,8 +106,8 @@ def import_credentials(ctx: WalletContext, account: Account, body: Any) -> dict[
     if not isinstance(credentials, list):
         raise DomainError(
             ProblemType.INVALID_IMPORT,
-            "send {\"credentials\": [...]} (what `credgate wallet export` writes) or a list",
-        )  # fmt: skip
+            'send {"credentials": [...]} (what `credgate wallet export` writes) or a list',
+        )
     if len(credentials) > MAX_IMPORT:
         raise DomainError(
             ProblemType.INVALID_IMPORT,

@@ -26,14 +26,15 @@ POLL_INTERVAL = 0.1
 FAILED_STATES = frozenset({"abandoned", "deleted"})
 
 
-
 def agent_failure(exc: AgentError) -> DomainError:
     """What the wallet says when the holder agent fails: away (try again shortly) or refused."""
     if isinstance(exc, AgentUnavailable):
         detail = "the holder agent does not answer; try again in a moment"
-        return DomainError(ProblemType.AGENT_UNAVAILABLE, detail, title="Wallet agent unavailable",
-                           retry_after=2)  # fmt: skip
+        return DomainError(
+            ProblemType.AGENT_UNAVAILABLE, detail, title="Wallet agent unavailable", retry_after=2
+        )
     return DomainError(ProblemType.AGENT_REFUSED, exc.message[:500])
+
 
 class Holder:
     def __init__(self, agent: AdminClient, wallet_id: str, hub: WebhookHub | None) -> None:
@@ -82,9 +83,14 @@ class Holder:
             if self.hub is not None:
                 try:
                     self.hub.wait_for_state(
-                        topic, id_field, record_id, states,
-                        timeout=timeout, thread_id=thread_id, since=since,
-                    )  # fmt: skip
+                        topic,
+                        id_field,
+                        record_id,
+                        states,
+                        timeout=timeout,
+                        thread_id=thread_id,
+                        since=since,
+                    )
                     return
                 except WebhookTimeout:
                     pass  # the webhook may have come before `since`: ask the agent itself
@@ -124,8 +130,9 @@ class Holder:
             try:
                 event = self.hub.wait_for(
                     lambda e: e.wallet_id == self.wallet_id and match(e),
-                    timeout=min(remaining, 1.0), since=seen,
-                )  # fmt: skip
+                    timeout=min(remaining, 1.0),
+                    since=seen,
+                )
                 seen = event.seq
             except WebhookTimeout:
                 pass
@@ -152,11 +159,11 @@ def _failed(reason: str) -> DomainError:
     return DomainError(
         ProblemType.EXCHANGE_FAILED,
         f"the other side ended the exchange: {reason}"[:1000],
-    )  # fmt: skip
+    )
 
 
 def _timeout(timeout: float) -> DomainError:
     return DomainError(
         ProblemType.EXCHANGE_TIMEOUT,
         f"the other side did not answer within {timeout:.0f} s",
-    )  # fmt: skip
+    )

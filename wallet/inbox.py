@@ -78,7 +78,7 @@ def scan(
             ProblemType.INVITATION_USED,
             "this wallet already scanned this QR code; ask for a new one",
             title="QR code already used",
-        )  # fmt: skip
+        )
     holder = accounts.holder(ctx, account)
     since = holder.mark()
     try:
@@ -89,7 +89,7 @@ def scan(
         raise DomainError(
             ProblemType.INVITATION_REFUSED,
             f"the wallet cannot use this invitation: {problem.detail}",
-        ) from None  # fmt: skip
+        ) from None
     if attached:
         found = []
         for item in attached:
@@ -128,7 +128,7 @@ def _no_message(what: str, timeout: float) -> DomainError:
         ProblemType.EXCHANGE_TIMEOUT,
         f"the invitation promised a {what}, but none arrived within {timeout:.0f} s",
         title="Nothing arrived",
-    )  # fmt: skip
+    )
 
 
 def _await_connection(
@@ -147,16 +147,26 @@ def _await_connection(
         raise DomainError(
             ProblemType.INVITATION_REFUSED,
             "the wallet agent made no connection from this invitation",
-        )  # fmt: skip
+        )
     holder.wait_for_record(
-        "connections", "connection_id", connection_id, {"active", "completed", "response"},
-        timeout=ctx.scan_timeout, since=since,
-    )  # fmt: skip
+        "connections",
+        "connection_id",
+        connection_id,
+        {"active", "completed", "response"},
+        timeout=ctx.scan_timeout,
+        since=since,
+    )
     connection = interactions.record(
-        ctx, account, kind=CONNECTION, record_id=connection_id, thread_id=invitation.msg_id,
-        counterparty=invitation.label, counterparty_did=None,
-        request={"invitation": invitation.message.get("@id")}, state=DONE,
-    )  # fmt: skip
+        ctx,
+        account,
+        kind=CONNECTION,
+        record_id=connection_id,
+        thread_id=invitation.msg_id,
+        counterparty=invitation.label,
+        counterparty_did=None,
+        request={"invitation": invitation.message.get("@id")},
+        state=DONE,
+    )
     follow_up = min(ctx.scan_timeout if wait is None else max(wait, 0.0), MAX_FOLLOW_UP)
 
     def arrived() -> list[Interaction]:
@@ -247,10 +257,17 @@ def offer_interaction(
     if not isinstance(credential, dict):
         # Not a JSON-LD credential (e.g. AnonCreds): say so in the history, and refuse it.
         row = interactions.record(
-            ctx, account, kind=OFFER, record_id=cred_ex_id, thread_id=record.get("thread_id"),
-            counterparty=label, counterparty_did=None, request={}, state=FAILED,
+            ctx,
+            account,
+            kind=OFFER,
+            record_id=cred_ex_id,
+            thread_id=record.get("thread_id"),
+            counterparty=label,
+            counterparty_did=None,
+            request={},
+            state=FAILED,
             detail="this wallet takes JSON-LD (ld_proof) credentials only",
-        )  # fmt: skip
+        )
         _quietly(
             lambda: holder.call(
                 lambda c: c.credential_problem_report(
@@ -262,15 +279,20 @@ def offer_interaction(
     issuer = credential.get("issuer")
     issuer = issuer.get("id") if isinstance(issuer, dict) else issuer
     return interactions.record(
-        ctx, account, kind=OFFER, record_id=cred_ex_id, thread_id=record.get("thread_id"),
-        counterparty=label, counterparty_did=str(issuer) if issuer else None,
+        ctx,
+        account,
+        kind=OFFER,
+        record_id=cred_ex_id,
+        thread_id=record.get("thread_id"),
+        counterparty=label,
+        counterparty_did=str(issuer) if issuer else None,
         request={
             "credential": credential,
             "options": offer.get("options") or {},
             "comment": ((record.get("cred_offer") or {}).get("comment")) or None,
             "connection_id": record.get("connection_id"),
         },
-    )  # fmt: skip
+    )
 
 
 def request_interaction(
@@ -280,23 +302,28 @@ def request_interaction(
     dif = ((record.get("by_format") or {}).get("pres_request") or {}).get("dif")
     definition = dif.get("presentation_definition") if isinstance(dif, dict) else None
     common = {
-        "kind": REQUEST, "record_id": pres_ex_id, "thread_id": record.get("thread_id"),
-        "counterparty": label, "counterparty_did": None,
-    }  # fmt: skip
+        "kind": REQUEST,
+        "record_id": pres_ex_id,
+        "thread_id": record.get("thread_id"),
+        "counterparty": label,
+        "counterparty_did": None,
+    }
     if not isinstance(definition, dict):
         reason = "this wallet answers DIF Presentation Exchange requests only"
         row = interactions.record(ctx, account, **common, request={}, state=FAILED, detail=reason)
         _refuse(holder, pres_ex_id, reason)
         return row
     row = interactions.record(
-        ctx, account, **common,
+        ctx,
+        account,
+        **common,
         request={
             "definition": definition,
             "options": dif.get("options") or {},
             "comment": (record.get("pres_request") or {}).get("comment"),
             "connection_id": record.get("connection_id"),
         },
-    )  # fmt: skip
+    )
     if row.state != PENDING:
         return row
     try:
@@ -344,11 +371,17 @@ class Inbound:
 
 INBOUND = {
     OFFER: Inbound(
-        "credential offer", CREDENTIAL_TOPIC, "cred_ex_id",
-        lambda client, **kw: client.holder_offers(**kw), offer_interaction,
+        "credential offer",
+        CREDENTIAL_TOPIC,
+        "cred_ex_id",
+        lambda client, **kw: client.holder_offers(**kw),
+        offer_interaction,
     ),
     REQUEST: Inbound(
-        "proof request", PROOF_TOPIC, "pres_ex_id",
-        lambda client, **kw: client.presentation_requests(**kw), request_interaction,
+        "proof request",
+        PROOF_TOPIC,
+        "pres_ex_id",
+        lambda client, **kw: client.presentation_requests(**kw),
+        request_interaction,
     ),
-}  # fmt: skip
+}

@@ -87,10 +87,18 @@ def record(
     try:
         with transaction(ctx.factory) as session:
             row = Interaction(
-                id=uuid4().hex, user_id=account.id, kind=kind, record_id=record_id,
-                thread_id=thread_id, state=state, counterparty=counterparty,
-                counterparty_did=counterparty_did, request=request, outcome={}, detail=detail,
-            )  # fmt: skip
+                id=uuid4().hex,
+                user_id=account.id,
+                kind=kind,
+                record_id=record_id,
+                thread_id=thread_id,
+                state=state,
+                counterparty=counterparty,
+                counterparty_did=counterparty_did,
+                request=request,
+                outcome={},
+                detail=detail,
+            )
             session.add(row)
             session.flush()
             return row
@@ -123,7 +131,7 @@ def require_kind(row: Interaction, kind: str) -> None:
             ProblemType.WRONG_INTERACTION,
             f"this is a {row.kind}, not a {kind}",
             title=WRONG_KIND_TITLES.get(kind),
-        )  # fmt: skip
+        )
 
 
 def claim(ctx: WalletContext, row: Interaction, expected_kind: str) -> None:

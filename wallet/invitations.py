@@ -114,15 +114,17 @@ def resolve(text: str, *, fetcher: Fetcher | None = None) -> ScannedInvitation:
 def _fetch(fetcher: Fetcher, url: str, deadline: float) -> Fetched:
     try:
         return fetcher.get(
-            url, accept="application/json", statuses=None,
+            url,
+            accept="application/json",
+            statuses=None,
             deadline=deadline - time.monotonic(),
-        )  # fmt: skip
+        )
     except FetchError as exc:
         if exc.reason in ("not-allowed", "bad-url"):
             raise DomainError(
                 ProblemType.LINK_NOT_ALLOWED,
                 "this wallet does not open links to the host in this QR code",
-            ) from None  # fmt: skip
+            ) from None
         if exc.reason == "too-large":
             raise bad_code(
                 "the link answered with something too large to be an invitation"
@@ -131,7 +133,7 @@ def _fetch(fetcher: Fetcher, url: str, deadline: float) -> Fetched:
         raise DomainError(
             ProblemType.INVITATION_UNREACHABLE,
             "the link in the QR code could not be opened",
-        ) from None  # fmt: skip
+        ) from None
 
 
 def _follow(url: str, fetcher: Fetcher) -> ScannedInvitation:
@@ -170,23 +172,23 @@ def _link_problem(status: int, body: bytes) -> DomainError:
             ProblemType.INVITATION_USED,
             "this QR code was already scanned; ask for a new one",
             title="QR code already used",
-        )  # fmt: skip
+        )
     if status == 410 or slug == "invitation-expired":
         return DomainError(
             ProblemType.INVITATION_EXPIRED,
             "this QR code is no longer valid; ask for a new one",
             title="QR code expired",
-        )  # fmt: skip
+        )
     if status == 404:
         return DomainError(
             ProblemType.INVITATION_NOT_FOUND,
             "the link in this QR code leads to no invitation (expired, or mistyped)",
             title="QR code not recognised",
-        )  # fmt: skip
+        )
     return DomainError(
         ProblemType.INVITATION_UNREACHABLE,
         "the link in the QR code leads to no invitation",
-    )  # fmt: skip
+    )
 
 
 def _embedded(query: str) -> dict[str, Any] | None:

@@ -48,15 +48,16 @@ def candidates(definition: Mapping[str, Any], stored: Iterable[Stored]) -> dict[
     try:
         for descriptor in input_descriptors(definition):
             result[str(descriptor.get("id"))] = [
-                record for record in stored
+                record
+                for record in stored
                 if isinstance(record.get("cred_value"), Mapping)
                 and descriptor_matches(record["cred_value"], descriptor)
-            ]  # fmt: skip
+            ]
     except (JsonPathParserError, SchemaError, ValueError, TypeError, AttributeError) as exc:
         raise DomainError(
             ProblemType.UNSUPPORTED_REQUEST,
             f"the wallet cannot evaluate the presentation definition: {exc}"[:500],
-        ) from None  # fmt: skip
+        ) from None
     return result
 
 
@@ -83,7 +84,7 @@ def select(
         raise DomainError(
             ProblemType.INVALID_SELECTION,
             f"{strangers[0]} does not satisfy anything this request asks for",
-        )  # fmt: skip
+        )
     selection: dict[str, list[str]] = {}
     ambiguous = []
     for descriptor in input_descriptors(definition):
@@ -93,11 +94,13 @@ def select(
         if not picked and len(ids) == 1:
             picked = ids
         if not picked:
-            ambiguous.append({
-                "descriptor": descriptor_id,
-                "name": descriptor.get("name"),
-                "candidates": ids,
-            })  # fmt: skip
+            ambiguous.append(
+                {
+                    "descriptor": descriptor_id,
+                    "name": descriptor.get("name"),
+                    "candidates": ids,
+                }
+            )
         selection[descriptor_id] = picked
     if ambiguous:
         names = ", ".join(str(a["name"] or a["descriptor"]) for a in ambiguous)
@@ -105,7 +108,7 @@ def select(
             ProblemType.SELECTION_REQUIRED,
             f"several credentials match ({names}); choose which to present",
             choices=ambiguous,
-        )  # fmt: skip
+        )
     return selection
 
 
@@ -123,7 +126,7 @@ def presentation_spec(
             ProblemType.MIXED_SUBJECTS,
             "the chosen credentials name different subject DIDs; a presentation is signed by "
             "one holder, so choose credentials about the same DID",
-        )  # fmt: skip
+        )
     common = None
     for record in records:
         types = set(record.get("proof_types") or [])
@@ -132,7 +135,7 @@ def presentation_spec(
         raise DomainError(
             ProblemType.MIXED_PROOF_TYPES,
             "the chosen credentials are signed with different proof types",
-        )  # fmt: skip
+        )
     answer = copy.deepcopy(dict(definition))
     formats = dict(answer.get("format") or {})
     formats["ldp_vp"] = {"proof_type": [sorted(common)[0]]}

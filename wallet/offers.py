@@ -74,11 +74,13 @@ def accept(
             else (row.counterparty_did or "an unnamed issuer")
         )
         raise Problem(
-            "unknown-issuer", "Offer from an unknown issuer", 409,
+            "unknown-issuer",
+            "Offer from an unknown issuer",
+            409,
             f"{who} is not an issuer this wallet knows: {trust.reason}. Accept only if you "
             "expect this credential from it, and say so (trust the issuer)",
             issuer=row.counterparty_did,
-        )  # fmt: skip
+        )
     credential = row.request.get("credential") or {}
     subject = credential.get("credentialSubject")
     subject_id = subject.get("id") if isinstance(subject, dict) else None
@@ -86,7 +88,7 @@ def accept(
         raise DomainError(
             ProblemType.OFFER_NOT_FOR_YOU,
             f"the offered credential is about {subject_id}, not this wallet's DID {account.did}",
-        )  # fmt: skip
+        )
     interactions.claim(ctx, row, OFFER)
     holder = accounts.holder(ctx, account)
     since = holder.mark()
@@ -96,23 +98,35 @@ def accept(
         holder_did = None if subject_id else account.did
         holder.call(lambda c: c.request_offered_credential(cred_ex_id, holder_did))
         holder.wait_for_record(
-            TOPIC, "cred_ex_id", cred_ex_id, {"credential-received", "done"},
-            timeout=ctx.exchange_timeout, thread_id=thread_id, since=since,
-        )  # fmt: skip
+            TOPIC,
+            "cred_ex_id",
+            cred_ex_id,
+            {"credential-received", "done"},
+            timeout=ctx.exchange_timeout,
+            thread_id=thread_id,
+            since=since,
+        )
         holder.call(lambda c: c.store_credential(cred_ex_id))
         holder.wait_for_record(
-            TOPIC, "cred_ex_id", cred_ex_id, {"done"},
-            timeout=ctx.exchange_timeout, thread_id=thread_id, since=since,
-        )  # fmt: skip
+            TOPIC,
+            "cred_ex_id",
+            cred_ex_id,
+            {"done"},
+            timeout=ctx.exchange_timeout,
+            thread_id=thread_id,
+            since=since,
+        )
         stored = _stored(holder, credential.get("id"))
     except DomainError as problem:
         interactions.finish(ctx, row, FAILED, detail=problem.detail or problem.title)
         raise
     _remember_issuer(ctx, account, row)
     return interactions.finish(
-        ctx, row, DONE,
+        ctx,
+        row,
+        DONE,
         outcome={"record_id": stored.get("record_id"), "credential_id": credential.get("id")},
-    )  # fmt: skip
+    )
 
 
 def _stored(holder, credential_id: str | None) -> dict[str, Any]:

@@ -54,8 +54,9 @@ class Oid4vciFailed(Problem):
     """The issuer refused a step, or answered something a wallet cannot use."""
 
     def __init__(self, step: str, detail: str, status: int = 502) -> None:
-        super().__init__("oid4vci-failed", "Credential issuance failed", status,
-                         f"{step}: {detail}"[:500])  # fmt: skip
+        super().__init__(
+            "oid4vci-failed", "Credential issuance failed", status, f"{step}: {detail}"[:500]
+        )
 
 
 def is_offer_link(text: str) -> bool:
@@ -81,9 +82,14 @@ class Http:
         try:
             headers = {"Accept-Encoding": "identity", **kwargs.pop("headers", {})}
             response = self.session.request(
-                method, url, allow_redirects=False, stream=True, headers=headers,
-                timeout=(self.deadline, self.deadline), **kwargs,
-            )  # fmt: skip
+                method,
+                url,
+                allow_redirects=False,
+                stream=True,
+                headers=headers,
+                timeout=(self.deadline, self.deadline),
+                **kwargs,
+            )
             with response:
                 body = response.raw.read(MAX_BYTES + 1, decode_content=True)
         except requests.RequestException:
@@ -103,10 +109,14 @@ class Http:
     def json(self, method: str, url: str, step: str, **kwargs: Any) -> dict[str, Any]:
         status, data = self.call(method, url, step, **kwargs)
         if status != 200 or not isinstance(data, dict):
-            error = data.get("error_description") or data.get("error") \
-                if isinstance(data, dict) else None  # fmt: skip
-            raise Oid4vciFailed(step, f"the issuer answered {status}" +
-                                (f": {error}" if error else ""))  # fmt: skip
+            error = (
+                data.get("error_description") or data.get("error")
+                if isinstance(data, dict)
+                else None
+            )
+            raise Oid4vciFailed(
+                step, f"the issuer answered {status}" + (f": {error}" if error else "")
+            )
         return data
 
 
@@ -124,8 +134,9 @@ def parse_offer_link(text: str, http: Http) -> dict[str, Any]:
         try:
             offer = json.loads(query["credential_offer"][0])
         except ValueError:
-            raise Oid4vciFailed("offer", "the QR code's credential offer is not JSON", 400) \
-                from None  # fmt: skip
+            raise Oid4vciFailed(
+                "offer", "the QR code's credential offer is not JSON", 400
+            ) from None
     elif "credential_offer_uri" in query:
         offer = http.json("GET", query["credential_offer_uri"][0], "offer")
     else:
@@ -153,11 +164,12 @@ def receive(
         raise DomainError(
             ProblemType.TX_CODE_REQUIRED,
             "the offer asks for the PIN shown beside the QR code (--tx-code)",
-        )  # fmt: skip
+        )
     meta = http.json("GET", f"{issuer}/.well-known/openid-credential-issuer", "metadata")
     servers = meta.get("authorization_servers") or [issuer]
-    auth = http.json("GET", f"{str(servers[0]).rstrip('/')}/.well-known/oauth-authorization-server",
-                     "metadata")  # fmt: skip
+    auth = http.json(
+        "GET", f"{str(servers[0]).rstrip('/')}/.well-known/oauth-authorization-server", "metadata"
+    )
     form = {"grant_type": PRE_AUTH_GRANT, "pre-authorized_code": grant["pre-authorized_code"]}
     if tx_code:
         form["tx_code"] = tx_code
@@ -177,21 +189,35 @@ def receive(
         except Oid4vciFailed as exc:
             failed.append(exc)
     if not received:
-        raise failed[0] if failed else Oid4vciFailed(
-            "credential", "the offer holds no credential this wallet takes", 400
+        raise (
+            failed[0]
+            if failed
+            else Oid4vciFailed("credential", "the offer holds no credential this wallet takes", 400)
         )
     return received
 
 
-def _one(http: Http, meta: dict[str, Any], issuer: str, access: str, config_id: str,
-         config: dict[str, Any], signer: Signer) -> list[Received]:  # fmt: skip
+def _one(
+    http: Http,
+    meta: dict[str, Any],
+    issuer: str,
+    access: str,
+    config_id: str,
+    config: dict[str, Any],
+    signer: Signer,
+) -> list[Received]:
     body: dict[str, Any] = {"credential_configuration_id": config_id}
     if config.get("proof_types_supported"):
         nonce = http.json("POST", str(meta.get("nonce_endpoint")), "nonce").get("c_nonce")
         proof = signer({"aud": issuer, "iat": int(time.time()), "nonce": nonce})
         body["proofs"] = {"jwt": [proof]}
-    answer = http.json("POST", str(meta.get("credential_endpoint")), "credential",
-                       json=body, headers={"Authorization": f"Bearer {access}"})  # fmt: skip
+    answer = http.json(
+        "POST",
+        str(meta.get("credential_endpoint")),
+        "credential",
+        json=body,
+        headers={"Authorization": f"Bearer {access}"},
+    )
     return [
         Received(config_id, config["format"], item["credential"])
         for item in answer.get("credentials") or []
@@ -247,8 +273,9 @@ def w3c_view(fmt: str, credential: Any) -> dict[str, Any]:
 # -- the wallet service --------------------------------------------------------------------
 
 
-def receive_into_wallet(ctx, account, text: str, *, tx_code: str | None,
-                        formats: tuple[str, ...] = FORMATS):  # fmt: skip
+def receive_into_wallet(
+    ctx, account, text: str, *, tx_code: str | None, formats: tuple[str, ...] = FORMATS
+):
     """Receive the offer's credentials into ``account``: ldp_vc into the holder agent, the rest
     as the wallet's records. Returns the interaction rows written."""
     from wallet import accounts
@@ -271,13 +298,17 @@ def receive_into_wallet(ctx, account, text: str, *, tx_code: str | None,
                 credential = item.credential
                 record_id = holder.call(lambda c, vc=credential: c.store_w3c_credential(vc))
             row = Interaction(
-                id=uuid4().hex, user_id=account.id, kind=KIND, record_id=record_id[:64],
-                state=DONE, counterparty_did=str(view.get("issuer"))[:500],
+                id=uuid4().hex,
+                user_id=account.id,
+                kind=KIND,
+                record_id=record_id[:64],
+                state=DONE,
+                counterparty_did=str(view.get("issuer"))[:500],
                 request={"configuration_id": item.configuration_id, "format": item.format},
                 outcome={"format": item.format, "credential": item.credential},
                 detail=f"received {item.configuration_id} over OpenID4VCI",
                 updated_at=utcnow(),
-            )  # fmt: skip
+            )
             session.add(row)
             rows.append(row)
     return rows
@@ -289,12 +320,17 @@ def stored(ctx, account, *, with_credential: bool = False) -> list[dict[str, Any
     from wallet.models import DONE, Interaction
 
     with ctx.factory() as session:
-        rows = list(session.scalars(
-            select(Interaction).where(
-                Interaction.user_id == account.id, Interaction.kind == KIND,
-                Interaction.state == DONE,
-            ).order_by(Interaction.created_at)
-        ))  # fmt: skip
+        rows = list(
+            session.scalars(
+                select(Interaction)
+                .where(
+                    Interaction.user_id == account.id,
+                    Interaction.kind == KIND,
+                    Interaction.state == DONE,
+                )
+                .order_by(Interaction.created_at)
+            )
+        )
     http = Http(ctx.links.policy if ctx.links else None)
     result = []
     for row in rows:
@@ -308,14 +344,20 @@ def stored(ctx, account, *, with_credential: bool = False) -> list[dict[str, Any
         else:
             live = ctx.status.check(view).to_dict()
         subject = view.get("credentialSubject") or {}
-        result.append({
-            "record_id": row.record_id, "id": view.get("id"), "format": fmt,
-            "types": [t for t in view.get("type") or [] if t != "VerifiableCredential"],
-            "issuer": view.get("issuer"), "issuer_label": None,
-            "subject": subject.get("id") if isinstance(subject, dict) else None,
-            "issued": view.get("issuanceDate"), "expires": view.get("expirationDate"),
-            "status": live,
-        })  # fmt: skip
+        result.append(
+            {
+                "record_id": row.record_id,
+                "id": view.get("id"),
+                "format": fmt,
+                "types": [t for t in view.get("type") or [] if t != "VerifiableCredential"],
+                "issuer": view.get("issuer"),
+                "issuer_label": None,
+                "subject": subject.get("id") if isinstance(subject, dict) else None,
+                "issued": view.get("issuanceDate"),
+                "expires": view.get("expirationDate"),
+                "status": live,
+            }
+        )
         if with_credential:
             result[-1] |= {"credential": credential, "claims": subject}
     return result
@@ -332,8 +374,9 @@ def sd_jwt_status(http: Http, view: Mapping[str, Any]) -> str:
         return "unknown"
     uri = str(reference.get("uri"))
     try:
-        status, body = http.raw("GET", uri, "status",
-                                headers={"Accept": "application/statuslist+jwt"})  # fmt: skip
+        status, body = http.raw(
+            "GET", uri, "status", headers={"Accept": "application/statuslist+jwt"}
+        )
         if status != 200:
             return "unknown"
         jwt = body.decode("ascii").strip()
@@ -380,10 +423,14 @@ def forget(ctx, account, record_id: str) -> None:
     from wallet.models import DECLINED, DONE, Interaction
 
     with transaction(ctx.factory) as session:
-        row = session.scalar(select(Interaction).where(
-            Interaction.user_id == account.id, Interaction.kind == KIND,
-            Interaction.record_id == record_id, Interaction.state == DONE,
-        ))  # fmt: skip
+        row = session.scalar(
+            select(Interaction).where(
+                Interaction.user_id == account.id,
+                Interaction.kind == KIND,
+                Interaction.record_id == record_id,
+                Interaction.state == DONE,
+            )
+        )
         if row is not None:
             row.state = DECLINED
             row.outcome = {"format": row.outcome.get("format"), "forgotten": True}

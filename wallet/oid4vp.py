@@ -288,8 +288,12 @@ def present_sdjwt(held: Held, query: Mapping[str, Any], *, nonce: str, audience:
     wanted = {str((c.get("path") or [None])[0]) for c in query.get("claims") or []}
     chosen = select_disclosures(payload, sd.disclosures, wanted | sdjwt.REGISTERED)
     bound = sdjwt.SdJwt(sd.issuer_jwt, tuple(chosen), None).bound_part
-    claims = {"iat": int(time.time()), "aud": audience, "nonce": nonce,
-              "sd_hash": sdjwt.digest(bound)}  # fmt: skip
+    claims = {
+        "iat": int(time.time()),
+        "aud": audience,
+        "nonce": nonce,
+        "sd_hash": sdjwt.digest(bound),
+    }
     return bound + held.signer(claims, {"typ": sdjwt.KB_TYPE})
 
 
@@ -299,11 +303,18 @@ def present_jwt_vp(credentials: Sequence[Held], *, nonce: str, audience: str) ->
         raise bad("the wallet holds no key for this credential")
     now = int(time.time())
     payload = {
-        "iss": holder.holder, "aud": audience, "nonce": nonce, "iat": now, "exp": now + 300,
-        "vp": {"@context": ["https://www.w3.org/2018/credentials/v1"],
-               "type": ["VerifiablePresentation"], "holder": holder.holder,
-               "verifiableCredential": [c.credential for c in credentials]},
-    }  # fmt: skip
+        "iss": holder.holder,
+        "aud": audience,
+        "nonce": nonce,
+        "iat": now,
+        "exp": now + 300,
+        "vp": {
+            "@context": ["https://www.w3.org/2018/credentials/v1"],
+            "type": ["VerifiablePresentation"],
+            "holder": holder.holder,
+            "verifiableCredential": [c.credential for c in credentials],
+        },
+    }
     return holder.signer(payload, {"typ": "JWT"})
 
 
@@ -424,13 +435,20 @@ def answer_into_wallet(ctx, account, text: str) -> list[Any]:
     request = fetch_request(text, policy=policy)
 
     def sign_ldp(credentials: list[Held], nonce: str, audience: str) -> Any:
-        signed = presentations.prove(ctx, account, challenge=nonce, domain=audience,
-                                     chosen=[str(c.record_id) for c in credentials])  # fmt: skip
+        signed = presentations.prove(
+            ctx,
+            account,
+            challenge=nonce,
+            domain=audience,
+            chosen=[str(c.record_id) for c in credentials],
+        )
         return signed["presentation"]
 
     vp_token = build_vp_token(request, held_in_wallet(ctx, account, holder), sign_ldp=sign_ldp)
-    presented = {qid: [str(p)[:64] if isinstance(p, str) else "ldp_vp" for p in items]
-                 for qid, items in vp_token.items()}  # fmt: skip
+    presented = {
+        qid: [str(p)[:64] if isinstance(p, str) else "ldp_vp" for p in items]
+        for qid, items in vp_token.items()
+    }
     try:
         response = post_response(request, vp_token, policy=policy)
         status, answer = response.status_code, _answer(response)
@@ -440,14 +458,22 @@ def answer_into_wallet(ctx, account, text: str) -> list[Any]:
     detail = "presented over OpenID4VP" if state == DONE else str(answer.get("detail"))[:500]
     with transaction(ctx.factory) as session:
         row = Interaction(
-            id=uuid4().hex, user_id=account.id, kind=KIND, record_id=uuid4().hex, state=state,
+            id=uuid4().hex,
+            user_id=account.id,
+            kind=KIND,
+            record_id=uuid4().hex,
+            state=state,
             counterparty=urlsplit(request.response_uri).netloc[:200],
             counterparty_did=request.did[:500],
-            request={"client_id": request.client_id, "response_uri": request.response_uri,
-                     "queries": sorted(vp_token)},
+            request={
+                "client_id": request.client_id,
+                "response_uri": request.response_uri,
+                "queries": sorted(vp_token),
+            },
             outcome={"status": status, "presented": presented, "answer": answer},
-            detail=detail, updated_at=utcnow(),
-        )  # fmt: skip
+            detail=detail,
+            updated_at=utcnow(),
+        )
         session.add(row)
     return [row]
 

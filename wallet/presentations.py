@@ -42,7 +42,7 @@ def prove(
         raise DomainError(
             ProblemType.INVALID_REQUEST,
             f"proof_type: one of {', '.join(PROOF_TYPES)}",
-        )  # fmt: skip
+        )
     holder = accounts.holder(ctx, account)
     credentials = _select(account, stored_credentials(holder), chosen)
     presentation: dict[str, Any] = {
@@ -58,15 +58,24 @@ def prove(
         options["domain"] = domain
     presented = [r["record_id"] for r in credentials]
     row = interactions.record(
-        ctx, account, kind=PRESENTATION, record_id=uuid4().hex, thread_id=None,
-        counterparty=domain, counterparty_did=None, state=WORKING,
+        ctx,
+        account,
+        kind=PRESENTATION,
+        record_id=uuid4().hex,
+        thread_id=None,
+        counterparty=domain,
+        counterparty_did=None,
+        state=WORKING,
         request={"challenge": challenge, "domain": domain, "credentials": presented},
-    )  # fmt: skip
+    )
     try:
-        body = holder.call(lambda c: c.request(
-            "POST", "/vc/presentations/prove",
-            json={"presentation": presentation, "options": options},
-        ))  # fmt: skip
+        body = holder.call(
+            lambda c: c.request(
+                "POST",
+                "/vc/presentations/prove",
+                json={"presentation": presentation, "options": options},
+            )
+        )
     except DomainError as problem:
         interactions.finish(ctx, row, FAILED, detail=problem.detail or problem.title)
         raise
@@ -81,13 +90,13 @@ def _text(name: str, value: Any, *, required: bool = False) -> str | None:
                 ProblemType.INVALID_REQUEST,
                 f"{name}: the string the verifier handed out",
                 title=f"No {name}",
-            )  # fmt: skip
+            )
         return None
     if not isinstance(value, str) or len(value) > MAX_TEXT:
         raise DomainError(
             ProblemType.INVALID_REQUEST,
             f"{name}: a string of at most {MAX_TEXT} characters",
-        )  # fmt: skip
+        )
     return value
 
 
@@ -102,7 +111,7 @@ def _select(
             raise DomainError(
                 ProblemType.NOTHING_TO_PRESENT,
                 f"no credential in the wallet is about {account.did}",
-            )  # fmt: skip
+            )
         return mine
     by_id: dict[str, dict[str, Any]] = {}
     for record in records:
@@ -115,22 +124,22 @@ def _select(
         raise DomainError(
             ProblemType.CREDENTIAL_NOT_FOUND,
             "not in this wallet: " + ", ".join(unknown),
-        )  # fmt: skip
+        )
     picked = list({by_id[c]["record_id"]: by_id[c] for c in chosen}.values())
     subjects = {_subject(r) for r in picked}
     if len(subjects) > 1:
         raise DomainError(
             ProblemType.SUBJECT_MISMATCH,
             "the chosen credentials have different subject DIDs: "
-                      + ", ".join(sorted(str(s) for s in subjects)),
-        )  # fmt: skip
+            + ", ".join(sorted(str(s) for s in subjects)),
+        )
     if subjects != {account.did}:
         raise DomainError(
             ProblemType.SUBJECT_MISMATCH,
             f"the chosen credentials are about {subjects.pop()}, "
             f"not this wallet's holder DID {account.did}",
             title="Credential about someone else",
-        )  # fmt: skip
+        )
     return picked
 
 

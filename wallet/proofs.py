@@ -35,13 +35,17 @@ def choices(ctx: WalletContext, account: Account, row: Interaction) -> list[dict
     for descriptor in matching.input_descriptors(definition):
         descriptor_id = str(descriptor.get("id"))
         fields = ((descriptor.get("constraints") or {}).get("fields")) or []
-        result.append({
-            "id": descriptor_id,
-            "name": descriptor.get("name"),
-            "purpose": descriptor.get("purpose"),
-            "fields": [_field_text(f) for f in fields if isinstance(f, dict)],
-            "candidates": [summary(ctx, r, labels=labels) for r in found.get(descriptor_id, [])],
-        })  # fmt: skip
+        result.append(
+            {
+                "id": descriptor_id,
+                "name": descriptor.get("name"),
+                "purpose": descriptor.get("purpose"),
+                "fields": [_field_text(f) for f in fields if isinstance(f, dict)],
+                "candidates": [
+                    summary(ctx, r, labels=labels) for r in found.get(descriptor_id, [])
+                ],
+            }
+        )
     return result
 
 
@@ -86,9 +90,14 @@ def present(
     try:
         holder.call(lambda c: c.send_presentation(pres_ex_id, spec))
         holder.wait_for_record(
-            TOPIC, "pres_ex_id", pres_ex_id, {"presentation-sent", "done"},
-            timeout=ctx.exchange_timeout, thread_id=thread_id, since=since,
-        )  # fmt: skip
+            TOPIC,
+            "pres_ex_id",
+            pres_ex_id,
+            {"presentation-sent", "done"},
+            timeout=ctx.exchange_timeout,
+            thread_id=thread_id,
+            since=since,
+        )
     except DomainError as problem:
         reason = problem.detail or problem.title
         _report(ctx, account, row, f"the holder could not present: {reason}")
@@ -97,9 +106,14 @@ def present(
     acknowledged = True
     try:
         holder.wait_for_record(
-            TOPIC, "pres_ex_id", pres_ex_id, {"done"},
-            timeout=ACK_WAIT, thread_id=thread_id, since=since,
-        )  # fmt: skip
+            TOPIC,
+            "pres_ex_id",
+            pres_ex_id,
+            {"done"},
+            timeout=ACK_WAIT,
+            thread_id=thread_id,
+            since=since,
+        )
     except DomainError as problem:
         if problem.slug == "exchange-failed":  # the verifier refused what we sent
             interactions.finish(ctx, row, FAILED, detail=problem.detail)

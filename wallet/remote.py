@@ -44,33 +44,45 @@ class WalletAPI:
             state = read_state(settings) or {}
             url = state.get("services", {}).get("wallet")
         if not url:
-            raise WalletAPIError(0, {
-                "title": "The wallet service is not running",
-                "detail": "start the suite with `credgate up`, or give --url",
-            })  # fmt: skip
+            raise WalletAPIError(
+                0,
+                {
+                    "title": "The wallet service is not running",
+                    "detail": "start the suite with `credgate up`, or give --url",
+                },
+            )
         token = token or os.environ.get("CREDGATE_TOKEN")
         if not token:
             try:
                 token = (settings.secrets_dir / "operator-token").read_text().strip()
             except OSError:
-                raise WalletAPIError(0, {
-                    "title": "No operator token",
-                    "detail": "start the suite once (`credgate up`) or set CREDGATE_TOKEN",
-                }) from None  # fmt: skip
+                raise WalletAPIError(
+                    0,
+                    {
+                        "title": "No operator token",
+                        "detail": "start the suite once (`credgate up`) or set CREDGATE_TOKEN",
+                    },
+                ) from None
         return cls(url, token)
 
     def call(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Any:
         try:
             response = self._session.request(
-                method, f"{self.url}/wallet/api{path}", json=json, params=params,
+                method,
+                f"{self.url}/wallet/api{path}",
+                json=json,
+                params=params,
                 headers={"Authorization": f"Bearer {self.token}", "Accept": "application/json"},
                 timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
-            )  # fmt: skip
+            )
         except requests.RequestException as exc:
-            raise WalletAPIError(0, {
-                "title": "The wallet service does not answer",
-                "detail": f"{self.url}: {type(exc).__name__}; is `credgate up` running?",
-            }) from None  # fmt: skip
+            raise WalletAPIError(
+                0,
+                {
+                    "title": "The wallet service does not answer",
+                    "detail": f"{self.url}: {type(exc).__name__}; is `credgate up` running?",
+                },
+            ) from None
         if response.status_code >= 400:
             try:
                 problem = response.json()

@@ -54,7 +54,10 @@ class StatusChecker:
         self.trust = trust
         verifier = Verifier(DidResolver())
         self.cache = StatusListCache(
-            verifier.verify_status_list, short_ttl=ttl, url_override=url_override, policy=policy,
+            verifier.verify_status_list,
+            short_ttl=ttl,
+            url_override=url_override,
+            policy=policy,
             clock=clock,
         )
 

@@ -95,8 +95,11 @@ def install() -> None:
     if getattr(BaseModel.deserialize, "__func__", None) is deserialize:
         return
     if not acapy_version.startswith(SUPPORTED):
-        LOGGER.warning("acapy-agent %s: schema pooling is written for %s.x, not installed",
-                       acapy_version, SUPPORTED)
+        LOGGER.warning(
+            "acapy-agent %s: schema pooling is written for %s.x, not installed",
+            acapy_version,
+            SUPPORTED,
+        )
         return
     extract = AgentMessageSchema.extract_decorators
 

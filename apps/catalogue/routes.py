@@ -65,29 +65,55 @@ FIELD = "invalid-field"
 STRING = {"type": "string"}
 OPTIONAL_TEXT = {"type": ["string", "null"]}
 DIGEST = {"type": "string", "pattern": f"^{inputs.DIGEST.pattern}$", "x-problem": FIELD}
-ITEM = component("CatalogueItem", {
-    "type": "object",
-    "required": ["id", "kind", "title", "description", "keywords", "owner", "publisher",
-                 "created"],
-    "properties": {
-        "id": {"type": "integer"}, "kind": {"enum": list(KINDS)}, "title": STRING,
-        "description": STRING, "keywords": {"type": "array", "items": STRING},
-        "license": OPTIONAL_TEXT, "format": OPTIONAL_TEXT, "owner": STRING, "publisher": STRING,
-        "created": {"type": "string", "format": "date-time"},
-        # a flist's
-        "flistUrl": OPTIONAL_TEXT, "digest": OPTIONAL_TEXT, "md5": OPTIONAL_TEXT,
-        "purposes": {"type": "array", "items": STRING}, "certified": {"type": "boolean"},
-        "certificateUrl": OPTIONAL_TEXT,
-        "certificate": {"type": ["object", "null"],
-                        "description": "its SoftwareCertificationCredential (one item's answer)"},
+ITEM = component(
+    "CatalogueItem",
+    {
+        "type": "object",
+        "required": [
+            "id",
+            "kind",
+            "title",
+            "description",
+            "keywords",
+            "owner",
+            "publisher",
+            "created",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "kind": {"enum": list(KINDS)},
+            "title": STRING,
+            "description": STRING,
+            "keywords": {"type": "array", "items": STRING},
+            "license": OPTIONAL_TEXT,
+            "format": OPTIONAL_TEXT,
+            "owner": STRING,
+            "publisher": STRING,
+            "created": {"type": "string", "format": "date-time"},
+            # a flist's
+            "flistUrl": OPTIONAL_TEXT,
+            "digest": OPTIONAL_TEXT,
+            "md5": OPTIONAL_TEXT,
+            "purposes": {"type": "array", "items": STRING},
+            "certified": {"type": "boolean"},
+            "certificateUrl": OPTIONAL_TEXT,
+            "certificate": {
+                "type": ["object", "null"],
+                "description": "its SoftwareCertificationCredential (one item's answer)",
+            },
+        },
     },
-})  # fmt: skip
+)
 ITEMS = {
     "type": "object",
     "required": ["items", "total", "limit", "offset"],
-    "properties": {"items": {"type": "array", "items": ITEM}, "total": {"type": "integer"},
-                   "limit": {"type": "integer"}, "offset": {"type": "integer"}},
-}  # fmt: skip
+    "properties": {
+        "items": {"type": "array", "items": ITEM},
+        "total": {"type": "integer"},
+        "limit": {"type": "integer"},
+        "offset": {"type": "integer"},
+    },
+}
 SEARCH = {
     "q": param("words in the title or description"),
     "kind": param("one kind", {"enum": list(KINDS), "x-problem": FIELD}),
@@ -95,18 +121,27 @@ SEARCH = {
     "owner": param("the owner's DID"),
     "purpose": param("a purpose a flist is certified for"),
     "sort": param("the order", {"enum": list(services.SORTS), "x-problem": FIELD}),
-    "limit": param("how many (1-100, default 20)",
-                   {"type": "integer", "minimum": 1, "maximum": 100, "x-problem": FIELD}),
-    "offset": param("how many to skip",
-                    {"type": "integer", "minimum": 0, "maximum": 100_000, "x-problem": FIELD}),
-}  # fmt: skip
+    "limit": param(
+        "how many (1-100, default 20)",
+        {"type": "integer", "minimum": 1, "maximum": 100, "x-problem": FIELD},
+    ),
+    "offset": param(
+        "how many to skip",
+        {"type": "integer", "minimum": 0, "maximum": 100_000, "x-problem": FIELD},
+    ),
+}
 
 
 def text_field(max_length: int, *, required: bool = True) -> dict:
     """A text field as :func:`apps.inputs.text` reads it (stripped; a required one not blank)."""
     if required:
-        return {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": r"\S",
-                "x-problem": FIELD}  # fmt: skip
+        return {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": max_length,
+            "pattern": r"\S",
+            "x-problem": FIELD,
+        }
     return {"type": ["string", "null"], "maxLength": max_length, "x-problem": FIELD}
 
 
@@ -118,17 +153,32 @@ NEW_ITEM = {
         "kind": {"enum": list(KINDS), "x-problem": FIELD},
         "title": text_field(200),
         "description": text_field(5000, required=False),
-        "keywords": {"type": "array", "maxItems": 20, "x-problem": FIELD,
-                     "items": {"type": "string", "minLength": 1, "maxLength": 50,
-                               "pattern": r"\S", "x-problem": FIELD}},
+        "keywords": {
+            "type": "array",
+            "maxItems": 20,
+            "x-problem": FIELD,
+            "items": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 50,
+                "pattern": r"\S",
+                "x-problem": FIELD,
+            },
+        },
         "license": text_field(100, required=False),
         "format": text_field(100, required=False),
-        "certificate": {"type": ["object", "null"], "x-problem": FIELD,
-                        "description": "a flist's SoftwareCertificationCredential"},
-        "digest": {**DIGEST, "type": ["string", "null"],
-                   "description": "a flist's digest, certified in the registry (no certificate)"},
+        "certificate": {
+            "type": ["object", "null"],
+            "x-problem": FIELD,
+            "description": "a flist's SoftwareCertificationCredential",
+        },
+        "digest": {
+            **DIGEST,
+            "type": ["string", "null"],
+            "description": "a flist's digest, certified in the registry (no certificate)",
+        },
     },
-}  # fmt: skip
+}
 GATED = gated("catalogue")
 
 
@@ -139,9 +189,15 @@ def index():
     query = services.parse_query(request.args)
     items, total = services.search(db_sessions(), query)
     principal = optional_principal()
-    return render_template("catalogue/index.html", items=items, total=total, query=query,
-                           principal=principal, kinds=services.KINDS,
-                           sorts=list(services.SORTS))  # fmt: skip
+    return render_template(
+        "catalogue/index.html",
+        items=items,
+        total=total,
+        query=query,
+        principal=principal,
+        kinds=services.KINDS,
+        sorts=list(services.SORTS),
+    )
 
 
 @bp.get("/api/items")
@@ -155,34 +211,50 @@ def list_items():
 
 @bp.get("/api/items/<int:item_id>")
 @requires(Participant())
-@operation("One catalogue item (a flist's with its certificate)",
-           responses={200: ITEM, **TO_LOGIN}, **{**GATED, "problems": (403, 404)})  # fmt: skip
+@operation(
+    "One catalogue item (a flist's with its certificate)",
+    responses={200: ITEM, **TO_LOGIN},
+    **{**GATED, "problems": (403, 404)},
+)
 def get_item(item_id: int):
     return services.get(db_sessions(), item_id)
 
 
 @bp.post("/api/items")
 @requires(PUBLISHER)
-@operation("Publish an item (a flist with its certificate, or its certified digest)",
-           body=NEW_ITEM, responses={201: ITEM}, **GATED)  # fmt: skip
+@operation(
+    "Publish an item (a flist with its certificate, or its certified digest)",
+    body=NEW_ITEM,
+    responses={201: ITEM},
+    **GATED,
+)
 def publish():
     item = services.parse_item(json_body())
     principal = current_principal()
-    needed = MODEL_PUBLISHER if item.kind == "model" else (
-        PUBLISHER if item.kind == "flist" else DATA_PUBLISHER
+    needed = (
+        MODEL_PUBLISHER
+        if item.kind == "model"
+        else (PUBLISHER if item.kind == "flist" else DATA_PUBLISHER)
     )
     decision = principal.check(needed)
     if not decision.allow:
-        raise Problem("role-missing", "Missing role", 403,
-                      f"publishing a {item.kind} needs {describe(needed)}",
-                      reasons=[r.to_dict() for r in decision.reasons])  # fmt: skip
+        raise Problem(
+            "role-missing",
+            "Missing role",
+            403,
+            f"publishing a {item.kind} needs {describe(needed)}",
+            reasons=[r.to_dict() for r in decision.reasons],
+        )
     purposes = None
     if item.kind == "flist":
-        candidates = ([item.certificate] if item.certificate is not None
-                      else software_registry().certificates(item.digest))  # fmt: skip
-        item, purposes = services.check_certificate(item, candidates,
-                                                    verify_evidence(candidates))  # fmt: skip
+        candidates = (
+            [item.certificate]
+            if item.certificate is not None
+            else software_registry().certificates(item.digest)
+        )
+        item, purposes = services.check_certificate(item, candidates, verify_evidence(candidates))
     owner = decision.acting_for or principal.holder
-    created = services.publish(db_sessions(), item, owner=owner, publisher=principal.holder,
-                               purposes=purposes)  # fmt: skip
+    created = services.publish(
+        db_sessions(), item, owner=owner, publisher=principal.holder, purposes=purposes
+    )
     return created, 201

@@ -88,8 +88,9 @@ def search(factory: sessionmaker[Session], query: Query) -> tuple[list[dict[str,
         total = session.scalar(select(func.count()).select_from(statement.subquery()))
         rows = session.scalars(
             statement.order_by(SORTS[query.sort], CatalogueItem.id)
-            .limit(query.limit).offset(query.offset)
-        ).all()  # fmt: skip
+            .limit(query.limit)
+            .offset(query.offset)
+        ).all()
     return [describe(r) for r in rows], int(total or 0)
 
 
@@ -107,9 +108,14 @@ def describe(item: CatalogueItem, *, with_certificate: bool = False) -> dict[str
         "created": item.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     if item.kind == "flist":
-        body.update(flistUrl=item.flist_url, digest=item.digest, md5=item.md5,
-                    purposes=item.purposes, certified=item.certificate is not None,
-                    certificateUrl=registry_link(item.digest))  # fmt: skip
+        body.update(
+            flistUrl=item.flist_url,
+            digest=item.digest,
+            md5=item.md5,
+            purposes=item.purposes,
+            certified=item.certificate is not None,
+            certificateUrl=registry_link(item.digest),
+        )
         if with_certificate:
             body["certificate"] = item.certificate
     return body
@@ -150,8 +156,8 @@ def parse_item(body: Any) -> NewItem:
     item = NewItem(
         kind=kind,
         title=inputs.text(body, "title", max_length=200),
-        description=inputs.text(body, "description", max_length=5000, required=False,
-                                default="") or "",  # fmt: skip
+        description=inputs.text(body, "description", max_length=5000, required=False, default="")
+        or "",
         keywords=inputs.words(body, "keywords"),
         license=inputs.text(body, "license", max_length=100, required=False),
         format=inputs.text(body, "format", max_length=100, required=False),
@@ -163,21 +169,30 @@ def parse_item(body: Any) -> NewItem:
         # Only the digest: the certificate is looked up in the registry of certified software.
         return replace(item, digest=inputs.digest(body, "digest"))
     if not isinstance(certificate, dict):
-        raise inputs.invalid("certificate", "a flist needs its SoftwareCertificationCredential "
-                             "(or its digest, certified in the registry)")  # fmt: skip
+        raise inputs.invalid(
+            "certificate",
+            "a flist needs its SoftwareCertificationCredential "
+            "(or its digest, certified in the registry)",
+        )
     subject = certificate.get("credentialSubject")
     subject = subject if isinstance(subject, dict) else {}
     flist_url = subject.get("flistUrl")
     md5 = subject.get("md5")
     return NewItem(
-        kind=item.kind, title=item.title, description=item.description, keywords=item.keywords,
-        license=item.license, format=item.format,
+        kind=item.kind,
+        title=item.title,
+        description=item.description,
+        keywords=item.keywords,
+        license=item.license,
+        format=item.format,
         flist_url=flist_url[:500] if isinstance(flist_url, str) else None,
-        digest=inputs.digest({"certificate.credentialSubject.id": subject.get("id")},
-                             "certificate.credentialSubject.id"),
+        digest=inputs.digest(
+            {"certificate.credentialSubject.id": subject.get("id")},
+            "certificate.credentialSubject.id",
+        ),
         md5=md5 if isinstance(md5, str) and len(md5) == 32 else None,
         certificate=certificate,
-    )  # fmt: skip
+    )
 
 
 def check_certificate(
@@ -196,17 +211,18 @@ def check_certificate(
             continue
         flist_url, md5 = subject.get("flistUrl"), subject.get("md5")
         item = replace(
-            item, certificate=certificate,
+            item,
+            certificate=certificate,
             flist_url=flist_url[:500] if isinstance(flist_url, str) else None,
             md5=md5 if isinstance(md5, str) and len(md5) == 32 else None,
-        )  # fmt: skip
+        )
         return item, [p for p in as_list(subject.get("purposes")) if isinstance(p, str)]
     if item.certificate is not None and results and not results[0].verified:
         raise DomainError(
             ProblemType.CERTIFICATE_INVALID,
             "; ".join(f"{e.slug}: {e.detail}" for e in results[0].errors),
             errors=results[0].error_types(),
-        )  # fmt: skip
+        )
     if item.certificate is not None:
         raise inputs.invalid("certificate", "not a SoftwareCertificationCredential")
     raise DomainError(
@@ -214,20 +230,35 @@ def check_certificate(
         f"the registry of certified software holds no certificate of {item.digest} that verifies",
         digest=item.digest,
         refused=len(results),
-    )  # fmt: skip
+    )
 
 
-def publish(factory: sessionmaker[Session], item: NewItem, *, owner: str, publisher: str,
-            purposes: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
+def publish(
+    factory: sessionmaker[Session],
+    item: NewItem,
+    *,
+    owner: str,
+    publisher: str,
+    purposes: list[str] | None = None,
+) -> dict[str, Any]:
     purposes = purposes or []
     row = CatalogueItem(
-        kind=item.kind, title=item.title, description=item.description, keywords=item.keywords,
+        kind=item.kind,
+        title=item.title,
+        description=item.description,
+        keywords=item.keywords,
         keywords_text=" " + " ".join(k.lower() for k in item.keywords) + " ",
-        license=item.license, format=item.format, owner=owner, publisher=publisher,
-        flist_url=item.flist_url, digest=item.digest, md5=item.md5, purposes=purposes,
+        license=item.license,
+        format=item.format,
+        owner=owner,
+        publisher=publisher,
+        flist_url=item.flist_url,
+        digest=item.digest,
+        md5=item.md5,
+        purposes=purposes,
         purposes_text=" " + " ".join(p.lower() for p in purposes) + " ",
         certificate=item.certificate,
-    )  # fmt: skip
+    )
     with transaction(factory) as session:
         session.add(row)
     return describe(row, with_certificate=True)

@@ -20,11 +20,16 @@ def setup(flask_app: Flask) -> None:
     config = flask_app.config
     var_dir = config["CREDGATE_SETTINGS"].var_dir
     store = config.get("COMPUTE_STORE") or var_dir / "compute" / "flists"
-    runtime = ComputeRuntime(factory=flask_app.extensions["credgate.db"], store=store,
-                             registry=software_registry(flask_app))  # fmt: skip
+    runtime = ComputeRuntime(
+        factory=flask_app.extensions["credgate.db"],
+        store=store,
+        registry=software_registry(flask_app),
+    )
     runtime.executor = config.get("COMPUTE_EXECUTOR") or LocalExecutor(
         datasets=config.get("COMPUTE_DATASETS") or var_dir / "compute" / "datasets",
-        outputs=var_dir / "compute" / "outputs", status=runtime.executor.sandbox)  # fmt: skip
+        outputs=var_dir / "compute" / "outputs",
+        status=runtime.executor.sandbox,
+    )
     if hasattr(runtime.executor, "health"):  # `credgate status` says when jobs cannot run
         add_health_check(flask_app, runtime.executor.health)
     if config.get("COMPUTE_LIMITS") is not None:

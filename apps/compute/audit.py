@@ -32,13 +32,16 @@ ATTEMPTS = 20
 def entry_hash(seq: int, at: str, job_id: str | None, event: str, data: Any, prev: str) -> str:
     canonical = json.dumps(
         {"seq": seq, "at": at, "job": job_id, "event": event, "data": data, "prev": prev},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-    )  # fmt: skip
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def append(factory: sessionmaker[Session], event: str, data: dict[str, Any],
-           job_id: str | None = None) -> AuditEntry:  # fmt: skip
+def append(
+    factory: sessionmaker[Session], event: str, data: dict[str, Any], job_id: str | None = None
+) -> AuditEntry:
     for _ in range(ATTEMPTS):
         try:
             with transaction(factory) as session:
@@ -46,9 +49,15 @@ def append(factory: sessionmaker[Session], event: str, data: dict[str, Any],
                 seq = head.seq + 1 if head else 1
                 prev = head.hash if head else GENESIS
                 at = utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-                entry = AuditEntry(seq=seq, at=at, job_id=job_id, event=event, data=data,
-                                   prev_hash=prev,
-                                   hash=entry_hash(seq, at, job_id, event, data, prev))  # fmt: skip
+                entry = AuditEntry(
+                    seq=seq,
+                    at=at,
+                    job_id=job_id,
+                    event=event,
+                    data=data,
+                    prev_hash=prev,
+                    hash=entry_hash(seq, at, job_id, event, data, prev),
+                )
                 session.add(entry)
             return entry
         except IntegrityError:
@@ -76,16 +85,25 @@ def reason(result: RunResult) -> str | None:
         return None
     words = REASONS.get(result.ended)
     if words is None:
-        words = (f"killed by signal {result.signal}" if result.signal is not None
-                 else f"exit code {result.exit_code}")  # fmt: skip
+        words = (
+            f"killed by signal {result.signal}"
+            if result.signal is not None
+            else f"exit code {result.exit_code}"
+        )
     return f"{words}: {result.detail}" if result.detail else words
 
 
 def ending(result: RunResult) -> dict[str, Any]:
     """How a job ended, for its ``finished`` entry."""
-    return {"ended": result.ended, "signal": result.signal, "timedOut": result.timed_out,
-            "outputs": [f.to_json() for f in result.outputs], "outputsRef": result.outputs_ref,
-            "detail": result.detail, "sandbox": result.sandbox}  # fmt: skip
+    return {
+        "ended": result.ended,
+        "signal": result.signal,
+        "timedOut": result.timed_out,
+        "outputs": [f.to_json() for f in result.outputs],
+        "outputsRef": result.outputs_ref,
+        "detail": result.detail,
+        "sandbox": result.sandbox,
+    }
 
 
 @dataclass(frozen=True)
@@ -96,8 +114,12 @@ class ChainReport:
     reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "entries": self.entries, "brokenAt": self.broken_at,
-                "reason": self.reason}  # fmt: skip
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "brokenAt": self.broken_at,
+            "reason": self.reason,
+        }
 
 
 def verify_chain(factory: sessionmaker[Session], batch: int = 1000) -> ChainReport:
@@ -108,18 +130,22 @@ def verify_chain(factory: sessionmaker[Session], batch: int = 1000) -> ChainRepo
         after = 0
         while True:
             rows = session.scalars(
-                select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq)
+                select(AuditEntry)
+                .where(AuditEntry.seq > after)
+                .order_by(AuditEntry.seq)
                 .limit(batch)
-            ).all()  # fmt: skip
+            ).all()
             if not rows:
                 return ChainReport(True, count)
             for row in rows:
                 if row.seq != expected_seq:
-                    return ChainReport(False, count, expected_seq,
-                                       f"entry {expected_seq} is missing")  # fmt: skip
+                    return ChainReport(
+                        False, count, expected_seq, f"entry {expected_seq} is missing"
+                    )
                 if row.prev_hash != prev:
-                    return ChainReport(False, count, row.seq,
-                                       "does not link to the entry before it")  # fmt: skip
+                    return ChainReport(
+                        False, count, row.seq, "does not link to the entry before it"
+                    )
                 if entry_hash(row.seq, row.at, row.job_id, row.event, row.data, prev) != row.hash:
                     return ChainReport(False, count, row.seq, "its content was changed")
                 prev = row.hash

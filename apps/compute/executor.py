@@ -43,8 +43,17 @@ from typing import Protocol
 from apps.compute import sandbox
 from apps.compute.sandbox import SandboxStatus, SandboxUnavailable
 
-__all__ = ["Executor", "FlistError", "Limits", "LocalExecutor", "OutputFile", "RunResult",
-           "SandboxUnavailable", "entrypoint", "unpack"]  # fmt: skip
+__all__ = [
+    "Executor",
+    "FlistError",
+    "Limits",
+    "LocalExecutor",
+    "OutputFile",
+    "RunResult",
+    "SandboxUnavailable",
+    "entrypoint",
+    "unpack",
+]
 
 MANIFEST = "flist.json"
 POLL = 0.1  # seconds between checks of a running job's output directory
@@ -122,8 +131,12 @@ def entrypoint(root: Path) -> list[str]:
     except (OSError, ValueError):
         raise FlistError(f"the flist has no readable {MANIFEST}") from None
     command = manifest.get("entrypoint") if isinstance(manifest, dict) else None
-    if (not isinstance(command, list) or not command or len(command) > 64
-            or not all(isinstance(a, str) and a and "\0" not in a for a in command)):  # fmt: skip
+    if (
+        not isinstance(command, list)
+        or not command
+        or len(command) > 64
+        or not all(isinstance(a, str) and a and "\0" not in a for a in command)
+    ):
         raise FlistError(f"{MANIFEST} needs an entrypoint: a list of strings")
     program = command[0]
     if "/" in program:  # a program inside the flist, named as the sandbox sees it
@@ -176,7 +189,8 @@ def _reachable(path: Path) -> bool:
     """Whether another uid can reach ``path`` (bwrap binds it as the job's uid)."""
     parents = [p for p in path.parents if p != Path("/")]
     return all(os.stat(p).st_mode & stat.S_IXOTH for p in parents) and bool(
-        os.stat(path).st_mode & stat.S_IROTH)
+        os.stat(path).st_mode & stat.S_IROTH
+    )
 
 
 def _usage(output: Path, limits: Limits) -> str | None:
@@ -279,8 +293,9 @@ def _end(process: subprocess.Popen, init_pid: int | None) -> bool:
     return True
 
 
-def _ending(code: int | None, timed_out: bool, over: str | None,
-            stderr: str) -> tuple[str, int | None]:
+def _ending(
+    code: int | None, timed_out: bool, over: str | None, stderr: str
+) -> tuple[str, int | None]:
     if over:
         return "output-limit", None
     if timed_out:
@@ -306,8 +321,14 @@ class LocalExecutor:
     ``outputs``: where checked outputs are kept (by the sha256 of their manifest), or None.
     """
 
-    def __init__(self, *, datasets: Path | None = None, outputs: Path | None = None,
-                 bwrap: str | None = None, status: SandboxStatus | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        datasets: Path | None = None,
+        outputs: Path | None = None,
+        bwrap: str | None = None,
+        status: SandboxStatus | None = None,
+    ) -> None:
         self.datasets = datasets
         self.outputs = outputs
         self.sandbox = status or sandbox.probe(bwrap)  # once: every job uses this verdict
@@ -333,32 +354,62 @@ class LocalExecutor:
                 os.chown(output, uid, uid)
             output.chmod(0o700)
             mounted = dataset_path(self.datasets, dataset)
-            env = {"LANG": "C.UTF-8", "HOME": sandbox.SCRATCH, "TMPDIR": sandbox.SCRATCH,
-                   "DATASET": dataset, "PURPOSE": purpose, "OUTPUT_DIR": sandbox.OUTPUT}
+            env = {
+                "LANG": "C.UTF-8",
+                "HOME": sandbox.SCRATCH,
+                "TMPDIR": sandbox.SCRATCH,
+                "DATASET": dataset,
+                "PURPOSE": purpose,
+                "OUTPUT_DIR": sandbox.OUTPUT,
+            }
             if mounted is not None:
                 if uid is not None and not _reachable(mounted):
-                    raise SandboxUnavailable(f"dataset {dataset} is not readable by the jobs' "
-                                             "uid: its directories need o+x, its files o+r")
+                    raise SandboxUnavailable(
+                        f"dataset {dataset} is not readable by the jobs' "
+                        "uid: its directories need o+x, its files o+r"
+                    )
                 env["DATASET_PATH"] = sandbox.DATASET
-            rlimits = sandbox.RLimits(int(limits.seconds) + 1, limits.memory_bytes,
-                                      limits.file_bytes, limits.processes, limits.open_files)
-            mounts = sandbox.Mounts(sandbox.open_path(root), sandbox.open_path(output),
-                                    None if mounted is None else sandbox.open_path(mounted))
+            rlimits = sandbox.RLimits(
+                int(limits.seconds) + 1,
+                limits.memory_bytes,
+                limits.file_bytes,
+                limits.processes,
+                limits.open_files,
+            )
+            mounts = sandbox.Mounts(
+                sandbox.open_path(root),
+                sandbox.open_path(output),
+                None if mounted is None else sandbox.open_path(mounted),
+            )
             read_fd, write_fd = os.pipe()
             os.set_blocking(read_fd, False)  # bwrap's init may hold the write end: never wait
-            argv = sandbox.command(status.bwrap, status.prlimit, command, mounts=mounts,
-                                   scratch_bytes=limits.scratch_bytes, limits=rlimits, env=env,
-                                   status_fd=write_fd)  # fmt: skip
+            argv = sandbox.command(
+                status.bwrap,
+                status.prlimit,
+                command,
+                mounts=mounts,
+                scratch_bytes=limits.scratch_bytes,
+                limits=rlimits,
+                env=env,
+                status_fd=write_fd,
+            )
             out_path, err_path = work / "stdout", work / "stderr"
             began = time.monotonic()
             timed_out, over = False, None
             try:
                 with out_path.open("wb") as out, err_path.open("wb") as err:
                     process = subprocess.Popen(
-                        argv, env={}, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                        start_new_session=True, pass_fds=(write_fd, *mounts.fds()), user=uid,
-                        group=uid, extra_groups=[] if uid is not None else None,
-                    )  # fmt: skip
+                        argv,
+                        env={},
+                        stdin=subprocess.DEVNULL,
+                        stdout=out,
+                        stderr=err,
+                        start_new_session=True,
+                        pass_fds=(write_fd, *mounts.fds()),
+                        user=uid,
+                        group=uid,
+                        extra_groups=[] if uid is not None else None,
+                    )
                     os.close(write_fd)
                     write_fd = -1
                     deadline = began + limits.seconds
@@ -382,8 +433,11 @@ class LocalExecutor:
             stdout = _head(out_path, limits.output_bytes)
             stderr = _head(err_path, limits.output_bytes)
             last = stderr.strip().splitlines()[-1:] or [""]
-            if not timed_out and not over and ("child-pid" not in report or (
-                    code == 1 and last[0].startswith("bwrap: "))):  # fmt: skip
+            if (
+                not timed_out
+                and not over
+                and ("child-pid" not in report or (code == 1 and last[0].startswith("bwrap: ")))
+            ):
                 raise SandboxUnavailable(f"bwrap could not make this job's sandbox: {last[0]}")
             ended, number = _ending(code, timed_out, over, stderr)
             detail = over if over else None
@@ -397,6 +451,16 @@ class LocalExecutor:
             if files and self.outputs is not None and ended != "output-rejected":
                 self.outputs.mkdir(parents=True, exist_ok=True)
                 ref = _keep(output, files, self.outputs)
-            return RunResult(code, stdout, stderr, timed_out, duration, ended, number, files,
-                             ref, detail, {"allProcessesEnded": all_gone,
-                                           "tool": status.reason})  # fmt: skip
+            return RunResult(
+                code,
+                stdout,
+                stderr,
+                timed_out,
+                duration,
+                ended,
+                number,
+                files,
+                ref,
+                detail,
+                {"allProcessesEnded": all_gone, "tool": status.reason},
+            )

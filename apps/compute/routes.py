@@ -40,8 +40,14 @@ from gateway.plugin import (
 bp = Blueprint("compute", __name__)
 EXTENSION = "apps.compute"
 
-RUN = AnyOf(AttorneyPower("compute", "run"), Role("DataConsumer"), Role("ModelConsumer"),
-            Role("ModelProvider"), Role("DataProvider"), Role("DataIntermediary"))  # fmt: skip
+RUN = AnyOf(
+    AttorneyPower("compute", "run"),
+    Role("DataConsumer"),
+    Role("ModelConsumer"),
+    Role("ModelProvider"),
+    Role("DataProvider"),
+    Role("DataIntermediary"),
+)
 AUDITOR = AnyOf(Role("Governance"), Role("DataIntermediary"))
 
 
@@ -53,8 +59,12 @@ def sandbox_ready() -> None:
     """A 503 where this machine cannot sandbox jobs, whatever the body says (run before it)."""
     sandbox = getattr(runtime().executor, "sandbox", None)
     if sandbox is not None and not sandbox.available:
-        raise Problem("sandbox-unavailable", "Compute sandbox unavailable", 503,
-                      f"this machine cannot sandbox jobs, so compute runs none: {sandbox.reason}")
+        raise Problem(
+            "sandbox-unavailable",
+            "Compute sandbox unavailable",
+            503,
+            f"this machine cannot sandbox jobs, so compute runs none: {sandbox.reason}",
+        )
 
 
 # -- what the API takes and answers (the gateway's /openapi.json) --------------------------------
@@ -64,76 +74,129 @@ FIELD = "invalid-field"
 STRING = {"type": "string"}
 OPTIONAL_TEXT = {"type": ["string", "null"]}
 OPTIONAL_TIME = {"type": ["string", "null"], "format": "date-time"}
-DIGEST = {"type": "string", "pattern": f"^{inputs.DIGEST.pattern}$", "x-problem": FIELD,
-          "description": "urn:sha256:<64 lower-case hex digits>"}  # fmt: skip
+DIGEST = {
+    "type": "string",
+    "pattern": f"^{inputs.DIGEST.pattern}$",
+    "x-problem": FIELD,
+    "description": "urn:sha256:<64 lower-case hex digits>",
+}
 #: One credential, or a list of at most ten (services.parse_job reads either).
-CERTIFICATES = {"type": ["object", "array"], "maxItems": 10, "items": {"type": "object"},
-                "x-problem": FIELD}  # fmt: skip
+CERTIFICATES = {
+    "type": ["object", "array"],
+    "maxItems": 10,
+    "items": {"type": "object"},
+    "x-problem": FIELD,
+}
 NEW_JOB = {
     "type": "object",
     "x-problem": "invalid-request",  # not an object at all
     "required": ["flist", "dataset", "purpose"],
     "properties": {
         "flist": DIGEST,
-        "dataset": {"type": "string", "minLength": 1, "maxLength": 500, "pattern": r"\S",
-                    "x-problem": FIELD, "description": "a reference to the dataset"},
+        "dataset": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 500,
+            "pattern": r"\S",
+            "x-problem": FIELD,
+            "description": "a reference to the dataset",
+        },
         "purpose": {"enum": list(services.PURPOSES), "x-problem": FIELD},
-        "certificates": {**CERTIFICATES,
-                         "description": "SoftwareCertification credentials of the flist"},
+        "certificates": {
+            **CERTIFICATES,
+            "description": "SoftwareCertification credentials of the flist",
+        },
         "certificate": {**CERTIFICATES, "description": "the same (read without certificates)"},
     },
-}  # fmt: skip
-JOB = component("ComputeJob", {
-    "type": "object",
-    "required": ["id", "flist", "dataset", "purpose", "holder", "party", "state", "created"],
-    "properties": {
-        "id": STRING, "flist": STRING, "dataset": STRING, "purpose": STRING, "holder": STRING,
-        "party": STRING,
-        "state": {"enum": ["queued", "running", "refused", "succeeded", "failed"]},
-        "reason": OPTIONAL_TEXT, "certificates": {"type": ["array", "null"], "items": STRING},
-        "exitCode": {"type": ["integer", "null"]}, "timedOut": {"type": ["boolean", "null"]},
-        "output": OPTIONAL_TEXT, "errors": OPTIONAL_TEXT, "created": OPTIONAL_TIME,
-        "started": OPTIONAL_TIME, "finished": OPTIONAL_TIME,
+}
+JOB = component(
+    "ComputeJob",
+    {
+        "type": "object",
+        "required": ["id", "flist", "dataset", "purpose", "holder", "party", "state", "created"],
+        "properties": {
+            "id": STRING,
+            "flist": STRING,
+            "dataset": STRING,
+            "purpose": STRING,
+            "holder": STRING,
+            "party": STRING,
+            "state": {"enum": ["queued", "running", "refused", "succeeded", "failed"]},
+            "reason": OPTIONAL_TEXT,
+            "certificates": {"type": ["array", "null"], "items": STRING},
+            "exitCode": {"type": ["integer", "null"]},
+            "timedOut": {"type": ["boolean", "null"]},
+            "output": OPTIONAL_TEXT,
+            "errors": OPTIONAL_TEXT,
+            "created": OPTIONAL_TIME,
+            "started": OPTIONAL_TIME,
+            "finished": OPTIONAL_TIME,
+        },
     },
-})  # fmt: skip
-STORED = {"type": "object", "required": ["digest", "md5", "size"],
-          "properties": {"digest": STRING, "md5": STRING, "size": {"type": "integer"}}}  # fmt: skip
-CHAIN = {"type": "object", "required": ["ok", "entries"],
-         "properties": {"ok": {"type": "boolean"}, "entries": {"type": "integer"},
-                        "brokenAt": {"type": ["integer", "null"]},
-                        "reason": OPTIONAL_TEXT}}  # fmt: skip
+)
+STORED = {
+    "type": "object",
+    "required": ["digest", "md5", "size"],
+    "properties": {"digest": STRING, "md5": STRING, "size": {"type": "integer"}},
+}
+CHAIN = {
+    "type": "object",
+    "required": ["ok", "entries"],
+    "properties": {
+        "ok": {"type": "boolean"},
+        "entries": {"type": "integer"},
+        "brokenAt": {"type": ["integer", "null"]},
+        "reason": OPTIONAL_TEXT,
+    },
+}
 WAIT = {"type": "integer", "minimum": 0, "maximum": 30, "x-problem": FIELD}
 GATED = gated("compute", problems=None)
 
 
 @bp.post("/api/flists")
 @requires(RUN)
-@operation("Upload a flist archive: the raw body, of any media type", **GATED,
-           problems=(400, 403, 413), responses={201: STORED},
-           body={"type": "string", "format": "binary"}, body_media="application/octet-stream")
+@operation(
+    "Upload a flist archive: the raw body, of any media type",
+    **GATED,
+    problems=(400, 403, 413),
+    responses={201: STORED},
+    body={"type": "string", "format": "binary"},
+    body_media="application/octet-stream",
+)
 def upload():
     request.max_content_length = runtime().max_archive_bytes  # flists are bigger than JSON
-    stored = services.store_flist(runtime(), request.get_data(cache=False),
-                                  current_principal().holder)  # fmt: skip
+    stored = services.store_flist(
+        runtime(), request.get_data(cache=False), current_principal().holder
+    )
     return stored, 201
 
 
 @bp.post("/api/jobs")
 @requires(RUN)
-@operation("Run a certified flist on a dataset, for a purpose it is certified for", **GATED,
-           body=NEW_JOB, before=sandbox_ready, problems=(403, 404, 409, 503),
-           responses={202: JOB})  # fmt: skip
+@operation(
+    "Run a certified flist on a dataset, for a purpose it is certified for",
+    **GATED,
+    body=NEW_JOB,
+    before=sandbox_ready,
+    problems=(403, 404, 409, 503),
+    responses={202: JOB},
+)
 def submit():
-    job = services.submit(runtime(), services.parse_job(json_body()), current_principal(),
-                          verify_evidence)  # fmt: skip
+    job = services.submit(
+        runtime(), services.parse_job(json_body()), current_principal(), verify_evidence
+    )
     return job, 202, {"Location": f"/apps/compute/api/jobs/{job['id']}"}
 
 
 @bp.get("/api/jobs/<job_id>")
 @requires(Participant())
-@operation("One of the caller's jobs (waiting up to ?wait= seconds for it to end)", **GATED,
-           query={"wait": param("seconds to wait for the job to end (0-30)", WAIT)},
-           problems=(403, 404), responses={200: JOB, **TO_LOGIN})  # fmt: skip
+@operation(
+    "One of the caller's jobs (waiting up to ?wait= seconds for it to end)",
+    **GATED,
+    query={"wait": param("seconds to wait for the job to end (0-30)", WAIT)},
+    problems=(403, 404),
+    responses={200: JOB, **TO_LOGIN},
+)
 def get_job(job_id: str):
     wait = inputs.integer(request.args.get("wait"), "wait", default=0, low=0, high=30)
     return services.get_job(runtime(), job_id, current_principal(), wait)
@@ -141,7 +204,11 @@ def get_job(job_id: str):
 
 @bp.get("/api/audit/verify")
 @requires(AUDITOR)
-@operation("Check the audit chain (Governance or DataIntermediary)", **GATED, problems=(403,),
-           responses={200: CHAIN, **TO_LOGIN})  # fmt: skip
+@operation(
+    "Check the audit chain (Governance or DataIntermediary)",
+    **GATED,
+    problems=(403,),
+    responses={200: CHAIN, **TO_LOGIN},
+)
 def verify_audit():
     return audit.verify_chain(runtime().factory).to_json()

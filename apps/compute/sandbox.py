@@ -107,25 +107,64 @@ class RLimits:
 
     def prlimit_args(self) -> list[str]:
         # soft CPU limit sends SIGXCPU, the hard one a second later SIGKILL
-        return [f"--cpu={self.cpu_seconds}:{self.cpu_seconds + 1}",
-                f"--as={self.memory_bytes}", f"--fsize={self.file_bytes}",
-                f"--nproc={self.processes}", f"--nofile={self.open_files}", "--core=0"]  # fmt: skip
+        return [
+            f"--cpu={self.cpu_seconds}:{self.cpu_seconds + 1}",
+            f"--as={self.memory_bytes}",
+            f"--fsize={self.file_bytes}",
+            f"--nproc={self.processes}",
+            f"--nofile={self.open_files}",
+            "--core=0",
+        ]
 
 
-def command(bwrap: str, prlimit: str, program: list[str], *, mounts: Mounts,
-            scratch_bytes: int, limits: RLimits, env: dict[str, str],
-            status_fd: int | None = None) -> list[str]:  # fmt: skip
+def command(
+    bwrap: str,
+    prlimit: str,
+    program: list[str],
+    *,
+    mounts: Mounts,
+    scratch_bytes: int,
+    limits: RLimits,
+    env: dict[str, str],
+    status_fd: int | None = None,
+) -> list[str]:
     """The bwrap command line that runs ``program`` (paths as the sandbox sees them)."""
-    args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-            "--uid", str(INSIDE_UID), "--gid", str(INSIDE_UID), "--hostname", "job",
-            "--clearenv"]  # fmt: skip
+    args = [
+        bwrap,
+        "--unshare-all",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--uid",
+        str(INSIDE_UID),
+        "--gid",
+        str(INSIDE_UID),
+        "--hostname",
+        "job",
+        "--clearenv",
+    ]
     if status_fd is not None:
         args += ["--json-status-fd", str(status_fd)]
     args += system_binds()
-    args += ["--proc", "/proc", "--dev", "/dev",
-             "--size", str(scratch_bytes), "--perms", "0700", "--tmpfs", SCRATCH,
-             "--symlink", SCRATCH, "/tmp",
-             "--ro-bind-fd", str(mounts.flist), FLIST]  # fmt: skip
+    args += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(scratch_bytes),
+        "--perms",
+        "0700",
+        "--tmpfs",
+        SCRATCH,
+        "--symlink",
+        SCRATCH,
+        "/tmp",
+        "--ro-bind-fd",
+        str(mounts.flist),
+        FLIST,
+    ]
     if mounts.output is not None:
         args += ["--bind-fd", str(mounts.output), OUTPUT]
     if mounts.dataset is not None:
@@ -141,8 +180,11 @@ def probe(bwrap: str | None = None, prlimit: str | None = None) -> SandboxStatus
     """Make one trivial sandbox, exactly as a job's (minus the mounts of a job), and say why not."""
     bwrap = bwrap or shutil.which("bwrap")
     if bwrap is None or not os.access(bwrap, os.X_OK):
-        return SandboxStatus(False, "bubblewrap (bwrap) is not installed: apt-get install "
-                                    "bubblewrap, or run `make run`, which installs it")  # fmt: skip
+        return SandboxStatus(
+            False,
+            "bubblewrap (bwrap) is not installed: apt-get install "
+            "bubblewrap, or run `make run`, which installs it",
+        )
     prlimit = prlimit or shutil.which("prlimit", path=PATH)
     if prlimit is None or not prlimit.startswith("/usr/"):
         return SandboxStatus(False, "prlimit (util-linux) is not installed under /usr", bwrap)
@@ -152,26 +194,51 @@ def probe(bwrap: str | None = None, prlimit: str | None = None) -> SandboxStatus
     uid = job_uid()
     with _empty_dir() as empty:
         fd = open_path(empty)
-        argv = command(bwrap, prlimit, [true], mounts=Mounts(fd), scratch_bytes=1 << 20,
-                       limits=RLimits(5, 256 << 20, 1 << 20, 16, 64), env={})  # fmt: skip
+        argv = command(
+            bwrap,
+            prlimit,
+            [true],
+            mounts=Mounts(fd),
+            scratch_bytes=1 << 20,
+            limits=RLimits(5, 256 << 20, 1 << 20, 16, 64),
+            env={},
+        )
         try:
-            done = subprocess.run(argv, capture_output=True, timeout=PROBE_TIMEOUT, check=False,
-                                  stdin=subprocess.DEVNULL, user=uid, group=uid, pass_fds=(fd,),
-                                  extra_groups=[] if uid is not None else None)  # fmt: skip
+            done = subprocess.run(
+                argv,
+                capture_output=True,
+                timeout=PROBE_TIMEOUT,
+                check=False,
+                stdin=subprocess.DEVNULL,
+                user=uid,
+                group=uid,
+                pass_fds=(fd,),
+                extra_groups=[] if uid is not None else None,
+            )
         except (OSError, subprocess.SubprocessError) as exc:
             return SandboxStatus(False, f"bwrap could not run: {exc}", bwrap, prlimit)
         finally:
             os.close(fd)
     if done.returncode != 0:
         why = done.stderr.decode(errors="replace").strip().splitlines()
-        return SandboxStatus(False, "bwrap cannot make a sandbox here (user namespaces off?): "
-                                    + (why[-1] if why else f"exit {done.returncode}"),
-                             bwrap, prlimit)  # fmt: skip
-    version = subprocess.run([bwrap, "--version"], capture_output=True, text=True,
-                             check=False).stdout.strip()  # fmt: skip
+        return SandboxStatus(
+            False,
+            "bwrap cannot make a sandbox here (user namespaces off?): "
+            + (why[-1] if why else f"exit {done.returncode}"),
+            bwrap,
+            prlimit,
+        )
+    version = subprocess.run(
+        [bwrap, "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
     who = f"host uid {JOB_UID_BASE}+" if uid is not None else f"host uid {os.geteuid()}"
-    return SandboxStatus(True, f"{version or 'bwrap'}: user/mount/pid/net/ipc/uts namespaces, "
-                               f"uid {INSIDE_UID} inside ({who})", bwrap, prlimit)  # fmt: skip
+    return SandboxStatus(
+        True,
+        f"{version or 'bwrap'}: user/mount/pid/net/ipc/uts namespaces, "
+        f"uid {INSIDE_UID} inside ({who})",
+        bwrap,
+        prlimit,
+    )
 
 
 @contextlib.contextmanager

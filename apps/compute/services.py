@@ -107,8 +107,10 @@ def parse_job(body: Any) -> JobRequest:
     certificates = body.get("certificates", body.get("certificate", []))
     if isinstance(certificates, dict):
         certificates = [certificates]
-    if not isinstance(certificates, list) or len(certificates) > 10 or not all(
-        isinstance(c, dict) for c in certificates
+    if (
+        not isinstance(certificates, list)
+        or len(certificates) > 10
+        or not all(isinstance(c, dict) for c in certificates)
     ):
         raise inputs.invalid("certificates", "certificates is a list of at most 10 credentials")
     return JobRequest(
@@ -124,12 +126,23 @@ def job_json(job: Job) -> dict[str, Any]:
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
     return {
-        "id": job.id, "flist": job.flist, "dataset": job.dataset, "purpose": job.purpose,
-        "holder": job.holder, "party": job.party, "state": job.state, "reason": job.reason,
-        "certificates": job.certificates, "exitCode": job.exit_code, "timedOut": job.timed_out,
-        "output": job.stdout, "errors": job.stderr, "created": time_of(job.created_at),
-        "started": time_of(job.started_at), "finished": time_of(job.finished_at),
-    }  # fmt: skip
+        "id": job.id,
+        "flist": job.flist,
+        "dataset": job.dataset,
+        "purpose": job.purpose,
+        "holder": job.holder,
+        "party": job.party,
+        "state": job.state,
+        "reason": job.reason,
+        "certificates": job.certificates,
+        "exitCode": job.exit_code,
+        "timedOut": job.timed_out,
+        "output": job.stdout,
+        "errors": job.stderr,
+        "created": time_of(job.created_at),
+        "started": time_of(job.started_at),
+        "finished": time_of(job.finished_at),
+    }
 
 
 def submit(
@@ -138,9 +151,17 @@ def submit(
     principal: Principal,
     verify: Any,  # credentials -> tuple[CredentialResult, ...]
 ) -> dict[str, Any]:
-    job = Job(id=secrets.token_urlsafe(12), flist=request.flist, dataset=request.dataset,
-              purpose=request.purpose, holder=principal.holder, party=principal.party,
-              state="queued", certificates=[], timed_out=False)  # fmt: skip
+    job = Job(
+        id=secrets.token_urlsafe(12),
+        flist=request.flist,
+        dataset=request.dataset,
+        purpose=request.purpose,
+        holder=principal.holder,
+        party=principal.party,
+        state="queued",
+        certificates=[],
+        timed_out=False,
+    )
     try:
         certificate_ids = admit(runtime, request, verify)
     except DomainError as refusal:
@@ -160,9 +181,16 @@ def submit(
 
 
 def _audit_data(job: Job, **extra: Any) -> dict[str, Any]:
-    return {"flist": job.flist, "dataset": job.dataset, "purpose": job.purpose,
-            "holder": job.holder, "party": job.party, "certificates": job.certificates,
-            "reason": job.reason, **extra}  # fmt: skip
+    return {
+        "flist": job.flist,
+        "dataset": job.dataset,
+        "purpose": job.purpose,
+        "holder": job.holder,
+        "party": job.party,
+        "certificates": job.certificates,
+        "reason": job.reason,
+        **extra,
+    }
 
 
 def admit(runtime: ComputeRuntime, request: JobRequest, verify: Any) -> list[str]:
@@ -175,7 +203,7 @@ def admit(runtime: ComputeRuntime, request: JobRequest, verify: Any) -> list[str
         raise DomainError(
             ProblemType.FLIST_TAMPERED,
             f"the stored bytes hash to {actual}, not {request.flist}",
-        )  # fmt: skip
+        )
     found = runtime.registry
     certificates = _distinct(
         request.certificates
@@ -185,14 +213,20 @@ def admit(runtime: ComputeRuntime, request: JobRequest, verify: Any) -> list[str
     results: tuple[CredentialResult, ...] = verify(certificates) if certificates else ()
     decision = evaluate(CertifiedSoftware(actual, request.purpose), results)
     if not decision.allow:
-        failures = [f"{r.credential.get('id')}: {', '.join(r.error_types())}"
-                    for r in results if not r.verified]  # fmt: skip
+        failures = [
+            f"{r.credential.get('id')}: {', '.join(r.error_types())}"
+            for r in results
+            if not r.verified
+        ]
         reason = decision.reasons[0]
         raise Problem(
-            reason.code, "Software not certified for this job", 403,
+            reason.code,
+            "Software not certified for this job",
+            403,
             reason.detail + (f" (refused certificates: {'; '.join(failures)})" if failures else ""),
-            missing=missing(decision.reasons), certificateErrors=failures,
-        )  # fmt: skip
+            missing=missing(decision.reasons),
+            certificateErrors=failures,
+        )
     for certificate in decision.granted_by:
         subject = certificate.get("credentialSubject") or {}
         certified_md5 = subject.get("md5")
@@ -225,36 +259,58 @@ def run_job(runtime: ComputeRuntime, job_id: str) -> None:
         runtime.notify()
         audit.append(factory, "started", {"flist": job.flist}, job_id)
         try:
-            result = runtime.executor.run(runtime.path(job.flist), dataset=job.dataset,
-                                          purpose=job.purpose, limits=runtime.limits)  # fmt: skip
+            result = runtime.executor.run(
+                runtime.path(job.flist),
+                dataset=job.dataset,
+                purpose=job.purpose,
+                limits=runtime.limits,
+            )
             state = "succeeded" if audit.succeeded(result) else "failed"
-            values = {"exit_code": result.exit_code, "timed_out": result.timed_out,
-                      "stdout": result.stdout, "stderr": result.stderr}  # fmt: skip
+            values = {
+                "exit_code": result.exit_code,
+                "timed_out": result.timed_out,
+                "stdout": result.stdout,
+                "stderr": result.stderr,
+            }
             reason = audit.reason(result)
         except (FlistError, SandboxUnavailable) as exc:  # never run unsandboxed
             state, values, reason = "failed", {}, str(exc)
             result = None
         with transaction(factory) as session:
-            session.execute(update(Job).where(Job.id == job_id).values(
-                state=state, reason=reason, finished_at=utcnow(), **values))  # fmt: skip
+            session.execute(
+                update(Job)
+                .where(Job.id == job_id)
+                .values(state=state, reason=reason, finished_at=utcnow(), **values)
+            )
         output_hash = hashlib.sha256((values.get("stdout") or "").encode()).hexdigest()
-        audit.append(factory, "finished", {
-            "state": state, "exitCode": values.get("exit_code"), "reason": reason,
-            "outputSha256": output_hash,
-            "durationMs": result.duration_ms if result else 0,
-            **(audit.ending(result) if result else {"ended": "not-started"}),
-        }, job_id)  # fmt: skip
+        audit.append(
+            factory,
+            "finished",
+            {
+                "state": state,
+                "exitCode": values.get("exit_code"),
+                "reason": reason,
+                "outputSha256": output_hash,
+                "durationMs": result.duration_ms if result else 0,
+                **(audit.ending(result) if result else {"ended": "not-started"}),
+            },
+            job_id,
+        )
     except Exception:
         log.exception("compute job %s crashed", job_id)
         with transaction(factory) as session:
-            session.execute(update(Job).where(Job.id == job_id).values(
-                state="failed", reason="the executor crashed", finished_at=utcnow()))  # fmt: skip
+            session.execute(
+                update(Job)
+                .where(Job.id == job_id)
+                .values(state="failed", reason="the executor crashed", finished_at=utcnow())
+            )
     finally:
         runtime.notify()
 
 
-def get_job(runtime: ComputeRuntime, job_id: str, principal: Principal,
-            wait: float = 0.0) -> dict[str, Any]:  # fmt: skip
+def get_job(
+    runtime: ComputeRuntime, job_id: str, principal: Principal, wait: float = 0.0
+) -> dict[str, Any]:
     deadline = time.monotonic() + wait
     while True:
         seen = runtime.generation()  # before reading: a change after the read still wakes us

@@ -22,8 +22,16 @@ from gateway.plugin import (
 from schemas.presentation import presentation_definition_names
 
 PURCHASE = AttorneyPower("marketplace", "purchase")
-ROLES = ("DataProvider", "DataConsumer", "ModelProvider", "ModelConsumer",
-         "InfrastructureProvider", "DataIntermediary", "Certifier", "Governance")  # fmt: skip
+ROLES = (
+    "DataProvider",
+    "DataConsumer",
+    "ModelProvider",
+    "ModelConsumer",
+    "InfrastructureProvider",
+    "DataIntermediary",
+    "Certifier",
+    "Governance",
+)
 
 
 def parse_policy(value: Any) -> dict[str, Any]:

@@ -52,47 +52,111 @@ STRINGS = {"type": "array", "items": STRING}
 TIME = {"type": "string", "format": "date-time"}
 PRICE = {"type": "string", "pattern": r"^\d+\.\d{2}$"}
 POLICY = {"type": "object", "properties": {"roles": STRINGS, "definition": STRING}}
-OFFER = component("Offer", {
-    "type": "object",
-    "required": ["id", "seller", "title", "description", "price", "currency", "policy", "active",
-                 "created"],
-    "properties": {
-        "id": {"type": "integer"}, "seller": STRING, "item": {"type": ["integer", "null"]},
-        "title": STRING, "description": STRING, "price": PRICE, "currency": STRING,
-        "policy": POLICY, "active": {"type": "boolean"}, "created": TIME,
+OFFER = component(
+    "Offer",
+    {
+        "type": "object",
+        "required": [
+            "id",
+            "seller",
+            "title",
+            "description",
+            "price",
+            "currency",
+            "policy",
+            "active",
+            "created",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "seller": STRING,
+            "item": {"type": ["integer", "null"]},
+            "title": STRING,
+            "description": STRING,
+            "price": PRICE,
+            "currency": STRING,
+            "policy": POLICY,
+            "active": {"type": "boolean"},
+            "created": TIME,
+        },
     },
-})  # fmt: skip
-PURCHASE = component("Purchase", {
-    "type": "object",
-    "required": ["id", "offer", "title", "price", "currency", "seller", "buyer", "buyerHolder",
-                 "as", "credentials", "created"],
-    "properties": {
-        "id": {"type": "integer"}, "offer": {"type": "integer"}, "title": STRING, "price": PRICE,
-        "currency": STRING, "seller": STRING, "buyer": STRING, "buyerHolder": STRING,
-        "as": {"enum": ["buyer", "seller"]}, "credentials": STRINGS, "created": TIME,
+)
+PURCHASE = component(
+    "Purchase",
+    {
+        "type": "object",
+        "required": [
+            "id",
+            "offer",
+            "title",
+            "price",
+            "currency",
+            "seller",
+            "buyer",
+            "buyerHolder",
+            "as",
+            "credentials",
+            "created",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "offer": {"type": "integer"},
+            "title": STRING,
+            "price": PRICE,
+            "currency": STRING,
+            "seller": STRING,
+            "buyer": STRING,
+            "buyerHolder": STRING,
+            "as": {"enum": ["buyer", "seller"]},
+            "credentials": STRINGS,
+            "created": TIME,
+        },
     },
-})  # fmt: skip
+)
 NEW_OFFER = {
     "type": "object",
     "x-problem": "invalid-request",  # not an object at all
     "required": ["title", "price"],
     "properties": {
-        "title": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S",
-                  "x-problem": FIELD},
+        "title": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200,
+            "pattern": r"\S",
+            "x-problem": FIELD,
+        },
         "description": {"type": ["string", "null"], "maxLength": 5000, "x-problem": FIELD},
-        "price": {"type": ["string", "integer"], "minimum": 0, "x-problem": FIELD,
-                  "description": 'a decimal of at most two decimals, e.g. "12.50"'},
-        "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "default": "EUR",
-                     "x-problem": FIELD, "description": "ISO 4217"},
-        "item": {"type": ["integer", "null"], "minimum": 1, "x-problem": FIELD,
-                 "description": "the catalogue item offered"},
+        "price": {
+            "type": ["string", "integer"],
+            "minimum": 0,
+            "x-problem": FIELD,
+            "description": 'a decimal of at most two decimals, e.g. "12.50"',
+        },
+        "currency": {
+            "type": "string",
+            "pattern": "^[A-Z]{3}$",
+            "default": "EUR",
+            "x-problem": FIELD,
+            "description": "ISO 4217",
+        },
+        "item": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "x-problem": FIELD,
+            "description": "the catalogue item offered",
+        },
         # Its members are policy.parse_policy's to check: each error names the member.
-        "policy": {"type": ["object", "null"], "x-problem": FIELD,
-                   "description": 'who may buy: {"roles": [...], "definition": "<name>"}',
-                   "properties": {"roles": {"type": "array", "minItems": 1, "x-problem": FIELD},
-                                  "definition": {"type": "string", "x-problem": FIELD}}},
+        "policy": {
+            "type": ["object", "null"],
+            "x-problem": FIELD,
+            "description": 'who may buy: {"roles": [...], "definition": "<name>"}',
+            "properties": {
+                "roles": {"type": "array", "minItems": 1, "x-problem": FIELD},
+                "definition": {"type": "string", "x-problem": FIELD},
+            },
+        },
     },
-}  # fmt: skip
+}
 GATED = gated("marketplace")
 
 
@@ -102,17 +166,27 @@ GATED = gated("marketplace")
 def index():
     principal = current_principal()
     return render_template(
-        "marketplace/index.html", principal=principal,
+        "marketplace/index.html",
+        principal=principal,
         offers=services.list_offers(db_sessions()),
         history=services.history(db_sessions(), principal.party),
-    )  # fmt: skip
+    )
 
 
 @bp.get("/api/offers")
 @requires(Participant())
-@operation("The active offers, newest first", **GATED, responses={**TO_LOGIN, 200: {
-    "type": "object", "required": ["offers"],
-    "properties": {"offers": {"type": "array", "items": OFFER}}}})  # fmt: skip
+@operation(
+    "The active offers, newest first",
+    **GATED,
+    responses={
+        **TO_LOGIN,
+        200: {
+            "type": "object",
+            "required": ["offers"],
+            "properties": {"offers": {"type": "array", "items": OFFER}},
+        },
+    },
+)
 def offers():
     return {"offers": services.list_offers(db_sessions())}
 
@@ -126,19 +200,29 @@ def create_offer():
 
 @bp.post("/api/offers/<int:offer_id>/purchase")
 @requires(BUY)
-@operation("Buy an offer, if the buyer meets its policy", responses={201: PURCHASE},
-           **{**GATED, "problems": (403, 404, 409)})  # fmt: skip
+@operation(
+    "Buy an offer, if the buyer meets its policy",
+    responses={201: PURCHASE},
+    **{**GATED, "problems": (403, 404, 409)},
+)
 def purchase(offer_id: int):
     return services.purchase(db_sessions(), offer_id, current_principal()), 201
 
 
 @bp.get("/api/history")
 @requires(Participant())
-@operation("The caller's purchases and sales (its company's, for an attorney)", **GATED,
-           responses={**TO_LOGIN, 200: {
-               "type": "object", "required": ["party", "transactions"],
-               "properties": {"party": STRING,
-                              "transactions": {"type": "array", "items": PURCHASE}}}})  # fmt: skip
+@operation(
+    "The caller's purchases and sales (its company's, for an attorney)",
+    **GATED,
+    responses={
+        **TO_LOGIN,
+        200: {
+            "type": "object",
+            "required": ["party", "transactions"],
+            "properties": {"party": STRING, "transactions": {"type": "array", "items": PURCHASE}},
+        },
+    },
+)
 def history():
     principal = current_principal()
     transactions = services.history(db_sessions(), principal.party)

@@ -41,11 +41,17 @@ def _time(moment) -> str:
 
 def offer_json(offer: Offer) -> dict[str, Any]:
     return {
-        "id": offer.id, "seller": offer.seller, "item": offer.item_id, "title": offer.title,
-        "description": offer.description, "price": f"{offer.price_cents / 100:.2f}",
-        "currency": offer.currency, "policy": offer.policy, "active": offer.active,
+        "id": offer.id,
+        "seller": offer.seller,
+        "item": offer.item_id,
+        "title": offer.title,
+        "description": offer.description,
+        "price": f"{offer.price_cents / 100:.2f}",
+        "currency": offer.currency,
+        "policy": offer.policy,
+        "active": offer.active,
         "created": _time(offer.created_at),
-    }  # fmt: skip
+    }
 
 
 def create_offer(factory: sessionmaker[Session], body: Any, principal: Principal) -> dict[str, Any]:
@@ -57,13 +63,16 @@ def create_offer(factory: sessionmaker[Session], body: Any, principal: Principal
     if item is not None and (isinstance(item, bool) or not isinstance(item, int) or item < 1):
         raise inputs.invalid("item", "item is a catalogue item id")
     offer = Offer(
-        seller=principal.party, seller_holder=principal.holder, item_id=item,
+        seller=principal.party,
+        seller_holder=principal.holder,
+        item_id=item,
         title=inputs.text(body, "title", max_length=200),
-        description=inputs.text(body, "description", max_length=5000, required=False,
-                                default="") or "",
-        price_cents=parse_price(body.get("price")), currency=currency,
+        description=inputs.text(body, "description", max_length=5000, required=False, default="")
+        or "",
+        price_cents=parse_price(body.get("price")),
+        currency=currency,
         policy=parse_policy(body.get("policy")),
-    )  # fmt: skip
+    )
     with transaction(factory) as session:
         session.add(offer)
     return offer_json(offer)
@@ -95,14 +104,19 @@ def purchase(factory: sessionmaker[Session], offer_id: int, principal: Principal
                 required=describe(requirement),
                 missing=missing(decision.reasons),
                 reasons=[r.to_dict() for r in decision.reasons],
-            )  # fmt: skip
+            )
         evidence.extend(decision.credentials)
     agreement = Purchase(
-        offer_id=offer.id, seller=offer.seller, buyer=principal.party,
-        buyer_holder=principal.holder, title=offer.title, price_cents=offer.price_cents,
-        currency=offer.currency, policy=offer.policy,
+        offer_id=offer.id,
+        seller=offer.seller,
+        buyer=principal.party,
+        buyer_holder=principal.holder,
+        title=offer.title,
+        price_cents=offer.price_cents,
+        currency=offer.currency,
+        policy=offer.policy,
         credentials=sorted(set(evidence + list(principal.decision.credentials))),
-    )  # fmt: skip
+    )
     with transaction(factory) as session:
         session.add(agreement)
     return purchase_json(agreement, principal.party)
@@ -110,12 +124,18 @@ def purchase(factory: sessionmaker[Session], offer_id: int, principal: Principal
 
 def purchase_json(row: Purchase, party: str) -> dict[str, Any]:
     return {
-        "id": row.id, "offer": row.offer_id, "title": row.title,
-        "price": f"{row.price_cents / 100:.2f}", "currency": row.currency,
-        "seller": row.seller, "buyer": row.buyer, "buyerHolder": row.buyer_holder,
-        "as": "buyer" if row.buyer == party else "seller", "credentials": row.credentials,
+        "id": row.id,
+        "offer": row.offer_id,
+        "title": row.title,
+        "price": f"{row.price_cents / 100:.2f}",
+        "currency": row.currency,
+        "seller": row.seller,
+        "buyer": row.buyer,
+        "buyerHolder": row.buyer_holder,
+        "as": "buyer" if row.buyer == party else "seller",
+        "credentials": row.credentials,
         "created": _time(row.created_at),
-    }  # fmt: skip
+    }
 
 
 def history(factory: sessionmaker[Session], party: str, limit: int = 100) -> list[dict[str, Any]]:

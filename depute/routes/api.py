@@ -59,18 +59,26 @@ PRESENTATION = {
 SESSION = {
     "type": "object",
     "required": ["token", "company", "expiresAt"],
-    "properties": {"token": STRING, "company": STRING, "name": {"type": ["string", "null"]},
-                   "expiresAt": STRING},
-}  # fmt: skip
+    "properties": {
+        "token": STRING,
+        "company": STRING,
+        "name": {"type": ["string", "null"]},
+        "expiresAt": STRING,
+    },
+}
 POWERS = listing("powers", STRING)
 COMPANY = {
     "type": "object",
     "required": ["id", "legalName", "status"],
-    "properties": {"id": STRING, "legalName": STRING, "status": STRING,
-                   "did": {"type": ["string", "null"]},
-                   "provisioning": {"type": ["object", "null"]},
-                   "delegablePowers": {"type": "array", "items": STRING}},
-}  # fmt: skip
+    "properties": {
+        "id": STRING,
+        "legalName": STRING,
+        "status": STRING,
+        "did": {"type": ["string", "null"]},
+        "provisioning": {"type": ["object", "null"]},
+        "delegablePowers": {"type": "array", "items": STRING},
+    },
+}
 #: What depute.authorisations.check_mandate reads; what the members hold (the powers the
 #: company may delegate, the dates) it checks, with its own field problems.
 MANDATE = {
@@ -81,18 +89,28 @@ MANDATE = {
         "proofType": {"enum": list(PROOF_TYPES)},
     },
 }
-AUTHORISATION = component("Authorisation", {
-    "type": "object",
-    "required": ["id", "company", "mandatee", "powers", "state", "validFrom", "validUntil"],
-    "properties": {
-        "id": STRING, "company": STRING, "powers": {"type": "array", "items": STRING},
-        "mandatee": {"type": "object", "properties": {"name": STRING, "email": STRING}},
-        "signer": {"type": ["object", "null"]}, "validFrom": STRING, "validUntil": STRING,
-        "state": {"enum": list(STATES)}, "credentialId": {"type": ["string", "null"]},
-        "subject": {"type": ["string", "null"]}, "createdBy": {"type": ["string", "null"]},
-        "createdAt": STRING, "exchange": {"type": ["object", "null"]},
+AUTHORISATION = component(
+    "Authorisation",
+    {
+        "type": "object",
+        "required": ["id", "company", "mandatee", "powers", "state", "validFrom", "validUntil"],
+        "properties": {
+            "id": STRING,
+            "company": STRING,
+            "powers": {"type": "array", "items": STRING},
+            "mandatee": {"type": "object", "properties": {"name": STRING, "email": STRING}},
+            "signer": {"type": ["object", "null"]},
+            "validFrom": STRING,
+            "validUntil": STRING,
+            "state": {"enum": list(STATES)},
+            "credentialId": {"type": ["string", "null"]},
+            "subject": {"type": ["string", "null"]},
+            "createdBy": {"type": ["string", "null"]},
+            "createdAt": STRING,
+            "exchange": {"type": ["object", "null"]},
+        },
     },
-})  # fmt: skip
+)
 COMPANIES = listing("companies", COMPANY)
 
 
@@ -105,14 +123,22 @@ def domain() -> str:
 def current_admin() -> Admin:
     presented = presented_bearer_token()
     if presented is None:
-        raise Problem("unauthorized", "Authentication required", 401,
-                      "send an operator API token or a depute session token as Bearer",
-                      headers=CHALLENGE)  # fmt: skip
+        raise Problem(
+            "unauthorized",
+            "Authentication required",
+            401,
+            "send an operator API token or a depute session token as Bearer",
+            headers=CHALLENGE,
+        )
     admin = admin_for_bearer(depute_context(), presented)
     if admin is None:
-        raise Problem("invalid-token", "Invalid or ended session", 401,
-                      "the token is unknown, expired, or its mandate is no longer active",
-                      headers=CHALLENGE)  # fmt: skip
+        raise Problem(
+            "invalid-token",
+            "Invalid or ended session",
+            401,
+            "the token is unknown, expired, or its mandate is no longer active",
+            headers=CHALLENGE,
+        )
     g.admin = admin
     return admin
 
@@ -120,8 +146,12 @@ def current_admin() -> Admin:
 def admin_of(company_id: str) -> Admin:
     admin = current_admin()
     if not admin.may_act_for(company_id):
-        raise Problem("forbidden", "Not your company", 403,
-                      "a company admin acts only for the company that mandated them")  # fmt: skip
+        raise Problem(
+            "forbidden",
+            "Not your company",
+            403,
+            "a company admin acts only for the company that mandated them",
+        )
     return admin
 
 
@@ -156,8 +186,14 @@ def login_with_presentation():
     if not isinstance(presentation, dict):
         raise single("presentation", "missing-field", "post {presentation: <VP>}", 400)
     token, row = login(depute_context(), presentation, domain())
-    response = jsonify({"token": token, "company": row.company_id, "name": row.name,
-                        "expiresAt": row.expires_at.isoformat()})  # fmt: skip
+    response = jsonify(
+        {
+            "token": token,
+            "company": row.company_id,
+            "name": row.name,
+            "expiresAt": row.expires_at.isoformat(),
+        }
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -183,12 +219,16 @@ def company_view(company_id: str) -> dict:
         "legalName": company.legal_name,
         "status": company.status,
         "did": wallet.did if wallet else None,
-        "provisioning": None if wallet is None else {
-            "state": wallet.state, "onboarding": wallet.onboarding_state,
-            "adminAuthorisation": wallet.admin_authorisation_id, "error": wallet.error,
+        "provisioning": None
+        if wallet is None
+        else {
+            "state": wallet.state,
+            "onboarding": wallet.onboarding_state,
+            "adminAuthorisation": wallet.admin_authorisation_id,
+            "error": wallet.error,
         },
         "delegablePowers": delegable_powers(ctx, company),
-    }  # fmt: skip
+    }
 
 
 @api.get("/powers")
@@ -322,8 +362,11 @@ def audit_log(company_id: str):
         rows = [audit.describe(e) for e in audit.events(session, company_id)]
     if request.args.get("format", "json") == "csv":
         return Response(
-            audit.to_csv(rows), mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="depute-audit-{company_id}.csv"',
-                     "Cache-Control": "no-store"},
-        )  # fmt: skip
+            audit.to_csv(rows),
+            mimetype="text/csv",
+            headers={
+                "Content-Disposition": f'attachment; filename="depute-audit-{company_id}.csv"',
+                "Cache-Control": "no-store",
+            },
+        )
     return {"company": company_id, "events": rows}

@@ -90,9 +90,16 @@ def home(admin: Admin):
     return render_template("depute/companies.html", admin=admin, rows=rows, names=names)
 
 
-pages = admin_pages("depute_pages", __name__, prefix="/depute", home_path="/depute/",
-                    policy=policy, title="Depute · company mandates", home=home,
-                    template_folder="../templates")  # fmt: skip
+pages = admin_pages(
+    "depute_pages",
+    __name__,
+    prefix="/depute",
+    home_path="/depute/",
+    policy=policy,
+    title="Depute · company mandates",
+    home=home,
+    template_folder="../templates",
+)
 
 
 def admin_of(company_id: str) -> Admin:
@@ -112,8 +119,9 @@ def company(company_id: str):
     return _company_page(admin, company_id)
 
 
-def _company_page(admin: Admin, company_id: str, *, status: int = 200, problem=None,
-                  form=None, created=None):  # fmt: skip
+def _company_page(
+    admin: Admin, company_id: str, *, status: int = 200, problem=None, form=None, created=None
+):
     ctx = depute_context()
     state = request.args.get("state") or None
     with ctx.factory() as db:
@@ -125,11 +133,22 @@ def _company_page(admin: Admin, company_id: str, *, status: int = 200, problem=N
         qr = qr_svg(created["exchange"]["invitation_url"])
         oid4vci_qr = offer_qr(created["exchange"].get("oid4vci"))
     page = render_template(
-        "depute/company.html", admin=admin, company=company, wallet=wallet, rows=rows,
-        state=state, states=STATES, actions=ACTIONS, powers=delegable_powers(ctx, company),
-        message=told(), problem=problem, form=form or {},
-        created=created, qr=qr, oid4vci_qr=oid4vci_qr,
-    )  # fmt: skip
+        "depute/company.html",
+        admin=admin,
+        company=company,
+        wallet=wallet,
+        rows=rows,
+        state=state,
+        states=STATES,
+        actions=ACTIONS,
+        powers=delegable_powers(ctx, company),
+        message=told(),
+        problem=problem,
+        form=form or {},
+        created=created,
+        qr=qr,
+        oid4vci_qr=oid4vci_qr,
+    )
     return page, status
 
 
@@ -139,8 +158,11 @@ def authorise_employee(company_id: str):
     admin = admin_of(company_id)
     ctx = depute_context()
     form = request.form
-    body = {"name": form.get("name", ""), "email": form.get("email", ""),
-            "powers": form.getlist("powers")}  # fmt: skip
+    body = {
+        "name": form.get("name", ""),
+        "email": form.get("email", ""),
+        "powers": form.getlist("powers"),
+    }
     if form.get("validUntil"):
         body["validUntil"] = form["validUntil"] + "T23:59:59Z"
     try:
@@ -151,8 +173,7 @@ def authorise_employee(company_id: str):
         problem = problem_of(error)
         if problem.status >= 500:
             raise
-        return _company_page(admin, company_id, status=problem.status, problem=problem,
-                             form=form)  # fmt: skip
+        return _company_page(admin, company_id, status=problem.status, problem=problem, form=form)
     with ctx.factory() as db:
         created = describe(db, get_authorisation(db, company_id, row.id), ctx)
     return _company_page(admin, company_id, status=201, created=created)
@@ -163,8 +184,14 @@ def change(company_id: str, authorisation_id: str, action: str):
     check_csrf()
     admin = admin_of(company_id)
     with refusal_told(f"Not done ({action})"):
-        view = set_status(depute_context(), company_id, authorisation_id, action,
-                          request.form.get("reason", ""), admin.actor)  # fmt: skip
+        view = set_status(
+            depute_context(),
+            company_id,
+            authorisation_id,
+            action,
+            request.form.get("reason", ""),
+            admin.actor,
+        )
         tell(f"{view['mandatee']['name']}: now {view['state']}.")
     return redirect(url_for(".company", company_id=company_id), 303)
 
@@ -176,10 +203,13 @@ def audit_export(company_id: str, fmt: str):
         rows = [audit.describe(e) for e in audit.events(db, company_id)]
     disposition = f'attachment; filename="depute-audit-{company_id}.{fmt}"'
     if fmt == "csv":
-        return Response(audit.to_csv(rows), mimetype="text/csv",
-                        headers={"Content-Disposition": disposition})  # fmt: skip
+        return Response(
+            audit.to_csv(rows), mimetype="text/csv", headers={"Content-Disposition": disposition}
+        )
     if fmt == "json":
-        return Response(json.dumps({"company": company_id, "events": rows}),
-                        mimetype="application/json",
-                        headers={"Content-Disposition": disposition})  # fmt: skip
+        return Response(
+            json.dumps({"company": company_id, "events": rows}),
+            mimetype="application/json",
+            headers={"Content-Disposition": disposition},
+        )
     raise Problem("not-found", "Not found", 404, "audit.csv or audit.json")

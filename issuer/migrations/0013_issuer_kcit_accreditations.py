@@ -55,14 +55,25 @@ def upgrade() -> None:
     for did in accredited:
         if did in known:  # KCIT already decided about this DID: its decision stands
             continue
-        conn.execute(accreditations.insert().values(
-            did=did, credential_type=CERTIFICATION, active=True, granted_by=ACTOR, granted_at=now,
-        ))  # fmt: skip
-        conn.execute(events.insert().values(
-            did=did, action="accredit", actor=ACTOR,
-            reason="moved from the issuer's certifier list", changes={
-                "accreditation": [CERTIFICATION, True]}, at=now,
-        ))  # fmt: skip
+        conn.execute(
+            accreditations.insert().values(
+                did=did,
+                credential_type=CERTIFICATION,
+                active=True,
+                granted_by=ACTOR,
+                granted_at=now,
+            )
+        )
+        conn.execute(
+            events.insert().values(
+                did=did,
+                action="accredit",
+                actor=ACTOR,
+                reason="moved from the issuer's certifier list",
+                changes={"accreditation": [CERTIFICATION, True]},
+                at=now,
+            )
+        )
     with op.batch_alter_table("issuer_certifiers") as batch:
         batch.drop_column("accredited")
 

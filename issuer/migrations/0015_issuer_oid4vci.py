@@ -22,9 +22,12 @@ def upgrade() -> None:
         sa.Column("id", sa.String(64), primary_key=True),
         sa.Column("kind", sa.String(8), nullable=False),
         sa.Column(
-            "exchange_id", sa.String(36), sa.ForeignKey("issuer_exchanges.id"),
-            nullable=True, unique=True,
-        ),  # fmt: skip
+            "exchange_id",
+            sa.String(36),
+            sa.ForeignKey("issuer_exchanges.id"),
+            nullable=True,
+            unique=True,
+        ),
         sa.Column("code_hash", sa.String(64), nullable=True, unique=True),
         sa.Column("tx_code_hash", sa.String(64), nullable=True),
         sa.Column("tx_code_failures", sa.Integer, nullable=False),

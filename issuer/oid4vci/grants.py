@@ -97,12 +97,19 @@ def offer_for_exchange(ctx: IssuerContext, settings: Oid4vciSettings, exchange: 
     offer_id = secrets.token_urlsafe(16)
     try:
         with transaction(ctx.factory) as session:
-            session.add(Oid4vciGrant(
-                id=offer_id, kind=OFFER, exchange_id=exchange.id,
-                code_hash=_mac(settings, "code-hash", pre_authorized_code(settings, offer_id)),
-                tx_code_hash=_mac(settings, "tx-hash", f"{offer_id}:{tx_code(settings, offer_id)}"),
-                tx_code_failures=0, expires_at=exchange.expires_at,
-            ))  # fmt: skip
+            session.add(
+                Oid4vciGrant(
+                    id=offer_id,
+                    kind=OFFER,
+                    exchange_id=exchange.id,
+                    code_hash=_mac(settings, "code-hash", pre_authorized_code(settings, offer_id)),
+                    tx_code_hash=_mac(
+                        settings, "tx-hash", f"{offer_id}:{tx_code(settings, offer_id)}"
+                    ),
+                    tx_code_failures=0,
+                    expires_at=exchange.expires_at,
+                )
+            )
     except IntegrityError:  # another request made it a moment ago: take that one
         with ctx.factory() as session:
             found = session.scalar(
@@ -156,13 +163,17 @@ def offer_document(
         grant = session.get(Oid4vciGrant, offer_id)
         if grant is None or grant.kind != OFFER or grant.expires_at <= now:
             raise OAuthError("not_found", "no such credential offer, or it expired", 404)
-        types = sorted({r.type for r in records.of_exchange(session, grant.exchange_id)}) \
-            if grant.exchange_id else []  # fmt: skip
+        types = (
+            sorted({r.type for r in records.of_exchange(session, grant.exchange_id)})
+            if grant.exchange_id
+            else []
+        )
     ids = [
         metadata.configuration_id(type_name, fmt)
-        for type_name in types if type_name in metadata.FAMILIES
+        for type_name in types
+        if type_name in metadata.FAMILIES
         for fmt in metadata.FORMATS
-    ]  # fmt: skip
+    ]
     return {
         "credential_issuer": base,
         "credential_configuration_ids": ids,
@@ -209,10 +220,11 @@ def redeem(
     with transaction(ctx.factory) as session:
         allowed = session.execute(
             update(Oid4vciGrant)
-            .where(Oid4vciGrant.id == grant.id,
-                   Oid4vciGrant.tx_code_failures < MAX_TX_CODE_ATTEMPTS)
+            .where(
+                Oid4vciGrant.id == grant.id, Oid4vciGrant.tx_code_failures < MAX_TX_CODE_ATTEMPTS
+            )
             .values(tx_code_failures=Oid4vciGrant.tx_code_failures + 1)
-        ).rowcount  # fmt: skip
+        ).rowcount
     if not allowed:
         raise invalid_grant("too many wrong PINs: the offer is void, ask for a new one")
     expected = grant.tx_code_hash or ""
@@ -235,9 +247,10 @@ def redeem(
             raise invalid_grant("the pre-authorized code was already used")
         grant_templates = _take_exchange(session, grant.exchange_id)
         session.execute(
-            update(Oid4vciGrant).where(Oid4vciGrant.id == grant.id)
+            update(Oid4vciGrant)
+            .where(Oid4vciGrant.id == grant.id)
             .values(templates=grant_templates, issued=[])
-        )  # fmt: skip
+        )
     return {
         "access_token": token,
         "token_type": "Bearer",
@@ -272,11 +285,17 @@ def sweep(ctx: IssuerContext, now: datetime, batch: int = 100) -> int:
     """Abandon credentials whose offer was redeemed but never fetched before the access token
     expired (their indices are set for good), and drop nonces long dead; returns how many."""
     with ctx.factory() as session:
-        stale = list(session.scalars(
-            select(Oid4vciGrant).where(
-                Oid4vciGrant.kind == OFFER, Oid4vciGrant.token_expires_at < now,
-            ).order_by(Oid4vciGrant.token_expires_at.desc()).limit(batch)
-        ))  # fmt: skip
+        stale = list(
+            session.scalars(
+                select(Oid4vciGrant)
+                .where(
+                    Oid4vciGrant.kind == OFFER,
+                    Oid4vciGrant.token_expires_at < now,
+                )
+                .order_by(Oid4vciGrant.token_expires_at.desc())
+                .limit(batch)
+            )
+        )
     ended = 0
     for grant in stale:
         ids = [t["record"] for t in grant.templates or []]
@@ -287,14 +306,17 @@ def sweep(ctx: IssuerContext, now: datetime, batch: int = 100) -> int:
                 )
             ):
                 ended += records.abandon(
-                    session, record, "redeemed over OpenID4VCI but never fetched",
+                    session,
+                    record,
+                    "redeemed over OpenID4VCI but never fetched",
                     from_states=(ISSUING,),
-                )  # fmt: skip
+                )
             # Swept once: the token's expiry goes (SQL NULL), so the grant is not selected again.
             session.execute(
-                update(Oid4vciGrant).where(Oid4vciGrant.id == grant.id)
+                update(Oid4vciGrant)
+                .where(Oid4vciGrant.id == grant.id)
                 .values(token_expires_at=None, token_hash=None)
-            )  # fmt: skip
+            )
     with transaction(ctx.factory) as session:
         session.execute(
             delete(Oid4vciGrant).where(
@@ -368,11 +390,16 @@ def spend_nonce_in(session, settings: Oid4vciSettings, nonce: str, now: datetime
         raise invalid_nonce() from None
     if expires <= now.timestamp():
         raise invalid_nonce()
-    session.add(Oid4vciGrant(
-        id="n_" + secrets.token_hex(16), kind=NONCE, tx_code_failures=0,
-        nonce_hash=_mac(settings, "nonce", nonce), nonce_used_at=now,
-        expires_at=datetime.fromtimestamp(expires, UTC),
-    ))  # fmt: skip
+    session.add(
+        Oid4vciGrant(
+            id="n_" + secrets.token_hex(16),
+            kind=NONCE,
+            tx_code_failures=0,
+            nonce_hash=_mac(settings, "nonce", nonce),
+            nonce_used_at=now,
+            expires_at=datetime.fromtimestamp(expires, UTC),
+        )
+    )
     session.flush()
 
 

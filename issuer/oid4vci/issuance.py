@@ -46,13 +46,15 @@ def requested_configuration(body: dict[str, Any], base: str) -> tuple[str, str]:
     """(type, format) of a credential request: by ``credential_configuration_id`` (1.0), or by
     ``format`` with ``vct`` / ``credential_definition.type`` (earlier drafts)."""
     if "credential_identifier" in body:
-        raise OAuthError("unknown_credential_identifier",
-                         "this issuer hands out no credential identifiers")  # fmt: skip
+        raise OAuthError(
+            "unknown_credential_identifier", "this issuer hands out no credential identifiers"
+        )
     if "credential_configuration_id" in body:
         parsed = metadata.parse_configuration_id(body["credential_configuration_id"])
         if parsed is None:
-            raise OAuthError("unknown_credential_configuration",
-                             "no such credential_configuration_id")  # fmt: skip
+            raise OAuthError(
+                "unknown_credential_configuration", "no such credential_configuration_id"
+            )
         return parsed
     fmt = body.get("format")
     if fmt in ("vc+sd-jwt", metadata.SD_JWT):
@@ -101,8 +103,9 @@ def issue(
     type_name, fmt = requested_configuration(body, base)
     template = next((t for t in grant.templates or [] if t["type"] == type_name), None)
     if template is None:
-        raise OAuthError("unknown_credential_configuration",
-                         f"this offer does not include a {type_name}")  # fmt: skip
+        raise OAuthError(
+            "unknown_credential_configuration", f"this offer does not include a {type_name}"
+        )
     proof = proof_of(body)
     holder: HolderKey | None = None
     if proof is not None:
@@ -115,8 +118,9 @@ def issue(
             if holder is not None:
                 grants.spend_nonce_in(session, settings, holder.nonce, now)
             if not grants.claim_in(session, grant.id, key):
-                raise OAuthError("credential_request_denied",
-                                 f"{key} was already issued for this offer")  # fmt: skip
+                raise OAuthError(
+                    "credential_request_denied", f"{key} was already issued for this offer"
+                )
             record = _bound_record(session, template["record"], type_name, holder)
     except IntegrityError:  # the nonce's row exists: it was spent before
         raise grants.invalid_nonce() from None
@@ -151,11 +155,14 @@ def _bound_record(
         credential = credentials.with_subject(record.credential, holder.did)
         won = session.execute(
             update(IssuedCredential)
-            .where(IssuedCredential.id == record.id, IssuedCredential.subject_id.is_(None),
-                   IssuedCredential.state == ISSUING)
+            .where(
+                IssuedCredential.id == record.id,
+                IssuedCredential.subject_id.is_(None),
+                IssuedCredential.state == ISSUING,
+            )
             .values(credential=credential, subject_id=holder.did, updated_at=utcnow())
             .execution_options(synchronize_session=False)
-        ).rowcount  # fmt: skip
+        ).rowcount
         if won:
             session.expunge(record)
             record.credential, record.subject_id = credential, holder.did
@@ -186,13 +193,24 @@ def _sign(
         if fmt == metadata.LDP_VC:
             issued: Any = tenant.client.issue_vc(credential, SIGNING_OPTIONS)
         elif fmt == metadata.JWT_VC:
-            issued = tenant.client.sign_jwt(vc_jwt_payload(credential), did=tenant.did,
-                                            headers={"typ": "JWT"})  # fmt: skip
+            issued = tenant.client.sign_jwt(
+                vc_jwt_payload(credential), did=tenant.did, headers={"typ": "JWT"}
+            )
         else:
-            payload = sd_jwt_payload(credential, record.status_list_url, record.status_index,
-                                     holder, metadata.vct(base, type_name))  # fmt: skip
-            issued = sdjwt.issue(payload, REGISTERED, lambda signed: tenant.client.sign_jwt(
-                signed, did=tenant.did, headers={"typ": SD_JWT_TYP}))  # fmt: skip
+            payload = sd_jwt_payload(
+                credential,
+                record.status_list_url,
+                record.status_index,
+                holder,
+                metadata.vct(base, type_name),
+            )
+            issued = sdjwt.issue(
+                payload,
+                REGISTERED,
+                lambda signed: tenant.client.sign_jwt(
+                    signed, did=tenant.did, headers={"typ": SD_JWT_TYP}
+                ),
+            )
     except AgentError as exc:
         raise agent_problem(exc) from exc  # the record stays issuing: the wallet may retry
     if record.state != ISSUED:
@@ -202,7 +220,7 @@ def _sign(
             raise DomainError(
                 ProblemType.ISSUANCE_INTERRUPTED,
                 "the offer expired before the credential was fetched",
-            )  # fmt: skip
+            )
     return issued
 
 

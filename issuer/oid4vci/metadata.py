@@ -70,10 +70,15 @@ def needs_proof(type_name: str, fmt: str) -> bool:
 
 def _display(type_name: str) -> list[dict[str, Any]]:
     family = FAMILIES[type_name]
-    return [{
-        "name": family["name"], "locale": "en", "description": family["description"],
-        "background_color": BACKGROUND, "text_color": "#ffffff",
-    }]  # fmt: skip
+    return [
+        {
+            "name": family["name"],
+            "locale": "en",
+            "description": family["description"],
+            "background_color": BACKGROUND,
+            "text_color": "#ffffff",
+        }
+    ]
 
 
 def configuration(base: str, type_name: str, fmt: str) -> dict[str, Any]:
@@ -147,7 +152,12 @@ def type_metadata(base: str, type_name: str) -> dict[str, Any]:
         "vct": vct(base, type_name),
         "name": family["name"],
         "description": family["description"],
-        "display": [{"lang": "en", "name": family["name"], "description": family["description"],
-                     "rendering": {"simple": {"background_color": BACKGROUND,
-                                              "text_color": "#ffffff"}}}],
-    }  # fmt: skip
+        "display": [
+            {
+                "lang": "en",
+                "name": family["name"],
+                "description": family["description"],
+                "rendering": {"simple": {"background_color": BACKGROUND, "text_color": "#ffffff"}},
+            }
+        ],
+    }

@@ -122,15 +122,14 @@ def _p256_did_key(fingerprint: str) -> dict[str, str]:
         raise invalid_proof("kid is not a valid P-256 did:key") from None
     numbers = point.public_numbers()
     return {
-        "kty": "EC", "crv": "P-256",
+        "kty": "EC",
+        "crv": "P-256",
         "x": b64url_encode(numbers.x.to_bytes(32, "big")),
         "y": b64url_encode(numbers.y.to_bytes(32, "big")),
-    }  # fmt: skip
+    }
 
 
-def check_proof(
-    proof: Any, *, audience: str, now: datetime, max_age: float
-) -> HolderKey:
+def check_proof(proof: Any, *, audience: str, now: datetime, max_age: float) -> HolderKey:
     """The holder key a ``jwt`` key proof proves possession of; :class:`OAuthError` otherwise.
 
     The nonce is returned, not checked: spending it is the caller's (database) business."""
@@ -190,4 +189,3 @@ def _check_claims(payload: dict[str, Any], *, audience: str, now: datetime, max_
     nonce = payload.get("nonce")
     if not isinstance(nonce, str) or not nonce:
         raise OAuthError("invalid_nonce", "the proof carries no nonce: ask the nonce endpoint")
-

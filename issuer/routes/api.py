@@ -36,44 +36,84 @@ api = Blueprint("issuer_api", __name__, url_prefix="/issuer")
 AUTHORITY = {"type": "object", "required": ["did"], "properties": {"did": {"type": "string"}}}
 STRING = {"type": "string"}
 NULLABLE = {"type": ["string", "null"]}
-EXCHANGE = component("Exchange", {
-    "type": "object",
-    "required": ["id", "workflow", "state", "expires_at", "invitation_url", "status_url"],
-    "properties": {
-        "id": STRING, "workflow": STRING, "state": STRING, "reason": NULLABLE,
-        "delivered": {"type": "boolean"}, "expires_at": STRING, "invitation_url": STRING,
-        "deep_link": NULLABLE, "qr_code": STRING, "status_url": STRING,
-        "credentials": {"type": "array", "items": {"type": "object"}},
-        "oid4vci": {"type": ["object", "null"]},
+EXCHANGE = component(
+    "Exchange",
+    {
+        "type": "object",
+        "required": ["id", "workflow", "state", "expires_at", "invitation_url", "status_url"],
+        "properties": {
+            "id": STRING,
+            "workflow": STRING,
+            "state": STRING,
+            "reason": NULLABLE,
+            "delivered": {"type": "boolean"},
+            "expires_at": STRING,
+            "invitation_url": STRING,
+            "deep_link": NULLABLE,
+            "qr_code": STRING,
+            "status_url": STRING,
+            "credentials": {"type": "array", "items": {"type": "object"}},
+            "oid4vci": {"type": ["object", "null"]},
+        },
     },
-})  # fmt: skip
-RECORD = component("IssuanceRecord", {
-    "type": "object",
-    "required": ["id", "credential_id", "type", "issuer", "state"],
-    "properties": {
-        "id": STRING, "credential_id": STRING, "type": STRING, "issuer": STRING,
-        "subject": NULLABLE, "workflow": NULLABLE, "state": STRING, "reason": NULLABLE,
-        "acknowledged": {"type": ["boolean", "null"]}, "proofType": NULLABLE,
-        "exchange_id": NULLABLE, "created_at": STRING, "issued_at": NULLABLE,
-        "credential": {"type": ["object", "null"]},
+)
+RECORD = component(
+    "IssuanceRecord",
+    {
+        "type": "object",
+        "required": ["id", "credential_id", "type", "issuer", "state"],
+        "properties": {
+            "id": STRING,
+            "credential_id": STRING,
+            "type": STRING,
+            "issuer": STRING,
+            "subject": NULLABLE,
+            "workflow": NULLABLE,
+            "state": STRING,
+            "reason": NULLABLE,
+            "acknowledged": {"type": ["boolean", "null"]},
+            "proofType": NULLABLE,
+            "exchange_id": NULLABLE,
+            "created_at": STRING,
+            "issued_at": NULLABLE,
+            "credential": {"type": ["object", "null"]},
+        },
     },
-})  # fmt: skip
-ROLE_REQUEST = component("RoleRequest", {
-    "type": "object",
-    "required": ["id", "did", "roles", "state", "created_at"],
-    "properties": {
-        "id": STRING, "did": STRING, "roles": {"type": "array", "items": STRING},
-        "note": NULLABLE, "proofType": STRING, "state": {"enum": list(roles.STATES)},
-        "reason": NULLABLE, "decided_by": NULLABLE, "decided_at": NULLABLE,
-        "created_at": STRING, "exchange": {"anyOf": [EXCHANGE, {"type": "null"}]},
+)
+ROLE_REQUEST = component(
+    "RoleRequest",
+    {
+        "type": "object",
+        "required": ["id", "did", "roles", "state", "created_at"],
+        "properties": {
+            "id": STRING,
+            "did": STRING,
+            "roles": {"type": "array", "items": STRING},
+            "note": NULLABLE,
+            "proofType": STRING,
+            "state": {"enum": list(roles.STATES)},
+            "reason": NULLABLE,
+            "decided_by": NULLABLE,
+            "decided_at": NULLABLE,
+            "created_at": STRING,
+            "exchange": {"anyOf": [EXCHANGE, {"type": "null"}]},
+        },
     },
-})  # fmt: skip
-CERTIFIER = component("Certifier", {
-    "type": "object",
-    "required": ["name", "did"],
-    "properties": {"name": STRING, "did": STRING, "accredited": {"type": ["boolean", "null"]},
-                   "created_at": STRING, "token": {"type": "string", "description": "shown once"}},
-})  # fmt: skip
+)
+CERTIFIER = component(
+    "Certifier",
+    {
+        "type": "object",
+        "required": ["name", "did"],
+        "properties": {
+            "name": STRING,
+            "did": STRING,
+            "accredited": {"type": ["boolean", "null"]},
+            "created_at": STRING,
+            "token": {"type": "string", "description": "shown once"},
+        },
+    },
+)
 
 
 LISTED = listing("credentials", RECORD)
@@ -83,9 +123,11 @@ RECORD_FILTERS = {
         {"type": "integer", "minimum": 1, "maximum": 500, "x-problem": "invalid-request"},
         empty=False,
     ),
-    **{name: param(f"only records of this {name}") for name in
-       ("type", "subject", "state", "workflow")},
-}  # fmt: skip
+    **{
+        name: param(f"only records of this {name}")
+        for name in ("type", "subject", "state", "workflow")
+    },
+}
 
 
 @api.get("/did")

@@ -60,8 +60,12 @@ def envelope(*members: str, required: tuple[str, ...] = (), **checked: dict) -> 
     """A body of these members only (else ``invalid-request``), the ``checked`` ones with their
     schemas; what the others hold is checked by the services and by the credential's JSON Schema
     (``schema-violation``, pointing into the credential)."""
-    body = {"type": "object", **INVALID, "additionalProperties": False,
-            "properties": {**{name: {} for name in members}, **checked}}  # fmt: skip
+    body = {
+        "type": "object",
+        **INVALID,
+        "additionalProperties": False,
+        "properties": {**{name: {} for name in members}, **checked},
+    }
     if required:
         body["required"] = list(required)
     return body

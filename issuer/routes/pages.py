@@ -30,8 +30,9 @@ from signin.pages import admin_pages, refusal_told, tell, told
 def governance_admins() -> GovernanceAdmins:
     """Governance admins of this onboarding authority: their Role credential must be its own."""
     ctx = issuer_context()
-    return authority_admins(lambda: ctx.tenants.authority().did, status_reader(ctx.factory),
-                            "issuer_governance")  # fmt: skip
+    return authority_admins(
+        lambda: ctx.tenants.authority().did, status_reader(ctx.factory), "issuer_governance"
+    )
 
 
 policy = governance_policy("issuer", governance_admins, authority="this onboarding authority")
@@ -54,8 +55,14 @@ def role_requests_page(operator: str):
     )
 
 
-pages = admin_pages("issuer_pages", __name__, prefix="/issuer/admin", policy=policy,
-                    title="credgate issuer", home=role_requests_page)  # fmt: skip
+pages = admin_pages(
+    "issuer_pages",
+    __name__,
+    prefix="/issuer/admin",
+    policy=policy,
+    title="credgate issuer",
+    home=role_requests_page,
+)
 
 
 # -- person onboarding -----------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from kcit.openapi import (
     STATUS_CHANGE,
     TRUST,
     TRUST_FACTS,
-)  # fmt: skip
+)
 
 api = Blueprint("kcit_api", __name__, url_prefix="/kcit")
 
@@ -66,8 +66,10 @@ ADMIN = {"auth": "operatorToken"}
 
 
 @api.get("/openapi.json")
-@operation("This API's description (OpenAPI 3.1), also at /openapi.json",
-           responses={200: {"type": "object"}})  # fmt: skip
+@operation(
+    "This API's description (OpenAPI 3.1), also at /openapi.json",
+    responses={200: {"type": "object"}},
+)
 def openapi():
     return serve_document()
 
@@ -76,8 +78,13 @@ def openapi():
 
 
 @api.post("/registrations")
-@operation("Self-register a company (level of assurance self-registration)", body=REGISTRATION,
-           responses={201: COMPANY}, problems=(409,), invalid_status=422)  # fmt: skip
+@operation(
+    "Self-register a company (level of assurance self-registration)",
+    body=REGISTRATION,
+    responses={201: COMPANY},
+    problems=(409,),
+    invalid_status=422,
+)
 def register():
     company, token = service.self_register(kcit_context(), json_body())
     view = company_view(company.id, full=False)
@@ -89,8 +96,11 @@ def register():
 
 
 @api.get("/registrations/<token>")
-@operation("Follow a registration (the token from followUrl is the capability)",
-           responses={200: COMPANY}, problems=(404,))  # fmt: skip
+@operation(
+    "Follow a registration (the token from followUrl is the capability)",
+    responses={200: COMPANY},
+    problems=(404,),
+)
 def follow_registration(token: str):
     """The registrant follows its registration (the token is the capability); once approved,
     the invitation to its first admin mandate appears here."""
@@ -108,8 +118,12 @@ def follow_registration(token: str):
 
 
 @api.get("/dids/<path:did>")
-@operation("Look up the company whose public DID this is", responses={200: COMPANY},
-           problems=(404, 422), path={"did": DID_PATH})  # fmt: skip
+@operation(
+    "Look up the company whose public DID this is",
+    responses={200: COMPANY},
+    problems=(404, 422),
+    path={"did": DID_PATH},
+)
 def lookup(did: str):
     did = validation.did_syntax(did)
     with kcit_context().factory() as session:
@@ -128,8 +142,12 @@ def trust():
 
 
 @api.get("/trust/dids/<path:did>")
-@operation("Trust facts of a DID: company status, accreditations, delegable powers",
-           responses={200: TRUST_FACTS}, problems=(422,), path={"did": DID_PATH})  # fmt: skip
+@operation(
+    "Trust facts of a DID: company status, accreditations, delegable powers",
+    responses={200: TRUST_FACTS},
+    problems=(422,),
+    path={"did": DID_PATH},
+)
 def trust_facts(did: str):
     did = validation.did_syntax(did)
     with kcit_context().factory() as session:
@@ -138,10 +156,14 @@ def trust_facts(did: str):
 
 @api.get("/trust/may-issue")
 @operation(
-    "May DID X issue credential type T?", responses={200: MAY_ISSUE}, problems=(422,),
-    query={"did": param("the issuer DID", DID, required=True),
-           "type": param("a credgate credential type (none or unknown: it may not)")},
-)  # fmt: skip
+    "May DID X issue credential type T?",
+    responses={200: MAY_ISSUE},
+    problems=(422,),
+    query={
+        "did": param("the issuer DID", DID, required=True),
+        "type": param("a credgate credential type (none or unknown: it may not)"),
+    },
+)
 def may_issue():
     did = validation.did_syntax(request.args.get("did"))
     type_name = request.args.get("type", "")
@@ -151,13 +173,17 @@ def may_issue():
 
 @api.get("/changes")
 @operation(
-    "Change feed (long poll): DIDs whose trust facts changed", responses={200: CHANGES},
+    "Change feed (long poll): DIDs whose trust facts changed",
+    responses={200: CHANGES},
     problems=(400,),
-    query={"after": param("last seq seen", {"type": "integer", "minimum": 0,
-                                            "maximum": MAX_SEQ}),
-           "wait": param("seconds to wait for a change (longer waits are cut to 25)",
-                         {"type": "number", "minimum": 0})},
-)  # fmt: skip
+    query={
+        "after": param("last seq seen", {"type": "integer", "minimum": 0, "maximum": MAX_SEQ}),
+        "wait": param(
+            "seconds to wait for a change (longer waits are cut to 25)",
+            {"type": "number", "minimum": 0},
+        ),
+    },
+)
 def changes():
     ctx = kcit_context()
     after = _int_arg("after", 0, MAX_SEQ)
@@ -188,27 +214,41 @@ def _float_arg(name: str, maximum: float) -> float:
 @api.get("/admin/companies")
 @operator_required
 @operation(
-    "List and filter companies", responses={200: COMPANIES}, problems=(400,), **ADMIN,
-    query={"status": param("a status", {"enum": ["pending", "identified", "suspended", "removed"]}),
-           "q": param("name, number, id or DID contains"),
-           "limit": param("at most 500 (0: the default, 100)",
-                          {"type": "integer", "minimum": 0, "maximum": 500})},
-)  # fmt: skip
+    "List and filter companies",
+    responses={200: COMPANIES},
+    problems=(400,),
+    **ADMIN,
+    query={
+        "status": param("a status", {"enum": ["pending", "identified", "suspended", "removed"]}),
+        "q": param("name, number, id or DID contains"),
+        "limit": param(
+            "at most 500 (0: the default, 100)", {"type": "integer", "minimum": 0, "maximum": 500}
+        ),
+    },
+)
 def list_companies():
     limit = _int_arg("limit", 100, 500) or 100
     with kcit_context().factory() as session:
         found = registry.find_companies(
-            session, status=request.args.get("status") or None,
-            query=(request.args.get("q") or "").strip()[:200] or None, limit=limit,
-        )  # fmt: skip
+            session,
+            status=request.args.get("status") or None,
+            query=(request.args.get("q") or "").strip()[:200] or None,
+            limit=limit,
+        )
         views = [registry.describe(c, registry.dids_of(session, c.id), full=True) for c in found]
     return {"companies": views}
 
 
 @api.post("/admin/companies")
 @operator_required
-@operation("Record a company (checked like a self-registration)", body=REGISTRATION,
-           responses={201: COMPANY}, problems=(409,), invalid_status=422, **ADMIN)  # fmt: skip
+@operation(
+    "Record a company (checked like a self-registration)",
+    body=REGISTRATION,
+    responses={201: COMPANY},
+    problems=(409,),
+    invalid_status=422,
+    **ADMIN,
+)
 def create_company():
     """An admin records a company (same checks as self-registration; still to be approved)."""
     company, _token = service.self_register(kcit_context(), json_body(), actor())
@@ -227,9 +267,14 @@ def get_company(company_id: str):
 
 @api.patch("/admin/companies/<company_id>")
 @operator_required
-@operation("Change a company's fields (reason, version for optimistic locking)",
-           body=COMPANY_CHANGE, responses={200: COMPANY}, problems=(404, 409), invalid_status=422,
-           **ADMIN)  # fmt: skip
+@operation(
+    "Change a company's fields (reason, version for optimistic locking)",
+    body=COMPANY_CHANGE,
+    responses={200: COMPANY},
+    problems=(404, 409),
+    invalid_status=422,
+    **ADMIN,
+)
 def update_company(company_id: str):
     company = service.update(kcit_context(), company_id, json_body(), actor())
     return company_view(company.id, full=True)
@@ -237,9 +282,14 @@ def update_company(company_id: str):
 
 @api.post("/admin/companies/<company_id>/dids")
 @operator_required
-@operation("Add a public DID (did:web must resolve and list the key)", body=DID_DECLARATION,
-           responses={201: DID_ENTRY}, problems=(404, 409), invalid_status=422,
-           **ADMIN)  # fmt: skip
+@operation(
+    "Add a public DID (did:web must resolve and list the key)",
+    body=DID_DECLARATION,
+    responses={201: DID_ENTRY},
+    problems=(404, 409),
+    invalid_status=422,
+    **ADMIN,
+)
 def add_did(company_id: str):
     row = service.add_did(kcit_context(), company_id, json_body(), actor())
     return {"did": row.did, "origin": row.origin, "key": row.key_id}, 201
@@ -247,10 +297,16 @@ def add_did(company_id: str):
 
 @api.post("/admin/companies/<company_id>/<action>")
 @operator_required
-@operation("Review: approve (identified, with level, roles and powers), suspend, reinstate or "
-           "remove (a reason required)", body=STATUS_CHANGE, body_required=False,
-           responses={200: COMPANY}, problems=(404, 409), **ADMIN,
-           path={"action": {"enum": ["approve", "suspend", "reinstate", "remove"]}})  # fmt: skip
+@operation(
+    "Review: approve (identified, with level, roles and powers), suspend, reinstate or "
+    "remove (a reason required)",
+    body=STATUS_CHANGE,
+    body_required=False,
+    responses={200: COMPANY},
+    problems=(404, 409),
+    **ADMIN,
+    path={"action": {"enum": ["approve", "suspend", "reinstate", "remove"]}},
+)
 def change_status(company_id: str, action: str):
     body = json_body(optional=True)
     company = service.change_status(kcit_context(), company_id, action, body, actor())
@@ -259,8 +315,13 @@ def change_status(company_id: str, action: str):
 
 @api.put("/admin/companies/<company_id>/powers")
 @operator_required
-@operation("Set the powers the company may delegate", body=POWERS, responses={200: COMPANY},
-           problems=(404,), **ADMIN)  # fmt: skip
+@operation(
+    "Set the powers the company may delegate",
+    body=POWERS,
+    responses={200: COMPANY},
+    problems=(404,),
+    **ADMIN,
+)
 def set_powers(company_id: str):
     company = service.set_powers(kcit_context(), company_id, json_body(), actor())
     return company_view(company.id, full=True)
@@ -278,8 +339,12 @@ def company_history(company_id: str):
 
 @api.get("/admin/accreditations")
 @operator_required
-@operation("Active accreditations (all: withdrawn ones too)", responses={200: ACCREDITATIONS},
-           query={"all": param("present: list withdrawn ones too")}, **ADMIN)  # fmt: skip
+@operation(
+    "Active accreditations (all: withdrawn ones too)",
+    responses={200: ACCREDITATIONS},
+    query={"all": param("present: list withdrawn ones too")},
+    **ADMIN,
+)
 def list_accreditations():
     with kcit_context().factory() as session:
         rows = registry.all_accreditations(session, active_only=request.args.get("all") is None)
@@ -288,8 +353,13 @@ def list_accreditations():
 
 @api.post("/admin/accreditations")
 @operator_required
-@operation("Grant or withdraw an accreditation", body=ACCREDITATION_CHANGE,
-           responses={200: ACCREDITATION}, invalid_status=422, **ADMIN)  # fmt: skip
+@operation(
+    "Grant or withdraw an accreditation",
+    body=ACCREDITATION_CHANGE,
+    responses={200: ACCREDITATION},
+    invalid_status=422,
+    **ADMIN,
+)
 def accredit():
     row = service.accredit(kcit_context(), json_body(), actor())
     return registry.describe_accreditation(row)

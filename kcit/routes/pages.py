@@ -24,13 +24,30 @@ from schemas.registry import credential_types
 from signin.governance import governance_policy
 from signin.pages import admin_pages, refusal_told, tell, told
 
-FORM_FIELDS = ("legalName", "vatId", "lei", "euid", "nationalId", "country", "subdivision",
-               "street", "locality", "postalCode", "repName", "repEmail", "repTitle", "did",
-               "didKey")  # fmt: skip
+FORM_FIELDS = (
+    "legalName",
+    "vatId",
+    "lei",
+    "euid",
+    "nationalId",
+    "country",
+    "subdivision",
+    "street",
+    "locality",
+    "postalCode",
+    "repName",
+    "repEmail",
+    "repTitle",
+    "did",
+    "didKey",
+)
 
 
-policy = governance_policy("kcit", lambda: governance_admins(kcit_context()),
-                           authority="the data space's onboarding authority")  # fmt: skip
+policy = governance_policy(
+    "kcit",
+    lambda: governance_admins(kcit_context()),
+    authority="the data space's onboarding authority",
+)
 
 
 def admin_list(actor: str):
@@ -43,15 +60,27 @@ def admin_list(actor: str):
         )
         accreditations = registry.all_accreditations(db)
     return render_template(
-        "kcit/admin_list.html", actor=actor, companies=companies, status=status, query=query,
-        statuses=STATUSES, accreditations=accreditations, types=list(credential_types()),
+        "kcit/admin_list.html",
+        actor=actor,
+        companies=companies,
+        status=status,
+        query=query,
+        statuses=STATUSES,
+        accreditations=accreditations,
+        types=list(credential_types()),
         message=told(),
-    )  # fmt: skip
+    )
 
 
-pages = admin_pages("kcit_pages", __name__, prefix="/kcit/admin", policy=policy,
-                    title="KCIT · company identification", home=admin_list,
-                    template_folder="../templates")  # fmt: skip
+pages = admin_pages(
+    "kcit_pages",
+    __name__,
+    prefix="/kcit/admin",
+    policy=policy,
+    title="KCIT · company identification",
+    home=admin_list,
+    template_folder="../templates",
+)
 
 
 # -- self-registration -----------------------------------------------------------------------------
@@ -75,12 +104,20 @@ def registration_body(form) -> dict:
                 )
                 if v
             }
-        ],  # fmt: skip
+        ],
     }
     if value["street"] or value["locality"]:
-        body["addresses"] = [{k: v for k, v in (("street", value["street"]),
-                              ("locality", value["locality"]),
-                              ("postalCode", value["postalCode"])) if v}]  # fmt: skip
+        body["addresses"] = [
+            {
+                k: v
+                for k, v in (
+                    ("street", value["street"]),
+                    ("locality", value["locality"]),
+                    ("postalCode", value["postalCode"]),
+                )
+                if v
+            }
+        ]
     for key in ("subdivision", "did", "didKey"):
         if value[key]:
             body[key] = value[key]
@@ -89,13 +126,19 @@ def registration_body(form) -> dict:
 
 # Form inputs an error's field belongs to (the API's dotted paths).
 FIELD_INPUTS = {
-    "legalRegistrationNumber.vatId": "vatId", "legalRegistrationNumber.lei": "lei",
-    "legalRegistrationNumber.euid": "euid", "legalRegistrationNumber.nationalId": "nationalId",
-    "legalRegistrationNumber": "vatId", "addresses[0].street": "street",
-    "addresses[0].locality": "locality", "addresses[0].postalCode": "postalCode",
-    "representatives[0].name": "repName", "representatives[0].email": "repEmail",
-    "representatives[0].title": "repTitle", "representatives": "repName",
-}  # fmt: skip
+    "legalRegistrationNumber.vatId": "vatId",
+    "legalRegistrationNumber.lei": "lei",
+    "legalRegistrationNumber.euid": "euid",
+    "legalRegistrationNumber.nationalId": "nationalId",
+    "legalRegistrationNumber": "vatId",
+    "addresses[0].street": "street",
+    "addresses[0].locality": "locality",
+    "addresses[0].postalCode": "postalCode",
+    "representatives[0].name": "repName",
+    "representatives[0].email": "repEmail",
+    "representatives[0].title": "repTitle",
+    "representatives": "repName",
+}
 
 
 @pages.get("/kcit/register")
@@ -116,8 +159,9 @@ def register():
         for error in problem.extra["errors"]:
             name = FIELD_INPUTS.get(error["field"], error["field"])
             errors.setdefault(name, []).append(error["detail"])
-        return render_template("kcit/register.html", form=request.form, errors=errors,
-                               problem=problem), problem.status  # fmt: skip
+        return render_template(
+            "kcit/register.html", form=request.form, errors=errors, problem=problem
+        ), problem.status
     return redirect(url_for(".follow", token=token), 303)
 
 
@@ -128,8 +172,9 @@ def follow(token: str):
         dids = registry.dids_of(session, company.id)
     invitation = (company.provisioning or {}).get("adminInvitation")
     qr = qr_svg(invitation["invitation_url"]) if invitation else None
-    return render_template("kcit/follow.html", company=company, dids=dids,
-                           invitation=invitation, qr=qr)  # fmt: skip
+    return render_template(
+        "kcit/follow.html", company=company, dids=dids, invitation=invitation, qr=qr
+    )
 
 
 # -- admin -----------------------------------------------------------------------------------------
@@ -146,10 +191,18 @@ def admin_company(company_id: str):
         dids = registry.dids_of(db, company_id)
         history = registry.history(db, company_id)
     return render_template(
-        "kcit/admin_company.html", actor=actor, company=company, dids=dids, history=history,
-        levels=LEVELS, roles=ROLES, powers=ctx.powers, default_powers=ctx.default_powers,
-        numbers=registry.numbers_of(company), message=told(),
-    )  # fmt: skip
+        "kcit/admin_company.html",
+        actor=actor,
+        company=company,
+        dids=dids,
+        history=history,
+        levels=LEVELS,
+        roles=ROLES,
+        powers=ctx.powers,
+        default_powers=ctx.default_powers,
+        numbers=registry.numbers_of(company),
+        message=told(),
+    )
 
 
 @pages.post("/kcit/admin/review/<company_id>/<action>")
@@ -160,13 +213,17 @@ def admin_action(company_id: str, action: str):
     form = request.form
     with refusal_told(f"Not done ({action})"):
         if action == "approve":
-            body = {"levelOfAssurance": form.get("levelOfAssurance", "verified"),
-                    "roles": form.getlist("roles"), "powers": form.getlist("powers"),
-                    "reason": form.get("reason", "")}  # fmt: skip
+            body = {
+                "levelOfAssurance": form.get("levelOfAssurance", "verified"),
+                "roles": form.getlist("roles"),
+                "powers": form.getlist("powers"),
+                "reason": form.get("reason", ""),
+            }
             service.approve(ctx, company_id, body, actor)
         else:
-            service.change_status(ctx, company_id, action, {"reason": form.get("reason", "")},
-                                  actor)  # fmt: skip
+            service.change_status(
+                ctx, company_id, action, {"reason": form.get("reason", "")}, actor
+            )
         tell(f"Done: {action}.")
     return redirect(url_for(".admin_company", company_id=company_id), 303)
 

@@ -44,7 +44,7 @@ def upgrade() -> None:
             "base_url",
             "seq",
             name=op.f("uq_status_lists_issuer_did"),
-        ),  # fmt: skip
+        ),
     )
     op.create_table(
         "status_entries",
@@ -68,7 +68,7 @@ def upgrade() -> None:
             ["list_id"],
             ["status_lists.id"],
             name=op.f("fk_status_entries_list_id_status_lists"),
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_status_entries")),
         sa.UniqueConstraint("list_id", "list_index", name=op.f("uq_status_entries_list_id")),
     )
@@ -89,7 +89,7 @@ def upgrade() -> None:
             ["entry_id"],
             ["status_entries.id"],
             name=op.f("fk_status_events_entry_id_status_entries"),
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_status_events")),
     )
     op.create_index(op.f("ix_status_events_entry_id"), "status_events", ["entry_id"], unique=False)
@@ -110,7 +110,7 @@ def upgrade() -> None:
             ["list_id"],
             ["status_lists.id"],
             name=op.f("fk_status_changes_list_id_status_lists"),
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_status_changes")),
     )
     op.create_table(
@@ -125,7 +125,7 @@ def upgrade() -> None:
             ["list_id"],
             ["status_lists.id"],
             name=op.f("fk_status_list_credentials_list_id_status_lists"),
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("list_id", name=op.f("pk_status_list_credentials")),
     )
 

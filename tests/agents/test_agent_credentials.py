@@ -56,8 +56,10 @@ def parties(suite, db, hub):
 def trust_data(parties):
     issuer, _holder, _conn = parties
     # PUBLISHER signs the status lists of the agent's credentials: named for that issuer only.
-    return {"onboarding_authority": issuer.did,
-            "status_list_signers": {issuer.did: [PUBLISHER.did]}}
+    return {
+        "onboarding_authority": issuer.did,
+        "status_list_signers": {issuer.did: [PUBLISHER.did]},
+    }
 
 
 @pytest.fixture(scope="module")
@@ -141,10 +143,13 @@ def test_vcdm2_credential_signed_by_the_issuer_agent_verifies(parties, verifier,
     entry = status_server.entry("v2-agents", next(_indexes), "BitstringStatusListEntry")
     credential["credentialStatus"] = entry
     body = issuer.client.request(
-        "POST", "/vc/credentials/issue",
-        json={"credential": credential, "options": {"proofType": "Ed25519Signature2020",
-                                                   "proofPurpose": "assertionMethod"}},
-    )  # fmt: skip
+        "POST",
+        "/vc/credentials/issue",
+        json={
+            "credential": credential,
+            "options": {"proofType": "Ed25519Signature2020", "proofPurpose": "assertionMethod"},
+        },
+    )
     signed = body["verifiableCredential"]
     assert signed["@context"][0] == "https://www.w3.org/ns/credentials/v2"
     result = verifier.verify_credential(signed)

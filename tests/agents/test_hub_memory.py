@@ -31,7 +31,8 @@ def test_a_waiter_skips_what_came_before_since_and_sees_each_later_event_once():
             hub.publish("holder", "connections", {"n": n})
 
     threading.Thread(target=publish_three, daemon=True).start()
-    event = hub.wait_for(lambda e: seen.append(e.payload["n"]) or e.payload["n"] == 3,
-                         timeout=10, since=since)  # fmt: skip
+    event = hub.wait_for(
+        lambda e: seen.append(e.payload["n"]) or e.payload["n"] == 3, timeout=10, since=since
+    )
     assert event.payload == {"n": 3}
     assert seen == [1, 2, 3]

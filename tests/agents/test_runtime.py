@@ -177,9 +177,14 @@ def test_problem_report_from_the_holder_ends_the_wait_as_failure(suite, db, hub)
     started = time.monotonic()
     with pytest.raises(ExchangeFailed) as failure:
         hub.wait_for_state(
-            "issue_credential_v2_0", "cred_ex_id", offer["cred_ex_id"], "done",
-            timeout=TIMEOUT, thread_id=offer["thread_id"], since=since,
-        )  # fmt: skip
+            "issue_credential_v2_0",
+            "cred_ex_id",
+            offer["cred_ex_id"],
+            "done",
+            timeout=TIMEOUT,
+            thread_id=offer["thread_id"],
+            since=since,
+        )
     assert time.monotonic() - started < 5
     assert "declined by the user" in failure.value.reason
 
@@ -262,9 +267,12 @@ def test_reused_acapy_schemas_keep_each_messages_own_decorators():
     an agent: every loaded message keeps its own ~thread, also for message classes defined after
     the pools were installed, and ld_proof attachments are still validated."""
     done = subprocess.run(
-        [sys.executable, "-c", SERDE_PROBE], capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", SERDE_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=60,
         cwd=Path(__file__).resolve().parents[2],
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout.splitlines()[-1])
     for name in ("V20CredAck", "Probe"):

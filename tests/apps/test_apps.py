@@ -49,8 +49,12 @@ _index = iter(range(1, 100_000))
 @pytest.fixture(scope="module")
 def status_server():
     server = StatusListServer().start()
-    for party, name in ((AUTHORITY, "roles"), (COMPANY, "co"), (BUYER_CO, "buyer"),
-                        (CERTIFIER, "certs")):  # fmt: skip
+    for party, name in (
+        (AUTHORITY, "roles"),
+        (COMPANY, "co"),
+        (BUYER_CO, "buyer"),
+        (CERTIFIER, "certs"),
+    ):
         server.add_list(name, party, "suspension" if party is not AUTHORITY else "revocation")
     yield server
     server.stop()
@@ -63,9 +67,15 @@ def app(settings, db, status_server, tmp_path_factory):
         companies={COMPANY.did: "active", BUYER_CO.did: "active"},
         accreditations={CERTIFIER.did: ["SoftwareCertificationCredential"]},
     )
-    app = gateway_app(settings, db, trust=trust, status_url=status_server.url, apps=None,
-                      COMPUTE_STORE=tmp_path_factory.mktemp("flists"),
-                      COMPUTE_LIMITS=Limits(seconds=3.0))  # fmt: skip
+    app = gateway_app(
+        settings,
+        db,
+        trust=trust,
+        status_url=status_server.url,
+        apps=None,
+        COMPUTE_STORE=tmp_path_factory.mktemp("flists"),
+        COMPUTE_LIMITS=Limits(seconds=3.0),
+    )
     yield app
     app.extensions["credgate.status_feed"].stop()
 
@@ -88,22 +98,53 @@ def env(app, client, status_server, settings, db):
 
     operator = {"Authorization": f"Bearer {ensure_operator_token(settings, db)}"}
     for company, roles in ((COMPANY, ("DataProvider",)), (BUYER_CO, ("DataConsumer",))):
-        registered = client.post("/gateway/company-credentials", headers=operator,
-                                 json={"verifiableCredential": role(company, *roles)})  # fmt: skip
+        registered = client.post(
+            "/gateway/company-credentials",
+            headers=operator,
+            json={"verifiableCredential": role(company, *roles)},
+        )
         assert registered.status_code == 201, registered.get_data(as_text=True)
     tokens = {
         "provider": token_for(client, PROVIDER, [onboarding(PROVIDER), role(PROVIDER)]),
-        "consumer": token_for(client, CONSUMER, [onboarding(CONSUMER),
-                                                 role(CONSUMER, "DataConsumer")]),
-        "employee": token_for(client, EMPLOYEE, [attorney(EMPLOYEE, COMPANY, "co", [
-            {"app": "catalogue", "actions": ["read", "publish"]},
-            {"app": "marketplace", "actions": ["read", "sell"]}])]),
-        "buyer": token_for(client, BUYER, [attorney(BUYER, BUYER_CO, "buyer", [
-            {"app": "marketplace", "actions": ["read", "purchase"]},
-            {"app": "compute", "actions": ["run"]}])]),
-        "clerk": token_for(client, CLERK, [attorney(CLERK, BUYER_CO, "buyer", [
-            {"app": "marketplace", "actions": ["read"]}])]),
-    }  # fmt: skip
+        "consumer": token_for(
+            client, CONSUMER, [onboarding(CONSUMER), role(CONSUMER, "DataConsumer")]
+        ),
+        "employee": token_for(
+            client,
+            EMPLOYEE,
+            [
+                attorney(
+                    EMPLOYEE,
+                    COMPANY,
+                    "co",
+                    [
+                        {"app": "catalogue", "actions": ["read", "publish"]},
+                        {"app": "marketplace", "actions": ["read", "sell"]},
+                    ],
+                )
+            ],
+        ),
+        "buyer": token_for(
+            client,
+            BUYER,
+            [
+                attorney(
+                    BUYER,
+                    BUYER_CO,
+                    "buyer",
+                    [
+                        {"app": "marketplace", "actions": ["read", "purchase"]},
+                        {"app": "compute", "actions": ["run"]},
+                    ],
+                )
+            ],
+        ),
+        "clerk": token_for(
+            client,
+            CLERK,
+            [attorney(CLERK, BUYER_CO, "buyer", [{"app": "marketplace", "actions": ["read"]}])],
+        ),
+    }
     return {name: bearer(token) for name, token in tokens.items()}
 
 
@@ -124,25 +165,41 @@ def test_the_apps_are_mounted_from_their_entry_points(client):
 
 def test_catalogue_publish_search_filter_sort(client, env):
     items = "/apps/catalogue/api/items"
-    for title, keywords in (("Zebra crossings", ["traffic"]), ("Air quality Lyon", ["air", "eu"]),
-                            ("Air quality Porto", ["air"])):  # fmt: skip
-        created = client.post(items, headers=env["provider"], json={
-            "kind": "data-product", "title": title, "keywords": keywords,
-            "description": "hourly sensor readings", "license": "CC-BY-4.0"})  # fmt: skip
+    for title, keywords in (
+        ("Zebra crossings", ["traffic"]),
+        ("Air quality Lyon", ["air", "eu"]),
+        ("Air quality Porto", ["air"]),
+    ):
+        created = client.post(
+            items,
+            headers=env["provider"],
+            json={
+                "kind": "data-product",
+                "title": title,
+                "keywords": keywords,
+                "description": "hourly sensor readings",
+                "license": "CC-BY-4.0",
+            },
+        )
         assert created.status_code == 201, created.get_data(as_text=True)
         assert created.get_json()["owner"] == PROVIDER.did
     found = client.get(items + "?q=air+quality&sort=title", headers=env["consumer"]).get_json()
     assert [i["title"] for i in found["items"]][:2] == ["Air quality Lyon", "Air quality Porto"]
     by_keyword = client.get(items + "?keyword=eu", headers=env["consumer"]).get_json()
     assert [i["title"] for i in by_keyword["items"]] == ["Air quality Lyon"]
-    newest = client.get(items + "?kind=data-product&sort=-created&limit=1",
-                        headers=env["consumer"]).get_json()  # fmt: skip
+    newest = client.get(
+        items + "?kind=data-product&sort=-created&limit=1", headers=env["consumer"]
+    ).get_json()
     assert newest["items"][0]["title"] == "Air quality Porto" and newest["total"] >= 3
     one = client.get(f"{items}/{newest['items'][0]['id']}", headers=env["consumer"])
     assert one.get_json()["license"] == "CC-BY-4.0"
     assert problem_type(client.get(f"{items}/999999", headers=env["consumer"])) == "unknown-item"
-    for query, field in (("kind=rocks", "kind"), ("limit=0", "limit"), ("sort=size", "sort"),
-                         ("offset=x", "offset")):  # fmt: skip
+    for query, field in (
+        ("kind=rocks", "kind"),
+        ("limit=0", "limit"),
+        ("sort=size", "sort"),
+        ("offset=x", "offset"),
+    ):
         response = client.get(f"{items}?{query}", headers=env["consumer"])
         assert response.status_code == 400 and response.get_json()["field"] == field
 
@@ -160,19 +217,26 @@ def test_catalogue_publishing_needs_the_role_or_a_company_with_it(client, env):
     assert as_company.status_code == 201, as_company.get_data(as_text=True)
     assert as_company.get_json()["owner"] == COMPANY.did
     assert as_company.get_json()["publisher"] == EMPLOYEE.did
-    for body, field in (({"kind": "x", "title": "t"}, "kind"), ({"kind": "service"}, "title"),
-                        ({"kind": "service", "title": "t", "keywords": "a"}, "keywords"),
-                        ({"kind": "flist", "title": "t"}, "certificate")):  # fmt: skip
+    for body, field in (
+        ({"kind": "x", "title": "t"}, "kind"),
+        ({"kind": "service"}, "title"),
+        ({"kind": "service", "title": "t", "keywords": "a"}, "keywords"),
+        ({"kind": "flist", "title": "t"}, "certificate"),
+    ):
         response = client.post(items, headers=env["provider"], json=body)
         assert response.status_code == 400 and response.get_json()["field"] == field
 
 
 def test_catalogue_page_escapes_what_it_shows(client, env):
     hostile = "<script>alert('x')</script>"
-    client.post("/apps/catalogue/api/items", headers=env["provider"],
-                json={"kind": "data-product", "title": hostile})  # fmt: skip
-    page = client.get("/apps/catalogue/?q=alert", headers={**env["consumer"],
-                                                          "Accept": "text/html"})  # fmt: skip
+    client.post(
+        "/apps/catalogue/api/items",
+        headers=env["provider"],
+        json={"kind": "data-product", "title": hostile},
+    )
+    page = client.get(
+        "/apps/catalogue/?q=alert", headers={**env["consumer"], "Accept": "text/html"}
+    )
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and hostile not in text and "&lt;script&gt;" in text
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
@@ -183,9 +247,16 @@ def test_catalogue_page_escapes_what_it_shows(client, env):
 
 def test_marketplace_offer_purchase_and_history(client, env):
     offers = "/apps/marketplace/api/offers"
-    offer = client.post(offers, headers=env["provider"], json={
-        "title": "Air quality Lyon, 2025", "price": "120.50", "currency": "EUR",
-        "policy": {"roles": ["DataConsumer"]}})  # fmt: skip
+    offer = client.post(
+        offers,
+        headers=env["provider"],
+        json={
+            "title": "Air quality Lyon, 2025",
+            "price": "120.50",
+            "currency": "EUR",
+            "policy": {"roles": ["DataConsumer"]},
+        },
+    )
     assert offer.status_code == 201, offer.get_data(as_text=True)
     offer_id = offer.get_json()["id"]
     bought = client.post(f"{offers}/{offer_id}/purchase", headers=env["buyer"])
@@ -214,51 +285,64 @@ def test_marketplace_offer_purchase_and_history(client, env):
 
 def test_marketplace_policy_and_bad_offers(client, env):
     offers = "/apps/marketplace/api/offers"
-    strict = client.post(offers, headers=env["employee"], json={
-        "title": "Models only", "price": "1", "policy": {"roles": ["ModelConsumer"]}})  # fmt: skip
+    strict = client.post(
+        offers,
+        headers=env["employee"],
+        json={"title": "Models only", "price": "1", "policy": {"roles": ["ModelConsumer"]}},
+    )
     assert strict.status_code == 201 and strict.get_json()["seller"] == COMPANY.did
     refused = client.post(f"{offers}/{strict.get_json()['id']}/purchase", headers=env["buyer"])
     assert refused.status_code == 403 and problem_type(refused) == "policy-unsatisfied"
     assert "ModelConsumer" in refused.get_json()["detail"]
-    provider = client.post(f"{offers}/{strict.get_json()['id']}/purchase",
-                           headers=env["provider"])  # fmt: skip
+    provider = client.post(f"{offers}/{strict.get_json()['id']}/purchase", headers=env["provider"])
     assert provider.status_code == 201  # ModelConsumer in person
-    for body, field in (({"title": "t", "price": "abc"}, "price"),
-                        ({"title": "t", "price": "1.005"}, "price"),
-                        ({"title": "t", "price": "-1"}, "price"),
-                        ({"title": "t", "price": "1", "currency": "eu"}, "currency"),
-                        ({"title": "t", "price": "1", "policy": {"roles": ["Wizard"]}},
-                         "policy.roles"),
-                        ({"title": "t", "price": "1", "policy": {"definition": "nope"}},
-                         "policy.definition"),
-                        ({"title": "t", "price": "1", "policy": {"other": 1}}, "policy"),
-                        ({"price": "1"}, "title")):  # fmt: skip
+    for body, field in (
+        ({"title": "t", "price": "abc"}, "price"),
+        ({"title": "t", "price": "1.005"}, "price"),
+        ({"title": "t", "price": "-1"}, "price"),
+        ({"title": "t", "price": "1", "currency": "eu"}, "currency"),
+        ({"title": "t", "price": "1", "policy": {"roles": ["Wizard"]}}, "policy.roles"),
+        ({"title": "t", "price": "1", "policy": {"definition": "nope"}}, "policy.definition"),
+        ({"title": "t", "price": "1", "policy": {"other": 1}}, "policy"),
+        ({"price": "1"}, "title"),
+    ):
         response = client.post(offers, headers=env["provider"], json=body)
         assert response.status_code == 400 and response.get_json()["field"] == field, body
-    assert problem_type(client.post(f"{offers}/999999/purchase",
-                                    headers=env["consumer"])) == "unknown-offer"  # fmt: skip
+    assert (
+        problem_type(client.post(f"{offers}/999999/purchase", headers=env["consumer"]))
+        == "unknown-offer"
+    )
     assert client.post(offers, headers=env["consumer"], json={"title": "t"}).status_code == 403
 
 
 # -- compute -----------------------------------------------------------------------------------
 
 
-SCRIPT = ("import os\nprint('anonymised', os.environ['DATASET'], 'for', os.environ['PURPOSE'])\n"
-          "print('rows: 42')\n")  # fmt: skip
+SCRIPT = (
+    "import os\nprint('anonymised', os.environ['DATASET'], 'for', os.environ['PURPOSE'])\n"
+    "print('rows: 42')\n"
+)
 
 
 def certify(data: bytes, status_server, purposes=("anonymisation",), certifier=CERTIFIER):
     digest = "urn:sha256:" + hashlib.sha256(data).hexdigest()
     entry = status_server.entry("certs", next(_index)) if certifier is CERTIFIER else None
-    credential = credgate_credential("SoftwareCertificationCredential", certifier, digest,
-                                     status=entry)  # fmt: skip
-    return resign(certifier, credential, purposes=list(purposes),
-                  md5=hashlib.md5(data).hexdigest(), digestSRI="sha256-x")
+    credential = credgate_credential(
+        "SoftwareCertificationCredential", certifier, digest, status=entry
+    )
+    return resign(
+        certifier,
+        credential,
+        purposes=list(purposes),
+        md5=hashlib.md5(data).hexdigest(),
+        digestSRI="sha256-x",
+    )
 
 
 def upload(client, headers, data: bytes) -> str:
-    response = client.post("/apps/compute/api/flists", headers=headers, data=data,
-                           content_type="application/gzip")  # fmt: skip
+    response = client.post(
+        "/apps/compute/api/flists", headers=headers, data=data, content_type="application/gzip"
+    )
     assert response.status_code == 201, response.get_data(as_text=True)
     return response.get_json()["digest"]
 
@@ -290,8 +374,11 @@ def test_jobs_run_within_their_limits(client, env, status_server):
     assert job["reason"] == "time limit exceeded"
     hog = flist("x = bytearray(2 * 1024 ** 3)\nprint('allocated')\n")
     digest = upload(client, env["buyer"], hog)
-    job = finished(client, env["buyer"],
-                   run(client, env["buyer"], digest, certify(hog, status_server)).get_json()["id"])
+    job = finished(
+        client,
+        env["buyer"],
+        run(client, env["buyer"], digest, certify(hog, status_server)).get_json()["id"],
+    )
     assert job["state"] == "failed" and "MemoryError" in job["errors"]
 
 
@@ -319,21 +406,24 @@ def test_the_audit_chain_detects_an_edited_entry(app, client, env, settings, cap
         victim = session.scalar(select(AuditEntry).where(AuditEntry.event == "admitted").limit(1))
     original = dict(victim.data)
     with transaction(factory) as session:
-        session.execute(update(AuditEntry).where(AuditEntry.seq == victim.seq)
-                        .values(data={**original, "reason": "nothing to see"}))  # fmt: skip
+        session.execute(
+            update(AuditEntry)
+            .where(AuditEntry.seq == victim.seq)
+            .values(data={**original, "reason": "nothing to see"})
+        )
     try:
         broken = verify_chain(factory)
         assert not broken.ok and broken.broken_at == victim.seq
         assert broken.reason == "its content was changed"
-        assert compute_cli.main(["verify-audit", "--database-url",
-                                 settings.database_url]) == 1  # fmt: skip
+        assert compute_cli.main(["verify-audit", "--database-url", settings.database_url]) == 1
         assert json.loads(capsys.readouterr().out)["brokenAt"] == victim.seq
         governance = client.get("/apps/compute/api/audit/verify", headers=env["consumer"])
         assert governance.status_code == 403  # Governance or DataIntermediary only
     finally:
         with transaction(factory) as session:
-            session.execute(update(AuditEntry).where(AuditEntry.seq == victim.seq)
-                            .values(data=original))  # fmt: skip
+            session.execute(
+                update(AuditEntry).where(AuditEntry.seq == victim.seq).values(data=original)
+            )
     assert verify_chain(factory).ok
 
 

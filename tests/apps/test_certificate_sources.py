@@ -23,9 +23,14 @@ HOLDER = "did:key:z6MkcataloguePublisher"
 
 def mounted(settings, db, tmp_path, *specs):
     """A Flask app with these apps set up as the gateway sets them up."""
-    flask_app = create_service_app("apps-probe", config={
-        "CREDGATE_SETTINGS": settings, "DB_SESSION_FACTORY": db, "COMPUTE_STORE": tmp_path,
-    })  # fmt: skip
+    flask_app = create_service_app(
+        "apps-probe",
+        config={
+            "CREDGATE_SETTINGS": settings,
+            "DB_SESSION_FACTORY": db,
+            "COMPUTE_STORE": tmp_path,
+        },
+    )
     for spec in specs:
         spec.setup(flask_app)
     return flask_app
@@ -42,8 +47,9 @@ def offered_to_the_verifier(flask_app, data: bytes) -> list[dict]:
         offered.extend(certificates)
         return ()  # nothing verifies: the job is refused, which is not what is tried here
 
-    request = JobRequest(flist=digest, dataset="s3://probe", purpose="anonymisation",
-                         certificates=[])  # fmt: skip
+    request = JobRequest(
+        flist=digest, dataset="s3://probe", purpose="anonymisation", certificates=[]
+    )
     with pytest.raises(Problem):
         admit(runtime, request, verify)
     return offered
@@ -53,8 +59,17 @@ def publish_flist(db, data: bytes) -> dict:
     digest, md5 = digests(data)
     certificate = {"id": f"urn:uuid:{secrets.token_hex(8)}", "credentialSubject": {"id": digest}}
     with transaction(db) as session:
-        session.add(CatalogueItem(kind="flist", title="probe", owner=HOLDER, publisher=HOLDER,
-                                  digest=digest, md5=md5, certificate=certificate))  # fmt: skip
+        session.add(
+            CatalogueItem(
+                kind="flist",
+                title="probe",
+                owner=HOLDER,
+                publisher=HOLDER,
+                digest=digest,
+                md5=md5,
+                certificate=certificate,
+            )
+        )
     return certificate
 
 
@@ -68,9 +83,7 @@ def test_compute_is_offered_what_the_mounted_catalogue_published(settings, db, t
         shutdown(flask_app)
 
 
-def test_without_the_catalogue_compute_is_offered_none_of_its_certificates(
-    settings, db, tmp_path
-):
+def test_without_the_catalogue_compute_is_offered_none_of_its_certificates(settings, db, tmp_path):
     data = secrets.token_bytes(64)
     publish_flist(db, data)
     flask_app = mounted(settings, db, tmp_path, apps.compute.app)

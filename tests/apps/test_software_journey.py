@@ -50,29 +50,47 @@ def test_certify_publish_list_run_revoke_refuse(suite, settings, db, operator):
     [entry] = published.json()["certificates"]
     assert entry["status"] == "active" and entry["credential"] == vc
     assert entry["certifier"]["did"] == certifier["did"] and entry["url"] == cert["registry"]
-    for wrong, status in ((digest.upper(), 400), ("sha256-abc", 400),
-                          ("urn:sha256:" + "0" * 64, 404)):  # fmt: skip
+    for wrong, status in (
+        (digest.upper(), 400),
+        ("sha256-abc", 400),
+        ("urn:sha256:" + "0" * 64, 404),
+    ):
         answer = requests.get(f"{issuer}/issuer/software/{wrong}", timeout=10)
         assert answer.status_code == status and answer.headers["Content-Type"].startswith(
-            "application/problem+json")  # fmt: skip
+            "application/problem+json"
+        )
     listing = requests.get(f"{issuer}/issuer/software?certifier={certifier['did']}", timeout=10)
     assert [e["digest"] for e in listing.json()["software"]] == [digest]
-    verdict = requests.post(f"{gateway}/credentials/verify", json={"verifiableCredential": vc},
-                            timeout=10)  # fmt: skip
+    verdict = requests.post(
+        f"{gateway}/credentials/verify", json={"verifiableCredential": vc}, timeout=10
+    )
     assert verdict.status_code == 200 and verdict.json()["verified"] is True, verdict.text
-    download = requests.get(f"{issuer}/issuer/certifications/{cert['id']}/credential",
-                            headers=certifier["auth"], timeout=10)  # fmt: skip
+    download = requests.get(
+        f"{issuer}/issuer/certifications/{cert['id']}/credential",
+        headers=certifier["auth"],
+        timeout=10,
+    )
     assert download.json()["verifiableCredential"] == vc  # what the certifier hands a publisher
 
     # 3. listed in the catalogue by a DataProvider, with the link to the registry.
     publisher = participant(suite, settings, db, ["DataProvider"]).token(gateway)
-    item = created(requests.post(f"{gateway}/apps/catalogue/api/items", headers=publisher, json={
-        "kind": "flist", "title": f"Anonymiser {marker}",
-        "certificate": download.json()["verifiableCredential"]}, timeout=30))  # fmt: skip
+    item = created(
+        requests.post(
+            f"{gateway}/apps/catalogue/api/items",
+            headers=publisher,
+            json={
+                "kind": "flist",
+                "title": f"Anonymiser {marker}",
+                "certificate": download.json()["verifiableCredential"],
+            },
+            timeout=30,
+        )
+    )
     assert item["digest"] == digest and item["certificateUrl"] == cert["registry"]
     assert item["purposes"] == ["anonymisation", "harmonisation"] and item["certified"] is True
-    found = requests.get(f"{gateway}/apps/catalogue/api/items?kind=flist&q={marker}",
-                         headers=publisher, timeout=10).json()["items"]  # fmt: skip
+    found = requests.get(
+        f"{gateway}/apps/catalogue/api/items?kind=flist&q={marker}", headers=publisher, timeout=10
+    ).json()["items"]
     assert [(i["digest"], i["certificateUrl"]) for i in found] == [(digest, cert["registry"])]
 
     # 4. a job on those bytes is admitted (no certificate sent: compute finds it) and runs.
@@ -86,9 +104,12 @@ def test_certify_publish_list_run_revoke_refuse(suite, settings, db, operator):
     assert f"anonymised s3://hospital/cohort-7 {marker}" in job["output"]
 
     # 5. revoked: the registry says so, and the next job is refused within one second.
-    revoked = requests.post(f"{issuer}/issuer/certifications/{cert['id']}/revoke",
-                            json={"reason": "re-identification found"},
-                            headers=certifier["auth"], timeout=10)  # fmt: skip
+    revoked = requests.post(
+        f"{issuer}/issuer/certifications/{cert['id']}/revoke",
+        json={"reason": "re-identification found"},
+        headers=certifier["auth"],
+        timeout=10,
+    )
     assert revoked.status_code == 200, revoked.text
     refused, elapsed = refused_within(1.0, lambda: run_job(gateway, consumer, digest))
     assert refused.status_code == 403, refused.text

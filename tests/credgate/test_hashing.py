@@ -64,8 +64,11 @@ def test_an_operator_token_stored_before_is_found(db):
 def test_a_certifier_token_stored_before_is_found(db):
     token, name = secrets.token_urlsafe(16), f"c-{uuid4().hex[:12]}"
     with transaction(db) as session:
-        session.add(Certifier(name=name, tenant="t", did=f"did:example:{name}",
-                              token_hash=stored_before(token)))  # fmt: skip
+        session.add(
+            Certifier(
+                name=name, tenant="t", did=f"did:example:{name}", token_hash=stored_before(token)
+            )
+        )
     found = certifiers.authenticate(SimpleNamespace(factory=db), token)
     assert found is not None and found.name == name
 
@@ -74,9 +77,16 @@ def test_a_certifier_token_stored_before_is_found(db):
 def test_a_depute_session_stored_before_is_found_and_ended(db):
     token = secrets.token_urlsafe(16)
     with transaction(db) as session:
-        session.add(AdminSession(token_hash=stored_before(token), company_id="kcit-x",
-                                 holder_did="did:example:h", name="Ada", credential_id="urn:x",
-                                 expires_at=utcnow() + timedelta(hours=1)))  # fmt: skip
+        session.add(
+            AdminSession(
+                token_hash=stored_before(token),
+                company_id="kcit-x",
+                holder_did="did:example:h",
+                name="Ada",
+                credential_id="urn:x",
+                expires_at=utcnow() + timedelta(hours=1),
+            )
+        )
     depute_sessions.logout(SimpleNamespace(factory=db), token)
     with db() as session:
         assert session.get(AdminSession, stored_before(token)).ended_at is not None
@@ -86,9 +96,17 @@ def test_a_depute_session_stored_before_is_found_and_ended(db):
 def test_a_gateway_session_is_stored_as_before_and_found(db):
     grant_id = uuid4().hex
     with transaction(db) as session:
-        session.add(Grant(id=grant_id, kind="session", holder="did:example:h", credentials=[],
-                          credential_ids=[], status_entries=[],
-                          expires_at=utcnow() + timedelta(hours=1)))  # fmt: skip
+        session.add(
+            Grant(
+                id=grant_id,
+                kind="session",
+                holder="did:example:h",
+                credentials=[],
+                credential_ids=[],
+                status_entries=[],
+                expires_at=utcnow() + timedelta(hours=1),
+            )
+        )
     store = GrantStore(db)
     secret = store.attach_session(grant_id)
     assert secret is not None
@@ -102,9 +120,15 @@ def test_a_gateway_session_is_stored_as_before_and_found(db):
 @pytest.mark.db
 def test_a_kcit_follow_link_is_stored_as_before_and_found(db):
     registration = Registration(
-        legal_name="Hash & Co", numbers={}, country="FR", subdivision=None, addresses=[],
-        representatives=[], did=None, did_key=None,
-    )  # fmt: skip
+        legal_name="Hash & Co",
+        numbers={},
+        country="FR",
+        subdivision=None,
+        addresses=[],
+        representatives=[],
+        did=None,
+        did_key=None,
+    )
     company, token = registry.register(db, registration, key_id=None, actor="test")
     with db() as session:
         stored = session.scalar(select(Company.follow_hash).where(Company.id == company.id))

@@ -31,6 +31,7 @@ from verifier.trust_kcit import KcitChangeFeed, KcitTrustRegistry
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
+
 @pytest.fixture(scope="module")
 def verifier(urls):
     """A verifier as the gateway runs it: KCIT trust and revocation status, both following
@@ -42,35 +43,48 @@ def verifier(urls):
         verifier.verify_status_list, long_ttl=300.0, policy=FetchPolicy(urls.values())
     )
     status_feed = ChangeFeed(urls["revocation"], verifier.status, wait=5.0).start()
-    eventually(lambda: trust.feed_healthy and verifier.status.feed_healthy, 10, 0.02,
-               what="the change feeds to connect")  # fmt: skip
+    eventually(
+        lambda: trust.feed_healthy and verifier.status.feed_healthy,
+        10,
+        0.02,
+        what="the change feeds to connect",
+    )
     yield verifier
     kcit_feed.stop()
     status_feed.stop()
 
 
 def refused_within(verifier, credential: dict, slug: str, began: float, limit: float = 1.0):
-    result = eventually(lambda: verifier.verify_credential(credential), 3 * limit, 0.02,
-                        until=lambda result: not result.verified)  # fmt: skip
+    result = eventually(
+        lambda: verifier.verify_credential(credential),
+        3 * limit,
+        0.02,
+        until=lambda result: not result.verified,
+    )
     elapsed = time.monotonic() - began
     assert [e.slug for e in result.errors] == [slug], result.error_types()
     assert elapsed <= limit, elapsed
     return elapsed
 
 
-def test_register_approve_deputise_verify_revoke_suspend(urls, operator, suite, db, hub, verifier,
-                                                         tmp_path, chromium):  # fmt: skip
+def test_register_approve_deputise_verify_revoke_suspend(
+    urls, operator, suite, db, hub, verifier, tmp_path, chromium
+):
     shots = Path(os.environ.get("CREDGATE_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     kcit, depute = urls["kcit"], urls["depute"]
     # 1. The representative self-registers the company (no DID: depute creates one).
     # 2. A KCIT admin approves it; depute provisions it.
-    company, followed = register_and_approve(urls, operator, {
-        "legalName": "Helix Data Cooperative SAS",
-        "legalRegistrationNumber": {"vatId": "FR40303265045", "lei": "5493001KJTIIGC8Y1R12"},
-        "country": "FR",
-        "representatives": [{"name": "Jonas Keller", "email": "jonas@helix.example"}],
-    })  # fmt: skip
+    company, followed = register_and_approve(
+        urls,
+        operator,
+        {
+            "legalName": "Helix Data Cooperative SAS",
+            "legalRegistrationNumber": {"vatId": "FR40303265045", "lei": "5493001KJTIIGC8Y1R12"},
+            "country": "FR",
+            "representatives": [{"name": "Jonas Keller", "email": "jonas@helix.example"}],
+        },
+    )
     company_did = followed["provisioning"]["did"]
     assert company_did.startswith("did:key:z6Mk")
     assert {"did": company_did, "origin": "depute", "key": None} in followed["dids"]
@@ -82,8 +96,9 @@ def test_register_approve_deputise_verify_revoke_suspend(urls, operator, suite, 
     admin_id = followed["provisioning"]["adminAuthorisation"]
     pending = requests.get(
         f"{depute}/depute/api/companies/{company['id']}/authorisations/{admin_id}",
-        headers=operator, timeout=10,
-    ).json()  # fmt: skip
+        headers=operator,
+        timeout=10,
+    ).json()
     assert pending["state"] == "pending" and pending["powers"] == ["depute:admin"]
     [admin_vc] = accept_exchange(hub, representative, pending["exchange"])
     assert admin_vc["issuer"] == company_did
@@ -108,17 +123,20 @@ def test_register_approve_deputise_verify_revoke_suspend(urls, operator, suite, 
         browser.wait(f"location.href === '{depute}/depute/companies/{company['id']}'")
         assert f"Signed in as Jonas Keller (attorney:{representative.did})" in browser.text()
         for power in ("marketplace:read", "marketplace:purchase"):
-            browser.eval(f"document.querySelector('input[name=powers][value=\"{power}\"]')"
-                         ".checked = true")  # fmt: skip
-        browser.submit("form[action$='/authorise']", {"name": "Ana Petrović",
-                                                      "email": "ana@helix.example"})  # fmt: skip
+            browser.eval(
+                f"document.querySelector('input[name=powers][value=\"{power}\"]').checked = true"
+            )
+        browser.submit(
+            "form[action$='/authorise']", {"name": "Ana Petrović", "email": "ana@helix.example"}
+        )
         assert "Mandate for Ana Petrović ready" in browser.text()
         browser.screenshot(shots / "depute-qr-authorised.png", full_page=True)
         page_link = browser.eval("document.querySelector('.message a').href")
         pending_rows = requests.get(
             f"{depute}/depute/api/companies/{company['id']}/authorisations?state=pending",
-            headers=operator, timeout=10,
-        ).json()["authorisations"]  # fmt: skip
+            headers=operator,
+            timeout=10,
+        ).json()["authorisations"]
         authorisation = next(r for r in pending_rows if r["mandatee"]["name"] == "Ana Petrović")
         assert authorisation["exchange"]["invitation_url"] == page_link
         assert authorisation["signer"] == {"name": "Jonas Keller", "id": representative.did}
@@ -126,8 +144,9 @@ def test_register_approve_deputise_verify_revoke_suspend(urls, operator, suite, 
         refused = requests.post(
             f"{depute}/depute/api/companies/{company['id']}/authorisations",
             json={"name": "Eve", "email": "eve@helix.example", "powers": ["compute:run"]},
-            headers=operator, timeout=10,
-        )  # fmt: skip
+            headers=operator,
+            timeout=10,
+        )
         assert refused.status_code == 403 and refused.json()["field"] == "powers"
 
         # 5. The employee's wallet receives it; the verifier accepts it under KCIT trust.
@@ -143,29 +162,41 @@ def test_register_approve_deputise_verify_revoke_suspend(urls, operator, suite, 
         listed = eventually(
             lambda: requests.get(
                 f"{depute}/depute/api/companies/{company['id']}/authorisations?state=issued",
-                headers=operator, timeout=10).json()["authorisations"], PROVISIONED_WITHIN, 0.1,
+                headers=operator,
+                timeout=10,
+            ).json()["authorisations"],
+            PROVISIONED_WITHIN,
+            0.1,
             until=lambda rows: {r["id"] for r in rows} >= {authorisation["id"], admin_id},
             what="issued authorisations",
-        )  # fmt: skip
+        )
         assert {r["mandatee"]["name"] for r in listed} == {"Ana Petrović", "Jonas Keller"}
 
         # 6. The representative revokes it on depute's page → refused within a second.
         browser.open(f"{depute}/depute/companies/{company['id']}")
         began = time.monotonic()
-        browser.submit(f"form[action$='/{authorisation['id']}/revoke']",
-                       {"reason": "left the company"}, button="button:not([formaction])")
+        browser.submit(
+            f"form[action$='/{authorisation['id']}/revoke']",
+            {"reason": "left the company"},
+            button="button:not([formaction])",
+        )
         refused_within(verifier, attorney, "suspended", began)  # revocation = suspension for good
         url = f"{depute}/depute/api/companies/{company['id']}/authorisations/{authorisation['id']}"
         assert requests.get(url, headers=operator, timeout=10).json()["state"] == "revoked"
-        again = requests.post(f"{url}/reinstate", json={"reason": "oops"}, headers=operator,
-                              timeout=10)  # fmt: skip
+        again = requests.post(
+            f"{url}/reinstate", json={"reason": "oops"}, headers=operator, timeout=10
+        )
         assert again.status_code == 409
 
         # 7. Suspend the company in KCIT → its admin mandate is refused within a second, and
         #    its admins are signed out of depute.
         began = time.monotonic()
-        requests.post(f"{kcit}/kcit/admin/companies/{company['id']}/suspend",
-                      json={"reason": "audit"}, headers=operator, timeout=10)  # fmt: skip
+        requests.post(
+            f"{kcit}/kcit/admin/companies/{company['id']}/suspend",
+            json={"reason": "audit"},
+            headers=operator,
+            timeout=10,
+        )
         refused_within(verifier, admin_vc, "company-inactive", began)
         browser.open(f"{depute}/depute/companies/{company['id']}")
         assert browser.eval("location.pathname") == "/depute/"  # signed out: the sign-in page
@@ -175,25 +206,36 @@ def test_register_approve_deputise_verify_revoke_suspend(urls, operator, suite, 
 
     # The company wallet took its own Onboarding and Role credentials from the authority.
     wallet = eventually(
-        lambda: requests.get(f"{depute}/depute/api/companies/{company['id']}",
-                             headers=operator, timeout=10).json()["provisioning"],
-        PROVISIONED_WITHIN, 0.1, until=lambda p: p["onboarding"] in ("done", "failed"),
+        lambda: requests.get(
+            f"{depute}/depute/api/companies/{company['id']}", headers=operator, timeout=10
+        ).json()["provisioning"],
+        PROVISIONED_WITHIN,
+        0.1,
+        until=lambda p: p["onboarding"] in ("done", "failed"),
         what="company onboarding",
-    )  # fmt: skip
-    assert wallet == {"state": "ready", "onboarding": "done",
-                      "adminAuthorisation": admin_id, "error": None}  # fmt: skip
+    )
+    assert wallet == {
+        "state": "ready",
+        "onboarding": "done",
+        "adminAuthorisation": admin_id,
+        "error": None,
+    }
 
     # 8. The audit names every step with its actor and reason, as JSON and CSV.
-    events = requests.get(f"{depute}/depute/api/companies/{company['id']}/audit",
-                          headers=operator, timeout=10).json()["events"]  # fmt: skip
+    events = requests.get(
+        f"{depute}/depute/api/companies/{company['id']}/audit", headers=operator, timeout=10
+    ).json()["events"]
     actions = [(e["action"], e["actor"]) for e in events]
     assert ("bootstrap-admin", "kcit:token:operator") in actions
     assert ("sign-in", f"attorney:{representative.did}") in actions
     assert ("authorise", f"attorney:{representative.did}") in actions
     revoke = next(e for e in events if e["action"] == "revoke")
     assert revoke["reason"] == "left the company" and revoke["authorisation"] == authorisation["id"]
-    csv = requests.get(f"{depute}/depute/api/companies/{company['id']}/audit?format=csv",
-                       headers=operator, timeout=10)  # fmt: skip
+    csv = requests.get(
+        f"{depute}/depute/api/companies/{company['id']}/audit?format=csv",
+        headers=operator,
+        timeout=10,
+    )
     assert csv.headers["Content-Type"].startswith("text/csv")
     assert csv.text.splitlines()[0] == "id,at,company,authorisation,action,actor,reason,details"
     assert "left the company" in csv.text

@@ -25,21 +25,33 @@ XSS = '<script>alert("x")</script>'
 @pytest.fixture(scope="module")
 def company(urls, operator):
     """An identified, provisioned company."""
-    registered = requests.post(f"{urls['kcit']}/kcit/registrations", json={
-        "legalName": "Pages Nordic Data Oy",
-        "legalRegistrationNumber": {"vatId": "FR40303265045"},
-        "country": "FR",
-        "representatives": [{"name": "Pia Pages", "email": "pia@nordic.example"}],
-    }, timeout=10).json()  # fmt: skip
-    requests.post(f"{urls['kcit']}/kcit/admin/companies/{registered['id']}/approve",
-                  json={"roles": ["DataConsumer"], "powers": ["marketplace:read", "depute:admin"]},
-                  headers=operator, timeout=10)  # fmt: skip
+    registered = requests.post(
+        f"{urls['kcit']}/kcit/registrations",
+        json={
+            "legalName": "Pages Nordic Data Oy",
+            "legalRegistrationNumber": {"vatId": "FR40303265045"},
+            "country": "FR",
+            "representatives": [{"name": "Pia Pages", "email": "pia@nordic.example"}],
+        },
+        timeout=10,
+    ).json()
+    requests.post(
+        f"{urls['kcit']}/kcit/admin/companies/{registered['id']}/approve",
+        json={"roles": ["DataConsumer"], "powers": ["marketplace:read", "depute:admin"]},
+        headers=operator,
+        timeout=10,
+    )
     view = eventually(
-        lambda: requests.get(f"{urls['depute']}/depute/api/companies/{registered['id']}",
-                             headers=operator, timeout=10).json(), PROVISIONED_WITHIN, 0.1,
+        lambda: requests.get(
+            f"{urls['depute']}/depute/api/companies/{registered['id']}",
+            headers=operator,
+            timeout=10,
+        ).json(),
+        PROVISIONED_WITHIN,
+        0.1,
         until=lambda view: (view.get("provisioning") or {}).get("state") == "ready",
         what="the company provisioned",
-    )  # fmt: skip
+    )
     return {**registered, **view}
 
 
@@ -61,9 +73,11 @@ def test_depute_page_authorises_escapes_and_needs_csrf(urls, operator, company):
             timeout=10,
         )
         assert wrong.status_code == 401
-        forged = browser.post(f"{depute}/depute/login",
-                              data={"token": operator["Authorization"][7:], "csrf_token": "x"},
-                              timeout=10)  # fmt: skip
+        forged = browser.post(
+            f"{depute}/depute/login",
+            data={"token": operator["Authorization"][7:], "csrf_token": "x"},
+            timeout=10,
+        )
         assert forged.status_code == 403
         home = browser.post(
             f"{depute}/depute/login",
@@ -76,10 +90,16 @@ def test_depute_page_authorises_escapes_and_needs_csrf(urls, operator, company):
         assert "Pia Pages" in page.text and "pending" in page.text  # the bootstrap mandate
 
         authorise = f"{page_url}/authorise"
-        data = {"name": f"Eve {XSS}", "email": "eve@nordic.example",
-                "powers": ["marketplace:read"], "csrf_token": token}  # fmt: skip
-        assert browser.post(authorise, data={**data, "csrf_token": "forged"},
-                            timeout=10).status_code == 403  # fmt: skip
+        data = {
+            "name": f"Eve {XSS}",
+            "email": "eve@nordic.example",
+            "powers": ["marketplace:read"],
+            "csrf_token": token,
+        }
+        assert (
+            browser.post(authorise, data={**data, "csrf_token": "forged"}, timeout=10).status_code
+            == 403
+        )
         created = browser.post(authorise, data=data, timeout=10)
         assert created.status_code == 201, created.text[:300]
         assert "<svg" in created.text and f"{urls['issuer']}/i/" in created.text
@@ -92,8 +112,10 @@ def test_depute_page_authorises_escapes_and_needs_csrf(urls, operator, company):
 
         authorisation_id = re.search(r"/authorisations/([0-9a-f-]{36})/revoke", created.text)
         revoke = f"{page_url}/authorisations/{authorisation_id.group(1)}/revoke"
-        assert browser.post(revoke, data={"csrf_token": "x", "reason": "r"},
-                            timeout=10).status_code == 403  # fmt: skip
+        assert (
+            browser.post(revoke, data={"csrf_token": "x", "reason": "r"}, timeout=10).status_code
+            == 403
+        )
         done = browser.post(revoke, data={"csrf_token": token, "reason": f"no {XSS}"}, timeout=10)
         assert "now abandoned" in done.text  # revoked before delivery: the offer is withdrawn
         exported = browser.get(f"{page_url}/audit.csv", timeout=10)
@@ -114,9 +136,16 @@ def test_pages_in_headless_chromium(urls, operator, company, tmp_path, chromium)
     try:
         kcit, depute = urls["kcit"], urls["depute"]
         browser.open(f"{kcit}/kcit/register")
-        browser.submit("form", {"legalName": "Chromium Test AG", "country": "FR",
-                                "vatId": "FR00000000000", "repName": f"Rex {XSS}",
-                                "repEmail": "rex@example.org"})  # fmt: skip
+        browser.submit(
+            "form",
+            {
+                "legalName": "Chromium Test AG",
+                "country": "FR",
+                "vatId": "FR00000000000",
+                "repName": f"Rex {XSS}",
+                "repEmail": "rex@example.org",
+            },
+        )
         assert browser.eval("document.querySelectorAll('.error').length") >= 1
         assert browser.eval("document.querySelectorAll('script').length") == 0  # escaped
         browser.screenshot(shots / "kcit-register-errors.png", full_page=True)
@@ -140,10 +169,13 @@ def test_pages_in_headless_chromium(urls, operator, company, tmp_path, chromium)
         browser.open(f"{depute}/depute/")
         browser.submit("form", {"token": token})
         browser.open(f"{depute}/depute/companies/{company['id']}")
-        browser.eval("document.querySelector('input[name=powers][value=\"marketplace:read\"]')"
-                   ".checked = true")  # fmt: skip
-        browser.submit("form[action$='/authorise']", {"name": "Chris Chromium",
-                                                      "email": "chris@example.org"})  # fmt: skip
+        browser.eval(
+            "document.querySelector('input[name=powers][value=\"marketplace:read\"]')"
+            ".checked = true"
+        )
+        browser.submit(
+            "form[action$='/authorise']", {"name": "Chris Chromium", "email": "chris@example.org"}
+        )
         # The DIDComm QR code and, beside it, the OpenID4VCI offer's with its PIN.
         assert browser.eval("document.querySelectorAll('.qr svg').length") == 2
         assert browser.eval("/^[0-9]{6}$/.test(document.querySelector('.tx-code').textContent)")

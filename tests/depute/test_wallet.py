@@ -49,12 +49,16 @@ def stored(wallet_cli, wallet: str) -> list[dict]:
 def test_mandates_through_the_wallet_cli(urls, operator, wallet_cli, tmp_path):
     depute = urls["depute"]
     suffix = secrets.token_hex(3)
-    company, followed = register_and_approve(urls, operator, {
-        "legalName": f"Norda Mobility {suffix} GmbH",
-        "legalRegistrationNumber": {"vatId": "DE136695976"},
-        "country": "DE",
-        "representatives": [{"name": "Lena Vogt", "email": "lena@norda.example"}],
-    })  # fmt: skip
+    company, followed = register_and_approve(
+        urls,
+        operator,
+        {
+            "legalName": f"Norda Mobility {suffix} GmbH",
+            "legalRegistrationNumber": {"vatId": "DE136695976"},
+            "country": "DE",
+            "representatives": [{"name": "Lena Vogt", "email": "lena@norda.example"}],
+        },
+    )
     company_did = followed["provisioning"]["did"]
     invitation = followed["provisioning"]["adminInvitation"]
     assert invitation["invitation_url"].startswith(urls["issuer"] + "/i/")
@@ -63,8 +67,9 @@ def test_mandates_through_the_wallet_cli(urls, operator, wallet_cli, tmp_path):
     # company's fresh DID is no issuer the wallet knows yet: trusted explicitly).
     rep_wallet = f"lena-{suffix}"
     rep_did = create_wallet(wallet_cli, rep_wallet)
-    code, out = wallet_cli("scan", invitation["invitation_url"], "-w", rep_wallet, "--accept",
-                    "--trust-issuer")  # fmt: skip
+    code, out = wallet_cli(
+        "scan", invitation["invitation_url"], "-w", rep_wallet, "--accept", "--trust-issuer"
+    )
     assert code == 0, out
     assert "offers AttorneyCredential" in out and f"issuer {company_did}" in out
     assert "stored AttorneyCredential" in out
@@ -79,8 +84,17 @@ def test_mandates_through_the_wallet_cli(urls, operator, wallet_cli, tmp_path):
     # The representative signs in to depute (the wallet's own key signs over the challenge) and
     # authorises an employee.
     def prove(challenge: str, domain: str) -> dict:
-        code, out = wallet_cli("prove", "-w", rep_wallet, "--challenge", challenge,
-                               "--domain", domain, "--use", admin["record_id"])  # fmt: skip
+        code, out = wallet_cli(
+            "prove",
+            "-w",
+            rep_wallet,
+            "--challenge",
+            challenge,
+            "--domain",
+            domain,
+            "--use",
+            admin["record_id"],
+        )
         assert code == 0, out
         presentation = json.loads(out)
         assert presentation["holder"] == rep_did
@@ -91,10 +105,10 @@ def test_mandates_through_the_wallet_cli(urls, operator, wallet_cli, tmp_path):
     headers = {"Authorization": f"Bearer {token}"}
     created = requests.post(
         f"{depute}/depute/api/companies/{company['id']}/authorisations",
-        json={"name": "Tomás Ruiz", "email": "tomas@norda.example",
-              "powers": ["marketplace:read"]},
-        headers=headers, timeout=10,
-    )  # fmt: skip
+        json={"name": "Tomás Ruiz", "email": "tomas@norda.example", "powers": ["marketplace:read"]},
+        headers=headers,
+        timeout=10,
+    )
     assert created.status_code == 201, created.text
     authorisation = created.json()
     short_url = authorisation["exchange"]["invitation_url"]
@@ -121,11 +135,16 @@ def test_mandates_through_the_wallet_cli(urls, operator, wallet_cli, tmp_path):
     # The company revokes it; the wallet shows it within 2 s.
     url = f"{depute}/depute/api/companies/{company['id']}/authorisations/{authorisation['id']}"
     began = time.monotonic()
-    revoked = requests.post(f"{url}/revoke", json={"reason": "contract ended"},
-                            headers=headers, timeout=10)  # fmt: skip
+    revoked = requests.post(
+        f"{url}/revoke", json={"reason": "contract ended"}, headers=headers, timeout=10
+    )
     assert revoked.status_code == 200 and revoked.json()["state"] == "revoked", revoked.text
-    (mandate,) = eventually(lambda: stored(wallet_cli, emp_wallet), 3 * STATUS_WAIT, 0.1,
-                            until=lambda held: held[0]["status"]["status"] != "valid")  # fmt: skip
+    (mandate,) = eventually(
+        lambda: stored(wallet_cli, emp_wallet),
+        3 * STATUS_WAIT,
+        0.1,
+        until=lambda held: held[0]["status"]["status"] != "valid",
+    )
     elapsed = time.monotonic() - began
     # Revocation is a permanent suspension.
     assert mandate["status"]["status"] == "suspended", mandate["status"]

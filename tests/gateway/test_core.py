@@ -102,14 +102,16 @@ def status_server():
 
 @pytest.fixture(scope="module")
 def trust():
-    return StaticTrustRegistry(onboarding_authority=AUTHORITY.did,
-                               companies={COMPANY.did: "active"})  # fmt: skip
+    return StaticTrustRegistry(
+        onboarding_authority=AUTHORITY.did, companies={COMPANY.did: "active"}
+    )
 
 
 @pytest.fixture(scope="module")
 def app(settings, db, trust, status_server):
-    yield from running_gateway(settings, db, trust=trust, status_url=status_server.url,
-                               apps=[PROBE])  # fmt: skip
+    yield from running_gateway(
+        settings, db, trust=trust, status_url=status_server.url, apps=[PROBE]
+    )
 
 
 def gateway_of(app):
@@ -131,9 +133,11 @@ def onboarding(holder=HOLDER):
 
 def attorney(holder=EMPLOYEE, powers=None, issuer=COMPANY):
     credential = credgate_credential(
-        "AttorneyCredential", issuer, holder.did,
+        "AttorneyCredential",
+        issuer,
+        holder.did,
         status=status_server_ref.entry("attorneys", next(_index)),
-    )  # fmt: skip
+    )
     if powers is not None:  # re-sign with other powers
         credential.pop("proof")
         credential["credentialSubject"]["powers"] = powers
@@ -302,8 +306,12 @@ def test_jwks_and_me(client, app):
 
 def wait_until_denied(client, path, token, method="get", limit=1.0):
     """Seconds until ``path`` is refused (bounded: fails after ``limit``)."""
-    took, response = timed(lambda: getattr(client, method)(path, headers=bearer(token)), limit,
-                           interval=0.01, until=lambda answer: answer.status_code == 403)
+    took, response = timed(
+        lambda: getattr(client, method)(path, headers=bearer(token)),
+        limit,
+        interval=0.01,
+        until=lambda answer: answer.status_code == 403,
+    )
     return took, response.get_json()
 
 
@@ -343,9 +351,11 @@ def test_acting_for_needs_the_company_role(client, app, settings, db):
     assert denied.status_code == 403
     assert denied.get_json()["type"] == PROBLEMS + "company-role-missing"
     company_role = credgate_credential(
-        "RoleCredential", AUTHORITY, COMPANY.did,
+        "RoleCredential",
+        AUTHORITY,
+        COMPANY.did,
         status=status_server_ref.entry("roles", next(_index)),
-    )  # fmt: skip
+    )
     operator = {"Authorization": f"Bearer {ensure_operator_token(settings, db)}"}
     path = "/gateway/company-credentials"
     assert client.post(path, json={"verifiableCredential": company_role}).status_code == 401
@@ -378,8 +388,15 @@ def test_definition_requirement_and_operator_audit_api(client, app, settings, db
     assert all(not d["allow"] for d in found.get_json()["decisions"])
     assert client.get("/gateway/decisions?limit=x", headers=operator).status_code == 400
     apps = client.get("/gateway/apps").get_json()["apps"]
-    assert apps == [{"name": "probe", "title": "Probe", "description": "", "path": "/apps/probe/",
-                     "powers": ["read"]}]  # fmt: skip
+    assert apps == [
+        {
+            "name": "probe",
+            "title": "Probe",
+            "description": "",
+            "path": "/apps/probe/",
+            "powers": ["read"],
+        }
+    ]
 
 
 def test_mounting_refuses_undeclared_views_and_bad_names():

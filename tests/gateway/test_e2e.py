@@ -46,40 +46,72 @@ def wallet_tenant(db, suite, run, name: str) -> TenantHandle:
     return tenant
 
 
-def issue_through_wallet(db, run, issuer: TenantHandle, wallet: str, holder: TenantHandle,
-                         family: str, revocation: str, **subject) -> Issued:  # fmt: skip
+def issue_through_wallet(
+    db,
+    run,
+    issuer: TenantHandle,
+    wallet: str,
+    holder: TenantHandle,
+    family: str,
+    revocation: str,
+    **subject,
+) -> Issued:
     """An offer behind an out-of-band link (the issuer's QR code), scanned and accepted by the
     wallet; a real status entry, so revoking it goes through the real change feed."""
     credential = example_credential(family)
-    credential.update(id=f"urn:uuid:{uuid.uuid4()}", issuer=issuer.did,
-                      issuanceDate="2025-01-01T00:00:00Z", expirationDate="2099-01-01T00:00:00Z")
+    credential.update(
+        id=f"urn:uuid:{uuid.uuid4()}",
+        issuer=issuer.did,
+        issuanceDate="2025-01-01T00:00:00Z",
+        expirationDate="2099-01-01T00:00:00Z",
+    )
     credential["credentialSubject"].update(subject, id=holder.did)
     if family == "AttorneyCredential":
         credential["credentialSubject"]["mandator"]["id"] = issuer.did
     with transaction(db) as session:
-        status = allocate(session, issuer_did=issuer.did, purpose="suspension",
-                          model="StatusList2021", credential_id=credential["id"],
-                          status_base_url=revocation)  # fmt: skip
+        status = allocate(
+            session,
+            issuer_did=issuer.did,
+            purpose="suspension",
+            model="StatusList2021",
+            credential_id=credential["id"],
+            status_base_url=revocation,
+        )
     credential["credentialStatus"] = status.credential_status()
     offer = issuer.client.request(
-        "POST", "/issue-credential-2.0/create-offer",
-        json={"auto_issue": True, "auto_remove": False,
-              "filter": {"ld_proof": {"credential": credential, "options": {
-                  "proofType": "Ed25519Signature2020", "proofPurpose": "assertionMethod",
-                  "credentialStatus": {"type": credential["credentialStatus"]["type"]}}}}},
-    )  # fmt: skip
+        "POST",
+        "/issue-credential-2.0/create-offer",
+        json={
+            "auto_issue": True,
+            "auto_remove": False,
+            "filter": {
+                "ld_proof": {
+                    "credential": credential,
+                    "options": {
+                        "proofType": "Ed25519Signature2020",
+                        "proofPurpose": "assertionMethod",
+                        "credentialStatus": {"type": credential["credentialStatus"]["type"]},
+                    },
+                }
+            },
+        },
+    )
     invitation = issuer.client.create_invitation(
-        label="e2e company", handshake=False,
+        label="e2e company",
+        handshake=False,
         attachments=[{"id": offer["cred_ex_id"], "type": "credential-offer"}],
-    )  # fmt: skip
+    )
     code, out = run("scan", invitation.url, "-w", wallet, "--accept", "--trust-issuer")
     assert code == 0 and f"stored {family}" in out, out
     with transaction(db) as session:
         mark_issued(session, status.entry_id)
     code, out = run("credentials", "-w", wallet, "--json")
     assert credential["id"] in {c["id"] for c in json.loads(out)}, out
-    (stored,) = [c["cred_value"] for c in holder.client.w3c_credentials()
-                 if c["cred_value"].get("id") == credential["id"]]  # fmt: skip
+    (stored,) = [
+        c["cred_value"]
+        for c in holder.client.w3c_credentials()
+        if c["cred_value"].get("id") == credential["id"]
+    ]
     return Issued(stored, status)
 
 
@@ -95,53 +127,87 @@ def world(suite, db, hub, settings, wallet_cli):
     seller = ensure_tenant(db, "holder", holder_agent, "e2e-seller")
     path = settings.var_dir / "verifier" / "trust.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"onboarding_authority": authority.did,
-                                "companies": {company.did: "active"}}))  # fmt: skip
-    purchase = [{"app": "marketplace", "actions": ["read", "purchase"]},
-                {"app": "catalogue", "actions": ["read"]}]  # fmt: skip
+    path.write_text(
+        json.dumps({"onboarding_authority": authority.did, "companies": {company.did: "active"}})
+    )
+    purchase = [
+        {"app": "marketplace", "actions": ["read", "purchase"]},
+        {"app": "catalogue", "actions": ["read"]},
+    ]
     read_only = [{"app": "marketplace", "actions": ["read"]}]
 
     def issue(issuer, holder, family, **subject):
         connection = connect(hub, issuer, holder)[0]
-        return issue_with_status(db, hub, issuer, holder, connection, family, revocation,
-                                 subject=subject)  # fmt: skip
+        return issue_with_status(
+            db, hub, issuer, holder, connection, family, revocation, subject=subject
+        )
 
     issued = {
-        "employee": issue_through_wallet(db, wallet_cli, company, "e2e-employee", employee,
-                                         "AttorneyCredential", revocation, powers=purchase),
+        "employee": issue_through_wallet(
+            db,
+            wallet_cli,
+            company,
+            "e2e-employee",
+            employee,
+            "AttorneyCredential",
+            revocation,
+            powers=purchase,
+        ),
         "clerk": issue(company, clerk, "AttorneyCredential", powers=read_only),
         "seller": issue(authority, seller, "RoleCredential"),
     }
     # The company's own DataConsumer role, registered at the gateway by the operator.
     role = example_credential("RoleCredential")
-    role.update(id=f"urn:uuid:{uuid.uuid4()}", issuer=authority.did,
-                issuanceDate="2025-01-01T00:00:00Z", expirationDate="2099-01-01T00:00:00Z")
+    role.update(
+        id=f"urn:uuid:{uuid.uuid4()}",
+        issuer=authority.did,
+        issuanceDate="2025-01-01T00:00:00Z",
+        expirationDate="2099-01-01T00:00:00Z",
+    )
     role["credentialSubject"] = {"id": company.did, "roles": ["DataConsumer"]}
     with transaction(db) as session:
-        status = allocate(session, issuer_did=authority.did, purpose="revocation",
-                          model="StatusList2021", credential_id=role["id"],
-                          status_base_url=revocation)  # fmt: skip
+        status = allocate(
+            session,
+            issuer_did=authority.did,
+            purpose="revocation",
+            model="StatusList2021",
+            credential_id=role["id"],
+            status_base_url=revocation,
+        )
     with transaction(db) as session:
         mark_issued(session, status.entry_id)
     role["credentialStatus"] = status.credential_status()
-    signed = authority.client.issue_vc(role, {"proofType": "Ed25519Signature2020",
-                                              "proofPurpose": "assertionMethod"})  # fmt: skip
+    signed = authority.client.issue_vc(
+        role, {"proofType": "Ed25519Signature2020", "proofPurpose": "assertionMethod"}
+    )
     operator = {"Authorization": f"Bearer {ensure_operator_token(settings, db)}"}
     gateway = suite.servers["verifier"].url
-    registered = requests.post(f"{gateway}/gateway/company-credentials", headers=operator,
-                               json={"verifiableCredential": signed}, timeout=10)  # fmt: skip
+    registered = requests.post(
+        f"{gateway}/gateway/company-credentials",
+        headers=operator,
+        json={"verifiableCredential": signed},
+        timeout=10,
+    )
     assert registered.status_code == 201, registered.text
-    return {"gateway": gateway, "revocation": revocation, "operator": operator,
-            "employee": employee, "clerk": clerk, "seller": seller, "issued": issued,
-            "company": company}  # fmt: skip
+    return {
+        "gateway": gateway,
+        "revocation": revocation,
+        "operator": operator,
+        "employee": employee,
+        "clerk": clerk,
+        "seller": seller,
+        "issued": issued,
+        "company": company,
+    }
 
 
 def token(world, who: str, hub) -> dict[str, str]:
     gateway = world["gateway"]
     issued = requests.post(f"{gateway}/auth/challenge", timeout=10).json()
     wallet = AgentWallet(hub, world[who])
-    vp = wallet.prove([world["issued"][who].credential], challenge=issued["challenge"],
-                      domain=issued["domain"])  # fmt: skip
+    vp = wallet.prove(
+        [world["issued"][who].credential], challenge=issued["challenge"], domain=issued["domain"]
+    )
     response = requests.post(f"{gateway}/auth/token", json=vp, timeout=10)
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
@@ -156,14 +222,24 @@ def test_employee_logs_in_by_qr_buys_and_is_cut_off_by_revocation(
 ):
     gateway = world["gateway"]
     seller = token(world, "seller", hub)
-    offer = requests.post(f"{gateway}/apps/marketplace/api/offers", headers=seller, timeout=10,
-                          json={"title": "Mobility traces Q3", "price": "99.00",
-                                "policy": {"roles": ["DataConsumer"]}})  # fmt: skip
+    offer = requests.post(
+        f"{gateway}/apps/marketplace/api/offers",
+        headers=seller,
+        timeout=10,
+        json={
+            "title": "Mobility traces Q3",
+            "price": "99.00",
+            "policy": {"roles": ["DataConsumer"]},
+        },
+    )
     assert offer.status_code == 201, offer.text
     offer_id = offer.json()["id"]
-    requests.post(f"{gateway}/apps/catalogue/api/items", headers=seller, timeout=10,
-                  json={"kind": "data-product", "title": "Mobility traces Q3",
-                        "keywords": ["mobility"]})  # fmt: skip
+    requests.post(
+        f"{gateway}/apps/catalogue/api/items",
+        headers=seller,
+        timeout=10,
+        json={"kind": "data-product", "title": "Mobility traces Q3", "keywords": ["mobility"]},
+    )
 
     browser = chromium()
     try:
@@ -182,12 +258,16 @@ def test_employee_logs_in_by_qr_buys_and_is_cut_off_by_revocation(
         assert world["employee"].did in page  # signed in as the wallet's holder DID
         browser.screenshot(tmp_path / "catalogue.png")
 
-        result = browser.send("Runtime.evaluate", awaitPromise=True, returnByValue=True,
-                              expression=f"""
+        result = browser.send(
+            "Runtime.evaluate",
+            awaitPromise=True,
+            returnByValue=True,
+            expression=f"""
             fetch('/auth/me').then(r => r.json()).then(me =>
               fetch('/apps/marketplace/api/offers/{offer_id}/purchase', {{
                 method: 'POST', headers: {{'X-CSRF-Token': me.csrfToken}}}}))
-            .then(r => r.json().then(body => [r.status, body]))""")["result"]["value"]  # fmt: skip
+            .then(r => r.json().then(body => [r.status, body]))""",
+        )["result"]["value"]
         status, agreement = result
         assert status == 201, agreement
         assert agreement["buyer"] == world["company"].did
@@ -198,8 +278,9 @@ def test_employee_logs_in_by_qr_buys_and_is_cut_off_by_revocation(
         browser.close()
 
     clerk = token(world, "clerk", hub)
-    denied = requests.post(f"{gateway}/apps/marketplace/api/offers/{offer_id}/purchase",
-                           headers=clerk, timeout=10)  # fmt: skip
+    denied = requests.post(
+        f"{gateway}/apps/marketplace/api/offers/{offer_id}/purchase", headers=clerk, timeout=10
+    )
     assert denied.status_code == 403
     assert denied.headers["Content-Type"] == "application/problem+json"
     assert denied.json()["type"] == PROBLEMS + "power-missing"
@@ -212,14 +293,19 @@ def test_employee_logs_in_by_qr_buys_and_is_cut_off_by_revocation(
     assert requests.get(history, cookies=cookies, timeout=10).status_code == 200
 
     entry = world["issued"]["employee"].status.entry_id
-    revoked = requests.post(f"{world['revocation']}/status/entries/{entry}/revoke",
-                            json={"reason": "left the company"}, headers=world["operator"],
-                            timeout=10)  # fmt: skip
+    revoked = requests.post(
+        f"{world['revocation']}/status/entries/{entry}/revoke",
+        json={"reason": "left the company"},
+        headers=world["operator"],
+        timeout=10,
+    )
     assert revoked.status_code == 200, revoked.text
-    took_session, by_session = first_denial(lambda: requests.get(history, cookies=cookies,
-                                                                 timeout=10))  # fmt: skip
-    took_token, by_token = first_denial(lambda: requests.get(history, headers=employee_token,
-                                                             timeout=10))  # fmt: skip
+    took_session, by_session = first_denial(
+        lambda: requests.get(history, cookies=cookies, timeout=10)
+    )
+    took_token, by_token = first_denial(
+        lambda: requests.get(history, headers=employee_token, timeout=10)
+    )
     assert took_session < 1.0 and took_token < 1.0
     # A revoked attorney credential sits on a suspension list, set for good (revocation/).
     assert by_session.json()["type"] in (PROBLEMS + "suspended", PROBLEMS + "revoked")
@@ -232,9 +318,16 @@ def test_declining_in_the_wallet_fails_the_login_page_within_two_seconds(
     gateway = world["gateway"]
     # A wallet that could answer (an Attorney credential of its own), and whose user says no.
     holder = wallet_tenant(db, suite, wallet_cli, "e2e-decliner")
-    issue_through_wallet(db, wallet_cli, world["company"], "e2e-decliner", holder,
-                         "AttorneyCredential", world["revocation"],
-                         powers=[{"app": "marketplace", "actions": ["read"]}])  # fmt: skip
+    issue_through_wallet(
+        db,
+        wallet_cli,
+        world["company"],
+        "e2e-decliner",
+        holder,
+        "AttorneyCredential",
+        world["revocation"],
+        powers=[{"app": "marketplace", "actions": ["read"]}],
+    )
     browser = chromium()
     try:
         browser.open(f"{gateway}/portals/company-access")
@@ -257,13 +350,19 @@ def test_declining_in_the_wallet_fails_the_login_page_within_two_seconds(
         code, out = wallet_cli("scan", str(picture), "-w", "e2e-decliner", "--decline")
         declined = time.monotonic()
         assert code == 0 and "declined; the verifier was told" in out, out
-        body = eventually(lambda: requests.get(state_url, timeout=5).json(), 2.0,
-                          until=lambda body: body["state"] == "failed", what="the login")
+        body = eventually(
+            lambda: requests.get(state_url, timeout=5).json(),
+            2.0,
+            until=lambda body: body["state"] == "failed",
+            what="the login",
+        )
         assert "declined" in (body["reason"] or ""), body
         stream.join(timeout=max(0.0, 2.0 - (time.monotonic() - declined)))
         assert seen and seen[-1]["state"] == "failed", seen
-        browser.wait("document.getElementById('state').textContent === 'failed'",
-                     timeout=max(0.1, 2.0 - (time.monotonic() - declined)))  # fmt: skip
+        browser.wait(
+            "document.getElementById('state').textContent === 'failed'",
+            timeout=max(0.1, 2.0 - (time.monotonic() - declined)),
+        )
         assert time.monotonic() - declined < 2.0
     finally:
         browser.close()

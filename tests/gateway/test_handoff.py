@@ -36,8 +36,9 @@ AUTHORITY = Party.generate()
 COMPANY = Party.generate()
 ADMIN = Party.generate()
 CALLBACK = "http://depute.test/depute/login/callback"
-CLIENTS = {"depute": {"title": "Depute", "redirect_uris": [CALLBACK],
-                      "portals": ["company-access"]}}  # fmt: skip
+CLIENTS = {
+    "depute": {"title": "Depute", "redirect_uris": [CALLBACK], "portals": ["company-access"]}
+}
 
 
 @pytest.fixture(scope="module")
@@ -47,14 +48,16 @@ def status_server():
 
 @pytest.fixture(scope="module")
 def trust():
-    return StaticTrustRegistry(onboarding_authority=AUTHORITY.did,
-                               companies={COMPANY.did: "active"})  # fmt: skip
+    return StaticTrustRegistry(
+        onboarding_authority=AUTHORITY.did, companies={COMPANY.did: "active"}
+    )
 
 
 @pytest.fixture(scope="module")
 def app(settings, db, trust, status_server):
-    yield from running_gateway(settings, db, trust=trust, status_url=status_server.url, apps=[],
-                               GATEWAY_CLIENTS=CLIENTS)  # fmt: skip
+    yield from running_gateway(
+        settings, db, trust=trust, status_url=status_server.url, apps=[], GATEWAY_CLIENTS=CLIENTS
+    )
 
 
 _index = iter(range(1, 100_000))
@@ -62,18 +65,24 @@ _index = iter(range(1, 100_000))
 
 def admin_mandate(status_server, holder: Party = ADMIN) -> dict:
     credential = credgate_credential(
-        "AttorneyCredential", COMPANY, holder.did,
+        "AttorneyCredential",
+        COMPANY,
+        holder.did,
         status=status_server.entry("attorneys", next(_index)),
-    )  # fmt: skip
+    )
     credential.pop("proof")
     credential["credentialSubject"]["powers"] = [{"app": "depute", "actions": ["admin"]}]
     return COMPANY.sign(credential)
 
 
 def connect_args(**changes) -> dict[str, str]:
-    args = {"portal": "company-access", "redirect_uri": CALLBACK,
-            "state": secrets.token_urlsafe(16), "code_challenge": s256("v" * 43),
-            "code_challenge_method": "S256"}  # fmt: skip
+    args = {
+        "portal": "company-access",
+        "redirect_uri": CALLBACK,
+        "state": secrets.token_urlsafe(16),
+        "code_challenge": s256("v" * 43),
+        "code_challenge_method": "S256",
+    }
     args.update(changes)
     return {k: v for k, v in args.items() if v is not None}
 
@@ -90,8 +99,9 @@ def handed_over(app, client, credential: dict, verifier_secret: str, **code_ttl)
             vp, challenge=issued.challenge, domain=issued.domain
         )
         assert result.verified, result.error_types()
-        grant_id, _ = gw.grants.create(result, kind="session", ttl=timedelta(hours=1),
-                                       portal="company-access")  # fmt: skip
+        grant_id, _ = gw.grants.create(
+            result, kind="session", ttl=timedelta(hours=1), portal="company-access"
+        )
         request = gw.handoffs.check_request(
             "depute", connect_args(code_challenge=s256(verifier_secret))
         )
@@ -109,8 +119,13 @@ def handed_over(app, client, credential: dict, verifier_secret: str, **code_ttl)
 
 
 def redeem(http, code: str, verifier_secret: str, **changes):
-    body = {"client": "depute", "code": code, "code_verifier": verifier_secret,
-            "redirect_uri": CALLBACK, **changes}  # fmt: skip
+    body = {
+        "client": "depute",
+        "code": code,
+        "code_verifier": verifier_secret,
+        "redirect_uri": CALLBACK,
+        **changes,
+    }
     return http.post("/connect/token", json=body)
 
 
@@ -129,20 +144,30 @@ def assert_problem(response, status: int, slug: str) -> dict:
     ("client_name", "changes", "status", "slug", "names"),
     [
         ("nobody", {}, 404, "unknown-client", "nobody"),
-        ("depute", {"redirect_uri": "https://evil.example/cb"}, 400, "invalid-handoff-request",
-         "redirect_uri"),
-        ("depute", {"redirect_uri": CALLBACK + "x"}, 400, "invalid-handoff-request",
-         "redirect_uri"),
+        (
+            "depute",
+            {"redirect_uri": "https://evil.example/cb"},
+            400,
+            "invalid-handoff-request",
+            "redirect_uri",
+        ),
+        (
+            "depute",
+            {"redirect_uri": CALLBACK + "x"},
+            400,
+            "invalid-handoff-request",
+            "redirect_uri",
+        ),
         ("depute", {"portal": "governance"}, 400, "invalid-handoff-request", "company-access"),
         ("depute", {"state": "short"}, 400, "invalid-handoff-request", "state"),
         ("depute", {"state": None}, 400, "invalid-handoff-request", "state"),
         ("depute", {"code_challenge_method": "plain"}, 400, "invalid-handoff-request", "S256"),
-        ("depute", {"code_challenge": "x" * 10}, 400, "invalid-handoff-request",
-         "code_challenge"),
+        ("depute", {"code_challenge": "x" * 10}, 400, "invalid-handoff-request", "code_challenge"),
     ],
-)  # fmt: skip
-def test_connect_refuses_a_bad_request_with_a_problem(client, client_name, changes, status, slug,
-                                                      names):  # fmt: skip
+)
+def test_connect_refuses_a_bad_request_with_a_problem(
+    client, client_name, changes, status, slug, names
+):
     response = client.get(f"/connect/{client_name}", query_string=connect_args(**changes))
     body = assert_problem(response, status, slug)
     assert names in body["detail"]
@@ -157,12 +182,16 @@ def test_a_code_is_redeemed_once_by_its_client_with_its_verifier(app, client, st
     handed = handed_over(app, client, mandate, secret)
 
     # Wrong verifier, client or callback: refused, and the code is not spent by it.
-    assert "code_verifier" in assert_problem(
-        redeem(client, handed["code"], secrets.token_urlsafe(48)), 400, "invalid-grant"
-    )["detail"]
+    assert (
+        "code_verifier"
+        in assert_problem(
+            redeem(client, handed["code"], secrets.token_urlsafe(48)), 400, "invalid-grant"
+        )["detail"]
+    )
     assert_problem(redeem(client, handed["code"], secret, client="kcit"), 400, "invalid-grant")
-    assert_problem(redeem(client, handed["code"], secret, redirect_uri=CALLBACK + "?x=1"), 400,
-                   "invalid-grant")  # fmt: skip
+    assert_problem(
+        redeem(client, handed["code"], secret, redirect_uri=CALLBACK + "?x=1"), 400, "invalid-grant"
+    )
     assert_problem(redeem(client, "not-a-code", secret), 400, "invalid-grant")
 
     answer = redeem(client, handed["code"], secret)
@@ -181,39 +210,89 @@ def test_a_code_is_redeemed_once_by_its_client_with_its_verifier(app, client, st
 
 def test_an_expired_code_or_a_revoked_credential_is_refused(app, client, status_server):
     secret = secrets.token_urlsafe(48)
-    expired = handed_over(app, client, admin_mandate(status_server), secret,
-                          code_ttl=timedelta(seconds=-1))  # fmt: skip
-    assert "expired" in assert_problem(redeem(client, expired["code"], secret), 400,
-                                       "invalid-grant")["detail"]  # fmt: skip
+    expired = handed_over(
+        app, client, admin_mandate(status_server), secret, code_ttl=timedelta(seconds=-1)
+    )
+    assert (
+        "expired"
+        in assert_problem(redeem(client, expired["code"], secret), 400, "invalid-grant")["detail"]
+    )
 
     mandate = admin_mandate(status_server)
     handed = handed_over(app, client, mandate, secret)
     status_server.set("attorneys", int(mandate["credentialStatus"]["statusListIndex"]))
     verifier = app.extensions["credgate.verifier"]
-    eventually(lambda: not verifier.verify_credential(mandate).verified, 2, 0.02,
-               what="the suspension to reach the gateway")  # the change feed drops the list
+    eventually(
+        lambda: not verifier.verify_credential(mandate).verified,
+        2,
+        0.02,
+        what="the suspension to reach the gateway",
+    )  # the change feed drops the list
     assert_problem(redeem(client, handed["code"], secret), 403, "suspended")
 
 
 @pytest.mark.parametrize(
     ("kwargs", "status", "slug"),
     [
-        ({"data": "code=x", "content_type": "application/x-www-form-urlencoded"}, 415,
-         "unsupported-media-type"),
+        (
+            {"data": "code=x", "content_type": "application/x-www-form-urlencoded"},
+            415,
+            "unsupported-media-type",
+        ),
         ({"data": "{", "content_type": "application/json"}, 400, "malformed-json"),
         ({"json": ["code"]}, 400, "invalid-request"),
         ({"json": {"client": "depute", "code": "x"}}, 400, "invalid-request"),
-        ({"json": {"client": "depute", "code": "x", "code_verifier": "short",
-                   "redirect_uri": CALLBACK}}, 400, "invalid-grant"),
-        ({"json": {"client": "depute", "code": "x", "code_verifier": "v" * 43,
-                   "redirect_uri": CALLBACK}}, 400, "invalid-grant"),
+        (
+            {
+                "json": {
+                    "client": "depute",
+                    "code": "x",
+                    "code_verifier": "short",
+                    "redirect_uri": CALLBACK,
+                }
+            },
+            400,
+            "invalid-grant",
+        ),
+        (
+            {
+                "json": {
+                    "client": "depute",
+                    "code": "x",
+                    "code_verifier": "v" * 43,
+                    "redirect_uri": CALLBACK,
+                }
+            },
+            400,
+            "invalid-grant",
+        ),
         # a lone surrogate is refused by the body parser of every service, before the route
-        ({"json": {"client": "depute", "code": "\ud800" * 43, "code_verifier": "v" * 43,
-                   "redirect_uri": CALLBACK}}, 400, "invalid-string"),
-        ({"json": {"client": "d\u00e9pute", "code": "c" * 43, "code_verifier": "v" * 43,
-                   "redirect_uri": CALLBACK}}, 400, "invalid-request"),
+        (
+            {
+                "json": {
+                    "client": "depute",
+                    "code": "\ud800" * 43,
+                    "code_verifier": "v" * 43,
+                    "redirect_uri": CALLBACK,
+                }
+            },
+            400,
+            "invalid-string",
+        ),
+        (
+            {
+                "json": {
+                    "client": "d\u00e9pute",
+                    "code": "c" * 43,
+                    "code_verifier": "v" * 43,
+                    "redirect_uri": CALLBACK,
+                }
+            },
+            400,
+            "invalid-request",
+        ),
     ],
-)  # fmt: skip
+)
 def test_malformed_redemptions_get_problems(client, kwargs, status, slug):
     assert_problem(client.post("/connect/token", **kwargs), status, slug)
 
@@ -238,15 +317,23 @@ def test_a_service_admits_only_credentials_of_the_holder_that_grant_what_it_need
     assert not decision.allow and decision.reasons[0].code == "power-missing"
 
     # Altered after it was signed: it does not verify, and says why.
-    tampered = {**mandate, "credentialSubject": {**mandate["credentialSubject"],
-                                                 "powers": [{"app": "compute",
-                                                             "actions": ["run"]}]}}  # fmt: skip
-    decision, results = admit(verifier, SignedIn(ADMIN.did, "company-access", (tampered,)),
-                              AttorneyPower("compute", "run"))  # fmt: skip
+    tampered = {
+        **mandate,
+        "credentialSubject": {
+            **mandate["credentialSubject"],
+            "powers": [{"app": "compute", "actions": ["run"]}],
+        },
+    }
+    decision, results = admit(
+        verifier,
+        SignedIn(ADMIN.did, "company-access", (tampered,)),
+        AttorneyPower("compute", "run"),
+    )
     assert not decision.allow and results[0].errors
 
-    decision, _ = admit(verifier, SignedIn(ADMIN.did, "company-access", (mandate,)),
-                        Role("Governance"))  # fmt: skip
+    decision, _ = admit(
+        verifier, SignedIn(ADMIN.did, "company-access", (mandate,)), Role("Governance")
+    )
     assert not decision.allow and decision.reasons[0].code == "role-missing"
 
 
@@ -255,10 +342,12 @@ def test_a_service_admits_only_credentials_of_the_holder_that_grant_what_it_need
 
 def test_combined_trust_takes_any_trusted_issuer_and_the_strictest_company_status():
     other = Party.generate()
-    file = StaticTrustRegistry(onboarding_authority=AUTHORITY.did,
-                               companies={COMPANY.did: "active", other.did: "active"})  # fmt: skip
-    registry = StaticTrustRegistry(onboarding_authority=other.did,
-                                   companies={other.did: "suspended"})  # fmt: skip
+    file = StaticTrustRegistry(
+        onboarding_authority=AUTHORITY.did, companies={COMPANY.did: "active", other.did: "active"}
+    )
+    registry = StaticTrustRegistry(
+        onboarding_authority=other.did, companies={other.did: "suspended"}
+    )
     both = CombinedTrustRegistry(file, registry)
     assert both.is_onboarding_authority(AUTHORITY.did) and both.is_onboarding_authority(other.did)
     assert not both.is_onboarding_authority(ADMIN.did)
@@ -270,12 +359,15 @@ def test_combined_trust_takes_any_trusted_issuer_and_the_strictest_company_statu
     assert both.company_powers(ADMIN.did) == frozenset()
 
 
-@pytest.mark.parametrize("configured", [
-    {"depute": {"redirect_uris": CALLBACK, "portals": ["company-access"]}},
-    {"depute": {"redirect_uris": [CALLBACK], "portals": []}},
-    {"depute": "Depute"},
-    ["depute"],
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "configured",
+    [
+        {"depute": {"redirect_uris": CALLBACK, "portals": ["company-access"]}},
+        {"depute": {"redirect_uris": [CALLBACK], "portals": []}},
+        {"depute": "Depute"},
+        ["depute"],
+    ],
+)
 def test_a_malformed_client_registration_is_refused_at_start_up(configured):
     with pytest.raises(ValueError, match="GATEWAY_CLIENTS"):
         clients_from(configured, {})

@@ -38,10 +38,13 @@ def parties(suite, db, hub):
     person = ensure_tenant(db, "holder", suite.agents["holder"].client(), "gateway-person")
     employee = ensure_tenant(db, "holder", suite.agents["holder"].client(), "gateway-employee")
     return {
-        "authority": authority, "company": company, "person": person, "employee": employee,
+        "authority": authority,
+        "company": company,
+        "person": person,
+        "employee": employee,
         "person_conn": connect(hub, authority, person)[0],
         "employee_conn": connect(hub, company, employee)[0],
-    }  # fmt: skip
+    }
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +62,15 @@ def gateway_url(suite, settings, parties):
 
 @pytest.fixture(scope="module")
 def person_role(db, hub, parties, suite):
-    return issue_with_status(db, hub, parties["authority"], parties["person"],
-                             parties["person_conn"], "RoleCredential",
-                             suite.servers["revocation"].url)  # fmt: skip
+    return issue_with_status(
+        db,
+        hub,
+        parties["authority"],
+        parties["person"],
+        parties["person_conn"],
+        "RoleCredential",
+        suite.servers["revocation"].url,
+    )
 
 
 class Browser(PortalBrowser):
@@ -77,8 +86,12 @@ class Browser(PortalBrowser):
 
 
 def wait_state(browser, login, states, timeout=10.0) -> dict:
-    return eventually(lambda: browser.state(login), timeout,
-                      until=lambda body: body["state"] in states, what="the login")
+    return eventually(
+        lambda: browser.state(login),
+        timeout,
+        until=lambda body: body["state"] in states,
+        what="the login",
+    )
 
 
 def test_qr_login_with_an_aries_presentation_opens_a_session(
@@ -120,11 +133,11 @@ def test_qr_login_with_an_aries_presentation_opens_a_session(
     assert parties["person"].did in home and "Log out" in home
 
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', home).group(1)
-    forged = browser.http.post(f"{gateway_url}/logout", data={}, allow_redirects=False,
-                               timeout=10)  # fmt: skip
+    forged = browser.http.post(f"{gateway_url}/logout", data={}, allow_redirects=False, timeout=10)
     assert forged.status_code == 403 and forged.json()["type"] == PROBLEMS + "csrf-failed"
-    out = browser.http.post(f"{gateway_url}/logout", data={"csrf_token": csrf},
-                            allow_redirects=False, timeout=10)  # fmt: skip
+    out = browser.http.post(
+        f"{gateway_url}/logout", data={"csrf_token": csrf}, allow_redirects=False, timeout=10
+    )
     assert out.status_code == 303
     assert browser.http.get(f"{gateway_url}/auth/me", timeout=10).status_code == 401
 
@@ -155,8 +168,9 @@ def test_a_replayed_presentation_is_refused(gateway_url, parties, person_role, h
     replay = requests.post(f"{gateway_url}/auth/token", json=presentation, timeout=10)
     assert replay.status_code == 400 and replay.json()["type"] == PROBLEMS + "domain-missing"
     other = browser.open_login("data-provider")
-    posted = requests.post(f"{gateway_url}/login/{other['id']}/presentation", json=presentation,
-                           timeout=10)  # fmt: skip
+    posted = requests.post(
+        f"{gateway_url}/login/{other['id']}/presentation", json=presentation, timeout=10
+    )
     assert posted.status_code == 400 and posted.json()["type"] == PROBLEMS + "login-failed"
     failed = browser.state(other)
     assert failed["state"] == "failed" and "challenge-mismatch" in failed["reason"]
@@ -167,13 +181,15 @@ def test_an_ed25519_2020_presentation_posted_directly_logs_in(
 ):
     browser = Browser(gateway_url)
     login = browser.open_login("data-provider")
-    invitation = requests.get(login["short"], headers={"Accept": "application/json"},
-                              timeout=10).json()  # fmt: skip
+    invitation = requests.get(
+        login["short"], headers={"Accept": "application/json"}, timeout=10
+    ).json()
     request = invitation["requests~attach"][0]["data"]["json"]
     options = request["request_presentations~attach"][0]["data"]["json"]["options"]
     wallet = AgentWallet(hub, parties["person"])
-    vp = wallet.prove([person_role.credential], challenge=options["challenge"],
-                      domain=options.get("domain"))  # fmt: skip
+    vp = wallet.prove(
+        [person_role.credential], challenge=options["challenge"], domain=options.get("domain")
+    )
     assert vp["proof"]["type"] == "Ed25519Signature2020"
     posted = requests.post(f"{gateway_url}/login/{login['id']}/presentation", json=vp, timeout=10)
     assert posted.status_code == 200, posted.text
@@ -196,8 +212,9 @@ def test_the_wrong_credential_fails_the_portal(gateway_url, parties, person_role
     options = requests.get(login["short"], headers={"Accept": "application/json"}, timeout=10)
     request = options.json()["requests~attach"][0]["data"]["json"]
     challenge = request["request_presentations~attach"][0]["data"]["json"]["options"]["challenge"]
-    vp = AgentWallet(hub, parties["person"]).prove([person_role.credential], challenge=challenge,
-                                                   domain=None)  # fmt: skip
+    vp = AgentWallet(hub, parties["person"]).prove(
+        [person_role.credential], challenge=challenge, domain=None
+    )
     posted = requests.post(f"{gateway_url}/login/{login['id']}/presentation", json=vp, timeout=10)
     assert posted.status_code == 400
     assert "Attorney" in browser.state(login)["reason"]
@@ -207,8 +224,11 @@ def test_logins_expire_on_the_server(gateway_url, suite):
     browser = Browser(gateway_url)
     login = browser.open_login("governance")
     with transaction(suite_db(suite)) as session:
-        session.execute(update(Login).where(Login.id == login["id"])
-                        .values(expires_at=utcnow() - timedelta(seconds=1)))  # fmt: skip
+        session.execute(
+            update(Login)
+            .where(Login.id == login["id"])
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
     seen: list[str] = []
     browser.follow(login, seen).join(timeout=10)
     assert seen == ["expired"]
@@ -229,8 +249,14 @@ def test_bad_login_requests_are_problems(gateway_url):
     problem("GET", "/login/" + "x" * 40, 404, "unknown-login")
     problem("GET", "/login/unknown/events", 404, "unknown-login")
     problem("POST", "/login/unknown/presentation", 415, "unsupported-media-type", data="x")
-    problem("POST", "/login/unknown/presentation", 400, "malformed-json", data="{",
-            headers={"Content-Type": "application/json"})  # fmt: skip
+    problem(
+        "POST",
+        "/login/unknown/presentation",
+        400,
+        "malformed-json",
+        data="{",
+        headers={"Content-Type": "application/json"},
+    )
     problem("POST", "/login/unknown/presentation", 404, "unknown-login", json={"proof": {}})
     problem("POST", "/login/unknown/session", 404, "unknown-login")
     browser = Browser(gateway_url)

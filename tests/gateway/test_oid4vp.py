@@ -42,6 +42,7 @@ AUTHORITY = Party.generate()
 HOLDER = Party.generate()
 _index = itertools.count(1)
 
+
 @pytest.fixture(scope="module")
 def status_server():
     yield from serving_lists(("v2-roles", AUTHORITY, "revocation"))
@@ -58,8 +59,14 @@ def token_lists(status_server):
 @pytest.fixture(scope="module")
 def gateway(settings, db, status_server, token_lists):
     trust = StaticTrustRegistry(onboarding_authority=AUTHORITY.did)
-    app = gateway_app(settings, db, trust=trust, status_url=status_server.url, apps=[PROBE],
-                      FETCH_ALLOW=[status_server.url, token_lists.url])  # fmt: skip
+    app = gateway_app(
+        settings,
+        db,
+        trust=trust,
+        status_url=status_server.url,
+        apps=[PROBE],
+        FETCH_ALLOW=[status_server.url, token_lists.url],
+    )
     wait_for_status_feed(app)
     yield from serving_gateway(app)
 
@@ -71,9 +78,15 @@ def policy(gateway):
 
 def role_sdjwt(token_lists, holder=HOLDER, *, roles=("DataProvider",), issuer=AUTHORITY, **kw):
     index = next(_index)
-    credential = issue_sdjwt(issuer, holder, "RoleCredential",
-                             {"roles": list(roles)}, status=(token_lists.uri("roles"), index),
-                             exp=int(time.time()) + 3600, **kw)  # fmt: skip
+    credential = issue_sdjwt(
+        issuer,
+        holder,
+        "RoleCredential",
+        {"roles": list(roles)},
+        status=(token_lists.uri("roles"), index),
+        exp=int(time.time()) + 3600,
+        **kw,
+    )
     return credential, index
 
 
@@ -138,8 +151,11 @@ def test_sdjwt_login_opens_a_session_and_revocation_cuts_it(gateway, policy, tok
     assert allowed.status_code == 200 and allowed.json()["holder"] == HOLDER.did
 
     token_lists.set("roles", index)
-    took, _ = timed(lambda: browser.http.get(route, timeout=10).status_code != 200, 3,
-                    what="the revoked SD-JWT to stop opening the route")  # fmt: skip
+    took, _ = timed(
+        lambda: browser.http.get(route, timeout=10).status_code != 200,
+        3,
+        what="the revoked SD-JWT to stop opening the route",
+    )
     assert took < 1.0
     denied = browser.http.get(route, timeout=10)
     assert denied.status_code == 403 and denied.json()["type"].endswith("/revoked")
@@ -158,11 +174,13 @@ def test_vcjwt_presentation_logs_in(gateway, policy, status_server):
 
 
 def test_selective_disclosure_reveals_only_what_was_asked(token_lists):
-    credential = issue_sdjwt(AUTHORITY, HOLDER, "RoleCredential",
-                             {"roles": ["DataProvider"], "email": "a@example.org"})  # fmt: skip
+    credential = issue_sdjwt(
+        AUTHORITY, HOLDER, "RoleCredential", {"roles": ["DataProvider"], "email": "a@example.org"}
+    )
     query = dcql_query("data-provider")["credentials"][0]
-    presented = oid4vp.present_sdjwt(held_sdjwt(credential, HOLDER), query, nonce="n",
-                                     audience="aud")  # fmt: skip
+    presented = oid4vp.present_sdjwt(
+        held_sdjwt(credential, HOLDER), query, nonce="n", audience="aud"
+    )
     assert presented.count("~") == 2  # issuer JWT ~ one disclosure ~ KB-JWT
     assert "email" not in str([jose.b64url_decode(d) for d in presented.split("~")[1:-1]])
 
@@ -175,14 +193,23 @@ def test_draft_wallet_answers_with_a_presentation_submission(gateway, policy, to
     request = oid4vp.fetch_request(login["draft"], policy=policy)
     descriptor = request.claims["presentation_definition"]["input_descriptors"][0]
     query = {"claims": [{"path": ["roles"]}]}
-    token = oid4vp.present_sdjwt(held_sdjwt(credential, HOLDER), query, nonce=request.nonce,
-                                 audience=request.client_id)  # fmt: skip
-    submission = {"id": "s", "definition_id": request.claims["presentation_definition"]["id"],
-                  "descriptor_map": [{"id": descriptor["id"], "format": "vc+sd-jwt",
-                                      "path": "$"}]}  # fmt: skip
-    response = requests.post(request.response_uri, timeout=10, data={
-        "vp_token": token, "state": request.state,
-        "presentation_submission": json.dumps(submission)})  # fmt: skip
+    token = oid4vp.present_sdjwt(
+        held_sdjwt(credential, HOLDER), query, nonce=request.nonce, audience=request.client_id
+    )
+    submission = {
+        "id": "s",
+        "definition_id": request.claims["presentation_definition"]["id"],
+        "descriptor_map": [{"id": descriptor["id"], "format": "vc+sd-jwt", "path": "$"}],
+    }
+    response = requests.post(
+        request.response_uri,
+        timeout=10,
+        data={
+            "vp_token": token,
+            "state": request.state,
+            "presentation_submission": json.dumps(submission),
+        },
+    )
     assert response.status_code == 200, response.text
     assert browser.state(login)["state"] == "verified"
 

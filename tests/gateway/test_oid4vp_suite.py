@@ -27,12 +27,12 @@ SUFFIX = {"dc+sd-jwt": "sd_jwt", "jwt_vc_json": "jwt_vc_json", "ldp_vc": "ldp_vc
 
 
 @pytest.mark.parametrize("fmt", list(SUFFIX))
-def test_openid_wallet_logs_in_and_a_revocation_cuts_the_session(wallet_cli, urls, operator,
-                                                                 fmt):  # fmt: skip
+def test_openid_wallet_logs_in_and_a_revocation_cuts_the_session(wallet_cli, urls, operator, fmt):
     name, did = new_wallet(wallet_cli, "vp")
     offer = offer_of(urls, operator, "RoleCredential", did=did)
-    code, out = wallet_cli("scan", "-w", name, offer["offer_link"], "--tx-code",
-                           offer["tx_code"], "--format", fmt)  # fmt: skip
+    code, out = wallet_cli(
+        "scan", "-w", name, offer["offer_link"], "--tx-code", offer["tx_code"], "--format", fmt
+    )
     assert code == 0 and f"received RoleCredential_{SUFFIX[fmt]}" in out, out
     code, out = wallet_cli("credentials", "-w", name, "--json")
     [role] = [c for c in json.loads(out) if "RoleCredential" in c["types"]]
@@ -50,26 +50,33 @@ def test_openid_wallet_logs_in_and_a_revocation_cuts_the_session(wallet_cli, url
     state = browser.get(f"{gateway}/login/{login_id}", timeout=TIMEOUT).json()
     assert state["state"] == "verified", state
     scanned_to_verified = time.monotonic() - began
-    finished = browser.post(f"{gateway}/login/{login_id}/session", allow_redirects=False,
-                            timeout=TIMEOUT)  # fmt: skip
+    finished = browser.post(
+        f"{gateway}/login/{login_id}/session", allow_redirects=False, timeout=TIMEOUT
+    )
     assert finished.status_code == 303, finished.text
     me = browser.get(f"{gateway}/auth/me", timeout=TIMEOUT).json()
     assert me["holder"] == did
     assert [c["valid"] for c in me["credentials"]] == [True], me
     assert me["credentials"][0]["id"] == role["id"]  # the issuer's id, the same in every format
 
-    entry = requests.get(f"{urls['revocation']}/status/entries",
-                         params={"credential_id": role["id"]}, headers=operator,
-                         timeout=TIMEOUT).json()["entries"][0]  # fmt: skip
+    entry = requests.get(
+        f"{urls['revocation']}/status/entries",
+        params={"credential_id": role["id"]},
+        headers=operator,
+        timeout=TIMEOUT,
+    ).json()["entries"][0]
     requests.post(
         f"{urls['revocation']}/status/entries/{entry['id']}/revoke",
         json={"reason": "test"},
         headers=operator,
         timeout=TIMEOUT,
     ).raise_for_status()
-    took, me = timed(lambda: browser.get(f"{gateway}/auth/me", timeout=TIMEOUT).json(), 3,
-                     until=lambda me: not me["credentials"][0]["valid"],
-                     what="the revoked SD-JWT VC to stop counting")  # fmt: skip
+    took, me = timed(
+        lambda: browser.get(f"{gateway}/auth/me", timeout=TIMEOUT).json(),
+        3,
+        until=lambda me: not me["credentials"][0]["valid"],
+        what="the revoked SD-JWT VC to stop counting",
+    )
     assert took < 1.0
     assert me["credentials"][0]["errors"] == ["revoked"]
     assert scanned_to_verified < 5

@@ -41,9 +41,11 @@ def parties(suite, settings, db):
 
 def _offer(urls, operator, credential) -> dict:
     response = requests.post(
-        f"{urls['issuer']}/issuer/offers", json={"credential": credential}, headers=operator,
+        f"{urls['issuer']}/issuer/offers",
+        json={"credential": credential},
+        headers=operator,
         timeout=10,
-    )  # fmt: skip
+    )
     assert response.status_code == 201, response.text
     return response.json()
 

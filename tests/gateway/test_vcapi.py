@@ -29,10 +29,13 @@ def server():
 @pytest.fixture(scope="module")
 def client(settings, db, server, clock):
     return verifier_client(
-        settings, db, trust=StaticTrustRegistry(onboarding_authority=AUTHORITY.did),
+        settings,
+        db,
+        trust=StaticTrustRegistry(onboarding_authority=AUTHORITY.did),
         FETCH_ALLOW=[server.url],  # a loopback status server is fetched only if listed
-        VERIFIER_DOMAIN=DOMAIN, VERIFIER_CLOCK=clock,
-    )  # fmt: skip
+        VERIFIER_DOMAIN=DOMAIN,
+        VERIFIER_CLOCK=clock,
+    )
 
 
 _indexes = iter(range(1, 10_000))
@@ -79,13 +82,21 @@ def test_failed_verification_is_a_problem_document_with_typed_errors(client, ser
         ("{not json", "application/json", 400, errors.MALFORMED_JSON),
         ('{"verifiableCredential": 1}', "application/json", 400, errors.INVALID_REQUEST),
         ("[]", "application/json", 400, errors.INVALID_REQUEST),
-        ('{"verifiableCredential": "eyJhbGciOiJub25lIn0.e30."}', "application/json", 400,
-         errors.UNSUPPORTED_FORMAT),
-        ('{"verifiableCredential": {}, "options": 3}', "application/json", 400,
-         errors.INVALID_REQUEST),
+        (
+            '{"verifiableCredential": "eyJhbGciOiJub25lIn0.e30."}',
+            "application/json",
+            400,
+            errors.UNSUPPORTED_FORMAT,
+        ),
+        (
+            '{"verifiableCredential": {}, "options": 3}',
+            "application/json",
+            400,
+            errors.INVALID_REQUEST,
+        ),
         ("hello", "text/plain", 415, "unsupported-media-type"),
     ],
-)  # fmt: skip
+)
 def test_malformed_requests_are_problem_documents(client, raw, content_type, status, slug):
     response = post(client, "/credentials/verify", raw=raw, content_type=content_type)
     assert response.status_code == status
@@ -103,21 +114,31 @@ def test_oversized_body_is_refused(client, server):
 
 def test_hostile_graph_is_refused_quickly_and_the_worker_stays_responsive(client, server):
     nodes = [
-        {"id": f"_:participant{i}",
-         "connectedTo": [{"id": f"_:participant{j}"} for j in range(8) if j != i]}
+        {
+            "id": f"_:participant{i}",
+            "connectedTo": [{"id": f"_:participant{j}"} for j in range(8) if j != i],
+        }
         for i in range(8)
-    ]  # fmt: skip
+    ]
     hostile = {
-        "@context": ["https://www.w3.org/ns/credentials/v2",
-                     "https://www.w3.org/ns/credentials/examples/v2"],
-        "type": ["VerifiableCredential"], "issuer": AUTHORITY.did,
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://www.w3.org/ns/credentials/examples/v2",
+        ],
+        "type": ["VerifiableCredential"],
+        "issuer": AUTHORITY.did,
         "credentialSubject": {"connectedTo": nodes},
-    }  # fmt: skip
+    }
     hostile = AUTHORITY.sign(
-        {"@context": hostile["@context"], "type": hostile["type"], "issuer": AUTHORITY.did,
-         "credentialSubject": {"id": HOLDER.did}},
-        proof_type="DataIntegrityProof", cryptosuite="eddsa-rdfc-2022",
-    ) | {"credentialSubject": {"connectedTo": nodes}}  # fmt: skip
+        {
+            "@context": hostile["@context"],
+            "type": hostile["type"],
+            "issuer": AUTHORITY.did,
+            "credentialSubject": {"id": HOLDER.did},
+        },
+        proof_type="DataIntegrityProof",
+        cryptosuite="eddsa-rdfc-2022",
+    ) | {"credentialSubject": {"connectedTo": nodes}}
     started = time.monotonic()
     response = post(client, "/credentials/verify", {"verifiableCredential": hostile})
     assert time.monotonic() - started < 0.2
@@ -170,8 +191,9 @@ def test_presentation_failures_through_the_api(client, server, clock, change, sl
         del options["challenge"]  # a caller's own challenge is compared, not refused
     if change == "other-holder":
         options["checks"] = ["holder"]  # the generic VC-API binds the holder when asked
-    response = post(client, "/presentations/verify",
-                    {"verifiablePresentation": vp, "options": options})  # fmt: skip
+    response = post(
+        client, "/presentations/verify", {"verifiablePresentation": vp, "options": options}
+    )
     assert response.status_code == 400
     types = [e["type"] for e in response.json["errors"]]
     assert PROBLEMS + slug in types, types

@@ -41,14 +41,21 @@ def credo(tmp_path_factory):
     """``credo(command, *args)``: the Credo wallet CLI on one wallet folder; its JSON answer."""
     node = shutil.which("node")
     if node is None or not (CREDO / "node_modules" / "@credo-ts" / "openid4vc").is_dir():
-        pytest.fail("the Credo wallet is not installed: run `make interop-deps` (needs Node.js 20 "
-                    "and npm), or `make test`, which runs it first", pytrace=False)  # fmt: skip
+        pytest.fail(
+            "the Credo wallet is not installed: run `make interop-deps` (needs Node.js 20 "
+            "and npm), or `make test`, which runs it first",
+            pytrace=False,
+        )
     folder = tmp_path_factory.mktemp("credo-wallet")
 
     def run(command: str, *args: str, check: bool = True) -> dict[str, Any]:
-        done = subprocess.run([node, str(CREDO / "wallet.mjs"), command, str(folder), *args],
-                              capture_output=True, text=True, timeout=WALLET_TIMEOUT,
-                              cwd=CREDO)  # fmt: skip
+        done = subprocess.run(
+            [node, str(CREDO / "wallet.mjs"), command, str(folder), *args],
+            capture_output=True,
+            text=True,
+            timeout=WALLET_TIMEOUT,
+            cwd=CREDO,
+        )
         lines = done.stdout.strip().splitlines()
         assert lines, f"no output from the Credo wallet ({done.returncode}): {done.stderr[-2000:]}"
         result = json.loads(lines[-1])
@@ -61,7 +68,10 @@ def credo(tmp_path_factory):
 
 @pytest.mark.parametrize("formats", list(WALLETS.values()), ids=list(WALLETS))
 def test_credo_receives_over_openid4vci_logs_in_over_openid4vp_and_a_revocation_cuts_it(
-    credo, urls, operator, formats  # noqa: F811
+    credo,
+    urls,
+    operator,
+    formats,  # noqa: F811
 ):
     stored_as = sorted(CLAIM_FORMAT[f] for f in formats.split(","))
     holder = credo("init")["did"]
@@ -126,22 +136,30 @@ def test_credo_receives_over_openid4vci_logs_in_over_openid4vp_and_a_revocation_
     timings["scan→verified"] = time.monotonic() - began
     timings["  of which in Credo"] = presented["seconds"]
     assert state["state"] == "verified", state
-    finished = browser.post(f"{gateway}/login/{login_id}/session", allow_redirects=False,
-                            timeout=TIMEOUT)  # fmt: skip
+    finished = browser.post(
+        f"{gateway}/login/{login_id}/session", allow_redirects=False, timeout=TIMEOUT
+    )
     assert finished.status_code == 303, finished.text
     me = browser.get(f"{gateway}/auth/me", timeout=TIMEOUT).json()
     assert me["holder"] == holder, me
     assert me["credentials"] and all(c["valid"] for c in me["credentials"]), me
     assert role_id in {c["id"] for c in me["credentials"]}, me
 
-    entries = requests.get(f"{urls['revocation']}/status/entries",
-                           params={"credential_id": role_id}, headers=operator,
-                           timeout=TIMEOUT).json()["entries"]  # fmt: skip
+    entries = requests.get(
+        f"{urls['revocation']}/status/entries",
+        params={"credential_id": role_id},
+        headers=operator,
+        timeout=TIMEOUT,
+    ).json()["entries"]
     assert entries, role_id
     for entry in entries:
-        requests.post(f"{urls['revocation']}/status/entries/{entry['id']}/revoke",
-                      json={"reason": "interop test"}, headers=operator,
-                      timeout=TIMEOUT).raise_for_status()  # fmt: skip
+        requests.post(
+            f"{urls['revocation']}/status/entries/{entry['id']}/revoke",
+            json={"reason": "interop test"},
+            headers=operator,
+            timeout=TIMEOUT,
+        ).raise_for_status()
+
     def cut() -> bool:
         me = browser.get(f"{gateway}/auth/me", timeout=TIMEOUT).json()
         role = [c for c in me.get("credentials", []) if c["id"] == role_id]

@@ -7,9 +7,22 @@ from gateway.oid4vp import draft_definition
 # The DIF Claim Format Registry's designations, the only format keys Presentation Exchange 2.0
 # (format property of a presentation definition and its input descriptors) admits.
 DIF_CLAIM_FORMATS = {
-    "jwt", "jwt_vc", "jwt_vp", "jwt_vc_json", "jwt_vp_json", "ldp", "ldp_vc", "ldp_vp",
-    "di", "di_vc", "di_vp", "vc+sd-jwt", "mso_mdoc", "ac_vc", "ac_vp",
-}  # fmt: skip
+    "jwt",
+    "jwt_vc",
+    "jwt_vp",
+    "jwt_vc_json",
+    "jwt_vp_json",
+    "ldp",
+    "ldp_vc",
+    "ldp_vp",
+    "di",
+    "di_vc",
+    "di_vp",
+    "vc+sd-jwt",
+    "mso_mdoc",
+    "ac_vc",
+    "ac_vp",
+}
 
 
 def test_draft_presentation_definition_names_only_registered_claim_formats():

@@ -30,16 +30,22 @@ EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
 DI_V2 = "https://w3id.org/security/data-integrity/v2"
 PROBLEMS = "https://w3id.org/credgate/problems/"
 HOLDER = Party.from_seed(b"\x42" * 32)
-NAME = [{"@value": "Alumni", "@language": "en"},
-        {"@value": "خريج", "@language": "ar", "@direction": "rtl"}]  # fmt: skip
+NAME = [
+    {"@value": "Alumni", "@language": "en"},
+    {"@value": "خريج", "@language": "ar", "@direction": "rtl"},
+]
 
 
 # -- the second implementation: pyld normalize (i18n-datatype) + PyNaCl -----------------------
 
 
 def reference_canon(document: dict) -> str:
-    options = {"algorithm": "URDNA2015", "format": "application/n-quads",
-               "documentLoader": document_loader(), "rdfDirection": "i18n-datatype"}  # fmt: skip
+    options = {
+        "algorithm": "URDNA2015",
+        "format": "application/n-quads",
+        "documentLoader": document_loader(),
+        "rdfDirection": "i18n-datatype",
+    }
     return jsonld.normalize(copy.deepcopy(document), options)
 
 
@@ -73,12 +79,20 @@ def reference_verifies(signed: dict) -> bool:
 
 def test_the_plugin_hashes_what_the_reference_hashes():
     issuer = Party.from_seed(b"\x17" * 32)
-    document = {"@context": [V2, EXAMPLES], "type": ["VerifiableCredential"],
-                "issuer": issuer.did, "name": NAME,
-                "credentialSubject": {"id": HOLDER.did, "alumniOf": "Example"}}  # fmt: skip
-    proof = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
-             "created": "2025-01-01T00:00:00Z", "verificationMethod": issuer.method,
-             "proofPurpose": "assertionMethod"}  # fmt: skip
+    document = {
+        "@context": [V2, EXAMPLES],
+        "type": ["VerifiableCredential"],
+        "issuer": issuer.did,
+        "name": NAME,
+        "credentialSubject": {"id": HOLDER.did, "alumniOf": "Example"},
+    }
+    proof = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-rdfc-2022",
+        "created": "2025-01-01T00:00:00Z",
+        "verificationMethod": issuer.method,
+        "proofPurpose": "assertionMethod",
+    }
     assert plugin_hash_data(document, proof) == reference_hash(document, proof)
 
 
@@ -105,8 +119,9 @@ def issue(issuer_url, operator, credential, *, cryptosuite="eddsa-rdfc-2022", op
     if options is not None:
         body["options"] = options
     query = f"?cryptosuite={cryptosuite}" if cryptosuite else ""
-    return requests.post(f"{issuer_url}/credentials/issue{query}", json=body, headers=operator,
-                         timeout=60)  # fmt: skip
+    return requests.post(
+        f"{issuer_url}/credentials/issue{query}", json=body, headers=operator, timeout=60
+    )
 
 
 def issued(response) -> dict:
@@ -119,8 +134,9 @@ def issued(response) -> dict:
 
 
 def our_verifier_verifies(verifier_url, credential) -> None:
-    response = requests.post(f"{verifier_url}/credentials/verify",
-                             json={"verifiableCredential": credential}, timeout=30)  # fmt: skip
+    response = requests.post(
+        f"{verifier_url}/credentials/verify", json={"verifiableCredential": credential}, timeout=30
+    )
     assert response.status_code == 200, response.text
     assert response.json()["verified"] is True
 
@@ -148,8 +164,9 @@ def test_a_credential_with_direction_is_signed_and_verifies_in_both(
     flipped = copy.deepcopy(signed)
     flipped["name"][1]["@direction"] = "ltr"
     assert not reference_verifies(flipped)
-    response = requests.post(f"{verifier_url}/credentials/verify",
-                             json={"verifiableCredential": flipped}, timeout=30)  # fmt: skip
+    response = requests.post(
+        f"{verifier_url}/credentials/verify", json={"verifiableCredential": flipped}, timeout=30
+    )
     assert response.json()["verified"] is False
 
 
@@ -166,9 +183,13 @@ def test_the_default_instance_still_refuses_direction(issuer_url, operator, auth
 def test_a_vcdm_11_credential_gets_the_data_integrity_context(
     issuer_url, verifier_url, operator, authority_did
 ):
-    credential = {"@context": [V1], "type": ["VerifiableCredential"], "issuer": authority_did,
-                  "issuanceDate": "2025-01-01T00:00:00Z",
-                  "credentialSubject": {"id": HOLDER.did}}  # fmt: skip
+    credential = {
+        "@context": [V1],
+        "type": ["VerifiableCredential"],
+        "issuer": authority_did,
+        "issuanceDate": "2025-01-01T00:00:00Z",
+        "credentialSubject": {"id": HOLDER.did},
+    }
     signed = issued(issue(issuer_url, operator, credential))
     assert signed["@context"] == [V1, DI_V2]
     assert reference_verifies(signed)
@@ -180,8 +201,10 @@ def test_a_vcdm_11_credential_gets_the_data_integrity_context(
 def test_several_subjects_one_with_only_an_id(issuer_url, verifier_url, operator, authority_did):
     """ACA-Py's linked-data signer crashes on it (refused as subject-without-claims on the
     default instance); this signer does not."""
-    subjects = [{"id": HOLDER.did, "alumniOf": "The School of Examples"},
-                {"id": "did:example:other"}]  # fmt: skip
+    subjects = [
+        {"id": HOLDER.did, "alumniOf": "The School of Examples"},
+        {"id": "did:example:other"},
+    ]
     credential = example_v2(authority_did, credentialSubject=subjects)
     default = issue(issuer_url, operator, credential, cryptosuite=None)
     assert default.status_code == 400
@@ -228,11 +251,13 @@ def test_an_idempotency_key_names_one_instance(issuer_url, operator, authority_d
     headers = {**operator, "Idempotency-Key": "rdfc-instance-key-1"}
     body = {"credential": example_v2(authority_did)}
     url = f"{issuer_url}/credentials/issue"
-    first = requests.post(f"{url}?cryptosuite=eddsa-rdfc-2022", json=body, headers=headers,
-                          timeout=60)  # fmt: skip
+    first = requests.post(
+        f"{url}?cryptosuite=eddsa-rdfc-2022", json=body, headers=headers, timeout=60
+    )
     signed = issued(first)
-    again = requests.post(f"{url}?cryptosuite=eddsa-rdfc-2022", json=body, headers=headers,
-                          timeout=60)  # fmt: skip
+    again = requests.post(
+        f"{url}?cryptosuite=eddsa-rdfc-2022", json=body, headers=headers, timeout=60
+    )
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert issued(again) == signed
     other = requests.post(url, json=body, headers=headers, timeout=60)

@@ -49,25 +49,36 @@ MEMBER_CASES = [
     ({"refreshService": {"id": "https://example.com/refresh"}}, "/refreshService/type"),
     ({"credentialSchema": {"type": "JsonSchema"}}, "/credentialSchema/id"),
     ({"credentialSchema": {"id": "https://example.com/s.json"}}, "/credentialSchema/type"),
-    ({"credentialSchema": {"id": "schema.json", "type": "JsonSchema"}},
-     "/credentialSchema/id"),
+    ({"credentialSchema": {"id": "schema.json", "type": "JsonSchema"}}, "/credentialSchema/id"),
     ({"evidence": {"id": "not a url", "type": "Evidence"}}, "/evidence/id"),
     ({"relatedResource": "https://example.com/r"}, "/relatedResource"),
     ({"relatedResource": [{"digestSRI": SRI}]}, "/relatedResource/0/id"),
-    ({"relatedResource": [{"id": "https://example.com/r", "digestSRI": SRI},
-                          {"id": "https://example.com/r", "digestSRI": SRI}]},
-     "/relatedResource/1/id"),
+    (
+        {
+            "relatedResource": [
+                {"id": "https://example.com/r", "digestSRI": SRI},
+                {"id": "https://example.com/r", "digestSRI": SRI},
+            ]
+        },
+        "/relatedResource/1/id",
+    ),
     ({"relatedResource": [{"id": "https://example.com/r"}]}, "/relatedResource/0"),
-    ({"relatedResource": [{"id": "https://example.com/r", "digestSRI": "sha256-nope"}]},
-     "/relatedResource/0/digestSRI"),
-    ({"relatedResource": [{"id": "https://example.com/r", "digestSRI": "md5-" + SRI[7:]}]},
-     "/relatedResource/0/digestSRI"),
-    ({"relatedResource": [{"id": "https://example.com/r", "digestMultibase": "uAAAA"}]},
-     "/relatedResource/0/digestMultibase"),
+    (
+        {"relatedResource": [{"id": "https://example.com/r", "digestSRI": "sha256-nope"}]},
+        "/relatedResource/0/digestSRI",
+    ),
+    (
+        {"relatedResource": [{"id": "https://example.com/r", "digestSRI": "md5-" + SRI[7:]}]},
+        "/relatedResource/0/digestSRI",
+    ),
+    (
+        {"relatedResource": [{"id": "https://example.com/r", "digestMultibase": "uAAAA"}]},
+        "/relatedResource/0/digestMultibase",
+    ),
     ({"name": {"@value": "Alumni", "@language": "en", "extra": 1}}, "/name"),
     ({"description": 7}, "/description"),
     ({"issuer": {"id": AUTHORITY.did, "name": {"@language": "en"}}}, "/issuer/name"),
-]  # fmt: skip
+]
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -100,8 +111,15 @@ def di_proof(party: Party, proof_id: str, previous=None, cryptosuite="eddsa-rdfc
     return proof
 
 
-def add_proof(document: dict, party: Party, proof_id: str, previous=None, *, over=None,
-              cryptosuite="eddsa-rdfc-2022") -> dict:  # fmt: skip
+def add_proof(
+    document: dict,
+    party: Party,
+    proof_id: str,
+    previous=None,
+    *,
+    over=None,
+    cryptosuite="eddsa-rdfc-2022",
+) -> dict:
     """``document`` with one more proof; a chained proof signs the document with the proofs it
     names (``over`` forces what is signed, to build forgeries)."""
     existing = as_list(document.get("proof"))
@@ -140,9 +158,13 @@ def status_server():
 @pytest.fixture(scope="module")
 def client(settings, db, status_server, clock):
     return verifier_client(
-        settings, db, trust=StaticTrustRegistry(onboarding_authority=AUTHORITY.did),
-        FETCH_ALLOW=[status_server.url], VERIFIER_DOMAIN=DOMAIN, VERIFIER_CLOCK=clock,
-    )  # fmt: skip
+        settings,
+        db,
+        trust=StaticTrustRegistry(onboarding_authority=AUTHORITY.did),
+        FETCH_ALLOW=[status_server.url],
+        VERIFIER_DOMAIN=DOMAIN,
+        VERIFIER_CLOCK=clock,
+    )
 
 
 _indexes = iter(range(1, 10_000))
@@ -188,8 +210,9 @@ def test_previous_proof_chains_verify_over_the_proofs_they_name(client, cryptosu
     chain = add_proof(first, AUTHORITY, "urn:proof:b", "urn:proof:a", cryptosuite=cryptosuite)
     response = verify_credential(client, chain)
     assert response.status_code == 200 and response.json["verified"], response.json
-    longer = add_proof(chain, AUTHORITY, "urn:proof:c", ["urn:proof:a", "urn:proof:b"],
-                       cryptosuite=cryptosuite)  # fmt: skip
+    longer = add_proof(
+        chain, AUTHORITY, "urn:proof:c", ["urn:proof:a", "urn:proof:b"], cryptosuite=cryptosuite
+    )
     assert verify_credential(client, longer).json["verified"] is True
     tampered = copy.deepcopy(longer)
     tampered["proof"][0]["created"] = "2025-06-02T00:00:00Z"  # A changed: A and B, C fail
@@ -219,8 +242,11 @@ def test_broken_chains_are_refused(client, forge, slug):
         other = add_proof(document, AUTHORITY, "urn:proof:a")["proof"]
         other["created"] = "2025-07-01T00:00:00Z"
         suite = suite_for(other)
-        other = suite.attach({k: v for k, v in other.items() if k != "proofValue"},
-                             suite.hash_data(document, other), AUTHORITY.key)  # fmt: skip
+        other = suite.attach(
+            {k: v for k, v in other.items() if k != "proofValue"},
+            suite.hash_data(document, other),
+            AUTHORITY.key,
+        )
         chain["proof"][0] = other  # a valid proof, not the one B signed over
     elif forge == "chain to itself":
         chain = add_proof(first, AUTHORITY, "urn:proof:b", "urn:proof:b")
@@ -262,14 +288,18 @@ def test_well_formed_members_verify(client):
         "relatedResource": [
             {"id": "https://example.com/a", "digestSRI": SRI},
             {"id": "https://example.com/b", "digestMultibase": MULTIHASH},
-            {"id": "https://example.com/c", "digestMultibase": "z" + b58encode(
-                bytes([0x12, 0x20]) + _SHA256)},
+            {
+                "id": "https://example.com/c",
+                "digestMultibase": "z" + b58encode(bytes([0x12, 0x20]) + _SHA256),
+            },
         ],
-        "name": [{"@value": "Alumni", "@language": "en"}, {"@value": "خريج", "@language": "ar",
-                                                          "@direction": "rtl"}],
+        "name": [
+            {"@value": "Alumni", "@language": "en"},
+            {"@value": "خريج", "@language": "ar", "@direction": "rtl"},
+        ],
         "description": "An example",
         "credentialSubject": [{"id": HOLDER.did, "alumniOf": "A"}, {"alumniOf": "B"}],
-    }  # fmt: skip
+    }
     signed = AUTHORITY.sign(
         unsigned_v2(**members), proof_type="DataIntegrityProof", cryptosuite="eddsa-rdfc-2022"
     )
@@ -289,8 +319,11 @@ def test_enveloped_forms_are_unsupported_format(client, status_server):
     assert error_types(response.json) == [errors.UNSUPPORTED_FORMAT]
     vp = {"@context": [V2], "type": "VerifiablePresentation", "verifiableCredential": [enveloped]}
     assert error_types(verify_presentation(client, vp).json) == [errors.UNSUPPORTED_FORMAT]
-    enveloped_vp = {**enveloped, "type": "EnvelopedVerifiablePresentation",
-                    "id": "data:application/vp+jwt,eyJhbGciOiJFUzI1NiJ9.e30.c2ln"}  # fmt: skip
+    enveloped_vp = {
+        **enveloped,
+        "type": "EnvelopedVerifiablePresentation",
+        "id": "data:application/vp+jwt,eyJhbGciOiJFUzI1NiJ9.e30.c2ln",
+    }
     assert error_types(verify_presentation(client, enveloped_vp).json) == [
         errors.UNSUPPORTED_FORMAT
     ]
@@ -306,8 +339,9 @@ def test_enveloped_forms_are_unsupported_format(client, status_server):
     ],
 )
 def test_unknown_or_malformed_checks_are_refused(client, status_server, options, detail):
-    body = assert_problem(verify_credential(client, role(status_server), options), 400,
-                          errors.INVALID_REQUEST)  # fmt: skip
+    body = assert_problem(
+        verify_credential(client, role(status_server), options), 400, errors.INVALID_REQUEST
+    )
     assert detail in body["detail"]
     vp = HOLDER.present([role(status_server)], challenge="c")
     assert_problem(verify_presentation(client, vp, options), 400, errors.INVALID_REQUEST)
@@ -327,8 +361,14 @@ def test_checks_select_status_and_trust(client, status_server, clock):
     proof_only = verify_credential(client, revoked, {"checks": ["proof"]})
     assert proof_only.status_code == 200, proof_only.json
     assert "status" not in proof_only.json["checks"] and "trust" not in proof_only.json["checks"]
-    expired = credgate_credential("RoleCredential", AUTHORITY, HOLDER.did, valid_until=None,
-                                  valid_from="2099-01-01T00:00:00Z", status=entry)  # fmt: skip
+    expired = credgate_credential(
+        "RoleCredential",
+        AUTHORITY,
+        HOLDER.did,
+        valid_until=None,
+        valid_from="2099-01-01T00:00:00Z",
+        status=entry,
+    )
     # Validity is always checked, whatever the caller asks.
     assert error_types(verify_credential(client, expired, {"checks": ["proof"]}).json) == [
         errors.NOT_YET_VALID
@@ -366,16 +406,18 @@ def test_a_callers_challenge_is_compared_and_ours_spent_once(client, status_serv
     assert error_types(verify_presentation(client, vp, {"challenge": "other"}).json) == [
         errors.CHALLENGE_MISMATCH
     ]
-    assert error_types(verify_presentation(client, vp, {**options, "domain": "x.example"}).json) \
-        == [errors.DOMAIN_MISMATCH]  # fmt: skip
+    assert error_types(
+        verify_presentation(client, vp, {**options, "domain": "x.example"}).json
+    ) == [errors.DOMAIN_MISMATCH]
     # Without options.challenge, only one of ours counts.
     assert error_types(verify_presentation(client, vp).json) == [errors.CHALLENGE_UNKNOWN]
 
     # One of ours, named by the caller or not: spent once.
     for named in (True, False):
         issued = client.post("/challenges", json={"domain": "rp.example"}).json
-        vp = HOLDER.present([role(status_server)], challenge=issued["challenge"],
-                            domain="rp.example")  # fmt: skip
+        vp = HOLDER.present(
+            [role(status_server)], challenge=issued["challenge"], domain="rp.example"
+        )
         options = {"challenge": issued["challenge"]} if named else {}
         assert verify_presentation(client, vp, options).status_code == 200
         again = verify_presentation(client, vp, options)
@@ -385,8 +427,9 @@ def test_a_callers_challenge_is_compared_and_ours_spent_once(client, status_serv
 @pytest.mark.db
 def test_options_domain_must_be_in_the_proof(client, status_server):
     vp = HOLDER.present([role(status_server)], challenge="rp-challenge-2")  # no domain signed
-    response = verify_presentation(client, vp, {"challenge": "rp-challenge-2",
-                                                "domain": "rp.example"})  # fmt: skip
+    response = verify_presentation(
+        client, vp, {"challenge": "rp-challenge-2", "domain": "rp.example"}
+    )
     assert response.status_code == 400
     assert error_types(response.json) == [errors.DOMAIN_MISMATCH]
     # Without options.domain, the caller asked for none: accepted.
@@ -416,8 +459,7 @@ def issue(issuer_url, operator, credential, options=None) -> requests.Response:
     body = {"credential": credential}
     if options is not None:
         body["options"] = options
-    return requests.post(f"{issuer_url}/credentials/issue", json=body, headers=operator,
-                         timeout=60)  # fmt: skip
+    return requests.post(f"{issuer_url}/credentials/issue", json=body, headers=operator, timeout=60)
 
 
 def issued(response: requests.Response) -> dict:
@@ -426,8 +468,9 @@ def issued(response: requests.Response) -> dict:
 
 
 def assert_verifies(verifier_url, credential) -> None:
-    response = requests.post(f"{verifier_url}/credentials/verify",
-                             json={"verifiableCredential": credential}, timeout=30)  # fmt: skip
+    response = requests.post(
+        f"{verifier_url}/credentials/verify", json={"verifiableCredential": credential}, timeout=30
+    )
     assert response.status_code == 200, response.text
     assert response.json()["verified"] is True
 
@@ -490,11 +533,13 @@ def test_nothing_is_signed_that_our_verifier_refuses(
     credential = {
         "undefined property (the agent answered 500)": example_v11(authority_did, foo=1),
         "undefined type (was signed, then refused by our verifier)": example_v11(
-            authority_did, type=["VerifiableCredential", "NoSuchType"]),
+            authority_did, type=["VerifiableCredential", "NoSuchType"]
+        ),
         "protected term redefined": example_v2(authority_did, **{"@context": [V2, EXAMPLES, V1]}),
         "name with extra properties (the agent answered 500)": example_v2(
-            authority_did, name={"@value": "Alumni", "@language": "en", "note": "x"}),
-    }[name]  # fmt: skip
+            authority_did, name={"@value": "Alumni", "@language": "en", "note": "x"}
+        ),
+    }[name]
     response = issue(issuer_url, operator, credential)
     assert_problem(response, 400, slug)
 
@@ -503,8 +548,9 @@ def test_nothing_is_signed_that_our_verifier_refuses(
 @pytest.mark.db
 def test_several_subjects_are_issued_and_verify(issuer_url, verifier_url, operator, authority_did):
     subjects = [{"id": HOLDER.did, "alumniOf": "A"}, {"id": STRANGER.did, "alumniOf": "B"}]
-    signed = issued(issue(issuer_url, operator, example_v2(authority_did,
-                                                          credentialSubject=subjects)))  # fmt: skip
+    signed = issued(
+        issue(issuer_url, operator, example_v2(authority_did, credentialSubject=subjects))
+    )
     assert signed["credentialSubject"] == subjects
     assert_verifies(verifier_url, signed)
     # A subject with nothing but an id among several: ACA-Py 1.7's signer fails on it (the W3C
@@ -524,13 +570,25 @@ def test_status_entry_only_when_asked_except_for_credgate_types(
     assert "credentialStatus" not in plain
     assert_verifies(verifier_url, plain)
 
-    asked = issued(issue(issuer_url, operator, example_v2(authority_did),
-                         {"credentialStatus": {"type": "BitstringStatusListEntry"}}))  # fmt: skip
+    asked = issued(
+        issue(
+            issuer_url,
+            operator,
+            example_v2(authority_did),
+            {"credentialStatus": {"type": "BitstringStatusListEntry"}},
+        )
+    )
     assert asked["credentialStatus"]["type"] == "BitstringStatusListEntry"
     assert_verifies(verifier_url, asked)
 
-    asked_11 = issued(issue(issuer_url, operator, example_v11(authority_did),
-                            {"credentialStatus": {"type": "StatusList2021Entry"}}))  # fmt: skip
+    asked_11 = issued(
+        issue(
+            issuer_url,
+            operator,
+            example_v11(authority_did),
+            {"credentialStatus": {"type": "StatusList2021Entry"}},
+        )
+    )
     assert asked_11["credentialStatus"]["type"] == "StatusList2021Entry"
     assert "https://w3id.org/vc/status-list/2021/v1" in asked_11["@context"]
     assert_verifies(verifier_url, asked_11)
@@ -580,12 +638,15 @@ def test_reissuing_the_same_id_and_content_is_idempotent(issuer_url, operator, a
     named = issue(issuer_url, operator, example_v11(authority_did, id=credential_id))
     assert named.json()["verifiableCredential"] == first
     assert totals(db) == before
-    for changed in (example_v11(authority_did, credentialSubject={"id": STRANGER.did}),
-                    example_v11(authority_did, expirationDate="2099-01-01T00:00:00Z")):
+    for changed in (
+        example_v11(authority_did, credentialSubject={"id": STRANGER.did}),
+        example_v11(authority_did, expirationDate="2099-01-01T00:00:00Z"),
+    ):
         assert_problem(issue(issuer_url, operator, changed, options), 409, "credential-exists")
     asked = {**options, "credentialStatus": {"type": "StatusList2021Entry"}}
-    assert_problem(issue(issuer_url, operator, example_v11(authority_did), asked), 409,
-                   "credential-exists")  # fmt: skip
+    assert_problem(
+        issue(issuer_url, operator, example_v11(authority_did), asked), 409, "credential-exists"
+    )
     assert totals(db) == before
 
 
@@ -603,8 +664,9 @@ def test_agent_refusals_are_the_clients_problem_unless_the_agent_is_away():
 
 @pytest.mark.agents
 @pytest.mark.db
-def test_the_agents_serve_the_data_integrity_context(suite, issuer_url, verifier_url, operator,
-                                                    authority_did):  # fmt: skip
+def test_the_agents_serve_the_data_integrity_context(
+    suite, issuer_url, verifier_url, operator, authority_did
+):
     from agents.acapy_plugin import OfflineDocumentLoader  # noqa: F401 (the plugin the agents load)
     from schemas.loader import document_loader
 
@@ -616,19 +678,50 @@ def test_the_agents_serve_the_data_integrity_context(suite, issuer_url, verifier
 
 
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=8)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=8)
     | st.sampled_from(["https://example.com/a", "urn:proof:1", SRI, MULTIHASH, "u", "z"]),
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.sampled_from(["id", "type", "@value", "@language", "@direction",
-                                       "digestSRI", "digestMultibase", "previousProof", "x"]),
-                      inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "id",
+                    "type",
+                    "@value",
+                    "@language",
+                    "@direction",
+                    "digestSRI",
+                    "digestMultibase",
+                    "previousProof",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),
     max_leaves=12,
-)  # fmt: skip
+)
 _members = st.dictionaries(
-    st.sampled_from(["termsOfUse", "evidence", "refreshService", "credentialSchema",
-                     "credentialStatus", "relatedResource", "name", "description", "issuer"]),
-    _json, max_size=4,
-)  # fmt: skip
+    st.sampled_from(
+        [
+            "termsOfUse",
+            "evidence",
+            "refreshService",
+            "credentialSchema",
+            "credentialStatus",
+            "relatedResource",
+            "name",
+            "description",
+            "issuer",
+        ]
+    ),
+    _json,
+    max_size=4,
+)
 
 
 @hsettings(max_examples=300, deadline=None)

@@ -71,20 +71,24 @@ def verified_in_process(urls: dict[str, str], vc: dict) -> dict:
     return response.json()
 
 
-
-
 # -- bound up front, Ed25519Signature2018 --------------------------------------------------------
 
 
 def test_person_onboarding_to_a_known_did_is_bound_in_the_offer_and_signed_2018(
     urls, holder, hub, verifier_agent
 ):
-    exchange = created(requests.post(
-        f"{urls['issuer']}/issuer/onboarding/persons",
-        json={"givenName": "Noor", "familyName": "Haddad", "did": holder.did,
-              "proofType": "Ed25519Signature2018"},
-        timeout=10,
-    ))  # fmt: skip
+    exchange = created(
+        requests.post(
+            f"{urls['issuer']}/issuer/onboarding/persons",
+            json={
+                "givenName": "Noor",
+                "familyName": "Haddad",
+                "did": holder.did,
+                "proofType": "Ed25519Signature2018",
+            },
+            timeout=10,
+        )
+    )
     [offered] = exchange["credentials"]
     assert offered["proofType"] == "Ed25519Signature2018"
     assert offered["delivery"] == "offered" and exchange["delivered"] is False
@@ -108,9 +112,10 @@ def test_person_onboarding_to_a_known_did_is_bound_in_the_offer_and_signed_2018(
     take_credential(hub, holder, offer, holder_did=None)
     stored_in = time.monotonic() - began
     [vc] = [
-        c["cred_value"] for c in holder.client.w3c_credentials()
+        c["cred_value"]
+        for c in holder.client.w3c_credentials()
         if c["cred_value"].get("id") == offered["credential_id"]
-    ]  # fmt: skip
+    ]
     print(f"\nACA-Py holder, Ed25519Signature2018 bound up front: scan -> stored {stored_in:.3f} s")
     assert vc["proof"]["type"] == "Ed25519Signature2018"
     assert vc["credentialSubject"]["id"] == holder.did
@@ -127,10 +132,13 @@ def test_person_onboarding_to_a_known_did_is_bound_in_the_offer_and_signed_2018(
 def test_without_a_did_the_offer_leaves_the_subject_to_the_holder_and_defaults_to_2020(
     urls, holder, hub
 ):
-    exchange = created(requests.post(
-        f"{urls['issuer']}/issuer/onboarding/persons",
-        json={"givenName": "Noor", "familyName": "Haddad"}, timeout=10,
-    ))  # fmt: skip
+    exchange = created(
+        requests.post(
+            f"{urls['issuer']}/issuer/onboarding/persons",
+            json={"givenName": "Noor", "familyName": "Haddad"},
+            timeout=10,
+        )
+    )
     began = time.monotonic()
     invitation = fetch_invitation(exchange["invitation_url"])
     detail, _ = offered_detail(invitation)
@@ -139,12 +147,15 @@ def test_without_a_did_the_offer_leaves_the_subject_to_the_holder_and_defaults_t
     assert detail["options"]["credentialStatus"] == {"type": "StatusList2021Entry"}
     [offer] = receive_offers(hub, holder, invitation, 1)
     take_credential(hub, holder, offer, holder_did=holder.did)  # ACA-Py's late binding
-    print(f"\nACA-Py holder, Ed25519Signature2020 late-bound: scan -> stored "
-          f"{time.monotonic() - began:.3f} s")  # fmt: skip
+    print(
+        f"\nACA-Py holder, Ed25519Signature2020 late-bound: scan -> stored "
+        f"{time.monotonic() - began:.3f} s"
+    )
     [vc] = [
-        c["cred_value"] for c in holder.client.w3c_credentials()
+        c["cred_value"]
+        for c in holder.client.w3c_credentials()
         if c["cred_value"].get("id") == exchange["credentials"][0]["credential_id"]
-    ]  # fmt: skip
+    ]
     assert vc["proof"]["type"] == "Ed25519Signature2020"
     assert vc["credentialSubject"]["id"] == holder.did
     assert verified_in_process(urls, vc)["verified"] is True
@@ -155,13 +166,22 @@ def test_organisation_onboarding_over_a_connection_keeps_the_chosen_suite(
 ):
     """Two credentials need a connection: their offers are sent later, with the suite recorded."""
     company = ensure_tenant(db, "holder", suite.agents["holder"].client(), "didcomm-offers-orbis")
-    exchange = created(requests.post(
-        f"{urls['issuer']}/issuer/organisations",
-        json={"did": company.did, "legalName": "Orbis Analytics BV", "country": "NL",
-              "kcitRecordId": "kcit-0777", "legalRegistrationNumber": {"vatId": "NL100000009B01"},
-              "roles": ["DataConsumer"], "proofType": "Ed25519Signature2018"},
-        headers=operator, timeout=10,
-    ))  # fmt: skip
+    exchange = created(
+        requests.post(
+            f"{urls['issuer']}/issuer/organisations",
+            json={
+                "did": company.did,
+                "legalName": "Orbis Analytics BV",
+                "country": "NL",
+                "kcitRecordId": "kcit-0777",
+                "legalRegistrationNumber": {"vatId": "NL100000009B01"},
+                "roles": ["DataConsumer"],
+                "proofType": "Ed25519Signature2018",
+            },
+            headers=operator,
+            timeout=10,
+        )
+    )
     assert {c["proofType"] for c in exchange["credentials"]} == {"Ed25519Signature2018"}
     onboarding, role = accept_exchange(hub, company, exchange, bind_did=False)
     for vc in (onboarding, role):
@@ -173,16 +193,23 @@ def test_organisation_onboarding_over_a_connection_keeps_the_chosen_suite(
 
 
 def test_a_role_request_can_ask_for_2018(urls, operator, holder, hub):
-    request = created(requests.post(
-        f"{urls['issuer']}/issuer/role-requests",
-        json={"did": holder.did, "roles": ["DataConsumer"], "proofType": "Ed25519Signature2018"},
-        timeout=10,
-    ))  # fmt: skip
+    request = created(
+        requests.post(
+            f"{urls['issuer']}/issuer/role-requests",
+            json={
+                "did": holder.did,
+                "roles": ["DataConsumer"],
+                "proofType": "Ed25519Signature2018",
+            },
+            timeout=10,
+        )
+    )
     assert request["proofType"] == "Ed25519Signature2018"
     approved = requests.post(
         f"{urls['issuer']}/issuer/role-requests/{request['id']}/approve",
-        headers=operator, timeout=10,
-    ).json()  # fmt: skip
+        headers=operator,
+        timeout=10,
+    ).json()
     exchange = approved["exchange"]
     assert exchange["credentials"][0]["proofType"] == "Ed25519Signature2018"
     invitation = fetch_invitation(exchange["invitation_url"])
@@ -192,9 +219,10 @@ def test_a_role_request_can_ask_for_2018(urls, operator, holder, hub):
     [offer] = receive_offers(hub, holder, invitation, 1)
     take_credential(hub, holder, offer, holder_did=None)
     [vc] = [
-        c["cred_value"] for c in holder.client.w3c_credentials()
+        c["cred_value"]
+        for c in holder.client.w3c_credentials()
         if c["cred_value"].get("id") == exchange["credentials"][0]["credential_id"]
-    ]  # fmt: skip
+    ]
     assert vc["proof"]["type"] == "Ed25519Signature2018"
     assert verified_in_process(urls, vc)["verified"] is True
 
@@ -204,31 +232,45 @@ def test_a_generic_offer_signed_2018_verifies(urls, operator, holder, hub, suite
     credential = credentials.role(
         authority, holder.did, ["ModelConsumer"], utcnow(), timedelta(days=1)
     )
-    exchange = created(requests.post(
-        f"{urls['issuer']}/issuer/offers",
-        json={"credential": credential, "proofType": "Ed25519Signature2018"},
-        headers=operator, timeout=10,
-    ))  # fmt: skip
+    exchange = created(
+        requests.post(
+            f"{urls['issuer']}/issuer/offers",
+            json={"credential": credential, "proofType": "Ed25519Signature2018"},
+            headers=operator,
+            timeout=10,
+        )
+    )
     [vc] = accept_exchange(hub, holder, exchange, bind_did=False)
     assert vc["proof"]["type"] == "Ed25519Signature2018"
     assert verified_in_process(urls, vc)["verified"] is True
 
 
 def test_a_mandate_to_a_known_did_is_bound_up_front_and_signed_2018(urls, operator, suite, db, hub):
-    company, _ = register_and_approve(urls, operator, {
-        "legalName": "Orbis Analytics BV",
-        "legalRegistrationNumber": {"vatId": "NL100000009B01"},
-        "country": "NL",
-        "representatives": [{"name": "Ines Visser", "email": "ines@orbis.example"}],
-    })  # fmt: skip
+    company, _ = register_and_approve(
+        urls,
+        operator,
+        {
+            "legalName": "Orbis Analytics BV",
+            "legalRegistrationNumber": {"vatId": "NL100000009B01"},
+            "country": "NL",
+            "representatives": [{"name": "Ines Visser", "email": "ines@orbis.example"}],
+        },
+    )
     employee = ensure_tenant(db, "holder", suite.agents["holder"].client(), "didcomm-offers-bram")
-    created_view = created(requests.post(
-        f"{urls['depute']}/depute/api/companies/{company['id']}/authorisations",
-        json={"name": "Bram de Wit", "email": "bram@orbis.example",
-              "powers": ["marketplace:read"], "did": employee.did,
-              "proofType": "Ed25519Signature2018"},
-        headers=operator, timeout=10,
-    ))  # fmt: skip
+    created_view = created(
+        requests.post(
+            f"{urls['depute']}/depute/api/companies/{company['id']}/authorisations",
+            json={
+                "name": "Bram de Wit",
+                "email": "bram@orbis.example",
+                "powers": ["marketplace:read"],
+                "did": employee.did,
+                "proofType": "Ed25519Signature2018",
+            },
+            headers=operator,
+            timeout=10,
+        )
+    )
     assert created_view["subject"] == employee.did and created_view["delivery"] == "offered"
     exchange = created_view["exchange"]
     assert exchange["credentials"][0]["proofType"] == "Ed25519Signature2018"
@@ -238,10 +280,15 @@ def test_a_mandate_to_a_known_did_is_bound_up_front_and_signed_2018(urls, operat
     assert verified_in_process(urls, vc)["verified"] is True
     bad = requests.post(
         f"{urls['depute']}/depute/api/companies/{company['id']}/authorisations",
-        json={"name": "Eve", "email": "eve@orbis.example", "powers": ["marketplace:read"],
-              "proofType": "RsaSignature2018"},
-        headers=operator, timeout=10,
-    )  # fmt: skip
+        json={
+            "name": "Eve",
+            "email": "eve@orbis.example",
+            "powers": ["marketplace:read"],
+            "proofType": "RsaSignature2018",
+        },
+        headers=operator,
+        timeout=10,
+    )
     assert bad.status_code == 400 and bad.json()["field"] == "proofType"
 
 
@@ -268,12 +315,14 @@ def test_offers_and_role_requests_refuse_an_unknown_proof_type(urls, operator, h
         f"{urls['issuer']}/issuer/role-requests",
         json={"did": holder.did, "roles": ["DataConsumer"], "proofType": "BbsBlsSignature2020"},
         timeout=10,
-    )  # fmt: skip
+    )
     assert role.status_code == 400 and role.json()["field"] == "proofType"
     offer = requests.post(
         f"{urls['issuer']}/issuer/offers",
-        json={"credential": {}, "proofType": "none"}, headers=operator, timeout=10,
-    )  # fmt: skip
+        json={"credential": {}, "proofType": "none"},
+        headers=operator,
+        timeout=10,
+    )
     assert offer.status_code == 400 and offer.json()["field"] == "proofType"
 
 
@@ -281,18 +330,26 @@ def test_offers_and_role_requests_refuse_an_unknown_proof_type(urls, operator, h
 
 
 def test_issued_but_never_acknowledged_is_not_delivered(urls, operator, holder, hub, suite):
-    exchange = created(requests.post(
-        f"{urls['issuer']}/issuer/onboarding/persons",
-        json={"givenName": "Noor", "familyName": "Haddad", "did": holder.did}, timeout=10,
-    ))  # fmt: skip
+    exchange = created(
+        requests.post(
+            f"{urls['issuer']}/issuer/onboarding/persons",
+            json={"givenName": "Noor", "familyName": "Haddad", "did": holder.did},
+            timeout=10,
+        )
+    )
     invitation = fetch_invitation(exchange["invitation_url"])
     [offer] = receive_offers(hub, holder, invitation, 1)
     since = hub.last_seq
     holder.client.send_credential_request(offer["cred_ex_id"])
     hub.wait_for_state(
-        "issue_credential_v2_0", "cred_ex_id", offer["cred_ex_id"], "credential-received",
-        timeout=20, thread_id=offer["thread_id"], since=since,
-    )  # fmt: skip
+        "issue_credential_v2_0",
+        "cred_ex_id",
+        offer["cred_ex_id"],
+        "credential-received",
+        timeout=20,
+        thread_id=offer["thread_id"],
+        since=since,
+    )
     # The wallet received it and never stored nor acknowledged it (Credo refusing it on receipt).
     view = settled(exchange, lambda v: v["credentials"][0]["state"] == "issued")
     [record] = view["credentials"]
@@ -336,13 +393,16 @@ def test_scan_to_stored_with_our_wallet_stand_in(urls, hub, holder):
     forms = {
         "Ed25519Signature2020, late-bound (holder_did)": (person, holder.did),
         "Ed25519Signature2018, bound up front": (
-            {**person, "did": holder.did, "proofType": "Ed25519Signature2018"}, None
+            {**person, "did": holder.did, "proofType": "Ed25519Signature2018"},
+            None,
         ),
     }
     for name, (body, holder_did) in forms.items():
         times = sorted(scan_to_stored(urls, hub, holder, body, holder_did) for _ in range(5))
-        print(f"\nscan -> stored, {name}: median {times[2]:.3f} s "
-              f"(min {times[0]:.3f}, max {times[-1]:.3f})")  # fmt: skip
+        print(
+            f"\nscan -> stored, {name}: median {times[2]:.3f} s "
+            f"(min {times[0]:.3f}, max {times[-1]:.3f})"
+        )
         assert times[2] < 5.0
 
 
@@ -354,17 +414,28 @@ def test_the_onboarding_page_takes_the_wallet_did_and_suite(urls, holder, hub, s
         token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
         sent = browser.post(
             f"{issuer_url}/onboarding",
-            data={"givenName": "Noor", "familyName": "Haddad", "did": holder.did,
-                  "proofType": "Ed25519Signature2018", "csrf_token": token},
-            allow_redirects=False, timeout=10,
-        )  # fmt: skip
+            data={
+                "givenName": "Noor",
+                "familyName": "Haddad",
+                "did": holder.did,
+                "proofType": "Ed25519Signature2018",
+                "csrf_token": token,
+            },
+            allow_redirects=False,
+            timeout=10,
+        )
         assert sent.status_code == 303, sent.text
         refused = browser.post(
             f"{issuer_url}/onboarding",
-            data={"givenName": "Noor", "familyName": "Haddad", "did": "not a did",
-                  "csrf_token": token},
-            allow_redirects=False, timeout=10,
-        )  # fmt: skip
+            data={
+                "givenName": "Noor",
+                "familyName": "Haddad",
+                "did": "not a did",
+                "csrf_token": token,
+            },
+            allow_redirects=False,
+            timeout=10,
+        )
         assert refused.status_code == 400 and "must be a DID" in refused.text
     exchange_id = sent.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
     _, [record] = get_exchange(issuer_of(suite), exchange_id)

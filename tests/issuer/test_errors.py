@@ -54,21 +54,29 @@ def assert_problem(response: requests.Response, status: int, slug: str) -> dict:
 @pytest.mark.parametrize(
     ("kwargs", "status", "slug"),
     [
-        ({"data": "givenName=A", "headers": {"Content-Type": "text/plain"}}, 415,
-         "unsupported-media-type"),
-        ({"data": "{nope", "headers": {"Content-Type": "application/json"}}, 400,
-         "malformed-json"),
+        (
+            {"data": "givenName=A", "headers": {"Content-Type": "text/plain"}},
+            415,
+            "unsupported-media-type",
+        ),
+        ({"data": "{nope", "headers": {"Content-Type": "application/json"}}, 400, "malformed-json"),
         ({"json": ["Alice"]}, 400, "invalid-request"),
-        ({"json": {"givenName": "A", "familyName": "B", "levelOfAssurance": "verified"}}, 400,
-         "invalid-request"),
+        (
+            {"json": {"givenName": "A", "familyName": "B", "levelOfAssurance": "verified"}},
+            400,
+            "invalid-request",
+        ),
         ({"json": {"givenName": "Alice"}}, 422, "schema-violation"),
-        ({"json": {"givenName": "Alice", "familyName": "Martin", "country": "France"}}, 422,
-         "schema-violation"),
+        (
+            {"json": {"givenName": "Alice", "familyName": "Martin", "country": "France"}},
+            422,
+            "schema-violation",
+        ),
         ({"json": {"givenName": 7, "familyName": "Martin"}}, 422, "schema-violation"),
         ({"json": {"givenName": " ", "familyName": "Martin"}}, 422, "schema-violation"),
         ({"json": {"givenName": "x" * 1001, "familyName": "Martin"}}, 422, "schema-violation"),
     ],
-)  # fmt: skip
+)
 def test_person_onboarding_bad_input(issuer_url, unchanged, kwargs, status, slug):
     response = requests.post(f"{issuer_url}/issuer/onboarding/persons", timeout=10, **kwargs)
     body = assert_problem(response, status, slug)
@@ -236,30 +244,36 @@ def test_agent_failure_after_allocation_abandons_record_and_index(
 
 def test_role_request_bad_input(issuer_url, operator, subject_did, unchanged):
     url = f"{issuer_url}/issuer/role-requests"
-    assert_problem(requests.post(url, json={"roles": ["DataProvider"]}, timeout=10), 400,
-                   "invalid-request")  # fmt: skip
+    assert_problem(
+        requests.post(url, json={"roles": ["DataProvider"]}, timeout=10), 400, "invalid-request"
+    )
     assert_problem(
         requests.post(url, json={"did": "did:bad", "roles": ["DataProvider"]}, timeout=10),
-        400, "invalid-request",
-    )  # fmt: skip
+        400,
+        "invalid-request",
+    )
     assert_problem(
         requests.post(url, json={"did": subject_did, "roles": ["Admin"]}, timeout=10),
-        422, "schema-violation",
-    )  # fmt: skip
+        422,
+        "schema-violation",
+    )
     extra = {"did": subject_did, "roles": ["DataProvider"], "x": 1}
     assert_problem(requests.post(url, json=extra, timeout=10), 400, "invalid-request")
     missing = f"{url}/00000000-0000-0000-0000-000000000000"
     assert_problem(requests.get(missing, timeout=10), 404, "role-request-not-found")
     assert_problem(
         requests.post(f"{missing}/approve", headers=operator, timeout=10),
-        404, "role-request-not-found",
-    )  # fmt: skip
+        404,
+        "role-request-not-found",
+    )
     request = requests.post(url, json={"did": subject_did, "roles": ["DataProvider"]}, timeout=10)
     reject = f"{url}/{request.json()['id']}/reject"
-    assert_problem(requests.post(reject, json={}, headers=operator, timeout=10), 400,
-                   "invalid-request")  # fmt: skip
-    assert_problem(requests.post(f"{url}/{request.json()['id']}/approve", timeout=10), 401,
-                   "unauthorized")  # fmt: skip
+    assert_problem(
+        requests.post(reject, json={}, headers=operator, timeout=10), 400, "invalid-request"
+    )
+    assert_problem(
+        requests.post(f"{url}/{request.json()['id']}/approve", timeout=10), 401, "unauthorized"
+    )
     assert_problem(
         requests.get(f"{url}?state=bogus", headers=operator, timeout=10), 400, "invalid-request"
     )
@@ -306,23 +320,32 @@ def test_accreditation_is_kcits_alone(suite, issuer_url, operator, certifiers, u
     response = requests.put(gone, json={"accredited": True}, headers=operator, timeout=10)
     assert response.status_code in (404, 405)  # no accreditation list of the issuer's own
     assert_problem(
-        requests.post(f"{issuer_url}/issuer/certifiers",
-                      json={"name": "errors-flagged", "accredited": True},
-                      headers=operator, timeout=10),
-        400, "accredited-in-kcit",
-    )  # fmt: skip
+        requests.post(
+            f"{issuer_url}/issuer/certifiers",
+            json={"name": "errors-flagged", "accredited": True},
+            headers=operator,
+            timeout=10,
+        ),
+        400,
+        "accredited-in-kcit",
+    )
     duplicate = requests.post(
         f"{issuer_url}/issuer/certifiers",
-        json={"name": "errors-accredited"}, headers=operator, timeout=10,
-    )  # fmt: skip
+        json={"name": "errors-accredited"},
+        headers=operator,
+        timeout=10,
+    )
     assert_problem(duplicate, 409, "certifier-exists")
     assert_problem(
         requests.post(
-            f"{issuer_url}/issuer/certifiers", json={"name": "Bad Name!"}, headers=operator,
+            f"{issuer_url}/issuer/certifiers",
+            json={"name": "Bad Name!"},
+            headers=operator,
             timeout=10,
         ),
-        400, "invalid-request",
-    )  # fmt: skip
+        400,
+        "invalid-request",
+    )
     listed = requests.get(f"{issuer_url}/issuer/certifiers", headers=operator, timeout=10).json()
     flags = {c["name"]: c["accredited"] for c in listed["certifiers"]}
     assert flags["errors-accredited"] is True and flags["errors-unaccredited"] is False
@@ -337,8 +360,9 @@ def test_certifier_token_is_not_an_operator_token_and_vice_versa(
     assert_problem(as_certifier, 401, "invalid-token")
     as_operator = requests.get(f"{issuer_url}/issuer/certifications", headers=operator, timeout=10)
     assert_problem(as_operator, 401, "invalid-token")
-    assert_problem(requests.get(f"{issuer_url}/issuer/certifications", timeout=10), 401,
-                   "unauthorized")  # fmt: skip
+    assert_problem(
+        requests.get(f"{issuer_url}/issuer/certifications", timeout=10), 401, "unauthorized"
+    )
 
 
 def test_flist_bad_input(suite, issuer_url, certifiers, unchanged):
@@ -359,8 +383,11 @@ def test_flist_bad_input(suite, issuer_url, certifiers, unchanged):
         assert_problem(certify(_claims(server.url("/missing.flist"))), 422, "flist-unreachable")
         bad_claims = _claims(server.url("/ok.flist")) | {"purposes": ["crypto-mining"]}
         assert_problem(certify(bad_claims), 422, "schema-violation")
-        assert_problem(certify(_claims(server.url("/ok.flist")) | {"version": "two point three"}),
-                       422, "schema-violation")  # fmt: skip
+        assert_problem(
+            certify(_claims(server.url("/ok.flist")) | {"version": "two point three"}),
+            422,
+            "schema-violation",
+        )
         assert server.requested == ["/big.flist", "/missing.flist"]  # no download for bad claims
     with FlistServer({"/big.flist": big}, hide_length=True) as server:  # streamed, no length
         allow_fetch(suite, server.url("/"))
@@ -403,8 +430,9 @@ def test_certifications_of_others_are_not_found(issuer_url, certifiers, unchange
     assert_problem(requests.get(missing, headers=auth, timeout=10), 404, "certification-not-found")
     assert_problem(
         requests.post(f"{missing}/revoke", json={"reason": "x"}, headers=auth, timeout=10),
-        404, "certification-not-found",
-    )  # fmt: skip
+        404,
+        "certification-not-found",
+    )
 
 
 # -- W3C VC-API ------------------------------------------------------------------------------------
@@ -445,35 +473,69 @@ def _malformed(authority_did: str, subject_did: str):
         ("context a string", changed(**{"@context": v1}), 400, "invalid-credential"),
         ("wrong first context", changed(**{"@context": [*ours, v1]}), 400, "invalid-credential"),
         ("inline context", changed(**{"@context": [v1, {"x": "y"}]}), 400, "invalid-credential"),
-        ("unbundled context", changed(**{"@context": [v1, "https://evil.example/ctx"]}), 400,
-         "invalid-credential"),
+        (
+            "unbundled context",
+            changed(**{"@context": [v1, "https://evil.example/ctx"]}),
+            400,
+            "invalid-credential",
+        ),
         ("no VerifiableCredential", changed(type=["RoleCredential"]), 400, "invalid-credential"),
-        ("type not strings", changed(type=["VerifiableCredential", 3]), 400,
-         "invalid-credential"),
+        ("type not strings", changed(type=["VerifiableCredential", 3]), 400, "invalid-credential"),
         ("issuer not a URI", changed(issuer="alice"), 400, "invalid-credential"),
         ("issuer object without id", changed(issuer={"name": "x"}), 400, "invalid-credential"),
         ("no subject", changed(credentialSubject=None), 400, "invalid-credential"),
         ("empty subject", changed(credentialSubject={}), 400, "invalid-credential"),
-        ("subject id not a URI", changed(credentialSubject={"id": "me", "roles": ["x"]}), 400,
-         "invalid-credential"),
+        (
+            "subject id not a URI",
+            changed(credentialSubject={"id": "me", "roles": ["x"]}),
+            400,
+            "invalid-credential",
+        ),
         ("bad issuanceDate", changed(issuanceDate="yesterday"), 400, "invalid-credential"),
-        ("date without zone", changed(issuanceDate="2026-01-01T00:00:00"), 400,
-         "invalid-credential"),
-        ("expires before issued", changed(expirationDate="2020-01-01T00:00:00Z"), 400,
-         "invalid-credential"),
-        ("2.0 with issuanceDate", changed(**{"@context": [v2, ours[1]]}), 400,
-         "invalid-credential"),
-        ("signed already", changed(proof={"type": "Ed25519Signature2020"}), 400,
-         "invalid-credential"),
-        ("status given", changed(credentialStatus=example_credential("RoleCredential")[
-            "credentialStatus"]), 400, "invalid-credential"),
-        ("claims fail the schema", changed(credentialSubject={"id": subject_did, "roles": []}),
-         422, "schema-violation"),
-        ("two credgate types", changed(type=["VerifiableCredential", "RoleCredential",
-                                             "OnboardingCredential"]), 400,
-         "unknown-credential-type"),
+        (
+            "date without zone",
+            changed(issuanceDate="2026-01-01T00:00:00"),
+            400,
+            "invalid-credential",
+        ),
+        (
+            "expires before issued",
+            changed(expirationDate="2020-01-01T00:00:00Z"),
+            400,
+            "invalid-credential",
+        ),
+        (
+            "2.0 with issuanceDate",
+            changed(**{"@context": [v2, ours[1]]}),
+            400,
+            "invalid-credential",
+        ),
+        (
+            "signed already",
+            changed(proof={"type": "Ed25519Signature2020"}),
+            400,
+            "invalid-credential",
+        ),
+        (
+            "status given",
+            changed(credentialStatus=example_credential("RoleCredential")["credentialStatus"]),
+            400,
+            "invalid-credential",
+        ),
+        (
+            "claims fail the schema",
+            changed(credentialSubject={"id": subject_did, "roles": []}),
+            422,
+            "schema-violation",
+        ),
+        (
+            "two credgate types",
+            changed(type=["VerifiableCredential", "RoleCredential", "OnboardingCredential"]),
+            400,
+            "unknown-credential-type",
+        ),
         ("issuer we hold no key for", changed(issuer=subject_did), 422, "unknown-issuer"),
-    ]  # fmt: skip
+    ]
 
 
 def test_vc_api_malformed_bodies(issuer_url, operator, authority_did, subject_did, unchanged):
@@ -501,8 +563,9 @@ def test_vc_api_trust_rules_and_duplicates(
     role_from_company = _v11(company.did, subject_did)
     assert_problem(
         requests.post(url, json={"credential": role_from_company}, headers=operator, timeout=30),
-        403, "issuer-not-allowed",
-    )  # fmt: skip
+        403,
+        "issuer-not-allowed",
+    )
     unaccredited = requests.get(
         f"{issuer_url}/issuer/certifiers", headers=operator, timeout=10
     ).json()["certifiers"]
@@ -513,8 +576,9 @@ def test_vc_api_trust_rules_and_duplicates(
     certification["issuer"] = did
     assert_problem(
         requests.post(url, json={"credential": certification}, headers=operator, timeout=30),
-        403, "certifier-not-accredited",
-    )  # fmt: skip
+        403,
+        "certifier-not-accredited",
+    )
     assert totals(db) == before
 
     credential = _v11(authority_did, subject_did) | {"id": f"urn:uuid:{os.urandom(16).hex()}"}
@@ -532,8 +596,9 @@ def test_vc_api_trust_rules_and_duplicates(
     key = operator | {"Idempotency-Key": "k" * 201}
     assert_problem(
         requests.post(url, json={"credential": credential}, headers=key, timeout=30),
-        400, "invalid-idempotency-key",
-    )  # fmt: skip
+        400,
+        "invalid-idempotency-key",
+    )
 
 
 # -- the short link --------------------------------------------------------------------------------
@@ -549,8 +614,9 @@ def test_short_link_works_once_and_expires(issuer_url, db):
     invitation = fetch_invitation(link)
     assert invitation["@type"].endswith("out-of-band/1.1/invitation")
     assert_problem(requests.get(link, timeout=10), 410, "invitation-used")
-    assert_problem(requests.get(f"{issuer_url}/i/nothing-here", timeout=10), 404,
-                   "invitation-not-found")  # fmt: skip
+    assert_problem(
+        requests.get(f"{issuer_url}/i/nothing-here", timeout=10), 404, "invitation-not-found"
+    )
 
     other = requests.post(
         f"{issuer_url}/issuer/onboarding/persons",
@@ -578,5 +644,6 @@ def test_short_link_works_once_and_expires(issuer_url, db):
     assert_problem(requests.get(late["invitation_url"], timeout=10), 410, "invitation-expired")
     assert_problem(
         requests.get(f"{issuer_url}/issuer/exchanges/not-an-exchange", timeout=10),
-        404, "exchange-not-found",
-    )  # fmt: skip
+        404,
+        "exchange-not-found",
+    )

@@ -194,8 +194,10 @@ def test_role_request_approved_by_the_operator_issues_the_role_credential(
 
     late = requests.post(
         f"{issuer_url}/issuer/role-requests/{request['id']}/reject",
-        json={"reason": "too late"}, headers=operator, timeout=10,
-    )  # fmt: skip
+        json={"reason": "too late"},
+        headers=operator,
+        timeout=10,
+    )
     assert late.status_code == 409 and late.json()["type"].endswith("/role-request-decided")
 
 
@@ -210,9 +212,11 @@ def test_role_request_rejected_with_a_reason_issues_nothing(issuer_url, operator
     )
     url = f"{issuer_url}/issuer/role-requests/{request['id']}"
     rejected = requests.post(
-        f"{url}/reject", json={"reason": "governance is for the operator's staff"},
-        headers=operator, timeout=10,
-    ).json()  # fmt: skip
+        f"{url}/reject",
+        json={"reason": "governance is for the operator's staff"},
+        headers=operator,
+        timeout=10,
+    ).json()
     assert rejected["state"] == "rejected"
     assert rejected["reason"] == "governance is for the operator's staff"
     approve = requests.post(f"{url}/approve", headers=operator, timeout=10)
@@ -265,8 +269,9 @@ def test_certifier_certifies_an_flist_by_url_and_revokes_it(
     entry = vc["credentialStatus"]
     assert entry["statusPurpose"] == "suspension"
     assert_verified(verifier, vc)
-    download = requests.get(f"{issuer_url}/issuer/certifications/{cert['id']}/credential",
-                            headers=auth, timeout=10)  # fmt: skip
+    download = requests.get(
+        f"{issuer_url}/issuer/certifications/{cert['id']}/credential", headers=auth, timeout=10
+    )
     assert download.status_code == 200 and download.json()["verifiableCredential"] == vc
     published = requests.get(cert["registry"], timeout=10).json()  # public: no token
     [listed_cert] = [c for c in published["certificates"] if c["credentialId"] == vc["id"]]
@@ -279,8 +284,10 @@ def test_certifier_certifies_an_flist_by_url_and_revokes_it(
     began = time.monotonic()
     revoked = requests.post(
         f"{issuer_url}/issuer/certifications/{cert['id']}/revoke",
-        json={"reason": "re-identification found in review"}, headers=auth, timeout=10,
-    )  # fmt: skip
+        json={"reason": "re-identification found in review"},
+        headers=auth,
+        timeout=10,
+    )
     assert revoked.status_code == 200, revoked.text
     assert revoked.json()["credential"]["status"] == "revoked"
     assert bit_in_list(status_url, entry) is True
@@ -289,8 +296,10 @@ def test_certifier_certifies_an_flist_by_url_and_revokes_it(
     assert {c["credentialId"]: c["status"] for c in published}[vc["id"]] == "revoked"
     again = requests.post(
         f"{issuer_url}/issuer/certifications/{cert['id']}/revoke",
-        json={"reason": "twice"}, headers=auth, timeout=10,
-    )  # fmt: skip
+        json={"reason": "twice"},
+        headers=auth,
+        timeout=10,
+    )
     assert again.status_code == 409
 
 
@@ -407,7 +416,7 @@ def test_vc_api_issues_vcdm_11_and_20_with_status_entries(
             json={"credential": _onboarding_11(authority_did, holder.did)},
             headers=operator,
             timeout=30,
-        )  # fmt: skip
+        )
     )["verifiableCredential"]
     assert v11["credentialStatus"]["type"] == "StatusList2021Entry"
     assert v11["proof"]["type"] == "Ed25519Signature2020"
@@ -419,7 +428,7 @@ def test_vc_api_issues_vcdm_11_and_20_with_status_entries(
             json={"credential": vc_api_role(authority_did, holder.did), "options": {}},
             headers=operator,
             timeout=30,
-        )  # fmt: skip
+        )
     )["verifiableCredential"]
     assert v20["credentialStatus"]["type"] == "BitstringStatusListEntry"
     assert v20["credentialStatus"]["statusPurpose"] == "revocation"
@@ -442,8 +451,9 @@ def test_vc_api_issues_vcdm_11_and_20_with_status_entries(
 
     listed = requests.get(
         f"{issuer_url}/issuer/credentials?workflow=vc-api&subject={holder.did}",
-        headers=operator, timeout=10,
-    ).json()["credentials"]  # fmt: skip
+        headers=operator,
+        timeout=10,
+    ).json()["credentials"]
     ids = {r["credential_id"]: r for r in listed}
     for vc in (v11, v20, other):
         assert ids[vc["id"]]["state"] == "issued" and ids[vc["id"]]["channel"] == "vc-api"

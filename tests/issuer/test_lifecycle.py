@@ -83,9 +83,13 @@ def test_a_request_after_the_exchange_expired_is_never_signed(suite, issuer_url,
     with pytest.raises((WebhookTimeout, ExchangeFailed)):
         holder.client.send_credential_request(offer["cred_ex_id"], holder_did=holder.did)
         hub.wait_for_state(
-            "issue_credential_v2_0", "cred_ex_id", offer["cred_ex_id"], "credential-received",
-            timeout=3, thread_id=offer["thread_id"],
-        )  # fmt: skip
+            "issue_credential_v2_0",
+            "cred_ex_id",
+            offer["cred_ex_id"],
+            "credential-received",
+            timeout=3,
+            thread_id=offer["thread_id"],
+        )
     assert states(db, exchange["id"]) == ("abandoned", [("abandoned", "abandoned")])
     assert stored_credentials(holder, [exchange["credentials"][0]["credential_id"]]) == []
 
@@ -164,14 +168,22 @@ def test_webhooks_missed_while_the_service_was_away_are_caught_up(
         assert states(db, exchange["id"]) == ("invited", [("offered", "reserved")])
         lifecycle.sweep(ctx, now=utcnow() + ctx.settings.reconcile_after)
         hub.wait_for_state(
-            "issue_credential_v2_0", "cred_ex_id", offer["cred_ex_id"], "credential-received",
-            timeout=10, thread_id=offer["thread_id"],
-        )  # fmt: skip
+            "issue_credential_v2_0",
+            "cred_ex_id",
+            offer["cred_ex_id"],
+            "credential-received",
+            timeout=10,
+            thread_id=offer["thread_id"],
+        )
         holder.client.store_credential(offer["cred_ex_id"])
         hub.wait_for_state(
-            "issue_credential_v2_0", "cred_ex_id", offer["cred_ex_id"], "done",
-            timeout=10, thread_id=offer["thread_id"],
-        )  # fmt: skip
+            "issue_credential_v2_0",
+            "cred_ex_id",
+            offer["cred_ex_id"],
+            "done",
+            timeout=10,
+            thread_id=offer["thread_id"],
+        )
         assert states(db, exchange["id"]) == ("invited", [("issued", "issued")])
         time.sleep(0.3)  # the ack reaches the agent, which nobody listens to now
         lifecycle.sweep(ctx, now=utcnow() + 2 * ctx.settings.reconcile_after)

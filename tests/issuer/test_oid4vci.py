@@ -37,8 +37,12 @@ pytestmark = [pytest.mark.agents, pytest.mark.db]
 TIMEOUT = 15
 PRE_AUTH = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 FORMATS = {"dc+sd-jwt": "sd_jwt", "jwt_vc_json": "jwt_vc_json", "ldp_vc": "ldp_vc"}
-FAMILIES = ("OnboardingCredential", "RoleCredential", "AttorneyCredential",
-            "SoftwareCertificationCredential")  # fmt: skip
+FAMILIES = (
+    "OnboardingCredential",
+    "RoleCredential",
+    "AttorneyCredential",
+    "SoftwareCertificationCredential",
+)
 
 
 # -- the raw protocol client -------------------------------------------------------------------
@@ -57,8 +61,11 @@ class Key:
 
     def __init__(self, alg: str = "EdDSA") -> None:
         self.alg = alg
-        self.key = jwk.JWK.generate(kty="OKP", crv="Ed25519") if alg == "EdDSA" \
-            else jwk.JWK.generate(kty="EC", crv="P-256")  # fmt: skip
+        self.key = (
+            jwk.JWK.generate(kty="OKP", crv="Ed25519")
+            if alg == "EdDSA"
+            else jwk.JWK.generate(kty="EC", crv="P-256")
+        )
         self.public = json.loads(self.key.export_public())
 
     @property
@@ -69,16 +76,24 @@ class Key:
 
             return did_key_from_public_key(raw)
         members = {k: self.public[k] for k in ("crv", "kty", "x", "y")}
-        return "did:jwk:" + b64url(json.dumps(members, separators=(",", ":"), sort_keys=True)
-                                   .encode())  # fmt: skip
+        return "did:jwk:" + b64url(
+            json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
+        )
 
     def kid(self) -> str:
         if self.did.startswith("did:key:"):
             return f"{self.did}#{self.did.removeprefix('did:key:')}"
         return f"{self.did}#0"
 
-    def proof(self, audience: str, nonce: str | None, *, header: dict | None = None,
-              claims: dict | None = None, by: str = "jwk") -> str:  # fmt: skip
+    def proof(
+        self,
+        audience: str,
+        nonce: str | None,
+        *,
+        header: dict | None = None,
+        claims: dict | None = None,
+        by: str = "jwk",
+    ) -> str:
         protected = {"typ": "openid4vci-proof+jwt", "alg": self.alg}
         protected |= {"jwk": self.public} if by == "jwk" else {"kid": self.kid()}
         protected.update(header or {})
@@ -92,8 +107,13 @@ class Key:
 
 
 def unsigned(header: dict, payload: dict, signature: bytes = b"") -> str:
-    return ".".join((b64url(json.dumps(header).encode()), b64url(json.dumps(payload).encode()),
-                     b64url(signature)))  # fmt: skip
+    return ".".join(
+        (
+            b64url(json.dumps(header).encode()),
+            b64url(json.dumps(payload).encode()),
+            b64url(signature),
+        )
+    )
 
 
 class Client:
@@ -103,10 +123,12 @@ class Client:
         uri = parse_qs(urlsplit(offer_link).query)["credential_offer_uri"][0]
         self.offer = requests.get(uri, timeout=TIMEOUT).json()
         self.issuer = self.offer["credential_issuer"]
-        self.meta = requests.get(f"{self.issuer}/.well-known/openid-credential-issuer",
-                                 timeout=TIMEOUT).json()  # fmt: skip
-        auth = requests.get(f"{self.issuer}/.well-known/oauth-authorization-server",
-                            timeout=TIMEOUT).json()  # fmt: skip
+        self.meta = requests.get(
+            f"{self.issuer}/.well-known/openid-credential-issuer", timeout=TIMEOUT
+        ).json()
+        auth = requests.get(
+            f"{self.issuer}/.well-known/oauth-authorization-server", timeout=TIMEOUT
+        ).json()
         self.token_endpoint = auth["token_endpoint"]
         self.token: str | None = None
 
@@ -132,15 +154,22 @@ class Client:
         assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
         return response.json()["c_nonce"]
 
-    def request(self, body: Any, *, token: str | None = None, raw: bytes | None = None,
-                ) -> requests.Response:  # fmt: skip
+    def request(
+        self,
+        body: Any,
+        *,
+        token: str | None = None,
+        raw: bytes | None = None,
+    ) -> requests.Response:
         headers = {"Authorization": f"Bearer {token or self.token}"}
         if raw is not None:
             headers["Content-Type"] = "application/json"
-            return requests.post(self.meta["credential_endpoint"], data=raw, headers=headers,
-                                 timeout=TIMEOUT)  # fmt: skip
-        return requests.post(self.meta["credential_endpoint"], json=body, headers=headers,
-                             timeout=TIMEOUT)  # fmt: skip
+            return requests.post(
+                self.meta["credential_endpoint"], data=raw, headers=headers, timeout=TIMEOUT
+            )
+        return requests.post(
+            self.meta["credential_endpoint"], json=body, headers=headers, timeout=TIMEOUT
+        )
 
     def credential(self, config_id: str, key: Key | None, *, by: str = "jwk") -> Any:
         body: dict[str, Any] = {"credential_configuration_id": config_id}
@@ -192,16 +221,18 @@ def open_sd_jwt(sd_jwt: str) -> tuple[dict, dict, dict]:
 def status_bits(urls, sd_payload: dict, w3c: dict) -> tuple[int, bool]:
     """(Token Status List status of the SD-JWT, W3C list bit of the credential)."""
     reference = sd_payload["status"]["status_list"]
-    response = requests.get(reference["uri"], headers={"Accept": "application/statuslist+jwt"},
-                            timeout=TIMEOUT)  # fmt: skip
+    response = requests.get(
+        reference["uri"], headers={"Accept": "application/statuslist+jwt"}, timeout=TIMEOUT
+    )
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/statuslist+jwt")
     header, token = verify_jws(response.text)
     assert header["typ"] == "statuslist+jwt"
     assert header["kid"].split("#")[0] == sd_payload["iss"]  # the SD-JWT's own key
     assert token["sub"] == reference["uri"] and token["exp"] > time.time()
-    tsl = status_at(decode_lst(token["status_list"]["lst"]), reference["idx"],
-                    token["status_list"]["bits"])  # fmt: skip
+    tsl = status_at(
+        decode_lst(token["status_list"]["lst"]), reference["idx"], token["status_list"]["bits"]
+    )
     entry = w3c["credentialStatus"]
     listed = requests.get(entry["statusListCredential"], timeout=TIMEOUT).json()
     bits = decode_list(listed["credentialSubject"]["encodedList"], "StatusList2021")
@@ -219,12 +250,16 @@ def certifier(suite, operator):
 def new_company(urls, operator) -> tuple[dict, dict]:
     """A company identified in KCIT and provisioned by depute (its DID on the issuer agent),
     with its first admin mandate pending."""
-    return register_and_approve(urls, operator, {
-        "legalName": "Quarry Analytics GmbH",
-        "legalRegistrationNumber": {"vatId": "DE136695976"},
-        "country": "DE",
-        "representatives": [{"name": "Mara Quell", "email": "mara@quarry.example"}],
-    })  # fmt: skip
+    return register_and_approve(
+        urls,
+        operator,
+        {
+            "legalName": "Quarry Analytics GmbH",
+            "legalRegistrationNumber": {"vatId": "DE136695976"},
+            "country": "DE",
+            "representatives": [{"name": "Mara Quell", "email": "mara@quarry.example"}],
+        },
+    )
 
 
 @pytest.fixture(scope="module")
@@ -232,38 +267,54 @@ def company(urls, operator):
     return new_company(urls, operator)
 
 
-def offer_of(urls, operator, family: str, *, did: str | None = None, company=None,
-             certifier=None) -> dict[str, Any]:  # fmt: skip
+def offer_of(
+    urls, operator, family: str, *, did: str | None = None, company=None, certifier=None
+) -> dict[str, Any]:
     """An open exchange's OpenID4VCI offer ({credential_offer_uri, offer_link, tx_code})."""
     issuer = urls["issuer"]
     if family == "OnboardingCredential":
-        response = requests.post(f"{issuer}/issuer/onboarding/persons", timeout=TIMEOUT,
-                                 json={"givenName": "Ada", "familyName": "Lovelace"})  # fmt: skip
+        response = requests.post(
+            f"{issuer}/issuer/onboarding/persons",
+            timeout=TIMEOUT,
+            json={"givenName": "Ada", "familyName": "Lovelace"},
+        )
         assert response.status_code == 201, response.text
         return response.json()["oid4vci"]
     if family == "RoleCredential":
-        asked = requests.post(f"{issuer}/issuer/role-requests", timeout=TIMEOUT,
-                              json={"did": did, "roles": ["DataConsumer"]}).json()  # fmt: skip
-        approved = requests.post(f"{issuer}/issuer/role-requests/{asked['id']}/approve",
-                                 headers=operator, timeout=TIMEOUT)  # fmt: skip
+        asked = requests.post(
+            f"{issuer}/issuer/role-requests",
+            timeout=TIMEOUT,
+            json={"did": did, "roles": ["DataConsumer"]},
+        ).json()
+        approved = requests.post(
+            f"{issuer}/issuer/role-requests/{asked['id']}/approve",
+            headers=operator,
+            timeout=TIMEOUT,
+        )
         assert approved.status_code == 200, approved.text
-        return requests.get(f"{issuer}/issuer/role-requests/{asked['id']}",
-                            timeout=TIMEOUT).json()["exchange"]["oid4vci"]  # fmt: skip
+        return requests.get(f"{issuer}/issuer/role-requests/{asked['id']}", timeout=TIMEOUT).json()[
+            "exchange"
+        ]["oid4vci"]
     if family == "AttorneyCredential":
         registered, followed = company
         admin_id = followed["provisioning"]["adminAuthorisation"]
         view = requests.get(
             f"{urls['depute']}/depute/api/companies/{registered['id']}/authorisations/{admin_id}",
-            headers=operator, timeout=TIMEOUT,
-        ).json()  # fmt: skip
+            headers=operator,
+            timeout=TIMEOUT,
+        ).json()
         return view["exchange"]["oid4vci"]
     credential = example_credential("SoftwareCertificationCredential")
     credential.pop("credentialStatus", None)
     credential.pop("id", None)
     credential["issuer"] = certifier["did"]
     credential["credentialSubject"]["id"] = f"urn:sha256:{uuid.uuid4().hex * 2}"
-    response = requests.post(f"{issuer}/issuer/offers", json={"credential": credential},
-                             headers=operator, timeout=TIMEOUT)  # fmt: skip
+    response = requests.post(
+        f"{issuer}/issuer/offers",
+        json={"credential": credential},
+        headers=operator,
+        timeout=TIMEOUT,
+    )
     assert response.status_code == 201, response.text
     return response.json()["oid4vci"]
 
@@ -284,7 +335,9 @@ def test_metadata_context_and_type_metadata(urls):
         sd = configs[f"{family}_sd_jwt"]
         assert sd["format"] == "dc+sd-jwt" and sd["vct"] == f"{issuer}/vct/{family}"
         assert sd["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == [
-            "EdDSA", "ES256"]  # fmt: skip
+            "EdDSA",
+            "ES256",
+        ]
         assert set(sd["cryptographic_binding_methods_supported"]) == {"jwk", "did:key", "did:jwk"}
         assert sd["credential_metadata"]["display"][0]["name"]
         ldp = configs[f"{family}_ldp_vc"]
@@ -295,14 +348,22 @@ def test_metadata_context_and_type_metadata(urls):
         assert type_meta["vct"] == sd["vct"]
     for family in ("OnboardingCredential", "RoleCredential", "AttorneyCredential"):
         assert set(configs[f"{family}_ldp_vc"]["cryptographic_binding_methods_supported"]) == {
-            "did:key", "did:jwk"}  # fmt: skip
+            "did:key",
+            "did:jwk",
+        }
     auth = requests.get(f"{issuer}/.well-known/oauth-authorization-server", timeout=TIMEOUT).json()
     assert auth["issuer"] == issuer and auth["token_endpoint"] == f"{issuer}/oid4vci/token"
     assert auth["pre-authorized_grant_anonymous_access_supported"] is True
 
-    preflight = requests.options(f"{issuer}/oid4vci/credential", timeout=TIMEOUT, headers={
-        "Origin": "https://wallet.example", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization, content-type"})  # fmt: skip
+    preflight = requests.options(
+        f"{issuer}/oid4vci/credential",
+        timeout=TIMEOUT,
+        headers={
+            "Origin": "https://wallet.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
     assert preflight.status_code == 200 and preflight.headers["Access-Control-Allow-Origin"] == "*"
     assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
 
@@ -311,14 +372,18 @@ def test_metadata_context_and_type_metadata(urls):
     assert context.headers["Content-Type"].startswith("application/ld+json")
     assert "max-age=" in context.headers["Cache-Control"] and context.headers["ETag"]
     assert context.content == (CONTEXTS_DIR / "credgate-v1.jsonld").read_bytes()
-    again = requests.get(f"{issuer}/contexts/credgate/v1", timeout=TIMEOUT,
-                         headers={"If-None-Match": context.headers["ETag"]})  # fmt: skip
+    again = requests.get(
+        f"{issuer}/contexts/credgate/v1",
+        timeout=TIMEOUT,
+        headers={"If-None-Match": context.headers["ETag"]},
+    )
     assert again.status_code == 304
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_each_family_in_each_format_bound_to_the_wallet_key(family, urls, operator, company,
-                                                            certifier, suite):  # fmt: skip
+def test_each_family_in_each_format_bound_to_the_wallet_key(
+    family, urls, operator, company, certifier, suite
+):
     key = Key("EdDSA")
     offer = offer_of(urls, operator, family, did=key.did, company=company, certifier=certifier)
     assert offer["offer_link"].startswith("openid-credential-offer://?credential_offer_uri=")
@@ -357,11 +422,18 @@ def test_each_family_in_each_format_bound_to_the_wallet_key(family, urls, operat
         assert ldp["credentialSubject"]["id"].startswith("urn:sha256:")
     assert status_bits(urls, payload, ldp) == (0, False)
 
-    entry = requests.get(f"{urls['revocation']}/status/entries",
-                         params={"credential_id": ldp["id"]}, headers=operator,
-                         timeout=TIMEOUT).json()["entries"][0]  # fmt: skip
-    revoked = requests.post(f"{urls['revocation']}/status/entries/{entry['id']}/revoke",
-                            json={"reason": "test"}, headers=operator, timeout=TIMEOUT)  # fmt: skip
+    entry = requests.get(
+        f"{urls['revocation']}/status/entries",
+        params={"credential_id": ldp["id"]},
+        headers=operator,
+        timeout=TIMEOUT,
+    ).json()["entries"][0]
+    revoked = requests.post(
+        f"{urls['revocation']}/status/entries/{entry['id']}/revoke",
+        json={"reason": "test"},
+        headers=operator,
+        timeout=TIMEOUT,
+    )
     assert revoked.status_code == 200, revoked.text
     assert status_bits(urls, payload, ldp) == (1, True)
 
@@ -371,15 +443,19 @@ def test_es256_did_jwk_key_and_the_didcomm_invitation_is_withdrawn(urls, operato
     offer = offer_of(urls, operator, "OnboardingCredential")
     client = Client(offer["offer_link"])
     client.redeem(offer["tx_code"])
-    vc = b64json(client.credential("OnboardingCredential_jwt_vc_json", key, by="kid")
-                 .split(".")[1])["vc"]  # fmt: skip
+    vc = b64json(
+        client.credential("OnboardingCredential_jwt_vc_json", key, by="kid").split(".")[1]
+    )["vc"]
     assert vc["credentialSubject"]["id"] == key.did and key.did.startswith("did:jwk:")
     _, payload, _ = open_sd_jwt(client.credential("OnboardingCredential_sd_jwt", key))
     assert payload["cnf"]["jwk"]["crv"] == "P-256"
     # The DIDComm side of the same offer is gone: its short link no longer hands out anything.
-    records = requests.get(f"{urls['issuer']}/issuer/credentials",
-                           params={"workflow": "person-onboarding"}, headers=operator,
-                           timeout=TIMEOUT).json()  # fmt: skip
+    records = requests.get(
+        f"{urls['issuer']}/issuer/credentials",
+        params={"workflow": "person-onboarding"},
+        headers=operator,
+        timeout=TIMEOUT,
+    ).json()
     mine = [r for r in records["credentials"] if r["credential_id"] == vc["id"]]
     assert mine and mine[0]["channel"] == "oid4vci" and mine[0]["state"] == "issued"
 
@@ -389,12 +465,13 @@ def test_the_pre_authorized_code_and_its_pin(urls, operator):
     client = Client(offer["offer_link"])
     refused(client.token_request(grant_type="authorization_code"), "unsupported_grant_type")
     refused(client.token_request(), "invalid_request")  # no tx_code
-    refused(client.token_request(**{"pre-authorized_code": "pac_guess", "tx_code": "000000"}),
-            "invalid_grant")  # fmt: skip
+    refused(
+        client.token_request(**{"pre-authorized_code": "pac_guess", "tx_code": "000000"}),
+        "invalid_grant",
+    )
     wrong = str((int(offer["tx_code"]) + 1) % 10**6).zfill(6)
     assert "attempt" in refused(client.token_request(tx_code=wrong), "invalid_grant")
-    json_body = requests.post(client.token_endpoint, json={"grant_type": PRE_AUTH},
-                              timeout=TIMEOUT)  # fmt: skip
+    json_body = requests.post(client.token_endpoint, json={"grant_type": PRE_AUTH}, timeout=TIMEOUT)
     refused(json_body, "invalid_request")
     client.redeem(offer["tx_code"])
     # Single use: the same code (with the right PIN) is refused afterwards.
@@ -413,8 +490,11 @@ def test_a_taken_didcomm_offer_is_not_redeemed_again(urls, operator, suite, db, 
     from agents.tenants import ensure_tenant
     from tests.support.issuer_wallet import accept_exchange
 
-    response = requests.post(f"{urls['issuer']}/issuer/onboarding/persons", timeout=TIMEOUT,
-                             json={"givenName": "Bo", "familyName": "Dicom"})  # fmt: skip
+    response = requests.post(
+        f"{urls['issuer']}/issuer/onboarding/persons",
+        timeout=TIMEOUT,
+        json={"givenName": "Bo", "familyName": "Dicom"},
+    )
     view = response.json()
     holder = ensure_tenant(db, "holder", suite.agents["holder"].client(), "oid4vci-didcomm")
     [credential] = accept_exchange(hub, holder, view)
@@ -438,29 +518,40 @@ def test_key_proofs_that_must_be_refused(urls, operator):
             request["proofs"] = {"jwt": [proof]}
         return client.request(request)
 
-    refused(client.request({"credential_configuration_id": config}, token="nope"),
-            "invalid_token", 401)  # fmt: skip
+    refused(
+        client.request({"credential_configuration_id": config}, token="nope"), "invalid_token", 401
+    )
     refused(ask(), "invalid_proof")  # no proof at all
     refused(ask(key.proof(aud, None)), "invalid_nonce")
     refused(ask(key.proof(aud, "never-issued")), "invalid_nonce")
     refused(ask(key.proof("https://elsewhere.example", client.nonce())), "invalid_proof")
     refused(ask(key.proof(aud, client.nonce(), header={"typ": "JWT"})), "invalid_proof")
-    refused(ask(key.proof(aud, client.nonce(), claims={"iat": int(time.time()) - 3600})),
-            "invalid_proof")  # expired  # fmt: skip
-    refused(ask(key.proof(aud, client.nonce(), claims={"iat": int(time.time()) + 3600})),
-            "invalid_proof")  # fmt: skip
-    refused(ask(key.proof(aud, client.nonce(), claims={"exp": int(time.time()) - 10})),
-            "invalid_proof")  # fmt: skip
+    refused(
+        ask(key.proof(aud, client.nonce(), claims={"iat": int(time.time()) - 3600})),
+        "invalid_proof",
+    )  # expired
+    refused(
+        ask(key.proof(aud, client.nonce(), claims={"iat": int(time.time()) + 3600})),
+        "invalid_proof",
+    )
+    refused(
+        ask(key.proof(aud, client.nonce(), claims={"exp": int(time.time()) - 10})), "invalid_proof"
+    )
     # alg none: no signature at all.
-    none = unsigned({"typ": "openid4vci-proof+jwt", "alg": "none", "jwk": key.public},
-                    {"aud": aud, "iat": int(time.time()), "nonce": client.nonce()})  # fmt: skip
+    none = unsigned(
+        {"typ": "openid4vci-proof+jwt", "alg": "none", "jwk": key.public},
+        {"aud": aud, "iat": int(time.time()), "nonce": client.nonce()},
+    )
     refused(ask(none + "x"), "invalid_proof")
     refused(ask(none), "invalid_proof")
     # HS256 with the public key's bytes as the secret (the classic confusion).
     hmac_key = jwk.JWK(kty="oct", k=key.public["x"])
     hs = jws.JWS(json.dumps({"aud": aud, "iat": int(time.time()), "nonce": client.nonce()}))
-    hs.add_signature(hmac_key, alg="HS256", protected=json_encode(
-        {"typ": "openid4vci-proof+jwt", "alg": "HS256", "jwk": key.public}))  # fmt: skip
+    hs.add_signature(
+        hmac_key,
+        alg="HS256",
+        protected=json_encode({"typ": "openid4vci-proof+jwt", "alg": "HS256", "jwk": key.public}),
+    )
     refused(ask(hs.serialize(compact=True)), "invalid_proof")
     # A signature by another key than the one the header names.
     forged = other.proof(aud, client.nonce(), header={"jwk": key.public})
@@ -468,37 +559,55 @@ def test_key_proofs_that_must_be_refused(urls, operator):
     # A private key in the header; a kid that is not a did:key / did:jwk; both jwk and kid.
     private = json.loads(key.key.export_private())
     refused(ask(key.proof(aud, client.nonce(), header={"jwk": private})), "invalid_proof")
-    refused(ask(key.proof(aud, client.nonce(), header={"kid": "https://evil.example/k"},
-                          by="kid")), "invalid_proof")  # fmt: skip
+    refused(
+        ask(key.proof(aud, client.nonce(), header={"kid": "https://evil.example/k"}, by="kid")),
+        "invalid_proof",
+    )
     refused(ask(key.proof(aud, client.nonce(), header={"kid": key.kid()})), "invalid_proof")
-    mismatched = unsigned({"typ": "openid4vci-proof+jwt", "alg": "ES256", "jwk": key.public},
-                          {"aud": aud, "iat": int(time.time()), "nonce": client.nonce()},
-                          b"\x01" * 64)  # fmt: skip
+    mismatched = unsigned(
+        {"typ": "openid4vci-proof+jwt", "alg": "ES256", "jwk": key.public},
+        {"aud": aud, "iat": int(time.time()), "nonce": client.nonce()},
+        b"\x01" * 64,
+    )
     refused(ask(mismatched), "invalid_proof")  # an Ed25519 key under ES256
     # Batches and unknown configurations.
     nonce = client.nonce()
-    refused(client.request({"credential_configuration_id": config,
-                            "proofs": {"jwt": [key.proof(aud, nonce), key.proof(aud, nonce)]}}),
-            "invalid_proof")  # fmt: skip
-    refused(ask(key.proof(aud, client.nonce()), credential_configuration_id="Nope_sd_jwt"),
-            "unknown_credential_configuration")  # fmt: skip
+    refused(
+        client.request(
+            {
+                "credential_configuration_id": config,
+                "proofs": {"jwt": [key.proof(aud, nonce), key.proof(aud, nonce)]},
+            }
+        ),
+        "invalid_proof",
+    )
+    refused(
+        ask(key.proof(aud, client.nonce()), credential_configuration_id="Nope_sd_jwt"),
+        "unknown_credential_configuration",
+    )
     not_offered = "RoleCredential_sd_jwt"
-    refused(ask(key.proof(aud, client.nonce()), credential_configuration_id=not_offered),
-            "unknown_credential_configuration")  # fmt: skip
-    refused(client.request(None, raw=b'{"credential_configuration_id": '),
-            "invalid_credential_request")  # fmt: skip
+    refused(
+        ask(key.proof(aud, client.nonce()), credential_configuration_id=not_offered),
+        "unknown_credential_configuration",
+    )
+    refused(
+        client.request(None, raw=b'{"credential_configuration_id": '), "invalid_credential_request"
+    )
     refused(client.request(["not", "an", "object"]), "invalid_credential_request")
 
     # A good proof works once; its nonce is spent.
     nonce = client.nonce()
     good = key.proof(aud, nonce)
     assert ask(good).status_code == 200
-    refused(ask(good, credential_configuration_id="OnboardingCredential_jwt_vc_json"),
-            "invalid_nonce")  # replayed nonce  # fmt: skip
+    refused(
+        ask(good, credential_configuration_id="OnboardingCredential_jwt_vc_json"), "invalid_nonce"
+    )  # replayed nonce
     refused(ask(key.proof(aud, client.nonce())), "credential_request_denied")  # issued already
     # The credential is now bound to ``key``: another key cannot take its other formats.
-    refused(ask(other.proof(aud, client.nonce()), credential_configuration_id=ldp_config),
-            "invalid_proof")  # fmt: skip
+    refused(
+        ask(other.proof(aud, client.nonce()), credential_configuration_id=ldp_config),
+        "invalid_proof",
+    )
     ok = ask(key.proof(aud, client.nonce()), credential_configuration_id=ldp_config)
     assert ok.status_code == 200, ok.text
 
@@ -508,8 +617,10 @@ def test_a_role_credential_is_issued_only_to_the_requested_did(urls, operator):
     offer = offer_of(urls, operator, "RoleCredential", did=owner.did)
     client = Client(offer["offer_link"])
     client.redeem(offer["tx_code"])
-    body = {"credential_configuration_id": "RoleCredential_sd_jwt",
-            "proofs": {"jwt": [thief.proof(client.issuer, client.nonce())]}}  # fmt: skip
+    body = {
+        "credential_configuration_id": "RoleCredential_sd_jwt",
+        "proofs": {"jwt": [thief.proof(client.issuer, client.nonce())]},
+    }
     assert "bound to" in refused(client.request(body), "invalid_proof")
     assert client.credential("RoleCredential_sd_jwt", owner)
 
@@ -525,17 +636,20 @@ def new_wallet(wallet_cli, prefix: str) -> tuple[str, str]:
     return name, out.split("holder DID ")[1].strip()
 
 
-def test_wallet_stand_in_receives_every_family_in_every_format(wallet_cli, urls, operator,
-                                                               certifier):  # fmt: skip
+def test_wallet_stand_in_receives_every_family_in_every_format(
+    wallet_cli, urls, operator, certifier
+):
     name, did = new_wallet(wallet_cli, "vci")
     fresh_company = new_company(urls, operator)
     for family in FAMILIES:
-        offer = offer_of(urls, operator, family, did=did, company=fresh_company,
-                         certifier=certifier)  # fmt: skip
+        offer = offer_of(
+            urls, operator, family, did=did, company=fresh_company, certifier=certifier
+        )
         code, out = wallet_cli("scan", "-w", name, offer["offer_link"])
         assert code != 0 and "PIN" in out, out  # the PIN is asked for
-        code, out = wallet_cli("scan", "-w", name, offer["offer_link"], "--tx-code",
-                               offer["tx_code"])  # fmt: skip
+        code, out = wallet_cli(
+            "scan", "-w", name, offer["offer_link"], "--tx-code", offer["tx_code"]
+        )
         assert code == 0, out
         for suffix in FORMATS.values():
             assert f"received {family}_{suffix}" in out, out
@@ -555,18 +669,26 @@ def test_wallet_stand_in_receives_every_family_in_every_format(wallet_cli, urls,
     assert shown["claims"]["roles"] == ["DataConsumer"] and shown["credential"].endswith("~")
     # Revoke the onboarding credential: the wallet shows every format of it revoked.
     [onboarding_id] = {i["id"] for i in by_type["OnboardingCredential"]}
-    entry = requests.get(f"{urls['revocation']}/status/entries",
-                         params={"credential_id": onboarding_id}, headers=operator,
-                         timeout=TIMEOUT).json()["entries"][0]  # fmt: skip
-    requests.post(f"{urls['revocation']}/status/entries/{entry['id']}/revoke",
-                  json={"reason": "test"}, headers=operator, timeout=TIMEOUT).raise_for_status()
+    entry = requests.get(
+        f"{urls['revocation']}/status/entries",
+        params={"credential_id": onboarding_id},
+        headers=operator,
+        timeout=TIMEOUT,
+    ).json()["entries"][0]
+    requests.post(
+        f"{urls['revocation']}/status/entries/{entry['id']}/revoke",
+        json={"reason": "test"},
+        headers=operator,
+        timeout=TIMEOUT,
+    ).raise_for_status()
 
     def statuses():
         code, out = wallet_cli("credentials", "-w", name, "--json")
         return [i["status"]["status"] for i in json.loads(out) if i["id"] == onboarding_id]
 
-    eventually(statuses, 10, 0.1, until=lambda s: s == ["revoked"] * 3,
-               what="revoked in the wallet")  # fmt: skip
+    eventually(
+        statuses, 10, 0.1, until=lambda s: s == ["revoked"] * 3, what="revoked in the wallet"
+    )
     code, out = wallet_cli("forget", "-w", name, sd["record_id"])
     assert code == 0, out
     code, out = wallet_cli("credentials", "-w", name, "--json")
@@ -586,33 +708,47 @@ def test_a_redeemed_offer_never_fetched_is_abandoned_when_its_token_expires(urls
     assert grants.sweep(ctx, utcnow()) == 0  # the token is still valid: nothing to end
     assert grants.sweep(ctx, utcnow() + timedelta(minutes=6)) >= 1
     assert grants.sweep(ctx, utcnow() + timedelta(minutes=6)) == 0  # once
-    refused(client.request({"credential_configuration_id": "OnboardingCredential_sd_jwt"}),
-            "invalid_token", 401)  # fmt: skip
-    found = requests.get(f"{urls['issuer']}/issuer/credentials", headers=operator,
-                         params={"workflow": "person-onboarding", "state": "abandoned"},
-                         timeout=TIMEOUT).json()["credentials"]  # fmt: skip
+    refused(
+        client.request({"credential_configuration_id": "OnboardingCredential_sd_jwt"}),
+        "invalid_token",
+        401,
+    )
+    found = requests.get(
+        f"{urls['issuer']}/issuer/credentials",
+        headers=operator,
+        params={"workflow": "person-onboarding", "state": "abandoned"},
+        timeout=TIMEOUT,
+    ).json()["credentials"]
     assert any(r["reason"] == "redeemed over OpenID4VCI but never fetched" for r in found)
 
 
 def test_pages_show_the_openid_offer_and_its_pin_beside_the_didcomm_qr(urls, operator):
     issuer = urls["issuer"]
-    opened = requests.post(f"{issuer}/issuer/onboarding/persons", timeout=TIMEOUT,
-                           json={"givenName": "Ada", "familyName": "Lovelace"}).json()  # fmt: skip
+    opened = requests.post(
+        f"{issuer}/issuer/onboarding/persons",
+        timeout=TIMEOUT,
+        json={"givenName": "Ada", "familyName": "Lovelace"},
+    ).json()
     page = requests.get(f"{issuer}/onboarding/{opened['id']}", timeout=TIMEOUT).text
     assert page.count("<svg") == 2 and opened["oid4vci"]["tx_code"] in page
     assert "openid-credential-offer://?credential_offer_uri=" in page
     key = Key()
-    asked = requests.post(f"{issuer}/issuer/role-requests", timeout=TIMEOUT,
-                          json={"did": key.did, "roles": ["DataProvider"]}).json()  # fmt: skip
+    asked = requests.post(
+        f"{issuer}/issuer/role-requests",
+        timeout=TIMEOUT,
+        json={"did": key.did, "roles": ["DataProvider"]},
+    ).json()
     waiting = requests.get(f"{issuer}/role-requests/{asked['id']}", timeout=TIMEOUT)
     assert waiting.status_code == 200 and "<svg" not in waiting.text
-    requests.post(f"{issuer}/issuer/role-requests/{asked['id']}/approve", headers=operator,
-                  timeout=TIMEOUT).raise_for_status()  # fmt: skip
+    requests.post(
+        f"{issuer}/issuer/role-requests/{asked['id']}/approve", headers=operator, timeout=TIMEOUT
+    ).raise_for_status()
     page = requests.get(f"{issuer}/role-requests/{asked['id']}", timeout=TIMEOUT).text
     assert page.count("<svg") == 2 and "tx-code" in page
     # Taken over OpenID4VCI: the page no longer offers either QR code.
-    offer = requests.get(f"{issuer}/issuer/role-requests/{asked['id']}",
-                         timeout=TIMEOUT).json()["exchange"]["oid4vci"]  # fmt: skip
+    offer = requests.get(f"{issuer}/issuer/role-requests/{asked['id']}", timeout=TIMEOUT).json()[
+        "exchange"
+    ]["oid4vci"]
     Client(offer["offer_link"]).redeem(offer["tx_code"])
     page = requests.get(f"{issuer}/role-requests/{asked['id']}", timeout=TIMEOUT).text
     assert "<svg" not in page and "taken over OpenID4VCI" in page

@@ -70,10 +70,14 @@ def test_onboarding_form_shows_schema_problems_escaped(issuer_url, db):
         form = browser.get(f"{issuer_url}/onboarding", timeout=10)
         page = browser.post(
             f"{issuer_url}/onboarding",
-            data={"givenName": XSS, "familyName": "Sharma", "country": "India",
-                  "csrf_token": csrf_of(form)},
+            data={
+                "givenName": XSS,
+                "familyName": "Sharma",
+                "country": "India",
+                "csrf_token": csrf_of(form),
+            },
             timeout=10,
-        )  # fmt: skip
+        )
     assert page.status_code == 422
     assert "/credentialSubject/country" in page.text
     assert XSS not in page.text and "&lt;script&gt;" in page.text

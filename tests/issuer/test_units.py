@@ -69,11 +69,13 @@ def test_valid_credentials_of_both_data_models_pass():
         ({"credentialSubject": []}, "/credentialSubject"),
         ({"credentialSubject": [{}]}, "/credentialSubject/0"),
         ({"validFrom": "2026-02-30T00:00:00Z"}, "/validFrom"),
-        ({"validFrom": "2027-01-01T00:00:00Z", "validUntil": "2026-01-01T00:00:00Z"},
-         "/validUntil"),
+        (
+            {"validFrom": "2027-01-01T00:00:00Z", "validUntil": "2026-01-01T00:00:00Z"},
+            "/validUntil",
+        ),
         ({"proof": {}}, "/proof"),
     ],
-)  # fmt: skip
+)
 def test_each_broken_rule_is_named_by_its_pointer(change, path):
     assert path in [v.path for v in check_credential(_v11() | change)]
 
@@ -120,8 +122,11 @@ def test_status_purpose_follows_the_family():
 
 def test_digests_of_known_bytes():
     digests = digest_chunks(iter([b"a", b"bc"]), 10)
-    assert digests == Digests(3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-                              "900150983cd24fb0d6963f7d28e17f72")  # fmt: skip
+    assert digests == Digests(
+        3,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        "900150983cd24fb0d6963f7d28e17f72",
+    )
     assert digests.subject_id == "urn:sha256:" + digests.sha256
     assert digests.digest_sri == "sha256-ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
 
@@ -137,8 +142,12 @@ def test_flist_download_is_limited_in_size_and_time():
     with FlistServer({"/slow": b"y" * 50}, drip=0.1) as server:
         began = time.monotonic()
         with pytest.raises(DomainError) as err:
-            fetch_flist(server.url("/slow"), max_bytes=1000, timeout=0.5,
-                        policy=FetchPolicy([server.url("/")]))  # fmt: skip
+            fetch_flist(
+                server.url("/slow"),
+                max_bytes=1000,
+                timeout=0.5,
+                policy=FetchPolicy([server.url("/")]),
+            )
         # Too slow reads as unreachable: the same words for every way a download fails.
         assert err.value.slug == "flist-unreachable"
         assert time.monotonic() - began < 1.5  # the deadline holds although bytes keep coming
@@ -227,9 +236,14 @@ def test_only_one_worker_wins_a_record_state_change(db):
     credential = credentials.role(DID, DID, ["DataProvider"], NOW, YEAR)
     with transaction(db) as session:
         record = records.reserve(
-            session, credential, type_name="RoleCredential", workflow="test", channel="vc-api",
-            actor="test", status_base_url="http://127.0.0.1:9",
-        )  # fmt: skip
+            session,
+            credential,
+            type_name="RoleCredential",
+            workflow="test",
+            channel="vc-api",
+            actor="test",
+            status_base_url="http://127.0.0.1:9",
+        )
 
     def race(_):
         with transaction(db) as session:

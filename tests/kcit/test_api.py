@@ -185,8 +185,13 @@ def test_all_field_errors_are_reported_together(client):
     body["legalRegistrationNumber"] = {"vatId": "FR1", "lei": "x"}
     found = problem(client.post("/kcit/registrations", json=body), 422, "invalid-country")
     fields = {e["field"] for e in found["errors"]}
-    assert {"country", "legalRegistrationNumber.vatId", "legalRegistrationNumber.lei",
-            "representatives[0].name", "representatives[0].email"} <= fields  # fmt: skip
+    assert {
+        "country",
+        "legalRegistrationNumber.vatId",
+        "legalRegistrationNumber.lei",
+        "representatives[0].name",
+        "representatives[0].email",
+    } <= fields
 
 
 def test_did_web_must_resolve_and_list_the_declared_key(client, didweb):
@@ -210,12 +215,19 @@ def test_did_web_must_resolve_and_list_the_declared_key(client, didweb):
 
 
 def test_malformed_bodies_are_problems(client):
-    problem(client.post("/kcit/registrations", data="{", content_type="application/json"),
-            400, "malformed-json")  # fmt: skip
+    problem(
+        client.post("/kcit/registrations", data="{", content_type="application/json"),
+        400,
+        "malformed-json",
+    )
     problem(client.post("/kcit/registrations", data="x"), 415, "unsupported-media-type")
     problem(client.post("/kcit/registrations", json=[1]), 400, "invalid-field")
-    problem(client.post("/kcit/registrations", json=registration(extra=1)), 422,
-            "unknown-field", "extra")  # fmt: skip
+    problem(
+        client.post("/kcit/registrations", json=registration(extra=1)),
+        422,
+        "unknown-field",
+        "extra",
+    )
 
 
 # -- review ----------------------------------------------------------------------------------------
@@ -239,10 +251,14 @@ def test_review_lifecycle_with_history_feed_and_trust(client, operator):
 
     response = client.post(
         f"/kcit/admin/companies/{cid}/approve",
-        json={"levelOfAssurance": "verified", "roles": ["DataProvider"],
-              "powers": ["marketplace:read", "depute:admin"], "reason": "documents checked"},
+        json={
+            "levelOfAssurance": "verified",
+            "roles": ["DataProvider"],
+            "powers": ["marketplace:read", "depute:admin"],
+            "reason": "documents checked",
+        },
         headers=operator,
-    )  # fmt: skip
+    )
     assert response.status_code == 200, response.get_json()
     approved = response.get_json()
     assert approved["status"] == "identified" and approved["levelOfAssurance"] == "verified"
@@ -251,9 +267,12 @@ def test_review_lifecycle_with_history_feed_and_trust(client, operator):
     assert [(c["did"], c["status"]) for c in feed["changes"]] == [(did, "active")]
     facts = client.get(f"/kcit/trust/dids/{did}").get_json()
     assert facts == {
-        "did": did, "companyStatus": "active", "company": cid, "accreditations": [],
+        "did": did,
+        "companyStatus": "active",
+        "company": cid,
+        "accreditations": [],
         "powers": ["marketplace:read", "depute:admin"],
-    }  # fmt: skip
+    }
     public = client.get(f"/kcit/dids/{did}").get_json()
     assert public["legalName"] == f"Review {XSS}" and "representatives" not in public
     may = client.get(f"/kcit/trust/may-issue?did={did}&type=AttorneyCredential").get_json()
@@ -286,8 +305,11 @@ def test_review_lifecycle_with_history_feed_and_trust(client, operator):
         headers=operator,
     )
     problem(stale, 409, "version-conflict")
-    bad_vat = client.patch(f"/kcit/admin/companies/{cid}", headers=operator,
-                           json={"legalRegistrationNumber": {"vatId": "FR00"}})  # fmt: skip
+    bad_vat = client.patch(
+        f"/kcit/admin/companies/{cid}",
+        headers=operator,
+        json={"legalRegistrationNumber": {"vatId": "FR00"}},
+    )
     problem(bad_vat, 422, "invalid-vat", "legalRegistrationNumber.vatId")
     removed = client.post(
         f"/kcit/admin/companies/{cid}/remove", json={"reason": "closed"}, headers=operator
@@ -323,19 +345,31 @@ def test_accreditations_follow_the_company_and_are_announced(client, operator):
         "SoftwareCertificationCredential"
     ]
     withdraw = {**body, "active": False}
-    problem(client.post("/kcit/admin/accreditations", json=withdraw, headers=operator), 400,
-            "missing-field", "reason")  # fmt: skip
+    problem(
+        client.post("/kcit/admin/accreditations", json=withdraw, headers=operator),
+        400,
+        "missing-field",
+        "reason",
+    )
     withdraw["reason"] = "audit failed"
     client.post("/kcit/admin/accreditations", json=withdraw, headers=operator)
     assert client.get(may).get_json()["mayIssue"] is False
     feed = client.get(f"/kcit/changes?after={last}").get_json()["changes"]
     assert [c["did"] for c in feed] == [certifier, certifier]
     unknown = {"did": certifier, "credentialType": "NoSuchCredential"}
-    problem(client.post("/kcit/admin/accreditations", json=unknown, headers=operator), 400,
-            "unknown-credential-type", "credentialType")  # fmt: skip
+    problem(
+        client.post("/kcit/admin/accreditations", json=unknown, headers=operator),
+        400,
+        "unknown-credential-type",
+        "credentialType",
+    )
     bad = {"did": "did:nope", "credentialType": "SoftwareCertificationCredential"}
-    problem(client.post("/kcit/admin/accreditations", json=bad, headers=operator), 422,
-            "invalid-did", "did")  # fmt: skip
+    problem(
+        client.post("/kcit/admin/accreditations", json=bad, headers=operator),
+        422,
+        "invalid-did",
+        "did",
+    )
 
 
 def test_admin_list_filters_and_unknown_powers(client, operator):
@@ -343,13 +377,23 @@ def test_admin_list_filters_and_unknown_powers(client, operator):
     found = client.get("/kcit/admin/companies?q=zeta&status=pending", headers=operator).get_json()
     assert [c["id"] for c in found["companies"]] == [company["id"]]
     assert found["companies"][0]["representatives"][0]["email"] == "jonas@helix.example"
-    response = client.post(f"/kcit/admin/companies/{company['id']}/approve",
-                           json={"powers": ["bank:steal"]}, headers=operator)  # fmt: skip
+    response = client.post(
+        f"/kcit/admin/companies/{company['id']}/approve",
+        json={"powers": ["bank:steal"]},
+        headers=operator,
+    )
     problem(response, 400, "unknown-power", "powers")
-    problem(client.get("/kcit/admin/companies?status=odd", headers=operator), 400,
-            "invalid-field", "status")  # fmt: skip
-    problem(client.post("/kcit/admin/companies/nope/approve", json={}, headers=operator), 404,
-            "company-not-found")  # fmt: skip
+    problem(
+        client.get("/kcit/admin/companies?status=odd", headers=operator),
+        400,
+        "invalid-field",
+        "status",
+    )
+    problem(
+        client.post("/kcit/admin/companies/nope/approve", json={}, headers=operator),
+        404,
+        "company-not-found",
+    )
 
 
 def test_change_feed_long_poll_wakes_on_a_change_and_is_bounded(client, operator):

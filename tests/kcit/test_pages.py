@@ -40,9 +40,15 @@ def csrf_of(page) -> str:
 
 
 def form(**overrides) -> dict:
-    data = {"legalName": f"Pages {XSS} GmbH", "country": "DE", "vatId": "DE136695976",
-            "repName": "Rita Repr", "repEmail": "rita@example.org", "street": "Hauptstr. 1",
-            "locality": "Berlin"}  # fmt: skip
+    data = {
+        "legalName": f"Pages {XSS} GmbH",
+        "country": "DE",
+        "vatId": "DE136695976",
+        "repName": "Rita Repr",
+        "repEmail": "rita@example.org",
+        "street": "Hauptstr. 1",
+        "locality": "Berlin",
+    }
     data.update(overrides)
     return data
 
@@ -71,8 +77,10 @@ def test_self_registration_needs_its_csrf_token(app):
 def test_field_errors_are_shown_next_to_their_inputs_escaped(app):
     browser = app.test_client()
     token = csrf_of(browser.get("/kcit/register"))
-    page = browser.post("/kcit/register", data={**form(vatId="DE000000000", lei="1234",
-                        did=f"did:web:{XSS}"), "csrf_token": token})  # fmt: skip
+    page = browser.post(
+        "/kcit/register",
+        data={**form(vatId="DE000000000", lei="1234", did=f"did:web:{XSS}"), "csrf_token": token},
+    )
     text = page.get_data(as_text=True)
     assert page.status_code == 422
     assert (
@@ -110,9 +118,16 @@ def test_admin_pages_sign_in_review_and_accredit(app, settings, db):
 
     approve = f"/kcit/admin/review/{company_id}/approve"
     assert browser.post(approve, data={"csrf_token": "no"}).status_code == 403
-    done = browser.post(approve, data={"csrf_token": token, "levelOfAssurance": "verified",
-                                       "roles": ["DataProvider"], "powers": ["catalogue:read"],
-                                       "reason": f"ok {XSS}"})  # fmt: skip
+    done = browser.post(
+        approve,
+        data={
+            "csrf_token": token,
+            "levelOfAssurance": "verified",
+            "roles": ["DataProvider"],
+            "powers": ["catalogue:read"],
+            "reason": f"ok {XSS}",
+        },
+    )
     assert done.status_code == 303
     detail = browser.get(f"/kcit/admin/review/{company_id}").get_data(as_text=True)
     assert "Done: approve." in detail and "identified" in detail
@@ -152,8 +167,12 @@ def test_the_admin_cookie_is_only_a_token_reference(app, settings, db):
 def test_wallet_sign_in_goes_to_the_gateway_and_refuses_a_stray_callback(settings, db):
     """The QR login hand-off from KCIT's side (the gateway's side: tests/gateway/test_handoff.py,
     the whole flow: tests/signin/test_governance_login.py)."""
-    config = {"CREDGATE_SETTINGS": settings, "DB_SESSION_FACTORY": db, "SECRET_KEY": "pages-test",
-              "GATEWAY_URL": "http://gateway.test"}  # fmt: skip
+    config = {
+        "CREDGATE_SETTINGS": settings,
+        "DB_SESSION_FACTORY": db,
+        "SECRET_KEY": "pages-test",
+        "GATEWAY_URL": "http://gateway.test",
+    }
     client = create_app(config).test_client()
     assert 'id="wallet-login"' in client.get("/kcit/admin").get_data(as_text=True)
 

@@ -79,8 +79,10 @@ def identified_company(kcit: str, operator: dict, powers=POWERS) -> tuple[Party,
     created = requests.post(f"{kcit}/kcit/registrations", json=body, timeout=5).json()
     approved = requests.post(
         f"{kcit}/kcit/admin/companies/{created['id']}/approve",
-        json={"powers": powers}, headers=operator, timeout=5,
-    )  # fmt: skip
+        json={"powers": powers},
+        headers=operator,
+        timeout=5,
+    )
     assert approved.status_code == 200, approved.text
     return company, created["id"]
 
@@ -141,6 +143,7 @@ def test_a_trust_file_entry_does_not_lift_the_powers_kcit_gave(trust, kcit, oper
 def test_suspending_the_company_is_refused_within_a_second(verifier, trust, kcit, operator):
     company, kcit_id = identified_company(kcit, operator)
     credential = attorney(company)
+
     # Cached for 300 s once the feed has also delivered the identification itself (which drops
     # the entry once more if it arrives after the first look): then served from the cache.
     def served_from_cache() -> bool:
@@ -152,16 +155,28 @@ def test_suspending_the_company_is_refused_within_a_second(verifier, trust, kcit
     eventually(served_from_cache, 3, what="the trust facts served from the cache")
 
     began = time.monotonic()
-    requests.post(f"{kcit}/kcit/admin/companies/{kcit_id}/suspend",
-                  json={"reason": "under review"}, headers=operator, timeout=5)  # fmt: skip
-    result = eventually(lambda: verifier.verify_credential(credential), 3, 0.02,
-                        until=lambda result: not result.verified)  # fmt: skip
+    requests.post(
+        f"{kcit}/kcit/admin/companies/{kcit_id}/suspend",
+        json={"reason": "under review"},
+        headers=operator,
+        timeout=5,
+    )
+    result = eventually(
+        lambda: verifier.verify_credential(credential),
+        3,
+        0.02,
+        until=lambda result: not result.verified,
+    )
     elapsed = time.monotonic() - began
     assert error_types(result) == ["company-inactive"]
     assert elapsed < 1.0, elapsed
 
-    requests.post(f"{kcit}/kcit/admin/companies/{kcit_id}/reinstate",
-                  json={"reason": "cleared"}, headers=operator, timeout=5)  # fmt: skip
+    requests.post(
+        f"{kcit}/kcit/admin/companies/{kcit_id}/reinstate",
+        json={"reason": "cleared"},
+        headers=operator,
+        timeout=5,
+    )
     eventually(lambda: verifier.verify_credential(credential).verified, 2, 0.02)
 
 
@@ -189,8 +204,14 @@ def test_kcit_unreachable_is_a_bounded_trust_error_not_a_crash():
 
 
 def test_a_kcit_without_an_authority_yet_is_asked_again_after_a_moment(settings, db):
-    app = create_app({"CREDGATE_SETTINGS": settings, "DB_SESSION_FACTORY": db,
-                      "SECRET_KEY": "test", "KCIT_AUTHORITY_TENANT": "nobody-yet"})  # fmt: skip
+    app = create_app(
+        {
+            "CREDGATE_SETTINGS": settings,
+            "DB_SESSION_FACTORY": db,
+            "SECRET_KEY": "test",
+            "KCIT_AUTHORITY_TENANT": "nobody-yet",
+        }
+    )
     server = serve(app)
     try:
         now = [100.0]

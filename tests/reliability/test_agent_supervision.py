@@ -46,8 +46,11 @@ def kill(suite, name: str) -> tuple[int, int, float]:
     pid, restarts = agent.pid, agent.restarts
     os.kill(pid, signal.SIGKILL)
     killed = time.monotonic()
-    eventually(lambda: agent.state == "restarting" or agent.restarts > restarts, 10,
-               what=f"the supervisor to see {name} die")  # fmt: skip
+    eventually(
+        lambda: agent.state == "restarting" or agent.restarts > restarts,
+        10,
+        what=f"the supervisor to see {name} die",
+    )
     return pid, restarts, killed
 
 
@@ -55,8 +58,11 @@ def back(suite, settings, name: str, pid: int, restarts: int, killed: float) -> 
     """Wait (bounded) until the agent is ready again; check how it and the suite report it."""
     agent = suite.agents[name]
     admin_url = agent.admin_url
-    eventually(lambda: agent.restarts == restarts + 1 and agent.state == "running",
-               BACK_WITHIN, what=f"{name} agent to restart")  # fmt: skip
+    eventually(
+        lambda: agent.restarts == restarts + 1 and agent.state == "running",
+        BACK_WITHIN,
+        what=f"{name} agent to restart",
+    )
     took = time.monotonic() - killed
     assert agent.client().is_ready(timeout=2)
     assert agent.pid != pid and agent.admin_url == admin_url  # same URL the services hold
@@ -93,18 +99,25 @@ def test_the_issuer_agent_comes_back_after_kill_9(suite, settings, db, hub):
     holder = ensure_tenant(db, "holder", suite.agents["holder"].client(), "reliability-ida")
     authority = requests.get(f"{issuer_url}/issuer/did", timeout=10).json()["did"]
     # In flight at the kill: an exchange whose invitation is out, not yet taken by a wallet.
-    before = requests.post(f"{issuer_url}/issuer/onboarding/persons",
-                           json={"givenName": "Ida", "familyName": "Kerr"}, timeout=30)  # fmt: skip
+    before = requests.post(
+        f"{issuer_url}/issuer/onboarding/persons",
+        json={"givenName": "Ida", "familyName": "Kerr"},
+        timeout=30,
+    )
     assert before.status_code == 201, before.text
 
     pid, restarts, killed = kill(suite, "issuer")
     # Work on the dead agent: a problem document, and its record and index end abandoned.
     lost_id = f"urn:uuid:{uuid.uuid4()}"
     lost = requests.post(
-        f"{issuer_url}/credentials/issue", headers=operator, timeout=30,
-        json={"credential": vc_api_role(authority, holder.did),
-              "options": {"credentialId": lost_id}},
-    )  # fmt: skip
+        f"{issuer_url}/credentials/issue",
+        headers=operator,
+        timeout=30,
+        json={
+            "credential": vc_api_role(authority, holder.did),
+            "options": {"credentialId": lost_id},
+        },
+    )
     if suite.agents["issuer"].restarts == restarts:  # (not already back: then it just works)
         assert_unavailable(lost)
         with db() as session:
@@ -121,8 +134,12 @@ def test_the_issuer_agent_comes_back_after_kill_9(suite, settings, db, hub):
     assert health["agent"]["ready"] is True and health["agent"]["restarts"] == restarts + 1
 
     # New work succeeds on the restarted agent ...
-    signed = requests.post(f"{issuer_url}/credentials/issue", headers=operator, timeout=30,
-                           json={"credential": vc_api_role(authority, holder.did)})  # fmt: skip
+    signed = requests.post(
+        f"{issuer_url}/credentials/issue",
+        headers=operator,
+        timeout=30,
+        json={"credential": vc_api_role(authority, holder.did)},
+    )
     assert signed.status_code == 201, signed.text
     assert signed.json()["verifiableCredential"]["proof"]["type"] == "Ed25519Signature2020"
     # ... and so does the exchange opened before the kill (its records live in the agent's
@@ -130,8 +147,11 @@ def test_the_issuer_agent_comes_back_after_kill_9(suite, settings, db, hub):
     [stored] = accept_exchange(hub, holder, before.json())
     assert stored["credentialSubject"]["id"] == holder.did
     status_url = before.json()["status_url"]
-    eventually(lambda: requests.get(status_url, timeout=10).json()["state"] == "done", 15,
-               what="the pre-kill exchange to be done")  # fmt: skip
+    eventually(
+        lambda: requests.get(status_url, timeout=10).json()["state"] == "done",
+        15,
+        what="the pre-kill exchange to be done",
+    )
 
 
 # -- holder ----------------------------------------------------------------------------------------
@@ -151,15 +171,23 @@ def test_the_holder_agent_comes_back_after_kill_9(suite, settings, db):
             json={"givenName": "Hal", "familyName": "Ode"},
             timeout=30,
         )
-        scanned = requests.post(f"{api}/{name}/scan", headers=operator, timeout=60,
-                                json={"url": exchange.json()["invitation_url"]})  # fmt: skip
+        scanned = requests.post(
+            f"{api}/{name}/scan",
+            headers=operator,
+            timeout=60,
+            json={"url": exchange.json()["invitation_url"]},
+        )
         assert scanned.status_code == 200, scanned.text
         [interaction] = scanned.json()["interactions"]
         return interaction["id"]
 
     def accept(interaction_id: str) -> requests.Response:
-        return requests.post(f"{api}/{name}/interactions/{interaction_id}/accept",
-                             json={"trust_issuer": True}, headers=operator, timeout=60)  # fmt: skip
+        return requests.post(
+            f"{api}/{name}/interactions/{interaction_id}/accept",
+            json={"trust_issuer": True},
+            headers=operator,
+            timeout=60,
+        )
 
     pending = offer()  # in flight at the kill: an offer in the wallet, not yet accepted
     pid, restarts, killed = kill(suite, "holder")

@@ -15,13 +15,24 @@ def test_hostile_values_are_stored_clamped_and_do_not_hold_back_others(db):
     log = AuditLog(db, interval=60.0)  # written by flush() only
     try:
         hostile = AuditRecord(
-            via="token", method="GET", route="/apps/x/" + "a" * 100_000 + "\x00",
-            requirement="participant", allow=False,
+            via="token",
+            method="GET",
+            route="/apps/x/" + "a" * 100_000 + "\x00",
+            requirement="participant",
+            allow=False,
             holder="did:key:z" + "\ud800" * 10 + "b" * 9_000,
-            reason="r" * 500, detail="d\x00" * 10_000, credentials=["urn:" + "c" * 2_000],
-        )  # fmt: skip
-        honest = AuditRecord(via="token", method="GET", route="/apps/x/ok",
-                             requirement="participant", allow=True, holder="did:key:zHonest")
+            reason="r" * 500,
+            detail="d\x00" * 10_000,
+            credentials=["urn:" + "c" * 2_000],
+        )
+        honest = AuditRecord(
+            via="token",
+            method="GET",
+            route="/apps/x/ok",
+            requirement="participant",
+            allow=True,
+            holder="did:key:zHonest",
+        )
         log.record(hostile)
         log.record(honest)
         assert log.flush() == 2

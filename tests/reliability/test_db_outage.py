@@ -151,24 +151,47 @@ def test_killed_database_connections_under_load_give_no_500_and_recover(request,
         del credential[key]
     credential["issuer"] = authority
     credential["credentialSubject"]["id"] = HOLDER_DID
-    issued = requests.post(f"{urls['issuer']}/credentials/issue", json={"credential": credential},
-                           headers=operator, timeout=30)  # fmt: skip
+    issued = requests.post(
+        f"{urls['issuer']}/credentials/issue",
+        json={"credential": credential},
+        headers=operator,
+        timeout=30,
+    )
     assert issued.status_code == 201, issued.text
     credential_id = issued.json()["verifiableCredential"]["id"]
 
     loads = [
-        Load("gateway token API", lambda: requests.post(f"{urls['verifier']}/auth/challenge",
-                                                        timeout=15)),  # fmt: skip
-        Load("VC-API issue", lambda: requests.post(
-            f"{urls['issuer']}/credentials/issue", json={"credential": credential},
-            headers=operator, timeout=30)),  # fmt: skip
-        Load("person onboarding", lambda: requests.post(
-            f"{urls['issuer']}/issuer/onboarding/persons",
-            json={"givenName": "Ada", "familyName": "Outage", "country": "FR"}, timeout=15)),
-        Load("revocation operator API", lambda: requests.get(
-            f"{urls['revocation']}/status/entries", params={"credential_id": credential_id},
-            headers=operator, timeout=15)),  # fmt: skip
-    ]  # fmt: skip
+        Load(
+            "gateway token API",
+            lambda: requests.post(f"{urls['verifier']}/auth/challenge", timeout=15),
+        ),
+        Load(
+            "VC-API issue",
+            lambda: requests.post(
+                f"{urls['issuer']}/credentials/issue",
+                json={"credential": credential},
+                headers=operator,
+                timeout=30,
+            ),
+        ),
+        Load(
+            "person onboarding",
+            lambda: requests.post(
+                f"{urls['issuer']}/issuer/onboarding/persons",
+                json={"givenName": "Ada", "familyName": "Outage", "country": "FR"},
+                timeout=15,
+            ),
+        ),
+        Load(
+            "revocation operator API",
+            lambda: requests.get(
+                f"{urls['revocation']}/status/entries",
+                params={"credential_id": credential_id},
+                headers=operator,
+                timeout=15,
+            ),
+        ),
+    ]
     stop = threading.Event()
     threads = [threading.Thread(target=load.run, args=(stop,), daemon=True) for load in loads]
     for thread in threads:
@@ -184,9 +207,7 @@ def test_killed_database_connections_under_load_give_no_500_and_recover(request,
             thread.join(35)
 
     assert killed >= 1, "no connection of this process was terminated"
-    report = {
-        load.name: Counter(status for _, status, _ in load.answers) for load in loads
-    }  # fmt: skip
+    report = {load.name: Counter(status for _, status, _ in load.answers) for load in loads}
     print(f"\nterminated {killed} connections; answers per endpoint: {report}")
     for load in loads:
         assert not load.errors, f"{load.name}: {load.errors[:3]}"

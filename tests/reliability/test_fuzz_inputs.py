@@ -54,23 +54,32 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "/issuer/certifications/<certification_id>/revoke": {"reason": "bad"},
     "/status/entries/<entry_id>/<action>": {"reason": "lost"},
     "/kcit/registrations": {
-        "legalName": "Pages Nordic Data Oy", "legalRegistrationNumber": {"vatId": "FR40303265045"},
-        "country": "FR", "did": "did:key:z6Mkf", "contactEmail": "a@b.example",
+        "legalName": "Pages Nordic Data Oy",
+        "legalRegistrationNumber": {"vatId": "FR40303265045"},
+        "country": "FR",
+        "did": "did:key:z6Mkf",
+        "contactEmail": "a@b.example",
     },
     "/kcit/admin/companies": {
-        "legalName": "Acme", "legalRegistrationNumber": {"vatId": "FR40303265045"}, "country": "FR",
+        "legalName": "Acme",
+        "legalRegistrationNumber": {"vatId": "FR40303265045"},
+        "country": "FR",
         "representatives": [{"name": "Ann", "email": "ann@acme.example"}],
     },
     "/kcit/admin/companies/<company_id>": {"legalName": "Acme", "version": 1},
     "/kcit/admin/companies/<company_id>/<action>": {"reason": "r", "did": "did:key:z6Mkf"},
     "/kcit/admin/companies/<company_id>/powers": {"powers": ["compute:run"], "reason": "r"},
     "/kcit/admin/accreditations": {
-        "did": "did:key:z6Mkf", "credentialType": "SoftwareCertificate", "active": True,
+        "did": "did:key:z6Mkf",
+        "credentialType": "SoftwareCertificate",
+        "active": True,
         "reason": "r",
     },
     "/depute/api/login": {"presentation": {"type": ["VerifiablePresentation"]}},
     "/depute/api/companies/<company_id>/authorisations": {
-        "name": "Eve", "email": "eve@helix.example", "powers": ["compute:run"],
+        "name": "Eve",
+        "email": "eve@helix.example",
+        "powers": ["compute:run"],
     },
     "/depute/api/companies/<company_id>/authorisations/<authorisation_id>/<action>": {
         "reason": "r",
@@ -84,8 +93,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "/wallet/api/wallets/<name>/prove": {"challenge": "c", "domain": "d", "credentials": []},
     "/wallet/api/wallets/<name>/import": {"credentials": [{"id": "urn:x"}]},
     "/credentials/verify": {"verifiableCredential": {"type": ["VerifiableCredential"]}},
-    "/presentations/verify": {"verifiablePresentation": {"type": ["VerifiablePresentation"]},
-                              "options": {"challenge": "c", "domain": "d"}},
+    "/presentations/verify": {
+        "verifiablePresentation": {"type": ["VerifiablePresentation"]},
+        "options": {"challenge": "c", "domain": "d"},
+    },
     "/challenges": {"domain": "gateway.example"},
     "/auth/token": {"verifiablePresentation": {"type": ["VerifiablePresentation"]}},
     "/connect/token": {"code": "c", "code_verifier": "v", "redirect_uri": "http://x"},
@@ -124,6 +135,7 @@ def corpus(example: dict[str, Any]) -> Iterator[tuple[str, bytes, dict[str, str]
     yield "top-level-string", b'"x"', as_json
     yield "top-level-null", b"null", as_json
     for field in example:
+
         def put(value: Any, field: str = field) -> bytes:
             return json.dumps({**example, field: value}).encode()
 
@@ -145,10 +157,13 @@ def corpus(example: dict[str, Any]) -> Iterator[tuple[str, bytes, dict[str, str]
 def servers(settings, db) -> Iterator[dict[str, Any]]:
     bound = {name: bind() for name in SERVICES}  # bound first: each app knows the others' URLs
     config = {
-        "CREDGATE_SETTINGS": settings, "DB_SESSION_FACTORY": db,
+        "CREDGATE_SETTINGS": settings,
+        "DB_SESSION_FACTORY": db,
         "SERVICE_URLS": {name: server.url for name, server in bound.items()},
-        "AGENT_URL": NO_AGENT, "AGENT_API_KEY": "unused", "SECRET_KEY": "fuzz",
-    }  # fmt: skip
+        "AGENT_URL": NO_AGENT,
+        "AGENT_API_KEY": "unused",
+        "SECRET_KEY": "fuzz",
+    }
     running = {}
     try:
         for name, server in bound.items():
@@ -174,6 +189,7 @@ KNOWN: dict[str, str] = {"name": "fuzz"}
 
 def _path(rule) -> str:
     """The rule with each variable filled in (an int where the converter wants one)."""
+
     def fill(match: re.Match) -> str:
         converter, variable = match.group(1), match.group(2)
         if converter in ("int", "float"):
@@ -201,18 +217,35 @@ def known(servers, operator, db) -> None:
 
     token = CERTIFIER_TOKEN.removeprefix("Bearer ")
     with db.begin() as session:
-        session.add(Certifier(name=f"fuzz-{secrets.token_hex(4)}", tenant="fuzz",
-                              did=f"did:key:z6Mkfuzz{secrets.token_hex(8)}",
-                              token_hash=hashlib.sha256(token.encode()).hexdigest()))  # fmt: skip
+        session.add(
+            Certifier(
+                name=f"fuzz-{secrets.token_hex(4)}",
+                tenant="fuzz",
+                did=f"did:key:z6Mkfuzz{secrets.token_hex(8)}",
+                token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            )
+        )
         if session.scalar(select(WalletUser).where(WalletUser.name == "fuzz")) is None:
-            session.add(WalletUser(name="fuzz", tenant="wallet:fuzz", wallet_id="fuzz-wallet",
-                                   did="did:key:z6MkfuzzFuzz"))  # fmt: skip
+            session.add(
+                WalletUser(
+                    name="fuzz",
+                    tenant="wallet:fuzz",
+                    wallet_id="fuzz-wallet",
+                    did="did:key:z6MkfuzzFuzz",
+                )
+            )
     base = f"FUZZ00{secrets.randbelow(10**12):012d}"  # an LEI of its own: no clash with others
-    company = {**EXAMPLES["/kcit/admin/companies"],
-               "legalRegistrationNumber": {"lei": base + mod_97_10.calc_check_digits(base)}}
+    company = {
+        **EXAMPLES["/kcit/admin/companies"],
+        "legalRegistrationNumber": {"lei": base + mod_97_10.calc_check_digits(base)},
+    }
     kcit = servers["kcit"][1].url
-    created = requests.post(f"{kcit}/kcit/admin/companies", headers={"Authorization": operator},
-                            json=company, timeout=10)  # fmt: skip
+    created = requests.post(
+        f"{kcit}/kcit/admin/companies",
+        headers={"Authorization": operator},
+        json=company,
+        timeout=10,
+    )
     assert created.status_code == 201, created.text
     KNOWN["company_id"] = created.json()["id"]
 
@@ -243,8 +276,7 @@ class Client:
         started = time.monotonic()
         try:
             if chunked:
-                conn.request(method, path, body=_chunks(body), headers=headers,
-                             encode_chunked=True)  # fmt: skip
+                conn.request(method, path, body=_chunks(body), headers=headers, encode_chunked=True)
             else:
                 conn.request(method, path, body=body, headers=headers)
             response = conn.getresponse()
@@ -279,7 +311,7 @@ class Client:
 
 def _chunks(body: bytes, size: int = 1024 * 1024) -> Iterator[bytes]:
     for start in range(0, len(body), size):
-        yield body[start:start + size]
+        yield body[start : start + size]
 
 
 @pytest.fixture(scope="module")
@@ -287,8 +319,10 @@ def client(servers, operator) -> Iterator[Client]:
     client = Client(servers, operator)
     yield client
     client.close()
-    print(f"\nfuzz: {client.requests} requests, {len(client.classes)} classes, statuses "
-          f"{dict(sorted(client.statuses.items()))}")  # fmt: skip
+    print(
+        f"\nfuzz: {client.requests} requests, {len(client.classes)} classes, statuses "
+        f"{dict(sorted(client.statuses.items()))}"
+    )
 
 
 def _example(rule: str) -> dict[str, Any]:
@@ -313,8 +347,9 @@ def test_oversized_bodies_are_413_chunked_or_not(servers, client):
         if probe == 415:
             readers.append((service, method, rule, path))
         sized = client.send(service, method, path, "oversized-20mb", big, as_json)
-        chunked = client.send(service, method, path, "oversized-20mb-chunked", big, as_json,
-                              chunked=True)  # fmt: skip
+        chunked = client.send(
+            service, method, path, "oversized-20mb-chunked", big, as_json, chunked=True
+        )
         if (service, method, rule, path) in readers:
             assert (sized, chunked) == (413, 413), f"{method} {path}: {sized}, {chunked}"
     assert len(readers) >= 20, readers  # most JSON endpoints are reached past their auth
@@ -325,22 +360,38 @@ def test_an_oversized_upload_to_the_certifier_is_a_413(client):
     """Its own limit (the flist's) is refused by its own handler: a problem, not an error inside
     an error handler."""
     boundary = "fuzzboundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"flist\"; filename=\"a\"\r\n"
-            f"Content-Type: application/octet-stream\r\n\r\n").encode() + b"x" * BIG + (
-            f"\r\n--{boundary}--\r\n").encode()  # fmt: skip
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="flist"; filename="a"\r\n'
+            f"Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + b"x" * BIG
+        + (f"\r\n--{boundary}--\r\n").encode()
+    )
     headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
     for chunked in (False, True):
-        status = client.send("issuer", "POST", "/issuer/certifications", "oversized-upload", body,
-                             headers, chunked=chunked)  # fmt: skip
+        status = client.send(
+            "issuer",
+            "POST",
+            "/issuer/certifications",
+            "oversized-upload",
+            body,
+            headers,
+            chunked=chunked,
+        )
         assert status == 413
     assert not client.failures, "\n".join(client.failures[:40])
 
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
     | st.text(st.characters(codec=None, exclude_categories=()), max_size=40),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -348,8 +399,13 @@ JSON_VALUES = st.recursive(
 def test_generated_field_values_get_no_5xx(servers, client):
     targets = [(s, m, r, p) for s, m, r, p in routes(servers) if r in EXAMPLES]
 
-    @hsettings(max_examples=12, derandomize=True, deadline=None, database=None,
-               suppress_health_check=list(HealthCheck))  # fmt: skip
+    @hsettings(
+        max_examples=12,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(data=st.data())
     def drive(data):
         for service, method, rule, path in targets:
@@ -357,8 +413,9 @@ def test_generated_field_values_get_no_5xx(servers, client):
             field = data.draw(st.sampled_from(sorted(example)))
             value = data.draw(JSON_VALUES)
             body = json.dumps({**example, field: value}).encode()
-            client.send(service, method, path, "generated", body,
-                        {"Content-Type": "application/json"})  # fmt: skip
+            client.send(
+                service, method, path, "generated", body, {"Content-Type": "application/json"}
+            )
 
     drive()
     assert not client.failures, "\n".join(client.failures[:40])

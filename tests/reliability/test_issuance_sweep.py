@@ -67,10 +67,15 @@ def reserve(ctx, *, exchange_id: str | None = None, channel: str = "vc-api") -> 
     """Step one of an issuance, exactly as the VC-API and exchanges do it (record + index)."""
     with transaction(ctx.factory) as session:
         return records.reserve(
-            session, credential(),
-            type_name=None, workflow=channel, channel=channel, actor="test",
-            status_base_url=STATUS_BASE, exchange_id=exchange_id,
-        )  # fmt: skip
+            session,
+            credential(),
+            type_name=None,
+            workflow=channel,
+            channel=channel,
+            actor="test",
+            status_base_url=STATUS_BASE,
+            exchange_id=exchange_id,
+        )
 
 
 def states(ctx, record_id: str) -> tuple[str, str]:
@@ -111,9 +116,13 @@ def test_a_vc_api_issuance_left_signing_is_abandoned_too(ctx):
 def test_a_reserved_index_nobody_owns_is_abandoned_after_the_bound(ctx):
     with transaction(ctx.factory) as session:  # reserved, and the caller died before recording
         orphan = allocation.allocate(
-            session, issuer_did=ISSUER_DID, purpose="revocation", model="BitstringStatusList",
-            credential_id=f"urn:uuid:{uuid4()}", status_base_url=STATUS_BASE,
-        )  # fmt: skip
+            session,
+            issuer_did=ISSUER_DID,
+            purpose="revocation",
+            model="BitstringStatusList",
+            credential_id=f"urn:uuid:{uuid4()}",
+            status_base_url=STATUS_BASE,
+        )
     horizon = ctx.settings.invitation_ttl + lifecycle.UNKNOWN_OUTCOME_LIMIT
     sweep_at(ctx, horizon)
     with ctx.factory() as session:
@@ -130,10 +139,15 @@ def test_a_reserved_index_nobody_owns_is_abandoned_after_the_bound(ctx):
 def exchange(ctx, expires_in: timedelta = timedelta(minutes=10)) -> str:
     with transaction(ctx.factory) as session:
         row = Exchange(
-            id=str(uuid4()), short_id=secrets.token_urlsafe(12), workflow="test",
-            tenant="test-tenant", wallet_id=str(uuid4()), handshake=False,
-            state=EXCHANGE_INVITED, expires_at=utcnow() + expires_in,
-        )  # fmt: skip
+            id=str(uuid4()),
+            short_id=secrets.token_urlsafe(12),
+            workflow="test",
+            tenant="test-tenant",
+            wallet_id=str(uuid4()),
+            handshake=False,
+            state=EXCHANGE_INVITED,
+            expires_at=utcnow() + expires_in,
+        )
         session.add(row)
         return row.id
 
@@ -191,10 +205,13 @@ def test_the_admin_page_shows_issued_not_acknowledged_apart_from_delivered(suite
     with requests.Session() as browser:
         login = browser.get(f"{issuer_url}/issuer/admin", timeout=10)
         page = browser.post(
-            f"{issuer_url}/issuer/admin/login", timeout=10,
-            data={"token": ensure_operator_token(settings, db),
-                  "csrf_token": CSRF.search(login.text).group(1)},
-        )  # fmt: skip
+            f"{issuer_url}/issuer/admin/login",
+            timeout=10,
+            data={
+                "token": ensure_operator_token(settings, db),
+                "csrf_token": CSRF.search(login.text).group(1),
+            },
+        )
     assert page.status_code == 200, page.text
     rows = re.findall(r'<tr data-delivery="([^"]+)"><td><code>([^<]+)</code>', page.text)
     by_credential = {credential_id: shown for shown, credential_id in rows}

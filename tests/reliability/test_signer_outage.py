@@ -75,8 +75,9 @@ def token(world, hub, name: str) -> dict[str, str]:
 
 
 def history(world, headers: dict[str, str]) -> requests.Response:
-    return requests.get(f"{world['gateway']}/apps/marketplace/api/history", headers=headers,
-                        timeout=10)  # fmt: skip
+    return requests.get(
+        f"{world['gateway']}/apps/marketplace/api/history", headers=headers, timeout=10
+    )
 
 
 def bit_set(body: dict, got: Issued) -> bool:
@@ -100,9 +101,10 @@ def test_revoking_while_the_signer_is_down_locks_out_only_the_revoked_holder(sui
         began = time.monotonic()
         response = requests.post(
             f"{world['revocation']}/status/entries/{revoked.status.entry_id}/revoke",
-            json={"reason": "revoked while the signer is down"}, headers=world["operator"],
+            json={"reason": "revoked while the signer is down"},
+            headers=world["operator"],
             timeout=10,
-        )  # fmt: skip
+        )
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "revoked"
         seq = response.json()["seq"]

@@ -34,8 +34,10 @@ def _app() -> Flask:
 def _stall(port: int) -> socket.socket:
     """A connection that promises 1,000 bytes of body and sends none."""
     conn = socket.create_connection(("127.0.0.1", port), timeout=10)
-    conn.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                 b"Content-Length: 1000\r\n\r\n")  # fmt: skip
+    conn.sendall(
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 1000\r\n\r\n"
+    )
     return conn
 
 

@@ -39,10 +39,13 @@ def sign_in(browser, token: str):
 def issued(db, credential_id: str | None = None, purpose: str = "suspension") -> StatusAllocation:
     with transaction(db) as session:
         got = allocate(
-            session, issuer_did=f"did:example:{uuid4().hex}", purpose=purpose,
-            model="StatusList2021", credential_id=credential_id or f"urn:uuid:{uuid4()}",
+            session,
+            issuer_did=f"did:example:{uuid4().hex}",
+            purpose=purpose,
+            model="StatusList2021",
+            credential_id=credential_id or f"urn:uuid:{uuid4()}",
             status_base_url=BASE,
-        )  # fmt: skip
+        )
     with transaction(db) as session:
         mark_issued(session, got.entry_id)
     return got

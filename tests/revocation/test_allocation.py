@@ -93,9 +93,13 @@ def test_allocation_rolls_back_with_the_callers_transaction(db):
     did = new_did()
     with pytest.raises(RuntimeError), transaction(db) as session:
         got = allocate(
-            session, issuer_did=did, purpose="revocation", model="StatusList2021",
-            credential_id="urn:uuid:rolled-back", status_base_url=BASE,
-        )  # fmt: skip
+            session,
+            issuer_did=did,
+            purpose="revocation",
+            model="StatusList2021",
+            credential_id="urn:uuid:rolled-back",
+            status_base_url=BASE,
+        )
         raise RuntimeError("the issuance failed")
     with db() as session:
         assert session.get(StatusEntry, got.entry_id) is None

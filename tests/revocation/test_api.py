@@ -26,10 +26,14 @@ def client(settings, db):
 def issued(db, purpose: str = "suspension", credential_id: str | None = None) -> StatusAllocation:
     with transaction(db) as session:
         got = allocate(
-            session, issuer_did=f"did:example:{uuid4().hex}", purpose=purpose,
-            model="StatusList2021", credential_id=credential_id or f"urn:uuid:{uuid4()}",
-            status_base_url=BASE, exchange_id="ex-42",
-        )  # fmt: skip
+            session,
+            issuer_did=f"did:example:{uuid4().hex}",
+            purpose=purpose,
+            model="StatusList2021",
+            credential_id=credential_id or f"urn:uuid:{uuid4()}",
+            status_base_url=BASE,
+            exchange_id="ex-42",
+        )
     with transaction(db) as session:
         mark_issued(session, got.entry_id)
     return got
@@ -79,12 +83,14 @@ def test_entries_are_found_by_credential_id_or_list_and_index(client, operator, 
     assert [e["id"] for e in by_credential] == [got.entry_id]
     assert "history" not in by_credential[0]
     by_index = client.get(
-        "/status/entries", query_string={"list_id": got.list_id, "index": got.index},
+        "/status/entries",
+        query_string={"list_id": got.list_id, "index": got.index},
         headers=operator,
     ).get_json()["entries"]
     assert [e["id"] for e in by_index] == [got.entry_id]
-    none = client.get("/status/entries", query_string={"credential_id": "urn:x:none"},
-                      headers=operator)  # fmt: skip
+    none = client.get(
+        "/status/entries", query_string={"credential_id": "urn:x:none"}, headers=operator
+    )
     assert none.get_json() == {"entries": []}
 
 
@@ -92,15 +98,17 @@ def test_an_invalid_transition_is_a_409_naming_the_current_status(client, operat
     got = issued(db, purpose="revocation")
     url = f"/status/entries/{got.entry_id}"
     body = assert_problem(
-        client.post(f"{url}/suspend", json={"reason": "r"}, headers=operator), 409,
+        client.post(f"{url}/suspend", json={"reason": "r"}, headers=operator),
+        409,
         "not-suspendable",
     )
     assert body["current_status"] == "active"
     client.post(f"{url}/revoke", json={"reason": "r"}, headers=operator)
     body = assert_problem(
         client.post(f"{url}/revoke", json={"reason": "again"}, headers=operator),
-        409, "revocation-is-final",
-    )  # fmt: skip
+        409,
+        "revocation-is-final",
+    )
     assert body["current_status"] == "revoked"
 
 
@@ -127,28 +135,35 @@ def test_the_operator_api_needs_a_token(client, method, path):
 def test_unknown_entries_are_404_problems(client, operator, entry_id):
     assert_problem(
         client.post(f"/status/entries/{entry_id}/revoke", json={"reason": "r"}, headers=operator),
-        404, "unknown-entry",
-    )  # fmt: skip
-    assert_problem(client.get(f"/status/entries/{entry_id}", headers=operator), 404,
-                   "unknown-entry")  # fmt: skip
+        404,
+        "unknown-entry",
+    )
+    assert_problem(
+        client.get(f"/status/entries/{entry_id}", headers=operator), 404, "unknown-entry"
+    )
 
 
 def test_an_unknown_action_is_a_404_problem(client, operator, db):
     got = issued(db)
     for action in ("delete", "unrevoke", "REVOKE"):
         assert_problem(
-            client.post(f"/status/entries/{got.entry_id}/{action}", json={"reason": "r"},
-                        headers=operator),
-            404, "unknown-action",
-        )  # fmt: skip
+            client.post(
+                f"/status/entries/{got.entry_id}/{action}", json={"reason": "r"}, headers=operator
+            ),
+            404,
+            "unknown-action",
+        )
 
 
 @pytest.mark.parametrize(
     ("kwargs", "status", "slug"),
     [
         ({"data": "{not json", "content_type": "application/json"}, 400, "malformed-json"),
-        ({"data": "reason=r", "content_type": "application/x-www-form-urlencoded"}, 415,
-         "unsupported-media-type"),
+        (
+            {"data": "reason=r", "content_type": "application/x-www-form-urlencoded"},
+            415,
+            "unsupported-media-type",
+        ),
         ({"json": ["reason", "r"]}, 400, "invalid-body"),
         ({"json": {}}, 400, "invalid-reason"),
         ({"json": {"reason": ""}}, 400, "invalid-reason"),
@@ -156,7 +171,7 @@ def test_an_unknown_action_is_a_404_problem(client, operator, db):
         ({"json": {"reason": "x" * 1001}}, 400, "invalid-reason"),
         ({"json": {"reason": "x" * (1024 * 1024)}}, 413, "payload-too-large"),
     ],
-)  # fmt: skip
+)
 def test_bad_bodies_are_problems_and_change_nothing(client, operator, db, kwargs, status, slug):
     got = issued(db)
     response = client.post(f"/status/entries/{got.entry_id}/suspend", headers=operator, **kwargs)

@@ -60,10 +60,13 @@ def test_the_empty_list_encodes_the_same_every_time():
         ("H4sI", "BitstringStatusList", "start with 'u'"),
         ("u!!!!", "BitstringStatusList", "base64url"),
         (base64.urlsafe_b64encode(b"not gzip").decode(), "StatusList2021", "GZIP"),
-        (base64.urlsafe_b64encode(gzip.compress(bytes(64), mtime=0)[:20]).decode(),
-         "StatusList2021", "truncated"),
+        (
+            base64.urlsafe_b64encode(gzip.compress(bytes(64), mtime=0)[:20]).decode(),
+            "StatusList2021",
+            "truncated",
+        ),
     ],
-)  # fmt: skip
+)
 def test_malformed_encoded_lists_are_refused(encoded, model, message):
     with pytest.raises(EncodedListError, match=message):
         decode_list(encoded, model)

@@ -47,9 +47,13 @@ def service(settings, db) -> Iterator[str]:
 def suspendable(db) -> StatusAllocation:
     with transaction(db) as session:
         return allocate(
-            session, issuer_did=f"did:example:{uuid4().hex}", purpose="suspension",
-            model="StatusList2021", credential_id=f"urn:uuid:{uuid4()}", status_base_url=BASE,
-        )  # fmt: skip
+            session,
+            issuer_did=f"did:example:{uuid4().hex}",
+            purpose="suspension",
+            model="StatusList2021",
+            credential_id=f"urn:uuid:{uuid4()}",
+            status_base_url=BASE,
+        )
 
 
 def head(db) -> int:
@@ -79,8 +83,13 @@ def test_long_poll_returns_at_once_when_there_are_newer_changes(service, db):
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     body = response.json()
-    expected = {"seq": seq, "list_id": got.list_id, "url": got.list_url, "index": got.index,
-                "status": "suspended"}  # fmt: skip
+    expected = {
+        "seq": seq,
+        "list_id": got.list_id,
+        "url": got.list_url,
+        "index": got.index,
+        "status": "suspended",
+    }
     assert expected in body["changes"]
     assert body["last"] == body["changes"][-1]["seq"] >= seq
     assert [c["seq"] for c in body["changes"]] == sorted(c["seq"] for c in body["changes"])

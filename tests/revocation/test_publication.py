@@ -41,9 +41,13 @@ def service(suite) -> str:
 def allocated(db, did: str, service: str, purpose: str, model: str) -> StatusAllocation:
     with transaction(db) as session:
         got = allocate(
-            session, issuer_did=did, purpose=purpose, model=model,
-            credential_id=f"urn:uuid:{uuid4()}", status_base_url=service,
-        )  # fmt: skip
+            session,
+            issuer_did=did,
+            purpose=purpose,
+            model=model,
+            credential_id=f"urn:uuid:{uuid4()}",
+            status_base_url=service,
+        )
     with transaction(db) as session:
         mark_issued(session, got.entry_id)
     return got
@@ -98,8 +102,10 @@ def test_a_status_list_2021_is_signed_by_the_issuer_and_flips_on_revoke(
     began = time.monotonic()
     revoked = requests.post(
         f"{service}/status/entries/{got.entry_id}/revoke",
-        json={"reason": "key compromised"}, headers=operator, timeout=10,
-    )  # fmt: skip
+        json={"reason": "key compromised"},
+        headers=operator,
+        timeout=10,
+    )
     assert revoked.status_code == 200
     after = fetch(got)
     assert time.monotonic() - began < 1.0  # revoke acknowledged and the new list signed
@@ -135,8 +141,9 @@ def test_a_bitstring_status_list_is_signed_and_follows_suspensions(
     suspended = fetch(got).json()
     assert bit(suspended, "BitstringStatusList", got.index) and verified(suite, suspended)
 
-    requests.post(f"{entry_url}/reinstate", json={"reason": "cleared"}, headers=operator,
-                  timeout=10)  # fmt: skip
+    requests.post(
+        f"{entry_url}/reinstate", json={"reason": "cleared"}, headers=operator, timeout=10
+    )
     assert not bit(fetch(got).json(), "BitstringStatusList", got.index)
 
 
@@ -159,8 +166,10 @@ def test_caching_headers_never_let_a_cache_hide_a_change(db, signer, service, op
     # Changed: the same revalidation now gets the new list.
     requests.post(
         f"{service}/status/entries/{got.entry_id}/suspend",
-        json={"reason": "r"}, headers=operator, timeout=10,
-    )  # fmt: skip
+        json={"reason": "r"},
+        headers=operator,
+        timeout=10,
+    )
     changed = fetch(got, **{"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert bit(changed.json(), "StatusList2021", got.index)
@@ -171,8 +180,10 @@ def test_the_change_feed_names_the_list_url_a_verifier_fetches(db, signer, servi
     last = requests.get(f"{service}/status/changes", timeout=10).json()["last"]
     requests.post(
         f"{service}/status/entries/{got.entry_id}/suspend",
-        json={"reason": "r"}, headers=operator, timeout=10,
-    )  # fmt: skip
+        json={"reason": "r"},
+        headers=operator,
+        timeout=10,
+    )
     body = requests.get(
         f"{service}/status/changes", params={"after": last, "wait": 5}, timeout=10
     ).json()
@@ -182,8 +193,13 @@ def test_the_change_feed_names_the_list_url_a_verifier_fetches(db, signer, servi
 
 
 def test_a_list_whose_issuer_the_agent_does_not_hold_is_a_503_problem(db, service):
-    got = allocated(db, "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", service,
-                    "revocation", "StatusList2021")  # fmt: skip
+    got = allocated(
+        db,
+        "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+        service,
+        "revocation",
+        "StatusList2021",
+    )
     response = fetch(got)
     assert response.status_code == 503
     assert response.json()["type"] == PROBLEM_BASE + "status-list-unavailable"
@@ -208,8 +224,10 @@ def test_a_token_refreshed_by_another_process_is_replaced_once(suite, db, servic
     agent.tenant_token(tenant.wallet_id)  # what another worker's fetch does to our token
     requests.post(
         f"{service}/status/entries/{got.entry_id}/revoke",
-        json={"reason": "r"}, headers=operator, timeout=10,
-    )  # fmt: skip
+        json={"reason": "r"},
+        headers=operator,
+        timeout=10,
+    )
     response = fetch(got)
     assert response.status_code == 200, response.text
     assert bit(response.json(), "StatusList2021", got.index)
@@ -227,9 +245,14 @@ def test_a_credential_with_an_allocated_status_entry_goes_over_didcomm(suite, db
     credential["credentialSubject"]["id"] = holder.did
     with transaction(db) as session:
         got = allocate(
-            session, issuer_did=signer.did, purpose="suspension", model="StatusList2021",
-            credential_id=credential["id"], status_base_url=service, exchange_id=connection_id,
-        )  # fmt: skip
+            session,
+            issuer_did=signer.did,
+            purpose="suspension",
+            model="StatusList2021",
+            credential_id=credential["id"],
+            status_base_url=service,
+            exchange_id=connection_id,
+        )
     credential["credentialStatus"] = got.credential_status()
 
     record = issue_ld_proof(hub, signer, holder, connection_id, credential)

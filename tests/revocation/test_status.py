@@ -25,9 +25,13 @@ BASE = "http://127.0.0.1:8702"
 def issued(db, purpose: str = "revocation", model: str = "StatusList2021") -> StatusAllocation:
     with transaction(db) as session:
         got = allocate(
-            session, issuer_did=f"did:example:{uuid4().hex}", purpose=purpose, model=model,
-            credential_id=f"urn:uuid:{uuid4()}", status_base_url=BASE,
-        )  # fmt: skip
+            session,
+            issuer_did=f"did:example:{uuid4().hex}",
+            purpose=purpose,
+            model=model,
+            credential_id=f"urn:uuid:{uuid4()}",
+            status_base_url=BASE,
+        )
     with transaction(db) as session:
         mark_issued(session, got.entry_id)
     return got
@@ -55,8 +59,11 @@ def test_revocation_is_final(db):
     assert (changed.entry_id, changed.index, changed.status) == (got.entry_id, got.index, "revoked")
     assert bits(db, got) == [got.index]
 
-    for action, slug in [("revoke", "revocation-is-final"), ("reinstate", "revocation-is-final"),
-                         ("suspend", "revocation-is-final")]:  # fmt: skip
+    for action, slug in [
+        ("revoke", "revocation-is-final"),
+        ("reinstate", "revocation-is-final"),
+        ("suspend", "revocation-is-final"),
+    ]:
         problem = problem_of(db, got, action)
         assert (problem.slug, problem.status) == (slug, 409)
         assert problem.to_dict()["current_status"] == "revoked"
@@ -120,9 +127,13 @@ def test_an_entry_can_be_named_by_list_and_index(db):
 def test_a_reserved_entry_can_be_revoked_before_delivery(db):
     with transaction(db) as session:
         got = allocate(
-            session, issuer_did=f"did:example:{uuid4().hex}", purpose="revocation",
-            model="StatusList2021", credential_id="urn:uuid:in-flight", status_base_url=BASE,
-        )  # fmt: skip
+            session,
+            issuer_did=f"did:example:{uuid4().hex}",
+            purpose="revocation",
+            model="StatusList2021",
+            credential_id="urn:uuid:in-flight",
+            status_base_url=BASE,
+        )
     change(db, got, "revoke", reason="offer sent to the wrong person")
     with transaction(db) as session:
         mark_issued(session, got.entry_id)  # the exchange completes later: still revoked
@@ -135,9 +146,13 @@ def test_an_abandoned_entry_takes_no_status_change(db):
     got = issued(db)
     with transaction(db) as session:
         got_abandoned = allocate(
-            session, issuer_did=f"did:example:{uuid4().hex}", purpose="suspension",
-            model="StatusList2021", credential_id="urn:uuid:abandoned", status_base_url=BASE,
-        )  # fmt: skip
+            session,
+            issuer_did=f"did:example:{uuid4().hex}",
+            purpose="suspension",
+            model="StatusList2021",
+            credential_id="urn:uuid:abandoned",
+            status_base_url=BASE,
+        )
     with transaction(db) as session:
         mark_abandoned(session, got_abandoned.entry_id, "problem report from the holder")
     for action in ("revoke", "suspend", "reinstate"):

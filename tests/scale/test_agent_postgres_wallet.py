@@ -85,8 +85,9 @@ def existing_databases(database_url: str, names: list[str]) -> set[str]:
 
 
 def start(settings: Settings, *, supervise: bool) -> AgentRuntime:
-    runtime = AgentRuntime(settings, lambda name: "http://127.0.0.1:9/hooks", (NAME,),
-                           supervise=supervise)  # fmt: skip
+    runtime = AgentRuntime(
+        settings, lambda name: "http://127.0.0.1:9/hooks", (NAME,), supervise=supervise
+    )
     runtime.start(timeout=90)
     return runtime
 
@@ -130,8 +131,12 @@ def test_wallets_survive_kill_9_and_the_supervised_restart(tmp_path, database_ur
         pid, restarts = agent.pid, agent.restarts
         os.kill(pid, signal.SIGKILL)
         killed = time.monotonic()
-        eventually(lambda: agent.restarts > restarts and agent.state == "running", BACK_WITHIN,
-                   0.1, what="the agent back")  # fmt: skip
+        eventually(
+            lambda: agent.restarts > restarts and agent.state == "running",
+            BACK_WITHIN,
+            0.1,
+            what="the agent back",
+        )
         assert agent.pid != pid and agent.last_exit == -signal.SIGKILL
         print(f"\nissuer agent back after {time.monotonic() - killed:.1f} s")
 

@@ -30,16 +30,19 @@ def test_a_waiter_on_a_sees_the_webhook_b_received(nodes):
     record = uuid.uuid4().hex
     since = a.last_seq
     b.publish("holder", "issue_credential_v2_0", {"cred_ex_id": "other", "state": "done"})
-    threading.Timer(0.2, b.publish, ("holder", "issue_credential_v2_0",
-                                     {"cred_ex_id": record, "state": "done"})).start()  # fmt: skip
+    threading.Timer(
+        0.2, b.publish, ("holder", "issue_credential_v2_0", {"cred_ex_id": record, "state": "done"})
+    ).start()
     began = time.monotonic()
-    event = a.wait_for_state("issue_credential_v2_0", "cred_ex_id", record, "done", timeout=10,
-                             since=since)  # fmt: skip
+    event = a.wait_for_state(
+        "issue_credential_v2_0", "cred_ex_id", record, "done", timeout=10, since=since
+    )
     assert event.payload["cred_ex_id"] == record
     assert time.monotonic() - began < 1.0
     # An event that arrived before the wait started is seen too (DIDComm is often faster).
-    again = a.wait_for_state("issue_credential_v2_0", "cred_ex_id", record, "done", timeout=1,
-                             since=since)  # fmt: skip
+    again = a.wait_for_state(
+        "issue_credential_v2_0", "cred_ex_id", record, "done", timeout=1, since=since
+    )
     assert again.seq == event.seq
 
 
@@ -47,11 +50,15 @@ def test_a_failure_posted_to_b_ends_the_wait_on_a_and_waits_are_bounded(nodes):
     a, b = nodes
     record = uuid.uuid4().hex
     since = a.last_seq
-    b.publish("holder", "issue_credential_v2_0",
-              {"cred_ex_id": record, "state": "abandoned", "error_msg": "declined"})  # fmt: skip
+    b.publish(
+        "holder",
+        "issue_credential_v2_0",
+        {"cred_ex_id": record, "state": "abandoned", "error_msg": "declined"},
+    )
     with pytest.raises(ExchangeFailed) as failed:
-        a.wait_for_state("issue_credential_v2_0", "cred_ex_id", record, "done", timeout=5,
-                         since=since)  # fmt: skip
+        a.wait_for_state(
+            "issue_credential_v2_0", "cred_ex_id", record, "done", timeout=5, since=since
+        )
     assert failed.value.reason == "declined"
     began = time.monotonic()
     with pytest.raises(WebhookTimeout):
@@ -74,6 +81,7 @@ def test_a_webhook_stored_by_another_process_wakes_the_waiter(nodes, settings):
     )
     command = [sys.executable, "-c", script, settings.database_url, record]
     threading.Timer(0.2, subprocess.run, (command,)).start()
-    event = a.wait_for_state("present_proof_v2_0", "pres_ex_id", record, "done", timeout=30,
-                             since=since)  # fmt: skip
+    event = a.wait_for_state(
+        "present_proof_v2_0", "pres_ex_id", record, "done", timeout=30, since=since
+    )
     assert event.agent == "verifier"

@@ -13,8 +13,15 @@ def test_a_record_with_a_traceback_is_one_json_line():
     try:
         raise ValueError("bad\nthing")
     except ValueError:
-        record = logging.LogRecord("credgate.test", logging.ERROR, __file__, 1, "failed %s", ("x",),
-                                   exc_info=sys.exc_info())  # fmt: skip
+        record = logging.LogRecord(
+            "credgate.test",
+            logging.ERROR,
+            __file__,
+            1,
+            "failed %s",
+            ("x",),
+            exc_info=sys.exc_info(),
+        )
     line = JsonLines().format(record)
     assert "\n" not in line
     parsed = json.loads(line)

@@ -28,8 +28,12 @@ def settled(db):
     """The notifier, its listener connected on PostgreSQL (connecting wakes every waiter)."""
     notifier = notifier_for(db)
     notifier.listen()
-    eventually(lambda: not notifier.postgres or notifier.listening, 10, 0.02,
-               what="the listener to connect")  # fmt: skip
+    eventually(
+        lambda: not notifier.postgres or notifier.listening,
+        10,
+        0.02,
+        what="the listener to connect",
+    )
     return notifier
 
 
@@ -83,11 +87,13 @@ def test_a_killed_listener_reconnects_and_wakes_its_waiters(postgres, engine):
     name = channel()
     seen = postgres.generation(name)
     with engine.connect() as conn:
-        killed = conn.execute(text(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE query LIKE 'LISTEN credgate_events%' AND pid <> pg_backend_pid() "
-            "AND datname = current_database()"  # this session's: not another xdist worker's
-        )).scalar()  # fmt: skip
+        killed = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE query LIKE 'LISTEN credgate_events%' AND pid <> pg_backend_pid() "
+                "AND datname = current_database()"  # this session's: not another xdist worker's
+            )
+        ).scalar()
         conn.commit()
     assert killed >= 1
     # Woken without anyone publishing on the channel: re-read, something may have been missed.

@@ -67,8 +67,13 @@ def free_port() -> int:
 class Node:
     """``credgate serve verifier revocation ...`` in a process group of its own."""
 
-    def __init__(self, name: str, var_dir: Path, env: dict[str, str],
-                 services: tuple[str, ...] = ("verifier", "revocation")) -> None:  # fmt: skip
+    def __init__(
+        self,
+        name: str,
+        var_dir: Path,
+        env: dict[str, str],
+        services: tuple[str, ...] = ("verifier", "revocation"),
+    ) -> None:
         self.name = name
         self.var_dir = var_dir
         self.ports = {service: free_port() for service in services}
@@ -86,9 +91,13 @@ class Node:
         command = unit_command(UNIT, self.name, self.var_dir, self.env)
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
-            )  # fmt: skip
+            )
         return self
 
     def wait_ready(self, deadline: float) -> None:
@@ -97,8 +106,13 @@ class Node:
             return requests.get(url + "/ready", timeout=2).status_code == 200
 
         for url in self.urls.values():
-            eventually(lambda u=url: ready(u), max(0.0, deadline - time.monotonic()), 0.2,
-                       what=f"node {self.name} ready", ignoring=(requests.RequestException,))
+            eventually(
+                lambda u=url: ready(u),
+                max(0.0, deadline - time.monotonic()),
+                0.2,
+                what=f"node {self.name} ready",
+                ignoring=(requests.RequestException,),
+            )
 
     def tail(self) -> str:
         return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
@@ -128,11 +142,15 @@ def unit_command(unit: Path, instance: str, var_dir: Path, env: dict[str, str]) 
     under ``env``, ``${X}`` one word and ``$X`` split on whitespace (as systemd does); the
     installed paths become this checkout's interpreter and the node's var directory."""
     lines = unit.read_text().splitlines()
-    defaults = dict(line.removeprefix("Environment=").split("=", 1)
-                    for line in lines if line.startswith("Environment="))  # fmt: skip
+    defaults = dict(
+        line.removeprefix("Environment=").split("=", 1)
+        for line in lines
+        if line.startswith("Environment=")
+    )
     values = {**defaults, **env}
-    (exec_start,) = [line.removeprefix("ExecStart=") for line in lines
-                     if line.startswith("ExecStart=")]  # fmt: skip
+    (exec_start,) = [
+        line.removeprefix("ExecStart=") for line in lines if line.startswith("ExecStart=")
+    ]
     words: list[str] = []
     for word in exec_start.replace("%i", instance).split():
         if word.startswith("${") and word.endswith("}"):
@@ -167,19 +185,26 @@ def cluster(postgres, settings, engine, db, suite, token_lists, tmp_path_factory
     config_dir = tmp_path_factory.mktemp("scale-config")
     trust = config_dir / "trust.json"
     signers = {AUTHORITY.did: [publisher.did]}
-    trust.write_text(json.dumps({"onboarding_authority": AUTHORITY.did,
-                                 "status_list_signers": signers}))  # fmt: skip
-    agents = {name: {"url": agent.admin_url, "api_key": agent.api_key}
-              for name, agent in suite.agents.items()}  # fmt: skip
+    trust.write_text(
+        json.dumps({"onboarding_authority": AUTHORITY.did, "status_list_signers": signers})
+    )
+    agents = {
+        name: {"url": agent.admin_url, "api_key": agent.api_key}
+        for name, agent in suite.agents.items()
+    }
     config = config_dir / "credgate.json"
-    config.write_text(json.dumps({
-        "GATEWAY_DOMAIN": "http://gateway.scale.test",
-        "GATEWAY_APPS": ["tests.scale.probe:PROBE"],
-        "GATEWAY_AUDIT_INTERVAL": 0.05,
-        "VERIFIER_TRUST_FILE": str(trust),
-        "FETCH_ALLOW": [token_lists.url],
-        "AGENTS": agents,
-    }))  # fmt: skip
+    config.write_text(
+        json.dumps(
+            {
+                "GATEWAY_DOMAIN": "http://gateway.scale.test",
+                "GATEWAY_APPS": ["tests.scale.probe:PROBE"],
+                "GATEWAY_AUDIT_INTERVAL": 0.05,
+                "VERIFIER_TRUST_FILE": str(trust),
+                "FETCH_ALLOW": [token_lists.url],
+                "AGENTS": agents,
+            }
+        )
+    )
     operator_token = secrets.token_urlsafe(32)
     webhook_key = secrets.token_urlsafe(32)
     env = {
@@ -192,34 +217,43 @@ def cluster(postgres, settings, engine, db, suite, token_lists, tmp_path_factory
     }
     # The deployment example documents exactly this configuration.
     deploy = ROOT / "deploy"
-    documented = {line.split("=", 1)[0] for line in
-                  (deploy / "node.env.example").read_text().splitlines()
-                  if line and not line.startswith("#")}  # fmt: skip
+    documented = {
+        line.split("=", 1)[0]
+        for line in (deploy / "node.env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
     assert documented == {k for k in env if k.startswith("CREDGATE_") or k == "DATABASE_URL"} | {
-        "CREDGATE_SERVICE_URLS"}
+        "CREDGATE_SERVICE_URLS"
+    }
     example = json.loads((deploy / "credgate.json.example").read_text())
     assert set(example) <= set(json.loads(config.read_text()))
     nodes = {
         # Node A also runs a wallet service (the DIDComm issuance below starts there).
-        "a": Node("a", tmp_path_factory.mktemp("node-a"), env,
-                  ("verifier", "revocation", "wallet")),
+        "a": Node(
+            "a", tmp_path_factory.mktemp("node-a"), env, ("verifier", "revocation", "wallet")
+        ),
         "b": Node("b", tmp_path_factory.mktemp("node-b"), env),
-    }  # fmt: skip
+    }
     try:
         for node in nodes.values():
             node.start()
         deadline = time.monotonic() + START_TIMEOUT
         for node in nodes.values():
             node.wait_ready(deadline)
-        yield {"a": nodes["a"], "b": nodes["b"], "publisher": publisher,
-               "operator": {"Authorization": f"Bearer {operator_token}"},
-               "webhook_key": webhook_key}  # fmt: skip
+        yield {
+            "a": nodes["a"],
+            "b": nodes["b"],
+            "publisher": publisher,
+            "operator": {"Authorization": f"Bearer {operator_token}"},
+            "webhook_key": webhook_key,
+        }
     finally:
         for node in nodes.values():
             node.stop()
         with transaction(db) as session:  # the session's database keeps one operator token
-            session.execute(delete(ApiToken).where(ApiToken.token_hash == env[
-                "CREDGATE_OPERATOR_TOKEN_HASH"]))  # fmt: skip
+            session.execute(
+                delete(ApiToken).where(ApiToken.token_hash == env["CREDGATE_OPERATOR_TOKEN_HASH"])
+            )
     for node in nodes.values():  # no node wrote a secret (or anything else) of its own
         assert not (node.var_dir / "secrets").exists()
 
@@ -262,8 +296,14 @@ def first_denial(get, limit: float = 3.0) -> tuple[float, requests.Response]:
 
 def role_sdjwt(token_lists, index: int) -> str:
     status = (token_lists.uri("roles"), index)
-    return issue_sdjwt(AUTHORITY, HOLDER, "RoleCredential", {"roles": ["DataProvider"]},
-                       status=status, exp=int(time.time()) + 3600)  # fmt: skip
+    return issue_sdjwt(
+        AUTHORITY,
+        HOLDER,
+        "RoleCredential",
+        {"roles": ["DataProvider"]},
+        status=status,
+        exp=int(time.time()) + 3600,
+    )
 
 
 def test_login_opened_on_a_is_answered_through_b_and_a_streams_verified(cluster, token_lists):
@@ -273,8 +313,9 @@ def test_login_opened_on_a_is_answered_through_b_and_a_streams_verified(cluster,
     login = browser.open()
     seen, stream = follow(browser, login)
     eventually(lambda: seen, 10, 0.02)
-    response = oid4vp.answer(via(login["link"], b), [held_sdjwt(credential, HOLDER)],
-                             policy=FetchPolicy([b]))  # fmt: skip
+    response = oid4vp.answer(
+        via(login["link"], b), [held_sdjwt(credential, HOLDER)], policy=FetchPolicy([b])
+    )
     answered = time.monotonic()
     assert response.status_code == 200, response.text
     stream.join(timeout=10)
@@ -299,34 +340,47 @@ def test_revocation_through_b_denies_a_session_and_token_on_a(cluster, db):
     # The credential's status entry is in a list of the shared database, published at node A.
     role_id = f"urn:uuid:{secrets.token_hex(8)}"
     with transaction(db) as session:
-        status = allocate(session, issuer_did=cluster["publisher"].did, purpose="revocation",
-                          model="StatusList2021", credential_id=role_id,
-                          status_base_url=a.urls["revocation"])  # fmt: skip
+        status = allocate(
+            session,
+            issuer_did=cluster["publisher"].did,
+            purpose="revocation",
+            model="StatusList2021",
+            credential_id=role_id,
+            status_base_url=a.urls["revocation"],
+        )
     with transaction(db) as session:
         mark_issued(session, status.entry_id)
-    vc = credgate_credential("RoleCredential", AUTHORITY, HOLDER.did,
-                             status=status.credential_status())  # fmt: skip
+    vc = credgate_credential(
+        "RoleCredential", AUTHORITY, HOLDER.did, status=status.credential_status()
+    )
 
     # An access token from node A ...
     issued = requests.post(gateway + "/auth/challenge", timeout=10).json()
     vp = HOLDER.present([vc], challenge=issued["challenge"], domain=issued["domain"])
-    response = requests.post(gateway + "/auth/token", json={"verifiablePresentation": vp},
-                             timeout=10)  # fmt: skip
+    response = requests.post(
+        gateway + "/auth/token", json={"verifiablePresentation": vp}, timeout=10
+    )
     assert response.status_code == 200, response.text
     bearer = {"Authorization": f"Bearer {response.json()['access_token']}"}
-    junk = requests.post(gateway + "/auth/token", json={"verifiablePresentation": {"x": 1}},
-                         timeout=10)  # fmt: skip
+    junk = requests.post(
+        gateway + "/auth/token", json={"verifiablePresentation": {"x": 1}}, timeout=10
+    )
     assert 400 <= junk.status_code < 500
-    counted = [line for line in requests.get(gateway + "/metrics", timeout=10).text.splitlines()
-               if line.startswith("credgate_verifications_total{")
-               and 'route="/auth/token"' in line]  # fmt: skip
+    counted = [
+        line
+        for line in requests.get(gateway + "/metrics", timeout=10).text.splitlines()
+        if line.startswith("credgate_verifications_total{") and 'route="/auth/token"' in line
+    ]
     assert any('outcome="verified"' in line for line in counted), counted
     assert any('outcome="refused"' in line and 'error=""' not in line for line in counted), counted
     # ... and a browser session on node A (the same credential as a VC-JWT, over OpenID4VP).
     browser = Browser(gateway)
     login = browser.open()
-    answer = oid4vp.answer(login["link"], [held_vcjwt(issue_vcjwt(AUTHORITY, HOLDER, vc), HOLDER)],
-                           policy=FetchPolicy([gateway]))  # fmt: skip
+    answer = oid4vp.answer(
+        login["link"],
+        [held_vcjwt(issue_vcjwt(AUTHORITY, HOLDER, vc), HOLDER)],
+        policy=FetchPolicy([gateway]),
+    )
     assert answer.status_code == 200, answer.text
     assert browser.finish(login).status_code == 303
     route = gateway + PROBE_ROUTE
@@ -334,8 +388,9 @@ def test_revocation_through_b_denies_a_session_and_token_on_a(cluster, db):
     assert browser.http.get(route, timeout=10).status_code == 200
 
     revoke = f"{b.urls['revocation']}/status/entries/{status.entry_id}/revoke"
-    response = requests.post(revoke, json={"reason": "scale test"}, headers=cluster["operator"],
-                             timeout=10)  # fmt: skip
+    response = requests.post(
+        revoke, json={"reason": "scale test"}, headers=cluster["operator"], timeout=10
+    )
     assert response.status_code == 200, response.text
     elapsed, denied = first_denial(lambda: requests.get(route, headers=bearer, timeout=10))
     assert denied.status_code == 403 and denied.json()["type"].endswith("/revoked"), denied.text
@@ -344,8 +399,11 @@ def test_revocation_through_b_denies_a_session_and_token_on_a(cluster, db):
     assert denied.status_code == 403, denied.text
     assert elapsed <= DEADLINE, elapsed
     # Node A's follower has applied node B's change: no lag left.
-    lags = [line for line in requests.get(gateway + "/metrics", timeout=10).text.splitlines()
-            if line.startswith("credgate_feed_lag{")]  # fmt: skip
+    lags = [
+        line
+        for line in requests.get(gateway + "/metrics", timeout=10).text.splitlines()
+        if line.startswith("credgate_feed_lag{")
+    ]
     assert lags and all(float(line.rsplit(" ", 1)[1]) == 0 for line in lags), lags
 
 
@@ -360,8 +418,9 @@ def holder_webhooks_to_b(cluster, suite):
             headers = {"x-api-key": cluster["webhook_key"]}
             if event.wallet_id:
                 headers["x-wallet-id"] = event.wallet_id
-            requests.post(target.format(event.topic), json=event.payload, headers=headers,
-                          timeout=5).raise_for_status()  # fmt: skip
+            requests.post(
+                target.format(event.topic), json=event.payload, headers=headers, timeout=5
+            ).raise_for_status()
 
     unsubscribe = suite.hub.subscribe("*", relay)
     yield
@@ -378,8 +437,9 @@ def test_didcomm_issuance_started_on_a_completes_with_webhooks_at_b(
     wallet = cluster["a"].urls["wallet"]
 
     def run(*args: str) -> tuple[int, str]:
-        result = CliRunner().invoke(cli, ["--var", str(settings.var_dir), "wallet", "--url",
-                                          wallet, *args])  # fmt: skip
+        result = CliRunner().invoke(
+            cli, ["--var", str(settings.var_dir), "wallet", "--url", wallet, *args]
+        )
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
         return result.exit_code, result.output
@@ -393,18 +453,31 @@ def test_didcomm_issuance_started_on_a_completes_with_webhooks_at_b(
     holder = out.split("holder DID ")[1].strip()
     credential["credentialSubject"]["id"] = holder
     offer = issuer.client.request(
-        "POST", "/issue-credential-2.0/create-offer",
-        json={"auto_issue": True, "auto_remove": False,
-              "filter": {"ld_proof": {"credential": credential, "options": {
-                  "proofType": "Ed25519Signature2020", "proofPurpose": "assertionMethod"}}}},
-    )  # fmt: skip
+        "POST",
+        "/issue-credential-2.0/create-offer",
+        json={
+            "auto_issue": True,
+            "auto_remove": False,
+            "filter": {
+                "ld_proof": {
+                    "credential": credential,
+                    "options": {
+                        "proofType": "Ed25519Signature2020",
+                        "proofPurpose": "assertionMethod",
+                    },
+                }
+            },
+        },
+    )
     invitation = issuer.client.create_invitation(
-        label="scale issuer", handshake=False,
+        label="scale issuer",
+        handshake=False,
         attachments=[{"id": offer["cred_ex_id"], "type": "credential-offer"}],
-    )  # fmt: skip
+    )
     with db() as session:
-        before = session.scalar(select(func.count(StoredWebhook.id))
-                                .where(StoredWebhook.agent == "holder"))  # fmt: skip
+        before = session.scalar(
+            select(func.count(StoredWebhook.id)).where(StoredWebhook.agent == "holder")
+        )
     began = time.monotonic()
     code, out = run("scan", invitation.url, "-w", "scale-wallet", "--accept", "--trust-issuer")
     elapsed = time.monotonic() - began
@@ -413,8 +486,9 @@ def test_didcomm_issuance_started_on_a_completes_with_webhooks_at_b(
     # only after its 20 s exchange timeout).
     assert elapsed < 15, elapsed
     with db() as session:
-        after = session.scalar(select(func.count(StoredWebhook.id))
-                               .where(StoredWebhook.agent == "holder"))  # fmt: skip
+        after = session.scalar(
+            select(func.count(StoredWebhook.id)).where(StoredWebhook.agent == "holder")
+        )
     assert after > before
 
 
@@ -426,8 +500,9 @@ def test_kill_9_of_a_leaves_b_serving_what_a_started(cluster, token_lists):
     assert requests.get(b.urls["verifier"] + "/ready", timeout=5).status_code == 200
     credential = role_sdjwt(token_lists, 2)
     b_url = b.urls["verifier"]
-    response = oid4vp.answer(via(login["link"], b_url), [held_sdjwt(credential, HOLDER)],
-                             policy=FetchPolicy([b_url]))  # fmt: skip
+    response = oid4vp.answer(
+        via(login["link"], b_url), [held_sdjwt(credential, HOLDER)], policy=FetchPolicy([b_url])
+    )
     assert response.status_code == 200, response.text
     browser.base = b_url  # the load balancer sends the browser to the node that is left
     assert browser.state(login)["state"] == "verified"

@@ -38,8 +38,14 @@ AUTHORITY = Party.generate()
 HOLDER = Party.generate()
 _index = itertools.count(1)
 
-CONSUMERS = (VC_API, GATEWAY_TOKEN, DEPUTE, login_consumer("governance"),
-             login_consumer("company-access"), login_consumer("data-provider"))  # fmt: skip
+CONSUMERS = (
+    VC_API,
+    GATEWAY_TOKEN,
+    DEPUTE,
+    login_consumer("governance"),
+    login_consumer("company-access"),
+    login_consumer("data-provider"),
+)
 
 
 # -- the store: every pair of consumers -------------------------------------------------------
@@ -91,8 +97,14 @@ def status_server():
 @pytest.fixture(scope="module")
 def app(settings, db, status_server):
     trust = StaticTrustRegistry(onboarding_authority=AUTHORITY.did)
-    yield from running_gateway(settings, db, trust=trust, status_url=status_server.url, apps=[],
-                               VERIFIER_DOMAIN="gateway.test")  # fmt: skip
+    yield from running_gateway(
+        settings,
+        db,
+        trust=trust,
+        status_url=status_server.url,
+        apps=[],
+        VERIFIER_DOMAIN="gateway.test",
+    )
 
 
 @pytest.fixture()
@@ -102,8 +114,9 @@ def client(app):
 
 @pytest.fixture()
 def role(status_server):
-    return credgate_credential("RoleCredential", AUTHORITY, HOLDER.did,
-                               status=status_server.entry("roles", next(_index)))  # fmt: skip
+    return credgate_credential(
+        "RoleCredential", AUTHORITY, HOLDER.did, status=status_server.entry("roles", next(_index))
+    )
 
 
 def token(client, vp) -> tuple[int, str | None]:
@@ -114,9 +127,13 @@ def token(client, vp) -> tuple[int, str | None]:
 
 
 def vc_api_verify(client, vp, challenge_value) -> dict:
-    return client.post("/presentations/verify", json={
-        "verifiablePresentation": vp, "options": {"challenge": challenge_value},
-    }).get_json()  # fmt: skip
+    return client.post(
+        "/presentations/verify",
+        json={
+            "verifiablePresentation": vp,
+            "options": {"challenge": challenge_value},
+        },
+    ).get_json()
 
 
 @pytest.mark.db
@@ -204,8 +221,9 @@ def open_login(base: str, portal: str) -> tuple[str, str]:
     assert page.status_code == 200, page.text
     state_path = page.text.split('data-state="', 1)[1].split('"', 1)[0]
     login_id = state_path.rsplit("/", 1)[1]
-    invitation = requests.get(f"{base}/i/{login_id}", headers={"Accept": "application/json"},
-                              timeout=10).json()  # fmt: skip
+    invitation = requests.get(
+        f"{base}/i/{login_id}", headers={"Accept": "application/json"}, timeout=10
+    ).json()
     request = invitation["requests~attach"][0]["data"]["json"]
     options = request["request_presentations~attach"][0]["data"]["json"]["options"]
     return state_path, options["challenge"]
@@ -226,8 +244,9 @@ def depute_challenge(urls) -> dict:
 
 
 def depute_login(urls, vp) -> requests.Response:
-    return requests.post(f"{urls['depute']}/depute/api/login", json={"presentation": vp},
-                         timeout=10)  # fmt: skip
+    return requests.post(
+        f"{urls['depute']}/depute/api/login", json={"presentation": vp}, timeout=10
+    )
 
 
 def gateway_token_challenge(urls) -> dict:
@@ -249,8 +268,10 @@ def test_a_qr_login_challenge_relayed_to_the_token_api_is_unknown(urls):
 @pytest.mark.db
 def test_vc_api_and_token_challenges_do_not_open_a_qr_login(urls):
     base = urls["gateway"]
-    for issued in (requests.post(f"{base}/challenges", timeout=10).json(),
-                   gateway_token_challenge(urls)):  # fmt: skip
+    for issued in (
+        requests.post(f"{base}/challenges", timeout=10).json(),
+        gateway_token_challenge(urls),
+    ):
         login_id, _ = open_login(base, "data-provider")
         vp = HOLDER.present([], challenge=issued["challenge"])  # an Aries proof: no domain
         state = post_to_login(base, login_id, vp)

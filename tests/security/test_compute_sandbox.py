@@ -49,9 +49,16 @@ pytestmark = pytest.mark.db
 status_server = apps_tests.status_server
 env = apps_tests.env
 
-LIMITS = Limits(seconds=4.0, memory_bytes=256 * 1024 * 1024, processes=32, open_files=64,
-                scratch_bytes=8 * 1024 * 1024, output_files=5, output_total_bytes=64 * 1024,
-                file_bytes=1024 * 1024)  # fmt: skip
+LIMITS = Limits(
+    seconds=4.0,
+    memory_bytes=256 * 1024 * 1024,
+    processes=32,
+    open_files=64,
+    scratch_bytes=8 * 1024 * 1024,
+    output_files=5,
+    output_total_bytes=64 * 1024,
+    file_bytes=1024 * 1024,
+)
 MARK = f"credgate-escape-{secrets.token_hex(6)}"  # in every escapee's argv, to find survivors
 CANARY = secrets.token_hex(16)  # what the host holds and the jobs must not see
 
@@ -74,12 +81,20 @@ def app(settings, db, status_server, tmp_path_factory, datasets):
         companies={COMPANY.did: "active", BUYER_CO.did: "active"},
         accreditations={CERTIFIER.did: ["SoftwareCertificationCredential"]},
     )
-    app = gateway_app(settings, db, trust=trust, status_url=status_server.url, apps=None,
-                      COMPUTE_STORE=tmp_path_factory.mktemp("flists"), COMPUTE_LIMITS=LIMITS,
-                      COMPUTE_DATASETS=datasets)  # fmt: skip
+    app = gateway_app(
+        settings,
+        db,
+        trust=trust,
+        status_url=status_server.url,
+        apps=None,
+        COMPUTE_STORE=tmp_path_factory.mktemp("flists"),
+        COMPUTE_LIMITS=LIMITS,
+        COMPUTE_DATASETS=datasets,
+    )
     runtime = app.extensions["apps.compute"]
     assert runtime.executor.sandbox.available, (
-        f"no sandbox on this machine ({runtime.executor.sandbox.reason}); `make test` installs it")
+        f"no sandbox on this machine ({runtime.executor.sandbox.reason}); `make test` installs it"
+    )
     yield app
     app.extensions["credgate.status_feed"].stop()
 
@@ -96,8 +111,10 @@ def secret_file(settings):
 @pytest.fixture(scope="module")
 def neighbour():
     """Another process on the host with a secret in its environment."""
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"],
-                               env={"CANARY": CANARY, "PATH": "/usr/bin:/bin"})  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(120)"],
+        env={"CANARY": CANARY, "PATH": "/usr/bin:/bin"},
+    )
     yield process
     process.kill()
     process.wait(timeout=5)
@@ -134,9 +151,16 @@ def job(client, headers, status_server, script: str, dataset: str = "cohort-7") 
     """Certify ``script`` as a flist, run it through the compute API, wait for its end."""
     data = flist(script, {"entrypoint": ["python3", "main.py", MARK]})
     digest = upload(client, headers, data)
-    accepted = client.post("/apps/compute/api/jobs", headers=headers, json={
-        "flist": digest, "dataset": dataset, "purpose": "anonymisation",
-        "certificate": certify(data, status_server)})  # fmt: skip
+    accepted = client.post(
+        "/apps/compute/api/jobs",
+        headers=headers,
+        json={
+            "flist": digest,
+            "dataset": dataset,
+            "purpose": "anonymisation",
+            "certificate": certify(data, status_server),
+        },
+    )
     assert accepted.status_code == 202, accepted.get_data(as_text=True)
     job_id = accepted.get_json()["id"]
     factory = client.application.extensions["credgate.db"]
@@ -154,8 +178,11 @@ def finished_entry(app, job_id: str) -> dict:
 
     def entry() -> dict | None:
         with factory() as session:
-            found = session.scalar(select(AuditEntry).where(
-                AuditEntry.job_id == job_id, AuditEntry.event == "finished"))  # fmt: skip
+            found = session.scalar(
+                select(AuditEntry).where(
+                    AuditEntry.job_id == job_id, AuditEntry.event == "finished"
+                )
+            )
             return None if found is None else found.data
 
     # Appended just after the job's row is marked finished.
@@ -195,9 +222,12 @@ def attempt(name, action):
 """
 
 
-def test_a_job_cannot_read_the_suites_secrets(app, client, env, status_server, secret_file,
-                                              settings):  # fmt: skip
-    script = TRY + f"""
+def test_a_job_cannot_read_the_suites_secrets(
+    app, client, env, status_server, secret_file, settings
+):
+    script = (
+        TRY
+        + f"""
 attempt("secret", lambda: open({str(secret_file)!r}).read())
 attempt("secrets dir", lambda: os.listdir({str(settings.secrets_dir)!r}))
 attempt("var dir", lambda: os.listdir({str(settings.var_dir)!r}))
@@ -205,21 +235,31 @@ attempt("home", lambda: os.listdir(os.path.expanduser("~root")))
 attempt("environment", lambda: sorted(os.environ))
 print(json.dumps(seen))
 """
+    )
     result = job(client, env["consumer"], status_server, script)
     seen = report(result)
     assert CANARY not in json.dumps(result)
     for name in ("secret", "secrets dir", "var dir", "home"):
         assert seen[name].startswith("refused: FileNotFoundError"), seen
     assert json.loads(seen["environment"][4:].replace("'", '"')) == [
-        "DATASET", "DATASET_PATH", "HOME", "LANG", "OUTPUT_DIR", "PATH", "PURPOSE", "PWD",
-        "TMPDIR"]  # fmt: skip
+        "DATASET",
+        "DATASET_PATH",
+        "HOME",
+        "LANG",
+        "OUTPUT_DIR",
+        "PATH",
+        "PURPOSE",
+        "PWD",
+        "TMPDIR",
+    ]
     assert result["state"] == "succeeded"
     assert finished_entry(app, result["id"])["ended"] == "exited"
 
 
-def test_a_job_cannot_read_another_processs_environment(app, client, env, status_server,
-                                                        neighbour):  # fmt: skip
-    script = TRY + f"""
+def test_a_job_cannot_read_another_processs_environment(app, client, env, status_server, neighbour):
+    script = (
+        TRY
+        + f"""
 attempt("neighbour", lambda: open("/proc/{neighbour.pid}/environ", "rb").read())
 attempt("host init", lambda: open("/proc/1/environ", "rb").read())
 attempt("pids", lambda: sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
@@ -233,6 +273,7 @@ for pid in os.listdir("/proc"):
 seen["canary found in"] = found
 print(json.dumps(seen))
 """
+    )
     result = job(client, env["consumer"], status_server, script)
     seen = report(result)
     assert CANARY not in (result["output"] or "") + (result["errors"] or "")
@@ -247,12 +288,15 @@ print(json.dumps(seen))
 def test_a_job_cannot_reach_a_service_port(app, client, env, status_server):
     listener = Listener()
     try:
-        script = TRY + f"""
+        script = (
+            TRY
+            + f"""
 attempt("service", lambda: socket.create_connection(("127.0.0.1", {listener.port}), timeout=2))
 attempt("outside", lambda: socket.create_connection(("1.1.1.1", 53), timeout=2))
 attempt("interfaces", lambda: [name for _, name in socket.if_nameindex()])
 print(json.dumps(seen))
 """
+        )
         result = job(client, env["consumer"], status_server, script)
         time.sleep(0.3)  # a connection that got through would have been accepted by now
         assert listener.connections == 0
@@ -267,7 +311,9 @@ print(json.dumps(seen))
 
 def test_a_job_writes_only_its_scratch_and_output(app, client, env, status_server):
     name = f"escape-{secrets.token_hex(6)}"
-    script = TRY + f"""
+    script = (
+        TRY
+        + f"""
 for where in ("/tmp", "/var/tmp", "/dev/shm", "/flist", ".", "/", "/usr", "/dataset", "/proc"):
     attempt(where, lambda: open(os.path.join(where, {name!r}), "w").write("x"))
 attempt("scratch", lambda: open("/scratch/ok", "w").write("x"))
@@ -278,6 +324,7 @@ attempt("capabilities", lambda: [l for l in open("/proc/self/status") if l.start
         "NoNewPrivs"))])
 print(json.dumps(seen))
 """
+    )
     result = job(client, env["consumer"], status_server, script)
     seen = report(result)
     for host_dir in ("/tmp", "/var/tmp", "/dev/shm"):
@@ -295,7 +342,9 @@ print(json.dumps(seen))
 
 
 def test_a_fork_bomb_is_capped_and_every_process_ends(app, client, env, status_server):
-    script = TRY + """
+    script = (
+        TRY
+        + """
 forks, error = 0, None
 for _ in range(10_000):
     try:
@@ -312,6 +361,7 @@ for _ in range(10_000):
     forks += 1
 print(json.dumps({"forks": forks, "error": error}), flush=True)
 """
+    )
     result = job(client, env["consumer"], status_server, script)
     seen = report(result)
     assert seen["forks"] < LIMITS.processes and "Resource temporarily unavailable" in seen["error"]
@@ -322,12 +372,15 @@ print(json.dumps({"forks": forks, "error": error}), flush=True)
 
 
 def test_a_setsid_daemon_does_not_outlive_its_job(app, client, env, status_server):
-    script = TRY + f"""
+    script = (
+        TRY
+        + f"""
 import subprocess
 child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", {MARK!r}],
                          start_new_session=True)
 print(json.dumps({{"daemon": child.pid, "sid": os.getsid(child.pid) == child.pid}}), flush=True)
 """
+    )
     result = job(client, env["consumer"], status_server, script)
     seen = report(result)
     assert seen["sid"] is True  # it did get its own session
@@ -338,16 +391,18 @@ print(json.dumps({{"daemon": child.pid, "sid": os.getsid(child.pid) == child.pid
 
 
 def test_memory_past_the_cap_fails_the_job(app, client, env, status_server):
-    result = job(client, env["consumer"], status_server,
-                 "x = bytearray(1024 ** 3)\nprint('allocated')\n")  # fmt: skip
+    result = job(
+        client, env["consumer"], status_server, "x = bytearray(1024 ** 3)\nprint('allocated')\n"
+    )
     assert result["state"] == "failed" and "MemoryError" in result["errors"]
     assert "allocated" not in (result["output"] or "")
     assert result["reason"] == "memory limit exceeded"
     assert finished_entry(app, result["id"])["ended"] == "memory-limit"
 
 
-def test_a_job_past_its_deadline_is_killed_with_everything_it_started(app, client, env,
-                                                                     status_server):  # fmt: skip
+def test_a_job_past_its_deadline_is_killed_with_everything_it_started(
+    app, client, env, status_server
+):
     script = f"""
 import subprocess, sys, time
 subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", {MARK!r}])
@@ -370,8 +425,10 @@ def test_outputs_are_checked_before_they_are_kept(app, client, env, status_serve
     entry = finished_entry(app, result["id"])
     assert result["state"] == "failed" and entry["ended"] == "output-rejected"
     assert "not a regular file" in result["reason"] and entry["outputs"] == []
-    flood = "for i in range(50):\n    open(f'/output/f{i}', 'w').write('x')\nimport time\n" \
-            "time.sleep(2)\n"  # fmt: skip
+    flood = (
+        "for i in range(50):\n    open(f'/output/f{i}', 'w').write('x')\nimport time\n"
+        "time.sleep(2)\n"
+    )
     result = job(client, env["consumer"], status_server, flood)
     entry = finished_entry(app, result["id"])
     assert result["state"] == "failed" and entry["ended"] in ("output-limit", "output-rejected")
@@ -379,11 +436,14 @@ def test_outputs_are_checked_before_they_are_kept(app, client, env, status_serve
 
 
 def test_a_dataset_reference_cannot_mount_another_directory(app, client, env, status_server):
-    script = TRY + """
+    script = (
+        TRY
+        + """
 attempt("dataset", lambda: os.listdir("/dataset"))
 attempt("path", lambda: os.environ.get("DATASET_PATH"))
 print(json.dumps(seen))
 """
+    )
     for reference in ("../secrets", "/etc", "..", ".", "cohort-7/../../secrets"):
         seen = report(job(client, env["consumer"], status_server, script, dataset=reference))
         assert seen["dataset"].startswith("refused: FileNotFoundError"), (reference, seen)
@@ -407,8 +467,9 @@ print("rows:", len(rows), "for", os.environ["PURPOSE"])
     assert (kept / "summary.txt").read_text() == "mean age 39.0\n"
 
 
-def test_without_a_sandbox_compute_refuses_jobs_and_says_why(app, client, env, status_server,
-                                                            settings, db):  # fmt: skip
+def test_without_a_sandbox_compute_refuses_jobs_and_says_why(
+    app, client, env, status_server, settings, db
+):
     missing = LocalExecutor(bwrap="/nonexistent/bwrap")
     assert not missing.sandbox.available and "bubblewrap" in missing.sandbox.reason
     runtime = app.extensions["apps.compute"]
@@ -416,9 +477,16 @@ def test_without_a_sandbox_compute_refuses_jobs_and_says_why(app, client, env, s
     try:
         data = flist("print('should never run')\n")
         digest = upload(client, env["consumer"], data)
-        refused = client.post("/apps/compute/api/jobs", headers=env["consumer"], json={
-            "flist": digest, "dataset": "d", "purpose": "anonymisation",
-            "certificate": certify(data, status_server)})  # fmt: skip
+        refused = client.post(
+            "/apps/compute/api/jobs",
+            headers=env["consumer"],
+            json={
+                "flist": digest,
+                "dataset": "d",
+                "purpose": "anonymisation",
+                "certificate": certify(data, status_server),
+            },
+        )
     finally:
         runtime.executor = saved
     assert refused.status_code == 503 and problem_type(refused) == "sandbox-unavailable"
@@ -427,15 +495,17 @@ def test_without_a_sandbox_compute_refuses_jobs_and_says_why(app, client, env, s
         missing.run(Path("/nonexistent.tar.gz"), dataset="d", purpose="p", limits=LIMITS)
 
     trust = StaticTrustRegistry(onboarding_authority=AUTHORITY.did)
-    off = gateway_app(settings, db, trust=trust, status_url=status_server.url, apps=None,
-                      COMPUTE_EXECUTOR=missing)  # fmt: skip
+    off = gateway_app(
+        settings, db, trust=trust, status_url=status_server.url, apps=None, COMPUTE_EXECUTOR=missing
+    )
     try:
         checks = off.test_client().get("/health").get_json()["checks"]
     finally:
         off.extensions["credgate.status_feed"].stop()
     assert {"name": "compute sandbox", "ok": False, "detail": missing.sandbox.reason} in checks
-    assert {"name": "compute sandbox", "ok": True} | {"detail": runtime.executor.sandbox.reason} \
-        in client.get("/health").get_json()["checks"]  # fmt: skip
+    assert {"name": "compute sandbox", "ok": True} | {
+        "detail": runtime.executor.sandbox.reason
+    } in client.get("/health").get_json()["checks"]
 
 
 def test_no_escapee_is_left_on_the_host():

@@ -47,8 +47,13 @@ def credential(**members) -> dict:
 
 
 def signed(document: dict, proof_id: str = "urn:proof:1", **extra) -> dict:
-    return ISSUER.sign(document, proof_type="DataIntegrityProof", cryptosuite="eddsa-rdfc-2022",
-                       id=proof_id, **extra)  # fmt: skip
+    return ISSUER.sign(
+        document,
+        proof_type="DataIntegrityProof",
+        cryptosuite="eddsa-rdfc-2022",
+        id=proof_id,
+        **extra,
+    )
 
 
 def error_types(response) -> list[str]:
@@ -72,17 +77,32 @@ def test_a_proof_claiming_a_chain_it_never_signed_is_refused(client):
 @pytest.mark.parametrize(
     "members",
     [
-        {"relatedResource": [{"id": "https://example.com/model.bin",
-                              "digestSRI": "sha256-" + base64.b64encode(b"short").decode()}]},
-        {"relatedResource": [
-            {"id": "https://example.com/a", "digestSRI": "sha256-" + base64.b64encode(
-                hashlib.sha256(b"a").digest()).decode()},
-            {"id": "https://example.com/a", "digestSRI": "sha256-" + base64.b64encode(
-                hashlib.sha256(b"b").digest()).decode()}]},
+        {
+            "relatedResource": [
+                {
+                    "id": "https://example.com/model.bin",
+                    "digestSRI": "sha256-" + base64.b64encode(b"short").decode(),
+                }
+            ]
+        },
+        {
+            "relatedResource": [
+                {
+                    "id": "https://example.com/a",
+                    "digestSRI": "sha256-"
+                    + base64.b64encode(hashlib.sha256(b"a").digest()).decode(),
+                },
+                {
+                    "id": "https://example.com/a",
+                    "digestSRI": "sha256-"
+                    + base64.b64encode(hashlib.sha256(b"b").digest()).decode(),
+                },
+            ]
+        },
         {"termsOfUse": {"id": "https://example.com/terms"}},
         {"evidence": {"id": "https://example.com/evidence/1"}},
     ],
-)  # fmt: skip
+)
 def test_signed_credentials_breaking_the_data_model_are_refused(client, members):
     # Validly signed by the issuer, but the data model's MUSTs are broken: a relying party
     # cannot tell which digest pins a resource, or what kind of terms bind it. Before: verified.
@@ -93,20 +113,28 @@ def test_signed_credentials_breaking_the_data_model_are_refused(client, members)
 
 def _presentation(signer: Party, challenge: str, domain: str | None = None) -> dict:
     vc = ISSUER.sign(
-        {"@context": [V1], "type": ["VerifiableCredential"], "issuer": ISSUER.did,
-         "issuanceDate": "2025-01-01T00:00:00Z", "credentialSubject": {"id": HOLDER.did}},
+        {
+            "@context": [V1],
+            "type": ["VerifiableCredential"],
+            "issuer": ISSUER.did,
+            "issuanceDate": "2025-01-01T00:00:00Z",
+            "credentialSubject": {"id": HOLDER.did},
+        },
         proof_type="Ed25519Signature2018",
-    )  # fmt: skip
+    )
     return signer.present([vc], challenge=challenge, domain=domain)
 
 
 def test_a_presentation_signed_for_no_domain_does_not_meet_a_callers_domain(client):
     # Before: accepted with a warning, so a proof made for anyone passed a domain-bound check.
     vp = _presentation(HOLDER, "rp-challenge")
-    response = client.post("/presentations/verify", json={
-        "verifiablePresentation": vp,
-        "options": {"challenge": "rp-challenge", "domain": "rp.example"},
-    })  # fmt: skip
+    response = client.post(
+        "/presentations/verify",
+        json={
+            "verifiablePresentation": vp,
+            "options": {"challenge": "rp-challenge", "domain": "rp.example"},
+        },
+    )
     assert response.status_code == 400 and error_types(response) == [errors.DOMAIN_MISMATCH]
 
 
@@ -123,8 +151,12 @@ def test_the_vc_api_neither_accepts_nor_spends_the_gateways_challenges(client, d
     vp = _presentation(HOLDER, issued.challenge, "gateway.example")
     response = client.post("/presentations/verify", json={"verifiablePresentation": vp})
     assert error_types(response) == [errors.CHALLENGE_UNKNOWN]
-    compared = client.post("/presentations/verify", json={
-        "verifiablePresentation": vp, "options": {"challenge": issued.challenge},
-    })  # fmt: skip
+    compared = client.post(
+        "/presentations/verify",
+        json={
+            "verifiablePresentation": vp,
+            "options": {"challenge": issued.challenge},
+        },
+    )
     assert compared.status_code == 200, compared.json
     gateway.consume(issued.challenge, "gateway.example")  # still the gateway's to spend, once

@@ -72,9 +72,10 @@ def test_an_offer_bound_to_a_did_stays_bound_whoever_scans_it(issuer_url, victim
     take_credential(hub, attacker, offer, holder_did=attacker.did)
     [record] = settled(exchange, timeout=TIMEOUT)["credentials"]
     [vc] = [
-        c["cred_value"] for c in attacker.client.w3c_credentials()
+        c["cred_value"]
+        for c in attacker.client.w3c_credentials()
         if c["cred_value"].get("id") == record["credential_id"]
-    ]  # fmt: skip
+    ]
     assert vc["credentialSubject"]["id"] == victim.did != attacker.did
     assert vc["proof"]["type"] == "Ed25519Signature2018"
 
@@ -83,9 +84,7 @@ def test_an_offer_bound_to_a_did_stays_bound_whoever_scans_it(issuer_url, victim
     "subject_id",
     ["urn:uuid:3f1a8c4e-5b7d-4e2a-9c61-0d8f2b7e4a13", "https://mallory.example/me", "did:", ""],
 )
-def test_a_generic_offer_of_a_role_credential_needs_a_did_subject(
-    issuer_url, operator, subject_id
-):
+def test_a_generic_offer_of_a_role_credential_needs_a_did_subject(issuer_url, operator, subject_id):
     authority = requests.get(f"{issuer_url}/issuer/did", timeout=10).json()["did"]
     credential = {
         "@context": ["https://www.w3.org/2018/credentials/v1", "https://w3id.org/credgate/v1"],
@@ -97,8 +96,9 @@ def test_a_generic_offer_of_a_role_credential_needs_a_did_subject(
     response = requests.post(
         f"{issuer_url}/issuer/offers",
         json={"credential": credential, "proofType": "Ed25519Signature2018"},
-        headers=operator, timeout=10,
-    )  # fmt: skip
+        headers=operator,
+        timeout=10,
+    )
     assert response.status_code in (400, 422), response.text
     assert response.json()["type"].rsplit("/", 1)[-1] in ("schema-violation", "invalid-credential")
 

@@ -176,9 +176,7 @@ def status_entry(url: str) -> dict[str, Any]:
 
 def status_cache(*allowed: str) -> StatusListCache:
     verifier = Verifier(DidResolver())
-    return StatusListCache(
-        verifier.verify_status_list, short_ttl=0.0, policy=FetchPolicy(allowed)
-    )  # fmt: skip
+    return StatusListCache(verifier.verify_status_list, short_ttl=0.0, policy=FetchPolicy(allowed))
 
 
 def status_failure(cache: StatusListCache, url: str) -> VerificationError:
@@ -197,12 +195,28 @@ def assert_no_echo(text: str) -> None:
 @pytest.mark.parametrize(
     "address",
     [
-        "127.0.0.1", "127.8.9.10", "10.1.2.3", "172.16.0.1", "192.168.1.1", "100.64.0.1",
-        "169.254.169.254", "0.0.0.0", "224.0.0.1", "255.255.255.255", "240.0.0.1",
-        "::1", "::", "fe80::1", "fc00::1", "ff02::1",
-        "::ffff:127.0.0.1", "::ffff:169.254.169.254", "::ffff:10.0.0.1", "2002:7f00:1::1",
+        "127.0.0.1",
+        "127.8.9.10",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "100.64.0.1",
+        "169.254.169.254",
+        "0.0.0.0",
+        "224.0.0.1",
+        "255.255.255.255",
+        "240.0.0.1",
+        "::1",
+        "::",
+        "fe80::1",
+        "fc00::1",
+        "ff02::1",
+        "::ffff:127.0.0.1",
+        "::ffff:169.254.169.254",
+        "::ffff:10.0.0.1",
+        "2002:7f00:1::1",
     ],
-)  # fmt: skip
+)
 def test_internal_addresses_are_not_public(address):
     assert not is_public_address(address)
 
@@ -330,8 +344,9 @@ def test_an_oversized_answer_is_cut_at_the_size_cap(hostile):
         resolver.resolve("did:web:big.example")
     assert did_failure.value.detail.endswith("could not be fetched (too large)")
     with pytest.raises(DomainError) as flist_failure:
-        fetch_flist(f"{hostile.url}/big", max_bytes=4096, timeout=5,
-                    policy=FetchPolicy([hostile.url]))  # fmt: skip
+        fetch_flist(
+            f"{hostile.url}/big", max_bytes=4096, timeout=5, policy=FetchPolicy([hostile.url])
+        )
     assert flist_failure.value.slug == "flist-too-large"
 
 
@@ -405,21 +420,24 @@ def test_status_fetch_locks_stay_bounded():
 
 @pytest.fixture
 def vc_api(settings, db, hostile):
-    app = create_app({
-        "CREDGATE_SETTINGS": settings,
-        "DB_SESSION_FACTORY": db,
-        "SERVICE_URLS": {},
-        "FETCH_ALLOW": [hostile.url],  # misbehaving, but allowed: it must still be survived
-        "VERIFIER_TRUST": StaticTrustRegistry(onboarding_authority=AUTHORITY.did),
-    })  # fmt: skip
+    app = create_app(
+        {
+            "CREDGATE_SETTINGS": settings,
+            "DB_SESSION_FACTORY": db,
+            "SERVICE_URLS": {},
+            "FETCH_ALLOW": [hostile.url],  # misbehaving, but allowed: it must still be survived
+            "VERIFIER_TRUST": StaticTrustRegistry(onboarding_authority=AUTHORITY.did),
+        }
+    )
     return app.test_client()
 
 
 def _verify(client, credential: dict[str, Any]):
     return client.post(
-        "/credentials/verify", data=json.dumps({"verifiableCredential": credential}),
+        "/credentials/verify",
+        data=json.dumps({"verifiableCredential": credential}),
         content_type="application/json",
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.db

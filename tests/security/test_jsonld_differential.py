@@ -91,40 +91,124 @@ def _all_terms() -> list[str]:
 
 
 TERMS = _all_terms()
-KEYWORDS = ["@id", "id", "@type", "type", "@context", "@value", "@language", "@direction",
-            "@list", "@set", "@graph", "@reverse", "@nest", "@included", "@index", "@json",
-            "@vocab", "@base", "@none", "@foo"]  # fmt: skip
-UNKNOWN = ["favouriteColour", "ex:thing", "https://example.org/p", "_:bp", "", "é", "@",
-           "http://schema.org/name", "xsd:string", "sec:proof"]  # fmt: skip
-IRIS = ["did:example:1", "did:example:2", "urn:uuid:00000000-0000-4000-8000-000000000001",
-        "https://example.org/x", "_:b1", "_:b2", "relative", "", "#frag", "did:example:1#key-1",
-        "http://example.org/base/x", "xsd:date", "ex:x", "mailto:a@b.c",
-        "https://ex.org/é"]  # fmt: skip
+KEYWORDS = [
+    "@id",
+    "id",
+    "@type",
+    "type",
+    "@context",
+    "@value",
+    "@language",
+    "@direction",
+    "@list",
+    "@set",
+    "@graph",
+    "@reverse",
+    "@nest",
+    "@included",
+    "@index",
+    "@json",
+    "@vocab",
+    "@base",
+    "@none",
+    "@foo",
+]
+UNKNOWN = [
+    "favouriteColour",
+    "ex:thing",
+    "https://example.org/p",
+    "_:bp",
+    "",
+    "é",
+    "@",
+    "http://schema.org/name",
+    "xsd:string",
+    "sec:proof",
+]
+IRIS = [
+    "did:example:1",
+    "did:example:2",
+    "urn:uuid:00000000-0000-4000-8000-000000000001",
+    "https://example.org/x",
+    "_:b1",
+    "_:b2",
+    "relative",
+    "",
+    "#frag",
+    "did:example:1#key-1",
+    "http://example.org/base/x",
+    "xsd:date",
+    "ex:x",
+    "mailto:a@b.c",
+    "https://ex.org/é",
+]
 LANGUAGES = ["en", "EN-us", "fr", "ar", "", "not a tag", "de-CH-1901", "x"]
 DIRECTIONS = ["ltr", "rtl", "up", "", None]
-DATATYPES = ["@id", "@vocab", "@json", "@none", "xsd:string", "xsd:date", "xsd:dateTime",
-             "http://www.w3.org/2001/XMLSchema#double", "http://www.w3.org/2001/XMLSchema#integer",
-             "http://www.w3.org/2001/XMLSchema#boolean", "https://example.org/dt", "_:dt",
-             "rdf:HTML", "relative"]  # fmt: skip
+DATATYPES = [
+    "@id",
+    "@vocab",
+    "@json",
+    "@none",
+    "xsd:string",
+    "xsd:date",
+    "xsd:dateTime",
+    "http://www.w3.org/2001/XMLSchema#double",
+    "http://www.w3.org/2001/XMLSchema#integer",
+    "http://www.w3.org/2001/XMLSchema#boolean",
+    "https://example.org/dt",
+    "_:dt",
+    "rdf:HTML",
+    "relative",
+]
 NEW_TERMS = ["myTerm", "seq", "names", "when", "ex", "p", "Thing", "schema"]
-CONTAINERS = ["@list", "@set", "@language", "@graph", "@index", "@id", "@type",
-              ["@graph", "@set"], ["@graph", "@index"], ["@list", "@set"]]  # fmt: skip
+CONTAINERS = [
+    "@list",
+    "@set",
+    "@language",
+    "@graph",
+    "@index",
+    "@id",
+    "@type",
+    ["@graph", "@set"],
+    ["@graph", "@index"],
+    ["@list", "@set"],
+]
 
 text = st.text(
     alphabet=st.sampled_from('aZ é€😀"\\\n\t\r\x00\x01\x1f\x7f\u2028\ufeff\ud800<>{}_:#@/'),
     max_size=6,
 )
 scalars = st.one_of(
-    st.none(), st.booleans(),
+    st.none(),
+    st.booleans(),
     st.sampled_from([0, -1, 7, 2**53, 2**63, -(2**70), 10**21, 1.5, -0.0, 1e21, 1e-7, 3.0]),
-    st.integers(-1000, 1000), text, st.sampled_from(IRIS), st.sampled_from(LANGUAGES),
-)  # fmt: skip
+    st.integers(-1000, 1000),
+    text,
+    st.sampled_from(IRIS),
+    st.sampled_from(LANGUAGES),
+)
 #: Types whose scoped contexts matter (proofs, credgate subjects, status entries) and some junk.
-TYPES = ["VerifiableCredential", "VerifiablePresentation", "RoleCredential", "Role",
-         "OnboardingCredential", "AttorneyCredential", "Ed25519Signature2020",
-         "Ed25519Signature2018", "DataIntegrityProof", "StatusList2021Entry",
-         "BitstringStatusListEntry", "PresentationSubmission", "Person", "MadeUp",
-         "https://example.org/T", "_:t", "xsd:string", "@json", "@id"]  # fmt: skip
+TYPES = [
+    "VerifiableCredential",
+    "VerifiablePresentation",
+    "RoleCredential",
+    "Role",
+    "OnboardingCredential",
+    "AttorneyCredential",
+    "Ed25519Signature2020",
+    "Ed25519Signature2018",
+    "DataIntegrityProof",
+    "StatusList2021Entry",
+    "BitstringStatusListEntry",
+    "PresentationSubmission",
+    "Person",
+    "MadeUp",
+    "https://example.org/T",
+    "_:t",
+    "xsd:string",
+    "@json",
+    "@id",
+]
 # Mostly terms our contexts define, so documents get past context processing and into the walk.
 term_keys = st.sampled_from(TERMS)
 keys = st.one_of(
@@ -172,12 +256,26 @@ def term_definitions(draw) -> dict:
     """An inline context: term definitions and a few context keywords."""
     out: dict = {}
     for _ in range(draw(st.integers(0, 3))):
-        name = draw(st.one_of(
-            st.sampled_from(NEW_TERMS), st.sampled_from(NEW_TERMS), st.sampled_from(NEW_TERMS),
-            st.sampled_from(TERMS), st.sampled_from(UNKNOWN[:4]),
-            st.sampled_from(["@vocab", "@base", "@language", "@direction", "@version",
-                             "@protected", "@propagate"]),
-        ))  # fmt: skip
+        name = draw(
+            st.one_of(
+                st.sampled_from(NEW_TERMS),
+                st.sampled_from(NEW_TERMS),
+                st.sampled_from(NEW_TERMS),
+                st.sampled_from(TERMS),
+                st.sampled_from(UNKNOWN[:4]),
+                st.sampled_from(
+                    [
+                        "@vocab",
+                        "@base",
+                        "@language",
+                        "@direction",
+                        "@version",
+                        "@protected",
+                        "@propagate",
+                    ]
+                ),
+            )
+        )
         if name == "@version":
             out[name] = draw(st.sampled_from([1.1, 1.0, "1.1"]))
         elif name in ("@protected", "@propagate"):
@@ -194,27 +292,34 @@ def term_definitions(draw) -> dict:
 
 
 contexts = st.one_of(
-    st.builds(list), st.none(), st.sampled_from([V1, V2, CREDGATE, EXAMPLES, ED25519_2020]),
+    st.builds(list),
+    st.none(),
+    st.sampled_from([V1, V2, CREDGATE, EXAMPLES, ED25519_2020]),
     st.lists(st.sampled_from([V1, CREDGATE, EXAMPLES, STATUS_2021]), max_size=2),
-    term_definitions(), st.lists(st.one_of(term_definitions(), st.sampled_from([CREDGATE, None])),
-                                 max_size=2),
+    term_definitions(),
+    st.lists(st.one_of(term_definitions(), st.sampled_from([CREDGATE, None])), max_size=2),
     st.sampled_from(["https://example.org/unknown/v1", 7, {"@context": {}}]),
-)  # fmt: skip
+)
 
 
 def _values(children):
     return st.one_of(
-        scalars, children, st.lists(st.one_of(scalars, children), max_size=3),
-        st.builds(list), st.builds(dict),
+        scalars,
+        children,
+        st.lists(st.one_of(scalars, children), max_size=3),
+        st.builds(list),
+        st.builds(dict),
         st.fixed_dictionaries(
             {"@value": scalars},
-            optional={"@language": st.sampled_from(LANGUAGES),
-                      "@direction": st.sampled_from(DIRECTIONS),
-                      "@type": st.sampled_from(DATATYPES)},
+            optional={
+                "@language": st.sampled_from(LANGUAGES),
+                "@direction": st.sampled_from(DIRECTIONS),
+                "@type": st.sampled_from(DATATYPES),
+            },
         ),
         st.fixed_dictionaries({"@list": st.lists(st.one_of(scalars, children), max_size=3)}),
         st.lists(st.lists(scalars, max_size=2), min_size=1, max_size=2),
-    )  # fmt: skip
+    )
 
 
 def _typed(body: dict, type_key: str, type_value) -> dict:
@@ -225,15 +330,26 @@ nodes = st.recursive(
     st.dictionaries(keys, scalars, max_size=3),
     lambda children: st.one_of(
         st.dictionaries(keys, _values(children), max_size=4),
-        st.builds(_typed, st.dictionaries(keys, _values(children), max_size=4),
-                  st.sampled_from(["type", "@type"]), types),
-        st.builds(_typed, st.dictionaries(keys, _values(children), max_size=3),
-                  st.sampled_from(["id", "@id"]), st.sampled_from(IRIS)),
-        st.builds(lambda body, ctx: {"@context": ctx, **body},
-                  st.dictionaries(keys, _values(children), max_size=3), contexts),
+        st.builds(
+            _typed,
+            st.dictionaries(keys, _values(children), max_size=4),
+            st.sampled_from(["type", "@type"]),
+            types,
+        ),
+        st.builds(
+            _typed,
+            st.dictionaries(keys, _values(children), max_size=3),
+            st.sampled_from(["id", "@id"]),
+            st.sampled_from(IRIS),
+        ),
+        st.builds(
+            lambda body, ctx: {"@context": ctx, **body},
+            st.dictionaries(keys, _values(children), max_size=3),
+            contexts,
+        ),
     ),
     max_leaves=12,
-)  # fmt: skip
+)
 
 
 @st.composite
@@ -245,13 +361,26 @@ def documents(draw) -> dict:
     if draw(st.booleans()):
         document[draw(st.sampled_from(["id", "@id"]))] = draw(st.sampled_from(IRIS))
     type_key = draw(st.sampled_from(["type", "@type"]))
-    document[type_key] = draw(st.one_of(
-        st.sampled_from(["VerifiableCredential", "VerifiablePresentation"]),
-        st.lists(st.sampled_from(["VerifiableCredential", "RoleCredential", "Ed25519Signature2020",
-                                  "MadeUp", "StatusList2021Entry", "https://example.org/T",
-                                  "_:t"]), max_size=3),
-        st.builds(list),
-    ))  # fmt: skip
+    document[type_key] = draw(
+        st.one_of(
+            st.sampled_from(["VerifiableCredential", "VerifiablePresentation"]),
+            st.lists(
+                st.sampled_from(
+                    [
+                        "VerifiableCredential",
+                        "RoleCredential",
+                        "Ed25519Signature2020",
+                        "MadeUp",
+                        "StatusList2021Entry",
+                        "https://example.org/T",
+                        "_:t",
+                    ]
+                ),
+                max_size=3,
+            ),
+            st.builds(list),
+        )
+    )
     document.update(draw(st.dictionaries(keys, _values(nodes), max_size=5)))
     return document
 
@@ -270,15 +399,28 @@ def _seeds() -> list[dict]:
         credential["id"] = f"urn:uuid:00000000-0000-4000-8000-{index:012d}"
         credentials.append(issuer.sign(credential))
     presentation = holder.sign(
-        {"@context": [V1, SUBMISSION], "type": ["VerifiablePresentation", "PresentationSubmission"],
-         "holder": holder.did, "verifiableCredential": credentials[:2],
-         "presentation_submission": {"id": "1", "definition_id": "2", "descriptor_map": [
-             {"id": "x", "format": "ldp_vc", "path": "$.verifiableCredential[0]"}]}},
-        proof_type="Ed25519Signature2018", proof_purpose="authentication", challenge="c-1",
-    )  # fmt: skip
-    vectors = [json.loads(path.read_text())
-               for path in sorted((VECTORS / "vc-di-eddsa").rglob("*.json"))
-               if path.name != "keyPair.json"]  # fmt: skip
+        {
+            "@context": [V1, SUBMISSION],
+            "type": ["VerifiablePresentation", "PresentationSubmission"],
+            "holder": holder.did,
+            "verifiableCredential": credentials[:2],
+            "presentation_submission": {
+                "id": "1",
+                "definition_id": "2",
+                "descriptor_map": [
+                    {"id": "x", "format": "ldp_vc", "path": "$.verifiableCredential[0]"}
+                ],
+            },
+        },
+        proof_type="Ed25519Signature2018",
+        proof_purpose="authentication",
+        challenge="c-1",
+    )
+    vectors = [
+        json.loads(path.read_text())
+        for path in sorted((VECTORS / "vc-di-eddsa").rglob("*.json"))
+        if path.name != "keyPair.json"
+    ]
     return [*credentials, presentation, *vectors]
 
 
@@ -305,8 +447,11 @@ def mutated(raw_draw) -> dict:
     for _ in range(draw(st.integers(1, 4))):
         nodes_ = _dicts(document, [])
         node = nodes_[draw(st.integers(0, len(nodes_) - 1))]
-        action = draw(st.sampled_from(["add", "add", "replace", "replace", "delete", "context",
-                                       "collide", "wrap"]))  # fmt: skip
+        action = draw(
+            st.sampled_from(
+                ["add", "add", "replace", "replace", "delete", "context", "collide", "wrap"]
+            )
+        )
         present = sorted(node)
         if action == "add" or not present:
             node[draw(keys)] = draw(_values(nodes))
@@ -347,9 +492,13 @@ def reference(document) -> str | None:
         with mock.patch.object(pyld.nquads, "escape", escape_literal):
             return jsonld.normalize(
                 copy.deepcopy(document),
-                {"algorithm": "URDNA2015", "format": "application/n-quads",
-                 "documentLoader": document_loader(), "rdfDirection": "i18n-datatype"},
-            )  # fmt: skip
+                {
+                    "algorithm": "URDNA2015",
+                    "format": "application/n-quads",
+                    "documentLoader": document_loader(),
+                    "rdfDirection": "i18n-datatype",
+                },
+            )
     except jsonld.JsonLdError:
         return None
     except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError):
@@ -389,8 +538,9 @@ def _unsigned_parts(document) -> list[str]:
                 if key.startswith("_:"):
                     found.append(key)
                 elif key in ("@id", "@type"):
-                    found.extend(i for i in (item if isinstance(item, list) else [item])
-                                 if relative(i))  # fmt: skip
+                    found.extend(
+                        i for i in (item if isinstance(item, list) else [item]) if relative(i)
+                    )
                 else:
                     walk(item)
 
@@ -440,17 +590,25 @@ def check(document) -> None:
 
 #: The two known divergences of issue 12: a nested empty context (500) and @id beside id.
 NESTED_EMPTY_CONTEXT = {
-    "@context": [V1], "type": "VerifiableCredential",
-    "credentialSubject": {"@context": [], "id": "did:example:1"},
-}  # fmt: skip
-ID_AND_AT_ID = {
-    "@context": [V1], "@id": "urn:example:a", "id": "urn:example:b",
+    "@context": [V1],
     "type": "VerifiableCredential",
-}  # fmt: skip
+    "credentialSubject": {"@context": [], "id": "did:example:1"},
+}
+ID_AND_AT_ID = {
+    "@context": [V1],
+    "@id": "urn:example:a",
+    "id": "urn:example:b",
+    "type": "VerifiableCredential",
+}
 
 
-@settings(max_examples=1500, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
+@settings(
+    max_examples=1500,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(st.one_of(mutated(), mutated(), documents()))
 @example(NESTED_EMPTY_CONTEXT)
 @example(ID_AND_AT_ID)
@@ -495,19 +653,25 @@ def _same_as_pyld(document) -> str:
 def test_graph_memo_keeps_a_blank_node_named_outside_the_graph():
     """A proof naming a blank node the credential named first was memoized, then replayed with
     a fresh node: the second verification saw another graph."""
-    _same_as_pyld({
-        "@context": [V2, EXAMPLES], "type": "VerifiableCredential",
-        "credentialSubject": {"id": "_:x", "name": "a"},
-        "proof": {"type": "DataIntegrityProof", "verificationMethod": "_:x"},
-    })  # fmt: skip
+    _same_as_pyld(
+        {
+            "@context": [V2, EXAMPLES],
+            "type": "VerifiableCredential",
+            "credentialSubject": {"id": "_:x", "name": "a"},
+            "proof": {"type": "DataIntegrityProof", "verificationMethod": "_:x"},
+        }
+    )
 
 
 def test_list_object_of_null_is_what_pyld_makes_of_it():
     """{"@list": null} is a blank node to pyld, not rdf:nil."""
-    _same_as_pyld({
-        "@context": [V1, CREDGATE], "type": "VerifiableCredential",
-        "credentialSubject": {"email": {"@list": None}},
-    })  # fmt: skip
+    _same_as_pyld(
+        {
+            "@context": [V1, CREDGATE],
+            "type": "VerifiableCredential",
+            "credentialSubject": {"email": {"@list": None}},
+        }
+    )
 
 
 def test_blank_node_property_is_refused_not_left_unsigned():
@@ -522,32 +686,46 @@ def test_blank_node_property_is_refused_not_left_unsigned():
 
 def test_direction_is_signed_as_an_i18n_datatype():
     """Our pyld path ran without rdfDirection and dropped a value's direction."""
-    expected = _same_as_pyld({
-        "@context": [V2, EXAMPLES], "type": "VerifiableCredential",
-        "name": {"@value": "x", "@language": "ar", "@direction": "rtl"},
-    })  # fmt: skip
+    expected = _same_as_pyld(
+        {
+            "@context": [V2, EXAMPLES],
+            "type": "VerifiableCredential",
+            "name": {"@value": "x", "@language": "ar", "@direction": "rtl"},
+        }
+    )
     assert '"x"^^<https://www.w3.org/ns/i18n#ar_rtl>' in expected
 
 
 def test_context_that_redefines_context_is_refused_as_pyld_does():
-    _refused({
-        "@context": [V1, CREDGATE], "type": "VerifiableCredential",
-        "credentialSubject": {"@context": {"@context": {}}, "name": "x"},
-    }, errors.INVALID_JSONLD)  # fmt: skip
+    _refused(
+        {
+            "@context": [V1, CREDGATE],
+            "type": "VerifiableCredential",
+            "credentialSubject": {"@context": {"@context": {}}, "name": "x"},
+        },
+        errors.INVALID_JSONLD,
+    )
 
 
 def test_lang_string_without_language_is_what_pyld_makes_of_it():
     """pyld writes rdf:langString without a language as a plain string; the fast path kept the
     datatype."""
-    _same_as_pyld({
-        "@context": [V2, EXAMPLES], "type": "VerifiableCredential",
-        "credentialSubject": {"p": {"@value": "x", "@type": jsonld.RDF_LANGSTRING}},
-    })  # fmt: skip
+    _same_as_pyld(
+        {
+            "@context": [V2, EXAMPLES],
+            "type": "VerifiableCredential",
+            "credentialSubject": {"p": {"@value": "x", "@type": jsonld.RDF_LANGSTRING}},
+        }
+    )
 
 
 def test_lone_surrogate_is_refused_not_a_500():
     """JSON allows "\\ud800"; hashing its N-Quads raised UnicodeEncodeError out of canonize."""
-    _refused({
-        "@context": [V2, EXAMPLES], "type": "VerifiableCredential",
-        "credentialSubject": {"p": "\ud800"},
-    }, errors.INVALID_JSONLD)  # fmt: skip
+    _refused(
+        {
+            "@context": [V2, EXAMPLES],
+            "type": "VerifiableCredential",
+            "credentialSubject": {"p": "\ud800"},
+        },
+        errors.INVALID_JSONLD,
+    )

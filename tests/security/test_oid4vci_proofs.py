@@ -23,7 +23,6 @@ from verifier.dids import did_key_from_public_key
 AUD = "https://issuer.example"
 
 
-
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -55,8 +54,12 @@ TYP = {"typ": "openid4vci-proof+jwt"}
 
 def test_good_proofs_name_their_key_and_did():
     key, public = ed25519()
-    held = check_proof(sign(key, "EdDSA", TYP | {"jwk": public}, claims()), audience=AUD,
-                       now=datetime.now(UTC), max_age=300)  # fmt: skip
+    held = check_proof(
+        sign(key, "EdDSA", TYP | {"jwk": public}, claims()),
+        audience=AUD,
+        now=datetime.now(UTC),
+        max_age=300,
+    )
     assert held.did == did_key_from_public_key(base64.urlsafe_b64decode(public["x"] + "=="))
     assert held.nonce == "n-1" and "d" not in held.jwk
     fingerprint = held.did.removeprefix("did:key:")
@@ -65,8 +68,12 @@ def test_good_proofs_name_their_key_and_did():
     p256 = jwk.JWK.generate(kty="EC", crv="P-256")
     p256_public = json.loads(p256.export_public())
     did_jwk = "did:jwk:" + b64url(json.dumps(p256_public).encode())
-    held = check_proof(sign(p256, "ES256", TYP | {"kid": did_jwk + "#0"}, claims()),
-                       audience=AUD, now=datetime.now(UTC), max_age=300)  # fmt: skip
+    held = check_proof(
+        sign(p256, "ES256", TYP | {"kid": did_jwk + "#0"}, claims()),
+        audience=AUD,
+        now=datetime.now(UTC),
+        max_age=300,
+    )
     assert held.did == did_jwk and held.jwk["crv"] == "P-256"
 
 
@@ -141,8 +148,15 @@ def test_nonces_are_ours_unexpired_and_single_use():
     spend_nonce_in(session, settings, nonce, now)
     assert session.added and session.added[0].nonce_used_at == now  # recorded as spent
     body, mac = nonce.split(".")
-    for forged in (nonce + "x", body + "." + "0" * len(mac), "x." + mac, "", "\ud800.x", "é.é",
-                   new_nonce(Oid4vciSettings(key=b"o" * 32), now)):  # fmt: skip
+    for forged in (
+        nonce + "x",
+        body + "." + "0" * len(mac),
+        "x." + mac,
+        "",
+        "\ud800.x",
+        "é.é",
+        new_nonce(Oid4vciSettings(key=b"o" * 32), now),
+    ):
         with pytest.raises(OAuthError) as caught:
             spend_nonce_in(Session(), settings, forged, now)
         assert caught.value.error == "invalid_nonce"
@@ -151,10 +165,23 @@ def test_nonces_are_ours_unexpired_and_single_use():
 
 
 def test_garbage_is_refused_not_crashed_on():
-    for proof in (None, 7, "", "a.b", "a.b.c", "!!.!!.!!", "x" * 10_000,
-                  b64url(b"[]") + "." + b64url(b"{}") + ".c"):  # fmt: skip
+    for proof in (
+        None,
+        7,
+        "",
+        "a.b",
+        "a.b.c",
+        "!!.!!.!!",
+        "x" * 10_000,
+        b64url(b"[]") + "." + b64url(b"{}") + ".c",
+    ):
         refuse(proof)
-    for kid in ("did:key:zQ3s", "did:key:z6Mk", "did:jwk:!!", "did:jwk:" + b64url(b"[1]"),
-                "did:key:zDnaBad"):  # fmt: skip
+    for kid in (
+        "did:key:zQ3s",
+        "did:key:z6Mk",
+        "did:jwk:!!",
+        "did:jwk:" + b64url(b"[1]"),
+        "did:key:zDnaBad",
+    ):
         with pytest.raises(OAuthError):
             resolve_kid(kid)

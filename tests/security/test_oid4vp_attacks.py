@@ -45,8 +45,13 @@ def start(gateway, policy):
 
 
 def kb_jwt(bound: str, key_party: Party, **claims) -> str:
-    payload = {"iat": int(time.time()), "aud": claims.pop("aud"), "nonce": claims.pop("nonce"),
-               "sd_hash": sdjwt.digest(bound), **claims}  # fmt: skip
+    payload = {
+        "iat": int(time.time()),
+        "aud": claims.pop("aud"),
+        "nonce": claims.pop("nonce"),
+        "sd_hash": sdjwt.digest(bound),
+        **claims,
+    }
     return jose.sign(payload, private_jwk(key_party), {"alg": "EdDSA", "typ": "kb+jwt"})
 
 
@@ -67,16 +72,18 @@ def refused(browser, login, response, slug: str) -> None:
 def test_wrong_nonce(gateway, policy, token_lists):
     credential, _ = role_sdjwt(token_lists)
     browser, login, request = start(gateway, policy)
-    token = oid4vp.present_sdjwt(held_sdjwt(credential, HOLDER), QUERY, nonce="not-ours",
-                                 audience=request.client_id)  # fmt: skip
+    token = oid4vp.present_sdjwt(
+        held_sdjwt(credential, HOLDER), QUERY, nonce="not-ours", audience=request.client_id
+    )
     refused(browser, login, post(request, token, policy), "challenge-mismatch")
 
 
 def test_replayed_vp_token(gateway, policy, token_lists):
     credential, _ = role_sdjwt(token_lists)
     _, _, first = start(gateway, policy)
-    token = oid4vp.present_sdjwt(held_sdjwt(credential, HOLDER), QUERY, nonce=first.nonce,
-                                 audience=first.client_id)  # fmt: skip
+    token = oid4vp.present_sdjwt(
+        held_sdjwt(credential, HOLDER), QUERY, nonce=first.nonce, audience=first.client_id
+    )
     assert post(first, token, policy).status_code == 200
     again = post(first, token, policy)  # the same login: already finished
     assert again.status_code == 409 and again.json()["type"].endswith("/login-closed")
@@ -87,8 +94,12 @@ def test_replayed_vp_token(gateway, policy, token_lists):
 def test_kb_jwt_for_another_audience(gateway, policy, token_lists):
     credential, _ = role_sdjwt(token_lists)
     browser, login, request = start(gateway, policy)
-    token = oid4vp.present_sdjwt(held_sdjwt(credential, HOLDER), QUERY, nonce=request.nonce,
-                                 audience="decentralized_identifier:did:key:z6MkOther")  # fmt: skip
+    token = oid4vp.present_sdjwt(
+        held_sdjwt(credential, HOLDER),
+        QUERY,
+        nonce=request.nonce,
+        audience="decentralized_identifier:did:key:z6MkOther",
+    )
     refused(browser, login, post(request, token, policy), "audience-mismatch")
 
 
@@ -102,14 +113,16 @@ def test_sdjwt_signed_by_a_key_the_issuer_does_not_list(gateway, policy, token_l
     browser, login, request = start(gateway, policy)
     # The stranger's key, named as the authority's (kid): the signature fails under the real key.
     forged, _ = role_sdjwt(token_lists, signer=STRANGER)
-    token = oid4vp.present_sdjwt(held_sdjwt(forged, HOLDER), QUERY, nonce=request.nonce,
-                                 audience=request.client_id)  # fmt: skip
+    token = oid4vp.present_sdjwt(
+        held_sdjwt(forged, HOLDER), QUERY, nonce=request.nonce, audience=request.client_id
+    )
     refused(browser, login, post(request, token, policy), "bad-signature")
     # ... or named as the stranger's: not a key of the iss DID at all.
     browser, login, request = start(gateway, policy)
     forged, _ = role_sdjwt(token_lists, signer=STRANGER, header={"kid": STRANGER.method})
-    token = oid4vp.present_sdjwt(held_sdjwt(forged, HOLDER), QUERY, nonce=request.nonce,
-                                 audience=request.client_id)  # fmt: skip
+    token = oid4vp.present_sdjwt(
+        held_sdjwt(forged, HOLDER), QUERY, nonce=request.nonce, audience=request.client_id
+    )
     refused(browser, login, post(request, token, policy), "issuer-mismatch")
 
 
@@ -142,36 +155,46 @@ def test_unsecured_or_symmetric_sdjwt(gateway, policy, token_lists, alg, slug):
 def test_credential_of_another_holder(gateway, policy, token_lists):
     victims, _ = role_sdjwt(token_lists)  # bound to HOLDER's key
     browser, login, request = start(gateway, policy)
-    token = oid4vp.present_sdjwt(held_sdjwt(victims, STRANGER), QUERY, nonce=request.nonce,
-                                 audience=request.client_id)  # fmt: skip
+    token = oid4vp.present_sdjwt(
+        held_sdjwt(victims, STRANGER), QUERY, nonce=request.nonce, audience=request.client_id
+    )
     refused(browser, login, post(request, token, policy), "holder-mismatch")
 
 
 def test_untrusted_issuer(gateway, policy, token_lists):
-    credential = issue_sdjwt(STRANGER, HOLDER, "RoleCredential", {"roles": ["DataProvider"]},
-                             status=(token_lists.uri("roles"), 7))  # fmt: skip
+    credential = issue_sdjwt(
+        STRANGER,
+        HOLDER,
+        "RoleCredential",
+        {"roles": ["DataProvider"]},
+        status=(token_lists.uri("roles"), 7),
+    )
     browser, login, request = start(gateway, policy)
-    token = oid4vp.present_sdjwt(held_sdjwt(credential, HOLDER), QUERY, nonce=request.nonce,
-                                 audience=request.client_id)  # fmt: skip
+    token = oid4vp.present_sdjwt(
+        held_sdjwt(credential, HOLDER), QUERY, nonce=request.nonce, audience=request.client_id
+    )
     refused(browser, login, post(request, token, policy), "untrusted-issuer")
 
 
 def test_x5c_issuer_key_refused(gateway, policy, token_lists):
     credential, _ = role_sdjwt(token_lists, header={"x5c": ["MIIB"]})
     browser, login, request = start(gateway, policy)
-    token = oid4vp.present_sdjwt(held_sdjwt(credential, HOLDER), QUERY, nonce=request.nonce,
-                                 audience=request.client_id)  # fmt: skip
+    token = oid4vp.present_sdjwt(
+        held_sdjwt(credential, HOLDER), QUERY, nonce=request.nonce, audience=request.client_id
+    )
     refused(browser, login, post(request, token, policy), "verification-method-not-found")
 
 
 def test_wrong_state_cannot_end_a_login(gateway, policy, token_lists):
     browser, login, request = start(gateway, policy)
-    response = requests.post(request.response_uri, data={"state": "guess", "error": "x"},
-                             timeout=10)  # fmt: skip
+    response = requests.post(
+        request.response_uri, data={"state": "guess", "error": "x"}, timeout=10
+    )
     assert response.status_code == 400 and response.json()["type"].endswith("/state-mismatch")
     assert browser.state(login)["state"] == "scanned"
-    junk = requests.post(request.response_uri, data={"state": request.state, "vp_token": "{["},
-                         timeout=10)  # fmt: skip
+    junk = requests.post(
+        request.response_uri, data={"state": request.state, "vp_token": "{["}, timeout=10
+    )
     assert junk.status_code == 400 and browser.state(login)["state"] == "failed"
 
 
@@ -184,8 +207,9 @@ def test_vc_jwt_of_another_subject(gateway, policy, status_server):
     vc = credgate_credential("RoleCredential", AUTHORITY, HOLDER.did, status=entry, version=2)
     stolen = issue_vcjwt(AUTHORITY, HOLDER, vc)
     browser, login, request = start(gateway, policy)
-    token = oid4vp.present_jwt_vp([held_vcjwt(stolen, STRANGER)], nonce=request.nonce,
-                                  audience=request.client_id)  # fmt: skip
+    token = oid4vp.present_jwt_vp(
+        [held_vcjwt(stolen, STRANGER)], nonce=request.nonce, audience=request.client_id
+    )
     jwt_query = dcql_query("data-provider")["credentials"][1]["id"]
     response = oid4vp.post_response(request, {jwt_query: [token]}, policy=policy)
     refused(browser, login, response, "holder-mismatch")
@@ -193,13 +217,25 @@ def test_vc_jwt_of_another_subject(gateway, policy, status_server):
 
 @pytest.mark.parametrize(
     "vp_token",
-    ["~", "a.b.c", "a.b.c~", "{}", "[]", '{"x": [1]}', '{"RoleCredential-0-sd-jwt": 5}',
-     '[{"@context": 1}]', "e30.e30.e30~e30~", "eyJhbGciOiJub25lIn0.e30.", "x" * 5000],
-)  # fmt: skip
+    [
+        "~",
+        "a.b.c",
+        "a.b.c~",
+        "{}",
+        "[]",
+        '{"x": [1]}',
+        '{"RoleCredential-0-sd-jwt": 5}',
+        '[{"@context": 1}]',
+        "e30.e30.e30~e30~",
+        "eyJhbGciOiJub25lIn0.e30.",
+        "x" * 5000,
+    ],
+)
 def test_junk_vp_tokens_fail_the_login_cleanly(gateway, policy, vp_token):
     browser, login, request = start(gateway, policy)
-    response = requests.post(request.response_uri, timeout=10,
-                             data={"vp_token": vp_token, "state": request.state})  # fmt: skip
+    response = requests.post(
+        request.response_uri, timeout=10, data={"vp_token": vp_token, "state": request.state}
+    )
     assert response.status_code == 400, response.text
     assert response.headers["Content-Type"].startswith("application/problem+json")
     assert browser.state(login)["state"] == "failed"
@@ -210,6 +246,9 @@ def test_response_endpoint_refuses_what_is_not_a_form(gateway, policy):
     for kwargs in ({"json": {"vp_token": "x"}}, {"data": b"\xff\xfe", "headers": {}}):
         response = requests.post(request.response_uri, timeout=10, **kwargs)
         assert 400 <= response.status_code < 500, response.text
-    unknown = requests.post(request.response_uri.rsplit("/", 1)[0] + "/nope", timeout=10,
-                            data={"state": "x", "vp_token": "y"})  # fmt: skip
+    unknown = requests.post(
+        request.response_uri.rsplit("/", 1)[0] + "/nope",
+        timeout=10,
+        data={"state": "x", "vp_token": "y"},
+    )
     assert unknown.status_code == 404

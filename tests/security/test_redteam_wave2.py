@@ -74,13 +74,15 @@ def issue(issuer_url, operator, credential, *, cryptosuite: str | None = RDFC, o
     if options is not None:
         body["options"] = options
     query = f"?cryptosuite={cryptosuite}" if cryptosuite else ""
-    return requests.post(f"{issuer_url}/credentials/issue{query}", json=body, headers=operator,
-                         timeout=60)  # fmt: skip
+    return requests.post(
+        f"{issuer_url}/credentials/issue{query}", json=body, headers=operator, timeout=60
+    )
 
 
 def verify(verifier_url, credential) -> dict[str, Any]:
-    response = requests.post(f"{verifier_url}/credentials/verify",
-                             json={"verifiableCredential": credential}, timeout=30)  # fmt: skip
+    response = requests.post(
+        f"{verifier_url}/credentials/verify", json={"verifiableCredential": credential}, timeout=30
+    )
     assert response.status_code in (200, 400), response.text  # 400: verification failed
     result = response.json()
     assert result["verified"] is (response.status_code == 200), result
@@ -112,9 +114,12 @@ def test_the_caller_cannot_choose_the_verification_method_or_proof_options(
 ):
     """Options the VC-API does not define for issuing (a verification method, a proof type, a
     cryptosuite in the body) are refused, not passed on to the agent."""
-    for options in ({"verificationMethod": ATTACKER.method},
-                    {"proofType": "Ed25519Signature2020"}, {"cryptosuite": "eddsa-jcs-2022"},
-                    {"created": "2000-01-01T00:00:00Z"}):  # fmt: skip
+    for options in (
+        {"verificationMethod": ATTACKER.method},
+        {"proofType": "Ed25519Signature2020"},
+        {"cryptosuite": "eddsa-jcs-2022"},
+        {"created": "2000-01-01T00:00:00Z"},
+    ):
         response = issue(issuer_url, operator, example(authority_did), options=options)
         assert response.status_code == 400, (options, response.text)
 
@@ -132,8 +137,12 @@ def test_the_signature_is_the_credential_issuers_own_key(
     did = authority_did
     assert credential["proof"]["verificationMethod"] == f"{did}#{did.removeprefix('did:key:')}"
     assert verify(verifier_url, credential)["verified"] is True
-    for other in (ATTACKER.did, f"{authority_did}#{ATTACKER.did.removeprefix('did:key:')}",
-                  authority_did.upper(), f" {authority_did}"):  # fmt: skip
+    for other in (
+        ATTACKER.did,
+        f"{authority_did}#{ATTACKER.did.removeprefix('did:key:')}",
+        authority_did.upper(),
+        f" {authority_did}",
+    ):
         response = issue(issuer_url, operator, example(other))
         assert 400 <= response.status_code < 500, (other, response.text)
 
@@ -143,15 +152,28 @@ def test_the_signature_is_the_credential_issuers_own_key(
 def test_a_proof_or_status_entry_cannot_be_smuggled_in(issuer_url, operator, authority_did):
     """Sent as members, as their IRIs (expanded or compact) or under a keyword alias, a proof or
     a status entry of the caller's is refused before the agent signs anything."""
-    proof = {"type": "DataIntegrityProof", "cryptosuite": RDFC, "proofPurpose": "assertionMethod",
-             "verificationMethod": ATTACKER.method, "proofValue": "z" + "1" * 86}  # fmt: skip
-    status = {"id": "https://evil.example/list#1", "type": "BitstringStatusListEntry",
-              "statusPurpose": "revocation", "statusListIndex": "1",
-              "statusListCredential": "https://evil.example/list"}  # fmt: skip
-    for members in ({"proof": proof}, {"credentialStatus": status},
-                    {"https://w3id.org/security#proof": proof},
-                    {"sec:proof": proof}, {"cred:credentialStatus": status},
-                    {"https://www.w3.org/2018/credentials#credentialStatus": status}):  # fmt: skip
+    proof = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": RDFC,
+        "proofPurpose": "assertionMethod",
+        "verificationMethod": ATTACKER.method,
+        "proofValue": "z" + "1" * 86,
+    }
+    status = {
+        "id": "https://evil.example/list#1",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "1",
+        "statusListCredential": "https://evil.example/list",
+    }
+    for members in (
+        {"proof": proof},
+        {"credentialStatus": status},
+        {"https://w3id.org/security#proof": proof},
+        {"sec:proof": proof},
+        {"cred:credentialStatus": status},
+        {"https://www.w3.org/2018/credentials#credentialStatus": status},
+    ):
         response = issue(issuer_url, operator, example(authority_did, **members))
         assert response.status_code == 400, (members, response.text)
 
@@ -173,11 +195,15 @@ def test_the_expansion_checks_run_on_the_rdfc_instance_too(issuer_url, operator,
         ({**v1, "undefinedThing": "x"}, "undefined-term"),
         ({**v1, "type": ["VerifiableCredential", "NoSuchType"]}, "undefined-term"),
         ({**v1, "credentialSubject": {"id": HOLDER.did, "undefinedClaim": 1}}, "undefined-term"),
-        ({**example(authority_did), "@context": [V2, {"x": "https://evil.example/x"}]},
-         "invalid-credential"),
-        ({**example(authority_did), "@context": [V2, "https://evil.example/ctx"]},
-         "invalid-credential"),
-    ]  # fmt: skip
+        (
+            {**example(authority_did), "@context": [V2, {"x": "https://evil.example/x"}]},
+            "invalid-credential",
+        ),
+        (
+            {**example(authority_did), "@context": [V2, "https://evil.example/ctx"]},
+            "invalid-credential",
+        ),
+    ]
     for credential, slug in cases:
         for cryptosuite in (RDFC, None):
             response = issue(issuer_url, operator, credential, cryptosuite=cryptosuite)
@@ -233,18 +259,22 @@ def test_the_rdfc_signature_covers_what_the_verifier_reads(
 ):
     """Changing what the verifier reads (issuer, subject, validity, a direction, the proof's
     options) breaks the signature."""
-    name = [{"@value": "Alumni", "@language": "en"},
-            {"@value": "خريج", "@language": "ar", "@direction": "rtl"}]  # fmt: skip
+    name = [
+        {"@value": "Alumni", "@language": "en"},
+        {"@value": "خريج", "@language": "ar", "@direction": "rtl"},
+    ]
     credential = example(authority_did, name=name, validUntil="2099-01-01T00:00:00Z")
     response = issue(issuer_url, operator, credential)
     assert response.status_code == 201, response.text
     signed = response.json()["verifiableCredential"]
     assert verify(verifier_url, signed)["verified"] is True
     tampered = []
-    for path, value in ((("credentialSubject", "id"), ATTACKER.did),
-                        (("validUntil",), "2199-01-01T00:00:00Z"),
-                        (("proof", "proofPurpose"), "authentication"),
-                        (("proof", "created"), "2001-01-01T00:00:00Z")):  # fmt: skip
+    for path, value in (
+        (("credentialSubject", "id"), ATTACKER.did),
+        (("validUntil",), "2199-01-01T00:00:00Z"),
+        (("proof", "proofPurpose"), "authentication"),
+        (("proof", "created"), "2001-01-01T00:00:00Z"),
+    ):
         copy_ = copy.deepcopy(signed)
         target = copy_
         for key in path[:-1]:
@@ -267,11 +297,19 @@ def test_the_plugin_hashes_the_proof_options_it_is_given_under_the_documents_con
     400, not a 500. (Undefined terms are the issuer's check, before the agent: see above.)"""
     issuer = Party.from_seed(b"\x17" * 32)
     document = example(issuer.did)
-    proof = {"type": "DataIntegrityProof", "cryptosuite": RDFC, "created": "2025-01-01T00:00:00Z",
-             "verificationMethod": issuer.method, "proofPurpose": "assertionMethod"}  # fmt: skip
+    proof = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": RDFC,
+        "created": "2025-01-01T00:00:00Z",
+        "verificationMethod": issuer.method,
+        "proofPurpose": "assertionMethod",
+    }
     base = plugin_hash_data(document, proof)
-    for change in ({"proofPurpose": "authentication"}, {"verificationMethod": ATTACKER.method},
-                   {"created": "2025-01-01T00:00:01Z"}):  # fmt: skip
+    for change in (
+        {"proofPurpose": "authentication"},
+        {"verificationMethod": ATTACKER.method},
+        {"created": "2025-01-01T00:00:01Z"},
+    ):
         assert plugin_hash_data(document, {**proof, **change}) != base
     from acapy_agent.vc.data_integrity.manager import DataIntegrityManagerError
 
@@ -300,22 +338,36 @@ def probe_policy(client: str, refuse=None) -> SignInPolicy:
         session.clear()
         session["who"] = f"wallet:{signed_in.holder}"
 
-    return SignInPolicy(client=client, portal="governance", signed_in=lambda: session.get("who"),
-                        token_sign_in=token_sign_in, wallet_sign_in=wallet_sign_in,
-                        wallet_text="Probe admins sign in with their wallet.")  # fmt: skip
+    return SignInPolicy(
+        client=client,
+        portal="governance",
+        signed_in=lambda: session.get("who"),
+        token_sign_in=token_sign_in,
+        wallet_sign_in=wallet_sign_in,
+        wallet_text="Probe admins sign in with their wallet.",
+    )
 
 
 def probe_app(tmp_path, name: str, refuse=None, **config) -> Flask:
     settings = load_settings(tmp_path, "sqlite://")
-    app = create_service_app(name, config={"CREDGATE_SETTINGS": settings,
-                                           "DB_SESSION_FACTORY": object(), **config},
-                             sessions=True)  # fmt: skip
-    app.register_blueprint(admin_pages(
-        f"{name}_pages", __name__, prefix=f"/{name}/admin", policy=probe_policy(name, refuse),
-        title=f"{name} admin",
-        home=lambda actor: f'<p>Signed in as {actor}</p><form method="post">'
-                           f'<input name="csrf_token" value="{_csrf_token()}"></form>',
-    ))  # fmt: skip
+    app = create_service_app(
+        name,
+        config={"CREDGATE_SETTINGS": settings, "DB_SESSION_FACTORY": object(), **config},
+        sessions=True,
+    )
+    app.register_blueprint(
+        admin_pages(
+            f"{name}_pages",
+            __name__,
+            prefix=f"/{name}/admin",
+            policy=probe_policy(name, refuse),
+            title=f"{name} admin",
+            home=lambda actor: (
+                f'<p>Signed in as {actor}</p><form method="post">'
+                f'<input name="csrf_token" value="{_csrf_token()}"></form>'
+            ),
+        )
+    )
     return app
 
 
@@ -368,8 +420,9 @@ def test_a_planted_session_does_not_survive_sign_in(tmp_path):
     planted = cookie_of(attacker, "credgate_alpha_session")
     victim = app.test_client()
     victim.set_cookie("credgate_alpha_session", planted)
-    victim.post("/alpha/admin/login", data={"token": "alpha-token",
-                                            "csrf_token": csrf(attacker_page)})  # fmt: skip
+    victim.post(
+        "/alpha/admin/login", data={"token": "alpha-token", "csrf_token": csrf(attacker_page)}
+    )
     assert "Signed in as" in victim.get("/alpha/admin").get_data(as_text=True)
     assert cookie_of(victim, "credgate_alpha_session") != planted
     assert "Signed in as" not in attacker.get("/alpha/admin").get_data(as_text=True)
@@ -419,9 +472,11 @@ def test_the_wallet_callback_refuses_forged_borrowed_and_replayed_answers(tmp_pa
     other_location = other.get("/beta/admin/login/wallet").headers["Location"]
     other_state = re.search(r"state=([^&]+)", other_location).group(1)
     forged = alpha.test_client()
-    forged.set_cookie("credgate_signin_alpha", cookie_of(other, "credgate_signin_beta",
-                                               "/beta/admin/login/callback"),
-                      path="/alpha/admin/login/callback")  # fmt: skip
+    forged.set_cookie(
+        "credgate_signin_alpha",
+        cookie_of(other, "credgate_signin_beta", "/beta/admin/login/callback"),
+        path="/alpha/admin/login/callback",
+    )
     assert forged.get(f"/alpha/admin/login/callback?state={other_state}&code=y").status_code == 400
     assert not redeemed
     # a refused answer ends that sign-in (its pending cookie is forgotten): start again
@@ -440,10 +495,15 @@ def test_a_domain_error_refusing_a_wallet_sign_in_is_the_login_page(tmp_path, mo
     authority's DID, and an agent that is away is ``DomainError(agent-unavailable)`` (it was a
     Problem). The callback must still answer with the login page and its status (503, try
     again) and forget the pending sign-in, as it does for a Problem, not a bare JSON document."""
-    monkeypatch.setattr(handoff, "complete",
-                        lambda *args: handoff.SignedIn(HOLDER.did, "governance", ()))  # fmt: skip
-    away = DomainError(ProblemType.AGENT_UNAVAILABLE, "the issuer agent did not answer",
-                       title="Issuer agent unavailable", retry_after=5)  # fmt: skip
+    monkeypatch.setattr(
+        handoff, "complete", lambda *args: handoff.SignedIn(HOLDER.did, "governance", ())
+    )
+    away = DomainError(
+        ProblemType.AGENT_UNAVAILABLE,
+        "the issuer agent did not answer",
+        title="Issuer agent unavailable",
+        retry_after=5,
+    )
     app = probe_app(tmp_path, "alpha", refuse=away, GATEWAY_URL="http://gateway.example")
     browser = app.test_client()
     browser.get("/alpha/admin/login/wallet")
@@ -532,11 +592,15 @@ def test_lookups_by_token_hash_still_compare_in_constant_time():
     assert hash_token("x") == sha256(b"x").hexdigest()
     for path in ("credgate/tokens.py", "issuer/certifiers.py", "gateway/logins.py"):
         tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
-        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
-                 and getattr(n.func, "attr", None) == "compare_digest"]  # fmt: skip
+        calls = [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and getattr(n.func, "attr", None) == "compare_digest"
+        ]
         assert calls, path
-        assert any("hash_token" in ast.unparse(call) or "digest" in ast.unparse(call)
-                   for call in calls), path  # fmt: skip
+        assert any(
+            "hash_token" in ast.unparse(call) or "digest" in ast.unparse(call) for call in calls
+        ), path
 
 
 @pytest.mark.agents
@@ -551,9 +615,13 @@ def test_credgate_and_vcdm_11_status_credentials_signed_with_rdfc_verify(
     from tests.support.issuer_wallet import vc_api_role
 
     role = vc_api_role(authority_did, HOLDER.did)
-    v11 = {"@context": [V1], "type": ["VerifiableCredential"], "issuer": authority_did,
-           "issuanceDate": "2025-01-01T00:00:00Z",
-           "credentialSubject": {"id": HOLDER.did}}  # fmt: skip
+    v11 = {
+        "@context": [V1],
+        "type": ["VerifiableCredential"],
+        "issuer": authority_did,
+        "issuanceDate": "2025-01-01T00:00:00Z",
+        "credentialSubject": {"id": HOLDER.did},
+    }
     status = {"credentialStatus": {"type": "StatusList2021Entry"}}
     for credential, options in ((role, None), (v11, status)):
         response = issue(issuer_url, operator, credential, options=options)
@@ -576,11 +644,15 @@ def test_a_replayed_id_gets_only_its_own_credential(issuer_url, operator, author
     assert again.json() == first.json()
     other_subject = {**credential, "credentialSubject": {"id": ATTACKER.did, "alumniOf": "X"}}
     for response in (
-        issue(issuer_url, operator, credential,
-              options={"credentialStatus": {"type": "BitstringStatusListEntry"}}),
+        issue(
+            issuer_url,
+            operator,
+            credential,
+            options={"credentialStatus": {"type": "BitstringStatusListEntry"}},
+        ),
         issue(issuer_url, operator, other_subject),
         issue(issuer_url, operator, credential, cryptosuite=None),
-    ):  # fmt: skip
+    ):
         refused(response, "credential-exists", 409)
 
 
@@ -592,12 +664,14 @@ def test_the_verifier_binds_every_proof_of_a_set_to_the_issuer():
     from verifier.trust import StaticTrustRegistry
 
     authority = Party.from_seed(b"\x01" * 32)
-    verifier = loopback_verifier(StaticTrustRegistry(onboarding_authority=authority.did),
-                                 require_status=False)  # fmt: skip
+    verifier = loopback_verifier(
+        StaticTrustRegistry(onboarding_authority=authority.did), require_status=False
+    )
 
     def signed(party: Party, document: dict[str, Any]) -> dict[str, Any]:
-        return sign(document, party.key, party.method, proof_type="DataIntegrityProof",
-                    cryptosuite=RDFC)  # fmt: skip
+        return sign(
+            document, party.key, party.method, proof_type="DataIntegrityProof", cryptosuite=RDFC
+        )
 
     document = example(authority.did)
     forged = {**document, "credentialSubject": {"id": ATTACKER.did, "alumniOf": "X"}}
@@ -622,8 +696,10 @@ def test_a_poison_graph_is_refused_before_any_agent_canonicalizes_it(
     takes seconds on it (a clique of eight: hours, the agent's worker stuck). Refused at issue on
     both instances, before a record is reserved, in well under a second."""
     size = 6
-    nodes = [{"id": f"_:b{k}", "knows": [{"id": f"_:b{j}"} for j in range(size) if j != k]}
-             for k in range(size)]  # fmt: skip
+    nodes = [
+        {"id": f"_:b{k}", "knows": [{"id": f"_:b{j}"} for j in range(size) if j != k]}
+        for k in range(size)
+    ]
     credential = example(authority_did)
     credential["credentialSubject"] = {"id": HOLDER.did, "alumniOf": "X", "graph": nodes}
     for cryptosuite in (None, RDFC):
@@ -640,14 +716,20 @@ def test_a_poison_graph_is_refused_before_any_agent_canonicalizes_it(
     [
         ("/credentials/verify", [], "invalid-request"),
         ("/credentials/verify", {"verifiableCredential": 5}, "invalid-request"),
-        ("/credentials/verify", {"verifiableCredential": "eyJhbGciOiJub25lIn0.e30."},
-         "unsupported-format"),
+        (
+            "/credentials/verify",
+            {"verifiableCredential": "eyJhbGciOiJub25lIn0.e30."},
+            "unsupported-format",
+        ),
         ("/credentials/verify", {"verifiableCredential": {}, "options": "x"}, "invalid-request"),
         ("/presentations/verify", {"verifiablePresentation": None}, "invalid-request"),
-        ("/presentations/verify", {"verifiablePresentation": {}, "options": {"challenge": 5}},
-         "invalid-request"),
+        (
+            "/presentations/verify",
+            {"verifiablePresentation": {}, "options": {"challenge": 5}},
+            "invalid-request",
+        ),
     ],
-)  # fmt: skip
+)
 def test_malformed_verify_requests_keep_their_problem_types(verifier_url, path, body, slug):
     """The OpenAPI declarations now check these bodies first: the VC-API's problem types and
     the 400 stay (a client switching on them sees no change), never a 5xx."""
@@ -659,14 +741,20 @@ def test_malformed_verify_requests_keep_their_problem_types(verifier_url, path, 
 @pytest.mark.db
 @pytest.mark.parametrize(
     ("body", "status"),
-    [([], 400), ({"credential": []}, 400), ({"credential": {}, "options": []}, 400),
-     ({"credential": {}, "options": {"credentialStatus": "x"}}, 400), ({}, 400)],
-)  # fmt: skip
+    [
+        ([], 400),
+        ({"credential": []}, 400),
+        ({"credential": {}, "options": []}, 400),
+        ({"credential": {}, "options": {"credentialStatus": "x"}}, 400),
+        ({}, 400),
+    ],
+)
 def test_malformed_issue_requests_are_client_errors_on_both_instances(
     issuer_url, operator, body, status
 ):
     for query in ("", f"?cryptosuite={RDFC}"):
-        response = requests.post(f"{issuer_url}/credentials/issue{query}", json=body,
-                                 headers=operator, timeout=30)  # fmt: skip
+        response = requests.post(
+            f"{issuer_url}/credentials/issue{query}", json=body, headers=operator, timeout=30
+        )
         assert response.status_code == status, (query, response.text)
         assert response.headers["Content-Type"].startswith("application/problem+json")

@@ -75,12 +75,16 @@ def unsigned(credential: dict[str, Any]) -> dict[str, Any]:
 
 def self_issued(party: Party, **fields: Any) -> dict[str, Any]:
     """A credential of no credgate type that ``party`` signs about itself."""
-    return party.sign({
-        "@context": [V1, STATUS_2021, ED25519_2020],
-        "type": ["VerifiableCredential"], "issuer": party.did,
-        "issuanceDate": "2025-01-01T00:00:00Z", "credentialSubject": {"id": party.did},
-        **fields,
-    })  # fmt: skip
+    return party.sign(
+        {
+            "@context": [V1, STATUS_2021, ED25519_2020],
+            "type": ["VerifiableCredential"],
+            "issuer": party.did,
+            "issuanceDate": "2025-01-01T00:00:00Z",
+            "credentialSubject": {"id": party.did},
+            **fields,
+        }
+    )
 
 
 # -- the signed graph vs the JSON the verifier reads ------------------------------------------
@@ -101,8 +105,10 @@ def _hide(credential: dict[str, Any], field: str, how: str) -> dict[str, Any]:
     elif how == "compact":
         moved["cred:" + field] = typed
     else:  # an alias term from an inline context
-        moved["@context"] = [*moved["@context"], {"until": {"@id": CRED + field,
-                                                            "@type": XSD_DATETIME}}]  # fmt: skip
+        moved["@context"] = [
+            *moved["@context"],
+            {"until": {"@id": CRED + field, "@type": XSD_DATETIME}},
+        ]
         moved["until"] = value
     return moved
 
@@ -142,8 +148,12 @@ def test_the_subject_id_cannot_be_hidden_behind_its_keyword(lists):
 def test_a_presentation_cannot_hide_its_domain(lists):
     # The token API requires the domain: hiding it as an IRI key must not make it "absent but
     # fine" anywhere, nor let a proof for another domain through.
-    vp = {"@context": [V1], "type": ["VerifiablePresentation"], "holder": HOLDER.did,
-          "verifiableCredential": [role(lists)]}  # fmt: skip
+    vp = {
+        "@context": [V1],
+        "type": ["VerifiablePresentation"],
+        "holder": HOLDER.did,
+        "verifiableCredential": [role(lists)],
+    }
     signed = sign(
         vp,
         HOLDER.key,
@@ -210,10 +220,16 @@ def test_entries_of_our_own_tables_need_ascii_digits(db):
 
 
 def _many_lists(lists, party: Party, count: int, prefix: str) -> dict[str, Any]:
-    entries = [{"id": f"{lists.url}/status/{prefix}-{i}#1", "type": "StatusList2021Entry",
-                "statusPurpose": "revocation", "statusListIndex": "1",
-                "statusListCredential": f"{lists.url}/status/{prefix}-{i}"}
-               for i in range(count)]  # fmt: skip
+    entries = [
+        {
+            "id": f"{lists.url}/status/{prefix}-{i}#1",
+            "type": "StatusList2021Entry",
+            "statusPurpose": "revocation",
+            "statusListIndex": "1",
+            "statusListCredential": f"{lists.url}/status/{prefix}-{i}",
+        }
+        for i in range(count)
+    ]
     return self_issued(party, credentialStatus=entries)
 
 
@@ -332,8 +348,12 @@ def web():
 
 
 def _method(method_id: str, key: SigningKey, controller: str) -> dict[str, Any]:
-    return {"id": method_id, "type": "Ed25519VerificationKey2020", "controller": controller,
-            "publicKeyMultibase": multikey_encode(bytes(key.verify_key), ED25519_PUB)}  # fmt: skip
+    return {
+        "id": method_id,
+        "type": "Ed25519VerificationKey2020",
+        "controller": controller,
+        "publicKeyMultibase": multikey_encode(bytes(key.verify_key), ED25519_PUB),
+    }
 
 
 def web_verifier(web: DidWebHost) -> Verifier:
@@ -346,11 +366,14 @@ def test_a_did_web_document_cannot_list_the_authoritys_key_id(web, lists):
     key = SigningKey.generate()
     did = "did:web:web.test:mallory"
     web.documents["/mallory/did.json"] = {
-        "@context": ["https://www.w3.org/ns/did/v1"], "id": did,
-        "verificationMethod": [_method(AUTHORITY.method, key, AUTHORITY.did),
-                               _method(f"{did}#k", key, AUTHORITY.did)],
+        "@context": ["https://www.w3.org/ns/did/v1"],
+        "id": did,
+        "verificationMethod": [
+            _method(AUTHORITY.method, key, AUTHORITY.did),
+            _method(f"{did}#k", key, AUTHORITY.did),
+        ],
         "assertionMethod": [AUTHORITY.method, f"{did}#k"],
-    }  # fmt: skip
+    }
     forged = unsigned(role(lists))
     v = web_verifier(web)
     # Signed with the method id of the authority: resolved from the authority's did:key, whose
@@ -363,24 +386,37 @@ def test_a_did_web_document_cannot_list_the_authoritys_key_id(web, lists):
 
 
 @pytest.mark.parametrize(
-    "written", ["did:web:WEB.test:eve", "did:web:web.test:eve:", "did:web:web.test:Eve",
-                "did:web:web.test:eve#k", "did:web:web.test:eve?x=1"],
-)  # fmt: skip
+    "written",
+    [
+        "did:web:WEB.test:eve",
+        "did:web:web.test:eve:",
+        "did:web:web.test:Eve",
+        "did:web:web.test:eve#k",
+        "did:web:web.test:eve?x=1",
+    ],
+)
 def test_a_did_web_document_must_name_exactly_its_did(web, written):
     key = SigningKey.generate()
     did = "did:web:web.test:eve"
     web.documents["/eve/did.json"] = {
-        "@context": ["https://www.w3.org/ns/did/v1"], "id": written,
-        "verificationMethod": [_method("#k", key, did)], "assertionMethod": ["#k"],
-    }  # fmt: skip
+        "@context": ["https://www.w3.org/ns/did/v1"],
+        "id": written,
+        "verificationMethod": [_method("#k", key, did)],
+        "assertionMethod": ["#k"],
+    }
     credential = sign(self_issued_unsigned(did), key, f"{did}#k")
     result = web_verifier(web).verify_credential(credential)
     assert result.error_types() == [errors.DID_RESOLUTION_FAILED]
 
 
 def self_issued_unsigned(did: str) -> dict[str, Any]:
-    return {"@context": [V1, ED25519_2020], "type": ["VerifiableCredential"], "issuer": did,
-            "issuanceDate": "2025-01-01T00:00:00Z", "credentialSubject": {"id": did}}  # fmt: skip
+    return {
+        "@context": [V1, ED25519_2020],
+        "type": ["VerifiableCredential"],
+        "issuer": did,
+        "issuanceDate": "2025-01-01T00:00:00Z",
+        "credentialSubject": {"id": did},
+    }
 
 
 def test_a_did_web_document_served_for_one_did_is_not_another_dids(web):
@@ -388,18 +424,26 @@ def test_a_did_web_document_served_for_one_did_is_not_another_dids(web):
     key = SigningKey.generate()
     did = "did:web:web.test:eve"
     web.documents["/eve/did.json"] = {
-        "@context": ["https://www.w3.org/ns/did/v1"], "id": did,
-        "verificationMethod": [_method("#k", key, did)], "assertionMethod": ["#k"],
-    }  # fmt: skip
+        "@context": ["https://www.w3.org/ns/did/v1"],
+        "id": did,
+        "verificationMethod": [_method("#k", key, did)],
+        "assertionMethod": ["#k"],
+    }
     v = web_verifier(web)
     assert v.verify_credential(sign(self_issued_unsigned(did), key, f"{did}#k")).verified
-    for other in ("did:web:web.test:eve%2F..%2Feve", "did:web:web.test%2Feve",
-                  "did:web:web.test:eve%23k", "did:web:web.test:eve%3Fx"):  # fmt: skip
+    for other in (
+        "did:web:web.test:eve%2F..%2Feve",
+        "did:web:web.test%2Feve",
+        "did:web:web.test:eve%23k",
+        "did:web:web.test:eve%3Fx",
+    ):
         credential = sign(self_issued_unsigned(other), key, f"{other}#k")
         result = v.verify_credential(credential)
         assert not result.verified, other
-        assert result.error_types() in ([errors.DID_RESOLUTION_FAILED],
-                                        [errors.VERIFICATION_METHOD_NOT_FOUND]), other  # fmt: skip
+        assert result.error_types() in (
+            [errors.DID_RESOLUTION_FAILED],
+            [errors.VERIFICATION_METHOD_NOT_FOUND],
+        ), other
 
 
 def test_duplicate_method_entries_stay_within_their_own_did():
@@ -410,11 +454,13 @@ def test_duplicate_method_entries_stay_within_their_own_did():
     first, second, embedded = SigningKey.generate(), SigningKey.generate(), SigningKey.generate()
     document = {
         "@context": ["https://www.w3.org/ns/did/v1"],
-        "verificationMethod": [_method("#key-0", first, VICTIM.did),
-                               _method("#key-0", second, VICTIM.did)],
+        "verificationMethod": [
+            _method("#key-0", first, VICTIM.did),
+            _method("#key-0", second, VICTIM.did),
+        ],
         "assertionMethod": [_method("#key-0", embedded, VICTIM.did)],
         "authentication": ["#key-0"],
-    }  # fmt: skip
+    }
     did = did_peer_4.encode(document, validate=False)
     resolver = DidResolver()
     method = resolver.verification_method(f"{did}#key-0", "assertionMethod")
@@ -429,7 +475,7 @@ def test_duplicate_method_entries_stay_within_their_own_did():
         "@context": ["https://www.w3.org/ns/did/v1"],
         "verificationMethod": [_method(VICTIM.method, first, VICTIM.did)],
         "assertionMethod": [VICTIM.method],
-    }  # fmt: skip
+    }
     peer = did_peer_4.encode(absolute, validate=False)
     with pytest.raises(errors.VerificationError) as refused:
         resolver.verification_method(f"{peer}#{VICTIM.method.split('#')[1]}", "assertionMethod")
@@ -453,13 +499,15 @@ def test_a_proof_set_with_a_strangers_proof_is_refused(lists):
 def test_an_issuer_object_is_read_by_its_id(lists):
     credential = unsigned(role(lists, version=2))
     credential["issuer"] = {"id": AUTHORITY.did, "name": "Onboarding authority"}
-    signed = AUTHORITY.sign(credential, proof_type="DataIntegrityProof",
-                            cryptosuite="eddsa-rdfc-2022")  # fmt: skip
+    signed = AUTHORITY.sign(
+        credential, proof_type="DataIntegrityProof", cryptosuite="eddsa-rdfc-2022"
+    )
     result = verifier().verify_credential(signed)
     assert result.verified and result.trusted, result.error_types()
     credential["issuer"] = {"id": AUTHORITY.did}
-    forged = ATTACKER.sign(credential, proof_type="DataIntegrityProof",
-                           cryptosuite="eddsa-jcs-2022")  # fmt: skip
+    forged = ATTACKER.sign(
+        credential, proof_type="DataIntegrityProof", cryptosuite="eddsa-jcs-2022"
+    )
     assert verifier().verify_credential(forged).error_types() == [errors.ISSUER_MISMATCH]
 
 
@@ -480,9 +528,12 @@ def test_a_victims_non_did_subject_credential_grants_the_presenter_nothing(lists
 
     # A credential about a non-DID subject binds no holder, so it may ride along, but it makes
     # nobody a participant or anything else.
-    digest = credgate_credential("SoftwareCertificationCredential", AUTHORITY,
-                                 "urn:sha256:" + "b" * 64,
-                                 status=lists.entry("authority", next(_index)))  # fmt: skip
+    digest = credgate_credential(
+        "SoftwareCertificationCredential",
+        AUTHORITY,
+        "urn:sha256:" + "b" * 64,
+        status=lists.entry("authority", next(_index)),
+    )
     vp = ATTACKER.present([digest], challenge="c")
     result = verifier().verify_presentation(vp, challenge="c")
     assert not evaluate(Participant(), result.credentials).allow
@@ -540,12 +591,16 @@ def test_a_depute_admin_session_ends_when_kcit_withdraws_the_admin_power(setting
         return result.output
 
     suffix = secrets.token_hex(3)
-    company, followed = register_and_approve(urls, operator, {
-        "legalName": f"Powerless {suffix} GmbH",
-        "legalRegistrationNumber": {"vatId": "DE136695976"},
-        "country": "DE",
-        "representatives": [{"name": "Rita Ohm", "email": "rita@powerless.example"}],
-    })  # fmt: skip
+    company, followed = register_and_approve(
+        urls,
+        operator,
+        {
+            "legalName": f"Powerless {suffix} GmbH",
+            "legalRegistrationNumber": {"vatId": "DE136695976"},
+            "country": "DE",
+            "representatives": [{"name": "Rita Ohm", "email": "rita@powerless.example"}],
+        },
+    )
     wallet = f"rita-{suffix}"
     run("create", wallet)
     invitation = followed["provisioning"]["adminInvitation"]["invitation_url"]
@@ -553,8 +608,19 @@ def test_a_depute_admin_session_ends_when_kcit_withdraws_the_admin_power(setting
     (admin,) = json.loads(run("credentials", "-w", wallet, "--json"))
 
     def prove(challenge: str, domain: str) -> dict:
-        return json.loads(run("prove", "-w", wallet, "--challenge", challenge, "--domain", domain,
-                              "--use", admin["record_id"]))  # fmt: skip
+        return json.loads(
+            run(
+                "prove",
+                "-w",
+                wallet,
+                "--challenge",
+                challenge,
+                "--domain",
+                domain,
+                "--use",
+                admin["record_id"],
+            )
+        )
 
     headers = {"Authorization": f"Bearer {log_in(urls, prove)}"}
     company_url = f"{urls['depute']}/depute/api/companies/{company['id']}"
@@ -565,8 +631,9 @@ def test_a_depute_admin_session_ends_when_kcit_withdraws_the_admin_power(setting
     changed = requests.put(
         f"{urls['kcit']}/kcit/admin/companies/{company['id']}/powers",
         json={"powers": ["marketplace:read"], "reason": "no more self-administration"},
-        headers=operator, timeout=10,
-    )  # fmt: skip
+        headers=operator,
+        timeout=10,
+    )
     assert changed.status_code == 200, changed.text
     assert requests.get(company_url, headers=headers, timeout=10).status_code == 401
 
@@ -586,8 +653,10 @@ def test_a_method_id_with_a_query_is_not_the_plain_methods():
     for written in (f"{VICTIM.did}?service=x#{fingerprint}", f"{VICTIM.did}/path#{fingerprint}"):
         with pytest.raises(errors.VerificationError) as refused:
             resolver.verification_method(written, "assertionMethod")
-        assert refused.value.slug in (errors.VERIFICATION_METHOD_NOT_FOUND,
-                                      errors.DID_RESOLUTION_FAILED)  # fmt: skip
+        assert refused.value.slug in (
+            errors.VERIFICATION_METHOD_NOT_FOUND,
+            errors.DID_RESOLUTION_FAILED,
+        )
 
 
 def test_dids_are_compared_exactly_never_normalised():

@@ -29,8 +29,12 @@ MASTER = "m" * 8 + secrets.token_urlsafe(32)
 
 @pytest.fixture
 def clean_env(monkeypatch):
-    for name in ("CREDGATE_SECRET_KEY", "CREDGATE_TOKEN_KEY", "CREDGATE_OPERATOR_TOKEN_HASH",
-                 "CREDGATE_SECRET_GATEWAY_SESSION_KEY"):  # fmt: skip
+    for name in (
+        "CREDGATE_SECRET_KEY",
+        "CREDGATE_TOKEN_KEY",
+        "CREDGATE_OPERATOR_TOKEN_HASH",
+        "CREDGATE_SECRET_GATEWAY_SESSION_KEY",
+    ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -46,22 +50,28 @@ def test_a_key_planted_in_var_is_ignored_when_the_key_is_configured(clean_env, t
     tmp_path.mkdir(exist_ok=True)
     (tmp_path / KEY_FILE).write_text(planted.export_private())
     node = service(load_or_create_key(tmp_path))
-    forged = service(planted).issue(holder="did:key:zAttacker", grant="g", status=[],
-                                    expires_at=time.time() + 60)  # fmt: skip
+    forged = service(planted).issue(
+        holder="did:key:zAttacker", grant="g", status=[], expires_at=time.time() + 60
+    )
     with pytest.raises(Problem) as refused:
         node.read(forged)
     assert refused.value.status == 401
-    genuine = service(shared).issue(holder="did:key:zHolder", grant="g", status=[],
-                                    expires_at=time.time() + 60)  # fmt: skip
+    genuine = service(shared).issue(
+        holder="did:key:zHolder", grant="g", status=[], expires_at=time.time() + 60
+    )
     assert node.read(genuine).holder == "did:key:zHolder"
 
 
-@pytest.mark.parametrize("value", [
-    "not json",
-    '{"kty": "oct", "k": "c2VjcmV0"}',
-    jwk.JWK.generate(kty="OKP", crv="Ed25519").export_public(),
-    jwk.JWK.generate(kty="EC", crv="P-256").export_private(),
-], ids=["not-json", "oct", "ed25519-public", "p256-private"])  # stable: xdist workers compare ids
+@pytest.mark.parametrize(
+    "value",
+    [
+        "not json",
+        '{"kty": "oct", "k": "c2VjcmV0"}',
+        jwk.JWK.generate(kty="OKP", crv="Ed25519").export_public(),
+        jwk.JWK.generate(kty="EC", crv="P-256").export_private(),
+    ],
+    ids=["not-json", "oct", "ed25519-public", "p256-private"],
+)  # stable: xdist workers compare ids
 def test_a_configured_token_key_that_is_not_a_private_ed25519_key_stops_the_node(
     clean_env, tmp_path, value
 ):
@@ -138,8 +148,9 @@ def test_a_nodes_webhook_endpoint_refuses_a_wrong_key(clean_env, settings, tmp_p
 
 
 @pytest.mark.parametrize("hops", ["", "1"])
-def test_forwarded_headers_count_only_behind_configured_proxies(clean_env, settings, engine,
-                                                                tmp_path, hops):  # fmt: skip
+def test_forwarded_headers_count_only_behind_configured_proxies(
+    clean_env, settings, engine, tmp_path, hops
+):
     from suite.node import create_app
 
     clean_env.setenv("CREDGATE_SECRET_KEY", MASTER)

@@ -65,8 +65,9 @@ def problem(response) -> tuple[str, dict]:
 
 
 def test_the_issuer_signs_only_for_a_did_kcit_accredits_now(suite, operator, gateway):
-    certifier = register_certifier(suite, operator, f"kcit-{uuid.uuid4().hex[:8]}",
-                                   accredited=False)  # fmt: skip
+    certifier = register_certifier(
+        suite, operator, f"kcit-{uuid.uuid4().hex[:8]}", accredited=False
+    )
     data = fresh_flist()
     assert problem(certify(suite, certifier, data))[0] == "certifier-not-accredited"
     accredit(suite, operator, certifier["did"])  # KCIT, the only place accreditations live
@@ -75,11 +76,17 @@ def test_the_issuer_signs_only_for_a_did_kcit_accredits_now(suite, operator, gat
     refused = certify(suite, certifier, fresh_flist())
     assert refused.status_code == 403 and problem(refused)[0] == "certifier-not-accredited"
     # Nor through the VC-API, under the certifier's DID.
-    unsigned = {k: v for k, v in cert["verifiableCredential"].items()
-                if k not in ("proof", "id", "credentialStatus")}  # fmt: skip
-    vc_api = requests.post(f"{urls(suite)['issuer']}/credentials/issue",
-                           json={"credential": unsigned}, headers=operator,
-                           timeout=30)  # fmt: skip
+    unsigned = {
+        k: v
+        for k, v in cert["verifiableCredential"].items()
+        if k not in ("proof", "id", "credentialStatus")
+    }
+    vc_api = requests.post(
+        f"{urls(suite)['issuer']}/credentials/issue",
+        json={"credential": unsigned},
+        headers=operator,
+        timeout=30,
+    )
     assert vc_api.status_code == 403 and problem(vc_api)[0] == "certifier-not-accredited"
 
 
@@ -89,8 +96,11 @@ def test_a_certificate_from_a_did_kcit_does_not_accredit_is_refused(
     data = fresh_flist()
     digest = upload(gateway, consumer, data)
     rogue = Party.generate()  # signs a well-formed certificate of the exact bytes
-    forged = resign(rogue, credgate_credential("SoftwareCertificationCredential", rogue, digest),
-                    purposes=["anonymisation"])  # fmt: skip
+    forged = resign(
+        rogue,
+        credgate_credential("SoftwareCertificationCredential", rogue, digest),
+        purposes=["anonymisation"],
+    )
     refused = run_job(gateway, consumer, digest, certificate=forged)
     slug, body = problem(refused)
     assert refused.status_code == 403 and slug == "software-not-certified"
@@ -141,9 +151,12 @@ def test_a_revoked_certificate_is_refused_however_it_comes(suite, certifier, gat
     data = fresh_flist()
     cert = created(certify(suite, certifier, data))
     digest = upload(gateway, consumer, data)
-    revoked = requests.post(f"{urls(suite)['issuer']}/issuer/certifications/{cert['id']}/revoke",
-                            json={"reason": "backdoor found"}, headers=certifier["auth"],
-                            timeout=10)  # fmt: skip
+    revoked = requests.post(
+        f"{urls(suite)['issuer']}/issuer/certifications/{cert['id']}/revoke",
+        json={"reason": "backdoor found"},
+        headers=certifier["auth"],
+        timeout=10,
+    )
     assert revoked.status_code == 200, revoked.text
     for sent in (None, cert["verifiableCredential"]):
         extra = {"certificate": sent} if sent else {}
@@ -176,15 +189,24 @@ def test_a_forged_registry_admits_nothing(suite, operator, certifier, gateway, c
     widened = copy.deepcopy(honest["verifiableCredential"])  # purposes widened after signing
     widened["credentialSubject"]["purposes"] = ["harmonisation", "anonymisation"]
     rogue = Party.generate()
-    self_made = resign(rogue, credgate_credential("SoftwareCertificationCredential", rogue,
-                                                  digest), purposes=["anonymisation"])  # fmt: skip
+    self_made = resign(
+        rogue,
+        credgate_credential("SoftwareCertificationCredential", rogue, digest),
+        purposes=["anonymisation"],
+    )
     # A genuine certificate of these bytes, revoked; the forged registry still calls it active.
     lying = honest["verifiableCredential"]
     revoke = f"{urls(suite)['issuer']}/issuer/certifications/{honest['id']}/revoke"
-    assert requests.post(revoke, json={"reason": "x"}, headers=certifier["auth"],
-                         timeout=10).status_code == 200  # fmt: skip
-    entries = [{"digest": digest, "status": "active", "credential": c}
-               for c in (altered, widened, self_made, lying)]  # fmt: skip
+    assert (
+        requests.post(
+            revoke, json={"reason": "x"}, headers=certifier["auth"], timeout=10
+        ).status_code
+        == 200
+    )
+    entries = [
+        {"digest": digest, "status": "active", "credential": c}
+        for c in (altered, widened, self_made, lying)
+    ]
 
     registry = suite.servers["verifier"].server.app.extensions["apps.registry"]
     genuine = registry.base_url
@@ -199,9 +221,12 @@ def test_a_forged_registry_admits_nothing(suite, operator, certifier, gateway, c
             slug, body = problem(refused)
             assert refused.status_code == 403 and slug == "software-not-certified", body
             assert len(body["certificateErrors"]) == 4, body  # each forged entry, refused
-        catalogued = requests.post(f"{gateway}/apps/catalogue/api/items", headers=consumer,
-                                   json={"kind": "flist", "title": "forged", "digest": digest},
-                                   timeout=30)  # fmt: skip
+        catalogued = requests.post(
+            f"{gateway}/apps/catalogue/api/items",
+            headers=consumer,
+            json={"kind": "flist", "title": "forged", "digest": digest},
+            timeout=30,
+        )
         assert catalogued.status_code == 400, catalogued.text
         assert problem(catalogued)[0] == "software-not-certified"
     finally:

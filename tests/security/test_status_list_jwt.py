@@ -68,9 +68,11 @@ def test_a_list_signed_by_another_dids_key_is_refused(server, form):
     def forged(url):
         token = jwt_list(_all_clear(url), ATTACKER, form="vc-jwt" if form == "vc-jwt" else "vc+jwt")
         if form == "enveloped":
-            return {"@context": [list_document(url, ISSUER, b"")["@context"][0]],
-                    "id": "data:application/vc+jwt," + token,
-                    "type": "EnvelopedVerifiableCredential"}  # fmt: skip
+            return {
+                "@context": [list_document(url, ISSUER, b"")["@context"][0]],
+                "id": "data:application/vc+jwt," + token,
+                "type": "EnvelopedVerifiableCredential",
+            }
         return token
 
     assert _refused(server, forged) == [(errors.INVALID_STATUS, errors.ISSUER_MISMATCH)]
@@ -107,8 +109,9 @@ def test_an_hmac_list_keyed_with_the_issuers_public_key_is_refused(server):
     def forged(url):
         secret = jwk.JWK(kty="oct", k=jose.b64url(bytes(ISSUER.key.verify_key)))
         token = jws.JWS(json.dumps(_all_clear(url)).encode())
-        token.add_signature(secret, None, json.dumps({"alg": "HS256", "typ": "vc+jwt",
-                                                      "kid": ISSUER.method}))  # fmt: skip
+        token.add_signature(
+            secret, None, json.dumps({"alg": "HS256", "typ": "vc+jwt", "kid": ISSUER.method})
+        )
         return token.serialize(compact=True)
 
     assert _refused(server, forged) == [(errors.INVALID_STATUS, errors.UNSUPPORTED_ALGORITHM)]
@@ -139,8 +142,11 @@ def test_a_list_past_its_valid_until_is_refused(server):
 
 def test_an_envelope_that_is_not_a_jwt_data_url_is_refused(server):
     def forged(url):
-        return {"@context": ["https://www.w3.org/ns/credentials/v2"],
-                "id": "https://example.com/list", "type": "EnvelopedVerifiableCredential"}
+        return {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "id": "https://example.com/list",
+            "type": "EnvelopedVerifiableCredential",
+        }
 
     refused = _refused(server, forged, "application/vc+ld+json")
     assert [slug for slug, _ in refused] == [errors.INVALID_STATUS]
@@ -150,12 +156,22 @@ def test_a_token_status_list_is_not_a_w3c_list(server):
     """An IETF Token Status List (statuslist+jwt) has other bit order and semantics."""
 
     def forged(url):
-        payload = {"iss": ISSUER.did, "sub": url, "iat": 1_700_000_000,
-                   "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}  # fmt: skip
-        return jose.sign(payload, jwk.JWK(kty="OKP", crv="Ed25519",
-                                          x=jose.b64url(bytes(ISSUER.key.verify_key)),
-                                          d=jose.b64url(bytes(ISSUER.key))),
-                         {"alg": "EdDSA", "typ": "statuslist+jwt", "kid": ISSUER.method})
+        payload = {
+            "iss": ISSUER.did,
+            "sub": url,
+            "iat": 1_700_000_000,
+            "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"},
+        }
+        return jose.sign(
+            payload,
+            jwk.JWK(
+                kty="OKP",
+                crv="Ed25519",
+                x=jose.b64url(bytes(ISSUER.key.verify_key)),
+                d=jose.b64url(bytes(ISSUER.key)),
+            ),
+            {"alg": "EdDSA", "typ": "statuslist+jwt", "kid": ISSUER.method},
+        )
 
     assert [slug for slug, _ in _refused(server, forged)] == [errors.INVALID_STATUS]
 
@@ -166,8 +182,10 @@ def test_an_entry_cannot_shrink_its_status_to_dodge_a_set_value(server):
     path = next(_paths)
     url = server.url + path
     document = list_document(url, ISSUER, bits_with({REVOKED_INDEX: 1}), statusSize=1)
-    document["@context"] = [*document["@context"],
-                            {"statusSize": "https://www.w3.org/ns/credentials/status#statusSize"}]
+    document["@context"] = [
+        *document["@context"],
+        {"statusSize": "https://www.w3.org/ns/credentials/status#statusSize"},
+    ]
     publish_list(server, path, document, ISSUER, "vc+jwt")
     messages = [{"status": f"0x{i}", "message": str(i)} for i in range(4)]
     status = entry(url, REVOKED_INDEX // 2, statusSize=2, statusMessage=messages)

@@ -51,8 +51,9 @@ def server():
 def verifier_following(server, clock=time.monotonic) -> tuple[Verifier, ChangeFeed]:
     trust = StaticTrustRegistry.from_dict({"onboarding_authority": AUTHORITY.did, "companies": {}})
     verifier = Verifier(DidResolver(), trust=trust)
-    verifier.status = StatusListCache(verifier.verify_status_list, policy=LOOPBACK, short_ttl=0.0,
-                                      clock=clock)  # fmt: skip
+    verifier.status = StatusListCache(
+        verifier.verify_status_list, policy=LOOPBACK, short_ttl=0.0, clock=clock
+    )
     # Not started: the changes below are what its long poll would hand over.
     return verifier, ChangeFeed(server.url, verifier.status)
 
@@ -63,8 +64,13 @@ def role(server, list_id: str, index: int) -> dict:
 
 
 def feed_change(server, list_id: str, index: int, status: str) -> dict:
-    return {"seq": 1, "list_id": list_id, "url": server.list_url(list_id), "index": index,
-            "status": status}  # fmt: skip
+    return {
+        "seq": 1,
+        "list_id": list_id,
+        "url": server.list_url(list_id),
+        "index": index,
+        "status": status,
+    }
 
 
 def test_a_revocation_the_stale_list_does_not_show_is_refused(server, clock):
@@ -119,24 +125,37 @@ def test_a_bit_is_forgotten_once_a_fetched_list_shows_it(server):
 
 @pytest.mark.db
 def test_the_last_signed_list_is_served_only_until_it_expires(settings, db):
-    app = revocation.create_app({
-        "CREDGATE_SETTINGS": settings, "DB_SESSION_FACTORY": db,
-        "AGENT_URL": "http://127.0.0.1:9", "AGENT_API_KEY": "unused",  # the signer is down
-    })  # fmt: skip
+    app = revocation.create_app(
+        {
+            "CREDGATE_SETTINGS": settings,
+            "DB_SESSION_FACTORY": db,
+            "AGENT_URL": "http://127.0.0.1:9",
+            "AGENT_API_KEY": "unused",  # the signer is down
+        }
+    )
     client = app.test_client()
     with transaction(db) as session:
         got = allocate(
-            session, issuer_did=f"did:example:{uuid4().hex}", purpose="revocation",
-            model="StatusList2021", credential_id=f"urn:uuid:{uuid4()}",
+            session,
+            issuer_did=f"did:example:{uuid4().hex}",
+            purpose="revocation",
+            model="StatusList2021",
+            credential_id=f"urn:uuid:{uuid4()}",
             status_base_url="http://status.test",
-        )  # fmt: skip
+        )
         mark_issued(session, got.entry_id)
     signed_body = json.dumps({"id": got.list_url, "proof": {"note": "the last signature"}})
     with transaction(db) as session:
-        session.add(StatusListCredential(
-            list_id=got.list_id, version=0, body=signed_body, etag="e" * 40,
-            valid_until=utcnow() + timedelta(minutes=5), signed_at=utcnow(),
-        ))  # fmt: skip
+        session.add(
+            StatusListCredential(
+                list_id=got.list_id,
+                version=0,
+                body=signed_body,
+                etag="e" * 40,
+                valid_until=utcnow() + timedelta(minutes=5),
+                signed_at=utcnow(),
+            )
+        )
     change_status(db, got.entry_id, "revoke", reason="while the signer is down", actor="t")
 
     served = client.get(f"/status/{got.list_id}")

@@ -61,15 +61,21 @@ class PeerImpostor:
     def claiming(cls, victim: str) -> PeerImpostor:
         key = SigningKey.generate()
         document = {
-            "@context": ["https://www.w3.org/ns/did/v1",
-                         "https://w3id.org/security/suites/ed25519-2020/v1"],
-            "verificationMethod": [{
-                "id": "#key-0", "type": "Ed25519VerificationKey2020", "controller": victim,
-                "publicKeyMultibase": multikey_encode(bytes(key.verify_key), ED25519_PUB),
-            }],
+            "@context": [
+                "https://www.w3.org/ns/did/v1",
+                "https://w3id.org/security/suites/ed25519-2020/v1",
+            ],
+            "verificationMethod": [
+                {
+                    "id": "#key-0",
+                    "type": "Ed25519VerificationKey2020",
+                    "controller": victim,
+                    "publicKeyMultibase": multikey_encode(bytes(key.verify_key), ED25519_PUB),
+                }
+            ],
             "assertionMethod": ["#key-0"],
             "authentication": ["#key-0"],
-        }  # fmt: skip
+        }
         return cls(key, did_peer_4.encode(document))
 
     @property
@@ -136,11 +142,13 @@ def test_a_did_document_cannot_lend_its_key_to_another_did():
 
 @pytest.mark.parametrize(
     ("name", "victim", "list_id"),
-    [("RoleCredential", AUTHORITY, "authority"),
-     ("OnboardingCredential", AUTHORITY, "authority"),
-     ("AttorneyCredential", COMPANY, "company"),
-     ("SoftwareCertificationCredential", CERTIFIER, "certifier")],
-)  # fmt: skip
+    [
+        ("RoleCredential", AUTHORITY, "authority"),
+        ("OnboardingCredential", AUTHORITY, "authority"),
+        ("AttorneyCredential", COMPANY, "company"),
+        ("SoftwareCertificationCredential", CERTIFIER, "certifier"),
+    ],
+)
 def test_forged_issuer_is_refused(lists, name, victim, list_id):
     impostor = PeerImpostor.claiming(victim.did)
     software = name == "SoftwareCertificationCredential"
@@ -154,8 +162,9 @@ def test_forged_issuer_is_refused(lists, name, victim, list_id):
 def test_forged_governance_role_gets_no_token(gateway, lists):
     client = gateway.test_client()
     impostor = PeerImpostor.claiming(AUTHORITY.did)
-    forged = issued(lists, "RoleCredential", impostor, ATTACKER.did, "authority",
-                    as_issuer=AUTHORITY.did)  # fmt: skip
+    forged = issued(
+        lists, "RoleCredential", impostor, ATTACKER.did, "authority", as_issuer=AUTHORITY.did
+    )
     response = ask_token(client, ATTACKER, [forged])
     assert response.status_code == 400
     assert response.get_json()["type"].endswith("/issuer-mismatch")
@@ -163,10 +172,12 @@ def test_forged_governance_role_gets_no_token(gateway, lists):
 
 def test_vc_api_answers_verified_false_for_a_forged_issuer(gateway, lists):
     impostor = PeerImpostor.claiming(AUTHORITY.did)
-    forged = issued(lists, "RoleCredential", impostor, ATTACKER.did, "authority",
-                    as_issuer=AUTHORITY.did)  # fmt: skip
-    response = gateway.test_client().post("/credentials/verify",
-                                          json={"verifiableCredential": forged})  # fmt: skip
+    forged = issued(
+        lists, "RoleCredential", impostor, ATTACKER.did, "authority", as_issuer=AUTHORITY.did
+    )
+    response = gateway.test_client().post(
+        "/credentials/verify", json={"verifiableCredential": forged}
+    )
     body = response.get_json()
     assert body["verified"] is False
     assert [e["type"].rsplit("/", 1)[1] for e in body["errors"]] == [errors.ISSUER_MISMATCH]
@@ -182,12 +193,19 @@ def test_someone_elses_credential_cannot_be_presented(gateway, lists):
 
     def presentation(**holder: str) -> dict[str, Any]:
         issued_challenge = challenge(client)
-        vp = {"@context": ["https://www.w3.org/2018/credentials/v1"],
-              "type": ["VerifiablePresentation"], "verifiableCredential": [theirs], **holder}
-        return impostor.sign(vp, proof_type="Ed25519Signature2018",
-                             proof_purpose="authentication",
-                             challenge=issued_challenge["challenge"],
-                             domain=issued_challenge["domain"])  # fmt: skip
+        vp = {
+            "@context": ["https://www.w3.org/2018/credentials/v1"],
+            "type": ["VerifiablePresentation"],
+            "verifiableCredential": [theirs],
+            **holder,
+        }
+        return impostor.sign(
+            vp,
+            proof_type="Ed25519Signature2018",
+            proof_purpose="authentication",
+            challenge=issued_challenge["challenge"],
+            domain=issued_challenge["domain"],
+        )
 
     for vp in (presentation(holder=VICTIM.did), presentation()):
         # Naming the victim as holder, or not: the signer (the impostor) is not the subject.
@@ -197,8 +215,9 @@ def test_someone_elses_credential_cannot_be_presented(gateway, lists):
 
 
 def test_a_bearer_credential_binds_no_holder(lists):
-    credential = credgate_credential("RoleCredential", AUTHORITY, VICTIM.did,
-                                     status=lists.entry("authority", next(_index)))  # fmt: skip
+    credential = credgate_credential(
+        "RoleCredential", AUTHORITY, VICTIM.did, status=lists.entry("authority", next(_index))
+    )
     unsigned = {k: v for k, v in credential.items() if k != "proof"}
     del unsigned["credentialSubject"]["id"]
     bearer_credential = AUTHORITY.sign(unsigned)
@@ -216,14 +235,33 @@ def test_a_copied_status_entry_is_not_the_forgerys(db):
 
     url = "http://status.test/status/security-copy"
     with transaction(db) as session:
-        session.add(StatusList(id="security-copy", issuer_did=AUTHORITY.did, purpose="revocation",
-                               model="StatusList2021", base_url="http://status.test", seq=0,
-                               url=url))  # fmt: skip
+        session.add(
+            StatusList(
+                id="security-copy",
+                issuer_did=AUTHORITY.did,
+                purpose="revocation",
+                model="StatusList2021",
+                base_url="http://status.test",
+                seq=0,
+                url=url,
+            )
+        )
         session.flush()
-        session.add(StatusEntry(list_id="security-copy", list_index=7,
-                                credential_id="urn:uuid:honest", state="issued"))  # fmt: skip
-    entry = {"id": f"{url}#7", "type": "StatusList2021Entry", "statusPurpose": "revocation",
-             "statusListIndex": "7", "statusListCredential": url}  # fmt: skip
+        session.add(
+            StatusEntry(
+                list_id="security-copy",
+                list_index=7,
+                credential_id="urn:uuid:honest",
+                state="issued",
+            )
+        )
+    entry = {
+        "id": f"{url}#7",
+        "type": "StatusList2021Entry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "7",
+        "statusListCredential": url,
+    }
     with db() as session:
         assert entry_status(session, entry, "urn:uuid:honest", AUTHORITY.did) == "active"
         assert entry_status(session, entry, "urn:uuid:forged", AUTHORITY.did) is None
@@ -280,12 +318,18 @@ def test_a_decision_carries_the_credential_that_granted_it(lists):
 
 def test_a_self_issued_credential_is_nobody(gateway, lists):
     client = gateway.test_client()
-    mine = ATTACKER.sign({
-        "@context": ["https://www.w3.org/2018/credentials/v1",
-                     "https://w3id.org/security/suites/ed25519-2020/v1"],
-        "type": ["VerifiableCredential"], "issuer": ATTACKER.did,
-        "issuanceDate": "2025-01-01T00:00:00Z", "credentialSubject": {"id": ATTACKER.did},
-    })  # fmt: skip
+    mine = ATTACKER.sign(
+        {
+            "@context": [
+                "https://www.w3.org/2018/credentials/v1",
+                "https://w3id.org/security/suites/ed25519-2020/v1",
+            ],
+            "type": ["VerifiableCredential"],
+            "issuer": ATTACKER.did,
+            "issuanceDate": "2025-01-01T00:00:00Z",
+            "credentialSubject": {"id": ATTACKER.did},
+        }
+    )
     result = verifier().verify_credential(mine)
     assert result.verified and not result.trusted  # reported...
     assert not evaluate(Participant(), [result]).allow  # ...never counted
@@ -389,13 +433,14 @@ def test_tokens_of_another_audience_or_issuer_or_not_yet_valid_are_refused(gatew
 
 @pytest.mark.parametrize(
     ("window", "slug"),
-    [({"valid_from": "2020-01-01T00:00:00Z", "valid_until": "2021-01-01T00:00:00Z"}, "expired"),
-     ({"valid_from": "2098-01-01T00:00:00Z"}, "not-yet-valid")],
-)  # fmt: skip
+    [
+        ({"valid_from": "2020-01-01T00:00:00Z", "valid_until": "2021-01-01T00:00:00Z"}, "expired"),
+        ({"valid_from": "2098-01-01T00:00:00Z"}, "not-yet-valid"),
+    ],
+)
 def test_expired_and_not_yet_valid_credentials_get_no_token(gateway, lists, window, slug):
     client = gateway.test_client()
-    onboarding = issued(lists, "OnboardingCredential", AUTHORITY, VICTIM.did, "authority",
-                        **window)  # fmt: skip
+    onboarding = issued(lists, "OnboardingCredential", AUTHORITY, VICTIM.did, "authority", **window)
     response = ask_token(client, VICTIM, [onboarding])
     assert response.status_code == 400
     assert response.get_json()["type"].endswith("/" + slug)
@@ -404,13 +449,13 @@ def test_expired_and_not_yet_valid_credentials_get_no_token(gateway, lists, wind
 def test_a_certificate_of_a_certifier_no_longer_accredited_counts_for_nothing(lists):
     """The issuer of the issuer revoked: the certifier's accreditation is withdrawn."""
     software = "urn:sha256:" + "b" * 64
-    certificate = issued(lists, "SoftwareCertificationCredential", CERTIFIER, software,
-                         "certifier")  # fmt: skip
+    certificate = issued(lists, "SoftwareCertificationCredential", CERTIFIER, software, "certifier")
     assert verifier().verify_credential(certificate).trusted
     trust = StaticTrustRegistry(onboarding_authority=AUTHORITY.did)  # no accreditation left
     withdrawn = Verifier(DidResolver(), trust=trust)
-    withdrawn.status = StatusListCache(withdrawn.verify_status_list,
-                                       policy=FetchPolicy(["127.0.0.1"]))  # fmt: skip
+    withdrawn.status = StatusListCache(
+        withdrawn.verify_status_list, policy=FetchPolicy(["127.0.0.1"])
+    )
     result = withdrawn.verify_credential(certificate)
     assert not result.trusted and result.error_types() == [errors.UNTRUSTED_ISSUER]
 
@@ -434,8 +479,8 @@ def test_a_credential_about_a_urn_binds_no_holder(lists):
     result = verifier().verify_presentation(vp, challenge="c")
     assert not result.verified and errors.HOLDER_MISMATCH in result.error_types()
     software = "urn:sha256:" + "c" * 64
-    certificate = issued(lists, "SoftwareCertificationCredential", CERTIFIER, software,
-                         "certifier")  # fmt: skip
-    carried = verifier().verify_presentation(ATTACKER.present([certificate], challenge="c"),
-                                             challenge="c")  # fmt: skip
+    certificate = issued(lists, "SoftwareCertificationCredential", CERTIFIER, software, "certifier")
+    carried = verifier().verify_presentation(
+        ATTACKER.present([certificate], challenge="c"), challenge="c"
+    )
     assert errors.HOLDER_MISMATCH not in carried.error_types()

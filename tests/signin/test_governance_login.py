@@ -29,25 +29,35 @@ pytestmark = [pytest.mark.agents, pytest.mark.db]
 
 
 def role_holder(suite, db, hub, urls, name: str, roles: list[str]):
-    authority = ensure_tenant(db, "issuer", suite.agents["issuer"].client(),
-                              "onboarding-authority")  # fmt: skip
+    authority = ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "onboarding-authority")
     holder = ensure_tenant(db, "holder", suite.agents["holder"].client(), name)
     connection = connect(hub, authority, holder)[0]
-    issued = issue_with_status(db, hub, authority, holder, connection, "RoleCredential",
-                               urls["revocation"], subject={"roles": roles})  # fmt: skip
+    issued = issue_with_status(
+        db,
+        hub,
+        authority,
+        holder,
+        connection,
+        "RoleCredential",
+        urls["revocation"],
+        subject={"roles": roles},
+    )
     return holder, issued
 
 
 def revoke_by_operator(urls, operator: dict, entry_id: int) -> None:
     revoked = requests.post(
         f"{urls['revocation']}/status/entries/{entry_id}/revoke",
-        json={"reason": "left the governance board"}, headers=operator, timeout=10,
-    )  # fmt: skip
+        json={"reason": "left the governance board"},
+        headers=operator,
+        timeout=10,
+    )
     assert revoked.status_code == 200, revoked.text
 
 
-def open_qr_login(browser: Chromium, page: str, gateway: str, client: str = "kcit",
-                  title: str = "KCIT admin") -> str:  # fmt: skip
+def open_qr_login(
+    browser: Chromium, page: str, gateway: str, client: str = "kcit", title: str = "KCIT admin"
+) -> str:
     browser.open(page)
     browser.click("#wallet-login")
     browser.wait("document.getElementById('state') !== null")
@@ -64,12 +74,16 @@ def test_a_governance_admin_signs_in_by_qr_reviews_and_is_signed_out_by_revocati
     kcit, gateway = urls["kcit"], urls["verifier"]
     operator = operator_headers(settings, db)
     governor, issued = role_holder(suite, db, hub, urls, "kcit-governor", ["Governance"])
-    registered = requests.post(f"{kcit}/kcit/registrations", json={
-        "legalName": f"Aurora Grid {secrets.token_hex(3)} GmbH",
-        "legalRegistrationNumber": {"vatId": "DE136695976"},
-        "country": "DE",
-        "representatives": [{"name": "Mia Brandt", "email": "mia@aurora.example"}],
-    }, timeout=10)  # fmt: skip
+    registered = requests.post(
+        f"{kcit}/kcit/registrations",
+        json={
+            "legalName": f"Aurora Grid {secrets.token_hex(3)} GmbH",
+            "legalRegistrationNumber": {"vatId": "DE136695976"},
+            "country": "DE",
+            "representatives": [{"name": "Mia Brandt", "email": "mia@aurora.example"}],
+        },
+        timeout=10,
+    )
     assert registered.status_code == 201, registered.text
     company = registered.json()
 
@@ -86,8 +100,9 @@ def test_a_governance_admin_signs_in_by_qr_reviews_and_is_signed_out_by_revocati
         browser.open(f"{kcit}/kcit/admin/review/{company['id']}")
         browser.submit("form[action$='/approve']", {"reason": "register extract checked"})
         assert "identified" in browser.text()
-        history = requests.get(f"{kcit}/kcit/admin/companies/{company['id']}/history",
-                               headers=operator, timeout=10).json()["history"]  # fmt: skip
+        history = requests.get(
+            f"{kcit}/kcit/admin/companies/{company['id']}/history", headers=operator, timeout=10
+        ).json()["history"]
         approval = next(e for e in history if e["reason"] == "register extract checked")
         assert approval["actor"] == f"governance:{governor.did}"
 
@@ -102,8 +117,9 @@ def test_a_governance_admin_signs_in_by_qr_reviews_and_is_signed_out_by_revocati
         browser.close()
 
 
-def test_a_wallet_without_the_governance_role_cannot_sign_in(suite, db, hub, urls, tmp_path,
-                                                            chromium):  # fmt: skip
+def test_a_wallet_without_the_governance_role_cannot_sign_in(
+    suite, db, hub, urls, tmp_path, chromium
+):
     provider, _ = role_holder(suite, db, hub, urls, "kcit-provider", ["DataProvider"])
     browser = chromium()
     try:
@@ -139,26 +155,33 @@ def test_the_issuer_and_status_list_admin_pages_sign_in_governance_by_qr(
     browser = chromium(window_size="1280,900")
     try:
         # The onboarding authority's role-request page.
-        short_url = open_qr_login(browser, issuer_admin, urls["verifier"], "issuer",
-                                  "Onboarding authority admin")  # fmt: skip
+        short_url = open_qr_login(
+            browser, issuer_admin, urls["verifier"], "issuer", "Onboarding authority admin"
+        )
         wallet.scan_and_present(short_url)
         browser.wait(f"location.href === '{issuer_admin}'")
         assert f"governance:{governor.did}" in browser.text()
         browser.screenshot(shots / "issuer-governance-signed-in.png", full_page=True)
 
         # The status lists' page: revoke another participant's Role credential there.
-        short_url = open_qr_login(browser, status_admin, urls["verifier"], "revocation",
-                                  "Status lists admin")  # fmt: skip
+        short_url = open_qr_login(
+            browser, status_admin, urls["verifier"], "revocation", "Status lists admin"
+        )
         wallet.scan_and_present(short_url)
         browser.wait(f"location.href === '{status_admin}'")
         assert f"governance:{governor.did}" in browser.text()
         browser.open(f"{status_admin}?q={other.credential['id']}")
-        browser.submit(f"form[action$='/entries/{other.status.entry_id}/revoke']",
-                       {"reason": "left the data space"})  # fmt: skip
+        browser.submit(
+            f"form[action$='/entries/{other.status.entry_id}/revoke']",
+            {"reason": "left the data space"},
+        )
         assert f"Entry {other.status.entry_id} is now revoked." in browser.text()
         browser.screenshot(shots / "status-governance-revoked.png", full_page=True)
-        entry = requests.get(f"{urls['revocation']}/status/entries/{other.status.entry_id}",
-                             headers=operator, timeout=10).json()  # fmt: skip
+        entry = requests.get(
+            f"{urls['revocation']}/status/entries/{other.status.entry_id}",
+            headers=operator,
+            timeout=10,
+        ).json()
         assert entry["status"] == "revoked"
         assert entry["history"][-1]["actor"] == f"governance:{governor.did}"
 

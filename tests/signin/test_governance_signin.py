@@ -28,8 +28,13 @@ STRANGER = Party.generate()
 ADMIN = Party.generate()
 
 
-def role_credential(issuer: Party, subject: str, roles: list[str], status: dict | None,
-                    credential_id: str | None = None) -> dict:  # fmt: skip
+def role_credential(
+    issuer: Party,
+    subject: str,
+    roles: list[str],
+    status: dict | None,
+    credential_id: str | None = None,
+) -> dict:
     credential = credgate_credential("RoleCredential", issuer, subject, status=status)
     credential.pop("proof")
     credential["credentialSubject"]["roles"] = roles
@@ -50,9 +55,14 @@ def entry(db):
     """A live status entry of ours (reserved, then marked issued) for one credential."""
     credential_id = f"urn:uuid:{uuid4()}"
     with transaction(db) as session:
-        got = allocate(session, issuer_did=AUTHORITY.did, purpose="suspension",
-                       model="StatusList2021", credential_id=credential_id,
-                       status_base_url="http://status.test")  # fmt: skip
+        got = allocate(
+            session,
+            issuer_did=AUTHORITY.did,
+            purpose="suspension",
+            model="StatusList2021",
+            credential_id=credential_id,
+            status_base_url="http://status.test",
+        )
     with transaction(db) as session:
         mark_issued(session, got.entry_id)
     return Entry(got.entry_id, credential_id, got.credential_status())
@@ -74,10 +84,13 @@ def handed(credential: dict, holder: Party = ADMIN) -> SignedIn:
     return SignedIn(holder.did, "governance", (credential,))
 
 
-def governance(entry, issuer: Party = AUTHORITY, subject: str = ADMIN.did,
-               roles: tuple[str, ...] = ("Governance",)) -> dict:  # fmt: skip
-    return role_credential(issuer, subject, list(roles), entry.status,
-                           entry.credential_id)
+def governance(
+    entry,
+    issuer: Party = AUTHORITY,
+    subject: str = ADMIN.did,
+    roles: tuple[str, ...] = ("Governance",),
+) -> dict:
+    return role_credential(issuer, subject, list(roles), entry.status, entry.credential_id)
 
 
 def test_governance_role_from_the_authority_signs_in_until_suspended(app, db, admins, entry):
@@ -96,10 +109,9 @@ def test_governance_role_from_the_authority_signs_in_until_suspended(app, db, ad
     [
         pytest.param({"issuer": STRANGER}, "untrusted-issuer", 401, id="not-the-authority"),
         pytest.param({"roles": ("DataProvider",)}, "role-missing", 403, id="another-role"),
-        pytest.param({"subject": STRANGER.did}, "role-missing", 403,
-                     id="someone-elses-credential"),
+        pytest.param({"subject": STRANGER.did}, "role-missing", 403, id="someone-elses-credential"),
     ],
-)  # fmt: skip
+)
 def test_anything_else_is_refused_with_its_type(app, admins, entry, changes, slug, http):
     with app.test_request_context():
         with pytest.raises(Problem) as refused:
@@ -110,9 +122,13 @@ def test_anything_else_is_refused_with_its_type(app, admins, entry, changes, slu
 
 def test_a_governance_credential_without_a_status_entry_of_ours_cannot_sign_in(app, admins):
     """Fail closed: a credential the service could never see revoked does not open a session."""
-    elsewhere = {"id": "https://status.elsewhere.test/status/1#7", "type": "StatusList2021Entry",
-                 "statusPurpose": "revocation", "statusListIndex": "7",
-                 "statusListCredential": "https://status.elsewhere.test/status/1"}  # fmt: skip
+    elsewhere = {
+        "id": "https://status.elsewhere.test/status/1#7",
+        "type": "StatusList2021Entry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "7",
+        "statusListCredential": "https://status.elsewhere.test/status/1",
+    }
     with app.test_request_context():
         for status in (None, elsewhere):
             credential = role_credential(AUTHORITY, ADMIN.did, ["Governance"], status)
@@ -127,8 +143,9 @@ def test_a_copied_status_entry_does_not_make_a_forgery_live(app, admins, entry):
     authority issued to someone, with the same roles), is not that credential's entry."""
     with app.test_request_context():
         for credential_id in (f"urn:uuid:{uuid4()}", None):
-            credential = role_credential(AUTHORITY, ADMIN.did, ["Governance"],
-                                         entry.status, credential_id)  # fmt: skip
+            credential = role_credential(
+                AUTHORITY, ADMIN.did, ["Governance"], entry.status, credential_id
+            )
             with pytest.raises(Problem) as refused:
                 admins.sign_in(handed(credential))
             assert refused.value.slug == "status-unknown"

@@ -35,8 +35,7 @@ def shots(tmp_path) -> Path:
     return folder
 
 
-def test_admin_login_pages_share_the_kit_and_sign_the_operator_in(suite, operator, chromium,
-                                                                   shots):  # fmt: skip
+def test_admin_login_pages_share_the_kit_and_sign_the_operator_in(suite, operator, chromium, shots):
     browser = chromium(window_size="1100,800")
     try:
         for service, path in ADMIN_PAGES.items():

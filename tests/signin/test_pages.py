@@ -33,12 +33,13 @@ def policy() -> SignInPolicy:
         return True
 
     return SignInPolicy(
-        client="probe", portal="governance",
+        client="probe",
+        portal="governance",
         signed_in=lambda: session.get("who"),
         token_sign_in=token_sign_in,
         wallet_sign_in=lambda signed_in: None,
         wallet_text="Probe admins sign in with their wallet.",
-    )  # fmt: skip
+    )
 
 
 def home(actor: str) -> str:
@@ -50,11 +51,19 @@ def home(actor: str) -> str:
 
 def make_app(tmp_path, **config) -> Flask:
     settings = load_settings(tmp_path, "sqlite://")
-    app = create_service_app("probe", config={"CREDGATE_SETTINGS": settings,
-                                              "DB_SESSION_FACTORY": object(), **config},
-                             sessions=True)  # fmt: skip
-    bp = admin_pages("probe_pages", __name__, prefix="/probe/admin", policy=policy(),
-                     title="Probe admin", home=home)  # fmt: skip
+    app = create_service_app(
+        "probe",
+        config={"CREDGATE_SETTINGS": settings, "DB_SESSION_FACTORY": object(), **config},
+        sessions=True,
+    )
+    bp = admin_pages(
+        "probe_pages",
+        __name__,
+        prefix="/probe/admin",
+        policy=policy(),
+        title="Probe admin",
+        home=home,
+    )
     app.register_blueprint(bp)
     return app
 
@@ -126,8 +135,9 @@ def test_the_csrf_token_is_bound_to_its_session_and_rotated_at_sign_in(tmp_path)
 
 def test_scripts_may_send_the_token_as_a_header(browser):
     token = csrf(browser.get("/probe/admin"))
-    forged = browser.post("/probe/admin/login", data={"token": GOOD},
-                          headers={CSRF_HEADER: token + "x"})  # fmt: skip
+    forged = browser.post(
+        "/probe/admin/login", data={"token": GOOD}, headers={CSRF_HEADER: token + "x"}
+    )
     assert forged.status_code == 403
     done = browser.post("/probe/admin/login", data={"token": GOOD}, headers={CSRF_HEADER: token})
     assert done.status_code == 303
@@ -189,7 +199,10 @@ def test_the_gateway_uses_the_same_csrf_scheme_bound_to_its_session_secret(tmp_p
 
 
 def test_gateway_cookies_are_secure_when_the_service_says_so(tmp_path):
-    for config, expected in (({}, False), ({"SESSION_COOKIE_SECURE": True}, True),
-                             ({"GATEWAY_COOKIE_SECURE": True}, True)):  # fmt: skip
+    for config, expected in (
+        ({}, False),
+        ({"SESSION_COOKIE_SECURE": True}, True),
+        ({"GATEWAY_COOKIE_SECURE": True}, True),
+    ):
         with make_app(tmp_path, **config).test_request_context():
             assert gateway_cookies.secure() is expected

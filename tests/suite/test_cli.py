@@ -21,9 +21,12 @@ READY_TIMEOUT = 90.0
 
 def credgate(var: Path, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "suite", *args], env=_env(var), capture_output=True, text=True,
+        [sys.executable, "-m", "suite", *args],
+        env=_env(var),
+        capture_output=True,
+        text=True,
         timeout=timeout,
-    )  # fmt: skip
+    )
 
 
 def _env(var: Path) -> dict[str, str]:
@@ -36,8 +39,11 @@ def start_up(var: Path) -> tuple[subprocess.Popen[str], dict]:
     """`credgate up`, then `credgate status --json` until healthy (bounded)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "suite", "up", "--port-base", "0"],
-        env=_env(var), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        env=_env(var),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
     def status() -> subprocess.CompletedProcess[str]:
         if proc.poll() is not None:
@@ -45,8 +51,13 @@ def start_up(var: Path) -> tuple[subprocess.Popen[str], dict]:
         return credgate(var, "status", "--json")
 
     try:
-        healthy = eventually(status, READY_TIMEOUT, 0.5, until=lambda found: found.returncode == 0,
-                             what="credgate status")  # fmt: skip
+        healthy = eventually(
+            status,
+            READY_TIMEOUT,
+            0.5,
+            until=lambda found: found.returncode == 0,
+            what="credgate status",
+        )
     except AssertionError:
         proc.kill()
         raise
@@ -58,8 +69,13 @@ def agent_pids(report: dict) -> list[int]:
 
 
 def wait_gone(pids: list[int], timeout: float) -> None:
-    eventually(lambda: [p for p in pids if pid_alive(p)], timeout, 0.1,
-               until=lambda alive: not alive, what="the agents' processes gone")  # fmt: skip
+    eventually(
+        lambda: [p for p in pids if pid_alive(p)],
+        timeout,
+        0.1,
+        until=lambda alive: not alive,
+        what="the agents' processes gone",
+    )
 
 
 def test_up_status_token_down(tmp_path):

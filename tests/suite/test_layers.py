@@ -29,8 +29,9 @@ print(json.dumps(sorted({name.partition(".")[0] for name in sys.modules})))
 
 def test_importing_the_verification_engine_loads_no_flask_gateway_or_agent():
     # A fresh interpreter: this one has long imported Flask for other tests.
-    run = subprocess.run([sys.executable, "-c", LOADED], cwd=ROOT, capture_output=True,
-                         text=True, timeout=60)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-c", LOADED], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert run.returncode == 0, run.stderr
     loaded = set(json.loads(run.stdout))
     assert "verifier" in loaded  # the probe did import it
@@ -38,8 +39,13 @@ def test_importing_the_verification_engine_loads_no_flask_gateway_or_agent():
 
 
 def test_the_import_contracts_hold():
-    run = subprocess.run([str(LINT_IMPORTS), "--no-cache", "--no-logo"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    run = subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache", "--no-logo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "0 broken" in run.stdout, run.stdout
 

@@ -58,16 +58,22 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 
 def base(world: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"CREDGATE_SETTINGS": world["settings"], "DB_SESSION_FACTORY": world["db"],
-            "SECRET_KEY": "openapi", "SERVICE_URLS": {}, **extra}  # fmt: skip
+    return {
+        "CREDGATE_SETTINGS": world["settings"],
+        "DB_SESSION_FACTORY": world["db"],
+        "SECRET_KEY": "openapi",
+        "SERVICE_URLS": {},
+        **extra,
+    }
 
 
 def kcit_app(world):
     from kcit import create_app
 
     # The change feed's long poll is cut short: the run measures answers, not waits.
-    return create_app(base(world, KCIT_ONBOARDING_AUTHORITY=Party.generate().did,
-                           KCIT_MAX_WAIT=0.05))  # fmt: skip
+    return create_app(
+        base(world, KCIT_ONBOARDING_AUTHORITY=Party.generate().did, KCIT_MAX_WAIT=0.05)
+    )
 
 
 def revocation_app(world):
@@ -83,9 +89,14 @@ def gateway_app(world):
     # The apps of the credgate.apps entry points are mounted (GATEWAY_APPS left to its default):
     # their routes are part of the gateway's document.
     trust = StaticTrustRegistry(onboarding_authority=Party.generate().did)
-    return create_app(base(world, VERIFIER_TRUST=trust, **NO_AGENT,
-                           SERVICE_URLS={"revocation": "http://127.0.0.1:9",
-                                         "verifier": "http://gateway.test"}))  # fmt: skip
+    return create_app(
+        base(
+            world,
+            VERIFIER_TRUST=trust,
+            **NO_AGENT,
+            SERVICE_URLS={"revocation": "http://127.0.0.1:9", "verifier": "http://gateway.test"},
+        )
+    )
 
 
 def issuer_app(world):
@@ -148,8 +159,12 @@ def test_every_route_is_declared(service):
     """No operation in the document is a route without its :func:`~credgate.openapi.operation`
     (or an HTML view without its mark), apps included."""
     document = service.test_client().get("/openapi.json").get_json()
-    undeclared = sorted(f"{method.upper()} {path}" for path, described in document["paths"].items()
-                        for method, op in described.items() if op.get("x-undeclared"))  # fmt: skip
+    undeclared = sorted(
+        f"{method.upper()} {path}"
+        for path, described in document["paths"].items()
+        for method, op in described.items()
+        if op.get("x-undeclared")
+    )
     assert not undeclared, f"{service.config['SERVICE_NAME']}: routes not declared: {undeclared}"
     if service.config["SERVICE_NAME"] == "verifier":  # the gateway: every mounted app is listed
         mounted = {path.split("/")[2] for path in document["paths"] if path.startswith("/apps/")}
@@ -215,8 +230,14 @@ def server_error(ctx, response, case):
 def run_operation(operation, mode, checks, headers: dict[str, str]) -> str | None:
     """The first failure schemathesis finds within ``EXAMPLES`` cases, or None."""
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck), print_blob=False)  # fmt: skip
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+        print_blob=False,
+    )
     @given(case=operation.as_strategy(mode))
     def explore(case):
         case.call_and_validate(headers=headers, checks=checks)

@@ -15,14 +15,34 @@ import pytest
 from credgate.problem_types import ProblemType, markdown
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("credgate", "verifier", "gateway", "signin", "suite", "schemas", "agents", "issuer",
-            "revocation", "kcit", "depute", "wallet", "apps")  # fmt: skip
+PACKAGES = (
+    "credgate",
+    "verifier",
+    "gateway",
+    "signin",
+    "suite",
+    "schemas",
+    "agents",
+    "issuer",
+    "revocation",
+    "kcit",
+    "depute",
+    "wallet",
+    "apps",
+)
 REGISTERED = {t.slug for t in ProblemType}
 
 #: What takes a problem slug, and at which positional index: the problem and error classes, and
 #: the records that carry a slug on to one (a policy reason, a KCIT field error).
-CARRIERS = {"Problem": 0, "DomainError": 0, "VerificationError": 0, "BodyRefused": 0,
-            "Reason": 0, "FieldError": 1, "type_uri": 0}  # fmt: skip
+CARRIERS = {
+    "Problem": 0,
+    "DomainError": 0,
+    "VerificationError": 0,
+    "BodyRefused": 0,
+    "Reason": 0,
+    "FieldError": 1,
+    "type_uri": 0,
+}
 SLUG_TEXT = re.compile(r"/problems/([a-z0-9-]+)")
 
 
@@ -43,9 +63,12 @@ def _super_inits(tree: ast.AST) -> Iterator[ast.Call]:
         if bases & set(CARRIERS):
             for call in ast.walk(node):
                 func = call.func if isinstance(call, ast.Call) else None
-                if (isinstance(func, ast.Attribute) and func.attr == "__init__"
-                        and isinstance(func.value, ast.Call)
-                        and getattr(func.value.func, "id", None) == "super"):  # fmt: skip
+                if (
+                    isinstance(func, ast.Attribute)
+                    and func.attr == "__init__"
+                    and isinstance(func.value, ast.Call)
+                    and getattr(func.value.func, "id", None) == "super"
+                ):
                     yield call
 
 
@@ -110,7 +133,7 @@ def used_slugs(source: str) -> Iterator[tuple[int, str]]:
                     yield node.lineno, _text(keyword.value)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             args = node.args.posonlyargs + node.args.args
-            defaulted = args[len(args) - len(node.args.defaults):]
+            defaulted = args[len(args) - len(node.args.defaults) :]
             pairs = list(zip(defaulted, node.args.defaults, strict=True))
             pairs += list(zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True))
             for arg, default in pairs:
@@ -136,7 +159,7 @@ def test_every_slug_the_code_uses_is_registered():
 
 def test_the_scan_finds_what_it_must():
     """The scan is not vacuous: each way of naming a slug is found."""
-    source = textwrap.dedent('''
+    source = textwrap.dedent("""
         def refuse(detail, *, slug="kw-default"):
             return Problem(slug, "T", 400, detail)
         def _conflict(slug, title):
@@ -154,10 +177,20 @@ def test_the_scan_finds_what_it_must():
         class Refused(Problem):
             def __init__(self, detail):
                 super().__init__("subclass", "T", 502, detail)
-    ''')
+    """)
     found = {slug for _line, slug in used_slugs(source)}
-    assert found >= {"kw-default", "starred", "direct", "domain", "verification", "keyword",
-                     "helper", "record", "written-out", "subclass"}  # fmt: skip
+    assert found >= {
+        "kw-default",
+        "starred",
+        "direct",
+        "domain",
+        "verification",
+        "keyword",
+        "helper",
+        "record",
+        "written-out",
+        "subclass",
+    }
 
 
 def test_slugs_named_as_constants_are_registered():
@@ -167,8 +200,11 @@ def test_slugs_named_as_constants_are_registered():
     from verifier import errors, pdp, trust_kcit
 
     named = set(errors.ALL)
-    named |= {value for name, value in vars(pdp).items() if name.isupper() and isinstance(
-        value, str) and value.islower()}  # fmt: skip
+    named |= {
+        value
+        for name, value in vars(pdp).items()
+        if name.isupper() and isinstance(value, str) and value.islower()
+    }
     named |= {requirements.COMPANY_ROLE_MISSING, requirements.NO_CREDENTIAL}
     named |= {trust_kcit.TRUST_UNAVAILABLE} | set(validation.TITLES) | set(enforce.TITLES)
     assert named - REGISTERED == set()
@@ -208,9 +244,13 @@ def test_a_domain_error_answers_with_its_registered_status(entry):
     assert response.status_code == entry.status
     assert response.mimetype == "application/problem+json"
     assert response.get_json() == {
-        "type": entry.uri, "title": entry.title, "status": entry.status, "detail": "because",
-        "hint": "x", "instance": "/refuse",
-    }  # fmt: skip
+        "type": entry.uri,
+        "title": entry.title,
+        "status": entry.status,
+        "detail": "because",
+        "hint": "x",
+        "instance": "/refuse",
+    }
 
 
 def test_an_unregistered_slug_is_refused_at_once():

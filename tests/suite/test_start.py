@@ -59,13 +59,18 @@ def test_a_free_preferred_port_is_used(busy_port):
 
 
 @pytest.mark.db
-def test_up_runs_a_service_whose_port_is_taken_elsewhere_and_says_where(busy_port, tmp_path,
-                                                                        capsys):  # fmt: skip
+def test_up_runs_a_service_whose_port_is_taken_elsewhere_and_says_where(
+    busy_port, tmp_path, capsys
+):
     """The suite's own machinery (no agents: KCIT drives none) with KCIT's preferred port taken."""
     port_base = busy_port - 1
     with scratch_database(tmp_path) as url:
-        suite = Suite(load_settings(tmp_path / "var", url), port_base=port_base, agent_names=(),
-                      service_names=("kcit",)).start(timeout=30)  # fmt: skip
+        suite = Suite(
+            load_settings(tmp_path / "var", url),
+            port_base=port_base,
+            agent_names=(),
+            service_names=("kcit",),
+        ).start(timeout=30)
         try:
             state = suite.describe()
             kcit = state["services"]["kcit"]
@@ -116,8 +121,9 @@ def test_start_page_escapes_what_it_shows_and_lists_only_running_services():
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert 'id="service-issuer"' in html and 'id="service-kcit"' not in html
     assert [s.name for s in start_links({"kcit": "http://k/", "wallet": "http://w"})] == [
-        "kcit", "wallet",
-    ]  # fmt: skip
+        "kcit",
+        "wallet",
+    ]
     assert start_links({"kcit": "http://k/"})[0].links[0].url == "http://k/kcit/register"
 
 

@@ -43,14 +43,25 @@ class Chromium:
         self.profile = tempfile.mkdtemp(prefix="credgate-chromium-")
         self.process = subprocess.Popen(
             [
-                executable, "--headless", "--no-sandbox", "--disable-gpu",
-                "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                "--disable-sync", "--disable-default-apps", "--no-default-browser-check",
-                f"--user-data-dir={self.profile}", "--remote-debugging-port=0",
-                f"--window-size={window_size}", "about:blank",
+                executable,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+                "--disable-default-apps",
+                "--no-default-browser-check",
+                f"--user-data-dir={self.profile}",
+                "--remote-debugging-port=0",
+                f"--window-size={window_size}",
+                "about:blank",
             ],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -123,8 +134,11 @@ class Chromium:
         script = [f"const f = document.querySelector({json.dumps(selector)});"]
         for name, value in values.items():
             script.append(f"f.elements[{json.dumps(name)}].value = {json.dumps(value)};")
-        click = f"f.querySelector({json.dumps(button)})" if button else (
-            "f.querySelector('button[type=submit]')")  # fmt: skip
+        click = (
+            f"f.querySelector({json.dumps(button)})"
+            if button
+            else ("f.querySelector('button[type=submit]')")
+        )
         self._mark_old_page()
         self.eval("\n".join([*script, f"{click}.click();"]))
         self._loaded()

@@ -27,13 +27,19 @@ def register_and_approve(
     company = registered.json()
     approved = requests.post(
         f"{kcit}/kcit/admin/companies/{company['id']}/approve",
-        json={"levelOfAssurance": "verified", "roles": ["DataProvider"],
-              "powers": ["marketplace:read", "marketplace:purchase", "depute:admin"]},
-        headers=operator, timeout=10,
-    )  # fmt: skip
+        json={
+            "levelOfAssurance": "verified",
+            "roles": ["DataProvider"],
+            "powers": ["marketplace:read", "marketplace:purchase", "depute:admin"],
+        },
+        headers=operator,
+        timeout=10,
+    )
     assert approved.status_code == 200, approved.text
     followed = eventually(
-        lambda: requests.get(company["followUrl"], timeout=10).json(), PROVISIONED_WITHIN, 0.1,
+        lambda: requests.get(company["followUrl"], timeout=10).json(),
+        PROVISIONED_WITHIN,
+        0.1,
         until=lambda v: (v.get("provisioning") or {}).get("adminInvitation"),
         what="provisioning",
     )

@@ -15,10 +15,12 @@ def connect(hub: WebhookHub, issuer: TenantHandle, holder: TenantHandle) -> tupl
     invitation = issuer.client.create_invitation(label=issuer.name)
     received = holder.client.receive_invitation(invitation.message)
     event = hub.wait_for(
-        lambda e: e.topic == "connections"
-        and e.payload.get("invitation_msg_id") == invitation.invi_msg_id
-        and e.wallet_id == issuer.wallet_id
-        and e.payload.get("state") in ("active", "completed"),
+        lambda e: (
+            e.topic == "connections"
+            and e.payload.get("invitation_msg_id") == invitation.invi_msg_id
+            and e.wallet_id == issuer.wallet_id
+            and e.payload.get("state") in ("active", "completed")
+        ),
         timeout=TIMEOUT,
     )
     return event.payload["connection_id"], received["connection_id"]
@@ -42,22 +44,34 @@ def issue_ld_proof(
     offer = issuer.client.send_ld_proof_offer(connection_id, credential, options)
     thread_id = offer["thread_id"]
     offered = hub.wait_for(
-        lambda e: e.topic == "issue_credential_v2_0"
-        and e.wallet_id == holder.wallet_id
-        and e.payload.get("thread_id") == thread_id
-        and e.payload.get("state") == "offer-received",
+        lambda e: (
+            e.topic == "issue_credential_v2_0"
+            and e.wallet_id == holder.wallet_id
+            and e.payload.get("thread_id") == thread_id
+            and e.payload.get("state") == "offer-received"
+        ),
         timeout=TIMEOUT,
         since=since,
     )
     holder_ex_id = offered.payload["cred_ex_id"]
     holder.client.send_credential_request(holder_ex_id)
     hub.wait_for_state(
-        "issue_credential_v2_0", "cred_ex_id", holder_ex_id, "credential-received",
-        timeout=TIMEOUT, thread_id=thread_id, since=since,
-    )  # fmt: skip
+        "issue_credential_v2_0",
+        "cred_ex_id",
+        holder_ex_id,
+        "credential-received",
+        timeout=TIMEOUT,
+        thread_id=thread_id,
+        since=since,
+    )
     holder.client.store_credential(holder_ex_id)
     done = hub.wait_for_state(
-        "issue_credential_v2_0", "cred_ex_id", holder_ex_id, "done",
-        timeout=TIMEOUT, thread_id=thread_id, since=since,
-    )  # fmt: skip
+        "issue_credential_v2_0",
+        "cred_ex_id",
+        holder_ex_id,
+        "done",
+        timeout=TIMEOUT,
+        thread_id=thread_id,
+        since=since,
+    )
     return done.payload

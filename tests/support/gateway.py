@@ -23,9 +23,7 @@ from verifier.fetch import fetch_policy
 from verifier.testing import Party
 
 
-def gateway_app(
-    settings, db, *, trust, status_url: str, apps: Iterable[Any] | None, **extra: Any
-):
+def gateway_app(settings, db, *, trust, status_url: str, apps: Iterable[Any] | None, **extra: Any):
     config = {
         "CREDGATE_SETTINGS": settings,
         "DB_SESSION_FACTORY": db,
@@ -40,8 +38,9 @@ def gateway_app(
     return verifier_service.create_app(config)
 
 
-def running_gateway(settings, db, *, trust, status_url: str, apps: Iterable[Any] | None,
-                    **extra: Any) -> Iterator[Any]:
+def running_gateway(
+    settings, db, *, trust, status_url: str, apps: Iterable[Any] | None, **extra: Any
+) -> Iterator[Any]:
     """``gateway_app(...)`` once its status-list change feed has connected, stopped (the feed and
     the audit writer) when resumed: in a module fixture, ``yield from running_gateway(...)``."""
     app = gateway_app(settings, db, trust=trust, status_url=status_url, apps=apps, **extra)
@@ -89,8 +88,9 @@ def challenge(client) -> dict[str, Any]:
 def ask_token(client, holder: Party, credentials: list[dict[str, Any]], **present: Any):
     """The gateway's answer to ``holder`` presenting ``credentials`` for its challenge."""
     issued = challenge(client)
-    vp = holder.present(credentials, challenge=issued["challenge"], domain=issued["domain"],
-                        **present)  # fmt: skip
+    vp = holder.present(
+        credentials, challenge=issued["challenge"], domain=issued["domain"], **present
+    )
     return client.post("/auth/token", json={"verifiablePresentation": vp})
 
 
@@ -148,5 +148,6 @@ class PortalBrowser:
         return thread
 
     def finish(self, login: dict[str, str]) -> requests.Response:
-        return self.http.post(f"{self.base}/login/{login['id']}/session", allow_redirects=False,
-                              timeout=10)  # fmt: skip
+        return self.http.post(
+            f"{self.base}/login/{login['id']}/session", allow_redirects=False, timeout=10
+        )

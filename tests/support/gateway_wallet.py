@@ -64,9 +64,13 @@ def issue_with_status(
     purpose = "suspension" if family in ("AttorneyCredential",) else "revocation"
     with transaction(db) as session:
         allocation = allocate(
-            session, issuer_did=issuer.did, purpose=purpose, model="StatusList2021",
-            credential_id=credential["id"], status_base_url=revocation_url,
-        )  # fmt: skip
+            session,
+            issuer_did=issuer.did,
+            purpose=purpose,
+            model="StatusList2021",
+            credential_id=credential["id"],
+            status_base_url=revocation_url,
+        )
     credential["credentialStatus"] = allocation.credential_status()
     issue_ld_proof(hub, issuer, holder, connection_id, credential)
     with transaction(db) as session:
@@ -96,10 +100,12 @@ class AgentWallet:
         since = self.hub.last_seq
         self.tenant.client.receive_invitation(invitation)
         event = self.hub.wait_for(
-            lambda e: e.topic == "present_proof_v2_0"
-            and e.wallet_id == self.tenant.wallet_id
-            and e.payload.get("thread_id") == request_id
-            and e.payload.get("state") == "request-received",
+            lambda e: (
+                e.topic == "present_proof_v2_0"
+                and e.wallet_id == self.tenant.wallet_id
+                and e.payload.get("thread_id") == request_id
+                and e.payload.get("state") == "request-received"
+            ),
             timeout=TIMEOUT,
             since=since,
         )
@@ -115,8 +121,14 @@ class AgentWallet:
         self.tenant.client.presentation_problem_report(pres_ex_id, reason)
         return pres_ex_id
 
-    def prove(self, credentials: list[dict[str, Any]], *, challenge: str, domain: str | None,
-              proof_type: str = "Ed25519Signature2020") -> dict[str, Any]:  # fmt: skip
+    def prove(
+        self,
+        credentials: list[dict[str, Any]],
+        *,
+        challenge: str,
+        domain: str | None,
+        proof_type: str = "Ed25519Signature2020",
+    ) -> dict[str, Any]:
         """A presentation signed by the holder agent directly (a wallet posting it over HTTP)."""
         presentation: dict[str, Any] = {
             "@context": ["https://www.w3.org/2018/credentials/v1"],
@@ -126,12 +138,16 @@ class AgentWallet:
         }
         if proof_type == "Ed25519Signature2020":
             presentation["@context"].append("https://w3id.org/security/suites/ed25519-2020/v1")
-        options = {"proofType": proof_type, "challenge": challenge,
-                   "proofPurpose": "authentication"}  # fmt: skip
+        options = {
+            "proofType": proof_type,
+            "challenge": challenge,
+            "proofPurpose": "authentication",
+        }
         if domain:
             options["domain"] = domain
         body = self.tenant.client.request(
-            "POST", "/vc/presentations/prove",
+            "POST",
+            "/vc/presentations/prove",
             json={"presentation": presentation, "options": options},
-        )  # fmt: skip
+        )
         return body["verifiablePresentation"]

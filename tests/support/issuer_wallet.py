@@ -68,14 +68,24 @@ def take_credential(
     cred_ex_id, thread_id = offer["cred_ex_id"], offer["thread_id"]
     holder.client.send_credential_request(cred_ex_id, holder_did=holder_did)
     hub.wait_for_state(
-        "issue_credential_v2_0", "cred_ex_id", cred_ex_id, "credential-received",
-        timeout=TIMEOUT, thread_id=thread_id, since=since,
-    )  # fmt: skip
+        "issue_credential_v2_0",
+        "cred_ex_id",
+        cred_ex_id,
+        "credential-received",
+        timeout=TIMEOUT,
+        thread_id=thread_id,
+        since=since,
+    )
     holder.client.store_credential(cred_ex_id)
     done = hub.wait_for_state(
-        "issue_credential_v2_0", "cred_ex_id", cred_ex_id, "done",
-        timeout=TIMEOUT, thread_id=thread_id, since=since,
-    )  # fmt: skip
+        "issue_credential_v2_0",
+        "cred_ex_id",
+        cred_ex_id,
+        "done",
+        timeout=TIMEOUT,
+        thread_id=thread_id,
+        since=since,
+    )
     return done.payload
 
 
@@ -155,7 +165,8 @@ def ledger(db) -> dict[str, int]:
     with db() as session:
         counts = {"records": session.scalar(select(func.count(IssuedCredential.id)).where(records))}
         for state, n in session.execute(
-            select(IssuedCredential.state, func.count()).where(records)
+            select(IssuedCredential.state, func.count())
+            .where(records)
             .group_by(IssuedCredential.state)
         ):
             counts[f"records:{state}"] = n
@@ -170,8 +181,11 @@ def ledger(db) -> dict[str, int]:
 def totals(db) -> dict[str, int]:
     """What bad input must not change, whatever exchanges of earlier tests do meanwhile."""
     counts = ledger(db)
-    return {"records": counts["records"], "entries": counts["entries"],
-            "issued": counts.get("records:issued", 0)}  # fmt: skip
+    return {
+        "records": counts["records"],
+        "entries": counts["entries"],
+        "issued": counts.get("records:issued", 0),
+    }
 
 
 def allow_fetch(suite, *urls: str, service: str = "issuer") -> None:

@@ -91,10 +91,17 @@ def issue_vcjwt(issuer: Party, holder: Party, vc: dict[str, Any], *, jti: str | 
     now = int(time.time())
     body = {k: v for k, v in vc.items() if k not in ("proof", "issuer", "issuanceDate")}
     body["credentialSubject"] = {k: v for k, v in vc["credentialSubject"].items() if k != "id"}
-    payload = {"iss": issuer.did, "sub": holder.did, "nbf": now - 5, "exp": now + 3600, "vc": body,
-               "jti": jti or f"urn:uuid:{secrets.token_hex(8)}"}  # fmt: skip
-    return jose.sign(payload, private_jwk(issuer), {"alg": "EdDSA", "typ": "JWT",
-                                                    "kid": issuer.method})  # fmt: skip
+    payload = {
+        "iss": issuer.did,
+        "sub": holder.did,
+        "nbf": now - 5,
+        "exp": now + 3600,
+        "vc": body,
+        "jti": jti or f"urn:uuid:{secrets.token_hex(8)}",
+    }
+    return jose.sign(
+        payload, private_jwk(issuer), {"alg": "EdDSA", "typ": "JWT", "kid": issuer.method}
+    )
 
 
 def held_sdjwt(credential: str, holder: Party) -> Held:
@@ -127,8 +134,14 @@ class TokenListServer(LoopbackServer):
 
         super().__init__(Handler)
 
-    def add(self, list_id: str, issuer: Party | None, *, did: str | None = None,
-            sign: Signer | None = None) -> str:  # fmt: skip
+    def add(
+        self,
+        list_id: str,
+        issuer: Party | None,
+        *,
+        did: str | None = None,
+        sign: Signer | None = None,
+    ) -> str:
         """A list signed by ``issuer``, or by ``sign`` for ``did`` (an agent's key)."""
         self.lists[list_id] = (issuer, bytearray(1024))
         if sign is not None:
@@ -143,15 +156,28 @@ class TokenListServer(LoopbackServer):
         now = int(time.time())
         if list_id in self.signers:
             did, sign = self.signers[list_id]
-            payload = {"iss": did, "sub": self.uri(list_id), "iat": now, "exp": now + 3600,
-                       "status_list": {"bits": 1, "lst": deflate(bytes(bits))}}  # fmt: skip
+            payload = {
+                "iss": did,
+                "sub": self.uri(list_id),
+                "iat": now,
+                "exp": now + 3600,
+                "status_list": {"bits": 1, "lst": deflate(bytes(bits))},
+            }
             return sign(payload, {"typ": "statuslist+jwt"})
         signer = self.signer_override.get(list_id, issuer)
         assert signer is not None
-        payload = {"iss": signer.did, "sub": self.uri(list_id), "iat": now, "exp": now + 3600,
-                   "status_list": {"bits": 1, "lst": deflate(bytes(bits))}}  # fmt: skip
-        return jose.sign(payload, private_jwk(signer), {"alg": "EdDSA", "typ": "statuslist+jwt",
-                                                        "kid": signer.method})  # fmt: skip
+        payload = {
+            "iss": signer.did,
+            "sub": self.uri(list_id),
+            "iat": now,
+            "exp": now + 3600,
+            "status_list": {"bits": 1, "lst": deflate(bytes(bits))},
+        }
+        return jose.sign(
+            payload,
+            private_jwk(signer),
+            {"alg": "EdDSA", "typ": "statuslist+jwt", "kid": signer.method},
+        )
 
     def set(self, list_id: str, index: int, value: bool = True) -> None:
         """Flip token ``index`` (bit ``index % 8`` from the least significant end) and report it
@@ -161,7 +187,12 @@ class TokenListServer(LoopbackServer):
         bits[index // 8] = bits[index // 8] | mask if value else bits[index // 8] & ~mask
         if self.feed is not None:
             feed = self.feed
-            feed.changes.append({"seq": len(feed.changes) + 1, "url": self.uri(list_id),
-                                 "index": index,
-                                 "status": "revoked" if value else "active"})  # fmt: skip
+            feed.changes.append(
+                {
+                    "seq": len(feed.changes) + 1,
+                    "url": self.uri(list_id),
+                    "index": index,
+                    "status": "revoked" if value else "active",
+                }
+            )
             feed._changed.poke()  # wakes the feed's long polls, as its own set() does

@@ -37,8 +37,12 @@ def accredit(suite, operator: dict[str, str], did: str, *, active: bool = True) 
     body: dict[str, Any] = {"did": did, "credentialType": CERTIFICATION, "active": active}
     if not active:
         body["reason"] = "accreditation withdrawn in a test"
-    response = requests.post(f"{urls(suite)['kcit']}/kcit/admin/accreditations", json=body,
-                             headers=operator, timeout=TIMEOUT)  # fmt: skip
+    response = requests.post(
+        f"{urls(suite)['kcit']}/kcit/admin/accreditations",
+        json=body,
+        headers=operator,
+        timeout=TIMEOUT,
+    )
     assert response.status_code in (200, 201), response.text
 
 
@@ -46,9 +50,14 @@ def register_certifier(
     suite, operator: dict[str, str], name: str, *, accredited: bool = True
 ) -> dict[str, Any]:
     """A certifier at the issuer (its tenant, DID and token), accredited in KCIT unless not."""
-    certifier = created(requests.post(f"{urls(suite)['issuer']}/issuer/certifiers",
-                                      json={"name": name}, headers=operator,
-                                      timeout=TIMEOUT))  # fmt: skip
+    certifier = created(
+        requests.post(
+            f"{urls(suite)['issuer']}/issuer/certifiers",
+            json={"name": name},
+            headers=operator,
+            timeout=TIMEOUT,
+        )
+    )
     if accredited:
         accredit(suite, operator, certifier["did"])
     certifier["auth"] = {"Authorization": f"Bearer {certifier['token']}"}
@@ -59,9 +68,10 @@ def flist(script: str, manifest: dict | None = None) -> bytes:
     """A flist archive: a manifest (by default, run ``main.py``) and ``main.py``."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, text in (("flist.json", json.dumps(manifest or
-                                                     {"entrypoint": ["python3", "main.py"]})),
-                           ("main.py", script)):  # fmt: skip
+        for name, text in (
+            ("flist.json", json.dumps(manifest or {"entrypoint": ["python3", "main.py"]})),
+            ("main.py", script),
+        ):
             data = text.encode()
             info = tarfile.TarInfo(name)
             info.size = len(data)
@@ -74,15 +84,27 @@ def digest_of(data: bytes) -> str:
 
 
 def certify(
-    suite, certifier: dict[str, Any], data: bytes, *, purposes=("anonymisation",),
+    suite,
+    certifier: dict[str, Any],
+    data: bytes,
+    *,
+    purposes=("anonymisation",),
     name: str = "phase4-anonymiser",
-) -> requests.Response:  # fmt: skip
+) -> requests.Response:
     """The certifier uploads the flist to the issuer and certifies it."""
-    body = {"name": name, "version": "1.0.0", "purposes": ",".join(purposes),
-            "statement": "Reviewed source and build."}  # fmt: skip
-    return requests.post(f"{urls(suite)['issuer']}/issuer/certifications", data=body,
-                         files={"flist": ("app.flist", data, "application/gzip")},
-                         headers=certifier["auth"], timeout=TIMEOUT)  # fmt: skip
+    body = {
+        "name": name,
+        "version": "1.0.0",
+        "purposes": ",".join(purposes),
+        "statement": "Reviewed source and build.",
+    }
+    return requests.post(
+        f"{urls(suite)['issuer']}/issuer/certifications",
+        data=body,
+        files={"flist": ("app.flist", data, "application/gzip")},
+        headers=certifier["auth"],
+        timeout=TIMEOUT,
+    )
 
 
 @dataclass
@@ -96,10 +118,12 @@ class Participant:
         challenge = requests.post(f"{gateway_url}/auth/challenge", timeout=TIMEOUT)
         assert challenge.status_code == 200, challenge.text
         issued = challenge.json()
-        vp = self.party.present(self.credentials, challenge=issued["challenge"],
-                                domain=issued["domain"])  # fmt: skip
-        response = requests.post(f"{gateway_url}/auth/token",
-                                 json={"verifiablePresentation": vp}, timeout=TIMEOUT)  # fmt: skip
+        vp = self.party.present(
+            self.credentials, challenge=issued["challenge"], domain=issued["domain"]
+        )
+        response = requests.post(
+            f"{gateway_url}/auth/token", json={"verifiablePresentation": vp}, timeout=TIMEOUT
+        )
         assert response.status_code == 200, response.text
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
@@ -116,33 +140,50 @@ def participant(suite, settings, db, roles: list[str]) -> Participant:
         for key in ("id", "credentialStatus"):
             credential.pop(key, None)
         credential["issuer"] = authority
-        credential["credentialSubject"] = {**credential["credentialSubject"], **claims,
-                                           "id": party.did}  # fmt: skip
+        credential["credentialSubject"] = {
+            **credential["credentialSubject"],
+            **claims,
+            "id": party.did,
+        }
         body = {"credential": credential}
-        signed.append(created(requests.post(f"{issuer_url}/credentials/issue", json=body,
-                                            headers=operator,
-                                            timeout=TIMEOUT))["verifiableCredential"])  # fmt: skip
+        signed.append(
+            created(
+                requests.post(
+                    f"{issuer_url}/credentials/issue", json=body, headers=operator, timeout=TIMEOUT
+                )
+            )["verifiableCredential"]
+        )
     return Participant(party, signed)
 
 
-def run_job(gateway_url: str, headers: dict[str, str], digest: str,
-            purpose: str = "anonymisation", **extra: Any) -> requests.Response:  # fmt: skip
+def run_job(
+    gateway_url: str,
+    headers: dict[str, str],
+    digest: str,
+    purpose: str = "anonymisation",
+    **extra: Any,
+) -> requests.Response:
     body = {"flist": digest, "dataset": "s3://hospital/cohort-7", "purpose": purpose, **extra}
-    return requests.post(f"{gateway_url}/apps/compute/api/jobs", json=body, headers=headers,
-                         timeout=TIMEOUT)  # fmt: skip
+    return requests.post(
+        f"{gateway_url}/apps/compute/api/jobs", json=body, headers=headers, timeout=TIMEOUT
+    )
 
 
 def upload(gateway_url: str, headers: dict[str, str], data: bytes) -> str:
-    response = requests.post(f"{gateway_url}/apps/compute/api/flists", data=data,
-                             headers={**headers, "Content-Type": "application/gzip"},
-                             timeout=TIMEOUT)  # fmt: skip
+    response = requests.post(
+        f"{gateway_url}/apps/compute/api/flists",
+        data=data,
+        headers={**headers, "Content-Type": "application/gzip"},
+        timeout=TIMEOUT,
+    )
     assert response.status_code == 201, response.text
     return response.json()["digest"]
 
 
 def finished(gateway_url: str, headers: dict[str, str], job_id: str) -> dict[str, Any]:
-    response = requests.get(f"{gateway_url}/apps/compute/api/jobs/{job_id}?wait=20",
-                            headers=headers, timeout=TIMEOUT)  # fmt: skip
+    response = requests.get(
+        f"{gateway_url}/apps/compute/api/jobs/{job_id}?wait=20", headers=headers, timeout=TIMEOUT
+    )
     job = response.json()
     assert job["state"] in ("succeeded", "failed"), job
     return job
@@ -151,6 +192,7 @@ def finished(gateway_url: str, headers: dict[str, str], job_id: str) -> dict[str
 def refused_within(seconds: float, attempt) -> tuple[requests.Response, float]:
     """Call ``attempt`` until it answers 403, for at most ``seconds``; that answer and how long
     it took."""
-    elapsed, response = timed(attempt, seconds, interval=0.05,
-                              until=lambda response: response.status_code == 403)  # fmt: skip
+    elapsed, response = timed(
+        attempt, seconds, interval=0.05, until=lambda response: response.status_code == 403
+    )
     return response, elapsed

@@ -22,8 +22,12 @@ from verifier.testing import LoopbackServer, Party, QuietHandler, private_jwk
 V2 = "https://www.w3.org/ns/credentials/v2"
 FORMATS = ("ld", "vc+jwt", "vc-jwt", "enveloped")
 JWT_FORMATS = ("vc+jwt", "vc-jwt", "enveloped")
-MEDIA = {"ld": "application/vc+ld+json", "vc+jwt": "application/vc+jwt",
-         "vc-jwt": "application/jwt", "enveloped": "application/vc+ld+json"}  # fmt: skip
+MEDIA = {
+    "ld": "application/vc+ld+json",
+    "vc+jwt": "application/vc+jwt",
+    "vc-jwt": "application/jwt",
+    "enveloped": "application/vc+ld+json",
+}
 
 
 class ListServer(LoopbackServer):
@@ -60,20 +64,33 @@ def list_document(url: str, issuer: Party, bits: bytes, purpose: str = "revocati
         "issuer": issuer.did,
         "validFrom": "2025-01-01T00:00:00Z",
         "credentialSubject": {
-            "id": f"{url}#list", "type": "BitstringStatusList", "statusPurpose": purpose,
-            "encodedList": encode_bitstring(bits, "BitstringStatusList"), **subject,
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": purpose,
+            "encodedList": encode_bitstring(bits, "BitstringStatusList"),
+            **subject,
         },
-    }  # fmt: skip
+    }
 
 
-def jwt_list(document: dict, signer: Party, *, kid: str | None = None, form: str = "vc+jwt",
-             header: dict | None = None) -> str:  # fmt: skip
+def jwt_list(
+    document: dict,
+    signer: Party,
+    *,
+    kid: str | None = None,
+    form: str = "vc+jwt",
+    header: dict | None = None,
+) -> str:
     """``document`` secured as a JWT by ``signer``'s key (``kid`` names it, by default the
     signer's own method)."""
     if form == "vc-jwt":
         vc = {k: v for k, v in document.items() if k not in ("issuer", "validFrom", "id")}
-        payload = {"iss": document["issuer"], "jti": document["id"], "nbf": int(time.time()) - 60,
-                   "vc": vc}  # fmt: skip
+        payload = {
+            "iss": document["issuer"],
+            "jti": document["id"],
+            "nbf": int(time.time()) - 60,
+            "vc": vc,
+        }
         typ = "JWT"
     else:
         payload, typ = document, "vc+jwt"
@@ -81,24 +98,36 @@ def jwt_list(document: dict, signer: Party, *, kid: str | None = None, form: str
     return jose.sign(payload, private_jwk(signer), head)
 
 
-def publish_list(server: ListServer, path: str, document: dict, signer: Party, form: str,
-                 **jwt_options) -> str:  # fmt: skip
+def publish_list(
+    server: ListServer, path: str, document: dict, signer: Party, form: str, **jwt_options
+) -> str:
     if form == "ld":
-        signed = signer.sign(document, proof_type="DataIntegrityProof",
-                             cryptosuite="eddsa-rdfc-2022")  # fmt: skip
+        signed = signer.sign(
+            document, proof_type="DataIntegrityProof", cryptosuite="eddsa-rdfc-2022"
+        )
         return server.publish(path, signed, MEDIA[form])
-    token = jwt_list(document, signer, form="vc+jwt" if form == "enveloped" else form,
-                     **jwt_options)  # fmt: skip
+    token = jwt_list(
+        document, signer, form="vc+jwt" if form == "enveloped" else form, **jwt_options
+    )
     if form == "enveloped":
-        envelope = {"@context": [V2], "id": "data:application/vc+jwt," + token,
-                    "type": "EnvelopedVerifiableCredential"}  # fmt: skip
+        envelope = {
+            "@context": [V2],
+            "id": "data:application/vc+jwt," + token,
+            "type": "EnvelopedVerifiableCredential",
+        }
         return server.publish(path, envelope, MEDIA[form])
     return server.publish(path, token, MEDIA[form])
 
 
 def entry(url: str, index: int, purpose: str = "revocation", **members) -> dict[str, Any]:
-    return {"id": f"{url}#{index}", "type": "BitstringStatusListEntry", "statusPurpose": purpose,
-            "statusListIndex": str(index), "statusListCredential": url, **members}  # fmt: skip
+    return {
+        "id": f"{url}#{index}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": purpose,
+        "statusListIndex": str(index),
+        "statusListCredential": url,
+        **members,
+    }
 
 
 def credential(issuer: Party, status: dict) -> dict:

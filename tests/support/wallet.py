@@ -59,9 +59,11 @@ class ShortLinks(LoopbackServer):
     def add(self, invitation: dict[str, Any], *, ttl: float = 120.0, redirect_to: str = "") -> str:
         short_id = secrets.token_urlsafe(8)
         self.links[short_id] = {
-            "invitation": invitation, "expires": time.monotonic() + ttl, "used": False,
+            "invitation": invitation,
+            "expires": time.monotonic() + ttl,
+            "used": False,
             "redirect": redirect_to,
-        }  # fmt: skip
+        }
         return f"{self.url}/i/{short_id}"
 
     def answer(self, path: str, accept: str) -> tuple[int, dict[str, str], bytes]:

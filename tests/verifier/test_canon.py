@@ -40,9 +40,12 @@ def reference(document) -> str:
     """pyld itself, with the frozen loader: what ACA-Py signs."""
     return jsonld.normalize(
         copy.deepcopy(document),
-        {"algorithm": "URDNA2015", "format": "application/n-quads",
-         "documentLoader": document_loader()},
-    )  # fmt: skip
+        {
+            "algorithm": "URDNA2015",
+            "format": "application/n-quads",
+            "documentLoader": document_loader(),
+        },
+    )
 
 
 def takes_fast_path(document) -> bool:
@@ -83,9 +86,11 @@ def _presentation(credentials, proof=True):
     }
     if proof:  # as ACA-Py signs DIF presentations
         return HOLDER.sign(
-            presentation, proof_type="Ed25519Signature2018", proof_purpose="authentication",
+            presentation,
+            proof_type="Ed25519Signature2018",
+            proof_purpose="authentication",
             challenge="c-1",
-        )  # fmt: skip
+        )
     return presentation
 
 
@@ -103,8 +108,10 @@ def _similar(count: int, *, same_ids: bool = False):
 
 
 CORPUS = {
-    **{f"vector-{p.parent.name}-{p.name}": json.loads(p.read_text())
-       for p in sorted(EDDSA.rglob("signed*.json"))},
+    **{
+        f"vector-{p.parent.name}-{p.name}": json.loads(p.read_text())
+        for p in sorted(EDDSA.rglob("signed*.json"))
+    },
     "unsigned": json.loads((EDDSA / "unsigned.json").read_text()),
     "employment": json.loads((EDDSA / "employmentAuth.json").read_text()),
     **{f"credgate-{c['type'][1]}": c for c in _credentials()},
@@ -115,35 +122,59 @@ CORPUS = {
     "vp-same-ids": _presentation(_similar(3, same_ids=True)),
     "vp-identical-twice": _presentation([_similar(1)[0], _similar(1)[0]]),
     "vp-envelope-only": _presentation(_similar(2), proof=False),
-}  # fmt: skip
+}
 
 # Constructs the fast path hands to pyld; the answer must not change either way.
 FALLBACK = {
     "language-value": {
-        "@context": [V2, EXAMPLES], "type": ["VerifiableCredential"], "issuer": "did:ex:1",
-        "credentialSubject": {"id": "did:example:2",
-                              "name": {"@value": "Ana", "@language": "hr"}},
+        "@context": [V2, EXAMPLES],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:ex:1",
+        "credentialSubject": {"id": "did:example:2", "name": {"@value": "Ana", "@language": "hr"}},
     },
     "language-map-and-number": {
-        "@context": [V2, EXAMPLES, {"names": {"@id": "https://example.org/names",
-                                              "@container": "@language"}}],
-        "type": ["VerifiableCredential"], "issuer": "did:example:1",
-        "credentialSubject": {"id": "did:example:2", "names": {"en": "Ana", "fr": "Anne"},
-                              "age": 42, "score": 1.5, "ok": True},
+        "@context": [
+            V2,
+            EXAMPLES,
+            {"names": {"@id": "https://example.org/names", "@container": "@language"}},
+        ],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:example:1",
+        "credentialSubject": {
+            "id": "did:example:2",
+            "names": {"en": "Ana", "fr": "Anne"},
+            "age": 42,
+            "score": 1.5,
+            "ok": True,
+        },
     },
     "list-and-typed-value": {
-        "@context": [V2, EXAMPLES,
-                     {"seq": {"@id": "https://example.org/seq", "@container": "@list"}}],
-        "type": ["VerifiableCredential"], "issuer": {"id": "did:example:1", "name": "I"},
-        "credentialSubject": {"id": "did:example:2", "seq": ["a", "b", {"@id": "did:example:3"}],
-                              "when": {"@value": "2024-01-01", "@type": "xsd:date"}},
+        "@context": [
+            V2,
+            EXAMPLES,
+            {"seq": {"@id": "https://example.org/seq", "@container": "@list"}},
+        ],
+        "type": ["VerifiableCredential"],
+        "issuer": {"id": "did:example:1", "name": "I"},
+        "credentialSubject": {
+            "id": "did:example:2",
+            "seq": ["a", "b", {"@id": "did:example:3"}],
+            "when": {"@value": "2024-01-01", "@type": "xsd:date"},
+        },
     },
     "blank-node-labels": {
-        "@context": [V2, EXAMPLES], "type": ["VerifiableCredential"], "issuer": "did:ex:1",
-        "credentialSubject": {"friend": [{"@id": "_:x", "name": "a"}, {"@id": "_:x"},
-                                         {"@id": "_:y", "knows": {"@id": "_:x"}}]},
+        "@context": [V2, EXAMPLES],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:ex:1",
+        "credentialSubject": {
+            "friend": [
+                {"@id": "_:x", "name": "a"},
+                {"@id": "_:x"},
+                {"@id": "_:y", "knows": {"@id": "_:x"}},
+            ]
+        },
     },
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", sorted(CORPUS))
@@ -184,9 +215,13 @@ def _random_dataset(rng: random.Random, nodes: int, edges: int):
 def _pyld_canon(quads) -> str:
     text = "".join(f"{s} {p} {o} {g} .\n" if g else f"{s} {p} {o} .\n" for s, p, o, g in quads)
     return jsonld.normalize(
-        text, {"algorithm": "URDNA2015", "inputFormat": "application/n-quads",
-               "format": "application/n-quads"},
-    )  # fmt: skip
+        text,
+        {
+            "algorithm": "URDNA2015",
+            "inputFormat": "application/n-quads",
+            "format": "application/n-quads",
+        },
+    )
 
 
 def test_urdna2015_matches_pyld_on_graphs_that_need_n_degree_hashing():
@@ -206,10 +241,12 @@ def test_urdna2015_matches_pyld_on_graphs_that_need_n_degree_hashing():
 def _clique_credential(size: int = 8) -> dict:
     """A VCDM 2.0 credential whose subject links ``size`` blank nodes to each other."""
     nodes = [
-        {"id": f"_:participant{i}",
-         "connectedTo": [{"id": f"_:participant{j}"} for j in range(size) if j != i]}
+        {
+            "id": f"_:participant{i}",
+            "connectedTo": [{"id": f"_:participant{j}"} for j in range(size) if j != i],
+        }
         for i in range(size)
-    ]  # fmt: skip
+    ]
     return {
         "@context": [V2, EXAMPLES],
         "type": ["VerifiableCredential"],
@@ -217,11 +254,14 @@ def _clique_credential(size: int = 8) -> dict:
         "validFrom": "2025-01-01T00:00:00Z",
         "credentialSubject": {"connectedTo": nodes},
         "proof": {
-            "type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
-            "created": "2025-01-01T00:00:00Z", "verificationMethod": ISSUER.method,
-            "proofPurpose": "assertionMethod", "proofValue": multibase_encode(b"\x01" * 64),
+            "type": "DataIntegrityProof",
+            "cryptosuite": "eddsa-rdfc-2022",
+            "created": "2025-01-01T00:00:00Z",
+            "verificationMethod": ISSUER.method,
+            "proofPurpose": "assertionMethod",
+            "proofValue": multibase_encode(b"\x01" * 64),
         },
-    }  # fmt: skip
+    }
 
 
 def test_clique_of_eight_blank_nodes_is_refused_fast():
@@ -274,8 +314,10 @@ def _random_json(rng: random.Random, depth: int = 0):
     if kind == 1:
         return rng.choice([0, -1, 7, 2**53, -(2**53), 2**60, 1.5, -0.0, 1e21, 1e-7, 123456.789])
     if kind in (2, 3):
-        return "".join(rng.choice('aZ\u00e9\u20ac\ud83d\ude00"\\\n\t\x01\x7f\u2028')
-                       for _ in range(rng.randrange(6)))  # fmt: skip
+        return "".join(
+            rng.choice('aZ\u00e9\u20ac\ud83d\ude00"\\\n\t\x01\x7f\u2028')
+            for _ in range(rng.randrange(6))
+        )
     if kind in (4, 5):
         keys = ["a", "B", "\u00e9", "\ufb01", "\U0001f600", "\ue000", "", "aa"]
         return {rng.choice(keys): _random_json(rng, depth + 1) for _ in range(rng.randrange(5))}

@@ -38,8 +38,10 @@ def violations(digest) -> list[tuple[str, str]]:
         "u" + b64url_encode(bytes([0x16, 0x20]) + SHA3_256),
         "z" + b58encode(bytes([0x15, 0x30]) + SHA3_384),
         # "a list of string values, each of which is a Multibase-encoded Multihash value"
-        ["u" + b64url_encode(bytes([0x12, 0x20]) + SHA256),
-         "z" + b58encode(bytes([0x20, 0x30]) + SHA384)],
+        [
+            "u" + b64url_encode(bytes([0x12, 0x20]) + SHA256),
+            "z" + b58encode(bytes([0x20, 0x30]) + SHA384),
+        ],
     ],
     ids=["sha2-256-u", "sha2-256-z", "sha2-384", "sha3-256", "sha3-384", "list"],
 )
@@ -61,8 +63,17 @@ def test_multibase_multihashes_are_accepted(digest):
         ["u" + b64url_encode(bytes([0x12, 0x20]) + SHA256), 7],
         7,
     ],
-    ids=["harness", "bare", "length-byte", "short", "header", "empty-list", "one-bad",
-         "not-a-string", "number"],
-)  # fmt: skip
+    ids=[
+        "harness",
+        "bare",
+        "length-byte",
+        "short",
+        "header",
+        "empty-list",
+        "one-bad",
+        "not-a-string",
+        "number",
+    ],
+)
 def test_anything_else_is_refused(digest):
     assert [path for path, _ in violations(digest)] == ["/relatedResource/0/digestMultibase"]

@@ -26,8 +26,9 @@ class DidkitKey:
 
     def issue(self, credential: dict) -> dict:
         options = {"proofPurpose": "assertionMethod", "verificationMethod": self.method}
-        return json.loads(didkit.issueCredential(json.dumps(credential), json.dumps(options),
-                                                 self.jwk))  # fmt: skip
+        return json.loads(
+            didkit.issueCredential(json.dumps(credential), json.dumps(options), self.jwk)
+        )
 
     def present(self, presentation: dict, **options) -> dict:
         options = {"proofPurpose": "authentication", "verificationMethod": self.method, **options}

@@ -38,16 +38,21 @@ def _credential(**members) -> dict:
         "type": ["VerifiableCredential"],
         "issuer": ISSUER.did,
         "validFrom": "2025-01-01T00:00:00Z",
-        "name": [{"@value": "Alumni", "@language": "en"},
-                 {"@value": "خريج", "@language": "ar", "@direction": "rtl"}],
+        "name": [
+            {"@value": "Alumni", "@language": "en"},
+            {"@value": "خريج", "@language": "ar", "@direction": "rtl"},
+        ],
         "credentialSubject": {"id": "did:example:holder", "alumniOf": "Example University"},
         **members,
-    }  # fmt: skip
+    }
 
 
 def _reference_canon(document: dict, rdf_direction: str | None = "i18n-datatype") -> str:
-    options = {"algorithm": "URDNA2015", "format": "application/n-quads",
-               "documentLoader": document_loader()}  # fmt: skip
+    options = {
+        "algorithm": "URDNA2015",
+        "format": "application/n-quads",
+        "documentLoader": document_loader(),
+    }
     if rdf_direction:
         options["rdfDirection"] = rdf_direction
     return jsonld.normalize(copy.deepcopy(document), options)
@@ -65,10 +70,12 @@ def _reference_hash(document: dict, proof: dict, rdf_direction: str | None) -> b
 
 def _reference_sign(document: dict, rdf_direction: str | None = "i18n-datatype") -> dict:
     proof = {
-        "type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
-        "created": "2025-01-01T00:00:00Z", "verificationMethod": ISSUER.method,
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-rdfc-2022",
+        "created": "2025-01-01T00:00:00Z",
+        "verificationMethod": ISSUER.method,
         "proofPurpose": "assertionMethod",
-    }  # fmt: skip
+    }
     signature = ISSUER.key.sign(_reference_hash(document, proof, rdf_direction)).signature
     return {**document, "proof": {**proof, "proofValue": multibase_encode(signature)}}
 
@@ -101,8 +108,9 @@ def test_a_reference_signed_credential_with_direction_verifies():
 
 
 def test_a_credential_we_sign_with_direction_verifies_in_the_reference():
-    signed = ISSUER.sign(_credential(), proof_type="DataIntegrityProof",
-                         cryptosuite="eddsa-rdfc-2022")  # fmt: skip
+    signed = ISSUER.sign(
+        _credential(), proof_type="DataIntegrityProof", cryptosuite="eddsa-rdfc-2022"
+    )
     assert _reference_verify(signed)
     # The reference notices a changed direction: the direction is signed, not decoration.
     flipped = copy.deepcopy(signed)
@@ -122,8 +130,11 @@ def test_a_signature_that_dropped_the_direction_is_refused():
     "credential",
     [
         _credential(),
-        {**_credential(name="x"), "credentialSubject": {"motto": "x"},
-         "@context": [V2, EXAMPLES, {"motto": {"@id": "https://e/m", "@direction": "rtl"}}]},
+        {
+            **_credential(name="x"),
+            "credentialSubject": {"motto": "x"},
+            "@context": [V2, EXAMPLES, {"motto": {"@id": "https://e/m", "@direction": "rtl"}}],
+        },
     ],
     ids=["value", "term"],
 )

@@ -107,8 +107,11 @@ def test_a_well_issued_credential_verifies_with_every_check(server):
     assert result.verified, result.error_types()
     assert result.checks == ["structure", "proof", "issuer", "validity", "trust", "status"]
     assert result.to_vc_api() == {
-        "verified": True, "checks": result.checks, "warnings": [], "errors": [],
-    }  # fmt: skip
+        "verified": True,
+        "checks": result.checks,
+        "warnings": [],
+        "errors": [],
+    }
 
 
 def test_bad_signature(server):
@@ -141,8 +144,9 @@ def test_unknown_context_and_undefined_term(server):
     credential = role(server)
     unknown = {k: v for k, v in credential.items() if k != "proof"}
     unknown["@context"] = [*unknown["@context"], "https://contexts.example.org/v9"]
-    result = verifier.verify_credential(AUTHORITY.sign(unknown) if False else {**unknown,
-                                        "proof": credential["proof"]})  # fmt: skip
+    result = verifier.verify_credential(
+        AUTHORITY.sign(unknown) if False else {**unknown, "proof": credential["proof"]}
+    )
     assert result.error_types() == [errors.UNKNOWN_CONTEXT]
     undefined = {**credential, "nickname": "x"}
     assert verifier.verify_credential(undefined).error_types() == [errors.UNDEFINED_TERM]
@@ -217,8 +221,9 @@ def test_status_unavailable_and_foreign_lists(server):
     # lists; a publisher named for another issuer counts for nothing here.
     elsewhere = make_verifier(_trust(status_list_signers={COMPANY.did: [STRANGER.did]}))
     assert elsewhere.verify_credential(foreign).error_types() == [errors.INVALID_STATUS]
-    trusting = make_verifier(_trust(status_list_signers={AUTHORITY.did: [STRANGER.did]}),
-                             short_ttl=0.0)  # fmt: skip
+    trusting = make_verifier(
+        _trust(status_list_signers={AUTHORITY.did: [STRANGER.did]}), short_ttl=0.0
+    )
     assert trusting.verify_credential(foreign).verified
 
 
@@ -247,8 +252,12 @@ def test_change_feed_invalidates_cached_lists_at_once(server):
         assert verifier.status.fetches == fetches  # served from the cache
 
         server.set(*index_of(credential, "revocation"))
-        took, _ = timed(lambda: verifier.verify_credential(credential).error_types(), 1.0,
-                        interval=0.01, until=lambda found: found == [errors.REVOKED])  # fmt: skip
+        took, _ = timed(
+            lambda: verifier.verify_credential(credential).error_types(),
+            1.0,
+            interval=0.01,
+            until=lambda found: found == [errors.REVOKED],
+        )
         assert took < 1.0
 
         # A lost feed falls back to the short TTL and forgets what it cached.
@@ -274,8 +283,9 @@ def test_untrusted_issuers_say_which_rule_failed(server):
     assert result.error_types() == [errors.ISSUER_NOT_KCIT_COMPANY]
     assert result.errors[0].extra["rule"] == "kcit-company"
 
-    suspended = Verifier(DidResolver(), trust=_trust(companies={COMPANY.did: "suspended"}),
-                         require_status=False)  # fmt: skip
+    suspended = Verifier(
+        DidResolver(), trust=_trust(companies={COMPANY.did: "suspended"}), require_status=False
+    )
     assert suspended.verify_credential(attorney(server)).error_types() == [errors.COMPANY_INACTIVE]
 
     rogue_cert = credgate_credential("SoftwareCertificationCredential", STRANGER, HOLDER.did)
@@ -353,8 +363,10 @@ def test_holder_not_the_subject(server):
     vp = STRANGER.present(stolen, challenge="c1", holder=False)
     vp_named = STRANGER.sign(
         {**{k: v for k, v in vp.items() if k != "proof"}, "holder": HOLDER.did},
-        proof_type="Ed25519Signature2018", proof_purpose="authentication", challenge="c1",
-    )  # fmt: skip
+        proof_type="Ed25519Signature2018",
+        proof_purpose="authentication",
+        challenge="c1",
+    )
     assert verifier.verify_presentation(vp_named, challenge="c1").error_types() == [
         errors.HOLDER_MISMATCH
     ]
@@ -363,9 +375,11 @@ def test_holder_not_the_subject(server):
 def test_presentation_proof_must_be_for_authentication(server):
     vp = HOLDER.present([role(server)], challenge="c1")
     wrong = HOLDER.sign(
-        {k: v for k, v in vp.items() if k != "proof"}, proof_type="Ed25519Signature2018",
-        proof_purpose="assertionMethod", challenge="c1",
-    )  # fmt: skip
+        {k: v for k, v in vp.items() if k != "proof"},
+        proof_type="Ed25519Signature2018",
+        proof_purpose="assertionMethod",
+        challenge="c1",
+    )
     assert make_verifier().verify_presentation(wrong, challenge="c1").error_types() == [
         errors.PROOF_PURPOSE_MISMATCH
     ]
@@ -376,24 +390,34 @@ def test_did_peer_holders(server):
     key = HOLDER.key
     multikey = multikey_encode(bytes(key.verify_key))
     peer2 = did_peer_2.generate([did_peer_2.KeySpec.verification(multikey)], [])
-    peer4 = did_peer_4.encode({
-        "@context": ["https://www.w3.org/ns/did/v1"],
-        "verificationMethod": [
-            {"id": "#key-1", "type": "Multikey", "publicKeyMultibase": multikey}
-        ],
-        "authentication": ["#key-1"], "assertionMethod": ["#key-1"],
-    })  # fmt: skip
+    peer4 = did_peer_4.encode(
+        {
+            "@context": ["https://www.w3.org/ns/did/v1"],
+            "verificationMethod": [
+                {"id": "#key-1", "type": "Multikey", "publicKeyMultibase": multikey}
+            ],
+            "authentication": ["#key-1"],
+            "assertionMethod": ["#key-1"],
+        }
+    )
     from verifier.suites import sign
 
     for did, fragment in ((peer2, "#key-1"), (peer4, "#key-1")):
         credential = role(server, subject=did)
         presentation = {
             "@context": ["https://www.w3.org/2018/credentials/v1"],
-            "type": ["VerifiablePresentation"], "holder": did,
+            "type": ["VerifiablePresentation"],
+            "holder": did,
             "verifiableCredential": [credential],
-        }  # fmt: skip
-        vp = sign(presentation, key, did + fragment, proof_type="Ed25519Signature2018",
-                  proof_purpose="authentication", challenge="c1")  # fmt: skip
+        }
+        vp = sign(
+            presentation,
+            key,
+            did + fragment,
+            proof_type="Ed25519Signature2018",
+            proof_purpose="authentication",
+            challenge="c1",
+        )
         result = verifier.verify_presentation(vp, challenge="c1")
         assert result.verified, (did[:12], result.error_types())
 
@@ -403,14 +427,16 @@ def test_did_web_issuer_through_the_loopback_override():
     document = {
         "@context": ["https://www.w3.org/ns/did/v1"],
         "id": "did:web:issuer.credgate.example%3A8443:org",
-        "verificationMethod": [{
-            "id": "did:web:issuer.credgate.example%3A8443:org#key-1",
-            "type": "Ed25519VerificationKey2020",
-            "controller": "did:web:issuer.credgate.example%3A8443:org",
-            "publicKeyMultibase": multikey_encode(bytes(issuer.key.verify_key)),
-        }],
+        "verificationMethod": [
+            {
+                "id": "did:web:issuer.credgate.example%3A8443:org#key-1",
+                "type": "Ed25519VerificationKey2020",
+                "controller": "did:web:issuer.credgate.example%3A8443:org",
+                "publicKeyMultibase": multikey_encode(bytes(issuer.key.verify_key)),
+            }
+        ],
         "assertionMethod": ["did:web:issuer.credgate.example%3A8443:org#key-1"],
-    }  # fmt: skip
+    }
     hits = []
 
     class Handler(BaseHTTPRequestHandler):

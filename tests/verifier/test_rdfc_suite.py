@@ -156,7 +156,7 @@ def test_sha384_differs_from_sha256():
 
 def test_control_characters_are_escaped_as_rdfc_requires():
     """pyld's escape function left \\b, \\f and the other C0 controls raw (test060)."""
-    assert escape_literal("\b\f\t\n\r\"\\") == '\\b\\f\\t\\n\\r\\"\\\\'
+    assert escape_literal('\b\f\t\n\r"\\') == '\\b\\f\\t\\n\\r\\"\\\\'
     assert escape_literal("\x00\x1f\x7f\x0b") == "\\u0000\\u001F\\u007F\\u000B"
     assert escape_literal("'é€😀 ") == "'é€😀 "
 

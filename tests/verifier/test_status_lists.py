@@ -23,9 +23,12 @@ from verifier.status import encode_bitstring, entry_status, read_list
 from verifier.testing import Party
 
 ISSUER = Party.from_seed(b"\x21" * 32)
-MESSAGES = [{"status": "0x0", "message": "valid"}, {"status": "0x1", "message": "revoked"},
-            {"status": "0x2", "message": "pending review"},
-            {"status": "0x3", "message": "under investigation"}]  # fmt: skip
+MESSAGES = [
+    {"status": "0x0", "message": "valid"},
+    {"status": "0x1", "message": "revoked"},
+    {"status": "0x2", "message": "pending review"},
+    {"status": "0x3", "message": "under investigation"},
+]
 _paths = (f"/status/{n}" for n in itertools.count())
 
 
@@ -58,14 +61,20 @@ def test_two_bit_status_with_messages_from_the_entry(server, form):
     bits = bits_with({7: 2, 8: 3, 9: 1}, size=2)
     publish_list(server, path, list_document(url, ISSUER, bits, "message"), ISSUER, form)
     verifier = make_verifier()
-    for index, value, message in ((7, 2, "pending review"), (8, 3, "under investigation"),
-                                  (9, 1, "revoked"), (10, 0, "valid")):  # fmt: skip
+    for index, value, message in (
+        (7, 2, "pending review"),
+        (8, 3, "under investigation"),
+        (9, 1, "revoked"),
+        (10, 0, "valid"),
+    ):
         status = entry(url, index, "message", statusSize=2, statusMessage=MESSAGES)
         found = entry_status(status, ISSUER.did, verifier.status)
         assert (found.purpose, found.value, found.message) == ("message", value, message)
     # Read one bit at a time (no statusSize in the entry), entry 7's value 2 is bits 14-15: "10".
-    one_bit = [entry_status(entry(url, i, "message"), ISSUER.did, verifier.status).value
-               for i in (7, 14, 15)]  # fmt: skip
+    one_bit = [
+        entry_status(entry(url, i, "message"), ISSUER.did, verifier.status).value
+        for i in (7, 14, 15)
+    ]
     assert one_bit == [0, 1, 0]
     result = verifier.verify_credential(
         credential(ISSUER, entry(url, 7, "message", statusSize=2, statusMessage=MESSAGES))
@@ -79,9 +88,7 @@ def test_a_two_bit_revocation_entry_refuses_any_non_zero_value(server):
     publish_list(server, path, list_document(url, ISSUER, bits_with({4: 2}, size=2)), ISSUER, "ld")
     verifier = make_verifier()
     status = entry(url, 4, statusSize=2, statusMessage=MESSAGES)
-    assert verifier.verify_credential(credential(ISSUER, status)).error_types() == [
-        errors.REVOKED
-    ]
+    assert verifier.verify_credential(credential(ISSUER, status)).error_types() == [errors.REVOKED]
 
 
 @pytest.mark.parametrize(
@@ -112,8 +119,10 @@ def test_an_entry_size_the_list_contradicts_is_invalid(server):
     path = next(_paths)
     url = server.url + path
     document = list_document(url, ISSUER, bits_with({}), "message", statusSize=1)
-    document["@context"] = [*document["@context"],
-                            {"statusSize": "https://www.w3.org/ns/credentials/status#statusSize"}]
+    document["@context"] = [
+        *document["@context"],
+        {"statusSize": "https://www.w3.org/ns/credentials/status#statusSize"},
+    ]
     publish_list(server, path, document, ISSUER, "vc+jwt")
     cache = make_verifier().status
     status = entry(url, 1, "message", statusSize=2, statusMessage=MESSAGES)
@@ -126,12 +135,16 @@ def test_an_entry_size_the_list_contradicts_is_invalid(server):
 def test_status_list_2021_keeps_the_list_own_size():
     url = "https://example.com/status/1"
     list_credential = {
-        "id": url, "type": ["VerifiableCredential", "StatusList2021Credential"],
+        "id": url,
+        "type": ["VerifiableCredential", "StatusList2021Credential"],
         "issuer": ISSUER.did,
-        "credentialSubject": {"type": "StatusList2021", "statusPurpose": "message",
-                              "statusSize": 2,
-                              "encodedList": encode_bitstring(bits_with({3: 2}, size=2))},
-    }  # fmt: skip
+        "credentialSubject": {
+            "type": "StatusList2021",
+            "statusPurpose": "message",
+            "statusSize": 2,
+            "encodedList": encode_bitstring(bits_with({3: 2}, size=2)),
+        },
+    }
     status_list = read_list(list_credential, url, 0.0)
     assert status_list.status_size == 2
     assert [status_list.value(i) for i in range(5)] == [0, 0, 0, 2, 0]

@@ -80,8 +80,10 @@ def test_vector_intermediate_values_match(folder, signed, suffix, unsigned):
     assert proof["proofValue"] == _read(base / f"sigBTC58{suffix}.txt").strip()
     # The proof configuration file is the proof without its value, with the document's context.
     config = json.loads(_read(base / f"proofConfig{suffix}.json"))
-    assert config == {**{k: v for k, v in proof.items() if k != "proofValue"},
-                      "@context": document["@context"]}  # fmt: skip
+    assert config == {
+        **{k: v for k, v in proof.items() if k != "proofValue"},
+        "@context": document["@context"],
+    }
 
 
 @pytest.mark.parametrize(("folder", "signed", "suffix", "unsigned"), CASES, ids=IDS)
@@ -92,9 +94,13 @@ def test_signing_the_unsigned_input_reproduces_the_vector(key, folder, signed, s
         assert json.loads(_read(EDDSA / unsigned)) == source
     proof = expected["proof"]
     produced = sign(
-        source, key, proof["verificationMethod"], proof_type=proof["type"],
-        cryptosuite=proof.get("cryptosuite"), created=proof["created"],
-    )  # fmt: skip
+        source,
+        key,
+        proof["verificationMethod"],
+        proof_type=proof["type"],
+        cryptosuite=proof.get("cryptosuite"),
+        created=proof["created"],
+    )
     assert produced == expected
 
 
@@ -136,9 +142,11 @@ def test_changing_any_claim_fails(verifier, folder, signed, suffix, unsigned):
         changed = original + "x" if isinstance(original, str) else f"{original}x"
         slug = _fails(verifier, _tampered(document, path, changed))
         assert slug in {
-            errors.BAD_SIGNATURE, errors.UNKNOWN_CONTEXT, errors.UNDEFINED_TERM,
+            errors.BAD_SIGNATURE,
+            errors.UNKNOWN_CONTEXT,
+            errors.UNDEFINED_TERM,
             errors.MALFORMED_PROOF,  # eddsa-jcs-2022: the proof's @context no longer a prefix
-        }, path  # fmt: skip
+        }, path
     # An added claim fails too.
     assert _fails(verifier, {**document, "description": "changed"}) == errors.BAD_SIGNATURE
 
@@ -180,9 +188,12 @@ def test_vector_signed_by_its_issuer_verifies_fully(verifier, key):
         document["issuer"] = did
         proof = _signed(folder, signed)["proof"]
         resigned = sign(
-            document, key, proof["verificationMethod"], proof_type=proof["type"],
+            document,
+            key,
+            proof["verificationMethod"],
+            proof_type=proof["type"],
             cryptosuite=proof.get("cryptosuite"),
-        )  # fmt: skip
+        )
         result = verifier.verify_credential(resigned)
         assert result.verified, (folder, result.error_types())
 

@@ -51,20 +51,22 @@ def service(suite, settings, db, authority, links, status_server, clock):
     """A wallet service over the session's holder agent and hub, with a trust registry of its
     own (the suite's shares the verifier's trust file with other tests)."""
     holder = suite.agents["holder"]
-    app = create_app({
-        "CREDGATE_SETTINGS": settings,
-        "WEBHOOK_HUB": suite.hub,
-        "DB_SESSION_FACTORY": db,
-        "AGENT_URL": holder.admin_url,
-        "AGENT_API_KEY": holder.api_key,
-        # Loopback hosts are opened only when allow-listed: the short links and status lists.
-        "FETCH_ALLOW": [links.url, status_server.url],
-        "WALLET_CLOCK": clock,  # advanced past the status-list cache's lifetime
-        "WALLET_TRUST": StaticTrustRegistry(
-            onboarding_authority=authority.did,
-            status_list_signers={authority.did: [PUBLISHER.did]},
-        ),
-    })  # fmt: skip
+    app = create_app(
+        {
+            "CREDGATE_SETTINGS": settings,
+            "WEBHOOK_HUB": suite.hub,
+            "DB_SESSION_FACTORY": db,
+            "AGENT_URL": holder.admin_url,
+            "AGENT_API_KEY": holder.api_key,
+            # Loopback hosts are opened only when allow-listed: the short links and status lists.
+            "FETCH_ALLOW": [links.url, status_server.url],
+            "WALLET_CLOCK": clock,  # advanced past the status-list cache's lifetime
+            "WALLET_TRUST": StaticTrustRegistry(
+                onboarding_authority=authority.did,
+                status_list_signers={authority.did: [PUBLISHER.did]},
+            ),
+        }
+    )
     server = serve(app)
     yield server.url
     server.stop()

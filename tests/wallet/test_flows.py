@@ -70,19 +70,25 @@ def credential_for(
 
 def offer_link(links: ShortLinks, issuer, credential: dict[str, Any], **link: Any) -> str:
     options: dict[str, Any] = {
-        "proofType": "Ed25519Signature2020", "proofPurpose": "assertionMethod"
-    }  # fmt: skip
+        "proofType": "Ed25519Signature2020",
+        "proofPurpose": "assertionMethod",
+    }
     if credential.get("credentialStatus"):
         options["credentialStatus"] = {"type": credential["credentialStatus"]["type"]}
     offer = issuer.client.request(
-        "POST", "/issue-credential-2.0/create-offer",
-        json={"auto_issue": True, "auto_remove": False,
-              "filter": {"ld_proof": {"credential": credential, "options": options}}},
-    )  # fmt: skip
+        "POST",
+        "/issue-credential-2.0/create-offer",
+        json={
+            "auto_issue": True,
+            "auto_remove": False,
+            "filter": {"ld_proof": {"credential": credential, "options": options}},
+        },
+    )
     invitation = issuer.client.create_invitation(
-        label="Onboarding Authority", handshake=False,
+        label="Onboarding Authority",
+        handshake=False,
         attachments=[{"id": offer["cred_ex_id"], "type": "credential-offer"}],
-    )  # fmt: skip
+    )
     return links.add(invitation.message, **link)
 
 
@@ -90,27 +96,43 @@ def login_request(suite, links: ShortLinks, definition: str = "data-consumer") -
     """What the gateway's login page does: a connectionless DIF request behind a short link."""
     verifier = suite.agents["verifier"].client()
     request = verifier.request(
-        "POST", "/present-proof-2.0/create-request",
-        json={"comment": "Log in to the data space", "auto_verify": True, "auto_remove": False,
-              "presentation_request": {"dif": {
-                  "options": {"challenge": str(uuid.uuid4()), "domain": "gateway.credgate.test"},
-                  "presentation_definition": presentation_definition(definition)}}},
-    )  # fmt: skip
+        "POST",
+        "/present-proof-2.0/create-request",
+        json={
+            "comment": "Log in to the data space",
+            "auto_verify": True,
+            "auto_remove": False,
+            "presentation_request": {
+                "dif": {
+                    "options": {"challenge": str(uuid.uuid4()), "domain": "gateway.credgate.test"},
+                    "presentation_definition": presentation_definition(definition),
+                }
+            },
+        },
+    )
     invitation = verifier.request(
-        "POST", "/out-of-band/create-invitation",
-        json={"my_label": "credgate gateway", "use_public_did": False,
-              "attachments": [{"id": request["pres_ex_id"], "type": "present-proof"}]},
-    )  # fmt: skip
+        "POST",
+        "/out-of-band/create-invitation",
+        json={
+            "my_label": "credgate gateway",
+            "use_public_did": False,
+            "attachments": [{"id": request["pres_ex_id"], "type": "present-proof"}],
+        },
+    )
     return request["pres_ex_id"], links.add(invitation["invitation"])
 
 
 def verifier_outcome(suite, pres_ex_id: str, since: int, timeout: float = TIMEOUT):
     event = suite.hub.wait_for(
-        lambda e: e.agent == "verifier" and e.topic == "present_proof_v2_0"
-        and e.payload.get("pres_ex_id") == pres_ex_id
-        and e.payload.get("state") in ("done", "abandoned"),
-        timeout=timeout, since=since,
-    )  # fmt: skip
+        lambda e: (
+            e.agent == "verifier"
+            and e.topic == "present_proof_v2_0"
+            and e.payload.get("pres_ex_id") == pres_ex_id
+            and e.payload.get("state") in ("done", "abandoned")
+        ),
+        timeout=timeout,
+        since=since,
+    )
     return event.payload
 
 
@@ -366,11 +388,14 @@ def test_offer_over_a_connection(run, alice, authority, suite):
 
     def issuer_side():
         event = hub.wait_for(
-            lambda e: e.topic == "connections" and e.wallet_id == authority.wallet_id
-            and e.payload.get("invitation_msg_id") == invitation.invi_msg_id
-            and e.payload.get("state") in ("active", "completed"),
+            lambda e: (
+                e.topic == "connections"
+                and e.wallet_id == authority.wallet_id
+                and e.payload.get("invitation_msg_id") == invitation.invi_msg_id
+                and e.payload.get("state") in ("active", "completed")
+            ),
             timeout=TIMEOUT,
-        )  # fmt: skip
+        )
         options = {"proofType": "Ed25519Signature2020", "proofPurpose": "assertionMethod"}
         authority.client.send_ld_proof_offer(event.payload["connection_id"], credential, options)
 
@@ -378,9 +403,14 @@ def test_offer_over_a_connection(run, alice, authority, suite):
     thread.start()
     encoded = invitation.url.split("oob=", 1)[1]
     code, out = run(
-        "scan", f"{invitation.url.split('?', 1)[0]}?oob={encoded}", "-w", "alice",
-        "--accept", "--wait", "10",
-    )  # fmt: skip
+        "scan",
+        f"{invitation.url.split('?', 1)[0]}?oob={encoded}",
+        "-w",
+        "alice",
+        "--accept",
+        "--wait",
+        "10",
+    )
     thread.join(TIMEOUT)
     assert code == 0, out
     assert "Onboarding Authority offers RoleCredential" in out and "stored RoleCredential" in out
@@ -399,16 +429,22 @@ def test_live_status_of_imported_credentials(run, status_server, tmp_path):
             "OnboardingCredential", other, holder, valid_until="2025-06-01T00:00:00Z"
         ),
         "suspended": credgate_credential(
-            "AttorneyCredential", other, holder,
+            "AttorneyCredential",
+            other,
+            holder,
             status=status_server.entry("erin-suspension", index),
         ),
         "unknown": credgate_credential(
-            "RoleCredential", other, holder,
-            status={**status_server.entry("wallet-revocation", 1),
-                    "statusListCredential": "http://127.0.0.1:9/status/gone"},
+            "RoleCredential",
+            other,
+            holder,
+            status={
+                **status_server.entry("wallet-revocation", 1),
+                "statusListCredential": "http://127.0.0.1:9/status/gone",
+            },
         ),
         "valid": credgate_credential("RoleCredential", other, holder),
-    }  # fmt: skip
+    }
     status_server.set("erin-suspension", index)
     path = tmp_path / "import.json"
     path.write_text(json.dumps(list(credentials.values())))
@@ -417,8 +453,11 @@ def test_live_status_of_imported_credentials(run, status_server, tmp_path):
     code, out = run("credentials", "-w", "erin", "--json")
     status = {c["id"]: c["status"]["status"] for c in json.loads(out)}
     assert {name: status[c["id"]] for name, c in credentials.items()} == {
-        "expired": "expired", "suspended": "suspended", "unknown": "unknown", "valid": "valid",
-    }  # fmt: skip
+        "expired": "expired",
+        "suspended": "suspended",
+        "unknown": "unknown",
+        "valid": "valid",
+    }
     code, out = run("credential", credentials["suspended"]["id"], "-w", "erin")
     assert code == 0 and "AttorneyCredential: suspended (suspended by its issuer)" in out
 

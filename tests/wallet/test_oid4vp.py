@@ -36,6 +36,7 @@ pytestmark = [pytest.mark.agents, pytest.mark.db]
 
 PUBLISHER = Party.generate()  # the W3C status list's publisher, named for the authority
 
+
 @pytest.fixture(scope="module")
 def authority(suite, db):
     return ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "oid4vp-authority")
@@ -60,23 +61,37 @@ def token_lists(status_server, authority):
 
 @pytest.fixture(scope="module")
 def gateway(settings, db, authority, status_server, token_lists):
-    trust = StaticTrustRegistry(onboarding_authority=authority.did,
-                                status_list_signers={authority.did: [PUBLISHER.did]})  # fmt: skip
-    app = gateway_app(settings, db, trust=trust, status_url=status_server.url, apps=[PROBE],
-                      FETCH_ALLOW=[token_lists.url])  # fmt: skip
+    trust = StaticTrustRegistry(
+        onboarding_authority=authority.did, status_list_signers={authority.did: [PUBLISHER.did]}
+    )
+    app = gateway_app(
+        settings,
+        db,
+        trust=trust,
+        status_url=status_server.url,
+        apps=[PROBE],
+        FETCH_ALLOW=[token_lists.url],
+    )
     yield from serving_gateway(app)
 
 
 @pytest.fixture(scope="module")
 def wallet(suite, settings, db, gateway, authority, links, status_server):
     holder = suite.agents["holder"]
-    app = wallet_app({
-        "CREDGATE_SETTINGS": settings, "WEBHOOK_HUB": suite.hub, "DB_SESSION_FACTORY": db,
-        "AGENT_URL": holder.admin_url, "AGENT_API_KEY": holder.api_key,
-        "FETCH_ALLOW": [gateway.url, links.url, status_server.url],
-        "WALLET_TRUST": StaticTrustRegistry(onboarding_authority=authority.did,
-                                            status_list_signers={authority.did: [PUBLISHER.did]}),
-    })  # fmt: skip
+    app = wallet_app(
+        {
+            "CREDGATE_SETTINGS": settings,
+            "WEBHOOK_HUB": suite.hub,
+            "DB_SESSION_FACTORY": db,
+            "AGENT_URL": holder.admin_url,
+            "AGENT_API_KEY": holder.api_key,
+            "FETCH_ALLOW": [gateway.url, links.url, status_server.url],
+            "WALLET_TRUST": StaticTrustRegistry(
+                onboarding_authority=authority.did,
+                status_list_signers={authority.did: [PUBLISHER.did]},
+            ),
+        }
+    )
     server = serve(app)
     yield server.url
     server.stop()
@@ -99,34 +114,59 @@ def olga(run, db):
 def store_sdjwt(db, user: WalletUser, credential: str) -> None:
     """What the wallet's OpenID4VCI client keeps for a received SD-JWT VC."""
     with transaction(db) as session:
-        session.add(Interaction(
-            id=f"t{time.monotonic_ns()}"[:32], user_id=user.id, kind=oid4vci.KIND,
-            record_id=f"r{time.monotonic_ns()}"[:64], state=DONE,
-            request={"configuration_id": "RoleCredential_sd_jwt", "format": "dc+sd-jwt"},
-            outcome={"format": "dc+sd-jwt", "credential": credential}, updated_at=utcnow(),
-        ))  # fmt: skip
+        session.add(
+            Interaction(
+                id=f"t{time.monotonic_ns()}"[:32],
+                user_id=user.id,
+                kind=oid4vci.KIND,
+                record_id=f"r{time.monotonic_ns()}"[:64],
+                state=DONE,
+                request={"configuration_id": "RoleCredential_sd_jwt", "format": "dc+sd-jwt"},
+                outcome={"format": "dc+sd-jwt", "credential": credential},
+                updated_at=utcnow(),
+            )
+        )
 
 
 def holder_jwk(did: str) -> dict:
-    method = DidResolver().verification_method(f"{did}#{did.removeprefix('did:key:')}",
-                                               "authentication")  # fmt: skip
+    method = DidResolver().verification_method(
+        f"{did}#{did.removeprefix('did:key:')}", "authentication"
+    )
     return json.loads(jose.ed25519_jwk(method.public_key).export_public())
 
 
-def test_wallet_scan_logs_in_with_an_agent_signed_sdjwt(run, olga, db, authority, gateway,
-                                                       token_lists):  # fmt: skip
+def test_wallet_scan_logs_in_with_an_agent_signed_sdjwt(
+    run, olga, db, authority, gateway, token_lists
+):
     now = int(time.time())
     payload = {
-        "iss": authority.did, "iat": now - 5, "nbf": now - 5, "exp": now + 3600,
-        "vct": "RoleCredential", "cnf": {"jwk": holder_jwk(olga.did)},
+        "iss": authority.did,
+        "iat": now - 5,
+        "nbf": now - 5,
+        "exp": now + 3600,
+        "vct": "RoleCredential",
+        "cnf": {"jwk": holder_jwk(olga.did)},
         "status": {"status_list": {"idx": 11, "uri": token_lists.uri("roles")}},
-        "roles": ["DataProvider", "ModelConsumer"], "legalName": "Olga Ltd",
-    }  # fmt: skip
+        "roles": ["DataProvider", "ModelConsumer"],
+        "legalName": "Olga Ltd",
+    }
     credential = authority.client.sign_sd_jwt(
-        payload, did=authority.did, headers={"typ": "dc+sd-jwt"},
-        non_sd=["iss", "iat", "nbf", "exp", "vct", "cnf", "status", "status.status_list",
-                "status.status_list.idx", "status.status_list.uri"],
-    )  # fmt: skip
+        payload,
+        did=authority.did,
+        headers={"typ": "dc+sd-jwt"},
+        non_sd=[
+            "iss",
+            "iat",
+            "nbf",
+            "exp",
+            "vct",
+            "cnf",
+            "status",
+            "status.status_list",
+            "status.status_list.idx",
+            "status.status_list.uri",
+        ],
+    )
     store_sdjwt(db, olga, credential)
 
     browser = Browser(gateway.url)
@@ -148,9 +188,12 @@ def test_wallet_scan_logs_in_with_an_agent_signed_sdjwt(run, olga, db, authority
 
     # The scan's record names what was presented, not the claims nobody asked for.
     with db() as session:
-        row = session.scalars(select(Interaction).where(
-            Interaction.user_id == olga.id, Interaction.kind == "oid4vp-presentation",
-        )).all()[-1]  # fmt: skip
+        row = session.scalars(
+            select(Interaction).where(
+                Interaction.user_id == olga.id,
+                Interaction.kind == "oid4vp-presentation",
+            )
+        ).all()[-1]
     assert row.state == DONE and row.outcome["status"] == 200
 
 
@@ -168,10 +211,15 @@ def test_wallet_scan_presents_a_didcomm_issued_credential_as_ldp_vp(
 ):
     code, out = run("create", "oskar-oid4vp")
     assert code == 0, out
-    credential = credential_for(authority, "RoleCredential", roles=["DataProvider"],
-                                status=status_server.entry("w3c-roles", 5))  # fmt: skip
-    code, out = run("scan", offer_link(links, authority, credential), "-w", "oskar-oid4vp",
-                    "--accept")  # fmt: skip
+    credential = credential_for(
+        authority,
+        "RoleCredential",
+        roles=["DataProvider"],
+        status=status_server.entry("w3c-roles", 5),
+    )
+    code, out = run(
+        "scan", offer_link(links, authority, credential), "-w", "oskar-oid4vp", "--accept"
+    )
     assert code == 0 and "stored RoleCredential" in out, out
 
     browser = Browser(gateway.url)

@@ -51,16 +51,22 @@ def test_person_onboarding_through_the_issuer_service(wallet_cli, suite, setting
     headers = {"Authorization": f"Bearer {ensure_operator_token(settings, db)}"}
     revocation = suite.servers["revocation"].url
     (entry,) = requests.get(
-        f"{revocation}/status/entries", params={"credential_id": credential["id"]},
-        headers=headers, timeout=10,
-    ).json()["entries"]  # fmt: skip
+        f"{revocation}/status/entries",
+        params={"credential_id": credential["id"]},
+        headers=headers,
+        timeout=10,
+    ).json()["entries"]
     revoked = requests.post(
         f"{revocation}/status/entries/{entry['id']}/revoke",
-        json={"reason": "test"}, headers=headers, timeout=10,
-    )  # fmt: skip
+        json={"reason": "test"},
+        headers=headers,
+        timeout=10,
+    )
     assert revoked.status_code == 200, revoked.text
     code, out = eventually(
-        lambda: wallet_cli("credential", credential["record_id"], "-w", "grace"), 5, 0.3,
+        lambda: wallet_cli("credential", credential["record_id"], "-w", "grace"),
+        5,
+        0.3,
         until=lambda answer: "revoked" in answer[1].splitlines()[0],
     )
     assert out.startswith("OnboardingCredential: revoked"), out

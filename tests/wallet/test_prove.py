@@ -51,8 +51,16 @@ def employee(suite, db, settings, run):
     path.write_text(json.dumps(trust))
     name = f"prover-{suffix}"
     holder = wallet_tenant(db, suite, run, name)
-    issued = issue_through_wallet(db, run, company, name, holder, "AttorneyCredential",
-                                  suite.servers["revocation"].url, powers=READ)  # fmt: skip
+    issued = issue_through_wallet(
+        db,
+        run,
+        company,
+        name,
+        holder,
+        "AttorneyCredential",
+        suite.servers["revocation"].url,
+        powers=READ,
+    )
     code, out = run("credentials", "-w", name, "--json")
     (record,) = [c for c in json.loads(out) if c["id"] == issued.credential["id"]]
     return name, holder.did, record["record_id"]
@@ -64,8 +72,17 @@ def test_access_token_from_a_presentation_the_wallet_signs(suite, run, employee)
     name, did, record = employee
     gateway = suite.servers["verifier"].url
     issued = requests.post(f"{gateway}/auth/challenge", timeout=10).json()
-    code, out = run("prove", "-w", name, "--challenge", issued["challenge"],
-                    "--domain", issued["domain"], "--use", record)  # fmt: skip
+    code, out = run(
+        "prove",
+        "-w",
+        name,
+        "--challenge",
+        issued["challenge"],
+        "--domain",
+        issued["domain"],
+        "--use",
+        record,
+    )
     assert code == 0, out
     presentation = json.loads(out)
     assert presentation["holder"] == did
@@ -112,8 +129,10 @@ def test_credentials_about_someone_else_are_refused():
     me = Account(1, "me", "did:key:z6Mkme", "w1", datetime.now(UTC), False)
 
     def record(record_id: str, subject: str) -> dict:
-        return {"record_id": record_id,
-                "cred_value": {"id": f"urn:{record_id}", "credentialSubject": {"id": subject}}}
+        return {
+            "record_id": record_id,
+            "cred_value": {"id": f"urn:{record_id}", "credentialSubject": {"id": subject}},
+        }
 
     records = [record("a", me.did), record("b", "did:key:z6Mkother"), record("c", me.did)]
     assert [r["record_id"] for r in _select(me, records, [])] == ["a", "c"]

@@ -17,8 +17,14 @@ from schemas.presentation import presentation_definition
 from wallet import invitations, matching
 from wallet.qrimage import QRImageError, decode_qr
 
-SERVICE = [{"id": "#inline", "type": "did-communication", "recipientKeys": ["did:key:z6Mk"],
-            "serviceEndpoint": "http://127.0.0.1:9"}]  # fmt: skip
+SERVICE = [
+    {
+        "id": "#inline",
+        "type": "did-communication",
+        "recipientKeys": ["did:key:z6Mk"],
+        "serviceEndpoint": "http://127.0.0.1:9",
+    }
+]
 
 
 def oob(**extra) -> dict:

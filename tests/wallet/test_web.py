@@ -27,7 +27,6 @@ from tests.wallet.test_flows import (
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
 
-
 @pytest.fixture(scope="module")
 def browser(chromium):
     browser = chromium(window_size="430,1000")

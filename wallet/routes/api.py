@@ -52,47 +52,75 @@ IDS = {"type": ["array", "null"], "items": {"type": "string"}, **INVALID}
 STRING = {"type": "string"}
 
 
-WALLET = component("Wallet", {
-    "type": "object",
-    "required": ["name", "did", "created_at", "has_pin"],
-    "properties": {"name": STRING, "did": {"type": ["string", "null"]}, "created_at": STRING,
-                   "has_pin": {"type": "boolean"}, "agent_dids": {"type": "array"},
-                   "pending": {"type": "integer"}},
-})  # fmt: skip
-INTERACTION = component("Interaction", {
-    "type": "object",
-    "required": ["id", "kind", "state", "created_at"],
-    "properties": {"id": STRING, "kind": STRING, "state": STRING,
-                   "counterparty": {"type": ["string", "null"]},
-                   "counterparty_did": {"type": ["string", "null"]},
-                   "offer": OBJECT, "proof_request": OBJECT,
-                   "created_at": STRING, "updated_at": STRING},
-})  # fmt: skip
+WALLET = component(
+    "Wallet",
+    {
+        "type": "object",
+        "required": ["name", "did", "created_at", "has_pin"],
+        "properties": {
+            "name": STRING,
+            "did": {"type": ["string", "null"]},
+            "created_at": STRING,
+            "has_pin": {"type": "boolean"},
+            "agent_dids": {"type": "array"},
+            "pending": {"type": "integer"},
+        },
+    },
+)
+INTERACTION = component(
+    "Interaction",
+    {
+        "type": "object",
+        "required": ["id", "kind", "state", "created_at"],
+        "properties": {
+            "id": STRING,
+            "kind": STRING,
+            "state": STRING,
+            "counterparty": {"type": ["string", "null"]},
+            "counterparty_did": {"type": ["string", "null"]},
+            "offer": OBJECT,
+            "proof_request": OBJECT,
+            "created_at": STRING,
+            "updated_at": STRING,
+        },
+    },
+)
 PRESENTATION = {
     "type": "object",
     "required": ["interaction", "presentation"],
-    "properties": {"interaction": STRING, "presentation": {
-        "type": "object", "required": ["@context", "type", "proof"],
-        "description": "the signed verifiable presentation",
-    }},
-}  # fmt: skip
-EXPORT = {"type": "object", "required": ["format", "wallet", "credentials"],
-          "properties": {"credentials": {"type": "array", "items": OBJECT}}}  # fmt: skip
+    "properties": {
+        "interaction": STRING,
+        "presentation": {
+            "type": "object",
+            "required": ["@context", "type", "proof"],
+            "description": "the signed verifiable presentation",
+        },
+    },
+}
+EXPORT = {
+    "type": "object",
+    "required": ["format", "wallet", "credentials"],
+    "properties": {"credentials": {"type": "array", "items": OBJECT}},
+}
 
 
 def _body(**members: dict) -> dict:
     return {"type": "object", **INVALID, "properties": members}
 
 
-NEW_WALLET = _body(name={"description": "the wallet's name"},
-                   pin={"type": ["string", "null"], "x-problem": "invalid-pin"})  # fmt: skip
+NEW_WALLET = _body(
+    name={"description": "the wallet's name"},
+    pin={"type": ["string", "null"], "x-problem": "invalid-pin"},
+)
 PIN = _body(pin={"description": "the new PIN (a string)"})
 SCAN = _body(
-    text=TEXT, url=TEXT, tx_code=TEXT,
+    text=TEXT,
+    url=TEXT,
+    tx_code=TEXT,
     image={"description": "a picture of the QR code, base64"},
     wait={"type": ["number", "null"], **INVALID, "description": "seconds to wait for it"},
     formats=IDS,
-)  # fmt: skip
+)
 ACCEPT = _body(trust_issuer={"description": "true: trust the issuer from now on"})
 DECLINE = _body(reason={"description": "why (a string)"})
 PRESENT = _body(credentials=IDS)
@@ -213,8 +241,15 @@ def scan(name: str):
         not isinstance(formats, list) or not all(isinstance(f, str) for f in formats)
     ):
         raise Problem("invalid-request", "Invalid request", 400, "formats must be strings")
-    found = inbox.scan(ctx, account, text=text, image=image, wait=wait, tx_code=tx_code,
-                       formats=tuple(formats) if formats else None)  # fmt: skip
+    found = inbox.scan(
+        ctx,
+        account,
+        text=text,
+        image=image,
+        wait=wait,
+        tx_code=tx_code,
+        formats=tuple(formats) if formats else None,
+    )
     return jsonify({"interactions": [describe(ctx, account, row) for row in found]})
 
 
@@ -330,9 +365,13 @@ def prove(name: str):
         raise Problem("invalid-request", "Invalid request", 400, "credentials: a list of ids")
     proof_type = body.get("proof_type") or presentations.PROOF_TYPES[0]
     signed = presentations.prove(
-        ctx, account, challenge=body.get("challenge"), domain=body.get("domain"),
-        chosen=chosen, proof_type=str(proof_type),
-    )  # fmt: skip
+        ctx,
+        account,
+        challenge=body.get("challenge"),
+        domain=body.get("domain"),
+        chosen=chosen,
+        proof_type=str(proof_type),
+    )
     return jsonify(signed)
 
 

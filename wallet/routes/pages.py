@@ -28,8 +28,13 @@ from wallet.views import describe
 
 USER = "wallet_user"
 
-pages = page_blueprint("wallet_pages", __name__, title="credgate wallet", url_prefix="/wallet",
-                       template_folder="../templates")  # fmt: skip
+pages = page_blueprint(
+    "wallet_pages",
+    __name__,
+    title="credgate wallet",
+    url_prefix="/wallet",
+    template_folder="../templates",
+)
 
 
 @pages.context_processor
@@ -40,8 +45,6 @@ def template_helpers():
 def _short(value: Any, keep: int = 12) -> str:
     text = str(value or "")
     return text if len(text) <= 2 * keep + 1 else f"{text[:keep]}…{text[-keep:]}"
-
-
 
 
 def signed_in() -> Account | None:
@@ -89,9 +92,12 @@ def home():
         items = []
     pending = interactions.history(ctx, account, pending_only=True)
     return render_template(
-        "wallet/home.html", account=account, message=message, pending=pending,
+        "wallet/home.html",
+        account=account,
+        message=message,
+        pending=pending,
         credentials=items,
-    )  # fmt: skip
+    )
 
 
 @pages.post("/open")
@@ -161,8 +167,9 @@ def scan():
         return redirect(url_for(".home"), 303)
     tx_code = request.form.get("tx_code", "").strip() or None  # an OpenID4VCI offer's PIN
     found = _attempt(
-        lambda: inbox.scan(wallet_context(), account, text=None if image else text, image=image,
-                           tx_code=tx_code),  # fmt: skip
+        lambda: inbox.scan(
+            wallet_context(), account, text=None if image else text, image=image, tx_code=tx_code
+        ),
         url_for(".home"),
     )
     if not isinstance(found, list):

@@ -47,9 +47,10 @@ def upgrade() -> None:
         sa.Column("credentials", sa.JSON(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["offer_id"], ["marketplace_offers.id"],
+            ["offer_id"],
+            ["marketplace_offers.id"],
             name=op.f("fk_marketplace_purchases_offer_id_marketplace_offers"),
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_marketplace_purchases")),
     )
     op.create_index("ix_marketplace_purchases_buyer", "marketplace_purchases", ["buyer"])
