@@ -23,6 +23,14 @@ def presented_bearer_token() -> str | None:
     return value.strip()
 
 
+def required_bearer_token(detail: str) -> str:
+    """The request's bearer token; without one, a 401 problem whose ``detail`` says what to send."""
+    presented = presented_bearer_token()
+    if presented is None:
+        raise Problem("unauthorized", "Authentication required", 401, detail, headers=CHALLENGE)
+    return presented
+
+
 def bearer_required(
     authenticate: Callable[[str], Any | None], *, what: str
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -33,15 +41,7 @@ def bearer_required(
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            presented = presented_bearer_token()
-            if presented is None:
-                raise Problem(
-                    "unauthorized",
-                    "Authentication required",
-                    401,
-                    f"send {what} as 'Authorization: Bearer <token>'",
-                    headers=CHALLENGE,
-                )
+            presented = required_bearer_token(f"send {what} as 'Authorization: Bearer <token>'")
             if authenticate(presented) is None:
                 raise Problem(
                     "invalid-token",

@@ -25,6 +25,7 @@ from stdnum.exceptions import ValidationError as NumberError
 
 from credgate.problems import Problem
 from kcit.models import LEVELS
+from schemas.registry import ROLES
 
 DID = re.compile(r"^did:[a-z0-9]+:(?:[A-Za-z0-9._%-]*:)*[A-Za-z0-9._%-]+$")
 DID_URL = re.compile(r"^(did:[a-z0-9]+:(?:[A-Za-z0-9._%-]*:)*[A-Za-z0-9._%-]+)#[A-Za-z0-9._~%-]+$")
@@ -35,16 +36,6 @@ SUBDIVISION = re.compile(r"^([A-Z]{2})-[A-Z0-9]{1,3}$")
 EUID = re.compile(r"^([A-Z]{2})[A-Za-z0-9]+\.[A-Za-z0-9][A-Za-z0-9./-]*$")
 NATIONAL_ID = re.compile(r"^\S(.{0,78}\S)?$")
 POWER = re.compile(r"^[a-z][a-z0-9_-]{0,63}:[a-z][a-z0-9_:-]{0,63}$")
-ROLES = (
-    "DataProvider",
-    "DataConsumer",
-    "ModelProvider",
-    "ModelConsumer",
-    "InfrastructureProvider",
-    "DataIntermediary",
-    "Certifier",
-    "Governance",
-)
 # VAT prefixes that are not the ISO country code.
 VAT_PREFIX_COUNTRY = {"EL": "GR", "XI": "GB"}
 SUPPORTED_DID_METHODS = ("key", "web")

@@ -133,6 +133,15 @@ def credential_type(name: str) -> CredentialType:
         raise UnknownCredentialType(name) from None
 
 
+def _roles() -> tuple[str, ...]:
+    subject = credential_type("RoleCredential").schema["properties"]["credentialSubject"]
+    return tuple(subject["properties"]["roles"]["items"]["enum"])
+
+
+#: The data space's roles, in the order the RoleCredential schema lists them (its one source).
+ROLES: tuple[str, ...] = _roles()
+
+
 def example_credential(name: str) -> dict[str, Any]:
     """A fresh copy of the type's realistic unsigned example (VCDM 1.1, StatusList2021)."""
     return _read_json(EXAMPLES_DIR / f"{credential_type(name).slug}.json")

@@ -20,18 +20,9 @@ from gateway.plugin import (
     Role,
 )
 from schemas.presentation import presentation_definition_names
+from schemas.registry import ROLES
 
 PURCHASE = AttorneyPower("marketplace", "purchase")
-ROLES = (
-    "DataProvider",
-    "DataConsumer",
-    "ModelProvider",
-    "ModelConsumer",
-    "InfrastructureProvider",
-    "DataIntermediary",
-    "Certifier",
-    "Governance",
-)
 
 
 def parse_policy(value: Any) -> dict[str, Any]:

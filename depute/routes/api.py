@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 
-from credgate.auth import CHALLENGE, presented_bearer_token
+from credgate.auth import CHALLENGE, presented_bearer_token, required_bearer_token
 from credgate.openapi import component, listing, operation, param
 from credgate.problems import Problem, json_body
 from depute import audit
@@ -121,15 +121,9 @@ def domain() -> str:
 
 
 def current_admin() -> Admin:
-    presented = presented_bearer_token()
-    if presented is None:
-        raise Problem(
-            "unauthorized",
-            "Authentication required",
-            401,
-            "send an operator API token or a depute session token as Bearer",
-            headers=CHALLENGE,
-        )
+    presented = required_bearer_token(
+        "send an operator API token or a depute session token as Bearer"
+    )
     admin = admin_for_bearer(depute_context(), presented)
     if admin is None:
         raise Problem(
