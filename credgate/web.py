@@ -89,10 +89,23 @@ def create_service_app(
         factory = session_factory(make_engine(app.config["CREDGATE_SETTINGS"].database_url))
     app.extensions["credgate.db"] = factory
     register_problem_handlers(app)
+    app.before_request(refuse_nul_parameters)
     app.register_error_handler(db_errors.SQLAlchemyError, storage_error)
     app.register_blueprint(health)
     app.register_blueprint(openapi)  # /openapi.json, built from the routes' declarations
     return app
+
+
+def refuse_nul_parameters() -> None:
+    """A NUL in a query, path segment or form field is refused before any view: PostgreSQL text
+    cannot hold one, so a lookup or a write with it would fail there (JSON: credgate.bodies)."""
+    values = [*request.args.keys(), *request.args.values(), *(request.view_args or {}).values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += [*request.form.keys(), *request.form.values()]
+    if any(isinstance(value, str) and "\x00" in value for value in values):
+        raise Problem(
+            "invalid-parameter", "Invalid parameter", 400, "a parameter holds a NUL character"
+        )
 
 
 def init_sessions(app: Flask, owner: str) -> None:
