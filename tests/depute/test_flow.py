@@ -120,7 +120,7 @@ def test_register_approve_deputise_verify_revoke_suspend(
         browser.screenshot(shots / "depute-qr-login.png")
         short_url = browser.eval("document.querySelector('.small code').textContent")
         AgentWallet(hub, representative).scan_and_present(short_url)
-        browser.wait(f"location.href === '{depute}/depute/companies/{company['id']}'")
+        browser.arrive(f"{depute}/depute/companies/{company['id']}")
         assert f"Signed in as Jonas Keller (attorney:{representative.did})" in browser.text()
         for power in ("marketplace:read", "marketplace:purchase"):
             browser.eval(

@@ -93,7 +93,7 @@ def test_a_governance_admin_signs_in_by_qr_reviews_and_is_signed_out_by_revocati
         assert browser.eval("document.querySelector('.qr svg') !== null")
         browser.screenshot(shots / "kcit-qr-login.png")
         AgentWallet(hub, governor).scan_and_present(short_url)
-        browser.wait(f"location.href === '{kcit}/kcit/admin'")
+        browser.arrive(f"{kcit}/kcit/admin")
         assert f"governance:{governor.did}" in browser.text()
         browser.screenshot(shots / "kcit-governance-signed-in.png", full_page=True)
 
@@ -159,7 +159,7 @@ def test_the_issuer_and_status_list_admin_pages_sign_in_governance_by_qr(
             browser, issuer_admin, urls["verifier"], "issuer", "Onboarding authority admin"
         )
         wallet.scan_and_present(short_url)
-        browser.wait(f"location.href === '{issuer_admin}'")
+        browser.arrive(issuer_admin)
         assert f"governance:{governor.did}" in browser.text()
         browser.screenshot(shots / "issuer-governance-signed-in.png", full_page=True)
 
@@ -168,7 +168,7 @@ def test_the_issuer_and_status_list_admin_pages_sign_in_governance_by_qr(
             browser, status_admin, urls["verifier"], "revocation", "Status lists admin"
         )
         wallet.scan_and_present(short_url)
-        browser.wait(f"location.href === '{status_admin}'")
+        browser.arrive(status_admin)
         assert f"governance:{governor.did}" in browser.text()
         browser.open(f"{status_admin}?q={other.credential['id']}")
         browser.submit(

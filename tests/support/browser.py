@@ -160,6 +160,12 @@ class Chromium:
         except AssertionError:
             raise AssertionError(f"{expression} never held; page: {self.text()[:500]}") from None
 
+    def arrive(self, url: str, timeout: float = STEP_TIMEOUT) -> None:
+        """Wait until the page at ``url`` has loaded (the URL changes before the body is there)."""
+        self.wait(
+            f"location.href === {json.dumps(url)} && document.readyState === 'complete'", timeout
+        )
+
     def text(self) -> str:
         try:
             return self.eval("document.body ? document.body.innerText : ''") or ""
