@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy.orm import Session, sessionmaker
 
 from agents.runtime import drop_wallet_databases, wallet_databases
@@ -126,6 +127,17 @@ def urls(suite: Suite) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def issuer_url(urls: dict[str, str]) -> str:
     return urls["issuer"]
+
+
+@pytest.fixture(scope="session")
+def verifier_url(urls: dict[str, str]) -> str:
+    return urls["verifier"]
+
+
+@pytest.fixture(scope="session")
+def authority_did(issuer_url: str) -> str:
+    """The DID the issuer signs with (the suite's onboarding authority)."""
+    return requests.get(f"{issuer_url}/issuer/did", timeout=10).json()["did"]
 
 
 @pytest.fixture(scope="session")

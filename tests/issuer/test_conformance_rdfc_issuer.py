@@ -99,21 +99,6 @@ def test_the_plugin_hashes_what_the_reference_hashes():
 # -- the real issuer, agent and verifier --------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def issuer_url(suite):
-    return suite.servers["issuer"].url
-
-
-@pytest.fixture(scope="module")
-def verifier_url(suite):
-    return suite.servers["verifier"].url
-
-
-@pytest.fixture(scope="module")
-def authority_did(issuer_url):
-    return requests.get(f"{issuer_url}/issuer/did", timeout=10).json()["did"]
-
-
 def issue(issuer_url, operator, credential, *, cryptosuite="eddsa-rdfc-2022", options=None):
     body = {"credential": credential}
     if options is not None:

@@ -450,11 +450,6 @@ def test_another_consumers_challenge_is_neither_accepted_nor_spent_here(client, 
 # -- the issuer's VC-API (real suite and agents) ---------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def verifier_url(suite):
-    return suite.servers["verifier"].url
-
-
 def issue(issuer_url, operator, credential, options=None) -> requests.Response:
     body = {"credential": credential}
     if options is not None:

@@ -54,21 +54,6 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 # == 1. issuing: eddsa-rdfc-2022 through the ACA-Py plugin, and the default instance ==========
 
 
-@pytest.fixture(scope="module")
-def issuer_url(suite):
-    return suite.servers["issuer"].url
-
-
-@pytest.fixture(scope="module")
-def verifier_url(suite):
-    return suite.servers["verifier"].url
-
-
-@pytest.fixture(scope="module")
-def authority_did(issuer_url):
-    return requests.get(f"{issuer_url}/issuer/did", timeout=10).json()["did"]
-
-
 def issue(issuer_url, operator, credential, *, cryptosuite: str | None = RDFC, options=None):
     body: dict[str, Any] = {"credential": credential}
     if options is not None:
