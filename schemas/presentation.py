@@ -13,19 +13,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from schemas.registry import UnknownName
+
 DEFINITIONS_DIR = Path(__file__).parent / "presentation_definitions"
 
 
-class UnknownPresentationDefinition(KeyError):
+class UnknownPresentationDefinition(UnknownName):
     """No presentation definition has that name."""
 
-    def __init__(self, name: object) -> None:
-        super().__init__(name)
-        self.name = name
+    what = "presentation definition"
 
-    def __str__(self) -> str:
-        known = ", ".join(presentation_definition_names())
-        return f"unknown presentation definition {self.name!r}; known: {known}"
+    def known(self) -> str:
+        return "known: " + ", ".join(presentation_definition_names())
 
 
 @cache

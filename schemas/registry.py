@@ -61,16 +61,31 @@ class CredentialType:
         return VOCAB + self.name
 
 
-class UnknownCredentialType(KeyError):
-    """A name, or a credential's ``type``, that names no credgate credential type."""
+class UnknownName(KeyError):
+    """A name that nothing in one of the bundled registries has (a credential type, a
+    presentation definition). Its message says what is known, where a KeyError's would only
+    repeat the name."""
+
+    what = "name"
 
     def __init__(self, name: object) -> None:
         super().__init__(name)
         self.name = name
 
+    def known(self) -> str:
+        raise NotImplementedError
+
     def __str__(self) -> str:
-        known = ", ".join(credential_types())
-        return f"unknown credential type {self.name!r}; credgate issues {known}"
+        return f"unknown {self.what} {self.name!r}; {self.known()}"
+
+
+class UnknownCredentialType(UnknownName):
+    """A name, or a credential's ``type``, that names no credgate credential type."""
+
+    what = "credential type"
+
+    def known(self) -> str:
+        return "credgate issues " + ", ".join(credential_types())
 
 
 @dataclass(frozen=True)
