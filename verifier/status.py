@@ -522,21 +522,12 @@ def check_entry(
     credential_issuer: str,
     cache: StatusListCache,
     trusted_list_issuers: frozenset[str] = frozenset(),
-) -> str:
-    """Raise ``revoked``/``suspended`` if the entry's bit is set; return the purpose checked.
+) -> EntryStatus:
+    """Raise ``revoked``/``suspended`` if the entry's bit is set; return what its list says
+    (the purpose checked, the entry's value and its statusMessage, if any).
 
     The list must be issued by the credential's issuer or by a DID trusted to publish lists
     (the operator's revocation service); otherwise anyone could host an all-zero list."""
-    return entry_status(entry, credential_issuer, cache, trusted_list_issuers).purpose
-
-
-def entry_status(
-    entry: Mapping[str, Any],
-    credential_issuer: str,
-    cache: StatusListCache,
-    trusted_list_issuers: frozenset[str] = frozenset(),
-) -> EntryStatus:
-    """:func:`check_entry`, returning the entry's value and its statusMessage (if any)."""
     parsed = parse_entry(entry)
     if parsed.purpose in ("revocation", "suspension") and cache.known_set(
         parsed.list_url, parsed.index

@@ -19,7 +19,7 @@ from tests.support.status_formats import (
 )
 from verifier import errors
 from verifier.errors import VerificationError
-from verifier.status import encode_bitstring, entry_status, read_list
+from verifier.status import check_entry, encode_bitstring, read_list
 from verifier.testing import Party
 
 ISSUER = Party.from_seed(b"\x21" * 32)
@@ -68,11 +68,11 @@ def test_two_bit_status_with_messages_from_the_entry(server, form):
         (10, 0, "valid"),
     ):
         status = entry(url, index, "message", statusSize=2, statusMessage=MESSAGES)
-        found = entry_status(status, ISSUER.did, verifier.status)
+        found = check_entry(status, ISSUER.did, verifier.status)
         assert (found.purpose, found.value, found.message) == ("message", value, message)
     # Read one bit at a time (no statusSize in the entry), entry 7's value 2 is bits 14-15: "10".
     one_bit = [
-        entry_status(entry(url, i, "message"), ISSUER.did, verifier.status).value
+        check_entry(entry(url, i, "message"), ISSUER.did, verifier.status).value
         for i in (7, 14, 15)
     ]
     assert one_bit == [0, 1, 0]
@@ -110,7 +110,7 @@ def test_malformed_entry_sizes_and_messages_are_invalid(server, members, why):
     url = server.url + path
     publish_list(server, path, list_document(url, ISSUER, bits_with({})), ISSUER, "ld")
     with pytest.raises(VerificationError, match=why) as refused:
-        entry_status(entry(url, 1, "message", **members), ISSUER.did, make_verifier().status)
+        check_entry(entry(url, 1, "message", **members), ISSUER.did, make_verifier().status)
     assert refused.value.slug == errors.INVALID_STATUS
 
 
@@ -127,9 +127,9 @@ def test_an_entry_size_the_list_contradicts_is_invalid(server):
     cache = make_verifier().status
     status = entry(url, 1, "message", statusSize=2, statusMessage=MESSAGES)
     with pytest.raises(VerificationError, match="not the list's") as refused:
-        entry_status(status, ISSUER.did, cache)
+        check_entry(status, ISSUER.did, cache)
     assert refused.value.slug == errors.INVALID_STATUS
-    assert entry_status(entry(url, 1, "message"), ISSUER.did, cache).value == 0
+    assert check_entry(entry(url, 1, "message"), ISSUER.did, cache).value == 0
 
 
 def test_status_list_2021_keeps_the_list_own_size():
