@@ -60,32 +60,6 @@ class DidWebServer(LoopbackServer):
         return did, key_id
 
 
-def retire_companies(db) -> None:
-    """Remove the companies a test module identified, so that depute (when the session's suite
-    runs) does not provision them in the background of later tests."""
-    from sqlalchemy import select
-
-    from kcit.models import Company
-    from kcit.registry import transition
-
-    with db() as session:
-        ids = list(
-            session.scalars(
-                select(Company.id).where(
-                    Company.status.in_(("identified", "suspended")), Company.provisioning.is_(None)
-                )
-            )
-        )
-    for company_id in ids:
-        transition(db, company_id, "remove", actor="test", reason="test teardown")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def retired(db):
-    yield
-    retire_companies(db)
-
-
 @pytest.fixture(scope="module")
 def didweb():
     server = DidWebServer()

@@ -10,16 +10,9 @@ import pytest
 
 from credgate.tokens import ensure_operator_token
 from kcit import create_app
-from tests.kcit.test_api import retire_companies
 from verifier.testing import Party
 
 pytestmark = pytest.mark.db
-
-
-@pytest.fixture(scope="module", autouse=True)
-def retired(db):
-    yield
-    retire_companies(db)
 
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -13,7 +13,6 @@ import requests
 
 from credgate.serving import serve
 from kcit import create_app
-from tests.kcit.test_api import retire_companies
 from tests.support.waits import eventually
 from verifier.engine import Verifier
 from verifier.testing import Party, credgate_credential
@@ -21,12 +20,6 @@ from verifier.trust import CombinedTrustRegistry, StaticTrustRegistry
 from verifier.trust_kcit import TRUST_UNAVAILABLE, KcitChangeFeed, KcitTrustRegistry
 
 pytestmark = pytest.mark.db
-
-
-@pytest.fixture(scope="module", autouse=True)
-def retired(db):
-    yield
-    retire_companies(db)
 
 
 POWERS = ["marketplace:read", "marketplace:purchase", "catalogue:read", "catalogue:publish"]
