@@ -1,22 +1,41 @@
-"""What the wallet tests share: the ``credgate wallet`` command as a user types it, and the
-issuer's and gateway's short links (``/i/<id>``) served on a loopback port.
+"""What the wallet tests share: the ``credgate wallet`` command as a user types it, the
+issuer's and gateway's short links (``/i/<id>``) served on a loopback port, and the other side
+of the wallet's exchanges: an issuer tenant's offer behind a short link, the verifier agent's
+login request behind one, and its outcome.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import qrcode
 from click.testing import CliRunner
 
+from schemas.presentation import presentation_definition
+from schemas.registry import example_credential
 from suite.cli import cli
+from tests.support.didcomm import offer_invitation
 from verifier.testing import LoopbackServer, QuietHandler
 
-__all__ = ["ShortLinks", "wallet_runner"]
+__all__ = [
+    "ShortLinks",
+    "credential_for",
+    "login_request",
+    "offer_link",
+    "png_of",
+    "verifier_outcome",
+    "wallet_runner",
+]
+
+#: How long the verifier agent's exchange may take to end.
+TIMEOUT = 15.0
 
 
 def wallet_runner(var_dir: Path, url: str) -> Callable[..., tuple[int, str]]:
@@ -79,6 +98,78 @@ class ShortLinks(LoopbackServer):
             body = json.dumps(link["invitation"]).encode()
             return 200, {"Content-Type": "application/json"}, body
         return 302, {"Location": link["redirect"]}, b""
+
+
+def credential_for(
+    issuer, type_name: str = "OnboardingCredential", *, status=None, **subject: Any
+) -> dict[str, Any]:
+    credential = example_credential(type_name)
+    credential["id"] = f"urn:uuid:{uuid.uuid4()}"
+    credential["issuer"] = issuer.did
+    credential["issuanceDate"] = "2025-01-01T00:00:00Z"
+    credential["expirationDate"] = "2099-01-01T00:00:00Z"
+    credential["credentialSubject"].pop("id", None)  # bound late: the wallet names its DID
+    credential["credentialSubject"].update(subject)
+    if status is not None:
+        credential["credentialStatus"] = status
+    else:
+        credential.pop("credentialStatus", None)
+    return credential
+
+
+def offer_link(links: ShortLinks, issuer, credential: dict[str, Any], **link: Any) -> str:
+    """``issuer``'s offer of ``credential`` behind a short link, as the issuer's QR code has it."""
+    return links.add(offer_invitation(issuer, credential, "Onboarding Authority").message, **link)
+
+
+def login_request(suite, links: ShortLinks, definition: str = "data-consumer") -> tuple[str, str]:
+    """What the gateway's login page does: a connectionless DIF request behind a short link."""
+    verifier = suite.agents["verifier"].client()
+    request = verifier.request(
+        "POST",
+        "/present-proof-2.0/create-request",
+        json={
+            "comment": "Log in to the data space",
+            "auto_verify": True,
+            "auto_remove": False,
+            "presentation_request": {
+                "dif": {
+                    "options": {"challenge": str(uuid.uuid4()), "domain": "gateway.credgate.test"},
+                    "presentation_definition": presentation_definition(definition),
+                }
+            },
+        },
+    )
+    invitation = verifier.request(
+        "POST",
+        "/out-of-band/create-invitation",
+        json={
+            "my_label": "credgate gateway",
+            "use_public_did": False,
+            "attachments": [{"id": request["pres_ex_id"], "type": "present-proof"}],
+        },
+    )
+    return request["pres_ex_id"], links.add(invitation["invitation"])
+
+
+def verifier_outcome(suite, pres_ex_id: str, since: int, timeout: float = TIMEOUT):
+    event = suite.hub.wait_for(
+        lambda e: (
+            e.agent == "verifier"
+            and e.topic == "present_proof_v2_0"
+            and e.payload.get("pres_ex_id") == pres_ex_id
+            and e.payload.get("state") in ("done", "abandoned")
+        ),
+        timeout=timeout,
+        since=since,
+    )
+    return event.payload
+
+
+def png_of(text: str) -> bytes:
+    buffer = io.BytesIO()
+    qrcode.make(text).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def _problem(status: int, slug: str) -> tuple[int, dict[str, str], bytes]:

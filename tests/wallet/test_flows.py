@@ -12,22 +12,24 @@ other side (their invitations behind short links, as the issuer and the gateway 
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import threading
 import time
 import uuid
-from typing import Any
 
 import pytest
-import qrcode
 from click.testing import CliRunner
 
-from schemas.presentation import presentation_definition
-from schemas.registry import example_credential
 from suite.cli import cli
-from tests.support.wallet import ShortLinks, wallet_runner
+from tests.support.wallet import (
+    credential_for,
+    login_request,
+    offer_link,
+    png_of,
+    verifier_outcome,
+    wallet_runner,
+)
 from verifier.testing import Party, credgate_credential
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
@@ -49,97 +51,6 @@ def alice(run):
 
 
 _indexes = iter(range(1, 10_000))
-
-
-def credential_for(
-    issuer, type_name: str = "OnboardingCredential", *, status=None, **subject: Any
-) -> dict[str, Any]:
-    credential = example_credential(type_name)
-    credential["id"] = f"urn:uuid:{uuid.uuid4()}"
-    credential["issuer"] = issuer.did
-    credential["issuanceDate"] = "2025-01-01T00:00:00Z"
-    credential["expirationDate"] = "2099-01-01T00:00:00Z"
-    credential["credentialSubject"].pop("id", None)  # bound late: the wallet names its DID
-    credential["credentialSubject"].update(subject)
-    if status is not None:
-        credential["credentialStatus"] = status
-    else:
-        credential.pop("credentialStatus", None)
-    return credential
-
-
-def offer_link(links: ShortLinks, issuer, credential: dict[str, Any], **link: Any) -> str:
-    options: dict[str, Any] = {
-        "proofType": "Ed25519Signature2020",
-        "proofPurpose": "assertionMethod",
-    }
-    if credential.get("credentialStatus"):
-        options["credentialStatus"] = {"type": credential["credentialStatus"]["type"]}
-    offer = issuer.client.request(
-        "POST",
-        "/issue-credential-2.0/create-offer",
-        json={
-            "auto_issue": True,
-            "auto_remove": False,
-            "filter": {"ld_proof": {"credential": credential, "options": options}},
-        },
-    )
-    invitation = issuer.client.create_invitation(
-        label="Onboarding Authority",
-        handshake=False,
-        attachments=[{"id": offer["cred_ex_id"], "type": "credential-offer"}],
-    )
-    return links.add(invitation.message, **link)
-
-
-def login_request(suite, links: ShortLinks, definition: str = "data-consumer") -> tuple[str, str]:
-    """What the gateway's login page does: a connectionless DIF request behind a short link."""
-    verifier = suite.agents["verifier"].client()
-    request = verifier.request(
-        "POST",
-        "/present-proof-2.0/create-request",
-        json={
-            "comment": "Log in to the data space",
-            "auto_verify": True,
-            "auto_remove": False,
-            "presentation_request": {
-                "dif": {
-                    "options": {"challenge": str(uuid.uuid4()), "domain": "gateway.credgate.test"},
-                    "presentation_definition": presentation_definition(definition),
-                }
-            },
-        },
-    )
-    invitation = verifier.request(
-        "POST",
-        "/out-of-band/create-invitation",
-        json={
-            "my_label": "credgate gateway",
-            "use_public_did": False,
-            "attachments": [{"id": request["pres_ex_id"], "type": "present-proof"}],
-        },
-    )
-    return request["pres_ex_id"], links.add(invitation["invitation"])
-
-
-def verifier_outcome(suite, pres_ex_id: str, since: int, timeout: float = TIMEOUT):
-    event = suite.hub.wait_for(
-        lambda e: (
-            e.agent == "verifier"
-            and e.topic == "present_proof_v2_0"
-            and e.payload.get("pres_ex_id") == pres_ex_id
-            and e.payload.get("state") in ("done", "abandoned")
-        ),
-        timeout=timeout,
-        since=since,
-    )
-    return event.payload
-
-
-def png_of(text: str) -> bytes:
-    buffer = io.BytesIO()
-    qrcode.make(text).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 # -- tests -----------------------------------------------------------------------------------------

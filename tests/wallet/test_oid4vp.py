@@ -22,8 +22,7 @@ from tests.gateway.test_oid4vp import Browser
 from tests.support.gateway import gateway_app, serving_gateway
 from tests.support.oid4vp import PROBE, TokenListServer
 from tests.support.waits import timed
-from tests.support.wallet import wallet_runner
-from tests.wallet.test_flows import credential_for, offer_link
+from tests.support.wallet import credential_for, offer_link, wallet_runner
 from verifier import jose
 from verifier.dids import DidResolver
 from verifier.testing import Party, serving_lists

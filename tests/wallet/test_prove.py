@@ -2,7 +2,7 @@
 
 The gateway's token API end to end — ``/auth/challenge``, the wallet CLI signs, ``/auth/token``,
 an app endpoint with the access token — and the problem documents for bad input. The credential
-comes through the wallet from an offer link (tests/gateway/test_e2e.py's helpers); the
+comes through the wallet from an offer link (tests/support/gateway_wallet.py); the
 presentation itself is made by the wallet service alone.
 """
 
@@ -17,8 +17,9 @@ import requests
 
 from agents.tenants import ensure_tenant
 from credgate.errors import DomainError
+from credgate.problem_types import PROBLEM_BASE as PROBLEMS
 from credgate.tokens import ensure_operator_token
-from tests.gateway.test_e2e import PROBLEMS, issue_through_wallet, wallet_tenant
+from tests.support.gateway_wallet import issue_through_wallet, wallet_tenant
 from wallet.accounts import Account
 from wallet.presentations import _select
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.wallet.test_flows import (
+from tests.support.wallet import (
     credential_for,
     login_request,
     offer_link,
