@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import g, request
 
+from credgate.openapi import Guard
 from credgate.problems import Problem
 from credgate.tokens import find_token
 from credgate.web import db_sessions
@@ -67,3 +68,7 @@ def _operator(presented: str):
 
 #: Refuse the request with a 401 problem unless it carries a live operator API token.
 operator_required = bearer_required(_operator, what="an operator API token")
+
+#: An admin route's ``auth`` (:func:`credgate.openapi.operation`): its document names the
+#: operator's API token, and a request without a live one is refused before any other check.
+OPERATOR = Guard("operatorToken", operator_required)

@@ -42,6 +42,7 @@ from credgate.problems import Problem, json_body
 
 __all__ = [
     "PROBLEM",
+    "Guard",
     "Ref",
     "component",
     "document",
@@ -124,6 +125,16 @@ SECURITY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer"},
     "session": {"type": "apiKey", "in": "cookie", "name": "session"},
 }
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A security scheme a route both names and enforces: given as a declaration's ``auth``, the
+    document names ``scheme`` and ``require`` (a view decorator that refuses a request without
+    it) runs before any other check of the request."""
+
+    scheme: str
+    require: Callable[[Callable], Callable]
 
 
 def param(
@@ -228,17 +239,27 @@ def operation(summary: str, **declared: Any) -> Callable[[Callable], Callable]:
     meet, validated before the view runs; ``body_required=False`` when it may be left out),
     ``responses`` ({status: schema}), ``problems`` (statuses answered with a problem document),
     ``query`` (name: :func:`param`), ``path`` (name: schema, when the converter says too little),
-    ``auth`` (a security scheme), ``invalid_status`` (of a field error, 400 or 422), ``before``
-    (checks of the URL's arguments, run before the body's)."""
+    ``auth`` (a security scheme's name, or a :class:`Guard` that enforces it too),
+    ``invalid_status`` (of a field error, 400 or 422), ``before`` (checks of the URL's
+    arguments, run before the body's)."""
     declared["problems"] = tuple(declared.get("problems", ()))
     declared["tags"] = tuple(declared.get("tags", ()))
+    guard = declared.get("auth")
+    if isinstance(guard, Guard):
+        declared["auth"] = guard.scheme
     op = Operation(summary, **declared)
     validator = _validator(op.body) if op.body is not None and op.body_media == JSON else None
     query = {name: _validator(spec["schema"]) for name, spec in op.query.items()}
 
     def decorate(view: Callable) -> Callable:
+        declared_view = checked_by(view)
+        if isinstance(guard, Guard):
+            declared_view = guard.require(declared_view)
+        setattr(declared_view, ATTRIBUTE, op)
+        return declared_view
+
+    def checked_by(view: Callable) -> Callable:
         if validator is None and not query:
-            setattr(view, ATTRIBUTE, op)
             return view
 
         @functools.wraps(view)
@@ -259,7 +280,6 @@ def operation(summary: str, **declared: Any) -> Callable[[Callable], Callable]:
                     check(validator, value, op.invalid_status)
             return view(*args, **kwargs)
 
-        setattr(checked, ATTRIBUTE, op)
         return checked
 
     return decorate

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 
-from credgate.auth import operator_required
+from credgate.auth import OPERATOR
 from credgate.db import utcnow
 from credgate.openapi import listing, operation, param
 from credgate.problems import Problem, json_body
@@ -278,12 +278,11 @@ def apps():
 
 
 @api.get("/gateway/decisions")
-@operator_required
 @operation(
     "Recent access decisions (audit)",
     responses={200: {"type": "object", "required": ["decisions"]}},
     query=DECISION_FILTERS,
-    auth="operatorToken",
+    auth=OPERATOR,
 )
 def decisions():
     gw = gateway()
@@ -304,7 +303,6 @@ def decisions():
 
 
 @api.post("/gateway/company-credentials")
-@operator_required
 @operation(
     "Register a company credential (a KCIT-identified company's, for its portal)",
     body=COMPANY_CREDENTIAL,
@@ -316,7 +314,7 @@ def decisions():
         }
     },
     problems=(409, 422),
-    auth="operatorToken",
+    auth=OPERATOR,
 )
 def register_company_credential():
     body = json_body()

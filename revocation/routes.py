@@ -16,9 +16,9 @@ import re
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from credgate.auth import operator_required
+from credgate.auth import OPERATOR
 from credgate.changefeed import event_stream, long_poll, wait_seconds
-from credgate.openapi import component, operation, param
+from credgate.openapi import component, listing, operation, param
 from credgate.problems import Problem, json_body
 from credgate.web import db_sessions
 from revocation import feed
@@ -41,7 +41,6 @@ NULLABLE = {"type": ["string", "null"]}
 SEQ = {"type": "integer", "minimum": 0, "maximum": MAX_SEQ, "x-problem": "invalid-parameter"}
 LIST_PATH = {"list_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
 ENTRY_PATH = {"entry_id": {"type": "string", "pattern": "^[0-9]{1,18}$"}}
-ADMIN = {"auth": "operatorToken"}
 CHANGES = component(
     "StatusChanges",
     {
@@ -236,18 +235,11 @@ def _wait(raw: str | None) -> float:
 
 
 @revocation.get("/status/entries")
-@operator_required
 @operation(
     "Find status entries by credential id, or by list (and index)",
     problems=(400,),
-    **ADMIN,
-    responses={
-        200: {
-            "type": "object",
-            "required": ["entries"],
-            "properties": {"entries": {"type": "array", "items": ENTRY}},
-        }
-    },
+    auth=OPERATOR,
+    responses={200: listing("entries", ENTRY)},
     query={
         "credential_id": param("the credential's id"),
         "list_id": param("a status list"),
@@ -275,9 +267,8 @@ def find_entries():
     path=ENTRY_PATH,
     responses={200: ENTRY},
     problems=(404,),
-    **ADMIN,
+    auth=OPERATOR,
 )
-@operator_required
 def get_entry(entry_id: str):
     return jsonify(entry_record(db_sessions(), _entry_id(entry_id)))
 
@@ -288,7 +279,6 @@ def _known_url(entry_id: str, action: str) -> None:
 
 
 @revocation.post("/status/entries/<entry_id>/<action>")
-@operator_required
 @operation(
     "Revoke, suspend or reinstate an entry (a reason required)",
     body=REASON,
@@ -296,7 +286,7 @@ def _known_url(entry_id: str, action: str) -> None:
     responses={200: ENTRY},
     problems=(404, 409),
     before=_known_url,
-    **ADMIN,
+    auth=OPERATOR,
 )
 def change_entry(entry_id: str, action: str):
     ref = _entry_id(entry_id)

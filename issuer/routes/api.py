@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from credgate.auth import operator_required
+from credgate.auth import OPERATOR, operator_required
 from credgate.openapi import component, listing, operation, param
 from credgate.problems import Problem, json_body
 from credgate.qr import qr_svg
@@ -230,12 +230,11 @@ def exchange_qr(exchange_id: str):
 
 
 @api.get("/credentials")
-@operator_required
 @operation(
     "Issuance records",
     responses={200: LISTED},
     problems=(400, 503),
-    auth="operatorToken",
+    auth=OPERATOR,
     query=RECORD_FILTERS,
 )
 def list_credentials():
@@ -256,12 +255,11 @@ def list_credentials():
 
 
 @api.get("/credentials/<record_id>")
-@operator_required
 @operation(
     "An issuance record with its credential",
     responses={200: RECORD},
     problems=(404, 503),
-    auth="operatorToken",
+    auth=OPERATOR,
 )
 def get_credential(record_id: str):
     with issuer_context().factory() as session:
@@ -308,12 +306,11 @@ def role_request(request_id: str):
 
 
 @api.get("/role-requests")
-@operator_required
 @operation(
     "Role requests",
     responses={200: listing("role_requests", ROLE_REQUEST)},
     problems=(400, 503),
-    auth="operatorToken",
+    auth=OPERATOR,
     query={"state": param("a state", {"enum": list(roles.STATES), **INVALID}, empty=False)},
 )
 def list_role_requests():
@@ -336,13 +333,12 @@ def approve_role_request(request_id: str):
 
 
 @api.post("/role-requests/<request_id>/reject")
-@operator_required
 @operation(
     "Reject a role request (a reason)",
     body=envelope(reason=text(2000), required=("reason",)),
     responses={200: ROLE_REQUEST},
     problems=(404, 409, 422, 503),
-    auth="operatorToken",
+    auth=OPERATOR,
 )
 def reject_role_request(request_id: str):
     row = roles.reject(issuer_context(), request_id, actor(), json_body())
@@ -353,13 +349,12 @@ def reject_role_request(request_id: str):
 
 
 @api.post("/certifiers")
-@operator_required
 @operation(
     "Register a certifier (its API token is shown once)",
     body=envelope("name", "accredited"),  # accredited: refused, it is KCIT's (the service says so)
     responses={201: {"allOf": [CERTIFIER], "required": ["token"]}},
     problems=(409, 422, 503),
-    auth="operatorToken",
+    auth=OPERATOR,
 )
 def register_certifier():
     ctx = issuer_context()
@@ -370,12 +365,11 @@ def register_certifier():
 
 
 @api.get("/certifiers")
-@operator_required
 @operation(
     "Certifiers",
     responses={200: listing("certifiers", CERTIFIER)},
     problems=(503,),
-    auth="operatorToken",
+    auth=OPERATOR,
 )
 def list_certifiers():
     ctx = issuer_context()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request, url_for
 
-from credgate.auth import operator_required
+from credgate.auth import OPERATOR
 from credgate.changefeed import long_poll, wait_seconds
 from credgate.openapi import operation, param, serve_document
 from credgate.problems import json_body
@@ -59,10 +59,6 @@ def company_view(company_id: str, *, full: bool, with_history: bool = False) -> 
 
 def follow_url(token: str) -> str:
     return url_for("kcit_api.follow_registration", token=token, _external=True)
-
-
-#: Every admin route: the operator's API token.
-ADMIN = {"auth": "operatorToken"}
 
 
 @api.get("/openapi.json")
@@ -212,12 +208,11 @@ def _float_arg(name: str, maximum: float) -> float:
 
 
 @api.get("/admin/companies")
-@operator_required
 @operation(
     "List and filter companies",
     responses={200: COMPANIES},
     problems=(400,),
-    **ADMIN,
+    auth=OPERATOR,
     query={
         "status": param("a status", {"enum": ["pending", "identified", "suspended", "removed"]}),
         "q": param("name, number, id or DID contains"),
@@ -240,14 +235,13 @@ def list_companies():
 
 
 @api.post("/admin/companies")
-@operator_required
 @operation(
     "Record a company (checked like a self-registration)",
     body=REGISTRATION,
     responses={201: COMPANY},
     problems=(409,),
     invalid_status=422,
-    **ADMIN,
+    auth=OPERATOR,
 )
 def create_company():
     """An admin records a company (same checks as self-registration; still to be approved)."""
@@ -259,21 +253,19 @@ def create_company():
 
 
 @api.get("/admin/companies/<company_id>")
-@operation("A company with its history", responses={200: COMPANY}, problems=(404,), **ADMIN)
-@operator_required
+@operation("A company with its history", responses={200: COMPANY}, problems=(404,), auth=OPERATOR)
 def get_company(company_id: str):
     return company_view(company_id, full=True, with_history=True)
 
 
 @api.patch("/admin/companies/<company_id>")
-@operator_required
 @operation(
     "Change a company's fields (reason, version for optimistic locking)",
     body=COMPANY_CHANGE,
     responses={200: COMPANY},
     problems=(404, 409),
     invalid_status=422,
-    **ADMIN,
+    auth=OPERATOR,
 )
 def update_company(company_id: str):
     company = service.update(kcit_context(), company_id, json_body(), actor())
@@ -281,14 +273,13 @@ def update_company(company_id: str):
 
 
 @api.post("/admin/companies/<company_id>/dids")
-@operator_required
 @operation(
     "Add a public DID (did:web must resolve and list the key)",
     body=DID_DECLARATION,
     responses={201: DID_ENTRY},
     problems=(404, 409),
     invalid_status=422,
-    **ADMIN,
+    auth=OPERATOR,
 )
 def add_did(company_id: str):
     row = service.add_did(kcit_context(), company_id, json_body(), actor())
@@ -296,7 +287,6 @@ def add_did(company_id: str):
 
 
 @api.post("/admin/companies/<company_id>/<action>")
-@operator_required
 @operation(
     "Review: approve (identified, with level, roles and powers), suspend, reinstate or "
     "remove (a reason required)",
@@ -304,7 +294,7 @@ def add_did(company_id: str):
     body_required=False,
     responses={200: COMPANY},
     problems=(404, 409),
-    **ADMIN,
+    auth=OPERATOR,
     path={"action": {"enum": ["approve", "suspend", "reinstate", "remove"]}},
 )
 def change_status(company_id: str, action: str):
@@ -314,13 +304,12 @@ def change_status(company_id: str, action: str):
 
 
 @api.put("/admin/companies/<company_id>/powers")
-@operator_required
 @operation(
     "Set the powers the company may delegate",
     body=POWERS,
     responses={200: COMPANY},
     problems=(404,),
-    **ADMIN,
+    auth=OPERATOR,
 )
 def set_powers(company_id: str):
     company = service.set_powers(kcit_context(), company_id, json_body(), actor())
@@ -328,8 +317,7 @@ def set_powers(company_id: str):
 
 
 @api.get("/admin/companies/<company_id>/history")
-@operation("The company's change history", responses={200: HISTORY}, problems=(404,), **ADMIN)
-@operator_required
+@operation("The company's change history", responses={200: HISTORY}, problems=(404,), auth=OPERATOR)
 def company_history(company_id: str):
     with kcit_context().factory() as session:
         registry.get_company(session, company_id)
@@ -338,12 +326,11 @@ def company_history(company_id: str):
 
 
 @api.get("/admin/accreditations")
-@operator_required
 @operation(
     "Active accreditations (all: withdrawn ones too)",
     responses={200: ACCREDITATIONS},
     query={"all": param("present: list withdrawn ones too")},
-    **ADMIN,
+    auth=OPERATOR,
 )
 def list_accreditations():
     with kcit_context().factory() as session:
@@ -352,13 +339,12 @@ def list_accreditations():
 
 
 @api.post("/admin/accreditations")
-@operator_required
 @operation(
     "Grant or withdraw an accreditation",
     body=ACCREDITATION_CHANGE,
     responses={200: ACCREDITATION},
     invalid_status=422,
-    **ADMIN,
+    auth=OPERATOR,
 )
 def accredit():
     row = service.accredit(kcit_context(), json_body(), actor())
@@ -366,8 +352,7 @@ def accredit():
 
 
 @api.get("/admin/powers")
-@operation("The power catalogue", responses={200: POWER_CATALOGUE}, **ADMIN)
-@operator_required
+@operation("The power catalogue", responses={200: POWER_CATALOGUE}, auth=OPERATOR)
 def power_catalogue():
     ctx = kcit_context()
     return {"powers": list(ctx.powers), "default": list(ctx.default_powers)}
