@@ -260,11 +260,7 @@ class AdminClient:
         return self.request("POST", path, json=payload)
 
     def credential_problem_report(self, cred_ex_id: str, description: str) -> None:
-        self.request(
-            "POST",
-            f"/issue-credential-2.0/records/{cred_ex_id}/problem-report",
-            json={"description": description},
-        )
+        self._problem_report("issue-credential-2.0", cred_ex_id, description)
 
     def w3c_credentials(self, query: Record | None = None) -> list[Record]:
         return self.request("POST", "/credentials/w3c", json=query or {})["results"]
@@ -347,11 +343,12 @@ class AdminClient:
 
     def presentation_problem_report(self, pres_ex_id: str, description: str) -> None:
         """Refuse a request: the verifier's record goes to ``abandoned`` with ``description``."""
-        self.request(
-            "POST",
-            f"/present-proof-2.0/records/{pres_ex_id}/problem-report",
-            json={"description": description},
-        )
+        self._problem_report("present-proof-2.0", pres_ex_id, description)
+
+    def _problem_report(self, protocol: str, exchange_id: str, description: str) -> None:
+        """End an exchange of ``protocol`` with a problem report telling ``description``."""
+        path = f"/{protocol}/records/{exchange_id}/problem-report"
+        self.request("POST", path, json={"description": description})
 
     # -- present-proof 2.0 (verifier) -------------------------------------------------------
 

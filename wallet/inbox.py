@@ -254,37 +254,26 @@ def offer_interaction(
     by_format = (record.get("by_format") or {}).get("cred_offer") or {}
     offer = by_format.get("ld_proof") or (full.get("ld_proof") or {})
     credential = offer.get("credential") if isinstance(offer, dict) else None
+    common = {
+        "kind": OFFER,
+        "record_id": cred_ex_id,
+        "thread_id": record.get("thread_id"),
+        "counterparty": label,
+    }
     if not isinstance(credential, dict):
         # Not a JSON-LD credential (e.g. AnonCreds): say so in the history, and refuse it.
+        reason = "this wallet takes JSON-LD (ld_proof) credentials only"
         row = interactions.record(
-            ctx,
-            account,
-            kind=OFFER,
-            record_id=cred_ex_id,
-            thread_id=record.get("thread_id"),
-            counterparty=label,
-            counterparty_did=None,
-            request={},
-            state=FAILED,
-            detail="this wallet takes JSON-LD (ld_proof) credentials only",
+            ctx, account, **common, counterparty_did=None, request={}, state=FAILED, detail=reason
         )
-        _quietly(
-            lambda: holder.call(
-                lambda c: c.credential_problem_report(
-                    cred_ex_id, "this wallet takes JSON-LD (ld_proof) credentials only"
-                )
-            )
-        )
+        _quietly(lambda: holder.call(lambda c: c.credential_problem_report(cred_ex_id, reason)))
         return row
     issuer = credential.get("issuer")
     issuer = issuer.get("id") if isinstance(issuer, dict) else issuer
     return interactions.record(
         ctx,
         account,
-        kind=OFFER,
-        record_id=cred_ex_id,
-        thread_id=record.get("thread_id"),
-        counterparty=label,
+        **common,
         counterparty_did=str(issuer) if issuer else None,
         request={
             "credential": credential,
