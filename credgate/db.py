@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, String, Text, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Select, String, Text, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -153,6 +153,12 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work commits on success and rolls back on any exception."""
     with factory() as session, session.begin():
         yield session
+
+
+def where_given[S: Select[Any]](query: S, **values: Any) -> S:
+    """``query`` narrowed to the rows whose attribute (by name) equals each given value; a value
+    of None is no filter. What a search with optional exact-match parameters asks for."""
+    return query.filter_by(**{name: value for name, value in values.items() if value is not None})
 
 
 def storage_unavailable(error: BaseException) -> bool:

@@ -22,7 +22,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from credgate.db import storage_unavailable, transaction, utcnow
+from credgate.db import storage_unavailable, transaction, utcnow, where_given
 from gateway.models import Decision as DecisionRow
 
 log = logging.getLogger(__name__)
@@ -144,13 +144,11 @@ def recent_decisions(
     route: str | None = None,
     limit: int = 100,
 ) -> Sequence[dict[str, Any]]:
-    query = select(DecisionRow).order_by(DecisionRow.id.desc()).limit(max(1, min(limit, 1000)))
-    if holder is not None:
-        query = query.where(DecisionRow.holder == holder)
-    if allow is not None:
-        query = query.where(DecisionRow.allow == allow)
-    if route is not None:
-        query = query.where(DecisionRow.route == route)
+    query = (
+        where_given(select(DecisionRow), holder=holder, allow=allow, route=route)
+        .order_by(DecisionRow.id.desc())
+        .limit(max(1, min(limit, 1000)))
+    )
     with factory() as session:
         rows = session.scalars(query).all()
     return [

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from credgate.db import utcnow
+from credgate.db import utcnow, where_given
 from credgate.errors import DomainError
 from credgate.problem_types import ProblemType
 from issuer import status
@@ -154,15 +154,13 @@ def find(
     workflow: str | None = None,
     limit: int = 100,
 ) -> list[IssuedCredential]:
-    query = select(IssuedCredential)
-    if type_name:
-        query = query.where(IssuedCredential.type == type_name)
-    if subject:
-        query = query.where(IssuedCredential.subject_id == subject)
-    if state:
-        query = query.where(IssuedCredential.state == state)
-    if workflow:
-        query = query.where(IssuedCredential.workflow == workflow)
+    query = where_given(  # an empty parameter is no filter either
+        select(IssuedCredential),
+        type=type_name or None,
+        subject_id=subject or None,
+        state=state or None,
+        workflow=workflow or None,
+    )
     query = query.order_by(IssuedCredential.created_at.desc(), IssuedCredential.id).limit(limit)
     return list(session.scalars(query))
 

@@ -16,7 +16,7 @@ from sqlalchemy import Table, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from credgate.db import utcnow
+from credgate.db import utcnow, where_given
 from credgate.errors import DomainError
 from credgate.problem_types import ProblemType
 from revocation.models import LIST_SIZE, MAX_INTEGER, StatusEntry, StatusEvent, StatusList
@@ -161,14 +161,10 @@ def find_entries(
     index: int | None = None,
     limit: int = 100,
 ) -> list[StatusEntry]:
-    query = select(StatusEntry).order_by(StatusEntry.id).limit(limit)
-    if credential_id is not None:
-        query = query.where(StatusEntry.credential_id == credential_id)
-    if list_id is not None:
-        query = query.where(StatusEntry.list_id == list_id)
-    if index is not None:
-        query = query.where(StatusEntry.list_index == index)
-    return list(session.scalars(query))
+    query = where_given(
+        select(StatusEntry), credential_id=credential_id, list_id=list_id, list_index=index
+    )
+    return list(session.scalars(query.order_by(StatusEntry.id).limit(limit)))
 
 
 def search_entries(session: Session, text: str | None, limit: int = 50) -> list[StatusEntry]:
