@@ -31,7 +31,7 @@ from verifier.credentials import CredentialFacts, check_credential
 from verifier.engine import CredentialResult, PresentationResult, Verifier
 from verifier.vptoken import assess
 
-#: Ended grants are deleted this long after they expire.
+#: Grants, logins and sign-in hand-offs are kept this long after they end, then deleted.
 RETENTION = timedelta(days=1)
 
 

@@ -33,8 +33,7 @@ from credgate.errors import DomainError
 from credgate.hashing import hash_token
 from credgate.problem_types import ProblemType
 from credgate.problems import Problem
-from gateway.grants import GrantStore, LoadedGrant, recheck
-from gateway.logins import RETENTION
+from gateway.grants import RETENTION, GrantStore, LoadedGrant, recheck
 from gateway.models import Handoff
 from gateway.portals import portal
 from signin.pkce import CHALLENGE, VERIFIER, s256

@@ -39,7 +39,7 @@ from credgate.problem_types import ProblemType
 from credgate.problems import Problem
 from gateway.audit import AuditLog, AuditRecord
 from gateway.challenges import login_challenges
-from gateway.grants import GrantStore, LoadedGrant, recheck
+from gateway.grants import RETENTION, GrantStore, LoadedGrant, recheck
 from gateway.models import Login
 from gateway.portals import portal
 from gateway.requirements import DefinitionName, evaluate
@@ -54,8 +54,6 @@ OPEN = (PENDING, SCANNED)
 TERMINAL = frozenset({VERIFIED, FAILED, EXPIRED})
 MAX_REASON = 500
 LOGINS_CHANNEL = "gateway.logins"
-#: Finished logins are deleted this long after they expired.
-RETENTION = timedelta(days=1)
 
 
 @dataclass(frozen=True)
