@@ -28,7 +28,7 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -143,6 +143,7 @@ def published_list(
     )
 
 
+@dataclass(eq=False)
 class _Signing:
     """Signs one list until its newest version is signed, retrying with back-off while the
     signer fails (for at most :data:`RETRY_FOR` seconds; the next request starts it again).
@@ -150,23 +151,16 @@ class _Signing:
     Only the job's own thread writes ``published``, ``error`` and ``finished``, each followed by a
     poke of ``_changed``; requests wait on it."""
 
-    def __init__(
-        self,
-        key: tuple[int, str],
-        factory: sessionmaker[Session],
-        agent: AdminClient | None,
-        list_id: str,
-        ttl: int,
-    ) -> None:
-        self.key = key
-        self.factory = factory
-        self.agent = agent
-        self.list_id = list_id
-        self.ttl = ttl
-        self.published: PublishedList | None = None
-        self.error: DomainError | None = None  # the last attempt failed (cleared by a success)
-        self.finished = False
-        self._changed = Signal()
+    key: tuple[int, str]
+    factory: sessionmaker[Session]
+    agent: AdminClient | None
+    list_id: str
+    ttl: int
+    published: PublishedList | None = field(default=None, init=False)
+    # The last attempt failed (cleared by a success).
+    error: DomainError | None = field(default=None, init=False)
+    finished: bool = field(default=False, init=False)
+    _changed: Signal = field(default_factory=Signal, init=False, repr=False)
 
     def wait(self, version: int, timeout: float) -> PublishedList | DomainError | None:
         """A signature of ``version`` or newer, the failure of the last attempt, or None."""
