@@ -8,98 +8,37 @@ The gateway runs on a real loopback server; the wallet is the stand-in's OpenID4
 (:mod:`wallet.oid4vp`) holding credentials a test issuer signed.
 """
 
+# ruff: noqa: F811 -- the fixtures of tests/support/oid4vp.py, imported by name, are parameters here
 from __future__ import annotations
 
-import html
-import itertools
 import json
-import re
 import time
 
 import pytest
 import requests
 
 from gateway.oid4vp import dcql_query
-from tests.support.gateway import PortalBrowser, gateway_app, serving_gateway, wait_for_status_feed
-from tests.support.oid4vp import (
-    PROBE,
-    TokenListServer,
+from tests.support.oid4vp import (  # noqa: F401 (fixtures)
+    AUTHORITY,
+    HOLDER,
+    INDEXES,
+    Browser,
+    gateway,
     held_sdjwt,
     held_vcjwt,
     issue_sdjwt,
     issue_vcjwt,
+    policy,
+    role_sdjwt,
+    status_server,
+    token_lists,
 )
 from tests.support.waits import eventually, timed
 from verifier import jose
-from verifier.fetch import FetchPolicy
-from verifier.testing import Party, credgate_credential, serving_lists
-from verifier.trust import StaticTrustRegistry
+from verifier.testing import credgate_credential
 from wallet import oid4vp
 
 pytestmark = pytest.mark.db
-
-AUTHORITY = Party.generate()
-HOLDER = Party.generate()
-_index = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def status_server():
-    yield from serving_lists(("v2-roles", AUTHORITY, "revocation"))
-
-
-@pytest.fixture(scope="module")
-def token_lists(status_server):
-    server = TokenListServer(feed=status_server).start()
-    server.add("roles", AUTHORITY)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def gateway(settings, db, status_server, token_lists):
-    trust = StaticTrustRegistry(onboarding_authority=AUTHORITY.did)
-    app = gateway_app(
-        settings,
-        db,
-        trust=trust,
-        status_url=status_server.url,
-        apps=[PROBE],
-        FETCH_ALLOW=[status_server.url, token_lists.url],
-    )
-    wait_for_status_feed(app)
-    yield from serving_gateway(app)
-
-
-@pytest.fixture(scope="module")
-def policy(gateway):
-    return FetchPolicy([gateway.url])
-
-
-def role_sdjwt(token_lists, holder=HOLDER, *, roles=("DataProvider",), issuer=AUTHORITY, **kw):
-    index = next(_index)
-    credential = issue_sdjwt(
-        issuer,
-        holder,
-        "RoleCredential",
-        {"roles": list(roles)},
-        status=(token_lists.uri("roles"), index),
-        exp=int(time.time()) + 3600,
-        **kw,
-    )
-    return credential, index
-
-
-class Browser(PortalBrowser):
-    def open(self, portal: str = "data-provider") -> dict[str, str]:
-        """The portal's OpenID4VP login: with its 1.0 and its drafts' request links."""
-        found = self.portal(portal, timeout=10, protocol="openid4vp")
-        page = found["page"]
-        found["link"] = html.unescape(re.search(r'id="oid4vp-link" href="([^"]+)"', page).group(1))
-        found["draft"] = html.unescape(
-            re.search(r'id="oid4vp-draft-link" href="([^"]+)"', page).group(1)
-        )
-        return found
 
 
 def test_page_offers_openid4vp_with_a_signed_request_object(gateway, policy):
@@ -162,7 +101,7 @@ def test_sdjwt_login_opens_a_session_and_revocation_cuts_it(gateway, policy, tok
 
 
 def test_vcjwt_presentation_logs_in(gateway, policy, status_server):
-    entry = status_server.entry("v2-roles", next(_index), "BitstringStatusListEntry")
+    entry = status_server.entry("v2-roles", next(INDEXES), "BitstringStatusListEntry")
     vc = credgate_credential("RoleCredential", AUTHORITY, HOLDER.did, status=entry, version=2)
     credential = issue_vcjwt(AUTHORITY, HOLDER, vc)
     browser = Browser(gateway.url)

@@ -7,7 +7,7 @@ HMAC, someone else's credential (cnf is not the presenter's key), an untrusted i
 that is not the login's.
 """
 
-# ruff: noqa: F811 -- the fixtures of tests/gateway/test_oid4vp.py, imported by name, are parameters here
+# ruff: noqa: F811 -- the fixtures of tests/support/oid4vp.py, imported by name, are parameters here
 from __future__ import annotations
 
 import json
@@ -17,17 +17,19 @@ import pytest
 import requests
 
 from gateway.oid4vp import dcql_query
-from tests.gateway.test_oid4vp import (  # noqa: F401 (fixtures)
+from tests.support.oid4vp import (  # noqa: F401 (fixtures)
     AUTHORITY,
     HOLDER,
     Browser,
     gateway,
+    held_sdjwt,
+    issue_sdjwt,
     policy,
+    private_jwk,
     role_sdjwt,
     status_server,
     token_lists,
 )
-from tests.support.oid4vp import held_sdjwt, issue_sdjwt, private_jwk
 from verifier import jose, sdjwt
 from verifier.testing import Party
 from wallet import oid4vp

@@ -1,5 +1,7 @@
 """OpenID4VP test issuers and holders: SD-JWT VCs and VC-JWTs signed with real keys, and a
-loopback server publishing IETF Token Status Lists (``statuslist+jwt``) signed by the issuer.
+loopback server publishing IETF Token Status Lists (``statuslist+jwt``) signed by the issuer;
+the gateway's OpenID4VP login as a browser sees it, and a gateway to log in to (the fixtures of
+tests/gateway/test_oid4vp.py and tests/security/test_oid4vp_attacks.py, imported by name).
 
 Until the suite's OpenID4VCI issuer hands these out, tests issue them here, the way the specs
 say an issuer does (RFC 9901 disclosures, SD-JWT VC claims, Token Status List encoding).
@@ -7,23 +9,31 @@ say an issuer does (RFC 9901 disclosures, SD-JWT VC claims, Token Status List en
 
 from __future__ import annotations
 
+import html
+import itertools
 import json
+import re
 import secrets
 import time
 from typing import Any
 
+import pytest
 from flask import Blueprint
 
 from gateway.plugin import GatewayApp, Role, current_principal, requires
+from tests.support.gateway import PortalBrowser, gateway_app, serving_gateway, wait_for_status_feed
 from verifier import jose, sdjwt
+from verifier.fetch import FetchPolicy
 from verifier.testing import (
     LoopbackServer,
     Party,
     QuietHandler,
     StatusListServer,
     private_jwk,
+    serving_lists,
 )
 from verifier.tokenstatus import deflate
+from verifier.trust import StaticTrustRegistry
 from wallet.oid4vp import Held, Signer, jose_kid, key_signer
 
 _probe = Blueprint("oid4vp_probe", __name__)
@@ -35,7 +45,8 @@ def _data():
     return {"holder": current_principal().holder}
 
 
-#: A gateway app at ``/apps/oid4vp-probe/data`` that admits a DataProvider and names its holder.
+#: A gateway app at ``/apps/oid4vp-probe/data`` that admits a DataProvider and names its holder
+#: (service nodes in processes of their own mount it by name: ``tests.support.oid4vp:PROBE``).
 PROBE = GatewayApp("oid4vp-probe", "Probe", _probe)
 
 
@@ -196,3 +207,71 @@ class TokenListServer(LoopbackServer):
                 }
             )
             feed._changed.poke()  # wakes the feed's long polls, as its own set() does
+
+
+class Browser(PortalBrowser):
+    def open(self, portal: str = "data-provider") -> dict[str, str]:
+        """The portal's OpenID4VP login: with its 1.0 and its drafts' request links."""
+        found = self.portal(portal, timeout=10, protocol="openid4vp")
+        page = found["page"]
+        found["link"] = html.unescape(re.search(r'id="oid4vp-link" href="([^"]+)"', page).group(1))
+        found["draft"] = html.unescape(
+            re.search(r'id="oid4vp-draft-link" href="([^"]+)"', page).group(1)
+        )
+        return found
+
+
+# -- a gateway with OpenID4VP login: its onboarding AUTHORITY's lists, a HOLDER ------------------
+
+AUTHORITY = Party.generate()
+HOLDER = Party.generate()
+#: Status list indexes, one per credential.
+INDEXES = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def status_server():
+    yield from serving_lists(("v2-roles", AUTHORITY, "revocation"))
+
+
+@pytest.fixture(scope="module")
+def token_lists(status_server):
+    server = TokenListServer(feed=status_server).start()
+    server.add("roles", AUTHORITY)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def gateway(settings, db, status_server, token_lists):
+    trust = StaticTrustRegistry(onboarding_authority=AUTHORITY.did)
+    app = gateway_app(
+        settings,
+        db,
+        trust=trust,
+        status_url=status_server.url,
+        apps=[PROBE],
+        FETCH_ALLOW=[status_server.url, token_lists.url],
+    )
+    wait_for_status_feed(app)
+    yield from serving_gateway(app)
+
+
+@pytest.fixture(scope="module")
+def policy(gateway):
+    return FetchPolicy([gateway.url])
+
+
+def role_sdjwt(token_lists, holder=HOLDER, *, roles=("DataProvider",), issuer=AUTHORITY, **kw):
+    """A RoleCredential SD-JWT VC with an entry in ``token_lists``' "roles"; (it, its index)."""
+    index = next(INDEXES)
+    credential = issue_sdjwt(
+        issuer,
+        holder,
+        "RoleCredential",
+        {"roles": list(roles)},
+        status=(token_lists.uri("roles"), index),
+        exp=int(time.time()) + 3600,
+        **kw,
+    )
+    return credential, index

@@ -18,9 +18,8 @@ from sqlalchemy import select
 from agents.tenants import ensure_tenant
 from credgate.db import transaction, utcnow
 from credgate.serving import serve
-from tests.gateway.test_oid4vp import Browser
 from tests.support.gateway import gateway_app, serving_gateway
-from tests.support.oid4vp import PROBE, TokenListServer
+from tests.support.oid4vp import PROBE, Browser, TokenListServer
 from tests.support.waits import timed
 from tests.support.wallet import credential_for, offer_link, wallet_runner
 from verifier import jose
