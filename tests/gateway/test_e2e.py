@@ -16,103 +16,28 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 
 import pytest
 import requests
 
-from agents.tenants import TenantHandle, ensure_tenant
+from agents.tenants import ensure_tenant
 from credgate.db import transaction
 from credgate.tokens import ensure_operator_token
-from revocation.allocation import allocate, mark_issued
-from schemas.registry import example_credential
+from revocation.allocation import mark_issued
 from tests.support.didcomm import connect
-from tests.support.gateway_wallet import AgentWallet, Issued, issue_with_status
+from tests.support.gateway_wallet import (
+    AgentWallet,
+    credential_with_status,
+    issue_through_wallet,
+    issue_with_status,
+    wallet_tenant,
+)
+from tests.support.status_entries import revoke_entry
 from tests.support.waits import eventually, timed
-from wallet.accounts import tenant_name
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
 PROBLEMS = "https://w3id.org/credgate/problems/"
-
-
-def wallet_tenant(db, suite, run, name: str) -> TenantHandle:
-    """A wallet made by ``credgate wallet create``, and its tenant on the holder agent."""
-    code, out = run("create", name)
-    assert code == 0, out
-    did = out.split("holder DID ")[1].strip()
-    tenant = ensure_tenant(db, "holder", suite.agents["holder"].client(), tenant_name(name))
-    assert tenant.did == did
-    return tenant
-
-
-def issue_through_wallet(
-    db,
-    run,
-    issuer: TenantHandle,
-    wallet: str,
-    holder: TenantHandle,
-    family: str,
-    revocation: str,
-    **subject,
-) -> Issued:
-    """An offer behind an out-of-band link (the issuer's QR code), scanned and accepted by the
-    wallet; a real status entry, so revoking it goes through the real change feed."""
-    credential = example_credential(family)
-    credential.update(
-        id=f"urn:uuid:{uuid.uuid4()}",
-        issuer=issuer.did,
-        issuanceDate="2025-01-01T00:00:00Z",
-        expirationDate="2099-01-01T00:00:00Z",
-    )
-    credential["credentialSubject"].update(subject, id=holder.did)
-    if family == "AttorneyCredential":
-        credential["credentialSubject"]["mandator"]["id"] = issuer.did
-    with transaction(db) as session:
-        status = allocate(
-            session,
-            issuer_did=issuer.did,
-            purpose="suspension",
-            model="StatusList2021",
-            credential_id=credential["id"],
-            status_base_url=revocation,
-        )
-    credential["credentialStatus"] = status.credential_status()
-    offer = issuer.client.request(
-        "POST",
-        "/issue-credential-2.0/create-offer",
-        json={
-            "auto_issue": True,
-            "auto_remove": False,
-            "filter": {
-                "ld_proof": {
-                    "credential": credential,
-                    "options": {
-                        "proofType": "Ed25519Signature2020",
-                        "proofPurpose": "assertionMethod",
-                        "credentialStatus": {"type": credential["credentialStatus"]["type"]},
-                    },
-                }
-            },
-        },
-    )
-    invitation = issuer.client.create_invitation(
-        label="e2e company",
-        handshake=False,
-        attachments=[{"id": offer["cred_ex_id"], "type": "credential-offer"}],
-    )
-    code, out = run("scan", invitation.url, "-w", wallet, "--accept", "--trust-issuer")
-    assert code == 0 and f"stored {family}" in out, out
-    with transaction(db) as session:
-        mark_issued(session, status.entry_id)
-    code, out = run("credentials", "-w", wallet, "--json")
-    assert credential["id"] in {c["id"] for c in json.loads(out)}, out
-    (stored,) = [
-        c["cred_value"]
-        for c in holder.client.w3c_credentials()
-        if c["cred_value"].get("id") == credential["id"]
-    ]
-    return Issued(stored, status)
 
 
 @pytest.fixture(scope="module")
@@ -157,26 +82,16 @@ def world(suite, db, hub, settings, wallet_cli):
         "seller": issue(authority, seller, "RoleCredential"),
     }
     # The company's own DataConsumer role, registered at the gateway by the operator.
-    role = example_credential("RoleCredential")
-    role.update(
-        id=f"urn:uuid:{uuid.uuid4()}",
-        issuer=authority.did,
-        issuanceDate="2025-01-01T00:00:00Z",
-        expirationDate="2099-01-01T00:00:00Z",
+    role, status = credential_with_status(
+        db,
+        authority,
+        company.did,
+        "RoleCredential",
+        revocation,
+        subject={"roles": ["DataConsumer"]},
     )
-    role["credentialSubject"] = {"id": company.did, "roles": ["DataConsumer"]}
-    with transaction(db) as session:
-        status = allocate(
-            session,
-            issuer_did=authority.did,
-            purpose="revocation",
-            model="StatusList2021",
-            credential_id=role["id"],
-            status_base_url=revocation,
-        )
     with transaction(db) as session:
         mark_issued(session, status.entry_id)
-    role["credentialStatus"] = status.credential_status()
     signed = authority.client.issue_vc(
         role, {"proofType": "Ed25519Signature2020", "proofPurpose": "assertionMethod"}
     )
@@ -293,13 +208,7 @@ def test_employee_logs_in_by_qr_buys_and_is_cut_off_by_revocation(
     assert requests.get(history, cookies=cookies, timeout=10).status_code == 200
 
     entry = world["issued"]["employee"].status.entry_id
-    revoked = requests.post(
-        f"{world['revocation']}/status/entries/{entry}/revoke",
-        json={"reason": "left the company"},
-        headers=world["operator"],
-        timeout=10,
-    )
-    assert revoked.status_code == 200, revoked.text
+    revoke_entry(world["revocation"], entry, world["operator"], "left the company")
     took_session, by_session = first_denial(
         lambda: requests.get(history, cookies=cookies, timeout=10)
     )

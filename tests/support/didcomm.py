@@ -1,9 +1,11 @@
-"""DIDComm steps the tests share: connect two tenants, issue an ld_proof credential."""
+"""DIDComm steps the tests share: connect two tenants, issue an ld_proof credential, offer one
+behind an out-of-band invitation."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from agents.client import Invitation
 from agents.hub import WebhookHub
 from agents.tenants import TenantHandle
 
@@ -26,6 +28,28 @@ def connect(hub: WebhookHub, issuer: TenantHandle, holder: TenantHandle) -> tupl
     return event.payload["connection_id"], received["connection_id"]
 
 
+def ld_proof_options(
+    credential: dict[str, Any], proof_type: str = "Ed25519Signature2020"
+) -> dict[str, Any]:
+    """The ``options`` of an ld_proof offer of ``credential``."""
+    options: dict[str, Any] = {"proofType": proof_type, "proofPurpose": "assertionMethod"}
+    status = credential.get("credentialStatus")
+    if status:  # ACA-Py carries a static status only if its type is repeated in the options
+        options["credentialStatus"] = {"type": status["type"]}
+    return options
+
+
+def offer_invitation(issuer: TenantHandle, credential: dict[str, Any], label: str) -> Invitation:
+    """A connection-free offer of ``credential``, issued once requested, attached to an
+    out-of-band invitation (what an issuer's QR code carries)."""
+    offer = issuer.client.create_ld_proof_offer(credential, ld_proof_options(credential))
+    return issuer.client.create_invitation(
+        label=label,
+        handshake=False,
+        attachments=[{"id": offer["cred_ex_id"], "type": "credential-offer"}],
+    )
+
+
 def issue_ld_proof(
     hub: WebhookHub,
     issuer: TenantHandle,
@@ -36,10 +60,7 @@ def issue_ld_proof(
     proof_type: str = "Ed25519Signature2020",
 ) -> dict[str, Any]:
     """Offer, request, issue and store; returns the holder's final exchange record payload."""
-    options: dict[str, Any] = {"proofType": proof_type, "proofPurpose": "assertionMethod"}
-    status = credential.get("credentialStatus")
-    if status:  # ACA-Py carries a static status only if its type is repeated in the options
-        options["credentialStatus"] = {"type": status["type"]}
+    options = ld_proof_options(credential, proof_type)
     since = hub.last_seq
     offer = issuer.client.send_ld_proof_offer(connection_id, credential, options)
     thread_id = offer["thread_id"]

@@ -9,24 +9,29 @@ uses ``prove`` only for access tokens (``credgate wallet prove`` does the same t
 wallet service: tests/wallet/test_prove.py).
 
 ``issue_with_status`` issues a credential over DIDComm from an issuer tenant, with a real status
-entry allocated by the revocation service (so revoking it goes through the real change feed).
+entry allocated by the revocation service (so revoking it goes through the real change feed);
+``issue_through_wallet`` offers one behind an out-of-band link that a wallet made by ``credgate
+wallet create`` (``wallet_tenant``) scans and accepts.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
 from agents.hub import WebhookHub
-from agents.tenants import TenantHandle
+from agents.tenants import TenantHandle, ensure_tenant
 from credgate.db import transaction
 from revocation.allocation import StatusAllocation, allocate, mark_issued
 from schemas.registry import example_credential
-from tests.support.didcomm import issue_ld_proof
+from tests.support.didcomm import issue_ld_proof, offer_invitation
+from wallet.accounts import tenant_name
 
 TIMEOUT = 15.0
 
@@ -37,17 +42,18 @@ class Issued:
     status: StatusAllocation
 
 
-def issue_with_status(
+def credential_with_status(
     db,
-    hub: WebhookHub,
     issuer: TenantHandle,
-    holder: TenantHandle,
-    connection_id: str,
+    holder_did: str,
     family: str,
     revocation_url: str,
     *,
     subject: dict[str, Any] | None = None,
-) -> Issued:
+) -> tuple[dict[str, Any], StatusAllocation]:
+    """An unsigned example credential of ``family`` from ``issuer`` to ``holder_did``, valid from
+    2025 to 2099, with a status entry the revocation service allocated for it (a suspension
+    entry for an Attorney credential, a revocation entry otherwise)."""
     credential = example_credential(family)
     credential["id"] = f"urn:uuid:{uuid.uuid4()}"
     credential["issuer"] = issuer.did
@@ -58,7 +64,7 @@ def issue_with_status(
         if field in credential:
             credential[field] = "2099-01-01T00:00:00Z"
     credential["credentialSubject"].update(copy.deepcopy(subject or {}))
-    credential["credentialSubject"]["id"] = holder.did
+    credential["credentialSubject"]["id"] = holder_did
     if family == "AttorneyCredential":
         credential["credentialSubject"]["mandator"]["id"] = issuer.did
     purpose = "suspension" if family in ("AttorneyCredential",) else "revocation"
@@ -72,15 +78,72 @@ def issue_with_status(
             status_base_url=revocation_url,
         )
     credential["credentialStatus"] = allocation.credential_status()
+    return credential, allocation
+
+
+def issue_with_status(
+    db,
+    hub: WebhookHub,
+    issuer: TenantHandle,
+    holder: TenantHandle,
+    connection_id: str,
+    family: str,
+    revocation_url: str,
+    *,
+    subject: dict[str, Any] | None = None,
+) -> Issued:
+    credential, allocation = credential_with_status(
+        db, issuer, holder.did, family, revocation_url, subject=subject
+    )
     issue_ld_proof(hub, issuer, holder, connection_id, credential)
     with transaction(db) as session:
         mark_issued(session, allocation.entry_id)
-    stored = [
+    return Issued(stored(holder, credential["id"]), allocation)
+
+
+def stored(holder: TenantHandle, credential_id: str) -> dict[str, Any]:
+    """The credential ``credential_id`` as the holder's agent stored it (signed)."""
+    (credential,) = [
         c["cred_value"]
         for c in holder.client.w3c_credentials()
-        if c["cred_value"].get("id") == credential["id"]
+        if c["cred_value"].get("id") == credential_id
     ]
-    return Issued(stored[0], allocation)
+    return credential
+
+
+def wallet_tenant(db, suite, run, name: str) -> TenantHandle:
+    """A wallet made by ``credgate wallet create``, and its tenant on the holder agent."""
+    code, out = run("create", name)
+    assert code == 0, out
+    did = out.split("holder DID ")[1].strip()
+    tenant = ensure_tenant(db, "holder", suite.agents["holder"].client(), tenant_name(name))
+    assert tenant.did == did
+    return tenant
+
+
+def issue_through_wallet(
+    db,
+    run: Callable[..., tuple[int, str]],
+    issuer: TenantHandle,
+    wallet: str,
+    holder: TenantHandle,
+    family: str,
+    revocation: str,
+    **subject,
+) -> Issued:
+    """An offer behind an out-of-band link (the issuer's QR code), scanned and accepted by the
+    wallet; a real status entry, so revoking it goes through the real change feed."""
+    credential, status = credential_with_status(
+        db, issuer, holder.did, family, revocation, subject=subject
+    )
+    invitation = offer_invitation(issuer, credential, "e2e company")
+    code, out = run("scan", invitation.url, "-w", wallet, "--accept", "--trust-issuer")
+    assert code == 0 and f"stored {family}" in out, out
+    with transaction(db) as session:
+        mark_issued(session, status.entry_id)
+    code, out = run("credentials", "-w", wallet, "--json")
+    assert credential["id"] in {c["id"] for c in json.loads(out)}, out
+    return Issued(stored(holder, credential["id"]), status)
 
 
 class AgentWallet:
