@@ -1,4 +1,3 @@
-# ruff: noqa: F811 -- fixtures imported by name from tests/issuer/test_oid4vci.py are parameters here
 """The OpenID journey against the running suite, as a person with the wallet stand-in does it:
 receive a RoleCredential over OpenID4VCI (SD-JWT VC, VC-JWT or ldp_vc; PIN), scan the gateway
 portal's OpenID4VP QR code (the page offers it beside the DIDComm one), log in; a revocation
@@ -16,7 +15,8 @@ import time
 import pytest
 import requests
 
-from tests.issuer.test_oid4vci import new_wallet, offer_of
+from tests.support.oid4vci import new_wallet, offer_of
+from tests.support.status_entries import entries_of, revoke_entry
 from tests.support.waits import timed
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
@@ -59,18 +59,8 @@ def test_openid_wallet_logs_in_and_a_revocation_cuts_the_session(wallet_cli, url
     assert [c["valid"] for c in me["credentials"]] == [True], me
     assert me["credentials"][0]["id"] == role["id"]  # the issuer's id, the same in every format
 
-    entry = requests.get(
-        f"{urls['revocation']}/status/entries",
-        params={"credential_id": role["id"]},
-        headers=operator,
-        timeout=TIMEOUT,
-    ).json()["entries"][0]
-    requests.post(
-        f"{urls['revocation']}/status/entries/{entry['id']}/revoke",
-        json={"reason": "test"},
-        headers=operator,
-        timeout=TIMEOUT,
-    ).raise_for_status()
+    entry = entries_of(urls["revocation"], role["id"], operator)[0]
+    revoke_entry(urls["revocation"], entry["id"], operator)
     took, me = timed(
         lambda: browser.get(f"{gateway}/auth/me", timeout=TIMEOUT).json(),
         3,

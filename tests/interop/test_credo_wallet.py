@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.issuer.test_oid4vci import offer_of
+from tests.support.oid4vci import offer_of
+from tests.support.status_entries import entries_of, revoke_entry
 from tests.support.waits import timed
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
@@ -145,20 +146,10 @@ def test_credo_receives_over_openid4vci_logs_in_over_openid4vp_and_a_revocation_
     assert me["credentials"] and all(c["valid"] for c in me["credentials"]), me
     assert role_id in {c["id"] for c in me["credentials"]}, me
 
-    entries = requests.get(
-        f"{urls['revocation']}/status/entries",
-        params={"credential_id": role_id},
-        headers=operator,
-        timeout=TIMEOUT,
-    ).json()["entries"]
+    entries = entries_of(urls["revocation"], role_id, operator)
     assert entries, role_id
     for entry in entries:
-        requests.post(
-            f"{urls['revocation']}/status/entries/{entry['id']}/revoke",
-            json={"reason": "interop test"},
-            headers=operator,
-            timeout=TIMEOUT,
-        ).raise_for_status()
+        revoke_entry(urls["revocation"], entry["id"], operator, "interop test")
 
     def cut() -> bool:
         me = browser.get(f"{gateway}/auth/me", timeout=TIMEOUT).json()

@@ -13,7 +13,6 @@ import base64
 import hashlib
 import json
 import time
-import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,9 +25,10 @@ from nacl.signing import VerifyKey
 from revocation.bitstring import bit_at, decode_list
 from revocation.token_status import decode_lst, status_at
 from schemas.loader import CONTEXTS_DIR
-from schemas.registry import example_credential
 from tests.support.depute import register_and_approve
+from tests.support.oid4vci import new_wallet, offer_of
 from tests.support.software import register_certifier
+from tests.support.status_entries import entries_of, revoke_entry
 from tests.support.waits import eventually
 from verifier.encoding import ED25519_PUB, multikey_decode
 
@@ -267,58 +267,6 @@ def company(urls, operator):
     return new_company(urls, operator)
 
 
-def offer_of(
-    urls, operator, family: str, *, did: str | None = None, company=None, certifier=None
-) -> dict[str, Any]:
-    """An open exchange's OpenID4VCI offer ({credential_offer_uri, offer_link, tx_code})."""
-    issuer = urls["issuer"]
-    if family == "OnboardingCredential":
-        response = requests.post(
-            f"{issuer}/issuer/onboarding/persons",
-            timeout=TIMEOUT,
-            json={"givenName": "Ada", "familyName": "Lovelace"},
-        )
-        assert response.status_code == 201, response.text
-        return response.json()["oid4vci"]
-    if family == "RoleCredential":
-        asked = requests.post(
-            f"{issuer}/issuer/role-requests",
-            timeout=TIMEOUT,
-            json={"did": did, "roles": ["DataConsumer"]},
-        ).json()
-        approved = requests.post(
-            f"{issuer}/issuer/role-requests/{asked['id']}/approve",
-            headers=operator,
-            timeout=TIMEOUT,
-        )
-        assert approved.status_code == 200, approved.text
-        return requests.get(f"{issuer}/issuer/role-requests/{asked['id']}", timeout=TIMEOUT).json()[
-            "exchange"
-        ]["oid4vci"]
-    if family == "AttorneyCredential":
-        registered, followed = company
-        admin_id = followed["provisioning"]["adminAuthorisation"]
-        view = requests.get(
-            f"{urls['depute']}/depute/api/companies/{registered['id']}/authorisations/{admin_id}",
-            headers=operator,
-            timeout=TIMEOUT,
-        ).json()
-        return view["exchange"]["oid4vci"]
-    credential = example_credential("SoftwareCertificationCredential")
-    credential.pop("credentialStatus", None)
-    credential.pop("id", None)
-    credential["issuer"] = certifier["did"]
-    credential["credentialSubject"]["id"] = f"urn:sha256:{uuid.uuid4().hex * 2}"
-    response = requests.post(
-        f"{issuer}/issuer/offers",
-        json={"credential": credential},
-        headers=operator,
-        timeout=TIMEOUT,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["oid4vci"]
-
-
 # -- tests -------------------------------------------------------------------------------------
 
 
@@ -422,19 +370,8 @@ def test_each_family_in_each_format_bound_to_the_wallet_key(
         assert ldp["credentialSubject"]["id"].startswith("urn:sha256:")
     assert status_bits(urls, payload, ldp) == (0, False)
 
-    entry = requests.get(
-        f"{urls['revocation']}/status/entries",
-        params={"credential_id": ldp["id"]},
-        headers=operator,
-        timeout=TIMEOUT,
-    ).json()["entries"][0]
-    revoked = requests.post(
-        f"{urls['revocation']}/status/entries/{entry['id']}/revoke",
-        json={"reason": "test"},
-        headers=operator,
-        timeout=TIMEOUT,
-    )
-    assert revoked.status_code == 200, revoked.text
+    entry = entries_of(urls["revocation"], ldp["id"], operator)[0]
+    revoke_entry(urls["revocation"], entry["id"], operator)
     assert status_bits(urls, payload, ldp) == (1, True)
 
 
@@ -628,14 +565,6 @@ def test_a_role_credential_is_issued_only_to_the_requested_did(urls, operator):
 # -- the wallet stand-in -----------------------------------------------------------------------
 
 
-def new_wallet(wallet_cli, prefix: str) -> tuple[str, str]:
-    """A fresh wallet (PIN 2468) made with the wallet CLI: (its name, its holder DID)."""
-    name = f"{prefix}-{uuid.uuid4().hex[:6]}"
-    code, out = wallet_cli("create", name, "--pin", "2468")
-    assert code == 0, out
-    return name, out.split("holder DID ")[1].strip()
-
-
 def test_wallet_stand_in_receives_every_family_in_every_format(
     wallet_cli, urls, operator, certifier
 ):
@@ -669,18 +598,8 @@ def test_wallet_stand_in_receives_every_family_in_every_format(
     assert shown["claims"]["roles"] == ["DataConsumer"] and shown["credential"].endswith("~")
     # Revoke the onboarding credential: the wallet shows every format of it revoked.
     [onboarding_id] = {i["id"] for i in by_type["OnboardingCredential"]}
-    entry = requests.get(
-        f"{urls['revocation']}/status/entries",
-        params={"credential_id": onboarding_id},
-        headers=operator,
-        timeout=TIMEOUT,
-    ).json()["entries"][0]
-    requests.post(
-        f"{urls['revocation']}/status/entries/{entry['id']}/revoke",
-        json={"reason": "test"},
-        headers=operator,
-        timeout=TIMEOUT,
-    ).raise_for_status()
+    entry = entries_of(urls["revocation"], onboarding_id, operator)[0]
+    revoke_entry(urls["revocation"], entry["id"], operator)
 
     def statuses():
         code, out = wallet_cli("credentials", "-w", name, "--json")

@@ -27,6 +27,7 @@ from revocation.models import StatusListCredential
 from tests.support.didcomm import connect
 from tests.support.gateway_wallet import AgentWallet, Issued, issue_with_status
 from tests.support.issuer_wallet import operator_headers
+from tests.support.status_entries import revoke_entry
 from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
@@ -99,13 +100,12 @@ def test_revoking_while_the_signer_is_down_locks_out_only_the_revoked_holder(sui
     try:
         assert not agent.client().is_ready(timeout=1.0)  # the signer is really out
         began = time.monotonic()
-        response = requests.post(
-            f"{world['revocation']}/status/entries/{revoked.status.entry_id}/revoke",
-            json={"reason": "revoked while the signer is down"},
-            headers=world["operator"],
-            timeout=10,
+        response = revoke_entry(
+            world["revocation"],
+            revoked.status.entry_id,
+            world["operator"],
+            "revoked while the signer is down",
         )
-        assert response.status_code == 200, response.text
         assert response.json()["status"] == "revoked"
         seq = response.json()["seq"]
 

@@ -22,6 +22,7 @@ from revocation.bitstring import bit_at, decode_list
 from revocation.models import LIST_SIZE
 from schemas.registry import example_credential
 from tests.support.didcomm import connect, issue_ld_proof
+from tests.support.status_entries import revoke_entry
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
@@ -100,13 +101,7 @@ def test_a_status_list_2021_is_signed_by_the_issuer_and_flips_on_revoke(
     assert verified(suite, credential)
 
     began = time.monotonic()
-    revoked = requests.post(
-        f"{service}/status/entries/{got.entry_id}/revoke",
-        json={"reason": "key compromised"},
-        headers=operator,
-        timeout=10,
-    )
-    assert revoked.status_code == 200
+    revoke_entry(service, got.entry_id, operator, "key compromised")
     after = fetch(got)
     assert time.monotonic() - began < 1.0  # revoke acknowledged and the new list signed
     flipped = after.json()

@@ -24,6 +24,7 @@ from tests.support.browser import Chromium
 from tests.support.didcomm import connect
 from tests.support.gateway_wallet import AgentWallet, issue_with_status
 from tests.support.issuer_wallet import operator_headers
+from tests.support.status_entries import revoke_entry
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
@@ -46,13 +47,7 @@ def role_holder(suite, db, hub, urls, name: str, roles: list[str]):
 
 
 def revoke_by_operator(urls, operator: dict, entry_id: int) -> None:
-    revoked = requests.post(
-        f"{urls['revocation']}/status/entries/{entry_id}/revoke",
-        json={"reason": "left the governance board"},
-        headers=operator,
-        timeout=10,
-    )
-    assert revoked.status_code == 200, revoked.text
+    revoke_entry(urls["revocation"], entry_id, operator, "left the governance board")
 
 
 def open_qr_login(

@@ -13,6 +13,7 @@ import requests
 
 from credgate.tokens import ensure_operator_token
 from tests.support.issuer_wallet import settled
+from tests.support.status_entries import entries_of, revoke_entry
 from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
@@ -50,19 +51,8 @@ def test_person_onboarding_through_the_issuer_service(wallet_cli, suite, setting
 
     headers = {"Authorization": f"Bearer {ensure_operator_token(settings, db)}"}
     revocation = suite.servers["revocation"].url
-    (entry,) = requests.get(
-        f"{revocation}/status/entries",
-        params={"credential_id": credential["id"]},
-        headers=headers,
-        timeout=10,
-    ).json()["entries"]
-    revoked = requests.post(
-        f"{revocation}/status/entries/{entry['id']}/revoke",
-        json={"reason": "test"},
-        headers=headers,
-        timeout=10,
-    )
-    assert revoked.status_code == 200, revoked.text
+    (entry,) = entries_of(revocation, credential["id"], headers)
+    revoke_entry(revocation, entry["id"], headers)
     code, out = eventually(
         lambda: wallet_cli("credential", credential["record_id"], "-w", "grace"),
         5,
