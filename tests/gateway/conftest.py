@@ -4,6 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.gateway import AUTHORITY, COMPANY
+from verifier.trust import StaticTrustRegistry
+
+
+@pytest.fixture(scope="module")
+def trust():
+    """A module's trust registry: AUTHORITY onboards, COMPANY is active (a test may change it)."""
+    return StaticTrustRegistry(
+        onboarding_authority=AUTHORITY.did, companies={COMPANY.did: "active"}
+    )
+
 
 @pytest.fixture
 def client(app):

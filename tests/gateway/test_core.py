@@ -30,6 +30,8 @@ from gateway.plugin import (
 )
 from gateway.state import gateway
 from tests.support.gateway import (
+    AUTHORITY,
+    COMPANY,
     bearer,
     challenge,
     running_gateway,
@@ -37,13 +39,11 @@ from tests.support.gateway import (
 )
 from tests.support.waits import timed
 from verifier.testing import Party, StatusListServer, credgate_credential, serving_lists
-from verifier.trust import CompanyStatus, StaticTrustRegistry
+from verifier.trust import CompanyStatus
 
 pytestmark = pytest.mark.db
 
 PROBLEMS = "https://w3id.org/credgate/problems/"
-AUTHORITY = Party.generate()
-COMPANY = Party.generate()
 HOLDER = Party.generate()
 EMPLOYEE = Party.generate()
 STRANGER = Party.generate()
@@ -97,13 +97,6 @@ def status_server():
     yield from serving_lists(
         ("roles", AUTHORITY, "revocation"),
         ("attorneys", COMPANY, "suspension"),
-    )
-
-
-@pytest.fixture(scope="module")
-def trust():
-    return StaticTrustRegistry(
-        onboarding_authority=AUTHORITY.did, companies={COMPANY.did: "active"}
     )
 
 

@@ -20,7 +20,7 @@ from gateway.handoff import clients_from
 from gateway.state import gateway
 from signin.handoff import SignedIn, admit
 from signin.pkce import s256
-from tests.support.gateway import running_gateway
+from tests.support.gateway import AUTHORITY, COMPANY, running_gateway
 from tests.support.waits import eventually
 from verifier.challenges import bound_to
 from verifier.dids import DidResolver
@@ -32,8 +32,6 @@ from verifier.trust import CombinedTrustRegistry, CompanyStatus, StaticTrustRegi
 pytestmark = pytest.mark.db
 
 PROBLEMS = "https://w3id.org/credgate/problems/"
-AUTHORITY = Party.generate()
-COMPANY = Party.generate()
 ADMIN = Party.generate()
 CALLBACK = "http://depute.test/depute/login/callback"
 CLIENTS = {
@@ -44,13 +42,6 @@ CLIENTS = {
 @pytest.fixture(scope="module")
 def status_server():
     yield from serving_lists(("attorneys", COMPANY, "suspension"))
-
-
-@pytest.fixture(scope="module")
-def trust():
-    return StaticTrustRegistry(
-        onboarding_authority=AUTHORITY.did, companies={COMPANY.did: "active"}
-    )
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,11 @@ from tests.support.waits import eventually
 from verifier.fetch import fetch_policy
 from verifier.testing import Party
 
+#: The onboarding authority and the active company of the gateway tests' trust registry (the
+#: ``trust`` fixture of tests/gateway/conftest.py).
+AUTHORITY = Party.generate()
+COMPANY = Party.generate()
+
 
 def gateway_app(settings, db, *, trust, status_url: str, apps: Iterable[Any] | None, **extra: Any):
     config = {
