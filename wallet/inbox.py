@@ -254,18 +254,11 @@ def offer_interaction(
     by_format = (record.get("by_format") or {}).get("cred_offer") or {}
     offer = by_format.get("ld_proof") or (full.get("ld_proof") or {})
     credential = offer.get("credential") if isinstance(offer, dict) else None
-    common = {
-        "kind": OFFER,
-        "record_id": cred_ex_id,
-        "thread_id": record.get("thread_id"),
-        "counterparty": label,
-    }
     if not isinstance(credential, dict):
         # Not a JSON-LD credential (e.g. AnonCreds): say so in the history, and refuse it.
         reason = "this wallet takes JSON-LD (ld_proof) credentials only"
-        row = interactions.record(
-            ctx, account, **common, counterparty_did=None, request={}, state=FAILED, detail=reason
-        )
+        common = _exchange(OFFER, cred_ex_id, record, label)
+        row = interactions.record(ctx, account, **common, request={}, state=FAILED, detail=reason)
         _quietly(lambda: holder.call(lambda c: c.credential_problem_report(cred_ex_id, reason)))
         return row
     issuer = credential.get("issuer")
@@ -273,8 +266,7 @@ def offer_interaction(
     return interactions.record(
         ctx,
         account,
-        **common,
-        counterparty_did=str(issuer) if issuer else None,
+        **_exchange(OFFER, cred_ex_id, record, label, str(issuer) if issuer else None),
         request={
             "credential": credential,
             "options": offer.get("options") or {},
@@ -290,13 +282,7 @@ def request_interaction(
     record = holder.call(lambda c: c.presentation_exchange(pres_ex_id))
     dif = ((record.get("by_format") or {}).get("pres_request") or {}).get("dif")
     definition = dif.get("presentation_definition") if isinstance(dif, dict) else None
-    common = {
-        "kind": REQUEST,
-        "record_id": pres_ex_id,
-        "thread_id": record.get("thread_id"),
-        "counterparty": label,
-        "counterparty_did": None,
-    }
+    common = _exchange(REQUEST, pres_ex_id, record, label)
     if not isinstance(definition, dict):
         reason = "this wallet answers DIF Presentation Exchange requests only"
         row = interactions.record(ctx, account, **common, request={}, state=FAILED, detail=reason)
@@ -327,6 +313,19 @@ def request_interaction(
     interactions.claim(ctx, row, REQUEST)
     _refuse(holder, pres_ex_id, reason)
     return interactions.finish(ctx, row, FAILED, detail=reason)
+
+
+def _exchange(
+    kind: str, record_id: str, record: dict[str, Any], label: str | None, did: str | None = None
+) -> dict[str, Any]:
+    """The fields of :func:`interactions.record` that name the interaction of an exchange."""
+    return {
+        "kind": kind,
+        "record_id": record_id,
+        "thread_id": record.get("thread_id"),
+        "counterparty": label,
+        "counterparty_did": did,
+    }
 
 
 def stored_credentials(holder: Holder) -> list[dict[str, Any]]:
