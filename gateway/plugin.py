@@ -30,7 +30,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, g
 
-from credgate.openapi import PROBLEM, component, operation, page, param
+from credgate.openapi import PROBLEM, component, listing, operation, page, param
 from credgate.problems import Problem
 from credgate.web import create_service_app
 from gateway.requirements import (
@@ -73,6 +73,7 @@ __all__ = [
     "evaluate",
     "evaluate_evidence",
     "gated",
+    "listing",
     "missing",
     "operation",
     "optional_principal",

@@ -32,6 +32,7 @@ from gateway.plugin import (
     component,
     current_principal,
     gated,
+    listing,
     operation,
     page,
     requires,
@@ -180,11 +181,7 @@ def index():
     **GATED,
     responses={
         **TO_LOGIN,
-        200: {
-            "type": "object",
-            "required": ["offers"],
-            "properties": {"offers": {"type": "array", "items": OFFER}},
-        },
+        200: listing("offers", OFFER),
     },
 )
 def offers():

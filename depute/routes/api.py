@@ -299,13 +299,7 @@ def create_authorisation(company_id: str):
 @api.get("/companies/<company_id>/authorisations")
 @operation(
     "The company's authorisations",
-    responses={
-        200: {
-            "type": "object",
-            "required": ["authorisations"],
-            "properties": {"authorisations": {"type": "array", "items": AUTHORISATION}},
-        }
-    },
+    responses={200: listing("authorisations", AUTHORISATION)},
     problems=(403, 404),
     query={"state": param("only those in this state", {"enum": list(STATES)})},
     **ADMIN,

@@ -127,6 +127,20 @@ PRESENT = _body(credentials=IDS)
 PROVE = _body(credentials=IDS, challenge={}, domain={}, proof_type={})
 
 
+def answer(summary: str, body: dict, *, problems: tuple[int, ...]):
+    """The declaration of an answer to an interaction (accept, decline, present): its body may
+    be left out, an unknown wallet is a 404 whatever the body, the interaction is answered."""
+    return operation(
+        summary,
+        body=body,
+        body_required=False,
+        responses={200: INTERACTION},
+        problems=problems,
+        before=_known,
+        **OPERATOR,
+    )
+
+
 def _object(*, optional: bool = False) -> dict:
     """The JSON object sent; ``optional``: an empty body is ``{}`` (chunked or not)."""
     body = json_body(optional=optional)
@@ -286,15 +300,7 @@ def show_interaction(name: str, interaction_id: str):
 
 
 @api.post("/wallets/<name>/interactions/<interaction_id>/accept")
-@operation(
-    "Accept an offer",
-    body=ACCEPT,
-    body_required=False,
-    responses={200: INTERACTION},
-    problems=(404, 409, 422, 503),
-    before=_known,
-    **OPERATOR,
-)
+@answer("Accept an offer", ACCEPT, problems=(404, 409, 422, 503))
 def accept(name: str, interaction_id: str):
     ctx = wallet_context()
     account = _account(name)
@@ -304,15 +310,7 @@ def accept(name: str, interaction_id: str):
 
 
 @api.post("/wallets/<name>/interactions/<interaction_id>/decline")
-@operation(
-    "Decline an offer or a request",
-    body=DECLINE,
-    body_required=False,
-    responses={200: INTERACTION},
-    problems=(404, 409, 503),
-    before=_known,
-    **OPERATOR,
-)
+@answer("Decline an offer or a request", DECLINE, problems=(404, 409, 503))
 def decline(name: str, interaction_id: str):
     ctx = wallet_context()
     account = _account(name)
@@ -327,14 +325,8 @@ def decline(name: str, interaction_id: str):
 
 
 @api.post("/wallets/<name>/interactions/<interaction_id>/present")
-@operation(
-    "Answer a proof request with the chosen credentials",
-    body=PRESENT,
-    body_required=False,
-    responses={200: INTERACTION},
-    problems=(404, 409, 422, 503),
-    before=_known,
-    **OPERATOR,
+@answer(
+    "Answer a proof request with the chosen credentials", PRESENT, problems=(404, 409, 422, 503)
 )
 def present(name: str, interaction_id: str):
     ctx = wallet_context()
