@@ -14,14 +14,12 @@ import uuid
 import pytest
 
 from agents.hub import ExchangeFailed, WebhookHub, WebhookTimeout
-from tests.scale.test_notify import settled
 
 pytestmark = pytest.mark.db
 
 
 @pytest.fixture
-def nodes(db):
-    settled(db)
+def nodes(db, notifier):
     return WebhookHub("key-a", store=db), WebhookHub("key-b", store=db)
 
 

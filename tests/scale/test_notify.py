@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import text
 
 from credgate.db import transaction
-from credgate.notify import notifier_for
 from tests.support.waits import eventually
 
 pytestmark = pytest.mark.db
@@ -24,21 +23,8 @@ def channel() -> str:
     return f"test.{uuid.uuid4().hex[:8]}"
 
 
-def settled(db):
-    """The notifier, its listener connected on PostgreSQL (connecting wakes every waiter)."""
-    notifier = notifier_for(db)
-    notifier.listen()
-    eventually(
-        lambda: not notifier.postgres or notifier.listening,
-        10,
-        0.02,
-        what="the listener to connect",
-    )
-    return notifier
-
-
-def test_publish_wakes_a_waiter_and_a_wait_is_bounded(db):
-    notifier, name = settled(db), channel()
+def test_publish_wakes_a_waiter_and_a_wait_is_bounded(notifier):
+    name = channel()
     seen = notifier.generation(name)
     began = time.monotonic()
     assert notifier.wait(name, seen, 0.2) is False
@@ -48,8 +34,8 @@ def test_publish_wakes_a_waiter_and_a_wait_is_bounded(db):
     assert notifier.generation(name) != seen
 
 
-def test_a_transaction_notifies_at_commit_and_never_on_rollback(db):
-    notifier, name = settled(db), channel()
+def test_a_transaction_notifies_at_commit_and_never_on_rollback(db, notifier):
+    name = channel()
     seen = notifier.generation(name)
     with pytest.raises(RuntimeError), transaction(db) as session:
         notifier.publish(name, session)
@@ -62,10 +48,10 @@ def test_a_transaction_notifies_at_commit_and_never_on_rollback(db):
 
 
 @pytest.fixture
-def postgres(settings, db):
+def postgres(settings, notifier):
     if not settings.database_url.startswith("postgresql"):
         pytest.skip("LISTEN/NOTIFY needs PostgreSQL (DATABASE_URL); SQLite is one process")
-    return settled(db)
+    return notifier
 
 
 def test_another_process_wakes_this_one(postgres, settings):

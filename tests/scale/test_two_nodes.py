@@ -40,8 +40,16 @@ from agents.tenants import ensure_tenant
 from credgate.db import transaction
 from credgate.tokens import ApiToken
 from revocation.allocation import allocate, mark_issued
-from tests.gateway.test_oid4vp import Browser
-from tests.support.oid4vp import TokenListServer, held_sdjwt, held_vcjwt, issue_sdjwt, issue_vcjwt
+from tests.support.didcomm import offer_invitation
+from tests.support.oid4vp import (
+    Browser,
+    TokenListServer,
+    held_sdjwt,
+    held_vcjwt,
+    issue_sdjwt,
+    issue_vcjwt,
+)
+from tests.support.status_entries import revoke_entry
 from tests.support.waits import eventually, timed
 from verifier.fetch import FetchPolicy
 from verifier.testing import Party, credgate_credential
@@ -55,7 +63,7 @@ AUTHORITY = Party.generate()  # the credentials' issuer (a test key, trusted by 
 HOLDER = Party.generate()
 DEADLINE = 1.0
 START_TIMEOUT = 120.0
-PROBE_ROUTE = "/apps/scale-probe/data"
+PROBE_ROUTE = "/apps/oid4vp-probe/data"  # tests.support.oid4vp.PROBE
 
 
 def free_port() -> int:
@@ -197,7 +205,7 @@ def cluster(postgres, settings, engine, db, suite, token_lists, tmp_path_factory
         json.dumps(
             {
                 "GATEWAY_DOMAIN": "http://gateway.scale.test",
-                "GATEWAY_APPS": ["tests.scale.probe:PROBE"],
+                "GATEWAY_APPS": ["tests.support.oid4vp:PROBE"],
                 "GATEWAY_AUDIT_INTERVAL": 0.05,
                 "VERIFIER_TRUST_FILE": str(trust),
                 "FETCH_ALLOW": [token_lists.url],
@@ -387,11 +395,7 @@ def test_revocation_through_b_denies_a_session_and_token_on_a(cluster, db):
     assert requests.get(route, headers=bearer, timeout=10).status_code == 200
     assert browser.http.get(route, timeout=10).status_code == 200
 
-    revoke = f"{b.urls['revocation']}/status/entries/{status.entry_id}/revoke"
-    response = requests.post(
-        revoke, json={"reason": "scale test"}, headers=cluster["operator"], timeout=10
-    )
-    assert response.status_code == 200, response.text
+    revoke_entry(b.urls["revocation"], status.entry_id, cluster["operator"], "scale test")
     elapsed, denied = first_denial(lambda: requests.get(route, headers=bearer, timeout=10))
     assert denied.status_code == 403 and denied.json()["type"].endswith("/revoked"), denied.text
     assert elapsed <= DEADLINE, elapsed
@@ -452,28 +456,7 @@ def test_didcomm_issuance_started_on_a_completes_with_webhooks_at_b(
     credential.update(issuer=issuer.did, id=f"urn:uuid:{secrets.token_hex(8)}")
     holder = out.split("holder DID ")[1].strip()
     credential["credentialSubject"]["id"] = holder
-    offer = issuer.client.request(
-        "POST",
-        "/issue-credential-2.0/create-offer",
-        json={
-            "auto_issue": True,
-            "auto_remove": False,
-            "filter": {
-                "ld_proof": {
-                    "credential": credential,
-                    "options": {
-                        "proofType": "Ed25519Signature2020",
-                        "proofPurpose": "assertionMethod",
-                    },
-                }
-            },
-        },
-    )
-    invitation = issuer.client.create_invitation(
-        label="scale issuer",
-        handshake=False,
-        attachments=[{"id": offer["cred_ex_id"], "type": "credential-offer"}],
-    )
+    invitation = offer_invitation(issuer, credential, "scale issuer")
     with db() as session:
         before = session.scalar(
             select(func.count(StoredWebhook.id)).where(StoredWebhook.agent == "holder")
