@@ -21,6 +21,7 @@ from tests.support.software import (
     participant,
     refused_within,
     register_certifier,
+    revoke_certification,
     run_job,
     upload,
     urls,
@@ -104,12 +105,7 @@ def test_certify_publish_list_run_revoke_refuse(suite, settings, db, operator):
     assert f"anonymised s3://hospital/cohort-7 {marker}" in job["output"]
 
     # 5. revoked: the registry says so, and the next job is refused within one second.
-    revoked = requests.post(
-        f"{issuer}/issuer/certifications/{cert['id']}/revoke",
-        json={"reason": "re-identification found"},
-        headers=certifier["auth"],
-        timeout=10,
-    )
+    revoked = revoke_certification(issuer, cert["id"], certifier["auth"], "re-identification found")
     assert revoked.status_code == 200, revoked.text
     refused, elapsed = refused_within(1.0, lambda: run_job(gateway, consumer, digest))
     assert refused.status_code == 403, refused.text

@@ -29,7 +29,7 @@ from tests.support.issuer_wallet import (
     totals,
     vc_api_role,
 )
-from tests.support.software import register_certifier
+from tests.support.software import register_certifier, revoke_certification
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
@@ -282,11 +282,8 @@ def test_certifier_certifies_an_flist_by_url_and_revokes_it(
     assert mine["credential"]["state"] == "issued" and mine["credential"]["status"] == "active"
 
     began = time.monotonic()
-    revoked = requests.post(
-        f"{issuer_url}/issuer/certifications/{cert['id']}/revoke",
-        json={"reason": "re-identification found in review"},
-        headers=auth,
-        timeout=10,
+    revoked = revoke_certification(
+        issuer_url, cert["id"], auth, "re-identification found in review"
     )
     assert revoked.status_code == 200, revoked.text
     assert revoked.json()["credential"]["status"] == "revoked"
@@ -294,12 +291,7 @@ def test_certifier_certifies_an_flist_by_url_and_revokes_it(
     assert time.monotonic() - began < 1.0
     published = requests.get(cert["registry"], timeout=10).json()["certificates"]
     assert {c["credentialId"]: c["status"] for c in published}[vc["id"]] == "revoked"
-    again = requests.post(
-        f"{issuer_url}/issuer/certifications/{cert['id']}/revoke",
-        json={"reason": "twice"},
-        headers=auth,
-        timeout=10,
-    )
+    again = revoke_certification(issuer_url, cert["id"], auth, "twice")
     assert again.status_code == 409
 
 

@@ -28,6 +28,7 @@ from tests.support.software import (
     participant,
     refused_within,
     register_certifier,
+    revoke_certification,
     run_job,
     upload,
     urls,
@@ -151,11 +152,8 @@ def test_a_revoked_certificate_is_refused_however_it_comes(suite, certifier, gat
     data = fresh_flist()
     cert = created(certify(suite, certifier, data))
     digest = upload(gateway, consumer, data)
-    revoked = requests.post(
-        f"{urls(suite)['issuer']}/issuer/certifications/{cert['id']}/revoke",
-        json={"reason": "backdoor found"},
-        headers=certifier["auth"],
-        timeout=10,
+    revoked = revoke_certification(
+        urls(suite)["issuer"], cert["id"], certifier["auth"], "backdoor found"
     )
     assert revoked.status_code == 200, revoked.text
     for sent in (None, cert["verifiableCredential"]):
@@ -196,13 +194,8 @@ def test_a_forged_registry_admits_nothing(suite, operator, certifier, gateway, c
     )
     # A genuine certificate of these bytes, revoked; the forged registry still calls it active.
     lying = honest["verifiableCredential"]
-    revoke = f"{urls(suite)['issuer']}/issuer/certifications/{honest['id']}/revoke"
-    assert (
-        requests.post(
-            revoke, json={"reason": "x"}, headers=certifier["auth"], timeout=10
-        ).status_code
-        == 200
-    )
+    revoked = revoke_certification(urls(suite)["issuer"], honest["id"], certifier["auth"], "x")
+    assert revoked.status_code == 200
     entries = [
         {"digest": digest, "status": "active", "credential": c}
         for c in (altered, widened, self_made, lying)

@@ -107,6 +107,18 @@ def certify(
     )
 
 
+def revoke_certification(
+    issuer_url: str, certification_id: str, auth: dict[str, str], reason: str
+) -> requests.Response:
+    """The certifier revokes one of its certifications; the issuer's answer."""
+    return requests.post(
+        f"{issuer_url}/issuer/certifications/{certification_id}/revoke",
+        json={"reason": reason},
+        headers=auth,
+        timeout=TIMEOUT,
+    )
+
+
 @dataclass
 class Participant:
     """A holder with a did:key and Onboarding and Role credentials from the authority."""
