@@ -21,6 +21,7 @@ from gateway.state import gateway
 from signin.handoff import SignedIn, admit
 from signin.pkce import s256
 from tests.support.gateway import AUTHORITY, COMPANY, running_gateway
+from tests.support.problems import assert_problem
 from tests.support.waits import eventually
 from verifier.challenges import bound_to
 from verifier.dids import DidResolver
@@ -31,7 +32,6 @@ from verifier.trust import CombinedTrustRegistry, CompanyStatus, StaticTrustRegi
 
 pytestmark = pytest.mark.db
 
-PROBLEMS = "https://w3id.org/credgate/problems/"
 ADMIN = Party.generate()
 CALLBACK = "http://depute.test/depute/login/callback"
 CLIENTS = {
@@ -118,14 +118,6 @@ def redeem(http, code: str, verifier_secret: str, **changes):
         **changes,
     }
     return http.post("/connect/token", json=body)
-
-
-def assert_problem(response, status: int, slug: str) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.headers["Content-Type"] == "application/problem+json"
-    body = response.get_json()
-    assert body["type"] == PROBLEMS + slug, body
-    return body
 
 
 # -- /connect/<client>: refused before any page or login is made ------------------------------

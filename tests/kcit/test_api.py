@@ -13,6 +13,7 @@ import pytest
 from credgate.openapi import openapi_path
 from gateway.mount import discover
 from suite.services import app_factory
+from tests.support.problems import assert_problem
 from verifier.testing import LoopbackServer, Party, QuietHandler
 
 pytestmark = pytest.mark.db
@@ -105,16 +106,6 @@ def register(client, **overrides) -> dict:
     return response.get_json()
 
 
-def problem(response, status: int, slug: str, field: str | None = None) -> dict:
-    body = response.get_json()
-    assert response.status_code == status, body
-    assert response.content_type == "application/problem+json"
-    assert body["type"] == f"https://w3id.org/credgate/problems/{slug}", body
-    if field is not None:
-        assert body["field"] == field, body
-    return body
-
-
 # -- validation ------------------------------------------------------------------------------------
 
 
@@ -134,7 +125,7 @@ def test_invalid_registration_numbers_are_problems_naming_the_field(client, numb
     response = client.post(
         "/kcit/registrations", json=registration(legalRegistrationNumber=numbers)
     )
-    problem(response, 422, slug, field)
+    assert_problem(response, 422, slug, field)
 
 
 @pytest.mark.parametrize(
@@ -151,13 +142,13 @@ def test_invalid_dids_are_problems_naming_the_did_field(client, did, slug):
     body = registration(did=did)
     if did.startswith("did:web:") and did != "did:web:":
         body["didKey"] = f"{did}#key-1"
-    problem(client.post("/kcit/registrations", json=body), 422, slug, "did")
+    assert_problem(client.post("/kcit/registrations", json=body), 422, slug, "did")
 
 
 def test_all_field_errors_are_reported_together(client):
     body = registration(country="France", representatives=[{"name": "", "email": "nope"}])
     body["legalRegistrationNumber"] = {"vatId": "FR1", "lei": "x"}
-    found = problem(client.post("/kcit/registrations", json=body), 422, "invalid-country")
+    found = assert_problem(client.post("/kcit/registrations", json=body), 422, "invalid-country")
     fields = {e["field"] for e in found["errors"]}
     assert {
         "country",
@@ -176,27 +167,27 @@ def test_did_web_must_resolve_and_list_the_declared_key(client, didweb):
 
     other, other_key = didweb.publish("unlisted.test", Party.generate(), key_listed=False)
     response = client.post("/kcit/registrations", json=registration(did=other, didKey=other_key))
-    problem(response, 422, "did-key-not-found", "didKey")
+    assert_problem(response, 422, "did-key-not-found", "didKey")
     response = client.post(
         "/kcit/registrations", json=registration(did=did, didKey=f"{did}#missing")
     )
-    problem(response, 422, "did-key-not-found", "didKey")
+    assert_problem(response, 422, "did-key-not-found", "didKey")
     response = client.post("/kcit/registrations", json=registration(did=did))
-    problem(response, 422, "missing-field", "didKey")
+    assert_problem(response, 422, "missing-field", "didKey")
     # A DID names one company.
     response = client.post("/kcit/registrations", json=registration(did=did, didKey=key_id))
-    problem(response, 409, "did-taken", "did")
+    assert_problem(response, 409, "did-taken", "did")
 
 
 def test_malformed_bodies_are_problems(client):
-    problem(
+    assert_problem(
         client.post("/kcit/registrations", data="{", content_type="application/json"),
         400,
         "malformed-json",
     )
-    problem(client.post("/kcit/registrations", data="x"), 415, "unsupported-media-type")
-    problem(client.post("/kcit/registrations", json=[1]), 400, "invalid-field")
-    problem(
+    assert_problem(client.post("/kcit/registrations", data="x"), 415, "unsupported-media-type")
+    assert_problem(client.post("/kcit/registrations", json=[1]), 400, "invalid-field")
+    assert_problem(
         client.post("/kcit/registrations", json=registration(extra=1)),
         422,
         "unknown-field",
@@ -208,9 +199,9 @@ def test_malformed_bodies_are_problems(client):
 
 
 def test_admin_api_needs_the_operator_token(client):
-    problem(client.get("/kcit/admin/companies"), 401, "unauthorized")
+    assert_problem(client.get("/kcit/admin/companies"), 401, "unauthorized")
     response = client.get("/kcit/admin/companies", headers={"Authorization": "Bearer nope"})
-    problem(response, 401, "invalid-token")
+    assert_problem(response, 401, "invalid-token")
 
 
 def test_review_lifecycle_with_history_feed_and_trust(client, operator):
@@ -255,9 +246,9 @@ def test_review_lifecycle_with_history_feed_and_trust(client, operator):
     assert may["mayIssue"] is False
 
     again = client.post(f"/kcit/admin/companies/{cid}/approve", json={}, headers=operator)
-    problem(again, 409, "invalid-transition")
+    assert_problem(again, 409, "invalid-transition")
     no_reason = client.post(f"/kcit/admin/companies/{cid}/suspend", json={}, headers=operator)
-    problem(no_reason, 400, "missing-field", "reason")
+    assert_problem(no_reason, 400, "missing-field", "reason")
     suspended = client.post(
         f"/kcit/admin/companies/{cid}/suspend", json={"reason": "fraud check"}, headers=operator
     ).get_json()
@@ -278,13 +269,13 @@ def test_review_lifecycle_with_history_feed_and_trust(client, operator):
         json={"legalName": "Late", "version": reinstated["version"]},
         headers=operator,
     )
-    problem(stale, 409, "version-conflict")
+    assert_problem(stale, 409, "version-conflict")
     bad_vat = client.patch(
         f"/kcit/admin/companies/{cid}",
         headers=operator,
         json={"legalRegistrationNumber": {"vatId": "FR00"}},
     )
-    problem(bad_vat, 422, "invalid-vat", "legalRegistrationNumber.vatId")
+    assert_problem(bad_vat, 422, "invalid-vat", "legalRegistrationNumber.vatId")
     removed = client.post(
         f"/kcit/admin/companies/{cid}/remove", json={"reason": "closed"}, headers=operator
     ).get_json()
@@ -319,7 +310,7 @@ def test_accreditations_follow_the_company_and_are_announced(client, operator):
         "SoftwareCertificationCredential"
     ]
     withdraw = {**body, "active": False}
-    problem(
+    assert_problem(
         client.post("/kcit/admin/accreditations", json=withdraw, headers=operator),
         400,
         "missing-field",
@@ -331,14 +322,14 @@ def test_accreditations_follow_the_company_and_are_announced(client, operator):
     feed = client.get(f"/kcit/changes?after={last}").get_json()["changes"]
     assert [c["did"] for c in feed] == [certifier, certifier]
     unknown = {"did": certifier, "credentialType": "NoSuchCredential"}
-    problem(
+    assert_problem(
         client.post("/kcit/admin/accreditations", json=unknown, headers=operator),
         400,
         "unknown-credential-type",
         "credentialType",
     )
     bad = {"did": "did:nope", "credentialType": "SoftwareCertificationCredential"}
-    problem(
+    assert_problem(
         client.post("/kcit/admin/accreditations", json=bad, headers=operator),
         422,
         "invalid-did",
@@ -356,14 +347,14 @@ def test_admin_list_filters_and_unknown_powers(client, operator):
         json={"powers": ["bank:steal"]},
         headers=operator,
     )
-    problem(response, 400, "unknown-power", "powers")
-    problem(
+    assert_problem(response, 400, "unknown-power", "powers")
+    assert_problem(
         client.get("/kcit/admin/companies?status=odd", headers=operator),
         400,
         "invalid-field",
         "status",
     )
-    problem(
+    assert_problem(
         client.post("/kcit/admin/companies/nope/approve", json={}, headers=operator),
         404,
         "company-not-found",
@@ -388,8 +379,8 @@ def test_change_feed_long_poll_wakes_on_a_change_and_is_bounded(client, operator
     poller.join(5)
     assert time.monotonic() - began < 1.0
     assert answers[0].get_json()["changes"][0]["status"] == "active"
-    problem(client.get("/kcit/changes?wait=-1"), 400, "invalid-field", "wait")
-    problem(client.get("/kcit/changes?after=x"), 400, "invalid-field", "after")
+    assert_problem(client.get("/kcit/changes?wait=-1"), 400, "invalid-field", "wait")
+    assert_problem(client.get("/kcit/changes?after=x"), 400, "invalid-field", "after")
 
 
 def test_openapi_documents_every_route(app, client):

@@ -8,9 +8,9 @@ from uuid import uuid4
 import pytest
 
 from credgate.db import transaction
-from credgate.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 from revocation import create_app
 from revocation.allocation import StatusAllocation, allocate, mark_issued
+from tests.support.problems import assert_problem
 
 pytestmark = pytest.mark.db
 
@@ -37,14 +37,6 @@ def issued(db, purpose: str = "suspension", credential_id: str | None = None) ->
     with transaction(db) as session:
         mark_issued(session, got.entry_id)
     return got
-
-
-def assert_problem(response, status: int, slug: str) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM_MEDIA_TYPE
-    body = response.get_json(force=True)
-    assert body["type"] == PROBLEM_BASE + slug and body["status"] == status
-    return body
 
 
 def test_suspend_reinstate_revoke_over_the_api_with_history(client, operator, db):
