@@ -27,6 +27,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from credgate.changelog import ChangeLog
+from credgate.openapi import Ref, Schema, component
 
 __all__ = ["long_poll", "event_stream", "wait_seconds"]
 
@@ -52,6 +53,22 @@ def long_poll(
     response = jsonify({"changes": [change.to_json() for change in found], "last": last})
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def long_poll_answer(name: str, change: Schema) -> Ref:
+    """The schema of :func:`long_poll`'s answer, named ``name`` in the API description:
+    ``change`` is the schema of one change."""
+    return component(
+        name,
+        {
+            "type": "object",
+            "required": ["changes", "last"],
+            "properties": {
+                "changes": {"type": "array", "items": change},
+                "last": {"type": "integer"},
+            },
+        },
+    )
 
 
 def event_stream(

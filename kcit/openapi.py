@@ -9,6 +9,7 @@ together) stay in :mod:`kcit.validation`, which names each failure's own problem
 
 from __future__ import annotations
 
+from credgate.changefeed import long_poll_answer
 from credgate.openapi import component, listing
 from kcit.validation import DID as DID_SYNTAX
 from kcit.validation import SUPPORTED_DID_METHODS
@@ -262,25 +263,15 @@ MAY_ISSUE = {
         "reason": NULLABLE,
     },
 }
-CHANGES = component(
+CHANGES = long_poll_answer(
     "Changes",
     {
         "type": "object",
-        "required": ["changes", "last"],
         "properties": {
-            "changes": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "seq": {"type": "integer"},
-                        "did": NULLABLE,
-                        "status": STRING,
-                        "company": NULLABLE,
-                    },
-                },
-            },
-            "last": {"type": "integer"},
+            "seq": {"type": "integer"},
+            "did": NULLABLE,
+            "status": STRING,
+            "company": NULLABLE,
         },
     },
 )

@@ -17,7 +17,7 @@ import re
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from credgate.auth import OPERATOR
-from credgate.changefeed import event_stream, long_poll, wait_seconds
+from credgate.changefeed import event_stream, long_poll, long_poll_answer, wait_seconds
 from credgate.openapi import component, listing, operation, param
 from credgate.problems import Problem, json_body
 from credgate.web import db_sessions
@@ -41,27 +41,17 @@ NULLABLE = {"type": ["string", "null"]}
 SEQ = {"type": "integer", "minimum": 0, "maximum": MAX_SEQ, "x-problem": "invalid-parameter"}
 LIST_PATH = {"list_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
 ENTRY_PATH = {"entry_id": {"type": "string", "pattern": "^[0-9]{1,18}$"}}
-CHANGES = component(
+CHANGES = long_poll_answer(
     "StatusChanges",
     {
         "type": "object",
-        "required": ["changes", "last"],
+        "required": ["seq", "list_id", "url"],
         "properties": {
-            "changes": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["seq", "list_id", "url"],
-                    "properties": {
-                        "seq": {"type": "integer"},
-                        "list_id": STRING,
-                        "url": STRING,
-                        "index": {"type": "integer"},
-                        "status": STRING,
-                    },
-                },
-            },
-            "last": {"type": "integer"},
+            "seq": {"type": "integer"},
+            "list_id": STRING,
+            "url": STRING,
+            "index": {"type": "integer"},
+            "status": STRING,
         },
     },
 )
