@@ -16,7 +16,9 @@ from issuer.exchanges import get_exchange
 TOPIC = "issue_credential_v2_0"
 
 
-def _offer_threads(invitation: dict[str, Any]) -> set[str]:
+def attached_threads(invitation: dict[str, Any]) -> set[str]:
+    """Thread ids of the offers attached to a connectionless invitation (the holder's offer
+    records carry them; tests/support/issuer_wallet.py's holder follows them too)."""
     threads = set()
     for attachment in invitation.get("requests~attach", []):
         message = attachment.get("data", {}).get("json", {})
@@ -33,7 +35,7 @@ def accept_exchange(ctx: DeputeContext, tenant: TenantHandle, exchange_id: str) 
         raise RuntimeError(f"exchange {exchange_id} has no invitation ({exchange.state})")
     since = hub.last_seq
     received = tenant.client.receive_invitation(exchange.invitation)
-    threads = _offer_threads(exchange.invitation)
+    threads = attached_threads(exchange.invitation)
     connection_id = received.get("connection_id")
 
     def ours(event) -> bool:

@@ -13,6 +13,7 @@ import requests
 
 from agents.hub import WebhookHub
 from agents.tenants import TenantHandle
+from depute.company_wallet import attached_threads
 from tests.support.waits import eventually
 
 TIMEOUT = 20.0
@@ -22,15 +23,6 @@ def fetch_invitation(short_url: str) -> dict[str, Any]:
     response = requests.get(short_url, headers={"Accept": "application/json"}, timeout=5)
     response.raise_for_status()
     return response.json()
-
-
-def attached_threads(invitation: dict[str, Any]) -> set[str]:
-    """Thread ids of the offers attached to a connectionless invitation."""
-    threads = set()
-    for attachment in invitation.get("requests~attach", []):
-        message = attachment.get("data", {}).get("json", {})
-        threads.add((message.get("~thread") or {}).get("thid") or message.get("@id"))
-    return threads
 
 
 def receive_offers(
