@@ -13,6 +13,7 @@ revocation, not even for a few seconds.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
@@ -108,21 +109,10 @@ LIST_MEDIA = ("application/vc+ld+json", "application/ld+json")
     problems=(404, 503),
 )
 def status_list(list_id: str):
-    if not LIST_ID.fullmatch(list_id):
-        raise Problem("unknown-status-list", "Unknown status list", 404, "no such status list")
-    published = published_list(
-        db_sessions(),
-        current_app.extensions.get("credgate.agent"),
-        list_id,
-        ttl=current_app.config["STATUS_LIST_TTL"],
-    )
+    published = _published(published_list, list_id)
     response = Response(published.body, mimetype=published.media_type)
-    response.set_etag(published.etag)
     response.last_modified = published.signed_at
-    response.cache_control.no_cache = True
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Credgate-Status-Version"] = str(published.version)
-    return response.make_conditional(request)
+    return _revalidated(response, published.etag, published.version)
 
 
 @revocation.get("/status/<list_id>/token")
@@ -134,19 +124,29 @@ def status_list(list_id: str):
 )
 def status_list_token(list_id: str):
     """The same list as an IETF Token Status List token, for SD-JWT VCs."""
+    token = _published(published_token, list_id)
+    response = Response(token.jwt, mimetype=TOKEN_MEDIA_TYPE)
+    return _revalidated(response, token.etag, token.version)
+
+
+def _published[T](publish: Callable[..., T], list_id: str) -> T:
+    """The list as ``publish`` (the credential's or the token's) serves it: signed anew if due."""
     if not LIST_ID.fullmatch(list_id):
         raise Problem("unknown-status-list", "Unknown status list", 404, "no such status list")
-    token = published_token(
+    return publish(
         db_sessions(),
         current_app.extensions.get("credgate.agent"),
         list_id,
         ttl=current_app.config["STATUS_LIST_TTL"],
     )
-    response = Response(token.jwt, mimetype=TOKEN_MEDIA_TYPE)
-    response.set_etag(token.etag)
+
+
+def _revalidated(response: Response, etag: str, version: int) -> Response:
+    """A list for anyone to fetch, revalidated on every use (304 while its ETag holds)."""
+    response.set_etag(etag)
     response.cache_control.no_cache = True
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Credgate-Status-Version"] = str(token.version)
+    response.headers["Credgate-Status-Version"] = str(version)
     return response.make_conditional(request)
 
 
