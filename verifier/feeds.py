@@ -68,7 +68,8 @@ class ChangeFeed:
         if first_contact:
             self.target.invalidate()  # what was cached before we followed the feed may be stale
         self.last = last
-        self.target.feed_healthy = True
+        if not self._stop.is_set():  # a poll answered after stop() leaves the target unhealthy
+            self.target.feed_healthy = True
         return changes
 
     def apply(self, change: dict[str, Any]) -> None:
@@ -96,7 +97,8 @@ class ChangeFeed:
         return self
 
     def stop(self) -> None:
+        """Stops following; the target is unhealthy at once (its short TTL). The thread ends at
+        once between polls, or when the long poll in flight returns: a daemon, it is not waited
+        for, since nothing cuts a long poll short (a caller would wait up to ``wait`` seconds)."""
         self._stop.set()
         self.target.feed_healthy = False
-        if self._thread is not None:
-            self._thread.join(timeout=1.0)
