@@ -121,9 +121,7 @@ def _send_offer(
             auto_issue=False,
         )
     except AgentError as exc:
-        with transaction(ctx.factory) as session:
-            records.abandon(session, record, f"offer failed: {exc.message}")
-            finish_exchange(session, record.exchange_id)
+        _abandon(ctx, record, f"offer failed: {exc.message}")
         return
     with transaction(ctx.factory) as session:
         session.execute(
@@ -182,9 +180,7 @@ def on_request(ctx: IssuerContext, record: IssuedCredential, cred_ex_id: str) ->
         try:
             bound = _bind_subject(tenant, record, cred_ex_id)
         except DomainError as problem:
-            with transaction(ctx.factory) as session:
-                records.abandon(session, record, f"refused the request: {problem.detail}")
-                finish_exchange(session, record.exchange_id)
+            _abandon(ctx, record, f"refused the request: {problem.detail}")
             if tenant is not None:
                 _tell_holder(tenant, cred_ex_id, problem.detail or problem.title)
             return
@@ -207,11 +203,7 @@ def _issue(
     except AgentUnavailable:
         return  # it may or may not have signed: the sweeper asks the agent later
     except AgentError as exc:
-        with transaction(ctx.factory) as session:
-            records.abandon(
-                session, record, f"agent could not issue: {exc.message}", from_states=(ISSUING,)
-            )
-            finish_exchange(session, record.exchange_id)
+        _abandon(ctx, record, f"agent could not issue: {exc.message}", from_states=(ISSUING,))
         return
     with transaction(ctx.factory) as session:
         records.deliver(session, record)
@@ -279,9 +271,21 @@ def _delivered(ctx: IssuerContext, record: IssuedCredential, *, acknowledged: bo
 
 def _failed(ctx: IssuerContext, record: IssuedCredential, reason: str) -> None:
     """The holder or the agent gave up. An issued credential stays issued (it exists)."""
+    _abandon(ctx, record, reason, from_states=(OFFERED, ISSUING), exchange_reason=reason)
+
+
+def _abandon(
+    ctx: IssuerContext,
+    record: IssuedCredential,
+    reason: str,
+    *,
+    from_states: tuple[str, ...] = (OFFERED,),
+    exchange_reason: str | None = None,
+) -> None:
+    """Give the record up, and close its exchange if nothing in it is left to do."""
     with transaction(ctx.factory) as session:
-        records.abandon(session, record, reason, from_states=(OFFERED, ISSUING))
-        finish_exchange(session, record.exchange_id, reason)
+        records.abandon(session, record, reason, from_states=from_states)
+        finish_exchange(session, record.exchange_id, exchange_reason)
 
 
 def finish_exchange(session, exchange_id: str | None, reason: str | None = None) -> None:
