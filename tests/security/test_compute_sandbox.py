@@ -1,3 +1,4 @@
+# ruff: noqa: F811 -- the fixtures of tests/support/apps.py, imported by name, are parameters here
 """The compute sandbox, attacked from inside: certified flists, admitted and run through the
 compute API like any job, that try to escape — read the suite's secrets, read another process's
 environment, reach a service port on 127.0.0.1, write outside their scratch, fork-bomb, allocate
@@ -25,29 +26,24 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-import tests.apps.test_apps as apps_tests
 from apps.compute.executor import Limits, LocalExecutor
 from apps.compute.models import AuditEntry, Job
 from apps.compute.services import job_json
-from tests.apps.test_apps import (
+from tests.support.apps import (  # noqa: F401 (status_server and env are fixtures)
     AUTHORITY,
-    BUYER_CO,
-    CERTIFIER,
-    COMPANY,
+    apps_gateway,
     certify,
-    flist,
+    env,
     problem_type,
+    status_server,
     upload,
 )
 from tests.support.gateway import gateway_app
+from tests.support.software import flist
 from tests.support.waits import eventually
 from verifier.trust import StaticTrustRegistry
 
 pytestmark = pytest.mark.db
-
-# the compute tests' own fixtures: the status lists and the parties' tokens (for this app)
-status_server = apps_tests.status_server
-env = apps_tests.env
 
 LIMITS = Limits(
     seconds=4.0,
@@ -76,19 +72,12 @@ def datasets():
 
 @pytest.fixture(scope="module")
 def app(settings, db, status_server, tmp_path_factory, datasets):
-    trust = StaticTrustRegistry(
-        onboarding_authority=AUTHORITY.did,
-        companies={COMPANY.did: "active", BUYER_CO.did: "active"},
-        accreditations={CERTIFIER.did: ["SoftwareCertificationCredential"]},
-    )
-    app = gateway_app(
+    app = apps_gateway(
         settings,
         db,
-        trust=trust,
-        status_url=status_server.url,
-        apps=None,
-        COMPUTE_STORE=tmp_path_factory.mktemp("flists"),
-        COMPUTE_LIMITS=LIMITS,
+        status_server,
+        tmp_path_factory.mktemp("flists"),
+        LIMITS,
         COMPUTE_DATASETS=datasets,
     )
     runtime = app.extensions["apps.compute"]

@@ -17,15 +17,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from hypothesis.errors import Unsatisfiable
 from jsonschema import Draft202012Validator
-from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    negative_data_rejection,
-    response_schema_conformance,
-)
 
 from credgate.config import load_settings
 from credgate.db import make_engine, session_factory
@@ -34,14 +26,12 @@ from gateway.mount import discover
 from suite.schema import migrate
 from tests.conftest import scratch_database
 from tests.support.issuer_wallet import operator_headers
+from tests.support.openapi_checks import run_operation, runs_for
 from verifier import StaticTrustRegistry
 from verifier.testing import Party
 
 pytestmark = pytest.mark.db
 
-#: Generated cases per operation: enough to reach every declared branch of a small API, bounded
-#: so that the six services together stay under a minute on two cores.
-EXAMPLES = 6
 NO_AGENT = {"AGENT_URL": "http://127.0.0.1:9", "AGENT_API_KEY": "unused"}
 
 
@@ -183,13 +173,7 @@ def test_the_service_answers_as_its_document_says(service, world):
     failures: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()
-        raw = operation.definition.raw
-        runs = [(GenerationMode.POSITIVE, [server_error])]
-        if not raw.get("x-undeclared"):  # answered as declared
-            runs = [(GenerationMode.POSITIVE, [server_error, response_schema_conformance])]
-        if validated(raw):  # and what its declaration refuses is refused
-            runs.append((GenerationMode.NEGATIVE, [server_error, negative_data_rejection]))
-        for mode, checks in runs:
+        for mode, checks in runs_for(operation.definition.raw):
             failure = run_operation(operation, mode, checks, headers)
             if failure:
                 failures.append(f"{operation.label} ({mode.value}): {failure}")
@@ -205,47 +189,3 @@ def references(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for member in value:
             yield from references(member)
-
-
-def validated(operation: dict[str, Any]) -> bool:
-    """Whether the kit checks the operation's input: a JSON body or query parameters (path
-    parameters are the routes' own to check, and mostly any string; a body of any JSON has
-    nothing to break)."""
-    body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
-    query = [p for p in operation.get("parameters", ()) if p["in"] == "query"]
-    return not operation.get("x-undeclared") and (bool(body.get("schema")) or bool(query))
-
-
-def server_error(ctx, response, case):
-    """schemathesis's check, but a 503 the operation declares, or one with ``Retry-After`` (an
-    agent or the database out of reach, which the client is told to retry), is an answer."""
-    if response.status_code == 503 and (
-        "503" in case.operation.definition.raw.get("responses", {})
-        or "Retry-After" in response.headers
-    ):
-        return None
-    return not_a_server_error(ctx, response, case)
-
-
-def run_operation(operation, mode, checks, headers: dict[str, str]) -> str | None:
-    """The first failure schemathesis finds within ``EXAMPLES`` cases, or None."""
-
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        suppress_health_check=list(HealthCheck),
-        print_blob=False,
-    )
-    @given(case=operation.as_strategy(mode))
-    def explore(case):
-        case.call_and_validate(headers=headers, checks=checks)
-
-    try:
-        explore()
-    except Unsatisfiable:  # nothing to break: the declaration allows every value
-        return None
-    except (Exception, BaseExceptionGroup) as exc:  # schemathesis's failures, per operation
-        return f"{type(exc).__name__}: {str(exc)[:1500]}"
-    return None
