@@ -13,7 +13,8 @@ from credgate.db import transaction
 from credgate.problems import PROBLEM_BASE
 from credgate.tokens import ApiToken, ensure_operator_token, hash_token
 from revocation import create_app
-from revocation.allocation import StatusAllocation, allocate, mark_issued
+from revocation.allocation import StatusAllocation
+from tests.support.status_entries import live_entry
 
 pytestmark = pytest.mark.db
 
@@ -37,18 +38,7 @@ def sign_in(browser, token: str):
 
 
 def issued(db, credential_id: str | None = None, purpose: str = "suspension") -> StatusAllocation:
-    with transaction(db) as session:
-        got = allocate(
-            session,
-            issuer_did=f"did:example:{uuid4().hex}",
-            purpose=purpose,
-            model="StatusList2021",
-            credential_id=credential_id or f"urn:uuid:{uuid4()}",
-            status_base_url=BASE,
-        )
-    with transaction(db) as session:
-        mark_issued(session, got.entry_id)
-    return got
+    return live_entry(db, BASE, credential_id=credential_id, purpose=purpose)
 
 
 def test_the_page_asks_to_sign_in_and_sets_a_strict_cookie_of_its_own(browser):

@@ -19,6 +19,7 @@ from credgate.errors import DomainError
 from revocation import allocation, feed, store
 from revocation.allocation import StatusAllocation, allocate, mark_abandoned, mark_issued
 from revocation.models import LIST_SIZE, StatusEntry, StatusEvent, StatusList
+from tests.support.status_entries import reserved_entry
 
 pytestmark = pytest.mark.db
 
@@ -29,17 +30,8 @@ def new_did() -> str:
     return f"did:example:{uuid4().hex}"
 
 
-def _allocate(db, did, *, purpose="revocation", model="StatusList2021", **kw) -> StatusAllocation:
-    with transaction(db) as session:
-        return allocate(
-            session,
-            issuer_did=did,
-            purpose=purpose,
-            model=model,
-            credential_id=kw.pop("credential_id", f"urn:uuid:{uuid4()}"),
-            status_base_url=kw.pop("status_base_url", BASE),
-            **kw,
-        )
+def _allocate(db, did, *, status_base_url=BASE, **options) -> StatusAllocation:
+    return reserved_entry(db, status_base_url, issuer_did=did, **options)
 
 
 @pytest.mark.parametrize(

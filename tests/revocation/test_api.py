@@ -7,10 +7,10 @@ from uuid import uuid4
 
 import pytest
 
-from credgate.db import transaction
 from revocation import create_app
-from revocation.allocation import StatusAllocation, allocate, mark_issued
+from revocation.allocation import StatusAllocation
 from tests.support.problems import assert_problem
+from tests.support.status_entries import live_entry
 
 pytestmark = pytest.mark.db
 
@@ -24,19 +24,7 @@ def client(settings, db):
 
 
 def issued(db, purpose: str = "suspension", credential_id: str | None = None) -> StatusAllocation:
-    with transaction(db) as session:
-        got = allocate(
-            session,
-            issuer_did=f"did:example:{uuid4().hex}",
-            purpose=purpose,
-            model="StatusList2021",
-            credential_id=credential_id or f"urn:uuid:{uuid4()}",
-            status_base_url=BASE,
-            exchange_id="ex-42",
-        )
-    with transaction(db) as session:
-        mark_issued(session, got.entry_id)
-    return got
+    return live_entry(db, BASE, purpose=purpose, credential_id=credential_id, exchange_id="ex-42")
 
 
 def test_suspend_reinstate_revoke_over_the_api_with_history(client, operator, db):

@@ -10,7 +10,6 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from uuid import uuid4
 
 import pytest
 import requests
@@ -19,8 +18,9 @@ from credgate.db import transaction
 from credgate.problems import PROBLEM_BASE
 from credgate.serving import serve
 from revocation import create_app, feed, store
-from revocation.allocation import StatusAllocation, allocate
+from revocation.allocation import StatusAllocation
 from revocation.status import change_status
+from tests.support.status_entries import reserved_entry
 from tests.support.waits import eventually
 
 pytestmark = pytest.mark.db
@@ -36,7 +36,7 @@ def service(settings, db) -> Iterator[str]:
             "DB_SESSION_FACTORY": db,
             "SERVICE_URLS": {},
             "STATUS_STREAM_HEARTBEAT": 0.3,
-            "STATUS_STREAM_MAX_SECONDS": 6.0,
+            "STATUS_STREAM_MAX_SECONDS": 3.0,
         }
     )
     server = serve(app)
@@ -45,15 +45,7 @@ def service(settings, db) -> Iterator[str]:
 
 
 def suspendable(db) -> StatusAllocation:
-    with transaction(db) as session:
-        return allocate(
-            session,
-            issuer_did=f"did:example:{uuid4().hex}",
-            purpose="suspension",
-            model="StatusList2021",
-            credential_id=f"urn:uuid:{uuid4()}",
-            status_base_url=BASE,
-        )
+    return reserved_entry(db, BASE, purpose="suspension")
 
 
 def head(db) -> int:
@@ -254,7 +246,7 @@ def test_sse_sends_keepalives_and_ends_within_its_lifetime(service, db):
     ) as response:
         lines = list(response.iter_lines(decode_unicode=True))  # the server closes the stream
     elapsed = time.monotonic() - began
-    assert 5.0 <= elapsed < 9.0, elapsed
+    assert 3.0 <= elapsed < 6.0, elapsed
     assert lines.count(": keepalive") >= 5
 
 

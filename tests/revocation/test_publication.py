@@ -17,12 +17,12 @@ import requests
 from agents.tenants import ensure_tenant
 from credgate.db import transaction
 from credgate.problems import PROBLEM_BASE
-from revocation.allocation import StatusAllocation, allocate, mark_issued
+from revocation.allocation import StatusAllocation, mark_issued
 from revocation.bitstring import bit_at, decode_list
 from revocation.models import LIST_SIZE
 from schemas.registry import example_credential
 from tests.support.didcomm import connect, issue_ld_proof
-from tests.support.status_entries import revoke_entry
+from tests.support.status_entries import live_entry, reserved_entry, revoke_entry
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
@@ -40,18 +40,7 @@ def service(suite) -> str:
 
 
 def allocated(db, did: str, service: str, purpose: str, model: str) -> StatusAllocation:
-    with transaction(db) as session:
-        got = allocate(
-            session,
-            issuer_did=did,
-            purpose=purpose,
-            model=model,
-            credential_id=f"urn:uuid:{uuid4()}",
-            status_base_url=service,
-        )
-    with transaction(db) as session:
-        mark_issued(session, got.entry_id)
-    return got
+    return live_entry(db, service, issuer_did=did, purpose=purpose, model=model)
 
 
 def fetch(got: StatusAllocation, **headers) -> requests.Response:
@@ -238,16 +227,14 @@ def test_a_credential_with_an_allocated_status_entry_goes_over_didcomm(suite, db
     credential["id"] = f"urn:uuid:{uuid4()}"
     credential["issuer"] = credential["credentialSubject"]["mandator"]["id"] = signer.did
     credential["credentialSubject"]["id"] = holder.did
-    with transaction(db) as session:
-        got = allocate(
-            session,
-            issuer_did=signer.did,
-            purpose="suspension",
-            model="StatusList2021",
-            credential_id=credential["id"],
-            status_base_url=service,
-            exchange_id=connection_id,
-        )
+    got = reserved_entry(
+        db,
+        service,
+        issuer_did=signer.did,
+        purpose="suspension",
+        credential_id=credential["id"],
+        exchange_id=connection_id,
+    )
     credential["credentialStatus"] = got.credential_status()
 
     record = issue_ld_proof(hub, signer, holder, connection_id, credential)

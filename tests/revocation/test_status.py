@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from uuid import uuid4
 
 import pytest
 from sqlalchemy.orm import sessionmaker
@@ -13,9 +12,10 @@ from credgate import problems
 from credgate.db import transaction
 from credgate.errors import DomainError
 from revocation import feed, store
-from revocation.allocation import StatusAllocation, allocate, mark_abandoned, mark_issued
+from revocation.allocation import StatusAllocation, mark_abandoned, mark_issued
 from revocation.models import StatusEntry
 from revocation.status import change_status, next_status
+from tests.support.status_entries import live_entry, reserved_entry
 
 pytestmark = pytest.mark.db
 
@@ -23,18 +23,7 @@ BASE = "http://127.0.0.1:8702"
 
 
 def issued(db, purpose: str = "revocation", model: str = "StatusList2021") -> StatusAllocation:
-    with transaction(db) as session:
-        got = allocate(
-            session,
-            issuer_did=f"did:example:{uuid4().hex}",
-            purpose=purpose,
-            model=model,
-            credential_id=f"urn:uuid:{uuid4()}",
-            status_base_url=BASE,
-        )
-    with transaction(db) as session:
-        mark_issued(session, got.entry_id)
-    return got
+    return live_entry(db, BASE, purpose=purpose, model=model)
 
 
 def change(db, got: StatusAllocation, action: str, reason: str = "because", actor: str = "op"):
@@ -125,15 +114,7 @@ def test_an_entry_can_be_named_by_list_and_index(db):
 
 
 def test_a_reserved_entry_can_be_revoked_before_delivery(db):
-    with transaction(db) as session:
-        got = allocate(
-            session,
-            issuer_did=f"did:example:{uuid4().hex}",
-            purpose="revocation",
-            model="StatusList2021",
-            credential_id="urn:uuid:in-flight",
-            status_base_url=BASE,
-        )
+    got = reserved_entry(db, BASE, credential_id="urn:uuid:in-flight")
     change(db, got, "revoke", reason="offer sent to the wrong person")
     with transaction(db) as session:
         mark_issued(session, got.entry_id)  # the exchange completes later: still revoked
@@ -144,15 +125,9 @@ def test_a_reserved_entry_can_be_revoked_before_delivery(db):
 
 def test_an_abandoned_entry_takes_no_status_change(db):
     got = issued(db)
-    with transaction(db) as session:
-        got_abandoned = allocate(
-            session,
-            issuer_did=f"did:example:{uuid4().hex}",
-            purpose="suspension",
-            model="StatusList2021",
-            credential_id="urn:uuid:abandoned",
-            status_base_url=BASE,
-        )
+    got_abandoned = reserved_entry(
+        db, BASE, purpose="suspension", credential_id="urn:uuid:abandoned"
+    )
     with transaction(db) as session:
         mark_abandoned(session, got_abandoned.entry_id, "problem report from the holder")
     for action in ("revoke", "suspend", "reinstate"):

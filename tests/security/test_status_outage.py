@@ -16,15 +16,14 @@ from __future__ import annotations
 import json
 import time
 from datetime import timedelta
-from uuid import uuid4
 
 import pytest
 
 import revocation
 from credgate.db import transaction, utcnow
-from revocation.allocation import allocate, mark_issued
 from revocation.models import StatusListCredential
 from revocation.status import change_status
+from tests.support.status_entries import live_entry
 from verifier import errors
 from verifier.dids import DidResolver
 from verifier.engine import Verifier
@@ -134,16 +133,7 @@ def test_the_last_signed_list_is_served_only_until_it_expires(settings, db):
         }
     )
     client = app.test_client()
-    with transaction(db) as session:
-        got = allocate(
-            session,
-            issuer_did=f"did:example:{uuid4().hex}",
-            purpose="revocation",
-            model="StatusList2021",
-            credential_id=f"urn:uuid:{uuid4()}",
-            status_base_url="http://status.test",
-        )
-        mark_issued(session, got.entry_id)
+    got = live_entry(db, "http://status.test")
     signed_body = json.dumps({"id": got.list_url, "proof": {"note": "the last signature"}})
     with transaction(db) as session:
         session.add(

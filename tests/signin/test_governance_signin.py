@@ -12,13 +12,12 @@ from uuid import uuid4
 import pytest
 from flask import Flask
 
-from credgate.db import transaction
 from credgate.problems import Problem
-from revocation.allocation import allocate, mark_issued
 from revocation.status import change_status
 from revocation.store import status_reader
 from signin.governance import authority_admins
 from signin.handoff import SignedIn
+from tests.support.status_entries import live_entry
 from verifier.testing import Party, credgate_credential
 
 pytestmark = pytest.mark.db
@@ -54,17 +53,13 @@ def app():
 def entry(db):
     """A live status entry of ours (reserved, then marked issued) for one credential."""
     credential_id = f"urn:uuid:{uuid4()}"
-    with transaction(db) as session:
-        got = allocate(
-            session,
-            issuer_did=AUTHORITY.did,
-            purpose="suspension",
-            model="StatusList2021",
-            credential_id=credential_id,
-            status_base_url="http://status.test",
-        )
-    with transaction(db) as session:
-        mark_issued(session, got.entry_id)
+    got = live_entry(
+        db,
+        "http://status.test",
+        issuer_did=AUTHORITY.did,
+        purpose="suspension",
+        credential_id=credential_id,
+    )
     return Entry(got.entry_id, credential_id, got.credential_status())
 
 

@@ -28,9 +28,10 @@ import requests
 from agents.hub import WebhookHub
 from agents.tenants import TenantHandle, ensure_tenant
 from credgate.db import transaction
-from revocation.allocation import StatusAllocation, allocate, mark_issued
+from revocation.allocation import StatusAllocation, mark_issued
 from schemas.registry import example_credential
 from tests.support.didcomm import issue_ld_proof, offer_invitation
+from tests.support.status_entries import reserved_entry
 from wallet.accounts import tenant_name
 
 TIMEOUT = 15.0
@@ -68,15 +69,9 @@ def credential_with_status(
     if family == "AttorneyCredential":
         credential["credentialSubject"]["mandator"]["id"] = issuer.did
     purpose = "suspension" if family in ("AttorneyCredential",) else "revocation"
-    with transaction(db) as session:
-        allocation = allocate(
-            session,
-            issuer_did=issuer.did,
-            purpose=purpose,
-            model="StatusList2021",
-            credential_id=credential["id"],
-            status_base_url=revocation_url,
-        )
+    allocation = reserved_entry(
+        db, revocation_url, issuer_did=issuer.did, purpose=purpose, credential_id=credential["id"]
+    )
     credential["credentialStatus"] = allocation.credential_status()
     return credential, allocation
 
