@@ -178,13 +178,8 @@ def parse_item(body: Any) -> NewItem:
     subject = subject if isinstance(subject, dict) else {}
     flist_url = subject.get("flistUrl")
     md5 = subject.get("md5")
-    return NewItem(
-        kind=item.kind,
-        title=item.title,
-        description=item.description,
-        keywords=item.keywords,
-        license=item.license,
-        format=item.format,
+    return replace(
+        item,
         flist_url=flist_url[:500] if isinstance(flist_url, str) else None,
         digest=inputs.digest(
             {"certificate.credentialSubject.id": subject.get("id")},
