@@ -11,31 +11,69 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import qrcode
 from click.testing import CliRunner
 
+from credgate.serving import serve
 from schemas.presentation import presentation_definition
 from schemas.registry import example_credential
 from suite.cli import cli
 from tests.support.didcomm import offer_invitation
-from verifier.testing import LoopbackServer, QuietHandler
+from verifier.testing import LoopbackServer, Party, QuietHandler
+from verifier.trust import StaticTrustRegistry
+from wallet import create_app
 
 __all__ = [
+    "TIMEOUT",
     "ShortLinks",
     "credential_for",
     "login_request",
     "offer_link",
     "png_of",
+    "publisher_trust",
+    "serving_wallet",
     "verifier_outcome",
     "wallet_runner",
 ]
 
-#: How long the verifier agent's exchange may take to end.
+#: How long an agent may take to reach a state (an exchange's end, a connection).
 TIMEOUT = 15.0
+
+
+def publisher_trust(authority, publisher: Party) -> StaticTrustRegistry:
+    """Trust in ``authority`` as the onboarding authority, whose status lists ``publisher``
+    signs."""
+    return StaticTrustRegistry(
+        onboarding_authority=authority.did, status_list_signers={authority.did: [publisher.did]}
+    )
+
+
+def serving_wallet(
+    suite, settings, db, trust: StaticTrustRegistry, fetch_allow: list[str], **config: Any
+) -> Iterator[str]:
+    """A wallet service of the test's own over the session's holder agent and hub, trusting
+    ``trust`` and opening the loopback URLs of ``fetch_allow``: its URL, the server stopped when
+    resumed (in a module fixture, ``yield from serving_wallet(...)``)."""
+    holder = suite.agents["holder"]
+    app = create_app(
+        {
+            "CREDGATE_SETTINGS": settings,
+            "WEBHOOK_HUB": suite.hub,
+            "DB_SESSION_FACTORY": db,
+            "AGENT_URL": holder.admin_url,
+            "AGENT_API_KEY": holder.api_key,
+            "FETCH_ALLOW": fetch_allow,
+            "WALLET_TRUST": trust,
+            **config,
+        }
+    )
+    server = serve(app)
+    yield server.url
+    server.stop()
 
 
 def wallet_runner(var_dir: Path, url: str) -> Callable[..., tuple[int, str]]:

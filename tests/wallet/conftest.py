@@ -9,11 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from agents.tenants import ensure_tenant
-from credgate.serving import serve
-from tests.support.wallet import ShortLinks
+from tests.support.wallet import ShortLinks, publisher_trust, serving_wallet
 from verifier.testing import Party, serving_lists
-from verifier.trust import StaticTrustRegistry
-from wallet import create_app
 
 PUBLISHER = Party.generate()
 
@@ -50,23 +47,12 @@ def stranger(suite, db):
 def service(suite, settings, db, authority, links, status_server, clock):
     """A wallet service over the session's holder agent and hub, with a trust registry of its
     own (the suite's shares the verifier's trust file with other tests)."""
-    holder = suite.agents["holder"]
-    app = create_app(
-        {
-            "CREDGATE_SETTINGS": settings,
-            "WEBHOOK_HUB": suite.hub,
-            "DB_SESSION_FACTORY": db,
-            "AGENT_URL": holder.admin_url,
-            "AGENT_API_KEY": holder.api_key,
-            # Loopback hosts are opened only when allow-listed: the short links and status lists.
-            "FETCH_ALLOW": [links.url, status_server.url],
-            "WALLET_CLOCK": clock,  # advanced past the status-list cache's lifetime
-            "WALLET_TRUST": StaticTrustRegistry(
-                onboarding_authority=authority.did,
-                status_list_signers={authority.did: [PUBLISHER.did]},
-            ),
-        }
+    yield from serving_wallet(
+        suite,
+        settings,
+        db,
+        publisher_trust(authority, PUBLISHER),
+        # Loopback hosts are opened only when allow-listed: the short links and status lists.
+        [links.url, status_server.url],
+        WALLET_CLOCK=clock,  # advanced past the status-list cache's lifetime
     )
-    server = serve(app)
-    yield server.url
-    server.stop()

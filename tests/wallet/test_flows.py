@@ -23,6 +23,7 @@ from click.testing import CliRunner
 
 from suite.cli import cli
 from tests.support.wallet import (
+    TIMEOUT,
     credential_for,
     login_request,
     offer_link,
@@ -33,8 +34,6 @@ from tests.support.wallet import (
 from verifier.testing import Party, credgate_credential
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
-
-TIMEOUT = 15.0
 
 
 @pytest.fixture(scope="module")

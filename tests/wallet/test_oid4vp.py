@@ -17,16 +17,19 @@ from sqlalchemy import select
 
 from agents.tenants import ensure_tenant
 from credgate.db import transaction, utcnow
-from credgate.serving import serve
 from tests.support.gateway import gateway_app, serving_gateway
 from tests.support.oid4vp import PROBE, Browser, TokenListServer
 from tests.support.waits import timed
-from tests.support.wallet import credential_for, offer_link, wallet_runner
+from tests.support.wallet import (
+    credential_for,
+    offer_link,
+    publisher_trust,
+    serving_wallet,
+    wallet_runner,
+)
 from verifier import jose
 from verifier.dids import DidResolver
 from verifier.testing import Party, serving_lists
-from verifier.trust import StaticTrustRegistry
-from wallet import create_app as wallet_app
 from wallet import oid4vci
 from wallet.models import DONE, Interaction, WalletUser
 
@@ -59,13 +62,10 @@ def token_lists(status_server, authority):
 
 @pytest.fixture(scope="module")
 def gateway(settings, db, authority, status_server, token_lists):
-    trust = StaticTrustRegistry(
-        onboarding_authority=authority.did, status_list_signers={authority.did: [PUBLISHER.did]}
-    )
     app = gateway_app(
         settings,
         db,
-        trust=trust,
+        trust=publisher_trust(authority, PUBLISHER),
         status_url=status_server.url,
         apps=[PROBE],
         FETCH_ALLOW=[token_lists.url],
@@ -75,24 +75,13 @@ def gateway(settings, db, authority, status_server, token_lists):
 
 @pytest.fixture(scope="module")
 def wallet(suite, settings, db, gateway, authority, links, status_server):
-    holder = suite.agents["holder"]
-    app = wallet_app(
-        {
-            "CREDGATE_SETTINGS": settings,
-            "WEBHOOK_HUB": suite.hub,
-            "DB_SESSION_FACTORY": db,
-            "AGENT_URL": holder.admin_url,
-            "AGENT_API_KEY": holder.api_key,
-            "FETCH_ALLOW": [gateway.url, links.url, status_server.url],
-            "WALLET_TRUST": StaticTrustRegistry(
-                onboarding_authority=authority.did,
-                status_list_signers={authority.did: [PUBLISHER.did]},
-            ),
-        }
+    yield from serving_wallet(
+        suite,
+        settings,
+        db,
+        publisher_trust(authority, PUBLISHER),
+        [gateway.url, links.url, status_server.url],
     )
-    server = serve(app)
-    yield server.url
-    server.stop()
 
 
 @pytest.fixture(scope="module")
