@@ -46,6 +46,7 @@ __all__ = [
     "Ref",
     "component",
     "document",
+    "json_objects",
     "listing",
     "openapi",
     "operation",
@@ -531,17 +532,24 @@ def document(app: Flask) -> dict[str, Any]:
 def _components(value: Any, found: dict[str, Schema] | None = None) -> dict[str, Schema]:
     """Every named component ``value`` refers to, with those their definitions refer to."""
     found = {} if found is None else found
-    if isinstance(value, Ref):
-        if value.name not in found:
-            found[value.name] = value.definition
-            _components(value.definition, found)
-    elif isinstance(value, dict):
-        for member in value.values():
-            _components(member, found)
-    elif isinstance(value, list):
-        for member in value:
-            _components(member, found)
+    for node in json_objects(value):
+        if isinstance(node, Ref) and node.name not in found:
+            found[node.name] = node.definition
+            _components(node.definition, found)
     return found
+
+
+def json_objects(value: Any) -> Iterator[dict]:
+    """Every object (dict) of a JSON value, depth first, each before its members."""
+    if isinstance(value, dict):
+        yield value
+        members: Iterable[Any] = value.values()
+    elif isinstance(value, list):
+        members = value
+    else:
+        return
+    for member in members:
+        yield from json_objects(member)
 
 
 openapi = Blueprint("openapi", __name__)

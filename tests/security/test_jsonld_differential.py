@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pyld import jsonld
 
+from credgate.openapi import json_objects
 from schemas.loader import bundled_documents, document_loader, load_context
 from schemas.registry import credential_types
 from tests.conftest import VECTORS
@@ -427,17 +428,6 @@ def _seeds() -> list[dict]:
 SEEDS = _seeds()
 
 
-def _dicts(value, out: list) -> list:
-    if isinstance(value, dict):
-        out.append(value)
-        for item in value.values():
-            _dicts(item, out)
-    elif isinstance(value, list):
-        for item in value:
-            _dicts(item, out)
-    return out
-
-
 @st.composite
 def mutated(raw_draw) -> dict:
     def draw(strategy):  # values drawn may be shared (sampled_from): never mutate one in place
@@ -445,7 +435,7 @@ def mutated(raw_draw) -> dict:
 
     document = draw(st.sampled_from(SEEDS))
     for _ in range(draw(st.integers(1, 4))):
-        nodes_ = _dicts(document, [])
+        nodes_ = list(json_objects(document))
         node = nodes_[draw(st.integers(0, len(nodes_) - 1))]
         action = draw(
             st.sampled_from(
