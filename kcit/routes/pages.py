@@ -95,33 +95,24 @@ def registration_body(form) -> dict:
         "legalRegistrationNumber": numbers,
         "country": value["country"].upper(),
         "representatives": [
-            {
-                k: v
-                for k, v in (
-                    ("name", value["repName"]),
-                    ("email", value["repEmail"]),
-                    ("title", value["repTitle"]),
-                )
-                if v
-            }
+            _filled(name=value["repName"], email=value["repEmail"], title=value["repTitle"])
         ],
     }
     if value["street"] or value["locality"]:
         body["addresses"] = [
-            {
-                k: v
-                for k, v in (
-                    ("street", value["street"]),
-                    ("locality", value["locality"]),
-                    ("postalCode", value["postalCode"]),
-                )
-                if v
-            }
+            _filled(
+                street=value["street"], locality=value["locality"], postalCode=value["postalCode"]
+            )
         ]
     for key in ("subdivision", "did", "didKey"):
         if value[key]:
             body[key] = value[key]
     return body
+
+
+def _filled(**members: str) -> dict[str, str]:
+    """The members that are not blank."""
+    return {name: member for name, member in members.items() if member}
 
 
 # Form inputs an error's field belongs to (the API's dotted paths).
