@@ -24,6 +24,7 @@ from credgate.db import utcnow
 from issuer import credentials, lifecycle
 from issuer.exchanges import get_exchange
 from tests.support.depute import register_and_approve
+from tests.support.didcomm import take_credential
 from tests.support.issuer_wallet import (
     accept_exchange,
     exchange_view,
@@ -31,7 +32,6 @@ from tests.support.issuer_wallet import (
     issuer_of,
     receive_offers,
     settled,
-    take_credential,
 )
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]

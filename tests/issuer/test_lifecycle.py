@@ -19,6 +19,7 @@ from issuer import lifecycle
 from issuer.models import Exchange, IssuedCredential
 from issuer.watcher import Watcher
 from revocation.models import StatusEntry
+from tests.support.didcomm import take_credential
 from tests.support.issuer_wallet import (
     accept_exchange,
     fetch_invitation,
@@ -27,7 +28,6 @@ from tests.support.issuer_wallet import (
     operator_headers,
     receive_offers,
     stored_credentials,
-    take_credential,
 )
 from tests.support.waits import eventually
 

@@ -9,7 +9,7 @@ from agents.client import Invitation
 from agents.hub import WebhookHub
 from agents.tenants import TenantHandle
 
-TIMEOUT = 15.0
+TIMEOUT = 20.0
 
 
 def connect(hub: WebhookHub, issuer: TenantHandle, holder: TenantHandle) -> tuple[str, str]:
@@ -74,22 +74,30 @@ def issue_ld_proof(
         timeout=TIMEOUT,
         since=since,
     )
-    holder_ex_id = offered.payload["cred_ex_id"]
-    holder.client.send_credential_request(holder_ex_id)
+    return take_credential(hub, holder, offered.payload, holder_did=None)
+
+
+def take_credential(
+    hub: WebhookHub, holder: TenantHandle, offer: dict[str, Any], *, holder_did: str | None
+) -> dict[str, Any]:
+    """Request, wait for, and store one offered credential; its final holder-side record."""
+    since = hub.last_seq
+    cred_ex_id, thread_id = offer["cred_ex_id"], offer["thread_id"]
+    holder.client.send_credential_request(cred_ex_id, holder_did=holder_did)
     hub.wait_for_state(
         "issue_credential_v2_0",
         "cred_ex_id",
-        holder_ex_id,
+        cred_ex_id,
         "credential-received",
         timeout=TIMEOUT,
         thread_id=thread_id,
         since=since,
     )
-    holder.client.store_credential(holder_ex_id)
+    holder.client.store_credential(cred_ex_id)
     done = hub.wait_for_state(
         "issue_credential_v2_0",
         "cred_ex_id",
-        holder_ex_id,
+        cred_ex_id,
         "done",
         timeout=TIMEOUT,
         thread_id=thread_id,

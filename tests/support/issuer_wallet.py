@@ -14,6 +14,7 @@ import requests
 from agents.hub import WebhookHub
 from agents.tenants import TenantHandle
 from depute.company_wallet import attached_threads
+from tests.support.didcomm import take_credential
 from tests.support.waits import eventually
 
 TIMEOUT = 20.0
@@ -50,35 +51,6 @@ def receive_offers(
         seen = event.seq
         offers.append(event.payload)
     return offers
-
-
-def take_credential(
-    hub: WebhookHub, holder: TenantHandle, offer: dict[str, Any], *, holder_did: str | None
-) -> dict[str, Any]:
-    """Request, wait for, and store one offered credential; its final holder-side record."""
-    since = hub.last_seq
-    cred_ex_id, thread_id = offer["cred_ex_id"], offer["thread_id"]
-    holder.client.send_credential_request(cred_ex_id, holder_did=holder_did)
-    hub.wait_for_state(
-        "issue_credential_v2_0",
-        "cred_ex_id",
-        cred_ex_id,
-        "credential-received",
-        timeout=TIMEOUT,
-        thread_id=thread_id,
-        since=since,
-    )
-    holder.client.store_credential(cred_ex_id)
-    done = hub.wait_for_state(
-        "issue_credential_v2_0",
-        "cred_ex_id",
-        cred_ex_id,
-        "done",
-        timeout=TIMEOUT,
-        thread_id=thread_id,
-        since=since,
-    )
-    return done.payload
 
 
 def accept_exchange(

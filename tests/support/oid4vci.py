@@ -9,6 +9,7 @@ from typing import Any
 import requests
 
 from schemas.registry import example_credential
+from tests.support.software import created
 
 TIMEOUT = 15
 
@@ -19,13 +20,10 @@ def offer_of(
     """An open exchange's OpenID4VCI offer ({credential_offer_uri, offer_link, tx_code})."""
     issuer = urls["issuer"]
     if family == "OnboardingCredential":
-        response = requests.post(
-            f"{issuer}/issuer/onboarding/persons",
-            timeout=TIMEOUT,
-            json={"givenName": "Ada", "familyName": "Lovelace"},
-        )
-        assert response.status_code == 201, response.text
-        return response.json()["oid4vci"]
+        person = {"givenName": "Ada", "familyName": "Lovelace"}
+        return created(
+            requests.post(f"{issuer}/issuer/onboarding/persons", json=person, timeout=TIMEOUT)
+        )["oid4vci"]
     if family == "RoleCredential":
         asked = requests.post(
             f"{issuer}/issuer/role-requests",
@@ -55,14 +53,14 @@ def offer_of(
     credential.pop("id", None)
     credential["issuer"] = certifier["did"]
     credential["credentialSubject"]["id"] = f"urn:sha256:{uuid.uuid4().hex * 2}"
-    response = requests.post(
-        f"{issuer}/issuer/offers",
-        json={"credential": credential},
-        headers=operator,
-        timeout=TIMEOUT,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["oid4vci"]
+    return created(
+        requests.post(
+            f"{issuer}/issuer/offers",
+            json={"credential": credential},
+            headers=operator,
+            timeout=TIMEOUT,
+        )
+    )["oid4vci"]
 
 
 def new_wallet(wallet_cli, prefix: str) -> tuple[str, str]:
