@@ -47,6 +47,7 @@ from verifier.credentials import check_credential as verifier_structure
 from verifier.errors import VerificationError
 from verifier.jsonld import has_direction, to_quads
 from verifier.rdfc import Budget, BudgetExceeded, canonicalize
+from verifier.status import MODEL_ENTRY_TYPES
 from verifier.suites import check_compact
 
 SIGNING_OPTIONS = {"proofType": "Ed25519Signature2020", "proofPurpose": "assertionMethod"}
@@ -62,10 +63,6 @@ _CREDGATE_IRIS = frozenset(t.type_iri for t in credential_types().values())
 #: ACA-Py adds it to what it signs with Ed25519Signature2020: checked with it.
 ED25519_2020_CONTEXT = "https://w3id.org/security/suites/ed25519-2020/v1"
 OPTIONS = ("credentialId", "credentialStatus")
-STATUS_ENTRY_TYPES = {
-    "StatusList2021": "StatusList2021Entry",
-    "BitstringStatusList": "BitstringStatusListEntry",
-}
 #: Members the issuer adds or may fill in; a re-issue is the same credential without them.
 ISSUER_ADDED = frozenset({"proof", "credentialStatus", "issuanceDate"})
 
@@ -90,11 +87,11 @@ def issue(
     credentials.check_vcdm(credential)
     type_name = credgate_type(credential)
     with_status = type_name is not None or asked_status is not None
-    if asked_status is not None and asked_status != STATUS_ENTRY_TYPES[model_for(credential)]:
+    if asked_status is not None and asked_status != MODEL_ENTRY_TYPES[model_for(credential)]:
         raise DomainError(
             ProblemType.UNSUPPORTED_STATUS_TYPE,
             f"a VCDM {data_model(credential)} credential is issued with a "
-            f"{STATUS_ENTRY_TYPES[model_for(credential)]}, not {asked_status}",
+            f"{MODEL_ENTRY_TYPES[model_for(credential)]}, not {asked_status}",
         )
     if with_status:
         add_status_context(credential)
@@ -143,11 +140,11 @@ def status_option(options: Mapping[str, Any]) -> str | None:
         return None
     value = inputs.json_object(value, ("type",))
     kind = value.get("type")
-    if kind not in STATUS_ENTRY_TYPES.values():
+    if kind not in MODEL_ENTRY_TYPES.values():
         raise DomainError(
             ProblemType.UNSUPPORTED_STATUS_TYPE,
             f"options.credentialStatus.type must be one of "
-            f"{', '.join(sorted(STATUS_ENTRY_TYPES.values()))}",
+            f"{', '.join(sorted(MODEL_ENTRY_TYPES.values()))}",
         )
     return kind
 

@@ -30,16 +30,13 @@ from credgate.errors import DomainError
 from credgate.problem_types import ProblemType
 from revocation import feed, store
 from revocation.models import MODELS, PURPOSES, StatusEntry
+from verifier.status import MODEL_ENTRY_TYPES
 
 #: Random draws per list before it counts as full (at 50 % occupancy a false "full" is 1 in 65,536).
 ATTEMPTS_PER_LIST = 16
 #: Lists opened per call before giving up (only reachable if something is badly wrong).
 MAX_LISTS_PER_CALL = 4
 
-ENTRY_TYPES = {
-    "StatusList2021": "StatusList2021Entry",
-    "BitstringStatusList": "BitstringStatusListEntry",
-}
 SYSTEM_ACTOR = "system"
 
 
@@ -56,7 +53,7 @@ class StatusAllocation:
         """The ``credentialStatus`` object: a StatusList2021Entry or a BitstringStatusListEntry."""
         return {
             "id": f"{self.list_url}#{self.index}",
-            "type": ENTRY_TYPES[self.model],
+            "type": MODEL_ENTRY_TYPES[self.model],
             "statusPurpose": self.purpose,
             "statusListIndex": str(self.index),
             "statusListCredential": self.list_url,

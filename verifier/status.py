@@ -75,14 +75,18 @@ ENVELOPED_PREFIXES = ("data:application/vc+jwt,", "data:application/vc+ld+jwt,")
 TOKEN_LIST_TYPE = "statuslist+jwt"
 MAX_STATUS_SIZE = 8
 
-ENTRY_TYPES = {
-    "StatusList2021Entry": "StatusList2021Credential",
-    "BitstringStatusListEntry": "BitstringStatusListCredential",
+#: The two status-list models, by the type of the list itself (its ``credentialSubject``): the
+#: type of an entry pointing into such a list, and the type of the list's credential.
+STATUS_LIST_MODELS = {
+    "StatusList2021": ("StatusList2021Entry", "StatusList2021Credential"),
+    "BitstringStatusList": ("BitstringStatusListEntry", "BitstringStatusListCredential"),
 }
-LIST_SUBJECT_TYPES = {
-    "StatusList2021Credential": "StatusList2021",
-    "BitstringStatusListCredential": "BitstringStatusList",
-}
+#: The entry type an issuer writes for each model.
+MODEL_ENTRY_TYPES = {model: entry for model, (entry, _) in STATUS_LIST_MODELS.items()}
+#: The list credential type each entry type must point at.
+ENTRY_TYPES = {entry: credential for entry, credential in STATUS_LIST_MODELS.values()}
+#: The list (subject) type of each list credential type.
+LIST_SUBJECT_TYPES = {credential: model for model, (_, credential) in STATUS_LIST_MODELS.items()}
 
 
 @dataclass(frozen=True)
