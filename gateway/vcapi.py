@@ -27,6 +27,7 @@ document.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, json, request
@@ -70,6 +71,19 @@ VERIFIED = {
         "errors": {"type": "array"},
     },
 }
+
+
+def verification(summary: str, name: str) -> Callable[[Callable], Callable]:
+    """The declaration of a VC-API verify route: the request names its document ``name``; the
+    answer is a verification result, or a problem (a 400 for a document that does not verify)."""
+    return operation(
+        summary,
+        body=verification_request(name),
+        responses={200: VERIFIED, 400: (PROBLEM_MEDIA_TYPE, PROBLEM)},
+        problems=(503,),
+    )
+
+
 #: Any JSON: only an object's ``domain`` counts.
 CHALLENGE_REQUEST = {
     "properties": {"domain": {"type": ["string", "null"], "maxLength": 500, **INVALID}}
@@ -161,12 +175,7 @@ def _wanted(checks: frozenset[str] | None, *names: str) -> bool:
 
 
 @bp.post("/credentials/verify")
-@operation(
-    "VC-API: verify a credential",
-    body=verification_request("verifiableCredential"),
-    responses={200: VERIFIED, 400: (PROBLEM_MEDIA_TYPE, PROBLEM)},
-    problems=(503,),
-)
+@verification("VC-API: verify a credential", "verifiableCredential")
 def verify_credential():
     credential, options = _request_object("verifiableCredential")
     checks = _checks(options, CREDENTIAL_CHECKS)
@@ -179,11 +188,9 @@ def verify_credential():
 
 
 @bp.post("/presentations/verify")
-@operation(
+@verification(
     "VC-API: verify a presentation (with the challenge and domain it was signed for)",
-    body=verification_request("verifiablePresentation"),
-    responses={200: VERIFIED, 400: (PROBLEM_MEDIA_TYPE, PROBLEM)},
-    problems=(503,),
+    "verifiablePresentation",
 )
 def verify_presentation():
     presentation, options = _request_object("verifiablePresentation")
