@@ -88,10 +88,7 @@ def tx_code(settings: Oid4vciSettings, offer_id: str) -> str:
 
 def offer_for_exchange(ctx: IssuerContext, settings: Oid4vciSettings, exchange: Exchange) -> str:
     """The id of the exchange's OpenID4VCI offer, made on first use (one per exchange)."""
-    with ctx.factory() as session:
-        found = session.scalar(
-            select(Oid4vciGrant.id).where(Oid4vciGrant.exchange_id == exchange.id)
-        )
+    found = _offer_of(ctx, exchange.id)
     if found is not None:
         return found
     offer_id = secrets.token_urlsafe(16)
@@ -111,14 +108,18 @@ def offer_for_exchange(ctx: IssuerContext, settings: Oid4vciSettings, exchange: 
                 )
             )
     except IntegrityError:  # another request made it a moment ago: take that one
-        with ctx.factory() as session:
-            found = session.scalar(
-                select(Oid4vciGrant.id).where(Oid4vciGrant.exchange_id == exchange.id)
-            )
+        found = _offer_of(ctx, exchange.id)
         if found is None:
             raise
         return found
     return offer_id
+
+
+def _offer_of(ctx: IssuerContext, exchange_id: str) -> str | None:
+    with ctx.factory() as session:
+        return session.scalar(
+            select(Oid4vciGrant.id).where(Oid4vciGrant.exchange_id == exchange_id)
+        )
 
 
 def offer_uri(base: str, offer_id: str) -> str:
