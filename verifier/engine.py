@@ -238,9 +238,12 @@ class Verifier:
         document: Mapping[str, Any],
         purpose: str,
         budget: Budget | None = None,
+        *,
+        now: datetime | None = None,
     ) -> tuple[VerificationMethod, ...]:
         """Verify every proof of ``document`` (a proof set must verify as a whole) for
-        ``purpose``; return their verification methods.
+        ``purpose`` (and unexpired at ``now``, by default the clock's); return their verification
+        methods.
 
         A proof that names ``previousProof`` (Data Integrity proof chains) signed the document
         together with the proofs it names: it is verified over the document whose ``proof`` is
@@ -254,7 +257,9 @@ class Verifier:
         budget = budget or self.new_budget()
         by_id = proofs_by_id(proofs)
         return tuple(
-            self.verify_proof(chained_input(unsecured, proof, by_id), proof, purpose, budget)
+            self.verify_proof(
+                chained_input(unsecured, proof, by_id), proof, purpose, budget, now=now
+            )
             for proof in proofs
         )
 
@@ -264,8 +269,10 @@ class Verifier:
         proof: Any,
         purpose: str,
         budget: Budget | None = None,
+        *,
+        now: datetime | None = None,
     ) -> VerificationMethod:
-        """One proof over ``unsecured`` (the document without ``proof``)."""
+        """One proof over ``unsecured`` (the document without ``proof``), unexpired at ``now``."""
         if not isinstance(proof, Mapping):
             raise VerificationError(errors.MALFORMED_PROOF, "a proof must be an object")
         suite = suite_for(proof)
@@ -279,7 +286,8 @@ class Verifier:
             raise VerificationError(errors.MALFORMED_PROOF, "the proof has no verificationMethod")
         if "created" in proof:
             parse_datetime(proof["created"], "proof.created")
-        if "expires" in proof and parse_datetime(proof["expires"], "proof.expires") < _now():
+        now = now or _now()
+        if "expires" in proof and parse_datetime(proof["expires"], "proof.expires") < now:
             raise VerificationError(errors.EXPIRED, "the proof has expired")
         signature = suite.signature(proof)  # cheap format checks before canonicalization
         method = self.resolver.verification_method(method_id, purpose)
@@ -310,7 +318,7 @@ class Verifier:
             return result
         result.checks.append("structure")
 
-        if self._credential_proofs(credential, facts, result, budget):
+        if self._credential_proofs(credential, facts, result, budget, now):
             result.checks += ["proof", "issuer"]
             self.assess(result, now, check_status=check_status, check_trust=check_trust)
         else:
@@ -369,6 +377,7 @@ class Verifier:
         facts: CredentialFacts,
         result: CredentialResult,
         budget: Budget | None,
+        now: datetime,
     ) -> bool:
         key = ProofCache.key(credential) if self.proof_cache is not None else None
         methods = self.proof_cache.get(key) if key is not None else None
@@ -376,7 +385,7 @@ class Verifier:
             result.proof_cached = True
         else:
             try:
-                methods = self.verify_proofs(credential, "assertionMethod", budget)
+                methods = self.verify_proofs(credential, "assertionMethod", budget, now=now)
             except VerificationError as exc:
                 result.errors.append(exc)
                 return False
@@ -570,7 +579,7 @@ class Verifier:
             )
         unsecured = {k: v for k, v in presentation.items() if k != "proof"}
         try:
-            method = self.verify_proof(unsecured, proof, "authentication", budget)
+            method = self.verify_proof(unsecured, proof, "authentication", budget, now=now)
         except VerificationError as exc:
             result.errors.append(exc)
             return None

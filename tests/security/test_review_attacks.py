@@ -286,13 +286,14 @@ def test_after_a_refused_credential_nothing_more_is_fetched(lists):
 def test_a_cached_proof_does_not_outlive_its_expiry(lists):
     from datetime import UTC, datetime, timedelta
 
-    expires = (datetime.now(UTC) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    credential = AUTHORITY.sign(unsigned(role(lists)), expires=expires)
+    expires = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
+    stamp = expires.strftime("%Y-%m-%dT%H:%M:%SZ")
+    credential = AUTHORITY.sign(unsigned(role(lists)), expires=stamp)
     v = verifier()
     assert v.verify_credential(credential).verified
-    deadline = datetime.fromisoformat(expires.replace("Z", "+00:00"))
-    time.sleep(max(0.0, (deadline - datetime.now(UTC)).total_seconds()) + 0.2)
-    assert v.verify_credential(credential).error_types() == [errors.EXPIRED]
+    # Verified again once the proof has expired: at a later ``now``, not after a sleep.
+    later = expires + timedelta(seconds=1)
+    assert v.verify_credential(credential, now=later).error_types() == [errors.EXPIRED]
 
 
 def test_a_cached_proof_is_bound_to_its_issuer_again(lists):
@@ -339,6 +340,16 @@ class DidWebHost(LoopbackServer):
         super().__init__(Handler)
         self.start()
 
+    def publish(self, path: str, did: str, methods: list[dict], assertion: list[str]) -> None:
+        """At ``path``, a DID document naming itself ``did``, listing ``methods`` and the
+        method ids ``assertion`` for assertionMethod."""
+        self.documents[path] = {
+            "@context": ["https://www.w3.org/ns/did/v1"],
+            "id": did,
+            "verificationMethod": methods,
+            "assertionMethod": assertion,
+        }
+
 
 @pytest.fixture(scope="module")
 def web():
@@ -365,15 +376,12 @@ def test_a_did_web_document_cannot_list_the_authoritys_key_id(web, lists):
     # attacker's key, "controlled" by the authority.
     key = SigningKey.generate()
     did = "did:web:web.test:mallory"
-    web.documents["/mallory/did.json"] = {
-        "@context": ["https://www.w3.org/ns/did/v1"],
-        "id": did,
-        "verificationMethod": [
-            _method(AUTHORITY.method, key, AUTHORITY.did),
-            _method(f"{did}#k", key, AUTHORITY.did),
-        ],
-        "assertionMethod": [AUTHORITY.method, f"{did}#k"],
-    }
+    web.publish(
+        "/mallory/did.json",
+        did,
+        [_method(AUTHORITY.method, key, AUTHORITY.did), _method(f"{did}#k", key, AUTHORITY.did)],
+        [AUTHORITY.method, f"{did}#k"],
+    )
     forged = unsigned(role(lists))
     v = web_verifier(web)
     # Signed with the method id of the authority: resolved from the authority's did:key, whose
@@ -398,12 +406,7 @@ def test_a_did_web_document_cannot_list_the_authoritys_key_id(web, lists):
 def test_a_did_web_document_must_name_exactly_its_did(web, written):
     key = SigningKey.generate()
     did = "did:web:web.test:eve"
-    web.documents["/eve/did.json"] = {
-        "@context": ["https://www.w3.org/ns/did/v1"],
-        "id": written,
-        "verificationMethod": [_method("#k", key, did)],
-        "assertionMethod": ["#k"],
-    }
+    web.publish("/eve/did.json", written, [_method("#k", key, did)], ["#k"])
     credential = sign(self_issued_unsigned(did), key, f"{did}#k")
     result = web_verifier(web).verify_credential(credential)
     assert result.error_types() == [errors.DID_RESOLUTION_FAILED]
@@ -423,12 +426,7 @@ def test_a_did_web_document_served_for_one_did_is_not_another_dids(web):
     # did:web:web.test:eve%3Ax and friends name other paths: each must serve its own document.
     key = SigningKey.generate()
     did = "did:web:web.test:eve"
-    web.documents["/eve/did.json"] = {
-        "@context": ["https://www.w3.org/ns/did/v1"],
-        "id": did,
-        "verificationMethod": [_method("#k", key, did)],
-        "assertionMethod": ["#k"],
-    }
+    web.publish("/eve/did.json", did, [_method("#k", key, did)], ["#k"])
     v = web_verifier(web)
     assert v.verify_credential(sign(self_issued_unsigned(did), key, f"{did}#k")).verified
     for other in (
@@ -572,34 +570,27 @@ def test_a_status_list_url_of_another_json_type_is_refused_not_a_crash(lists, ur
 
 @pytest.mark.agents
 @pytest.mark.db
-def test_a_depute_admin_session_ends_when_kcit_withdraws_the_admin_power(settings, db, suite):
+def test_a_depute_admin_session_ends_when_kcit_withdraws_the_admin_power(
+    urls, operator, wallet_cli
+):
     import secrets
 
     import requests
-    from click.testing import CliRunner
 
-    from suite.cli import cli
-    from tests.support.depute import log_in, register_and_approve
-    from tests.support.issuer_wallet import operator_headers
-
-    urls = {name: server.url for name, server in suite.servers.items()}
-    operator = operator_headers(settings, db)
+    from tests.support.depute import log_in, register_and_approve, registration, wallet_prover
 
     def run(*args: str) -> str:
-        result = CliRunner().invoke(cli, ["--var", str(settings.var_dir), "wallet", *args])
-        assert result.exit_code == 0, result.output
-        return result.output
+        code, out = wallet_cli(*args)
+        assert code == 0, out
+        return out
 
     suffix = secrets.token_hex(3)
     company, followed = register_and_approve(
         urls,
         operator,
-        {
-            "legalName": f"Powerless {suffix} GmbH",
-            "legalRegistrationNumber": {"vatId": "DE136695976"},
-            "country": "DE",
-            "representatives": [{"name": "Rita Ohm", "email": "rita@powerless.example"}],
-        },
+        registration(
+            f"Powerless {suffix} GmbH", "DE136695976", "Rita Ohm", "rita@powerless.example"
+        ),
     )
     wallet = f"rita-{suffix}"
     run("create", wallet)
@@ -607,21 +598,7 @@ def test_a_depute_admin_session_ends_when_kcit_withdraws_the_admin_power(setting
     run("scan", invitation, "-w", wallet, "--accept", "--trust-issuer")
     (admin,) = json.loads(run("credentials", "-w", wallet, "--json"))
 
-    def prove(challenge: str, domain: str) -> dict:
-        return json.loads(
-            run(
-                "prove",
-                "-w",
-                wallet,
-                "--challenge",
-                challenge,
-                "--domain",
-                domain,
-                "--use",
-                admin["record_id"],
-            )
-        )
-
+    prove = wallet_prover(wallet_cli, wallet, admin["record_id"])
     headers = {"Authorization": f"Bearer {log_in(urls, prove)}"}
     company_url = f"{urls['depute']}/depute/api/companies/{company['id']}"
     assert requests.get(company_url, headers=headers, timeout=10).status_code == 200
