@@ -19,9 +19,10 @@ import pytest
 import requests
 
 from agents.tenants import ensure_tenant
-from tests.support.depute import PROVISIONED_WITHIN, register_and_approve
+from tests.support.depute import PROVISIONED_WITHIN, register_and_approve, registration
 from tests.support.gateway_wallet import AgentWallet
 from tests.support.issuer_wallet import accept_exchange
+from tests.support.kcit import company_action
 from tests.support.waits import eventually
 from verifier.dids import DidResolver
 from verifier.engine import Verifier
@@ -78,12 +79,13 @@ def test_register_approve_deputise_verify_revoke_suspend(
     company, followed = register_and_approve(
         urls,
         operator,
-        {
-            "legalName": "Helix Data Cooperative SAS",
-            "legalRegistrationNumber": {"vatId": "FR40303265045", "lei": "5493001KJTIIGC8Y1R12"},
-            "country": "FR",
-            "representatives": [{"name": "Jonas Keller", "email": "jonas@helix.example"}],
-        },
+        registration(
+            "Helix Data Cooperative SAS",
+            "FR40303265045",
+            "Jonas Keller",
+            "jonas@helix.example",
+            lei="5493001KJTIIGC8Y1R12",
+        ),
     )
     company_did = followed["provisioning"]["did"]
     assert company_did.startswith("did:key:z6Mk")
@@ -191,12 +193,7 @@ def test_register_approve_deputise_verify_revoke_suspend(
         # 7. Suspend the company in KCIT → its admin mandate is refused within a second, and
         #    its admins are signed out of depute.
         began = time.monotonic()
-        requests.post(
-            f"{kcit}/kcit/admin/companies/{company['id']}/suspend",
-            json={"reason": "audit"},
-            headers=operator,
-            timeout=10,
-        )
+        company_action(kcit, company["id"], "suspend", operator, reason="audit")
         refused_within(verifier, admin_vc, "company-inactive", began)
         browser.open(f"{depute}/depute/companies/{company['id']}")
         assert browser.eval("location.pathname") == "/depute/"  # signed out: the sign-in page

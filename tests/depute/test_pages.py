@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from tests.support.depute import PROVISIONED_WITHIN
+from tests.support.kcit import company_action
 from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
@@ -35,11 +36,13 @@ def company(urls, operator):
         },
         timeout=10,
     ).json()
-    requests.post(
-        f"{urls['kcit']}/kcit/admin/companies/{registered['id']}/approve",
-        json={"roles": ["DataConsumer"], "powers": ["marketplace:read", "depute:admin"]},
-        headers=operator,
-        timeout=10,
+    company_action(
+        urls["kcit"],
+        registered["id"],
+        "approve",
+        operator,
+        roles=["DataConsumer"],
+        powers=["marketplace:read", "depute:admin"],
     )
     view = eventually(
         lambda: requests.get(

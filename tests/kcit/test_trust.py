@@ -13,6 +13,7 @@ import requests
 
 from credgate.serving import serve
 from kcit import create_app
+from tests.support.kcit import company_action
 from tests.support.waits import eventually
 from verifier.engine import Verifier
 from verifier.testing import Party, credgate_credential
@@ -70,13 +71,7 @@ def identified_company(kcit: str, operator: dict, powers=POWERS) -> tuple[Party,
         "did": company.did,
     }
     created = requests.post(f"{kcit}/kcit/registrations", json=body, timeout=5).json()
-    approved = requests.post(
-        f"{kcit}/kcit/admin/companies/{created['id']}/approve",
-        json={"powers": powers},
-        headers=operator,
-        timeout=5,
-    )
-    assert approved.status_code == 200, approved.text
+    company_action(kcit, created["id"], "approve", operator, powers=powers)
     return company, created["id"]
 
 
@@ -148,12 +143,7 @@ def test_suspending_the_company_is_refused_within_a_second(verifier, trust, kcit
     eventually(served_from_cache, 3, what="the trust facts served from the cache")
 
     began = time.monotonic()
-    requests.post(
-        f"{kcit}/kcit/admin/companies/{kcit_id}/suspend",
-        json={"reason": "under review"},
-        headers=operator,
-        timeout=5,
-    )
+    company_action(kcit, kcit_id, "suspend", operator, reason="under review")
     result = eventually(
         lambda: verifier.verify_credential(credential),
         3,
@@ -164,12 +154,7 @@ def test_suspending_the_company_is_refused_within_a_second(verifier, trust, kcit
     assert error_types(result) == ["company-inactive"]
     assert elapsed < 1.0, elapsed
 
-    requests.post(
-        f"{kcit}/kcit/admin/companies/{kcit_id}/reinstate",
-        json={"reason": "cleared"},
-        headers=operator,
-        timeout=5,
-    )
+    company_action(kcit, kcit_id, "reinstate", operator, reason="cleared")
     eventually(lambda: verifier.verify_credential(credential).verified, 2, 0.02)
 
 
