@@ -26,7 +26,7 @@ import pytest
 import qrcode
 import requests
 
-from tests.support.depute import log_in, register_and_approve
+from tests.support.depute import log_in, register_and_approve, registration, wallet_prover
 from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
@@ -52,12 +52,9 @@ def test_mandates_through_the_wallet_cli(urls, operator, wallet_cli, tmp_path):
     company, followed = register_and_approve(
         urls,
         operator,
-        {
-            "legalName": f"Norda Mobility {suffix} GmbH",
-            "legalRegistrationNumber": {"vatId": "DE136695976"},
-            "country": "DE",
-            "representatives": [{"name": "Lena Vogt", "email": "lena@norda.example"}],
-        },
+        registration(
+            f"Norda Mobility {suffix} GmbH", "DE136695976", "Lena Vogt", "lena@norda.example"
+        ),
     )
     company_did = followed["provisioning"]["did"]
     invitation = followed["provisioning"]["adminInvitation"]
@@ -83,20 +80,10 @@ def test_mandates_through_the_wallet_cli(urls, operator, wallet_cli, tmp_path):
 
     # The representative signs in to depute (the wallet's own key signs over the challenge) and
     # authorises an employee.
+    presents = wallet_prover(wallet_cli, rep_wallet, admin["record_id"])
+
     def prove(challenge: str, domain: str) -> dict:
-        code, out = wallet_cli(
-            "prove",
-            "-w",
-            rep_wallet,
-            "--challenge",
-            challenge,
-            "--domain",
-            domain,
-            "--use",
-            admin["record_id"],
-        )
-        assert code == 0, out
-        presentation = json.loads(out)
+        presentation = presents(challenge, domain)
         assert presentation["holder"] == rep_did
         assert presentation["proof"]["challenge"] == challenge, presentation["proof"]
         return presentation
