@@ -29,7 +29,7 @@ from credgate.db import utcnow
 from credgate.errors import DomainError
 from credgate.problem_types import ProblemType
 from revocation import feed, store
-from revocation.models import MODELS, PURPOSES, StatusEntry
+from revocation.models import MODELS, PURPOSES, StatusEntry, StatusList
 from verifier.status import MODEL_ENTRY_TYPES
 
 #: Random draws per list before it counts as full (at 50 % occupancy a false "full" is 1 in 65,536).
@@ -48,6 +48,18 @@ class StatusAllocation:
     purpose: str
     model: str
     list_url: str
+
+    @classmethod
+    def of(cls, status_list: StatusList, entry_id: int, index: int) -> StatusAllocation:
+        """The entry ``entry_id``, at ``index`` of ``status_list``."""
+        return cls(
+            entry_id=entry_id,
+            list_id=status_list.id,
+            index=index,
+            purpose=status_list.purpose,
+            model=status_list.model,
+            list_url=status_list.url,
+        )
 
     def credential_status(self) -> dict:
         """The ``credentialStatus`` object: a StatusList2021Entry or a BitstringStatusListEntry."""
@@ -89,14 +101,7 @@ def allocate(
                     state="reserved",
                     status="active",
                 )
-                return StatusAllocation(
-                    entry_id=entry_id,
-                    list_id=status_list.id,
-                    index=index,
-                    purpose=purpose,
-                    model=model,
-                    list_url=status_list.url,
-                )
+                return StatusAllocation.of(status_list, entry_id, index)
         status_list = store.next_list(session, status_list)
     raise DomainError(
         ProblemType.STATUS_LIST_EXHAUSTED,

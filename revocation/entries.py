@@ -41,14 +41,7 @@ def admin_entries(factory: sessionmaker[Session], text: str | None) -> list[dict
 
 def describe(session: Session, entry: StatusEntry, *, with_history: bool) -> dict[str, Any]:
     status_list: StatusList = store.find_list(session, entry.list_id)
-    allocation = StatusAllocation(
-        entry_id=entry.id,
-        list_id=status_list.id,
-        index=entry.list_index,
-        purpose=status_list.purpose,
-        model=status_list.model,
-        list_url=status_list.url,
-    )
+    allocation = StatusAllocation.of(status_list, entry.id, entry.list_index)
     record: dict[str, Any] = {
         "id": entry.id,
         "credential_id": entry.credential_id,
