@@ -373,3 +373,19 @@ INBOUND = {
         request_interaction,
     ),
 }
+
+
+def wait_for_exchange(
+    holder: Holder, row: Interaction, states: set[str], *, timeout: float, since: int
+) -> None:
+    """Until the agent's record of an offer or a proof request reaches one of ``states``."""
+    inbound = INBOUND[row.kind]
+    holder.wait_for_record(
+        inbound.topic,
+        inbound.record_key,
+        row.record_id,
+        states,
+        timeout=timeout,
+        thread_id=row.thread_id,
+        since=since,
+    )

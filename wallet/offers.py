@@ -24,9 +24,8 @@ from verifier.trust import check_issuer
 from wallet import accounts, interactions
 from wallet.accounts import Account
 from wallet.context import WalletContext
+from wallet.inbox import wait_for_exchange
 from wallet.models import DECLINED, DONE, FAILED, OFFER, Interaction, TrustedIssuer
-
-TOPIC = "issue_credential_v2_0"
 
 
 @dataclass(frozen=True)
@@ -92,30 +91,16 @@ def accept(
     interactions.claim(ctx, row, OFFER)
     holder = accounts.holder(ctx, account)
     since = holder.mark()
-    cred_ex_id, thread_id = row.record_id, row.thread_id
+    cred_ex_id = row.record_id
     try:
         # A subject left open is bound late: the issuer signs it over this wallet's DID.
         holder_did = None if subject_id else account.did
         holder.call(lambda c: c.request_offered_credential(cred_ex_id, holder_did))
-        holder.wait_for_record(
-            TOPIC,
-            "cred_ex_id",
-            cred_ex_id,
-            {"credential-received", "done"},
-            timeout=ctx.exchange_timeout,
-            thread_id=thread_id,
-            since=since,
+        wait_for_exchange(
+            holder, row, {"credential-received", "done"}, timeout=ctx.exchange_timeout, since=since
         )
         holder.call(lambda c: c.store_credential(cred_ex_id))
-        holder.wait_for_record(
-            TOPIC,
-            "cred_ex_id",
-            cred_ex_id,
-            {"done"},
-            timeout=ctx.exchange_timeout,
-            thread_id=thread_id,
-            since=since,
-        )
+        wait_for_exchange(holder, row, {"done"}, timeout=ctx.exchange_timeout, since=since)
         stored = _stored(holder, credential.get("id"))
     except DomainError as problem:
         interactions.finish(ctx, row, FAILED, detail=problem.detail or problem.title)

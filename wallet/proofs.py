@@ -18,10 +18,9 @@ from wallet import accounts, interactions, matching
 from wallet.accounts import Account
 from wallet.context import WalletContext
 from wallet.credentials import issuer_labels, summary
-from wallet.inbox import stored_credentials
+from wallet.inbox import stored_credentials, wait_for_exchange
 from wallet.models import DECLINED, DONE, FAILED, PENDING, REQUEST, Interaction
 
-TOPIC = "present_proof_v2_0"
 ACK_WAIT = 3.0  # seconds to wait for the verifier's acknowledgement after presenting
 
 
@@ -86,17 +85,11 @@ def present(
     spec = matching.presentation_spec(definition, selection, stored)
     interactions.claim(ctx, row, REQUEST)
     since = holder.mark()
-    pres_ex_id, thread_id = row.record_id, row.thread_id
+    pres_ex_id = row.record_id
     try:
         holder.call(lambda c: c.send_presentation(pres_ex_id, spec))
-        holder.wait_for_record(
-            TOPIC,
-            "pres_ex_id",
-            pres_ex_id,
-            {"presentation-sent", "done"},
-            timeout=ctx.exchange_timeout,
-            thread_id=thread_id,
-            since=since,
+        wait_for_exchange(
+            holder, row, {"presentation-sent", "done"}, timeout=ctx.exchange_timeout, since=since
         )
     except DomainError as problem:
         reason = problem.detail or problem.title
@@ -105,15 +98,7 @@ def present(
         raise
     acknowledged = True
     try:
-        holder.wait_for_record(
-            TOPIC,
-            "pres_ex_id",
-            pres_ex_id,
-            {"done"},
-            timeout=ACK_WAIT,
-            thread_id=thread_id,
-            since=since,
-        )
+        wait_for_exchange(holder, row, {"done"}, timeout=ACK_WAIT, since=since)
     except DomainError as problem:
         if problem.slug == "exchange-failed":  # the verifier refused what we sent
             interactions.finish(ctx, row, FAILED, detail=problem.detail)
