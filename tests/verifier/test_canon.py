@@ -268,21 +268,23 @@ def test_clique_of_eight_blank_nodes_is_refused_fast():
     credential = _clique_credential(8)
     size = len(json.dumps(credential))
     assert 2000 < size < 4000
-    started = time.monotonic()
+    # Timed in the thread's CPU time: the work each took, not how long a loaded host (parallel
+    # test workers) kept the thread waiting for a core.
+    started = time.thread_time()
     with pytest.raises(VerificationError) as failure:
         canonize(credential)
     assert failure.value.slug == errors.HOSTILE_GRAPH
-    assert time.monotonic() - started < 0.2
+    assert time.thread_time() - started < 0.2
 
     verifier = Verifier(require_status=False)
-    started = time.monotonic()
+    started = time.thread_time()
     result = verifier.verify_credential(credential)
-    assert time.monotonic() - started < 0.2
+    assert time.thread_time() - started < 0.2
     assert result.error_types() == [errors.HOSTILE_GRAPH]
     # The worker is fine afterwards.
-    started = time.monotonic()
+    started = time.thread_time()
     assert verifier.verify_credential(CORPUS["credgate-RoleCredential"]).verified
-    assert time.monotonic() - started < 0.2
+    assert time.thread_time() - started < 0.2
 
 
 def test_small_symmetric_graphs_stay_within_budget():

@@ -33,7 +33,8 @@ MANIFEST = json.loads((SUITE / "manifest.jsonld").read_text(encoding="utf-8"))
 ENTRIES = {entry["id"].lstrip("#"): entry for entry in MANIFEST["entries"]}
 HASHES = {None: "sha256", "SHA256": "sha256", "SHA384": "sha384"}
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-#: A negative test must be refused this fast (the worker must not hang on a poison graph).
+#: A negative test must be refused within this much of the thread's CPU time (the worker must not
+#: hang on a poison graph; CPU time, since a loaded host may keep the thread waiting for a core).
 REFUSAL_SECONDS = 0.2
 
 _UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
@@ -137,10 +138,10 @@ def test_map(name):
 @pytest.mark.parametrize("name", _entries("RDFC10NegativeEvalTest"))
 def test_negative_is_refused_within_budget(name):
     quads = _input(ENTRIES[name])
-    started = time.monotonic()
+    started = time.thread_time()
     with pytest.raises(BudgetExceeded):
         canonicalize(quads)
-    assert time.monotonic() - started < REFUSAL_SECONDS
+    assert time.thread_time() - started < REFUSAL_SECONDS
     # Refused by the step count, not merely by the clock (a fast host refuses it too).
     with pytest.raises(BudgetExceeded, match="blank nodes"):
         canonicalize(quads, Budget(seconds=60))
