@@ -151,12 +151,16 @@ def test_killed_database_connections_under_load_give_no_500_and_recover(request,
         del credential[key]
     credential["issuer"] = authority
     credential["credentialSubject"]["id"] = HOLDER_DID
-    issued = requests.post(
-        f"{urls['issuer']}/credentials/issue",
-        json={"credential": credential},
-        headers=operator,
-        timeout=30,
-    )
+
+    def issue() -> requests.Response:
+        return requests.post(
+            f"{urls['issuer']}/credentials/issue",
+            json={"credential": credential},
+            headers=operator,
+            timeout=30,
+        )
+
+    issued = issue()
     assert issued.status_code == 201, issued.text
     credential_id = issued.json()["verifiableCredential"]["id"]
 
@@ -165,15 +169,7 @@ def test_killed_database_connections_under_load_give_no_500_and_recover(request,
             "gateway token API",
             lambda: requests.post(f"{urls['verifier']}/auth/challenge", timeout=15),
         ),
-        Load(
-            "VC-API issue",
-            lambda: requests.post(
-                f"{urls['issuer']}/credentials/issue",
-                json={"credential": credential},
-                headers=operator,
-                timeout=30,
-            ),
-        ),
+        Load("VC-API issue", issue),
         Load(
             "person onboarding",
             lambda: requests.post(

@@ -84,6 +84,17 @@ def example(did: str, **members) -> dict[str, Any]:
     }
 
 
+def vcdm11(did: str) -> dict[str, Any]:
+    """A VCDM 1.1 credential from ``did`` with nothing but the base context's terms."""
+    return {
+        "@context": [V1],
+        "type": ["VerifiableCredential"],
+        "issuer": did,
+        "issuanceDate": "2025-01-01T00:00:00Z",
+        "credentialSubject": {"id": HOLDER.did},
+    }
+
+
 def refused(response, slug: str | None = None, status: int = 400) -> dict[str, Any]:
     assert response.status_code == status, response.text
     body = response.json()
@@ -169,13 +180,7 @@ def test_the_expansion_checks_run_on_the_rdfc_instance_too(issuer_url, operator,
     """What the verifier would refuse is refused at issue (a 400, never a 5xx, never a signature):
     an undefined property, claim or type (VCDM 1.1: no @vocab), an inline context, an unknown
     context."""
-    v1 = {
-        "@context": [V1],
-        "type": ["VerifiableCredential"],
-        "issuer": authority_did,
-        "issuanceDate": "2025-01-01T00:00:00Z",
-        "credentialSubject": {"id": HOLDER.did},
-    }
+    v1 = vcdm11(authority_did)
     cases = [
         ({**v1, "undefinedThing": "x"}, "undefined-term"),
         ({**v1, "type": ["VerifiableCredential", "NoSuchType"]}, "undefined-term"),
@@ -600,13 +605,7 @@ def test_credgate_and_vcdm_11_status_credentials_signed_with_rdfc_verify(
     from tests.support.issuer_wallet import vc_api_role
 
     role = vc_api_role(authority_did, HOLDER.did)
-    v11 = {
-        "@context": [V1],
-        "type": ["VerifiableCredential"],
-        "issuer": authority_did,
-        "issuanceDate": "2025-01-01T00:00:00Z",
-        "credentialSubject": {"id": HOLDER.did},
-    }
+    v11 = vcdm11(authority_did)
     status = {"credentialStatus": {"type": "StatusList2021Entry"}}
     for credential, options in ((role, None), (v11, status)):
         response = issue(issuer_url, operator, credential, options=options)
