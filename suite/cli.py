@@ -253,6 +253,8 @@ def revision(settings, package: str, message: str) -> None:
     engine = make_engine(settings.database_url)
     try:
         click.echo(new_revision(engine, package, message))
+    except ValueError as error:  # not a package with migrations: said as a usage error
+        raise click.BadParameter(str(error), param_hint="PACKAGE") from None
     finally:
         engine.dispose()
 

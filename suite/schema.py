@@ -50,14 +50,17 @@ def new_revision(engine: Engine, package: str, message: str) -> str:
         raise ValueError(f"{package!r} is not a package with a migrations folder")
     config = alembic_config(engine)
     script = ScriptDirectory.from_config(config)
-    folder = str(owner.migrations)
-    heads = [r.revision for r in script.get_revisions("heads") if r.path.startswith(folder)]
+    folder = owner.migrations
+    mine = {r.revision: r for r in script.walk_revisions() if Path(r.path).parent == folder}
+    # The package's newest revision is one none of its own revises. It need not be one of the
+    # schema's heads: another package's revision may depend on it (issuer's on KCIT's).
+    heads = [name for name, r in mine.items() if r.nextrev.isdisjoint(mine)]
     made = command.revision(
         config,
         message,
         autogenerate=True,
         head=heads[0] if heads else "base",
-        version_path=folder,
+        version_path=str(folder),
         splice=True,
     )
     return made.path if made else ""
