@@ -17,6 +17,7 @@ import requests
 from sqlalchemy.orm import Session, sessionmaker
 
 from agents.runtime import drop_wallet_databases, wallet_databases
+from agents.tenants import TenantHandle, ensure_tenant
 from credgate.config import Settings, load_settings
 from credgate.db import make_engine, session_factory
 from suite.runner import Suite
@@ -116,6 +117,13 @@ def operator(settings: Settings, db) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def agents(suite: Suite):
     return suite.agents
+
+
+@pytest.fixture(scope="session")
+def tenant(suite: Suite, db) -> Callable[[str, str], TenantHandle]:
+    """``tenant(agent, name)``: the tenant ``name`` on the suite's ``agent`` (``"issuer"`` or
+    ``"holder"``), made the first time it is asked for and found again after."""
+    return lambda agent, name: ensure_tenant(db, agent, suite.agents[agent].client(), name)
 
 
 @pytest.fixture(scope="session")

@@ -17,9 +17,8 @@ import json
 import pytest
 import requests
 
-from agents.tenants import ensure_tenant
 from schemas.registry import example_credential
-from tests.support.didcomm import connect, issue_ld_proof
+from tests.support.didcomm import connected_pair, issue_ld_proof
 from tests.support.issuer_wallet import allow_fetch
 from verifier import errors
 from verifier.dids import DidResolver
@@ -45,11 +44,8 @@ def status_server():
 
 
 @pytest.fixture(scope="module")
-def parties(suite, db, hub):
-    issuer = ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "verifier-authority")
-    holder = ensure_tenant(db, "holder", suite.agents["holder"].client(), "verifier-holder")
-    issuer_conn, _ = connect(hub, issuer, holder)
-    return issuer, holder, issuer_conn
+def parties(tenant, hub):
+    return connected_pair(hub, tenant, "verifier-authority", "verifier-holder")
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from agents.runtime import AgentRuntime, AgentStartError, agent_args, free_port
 from agents.tenants import ensure_tenant
 from credgate.config import load_settings
 from credgate.state import pid_alive, process_cmdline
-from tests.support.didcomm import TIMEOUT, connect
+from tests.support.didcomm import TIMEOUT, connected_pair, offer_reached
 
 pytestmark = pytest.mark.agents
 
@@ -147,11 +147,9 @@ def test_hub_refuses_webhooks_without_its_key():
     assert hub.events()[0].payload == {"a": 1}
 
 
-def test_problem_report_from_the_holder_ends_the_wait_as_failure(suite, db, hub):
+def test_problem_report_from_the_holder_ends_the_wait_as_failure(tenant, hub):
     """A holder that rejects an offer: the issuer's wait fails at once with the holder's reason."""
-    issuer = ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "hub-issuer")
-    holder = ensure_tenant(db, "holder", suite.agents["holder"].client(), "hub-holder")
-    issuer_conn, _ = connect(hub, issuer, holder)
+    issuer, holder, issuer_conn = connected_pair(hub, tenant, "hub-issuer", "hub-holder")
     since = hub.last_seq
     offer = issuer.client.send_ld_proof_offer(
         issuer_conn,
@@ -176,15 +174,7 @@ def test_problem_report_from_the_holder_ends_the_wait_as_failure(suite, db, hub)
     holder.client.credential_problem_report(received.payload["cred_ex_id"], "declined by the user")
     started = time.monotonic()
     with pytest.raises(ExchangeFailed) as failure:
-        hub.wait_for_state(
-            "issue_credential_v2_0",
-            "cred_ex_id",
-            offer["cred_ex_id"],
-            "done",
-            timeout=TIMEOUT,
-            thread_id=offer["thread_id"],
-            since=since,
-        )
+        offer_reached(hub, offer, "done", since=since)
     assert time.monotonic() - started < 5
     assert "declined by the user" in failure.value.reason
 

@@ -20,7 +20,6 @@ import time
 import pytest
 import requests
 
-from agents.tenants import ensure_tenant
 from credgate.db import transaction
 from credgate.tokens import ensure_operator_token
 from revocation.allocation import mark_issued
@@ -41,15 +40,13 @@ PROBLEMS = "https://w3id.org/credgate/problems/"
 
 
 @pytest.fixture(scope="module")
-def world(suite, db, hub, settings, wallet_cli):
-    issuer_agent = suite.agents["issuer"].client()
-    holder_agent = suite.agents["holder"].client()
+def world(suite, db, hub, settings, wallet_cli, tenant):
     revocation = suite.servers["revocation"].url
-    authority = ensure_tenant(db, "issuer", issuer_agent, "e2e-authority")
-    company = ensure_tenant(db, "issuer", issuer_agent, "e2e-company")
+    authority = tenant("issuer", "e2e-authority")
+    company = tenant("issuer", "e2e-company")
     employee = wallet_tenant(db, suite, wallet_cli, "e2e-employee")
-    clerk = ensure_tenant(db, "holder", holder_agent, "e2e-clerk")
-    seller = ensure_tenant(db, "holder", holder_agent, "e2e-seller")
+    clerk = tenant("holder", "e2e-clerk")
+    seller = tenant("holder", "e2e-seller")
     path = settings.var_dir / "verifier" / "trust.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(

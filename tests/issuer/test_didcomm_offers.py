@@ -19,12 +19,11 @@ from datetime import timedelta
 import pytest
 import requests
 
-from agents.tenants import ensure_tenant
 from credgate.db import utcnow
 from issuer import credentials, lifecycle
 from issuer.exchanges import get_exchange
-from tests.support.depute import register_and_approve
-from tests.support.didcomm import take_credential
+from tests.support.depute import register_and_approve, registration
+from tests.support.didcomm import offer_reached, take_credential
 from tests.support.issuer_wallet import (
     accept_exchange,
     exchange_view,
@@ -45,8 +44,8 @@ def verifier_agent(suite):
 
 
 @pytest.fixture(scope="module")
-def holder(suite, db):
-    return ensure_tenant(db, "holder", suite.agents["holder"].client(), "didcomm-offers-noor")
+def holder(tenant):
+    return tenant("holder", "didcomm-offers-noor")
 
 
 def created(response: requests.Response) -> dict:
@@ -162,10 +161,10 @@ def test_without_a_did_the_offer_leaves_the_subject_to_the_holder_and_defaults_t
 
 
 def test_organisation_onboarding_over_a_connection_keeps_the_chosen_suite(
-    urls, operator, suite, db, hub
+    urls, operator, tenant, hub
 ):
     """Two credentials need a connection: their offers are sent later, with the suite recorded."""
-    company = ensure_tenant(db, "holder", suite.agents["holder"].client(), "didcomm-offers-orbis")
+    company = tenant("holder", "didcomm-offers-orbis")
     exchange = created(
         requests.post(
             f"{urls['issuer']}/issuer/organisations",
@@ -245,18 +244,13 @@ def test_a_generic_offer_signed_2018_verifies(urls, operator, holder, hub, suite
     assert verified_in_process(urls, vc)["verified"] is True
 
 
-def test_a_mandate_to_a_known_did_is_bound_up_front_and_signed_2018(urls, operator, suite, db, hub):
+def test_a_mandate_to_a_known_did_is_bound_up_front_and_signed_2018(urls, operator, tenant, hub):
     company, _ = register_and_approve(
         urls,
         operator,
-        {
-            "legalName": "Orbis Analytics BV",
-            "legalRegistrationNumber": {"vatId": "NL100000009B01"},
-            "country": "NL",
-            "representatives": [{"name": "Ines Visser", "email": "ines@orbis.example"}],
-        },
+        registration("Orbis Analytics BV", "NL100000009B01", "Ines Visser", "ines@orbis.example"),
     )
-    employee = ensure_tenant(db, "holder", suite.agents["holder"].client(), "didcomm-offers-bram")
+    employee = tenant("holder", "didcomm-offers-bram")
     created_view = created(
         requests.post(
             f"{urls['depute']}/depute/api/companies/{company['id']}/authorisations",
@@ -341,15 +335,7 @@ def test_issued_but_never_acknowledged_is_not_delivered(urls, operator, holder, 
     [offer] = receive_offers(hub, holder, invitation, 1)
     since = hub.last_seq
     holder.client.send_credential_request(offer["cred_ex_id"])
-    hub.wait_for_state(
-        "issue_credential_v2_0",
-        "cred_ex_id",
-        offer["cred_ex_id"],
-        "credential-received",
-        timeout=20,
-        thread_id=offer["thread_id"],
-        since=since,
-    )
+    offer_reached(hub, offer, "credential-received", timeout=20, since=since)
     # The wallet received it and never stored nor acknowledged it (Credo refusing it on receipt).
     view = settled(exchange, lambda v: v["credentials"][0]["state"] == "issued")
     [record] = view["credentials"]

@@ -11,20 +11,16 @@ from __future__ import annotations
 import pytest
 
 from agents.client import AgentError
-from agents.tenants import ensure_tenant
 from schemas.loader import CREDGATE_CONTEXT_V1
 from schemas.registry import example_credential, validate
-from tests.support.didcomm import connect, issue_ld_proof
+from tests.support.didcomm import connected_pair, issue_ld_proof
 
 pytestmark = pytest.mark.agents
 
 
 @pytest.fixture(scope="module")
-def parties(suite, db, hub):
-    issuer = ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "onboarding-authority")
-    holder = ensure_tenant(db, "holder", suite.agents["holder"].client(), "alice")
-    issuer_conn, _holder_conn = connect(hub, issuer, holder)
-    return issuer, holder, issuer_conn
+def parties(tenant, hub):
+    return connected_pair(hub, tenant, "onboarding-authority", "alice")
 
 
 def _credential(name: str, issuer_did: str, subject_did: str) -> dict:

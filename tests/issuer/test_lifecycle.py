@@ -13,13 +13,12 @@ import requests
 from sqlalchemy import func, select
 
 from agents.hub import ExchangeFailed, WebhookTimeout
-from agents.tenants import ensure_tenant
 from credgate.db import utcnow
 from issuer import lifecycle
 from issuer.models import Exchange, IssuedCredential
 from issuer.watcher import Watcher
 from revocation.models import StatusEntry
-from tests.support.didcomm import take_credential
+from tests.support.didcomm import offer_reached, take_credential
 from tests.support.issuer_wallet import (
     accept_exchange,
     fetch_invitation,
@@ -35,8 +34,8 @@ pytestmark = [pytest.mark.agents, pytest.mark.db]
 
 
 @pytest.fixture(scope="module")
-def holder(suite, db):
-    return ensure_tenant(db, "holder", suite.agents["holder"].client(), "issuer-lifecycle-dana")
+def holder(tenant):
+    return tenant("holder", "issuer-lifecycle-dana")
 
 
 def person(issuer_url: str, given: str = "Dana") -> dict:
@@ -82,14 +81,7 @@ def test_a_request_after_the_exchange_expired_is_never_signed(suite, issuer_url,
     assert states(db, exchange["id"]) == ("abandoned", [("abandoned", "abandoned")])
     with pytest.raises((WebhookTimeout, ExchangeFailed)):
         holder.client.send_credential_request(offer["cred_ex_id"], holder_did=holder.did)
-        hub.wait_for_state(
-            "issue_credential_v2_0",
-            "cred_ex_id",
-            offer["cred_ex_id"],
-            "credential-received",
-            timeout=3,
-            thread_id=offer["thread_id"],
-        )
+        offer_reached(hub, offer, "credential-received", timeout=3)
     assert states(db, exchange["id"]) == ("abandoned", [("abandoned", "abandoned")])
     assert stored_credentials(holder, [exchange["credentials"][0]["credential_id"]]) == []
 
@@ -111,11 +103,11 @@ def test_a_wallet_that_names_no_did_gets_nothing(issuer_url, hub, holder, db):
 
 
 def test_a_declined_offer_over_a_connection_ends_by_problem_report(
-    suite, issuer_url, settings, hub, db
+    tenant, issuer_url, settings, hub, db
 ):
     """Organisation onboarding travels over a connection: the holder takes the Onboarding
     credential and declines the Role one; the problem report ends that offer at once."""
-    org = ensure_tenant(db, "holder", suite.agents["holder"].client(), "issuer-lifecycle-org")
+    org = tenant("holder", "issuer-lifecycle-org")
     body = {
         "did": org.did,
         "legalName": "Orbis Analytics SA",
@@ -167,23 +159,9 @@ def test_webhooks_missed_while_the_service_was_away_are_caught_up(
         time.sleep(0.5)
         assert states(db, exchange["id"]) == ("invited", [("offered", "reserved")])
         lifecycle.sweep(ctx, now=utcnow() + ctx.settings.reconcile_after)
-        hub.wait_for_state(
-            "issue_credential_v2_0",
-            "cred_ex_id",
-            offer["cred_ex_id"],
-            "credential-received",
-            timeout=10,
-            thread_id=offer["thread_id"],
-        )
+        offer_reached(hub, offer, "credential-received", timeout=10)
         holder.client.store_credential(offer["cred_ex_id"])
-        hub.wait_for_state(
-            "issue_credential_v2_0",
-            "cred_ex_id",
-            offer["cred_ex_id"],
-            "done",
-            timeout=10,
-            thread_id=offer["thread_id"],
-        )
+        offer_reached(hub, offer, "done", timeout=10)
         assert states(db, exchange["id"]) == ("invited", [("issued", "issued")])
         time.sleep(0.3)  # the ack reaches the agent, which nobody listens to now
         lifecycle.sweep(ctx, now=utcnow() + 2 * ctx.settings.reconcile_after)

@@ -25,7 +25,7 @@ from nacl.signing import VerifyKey
 from revocation.bitstring import bit_at, decode_list
 from revocation.token_status import decode_lst, status_at
 from schemas.loader import CONTEXTS_DIR
-from tests.support.depute import register_and_approve
+from tests.support.depute import register_and_approve, registration
 from tests.support.oid4vci import new_wallet, offer_of
 from tests.support.software import register_certifier
 from tests.support.status_entries import entries_of, revoke_entry
@@ -253,12 +253,7 @@ def new_company(urls, operator) -> tuple[dict, dict]:
     return register_and_approve(
         urls,
         operator,
-        {
-            "legalName": "Quarry Analytics GmbH",
-            "legalRegistrationNumber": {"vatId": "DE136695976"},
-            "country": "DE",
-            "representatives": [{"name": "Mara Quell", "email": "mara@quarry.example"}],
-        },
+        registration("Quarry Analytics GmbH", "DE136695976", "Mara Quell", "mara@quarry.example"),
     )
 
 
@@ -423,8 +418,7 @@ def test_the_pre_authorized_code_and_its_pin(urls, operator):
     refused(second.token_request(tx_code=other["tx_code"]), "invalid_grant")
 
 
-def test_a_taken_didcomm_offer_is_not_redeemed_again(urls, operator, suite, db, hub):
-    from agents.tenants import ensure_tenant
+def test_a_taken_didcomm_offer_is_not_redeemed_again(urls, operator, tenant, hub):
     from tests.support.issuer_wallet import accept_exchange
 
     response = requests.post(
@@ -433,7 +427,7 @@ def test_a_taken_didcomm_offer_is_not_redeemed_again(urls, operator, suite, db, 
         json={"givenName": "Bo", "familyName": "Dicom"},
     )
     view = response.json()
-    holder = ensure_tenant(db, "holder", suite.agents["holder"].client(), "oid4vci-didcomm")
+    holder = tenant("holder", "oid4vci-didcomm")
     [credential] = accept_exchange(hub, holder, view)
     assert credential["credentialSubject"]["id"] == holder.did
     client = Client(view["oid4vci"]["offer_link"])

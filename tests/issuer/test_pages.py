@@ -8,7 +8,6 @@ import re
 import pytest
 import requests
 
-from agents.tenants import ensure_tenant
 from credgate.tokens import ensure_operator_token
 from tests.support.issuer_wallet import ledger
 
@@ -85,9 +84,9 @@ def test_onboarding_form_shows_schema_problems_escaped(issuer_url, db):
 
 
 def test_admin_page_signs_in_with_the_operator_token_and_decides_role_requests(
-    issuer_url, settings, db, suite
+    issuer_url, settings, db, tenant
 ):
-    subject = ensure_tenant(db, "holder", suite.agents["holder"].client(), "issuer-pages-hana")
+    subject = tenant("holder", "issuer-pages-hana")
     made = []
     for note in (f"please {XSS}", "second"):
         response = requests.post(

@@ -21,7 +21,6 @@ import time
 import pytest
 import requests
 
-from agents.tenants import ensure_tenant
 from revocation.bitstring import bit_at, decode_list
 from revocation.models import StatusListCredential
 from tests.support.didcomm import connect
@@ -39,17 +38,15 @@ REPUBLISHED_WITHIN = 30.0  # the signing job retries with back-off of at most 5 
 
 
 @pytest.fixture(scope="module")
-def world(suite, db, hub, settings):
+def world(suite, db, hub, settings, tenant):
     revocation = suite.servers["revocation"].url
-    authority = ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "outage-authority")
+    authority = tenant("issuer", "outage-authority")
     trust = settings.var_dir / "verifier" / "trust.json"
     trust.parent.mkdir(parents=True, exist_ok=True)
     trust.write_text(json.dumps({"onboarding_authority": authority.did, "companies": {}}))
     holders, issued = {}, {}
     for name in HOLDERS:
-        holder = holders[name] = ensure_tenant(
-            db, "holder", suite.agents["holder"].client(), f"outage-{name}"
-        )
+        holder = holders[name] = tenant("holder", f"outage-{name}")
         connection = connect(hub, authority, holder)[0]
         issued[name] = issue_with_status(
             db, hub, authority, holder, connection, "OnboardingCredential", revocation

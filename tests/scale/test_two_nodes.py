@@ -36,7 +36,6 @@ import requests
 from sqlalchemy import delete, func, select
 
 from agents.models import StoredWebhook
-from agents.tenants import ensure_tenant
 from credgate.db import transaction
 from credgate.tokens import ApiToken
 from revocation.allocation import allocate, mark_issued
@@ -187,9 +186,9 @@ def postgres(settings):
 
 
 @pytest.fixture(scope="module")
-def cluster(postgres, settings, engine, db, suite, token_lists, tmp_path_factory):
+def cluster(postgres, settings, engine, db, suite, token_lists, tmp_path_factory, tenant):
     # The status lists' signer: the issuer agent's tenant the revocation service signs as.
-    publisher = ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "scale-publisher")
+    publisher = tenant("issuer", "scale-publisher")
     config_dir = tmp_path_factory.mktemp("scale-config")
     trust = config_dir / "trust.json"
     signers = {AUTHORITY.did: [publisher.did]}
@@ -432,7 +431,7 @@ def holder_webhooks_to_b(cluster, suite):
 
 
 def test_didcomm_issuance_started_on_a_completes_with_webhooks_at_b(
-    cluster, suite, settings, db, holder_webhooks_to_b
+    cluster, tenant, settings, db, holder_webhooks_to_b
 ):
     from click.testing import CliRunner
 
@@ -450,7 +449,7 @@ def test_didcomm_issuance_started_on_a_completes_with_webhooks_at_b(
 
     code, out = run("create", "scale-wallet")
     assert code == 0, out
-    issuer = ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "scale-issuer")
+    issuer = tenant("issuer", "scale-issuer")
     credential = credgate_credential("RoleCredential", AUTHORITY, "did:example:placeholder")
     credential.pop("proof", None)
     credential.update(issuer=issuer.did, id=f"urn:uuid:{secrets.token_hex(8)}")

@@ -3,10 +3,11 @@ behind an out-of-band invitation."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from agents.client import Invitation
-from agents.hub import WebhookHub
+from agents.hub import WebhookEvent, WebhookHub
 from agents.tenants import TenantHandle
 
 TIMEOUT = 20.0
@@ -26,6 +27,15 @@ def connect(hub: WebhookHub, issuer: TenantHandle, holder: TenantHandle) -> tupl
         timeout=TIMEOUT,
     )
     return event.payload["connection_id"], received["connection_id"]
+
+
+def connected_pair(
+    hub: WebhookHub, tenant: Callable[[str, str], TenantHandle], issuer: str, holder: str
+) -> tuple[TenantHandle, TenantHandle, str]:
+    """The issuer agent's tenant ``issuer`` and the holder agent's tenant ``holder`` (by the
+    ``tenant`` fixture), connected: (issuer, holder, the issuer's connection id)."""
+    issuer_tenant, holder_tenant = tenant("issuer", issuer), tenant("holder", holder)
+    return issuer_tenant, holder_tenant, connect(hub, issuer_tenant, holder_tenant)[0]
 
 
 def ld_proof_options(
@@ -82,25 +92,29 @@ def take_credential(
 ) -> dict[str, Any]:
     """Request, wait for, and store one offered credential; its final holder-side record."""
     since = hub.last_seq
-    cred_ex_id, thread_id = offer["cred_ex_id"], offer["thread_id"]
-    holder.client.send_credential_request(cred_ex_id, holder_did=holder_did)
-    hub.wait_for_state(
+    holder.client.send_credential_request(offer["cred_ex_id"], holder_did=holder_did)
+    offer_reached(hub, offer, "credential-received", since=since)
+    holder.client.store_credential(offer["cred_ex_id"])
+    return offer_reached(hub, offer, "done", since=since).payload
+
+
+def offer_reached(
+    hub: WebhookHub,
+    offer: dict[str, Any],
+    state: str,
+    *,
+    timeout: float = TIMEOUT,
+    since: int = 0,
+) -> WebhookEvent:
+    """The issue-credential exchange record ``offer`` names (its ``cred_ex_id``, on its
+    ``thread_id``: the holder's or the issuer's) once in ``state``; a problem report on its
+    thread, or the record abandoned, fails the wait at once."""
+    return hub.wait_for_state(
         "issue_credential_v2_0",
         "cred_ex_id",
-        cred_ex_id,
-        "credential-received",
-        timeout=TIMEOUT,
-        thread_id=thread_id,
+        offer["cred_ex_id"],
+        state,
+        timeout=timeout,
+        thread_id=offer["thread_id"],
         since=since,
     )
-    holder.client.store_credential(cred_ex_id)
-    done = hub.wait_for_state(
-        "issue_credential_v2_0",
-        "cred_ex_id",
-        cred_ex_id,
-        "done",
-        timeout=TIMEOUT,
-        thread_id=thread_id,
-        since=since,
-    )
-    return done.payload
