@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from agents.hub import ExchangeFailed, WebhookTimeout
 from credgate.db import utcnow
+from credgate.web import on_shutdown
 from issuer import lifecycle
 from issuer.models import Exchange, IssuedCredential
 from issuer.watcher import Watcher
@@ -166,7 +167,10 @@ def test_webhooks_missed_while_the_service_was_away_are_caught_up(
         time.sleep(0.3)  # the ack reaches the agent, which nobody listens to now
         lifecycle.sweep(ctx, now=utcnow() + 2 * ctx.settings.reconcile_after)
     finally:
-        app.extensions["issuer.watcher"] = Watcher(ctx, suite.hub).start()
+        # Started again, as by a restart; stopped with the service when the suite stops (the
+        # shutdown hook holds the stopped watcher), or it would sweep a dropped database.
+        watcher = app.extensions["issuer.watcher"] = Watcher(ctx, suite.hub).start()
+        on_shutdown(app, watcher.stop)
     assert states(db, exchange["id"]) == ("done", [("issued", "issued")])
 
 
