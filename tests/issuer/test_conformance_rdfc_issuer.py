@@ -21,14 +21,13 @@ from pyld import jsonld
 
 from agents.acapy_plugin.rdfc import hash_data as plugin_hash_data
 from schemas.loader import document_loader
+from tests.support import vc_api
+from tests.support.vc_api import DI_V2, EXAMPLES, V1, V2, assert_verifies, example_v2, example_v11
 from verifier.encoding import multibase_decode
 from verifier.testing import Party
 
-V1 = "https://www.w3.org/2018/credentials/v1"
-V2 = "https://www.w3.org/ns/credentials/v2"
-EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
-DI_V2 = "https://w3id.org/security/data-integrity/v2"
 PROBLEMS = "https://w3id.org/credgate/problems/"
+RDFC = "eddsa-rdfc-2022"
 HOLDER = Party.from_seed(b"\x42" * 32)
 NAME = [
     {"@value": "Alumni", "@language": "en"},
@@ -99,41 +98,16 @@ def test_the_plugin_hashes_what_the_reference_hashes():
 # -- the real issuer, agent and verifier --------------------------------------------------------
 
 
-def issue(issuer_url, operator, credential, *, cryptosuite="eddsa-rdfc-2022", options=None):
-    body = {"credential": credential}
-    if options is not None:
-        body["options"] = options
-    query = f"?cryptosuite={cryptosuite}" if cryptosuite else ""
-    return requests.post(
-        f"{issuer_url}/credentials/issue{query}", json=body, headers=operator, timeout=60
-    )
+def issue(issuer_url, operator, credential, *, cryptosuite: str | None = RDFC, options=None):
+    return vc_api.issue(issuer_url, operator, credential, options, cryptosuite=cryptosuite)
 
 
 def issued(response) -> dict:
-    assert response.status_code == 201, response.text
-    signed = response.json()["verifiableCredential"]
+    signed = vc_api.issued(response)
     assert signed["proof"]["type"] == "DataIntegrityProof"
     assert signed["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
     assert signed["proof"]["proofPurpose"] == "assertionMethod"
     return signed
-
-
-def our_verifier_verifies(verifier_url, credential) -> None:
-    response = requests.post(
-        f"{verifier_url}/credentials/verify", json={"verifiableCredential": credential}, timeout=30
-    )
-    assert response.status_code == 200, response.text
-    assert response.json()["verified"] is True
-
-
-def example_v2(did: str, **members) -> dict:
-    return {
-        "@context": [V2, EXAMPLES],
-        "type": ["VerifiableCredential", "ExampleAlumniCredential"],
-        "issuer": did,
-        "credentialSubject": {"id": HOLDER.did, "alumniOf": "The School of Examples"},
-        **members,
-    }
 
 
 @pytest.mark.agents
@@ -141,10 +115,10 @@ def example_v2(did: str, **members) -> dict:
 def test_a_credential_with_direction_is_signed_and_verifies_in_both(
     issuer_url, verifier_url, operator, authority_did
 ):
-    signed = issued(issue(issuer_url, operator, example_v2(authority_did, name=NAME)))
+    signed = issued(issue(issuer_url, operator, example_v2(authority_did, HOLDER.did, name=NAME)))
     assert signed["name"] == NAME
     assert reference_verifies(signed)
-    our_verifier_verifies(verifier_url, signed)
+    assert_verifies(verifier_url, signed)
     # the direction is signed: flipping it breaks the signature in the reference and with us
     flipped = copy.deepcopy(signed)
     flipped["name"][1]["@direction"] = "ltr"
@@ -158,7 +132,9 @@ def test_a_credential_with_direction_is_signed_and_verifies_in_both(
 @pytest.mark.agents
 @pytest.mark.db
 def test_the_default_instance_still_refuses_direction(issuer_url, operator, authority_did):
-    response = issue(issuer_url, operator, example_v2(authority_did, name=NAME), cryptosuite=None)
+    response = issue(
+        issuer_url, operator, example_v2(authority_did, HOLDER.did, name=NAME), cryptosuite=None
+    )
     assert response.status_code == 400
     assert response.json()["type"] == PROBLEMS + "unsupported-direction"
 
@@ -168,17 +144,10 @@ def test_the_default_instance_still_refuses_direction(issuer_url, operator, auth
 def test_a_vcdm_11_credential_gets_the_data_integrity_context(
     issuer_url, verifier_url, operator, authority_did
 ):
-    credential = {
-        "@context": [V1],
-        "type": ["VerifiableCredential"],
-        "issuer": authority_did,
-        "issuanceDate": "2025-01-01T00:00:00Z",
-        "credentialSubject": {"id": HOLDER.did},
-    }
-    signed = issued(issue(issuer_url, operator, credential))
+    signed = issued(issue(issuer_url, operator, example_v11(authority_did, HOLDER.did)))
     assert signed["@context"] == [V1, DI_V2]
     assert reference_verifies(signed)
-    our_verifier_verifies(verifier_url, signed)
+    assert_verifies(verifier_url, signed)
 
 
 @pytest.mark.agents
@@ -190,29 +159,33 @@ def test_several_subjects_one_with_only_an_id(issuer_url, verifier_url, operator
         {"id": HOLDER.did, "alumniOf": "The School of Examples"},
         {"id": "did:example:other"},
     ]
-    credential = example_v2(authority_did, credentialSubject=subjects)
+    credential = example_v2(authority_did, HOLDER.did, credentialSubject=subjects)
     default = issue(issuer_url, operator, credential, cryptosuite=None)
     assert default.status_code == 400
     assert default.json()["type"] == PROBLEMS + "subject-without-claims"
     signed = issued(issue(issuer_url, operator, credential))
     assert reference_verifies(signed)
-    our_verifier_verifies(verifier_url, signed)
+    assert_verifies(verifier_url, signed)
 
 
 @pytest.mark.agents
 @pytest.mark.db
 def test_a_status_entry_on_request(issuer_url, verifier_url, operator, authority_did):
     options = {"credentialStatus": {"type": "BitstringStatusListEntry"}}
-    signed = issued(issue(issuer_url, operator, example_v2(authority_did), options=options))
+    signed = issued(
+        issue(issuer_url, operator, example_v2(authority_did, HOLDER.did), options=options)
+    )
     assert signed["credentialStatus"]["type"] == "BitstringStatusListEntry"
     assert reference_verifies(signed)
-    our_verifier_verifies(verifier_url, signed)
+    assert_verifies(verifier_url, signed)
 
 
 @pytest.mark.agents
 @pytest.mark.db
 def test_reissuing_the_same_id_is_idempotent_per_instance(issuer_url, operator, authority_did):
-    credential = example_v2(authority_did, id="urn:uuid:5f1c2a6e-6b51-4c55-9c0e-2ad0f1d3e001")
+    credential = example_v2(
+        authority_did, HOLDER.did, id="urn:uuid:5f1c2a6e-6b51-4c55-9c0e-2ad0f1d3e001"
+    )
     first = issued(issue(issuer_url, operator, credential))
     assert issued(issue(issuer_url, operator, credential)) == first
     other = issue(issuer_url, operator, credential, cryptosuite=None)
@@ -223,7 +196,9 @@ def test_reissuing_the_same_id_is_idempotent_per_instance(issuer_url, operator, 
 @pytest.mark.agents
 @pytest.mark.db
 def test_an_unknown_cryptosuite_is_refused(issuer_url, operator, authority_did):
-    response = issue(issuer_url, operator, example_v2(authority_did), cryptosuite="ecdsa-rdfc-2019")
+    response = issue(
+        issuer_url, operator, example_v2(authority_did, HOLDER.did), cryptosuite="ecdsa-rdfc-2019"
+    )
     assert response.status_code == 400
     assert response.json()["type"] == PROBLEMS + "unsupported-cryptosuite"
 
@@ -234,7 +209,7 @@ def test_an_idempotency_key_names_one_instance(issuer_url, operator, authority_d
     """The query selects the instance: the same key and body on the other instance is another
     request (422), not a replay of the first instance's credential."""
     headers = {**operator, "Idempotency-Key": "rdfc-instance-key-1"}
-    body = {"credential": example_v2(authority_did)}
+    body = {"credential": example_v2(authority_did, HOLDER.did)}
     url = f"{issuer_url}/credentials/issue"
     first = requests.post(
         f"{url}?cryptosuite=eddsa-rdfc-2022", json=body, headers=headers, timeout=60

@@ -12,12 +12,22 @@ import json
 import os
 
 import pytest
-import requests
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from tests.support.gateway import verifier_client
+from tests.support.vc_api import (
+    DI_V2,
+    EXAMPLES,
+    V1,
+    V2,
+    assert_verifies,
+    example_v2,
+    example_v11,
+    issue,
+    issued,
+)
 from verifier import errors
 from verifier.challenges import GATEWAY_TOKEN, ChallengeStore
 from verifier.credentials import as_list
@@ -27,10 +37,6 @@ from verifier.testing import Party, credgate_credential, serving_lists
 from verifier.trust import StaticTrustRegistry
 
 PROBLEMS = "https://w3id.org/credgate/problems/"
-V1 = "https://www.w3.org/2018/credentials/v1"
-V2 = "https://www.w3.org/ns/credentials/v2"
-DI_V2 = "https://w3id.org/security/data-integrity/v2"
-EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
 AUTHORITY = Party.generate()
 HOLDER = Party.generate()
 STRANGER = Party.generate()
@@ -85,16 +91,15 @@ MEMBER_CASES = [
 
 
 def unsigned_v2(issuer: Party = AUTHORITY, **members) -> dict:
-    credential = {
-        "@context": [V2, EXAMPLES],
-        "id": f"urn:uuid:{os.urandom(16).hex()}",
-        "type": ["VerifiableCredential", "ExampleAlumniCredential"],
-        "issuer": issuer.did,
-        "validFrom": "2025-01-01T00:00:00Z",
-        "credentialSubject": {"id": HOLDER.did, "alumniOf": "The School of Examples"},
-    }
-    credential.update(members)
-    return credential
+    return example_v2(
+        issuer.did,
+        HOLDER.did,
+        **{
+            "id": f"urn:uuid:{os.urandom(16).hex()}",
+            "validFrom": "2025-01-01T00:00:00Z",
+            **members,
+        },
+    )
 
 
 def di_proof(party: Party, proof_id: str, previous=None, cryptosuite="eddsa-rdfc-2022") -> dict:
@@ -450,53 +455,10 @@ def test_another_consumers_challenge_is_neither_accepted_nor_spent_here(client, 
 # -- the issuer's VC-API (real suite and agents) ---------------------------------------------------
 
 
-def issue(issuer_url, operator, credential, options=None) -> requests.Response:
-    body = {"credential": credential}
-    if options is not None:
-        body["options"] = options
-    return requests.post(f"{issuer_url}/credentials/issue", json=body, headers=operator, timeout=60)
-
-
-def issued(response: requests.Response) -> dict:
-    assert response.status_code == 201, response.text
-    return response.json()["verifiableCredential"]
-
-
-def assert_verifies(verifier_url, credential) -> None:
-    response = requests.post(
-        f"{verifier_url}/credentials/verify", json={"verifiableCredential": credential}, timeout=30
-    )
-    assert response.status_code == 200, response.text
-    assert response.json()["verified"] is True
-
-
-def example_v2(did: str, **members) -> dict:
-    credential = {
-        "@context": [V2, EXAMPLES],
-        "type": ["VerifiableCredential", "ExampleAlumniCredential"],
-        "issuer": did,
-        "credentialSubject": {"id": HOLDER.did, "alumniOf": "The School of Examples"},
-    }
-    credential.update(members)
-    return credential
-
-
-def example_v11(did: str, **members) -> dict:
-    credential = {
-        "@context": [V1],
-        "type": ["VerifiableCredential"],
-        "issuer": did,
-        "issuanceDate": "2025-01-01T00:00:00Z",
-        "credentialSubject": {"id": HOLDER.did},
-    }
-    credential.update(members)
-    return credential
-
-
 @pytest.mark.agents
 @pytest.mark.db
 def test_issuer_is_required(issuer_url, operator, authority_did, unchanged):
-    credential = example_v2(authority_did)
+    credential = example_v2(authority_did, HOLDER.did)
     del credential["issuer"]
     body = assert_problem(issue(issuer_url, operator, credential), 400, "invalid-credential")
     assert body["errors"][0]["path"] == "/issuer"
@@ -506,7 +468,7 @@ def test_issuer_is_required(issuer_url, operator, authority_did, unchanged):
 @pytest.mark.db
 def test_member_rules_at_issue(issuer_url, operator, authority_did, unchanged):
     for members, pointer in MEMBER_CASES:
-        response = issue(issuer_url, operator, example_v2(authority_did, **members))
+        response = issue(issuer_url, operator, example_v2(authority_did, HOLDER.did, **members))
         body = assert_problem(response, 400, "invalid-credential")
         assert pointer in [e["path"] for e in body["errors"]], (members, body)
 
@@ -526,13 +488,17 @@ def test_nothing_is_signed_that_our_verifier_refuses(
     issuer_url, operator, authority_did, unchanged, name, slug
 ):
     credential = {
-        "undefined property (the agent answered 500)": example_v11(authority_did, foo=1),
-        "undefined type (was signed, then refused by our verifier)": example_v11(
-            authority_did, type=["VerifiableCredential", "NoSuchType"]
+        "undefined property (the agent answered 500)": example_v11(
+            authority_did, HOLDER.did, foo=1
         ),
-        "protected term redefined": example_v2(authority_did, **{"@context": [V2, EXAMPLES, V1]}),
+        "undefined type (was signed, then refused by our verifier)": example_v11(
+            authority_did, HOLDER.did, type=["VerifiableCredential", "NoSuchType"]
+        ),
+        "protected term redefined": example_v2(
+            authority_did, HOLDER.did, **{"@context": [V2, EXAMPLES, V1]}
+        ),
         "name with extra properties (the agent answered 500)": example_v2(
-            authority_did, name={"@value": "Alumni", "@language": "en", "note": "x"}
+            authority_did, HOLDER.did, name={"@value": "Alumni", "@language": "en", "note": "x"}
         ),
     }[name]
     response = issue(issuer_url, operator, credential)
@@ -544,14 +510,18 @@ def test_nothing_is_signed_that_our_verifier_refuses(
 def test_several_subjects_are_issued_and_verify(issuer_url, verifier_url, operator, authority_did):
     subjects = [{"id": HOLDER.did, "alumniOf": "A"}, {"id": STRANGER.did, "alumniOf": "B"}]
     signed = issued(
-        issue(issuer_url, operator, example_v2(authority_did, credentialSubject=subjects))
+        issue(
+            issuer_url, operator, example_v2(authority_did, HOLDER.did, credentialSubject=subjects)
+        )
     )
     assert signed["credentialSubject"] == subjects
     assert_verifies(verifier_url, signed)
     # A subject with nothing but an id among several: ACA-Py 1.7's signer fails on it (the W3C
     # VCDM 2.0 harness found it), so it is a clear 400 before the agent sees it.
     bare = [{"id": HOLDER.did}, {"id": STRANGER.did, "alumniOf": "B"}]
-    refused = issue(issuer_url, operator, example_v2(authority_did, credentialSubject=bare))
+    refused = issue(
+        issuer_url, operator, example_v2(authority_did, HOLDER.did, credentialSubject=bare)
+    )
     assert refused.status_code == 400, refused.text
     assert refused.json()["type"].endswith("/subject-without-claims")
 
@@ -561,32 +531,23 @@ def test_several_subjects_are_issued_and_verify(issuer_url, verifier_url, operat
 def test_status_entry_only_when_asked_except_for_credgate_types(
     issuer_url, verifier_url, operator, authority_did, db
 ):
-    plain = issued(issue(issuer_url, operator, example_v2(authority_did)))
+    plain = issued(issue(issuer_url, operator, example_v2(authority_did, HOLDER.did)))
     assert "credentialStatus" not in plain
     assert_verifies(verifier_url, plain)
 
-    asked = issued(
-        issue(
-            issuer_url,
-            operator,
-            example_v2(authority_did),
-            {"credentialStatus": {"type": "BitstringStatusListEntry"}},
-        )
-    )
-    assert asked["credentialStatus"]["type"] == "BitstringStatusListEntry"
-    assert_verifies(verifier_url, asked)
-
-    asked_11 = issued(
-        issue(
-            issuer_url,
-            operator,
-            example_v11(authority_did),
-            {"credentialStatus": {"type": "StatusList2021Entry"}},
-        )
-    )
-    assert asked_11["credentialStatus"]["type"] == "StatusList2021Entry"
-    assert "https://w3id.org/vc/status-list/2021/v1" in asked_11["@context"]
-    assert_verifies(verifier_url, asked_11)
+    # Asked for, each data model gets its own kind of entry (and the 1.1 one its context).
+    for example, entry, context in (
+        (example_v2(authority_did, HOLDER.did), "BitstringStatusListEntry", V2),
+        (
+            example_v11(authority_did, HOLDER.did),
+            "StatusList2021Entry",
+            "https://w3id.org/vc/status-list/2021/v1",
+        ),
+    ):
+        asked = issued(issue(issuer_url, operator, example, {"credentialStatus": {"type": entry}}))
+        assert asked["credentialStatus"]["type"] == entry
+        assert context in asked["@context"]
+        assert_verifies(verifier_url, asked)
 
     # Policy: a credgate type always carries its entry (the gateway refuses one without).
     role_credential = {
@@ -613,7 +574,9 @@ def test_status_entry_only_when_asked_except_for_credgate_types(
     ],
 )
 def test_bad_status_options(issuer_url, operator, authority_did, unchanged, option, status, slug):
-    response = issue(issuer_url, operator, example_v2(authority_did), {"credentialStatus": option})
+    response = issue(
+        issuer_url, operator, example_v2(authority_did, HOLDER.did), {"credentialStatus": option}
+    )
     assert_problem(response, status, slug)
 
 
@@ -624,23 +587,25 @@ def test_reissuing_the_same_id_and_content_is_idempotent(issuer_url, operator, a
 
     credential_id = f"urn:uuid:{os.urandom(16).hex()}"
     options = {"credentialId": credential_id}
-    first = issued(issue(issuer_url, operator, example_v11(authority_did), options))
+    first = issued(issue(issuer_url, operator, example_v11(authority_did, HOLDER.did), options))
     assert first["id"] == credential_id
     before = totals(db)
-    again = issue(issuer_url, operator, example_v11(authority_did), options)
+    again = issue(issuer_url, operator, example_v11(authority_did, HOLDER.did), options)
     assert again.status_code == 201 and again.json()["verifiableCredential"] == first
     # Same id, given in the credential this time: the same request.
-    named = issue(issuer_url, operator, example_v11(authority_did, id=credential_id))
+    named = issue(issuer_url, operator, example_v11(authority_did, HOLDER.did, id=credential_id))
     assert named.json()["verifiableCredential"] == first
     assert totals(db) == before
     for changed in (
-        example_v11(authority_did, credentialSubject={"id": STRANGER.did}),
-        example_v11(authority_did, expirationDate="2099-01-01T00:00:00Z"),
+        example_v11(authority_did, HOLDER.did, credentialSubject={"id": STRANGER.did}),
+        example_v11(authority_did, HOLDER.did, expirationDate="2099-01-01T00:00:00Z"),
     ):
         assert_problem(issue(issuer_url, operator, changed, options), 409, "credential-exists")
     asked = {**options, "credentialStatus": {"type": "StatusList2021Entry"}}
     assert_problem(
-        issue(issuer_url, operator, example_v11(authority_did), asked), 409, "credential-exists"
+        issue(issuer_url, operator, example_v11(authority_did, HOLDER.did), asked),
+        409,
+        "credential-exists",
     )
     assert totals(db) == before
 
@@ -666,7 +631,7 @@ def test_the_agents_serve_the_data_integrity_context(
     from schemas.loader import document_loader
 
     assert "previousProof" in json.dumps(document_loader()(DI_V2)["document"])
-    credential = example_v2(authority_did, **{"@context": [V2, EXAMPLES, DI_V2]})
+    credential = example_v2(authority_did, HOLDER.did, **{"@context": [V2, EXAMPLES, DI_V2]})
     signed = issued(issue(issuer_url, operator, credential))
     assert DI_V2 in signed["@context"]
     assert_verifies(verifier_url, signed)

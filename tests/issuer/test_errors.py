@@ -23,6 +23,7 @@ from tests.support.issuer_wallet import (
     totals,
 )
 from tests.support.software import register_certifier
+from tests.support.vc_api import unsigned_example
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
@@ -30,13 +31,13 @@ PROBLEM = "https://w3id.org/credgate/problems/"
 
 
 @pytest.fixture(scope="module")
-def subject_did(suite, db):
-    return ensure_tenant(db, "holder", suite.agents["holder"].client(), "issuer-errors-bob").did
+def subject_did(tenant):
+    return tenant("holder", "issuer-errors-bob").did
 
 
 @pytest.fixture(scope="module")
-def company(suite, db):
-    return ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "company-errors-gmbh")
+def company(tenant):
+    return tenant("issuer", "company-errors-gmbh")
 
 
 def assert_problem(response: requests.Response, status: int, slug: str) -> dict:
@@ -438,18 +439,9 @@ def test_certifications_of_others_are_not_found(issuer_url, certifiers, unchange
 # -- W3C VC-API ------------------------------------------------------------------------------------
 
 
-def _v11(issuer_did: str, subject_did: str) -> dict:
-    credential = example_credential("RoleCredential")
-    for key in ("id", "credentialStatus"):
-        del credential[key]
-    credential["issuer"] = issuer_did
-    credential["credentialSubject"]["id"] = subject_did
-    return credential
-
-
 def _malformed(authority_did: str, subject_did: str):
     """(name, request body or raw text, status, slug) for each malformed VC-API request."""
-    good = _v11(authority_did, subject_did)
+    good = unsigned_example("RoleCredential", authority_did, subject_did)
 
     def changed(**changes) -> dict:
         credential = copy.deepcopy(good)
@@ -560,7 +552,7 @@ def test_vc_api_trust_rules_and_duplicates(
 ):
     url = f"{issuer_url}/credentials/issue"
     before = totals(db)
-    role_from_company = _v11(company.did, subject_did)
+    role_from_company = unsigned_example("RoleCredential", company.did, subject_did)
     assert_problem(
         requests.post(url, json={"credential": role_from_company}, headers=operator, timeout=30),
         403,
@@ -570,10 +562,7 @@ def test_vc_api_trust_rules_and_duplicates(
         f"{issuer_url}/issuer/certifiers", headers=operator, timeout=10
     ).json()["certifiers"]
     did = {c["name"]: c["did"] for c in unaccredited}["errors-unaccredited"]
-    certification = example_credential("SoftwareCertificationCredential")
-    for key in ("id", "credentialStatus"):
-        del certification[key]
-    certification["issuer"] = did
+    certification = unsigned_example("SoftwareCertificationCredential", did)
     assert_problem(
         requests.post(url, json={"credential": certification}, headers=operator, timeout=30),
         403,
@@ -581,7 +570,9 @@ def test_vc_api_trust_rules_and_duplicates(
     )
     assert totals(db) == before
 
-    credential = _v11(authority_did, subject_did) | {"id": f"urn:uuid:{os.urandom(16).hex()}"}
+    credential = unsigned_example("RoleCredential", authority_did, subject_did) | {
+        "id": f"urn:uuid:{os.urandom(16).hex()}"
+    }
     first = requests.post(url, json={"credential": credential}, headers=operator, timeout=30)
     assert first.status_code == 201, first.text
     middle = totals(db)

@@ -16,7 +16,6 @@ import requests
 from sqlalchemy import select
 
 from agents.models import Tenant
-from agents.tenants import ensure_tenant
 from credgate.qr import qr_version
 from revocation.bitstring import bit_at, decode_list
 from schemas.registry import example_credential
@@ -30,6 +29,7 @@ from tests.support.issuer_wallet import (
     vc_api_role,
 )
 from tests.support.software import register_certifier, revoke_certification
+from tests.support.vc_api import example_v2, issue, issued, unsigned_example
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
@@ -40,8 +40,8 @@ def status_url(suite):
 
 
 @pytest.fixture(scope="module")
-def holder(suite, db):
-    return ensure_tenant(db, "holder", suite.agents["holder"].client(), "issuer-flows-alice")
+def holder(tenant):
+    return tenant("holder", "issuer-flows-alice")
 
 
 @pytest.fixture(scope="module")
@@ -133,9 +133,9 @@ def test_person_onboarding_binds_the_wallet_did(
 
 
 def test_organisation_onboarding_issues_onboarding_and_role_in_one_invitation(
-    issuer_url, operator, suite, db, hub, verifier, authority_did
+    issuer_url, operator, tenant, hub, verifier, authority_did
 ):
-    company = ensure_tenant(db, "holder", suite.agents["holder"].client(), "issuer-flows-helix")
+    company = tenant("holder", "issuer-flows-helix")
     body = {
         "did": company.did,
         "legalName": "Helix Data Cooperative GmbH",
@@ -332,9 +332,9 @@ def attorney(company_did: str, subject_did: str | None) -> dict:
 
 
 def test_attorney_offered_from_a_company_tenant_then_suspended_and_reinstated(
-    issuer_url, status_url, operator, suite, db, holder, hub, verifier
+    issuer_url, status_url, operator, tenant, holder, hub, verifier
 ):
-    company = ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "company-helix-gmbh")
+    company = tenant("issuer", "company-helix-gmbh")
     exchange = created(
         requests.post(
             f"{issuer_url}/issuer/offers",
@@ -370,9 +370,9 @@ def test_attorney_offered_from_a_company_tenant_then_suspended_and_reinstated(
 
 
 def test_a_credential_offered_without_subject_is_bound_to_the_wallet(
-    issuer_url, operator, suite, db, holder, hub, verifier
+    issuer_url, operator, tenant, holder, hub, verifier
 ):
-    company = ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "company-helix-gmbh")
+    company = tenant("issuer", "company-helix-gmbh")
     exchange = created(
         requests.post(
             f"{issuer_url}/issuer/offers",
@@ -389,56 +389,22 @@ def test_a_credential_offered_without_subject_is_bound_to_the_wallet(
 # -- W3C VC-API ------------------------------------------------------------------------------------
 
 
-def _onboarding_11(authority_did: str, subject_did: str) -> dict:
-    credential = example_credential("OnboardingCredential")
-    for key in ("id", "credentialStatus"):
-        del credential[key]
-    credential["issuer"] = authority_did
-    credential["credentialSubject"]["id"] = subject_did
-    return credential
-
-
 def test_vc_api_issues_vcdm_11_and_20_with_status_entries(
     issuer_url, operator, holder, verifier, authority_did, db
 ):
-    issue = f"{issuer_url}/credentials/issue"
-    v11 = created(
-        requests.post(
-            issue,
-            json={"credential": _onboarding_11(authority_did, holder.did)},
-            headers=operator,
-            timeout=30,
-        )
-    )["verifiableCredential"]
+    onboarding = unsigned_example("OnboardingCredential", authority_did, holder.did)
+    v11 = issued(issue(issuer_url, operator, onboarding))
     assert v11["credentialStatus"]["type"] == "StatusList2021Entry"
     assert v11["proof"]["type"] == "Ed25519Signature2020"
     assert_verified(verifier, v11)
 
-    v20 = created(
-        requests.post(
-            issue,
-            json={"credential": vc_api_role(authority_did, holder.did), "options": {}},
-            headers=operator,
-            timeout=30,
-        )
-    )["verifiableCredential"]
+    v20 = issued(issue(issuer_url, operator, vc_api_role(authority_did, holder.did), {}))
     assert v20["credentialStatus"]["type"] == "BitstringStatusListEntry"
     assert v20["credentialStatus"]["statusPurpose"] == "revocation"
     assert_verified(verifier, v20)
 
     # Any credential meeting the data model, not only ours.
-    example = {
-        "@context": [
-            "https://www.w3.org/ns/credentials/v2",
-            "https://www.w3.org/ns/credentials/examples/v2",
-        ],
-        "type": ["VerifiableCredential", "ExampleAlumniCredential"],
-        "issuer": authority_did,
-        "credentialSubject": {"id": holder.did, "alumniOf": "The School of Examples"},
-    }
-    other = created(
-        requests.post(issue, json={"credential": example}, headers=operator, timeout=30)
-    )["verifiableCredential"]
+    other = issued(issue(issuer_url, operator, example_v2(authority_did, holder.did)))
     assert_verified(verifier, other)
 
     listed = requests.get(
@@ -454,7 +420,7 @@ def test_vc_api_issues_vcdm_11_and_20_with_status_entries(
 def test_vc_api_retry_with_the_same_idempotency_key_returns_the_same_credential(
     issuer_url, operator, holder, authority_did, db
 ):
-    body = {"credential": _onboarding_11(authority_did, holder.did)}
+    body = {"credential": unsigned_example("OnboardingCredential", authority_did, holder.did)}
     headers = operator | {"Idempotency-Key": f"retry-{os.urandom(6).hex()}"}
     before = ledger(db)
     first = requests.post(f"{issuer_url}/credentials/issue", json=body, headers=headers, timeout=30)

@@ -9,6 +9,7 @@ import hashlib
 import pytest
 
 from tests.support.gateway import verifier_client
+from tests.support.vc_api import DI_V2, EXAMPLES, V2, example_v2
 from verifier import errors
 from verifier.challenges import GATEWAY_TOKEN, ChallengeStore
 from verifier.dids import DidResolver
@@ -21,9 +22,6 @@ pytestmark = pytest.mark.db
 
 PROBLEMS = "https://w3id.org/credgate/problems/"
 V1 = "https://www.w3.org/2018/credentials/v1"
-V2 = "https://www.w3.org/ns/credentials/v2"
-DI_V2 = "https://w3id.org/security/data-integrity/v2"
-EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
 ISSUER = Party.generate()
 HOLDER = Party.generate()
 THIEF = Party.generate()
@@ -35,15 +33,11 @@ def client(settings, db):
 
 
 def credential(**members) -> dict:
-    document = {
-        "@context": [V2, EXAMPLES, DI_V2],
-        "type": ["VerifiableCredential", "ExampleAlumniCredential"],
-        "issuer": ISSUER.did,
-        "validFrom": "2025-01-01T00:00:00Z",
-        "credentialSubject": {"id": HOLDER.did, "alumniOf": "The School of Examples"},
-    }
-    document.update(members)
-    return document
+    return example_v2(
+        ISSUER.did,
+        HOLDER.did,
+        **{"@context": [V2, EXAMPLES, DI_V2], "validFrom": "2025-01-01T00:00:00Z", **members},
+    )
 
 
 def signed(document: dict, proof_id: str = "urn:proof:1", **extra) -> dict:

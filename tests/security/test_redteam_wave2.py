@@ -38,13 +38,12 @@ from credgate.problem_types import PROBLEM_BASE, ProblemType
 from credgate.web import create_service_app
 from signin import handoff
 from signin.pages import SignInPolicy, admin_pages
+from tests.support import vc_api
+from tests.support.vc_api import V2, example_v2, example_v11
 from verifier.testing import Party
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBLEMS = PROBLEM_BASE
-V1 = "https://www.w3.org/2018/credentials/v1"
-V2 = "https://www.w3.org/ns/credentials/v2"
-EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
 RDFC = "eddsa-rdfc-2022"
 HOLDER = Party.from_seed(b"\x52" * 32)
 ATTACKER = Party.from_seed(b"\x66" * 32)
@@ -55,13 +54,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def issue(issuer_url, operator, credential, *, cryptosuite: str | None = RDFC, options=None):
-    body: dict[str, Any] = {"credential": credential}
-    if options is not None:
-        body["options"] = options
-    query = f"?cryptosuite={cryptosuite}" if cryptosuite else ""
-    return requests.post(
-        f"{issuer_url}/credentials/issue{query}", json=body, headers=operator, timeout=60
-    )
+    return vc_api.issue(issuer_url, operator, credential, options, cryptosuite=cryptosuite)
 
 
 def verify(verifier_url, credential) -> dict[str, Any]:
@@ -72,27 +65,6 @@ def verify(verifier_url, credential) -> dict[str, Any]:
     result = response.json()
     assert result["verified"] is (response.status_code == 200), result
     return result
-
-
-def example(did: str, **members) -> dict[str, Any]:
-    return {
-        "@context": [V2, EXAMPLES],
-        "type": ["VerifiableCredential", "ExampleAlumniCredential"],
-        "issuer": did,
-        "credentialSubject": {"id": HOLDER.did, "alumniOf": "The School of Examples"},
-        **members,
-    }
-
-
-def vcdm11(did: str) -> dict[str, Any]:
-    """A VCDM 1.1 credential from ``did`` with nothing but the base context's terms."""
-    return {
-        "@context": [V1],
-        "type": ["VerifiableCredential"],
-        "issuer": did,
-        "issuanceDate": "2025-01-01T00:00:00Z",
-        "credentialSubject": {"id": HOLDER.did},
-    }
 
 
 def refused(response, slug: str | None = None, status: int = 400) -> dict[str, Any]:
@@ -116,7 +88,9 @@ def test_the_caller_cannot_choose_the_verification_method_or_proof_options(
         {"cryptosuite": "eddsa-jcs-2022"},
         {"created": "2000-01-01T00:00:00Z"},
     ):
-        response = issue(issuer_url, operator, example(authority_did), options=options)
+        response = issue(
+            issuer_url, operator, example_v2(authority_did, HOLDER.did), options=options
+        )
         assert response.status_code == 400, (options, response.text)
 
 
@@ -127,7 +101,9 @@ def test_the_signature_is_the_credential_issuers_own_key(
 ):
     """The issuer as an object: the proof's method is still the issuer DID's only key, and the
     verifier accepts it; a DID the issuer holds no key for is refused before any signing."""
-    signed = issue(issuer_url, operator, example({"id": authority_did, "name": "Authority"}))
+    signed = issue(
+        issuer_url, operator, example_v2({"id": authority_did, "name": "Authority"}, HOLDER.did)
+    )
     assert signed.status_code == 201, signed.text
     credential = signed.json()["verifiableCredential"]
     did = authority_did
@@ -139,7 +115,7 @@ def test_the_signature_is_the_credential_issuers_own_key(
         authority_did.upper(),
         f" {authority_did}",
     ):
-        response = issue(issuer_url, operator, example(other))
+        response = issue(issuer_url, operator, example_v2(other, HOLDER.did))
         assert 400 <= response.status_code < 500, (other, response.text)
 
 
@@ -170,7 +146,7 @@ def test_a_proof_or_status_entry_cannot_be_smuggled_in(issuer_url, operator, aut
         {"cred:credentialStatus": status},
         {"https://www.w3.org/2018/credentials#credentialStatus": status},
     ):
-        response = issue(issuer_url, operator, example(authority_did, **members))
+        response = issue(issuer_url, operator, example_v2(authority_did, HOLDER.did, **members))
         assert response.status_code == 400, (members, response.text)
 
 
@@ -180,17 +156,20 @@ def test_the_expansion_checks_run_on_the_rdfc_instance_too(issuer_url, operator,
     """What the verifier would refuse is refused at issue (a 400, never a 5xx, never a signature):
     an undefined property, claim or type (VCDM 1.1: no @vocab), an inline context, an unknown
     context."""
-    v1 = vcdm11(authority_did)
+    v1 = example_v11(authority_did, HOLDER.did)
     cases = [
         ({**v1, "undefinedThing": "x"}, "undefined-term"),
         ({**v1, "type": ["VerifiableCredential", "NoSuchType"]}, "undefined-term"),
         ({**v1, "credentialSubject": {"id": HOLDER.did, "undefinedClaim": 1}}, "undefined-term"),
         (
-            {**example(authority_did), "@context": [V2, {"x": "https://evil.example/x"}]},
+            {
+                **example_v2(authority_did, HOLDER.did),
+                "@context": [V2, {"x": "https://evil.example/x"}],
+            },
             "invalid-credential",
         ),
         (
-            {**example(authority_did), "@context": [V2, "https://evil.example/ctx"]},
+            {**example_v2(authority_did, HOLDER.did), "@context": [V2, "https://evil.example/ctx"]},
             "invalid-credential",
         ),
     ]
@@ -209,7 +188,7 @@ def test_a_vcdm_2_issuer_dependent_term_is_signed_only_as_the_verifier_reads_it(
     """credentials/v2's @vocab defines every other term (issuer-dependent): what either instance
     signs with one, our verifier accepts, and the term is covered by the signature."""
     for cryptosuite in (RDFC, None):
-        credential = example(authority_did, undefinedThing="x")
+        credential = example_v2(authority_did, HOLDER.did, undefinedThing="x")
         response = issue(issuer_url, operator, credential, cryptosuite=cryptosuite)
         if response.status_code != 201:
             refused(response)
@@ -231,7 +210,7 @@ def test_a_credential_with_a_control_character_verifies_as_issued_on_both_instan
     refused (``bad-signature``) later."""
     for text in ("back\bspace", "form\ffeed", "bell\x07", "delete\x7f"):
         for cryptosuite in (RDFC, None):
-            credential = example(authority_did, name=text)
+            credential = example_v2(authority_did, HOLDER.did, name=text)
             response = issue(issuer_url, operator, credential, cryptosuite=cryptosuite)
             if response.status_code == 201:
                 signed = response.json()["verifiableCredential"]
@@ -253,7 +232,7 @@ def test_the_rdfc_signature_covers_what_the_verifier_reads(
         {"@value": "Alumni", "@language": "en"},
         {"@value": "خريج", "@language": "ar", "@direction": "rtl"},
     ]
-    credential = example(authority_did, name=name, validUntil="2099-01-01T00:00:00Z")
+    credential = example_v2(authority_did, HOLDER.did, name=name, validUntil="2099-01-01T00:00:00Z")
     response = issue(issuer_url, operator, credential)
     assert response.status_code == 201, response.text
     signed = response.json()["verifiableCredential"]
@@ -286,7 +265,7 @@ def test_the_plugin_hashes_the_proof_options_it_is_given_under_the_documents_con
     hash), and a document it cannot canonicalize (an inline or unknown context) is the agent's
     400, not a 500. (Undefined terms are the issuer's check, before the agent: see above.)"""
     issuer = Party.from_seed(b"\x17" * 32)
-    document = example(issuer.did)
+    document = example_v2(issuer.did, HOLDER.did)
     proof = {
         "type": "DataIntegrityProof",
         "cryptosuite": RDFC,
@@ -605,7 +584,7 @@ def test_credgate_and_vcdm_11_status_credentials_signed_with_rdfc_verify(
     from tests.support.issuer_wallet import vc_api_role
 
     role = vc_api_role(authority_did, HOLDER.did)
-    v11 = vcdm11(authority_did)
+    v11 = example_v11(authority_did, HOLDER.did)
     status = {"credentialStatus": {"type": "StatusList2021Entry"}}
     for credential, options in ((role, None), (v11, status)):
         response = issue(issuer_url, operator, credential, options=options)
@@ -621,7 +600,7 @@ def test_a_replayed_id_gets_only_its_own_credential(issuer_url, operator, author
     """The same id again on the rdfc instance: the same request is answered with the first
     credential; with a status entry asked for, another subject or on the other instance, it
     is a conflict, never the first credential passed off as the second."""
-    credential = example(authority_did, id=f"urn:uuid:{uuid4()}")
+    credential = example_v2(authority_did, HOLDER.did, id=f"urn:uuid:{uuid4()}")
     first = issue(issuer_url, operator, credential)
     assert first.status_code == 201, first.text
     again = issue(issuer_url, operator, credential)
@@ -657,7 +636,7 @@ def test_the_verifier_binds_every_proof_of_a_set_to_the_issuer():
             document, party.key, party.method, proof_type="DataIntegrityProof", cryptosuite=RDFC
         )
 
-    document = example(authority.did)
+    document = example_v2(authority.did, HOLDER.did)
     forged = {**document, "credentialSubject": {"id": ATTACKER.did, "alumniOf": "X"}}
     good, attacker = signed(authority, document)["proof"], signed(ATTACKER, forged)["proof"]
     assert verifier.verify_credential({**document, "proof": good}).verified
@@ -684,7 +663,7 @@ def test_a_poison_graph_is_refused_before_any_agent_canonicalizes_it(
         {"id": f"_:b{k}", "knows": [{"id": f"_:b{j}"} for j in range(size) if j != k]}
         for k in range(size)
     ]
-    credential = example(authority_did)
+    credential = example_v2(authority_did, HOLDER.did)
     credential["credentialSubject"] = {"id": HOLDER.did, "alumniOf": "X", "graph": nodes}
     for cryptosuite in (None, RDFC):
         began = time.monotonic()

@@ -8,8 +8,8 @@ from typing import Any
 
 import requests
 
-from schemas.registry import example_credential
 from tests.support.software import created
+from tests.support.vc_api import unsigned_example
 
 TIMEOUT = 15
 
@@ -48,11 +48,9 @@ def offer_of(
             timeout=TIMEOUT,
         ).json()
         return view["exchange"]["oid4vci"]
-    credential = example_credential("SoftwareCertificationCredential")
-    credential.pop("credentialStatus", None)
-    credential.pop("id", None)
-    credential["issuer"] = certifier["did"]
-    credential["credentialSubject"]["id"] = f"urn:sha256:{uuid.uuid4().hex * 2}"
+    credential = unsigned_example(
+        "SoftwareCertificationCredential", certifier["did"], f"urn:sha256:{uuid.uuid4().hex * 2}"
+    )
     return created(
         requests.post(
             f"{issuer}/issuer/offers",

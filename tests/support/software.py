@@ -14,8 +14,8 @@ from typing import Any
 
 import requests
 
-from schemas.registry import example_credential
 from tests.support.issuer_wallet import operator_headers
+from tests.support.vc_api import unsigned_example
 from tests.support.waits import timed
 from verifier.testing import Party
 
@@ -148,15 +148,8 @@ def participant(suite, settings, db, roles: list[str]) -> Participant:
     party = Party.generate()
     signed = []
     for name, claims in (("OnboardingCredential", {}), ("RoleCredential", {"roles": roles})):
-        credential = example_credential(name)
-        for key in ("id", "credentialStatus"):
-            credential.pop(key, None)
-        credential["issuer"] = authority
-        credential["credentialSubject"] = {
-            **credential["credentialSubject"],
-            **claims,
-            "id": party.did,
-        }
+        credential = unsigned_example(name, authority, party.did)
+        credential["credentialSubject"].update(claims)
         body = {"credential": credential}
         signed.append(
             created(
