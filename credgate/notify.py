@@ -108,7 +108,8 @@ class Listener(threading.Thread):
                             if channel is not None:
                                 signal(channel).poke()
             except psycopg.Error as exc:
-                LOGGER.warning("notification listener: %s; reconnecting", type(exc).__name__)
+                if not self.stopping.is_set():  # stopping: its database may be going away
+                    LOGGER.warning("notification listener: %s; reconnecting", type(exc).__name__)
             finally:
                 self._connected.clear()
             poke_all()  # waiters fall back to re-reading while we are away
@@ -186,6 +187,15 @@ class Notifier:
 
 _NOTIFIERS: dict[tuple[int, str], Notifier] = {}
 _NOTIFIERS_LOCK = threading.Lock()
+
+
+def stop_listeners() -> None:
+    """Stop every listener of this process: before its databases are dropped (the end of a test
+    session), so that none reports the lost connection or tries to reconnect."""
+    with _NOTIFIERS_LOCK:
+        notifiers = list(_NOTIFIERS.values())
+    for notifier in notifiers:
+        notifier.stop()
 
 
 def notifier_for(bind: Engine | Connection | sessionmaker[Session]) -> Notifier:

@@ -19,6 +19,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from credgate.notify import stop_listeners
+
 __all__ = ["drop_worker_database", "scratch_database", "server_url"]
 
 
@@ -75,6 +77,7 @@ def drop_worker_database() -> None:
     if url is None or _worker() is None or _worker_database.cache_info().currsize == 0:
         return
     database = make_url(_worker_database(url)).database
+    stop_listeners()  # their connections are dropped with the database
     with _server(url) as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
     _worker_database.cache_clear()
