@@ -139,9 +139,11 @@ def test_hostile_graph_is_refused_quickly_and_the_worker_stays_responsive(client
         proof_type="DataIntegrityProof",
         cryptosuite="eddsa-rdfc-2022",
     ) | {"credentialSubject": {"connectedTo": nodes}}
-    started = time.monotonic()
+    # The refusal in the thread's CPU time (the test client runs the request on this thread):
+    # the work it took, not how long a loaded host kept the thread waiting for a core.
+    started = time.thread_time()
     response = post(client, "/credentials/verify", {"verifiableCredential": hostile})
-    assert time.monotonic() - started < 0.2
+    assert time.thread_time() - started < 0.2
     assert response.status_code == 400
     assert [e["type"] for e in response.json["errors"]][:1] == [PROBLEMS + errors.HOSTILE_GRAPH]
     started = time.monotonic()
