@@ -260,7 +260,7 @@ def operation(summary: str, **declared: Any) -> Callable[[Callable], Callable]:
         return declared_view
 
     def checked_by(view: Callable) -> Callable:
-        if validator is None and not query:
+        if validator is None and not query and op.before is None:
             return view
 
         @functools.wraps(view)
