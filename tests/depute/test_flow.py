@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from agents.tenants import ensure_tenant
 from tests.support.depute import PROVISIONED_WITHIN, register_and_approve, registration
 from tests.support.gateway_wallet import AgentWallet
 from tests.support.issuer_wallet import accept_exchange
@@ -69,7 +68,7 @@ def refused_within(verifier, credential: dict, slug: str, began: float, limit: f
 
 
 def test_register_approve_deputise_verify_revoke_suspend(
-    urls, operator, suite, db, hub, verifier, tmp_path, chromium
+    urls, operator, hub, verifier, tmp_path, chromium, tenant
 ):
     shots = Path(os.environ.get("CREDGATE_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
@@ -94,7 +93,7 @@ def test_register_approve_deputise_verify_revoke_suspend(
     assert lookup["id"] == company["id"] and lookup["companyStatus"] == "active"
 
     # 3. The representative's wallet takes the first admin mandate.
-    representative = ensure_tenant(db, "holder", suite.agents["holder"].client(), "depute-rep")
+    representative = tenant("holder", "depute-rep")
     admin_id = followed["provisioning"]["adminAuthorisation"]
     pending = requests.get(
         f"{depute}/depute/api/companies/{company['id']}/authorisations/{admin_id}",
@@ -152,7 +151,7 @@ def test_register_approve_deputise_verify_revoke_suspend(
         assert refused.status_code == 403 and refused.json()["field"] == "powers"
 
         # 5. The employee's wallet receives it; the verifier accepts it under KCIT trust.
-        employee = ensure_tenant(db, "holder", suite.agents["holder"].client(), "depute-ana")
+        employee = tenant("holder", "depute-ana")
         [attorney] = accept_exchange(hub, employee, authorisation["exchange"])
         assert attorney["issuer"] == company_did
         assert attorney["credentialSubject"]["powers"] == [

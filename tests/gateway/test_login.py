@@ -16,7 +16,6 @@ import pytest
 import requests
 from sqlalchemy import update
 
-from agents.tenants import ensure_tenant
 from credgate.db import transaction, utcnow
 from credgate.qr import qr_version
 from gateway.models import Login
@@ -31,12 +30,11 @@ PROBLEMS = "https://w3id.org/credgate/problems/"
 
 
 @pytest.fixture(scope="module")
-def parties(suite, db, hub):
-    issuer_agent = suite.agents["issuer"].client()
-    authority = ensure_tenant(db, "issuer", issuer_agent, "gateway-authority")
-    company = ensure_tenant(db, "issuer", issuer_agent, "gateway-company")
-    person = ensure_tenant(db, "holder", suite.agents["holder"].client(), "gateway-person")
-    employee = ensure_tenant(db, "holder", suite.agents["holder"].client(), "gateway-employee")
+def parties(hub, tenant):
+    authority = tenant("issuer", "gateway-authority")
+    company = tenant("issuer", "gateway-company")
+    person = tenant("holder", "gateway-person")
+    employee = tenant("holder", "gateway-employee")
     return {
         "authority": authority,
         "company": company,

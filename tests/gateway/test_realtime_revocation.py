@@ -13,7 +13,6 @@ import json
 import pytest
 import requests
 
-from agents.tenants import ensure_tenant
 from schemas.registry import example_credential
 from tests.support.issuer_wallet import accept_exchange, operator_headers
 from tests.support.waits import timed
@@ -24,11 +23,11 @@ DEADLINE = 1.0
 
 
 @pytest.fixture(scope="module")
-def parties(suite, settings, db):
+def parties(suite, settings, db, tenant):
     urls = {name: server.url for name, server in suite.servers.items()}
     authority = requests.get(f"{urls['issuer']}/issuer/did", timeout=10).json()["did"]
-    company = ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "realtime-company")
-    holder = ensure_tenant(db, "holder", suite.agents["holder"].client(), "realtime-holder")
+    company = tenant("issuer", "realtime-company")
+    holder = tenant("holder", "realtime-holder")
     # The operator's trust configuration (KCIT serves it once it exists): our authority, and the
     # company as an identified, active KCIT company.
     trust = settings.var_dir / "verifier" / "trust.json"

@@ -24,7 +24,6 @@ import requests
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from agents.tenants import ensure_tenant
 from issuer.models import IssuedCredential
 from revocation.models import StatusEntry
 from suite.cli import cli, collect_status
@@ -93,10 +92,10 @@ def assert_unavailable(response: requests.Response) -> None:
 # -- issuer ----------------------------------------------------------------------------------------
 
 
-def test_the_issuer_agent_comes_back_after_kill_9(suite, settings, db, hub):
+def test_the_issuer_agent_comes_back_after_kill_9(suite, settings, db, hub, tenant):
     issuer_url = suite.servers["issuer"].url
     operator = operator_headers(settings, db)
-    holder = ensure_tenant(db, "holder", suite.agents["holder"].client(), "reliability-ida")
+    holder = tenant("holder", "reliability-ida")
     authority = requests.get(f"{issuer_url}/issuer/did", timeout=10).json()["did"]
     # In flight at the kill: an exchange whose invitation is out, not yet taken by a wallet.
     before = requests.post(
@@ -220,11 +219,9 @@ def login_of(page: requests.Response) -> tuple[str, str]:
     return state, short
 
 
-def test_the_verifier_agent_comes_back_after_kill_9(suite, settings, db, hub):
+def test_the_verifier_agent_comes_back_after_kill_9(suite, settings, db, hub, tenant):
     gateway_url = suite.servers["verifier"].url
-    wallet = AgentWallet(
-        hub, ensure_tenant(db, "holder", suite.agents["holder"].client(), "reliability-vera")
-    )
+    wallet = AgentWallet(hub, tenant("holder", "reliability-vera"))
 
     def state(path: str) -> str:
         return requests.get(gateway_url + path, timeout=10).json()["state"]

@@ -30,8 +30,8 @@ TTL = 300  # the service default
 
 
 @pytest.fixture(scope="module")
-def signer(suite, db):
-    return ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "revocation-signer")
+def signer(tenant):
+    return tenant("issuer", "revocation-signer")
 
 
 @pytest.fixture(scope="module")
@@ -217,11 +217,13 @@ def test_a_token_refreshed_by_another_process_is_replaced_once(suite, db, servic
     assert bit(response.json(), "StatusList2021", got.index)
 
 
-def test_a_credential_with_an_allocated_status_entry_goes_over_didcomm(suite, db, hub, signer):
+def test_a_credential_with_an_allocated_status_entry_goes_over_didcomm(
+    suite, db, hub, signer, tenant
+):
     """The contract the issuer codes against: one credentialStatus object, accepted by an ACA-Py
     holder; suspending it shows in the list the entry points to."""
     service = suite.servers["revocation"].url
-    holder = ensure_tenant(db, "holder", suite.agents["holder"].client(), "revocation-holder")
+    holder = tenant("holder", "revocation-holder")
     connection_id, _ = connect(hub, signer, holder)
     credential = example_credential("AttorneyCredential")
     credential["id"] = f"urn:uuid:{uuid4()}"

@@ -12,7 +12,6 @@ import time
 import pytest
 import requests
 
-from agents.tenants import ensure_tenant
 from tests.support.issuer_wallet import (
     fetch_invitation,
     receive_offers,
@@ -26,13 +25,13 @@ TIMEOUT = 15.0
 
 
 @pytest.fixture(scope="module")
-def victim(suite, db):
-    return ensure_tenant(db, "holder", suite.agents["holder"].client(), "binding-victim")
+def victim(tenant):
+    return tenant("holder", "binding-victim")
 
 
 @pytest.fixture(scope="module")
-def attacker(suite, db):
-    return ensure_tenant(db, "holder", suite.agents["holder"].client(), "binding-mallory")
+def attacker(tenant):
+    return tenant("holder", "binding-mallory")
 
 
 def onboarding(issuer_url: str, **options) -> dict:

@@ -19,8 +19,8 @@ import pytest
 import requests
 
 from agents.client import AgentError
-from agents.tenants import ensure_tenant
 from tests.support.browser import Chromium
+from tests.support.depute import registration
 from tests.support.didcomm import connect
 from tests.support.gateway_wallet import AgentWallet, issue_with_status
 from tests.support.issuer_wallet import operator_headers
@@ -29,9 +29,9 @@ from tests.support.status_entries import revoke_entry
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
 
-def role_holder(suite, db, hub, urls, name: str, roles: list[str]):
-    authority = ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "onboarding-authority")
-    holder = ensure_tenant(db, "holder", suite.agents["holder"].client(), name)
+def role_holder(tenant, db, hub, urls, name: str, roles: list[str]):
+    authority = tenant("issuer", "onboarding-authority")
+    holder = tenant("holder", name)
     connection = connect(hub, authority, holder)[0]
     issued = issue_with_status(
         db,
@@ -62,21 +62,21 @@ def open_qr_login(
 
 
 def test_a_governance_admin_signs_in_by_qr_reviews_and_is_signed_out_by_revocation(
-    suite, db, hub, settings, urls, tmp_path, chromium
+    tenant, db, hub, settings, urls, tmp_path, chromium
 ):
     shots = Path(os.environ.get("CREDGATE_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     kcit, gateway = urls["kcit"], urls["verifier"]
     operator = operator_headers(settings, db)
-    governor, issued = role_holder(suite, db, hub, urls, "kcit-governor", ["Governance"])
+    governor, issued = role_holder(tenant, db, hub, urls, "kcit-governor", ["Governance"])
     registered = requests.post(
         f"{kcit}/kcit/registrations",
-        json={
-            "legalName": f"Aurora Grid {secrets.token_hex(3)} GmbH",
-            "legalRegistrationNumber": {"vatId": "DE136695976"},
-            "country": "DE",
-            "representatives": [{"name": "Mia Brandt", "email": "mia@aurora.example"}],
-        },
+        json=registration(
+            f"Aurora Grid {secrets.token_hex(3)} GmbH",
+            "DE136695976",
+            "Mia Brandt",
+            "mia@aurora.example",
+        ),
         timeout=10,
     )
     assert registered.status_code == 201, registered.text
@@ -113,9 +113,9 @@ def test_a_governance_admin_signs_in_by_qr_reviews_and_is_signed_out_by_revocati
 
 
 def test_a_wallet_without_the_governance_role_cannot_sign_in(
-    suite, db, hub, urls, tmp_path, chromium
+    tenant, db, hub, urls, tmp_path, chromium
 ):
-    provider, _ = role_holder(suite, db, hub, urls, "kcit-provider", ["DataProvider"])
+    provider, _ = role_holder(tenant, db, hub, urls, "kcit-provider", ["DataProvider"])
     browser = chromium()
     try:
         short_url = open_qr_login(browser, f"{urls['kcit']}/kcit/admin", urls["verifier"])
@@ -136,13 +136,13 @@ def test_a_wallet_without_the_governance_role_cannot_sign_in(
 
 
 def test_the_issuer_and_status_list_admin_pages_sign_in_governance_by_qr(
-    suite, db, hub, settings, urls, tmp_path, chromium
+    tenant, db, hub, settings, urls, tmp_path, chromium
 ):
     shots = Path(os.environ.get("CREDGATE_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     operator = operator_headers(settings, db)
-    governor, own = role_holder(suite, db, hub, urls, "status-governor", ["Governance"])
-    _, other = role_holder(suite, db, hub, urls, "status-provider", ["DataProvider"])
+    governor, own = role_holder(tenant, db, hub, urls, "status-governor", ["Governance"])
+    _, other = role_holder(tenant, db, hub, urls, "status-provider", ["DataProvider"])
     issuer_admin = f"{urls['issuer']}/issuer/admin"
     status_admin = f"{urls['revocation']}/status/admin"
     wallet = AgentWallet(hub, governor)

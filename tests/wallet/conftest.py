@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from agents.tenants import ensure_tenant
 from tests.support.wallet import ShortLinks, publisher_trust, serving_wallet
 from verifier.testing import Party, serving_lists
 
@@ -32,15 +31,15 @@ def status_server():
 
 
 @pytest.fixture(scope="module")
-def authority(suite, db):
+def authority(tenant):
     """The onboarding authority: an issuer tenant the wallet's trust registry names."""
-    return ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "wallet-authority")
+    return tenant("issuer", "wallet-authority")
 
 
 @pytest.fixture(scope="module")
-def stranger(suite, db):
+def stranger(tenant):
     """An issuer nobody vouches for."""
-    return ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "wallet-stranger")
+    return tenant("issuer", "wallet-stranger")
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from agents.tenants import ensure_tenant
 from credgate.db import transaction, utcnow
 from tests.support.gateway import gateway_app, serving_gateway
 from tests.support.oid4vp import PROBE, Browser, TokenListServer
@@ -39,8 +38,8 @@ PUBLISHER = Party.generate()  # the W3C status list's publisher, named for the a
 
 
 @pytest.fixture(scope="module")
-def authority(suite, db):
-    return ensure_tenant(db, "issuer", suite.agents["issuer"].client(), "oid4vp-authority")
+def authority(tenant):
+    return tenant("issuer", "oid4vp-authority")
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from agents.tenants import ensure_tenant
 from credgate.errors import DomainError
 from credgate.problem_types import PROBLEM_BASE as PROBLEMS
 from credgate.tokens import ensure_operator_token
@@ -40,11 +39,11 @@ def api(settings, db, suite):
 
 
 @pytest.fixture(scope="module")
-def employee(suite, db, settings, run):
+def employee(suite, db, settings, run, tenant):
     """A wallet holding an Attorney credential (marketplace:read) from a company the gateway
     trusts; (wallet name, holder DID, record id)."""
     suffix = secrets.token_hex(3)
-    company = ensure_tenant(db, "issuer", suite.agents["issuer"].client(), f"prove-co-{suffix}")
+    company = tenant("issuer", f"prove-co-{suffix}")
     path = settings.var_dir / "verifier" / "trust.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     trust = json.loads(path.read_text()) if path.exists() else {}
