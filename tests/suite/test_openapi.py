@@ -12,6 +12,7 @@ apps' routes answer this run's callers 401 (no gateway grant); tests/apps/test_a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -189,3 +190,34 @@ def references(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for member in value:
             yield from references(member)
+
+
+TOKEN_SCHEMES = {"operatorToken", "bearer"}
+
+
+@pytest.mark.parametrize("credentials", [None, "Bearer forged-token", "Basic b3BlcmF0b3I6eA=="])
+def test_every_operation_that_names_a_token_refuses_a_request_without_a_valid_one(
+    service, credentials
+):
+    """What the document says needs a token is enforced: each such operation, called with no
+    token, a made-up one or another scheme, answers 401 with a problem document, whatever its
+    path arguments and body (the guard runs before any other check)."""
+    document = service.test_client().get("/openapi.json").get_json()
+    client = service.test_client()
+    headers = {"Accept": "application/json"}
+    if credentials:
+        headers["Authorization"] = credentials
+    guarded = [
+        (method, path)
+        for path, described in document["paths"].items()
+        for method, op in described.items()
+        if {name for need in op.get("security", []) for name in need} & TOKEN_SCHEMES
+    ]
+    assert guarded or service.config["SERVICE_NAME"] not in {"kcit", "revocation", "issuer"}
+    let_in = []
+    for method, path in guarded:
+        url = re.sub(r"\{[^}]+\}", "1", path)  # "1" fits every converter (int ones too)
+        response = client.open(url, method=method.upper(), json={}, headers=headers)
+        if response.status_code != 401 or not response.is_json:
+            let_in.append(f"{method.upper()} {path}: {response.status_code}")
+    assert not let_in, f"{service.config['SERVICE_NAME']}: answered without a token: {let_in}"
