@@ -3,7 +3,8 @@ at once, which of the things it caches have changed.
 
 Revocation (status lists) and KCIT (the trust facts of DIDs) each keep one, in two tables of their
 own: a head row (one row, ``id`` 1, holding ``last``, the last sequence number handed out, see
-:class:`HeadRow`) and their changes (``seq`` and what changed). This module is everything else.
+:class:`HeadRow`) and their changes (``seq``, ``at`` and what changed, see :class:`ChangeRow`). This
+module is everything else.
 
 Writing: take :meth:`ChangeLog.next_seq` first thing in the transaction, before reading what the
 change depends on. It increments the head row, whose row lock is held until commit, so changes
@@ -31,12 +32,14 @@ from typing import Any, Protocol
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from credgate.db import WrittenAt
 from credgate.notify import Listener, notifier_for, signal
 from credgate.signals import Signal
 
 __all__ = [
     "MAX_CHANGES",
     "ChangeLog",
+    "ChangeRow",
     "ChangeWriter",
     "FeedChange",
     "HeadRow",
@@ -53,6 +56,15 @@ class HeadRow:
 
     id: Mapped[int] = mapped_column(primary_key=True)
     last: Mapped[int] = mapped_column(default=0)
+
+
+class ChangeRow:
+    """Mixin of a log's change table: the change's number (``seq``, handed out by
+    :meth:`ChangeLog.next_seq`, never by the database; the first column) and when it was written
+    (``at``, after the log's own columns). Each log adds what changed."""
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, sort_order=-1)
+    at: Mapped[WrittenAt]
 
 
 class FeedChange(Protocol):
@@ -160,7 +172,7 @@ class ChangeWriter:
         self._reserved: int | None = log.next_seq(session)
         self._announced = False
 
-    def add(self, change: Any) -> int:
+    def add(self, change: ChangeRow) -> int:
         """Store ``change`` (a row of the log's change table) under the next number; returns it."""
         seq, self._reserved = self._reserved, None
         if seq is None:

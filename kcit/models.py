@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from credgate.changelog import HeadRow
+from credgate.changelog import ChangeRow, HeadRow
 from credgate.db import (
     Actor,
     Base,
@@ -132,13 +132,11 @@ class KcitFeedHead(HeadRow, Base):
     __tablename__ = "kcit_feed_head"
 
 
-class KcitChange(Base):
+class KcitChange(ChangeRow, Base):
     """What a verifier's cache must drop: the trust facts of ``did`` changed (now ``status``)."""
 
     __tablename__ = "kcit_changes"
 
-    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     did: Mapped[Did | None]
     company_id: Mapped[CompanyId | None]
     status: Mapped[Str16]  # active | suspended | unknown
-    at: Mapped[WrittenAt]

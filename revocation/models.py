@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from credgate.changelog import HeadRow
+from credgate.changelog import ChangeRow, HeadRow
 from credgate.db import (
     Actor,
     Base,
@@ -120,14 +120,12 @@ class StatusFeedHead(HeadRow, Base):
     __tablename__ = "status_feed_head"
 
 
-class StatusChange(Base):
+class StatusChange(ChangeRow, Base):
     """One change to a list, in feed order: what verifiers subscribe to."""
 
     __tablename__ = "status_changes"
 
-    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     list_id: Mapped[str] = mapped_column(ForeignKey("status_lists.id"))
-    at: Mapped[WrittenAt]
     # The entry changed and its bit's meaning after the change (see revocation.feed).
     list_index: Mapped[int | None]
     status: Mapped[Str16 | None]
