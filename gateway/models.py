@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from credgate.db import (
@@ -39,8 +38,6 @@ class Grant(Base):
     ``session_hash`` (sha256 of the cookie's secret); a token names its grant in the JWT."""
 
     __tablename__ = "gateway_grants"
-    __table_args__ = (Index("ix_gateway_grants_expires_at", "expires_at"),)
-
     id: Mapped[Id32] = mapped_column(primary_key=True)
     kind: Mapped[Str16]  # token | session
     holder: Mapped[Did]
@@ -50,7 +47,7 @@ class Grant(Base):
     portal: Mapped[Str64 | None]
     session_hash: Mapped[Sha256Hex | None] = mapped_column(unique=True)
     created_at: Mapped[WrittenAt]
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
     ended_at: Mapped[datetime | None]
 
 
@@ -58,8 +55,6 @@ class Login(Base):
     """One QR login: the invitation the page shows, and where the holder got to."""
 
     __tablename__ = "gateway_logins"
-    __table_args__ = (Index("ix_gateway_logins_expires_at", "expires_at"),)
-
     id: Mapped[Id32] = mapped_column(primary_key=True)
     portal: Mapped[Str64]
     state: Mapped[Str16] = mapped_column(default="pending")
@@ -75,7 +70,7 @@ class Login(Base):
     holder: Mapped[Did | None]
     grant_id: Mapped[Id32 | None]
     created_at: Mapped[WrittenAt]
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
     scanned_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     session_opened_at: Mapped[datetime | None]
@@ -99,14 +94,10 @@ class Decision(Base):
     """The audit log: one row per decision the gateway took (route access, token, login)."""
 
     __tablename__ = "gateway_decisions"
-    __table_args__ = (
-        Index("ix_gateway_decisions_at", "at"),
-        Index("ix_gateway_decisions_holder", "holder"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[WrittenAt]
-    holder: Mapped[Did | None]
+    at: Mapped[WrittenAt] = mapped_column(index=True)
+    holder: Mapped[Did | None] = mapped_column(index=True)
     acting_for: Mapped[Did | None]
     via: Mapped[Str16]  # token | session | login | anonymous
     method: Mapped[Str8]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from credgate.db import Base, Str64, Uri, WrittenAt
@@ -16,13 +15,11 @@ from credgate.db import Base, Str64, Uri, WrittenAt
 
 class Challenge(Base):
     __tablename__ = "verifier_challenges"
-    __table_args__ = (Index("ix_verifier_challenges_expires_at", "expires_at"),)
-
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[Str64] = mapped_column(unique=True)
     # Who issued it and alone may spend it (verifier.challenges: "gateway-token", "depute", ...).
     consumer: Mapped[Str64]
     domain: Mapped[Uri | None]
     created_at: Mapped[WrittenAt]
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
     used_at: Mapped[datetime | None]

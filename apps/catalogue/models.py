@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from credgate.db import Base, Did, Md5Hex, Name, Str16, Str100, Uri, WrittenAt
@@ -15,14 +14,8 @@ KINDS = ("data-product", "service", "model", "flist")
 
 class CatalogueItem(Base):
     __tablename__ = "catalogue_items"
-    __table_args__ = (
-        Index("ix_catalogue_items_kind", "kind"),
-        Index("ix_catalogue_items_owner", "owner"),
-        Index("ix_catalogue_items_digest", "digest"),
-    )
-
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[Str16]
+    kind: Mapped[Str16] = mapped_column(index=True)
     title: Mapped[Name]
     description: Mapped[str] = mapped_column(default="")
     keywords: Mapped[list[str]] = mapped_column(default=list)
@@ -30,10 +23,10 @@ class CatalogueItem(Base):
     keywords_text: Mapped[str] = mapped_column(default=" ")
     license: Mapped[Str100 | None]
     format: Mapped[Str100 | None]
-    owner: Mapped[Did]  # the company (attorney) or the holder
+    owner: Mapped[Did] = mapped_column(index=True)  # the company (attorney) or the holder
     publisher: Mapped[Did]  # the holder who published it
     flist_url: Mapped[Uri | None]
-    digest: Mapped[Str100 | None]  # urn:sha256:<hex>
+    digest: Mapped[Str100 | None] = mapped_column(index=True)  # urn:sha256:<hex>
     md5: Mapped[Md5Hex | None]
     purposes: Mapped[list[str]] = mapped_column(default=list)
     purposes_text: Mapped[str] = mapped_column(default=" ")

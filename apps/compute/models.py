@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from credgate.db import (
@@ -37,14 +36,12 @@ class Flist(Base):
 
 class Job(Base):
     __tablename__ = "compute_jobs"
-    __table_args__ = (Index("ix_compute_jobs_party", "party"),)
-
     id: Mapped[Id32] = mapped_column(primary_key=True)
     flist: Mapped[Str100]
     dataset: Mapped[Uri]
     purpose: Mapped[Str64]
     holder: Mapped[Did]
-    party: Mapped[Did]
+    party: Mapped[Did] = mapped_column(index=True)
     state: Mapped[Str16]  # refused|queued|running|succeeded|failed
     reason: Mapped[str | None]
     certificates: Mapped[list[str]] = mapped_column(default=list)

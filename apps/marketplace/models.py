@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index
+from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from credgate.db import Base, CurrencyCode, Did, Name, WrittenAt
@@ -12,10 +12,8 @@ from credgate.db import Base, CurrencyCode, Did, Name, WrittenAt
 
 class Offer(Base):
     __tablename__ = "marketplace_offers"
-    __table_args__ = (Index("ix_marketplace_offers_seller", "seller"),)
-
     id: Mapped[int] = mapped_column(primary_key=True)
-    seller: Mapped[Did]  # the company (attorney) or the holder
+    seller: Mapped[Did] = mapped_column(index=True)  # the company (attorney) or the holder
     seller_holder: Mapped[Did]
     item_id: Mapped[int | None]  # a catalogue item
     title: Mapped[Name]
@@ -31,15 +29,10 @@ class Purchase(Base):
     """A purchase agreement: the offer's terms as they were, who bought, on which credentials."""
 
     __tablename__ = "marketplace_purchases"
-    __table_args__ = (
-        Index("ix_marketplace_purchases_buyer", "buyer"),
-        Index("ix_marketplace_purchases_seller", "seller"),
-    )
-
     id: Mapped[int] = mapped_column(primary_key=True)
     offer_id: Mapped[int] = mapped_column(ForeignKey("marketplace_offers.id"))
-    seller: Mapped[Did]
-    buyer: Mapped[Did]  # the company (attorney) or the holder
+    seller: Mapped[Did] = mapped_column(index=True)
+    buyer: Mapped[Did] = mapped_column(index=True)  # the company (attorney) or the holder
     buyer_holder: Mapped[Did]
     title: Mapped[Name]
     price_cents: Mapped[int]
