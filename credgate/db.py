@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, Select, String, Text, create_engine, event
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 CONNECT_TIMEOUT = 5  # seconds to open a connection to a database server
@@ -100,6 +100,14 @@ SIZED_STRINGS = (
 
 #: A UTC time that defaults to the moment the row is written (created_at, updated_at, at).
 WrittenAt = Annotated[datetime, mapped_column(default=utcnow)]
+
+
+class Timestamps:
+    """Mixin of a record that keeps when it was created and when it last changed (whoever changes
+    the row sets ``updated_at``). The mapping places them after the table's own columns."""
+
+    created_at: Mapped[WrittenAt]
+    updated_at: Mapped[WrittenAt]
 
 
 def _type_annotation_map() -> dict[Any, Any]:

@@ -26,6 +26,7 @@ from credgate.db import (
     Str16,
     Str20,
     Str40,
+    Timestamps,
     Uri,
     WrittenAt,
 )
@@ -35,7 +36,7 @@ READY = "ready"
 FAILED = "failed"
 
 
-class DeputeCompany(Base):
+class DeputeCompany(Timestamps, Base):
     """A KCIT company's wallet on the issuer agent (its tenant), and how provisioning went."""
 
     __tablename__ = "depute_companies"
@@ -49,8 +50,6 @@ class DeputeCompany(Base):
     admin_authorisation_id: Mapped[Id36 | None]
     error: Mapped[str | None]
     attempts: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[WrittenAt]
-    updated_at: Mapped[WrittenAt]
 
 
 class Authorisation(Base):

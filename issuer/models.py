@@ -36,6 +36,7 @@ from credgate.db import (
     Str100,
     Str200,
     Str300,
+    Timestamps,
     Uri,
     WrittenAt,
 )
@@ -54,7 +55,7 @@ ISSUED = "issued"  # the agent signed and sent it (VC-API: returned it)
 ABANDONED = "abandoned"  # never issued; its status index is marked abandoned
 
 
-class Exchange(Base):
+class Exchange(Timestamps, Base):
     """One out-of-band invitation to a holder and the credentials it delivers."""
 
     __tablename__ = "issuer_exchanges"
@@ -73,11 +74,9 @@ class Exchange(Base):
     connection_id: Mapped[AgentRecordId | None]
     fetched_at: Mapped[datetime | None]
     expires_at: Mapped[datetime]
-    created_at: Mapped[WrittenAt]
-    updated_at: Mapped[WrittenAt]
 
 
-class IssuedCredential(Base):
+class IssuedCredential(Timestamps, Base):
     """The issuance record of one credential: who asked, when, what, to whom, by which exchange."""
 
     __tablename__ = "issuer_credentials"
@@ -104,8 +103,6 @@ class IssuedCredential(Base):
     cred_ex_id: Mapped[AgentRecordId | None]
     acknowledged: Mapped[bool] = mapped_column(default=False)
     credential: Mapped[dict[str, Any]]
-    created_at: Mapped[WrittenAt]
-    updated_at: Mapped[WrittenAt]
     issued_at: Mapped[datetime | None]
 
     exchange: Mapped[Exchange | None] = relationship()  # by exchange_id
@@ -144,7 +141,7 @@ class RoleRequest(Base):
     created_at: Mapped[WrittenAt]
 
 
-class Certifier(Base):
+class Certifier(Timestamps, Base):
     """A certifier: its own tenant (DID) on the issuer agent and the API token it calls us with.
 
     Whether it may certify is KCIT's to say (an accreditation of its DID), asked before signing.
@@ -157,8 +154,6 @@ class Certifier(Base):
     tenant: Mapped[Name]
     did: Mapped[Did] = mapped_column(unique=True)
     token_hash: Mapped[Sha256Hex] = mapped_column(unique=True)
-    created_at: Mapped[WrittenAt]
-    updated_at: Mapped[WrittenAt]
 
 
 class Certification(Base):

@@ -32,6 +32,7 @@ from credgate.db import (
     Str100,
     Str300,
     SubdivisionCode,
+    Timestamps,
     WrittenAt,
 )
 
@@ -54,7 +55,7 @@ def _one_of(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class Company(Base):
+class Company(Timestamps, Base):
     __tablename__ = "kcit_companies"
     __table_args__ = (
         CheckConstraint(_one_of("status", STATUSES), name="status"),
@@ -81,8 +82,6 @@ class Company(Base):
     # What depute reports back after provisioning (the admin mandate's invitation and so on).
     provisioning: Mapped[dict[str, Any] | None]
     version: Mapped[int] = mapped_column(default=1)
-    created_at: Mapped[WrittenAt]
-    updated_at: Mapped[WrittenAt]
 
 
 class CompanyDid(Base):

@@ -24,6 +24,7 @@ from credgate.db import (
     Str64,
     Str80,
     Str200,
+    Timestamps,
     Uri,
     WrittenAt,
 )
@@ -72,7 +73,7 @@ class StatusList(Base):
     created_at: Mapped[WrittenAt]
 
 
-class StatusEntry(Base):
+class StatusEntry(Timestamps, Base):
     """One index of a list, given to one credential.
 
     ``state`` follows the issuance (reserved -> issued, or reserved -> abandoned) and ``status``
@@ -95,8 +96,6 @@ class StatusEntry(Base):
     exchange_id: Mapped[Str200 | None]
     state: Mapped[Str16] = mapped_column(default="reserved")
     status: Mapped[Str16] = mapped_column(default="active")
-    created_at: Mapped[WrittenAt]
-    updated_at: Mapped[WrittenAt]
 
 
 class StatusEvent(Base):

@@ -23,6 +23,7 @@ from credgate.db import (
     Str32,
     Str64,
     Str200,
+    Timestamps,
     WrittenAt,
 )
 
@@ -60,7 +61,7 @@ class WalletUser(Base):
     created_at: Mapped[WrittenAt]
 
 
-class Interaction(Base):
+class Interaction(Timestamps, Base):
     """Something a counterparty asked of the wallet: an offer, a proof request, a connection."""
 
     __tablename__ = "wallet_interactions"
@@ -81,8 +82,6 @@ class Interaction(Base):
     request: Mapped[dict[str, Any]] = mapped_column(default=dict)
     outcome: Mapped[dict[str, Any]] = mapped_column(default=dict)
     detail: Mapped[str | None]
-    created_at: Mapped[WrittenAt]
-    updated_at: Mapped[WrittenAt]
 
 
 class TrustedIssuer(Base):
