@@ -38,6 +38,7 @@ class Grant(Base):
     ``session_hash`` (sha256 of the cookie's secret); a token names its grant in the JWT."""
 
     __tablename__ = "gateway_grants"
+
     id: Mapped[Id32] = mapped_column(primary_key=True)
     kind: Mapped[Str16]  # token | session
     holder: Mapped[Did]
@@ -55,6 +56,7 @@ class Login(Base):
     """One QR login: the invitation the page shows, and where the holder got to."""
 
     __tablename__ = "gateway_logins"
+
     id: Mapped[Id32] = mapped_column(primary_key=True)
     portal: Mapped[Str64]
     state: Mapped[Str16] = mapped_column(default="pending")

@@ -15,6 +15,7 @@ from credgate.db import Base, Str64, Uri, WrittenAt
 
 class Challenge(Base):
     __tablename__ = "verifier_challenges"
+
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[Str64] = mapped_column(unique=True)
     # Who issued it and alone may spend it (verifier.challenges: "gateway-token", "depute", ...).

@@ -14,6 +14,7 @@ KINDS = ("data-product", "service", "model", "flist")
 
 class CatalogueItem(Base):
     __tablename__ = "catalogue_items"
+
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[Str16] = mapped_column(index=True)
     title: Mapped[Name]

@@ -36,6 +36,7 @@ class Flist(Base):
 
 class Job(Base):
     __tablename__ = "compute_jobs"
+
     id: Mapped[Id32] = mapped_column(primary_key=True)
     flist: Mapped[Str100]
     dataset: Mapped[Uri]

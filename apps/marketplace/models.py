@@ -12,6 +12,7 @@ from credgate.db import Base, CurrencyCode, Did, Name, WrittenAt
 
 class Offer(Base):
     __tablename__ = "marketplace_offers"
+
     id: Mapped[int] = mapped_column(primary_key=True)
     seller: Mapped[Did] = mapped_column(index=True)  # the company (attorney) or the holder
     seller_holder: Mapped[Did]
@@ -29,6 +30,7 @@ class Purchase(Base):
     """A purchase agreement: the offer's terms as they were, who bought, on which credentials."""
 
     __tablename__ = "marketplace_purchases"
+
     id: Mapped[int] = mapped_column(primary_key=True)
     offer_id: Mapped[int] = mapped_column(ForeignKey("marketplace_offers.id"))
     seller: Mapped[Did] = mapped_column(index=True)
