@@ -9,8 +9,9 @@ from typing import Any
 from flask import Flask
 
 from agents.endpoints import attach_agent
-from credgate.web import create_service_app
+from credgate.web import create_service_app, on_shutdown
 from revocation.admin import admin as admin_pages  # not revocation.admin, the module
+from revocation.publication import stop_signing
 from revocation.routes import revocation
 
 #: Tunables a deployment (or a test) may override in the app config.
@@ -29,4 +30,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     attach_agent(app, "issuer")
     app.register_blueprint(revocation)
     app.register_blueprint(admin_pages)
+    factory = app.extensions["credgate.db"]
+    on_shutdown(app, lambda: stop_signing(factory))
     return app

@@ -161,6 +161,7 @@ class _Signing:
     error: DomainError | None = field(default=None, init=False)
     finished: bool = field(default=False, init=False)
     _changed: Signal = field(default_factory=Signal, init=False, repr=False)
+    _stopped: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
 
     def wait(self, version: int, timeout: float) -> PublishedList | DomainError | None:
         """A signature of ``version`` or newer, the failure of the last attempt, or None."""
@@ -194,7 +195,8 @@ class _Signing:
                     self._fail(unavailable("the status list could not be signed; retry"))
                 if time.monotonic() + backoff > give_up:
                     return
-                time.sleep(backoff)
+                if self._stopped.wait(backoff):  # stop_signing(): the service is shutting down
+                    return
                 backoff = min(backoff * 2, RETRY_MAX)
         finally:
             with _JOBS_GUARD:
@@ -218,6 +220,16 @@ class _Signing:
 
 _JOBS: dict[tuple[int, str], _Signing] = {}
 _JOBS_GUARD = threading.Lock()
+
+
+def stop_signing(factory: sessionmaker[Session]) -> None:
+    """At the service's shutdown: the signing jobs on ``factory``'s database give up instead of
+    retrying (for up to :data:`RETRY_FOR` seconds) against a signer or a database going away."""
+    bind = id(factory.kw.get("bind"))
+    with _JOBS_GUARD:
+        jobs = [job for key, job in _JOBS.items() if key[0] == bind]
+    for job in jobs:
+        job._stopped.set()
 
 
 def _signing_job(

@@ -21,6 +21,7 @@ import pytest
 
 import revocation
 from credgate.db import transaction, utcnow
+from credgate.web import shutdown
 from revocation.models import StatusListCredential
 from revocation.status import change_status
 from tests.support.status_entries import live_entry
@@ -123,7 +124,7 @@ def test_a_bit_is_forgotten_once_a_fetched_list_shows_it(server):
 
 
 @pytest.mark.db
-def test_the_last_signed_list_is_served_only_until_it_expires(settings, db):
+def test_the_last_signed_list_is_served_only_until_it_expires(settings, db, request):
     app = revocation.create_app(
         {
             "CREDGATE_SETTINGS": settings,
@@ -132,6 +133,8 @@ def test_the_last_signed_list_is_served_only_until_it_expires(settings, db):
             "AGENT_API_KEY": "unused",  # the signer is down
         }
     )
+    # Its signing job would retry against the down signer for the rest of the session.
+    request.addfinalizer(lambda: shutdown(app))
     client = app.test_client()
     got = live_entry(db, "http://status.test")
     signed_body = json.dumps({"id": got.list_url, "proof": {"note": "the last signature"}})
