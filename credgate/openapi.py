@@ -48,8 +48,10 @@ __all__ = [
     "document",
     "json_objects",
     "listing",
+    "obj",
     "openapi",
     "operation",
+    "operation_with",
     "page",
     "param",
 ]
@@ -79,45 +81,55 @@ def component(name: str, definition: Schema) -> Ref:
     return Ref(name, definition)
 
 
+def obj(
+    required: Mapping[str, Any] | None = None,
+    optional: Mapping[str, Any] | None = None,
+    *,
+    problem: str | None = None,
+    **keywords: Any,
+) -> Schema:
+    """A JSON object's schema, each member named once: the ``required`` members (in the order a
+    missing one is reported) and the ``optional`` ones, with their schemas; ``problem``, the
+    ``x-problem`` type of a value that is no such object; ``keywords``, the object's other
+    keywords (``description``, ``additionalProperties``)."""
+    required = dict(required or {})
+    schema: Schema = {"type": "object", **keywords}
+    if problem is not None:
+        schema["x-problem"] = problem
+    if required:
+        schema["required"] = list(required)
+    schema["properties"] = {**required, **(optional or {})}
+    return schema
+
+
 def listing(name: str, item: Schema) -> Schema:
     """An answer that is one list: an object whose member ``name`` holds the ``item``s."""
-    return {
-        "type": "object",
-        "required": [name],
-        "properties": {name: {"type": "array", "items": item}},
-    }
+    return obj(required={name: {"type": "array", "items": item}})
 
 
+STRING: Schema = {"type": "string"}
+INTEGER: Schema = {"type": "integer"}
 PROBLEM = component(
     "Problem",
-    {
-        "type": "object",
-        "description": "RFC 9457; ``field`` names the offending input (a dotted path)",
-        "required": ["type", "title", "status"],
-        "properties": {
-            "type": {"type": "string"},
-            "title": {"type": "string"},
-            "status": {"type": "integer"},
-            "detail": {"type": "string"},
-            "instance": {"type": "string"},
-            "field": {"type": "string"},
+    obj(
+        required={"type": STRING, "title": STRING, "status": INTEGER},
+        optional={
+            "detail": STRING,
+            "instance": STRING,
+            "field": STRING,
             "errors": {
                 "type": "array",
                 "description": "every field error (field checks), or the failed checks' slugs",
                 "items": {
                     "anyOf": [
-                        {
-                            "type": "object",
-                            "properties": {
-                                k: {"type": "string"} for k in ("field", "type", "detail")
-                            },
-                        },
-                        {"type": "string"},
+                        obj(optional={k: STRING for k in ("field", "type", "detail")}),
+                        STRING,
                     ]
                 },
             },
         },
-    },
+        description="RFC 9457; ``field`` names the offending input (a dotted path)",
+    ),
 )
 
 #: Security schemes a declaration may name in ``auth``.
@@ -284,6 +296,20 @@ def operation(summary: str, **declared: Any) -> Callable[[Callable], Callable]:
         return checked
 
     return decorate
+
+
+def operation_with(**shared: Any) -> Callable[..., Callable[[Callable], Callable]]:
+    """:func:`operation` for routes that share part of their declaration (a blueprint's ``auth``,
+    a problem each of them may answer, a ``before`` check), said once: each route declares the
+    rest. A route's own ``problems`` add to the shared ones; giving another shared option again
+    is an error."""
+    shared_problems = tuple(shared.pop("problems", ()))
+
+    def declare(summary: str, **declared: Any) -> Callable[[Callable], Callable]:
+        problems = (*shared_problems, *declared.pop("problems", ()))
+        return operation(summary, **shared, **declared, problems=problems)
+
+    return declare
 
 
 # -- validation ------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from flask import Blueprint, g, jsonify, request
 
 from credgate.auth import OPERATOR
 from credgate.db import utcnow
-from credgate.openapi import listing, operation, param
+from credgate.openapi import listing, obj, operation, param
 from credgate.problems import Problem, json_body
 from gateway.audit import AuditRecord, recent_decisions
 from gateway.challenges import token_challenges
@@ -36,45 +36,26 @@ api = Blueprint("gateway_api", __name__)
 OBJECT = {"type": "object"}
 STRING = {"type": "string"}
 STRINGS = {"type": "array", "items": STRING}
-CHALLENGE = {
-    "type": "object",
-    "required": ["challenge", "domain", "expires"],
-    "properties": {"challenge": STRING, "domain": STRING, "expires": STRING},
-}
+NULLABLE = {"type": ["string", "null"]}
+CHALLENGE = obj(required={"challenge": STRING, "domain": STRING, "expires": STRING})
 #: A signed verifiable presentation, bare or as ``{"verifiablePresentation": ...}``; its checks
 #: (JSON-LD, proof, the enveloped forms refused) are the verifier's, with their problem types.
 PRESENTATION: dict = {"description": "a verifiable presentation, or {verifiablePresentation}"}
-TOKEN = {
-    "type": "object",
-    "required": ["access_token", "token_type", "expires_in"],
-    "properties": {
+TOKEN = obj(
+    required={
         "access_token": STRING,
         "token_type": {"const": "Bearer"},
         "expires_in": {"type": "integer"},
-        "holder": {"type": ["string", "null"]},
-        "credentials": STRINGS,
     },
-}
+    optional={"holder": NULLABLE, "credentials": STRINGS},
+)
 ME = {
     "type": "object",
     "required": ["holder", "via", "expires", "credentials"],
     "properties": {"credentials": {"type": "array", "items": OBJECT}},
 }
 JWKS = listing("keys", OBJECT)
-APPS = {
-    "type": "object",
-    "required": ["apps"],
-    "properties": {
-        "apps": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["name", "path", "powers"],
-                "properties": {"name": STRING, "path": STRING, "powers": STRINGS},
-            },
-        }
-    },
-}
+APPS = listing("apps", obj(required={"name": STRING, "path": STRING, "powers": STRINGS}))
 DECISION_FILTERS = {
     "holder": param("a holder DID"),
     "allow": param("true: allowed ones, anything else: refused ones"),
@@ -90,14 +71,10 @@ HANDOFF_MEMBER = {
     "pattern": "^[\\x00-\\x7f]*$",
     "x-problem": "invalid-request",
 }
-HANDOFF = {
-    "type": "object",
-    "x-problem": "invalid-request",
-    "required": ["client", "code", "code_verifier", "redirect_uri"],
-    "properties": {
-        name: HANDOFF_MEMBER for name in ("client", "code", "code_verifier", "redirect_uri")
-    },
-}
+HANDOFF = obj(
+    problem="invalid-request",
+    required={name: HANDOFF_MEMBER for name in ("client", "code", "code_verifier", "redirect_uri")},
+)
 
 TOKEN_TTL = timedelta(minutes=5)
 

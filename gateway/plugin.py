@@ -16,10 +16,10 @@ This module is the whole interface: an app imports nothing else of the gateway (
 contract in ``pyproject.toml`` says so). What an app needs of the gateway's requirements
 (:func:`describe` and :func:`missing` for a deny's message, :func:`evaluate` over evidence it
 verified) is re-exported here, and so is the OpenAPI kit's declaration of a route
-(:func:`operation`, :func:`param`, :func:`component`, :data:`PROBLEM`) and its mark of an HTML
-view (:func:`page`): the gateway's ``/openapi.json`` describes the mounted apps' routes with its
-own. An app's HTML page extends the template ``gateway/app.html`` (setting ``app_title``; its
-part goes in the block ``app``).
+(:func:`operation`, :func:`param`, :func:`component`, :func:`obj`, :data:`PROBLEM`) and its mark
+of an HTML view (:func:`page`): the gateway's ``/openapi.json`` describes the mounted apps' routes
+with its own. An app's HTML page extends the template ``gateway/app.html`` (setting
+``app_title``; its part goes in the block ``app``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, g
 
-from credgate.openapi import PROBLEM, component, listing, operation, page, param
+from credgate.openapi import PROBLEM, component, listing, obj, operation, page, param
 from credgate.problems import Problem
 from credgate.web import create_service_app
 from gateway.requirements import (
@@ -75,6 +75,7 @@ __all__ = [
     "gated",
     "listing",
     "missing",
+    "obj",
     "operation",
     "optional_principal",
     "page",

@@ -33,7 +33,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, json, request
 from sqlalchemy import select
 
-from credgate.openapi import PROBLEM, operation
+from credgate.openapi import PROBLEM, obj, operation
 from credgate.problems import PROBLEM_MEDIA_TYPE, Problem, json_body
 from verifier import errors
 from verifier.engine import PresentationResult, Verifier
@@ -50,27 +50,21 @@ INVALID = {"x-problem": errors.INVALID_REQUEST}
 def verification_request(name: str) -> dict:
     """``{name: document, options}``; an enveloped (string) document passes here, to be refused
     as ``unsupported-format`` by the route."""
-    return {
-        "type": "object",
+    return obj(
+        required={name: {"type": ["object", "string"], **INVALID}},
+        optional={"options": {"description": "checks, challenge, domain (strings; checks a list)"}},
         **INVALID,
-        "required": [name],
-        "properties": {
-            name: {"type": ["object", "string"], **INVALID},
-            "options": {"description": "checks, challenge, domain (strings; checks a list)"},
-        },
-    }
+    )
 
 
-VERIFIED = {
-    "type": "object",
-    "required": ["verified", "checks", "warnings", "errors"],
-    "properties": {
+VERIFIED = obj(
+    required={
         "verified": {"const": True},
         "checks": {"type": "array"},
         "warnings": {"type": "array"},
         "errors": {"type": "array"},
-    },
-}
+    }
+)
 
 
 def verification(summary: str, name: str) -> Callable[[Callable], Callable]:

@@ -10,7 +10,7 @@ together) stay in :mod:`kcit.validation`, which names each failure's own problem
 from __future__ import annotations
 
 from credgate.changefeed import long_poll_answer
-from credgate.openapi import component, listing
+from credgate.openapi import component, listing, obj
 from kcit.validation import DID as DID_SYNTAX
 from kcit.validation import SUPPORTED_DID_METHODS
 
@@ -37,6 +37,9 @@ __all__ = [
 ]
 
 STRING = {"type": "string"}
+BOOLEAN = {"type": "boolean"}
+INTEGER = {"type": "integer"}
+OBJECT = {"type": "object"}
 #: A DID as :func:`kcit.validation.did_syntax` reads it (its problem: invalid-did, a 422).
 DID = {
     "type": "string",
@@ -58,31 +61,26 @@ NULLABLE = {"type": ["string", "null"]}
 LEVEL = {"enum": ["self-registration", "verified"]}
 COMPANY_STATUS = {"enum": ["active", "suspended", "unknown"]}
 
-NUMBERS = {
-    "type": "object",
-    "description": "at least one; VAT numbers by country and LEI check digits are checked",
-    "additionalProperties": False,
-    "properties": {
+NUMBERS = obj(
+    optional={
         "vatId": {"type": "string", "description": "VAT number with its country prefix"},
         "lei": {"type": "string", "description": "ISO 17442 LEI (check digits verified)"},
         "euid": {"type": "string", "description": "BRIS EUID"},
         "nationalId": STRING,
     },
-}
-ADDRESS = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["street", "locality"],
-    "properties": {
-        k: STRING for k in ("type", "street", "locality", "postalCode", "region", "country")
-    },
-}
-REPRESENTATIVE = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["name", "email"],
-    "properties": {k: STRING for k in ("name", "email", "title")},
-}
+    description="at least one; VAT numbers by country and LEI check digits are checked",
+    additionalProperties=False,
+)
+ADDRESS = obj(
+    required={"street": STRING, "locality": STRING},
+    optional={k: STRING for k in ("type", "postalCode", "region", "country")},
+    additionalProperties=False,
+)
+REPRESENTATIVE = obj(
+    required={"name": STRING, "email": STRING},
+    optional={"title": STRING},
+    additionalProperties=False,
+)
 _COMPANY_FIELDS = {
     "legalName": {"type": "string", "description": "at most 300 characters"},
     "legalRegistrationNumber": NUMBERS,
@@ -105,173 +103,99 @@ REGISTRATION = component(
 )
 COMPANY_CHANGE = component(
     "CompanyChange",
-    {
-        "type": "object",
-        "description": "the fields to change, a reason, and the version read (optimistic locking)",
-        "properties": {
-            **_COMPANY_FIELDS,
-            "reason": STRING,
-            "version": {"type": "integer"},
-        },
-    },
+    obj(
+        optional={**_COMPANY_FIELDS, "reason": STRING, "version": INTEGER},
+        description="the fields to change, a reason, and the version read (optimistic locking)",
+    ),
 )
 STATUS_CHANGE = component(
     "StatusChange",
-    {
-        "type": "object",
-        "description": (
+    obj(
+        optional={"levelOfAssurance": LEVEL, "roles": STRINGS, "powers": STRINGS, "reason": STRING},
+        description=(
             "approve: level, roles, powers and an optional reason; "
             "suspend, reinstate and remove: a reason (required)"
         ),
-        "properties": {
-            "levelOfAssurance": LEVEL,
-            "roles": STRINGS,
-            "powers": STRINGS,
-            "reason": STRING,
-        },
-    },
+    ),
 )
-POWERS = component(
-    "Powers",
-    {
-        "type": "object",
-        "required": ["powers", "reason"],
-        "properties": {"powers": STRINGS, "reason": STRING},
-    },
-)
+POWERS = component("Powers", obj(required={"powers": STRINGS, "reason": STRING}))
 DID_DECLARATION = component(
-    "DidDeclaration",
-    {
-        "type": "object",
-        "required": ["did"],
-        "properties": {"did": DID, "didKey": NULLABLE},
-    },
+    "DidDeclaration", obj(required={"did": DID}, optional={"didKey": NULLABLE})
 )
 ACCREDITATION_CHANGE = component(
     "AccreditationChange",
-    {
-        "type": "object",
-        "required": ["did", "credentialType"],
-        "description": "withdrawing (active false) needs a reason",
-        "properties": {
-            "did": DID,
-            "credentialType": STRING,
-            "active": {"type": "boolean"},
-            "reason": NULLABLE,
-        },
-    },
+    obj(
+        required={"did": DID, "credentialType": STRING},
+        optional={"active": BOOLEAN, "reason": NULLABLE},
+        description="withdrawing (active false) needs a reason",
+    ),
 )
 
 DID_ENTRY = component(
     "CompanyDid",
-    {
-        "type": "object",
-        "required": ["did", "origin"],
-        "properties": {"did": STRING, "origin": STRING, "key": NULLABLE},
-    },
+    obj(required={"did": STRING, "origin": STRING}, optional={"key": NULLABLE}),
 )
 COMPANY = component(
     "Company",
-    {
-        "type": "object",
-        "required": ["id", "legalName", "country", "status", "companyStatus", "dids"],
-        "properties": {
+    obj(
+        required={
             "id": STRING,
             "legalName": STRING,
-            "legalRegistrationNumber": {"type": "object"},
             "country": STRING,
-            "subdivision": NULLABLE,
             "status": {"enum": ["pending", "identified", "suspended", "removed"]},
             "companyStatus": COMPANY_STATUS,
-            "levelOfAssurance": LEVEL,
             "dids": {"type": "array", "items": DID_ENTRY},
+        },
+        optional={
+            "legalRegistrationNumber": OBJECT,
+            "subdivision": NULLABLE,
+            "levelOfAssurance": LEVEL,
             "roles": STRINGS,
             "powers": STRINGS,
             "updatedAt": STRING,
             "followUrl": STRING,
-            "version": {"type": "integer"},
-            "history": {"type": "array", "items": {"type": "object"}},
+            "version": INTEGER,
+            "history": {"type": "array", "items": OBJECT},
         },
-    },
+    ),
 )
 COMPANIES = listing("companies", COMPANY)
 EVENT = component(
     "CompanyEvent",
-    {
-        "type": "object",
-        "required": ["id", "action", "at"],
-        "properties": {
-            "id": {"type": "integer"},
+    obj(
+        required={"id": INTEGER, "action": STRING, "at": STRING},
+        optional={
             "company": NULLABLE,
             "did": NULLABLE,
-            "action": STRING,
             "actor": NULLABLE,
             "reason": NULLABLE,
             "changes": {},
-            "at": STRING,
         },
-    },
+    ),
 )
 HISTORY = listing("history", EVENT)
 ACCREDITATION = component(
     "Accreditation",
-    {
-        "type": "object",
-        "required": ["did", "credentialType", "active"],
-        "properties": {
-            "did": STRING,
-            "credentialType": STRING,
-            "active": {"type": "boolean"},
-            "grantedBy": NULLABLE,
-            "grantedAt": STRING,
-            "withdrawnAt": NULLABLE,
-        },
-    },
+    obj(
+        required={"did": STRING, "credentialType": STRING, "active": BOOLEAN},
+        optional={"grantedBy": NULLABLE, "grantedAt": STRING, "withdrawnAt": NULLABLE},
+    ),
 )
 ACCREDITATIONS = listing("accreditations", ACCREDITATION)
-POWER_CATALOGUE = {
-    "type": "object",
-    "required": ["powers", "default"],
-    "properties": {"powers": STRINGS, "default": STRINGS},
-}
-TRUST = {
-    "type": "object",
-    "required": ["onboardingAuthority"],
-    "properties": {"onboardingAuthority": NULLABLE},
-}
+POWER_CATALOGUE = obj(required={"powers": STRINGS, "default": STRINGS})
+TRUST = obj(required={"onboardingAuthority": NULLABLE})
 TRUST_FACTS = component(
     "TrustFacts",
-    {
-        "type": "object",
-        "required": ["did", "companyStatus"],
-        "properties": {
-            "did": STRING,
-            "companyStatus": COMPANY_STATUS,
-            "company": NULLABLE,
-            "accreditations": STRINGS,
-            "powers": STRINGS,
-        },
-    },
+    obj(
+        required={"did": STRING, "companyStatus": COMPANY_STATUS},
+        optional={"company": NULLABLE, "accreditations": STRINGS, "powers": STRINGS},
+    ),
 )
-MAY_ISSUE = {
-    "type": "object",
-    "required": ["did", "type", "mayIssue"],
-    "properties": {
-        "did": STRING,
-        "type": STRING,
-        "mayIssue": {"type": "boolean"},
-        "reason": NULLABLE,
-    },
-}
+MAY_ISSUE = obj(
+    required={"did": STRING, "type": STRING, "mayIssue": BOOLEAN},
+    optional={"reason": NULLABLE},
+)
 CHANGES = long_poll_answer(
     "Changes",
-    {
-        "type": "object",
-        "properties": {
-            "seq": {"type": "integer"},
-            "did": NULLABLE,
-            "status": STRING,
-            "company": NULLABLE,
-        },
-    },
+    obj(optional={"seq": INTEGER, "did": NULLABLE, "status": STRING, "company": NULLABLE}),
 )

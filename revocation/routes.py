@@ -19,7 +19,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from credgate.auth import OPERATOR
 from credgate.changefeed import event_stream, long_poll, long_poll_answer, wait_seconds
-from credgate.openapi import component, listing, operation, param
+from credgate.openapi import component, listing, obj, operation, param
 from credgate.problems import Problem, json_body
 from credgate.web import db_sessions
 from revocation import feed
@@ -39,53 +39,46 @@ revocation = Blueprint("revocation", __name__)
 
 STRING = {"type": "string"}
 NULLABLE = {"type": ["string", "null"]}
+INTEGER = {"type": "integer"}
+OBJECT = {"type": "object"}
 SEQ = {"type": "integer", "minimum": 0, "maximum": MAX_SEQ, "x-problem": "invalid-parameter"}
 LIST_PATH = {"list_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
 ENTRY_PATH = {"entry_id": {"type": "string", "pattern": "^[0-9]{1,18}$"}}
 CHANGES = long_poll_answer(
     "StatusChanges",
-    {
-        "type": "object",
-        "required": ["seq", "list_id", "url"],
-        "properties": {
-            "seq": {"type": "integer"},
-            "list_id": STRING,
-            "url": STRING,
-            "index": {"type": "integer"},
-            "status": STRING,
-        },
-    },
+    obj(
+        required={"seq": INTEGER, "list_id": STRING, "url": STRING},
+        optional={"index": INTEGER, "status": STRING},
+    ),
 )
 ENTRY = component(
     "StatusEntry",
-    {
-        "type": "object",
-        "required": ["id", "list_id", "index", "purpose", "state", "status", "final"],
-        "properties": {
-            "id": {"type": "integer"},
-            "credential_id": NULLABLE,
-            "exchange_id": NULLABLE,
-            "issuer": NULLABLE,
+    obj(
+        required={
+            "id": INTEGER,
             "list_id": STRING,
-            "index": {"type": "integer"},
+            "index": INTEGER,
             "purpose": STRING,
-            "model": STRING,
             "state": STRING,
             "status": STRING,
             "final": {"type": "boolean"},
-            "credentialStatus": {"type": "object"},
+        },
+        optional={
+            "credential_id": NULLABLE,
+            "exchange_id": NULLABLE,
+            "issuer": NULLABLE,
+            "model": STRING,
+            "credentialStatus": OBJECT,
             "created_at": STRING,
             "updated_at": STRING,
-            "history": {"type": "array", "items": {"type": "object"}},
-            "seq": {"type": "integer"},
+            "history": {"type": "array", "items": OBJECT},
+            "seq": INTEGER,
         },
-    },
+    ),
 )
-REASON = {
-    "type": "object",
-    "x-problem": "invalid-body",
-    "required": ["reason"],
-    "properties": {
+REASON = obj(
+    problem="invalid-body",
+    required={
         "reason": {
             "type": "string",
             "minLength": 1,
@@ -93,7 +86,7 @@ REASON = {
             "x-problem": "invalid-reason",
         },
     },
-}
+)
 #: A list is served as the media type of its model (BitstringStatusList or StatusList2021).
 LIST_MEDIA = ("application/vc+ld+json", "application/ld+json")
 
@@ -101,12 +94,21 @@ LIST_MEDIA = ("application/vc+ld+json", "application/ld+json")
 # -- status lists --------------------------------------------------------------------------------
 
 
+def served_list(summary: str, media: str | tuple[str, ...], schema: dict):
+    """The declaration of a route serving a list in one of its forms (the credential, the
+    token), as :func:`_published` and :func:`_revalidated` serve it: a 304 while its ETag holds,
+    a 404 for no such list, a 503 while it cannot be signed (retry)."""
+    return operation(
+        summary,
+        path=LIST_PATH,
+        responses={200: (media, schema), 304: None},
+        problems=(404, 503),
+    )
+
+
 @revocation.get("/status/<list_id>")
-@operation(
-    "The signed status-list credential (ETag; revalidate on every use)",
-    path=LIST_PATH,
-    responses={200: (LIST_MEDIA, {"type": "object"}), 304: None},
-    problems=(404, 503),
+@served_list(
+    "The signed status-list credential (ETag; revalidate on every use)", LIST_MEDIA, OBJECT
 )
 def status_list(list_id: str):
     published = _published(published_list, list_id)
@@ -116,12 +118,7 @@ def status_list(list_id: str):
 
 
 @revocation.get("/status/<list_id>/token")
-@operation(
-    "The list as an IETF Token Status List token (SD-JWT VCs)",
-    path=LIST_PATH,
-    responses={200: (TOKEN_MEDIA_TYPE, STRING), 304: None},
-    problems=(404, 503),
-)
+@served_list("The list as an IETF Token Status List token (SD-JWT VCs)", TOKEN_MEDIA_TYPE, STRING)
 def status_list_token(list_id: str):
     """The same list as an IETF Token Status List token, for SD-JWT VCs."""
     token = _published(published_token, list_id)

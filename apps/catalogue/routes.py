@@ -37,6 +37,7 @@ from gateway.plugin import (
     current_principal,
     describe,
     gated,
+    obj,
     operation,
     optional_principal,
     page,
@@ -63,38 +64,31 @@ DATA_PUBLISHER = may_publish("DataProvider")
 #: Every field error is the services' ``invalid-field`` (a missing one too), as before.
 FIELD = "invalid-field"
 STRING = {"type": "string"}
+STRINGS = {"type": "array", "items": STRING}
+INTEGER = {"type": "integer"}
 OPTIONAL_TEXT = {"type": ["string", "null"]}
 DIGEST = {"type": "string", "pattern": f"^{inputs.DIGEST.pattern}$", "x-problem": FIELD}
 ITEM = component(
     "CatalogueItem",
-    {
-        "type": "object",
-        "required": [
-            "id",
-            "kind",
-            "title",
-            "description",
-            "keywords",
-            "owner",
-            "publisher",
-            "created",
-        ],
-        "properties": {
-            "id": {"type": "integer"},
+    obj(
+        required={
+            "id": INTEGER,
             "kind": {"enum": list(KINDS)},
             "title": STRING,
             "description": STRING,
-            "keywords": {"type": "array", "items": STRING},
-            "license": OPTIONAL_TEXT,
-            "format": OPTIONAL_TEXT,
+            "keywords": STRINGS,
             "owner": STRING,
             "publisher": STRING,
             "created": {"type": "string", "format": "date-time"},
+        },
+        optional={
+            "license": OPTIONAL_TEXT,
+            "format": OPTIONAL_TEXT,
             # a flist's
             "flistUrl": OPTIONAL_TEXT,
             "digest": OPTIONAL_TEXT,
             "md5": OPTIONAL_TEXT,
-            "purposes": {"type": "array", "items": STRING},
+            "purposes": STRINGS,
             "certified": {"type": "boolean"},
             "certificateUrl": OPTIONAL_TEXT,
             "certificate": {
@@ -102,18 +96,16 @@ ITEM = component(
                 "description": "its SoftwareCertificationCredential (one item's answer)",
             },
         },
-    },
+    ),
 )
-ITEMS = {
-    "type": "object",
-    "required": ["items", "total", "limit", "offset"],
-    "properties": {
+ITEMS = obj(
+    required={
         "items": {"type": "array", "items": ITEM},
-        "total": {"type": "integer"},
-        "limit": {"type": "integer"},
-        "offset": {"type": "integer"},
-    },
-}
+        "total": INTEGER,
+        "limit": INTEGER,
+        "offset": INTEGER,
+    }
+)
 SEARCH = {
     "q": param("words in the title or description"),
     "kind": param("one kind", {"enum": list(KINDS), "x-problem": FIELD}),
@@ -145,13 +137,10 @@ def text_field(max_length: int, *, required: bool = True) -> dict:
     return {"type": ["string", "null"], "maxLength": max_length, "x-problem": FIELD}
 
 
-NEW_ITEM = {
-    "type": "object",
-    "x-problem": "invalid-request",  # not an object at all
-    "required": ["kind", "title"],
-    "properties": {
-        "kind": {"enum": list(KINDS), "x-problem": FIELD},
-        "title": text_field(200),
+NEW_ITEM = obj(
+    problem="invalid-request",  # not an object at all
+    required={"kind": {"enum": list(KINDS), "x-problem": FIELD}, "title": text_field(200)},
+    optional={
         "description": text_field(5000, required=False),
         "keywords": {
             "type": "array",
@@ -178,7 +167,7 @@ NEW_ITEM = {
             "description": "a flist's digest, certified in the registry (no certificate)",
         },
     },
-}
+)
 GATED = gated("catalogue")
 
 

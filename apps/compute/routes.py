@@ -31,6 +31,7 @@ from gateway.plugin import (
     component,
     current_principal,
     gated,
+    obj,
     operation,
     param,
     requires,
@@ -72,6 +73,7 @@ def sandbox_ready() -> None:
 #: Every field error is the services' ``invalid-field`` (a missing one too), as before.
 FIELD = "invalid-field"
 STRING = {"type": "string"}
+INTEGER = {"type": "integer"}
 OPTIONAL_TEXT = {"type": ["string", "null"]}
 OPTIONAL_TIME = {"type": ["string", "null"], "format": "date-time"}
 DIGEST = {
@@ -87,11 +89,9 @@ CERTIFICATES = {
     "items": {"type": "object"},
     "x-problem": FIELD,
 }
-NEW_JOB = {
-    "type": "object",
-    "x-problem": "invalid-request",  # not an object at all
-    "required": ["flist", "dataset", "purpose"],
-    "properties": {
+NEW_JOB = obj(
+    problem="invalid-request",  # not an object at all
+    required={
         "flist": DIGEST,
         "dataset": {
             "type": "string",
@@ -102,19 +102,19 @@ NEW_JOB = {
             "description": "a reference to the dataset",
         },
         "purpose": {"enum": list(services.PURPOSES), "x-problem": FIELD},
+    },
+    optional={
         "certificates": {
             **CERTIFICATES,
             "description": "SoftwareCertification credentials of the flist",
         },
         "certificate": {**CERTIFICATES, "description": "the same (read without certificates)"},
     },
-}
+)
 JOB = component(
     "ComputeJob",
-    {
-        "type": "object",
-        "required": ["id", "flist", "dataset", "purpose", "holder", "party", "state", "created"],
-        "properties": {
+    obj(
+        required={
             "id": STRING,
             "flist": STRING,
             "dataset": STRING,
@@ -122,33 +122,25 @@ JOB = component(
             "holder": STRING,
             "party": STRING,
             "state": {"enum": ["queued", "running", "refused", "succeeded", "failed"]},
+            "created": OPTIONAL_TIME,
+        },
+        optional={
             "reason": OPTIONAL_TEXT,
             "certificates": {"type": ["array", "null"], "items": STRING},
             "exitCode": {"type": ["integer", "null"]},
             "timedOut": {"type": ["boolean", "null"]},
             "output": OPTIONAL_TEXT,
             "errors": OPTIONAL_TEXT,
-            "created": OPTIONAL_TIME,
             "started": OPTIONAL_TIME,
             "finished": OPTIONAL_TIME,
         },
-    },
+    ),
 )
-STORED = {
-    "type": "object",
-    "required": ["digest", "md5", "size"],
-    "properties": {"digest": STRING, "md5": STRING, "size": {"type": "integer"}},
-}
-CHAIN = {
-    "type": "object",
-    "required": ["ok", "entries"],
-    "properties": {
-        "ok": {"type": "boolean"},
-        "entries": {"type": "integer"},
-        "brokenAt": {"type": ["integer", "null"]},
-        "reason": OPTIONAL_TEXT,
-    },
-}
+STORED = obj(required={"digest": STRING, "md5": STRING, "size": INTEGER})
+CHAIN = obj(
+    required={"ok": {"type": "boolean"}, "entries": INTEGER},
+    optional={"brokenAt": {"type": ["integer", "null"]}, "reason": OPTIONAL_TEXT},
+)
 WAIT = {"type": "integer", "minimum": 0, "maximum": 30, "x-problem": FIELD}
 GATED = gated("compute", problems=None)
 

@@ -33,6 +33,7 @@ from gateway.plugin import (
     current_principal,
     gated,
     listing,
+    obj,
     operation,
     page,
     requires,
@@ -50,28 +51,16 @@ BUY = AnyOf(AttorneyPower("marketplace", "purchase"), Role("DataConsumer"), Role
 FIELD = "invalid-field"
 STRING = {"type": "string"}
 STRINGS = {"type": "array", "items": STRING}
+INTEGER = {"type": "integer"}
 TIME = {"type": "string", "format": "date-time"}
 PRICE = {"type": "string", "pattern": r"^\d+\.\d{2}$"}
-POLICY = {"type": "object", "properties": {"roles": STRINGS, "definition": STRING}}
+POLICY = obj(optional={"roles": STRINGS, "definition": STRING})
 OFFER = component(
     "Offer",
-    {
-        "type": "object",
-        "required": [
-            "id",
-            "seller",
-            "title",
-            "description",
-            "price",
-            "currency",
-            "policy",
-            "active",
-            "created",
-        ],
-        "properties": {
-            "id": {"type": "integer"},
+    obj(
+        required={
+            "id": INTEGER,
             "seller": STRING,
-            "item": {"type": ["integer", "null"]},
             "title": STRING,
             "description": STRING,
             "price": PRICE,
@@ -80,28 +69,15 @@ OFFER = component(
             "active": {"type": "boolean"},
             "created": TIME,
         },
-    },
+        optional={"item": {"type": ["integer", "null"]}},
+    ),
 )
 PURCHASE = component(
     "Purchase",
-    {
-        "type": "object",
-        "required": [
-            "id",
-            "offer",
-            "title",
-            "price",
-            "currency",
-            "seller",
-            "buyer",
-            "buyerHolder",
-            "as",
-            "credentials",
-            "created",
-        ],
-        "properties": {
-            "id": {"type": "integer"},
-            "offer": {"type": "integer"},
+    obj(
+        required={
+            "id": INTEGER,
+            "offer": INTEGER,
             "title": STRING,
             "price": PRICE,
             "currency": STRING,
@@ -111,14 +87,12 @@ PURCHASE = component(
             "as": {"enum": ["buyer", "seller"]},
             "credentials": STRINGS,
             "created": TIME,
-        },
-    },
+        }
+    ),
 )
-NEW_OFFER = {
-    "type": "object",
-    "x-problem": "invalid-request",  # not an object at all
-    "required": ["title", "price"],
-    "properties": {
+NEW_OFFER = obj(
+    problem="invalid-request",  # not an object at all
+    required={
         "title": {
             "type": "string",
             "minLength": 1,
@@ -126,13 +100,15 @@ NEW_OFFER = {
             "pattern": r"\S",
             "x-problem": FIELD,
         },
-        "description": {"type": ["string", "null"], "maxLength": 5000, "x-problem": FIELD},
         "price": {
             "type": ["string", "integer"],
             "minimum": 0,
             "x-problem": FIELD,
             "description": 'a decimal of at most two decimals, e.g. "12.50"',
         },
+    },
+    optional={
+        "description": {"type": ["string", "null"], "maxLength": 5000, "x-problem": FIELD},
         "currency": {
             "type": "string",
             "pattern": "^[A-Z]{3}$",
@@ -157,7 +133,7 @@ NEW_OFFER = {
             },
         },
     },
-}
+)
 GATED = gated("marketplace")
 
 
@@ -213,11 +189,7 @@ def purchase(offer_id: int):
     **GATED,
     responses={
         **TO_LOGIN,
-        200: {
-            "type": "object",
-            "required": ["party", "transactions"],
-            "properties": {"party": STRING, "transactions": {"type": "array", "items": PURCHASE}},
-        },
+        200: obj(required={"party": STRING, "transactions": {"type": "array", "items": PURCHASE}}),
     },
 )
 def history():

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 
 from credgate.auth import CHALLENGE, presented_bearer_token, required_bearer_token
-from credgate.openapi import component, listing, operation, param
+from credgate.openapi import component, listing, obj, operation, param
 from credgate.problems import Problem, json_body
 from depute import audit
 from depute.authorisations import FIELDS as AUTHORISATION_FIELDS
@@ -41,75 +41,59 @@ api = Blueprint("depute_api", __name__, url_prefix="/depute/api")
 # What the API takes and answers (its /openapi.json). The bodies of authorisations and status
 # changes are any JSON here: depute's own checks give their problem types.
 JSON: dict = {}
-OBJECT = {"type": "object"}
 STRING = {"type": "string"}
+STRINGS = {"type": "array", "items": STRING}
+NULLABLE = {"type": ["string", "null"]}
 #: An operator API token or a depute session token (from /login).
 ADMIN = {"auth": "bearer"}
-CHALLENGE_VIEW = {
-    "type": "object",
-    "required": ["challenge", "domain", "expiresAt"],
-    "properties": {"challenge": STRING, "domain": STRING, "expiresAt": STRING},
-}
-PRESENTATION = {
-    "type": "object",
-    "x-problem": "missing-field",  # as depute says of a body without a presentation
-    "required": ["presentation"],
-    "properties": {"presentation": {"type": "object", "x-problem": "missing-field"}},
-}
-SESSION = {
-    "type": "object",
-    "required": ["token", "company", "expiresAt"],
-    "properties": {
-        "token": STRING,
-        "company": STRING,
-        "name": {"type": ["string", "null"]},
-        "expiresAt": STRING,
-    },
-}
+CHALLENGE_VIEW = obj(required={"challenge": STRING, "domain": STRING, "expiresAt": STRING})
+PRESENTATION = obj(
+    problem="missing-field",  # as depute says of a body without a presentation
+    required={"presentation": {"type": "object", "x-problem": "missing-field"}},
+)
+SESSION = obj(
+    required={"token": STRING, "company": STRING, "expiresAt": STRING},
+    optional={"name": NULLABLE},
+)
 POWERS = listing("powers", STRING)
-COMPANY = {
-    "type": "object",
-    "required": ["id", "legalName", "status"],
-    "properties": {
-        "id": STRING,
-        "legalName": STRING,
-        "status": STRING,
-        "did": {"type": ["string", "null"]},
+COMPANY = obj(
+    required={"id": STRING, "legalName": STRING, "status": STRING},
+    optional={
+        "did": NULLABLE,
         "provisioning": {"type": ["object", "null"]},
-        "delegablePowers": {"type": "array", "items": STRING},
+        "delegablePowers": STRINGS,
     },
-}
+)
 #: What depute.authorisations.check_mandate reads; what the members hold (the powers the
 #: company may delegate, the dates) it checks, with its own field problems.
-MANDATE = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
+MANDATE = obj(
+    optional={
         **{name: {} for name in AUTHORISATION_FIELDS},
         "proofType": {"enum": list(PROOF_TYPES)},
     },
-}
+    additionalProperties=False,
+)
 AUTHORISATION = component(
     "Authorisation",
-    {
-        "type": "object",
-        "required": ["id", "company", "mandatee", "powers", "state", "validFrom", "validUntil"],
-        "properties": {
+    obj(
+        required={
             "id": STRING,
             "company": STRING,
-            "powers": {"type": "array", "items": STRING},
-            "mandatee": {"type": "object", "properties": {"name": STRING, "email": STRING}},
-            "signer": {"type": ["object", "null"]},
+            "mandatee": obj(optional={"name": STRING, "email": STRING}),
+            "powers": STRINGS,
+            "state": {"enum": list(STATES)},
             "validFrom": STRING,
             "validUntil": STRING,
-            "state": {"enum": list(STATES)},
-            "credentialId": {"type": ["string", "null"]},
-            "subject": {"type": ["string", "null"]},
-            "createdBy": {"type": ["string", "null"]},
+        },
+        optional={
+            "signer": {"type": ["object", "null"]},
+            "credentialId": NULLABLE,
+            "subject": NULLABLE,
+            "createdBy": NULLABLE,
             "createdAt": STRING,
             "exchange": {"type": ["object", "null"]},
         },
-    },
+    ),
 )
 COMPANIES = listing("companies", COMPANY)
 
@@ -337,7 +321,7 @@ def change(company_id: str, authorisation_id: str, action: str):
 @api.get("/companies/<company_id>/audit")
 @operation(
     "The company's audit log (JSON, or CSV)",
-    responses={200: (("application/json", "text/csv"), OBJECT)},
+    responses={200: (("application/json", "text/csv"), {"type": "object"})},
     problems=(403, 404),
     query={"format": param("json (default) or csv", {"enum": ["json", "csv"]})},
     **ADMIN,

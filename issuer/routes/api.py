@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from credgate.auth import OPERATOR, operator_required
-from credgate.openapi import component, listing, operation, param
+from credgate.openapi import component, listing, obj, operation, param
 from credgate.problems import Problem, json_body
 from credgate.qr import qr_svg
 from issuer import certifiers, onboarding, records, roles
@@ -33,43 +33,43 @@ api = Blueprint("issuer_api", __name__, url_prefix="/issuer")
 # What the API takes and answers (its /openapi.json).
 
 
-AUTHORITY = {"type": "object", "required": ["did"], "properties": {"did": {"type": "string"}}}
 STRING = {"type": "string"}
 NULLABLE = {"type": ["string", "null"]}
+AUTHORITY = obj(required={"did": STRING})
 EXCHANGE = component(
     "Exchange",
-    {
-        "type": "object",
-        "required": ["id", "workflow", "state", "expires_at", "invitation_url", "status_url"],
-        "properties": {
+    obj(
+        required={
             "id": STRING,
             "workflow": STRING,
             "state": STRING,
-            "reason": NULLABLE,
-            "delivered": {"type": "boolean"},
             "expires_at": STRING,
             "invitation_url": STRING,
+            "status_url": STRING,
+        },
+        optional={
+            "reason": NULLABLE,
+            "delivered": {"type": "boolean"},
             "deep_link": NULLABLE,
             "qr_code": STRING,
-            "status_url": STRING,
             "credentials": {"type": "array", "items": {"type": "object"}},
             "oid4vci": {"type": ["object", "null"]},
         },
-    },
+    ),
 )
 RECORD = component(
     "IssuanceRecord",
-    {
-        "type": "object",
-        "required": ["id", "credential_id", "type", "issuer", "state"],
-        "properties": {
+    obj(
+        required={
             "id": STRING,
             "credential_id": STRING,
             "type": STRING,
             "issuer": STRING,
+            "state": STRING,
+        },
+        optional={
             "subject": NULLABLE,
             "workflow": NULLABLE,
-            "state": STRING,
             "reason": NULLABLE,
             "acknowledged": {"type": ["boolean", "null"]},
             "proofType": NULLABLE,
@@ -78,41 +78,38 @@ RECORD = component(
             "issued_at": NULLABLE,
             "credential": {"type": ["object", "null"]},
         },
-    },
+    ),
 )
 ROLE_REQUEST = component(
     "RoleRequest",
-    {
-        "type": "object",
-        "required": ["id", "did", "roles", "state", "created_at"],
-        "properties": {
+    obj(
+        required={
             "id": STRING,
             "did": STRING,
             "roles": {"type": "array", "items": STRING},
+            "state": {"enum": list(roles.STATES)},
+            "created_at": STRING,
+        },
+        optional={
             "note": NULLABLE,
             "proofType": STRING,
-            "state": {"enum": list(roles.STATES)},
             "reason": NULLABLE,
             "decided_by": NULLABLE,
             "decided_at": NULLABLE,
-            "created_at": STRING,
             "exchange": {"anyOf": [EXCHANGE, {"type": "null"}]},
         },
-    },
+    ),
 )
 CERTIFIER = component(
     "Certifier",
-    {
-        "type": "object",
-        "required": ["name", "did"],
-        "properties": {
-            "name": STRING,
-            "did": STRING,
+    obj(
+        required={"name": STRING, "did": STRING},
+        optional={
             "accredited": {"type": ["boolean", "null"]},
             "created_at": STRING,
             "token": {"type": "string", "description": "shown once"},
         },
-    },
+    ),
 )
 
 

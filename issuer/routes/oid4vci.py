@@ -15,7 +15,7 @@ import json
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from credgate.db import utcnow
-from credgate.openapi import operation
+from credgate.openapi import obj, operation
 from credgate.problems import Problem, json_body
 from issuer.context import issuer_context
 from issuer.oid4vci import grants, issuance, metadata
@@ -26,7 +26,7 @@ from schemas.loader import CONTEXTS_DIR
 
 oid4vci = Blueprint("issuer_oid4vci", __name__)
 #: RFC 6749's error answer (OpenID4VCI's endpoints speak OAuth, not problem documents).
-OAUTH_ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+OAUTH_ERROR = obj(required={"error": {"type": "string"}})
 
 NO_STORE = {"Cache-Control": "no-store"}
 CONTEXT_FILE = CONTEXTS_DIR / "credgate-v1.jsonld"
