@@ -13,7 +13,7 @@ import binascii
 from flask import Blueprint, jsonify, request
 
 from credgate.auth import operator_required
-from credgate.openapi import component, listing, operation, param
+from credgate.openapi import component, listing, obj, operation, operation_with, param
 from credgate.problems import Problem, json_body
 from wallet import accounts, credentials, inbox, interactions, offers, presentations, proofs
 from wallet.context import wallet_context
@@ -43,52 +43,44 @@ def _known(name: str, **_: str) -> None:
 
 JSON: dict = {}
 OBJECT = {"type": "object"}
+STRING = {"type": "string"}
+NULLABLE = {"type": ["string", "null"]}
+#: The token ``authenticate`` requires of every route.
 OPERATOR = {"auth": "operatorToken"}
+#: A route of one wallet (its name in the path): an unknown wallet is a 404, whatever the body.
+of_wallet = operation_with(**OPERATOR, problems=(404,), before=_known)
 INVALID = {"x-problem": "invalid-request"}
 TEXT = {"type": ["string", "null"], **INVALID}
 IDS = {"type": ["array", "null"], "items": {"type": "string"}, **INVALID}
 
 
-STRING = {"type": "string"}
-
-
 WALLET = component(
     "Wallet",
-    {
-        "type": "object",
-        "required": ["name", "did", "created_at", "has_pin"],
-        "properties": {
+    obj(
+        required={
             "name": STRING,
-            "did": {"type": ["string", "null"]},
+            "did": NULLABLE,
             "created_at": STRING,
             "has_pin": {"type": "boolean"},
-            "agent_dids": {"type": "array"},
-            "pending": {"type": "integer"},
         },
-    },
+        optional={"agent_dids": {"type": "array"}, "pending": {"type": "integer"}},
+    ),
 )
 INTERACTION = component(
     "Interaction",
-    {
-        "type": "object",
-        "required": ["id", "kind", "state", "created_at"],
-        "properties": {
-            "id": STRING,
-            "kind": STRING,
-            "state": STRING,
-            "counterparty": {"type": ["string", "null"]},
-            "counterparty_did": {"type": ["string", "null"]},
+    obj(
+        required={"id": STRING, "kind": STRING, "state": STRING, "created_at": STRING},
+        optional={
+            "counterparty": NULLABLE,
+            "counterparty_did": NULLABLE,
             "offer": OBJECT,
             "proof_request": OBJECT,
-            "created_at": STRING,
             "updated_at": STRING,
         },
-    },
+    ),
 )
-PRESENTATION = {
-    "type": "object",
-    "required": ["interaction", "presentation"],
-    "properties": {
+PRESENTATION = obj(
+    required={
         "interaction": STRING,
         "presentation": {
             "type": "object",
@@ -96,7 +88,7 @@ PRESENTATION = {
             "description": "the signed verifiable presentation",
         },
     },
-}
+)
 EXPORT = {
     "type": "object",
     "required": ["format", "wallet", "credentials"],
@@ -105,7 +97,7 @@ EXPORT = {
 
 
 def _body(**members: dict) -> dict:
-    return {"type": "object", **INVALID, "properties": members}
+    return obj(optional=members, **INVALID)
 
 
 NEW_WALLET = _body(
@@ -129,15 +121,9 @@ PROVE = _body(credentials=IDS, challenge={}, domain={}, proof_type={})
 
 def answer(summary: str, body: dict, *, problems: tuple[int, ...]):
     """The declaration of an answer to an interaction (accept, decline, present): its body may
-    be left out, an unknown wallet is a 404 whatever the body, the interaction is answered."""
-    return operation(
-        summary,
-        body=body,
-        body_required=False,
-        responses={200: INTERACTION},
-        problems=problems,
-        before=_known,
-        **OPERATOR,
+    be left out, the interaction is answered."""
+    return of_wallet(
+        summary, body=body, body_required=False, responses={200: INTERACTION}, problems=problems
     )
 
 
@@ -179,11 +165,8 @@ def create_wallet():
 
 
 @api.get("/wallets/<name>")
-@operation(
-    "A wallet: its DIDs and how many interactions wait",
-    responses={200: WALLET},
-    problems=(404, 503),
-    **OPERATOR,
+@of_wallet(
+    "A wallet: its DIDs and how many interactions wait", responses={200: WALLET}, problems=(503,)
 )
 def show_wallet(name: str):
     ctx = wallet_context()
@@ -197,26 +180,14 @@ def show_wallet(name: str):
 
 
 @api.delete("/wallets/<name>")
-@operation(
-    "Delete a wallet",
-    responses={204: None},
-    problems=(404, 503),
-    **OPERATOR,
-)
+@of_wallet("Delete a wallet", responses={204: None}, problems=(503,))
 def delete_wallet(name: str):
     accounts.delete_wallet(wallet_context(), name)
     return "", 204
 
 
 @api.put("/wallets/<name>/pin")
-@operation(
-    "Set the wallet's PIN",
-    body=PIN,
-    responses={204: None},
-    problems=(404,),
-    before=_known,
-    **OPERATOR,
-)
+@of_wallet("Set the wallet's PIN", body=PIN, responses={204: None})
 def set_pin(name: str):
     pin = _object().get("pin")
     accounts.set_pin(wallet_context(), name, pin if isinstance(pin, str) else "")
@@ -224,13 +195,11 @@ def set_pin(name: str):
 
 
 @api.post("/wallets/<name>/scan")
-@operation(
+@of_wallet(
     "Scan a QR code (text, URL or image): the offers and requests it brings",
     body=SCAN,
     responses={200: listing("interactions", INTERACTION)},
-    problems=(404, 409, 422, 503),
-    before=_known,
-    **OPERATOR,
+    problems=(409, 422, 503),
 )
 def scan(name: str):
     ctx = wallet_context()
@@ -268,12 +237,11 @@ def scan(name: str):
 
 
 @api.get("/wallets/<name>/interactions")
-@operation(
+@of_wallet(
     "The wallet's interactions (pending: only those waiting)",
     responses={200: listing("interactions", INTERACTION)},
-    problems=(404, 503),
+    problems=(503,),
     query={"pending": param("1, true or yes: only those waiting")},
-    **OPERATOR,
 )
 def list_interactions(name: str):
     ctx = wallet_context()
@@ -287,12 +255,7 @@ def list_interactions(name: str):
 
 
 @api.get("/wallets/<name>/interactions/<interaction_id>")
-@operation(
-    "An interaction",
-    responses={200: INTERACTION},
-    problems=(404, 503),
-    **OPERATOR,
-)
+@of_wallet("An interaction", responses={200: INTERACTION}, problems=(503,))
 def show_interaction(name: str, interaction_id: str):
     ctx = wallet_context()
     account = _account(name)
@@ -300,7 +263,7 @@ def show_interaction(name: str, interaction_id: str):
 
 
 @api.post("/wallets/<name>/interactions/<interaction_id>/accept")
-@answer("Accept an offer", ACCEPT, problems=(404, 409, 422, 503))
+@answer("Accept an offer", ACCEPT, problems=(409, 422, 503))
 def accept(name: str, interaction_id: str):
     ctx = wallet_context()
     account = _account(name)
@@ -310,7 +273,7 @@ def accept(name: str, interaction_id: str):
 
 
 @api.post("/wallets/<name>/interactions/<interaction_id>/decline")
-@answer("Decline an offer or a request", DECLINE, problems=(404, 409, 503))
+@answer("Decline an offer or a request", DECLINE, problems=(409, 503))
 def decline(name: str, interaction_id: str):
     ctx = wallet_context()
     account = _account(name)
@@ -325,9 +288,7 @@ def decline(name: str, interaction_id: str):
 
 
 @api.post("/wallets/<name>/interactions/<interaction_id>/present")
-@answer(
-    "Answer a proof request with the chosen credentials", PRESENT, problems=(404, 409, 422, 503)
-)
+@answer("Answer a proof request with the chosen credentials", PRESENT, problems=(409, 422, 503))
 def present(name: str, interaction_id: str):
     ctx = wallet_context()
     account = _account(name)
@@ -340,13 +301,11 @@ def present(name: str, interaction_id: str):
 
 
 @api.post("/wallets/<name>/prove")
-@operation(
+@of_wallet(
     "Sign a presentation of the chosen credentials (challenge, domain)",
     body=PROVE,
     responses={200: PRESENTATION},
-    problems=(404, 422, 503),
-    before=_known,
-    **OPERATOR,
+    problems=(422, 503),
 )
 def prove(name: str):
     ctx = wallet_context()
@@ -368,11 +327,8 @@ def prove(name: str):
 
 
 @api.get("/wallets/<name>/credentials")
-@operation(
-    "The wallet's credentials",
-    responses={200: listing("credentials", OBJECT)},
-    problems=(404, 503),
-    **OPERATOR,
+@of_wallet(
+    "The wallet's credentials", responses={200: listing("credentials", OBJECT)}, problems=(503,)
 )
 def list_credentials(name: str):
     ctx = wallet_context()
@@ -380,48 +336,31 @@ def list_credentials(name: str):
 
 
 @api.get("/wallets/<name>/credentials/<record_id>")
-@operation(
-    "A credential",
-    responses={200: OBJECT},
-    problems=(404, 503),
-    **OPERATOR,
-)
+@of_wallet("A credential", responses={200: OBJECT}, problems=(503,))
 def show_credential(name: str, record_id: str):
     ctx = wallet_context()
     return jsonify(credentials.show(ctx, _account(name), record_id))
 
 
 @api.delete("/wallets/<name>/credentials/<record_id>")
-@operation(
-    "Forget a credential",
-    responses={204: None},
-    problems=(404, 503),
-    **OPERATOR,
-)
+@of_wallet("Forget a credential", responses={204: None}, problems=(503,))
 def forget_credential(name: str, record_id: str):
     credentials.forget(wallet_context(), _account(name), record_id)
     return "", 204
 
 
 @api.get("/wallets/<name>/export")
-@operation(
-    "Export the wallet's credentials",
-    responses={200: EXPORT},
-    problems=(404, 503),
-    **OPERATOR,
-)
+@of_wallet("Export the wallet's credentials", responses={200: EXPORT}, problems=(503,))
 def export(name: str):
     return jsonify(credentials.export(wallet_context(), _account(name)))
 
 
 @api.post("/wallets/<name>/import")
-@operation(
+@of_wallet(
     "Import credentials (an export)",
     body=JSON,
     responses={200: OBJECT},
-    problems=(404, 409, 422, 503),
-    before=_known,
-    **OPERATOR,
+    problems=(409, 422, 503),
 )
 def import_(name: str):
     ctx = wallet_context()
