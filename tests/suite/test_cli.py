@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from credgate.state import pid_alive
+from credgate.config import load_settings
+from credgate.state import pid_alive, read_state
 from tests.support.waits import eventually
 
 pytestmark = pytest.mark.agents
@@ -45,12 +46,19 @@ def start_up(var: Path) -> tuple[subprocess.Popen[str], dict]:
         text=True,
     )
 
-    def status() -> subprocess.CompletedProcess[str]:
+    def running() -> None:
         if proc.poll() is not None:
             pytest.fail(f"credgate up exited with {proc.returncode}:\n{proc.stdout.read()}")
+
+    def status() -> subprocess.CompletedProcess[str]:
+        running()
         return credgate(var, "status", "--json")
 
     try:
+        # Up's state file first, read here: each `credgate status` is a Python process of its
+        # own, and asked twice a second they took CPU from the agents starting on two cores.
+        settings = load_settings(var)
+        eventually(lambda: running() or read_state(settings), READY_TIMEOUT, 0.1, what="up's state")
         healthy = eventually(
             status,
             READY_TIMEOUT,
