@@ -11,7 +11,7 @@ from flask import Blueprint, g, jsonify, request, url_for
 
 from credgate.auth import OPERATOR
 from credgate.changefeed import long_poll, wait_seconds
-from credgate.openapi import operation, param, serve_document
+from credgate.openapi import operation, operation_with, param, serve_document
 from credgate.problems import json_body
 from kcit import feed, registry, service, validation
 from kcit.context import kcit_context
@@ -206,13 +206,17 @@ def _float_arg(name: str, maximum: float) -> float:
 
 # -- admin -----------------------------------------------------------------------------------------
 
+#: An admin route: the operator's API token, required before any other check.
+admin = operation_with(auth=OPERATOR)
+#: An admin route of one company (its id in the path): an unknown company is a 404.
+of_company = operation_with(auth=OPERATOR, problems=(404,))
+
 
 @api.get("/admin/companies")
-@operation(
+@admin(
     "List and filter companies",
     responses={200: COMPANIES},
     problems=(400,),
-    auth=OPERATOR,
     query={
         "status": param("a status", {"enum": ["pending", "identified", "suspended", "removed"]}),
         "q": param("name, number, id or DID contains"),
@@ -235,13 +239,12 @@ def list_companies():
 
 
 @api.post("/admin/companies")
-@operation(
+@admin(
     "Record a company (checked like a self-registration)",
     body=REGISTRATION,
     responses={201: COMPANY},
     problems=(409,),
     invalid_status=422,
-    auth=OPERATOR,
 )
 def create_company():
     """An admin records a company (same checks as self-registration; still to be approved)."""
@@ -253,19 +256,18 @@ def create_company():
 
 
 @api.get("/admin/companies/<company_id>")
-@operation("A company with its history", responses={200: COMPANY}, problems=(404,), auth=OPERATOR)
+@of_company("A company with its history", responses={200: COMPANY})
 def get_company(company_id: str):
     return company_view(company_id, full=True, with_history=True)
 
 
 @api.patch("/admin/companies/<company_id>")
-@operation(
+@of_company(
     "Change a company's fields (reason, version for optimistic locking)",
     body=COMPANY_CHANGE,
     responses={200: COMPANY},
-    problems=(404, 409),
+    problems=(409,),
     invalid_status=422,
-    auth=OPERATOR,
 )
 def update_company(company_id: str):
     company = service.update(kcit_context(), company_id, json_body(), actor())
@@ -273,13 +275,12 @@ def update_company(company_id: str):
 
 
 @api.post("/admin/companies/<company_id>/dids")
-@operation(
+@of_company(
     "Add a public DID (did:web must resolve and list the key)",
     body=DID_DECLARATION,
     responses={201: DID_ENTRY},
-    problems=(404, 409),
+    problems=(409,),
     invalid_status=422,
-    auth=OPERATOR,
 )
 def add_did(company_id: str):
     row = service.add_did(kcit_context(), company_id, json_body(), actor())
@@ -287,14 +288,13 @@ def add_did(company_id: str):
 
 
 @api.post("/admin/companies/<company_id>/<action>")
-@operation(
+@of_company(
     "Review: approve (identified, with level, roles and powers), suspend, reinstate or "
     "remove (a reason required)",
     body=STATUS_CHANGE,
     body_required=False,
     responses={200: COMPANY},
-    problems=(404, 409),
-    auth=OPERATOR,
+    problems=(409,),
     path={"action": {"enum": ["approve", "suspend", "reinstate", "remove"]}},
 )
 def change_status(company_id: str, action: str):
@@ -304,20 +304,14 @@ def change_status(company_id: str, action: str):
 
 
 @api.put("/admin/companies/<company_id>/powers")
-@operation(
-    "Set the powers the company may delegate",
-    body=POWERS,
-    responses={200: COMPANY},
-    problems=(404,),
-    auth=OPERATOR,
-)
+@of_company("Set the powers the company may delegate", body=POWERS, responses={200: COMPANY})
 def set_powers(company_id: str):
     company = service.set_powers(kcit_context(), company_id, json_body(), actor())
     return company_view(company.id, full=True)
 
 
 @api.get("/admin/companies/<company_id>/history")
-@operation("The company's change history", responses={200: HISTORY}, problems=(404,), auth=OPERATOR)
+@of_company("The company's change history", responses={200: HISTORY})
 def company_history(company_id: str):
     with kcit_context().factory() as session:
         registry.get_company(session, company_id)
@@ -326,11 +320,10 @@ def company_history(company_id: str):
 
 
 @api.get("/admin/accreditations")
-@operation(
+@admin(
     "Active accreditations (all: withdrawn ones too)",
     responses={200: ACCREDITATIONS},
     query={"all": param("present: list withdrawn ones too")},
-    auth=OPERATOR,
 )
 def list_accreditations():
     with kcit_context().factory() as session:
@@ -339,12 +332,11 @@ def list_accreditations():
 
 
 @api.post("/admin/accreditations")
-@operation(
+@admin(
     "Grant or withdraw an accreditation",
     body=ACCREDITATION_CHANGE,
     responses={200: ACCREDITATION},
     invalid_status=422,
-    auth=OPERATOR,
 )
 def accredit():
     row = service.accredit(kcit_context(), json_body(), actor())
@@ -352,7 +344,7 @@ def accredit():
 
 
 @api.get("/admin/powers")
-@operation("The power catalogue", responses={200: POWER_CATALOGUE}, auth=OPERATOR)
+@admin("The power catalogue", responses={200: POWER_CATALOGUE})
 def power_catalogue():
     ctx = kcit_context()
     return {"powers": list(ctx.powers), "default": list(ctx.default_powers)}
