@@ -60,8 +60,12 @@ $(CREDO_STAMP): $(CREDO)/package-lock.json $(CREDO)/package.json
 interop-deps: $(CREDO_STAMP)
 
 # pytest exits 5 when it collected no test: say so, and fail (a suite that ran nothing passed nothing).
+# Two pytest-xdist workers, a test file each at a time: each worker is a test session with its own
+# var/, agents and (on PostgreSQL) database, so the agents' start-ups and waits overlap.
+# TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= 2
 test: sandbox-tool browser interop-deps $(STAMP)
-	@$(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
+	@$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests ($(PYTEST_ARGS))" >&2; fi; exit $$status
 
 # The tests that need no agents, no browser and no Node.js, and are not slow (fuzzing, property
