@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 
 from credgate.auth import CHALLENGE, presented_bearer_token, required_bearer_token
-from credgate.openapi import component, listing, obj, operation, param
+from credgate.openapi import component, listing, obj, operation, operation_with, param
 from credgate.problems import Problem, json_body
 from depute import audit
 from depute.authorisations import FIELDS as AUTHORISATION_FIELDS
@@ -46,6 +46,8 @@ STRINGS = {"type": "array", "items": STRING}
 NULLABLE = {"type": ["string", "null"]}
 #: An operator API token or a depute session token (from /login).
 ADMIN = {"auth": "bearer"}
+#: A route of one company: not this admin's company is a 403, an unknown one a 404.
+of_company = operation_with(**ADMIN, problems=(403, 404))
 CHALLENGE_VIEW = obj(required={"challenge": STRING, "domain": STRING, "expiresAt": STRING})
 PRESENTATION = obj(
     problem="missing-field",  # as depute says of a body without a presentation
@@ -230,23 +232,17 @@ def companies():
 
 
 @api.get("/companies/<company_id>")
-@operation(
-    "A company: its wallet, provisioning and delegable powers",
-    responses={200: COMPANY},
-    problems=(403, 404),
-    **ADMIN,
-)
+@of_company("A company: its wallet, provisioning and delegable powers", responses={200: COMPANY})
 def company(company_id: str):
     admin_of(company_id)
     return company_view(company_id)
 
 
 @api.post("/companies/<company_id>/provision")
-@operation(
+@of_company(
     "Retry a provisioning that failed (the operator's)",
     responses={200: COMPANY},
-    problems=(403, 404, 409, 503),
-    **ADMIN,
+    problems=(409, 503),
 )
 def reprovision(company_id: str):
     """Retry a provisioning that failed (the operator's; the sweeper retries too)."""
@@ -260,13 +256,12 @@ def reprovision(company_id: str):
 
 
 @api.post("/companies/<company_id>/authorisations")
-@operation(
+@of_company(
     "Authorise a person: an attorney credential offered to them",
     body=MANDATE,
     before=admin_of,  # not this admin's company: a 403 whatever the body
     responses={201: AUTHORISATION},
-    problems=(400, 403, 404, 409, 422, 503),
-    **ADMIN,
+    problems=(400, 409, 422, 503),
 )
 def create_authorisation(company_id: str):
     admin = admin_of(company_id)
@@ -281,12 +276,10 @@ def create_authorisation(company_id: str):
 
 
 @api.get("/companies/<company_id>/authorisations")
-@operation(
+@of_company(
     "The company's authorisations",
     responses={200: listing("authorisations", AUTHORISATION)},
-    problems=(403, 404),
     query={"state": param("only those in this state", {"enum": list(STATES)})},
-    **ADMIN,
 )
 def authorisations(company_id: str):
     admin_of(company_id)
@@ -295,7 +288,7 @@ def authorisations(company_id: str):
 
 
 @api.get("/companies/<company_id>/authorisations/<authorisation_id>")
-@operation("An authorisation", responses={200: AUTHORISATION}, problems=(403, 404), **ADMIN)
+@of_company("An authorisation", responses={200: AUTHORISATION})
 def authorisation(company_id: str, authorisation_id: str):
     admin_of(company_id)
     ctx = depute_context()
@@ -304,12 +297,11 @@ def authorisation(company_id: str, authorisation_id: str):
 
 
 @api.post("/companies/<company_id>/authorisations/<authorisation_id>/<action>")
-@operation(
+@of_company(
     "Suspend, reinstate or revoke an authorisation (a reason)",
     body=JSON,
     responses={200: AUTHORISATION},
-    problems=(400, 403, 404, 409, 422, 503),
-    **ADMIN,
+    problems=(400, 409, 422, 503),
 )
 def change(company_id: str, authorisation_id: str, action: str):
     admin = admin_of(company_id)
@@ -319,12 +311,10 @@ def change(company_id: str, authorisation_id: str, action: str):
 
 
 @api.get("/companies/<company_id>/audit")
-@operation(
+@of_company(
     "The company's audit log (JSON, or CSV)",
     responses={200: (("application/json", "text/csv"), {"type": "object"})},
-    problems=(403, 404),
     query={"format": param("json (default) or csv", {"enum": ["json", "csv"]})},
-    **ADMIN,
 )
 def audit_log(company_id: str):
     admin_of(company_id)
