@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from credgate.openapi import operation
+from credgate.openapi import Guard, operation
 from credgate.problems import json_body, problem_response
 from issuer import certification, certified_software
 from issuer.certifiers import certifier_required
@@ -21,6 +21,10 @@ software = Blueprint("issuer_software", __name__, url_prefix="/issuer/software")
 
 UPLOAD_FIELD = "flist"
 FORM_OVERHEAD = 64 * 1024  # multipart headers and the other fields
+#: A certifier route's ``auth``: the document names a bearer token, and a request without the
+#: certifier's own is refused before any other check (certifying checks it before its
+#: idempotency key instead, with ``@certifier_required``).
+CERTIFIER_TOKEN = Guard("bearer", certifier_required)
 
 
 @certifier.before_request
@@ -64,24 +68,22 @@ def certify():
 
 
 @certifier.get("")
-@certifier_required
 @operation(
     "This certifier's certifications",
     responses={200: {"type": "object", "required": ["certifications"]}},
     problems=(503,),
-    auth="bearer",
+    auth=CERTIFIER_TOKEN,
 )
 def list_certifications():
     return {"certifications": certification.list_certifications(issuer_context(), g.certifier)}
 
 
 @certifier.get("/<certification_id>")
-@certifier_required
 @operation(
     "A certification",
     responses={200: {"type": "object", "required": ["id", "name", "subject"]}},
     problems=(404, 503),
-    auth="bearer",
+    auth=CERTIFIER_TOKEN,
 )
 def get_certification(certification_id: str):
     ctx = issuer_context()
@@ -90,12 +92,11 @@ def get_certification(certification_id: str):
 
 
 @certifier.get("/<certification_id>/credential")
-@certifier_required
 @operation(
     "The signed credential",
     responses={200: {"type": "object", "required": ["verifiableCredential"]}},
     problems=(404, 503),
-    auth="bearer",
+    auth=CERTIFIER_TOKEN,
 )
 def download(certification_id: str):
     """The signed credential, as the VC-API returns one: to keep, or to hand to a publisher."""
@@ -104,13 +105,12 @@ def download(certification_id: str):
 
 
 @certifier.post("/<certification_id>/revoke")
-@certifier_required
 @operation(
     "Revoke a certification (a reason)",
     body=envelope(reason=text(1000), required=("reason",)),
     responses={200: {"type": "object", "required": ["id", "name", "subject"]}},
     problems=(404, 409, 422, 503),
-    auth="bearer",
+    auth=CERTIFIER_TOKEN,
 )
 def revoke(certification_id: str):
     return certification.revoke(issuer_context(), g.certifier, certification_id, json_body())
