@@ -269,10 +269,7 @@ def create_authorisation(company_id: str):
     row, _exchange = authorise(ctx, company_id, json_body(), signer_of(admin))
     with ctx.factory() as session:
         view = describe(session, get_authorisation(session, company_id, row.id), ctx)
-    response = jsonify(view)
-    response.status_code = 201
-    response.headers["Location"] = f"{request.url.rstrip('/')}/{row.id}"
-    return response
+    return view, 201, {"Location": f"{request.url.rstrip('/')}/{row.id}"}
 
 
 @api.get("/companies/<company_id>/authorisations")

@@ -3,7 +3,7 @@ exchanges and issuance records. Operator routes need the operator's API token.""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, request
 
 from credgate.auth import OPERATOR, operator_required
 from credgate.openapi import component, listing, obj, operation, param
@@ -289,10 +289,8 @@ def _role_request_view(row) -> dict:
 )
 def request_roles():
     row = roles.request_roles(issuer_context(), json_body())
-    response = jsonify(_role_request_view(row))
-    response.status_code = 201
-    response.headers["Location"] = f"{public_url().rstrip('/')}/issuer/role-requests/{row.id}"
-    return response
+    location = f"{public_url().rstrip('/')}/issuer/role-requests/{row.id}"
+    return _role_request_view(row), 201, {"Location": location}
 
 
 @api.get("/role-requests/<request_id>")
@@ -356,9 +354,7 @@ def reject_role_request(request_id: str):
 def register_certifier():
     ctx = issuer_context()
     row, token = certifiers.register(ctx, json_body())
-    response = jsonify({**certifiers.describe(ctx, row), "token": token})
-    response.status_code = 201
-    return response
+    return {**certifiers.describe(ctx, row), "token": token}, 201
 
 
 @api.get("/certifiers")

@@ -4,7 +4,7 @@ registry of certified software by digest (``/issuer/software``)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from credgate.openapi import Guard, operation
@@ -61,10 +61,8 @@ def certify():
     cert = certification.certify(ctx, g.certifier, body, upload)
     _, record = certification.get_certification(ctx, g.certifier, cert.id)
     described = certification.describe(ctx, cert, record)
-    response = jsonify({**described, "verifiableCredential": record.credential})
-    response.status_code = 201
-    response.headers["Location"] = described["registry"]
-    return response
+    answer = {**described, "verifiableCredential": record.credential}
+    return answer, 201, {"Location": described["registry"]}
 
 
 @certifier.get("")

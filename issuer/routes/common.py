@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, request
+from flask import current_app, g, request
 
 from issuer import inputs
 from issuer.context import issuer_context
@@ -35,10 +35,7 @@ def oid4vci_offer(exchange: Exchange) -> dict | None:
 
 def exchange_created(exchange: Exchange):
     view = exchange_view(exchange)
-    response = jsonify(view)
-    response.status_code = 201
-    response.headers["Location"] = view["status_url"]
-    return response
+    return view, 201, {"Location": view["status_url"]}
 
 
 # -- request bodies (their OpenAPI declarations) -----------------------------------------------

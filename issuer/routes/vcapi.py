@@ -3,7 +3,7 @@ specifies: ``{"credential": ..., "options": ...}`` in, ``201 {"verifiableCredent
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, request
 
 from credgate.auth import operator_required
 from credgate.openapi import operation
@@ -30,6 +30,4 @@ def issue_credential():
     # ?cryptosuite=eddsa-rdfc-2022: the Data Integrity instance (default: Ed25519Signature2020)
     cryptosuite = request.args.get("cryptosuite")
     signed = service.issue(issuer_context(), json_body(), actor(), cryptosuite)
-    response = jsonify({"verifiableCredential": signed})
-    response.status_code = 201
-    return response
+    return {"verifiableCredential": signed}, 201

@@ -85,10 +85,7 @@ def register():
     company, token = service.self_register(kcit_context(), json_body())
     view = company_view(company.id, full=False)
     view["followUrl"] = follow_url(token)
-    response = jsonify(view)
-    response.status_code = 201
-    response.headers["Location"] = view["followUrl"]
-    return response
+    return view, 201, {"Location": view["followUrl"]}
 
 
 @api.get("/registrations/<token>")
@@ -249,10 +246,8 @@ def list_companies():
 def create_company():
     """An admin records a company (same checks as self-registration; still to be approved)."""
     company, _token = service.self_register(kcit_context(), json_body(), actor())
-    response = jsonify(company_view(company.id, full=True))
-    response.status_code = 201
-    response.headers["Location"] = url_for(".get_company", company_id=company.id, _external=True)
-    return response
+    location = url_for(".get_company", company_id=company.id, _external=True)
+    return company_view(company.id, full=True), 201, {"Location": location}
 
 
 @api.get("/admin/companies/<company_id>")
