@@ -90,8 +90,8 @@ def obj(
 ) -> Schema:
     """A JSON object's schema, each member named once: the ``required`` members (in the order a
     missing one is reported) and the ``optional`` ones, with their schemas; ``problem``, the
-    ``x-problem`` type of a value that is no such object; ``keywords``, the object's other
-    keywords (``description``, ``additionalProperties``)."""
+    ``x-problem`` type of a value that is no object or has a member the schema does not allow;
+    ``keywords``, the object's other keywords (``description``, ``additionalProperties``)."""
     required = dict(required or {})
     schema: Schema = {"type": "object", **keywords}
     if problem is not None:
