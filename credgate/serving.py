@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
@@ -20,6 +21,11 @@ MAX_CONNECTIONS = 256
 #: Seconds between the serving loop's checks for a shutdown: the most ``stop`` waits for it
 #: (werkzeug's default is half a second, paid by every server a test or ``credgate down`` stops).
 POLL_INTERVAL = 0.1
+#: A closing connection reads and drops what its client still sends (the rest of a body refused
+#: before it was read) until the client closes, goes quiet this long, or :data:`LINGER_LIMIT`
+#: passes: closing on unread bytes resets the connection, and the client loses the answer.
+LINGER_QUIET = 1.0
+LINGER_LIMIT = 10.0
 
 _BUSY_BODY = (
     b'{"type": "https://w3id.org/credgate/problems/server-busy", "title": "Server busy", '
@@ -51,7 +57,7 @@ class BoundedServer(ThreadedWSGIServer):
         if not self.slots.acquire(blocking=False):
             with contextlib.suppress(OSError):  # the client left already
                 request.sendall(_BUSY)
-            self.shutdown_request(request)
+            super().shutdown_request(request)  # no lingering on the accepting thread
             return
         try:
             super().process_request(request, client_address)
@@ -64,6 +70,22 @@ class BoundedServer(ThreadedWSGIServer):
             super().process_request_thread(request, client_address)
         finally:
             self.slots.release()
+
+    def shutdown_request(self, request) -> None:
+        # Werkzeug drains a refused body too, but stops at the client's first 10 ms pause.
+        linger(request)
+        super().shutdown_request(request)
+
+
+def linger(conn: socket.socket, quiet: float = LINGER_QUIET, limit: float = LINGER_LIMIT) -> None:
+    """Half-close ``conn`` (the answer is complete) and drop what the client still sends, until
+    it closes, stays quiet for ``quiet`` seconds, or ``limit`` seconds pass (a lingering close)."""
+    with contextlib.suppress(OSError):  # a timeout or a client that left: close now
+        conn.shutdown(socket.SHUT_WR)
+        conn.settimeout(quiet)
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline and conn.recv(1 << 20):
+            pass
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
