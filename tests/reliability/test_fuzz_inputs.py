@@ -32,6 +32,7 @@ from stdnum.iso7064 import mod_97_10
 from credgate.bodies import MAX_STRING
 from credgate.serving import bind
 from credgate.tokens import ensure_operator_token
+from credgate.web import shutdown
 from suite.services import SERVICES, app_factory
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]  # every route, with every corpus body
@@ -173,6 +174,8 @@ def servers(settings, db) -> Iterator[dict[str, Any]]:
     finally:
         for server in bound.values():
             server.stop()
+        for app, _server in running.values():
+            shutdown(app)  # their background threads (depute's provisioner) end before the database
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from flask import Flask
 
 from credgate import __version__
 from credgate.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem, json_body
-from credgate.web import create_service_app
+from credgate.web import create_service_app, shutdown
 from suite.services import SERVICES, app_factory
 
 AGENT_OF = {name: agent for name, (_pkg, agent) in SERVICES.items()}
@@ -45,7 +45,10 @@ def test_health_is_503_when_the_agent_is_down(settings, name):
             "AGENT_API_KEY": "k",
         }
     )
-    response = app.test_client().get("/health")
+    try:
+        response = app.test_client().get("/health")
+    finally:
+        shutdown(app)  # the issuer's sweep ends with the test, not after the database
     assert response.status_code == 503
     assert response.json["status"] == "degraded" and response.json["agent"]["ready"] is False
 
