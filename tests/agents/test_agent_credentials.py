@@ -20,6 +20,7 @@ import requests
 from schemas.registry import example_credential
 from tests.support.didcomm import connected_pair, issue_ld_proof
 from tests.support.issuer_wallet import allow_fetch
+from tests.support.problems import PROBLEMS
 from verifier import errors
 from verifier.dids import DidResolver
 from verifier.engine import ProofCache, Verifier
@@ -30,7 +31,6 @@ from verifier.trust import StaticTrustRegistry
 
 pytestmark = pytest.mark.agents
 
-PROBLEMS = "https://w3id.org/credgate/problems/"
 PUBLISHER = Party.generate()
 
 

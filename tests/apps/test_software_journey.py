@@ -12,6 +12,7 @@ import uuid
 import pytest
 import requests
 
+from tests.support.problems import PROBLEMS
 from tests.support.software import (
     certify,
     created,
@@ -28,8 +29,6 @@ from tests.support.software import (
 )
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
-
-PROBLEMS = "https://w3id.org/credgate/problems/"
 
 
 def test_certify_publish_list_run_revoke_refuse(suite, settings, db, operator):

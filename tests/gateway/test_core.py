@@ -37,13 +37,13 @@ from tests.support.gateway import (
     running_gateway,
     token_for,
 )
+from tests.support.problems import PROBLEMS
 from tests.support.waits import timed
 from verifier.testing import Party, StatusListServer, credgate_credential, serving_lists
 from verifier.trust import CompanyStatus
 
 pytestmark = pytest.mark.db
 
-PROBLEMS = "https://w3id.org/credgate/problems/"
 HOLDER = Party.generate()
 EMPLOYEE = Party.generate()
 STRANGER = Party.generate()

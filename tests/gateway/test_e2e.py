@@ -31,12 +31,11 @@ from tests.support.gateway_wallet import (
     issue_with_status,
     wallet_tenant,
 )
+from tests.support.problems import PROBLEMS
 from tests.support.status_entries import revoke_entry
 from tests.support.waits import eventually, timed
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
-
-PROBLEMS = "https://w3id.org/credgate/problems/"
 
 
 @pytest.fixture(scope="module")

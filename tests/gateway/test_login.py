@@ -22,11 +22,10 @@ from gateway.models import Login
 from tests.support.didcomm import connect
 from tests.support.gateway import PortalBrowser
 from tests.support.gateway_wallet import AgentWallet, issue_with_status
+from tests.support.problems import PROBLEMS
 from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
-
-PROBLEMS = "https://w3id.org/credgate/problems/"
 
 
 @pytest.fixture(scope="module")

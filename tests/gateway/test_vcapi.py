@@ -9,13 +9,13 @@ import time
 import pytest
 
 from tests.support.gateway import verifier_client
+from tests.support.problems import PROBLEMS
 from verifier import errors
 from verifier.testing import Party, credgate_credential, serving_lists
 from verifier.trust import StaticTrustRegistry
 
 pytestmark = pytest.mark.db
 
-PROBLEMS = "https://w3id.org/credgate/problems/"
 AUTHORITY = Party.generate()
 HOLDER = Party.generate()
 DOMAIN = "gateway.credgate.example"

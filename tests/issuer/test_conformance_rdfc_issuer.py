@@ -22,11 +22,11 @@ from pyld import jsonld
 from agents.acapy_plugin.rdfc import hash_data as plugin_hash_data
 from schemas.loader import document_loader
 from tests.support import vc_api
+from tests.support.problems import PROBLEMS
 from tests.support.vc_api import DI_V2, EXAMPLES, V1, V2, assert_verifies, example_v2, example_v11
 from verifier.encoding import multibase_decode
 from verifier.testing import Party
 
-PROBLEMS = "https://w3id.org/credgate/problems/"
 RDFC = "eddsa-rdfc-2022"
 HOLDER = Party.from_seed(b"\x42" * 32)
 NAME = [

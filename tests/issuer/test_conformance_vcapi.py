@@ -17,6 +17,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from tests.support.gateway import verifier_client
+from tests.support.problems import PROBLEMS
 from tests.support.vc_api import (
     DI_V2,
     EXAMPLES,
@@ -36,7 +37,6 @@ from verifier.suites import suite_for
 from verifier.testing import Party, credgate_credential, serving_lists
 from verifier.trust import StaticTrustRegistry
 
-PROBLEMS = "https://w3id.org/credgate/problems/"
 AUTHORITY = Party.generate()
 HOLDER = Party.generate()
 STRANGER = Party.generate()

@@ -22,12 +22,11 @@ from tests.support.issuer_wallet import (
     ledger,
     totals,
 )
+from tests.support.problems import PROBLEMS
 from tests.support.software import register_certifier
 from tests.support.vc_api import unsigned_example
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
-
-PROBLEM = "https://w3id.org/credgate/problems/"
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +43,7 @@ def assert_problem(response: requests.Response, status: int, slug: str) -> dict:
     assert response.status_code == status, response.text
     assert response.headers["Content-Type"].startswith("application/problem+json")
     body = response.json()
-    assert body["type"] == PROBLEM + slug, body
+    assert body["type"] == PROBLEMS + slug, body
     assert body["status"] == status and body["title"]
     return body
 
@@ -535,7 +534,7 @@ def test_vc_api_malformed_bodies(issuer_url, operator, authority_did, subject_di
     for name, body, status, slug in _malformed(authority_did, subject_did):
         response = requests.post(url, json=body, headers=operator, timeout=30)
         assert response.status_code == status, (name, response.text)
-        assert response.json()["type"] == PROBLEM + slug, (name, response.json())
+        assert response.json()["type"] == PROBLEMS + slug, (name, response.json())
     raw = [
         ("text/plain", "credential", 415, "unsupported-media-type"),
         ("application/json", '{"credential": ', 400, "malformed-json"),

@@ -29,11 +29,11 @@ from revocation.models import StatusEntry
 from suite.cli import cli, collect_status
 from tests.support.gateway_wallet import AgentWallet
 from tests.support.issuer_wallet import accept_exchange, operator_headers, vc_api_role
+from tests.support.problems import PROBLEMS
 from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
-PROBLEMS = "https://w3id.org/credgate/problems/"
 #: An agent must be back within this; restarts take a few seconds (backoff 0.5 s + ACA-Py start).
 BACK_WITHIN = 60.0
 

@@ -26,12 +26,12 @@ from revocation.models import StatusListCredential
 from tests.support.didcomm import connect
 from tests.support.gateway_wallet import AgentWallet, Issued, issue_with_status
 from tests.support.issuer_wallet import operator_headers
+from tests.support.problems import PROBLEMS
 from tests.support.status_entries import revoke_entry
 from tests.support.waits import eventually
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
-PROBLEMS = "https://w3id.org/credgate/problems/"
 HOLDERS = ("revoked", "first", "second")
 KEEP_WORKING = 5.0  # seconds the other holders are tried while the signer is down
 REPUBLISHED_WITHIN = 30.0  # the signing job retries with back-off of at most 5 s

@@ -22,6 +22,7 @@ from credgate.db import utcnow
 from gateway.challenges import login_challenges, token_challenges
 from gateway.state import gateway
 from tests.support.gateway import challenge, running_gateway
+from tests.support.problems import PROBLEMS
 from verifier import errors
 from verifier.challenges import (
     DEPUTE,
@@ -33,7 +34,6 @@ from verifier.challenges import (
 from verifier.testing import Party, credgate_credential, serving_lists
 from verifier.trust import StaticTrustRegistry
 
-PROBLEMS = "https://w3id.org/credgate/problems/"
 AUTHORITY = Party.generate()
 HOLDER = Party.generate()
 _index = itertools.count(1)
@@ -46,7 +46,6 @@ CONSUMERS = (
     login_consumer("company-access"),
     login_consumer("data-provider"),
 )
-
 
 # -- the store: every pair of consumers -------------------------------------------------------
 

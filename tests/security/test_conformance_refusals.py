@@ -9,6 +9,7 @@ import hashlib
 import pytest
 
 from tests.support.gateway import verifier_client
+from tests.support.problems import PROBLEMS
 from tests.support.vc_api import DI_V2, EXAMPLES, V2, example_v2
 from verifier import errors
 from verifier.challenges import GATEWAY_TOKEN, ChallengeStore
@@ -20,7 +21,6 @@ from verifier.trust import StaticTrustRegistry
 
 pytestmark = pytest.mark.db
 
-PROBLEMS = "https://w3id.org/credgate/problems/"
 V1 = "https://www.w3.org/2018/credentials/v1"
 ISSUER = Party.generate()
 HOLDER = Party.generate()

@@ -26,6 +26,7 @@ from credgate.errors import DomainError
 from credgate.problems import problem_of
 from gateway import create_app
 from issuer.flist import fetch_flist
+from tests.support.problems import PROBLEMS
 from verifier import errors
 from verifier.dids import DidResolver
 from verifier.engine import Verifier
@@ -38,7 +39,6 @@ from wallet import invitations
 
 AUTHORITY = Party.generate()
 HOLDER = Party.generate()
-PROBLEMS = "https://w3id.org/credgate/problems/"
 SECRET = "SECRET-7f3a"  # what the hostile host says; it must never come back to the caller
 TRICKLE_FOR = 12.0  # the hostile server stops trickling after this, so old code fails, bounded
 STATUS_DEADLINE = 5.0  # verifier.status.FETCH_DEADLINE

@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from tests.support.gateway import resign
+from tests.support.problems import PROBLEMS
 from tests.support.software import (
     accredit,
     certify,
@@ -36,8 +37,6 @@ from tests.support.software import (
 from verifier.testing import LoopbackServer, Party, QuietHandler, credgate_credential
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
-
-PROBLEMS = "https://w3id.org/credgate/problems/"
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,10 @@ import pytest
 from apps.compute.executor import Limits
 from credgate.tokens import ensure_operator_token
 from tests.support.gateway import bearer, gateway_app, resign, token_for
+from tests.support.problems import PROBLEMS
 from verifier.testing import Party, StatusListServer, credgate_credential
 from verifier.trust import StaticTrustRegistry
 
-PROBLEMS = "https://w3id.org/credgate/problems/"
 AUTHORITY = Party.generate()
 COMPANY = Party.generate()
 BUYER_CO = Party.generate()

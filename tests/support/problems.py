@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from credgate.problem_types import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+from credgate.problem_types import PROBLEM_MEDIA_TYPE
+
+#: The base of every problem type's URI: a public contract, spelled out here rather than taken
+#: from the code, so that changing it fails the tests.
+PROBLEMS = "https://w3id.org/credgate/problems/"
 
 
 def assert_problem(response, status: int, slug: str, field: str | None = None) -> dict[str, Any]:
@@ -15,7 +19,7 @@ def assert_problem(response, status: int, slug: str, field: str | None = None) -
     assert response.status_code == status, response.text
     assert response.headers["Content-Type"] == PROBLEM_MEDIA_TYPE, response.text
     body = json.loads(response.text)
-    assert body["type"] == PROBLEM_BASE + slug, body
+    assert body["type"] == PROBLEMS + slug, body
     assert body["status"] == status and body["title"], body
     if field is not None:
         assert body["field"] == field, body
