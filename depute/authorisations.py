@@ -341,11 +341,16 @@ def set_status(
             reason=reason,
             details={"before": view["state"]},
         )
-    with ctx.factory() as session:
-        return describe(session, get_authorisation(session, company_id, authorisation_id), ctx)
+    return view_of(ctx, company_id, authorisation_id)
 
 
 # -- views -----------------------------------------------------------------------------------------
+
+
+def view_of(ctx: DeputeContext, company_id: str, authorisation_id: str) -> dict[str, Any]:
+    """The company's authorisation as its admins see it (a 404 problem when it is not theirs)."""
+    with ctx.factory() as session:
+        return describe(session, get_authorisation(session, company_id, authorisation_id), ctx)
 
 
 def state_of(

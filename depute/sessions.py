@@ -28,6 +28,7 @@ from credgate.hashing import hash_token
 from credgate.problems import Problem
 from credgate.tokens import find_token
 from depute import audit
+from depute.authorisations import Signer
 from depute.context import ADMIN_POWER, DeputeContext
 from depute.models import AdminSession
 from kcit import registry
@@ -52,6 +53,10 @@ class Admin:
 
     def may_act_for(self, company_id: str) -> bool:
         return self.company_id is None or self.company_id == company_id
+
+    def signer(self) -> Signer:
+        """This admin as the signer of the authorisations they make."""
+        return Signer(actor=self.actor, name=self.name, did=self.did)
 
 
 def login_verifier(ctx: DeputeContext) -> Verifier:

@@ -21,13 +21,11 @@ from depute.authorisations import FIELDS as AUTHORISATION_FIELDS
 from depute.authorisations import (
     PROOF_TYPES,
     STATES,
-    Signer,
     authorise,
     delegable_powers,
-    describe,
-    get_authorisation,
     list_authorisations,
     set_status,
+    view_of,
 )
 from depute.context import depute_context
 from depute.models import DeputeCompany
@@ -133,10 +131,6 @@ def admin_of(company_id: str) -> Admin:
             "a company admin acts only for the company that mandated them",
         )
     return admin
-
-
-def signer_of(admin: Admin) -> Signer:
-    return Signer(actor=admin.actor, name=admin.name, did=admin.did)
 
 
 # -- sign-in ---------------------------------------------------------------------------------------
@@ -266,10 +260,12 @@ def reprovision(company_id: str):
 def create_authorisation(company_id: str):
     admin = admin_of(company_id)
     ctx = depute_context()
-    row, _exchange = authorise(ctx, company_id, json_body(), signer_of(admin))
-    with ctx.factory() as session:
-        view = describe(session, get_authorisation(session, company_id, row.id), ctx)
-    return view, 201, {"Location": f"{request.url.rstrip('/')}/{row.id}"}
+    row, _exchange = authorise(ctx, company_id, json_body(), admin.signer())
+    return (
+        view_of(ctx, company_id, row.id),
+        201,
+        {"Location": f"{request.url.rstrip('/')}/{row.id}"},
+    )
 
 
 @api.get("/companies/<company_id>/authorisations")
@@ -288,9 +284,7 @@ def authorisations(company_id: str):
 @of_company("An authorisation", responses={200: AUTHORISATION})
 def authorisation(company_id: str, authorisation_id: str):
     admin_of(company_id)
-    ctx = depute_context()
-    with ctx.factory() as session:
-        return describe(session, get_authorisation(session, company_id, authorisation_id), ctx)
+    return view_of(depute_context(), company_id, authorisation_id)
 
 
 @api.post("/companies/<company_id>/authorisations/<authorisation_id>/<action>")

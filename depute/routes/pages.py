@@ -22,13 +22,11 @@ from depute import audit
 from depute.authorisations import (
     ACTIONS,
     STATES,
-    Signer,
     authorise,
     delegable_powers,
-    describe,
-    get_authorisation,
     list_authorisations,
     set_status,
+    view_of,
 )
 from depute.context import depute_context
 from depute.models import DeputeCompany
@@ -166,16 +164,13 @@ def authorise_employee(company_id: str):
     if form.get("validUntil"):
         body["validUntil"] = form["validUntil"] + "T23:59:59Z"
     try:
-        row, _exchange = authorise(
-            ctx, company_id, body, Signer(actor=admin.actor, name=admin.name, did=admin.did)
-        )
+        row, _exchange = authorise(ctx, company_id, body, admin.signer())
     except DomainError as error:
         problem = problem_of(error)
         if problem.status >= 500:
             raise
         return _company_page(admin, company_id, status=problem.status, problem=problem, form=form)
-    with ctx.factory() as db:
-        created = describe(db, get_authorisation(db, company_id, row.id), ctx)
+    created = view_of(ctx, company_id, row.id)
     return _company_page(admin, company_id, status=201, created=created)
 
 
