@@ -18,16 +18,7 @@ from credgate.errors import DomainError
 from credgate.pages import check_csrf
 from credgate.problems import Problem, problem_of
 from credgate.qr import qr_svg
-from depute import audit
-from depute.authorisations import (
-    ACTIONS,
-    STATES,
-    authorise,
-    delegable_powers,
-    list_authorisations,
-    set_status,
-    view_of,
-)
+from depute import audit, authorisations
 from depute.context import depute_context
 from depute.models import DeputeCompany
 from depute.sessions import Admin, admin_for_bearer, login_signed_in
@@ -125,7 +116,9 @@ def _company_page(
     with ctx.factory() as db:
         company = registry.get_company(db, company_id)
         wallet = db.get(DeputeCompany, company_id)
-    rows = list_authorisations(ctx, company_id, state if state in STATES else None)
+    rows = authorisations.list_authorisations(
+        ctx, company_id, state if state in authorisations.STATES else None
+    )
     qr = oid4vci_qr = None
     if created is not None and created.get("exchange"):
         qr = qr_svg(created["exchange"]["invitation_url"])
@@ -137,9 +130,9 @@ def _company_page(
         wallet=wallet,
         rows=rows,
         state=state,
-        states=STATES,
-        actions=ACTIONS,
-        powers=delegable_powers(ctx, company),
+        states=authorisations.STATES,
+        actions=authorisations.ACTIONS,
+        powers=authorisations.delegable_powers(ctx, company),
         message=told(),
         problem=problem,
         form=form or {},
@@ -164,13 +157,13 @@ def authorise_employee(company_id: str):
     if form.get("validUntil"):
         body["validUntil"] = form["validUntil"] + "T23:59:59Z"
     try:
-        row, _exchange = authorise(ctx, company_id, body, admin.signer())
+        row, _exchange = authorisations.authorise(ctx, company_id, body, admin.signer())
     except DomainError as error:
         problem = problem_of(error)
         if problem.status >= 500:
             raise
         return _company_page(admin, company_id, status=problem.status, problem=problem, form=form)
-    created = view_of(ctx, company_id, row.id)
+    created = authorisations.view_of(ctx, company_id, row.id)
     return _company_page(admin, company_id, status=201, created=created)
 
 
@@ -179,7 +172,7 @@ def change(company_id: str, authorisation_id: str, action: str):
     check_csrf()
     admin = admin_of(company_id)
     with refusal_told(f"Not done ({action})"):
-        view = set_status(
+        view = authorisations.set_status(
             depute_context(),
             company_id,
             authorisation_id,
