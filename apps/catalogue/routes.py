@@ -26,33 +26,15 @@ from apps.catalogue.models import KINDS
 from apps.registry import software_registry
 from credgate.problems import Problem, json_body
 from credgate.web import db_sessions
-from gateway.plugin import (
-    TO_LOGIN,
-    ActingFor,
-    AnyOf,
-    AttorneyPower,
-    Participant,
-    Role,
-    component,
-    current_principal,
-    describe,
-    gated,
-    obj,
-    operation,
-    optional_principal,
-    page,
-    param,
-    requires,
-    verify_evidence,
-)
+from gateway import plugin
 
 bp = Blueprint("catalogue", __name__, template_folder="templates")
 
-PUBLISH = AttorneyPower("catalogue", "publish")
+PUBLISH = plugin.AttorneyPower("catalogue", "publish")
 
 
-def may_publish(*roles: str) -> AnyOf:
-    return AnyOf(*(Role(r) for r in roles), ActingFor(PUBLISH, roles))
+def may_publish(*roles: str) -> plugin.AnyOf:
+    return plugin.AnyOf(*(plugin.Role(r) for r in roles), plugin.ActingFor(PUBLISH, roles))
 
 
 PUBLISHER = may_publish("DataProvider", "ModelProvider")
@@ -68,9 +50,9 @@ STRINGS = {"type": "array", "items": STRING}
 INTEGER = {"type": "integer"}
 OPTIONAL_TEXT = {"type": ["string", "null"]}
 DIGEST = {"type": "string", "pattern": f"^{inputs.DIGEST.pattern}$", "x-problem": FIELD}
-ITEM = component(
+ITEM = plugin.component(
     "CatalogueItem",
-    obj(
+    plugin.obj(
         required={
             "id": INTEGER,
             "kind": {"enum": list(KINDS)},
@@ -98,7 +80,7 @@ ITEM = component(
         },
     ),
 )
-ITEMS = obj(
+ITEMS = plugin.obj(
     required={
         "items": {"type": "array", "items": ITEM},
         "total": INTEGER,
@@ -107,17 +89,17 @@ ITEMS = obj(
     }
 )
 SEARCH = {
-    "q": param("words in the title or description"),
-    "kind": param("one kind", {"enum": list(KINDS), "x-problem": FIELD}),
-    "keyword": param("one keyword"),
-    "owner": param("the owner's DID"),
-    "purpose": param("a purpose a flist is certified for"),
-    "sort": param("the order", {"enum": list(services.SORTS), "x-problem": FIELD}),
-    "limit": param(
+    "q": plugin.param("words in the title or description"),
+    "kind": plugin.param("one kind", {"enum": list(KINDS), "x-problem": FIELD}),
+    "keyword": plugin.param("one keyword"),
+    "owner": plugin.param("the owner's DID"),
+    "purpose": plugin.param("a purpose a flist is certified for"),
+    "sort": plugin.param("the order", {"enum": list(services.SORTS), "x-problem": FIELD}),
+    "limit": plugin.param(
         "how many (1-100, default 20)",
         {"type": "integer", "minimum": 1, "maximum": 100, "x-problem": FIELD},
     ),
-    "offset": param(
+    "offset": plugin.param(
         "how many to skip",
         {"type": "integer", "minimum": 0, "maximum": 100_000, "x-problem": FIELD},
     ),
@@ -137,7 +119,7 @@ def text_field(max_length: int, *, required: bool = True) -> dict:
     return {"type": ["string", "null"], "maxLength": max_length, "x-problem": FIELD}
 
 
-NEW_ITEM = obj(
+NEW_ITEM = plugin.obj(
     problem="invalid-request",  # not an object at all
     required={"kind": {"enum": list(KINDS), "x-problem": FIELD}, "title": text_field(200)},
     optional={
@@ -168,16 +150,16 @@ NEW_ITEM = obj(
         },
     },
 )
-GATED = gated("catalogue")
+GATED = plugin.gated("catalogue")
 
 
 @bp.get("/")
-@requires(Participant())
-@page
+@plugin.requires(plugin.Participant())
+@plugin.page
 def index():
     query = services.parse_query(request.args)
     items, total = services.search(db_sessions(), query)
-    principal = optional_principal()
+    principal = plugin.optional_principal()
     return render_template(
         "catalogue/index.html",
         items=items,
@@ -190,8 +172,10 @@ def index():
 
 
 @bp.get("/api/items")
-@requires(Participant())
-@operation("Search the catalogue", query=SEARCH, responses={200: ITEMS, **TO_LOGIN}, **GATED)
+@plugin.requires(plugin.Participant())
+@plugin.operation(
+    "Search the catalogue", query=SEARCH, responses={200: ITEMS, **plugin.TO_LOGIN}, **GATED
+)
 def list_items():
     query = services.parse_query(request.args)
     items, total = services.search(db_sessions(), query)
@@ -199,10 +183,10 @@ def list_items():
 
 
 @bp.get("/api/items/<int:item_id>")
-@requires(Participant())
-@operation(
+@plugin.requires(plugin.Participant())
+@plugin.operation(
     "One catalogue item (a flist's with its certificate)",
-    responses={200: ITEM, **TO_LOGIN},
+    responses={200: ITEM, **plugin.TO_LOGIN},
     **{**GATED, "problems": (403, 404)},
 )
 def get_item(item_id: int):
@@ -210,8 +194,8 @@ def get_item(item_id: int):
 
 
 @bp.post("/api/items")
-@requires(PUBLISHER)
-@operation(
+@plugin.requires(PUBLISHER)
+@plugin.operation(
     "Publish an item (a flist with its certificate, or its certified digest)",
     body=NEW_ITEM,
     responses={201: ITEM},
@@ -219,7 +203,7 @@ def get_item(item_id: int):
 )
 def publish():
     item = services.parse_item(json_body())
-    principal = current_principal()
+    principal = plugin.current_principal()
     needed = (
         MODEL_PUBLISHER
         if item.kind == "model"
@@ -231,7 +215,7 @@ def publish():
             "role-missing",
             "Missing role",
             403,
-            f"publishing a {item.kind} needs {describe(needed)}",
+            f"publishing a {item.kind} needs {plugin.describe(needed)}",
             reasons=[r.to_dict() for r in decision.reasons],
         )
     purposes = None
@@ -241,7 +225,9 @@ def publish():
             if item.certificate is not None
             else software_registry().certificates(item.digest)
         )
-        item, purposes = services.check_certificate(item, candidates, verify_evidence(candidates))
+        item, purposes = services.check_certificate(
+            item, candidates, plugin.verify_evidence(candidates)
+        )
     owner = decision.acting_for or principal.holder
     created = services.publish(
         db_sessions(), item, owner=owner, publisher=principal.holder, purposes=purposes

@@ -22,34 +22,20 @@ from flask import Blueprint, current_app, request
 from apps import inputs
 from apps.compute import audit, services
 from credgate.problems import Problem, json_body
-from gateway.plugin import (
-    TO_LOGIN,
-    AnyOf,
-    AttorneyPower,
-    Participant,
-    Role,
-    component,
-    current_principal,
-    gated,
-    obj,
-    operation,
-    param,
-    requires,
-    verify_evidence,
-)
+from gateway import plugin
 
 bp = Blueprint("compute", __name__)
 EXTENSION = "apps.compute"
 
-RUN = AnyOf(
-    AttorneyPower("compute", "run"),
-    Role("DataConsumer"),
-    Role("ModelConsumer"),
-    Role("ModelProvider"),
-    Role("DataProvider"),
-    Role("DataIntermediary"),
+RUN = plugin.AnyOf(
+    plugin.AttorneyPower("compute", "run"),
+    plugin.Role("DataConsumer"),
+    plugin.Role("ModelConsumer"),
+    plugin.Role("ModelProvider"),
+    plugin.Role("DataProvider"),
+    plugin.Role("DataIntermediary"),
 )
-AUDITOR = AnyOf(Role("Governance"), Role("DataIntermediary"))
+AUDITOR = plugin.AnyOf(plugin.Role("Governance"), plugin.Role("DataIntermediary"))
 
 
 def runtime() -> services.ComputeRuntime:
@@ -89,7 +75,7 @@ CERTIFICATES = {
     "items": {"type": "object"},
     "x-problem": FIELD,
 }
-NEW_JOB = obj(
+NEW_JOB = plugin.obj(
     problem="invalid-request",  # not an object at all
     required={
         "flist": DIGEST,
@@ -111,9 +97,9 @@ NEW_JOB = obj(
         "certificate": {**CERTIFICATES, "description": "the same (read without certificates)"},
     },
 )
-JOB = component(
+JOB = plugin.component(
     "ComputeJob",
-    obj(
+    plugin.obj(
         required={
             "id": STRING,
             "flist": STRING,
@@ -136,18 +122,18 @@ JOB = component(
         },
     ),
 )
-STORED = obj(required={"digest": STRING, "md5": STRING, "size": INTEGER})
-CHAIN = obj(
+STORED = plugin.obj(required={"digest": STRING, "md5": STRING, "size": INTEGER})
+CHAIN = plugin.obj(
     required={"ok": {"type": "boolean"}, "entries": INTEGER},
     optional={"brokenAt": {"type": ["integer", "null"]}, "reason": OPTIONAL_TEXT},
 )
 WAIT = {"type": "integer", "minimum": 0, "maximum": 30, "x-problem": FIELD}
-GATED = gated("compute", problems=None)
+GATED = plugin.gated("compute", problems=None)
 
 
 @bp.post("/api/flists")
-@requires(RUN)
-@operation(
+@plugin.requires(RUN)
+@plugin.operation(
     "Upload a flist archive: the raw body, of any media type",
     **GATED,
     problems=(400, 403, 413),
@@ -158,14 +144,14 @@ GATED = gated("compute", problems=None)
 def upload():
     request.max_content_length = runtime().max_archive_bytes  # flists are bigger than JSON
     stored = services.store_flist(
-        runtime(), request.get_data(cache=False), current_principal().holder
+        runtime(), request.get_data(cache=False), plugin.current_principal().holder
     )
     return stored, 201
 
 
 @bp.post("/api/jobs")
-@requires(RUN)
-@operation(
+@plugin.requires(RUN)
+@plugin.operation(
     "Run a certified flist on a dataset, for a purpose it is certified for",
     **GATED,
     body=NEW_JOB,
@@ -175,32 +161,35 @@ def upload():
 )
 def submit():
     job = services.submit(
-        runtime(), services.parse_job(json_body()), current_principal(), verify_evidence
+        runtime(),
+        services.parse_job(json_body()),
+        plugin.current_principal(),
+        plugin.verify_evidence,
     )
     return job, 202, {"Location": f"/apps/compute/api/jobs/{job['id']}"}
 
 
 @bp.get("/api/jobs/<job_id>")
-@requires(Participant())
-@operation(
+@plugin.requires(plugin.Participant())
+@plugin.operation(
     "One of the caller's jobs (waiting up to ?wait= seconds for it to end)",
     **GATED,
-    query={"wait": param("seconds to wait for the job to end (0-30)", WAIT)},
+    query={"wait": plugin.param("seconds to wait for the job to end (0-30)", WAIT)},
     problems=(403, 404),
-    responses={200: JOB, **TO_LOGIN},
+    responses={200: JOB, **plugin.TO_LOGIN},
 )
 def get_job(job_id: str):
     wait = inputs.integer(request.args.get("wait"), "wait", default=0, low=0, high=30)
-    return services.get_job(runtime(), job_id, current_principal(), wait)
+    return services.get_job(runtime(), job_id, plugin.current_principal(), wait)
 
 
 @bp.get("/api/audit/verify")
-@requires(AUDITOR)
-@operation(
+@plugin.requires(AUDITOR)
+@plugin.operation(
     "Check the audit chain (Governance or DataIntermediary)",
     **GATED,
     problems=(403,),
-    responses={200: CHAIN, **TO_LOGIN},
+    responses={200: CHAIN, **plugin.TO_LOGIN},
 )
 def verify_audit():
     return audit.verify_chain(runtime().factory).to_json()

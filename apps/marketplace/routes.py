@@ -22,28 +22,20 @@ from flask import Blueprint, render_template
 from apps.marketplace import services
 from credgate.problems import json_body
 from credgate.web import db_sessions
-from gateway.plugin import (
-    TO_LOGIN,
-    ActingFor,
-    AnyOf,
-    AttorneyPower,
-    Participant,
-    Role,
-    component,
-    current_principal,
-    gated,
-    listing,
-    obj,
-    operation,
-    page,
-    requires,
-)
+from gateway import plugin
 
 bp = Blueprint("marketplace", __name__, template_folder="templates")
 
 SELLERS = ("DataProvider", "ModelProvider")
-SELL = AnyOf(*(Role(r) for r in SELLERS), ActingFor(AttorneyPower("marketplace", "sell"), SELLERS))
-BUY = AnyOf(AttorneyPower("marketplace", "purchase"), Role("DataConsumer"), Role("ModelConsumer"))
+SELL = plugin.AnyOf(
+    *(plugin.Role(r) for r in SELLERS),
+    plugin.ActingFor(plugin.AttorneyPower("marketplace", "sell"), SELLERS),
+)
+BUY = plugin.AnyOf(
+    plugin.AttorneyPower("marketplace", "purchase"),
+    plugin.Role("DataConsumer"),
+    plugin.Role("ModelConsumer"),
+)
 
 # -- what the API takes and answers (the gateway's /openapi.json) --------------------------------
 
@@ -54,10 +46,10 @@ STRINGS = {"type": "array", "items": STRING}
 INTEGER = {"type": "integer"}
 TIME = {"type": "string", "format": "date-time"}
 PRICE = {"type": "string", "pattern": r"^\d+\.\d{2}$"}
-POLICY = obj(optional={"roles": STRINGS, "definition": STRING})
-OFFER = component(
+POLICY = plugin.obj(optional={"roles": STRINGS, "definition": STRING})
+OFFER = plugin.component(
     "Offer",
-    obj(
+    plugin.obj(
         required={
             "id": INTEGER,
             "seller": STRING,
@@ -72,9 +64,9 @@ OFFER = component(
         optional={"item": {"type": ["integer", "null"]}},
     ),
 )
-PURCHASE = component(
+PURCHASE = plugin.component(
     "Purchase",
-    obj(
+    plugin.obj(
         required={
             "id": INTEGER,
             "offer": INTEGER,
@@ -90,7 +82,7 @@ PURCHASE = component(
         }
     ),
 )
-NEW_OFFER = obj(
+NEW_OFFER = plugin.obj(
     problem="invalid-request",  # not an object at all
     required={
         "title": {
@@ -134,14 +126,14 @@ NEW_OFFER = obj(
         },
     },
 )
-GATED = gated("marketplace")
+GATED = plugin.gated("marketplace")
 
 
 @bp.get("/")
-@requires(Participant())
-@page
+@plugin.requires(plugin.Participant())
+@plugin.page
 def index():
-    principal = current_principal()
+    principal = plugin.current_principal()
     return render_template(
         "marketplace/index.html",
         principal=principal,
@@ -151,13 +143,13 @@ def index():
 
 
 @bp.get("/api/offers")
-@requires(Participant())
-@operation(
+@plugin.requires(plugin.Participant())
+@plugin.operation(
     "The active offers, newest first",
     **GATED,
     responses={
-        **TO_LOGIN,
-        200: listing("offers", OFFER),
+        **plugin.TO_LOGIN,
+        200: plugin.listing("offers", OFFER),
     },
 )
 def offers():
@@ -165,34 +157,36 @@ def offers():
 
 
 @bp.post("/api/offers")
-@requires(SELL)
-@operation("Offer data or a model for sale", body=NEW_OFFER, responses={201: OFFER}, **GATED)
+@plugin.requires(SELL)
+@plugin.operation("Offer data or a model for sale", body=NEW_OFFER, responses={201: OFFER}, **GATED)
 def create_offer():
-    return services.create_offer(db_sessions(), json_body(), current_principal()), 201
+    return services.create_offer(db_sessions(), json_body(), plugin.current_principal()), 201
 
 
 @bp.post("/api/offers/<int:offer_id>/purchase")
-@requires(BUY)
-@operation(
+@plugin.requires(BUY)
+@plugin.operation(
     "Buy an offer, if the buyer meets its policy",
     responses={201: PURCHASE},
     **{**GATED, "problems": (403, 404, 409)},
 )
 def purchase(offer_id: int):
-    return services.purchase(db_sessions(), offer_id, current_principal()), 201
+    return services.purchase(db_sessions(), offer_id, plugin.current_principal()), 201
 
 
 @bp.get("/api/history")
-@requires(Participant())
-@operation(
+@plugin.requires(plugin.Participant())
+@plugin.operation(
     "The caller's purchases and sales (its company's, for an attorney)",
     **GATED,
     responses={
-        **TO_LOGIN,
-        200: obj(required={"party": STRING, "transactions": {"type": "array", "items": PURCHASE}}),
+        **plugin.TO_LOGIN,
+        200: plugin.obj(
+            required={"party": STRING, "transactions": {"type": "array", "items": PURCHASE}}
+        ),
     },
 )
 def history():
-    principal = current_principal()
+    principal = plugin.current_principal()
     transactions = services.history(db_sessions(), principal.party)
     return {"party": principal.party, "transactions": transactions}

@@ -22,21 +22,8 @@ from apps.compute.executor import FlistError, Limits, unpack
 from apps.compute.models import AuditEntry
 from credgate.db import transaction
 from gateway.state import gateway
-from tests.support.apps import (  # noqa: F401 (status_server and env are fixtures)
-    BUYER,
-    BUYER_CO,
-    CLERK,
-    COMPANY,
-    CONSUMER,
-    EMPLOYEE,
-    PROVIDER,
-    apps_gateway,
-    certify,
-    env,
-    problem_type,
-    status_server,
-    upload,
-)
+from tests.support import apps as apps_world
+from tests.support.apps import env, status_server  # noqa: F401 (status_server and env are fixtures)
 from tests.support.openapi_checks import run_operation, runs_for
 from tests.support.software import flist
 
@@ -45,7 +32,7 @@ pytestmark = pytest.mark.db
 
 @pytest.fixture(scope="module")
 def app(settings, db, status_server, tmp_path_factory):
-    app = apps_gateway(
+    app = apps_world.apps_gateway(
         settings, db, status_server, tmp_path_factory.mktemp("flists"), Limits(seconds=3.0)
     )
     yield app
@@ -81,7 +68,7 @@ def test_catalogue_publish_search_filter_sort(client, env):
             },
         )
         assert created.status_code == 201, created.get_data(as_text=True)
-        assert created.get_json()["owner"] == PROVIDER.did
+        assert created.get_json()["owner"] == apps_world.PROVIDER.did
     found = client.get(items + "?q=air+quality&sort=title", headers=env["consumer"]).get_json()
     assert [i["title"] for i in found["items"]][:2] == ["Air quality Lyon", "Air quality Porto"]
     by_keyword = client.get(items + "?keyword=eu", headers=env["consumer"]).get_json()
@@ -92,7 +79,10 @@ def test_catalogue_publish_search_filter_sort(client, env):
     assert newest["items"][0]["title"] == "Air quality Porto" and newest["total"] >= 3
     one = client.get(f"{items}/{newest['items'][0]['id']}", headers=env["consumer"])
     assert one.get_json()["license"] == "CC-BY-4.0"
-    assert problem_type(client.get(f"{items}/999999", headers=env["consumer"])) == "unknown-item"
+    assert (
+        apps_world.problem_type(client.get(f"{items}/999999", headers=env["consumer"]))
+        == "unknown-item"
+    )
     for query, field in (
         ("kind=rocks", "kind"),
         ("limit=0", "limit"),
@@ -107,15 +97,15 @@ def test_catalogue_publishing_needs_the_role_or_a_company_with_it(client, env):
     items = "/apps/catalogue/api/items"
     model = {"kind": "model", "title": "Churn model"}
     refused = client.post(items, headers=env["provider"], json=model)  # DataProvider only
-    assert refused.status_code == 403 and problem_type(refused) == "role-missing"
+    assert refused.status_code == 403 and apps_world.problem_type(refused) == "role-missing"
     assert "ModelProvider" in refused.get_json()["detail"]
     consumer = client.post(items, headers=env["consumer"], json={"kind": "service", "title": "x"})
     assert consumer.status_code == 403 and "role DataProvider" in consumer.get_json()["missing"]
     service = {"kind": "service", "title": "Anonymisation service"}
     as_company = client.post(items, headers=env["employee"], json=service)
     assert as_company.status_code == 201, as_company.get_data(as_text=True)
-    assert as_company.get_json()["owner"] == COMPANY.did
-    assert as_company.get_json()["publisher"] == EMPLOYEE.did
+    assert as_company.get_json()["owner"] == apps_world.COMPANY.did
+    assert as_company.get_json()["publisher"] == apps_world.EMPLOYEE.did
     for body, field in (
         ({"kind": "x", "title": "t"}, "kind"),
         ({"kind": "service"}, "title"),
@@ -161,24 +151,28 @@ def test_marketplace_offer_purchase_and_history(client, env):
     bought = client.post(f"{offers}/{offer_id}/purchase", headers=env["buyer"])
     assert bought.status_code == 201, bought.get_data(as_text=True)
     agreement = bought.get_json()
-    assert agreement["buyer"] == BUYER_CO.did and agreement["buyerHolder"] == BUYER.did
+    assert (
+        agreement["buyer"] == apps_world.BUYER_CO.did
+        and agreement["buyerHolder"] == apps_world.BUYER.did
+    )
     assert agreement["price"] == "120.50" and agreement["as"] == "buyer"
     assert len(agreement["credentials"]) == 2  # the attorney and the company's role
 
     no_power = client.post(f"{offers}/{offer_id}/purchase", headers=env["clerk"])
-    assert no_power.status_code == 403 and problem_type(no_power) == "power-missing"
+    assert no_power.status_code == 403 and apps_world.problem_type(no_power) == "power-missing"
     assert "marketplace:purchase" in no_power.get_json()["title"]
     assert "power marketplace:purchase" in no_power.get_json()["missing"]
 
     person = client.post(f"{offers}/{offer_id}/purchase", headers=env["consumer"])
-    assert person.status_code == 201 and person.get_json()["buyer"] == CONSUMER.did
+    assert person.status_code == 201 and person.get_json()["buyer"] == apps_world.CONSUMER.did
     own = client.post(f"{offers}/{offer_id}/purchase", headers=env["provider"])
-    assert own.status_code == 409 and problem_type(own) == "own-offer"
+    assert own.status_code == 409 and apps_world.problem_type(own) == "own-offer"
     history = client.get("/apps/marketplace/api/history", headers=env["provider"]).get_json()
     assert {t["as"] for t in history["transactions"]} == {"seller"}
     assert len(history["transactions"]) == 2
     buyer_history = client.get("/apps/marketplace/api/history", headers=env["clerk"]).get_json()
-    assert buyer_history["party"] == BUYER_CO.did  # the company's history, seen by its staff
+    # the company's history, seen by its staff
+    assert buyer_history["party"] == apps_world.BUYER_CO.did
     assert [t["id"] for t in buyer_history["transactions"]] == [agreement["id"]]
 
 
@@ -189,9 +183,9 @@ def test_marketplace_policy_and_bad_offers(client, env):
         headers=env["employee"],
         json={"title": "Models only", "price": "1", "policy": {"roles": ["ModelConsumer"]}},
     )
-    assert strict.status_code == 201 and strict.get_json()["seller"] == COMPANY.did
+    assert strict.status_code == 201 and strict.get_json()["seller"] == apps_world.COMPANY.did
     refused = client.post(f"{offers}/{strict.get_json()['id']}/purchase", headers=env["buyer"])
-    assert refused.status_code == 403 and problem_type(refused) == "policy-unsatisfied"
+    assert refused.status_code == 403 and apps_world.problem_type(refused) == "policy-unsatisfied"
     assert "ModelConsumer" in refused.get_json()["detail"]
     provider = client.post(f"{offers}/{strict.get_json()['id']}/purchase", headers=env["provider"])
     assert provider.status_code == 201  # ModelConsumer in person
@@ -208,7 +202,7 @@ def test_marketplace_policy_and_bad_offers(client, env):
         response = client.post(offers, headers=env["provider"], json=body)
         assert response.status_code == 400 and response.get_json()["field"] == field, body
     assert (
-        problem_type(client.post(f"{offers}/999999/purchase", headers=env["consumer"]))
+        apps_world.problem_type(client.post(f"{offers}/999999/purchase", headers=env["consumer"]))
         == "unknown-offer"
     )
     assert client.post(offers, headers=env["consumer"], json={"title": "t"}).status_code == 403
@@ -244,17 +238,17 @@ def finished(client, headers, job_id) -> dict:
 
 def test_jobs_run_within_their_limits(client, env, status_server):
     data = flist("import time\nprint('started', flush=True)\ntime.sleep(30)\n")
-    digest = upload(client, env["buyer"], data)
-    accepted = run(client, env["buyer"], digest, certify(data, status_server))
+    digest = apps_world.upload(client, env["buyer"], data)
+    accepted = run(client, env["buyer"], digest, apps_world.certify(data, status_server))
     job = finished(client, env["buyer"], accepted.get_json()["id"])
     assert job["state"] == "failed" and job["timedOut"] and "started" in job["output"]
     assert job["reason"] == "time limit exceeded"
     hog = flist("x = bytearray(2 * 1024 ** 3)\nprint('allocated')\n")
-    digest = upload(client, env["buyer"], hog)
+    digest = apps_world.upload(client, env["buyer"], hog)
     job = finished(
         client,
         env["buyer"],
-        run(client, env["buyer"], digest, certify(hog, status_server)).get_json()["id"],
+        run(client, env["buyer"], digest, apps_world.certify(hog, status_server)).get_json()["id"],
     )
     assert job["state"] == "failed" and "MemoryError" in job["errors"]
 

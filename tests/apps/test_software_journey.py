@@ -12,34 +12,23 @@ import uuid
 import pytest
 import requests
 
+from tests.support import software
 from tests.support.problems import PROBLEMS
-from tests.support.software import (
-    certify,
-    created,
-    digest_of,
-    finished,
-    flist,
-    participant,
-    refused_within,
-    register_certifier,
-    revoke_certification,
-    run_job,
-    upload,
-    urls,
-)
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
 
 
 def test_certify_publish_list_run_revoke_refuse(suite, settings, db, operator):
-    issuer, gateway = urls(suite)["issuer"], urls(suite)["verifier"]
-    certifier = register_certifier(suite, operator, f"journey-{uuid.uuid4().hex[:8]}")
+    issuer, gateway = software.urls(suite)["issuer"], software.urls(suite)["verifier"]
+    certifier = software.register_certifier(suite, operator, f"journey-{uuid.uuid4().hex[:8]}")
     marker = uuid.uuid4().hex  # unique bytes: this run's own digest
-    data = flist(f"import os\nprint('anonymised', os.environ['DATASET'], '{marker}')\n")
-    digest = digest_of(data)
+    data = software.flist(f"import os\nprint('anonymised', os.environ['DATASET'], '{marker}')\n")
+    digest = software.digest_of(data)
 
     # 1. certify: the issuer hashes the upload and the certifier's tenant signs.
-    cert = created(certify(suite, certifier, data, purposes=("anonymisation", "harmonisation")))
+    cert = software.created(
+        software.certify(suite, certifier, data, purposes=("anonymisation", "harmonisation"))
+    )
     vc = cert["verifiableCredential"]
     assert cert["subject"] == digest == vc["credentialSubject"]["id"]
     assert vc["issuer"] == certifier["did"] and vc["proof"]["type"] == "Ed25519Signature2020"
@@ -73,8 +62,8 @@ def test_certify_publish_list_run_revoke_refuse(suite, settings, db, operator):
     assert download.json()["verifiableCredential"] == vc  # what the certifier hands a publisher
 
     # 3. listed in the catalogue by a DataProvider, with the link to the registry.
-    publisher = participant(suite, settings, db, ["DataProvider"]).token(gateway)
-    item = created(
+    publisher = software.participant(suite, settings, db, ["DataProvider"]).token(gateway)
+    item = software.created(
         requests.post(
             f"{gateway}/apps/catalogue/api/items",
             headers=publisher,
@@ -94,19 +83,23 @@ def test_certify_publish_list_run_revoke_refuse(suite, settings, db, operator):
     assert [(i["digest"], i["certificateUrl"]) for i in found] == [(digest, cert["registry"])]
 
     # 4. a job on those bytes is admitted (no certificate sent: compute finds it) and runs.
-    consumer = participant(suite, settings, db, ["DataConsumer"]).token(gateway)
-    assert upload(gateway, consumer, data) == digest
-    admitted = run_job(gateway, consumer, digest)
+    consumer = software.participant(suite, settings, db, ["DataConsumer"]).token(gateway)
+    assert software.upload(gateway, consumer, data) == digest
+    admitted = software.run_job(gateway, consumer, digest)
     assert admitted.status_code == 202, admitted.text
     assert admitted.json()["certificates"] == [vc["id"]]
-    job = finished(gateway, consumer, admitted.json()["id"])
+    job = software.finished(gateway, consumer, admitted.json()["id"])
     assert job["state"] == "succeeded", job
     assert f"anonymised s3://hospital/cohort-7 {marker}" in job["output"]
 
     # 5. revoked: the registry says so, and the next job is refused within one second.
-    revoked = revoke_certification(issuer, cert["id"], certifier["auth"], "re-identification found")
+    revoked = software.revoke_certification(
+        issuer, cert["id"], certifier["auth"], "re-identification found"
+    )
     assert revoked.status_code == 200, revoked.text
-    refused, elapsed = refused_within(1.0, lambda: run_job(gateway, consumer, digest))
+    refused, elapsed = software.refused_within(
+        1.0, lambda: software.run_job(gateway, consumer, digest)
+    )
     assert refused.status_code == 403, refused.text
     assert elapsed < 1.0
     problem = refused.json()

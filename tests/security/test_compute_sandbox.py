@@ -29,15 +29,8 @@ from sqlalchemy import select
 from apps.compute.executor import Limits, LocalExecutor
 from apps.compute.models import AuditEntry, Job
 from apps.compute.services import job_json
-from tests.support.apps import (  # noqa: F401 (status_server and env are fixtures)
-    AUTHORITY,
-    apps_gateway,
-    certify,
-    env,
-    problem_type,
-    status_server,
-    upload,
-)
+from tests.support import apps as apps_world
+from tests.support.apps import env, status_server  # noqa: F401 (status_server and env are fixtures)
 from tests.support.gateway import gateway_app
 from tests.support.software import flist
 from tests.support.waits import eventually
@@ -72,7 +65,7 @@ def datasets():
 
 @pytest.fixture(scope="module")
 def app(settings, db, status_server, tmp_path_factory, datasets):
-    app = apps_gateway(
+    app = apps_world.apps_gateway(
         settings,
         db,
         status_server,
@@ -139,7 +132,7 @@ class Listener:
 def job(client, headers, status_server, script: str, dataset: str = "cohort-7") -> dict:
     """Certify ``script`` as a flist, run it through the compute API, wait for its end."""
     data = flist(script, {"entrypoint": ["python3", "main.py", MARK]})
-    digest = upload(client, headers, data)
+    digest = apps_world.upload(client, headers, data)
     accepted = client.post(
         "/apps/compute/api/jobs",
         headers=headers,
@@ -147,7 +140,7 @@ def job(client, headers, status_server, script: str, dataset: str = "cohort-7") 
             "flist": digest,
             "dataset": dataset,
             "purpose": "anonymisation",
-            "certificate": certify(data, status_server),
+            "certificate": apps_world.certify(data, status_server),
         },
     )
     assert accepted.status_code == 202, accepted.get_data(as_text=True)
@@ -465,7 +458,7 @@ def test_without_a_sandbox_compute_refuses_jobs_and_says_why(
     saved, runtime.executor = runtime.executor, missing
     try:
         data = flist("print('should never run')\n")
-        digest = upload(client, env["consumer"], data)
+        digest = apps_world.upload(client, env["consumer"], data)
         refused = client.post(
             "/apps/compute/api/jobs",
             headers=env["consumer"],
@@ -473,17 +466,17 @@ def test_without_a_sandbox_compute_refuses_jobs_and_says_why(
                 "flist": digest,
                 "dataset": "d",
                 "purpose": "anonymisation",
-                "certificate": certify(data, status_server),
+                "certificate": apps_world.certify(data, status_server),
             },
         )
     finally:
         runtime.executor = saved
-    assert refused.status_code == 503 and problem_type(refused) == "sandbox-unavailable"
+    assert refused.status_code == 503 and apps_world.problem_type(refused) == "sandbox-unavailable"
     assert "bubblewrap" in refused.get_json()["detail"]
     with pytest.raises(Exception, match="bubblewrap"):
         missing.run(Path("/nonexistent.tar.gz"), dataset="d", purpose="p", limits=LIMITS)
 
-    trust = StaticTrustRegistry(onboarding_authority=AUTHORITY.did)
+    trust = StaticTrustRegistry(onboarding_authority=apps_world.AUTHORITY.did)
     off = gateway_app(
         settings, db, trust=trust, status_url=status_server.url, apps=None, COMPUTE_EXECUTOR=missing
     )

@@ -19,21 +19,9 @@ import uuid
 import pytest
 import requests
 
+from tests.support import software
 from tests.support.gateway import resign
 from tests.support.problems import PROBLEMS
-from tests.support.software import (
-    accredit,
-    certify,
-    created,
-    flist,
-    participant,
-    refused_within,
-    register_certifier,
-    revoke_certification,
-    run_job,
-    upload,
-    urls,
-)
 from verifier.testing import LoopbackServer, Party, QuietHandler, credgate_credential
 
 pytestmark = [pytest.mark.agents, pytest.mark.db]
@@ -41,21 +29,23 @@ pytestmark = [pytest.mark.agents, pytest.mark.db]
 
 @pytest.fixture(scope="module")
 def gateway(suite):
-    return urls(suite)["verifier"]
+    return software.urls(suite)["verifier"]
 
 
 @pytest.fixture(scope="module")
 def certifier(suite, operator):
-    return register_certifier(suite, operator, f"trust-{uuid.uuid4().hex[:8]}")
+    return software.register_certifier(suite, operator, f"trust-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture(scope="module")
 def consumer(suite, settings, db, gateway):
-    return participant(suite, settings, db, ["DataConsumer", "DataProvider"]).token(gateway)
+    return software.participant(suite, settings, db, ["DataConsumer", "DataProvider"]).token(
+        gateway
+    )
 
 
 def fresh_flist() -> bytes:
-    return flist(f"print('job {uuid.uuid4().hex}')\n")
+    return software.flist(f"print('job {uuid.uuid4().hex}')\n")
 
 
 def problem(response) -> tuple[str, dict]:
@@ -65,15 +55,15 @@ def problem(response) -> tuple[str, dict]:
 
 
 def test_the_issuer_signs_only_for_a_did_kcit_accredits_now(suite, operator, gateway):
-    certifier = register_certifier(
+    certifier = software.register_certifier(
         suite, operator, f"kcit-{uuid.uuid4().hex[:8]}", accredited=False
     )
     data = fresh_flist()
-    assert problem(certify(suite, certifier, data))[0] == "certifier-not-accredited"
-    accredit(suite, operator, certifier["did"])  # KCIT, the only place accreditations live
-    cert = created(certify(suite, certifier, data))
-    accredit(suite, operator, certifier["did"], active=False)
-    refused = certify(suite, certifier, fresh_flist())
+    assert problem(software.certify(suite, certifier, data))[0] == "certifier-not-accredited"
+    software.accredit(suite, operator, certifier["did"])  # KCIT, the only place accreditations live
+    cert = software.created(software.certify(suite, certifier, data))
+    software.accredit(suite, operator, certifier["did"], active=False)
+    refused = software.certify(suite, certifier, fresh_flist())
     assert refused.status_code == 403 and problem(refused)[0] == "certifier-not-accredited"
     # Nor through the VC-API, under the certifier's DID.
     unsigned = {
@@ -82,7 +72,7 @@ def test_the_issuer_signs_only_for_a_did_kcit_accredits_now(suite, operator, gat
         if k not in ("proof", "id", "credentialStatus")
     }
     vc_api = requests.post(
-        f"{urls(suite)['issuer']}/credentials/issue",
+        f"{software.urls(suite)['issuer']}/credentials/issue",
         json={"credential": unsigned},
         headers=operator,
         timeout=30,
@@ -94,70 +84,74 @@ def test_a_certificate_from_a_did_kcit_does_not_accredit_is_refused(
     suite, operator, gateway, consumer
 ):
     data = fresh_flist()
-    digest = upload(gateway, consumer, data)
+    digest = software.upload(gateway, consumer, data)
     rogue = Party.generate()  # signs a well-formed certificate of the exact bytes
     forged = resign(
         rogue,
         credgate_credential("SoftwareCertificationCredential", rogue, digest),
         purposes=["anonymisation"],
     )
-    refused = run_job(gateway, consumer, digest, certificate=forged)
+    refused = software.run_job(gateway, consumer, digest, certificate=forged)
     slug, body = problem(refused)
     assert refused.status_code == 403 and slug == "software-not-certified"
     assert "untrusted-issuer" in body["certificateErrors"][0]
 
     # A real certifier's certificate stops counting once KCIT withdraws the accreditation.
-    certifier = register_certifier(suite, operator, f"withdrawn-{uuid.uuid4().hex[:8]}")
-    created(certify(suite, certifier, data))
-    assert run_job(gateway, consumer, digest).status_code == 202  # found in the registry
-    accredit(suite, operator, certifier["did"], active=False)
-    refused, elapsed = refused_within(1.0, lambda: run_job(gateway, consumer, digest))
+    certifier = software.register_certifier(suite, operator, f"withdrawn-{uuid.uuid4().hex[:8]}")
+    software.created(software.certify(suite, certifier, data))
+    assert software.run_job(gateway, consumer, digest).status_code == 202  # found in the registry
+    software.accredit(suite, operator, certifier["did"], active=False)
+    refused, elapsed = software.refused_within(
+        1.0, lambda: software.run_job(gateway, consumer, digest)
+    )
     assert refused.status_code == 403 and elapsed < 1.0, refused.text
     assert "untrusted-issuer" in problem(refused)[1]["certificateErrors"][0]
 
 
 def test_a_certificate_of_other_bytes_is_refused(suite, certifier, gateway, consumer):
     data = fresh_flist()
-    vc = created(certify(suite, certifier, data))["verifiableCredential"]
+    vc = software.created(software.certify(suite, certifier, data))["verifiableCredential"]
     changed = bytearray(data)
     changed[len(changed) // 2] ^= 0x01
-    other = upload(gateway, consumer, bytes(changed))
-    refused = run_job(gateway, consumer, other, certificate=vc)
+    other = software.upload(gateway, consumer, bytes(changed))
+    refused = software.run_job(gateway, consumer, other, certificate=vc)
     assert refused.status_code == 403 and problem(refused)[0] == "software-not-certified"
 
     # The stored file swapped after upload: the bytes are hashed again at admission.
-    digest = upload(gateway, consumer, data)
+    digest = software.upload(gateway, consumer, data)
     store = suite.servers["verifier"].server.app.extensions["apps.compute"].path(digest)
     original = store.read_bytes()
     store.write_bytes(bytes(changed))
     try:
-        swapped = run_job(gateway, consumer, digest)
+        swapped = software.run_job(gateway, consumer, digest)
         assert swapped.status_code == 409 and problem(swapped)[0] == "flist-tampered"
     finally:
         store.write_bytes(original)
-    assert run_job(gateway, consumer, digest).status_code == 202
+    assert software.run_job(gateway, consumer, digest).status_code == 202
 
 
 def test_a_certificate_for_another_purpose_is_refused(suite, certifier, gateway, consumer):
     data = fresh_flist()
-    created(certify(suite, certifier, data, purposes=("anonymisation",)))
-    digest = upload(gateway, consumer, data)
-    refused = run_job(gateway, consumer, digest, purpose="model-training")
+    software.created(software.certify(suite, certifier, data, purposes=("anonymisation",)))
+    digest = software.upload(gateway, consumer, data)
+    refused = software.run_job(gateway, consumer, digest, purpose="model-training")
     assert refused.status_code == 403 and problem(refused)[0] == "purpose-not-certified"
-    assert run_job(gateway, consumer, digest, purpose="anonymisation").status_code == 202
+    assert software.run_job(gateway, consumer, digest, purpose="anonymisation").status_code == 202
 
 
 def test_a_revoked_certificate_is_refused_however_it_comes(suite, certifier, gateway, consumer):
     data = fresh_flist()
-    cert = created(certify(suite, certifier, data))
-    digest = upload(gateway, consumer, data)
-    revoked = revoke_certification(
-        urls(suite)["issuer"], cert["id"], certifier["auth"], "backdoor found"
+    cert = software.created(software.certify(suite, certifier, data))
+    digest = software.upload(gateway, consumer, data)
+    revoked = software.revoke_certification(
+        software.urls(suite)["issuer"], cert["id"], certifier["auth"], "backdoor found"
     )
     assert revoked.status_code == 200, revoked.text
     for sent in (None, cert["verifiableCredential"]):
         extra = {"certificate": sent} if sent else {}
-        refused, _ = refused_within(1.0, lambda e=extra: run_job(gateway, consumer, digest, **e))
+        refused, _ = software.refused_within(
+            1.0, lambda e=extra: software.run_job(gateway, consumer, digest, **e)
+        )
         assert refused.status_code == 403 and problem(refused)[0] == "software-not-certified"
 
 
@@ -177,10 +171,12 @@ class ForgedRegistry(LoopbackServer):
 
 def test_a_forged_registry_admits_nothing(suite, operator, certifier, gateway, consumer):
     data = fresh_flist()
-    digest = upload(gateway, consumer, data)
+    digest = software.upload(gateway, consumer, data)
     # A genuine certificate of other software, and one of these bytes for another purpose.
-    elsewhere = created(certify(suite, certifier, fresh_flist()))["verifiableCredential"]
-    honest = created(certify(suite, certifier, data, purposes=("harmonisation",)))
+    elsewhere = software.created(software.certify(suite, certifier, fresh_flist()))[
+        "verifiableCredential"
+    ]
+    honest = software.created(software.certify(suite, certifier, data, purposes=("harmonisation",)))
     altered = copy.deepcopy(elsewhere)  # re-addressed to these bytes, signature kept
     altered["credentialSubject"]["id"] = digest
     widened = copy.deepcopy(honest["verifiableCredential"])  # purposes widened after signing
@@ -193,7 +189,9 @@ def test_a_forged_registry_admits_nothing(suite, operator, certifier, gateway, c
     )
     # A genuine certificate of these bytes, revoked; the forged registry still calls it active.
     lying = honest["verifiableCredential"]
-    revoked = revoke_certification(urls(suite)["issuer"], honest["id"], certifier["auth"], "x")
+    revoked = software.revoke_certification(
+        software.urls(suite)["issuer"], honest["id"], certifier["auth"], "x"
+    )
     assert revoked.status_code == 200
     entries = [
         {"digest": digest, "status": "active", "credential": c}
@@ -207,8 +205,8 @@ def test_a_forged_registry_admits_nothing(suite, operator, certifier, gateway, c
     registry.base_url = f"{forged.url}/issuer/software"
     try:
         for purpose in ("anonymisation", "harmonisation"):
-            refused, _ = refused_within(
-                1.0, lambda p=purpose: run_job(gateway, consumer, digest, purpose=p)
+            refused, _ = software.refused_within(
+                1.0, lambda p=purpose: software.run_job(gateway, consumer, digest, purpose=p)
             )
             slug, body = problem(refused)
             assert refused.status_code == 403 and slug == "software-not-certified", body
