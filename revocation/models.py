@@ -28,12 +28,13 @@ from credgate.db import (
     Uri,
     WrittenAt,
 )
+from verifier.status import STATUS_LIST_MODELS
 
 #: Entries per list: the minimum of both specifications (16 KiB of bits), for herd privacy.
 LIST_SIZE = 131_072
 
 PURPOSES = ("revocation", "suspension")
-MODELS = ("StatusList2021", "BitstringStatusList")
+MODELS = tuple(STATUS_LIST_MODELS)  # ("StatusList2021", "BitstringStatusList")
 STATES = ("reserved", "issued", "abandoned")
 STATUSES = ("active", "revoked", "suspended")
 
