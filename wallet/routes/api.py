@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 from credgate.auth import operator_required
 from credgate.openapi import component, listing, obj, operation, operation_with, param
@@ -30,7 +30,12 @@ def authenticate():
 
 
 def _account(name: str):
-    return accounts.get(wallet_context(), name)
+    """The wallet ``name`` (a 404 when unknown), read once a request: the declaration's ``before``
+    check and the view share it."""
+    found = g.setdefault("wallet_accounts", {})
+    if name not in found:
+        found[name] = accounts.get(wallet_context(), name)
+    return found[name]
 
 
 def _known(name: str, **_: str) -> None:
