@@ -296,6 +296,25 @@ def test_a_cached_proof_does_not_outlive_its_expiry(lists):
     assert v.verify_credential(credential, now=later).error_types() == [errors.EXPIRED]
 
 
+def test_a_proof_that_expired_is_refused_at_the_clocks_now(lists):
+    """No ``now`` given: the verifier's own clock judges a proof's ``expires`` (a credential's
+    proof and the presentation's own), so an old signed copy is not replayed."""
+    past = "2024-01-01T00:00:00Z"
+    expired = AUTHORITY.sign(unsigned(role(lists)), expires=past)
+    assert verifier().verify_credential(expired).error_types() == [errors.EXPIRED]
+    presentation = VICTIM.present([role(lists)], challenge="c")
+    del presentation["proof"]
+    replayed = VICTIM.sign(
+        presentation,
+        proof_type="Ed25519Signature2018",
+        proof_purpose="authentication",
+        challenge="c",
+        expires=past,
+    )
+    result = verifier().verify_presentation(replayed, challenge="c")
+    assert errors.EXPIRED in result.error_types() and not result.verified
+
+
 def test_a_cached_proof_is_bound_to_its_issuer_again(lists):
     # The cache remembers keys, not verdicts: the same proofs under another issuer are refused.
     honest = role(lists)
